@@ -1,0 +1,218 @@
+"""H3 binning and hexagon aggregation.
+
+Points (WGS84 degrees) are binned once, at :data:`intel.store.FINE_RES`, with h3ronpy's
+vectorised ``coordinates_to_cells`` and stored as UBIGINT. Coarser resolutions are the H3
+parents of the stored cell, computed in SQL (:func:`intel.store.parent_sql`); see the
+"H3 convention" in :mod:`intel.store`. Hex strings appear only at the edges (deck.gl, CSV,
+GeoJSON), through :func:`to_hex`.
+
+Location precision guard
+------------------------
+Each record carries a location precision. :data:`PRECISION_KM` gives the radius of
+uncertainty assumed for each level; at resolution ``r`` a record is binned only when that
+radius is at most the mean H3 edge length at ``r`` (:func:`usable_precisions`). Coarser
+records are counted and reported as "left out", never silently drawn as if exact.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import h3
+import numpy as np
+import pandas as pd
+
+from intel.store import FINE_RES, parent_sql
+
+PRECISIONS = ["exact", "intersection", "town", "admin-1", "country"]
+PRECISION_KM = {"exact": 0.01, "intersection": 0.15, "town": 5.0, "admin-1": 100.0, "country": 1000.0}
+"""Assumed radius of location uncertainty in km for each precision level."""
+
+MAP_RESOLUTIONS = range(3, 10)
+
+
+def edge_km(res: int) -> float:
+    """Mean H3 hexagon edge length at ``res`` in km (h3 ``average_hexagon_edge_length``)."""
+    return float(h3.average_hexagon_edge_length(int(res), unit="km"))
+
+
+def usable_precisions(res: int) -> list[str]:
+    """Precision levels fine enough to be binned at H3 resolution ``res``.
+
+    A level is usable when its uncertainty radius (:data:`PRECISION_KM`, km) is no larger
+    than the mean edge length at ``res``. Resolution 9 (edge 0.2 km) takes exact and
+    intersection records; resolution 5 (edge 9.9 km) also takes town records.
+    """
+    limit = edge_km(res)
+    return [p for p in PRECISIONS if PRECISION_KM[p] <= limit]
+
+
+def bin_points(lat: np.ndarray, lon: np.ndarray, res: int = FINE_RES) -> np.ndarray:
+    """H3 cells of points, vectorised.
+
+    Parameters
+    ----------
+    lat, lon : array of float, shape (n,)
+        WGS84 degrees. NaN gives cell 0 (no cell). Callers validate ranges first:
+        h3 itself accepts latitude -99 and returns a cell near the pole.
+    res : int
+        H3 resolution.
+
+    Returns
+    -------
+    numpy.ndarray of uint64, shape (n,)
+        Cell ids, 0 where the input was NaN.
+
+    Raises
+    ------
+    ValueError
+        When a finite coordinate is outside [-90, 90] x [-180, 180].
+    """
+    from h3ronpy.vector import coordinates_to_cells
+
+    lat = np.asarray(lat, dtype="float64")
+    lon = np.asarray(lon, dtype="float64")
+    ok = np.isfinite(lat) & np.isfinite(lon)
+    if np.any(ok & ((np.abs(lat) > 90) | (np.abs(lon) > 180))):
+        raise ValueError("coordinates out of range reached H3 binning; validate first")
+    out = np.zeros(lat.shape[0], dtype="uint64")
+    if ok.any():
+        cells = coordinates_to_cells(lat[ok], lon[ok], int(res))
+        out[ok] = np.asarray(cells.to_numpy() if hasattr(cells, "to_numpy") else cells, dtype="uint64")
+    return out
+
+
+def to_hex(cells) -> list[str]:
+    """Hex strings of integer cells (the form deck.gl, CSV and GeoJSON use)."""
+    return [format(int(c), "x") for c in np.asarray(cells, dtype="uint64")]
+
+
+def from_hex(cells) -> np.ndarray:
+    """Integer (uint64) cells from hex strings."""
+    return np.array([int(c, 16) for c in cells], dtype="uint64")
+
+
+def parent(cells: np.ndarray, res: int) -> np.ndarray:
+    """Parents at ``res`` of uint64 cells, by the same bit arithmetic as the SQL."""
+    from intel.store import parent_masks
+
+    keep, setm = parent_masks(res)
+    return (np.asarray(cells, dtype="uint64") & np.uint64(keep)) | np.uint64(setm)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Plain filter values shared by map queries (hashable, so the app can cache on them).
+
+    Dates are a half-open period [date_from, date_to) of UTC calendar days, ISO strings.
+    Empty tuples mean "no filter".
+    """
+
+    date_from: str | None = None
+    date_to: str | None = None
+    kinds: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    bbox: tuple[float, float, float, float] | None = None  # W, S, E, N degrees
+    max_border_km: float | None = None  # border zone: geodesic km to the nearest land border
+
+    def where(self, alias: str = "e") -> tuple[str, list]:
+        """WHERE clause (without the keyword) and its parameters; accepted records only."""
+        a = alias
+        parts = [f"{a}.status = 'accepted'"]
+        params: list = []
+        if self.date_from:
+            parts.append(f"{a}.event_date >= ?::DATE")
+            params.append(self.date_from)
+        if self.date_to:
+            parts.append(f"{a}.event_date < ?::DATE")
+            params.append(self.date_to)
+        for col, values in (("kind", self.kinds), ("category", self.categories),
+                            ("country_iso3", self.countries), ("source", self.sources)):
+            if values:
+                parts.append(f"{a}.{col} IN ({', '.join('?' for _ in values)})")
+                params.extend(values)
+        if self.bbox:
+            w, s, e, n = self.bbox
+            parts.append(f"{a}.latitude BETWEEN ? AND ? AND {a}.longitude BETWEEN ? AND ?")
+            params.extend([s, n, w, e])
+        if self.max_border_km is not None:
+            parts.append(f"{a}.border_km <= ?")
+            params.append(float(self.max_border_km))
+        return " AND ".join(parts), params
+
+
+def aggregate(con: duckdb.DuckDBPyConnection, res: int, filters: Filters | None = None) -> pd.DataFrame:
+    """Event and firearm counts per H3 cell at ``res``.
+
+    Only records whose location precision is usable at ``res`` (:func:`usable_precisions`)
+    are binned.
+
+    Parameters
+    ----------
+    con : DuckDB connection to the store.
+    res : int
+        H3 resolution 0-:data:`FINE_RES`.
+    filters : Filters, optional
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``cell`` (uint64), ``h3`` (hex str), ``events`` (distinct incidents),
+        ``records``, ``firearms``, ``ammunition``, ``top_categories`` (str), ``first_date``,
+        ``last_date``; one row per non-empty cell, sorted by ``events`` descending.
+    """
+    if not 0 <= int(res) <= FINE_RES:
+        raise ValueError(f"resolution must be 0-{FINE_RES}")
+    filters = filters or Filters()
+    where, params = filters.where("e")
+    precisions = usable_precisions(res)
+    where += f" AND e.h3_cell IS NOT NULL AND e.location_precision IN ({', '.join('?' for _ in precisions)})"
+    params += precisions
+    cell = parent_sql("e.h3_cell", res)
+    sql = f"""
+        WITH f AS (SELECT {cell} AS cell, e.* FROM events e WHERE {where}),
+        cats AS (
+            SELECT cell, string_agg(label, ', ' ORDER BY n DESC, label) AS top_categories FROM (
+                SELECT cell, coalesce(firearm_type, category, kind) || ' ' || count(*) AS label, count(*) AS n,
+                       row_number() OVER (PARTITION BY cell ORDER BY count(*) DESC, coalesce(firearm_type, category, kind)) AS rk
+                FROM f GROUP BY cell, coalesce(firearm_type, category, kind)
+            ) WHERE rk <= 3 GROUP BY cell
+        )
+        SELECT f.cell, count(DISTINCT incident_key) AS events, count(*) AS records,
+               coalesce(sum(firearms), 0) AS firearms, coalesce(sum(ammunition), 0) AS ammunition,
+               any_value(cats.top_categories) AS top_categories,
+               min(event_date) AS first_date, max(event_date) AS last_date
+        FROM f LEFT JOIN cats USING (cell)
+        GROUP BY f.cell ORDER BY events DESC, f.cell
+    """
+    df = con.execute(sql, params).df()
+    df["cell"] = df["cell"].astype("uint64")
+    df.insert(1, "h3", to_hex(df["cell"].to_numpy()))
+    return df
+
+
+def left_out(con: duckdb.DuckDBPyConnection, res: int, filters: Filters | None = None) -> pd.DataFrame:
+    """Accepted records too coarse to bin at ``res``, grouped by place.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``location_name``, ``location_precision``, ``latitude``, ``longitude``,
+        ``events``, ``records``, ``firearms``; one row per place.
+    """
+    filters = filters or Filters()
+    where, params = filters.where("e")
+    precisions = usable_precisions(res)
+    where += f" AND e.latitude IS NOT NULL AND e.location_precision NOT IN ({', '.join('?' for _ in precisions)})"
+    params += precisions
+    return con.execute(
+        f"""SELECT coalesce(location_name, '(unnamed)') AS location_name, location_precision,
+                   avg(latitude) AS latitude, avg(longitude) AS longitude,
+                   count(DISTINCT incident_key) AS events, count(*) AS records,
+                   coalesce(sum(firearms), 0) AS firearms
+            FROM events e WHERE {where}
+            GROUP BY 1, 2 ORDER BY events DESC""",
+        params,
+    ).df()

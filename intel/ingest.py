@@ -1,0 +1,834 @@
+"""The one road in: read -> map columns -> parse -> validate -> nomenclature -> locate -> bin -> store.
+
+Every file, the bundled real sources included, enters the store through :func:`import_file`
+(the ``intel import`` verb and the Import page call it; ``intel build`` calls it for the
+bundled sources). A *profile* tells how a source's columns map onto the standard fields
+(:data:`FIELDS`); without one, :func:`suggest_mapping` proposes a mapping from column names in
+several languages, which the analyst confirms (and may save as a profile).
+
+Outcomes
+--------
+Each input row ends in exactly one of:
+
+``accepted``
+    stored in ``events`` with ``status='accepted'``; binned and used by every analysis.
+``quarantined``
+    stored in ``events`` with ``status='quarantined'`` (coordinates cleared when the location is
+    the problem, so nothing reaches a map) *and* listed in ``quarantine`` with its raw row and
+    reasons, until an analyst decides.
+``rejected``
+    a value cannot be used at all (a latitude of -99, minutes of 61, a repeated header line):
+    listed in ``quarantine`` with its raw row and reasons, not in ``events``.
+
+Flags that do not block a record (``CALIBRE_ASSUMED``, ``DATE_SERIAL_AS_TEXT``, ...) stay on
+the record in ``events.flags``. An import is one transaction and is idempotent: a file already
+imported with the same profile and options (same SHA-256) changes nothing.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from intel import hexbin, nomenclature, parse, readers
+from intel.store import FINE_RES, audit, transaction
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+PROFILE_DIR = DATA_DIR / "profiles"
+
+# Reason codes and what they do to a row.
+REJECT = {"LAT_OUT_OF_RANGE", "LON_OUT_OF_RANGE", "INVALID_DMS", "REPEATED_HEADER", "MALFORMED_LINE", "INVALID_H3"}
+QUARANTINE = {
+    "LATLON_SWAP_SUSPECTED", "PROJECTED_COORDINATES", "NULL_ISLAND", "MISSING_LOCATION", "HEMISPHERE_MISSING",
+    "DATE_AMBIGUOUS", "DATE_INVALID", "COUNTRY_UNKNOWN", "COUNTRY_AMBIGUOUS", "PLACE_UNKNOWN",
+    "PLACE_NOT_LOCATABLE", "COORDINATE_INVALID", "PROBABLE_DUPLICATE",
+}
+LOCATION_REASONS = {
+    "LATLON_SWAP_SUSPECTED", "PROJECTED_COORDINATES", "NULL_ISLAND", "MISSING_LOCATION", "HEMISPHERE_MISSING",
+    "LAT_OUT_OF_RANGE", "LON_OUT_OF_RANGE", "INVALID_DMS", "PLACE_UNKNOWN", "PLACE_NOT_LOCATABLE",
+    "COORDINATE_INVALID",
+}
+REASON_TEXT = {
+    "LATLON_SWAP_SUSPECTED": "latitude and longitude look swapped: as given the point is outside the declared country, swapped it is inside",
+    "LAT_OUT_OF_RANGE": "latitude outside -90..90",
+    "LON_OUT_OF_RANGE": "longitude outside -180..180",
+    "PROJECTED_COORDINATES": "coordinates look projected (metres), not degrees; give the CRS to convert them",
+    "NULL_ISLAND": "placeholder location at (0, 0) (Null Island)",
+    "MISSING_LOCATION": "no location given",
+    "INVALID_DMS": "degrees-minutes-seconds value with minutes or seconds of 60 or more",
+    "HEMISPHERE_MISSING": "degrees-minutes-seconds without sign or hemisphere letter",
+    "COORDINATE_INVALID": "coordinate text that cannot be read",
+    "DATE_AMBIGUOUS": "date order (day-first or month-first) cannot be decided from the file",
+    "DATE_INVALID": "date that cannot be read",
+    "DATE_SERIAL_AS_TEXT": "Excel date serial stored as text",
+    "COUNTRY_UNKNOWN": "country not recognised",
+    "COUNTRY_AMBIGUOUS": "country name matches more than one country",
+    "PLACE_UNKNOWN": "place name not in the source's gazetteer",
+    "PLACE_NOT_LOCATABLE": "the place has no single location (e.g. CBP preclearance stations abroad)",
+    "REPEATED_HEADER": "the line repeats the header",
+    "MALFORMED_LINE": "the line has the wrong number of fields",
+    "CALIBRE_ASSUMED": "calibre completed by assumption (e.g. '9mm' taken as 9x19mm)",
+    "CALIBRE_AMBIGUOUS": "calibre matches several cartridges; kept raw",
+    "CALIBRE_UNKNOWN": "calibre not in the nomenclature; kept raw",
+    "PROBABLE_DUPLICATE": "probably the same seizure as a record of another agency",
+}
+
+# Standard fields a column can be mapped onto, with the column names that suggest them.
+FIELDS: dict[str, list[str]] = {
+    "source_record_id": ["record_id", "id", "record", "event_id", "case_id", "case", "caso", "expediente", "numero", "id_registro", "reference", "ref"],
+    "incident_key": ["incident_key", "incident", "event", "seizure_id"],
+    "event_date": ["seizure_date", "date", "fecha", "data", "datum", "date_saisie", "fecha_incautacion", "fecha_decomiso", "occ_date", "datum_oduzimanja", "recovery_date"],
+    "latitude": ["latitude", "lat", "latitud", "y", "breite", "geo_lat", "sirina", "širina"],
+    "longitude": ["longitude", "lon", "lng", "long", "longitud", "x", "laenge", "geo_lon", "duzina", "dužina"],
+    "point": ["geometry", "point", "wkt", "geom"],
+    "place": ["place_name", "place", "location", "lugar", "localidad", "ciudad", "city", "town", "ville", "mjesto", "municipio", "locality"],
+    "country": ["country", "pais", "país", "pays", "land", "drzava", "država", "country_code", "iso3", "iso2"],
+    "admin1": ["admin1", "state", "province", "provincia", "estado", "departamento", "region_admin", "entity"],
+    "region": ["region", "región"],
+    "place_type": ["place_type", "tipo_lugar", "location_type", "type_lieu"],
+    "seizing_agency": ["seizing_agency", "agency", "agencia", "institucion", "institución", "organisme", "agencija"],
+    "unit": ["unit", "unidad", "division", "area_of_responsibility"],
+    "criminal_context": ["criminal_context", "context", "contexto", "delito", "offence", "offense", "infraction"],
+    "firearm_type": ["firearm_type", "type", "tipo", "tipo_arma", "weapon_type", "type_arme", "vrsta", "vrsta_oruzja", "category", "categoria"],
+    "make": ["make", "marca", "marque", "manufacturer", "fabricante", "proizvodjac"],
+    "model": ["model", "modelo", "modele", "modèle"],
+    "calibre": ["calibre", "caliber", "calibro", "kalibar", "kaliber", "cal"],
+    "serial_number": ["serial_number", "serial", "serie", "numero_serie", "n_serie", "no_serie", "serijski_broj", "serial_no", "sn"],
+    "other_markings": ["other_markings", "markings", "marcajes", "marquages"],
+    "country_of_manufacture": ["country_of_manufacture", "pais_fabricacion", "manufacture_country"],
+    "last_legal_import_country": ["last_legal_import_country", "last_import_country", "pais_importacion"],
+    "origin_country": ["origin_country", "origin", "origen", "pais_origen", "departure_country", "provenance"],
+    "destination_country": ["destination_country", "destination", "destino", "pais_destino"],
+    "quantity": ["quantity", "cantidad", "quantite", "quantité", "kolicina", "količina", "qty", "number_of_firearms", "armas", "quantity_seized"],
+    "ammunition": ["ammunition_rounds", "ammunition", "rounds", "municiones", "cantidad_municiones", "munitions", "municao", "municija"],
+    "parts_components": ["parts_components", "parts", "piezas", "pieces"],
+    "direction": ["direction", "inbound_outbound", "sentido", "direccion"],
+    "transport_mode": ["transport_mode", "mode_of_transportation", "mode", "transporte"],
+    "item_description": ["item_description", "description", "descripcion"],
+    "kind": ["kind", "event_kind"],
+    "notes": ["notes", "notas", "observaciones", "remarks", "comments"],
+    "location_name": ["location_name", "neighbourhood", "barrio"],
+    "releasability": ["releasability", "rel_to"],
+}
+
+DIRECTIONS = {"inbound": "inbound", "in": "inbound", "entrada": "inbound", "import": "inbound", "entrant": "inbound",
+              "outbound": "outbound", "out": "outbound", "salida": "outbound", "export": "outbound", "sortant": "outbound"}
+MONTHS = {m: i for i, m in enumerate(["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], 1)}
+
+
+class ImportError_(ValueError):
+    """An import that cannot proceed; the message is a plain sentence for the analyst."""
+
+
+class NeedsChoice(ImportError_):
+    """The file cannot be read without a choice from the analyst (e.g. date order)."""
+
+    def __init__(self, message: str, choice: str, options: list[str]):
+        super().__init__(message)
+        self.choice = choice
+        self.options = options
+
+
+@dataclass
+class ImportResult:
+    """What an import did. ``report`` has one row per input row (see :func:`report_frame`)."""
+
+    batch_id: int | None
+    file_name: str
+    sha256: str
+    rows_read: int
+    accepted: int
+    quarantined: int
+    rejected: int
+    already_imported: bool = False
+    warnings: list[str] = field(default_factory=list)
+    report: pd.DataFrame | None = None
+
+    def summary(self) -> str:
+        if self.already_imported:
+            return f"{self.file_name}: already imported as batch {self.batch_id}; nothing changed."
+        return (f"{self.file_name}: {self.rows_read} rows read, {self.accepted} accepted, "
+                f"{self.quarantined} quarantined, {self.rejected} rejected (batch {self.batch_id}).")
+
+
+# --------------------------------------------------------------------------------------------
+# profiles and column mapping
+# --------------------------------------------------------------------------------------------
+
+def _norm_name(s: str) -> str:
+    s = unicodedata.normalize("NFKD", str(s)).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "_", s.lower()).strip("_")
+
+
+def suggest_mapping(columns: list[str]) -> dict[str, str]:
+    """Suggest which column holds each standard field, from column names in several languages.
+
+    Parameters
+    ----------
+    columns : list of str
+        Column names as read.
+
+    Returns
+    -------
+    dict
+        ``{field: column}`` for the fields found; a column is used for one field at most.
+    """
+    normed = {_norm_name(c): c for c in columns}
+    mapping: dict[str, str] = {}
+    used: set[str] = set()
+    for fld, names in FIELDS.items():
+        for n in [fld, *names]:
+            c = normed.get(_norm_name(n))
+            if c is not None and c not in used:
+                mapping[fld] = c
+                used.add(c)
+                break
+    if "latitude" in mapping and "longitude" in mapping:
+        mapping.pop("point", None)
+    return mapping
+
+
+def list_profiles(con=None) -> list[str]:
+    """Names of the bundled profiles and those saved in the store."""
+    names = sorted(p.stem for p in PROFILE_DIR.glob("*.json"))
+    if con is not None:
+        names += [r[0] for r in con.execute("SELECT name FROM profiles ORDER BY name").fetchall() if r[0] not in names]
+    return names
+
+
+def load_profile(name: str, con=None) -> dict:
+    """A profile by name (store first, then ``data/profiles``) or by path to a JSON file.
+
+    Raises
+    ------
+    ImportError_
+        When no profile of that name exists.
+    """
+    if con is not None:
+        row = con.execute("SELECT body FROM profiles WHERE name = ?", [name]).fetchone()
+        if row:
+            return json.loads(row[0])
+    p = Path(name)
+    if p.suffix == ".json" and p.exists():
+        return json.loads(p.read_text(encoding="utf-8"))
+    p = PROFILE_DIR / f"{name}.json"
+    if p.exists():
+        return json.loads(p.read_text(encoding="utf-8"))
+    raise ImportError_(f"no import profile named {name!r}; known: {', '.join(list_profiles(con))}")
+
+
+def save_profile(con, profile: dict, user: str | None = None) -> None:
+    """Save a per-source profile (column mapping and options) in the store."""
+    con.execute("INSERT OR REPLACE INTO profiles VALUES (?, ?, now())", [profile["name"], json.dumps(profile)])
+    audit(con, "profile.save", {"name": profile["name"]}, user)
+
+
+# --------------------------------------------------------------------------------------------
+# preparation (pure: no store writes)
+# --------------------------------------------------------------------------------------------
+
+@dataclass
+class Prepared:
+    events: pd.DataFrame        # one row per stored record (accepted + quarantined)
+    quarantine: pd.DataFrame    # one row per quarantined or rejected input row
+    report: pd.DataFrame        # one row per input row
+    warnings: list[str]
+
+
+def _col(frame: pd.DataFrame, mapping: dict, name: str) -> pd.Series | None:
+    c = mapping.get(name)
+    if c is None or c not in frame.columns:
+        return None
+    return frame[c]
+
+
+def _text(s: pd.Series | None, n: int) -> pd.Series:
+    if s is None:
+        return pd.Series([None] * n, dtype=object)
+    out = s.astype(object).where(s.notna(), None)
+    return out.map(lambda v: None if v is None else (str(v).strip() or None))
+
+
+def _clean_id(s: pd.Series) -> pd.Series:
+    """Record ids written as floats by spreadsheet tools ('3460425857.0') back to their digits."""
+    return s.map(lambda v: None if v is None else re.sub(r"^(\d+)\.0+$", r"\1", str(v)))
+
+
+def _const_or(series: pd.Series | None, const, n: int) -> pd.Series:
+    t = _text(series, n)
+    if const is not None:
+        t = t.where(t.notna(), const)
+    return t
+
+
+class _Reasons:
+    """Per-row reason codes kept as boolean masks (fast for millions of rows)."""
+
+    def __init__(self, n: int):
+        self.n = n
+        self.masks: dict[str, np.ndarray] = {}
+
+    def add(self, code: str, mask) -> None:
+        mask = np.asarray(mask, dtype=bool)
+        if mask.any():
+            self.masks[code] = self.masks.get(code, np.zeros(self.n, bool)) | mask
+
+    def add_lists(self, lists: pd.Series) -> None:
+        for i, codes in enumerate(lists.to_numpy()):
+            if codes:
+                for c in codes:
+                    m = self.masks.get(c)
+                    if m is None:
+                        m = self.masks[c] = np.zeros(self.n, bool)
+                    m[i] = True
+
+    def any(self, codes: set[str]) -> np.ndarray:
+        out = np.zeros(self.n, bool)
+        for c, m in self.masks.items():
+            if c in codes:
+                out |= m
+        return out
+
+    def lists(self) -> list[list[str]]:
+        out: list[list[str]] = [[] for _ in range(self.n)]
+        for c in sorted(self.masks):
+            for i in np.flatnonzero(self.masks[c]):
+                out[i].append(c)
+        return out
+
+
+def _fiscal_dates(frame, spec) -> tuple[pd.Series, pd.Series]:
+    fy = frame[spec["fiscal_year"]].astype(str).str.extract(r"(\d{4})")[0]
+    mon = frame[spec["month"]].astype(str).str.strip().str[:3].str.upper().map(MONTHS)
+    start = int(spec.get("start_month", 10))
+    fy_n = pd.to_numeric(fy, errors="coerce")
+    year = np.where(mon >= start, fy_n - 1, fy_n)
+    ok = ~(pd.isna(fy_n) | pd.isna(mon))
+    dates = pd.to_datetime(
+        pd.DataFrame({"year": np.where(ok, year, 2000), "month": np.where(ok, mon, 1), "day": 1}), errors="coerce"
+    ).where(ok)
+    return dates, pd.Series(np.where(ok, "month", None), dtype=object)
+
+
+def _gazetteer(profile: dict) -> pd.DataFrame:
+    g = pd.read_csv(DATA_DIR / profile["gazetteer"], dtype=str, keep_default_na=False)
+    return g.set_index("place")
+
+
+def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = None, crs: str | None = None,
+            file_name: str = "") -> Prepared:
+    """Turn a raw table into store-ready records, quarantine rows and a per-row report.
+
+    Parameters
+    ----------
+    raw : readers.RawTable
+    profile : dict
+        Mapping ``columns`` (field -> column), ``constants`` (field -> value), ``kind``, ``source``,
+        optional ``gazetteer``, ``fiscal_date``, ``item_map``, ``attrs``, ``date_order``, ``crs``.
+    date_order : {'dayfirst', 'monthfirst', 'iso'}, optional
+        The analyst's choice when the file's dates are ambiguous.
+    crs : str, optional
+        CRS of projected coordinates (e.g. 'EPSG:32630'); without it they are quarantined.
+
+    Raises
+    ------
+    NeedsChoice
+        When the dates' order cannot be decided from the file and none was given.
+    """
+    frame = raw.frame
+    n = len(frame)
+    mapping = dict(profile.get("columns") or {})
+    consts = dict(profile.get("constants") or {})
+    R = _Reasons(n)
+    warnings: list[str] = list(raw.warnings)
+
+    # malformed lines and repeated headers
+    header_hits = np.zeros(n, dtype=int)
+    for c in frame.columns:
+        header_hits += (frame[c].astype(object) == c).to_numpy()
+    R.add("REPEATED_HEADER", header_hits >= max(2, len(frame.columns) // 2))
+    if "__malformed" in frame.columns:
+        R.add("MALFORMED_LINE", frame["__malformed"].notna().to_numpy())
+    ok_row = ~R.any({"REPEATED_HEADER", "MALFORMED_LINE"})
+
+    src_id = _clean_id(_text(_col(frame, mapping, "source_record_id"), n))
+    inc = _col(frame, mapping, "incident_key")
+    incident_key = _clean_id(_text(inc, n)) if inc is not None else src_id
+    row_numbers = np.asarray(raw.row_numbers)
+    src_id = src_id.where(src_id.notna(), pd.Series(row_numbers.astype(str), dtype=object))
+    incident_key = incident_key.where(incident_key.notna(), src_id)
+    raw_vals: dict[str, pd.Series] = {}
+
+    # ---- dates
+    if profile.get("fiscal_date"):
+        dates, date_prec = _fiscal_dates(frame, profile["fiscal_date"])
+    else:
+        ds = _col(frame, mapping, "event_date")
+        if ds is None:
+            dates = pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns]")
+            date_prec = pd.Series([None] * n, dtype=object)
+            warnings.append("no date column mapped: records carry no date")
+        else:
+            raw_vals["date"] = ds
+            order = date_order or profile.get("date_order") or "auto"
+            dr = parse.parse_dates(ds.where(pd.Series(ok_row, index=ds.index)), order=order, datemode=getattr(raw, "datemode", 0))
+            if dr.needs_choice:
+                raise NeedsChoice(
+                    f"The dates in column {mapping['event_date']!r} can be read day-first or month-first "
+                    "and the file does not say which. Choose the date order.", "date_order", ["dayfirst", "monthfirst"])
+            dates, date_prec = dr.dates, dr.precision
+            R.add_lists(dr.reasons)
+            bad = ds.notna().to_numpy() & pd.isna(dates).to_numpy() & ok_row
+            R.add("DATE_INVALID", bad & ~R.any({"DATE_AMBIGUOUS"}))
+            if dr.order_used not in ("iso",):
+                warnings.append(f"dates read {dr.order_used}")
+    dates = pd.to_datetime(dates)
+
+    # ---- country
+    cser = _col(frame, mapping, "country")
+    if cser is not None:
+        raw_vals["country"] = cser
+        cm = nomenclature.match_countries(_text(cser, n))
+        iso3 = cm["iso3"].astype(object)
+        R.add_lists(cm["country_flag"].map(lambda f: [f] if f else []))
+    else:
+        iso3 = pd.Series([None] * n, dtype=object)
+    if consts.get("country"):
+        ciso, _ = nomenclature.match_country(consts["country"])
+        iso3 = iso3.where(iso3.notna(), ciso)
+
+    # ---- location
+    lat = np.full(n, np.nan)
+    lon = np.full(n, np.nan)
+    sug_lat = np.full(n, np.nan)
+    sug_lon = np.full(n, np.nan)
+    precision = pd.Series([consts.get("location_precision")] * n, dtype=object)
+    place_type = _const_or(_col(frame, mapping, "place_type"), consts.get("place_type"), n)
+    location_name = _const_or(_col(frame, mapping, "location_name"), consts.get("location_name"), n)
+    admin1 = _const_or(_col(frame, mapping, "admin1"), consts.get("admin1"), n)
+    region = _const_or(_col(frame, mapping, "region"), consts.get("region"), n)
+    has_coords = False
+    if profile.get("gazetteer") and mapping.get("place"):
+        g = _gazetteer(profile)
+        place = _text(frame[mapping["place"]], n)
+        raw_vals["place"] = frame[mapping["place"]]
+        known = place.isin(g.index).to_numpy()
+        R.add("PLACE_UNKNOWN", ~known & place.notna().to_numpy() & ok_row)
+        R.add("MISSING_LOCATION", place.isna().to_numpy() & ok_row)
+        gi = g.reindex(place.fillna(""))
+        glat = pd.to_numeric(gi["latitude"].replace("", np.nan), errors="coerce").to_numpy()
+        glon = pd.to_numeric(gi["longitude"].replace("", np.nan), errors="coerce").to_numpy()
+        R.add("PLACE_NOT_LOCATABLE", known & np.isnan(glat) & ok_row)
+        lat, lon = glat, glon
+        precision = pd.Series(gi["location_precision"].replace("", None).to_numpy(), dtype=object).where(known, None)
+        place_type = place_type.where(place_type.notna(), pd.Series(gi["place_type"].replace("", None).to_numpy(), dtype=object))
+        location_name = location_name.where(location_name.notna(), place)
+        if "region" in gi:
+            region = region.where(region.notna(), pd.Series(gi["region"].replace("", None).to_numpy(), dtype=object))
+        has_coords = True
+    else:
+        lat_s, lon_s = _col(frame, mapping, "latitude"), _col(frame, mapping, "longitude")
+        pt = _col(frame, mapping, "point")
+        if lat_s is None and lon_s is None and getattr(raw, "has_geometry", False):
+            lat_s, lon_s = frame["__latitude"], frame["__longitude"]
+        if lat_s is None and lon_s is None and pt is not None:
+            raw_vals["point"] = pt
+            p = parse.parse_point_text(pt)
+            unreadable = pt.notna().to_numpy() & p["latitude"].isna().to_numpy()
+            lat_s = p["latitude"].astype(object).where(p["latitude"].notna(), None)
+            lon_s = p["longitude"].astype(object).where(p["longitude"].notna(), None)
+            R.add("COORDINATE_INVALID", unreadable & ok_row)
+        if lat_s is not None and lon_s is not None:
+            has_coords = True
+            raw_vals["latitude"], raw_vals["longitude"] = lat_s, lon_s
+            lat_in = lat_s.where(pd.Series(ok_row, index=lat_s.index))
+            lon_in = lon_s.where(pd.Series(ok_row, index=lon_s.index))
+            pc = parse.parse_coordinates(lat_in, lon_in, decimal=getattr(raw, "decimal", ".") or ".")
+            reasons = pc["reasons"]
+            if crs and "PROJECTED_COORDINATES" in set(c for r in reasons for c in (r or [])):
+                proj = reasons.map(lambda r: bool(r) and "PROJECTED_COORDINATES" in r).to_numpy()
+                x = parse.parse_numbers(lon_in[proj], getattr(raw, "decimal", "."))
+                y = parse.parse_numbers(lat_in[proj], getattr(raw, "decimal", "."))
+                plat, plon = parse.convert_projected(x, y, crs)
+                pc.loc[proj, "latitude"] = np.asarray(plat)
+                pc.loc[proj, "longitude"] = np.asarray(plon)
+                reasons = reasons.where(~proj, reasons.map(lambda r: [c for c in (r or []) if c != "PROJECTED_COORDINATES"] + ["PROJECTED_CONVERTED"]))
+            R.add_lists(reasons.where(pd.Series(ok_row, index=reasons.index), None))
+            lat = pc["latitude"].to_numpy(dtype=float)
+            lon = pc["longitude"].to_numpy(dtype=float)
+            sug_lat = pc["suggested_latitude"].to_numpy(dtype=float)
+            sug_lon = pc["suggested_longitude"].to_numpy(dtype=float)
+            if not consts.get("location_precision"):
+                precision = pd.Series(np.where(np.isfinite(lat), "exact", None), dtype=object)
+            # swap check against the declared country's polygon
+            good = np.isfinite(lat) & np.isfinite(lon) & iso3.notna().to_numpy()
+            if good.any():
+                sw = parse.check_swaps(pd.Series(lat[good]), pd.Series(lon[good]), iso3[good].reset_index(drop=True),
+                                       parse.load_country_geoms())
+                idx = np.flatnonzero(good)
+                m = sw["swap_suspected"].to_numpy(dtype=bool)
+                R.add("LATLON_SWAP_SUSPECTED", np.isin(np.arange(n), idx[m]))
+                sug_lat[idx[m]] = sw["suggested_latitude"].to_numpy()[m]
+                sug_lon[idx[m]] = sw["suggested_longitude"].to_numpy()[m]
+        elif lat_s is not None or lon_s is not None:
+            warnings.append("only one of latitude/longitude is mapped: records are stored without location")
+    if not has_coords and not consts.get("location_precision"):
+        precision = pd.Series(np.where(iso3.notna(), "country", None), dtype=object)
+
+    # rows whose location is the problem lose their coordinates
+    loc_bad = R.any(LOCATION_REASONS)
+    lat = np.where(loc_bad, np.nan, lat)
+    lon = np.where(loc_bad, np.nan, lon)
+    if has_coords and (mapping.get("latitude") or mapping.get("point") or getattr(raw, "has_geometry", False)):
+        missing = ~np.isfinite(lat) & ~loc_bad & ok_row
+        R.add("MISSING_LOCATION", missing)
+        lat = np.where(missing, np.nan, lat)
+    precision = precision.where(pd.Series(np.isfinite(lat)) | iso3.isna().to_numpy(), "country")
+    precision = precision.where(np.isfinite(lat) | iso3.notna().to_numpy(), None)
+
+    # ---- firearm description
+    item = _text(_col(frame, mapping, "item_description"), n)
+    category = _const_or(_col(frame, mapping, "category"), consts.get("category"), n)
+    ftype = pd.Series([None] * n, dtype=object)
+    if profile.get("item_map"):
+        imap = profile["item_map"]
+        category = item.map(lambda v: (imap.get(v) or [None, None])[0]).where(item.notna(), category)
+        ftype = item.map(lambda v: (imap.get(v) or [None, None])[1])
+    ft_s = _col(frame, mapping, "firearm_type")
+    if ft_s is not None:
+        raw_vals["firearm_type"] = ft_s
+        fm = nomenclature.match_firearm_types(_text(ft_s, n))
+        ftype = fm["firearm_type"].astype(object).where(fm["firearm_type"].notna(), ftype)
+        category = fm["category"].astype(object).where(fm["category"].notna(), category)
+        R.add_lists(fm["type_flag"].map(lambda f: [f] if f else []))
+    cal_s = _col(frame, mapping, "calibre")
+    calibre = pd.Series([None] * n, dtype=object)
+    if cal_s is not None:
+        raw_vals["calibre"] = cal_s
+        cm = nomenclature.match_calibres(_text(cal_s, n))
+        calibre = cm["calibre"].astype(object)
+        R.add_lists(cm["calibre_flag"].map(lambda f: [f] if f else []))
+    make_s = _col(frame, mapping, "make")
+    make = _text(make_s, n)
+    if make_s is not None:
+        make = make.map(lambda v: None if v is None else (nomenclature.match_make(v)[0] or v))
+    ctx_s = _col(frame, mapping, "criminal_context")
+    ctx = _text(ctx_s, n)
+    if ctx_s is not None:
+        ctx = ctx.map(lambda v: None if v is None else (nomenclature.match_criminal_context(v)[0] or v))
+    ser_s = _col(frame, mapping, "serial_number")
+    serial = _text(ser_s, n)
+    serial_key = parse.serial_key(serial) if ser_s is not None else serial
+    if ser_s is not None:
+        raw_vals["serial_number"] = ser_s
+        num = ser_s.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool))
+        R.add("SERIAL_NUMERIC_IN_SOURCE", num.to_numpy())
+
+    dec = getattr(raw, "decimal", ".") or "."
+    thou = getattr(raw, "thousands", None)
+    qty_s = _col(frame, mapping, "quantity")
+    quantity = parse.parse_numbers(qty_s, dec, thou).to_numpy(dtype=float) if qty_s is not None else np.ones(n)
+    quantity = np.where(np.isnan(quantity), 1.0 if qty_s is None else np.nan, quantity)
+    ammo_s = _col(frame, mapping, "ammunition")
+    ammo = parse.parse_numbers(ammo_s, dec, thou).to_numpy(dtype=float) if ammo_s is not None else np.full(n, np.nan)
+    cat_arr = category.to_numpy(dtype=object)
+    is_firearm = (cat_arr == "firearm") | ((cat_arr == None) & ftype.notna().to_numpy() & (ft_s is not None))  # noqa: E711
+    firearms = np.where(is_firearm, np.nan_to_num(quantity, nan=1.0), 0.0)
+    if profile.get("kind") == "discharge incident":
+        firearms = np.full(n, np.nan)
+    ammo = np.where(np.isnan(ammo) & (cat_arr == "ammunition"), quantity, ammo)
+
+    def country_field(name):
+        s = _col(frame, mapping, name)
+        if s is None:
+            return pd.Series([None] * n, dtype=object)
+        raw_vals[name] = s
+        return nomenclature.match_countries(_text(s, n))["iso3"].astype(object)
+
+    direction = _text(_col(frame, mapping, "direction"), n).map(
+        lambda v: None if v is None else DIRECTIONS.get(v.strip().lower()))
+
+    # ---- outcomes
+    rejected = R.any(REJECT)
+    quarantined = R.any(QUARANTINE) & ~rejected
+    accepted = ~rejected & ~quarantined
+    lat = np.where(accepted, lat, np.where(quarantined, lat, np.nan))
+    cells = np.zeros(n, dtype="uint64")
+    binable = accepted & np.isfinite(lat) & np.isfinite(lon)
+    if binable.any():
+        cells[binable] = hexbin.bin_points(lat[binable], lon[binable], FINE_RES)
+    # quarantined rows never reach a map
+    lat_store = np.where(accepted, lat, np.nan)
+    lon_store = np.where(accepted, lon, np.nan)
+
+    reason_lists = R.lists()
+    raw_json = _raw_field_json(raw_vals, n)
+    attrs_cols = [c for c in (profile.get("attrs") or []) if c in frame.columns]
+    attrs_json = (frame[attrs_cols].astype(object).where(frame[attrs_cols].notna(), None)
+                  .apply(lambda r: json.dumps(r.to_dict(), default=str, ensure_ascii=False), axis=1)
+                  if attrs_cols else pd.Series([None] * n, dtype=object))
+
+    status = np.where(accepted, "accepted", np.where(quarantined, "quarantined", "rejected"))
+    ev = pd.DataFrame({
+        "row_number": row_numbers.astype("int64"),
+        "source": profile.get("source") or profile.get("name") or "upload",
+        "source_record_id": src_id.to_numpy(),
+        "incident_key": incident_key.to_numpy(),
+        "status": status,
+        "kind": _const_or(_col(frame, mapping, "kind"), profile.get("kind") or "seizure", n).to_numpy(),
+        "event_date": pd.to_datetime(dates).to_numpy(),
+        "date_precision": np.asarray(date_prec, dtype=object),
+        "latitude": lat_store,
+        "longitude": lon_store,
+        "location_precision": np.where(accepted, precision.to_numpy(dtype=object), np.where(iso3.notna().to_numpy(), "country", None)),
+        "location_name": location_name.to_numpy(),
+        "country_iso3": iso3.to_numpy(),
+        "admin1": admin1.to_numpy(),
+        "region": region.to_numpy(),
+        "place_type": place_type.to_numpy(),
+        "direction": direction.to_numpy(),
+        "transport_mode": _text(_col(frame, mapping, "transport_mode"), n).to_numpy(),
+        "seizing_agency": _const_or(_col(frame, mapping, "seizing_agency"), consts.get("seizing_agency"), n).to_numpy(),
+        "unit": _text(_col(frame, mapping, "unit"), n).to_numpy(),
+        "category": category.to_numpy(),
+        "firearm_type": ftype.to_numpy(),
+        "item_description": item.to_numpy(),
+        "make": make.to_numpy(),
+        "model": _text(_col(frame, mapping, "model"), n).to_numpy(),
+        "calibre": calibre.to_numpy(),
+        "serial_number": serial.to_numpy(),
+        "serial_key": np.asarray(serial_key, dtype=object),
+        "other_markings": _text(_col(frame, mapping, "other_markings"), n).to_numpy(),
+        "quantity": quantity,
+        "firearms": firearms,
+        "ammunition": ammo,
+        "criminal_context": ctx.to_numpy(),
+        "origin_iso3": country_field("origin_country").to_numpy(),
+        "destination_iso3": country_field("destination_country").to_numpy(),
+        "manufacture_iso3": country_field("country_of_manufacture").to_numpy(),
+        "last_import_iso3": country_field("last_legal_import_country").to_numpy(),
+        "h3_cell": cells,
+        "border_km": np.nan,
+        "border_pair": None,
+        "border_segment": None,
+        "flags": reason_lists,
+        "raw": raw_json,
+        "attrs": attrs_json.to_numpy(),
+        "releasability": _const_or(_col(frame, mapping, "releasability"), consts.get("releasability"), n).to_numpy(),
+    })
+
+    # the full raw row, verbatim, for every row that is not plainly accepted
+    nq = np.flatnonzero(~accepted)
+    raw_cols = [c for c in frame.columns if not str(c).startswith("__")]
+    q = pd.DataFrame({
+        "row_number": row_numbers[nq].astype("int64"),
+        "source_record_id": src_id.to_numpy()[nq],
+        "outcome": status[nq],
+        "reasons": [reason_lists[i] for i in nq],
+        "detail": ["; ".join(REASON_TEXT.get(c, c) for c in reason_lists[i]) for i in nq],
+        "raw": [json.dumps({c: _jsonable(frame.iat[i, frame.columns.get_loc(c)]) for c in raw_cols}
+                           | ({"__line": frame["__malformed"].iat[i]} if "__malformed" in frame.columns and frame["__malformed"].iat[i] is not None else {}),
+                           ensure_ascii=False) for i in nq],
+        "suggested_latitude": sug_lat[nq],
+        "suggested_longitude": sug_lon[nq],
+        "_pos": nq,
+    })
+
+    h7 = np.zeros(n, dtype="uint64")
+    if binable.any():
+        h7[binable] = hexbin.bin_points(lat[binable], lon[binable], 7)
+    report = pd.DataFrame({
+        "row_number": row_numbers.astype("int64"),
+        "source_record_id": src_id.to_numpy(),
+        "outcome": status,
+        "reasons": reason_lists,
+        "latitude": np.where(np.isfinite(lat), lat, np.nan),
+        "longitude": np.where(np.isfinite(lon), lon, np.nan),
+        "date": [None if pd.isna(d) else pd.Timestamp(d).isoformat() for d in dates],
+        "country_iso3": iso3.to_numpy(),
+        "calibre": calibre.to_numpy(),
+        "serial_number": serial.to_numpy(),
+        "firearm_type": ftype.to_numpy(),
+        "h3_res7": [format(int(c), "x") if c else None for c in h7],
+        "suggested_latitude": sug_lat,
+        "suggested_longitude": sug_lon,
+    })
+    # warn when many rows share one problem
+    for code, m in R.masks.items():
+        k = int(m.sum())
+        if n >= 10 and k >= max(5, 0.2 * n):
+            warnings.append(f"{k} of {n} rows ({k / n:.0%}) share {code}: {REASON_TEXT.get(code, code)}")
+    ev = ev[status != "rejected"].reset_index(drop=False).rename(columns={"index": "_pos"})
+    return Prepared(ev, q, report, warnings)
+
+
+def _jsonable(v):
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return None
+    if isinstance(v, (int, float, str, bool)):
+        return v
+    return str(v)
+
+
+def _raw_field_json(raw_vals: dict[str, pd.Series], n: int) -> list:
+    if not raw_vals:
+        return [None] * n
+    cols = {k: v.astype(object).where(v.notna(), None).to_numpy() for k, v in raw_vals.items()}
+    keys = list(cols)
+    return [json.dumps({k: _jsonable(cols[k][i]) for k in keys}, ensure_ascii=False) for i in range(n)]
+
+
+# --------------------------------------------------------------------------------------------
+# writing
+# --------------------------------------------------------------------------------------------
+
+def file_sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def import_file(con, path: str | Path, profile: dict | str | None = None, *, date_order: str | None = None,
+                crs: str | None = None, sheet: str | None = None, user: str | None = None,
+                original_name: str | None = None, progress: Callable[[float, str], None] | None = None,
+                in_transaction: bool = True, border_distance: bool = True) -> ImportResult:
+    """Import one file into the store through the single import path.
+
+    Parameters
+    ----------
+    con : DuckDB connection (writable).
+    path : path of a CSV, XLSX, GeoJSON, GeoPackage, Parquet or GeoParquet file.
+    profile : dict or str, optional
+        Profile (or its name). ``None`` uses :func:`suggest_mapping` on the file's columns.
+    date_order, crs : see :func:`prepare`.
+    progress : callable(fraction, message), optional
+        Called as the stages complete (for the Import page's progress bar).
+    in_transaction : bool
+        Wrap the writes in a transaction (``False`` when the caller holds one, as ``intel build``).
+
+    Returns
+    -------
+    ImportResult
+
+    Raises
+    ------
+    readers.ReadError, ImportError_, NeedsChoice
+        With a plain-English message; the store is unchanged.
+    """
+    prog = progress or (lambda f, m: None)
+    path = Path(path)
+    name = original_name or path.name
+    if isinstance(profile, str):
+        profile = load_profile(profile, con)
+    prog(0.05, "hashing")
+    sha = file_sha256(path)
+    prog(0.1, "reading")
+    raw = readers.read_table(path, sheet=sheet)
+    if profile is None:
+        profile = {"name": None, "source": Path(name).stem, "kind": "seizure", "columns": suggest_mapping(list(raw.frame.columns))}
+    options = {"profile": profile.get("name"), "columns": profile.get("columns"), "date_order": date_order, "crs": crs,
+               "constants": profile.get("constants")}
+    opt_json = json.dumps(options, sort_keys=True, default=str)
+    prev = con.execute("SELECT batch_id, rows_read, rows_accepted, rows_quarantined, rows_rejected FROM batches "
+                       "WHERE sha256 = ? AND options = ?::JSON", [sha, opt_json]).fetchone()
+    if prev:
+        return ImportResult(prev[0], name, sha, prev[1], prev[2], prev[3], prev[4], already_imported=True)
+    prog(0.3, "parsing and validating")
+    prep = prepare(raw, profile, date_order=date_order, crs=crs, file_name=name)
+    prog(0.6, "locating")
+    if border_distance and len(prep.events):
+        _add_border_distance(prep.events)
+    prog(0.75, "writing")
+    counts = prep.report["outcome"].value_counts()
+    res = ImportResult(None, name, sha, len(prep.report), int(counts.get("accepted", 0)),
+                       int(counts.get("quarantined", 0)), int(counts.get("rejected", 0)), warnings=prep.warnings,
+                       report=prep.report)
+
+    def write():
+        batch_id = con.execute("SELECT nextval('batch_seq')").fetchone()[0]
+        con.execute(
+            "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::JSON, ?::JSON, ?)",
+            [batch_id, profile.get("source") or "upload", name, sha, profile.get("name"),
+             datetime.now(timezone.utc).replace(tzinfo=None), user, res.rows_read, res.accepted, res.quarantined,
+             res.rejected, opt_json, json.dumps(prep.warnings), (profile.get("constants") or {}).get("releasability")])
+        ev = prep.events
+        first = con.execute("SELECT nextval('event_seq')").fetchone()[0]
+        ev_ids = np.arange(first, first + len(ev), dtype="int64")
+        if len(ev) > 1:
+            con.execute("SELECT setval('event_seq', ?)", [int(ev_ids[-1])])
+        ev = ev.assign(event_id=ev_ids, batch_id=batch_id)
+        cols = [r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name='events' ORDER BY ordinal_position").fetchall()]
+        ev_ins = ev[cols]
+        select = ", ".join("NULLIF(h3_cell, 0)" if c == "h3_cell" else ("event_date::DATE" if c == "event_date" else c) for c in cols)
+        con.register("_ev", ev_ins)
+        con.execute(f"INSERT INTO events SELECT {select} FROM _ev")
+        con.unregister("_ev")
+        q = prep.quarantine
+        if len(q):
+            pos_to_event = dict(zip(ev["_pos"].to_numpy(), ev_ids))
+            first_q = con.execute("SELECT nextval('quarantine_seq')").fetchone()[0]
+            qids = np.arange(first_q, first_q + len(q), dtype="int64")
+            if len(q) > 1:
+                con.execute("SELECT setval('quarantine_seq', ?)", [int(qids[-1])])
+            qq = pd.DataFrame({
+                "quarantine_id": qids, "batch_id": batch_id, "row_number": q["row_number"],
+                "source_record_id": q["source_record_id"],
+                "event_id": [pos_to_event.get(p) for p in q["_pos"]],
+                "outcome": q["outcome"], "reasons": q["reasons"], "detail": q["detail"], "raw": q["raw"],
+                "suggested_latitude": q["suggested_latitude"], "suggested_longitude": q["suggested_longitude"],
+            })
+            con.register("_q", qq)
+            con.execute("INSERT INTO quarantine SELECT quarantine_id, batch_id, row_number, source_record_id, event_id, "
+                        "outcome, reasons, detail, raw::JSON, suggested_latitude, suggested_longitude, NULL, NULL, NULL, NULL FROM _q")
+            con.unregister("_q")
+        audit(con, "import", {"batch_id": int(batch_id), "file": name, "sha256": sha, "accepted": res.accepted,
+                              "quarantined": res.quarantined, "rejected": res.rejected}, user)
+        return int(batch_id)
+
+    if in_transaction:
+        with transaction(con):
+            res.batch_id = write()
+    else:
+        res.batch_id = write()
+    prog(1.0, "done")
+    return res
+
+
+def _add_border_distance(ev: pd.DataFrame) -> None:
+    """Fill border_km / border_pair / border_segment where the border module is available."""
+    try:
+        from intel.borders import border_distance
+    except Exception:  # borders module not installed in this build
+        ev["border_km"] = np.nan
+        ev["border_pair"] = None
+        ev["border_segment"] = None
+        return
+    lat = ev["latitude"].to_numpy(dtype=float)
+    lon = ev["longitude"].to_numpy(dtype=float)
+    ok = np.isfinite(lat) & np.isfinite(lon)
+    km = np.full(len(ev), np.nan)
+    pair = np.full(len(ev), None, dtype=object)
+    seg = np.full(len(ev), None, dtype=object)
+    if ok.any():
+        d = border_distance(lat[ok], lon[ok])
+        km[ok] = d["border_km"].to_numpy()
+        pair[ok] = d["border_pair"].to_numpy(dtype=object)
+        seg[ok] = d["border_segment"].to_numpy(dtype=object)
+    ev["border_km"] = km
+    ev["border_pair"] = pair
+    ev["border_segment"] = seg
+
+
+def report_frame(result: ImportResult) -> pd.DataFrame:
+    """The per-row report of an import (the ``--report`` file's rows)."""
+    return result.report if result.report is not None else pd.DataFrame()

@@ -1,0 +1,150 @@
+"""pydeck layers and legends, offline.
+
+The basemap is the bundled Natural Earth countries layer drawn as a GeoJsonLayer (no tiles,
+no token, no web request): :func:`basemap_layer`. :func:`deck` always builds
+``pdk.Deck(map_provider=None)`` so neither Mapbox nor Carto is contacted. Hexagon layers take
+H3 cell ids as hex strings, since JavaScript numbers lose 64-bit integers.
+
+Colour scales are ColorBrewer (Brewer 2003) sequential or diverging schemes; legends are
+returned as plain ``(rgb, label)`` lists that a page draws.
+"""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pydeck as pdk
+
+GPKG = Path(__file__).resolve().parent.parent / "data" / "sources" / "boundaries" / "ne_10m_generalised_world_map.gpkg"
+
+YLORRD = [(255, 255, 178), (254, 217, 118), (254, 178, 76), (253, 141, 60), (240, 59, 32), (189, 0, 38)]
+"""ColorBrewer YlOrRd, 6 classes."""
+
+HOT_COLD = {3: (178, 24, 43), 2: (239, 138, 98), 1: (253, 219, 199), 0: (240, 240, 240),
+            -1: (209, 229, 240), -2: (103, 169, 207), -3: (33, 102, 172)}
+"""ColorBrewer RdBu for Gi* confidence bins (+-3: 99 %, +-2: 95 %, +-1: 90 %)."""
+
+BIN_LABELS = {3: "Hot spot, 99 %", 2: "Hot spot, 95 %", 1: "Hot spot, 90 %", 0: "Not significant",
+              -1: "Cold spot, 90 %", -2: "Cold spot, 95 %", -3: "Cold spot, 99 %"}
+
+
+@lru_cache(maxsize=4)
+def basemap_geojson(tolerance_deg: float = 0.08, digits: int = 2) -> dict:
+    """Natural Earth countries as a compact GeoJSON FeatureCollection (lon-lat, RFC 7946).
+
+    Parameters
+    ----------
+    tolerance_deg : float
+        Douglas-Peucker simplification tolerance in degrees.
+    digits : int
+        Decimal places kept (2 places is about 1 km).
+    """
+    import geopandas as gpd
+    import shapely
+
+    g = gpd.read_file(GPKG, layer="countries")[["NAME", "geometry"]]
+    g["geometry"] = shapely.set_precision(g.geometry.simplify(tolerance_deg, preserve_topology=True).values, 10 ** -digits)
+    g = g[~g.geometry.is_empty]
+    return json.loads(g.to_json(drop_id=True))
+
+
+def basemap_layer() -> pdk.Layer:
+    """Offline basemap: country polygons in light grey with white borders."""
+    return pdk.Layer(
+        "GeoJsonLayer", basemap_geojson(), id="basemap", stroked=True, filled=True,
+        get_fill_color=[226, 226, 218], get_line_color=[255, 255, 255], line_width_min_pixels=1, pickable=False,
+    )
+
+
+def water_layer() -> pdk.Layer:
+    """A rectangle of sea colour under the countries (the deck background is otherwise white)."""
+    sea = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": {
+        "type": "Polygon", "coordinates": [[[-180, -85], [180, -85], [180, 85], [-180, 85], [-180, -85]]]}}]}
+    return pdk.Layer("GeoJsonLayer", sea, id="sea", filled=True, stroked=False, get_fill_color=[197, 217, 232])
+
+
+def class_breaks(values: np.ndarray, k: int = 6) -> list[float]:
+    """Upper bounds of ``k`` quantile classes of positive values (distinct, ascending)."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v) & (v > 0)]
+    if v.size == 0:
+        return [1.0]
+    qs = np.unique(np.quantile(v, np.linspace(0, 1, k + 1)[1:]))
+    return [float(q) for q in qs]
+
+
+def colour_for(values: np.ndarray, breaks: list[float], palette=YLORRD) -> list[list[int]]:
+    """RGBA colour per value from class upper ``breaks``."""
+    idx = np.searchsorted(np.asarray(breaks), np.asarray(values, dtype=float), side="left")
+    idx = np.clip(idx, 0, len(breaks) - 1)
+    pal = palette[-len(breaks):] if len(breaks) <= len(palette) else palette
+    step = (len(pal) - 1) / max(1, len(breaks) - 1)
+    return [list(pal[int(round(i * step))]) + [210] for i in idx]
+
+
+def legend(breaks: list[float], label: str, palette=YLORRD) -> list[tuple[tuple[int, int, int], str]]:
+    """Legend entries ``(rgb, text)`` matching :func:`colour_for`."""
+    pal = palette[-len(breaks):] if len(breaks) <= len(palette) else palette
+    step = (len(pal) - 1) / max(1, len(breaks) - 1)
+    out, lo = [], 1
+    for i, b in enumerate(breaks):
+        hi = int(np.floor(b))
+        text = f"{lo:,}" if hi <= lo else f"{lo:,}-{hi:,}"
+        out.append((pal[int(round(i * step))], f"{text} {label}"))
+        lo = hi + 1
+    return out
+
+
+def hexagon_layer(cells: pd.DataFrame, value: str = "events", layer_id: str = "hexagons",
+                  breaks: list[float] | None = None, extruded: bool = False) -> tuple[pdk.Layer, list]:
+    """H3HexagonLayer of a cell table (column ``h3`` as hex string) coloured by ``value``.
+
+    Returns
+    -------
+    (layer, legend entries)
+    """
+    breaks = breaks or class_breaks(cells[value].to_numpy())
+    data = cells.copy()
+    data["color"] = colour_for(data[value].to_numpy(), breaks)
+    keep = [c for c in ("h3", "events", "records", "firearms", "ammunition", "top_categories", "first_date",
+                        "last_date", "color") if c in data.columns]
+    data = data[keep]
+    for c in ("first_date", "last_date"):
+        if c in data:
+            data[c] = data[c].astype(str)
+    layer = pdk.Layer(
+        "H3HexagonLayer", data, id=layer_id, get_hexagon="h3", get_fill_color="color", pickable=True,
+        stroked=True, get_line_color=[80, 80, 80, 120], line_width_min_pixels=0.5, extruded=extruded, auto_highlight=True,
+    )
+    return layer, legend(breaks, value)
+
+
+def points_layer(df: pd.DataFrame, layer_id: str = "coarse-points", radius_px: int = 7) -> pdk.Layer:
+    """Labelled points (for records too coarse to bin): hollow circles so they do not read as exact."""
+    return pdk.Layer(
+        "ScatterplotLayer", df, id=layer_id, get_position=["longitude", "latitude"], get_radius=1,
+        radius_min_pixels=radius_px, radius_max_pixels=radius_px * 3, stroked=True, filled=True,
+        get_fill_color=[60, 60, 160, 60], get_line_color=[30, 30, 120], line_width_min_pixels=2, pickable=True,
+    )
+
+
+def view_for(lat: np.ndarray, lon: np.ndarray, default=(43.7, -79.4, 9.0)) -> pdk.ViewState:
+    """A view state that frames the given points (degrees WGS84)."""
+    lat = np.asarray(lat, dtype=float)
+    lon = np.asarray(lon, dtype=float)
+    ok = np.isfinite(lat) & np.isfinite(lon)
+    if not ok.any():
+        return pdk.ViewState(latitude=default[0], longitude=default[1], zoom=default[2])
+    la, lo = lat[ok], lon[ok]
+    span = max(np.ptp(la), np.ptp(lo) / 1.5, 0.01)
+    zoom = float(np.clip(np.log2(360 / span) - 0.8, 1, 12))
+    return pdk.ViewState(latitude=float(np.median(la)), longitude=float(np.median(lo)), zoom=zoom)
+
+
+def deck(layers: list, view: pdk.ViewState, tooltip: dict | None = None) -> pdk.Deck:
+    """An offline deck: sea, Natural Earth countries, then ``layers``; no map provider."""
+    return pdk.Deck(layers=[water_layer(), basemap_layer(), *layers], initial_view_state=view,
+                    map_provider=None, map_style=None, tooltip=tooltip or False)

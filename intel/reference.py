@@ -1,0 +1,214 @@
+"""Reference tables and the default store build.
+
+``intel build`` rebuilds the default store from the bundled real sources in ``data/sources``
+(provenance in ``data/README.md``):
+
+* countries and admin-1 units from Natural Earth 1:10m (generalised GeoPackage), geometry as
+  WKB (EPSG:4326); Kosovo, ``-99`` in Natural Earth, is stored as ``XKX``;
+* UN/LOCODE 2012-1 border-crossing points (alpha-2 country codes converted to alpha-3);
+* the UNODC Illicit Arms Flows Questionnaire country-year indicators;
+* the ATF source-to-recovery state flows (through :mod:`intel.corridors` when present);
+* the Toronto incidents and the CBP seizures, imported through :func:`intel.ingest.import_file`
+  with their profiles -- the same road every user file takes.
+
+The store is written to a temporary file and moved into place only when everything
+succeeded, so a failed build leaves the previous store untouched, and two builds give the
+same counts.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from intel import store
+from intel.ingest import DATA_DIR, import_file
+
+SOURCES = DATA_DIR / "sources"
+GPKG = SOURCES / "boundaries" / "ne_10m_generalised_world_map.gpkg"
+TORONTO = SOURCES / "incidents" / "toronto_shootings_firearm_discharges_2004_2024.csv"
+CBP = SOURCES / "seizures" / "cbp_weapons_seizures_fy22_25.csv"
+ATF = SOURCES / "flows" / "atf_source_recovery_by_state_2010_2020.csv"
+UNODC = SOURCES / "country_stats" / "unodc_iafq_firearms_trafficking.xlsx"
+UNLOCODE = SOURCES / "crossings" / "unlocode_border_crossings_2012-1.csv"
+
+
+def _iso3_fix(iso3: str, iso2: str | None) -> str | None:
+    if iso3 and iso3 != "-99":
+        return iso3
+    if iso2 == "XK":
+        return "XKX"
+    return None
+
+
+def load_countries(con, path: Path = GPKG) -> int:
+    """Fill ``countries`` from the Natural Earth countries layer. Returns rows inserted."""
+    import geopandas as gpd
+
+    g = gpd.read_file(path, layer="countries")
+    g["iso3"] = [_iso3_fix(a, b) for a, b in zip(g["ISO_A3"], g["iso_a2"])]
+    g = g[g["iso3"].notna()].dissolve(by="iso3", as_index=False, aggfunc="first")
+    b = g.geometry.bounds
+    df = pd.DataFrame({
+        "iso3": g["iso3"], "name": g["NAME"], "continent": None, "region": None,
+        "min_lon": b["minx"], "min_lat": b["miny"], "max_lon": b["maxx"], "max_lat": b["maxy"],
+        "geom_wkb": g.geometry.to_wkb(),
+    })
+    con.register("_c", df)
+    con.execute("INSERT INTO countries SELECT * FROM _c")
+    con.unregister("_c")
+    return len(df)
+
+
+def load_admin1(con, path: Path = GPKG) -> int:
+    """Fill ``admin1`` from the Natural Earth states_provinces layer. Returns rows inserted."""
+    import geopandas as gpd
+
+    g = gpd.read_file(path, layer="states_provinces")
+    cols = {c.lower(): c for c in g.columns}
+    a3 = g[cols.get("adm0_a3", "adm0_a3")].replace({"KOS": "XKX"})
+    name = g[cols.get("name", "name")]
+    b = g.geometry.bounds
+    ids = [f"{c}-{i:05d}" for i, c in enumerate(a3)]
+    df = pd.DataFrame({"admin1_id": ids, "country_iso3": a3, "name": name,
+                       "min_lon": b["minx"], "min_lat": b["miny"], "max_lon": b["maxx"], "max_lat": b["maxy"],
+                       "geom_wkb": g.geometry.to_wkb()})
+    con.register("_a", df)
+    con.execute("INSERT INTO admin1 SELECT * FROM _a")
+    con.unregister("_a")
+    return len(df)
+
+
+def load_unlocode_crossings(con, path: Path = UNLOCODE, batch_id: int | None = None) -> int:
+    """Fill ``crossings`` with UN/LOCODE entries that have the border-crossing function (B) and
+    coordinates. The other country of the pair is filled later by :mod:`intel.borders`
+    (nearest border). Returns rows inserted."""
+    import pycountry
+
+    d = pd.read_csv(path, dtype=str, keep_default_na=False)
+    d = d[(d["function-border"] == "B") & (d["lat"] != "") & (d["lon"] != "")]
+
+    def a3(a2):
+        if a2 == "XK":
+            return "XKX"
+        c = pycountry.countries.get(alpha_2=a2)
+        return c.alpha_3 if c else None
+
+    df = pd.DataFrame({
+        "crossing_id": "UNLOCODE:" + d["code"], "name": d["name"], "country_iso3": d["country"].map(a3),
+        "other_iso3": None, "latitude": d["lat"].astype(float), "longitude": d["lon"].astype(float),
+        "crossing_type": np.where(d["function-road"] == "3", "road", np.where(d["function-rail"] == "2", "rail", "other")),
+        "source": "UN/LOCODE 2012-1", "batch_id": batch_id,
+    })
+    con.register("_x", df)
+    con.execute("INSERT INTO crossings SELECT * FROM _x")
+    con.unregister("_x")
+    return len(df)
+
+
+def load_unodc(con, path: Path = UNODC, batch_id: int | None = None) -> int:
+    """Fill ``country_stats`` with the UNODC IAFQ export (two header rows skipped)."""
+    d = pd.read_excel(path, skiprows=2, dtype={"Iso3_code": str})
+    df = pd.DataFrame({
+        "iso3": d["Iso3_code"], "country": d["Country"], "region": d["Region"], "subregion": d["Subregion"],
+        "indicator": d["Indicator"], "dimension": d["Dimension"], "category": d["Category"], "sex": d["Sex"],
+        "age": d["Age"], "year": pd.to_numeric(d["Year"], errors="coerce").astype("Int64"),
+        "unit": d["Unit of measurement"], "value": pd.to_numeric(d["VALUE"], errors="coerce"),
+        "source": "UNODC IAFQ (export 26/08/2024)", "batch_id": batch_id,
+    })
+    con.register("_s", df)
+    con.execute("INSERT INTO country_stats SELECT * FROM _s")
+    con.unregister("_s")
+    return len(df)
+
+
+@dataclass
+class BuildSummary:
+    db: str
+    counts: dict
+    imports: list
+
+    def lines(self) -> list[str]:
+        out = [f"store: {self.db}"]
+        out += [f"  {k}: {v}" for k, v in self.counts.items()]
+        out += [f"  import {r.summary()}" for r in self.imports]
+        return out
+
+
+def table_counts(con) -> dict:
+    """Row counts of the main tables (what two builds must agree on)."""
+    q = {
+        "events accepted": "SELECT count(*) FROM events WHERE status='accepted'",
+        "events quarantined": "SELECT count(*) FROM events WHERE status='quarantined'",
+        "quarantine rows": "SELECT count(*) FROM quarantine",
+        "batches": "SELECT count(*) FROM batches",
+        "countries": "SELECT count(*) FROM countries",
+        "admin1": "SELECT count(*) FROM admin1",
+        "crossings": "SELECT count(*) FROM crossings",
+        "flows": "SELECT count(*) FROM flows",
+        "country_stats": "SELECT count(*) FROM country_stats",
+    }
+    return {k: con.execute(v).fetchone()[0] for k, v in q.items()}
+
+
+def build(db: str | os.PathLike | None = None, progress=print) -> BuildSummary:
+    """Rebuild the store at ``db`` from the bundled real sources.
+
+    Written to ``<db>.tmp`` then moved into place: the old store stays until the new one is
+    complete.
+
+    Returns
+    -------
+    BuildSummary
+    """
+    db = Path(db or store.DEFAULT_DB)
+    tmp = db.with_suffix(db.suffix + ".tmp")
+    for p in (tmp, Path(str(tmp) + ".wal")):
+        if p.exists():
+            p.unlink()
+    con = store.connect(tmp)
+    imports = []
+    try:
+        progress("reference: countries, admin-1 (Natural Earth)")
+        load_countries(con)
+        load_admin1(con)
+        progress("reference: UN/LOCODE border crossings")
+        load_unlocode_crossings(con)
+        progress("reference: UNODC country statistics")
+        load_unodc(con)
+        try:
+            from intel.corridors import load_atf_flows
+        except ImportError:
+            load_atf_flows = None
+        if load_atf_flows is not None:
+            progress("flows: ATF source-to-recovery")
+            load_atf_flows(con, ATF)
+        for path, prof in ((TORONTO, "toronto_tps"), (CBP, "cbp_weapons_seizures")):
+            progress(f"import: {path.name} (profile {prof})")
+            r = import_file(con, path, prof, user="build")
+            progress("  " + r.summary())
+            imports.append(r)
+        store.audit(con, "build", {"imports": [r.file_name for r in imports]}, "build")
+        counts = table_counts(con)
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    if db.exists():
+        db.unlink()
+    wal = Path(str(db) + ".wal")
+    if wal.exists():
+        wal.unlink()
+    shutil.move(str(tmp), str(db))
+    return BuildSummary(str(db), counts, imports)
+
+
+def ensure_store(db: str | os.PathLike | None = None, progress=print) -> Path:
+    """Build the default store when it is missing (the run command calls this)."""
+    db = Path(db or store.DEFAULT_DB)
+    if not db.exists():
+        build(db, progress)
+    return db

@@ -1,0 +1,380 @@
+"""The DuckDB store: one file, a versioned schema, and the connection rules.
+
+Everything the dashboard shows is read from one DuckDB file (default ``data/intel.duckdb``).
+The schema is created and upgraded by an ordered list of migrations (``MIGRATIONS``); the
+table ``schema_version`` records which have been applied, so an old store is upgraded in place
+and a new one is built by the same steps.
+
+Tables
+------
+``events``
+    One row per recorded item (a CBP line item, a Toronto incident, an agency seizure record).
+    ``incident_key`` groups the items of one seizure event, so *event* counts are
+    ``count(DISTINCT incident_key)`` and *firearm* counts are ``sum(firearms)``.
+    ``status`` is ``accepted`` (usable by every analysis) or ``quarantined`` (kept for the
+    non-spatial totals it can support, listed on the Data quality page, never binned).
+    Coordinates are WGS84 degrees; ``h3_cell`` is the H3 cell at :data:`FINE_RES` as UBIGINT.
+``batches``
+    One row per import: file name, SHA-256, profile, time, row counts.
+``quarantine``
+    One row per input row that is not plainly accepted: the raw row verbatim (JSON), the
+    reason codes, the outcome (``quarantined`` or ``rejected``), a suggested fix where one is
+    known, and the analyst's decision once taken.
+``countries``, ``admin1``, ``crossings``, ``flows``, ``country_stats``
+    Reference tables (geometry as WKB blobs in EPSG:4326).
+``audit``
+    Append-only log of imports, decisions and settings changes.
+``settings``
+    Values of named settings (see :mod:`intel.settings` for names, defaults and help).
+
+H3 convention
+-------------
+Cells are stored once, at ``FINE_RES`` (9, the finest resolution the pages offer). A coarser resolution ``r`` is the H3 *parent*
+of the stored cell (``cell_to_parent``), computed in SQL by bit arithmetic
+(:func:`parent_sql`). Aggregates therefore nest exactly: the counts of the seven children
+add up to the parent's count at every resolution. The parent is not always the cell that
+direct binning of the point at ``r`` would give (about 6-7 % of points near cell edges
+differ, because H3 children do not tile their parent exactly); every page, CLI verb and
+export uses the parent rule, so figures agree across the product.
+
+Concurrency
+-----------
+DuckDB allows one writing process. Viewers open the file read-only (``read_only=True``);
+imports write in one transaction, so readers never see half an import.
+"""
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+FINE_RES = 9
+"""H3 resolution at which ``events.h3_cell`` is stored."""
+
+DEFAULT_DB = Path(os.environ.get("INTEL_DB", Path(__file__).resolve().parent.parent / "data" / "intel.duckdb"))
+
+_H3_RES_SHIFT = 52
+_U64 = (1 << 64) - 1
+
+
+def spatial_extension_path() -> str:
+    """Path of the DuckDB spatial extension shipped by the ``duckdb-extension-spatial`` wheel.
+
+    Returns
+    -------
+    str
+        Absolute path of ``spatial.duckdb_extension`` for the installed DuckDB version.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the wheel is missing or was built for another DuckDB version.
+    """
+    import duckdb_extension_spatial
+
+    base = Path(duckdb_extension_spatial.__file__).resolve().parent / "extensions"
+    path = base / f"v{duckdb.__version__}" / "spatial.duckdb_extension"
+    if not path.exists():
+        raise FileNotFoundError(
+            f"DuckDB spatial extension for DuckDB {duckdb.__version__} not found under {base}; "
+            "install duckdb-extension-spatial with the same version as duckdb"
+        )
+    return str(path)
+
+
+def load_spatial(con: duckdb.DuckDBPyConnection) -> None:
+    """Load the offline spatial extension into ``con`` (no network, no ``INSTALL``)."""
+    con.execute(f"LOAD '{spatial_extension_path()}'")
+
+
+def parent_masks(res: int) -> tuple[int, int]:
+    """Bit masks that turn an H3 cell of a finer resolution into its parent at ``res``.
+
+    ``parent = (cell & keep) | set``: the 4-bit resolution field (bits 52-55) is replaced by
+    ``res`` and the digits of resolutions ``res+1 .. 15`` are set to 7 (unused), as in the H3
+    index layout (h3geo.org, "H3 Index Representations").
+
+    Parameters
+    ----------
+    res : int
+        Target resolution, 0-15.
+
+    Returns
+    -------
+    (keep, set) : tuple of int
+        Unsigned 64-bit masks.
+    """
+    if not 0 <= res <= 15:
+        raise ValueError(f"H3 resolution must be 0-15, got {res}")
+    keep = _U64 ^ (0xF << _H3_RES_SHIFT)
+    setm = (res << _H3_RES_SHIFT) | ((1 << (3 * (15 - res))) - 1)
+    return keep, setm
+
+
+def parent_sql(column: str, res: int) -> str:
+    """SQL expression of the parent at ``res`` of the UBIGINT H3 column ``column``.
+
+    The masks are integer literals computed here from ``res`` (an int, never user text), so
+    the expression is safe to embed; ``column`` must be a trusted identifier.
+    """
+    res = int(res)
+    keep, setm = parent_masks(res)
+    return f"(({column} & {keep}::UBIGINT) | {setm}::UBIGINT)"
+
+
+MIGRATIONS: list[tuple[int, str]] = [
+    (
+        1,
+        """
+        CREATE SEQUENCE IF NOT EXISTS batch_seq START 1;
+        CREATE SEQUENCE IF NOT EXISTS event_seq START 1;
+        CREATE SEQUENCE IF NOT EXISTS quarantine_seq START 1;
+        CREATE SEQUENCE IF NOT EXISTS audit_seq START 1;
+
+        CREATE TABLE batches (
+            batch_id        INTEGER PRIMARY KEY,
+            source          VARCHAR NOT NULL,      -- dataset name, e.g. 'toronto_tps'
+            file_name       VARCHAR NOT NULL,
+            sha256          VARCHAR NOT NULL,
+            profile         VARCHAR,
+            imported_at     TIMESTAMP NOT NULL,
+            imported_by     VARCHAR,
+            rows_read       INTEGER NOT NULL,
+            rows_accepted   INTEGER NOT NULL,
+            rows_quarantined INTEGER NOT NULL,
+            rows_rejected   INTEGER NOT NULL,
+            options         JSON,
+            warnings        JSON,
+            releasability   VARCHAR
+        );
+
+        CREATE TABLE events (
+            event_id          BIGINT PRIMARY KEY,
+            batch_id          INTEGER NOT NULL,
+            source            VARCHAR NOT NULL,
+            source_record_id  VARCHAR,
+            incident_key      VARCHAR NOT NULL,   -- groups the items of one seizure/incident
+            row_number        INTEGER,
+            status            VARCHAR NOT NULL,   -- accepted | quarantined
+            kind              VARCHAR NOT NULL,   -- seizure | recovery | discharge incident | ...
+            event_date        DATE,
+            date_precision    VARCHAR,            -- day | month | year
+            latitude          DOUBLE,             -- WGS84 degrees
+            longitude         DOUBLE,
+            location_precision VARCHAR,           -- exact | intersection | town | admin-1 | country
+            location_name     VARCHAR,
+            location_corrected VARCHAR,           -- e.g. 'swap' when an analyst accepted a fix
+            country_iso3      VARCHAR,
+            admin1            VARCHAR,
+            region            VARCHAR,            -- reporting region, e.g. CBP 'Southwest Border'
+            place_type        VARCHAR,            -- port of entry | border area | airport | ...
+            direction         VARCHAR,            -- inbound | outbound
+            transport_mode    VARCHAR,
+            seizing_agency    VARCHAR,
+            unit              VARCHAR,            -- agency unit / area of responsibility
+            category          VARCHAR,            -- firearm | ammunition | parts | accessory | other
+            firearm_type      VARCHAR,            -- handgun, pistol, revolver, rifle, ...
+            item_description  VARCHAR,
+            make              VARCHAR,
+            model             VARCHAR,
+            calibre           VARCHAR,
+            serial_number     VARCHAR,            -- exact text as recorded
+            serial_key        VARCHAR,            -- normalised match key
+            other_markings    VARCHAR,
+            quantity          DOUBLE,             -- items of this record
+            firearms          DOUBLE,             -- firearms among them (0 when none)
+            ammunition        DOUBLE,             -- rounds
+            criminal_context  VARCHAR,
+            origin_iso3       VARCHAR,
+            destination_iso3  VARCHAR,
+            manufacture_iso3  VARCHAR,
+            last_import_iso3  VARCHAR,
+            h3_cell           UBIGINT,            -- H3 cell at FINE_RES, NULL when not binned
+            border_km         DOUBLE,             -- geodesic km to the nearest land border
+            border_pair       VARCHAR,            -- ISO3 pair of that border, e.g. 'MEX-USA'
+            border_segment    VARCHAR,            -- stable id of the ~50 km border stretch
+            flags             VARCHAR[],          -- reason codes that did not block the record
+            raw               JSON,               -- raw values of the parsed fields
+            attrs             JSON,               -- other source columns kept as they were
+            releasability     VARCHAR
+        );
+
+        CREATE TABLE quarantine (
+            quarantine_id     BIGINT PRIMARY KEY,
+            batch_id          INTEGER NOT NULL,
+            row_number        INTEGER,
+            source_record_id  VARCHAR,
+            event_id          BIGINT,             -- the stored record, when there is one
+            outcome           VARCHAR NOT NULL,   -- quarantined | rejected
+            reasons           VARCHAR[] NOT NULL,
+            detail            VARCHAR,
+            raw               JSON NOT NULL,      -- the input row verbatim
+            suggested_latitude  DOUBLE,
+            suggested_longitude DOUBLE,
+            decision          VARCHAR,            -- accepted | corrected | rejected
+            decided_by        VARCHAR,
+            decided_at        TIMESTAMP,
+            decision_note     VARCHAR
+        );
+
+        CREATE TABLE countries (
+            iso3      VARCHAR PRIMARY KEY,
+            name      VARCHAR,
+            continent VARCHAR,
+            region    VARCHAR,
+            min_lon DOUBLE, min_lat DOUBLE, max_lon DOUBLE, max_lat DOUBLE,
+            geom_wkb  BLOB
+        );
+        CREATE TABLE admin1 (
+            admin1_id VARCHAR PRIMARY KEY,
+            country_iso3 VARCHAR,
+            name      VARCHAR,
+            min_lon DOUBLE, min_lat DOUBLE, max_lon DOUBLE, max_lat DOUBLE,
+            geom_wkb  BLOB
+        );
+        CREATE TABLE crossings (
+            crossing_id VARCHAR PRIMARY KEY,
+            name       VARCHAR,
+            country_iso3 VARCHAR,
+            other_iso3 VARCHAR,
+            latitude   DOUBLE,
+            longitude  DOUBLE,
+            crossing_type VARCHAR,
+            source     VARCHAR,
+            batch_id   INTEGER
+        );
+        CREATE TABLE flows (
+            flow_id    BIGINT PRIMARY KEY,
+            source     VARCHAR,             -- dataset
+            flow_type  VARCHAR,             -- source-recovery | trace | re-seizure | od
+            origin     VARCHAR,             -- code (US state USPS code, ISO3, or cell hex)
+            origin_name VARCHAR,
+            origin_lat DOUBLE, origin_lon DOUBLE,
+            destination VARCHAR,
+            destination_name VARCHAR,
+            destination_lat DOUBLE, destination_lon DOUBLE,
+            weight     DOUBLE,
+            period_start DATE,
+            period_end   DATE,              -- half-open [start, end)
+            batch_id   INTEGER
+        );
+        CREATE TABLE country_stats (
+            iso3       VARCHAR,
+            country    VARCHAR,
+            region     VARCHAR,
+            subregion  VARCHAR,
+            indicator  VARCHAR,
+            dimension  VARCHAR,
+            category   VARCHAR,
+            sex        VARCHAR,
+            age        VARCHAR,
+            year       INTEGER,
+            unit       VARCHAR,
+            value      DOUBLE,
+            source     VARCHAR,
+            batch_id   INTEGER
+        );
+        CREATE TABLE audit (
+            audit_id  BIGINT PRIMARY KEY,
+            logged_at TIMESTAMP NOT NULL,
+            user_name VARCHAR,
+            action    VARCHAR NOT NULL,
+            detail    JSON
+        );
+        CREATE TABLE settings (
+            name  VARCHAR PRIMARY KEY,
+            value JSON
+        );
+        CREATE TABLE profiles (
+            name  VARCHAR PRIMARY KEY,
+            body  JSON NOT NULL,
+            saved_at TIMESTAMP
+        );
+        """,
+    ),
+]
+
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> int:
+    """Apply every migration not yet recorded in ``schema_version``.
+
+    Returns
+    -------
+    int
+        The schema version after migration.
+    """
+    con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMP)")
+    done = {r[0] for r in con.execute("SELECT version FROM schema_version").fetchall()}
+    for version, sql in MIGRATIONS:
+        if version in done:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(sql)
+            con.execute("INSERT INTO schema_version VALUES (?, now())", [version])
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+    return SCHEMA_VERSION
+
+
+def connect(db: str | os.PathLike | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the store, creating and migrating it when writable.
+
+    Parameters
+    ----------
+    db : path, optional
+        Store file; ``None`` gives :data:`DEFAULT_DB`. ``":memory:"`` gives a throw-away store.
+    read_only : bool
+        Open without write access (viewers). The file must exist.
+
+    Returns
+    -------
+    duckdb.DuckDBPyConnection
+        With the spatial extension loaded.
+
+    Raises
+    ------
+    FileNotFoundError
+        ``read_only`` and the file does not exist.
+    """
+    path = str(db if db is not None else DEFAULT_DB)
+    if read_only:
+        if path != ":memory:" and not Path(path).exists():
+            raise FileNotFoundError(f"store {path} does not exist; run `intel build` first")
+        con = duckdb.connect(path, read_only=True)
+    else:
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(path)
+        migrate(con)
+    load_spatial(con)
+    return con
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection):
+    """Run the body in one transaction: everything commits or nothing does."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    else:
+        con.execute("COMMIT")
+
+
+def audit(con: duckdb.DuckDBPyConnection, action: str, detail: dict | None = None, user: str | None = None) -> None:
+    """Append one line to the audit log (never updated or deleted)."""
+    import json
+
+    con.execute(
+        "INSERT INTO audit VALUES (nextval('audit_seq'), now(), ?, ?, ?)",
+        [user or os.environ.get("INTEL_USER", "local"), action, json.dumps(detail or {}, default=str)],
+    )

@@ -1,0 +1,136 @@
+"""App layer shared by the pages: the cached read-only connection, cached queries keyed by
+plain filter values, the sidebar filters (kept across reruns and pages), provenance, and
+plain-sentence error display. Only this layer caches; ``intel`` stays free of Streamlit."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from intel import hexbin, layers, store
+
+PLAIN_GAP = ("The bundled data is a North American case study (Toronto firearm-discharge incidents, "
+             "U.S. CBP weapons and ammunition seizures, ATF trace flows) plus worldwide UNODC country "
+             "statistics: no public point-level seizure register exists for West Africa or Latin America.")
+
+
+def db_path() -> str:
+    return str(Path(os.environ.get("INTEL_DB", store.DEFAULT_DB)).resolve())
+
+
+def db_stamp() -> float:
+    """Modification time of the store: part of every cache key, so a rebuild is seen."""
+    try:
+        return os.path.getmtime(db_path())
+    except OSError:
+        return 0.0
+
+
+@st.cache_resource(show_spinner=False)
+def _connection(path: str, stamp: float):
+    return store.connect(path, read_only=True)
+
+
+def get_con():
+    """The store, opened read-only once per process and per store version."""
+    path = db_path()
+    if not Path(path).exists():
+        st.error(f"The store {path} does not exist yet. Run `intel build` (the README's first command does it).")
+        st.stop()
+    return _connection(path, db_stamp()).cursor()
+
+
+def query_df(sql: str, params: tuple = ()) -> pd.DataFrame:
+    """Cached read of a parameterised query (for small option lists and summaries)."""
+    return _query_df(db_path(), db_stamp(), sql, tuple(params))
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _query_df(path: str, stamp: float, sql: str, params: tuple) -> pd.DataFrame:
+    return _connection(path, stamp).cursor().execute(sql, list(params)).df()
+
+
+def keep(*keys: str) -> None:
+    """Keep widget values across reruns and page switches (Streamlit drops unrendered widget state)."""
+    for k in keys:
+        if k in st.session_state:
+            st.session_state[k] = st.session_state[k]
+
+
+def options() -> dict:
+    q = query_df("""SELECT min(event_date) AS lo, max(event_date) AS hi FROM events WHERE status='accepted'""")
+    kinds = query_df("SELECT DISTINCT kind FROM events WHERE status='accepted' ORDER BY 1")["kind"].tolist()
+    cats = query_df("SELECT DISTINCT coalesce(firearm_type, category) AS c FROM events WHERE status='accepted' AND coalesce(firearm_type, category) IS NOT NULL ORDER BY 1")["c"].tolist()
+    countries = query_df("SELECT DISTINCT country_iso3 FROM events WHERE status='accepted' AND country_iso3 IS NOT NULL ORDER BY 1")["country_iso3"].tolist()
+    sources = query_df("SELECT DISTINCT source FROM events ORDER BY 1")["source"].tolist()
+    return {"lo": q["lo"].iloc[0], "hi": q["hi"].iloc[0], "kinds": kinds, "categories": cats,
+            "countries": countries, "sources": sources}
+
+
+def sidebar_filters(with_border: bool = True) -> hexbin.Filters:
+    """Sidebar filters shared by the map pages; values persist across reruns and pages."""
+    keys = ("flt_period", "flt_kinds", "flt_cats", "flt_countries", "flt_sources", "flt_border")
+    keep(*keys)
+    o = options()
+    sb = st.sidebar
+    sb.header("Filters")
+    if o["lo"] is None or pd.isna(o["lo"]):
+        sb.info("The store holds no dated records.")
+        return hexbin.Filters()
+    lo, hi = pd.Timestamp(o["lo"]).date(), pd.Timestamp(o["hi"]).date()
+    if "flt_period" not in st.session_state:
+        st.session_state["flt_period"] = (lo, hi)
+    period = sb.date_input("Period (from, to inclusive)", min_value=lo, max_value=hi, key="flt_period")
+    kinds = sb.multiselect("Kind", o["kinds"], key="flt_kinds")
+    cats = sb.multiselect("Category / firearm type", o["categories"], key="flt_cats")
+    countries = sb.multiselect("Country (ISO 3166-1 alpha-3)", o["countries"], key="flt_countries")
+    sources = sb.multiselect("Source", o["sources"], key="flt_sources")
+    border = None
+    if with_border:
+        choice = sb.selectbox("Border zone", ["all", "within 20 km", "within 50 km", "within 80 km"], key="flt_border")
+        border = None if choice == "all" else float(choice.split()[1])
+    p = period if isinstance(period, (tuple, list)) else (period,)
+    d_from = p[0].isoformat() if len(p) > 0 else None
+    d_to = (pd.Timestamp(p[1]) + pd.Timedelta(days=1)).date().isoformat() if len(p) > 1 else None
+    f = hexbin.Filters(date_from=d_from, date_to=d_to, kinds=tuple(kinds), categories=tuple(cats),
+                       countries=tuple(countries), sources=tuple(sources))
+    if border is not None:
+        f = hexbin.Filters(**{**f.__dict__, "max_border_km": border})
+    return f
+
+
+def provenance() -> None:
+    """Sources, period covered, record and quarantine counts, and the plain statement of the gap."""
+    b = query_df("""SELECT source, file_name, strftime(imported_at, '%Y-%m-%d %H:%M') AS imported, rows_read,
+                           rows_accepted, rows_quarantined, rows_rejected FROM batches ORDER BY batch_id""")
+    per = query_df("""SELECT source, min(event_date) AS first, max(event_date) AS last, count(*) AS records
+                      FROM events WHERE status='accepted' GROUP BY source ORDER BY source""")
+    with st.expander("Provenance: sources, period, counts", expanded=False):
+        st.caption(PLAIN_GAP)
+        if len(b):
+            st.dataframe(b, hide_index=True, width="stretch")
+        if len(per):
+            st.dataframe(per, hide_index=True, width="stretch")
+        st.caption("Sources and licences: data/README.md. Country statistics: UNODC Illicit Arms Flows "
+                   "Questionnaire (cite UNODC). Basemap: Natural Earth (public domain).")
+
+
+def legend_html(entries: list, title: str) -> str:
+    """A small legend block (colours are numbers we produce; labels are escaped)."""
+    import html
+
+    rows = "".join(
+        f"<div style='display:flex;align-items:center;gap:6px'><span style='display:inline-block;width:14px;height:14px;"
+        f"background:rgb({int(c[0])},{int(c[1])},{int(c[2])});border:1px solid #888'></span>{html.escape(str(t))}</div>"
+        for c, t in entries)
+    return f"<div style='font-size:0.85em'><b>{html.escape(title)}</b>{rows}</div>"
+
+
+def show_deck(deck, key: str, height: int = 560):
+    """Draw an offline deck with a stable key (the view is kept across reruns)."""
+    return st.pydeck_chart(deck, height=height, key=key)
+
+
+__all__ = ["get_con", "query_df", "sidebar_filters", "provenance", "legend_html", "show_deck", "layers", "PLAIN_GAP"]

@@ -1,0 +1,94 @@
+"""Explore map: H3 hexagons of event and firearm counts over the offline Natural Earth basemap."""
+import pandas as pd
+import streamlit as st
+
+from intel import hexbin, layers
+from pages.common import get_con, keep, legend_html, provenance, show_deck, sidebar_filters
+
+st.title("Explore map")
+st.caption("Where are the events, by kind, category, period, at which H3 resolution.")
+
+filters = sidebar_filters()
+keep("map_res", "map_value", "map_points")
+c1, c2, c3 = st.columns([2, 2, 2])
+res = c1.slider("H3 resolution", 3, 9, value=st.session_state.get("map_res", 7), key="map_res",
+                help="Cells at coarser resolutions are the H3 parents of the stored resolution-9 cells.")
+value = c2.radio("Colour by", ["events", "firearms"], horizontal=True, key="map_value")
+show_points = c3.checkbox("Show records too coarse for this resolution as labelled points", value=True, key="map_points")
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cells_for(db_key: float, res: int, f: hexbin.Filters) -> tuple[pd.DataFrame, pd.DataFrame]:
+    con = get_con()
+    return hexbin.aggregate(con, res, f), hexbin.left_out(con, res, f)
+
+
+try:
+    from pages.common import db_stamp
+
+    cells, coarse = cells_for(db_stamp(), int(res), filters)
+except Exception as e:  # noqa: BLE001 - never a traceback in the UI
+    st.error(f"The map could not be computed: {e}")
+    st.stop()
+
+n_left = int(coarse["records"].sum()) if len(coarse) else 0
+m1, m2, m3, m4 = st.columns(4)
+m1.metric("Cells", f"{len(cells):,}")
+m2.metric("Events on the map", f"{int(cells['events'].sum()) if len(cells) else 0:,}")
+m3.metric("Firearms on the map", f"{int(cells['firearms'].sum()) if len(cells) else 0:,}")
+m4.metric("Records left out (too coarse)", f"{n_left:,}")
+if n_left:
+    places = ", ".join(coarse["location_precision"].dropna().unique())
+    st.info(f"{n_left:,} records located only to {places} precision are coarser than a resolution-{res} cell "
+            f"(mean edge {hexbin.edge_km(res):.1f} km) and are not drawn as hexagons"
+            + (" ; they are shown as hollow labelled points." if show_points else "."))
+
+if len(cells) == 0 and not (show_points and len(coarse)):
+    st.warning("No record with a location fine enough for this resolution matches the filters: "
+               "this is not evidence of absence. Widen the filters or choose a coarser resolution.")
+
+layer_list = []
+legend = []
+if len(cells):
+    hex_layer, legend = layers.hexagon_layer(cells, value)
+    layer_list.append(hex_layer)
+if show_points and len(coarse):
+    pts = coarse.assign(h3=coarse["location_name"] + " (" + coarse["location_precision"] + " precision)",
+                        top_categories="not binned at this resolution")
+    layer_list.append(layers.points_layer(pts))
+
+if "map_view" not in st.session_state:
+    import h3
+
+    if len(cells):
+        cen = [h3.cell_to_latlng(h) for h in cells["h3"].head(2000)]
+        st.session_state["map_view"] = layers.view_for([c[0] for c in cen], [c[1] for c in cen])
+    elif len(coarse):
+        st.session_state["map_view"] = layers.view_for(coarse["latitude"], coarse["longitude"])
+    else:
+        st.session_state["map_view"] = layers.view_for([], [])
+if st.button("Frame the data"):
+    st.session_state.pop("map_view", None)
+    st.rerun()
+
+tooltip = {"html": "<b>{h3}</b><br/>events: {events}<br/>firearms: {firearms}<br/>records: {records}<br/>{top_categories}",
+           "style": {"fontSize": "12px"}}
+map_col, legend_col = st.columns([5, 1])
+with map_col:
+    show_deck(layers.deck(layer_list, st.session_state["map_view"], tooltip), key="explore_deck")
+with legend_col:
+    if legend:
+        st.markdown(legend_html(legend, f"{value} per cell"), unsafe_allow_html=True)
+    if show_points and len(coarse):
+        st.markdown(legend_html([((60, 60, 160), f"{len(coarse)} places, too coarse for res {res}")], "Points"),
+                    unsafe_allow_html=True)
+
+if len(cells):
+    st.subheader("Cells")
+    st.dataframe(cells.drop(columns=["cell"]).head(500), hide_index=True, width="stretch")
+    st.download_button("Cells as CSV", cells.drop(columns=["cell"]).to_csv(index=False).encode(),
+                       file_name=f"cells_res{res}.csv", mime="text/csv")
+if len(coarse):
+    with st.expander(f"Places too coarse for resolution {res} ({len(coarse)})"):
+        st.dataframe(coarse, hide_index=True, width="stretch")
+provenance()

@@ -1,0 +1,46 @@
+"""Overview: what the store holds, what changed against the previous period, and provenance."""
+import pandas as pd
+import streamlit as st
+
+from pages.common import PLAIN_GAP, provenance, query_df
+
+st.title("Firearms-trafficking route intelligence")
+st.caption("Overview for managers: what changed, where, compared with the previous period.")
+st.info(PLAIN_GAP)
+
+tot = query_df("""SELECT source, kind, count(DISTINCT incident_key) AS events, coalesce(sum(firearms), 0) AS firearms,
+                         coalesce(sum(ammunition), 0) AS ammunition, min(event_date) AS first, max(event_date) AS last
+                  FROM events WHERE status = 'accepted' GROUP BY source, kind ORDER BY source""")
+q = query_df("SELECT outcome, count(*) AS n FROM quarantine GROUP BY outcome")
+c = st.columns(4)
+c[0].metric("Events (accepted)", f"{int(tot['events'].sum()):,}" if len(tot) else "0")
+c[1].metric("Firearms seized (CBP)", f"{int(tot['firearms'].sum()):,}" if len(tot) else "0")
+c[2].metric("Quarantined rows", f"{int(q.loc[q.outcome == 'quarantined', 'n'].sum()):,}")
+c[3].metric("Rejected rows", f"{int(q.loc[q.outcome == 'rejected', 'n'].sum()):,}")
+
+st.subheader("By source")
+st.dataframe(tot, hide_index=True, width="stretch")
+
+st.subheader("Last 12 months of each source against the 12 months before")
+chg = query_df("""
+    WITH last AS (SELECT source, max(event_date) AS hi FROM events WHERE status='accepted' GROUP BY source)
+    SELECT e.source,
+           count(DISTINCT incident_key) FILTER (WHERE e.event_date > hi - INTERVAL 12 MONTH) AS last_12m,
+           count(DISTINCT incident_key) FILTER (WHERE e.event_date <= hi - INTERVAL 12 MONTH
+                                                AND e.event_date > hi - INTERVAL 24 MONTH) AS previous_12m,
+           any_value(hi) AS data_until
+    FROM events e JOIN last USING (source) WHERE e.status='accepted' GROUP BY e.source ORDER BY e.source""")
+if len(chg):
+    chg["change_%"] = ((chg["last_12m"] - chg["previous_12m"]) / chg["previous_12m"].where(chg["previous_12m"] > 0) * 100).round(1)
+    st.dataframe(chg, hide_index=True, width="stretch")
+
+st.subheader("Where: top places in the last 12 months")
+top = query_df("""
+    WITH last AS (SELECT source, max(event_date) AS hi FROM events WHERE status='accepted' GROUP BY source)
+    SELECT e.source, coalesce(e.location_name, e.unit, e.country_iso3) AS place,
+           count(DISTINCT incident_key) AS events, coalesce(sum(firearms), 0) AS firearms
+    FROM events e JOIN last USING (source)
+    WHERE e.status='accepted' AND e.event_date > hi - INTERVAL 12 MONTH
+    GROUP BY 1, 2 ORDER BY events DESC LIMIT 15""")
+st.dataframe(top, hide_index=True, width="stretch")
+provenance()

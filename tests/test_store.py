@@ -1,0 +1,54 @@
+"""Store: migrations, parent arithmetic, transactions."""
+import duckdb
+import h3
+import numpy as np
+import pytest
+
+from intel import hexbin, store
+
+
+def test_migrate_is_idempotent(tmp_path):
+    db = tmp_path / "s.duckdb"
+    con = store.connect(db)
+    assert con.execute("SELECT max(version) FROM schema_version").fetchone()[0] == store.SCHEMA_VERSION
+    con.close()
+    con = store.connect(db)  # second open applies nothing new
+    assert con.execute("SELECT count(*) FROM schema_version").fetchone()[0] == len(store.MIGRATIONS)
+    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    assert {"events", "batches", "quarantine", "countries", "admin1", "crossings", "flows", "country_stats", "audit"} <= tables
+
+
+def test_read_only_refuses_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        store.connect(tmp_path / "missing.duckdb", read_only=True)
+
+
+def test_spatial_extension_is_offline():
+    con = store.connect(":memory:")
+    # ST_Distance_Sphere takes (lat, lon) points: one degree of latitude is about 111.19 km
+    d = con.execute("SELECT ST_Distance_Sphere(ST_Point(43.0, -79.0), ST_Point(44.0, -79.0))").fetchone()[0]
+    assert abs(d / 1000 - 111.19) < 0.01
+
+
+@pytest.mark.parametrize("res", range(0, store.FINE_RES + 1))
+def test_parent_sql_equals_h3_cell_to_parent(res):
+    """Every resolution, two ways: SQL bit arithmetic and h3-py's cell_to_parent."""
+    rng = np.random.default_rng(res)
+    lat = rng.uniform(-80, 80, 300)
+    lon = rng.uniform(-180, 180, 300)
+    cells = hexbin.bin_points(lat, lon, store.FINE_RES)
+    con = duckdb.connect()
+    con.register("t", {"c": cells})
+    got = [int(r[0]) for r in con.execute(f"SELECT {store.parent_sql('c', res)} FROM t").fetchall()]
+    want = [h3.str_to_int(h3.cell_to_parent(h3.int_to_str(int(c)), res)) for c in cells]
+    assert got == want
+    assert list(hexbin.parent(cells, res)) == want
+
+
+def test_transaction_rolls_back(tmp_path):
+    con = store.connect(tmp_path / "t.duckdb")
+    with pytest.raises(RuntimeError):
+        with store.transaction(con):
+            store.audit(con, "x", {})
+            raise RuntimeError("boom")
+    assert con.execute("SELECT count(*) FROM audit").fetchone()[0] == 0

@@ -462,10 +462,10 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
                 pc.loc[proj, "longitude"] = np.asarray(plon)
                 reasons = reasons.where(~proj, reasons.map(lambda r: [c for c in (r or []) if c != "PROJECTED_COORDINATES"] + ["PROJECTED_CONVERTED"]))
             R.add_lists(reasons.where(pd.Series(ok_row, index=reasons.index), None))
-            lat = pc["latitude"].to_numpy(dtype=float)
-            lon = pc["longitude"].to_numpy(dtype=float)
-            sug_lat = pc["suggested_latitude"].to_numpy(dtype=float)
-            sug_lon = pc["suggested_longitude"].to_numpy(dtype=float)
+            lat = np.array(pc["latitude"].to_numpy(dtype=float), copy=True)
+            lon = np.array(pc["longitude"].to_numpy(dtype=float), copy=True)
+            sug_lat = np.array(pc["suggested_latitude"].to_numpy(dtype=float), copy=True)
+            sug_lon = np.array(pc["suggested_longitude"].to_numpy(dtype=float), copy=True)
             if not consts.get("location_precision"):
                 precision = pd.Series(np.where(np.isfinite(lat), "exact", None), dtype=object)
             # swap check against the declared country's polygon
@@ -762,24 +762,19 @@ def import_file(con, path: str | Path, profile: dict | str | None = None, *, dat
              datetime.now(timezone.utc).replace(tzinfo=None), user, res.rows_read, res.accepted, res.quarantined,
              res.rejected, opt_json, json.dumps(prep.warnings), (profile.get("constants") or {}).get("releasability")])
         ev = prep.events
-        first = con.execute("SELECT nextval('event_seq')").fetchone()[0]
+        # one writer at a time (DuckDB): ids continue from the largest stored id
+        first = con.execute("SELECT coalesce(max(event_id), 0) + 1 FROM events").fetchone()[0]
         ev_ids = np.arange(first, first + len(ev), dtype="int64")
-        if len(ev) > 1:
-            con.execute("SELECT setval('event_seq', ?)", [int(ev_ids[-1])])
         ev = ev.assign(event_id=ev_ids, batch_id=batch_id)
-        cols = [r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name='events' ORDER BY ordinal_position").fetchall()]
-        ev_ins = ev[cols]
-        select = ", ".join("NULLIF(h3_cell, 0)" if c == "h3_cell" else ("event_date::DATE" if c == "event_date" else c) for c in cols)
-        con.register("_ev", ev_ins)
-        con.execute(f"INSERT INTO events SELECT {select} FROM _ev")
+        tbl = _arrow_table(con, "events", ev)
+        con.register("_ev", tbl)
+        con.execute("INSERT INTO events SELECT * REPLACE (NULLIF(h3_cell, 0) AS h3_cell) FROM _ev")
         con.unregister("_ev")
         q = prep.quarantine
         if len(q):
             pos_to_event = dict(zip(ev["_pos"].to_numpy(), ev_ids))
-            first_q = con.execute("SELECT nextval('quarantine_seq')").fetchone()[0]
+            first_q = con.execute("SELECT coalesce(max(quarantine_id), 0) + 1 FROM quarantine").fetchone()[0]
             qids = np.arange(first_q, first_q + len(q), dtype="int64")
-            if len(q) > 1:
-                con.execute("SELECT setval('quarantine_seq', ?)", [int(qids[-1])])
             qq = pd.DataFrame({
                 "quarantine_id": qids, "batch_id": batch_id, "row_number": q["row_number"],
                 "source_record_id": q["source_record_id"],
@@ -802,6 +797,43 @@ def import_file(con, path: str | Path, profile: dict | str | None = None, *, dat
         res.batch_id = write()
     prog(1.0, "done")
     return res
+
+
+_ARROW = {"VARCHAR": "string", "DOUBLE": "float64", "UBIGINT": "uint64", "BIGINT": "int64", "INTEGER": "int64",
+          "DATE": "timestamp", "JSON": "string", "VARCHAR[]": "list", "TIMESTAMP": "timestamp", "BOOLEAN": "bool"}
+
+
+def _arrow_table(con, table: str, df: pd.DataFrame):
+    """The rows of ``df`` as an Arrow table typed like the store table (no type guessing on
+    sparse columns); store columns missing from ``df`` are NULL."""
+    import pyarrow as pa
+
+    arrays, names = [], []
+    for name, typ in con.execute("SELECT column_name, data_type FROM information_schema.columns "
+                                 "WHERE table_name = ? ORDER BY ordinal_position", [table]).fetchall():
+        kind = _ARROW.get(typ, "string")
+        n = len(df)
+        if name not in df.columns:
+            arrays.append(pa.nulls(n, pa.list_(pa.string()) if kind == "list" else pa.string()))
+        else:
+            col = df[name]
+            if kind == "string":
+                v = col.astype(object).where(col.notna(), None).to_numpy()
+                arrays.append(pa.array([None if x is None else str(x) for x in v], pa.string()))
+            elif kind == "float64":
+                arrays.append(pa.array(pd.to_numeric(col, errors="coerce").to_numpy(dtype=float), pa.float64(), from_pandas=True))
+            elif kind == "uint64":
+                arrays.append(pa.array(col.to_numpy(dtype="uint64"), pa.uint64()))
+            elif kind == "int64":
+                arrays.append(pa.array(col.to_numpy(dtype="int64"), pa.int64()))
+            elif kind == "timestamp":
+                arrays.append(pa.array(pd.to_datetime(col).to_numpy(dtype="datetime64[ns]"), pa.timestamp("ns"), from_pandas=True))
+            elif kind == "list":
+                arrays.append(pa.array(col.tolist(), pa.list_(pa.string())))
+            else:
+                arrays.append(pa.array(col.tolist()))
+        names.append(name)
+    return pa.Table.from_arrays(arrays, names=names)
 
 
 def _add_border_distance(ev: pd.DataFrame) -> None:

@@ -147,4 +147,4 @@ def view_for(lat: np.ndarray, lon: np.ndarray, default=(43.7, -79.4, 9.0)) -> pd
 def deck(layers: list, view: pdk.ViewState, tooltip: dict | None = None) -> pdk.Deck:
     """An offline deck: sea, Natural Earth countries, then ``layers``; no map provider."""
     return pdk.Deck(layers=[water_layer(), basemap_layer(), *layers], initial_view_state=view,
-                    map_provider=None, map_style=None, tooltip=tooltip or False)
+                    map_provider=None, tooltip=tooltip or False)

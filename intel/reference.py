@@ -91,6 +91,8 @@ def load_unlocode_crossings(con, path: Path = UNLOCODE, batch_id: int | None = N
 
     d = pd.read_csv(path, dtype=str, keep_default_na=False)
     d = d[(d["function-border"] == "B") & (d["lat"] != "") & (d["lon"] != "")]
+    # a code listed twice (alternative names in brackets) is one place: keep the first entry
+    d = d.drop_duplicates(subset="code", keep="first")
 
     def a3(a2):
         if a2 == "XK":

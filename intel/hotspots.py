@@ -1,0 +1,925 @@
+"""Getis-Ord Gi* hot spots on H3 cells, with false discovery rate control.
+
+Overview
+--------
+A *dense* cell is not necessarily a *hot spot*. The Getis-Ord Gi* statistic (Getis & Ord
+1992; Ord & Getis 1995) asks whether the sum of a value (events or firearms) over a cell's
+neighbourhood is larger (hot) or smaller (cold) than expected if the values were spread at
+random over the study area, and gives a z-score with an analytic normal p-value.
+
+The pieces, each a pure function on arrays:
+
+* :func:`study_area` - every H3 cell at resolution ``r`` of the study area, **including cells
+  with no events** (the zeros are what makes a cell stand out). The area is the data's
+  extent (cells overlapping the convex hull of the occupied cells), or the union of selected
+  country or admin-1 polygons. It is capped at :data:`MAX_STUDY_CELLS` cells.
+* :func:`neighbour_matrix` - binary k-ring weights (``grid_disk``), the cell itself included
+  (the "star" in Gi*), restricted to the study area: a neighbour outside the area does not
+  exist, so cells on the edge of the area have fewer neighbours, and a pentagon has 5 rather
+  than 6 neighbours at k = 1. Built vectorised with h3ronpy and ``searchsorted``.
+* :func:`gi_star_z` - the Gi* z-score for each cell (formula below).
+* :func:`benjamini_hochberg` - BH-adjusted p-values (Benjamini & Hochberg 1995).
+* :func:`confidence_bins` - the ArcGIS *Hot Spot Analysis* confidence bins +-3, +-2, +-1
+  for 99, 95 and 90 % confidence. With FDR on, a cell gets bin +-3 only if it passes the BH
+  procedure at q = 0.01, +-2 at q = 0.05, +-1 at q = 0.10 (ArcGIS's FDR option).
+* :func:`gi_star` - all of the above on one array of cells and values.
+* :func:`hotspots_from_store` - reads the store, builds the study area, runs :func:`gi_star`
+  and returns the table with its :class:`Guardrails` (the page and the CLI both call it).
+* :func:`export_cells` - CSV, GeoJSON or GeoParquet of the result (cell id as hex string,
+  cell polygon in [longitude, latitude] order).
+
+Formula
+-------
+With ``x`` the values of the ``n`` study-area cells, ``xbar`` their mean and
+``S = sqrt(sum(x**2)/n - xbar**2)`` (population standard deviation), and binary weights
+``w_ij`` (1 when ``j`` is in the k-ring of ``i``, ``i`` included; ``W_i = sum_j w_ij``)::
+
+    Gi* = (sum_j w_ij x_j - xbar W_i) / (S sqrt((n W_i - W_i**2) / (n - 1)))
+
+(Ord & Getis 1995, eq. 14 with binary weights, where ``sum_j w_ij**2 = W_i``.) It equals
+esda's ``G_Local(y, w, transform='B', star=True).Zs``; the tests check this to 1e-9.
+p-values are two-sided: ``p = 2 * (1 - Phi(|z|))``.
+
+The statistic needs some variation: when every cell has the same value (``S = 0``) or the
+neighbourhood is the whole area (``W_i = n``), there is no z-score and :class:`HotspotError`
+says so in one sentence.
+
+Units: resolutions are H3 resolutions, ``k`` is a grid distance in cells, dates are UTC
+calendar days in half-open periods [from, to). Coordinates are WGS84 degrees.
+"""
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import h3
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy.special import ndtr
+
+from intel.hexbin import Filters, usable_precisions
+from intel.store import FINE_RES, parent_sql
+
+MAX_STUDY_CELLS = 2_000_000
+"""Largest study area, in cells, that :func:`study_area` will build."""
+
+MIN_EVENTS = 30
+"""Fewer events than this (or fewer non-zero cells) make a Gi* result unreliable."""
+
+AREA_MODES = ("extent", "countries", "admin1")
+VALUES = ("events", "firearms")
+
+CONFIDENCE = {
+    3: "Hot spot - 99% confidence",
+    2: "Hot spot - 95% confidence",
+    1: "Hot spot - 90% confidence",
+    0: "Not significant",
+    -1: "Cold spot - 90% confidence",
+    -2: "Cold spot - 95% confidence",
+    -3: "Cold spot - 99% confidence",
+}
+"""Label of each confidence bin (ArcGIS Optimized Hot Spot Analysis ``Gi_Bin``)."""
+
+BIN_COLOURS = {
+    3: [215, 48, 39], 2: [252, 141, 89], 1: [254, 224, 144], 0: [220, 220, 220],
+    -1: [224, 243, 248], -2: [145, 191, 219], -3: [69, 117, 180],
+}
+"""RGB colour of each bin (ColorBrewer RdYlBu, as in ArcGIS's hot spot renderer)."""
+
+HOTSPOT_COLUMNS = ["h3", "value", "neighbours", "neighbourhood_sum", "z", "p", "p_fdr",
+                   "significant", "bin", "confidence", "isolated"]
+"""Columns of the hot spot export and of ``intel hotspots`` output (``cell`` stays inside)."""
+
+
+class HotspotError(ValueError):
+    """The statistic cannot be computed; the message is one plain sentence for the analyst."""
+
+
+# --------------------------------------------------------------------------------------
+# H3 helpers
+# --------------------------------------------------------------------------------------
+
+def _as_cells(cells) -> np.ndarray:
+    return np.ascontiguousarray(np.asarray(cells, dtype="uint64"))
+
+
+def to_hex(cells) -> list[str]:
+    """Hex strings of uint64 cells (vectorised through h3ronpy)."""
+    import h3ronpy
+    import pyarrow as pa
+
+    cells = _as_cells(cells)
+    if cells.size == 0:
+        return []
+    return pa.array(h3ronpy.cells_to_string(cells)).to_pylist()
+
+
+def hex_array(cells) -> pd.api.extensions.ExtensionArray:
+    """Hex strings of uint64 cells as a pandas string array (vectorised, no Python loop)."""
+    import h3ronpy
+    import pyarrow as pa
+
+    cells = _as_cells(cells)
+    if cells.size == 0:
+        return pd.array([], dtype="str")
+    return pa.array(h3ronpy.cells_to_string(cells)).to_pandas().array
+
+
+def _resolution(cells: np.ndarray) -> int:
+    res = np.unique((cells >> np.uint64(52)) & np.uint64(0xF))
+    if res.size != 1:
+        raise HotspotError("The cells are not all at one H3 resolution.")
+    return int(res[0])
+
+
+def neighbour_matrix(cells, k: int = 1) -> sp.csr_matrix:
+    """Binary k-ring weights of ``cells``, restricted to ``cells``, self included.
+
+    Parameters
+    ----------
+    cells : array of uint64, shape (n,)
+        Distinct H3 cells at one resolution: the study area. Row ``i`` of the result is
+        ``cells[i]``.
+    k : int
+        Grid distance of the neighbourhood in cells (``grid_disk(cell, k)``), >= 1.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix of float64, shape (n, n)
+        ``W[i, j] = 1`` when ``cells[j]`` is within grid distance ``k`` of ``cells[i]``
+        (``i`` itself included), else 0. Neighbours outside ``cells`` are dropped, so edge
+        cells have fewer neighbours; a pentagon at k = 1 has 5 neighbours plus itself.
+        The matrix is symmetric.
+
+    Raises
+    ------
+    ValueError
+        ``k < 1``, duplicated cells, or invalid cells.
+    """
+    import h3ronpy
+    import pyarrow as pa
+
+    k = int(k)
+    if k < 1:
+        raise ValueError("k must be at least 1")
+    cells = _as_cells(cells)
+    n = cells.size
+    if n == 0:
+        return sp.csr_matrix((0, 0))
+    index = pd.Index(cells)
+    if not index.is_unique:
+        raise ValueError("study-area cells must be distinct")
+    disk = pa.array(h3ronpy.grid_disk(cells, k))
+    offsets = disk.offsets.to_numpy()
+    vals = disk.values.to_numpy(zero_copy_only=False).astype("uint64", copy=False)
+    vals = vals[offsets[0]:offsets[-1]]  # honour a sliced values buffer
+    offsets = offsets - offsets[0]
+    pos = index.get_indexer(vals)  # -1 where the neighbour is outside the study area
+    found = pos >= 0
+    # grid_disk lists each row's cells once, so the rows of the CSR matrix are the
+    # found neighbours in order: no sorting or duplicate summing needed.
+    per_row = np.add.reduceat(found.astype(np.int64), offsets[:-1]) if vals.size else np.zeros(n, np.int64)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(per_row, out=indptr[1:])
+    indices = pos[found].astype(np.int64, copy=False)
+    W = sp.csr_matrix((np.ones(indices.size), indices, indptr), shape=(n, n))
+    return W
+
+
+# --------------------------------------------------------------------------------------
+# statistics
+# --------------------------------------------------------------------------------------
+
+def gi_star_z(W: sp.spmatrix, y: np.ndarray) -> np.ndarray:
+    """Getis-Ord Gi* z-scores for binary weights (Ord & Getis 1995).
+
+    Parameters
+    ----------
+    W : scipy.sparse matrix, shape (n, n)
+        Binary weights with ones on the diagonal (see :func:`neighbour_matrix`).
+    y : array of float, shape (n,)
+        Value of every study-area cell (zeros included).
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (n,)
+        z-scores; NaN where the neighbourhood is the whole area (``W_i = n``).
+
+    Raises
+    ------
+    HotspotError
+        Fewer than 3 cells, or no variation in ``y`` (``S = 0``).
+    """
+    y = np.asarray(y, dtype="float64")
+    n = y.size
+    if n < 3:
+        raise HotspotError("The study area has fewer than 3 cells, so hot spots cannot be computed.")
+    mean = y.mean()
+    s2 = (y * y).mean() - mean * mean
+    if not s2 > 1e-12 * max(1.0, mean * mean):
+        raise HotspotError("Every cell of the study area has the same value, so no cell can stand out "
+                           "as a hot or cold spot.")
+    s = np.sqrt(s2)
+    lag = W @ y
+    card = np.asarray(W.sum(axis=1)).ravel()
+    var = (n * card - card * card) / (n - 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = (lag - mean * card) / (s * np.sqrt(var))
+    z[~(var > 0)] = np.nan
+    return z
+
+
+def p_two_sided(z: np.ndarray) -> np.ndarray:
+    """Two-sided normal p-values ``2 * (1 - Phi(|z|))``; NaN z gives p = 1."""
+    z = np.asarray(z, dtype="float64")
+    p = 2.0 * ndtr(-np.abs(z))
+    p[np.isnan(z)] = 1.0
+    return p
+
+
+def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values (Benjamini & Hochberg 1995).
+
+    ``p_adj[(i)] = min_{j >= i} min(1, m p_(j) / j)`` for the p-values sorted ascending,
+    ``m`` the number of tests. A test passes the BH procedure at false discovery rate ``q``
+    exactly when ``p_adj <= q``. Equals ``scipy.stats.false_discovery_control(p, method='bh')``.
+
+    Parameters
+    ----------
+    p : array of float, shape (m,)
+        p-values in [0, 1]. NaN entries are not counted as tests and stay NaN.
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (m,)
+    """
+    p = np.asarray(p, dtype="float64")
+    out = np.full(p.shape, np.nan)
+    ok = ~np.isnan(p)
+    q = p[ok]
+    m = q.size
+    if m == 0:
+        return out
+    order = np.argsort(q, kind="stable")  # fast with the many ties of count data
+    ranked = q[order] * m / np.arange(1, m + 1)
+    ranked = np.minimum.accumulate(ranked[::-1])[::-1]
+    adj = np.empty(m)
+    adj[order] = np.minimum(ranked, 1.0)
+    out[ok] = adj
+    return out
+
+
+def confidence_bins(z: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """ArcGIS confidence bins from z-scores and (raw or FDR-adjusted) p-values.
+
+    ``sign(z) * 3`` when ``p <= 0.01``, ``* 2`` when ``p <= 0.05``, ``* 1`` when ``p <= 0.10``,
+    else 0 (ArcGIS "How Hot Spot Analysis (Getis-Ord Gi*) works", ``Gi_Bin``). Pass
+    BH-adjusted p-values to get the FDR version: the bin is then the strictest level whose BH
+    procedure the cell passes.
+
+    Returns
+    -------
+    numpy.ndarray of int8, same shape as ``z``
+    """
+    z = np.asarray(z, dtype="float64")
+    p = np.asarray(p, dtype="float64")
+    level = np.where(p <= 0.01, 3, np.where(p <= 0.05, 2, np.where(p <= 0.10, 1, 0)))
+    sign = np.sign(np.nan_to_num(z))
+    return (sign * level).astype("int8")
+
+
+def gi_star(cells, values, k: int = 1, *, fdr: bool = True, alpha: float = 0.05,
+            W: sp.spmatrix | None = None) -> pd.DataFrame:
+    """Gi* hot and cold spots over a study area of H3 cells.
+
+    Parameters
+    ----------
+    cells : array of uint64, shape (n,)
+        Every cell of the study area (distinct, one resolution), empty cells included.
+    values : array of float, shape (n,)
+        Value of each cell (event or firearm count); 0 for empty cells.
+    k : int
+        k-ring neighbourhood in cells (>= 1).
+    fdr : bool
+        Benjamini-Hochberg false discovery rate correction of the p-values.
+    alpha : float
+        Significance level for the ``significant`` column (0 < alpha < 1).
+    W : sparse matrix, optional
+        Precomputed :func:`neighbour_matrix` of ``cells`` (to reuse across runs).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per cell, in input order, with columns ``cell`` (uint64), ``h3`` (hex str),
+        ``value``, ``neighbours`` (cells in the k-ring inside the area, self included),
+        ``neighbourhood_sum`` (sum of values over the k-ring), ``z``, ``p`` (two-sided),
+        ``p_fdr`` (BH-adjusted; equal to ``p`` when ``fdr`` is off), ``significant``
+        (``p_fdr <= alpha``), ``bin`` (-3..3, see :func:`confidence_bins`), ``confidence``
+        (label), ``isolated`` (the cell has a value but every other cell of its k-ring is
+        empty). ``attrs`` holds ``n``, ``k``, ``mean``, ``std``, ``fdr``, ``alpha``.
+
+    Raises
+    ------
+    HotspotError
+        When the statistic cannot be computed (see :func:`gi_star_z`).
+    ValueError
+        Mismatched lengths, ``k < 1`` or ``alpha`` outside (0, 1).
+    """
+    cells = _as_cells(cells)
+    y = np.asarray(values, dtype="float64")
+    if cells.shape != y.shape:
+        raise ValueError("cells and values must have the same length")
+    if not 0 < alpha < 1:
+        raise ValueError("alpha must be between 0 and 1")
+    if W is None:
+        W = neighbour_matrix(cells, k)
+    z = gi_star_z(W, y)
+    lag = W @ y
+    card = np.asarray(W.sum(axis=1)).ravel()
+    p = p_two_sided(z)
+    p_adj = benjamini_hochberg(p) if fdr else p.copy()
+    bins = confidence_bins(z, p_adj)
+    df = pd.DataFrame({
+        "cell": cells,
+        "h3": hex_array(cells),
+        "value": y,
+        "neighbours": card.astype("int64"),
+        "neighbourhood_sum": lag,
+        "z": z,
+        "p": p,
+        "p_fdr": p_adj,
+        "significant": p_adj <= alpha,
+        "bin": bins,
+    })
+    df["confidence"] = pd.Categorical.from_codes(bins.astype(np.int64) + 3, [CONFIDENCE[b] for b in range(-3, 4)])
+    df["isolated"] = (y > 0) & (lag - y <= 0) & (card > 1)
+    df.attrs.update(n=int(y.size), k=int(k), mean=float(y.mean()), std=float(y.std()),
+                    fdr=bool(fdr), alpha=float(alpha))
+    return df
+
+
+# --------------------------------------------------------------------------------------
+# study area
+# --------------------------------------------------------------------------------------
+
+@dataclass
+class StudyArea:
+    """The cells a statistic is computed over.
+
+    Attributes
+    ----------
+    cells : numpy.ndarray of uint64, shape (n,)
+        Sorted, distinct cells at ``res``.
+    res : int
+    mode : str
+        ``extent``, ``countries`` or ``admin1``.
+    description : str
+        One sentence naming the area, shown next to the map and in the CLI output.
+    """
+
+    cells: np.ndarray
+    res: int
+    mode: str
+    description: str
+
+
+def _estimate_cells(geom, res: int) -> float:
+    """Approximate number of res-``res`` cells covering ``geom`` (geodesic area / mean cell area)."""
+    from pyproj import Geod
+
+    area_m2, _ = Geod(ellps="WGS84").geometry_area_perimeter(geom)
+    return abs(area_m2) / 1e6 / h3.average_hexagon_area(int(res), unit="km^2")
+
+
+def polygon_cells(geom, res: int, *, max_cells: int = MAX_STUDY_CELLS) -> np.ndarray:
+    """Cells at ``res`` overlapping a (multi)polygon in WGS84 degrees (lon, lat).
+
+    Parameters
+    ----------
+    geom : shapely Polygon or MultiPolygon
+        Longitude-latitude degrees (EPSG:4326); not crossing the antimeridian.
+    res : int
+        H3 resolution.
+    max_cells : int
+        Refuse areas estimated (from the geodesic area) to need more cells than this.
+
+    Returns
+    -------
+    numpy.ndarray of uint64
+        Sorted distinct cells that overlap the polygon (h3 ``contain='overlap'``).
+
+    Raises
+    ------
+    HotspotError
+        The area would exceed ``max_cells`` cells, or the geometry is empty.
+    """
+    if geom is None or geom.is_empty:
+        raise HotspotError("The study area is empty.")
+    est = _estimate_cells(geom, res)
+    if est > max_cells:
+        raise HotspotError(
+            f"The study area would need about {est:,.0f} cells at resolution {res}, more than the "
+            f"limit of {max_cells:,}; choose a coarser resolution or a smaller area.")
+    shape = h3.geo_to_h3shape(geom)
+    cells = h3.h3shape_to_cells_experimental(shape, int(res), contain="overlap")
+    out = np.unique(np.array([h3.str_to_int(c) for c in cells], dtype="uint64"))
+    if out.size > max_cells:
+        raise HotspotError(f"The study area has {out.size:,} cells at resolution {res}, more than the "
+                           f"limit of {max_cells:,}; choose a coarser resolution or a smaller area.")
+    return out
+
+
+def study_area(occupied=None, res: int | None = None, mode: str = "extent", *, geometry=None,
+               label: str = "", max_cells: int = MAX_STUDY_CELLS) -> StudyArea:
+    """All cells (zero-count included) of a study area at resolution ``res``.
+
+    Parameters
+    ----------
+    occupied : array of uint64, optional
+        Cells holding data, at ``res``. Required for ``mode='extent'``; in the other modes
+        they are only used to check that the data fall inside the area.
+    res : int
+        H3 resolution (taken from ``occupied`` when omitted).
+    mode : {'extent', 'countries', 'admin1'}
+        ``extent``: cells overlapping the convex hull (in degrees) of the vertices of the
+        occupied cells, plus the occupied cells themselves. When the occupied cells span
+        more than 180 degrees of longitude (antimeridian), the hull is not used and the area
+        is the occupied cells with their 1-rings. ``countries`` / ``admin1``: cells
+        overlapping ``geometry``, the union of the selected polygons.
+    geometry : shapely geometry, optional
+        Longitude-latitude (EPSG:4326) polygon(s); required for ``countries``/``admin1``.
+    label : str
+        Names of the selected units, used in the description.
+    max_cells : int
+        Cap on the area size.
+
+    Returns
+    -------
+    StudyArea
+
+    Raises
+    ------
+    HotspotError
+        No data for ``extent``, missing geometry, or more than ``max_cells`` cells.
+    ValueError
+        Unknown ``mode``.
+    """
+    import shapely
+
+    if mode not in AREA_MODES:
+        raise ValueError(f"study-area mode must be one of {AREA_MODES}")
+    occ = _as_cells(occupied) if occupied is not None else np.zeros(0, dtype="uint64")
+    if res is None:
+        if occ.size == 0:
+            raise ValueError("res is required when there are no occupied cells")
+        res = _resolution(occ)
+    res = int(res)
+    if mode == "extent":
+        occ = np.unique(occ)
+        if occ.size == 0:
+            raise HotspotError("There are no located events for the chosen filters, so there is no "
+                               "data extent to analyse.")
+        pts = np.array([ll for c in occ for ll in h3.cell_to_boundary(h3.int_to_str(int(c)))])
+        lat, lon = pts[:, 0], pts[:, 1]
+        if lon.max() - lon.min() > 180:
+            import h3ronpy
+            import pyarrow as pa
+
+            ring = pa.array(h3ronpy.grid_disk(occ, 1, flatten=True)).to_numpy().astype("uint64")
+            cells = np.unique(np.concatenate([occ, ring]))
+            desc = (f"Data extent: the {occ.size:,} occupied cells and their neighbours "
+                    f"({cells.size:,} cells at resolution {res}; the data cross the antimeridian).")
+        else:
+            hull = shapely.MultiPoint(np.column_stack([lon, lat])).convex_hull
+            if hull.geom_type != "Polygon":
+                hull = hull.buffer(1e-6)
+            cells = np.union1d(polygon_cells(hull, res, max_cells=max_cells), occ)
+            desc = (f"Data extent: {cells.size:,} cells at resolution {res} covering the convex hull "
+                    f"of the {occ.size:,} cells with events (empty cells included).")
+        if cells.size > max_cells:
+            raise HotspotError(f"The study area has {cells.size:,} cells at resolution {res}, more than "
+                               f"the limit of {max_cells:,}; choose a coarser resolution or a smaller area.")
+        return StudyArea(cells, res, mode, desc)
+    if geometry is None:
+        raise HotspotError(f"No boundary was found for the selected {'countries' if mode == 'countries' else 'admin-1 units'}.")
+    cells = polygon_cells(geometry, res, max_cells=max_cells)
+    what = "countries" if mode == "countries" else "admin-1 units"
+    desc = (f"Selected {what}{': ' + label if label else ''}: {cells.size:,} cells at resolution {res} "
+            "overlapping their boundaries (empty cells included).")
+    return StudyArea(cells, res, mode, desc)
+
+
+def area_geometry(con, mode: str, codes) -> tuple[object, str]:
+    """Union of the store's country or admin-1 polygons.
+
+    Parameters
+    ----------
+    con : DuckDB connection to the store.
+    mode : {'countries', 'admin1'}
+    codes : sequence of str
+        ISO3 codes (``countries.iso3``) or ``admin1.admin1_id`` values.
+
+    Returns
+    -------
+    (geometry, label)
+        Shapely geometry in lon-lat degrees (or None when nothing matched) and the names.
+    """
+    import shapely
+
+    codes = [str(c) for c in codes or ()]
+    if not codes:
+        raise HotspotError("Choose at least one country or admin-1 unit for the study area.")
+    ph = ", ".join("?" for _ in codes)
+    if mode == "countries":
+        rows = con.execute(f"SELECT coalesce(name, iso3), geom_wkb FROM countries WHERE iso3 IN ({ph})",
+                           codes).fetchall()
+    elif mode == "admin1":
+        rows = con.execute(f"SELECT coalesce(name, admin1_id), geom_wkb FROM admin1 WHERE admin1_id IN ({ph})",
+                           codes).fetchall()
+    else:
+        raise ValueError("mode must be 'countries' or 'admin1'")
+    geoms = [shapely.from_wkb(bytes(w)) for _, w in rows if w is not None]
+    if not geoms:
+        return None, ""
+    return shapely.union_all(geoms), ", ".join(sorted(str(n) for n, _ in rows))
+
+
+# --------------------------------------------------------------------------------------
+# the store
+# --------------------------------------------------------------------------------------
+
+@dataclass
+class Guardrails:
+    """What the analyst must know before trusting the map.
+
+    Attributes
+    ----------
+    messages : list of str
+        Plain-English sentences, most serious first; shown next to the map and printed by
+        the CLI.
+    unreliable : bool
+        True when the statistics cannot support the result (too few events or cells).
+    events, nonzero_cells, study_cells : int
+        Events (or firearms) analysed, cells with a value, cells in the study area.
+    left_out_precision_records, left_out_precision_events : int
+        Accepted records (and distinct events) too coarse for the resolution.
+    unlocated_records : int
+        Accepted records without a cell.
+    outside_area_records : int
+        Located records whose cell is outside the chosen study area.
+    isolated_cells : int
+        Cells with a value whose k-ring neighbours are all empty.
+    fdr : bool
+        Whether the FDR correction was applied.
+    area : str
+        Description of the study area.
+    """
+
+    messages: list[str] = field(default_factory=list)
+    unreliable: bool = False
+    events: int = 0
+    nonzero_cells: int = 0
+    study_cells: int = 0
+    left_out_precision_records: int = 0
+    left_out_precision_events: int = 0
+    unlocated_records: int = 0
+    outside_area_records: int = 0
+    isolated_cells: int = 0
+    fdr: bool = True
+    area: str = ""
+
+    def as_dict(self) -> dict:
+        """Plain dict (for JSON, the CLI and tests)."""
+        from dataclasses import asdict
+
+        return asdict(self)
+
+
+def _where(res: int, filters: Filters | None, date_from, date_to) -> tuple[Filters, str, list]:
+    filters = filters or Filters()
+    if date_from is not None or date_to is not None:
+        filters = replace(filters,
+                          date_from=str(date_from) if date_from is not None else filters.date_from,
+                          date_to=str(date_to) if date_to is not None else filters.date_to)
+    where, params = filters.where("e")
+    return filters, where, params
+
+
+def located_events_sql(res: int, filters: Filters | None = None, date_from=None, date_to=None,
+                       extra: str = "") -> tuple[str, list]:
+    """SQL selecting usable located records at ``res`` with their parent cell.
+
+    Returns a query (and its parameters) with columns ``cell`` (UBIGINT, parent at ``res``),
+    ``incident_key``, ``firearms``, ``event_date`` and any ``extra`` select expressions:
+    accepted records, ``h3_cell`` not null, location precision usable at ``res``.
+    """
+    _, where, params = _where(res, filters, date_from, date_to)
+    prec = usable_precisions(res)
+    where += f" AND e.h3_cell IS NOT NULL AND e.location_precision IN ({', '.join('?' for _ in prec)})"
+    params = params + prec
+    sql = (f"SELECT {parent_sql('e.h3_cell', res)} AS cell, e.incident_key, e.firearms, e.event_date"
+           f"{', ' + extra if extra else ''} FROM events e WHERE {where}")
+    return sql, params
+
+
+def record_accounting(con, res: int, filters: Filters | None = None, date_from=None,
+                      date_to=None) -> dict:
+    """Counts of accepted records usable, too coarse, and unlocated at ``res``.
+
+    Returns
+    -------
+    dict
+        ``usable_records``, ``coarse_records``, ``coarse_events``, ``unlocated_records``.
+    """
+    _, where, params = _where(res, filters, date_from, date_to)
+    prec = usable_precisions(res)
+    ph = ", ".join("?" for _ in prec)
+    usable = f"(e.h3_cell IS NOT NULL AND e.location_precision IN ({ph}))"
+    coarse = f"(e.location_precision IS NOT NULL AND e.location_precision NOT IN ({ph}))"
+    row = con.execute(
+        f"""SELECT
+              count(*) FILTER (WHERE {usable}),
+              count(*) FILTER (WHERE {coarse}),
+              count(DISTINCT e.incident_key) FILTER (WHERE {coarse}),
+              count(*) FILTER (WHERE NOT {usable} AND NOT {coarse})
+            FROM events e WHERE {where}""",
+        prec * 5 + params,
+    ).fetchone()
+    return dict(usable_records=int(row[0]), coarse_records=int(row[1]), coarse_events=int(row[2]),
+                unlocated_records=int(row[3]))
+
+
+def cell_values(con, res: int, value: str = "events", filters: Filters | None = None,
+                date_from=None, date_to=None) -> pd.DataFrame:
+    """Value per occupied cell at ``res`` from the store.
+
+    Parameters
+    ----------
+    value : {'events', 'firearms'}
+        ``count(DISTINCT incident_key)`` or ``sum(firearms)`` per cell.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``cell`` (uint64), ``value`` (float), ``records`` (int); non-empty cells.
+    """
+    if value not in VALUES:
+        raise ValueError(f"value must be one of {VALUES}")
+    if not 0 <= int(res) <= FINE_RES:
+        raise ValueError(f"resolution must be 0-{FINE_RES}")
+    sql, params = located_events_sql(res, filters, date_from, date_to)
+    agg = "count(DISTINCT incident_key)" if value == "events" else "coalesce(sum(firearms), 0)"
+    df = con.execute(f"SELECT cell, {agg}::DOUBLE AS value, count(*) AS records FROM ({sql}) GROUP BY cell "
+                     "ORDER BY cell", params).df()
+    df["cell"] = df["cell"].astype("uint64")
+    return df
+
+
+def build_area(con, res: int, occupied: np.ndarray, area: str = "extent", area_codes=(),
+               max_cells: int = MAX_STUDY_CELLS) -> StudyArea:
+    """Study area from the store: the data's extent, or selected countries / admin-1 units."""
+    if area == "extent":
+        return study_area(occupied, res, "extent", max_cells=max_cells)
+    geom, label = area_geometry(con, area, area_codes)
+    return study_area(occupied, res, area, geometry=geom, label=label, max_cells=max_cells)
+
+
+def align(area_cells: np.ndarray, occ_cells: np.ndarray, occ_values: np.ndarray,
+          occ_records: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+    """Values on the study-area cells (zeros elsewhere) and the records that fall outside.
+
+    Parameters
+    ----------
+    area_cells : array of uint64, shape (n,), sorted
+    occ_cells, occ_values : arrays of shape (m,)
+    occ_records : array of int, shape (m,), optional
+        Records per occupied cell, used to count those outside the area.
+
+    Returns
+    -------
+    (values, outside)
+        Array of float shape (n,), and the number of records (or value) outside the area.
+    """
+    area_cells = _as_cells(area_cells)
+    occ_cells = _as_cells(occ_cells)
+    y = np.zeros(area_cells.size)
+    if area_cells.size == 0:
+        pos_c = np.zeros(occ_cells.size, dtype=np.int64)
+        inside = np.zeros(occ_cells.size, dtype=bool)
+    else:
+        pos_c = np.minimum(np.searchsorted(area_cells, occ_cells), area_cells.size - 1)
+        inside = area_cells[pos_c] == occ_cells
+    np.add.at(y, pos_c[inside], np.asarray(occ_values, dtype="float64")[inside])
+    weights = occ_records if occ_records is not None else occ_values
+    outside = int(np.asarray(weights)[~inside].sum()) if occ_cells.size else 0
+    return y, outside
+
+
+def base_guardrails(acct: dict, res: int, y: np.ndarray, area: StudyArea, value: str,
+                    fdr: bool, outside: int) -> Guardrails:
+    """Guardrails common to hot spots and emerging hot spots (counts and coverage)."""
+    g = Guardrails(fdr=bool(fdr), area=area.description)
+    g.events = int(round(float(np.sum(y))))
+    g.nonzero_cells = int(np.count_nonzero(y))
+    g.study_cells = int(area.cells.size)
+    g.left_out_precision_records = acct["coarse_records"]
+    g.left_out_precision_events = acct["coarse_events"]
+    g.unlocated_records = acct["unlocated_records"]
+    g.outside_area_records = int(outside)
+    unit = "events" if value == "events" else "firearms"
+    if g.events < MIN_EVENTS or g.nonzero_cells < MIN_EVENTS:
+        g.unreliable = True
+        g.messages.append(
+            f"Only {g.events:,} {unit} in {g.nonzero_cells:,} cells (fewer than {MIN_EVENTS} of either): "
+            "the statistics cannot support hot spot conclusions here; read the map as a description only.")
+    if g.left_out_precision_records:
+        g.messages.append(
+            f"{g.left_out_precision_records:,} records ({g.left_out_precision_events:,} events) were left out "
+            f"because their location is too coarse for resolution {res} "
+            f"(usable: {', '.join(usable_precisions(res))}).")
+    if g.unlocated_records:
+        g.messages.append(f"{g.unlocated_records:,} records have no map location and were left out.")
+    if outside:
+        g.messages.append(f"{outside:,} located records fall outside the study area and were left out.")
+    if not fdr:
+        g.messages.append("False discovery rate correction is off: with many cells tested, some cells "
+                          "will look significant by chance alone.")
+    return g
+
+
+def hotspots_from_store(con, res: int, k: int = 1, value: str = "events", fdr: bool = True,
+                        alpha: float = 0.05, date_from=None, date_to=None,
+                        filters: Filters | None = None, area: str = "extent", area_codes=(),
+                        max_cells: int = MAX_STUDY_CELLS) -> tuple[pd.DataFrame, Guardrails]:
+    """Gi* hot spots of the store's events over a study area.
+
+    Parameters
+    ----------
+    con : DuckDB connection to the store.
+    res : int
+        H3 resolution (0-10); cells are parents of the stored cells (:func:`intel.store.parent_sql`).
+    k : int
+        k-ring neighbourhood in cells.
+    value : {'events', 'firearms'}
+    fdr : bool
+        Benjamini-Hochberg correction.
+    alpha : float
+        Significance level of the ``significant`` column.
+    date_from, date_to : str or date, optional
+        Half-open period [date_from, date_to) of UTC days; overrides ``filters``' dates.
+    filters : intel.hexbin.Filters, optional
+    area : {'extent', 'countries', 'admin1'}
+    area_codes : sequence of str
+        ISO3 codes or admin-1 ids for the polygon modes.
+    max_cells : int
+        Cap on the study-area size.
+
+    Returns
+    -------
+    (pandas.DataFrame, Guardrails)
+        The :func:`gi_star` table (all study-area cells, sorted by ``z`` descending) and its
+        guardrails.
+
+    Raises
+    ------
+    HotspotError
+        No usable data, an impossible study area, or no variation to test.
+    """
+    occ = cell_values(con, res, value, filters, date_from, date_to)
+    acct = record_accounting(con, res, filters, date_from, date_to)
+    if occ.empty:
+        msg = "There are no located events at this resolution for the chosen filters, so there are no hot spots to compute."
+        if acct["coarse_records"]:
+            msg += (f" {acct['coarse_records']:,} records were left out because their location is too coarse "
+                    f"for resolution {res}; try a coarser resolution.")
+        raise HotspotError(msg)
+    sa = build_area(con, res, occ["cell"].to_numpy(), area, area_codes, max_cells)
+    y, outside = align(sa.cells, occ["cell"].to_numpy(), occ["value"].to_numpy(), occ["records"].to_numpy())
+    if not np.any(y > 0):
+        raise HotspotError("None of the located events fall inside the chosen study area.")
+    g = base_guardrails(acct, res, y, sa, value, fdr, outside)
+    df = gi_star(sa.cells, y, k, fdr=fdr, alpha=alpha)
+    g.isolated_cells = int(df["isolated"].sum())
+    if g.isolated_cells:
+        g.messages.append(
+            f"{g.isolated_cells:,} cells with {value} have only empty cells around them (k = {k}); "
+            "their z-scores rest on their own count alone.")
+    if df["z"].isna().any():
+        g.messages.append(f"{int(df['z'].isna().sum()):,} cells have the whole study area as neighbourhood "
+                          "and get no z-score; use a smaller k or a larger area.")
+    n_sig = int((df["bin"] != 0).sum())
+    if n_sig == 0:
+        g.messages.append("No cell is a significant hot or cold spot at 90% confidence or more.")
+    df.attrs.update(area=sa.description, res=int(res), value=value)
+    df = df.sort_values(["z", "value"], ascending=[False, False], na_position="last", kind="stable")
+    return df.reset_index(drop=True), g
+
+
+# --------------------------------------------------------------------------------------
+# export
+# --------------------------------------------------------------------------------------
+
+EXPORT_FORMATS = ("csv", "geojson", "parquet")
+
+
+def cell_polygon(h: str) -> list[list[float]]:
+    """Closed ring ``[[lon, lat], ...]`` of a cell (from ``h3.cell_to_boundary``, which gives (lat, lng))."""
+    ring = [[float(lng), float(lat)] for lat, lng in h3.cell_to_boundary(h)]
+    ring.append(ring[0])
+    return ring
+
+
+def _export_frame(df: pd.DataFrame, columns: list[str] | None) -> pd.DataFrame:
+    cols = columns or [c for c in df.columns if c != "cell"]
+    out = df[[c for c in cols if c in df.columns]].copy()
+    for c in out.columns:
+        if isinstance(out[c].dtype, pd.CategoricalDtype):
+            out[c] = out[c].astype(str)
+    return out
+
+
+def _jsonable(v):
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.floating, float)):
+        return None if not np.isfinite(v) else float(v)
+    if isinstance(v, np.bool_):
+        return bool(v)
+    if isinstance(v, pd.Timestamp):
+        return v.isoformat()
+    return v
+
+
+def to_geojson(df: pd.DataFrame, columns: list[str] | None = None) -> dict:
+    """GeoJSON FeatureCollection of cells: polygon in [lon, lat], properties incl. ``h3`` (hex)."""
+    out = _export_frame(df, columns)
+    feats = []
+    for rec in out.to_dict(orient="records"):
+        feats.append({"type": "Feature",
+                      "geometry": {"type": "Polygon", "coordinates": [cell_polygon(rec["h3"])]},
+                      "properties": {k: _jsonable(v) for k, v in rec.items()}})
+    return {"type": "FeatureCollection", "features": feats}
+
+
+def to_geodataframe(df: pd.DataFrame, columns: list[str] | None = None):
+    """GeoDataFrame (EPSG:4326) of cells with their polygons."""
+    import geopandas as gpd
+    import shapely
+
+    out = _export_frame(df, columns)
+    geoms = [shapely.Polygon(cell_polygon(h)) for h in out["h3"]]
+    return gpd.GeoDataFrame(out, geometry=geoms, crs="EPSG:4326")
+
+
+def export_cells(df: pd.DataFrame, fmt: str, path: str | Path | None = None,
+                 columns: list[str] | None = None) -> bytes:
+    """Cells and their statistics as CSV, GeoJSON or GeoParquet.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A :func:`gi_star` or :func:`intel.emerging.emerging_hotspots` table (needs ``h3``).
+    fmt : {'csv', 'geojson', 'parquet'}
+    path : path, optional
+        Also write the bytes there.
+    columns : list of str, optional
+        Columns in order (default: all but the integer ``cell``).
+
+    Returns
+    -------
+    bytes
+        File content (CSV and GeoJSON UTF-8; GeoParquet with geometry in WKB, EPSG:4326).
+    """
+    fmt = fmt.lower().lstrip(".")
+    if fmt == "json":
+        fmt = "geojson"
+    if fmt in ("geoparquet", "pq"):
+        fmt = "parquet"
+    if fmt == "csv":
+        data = _export_frame(df, columns).to_csv(index=False).encode("utf-8")
+    elif fmt == "geojson":
+        data = json.dumps(to_geojson(df, columns)).encode("utf-8")
+    elif fmt == "parquet":
+        buf = io.BytesIO()
+        to_geodataframe(df, columns).to_parquet(buf, index=False)
+        data = buf.getvalue()
+    else:
+        raise ValueError(f"export format must be one of {EXPORT_FORMATS}")
+    if path is not None:
+        Path(path).write_bytes(data)
+    return data
+
+
+def format_from_path(path: str | Path) -> str:
+    """Export format implied by a file name (``.csv``, ``.geojson``/``.json``, ``.parquet``)."""
+    suf = Path(path).suffix.lower().lstrip(".")
+    if suf in ("csv",):
+        return "csv"
+    if suf in ("geojson", "json"):
+        return "geojson"
+    if suf in ("parquet", "geoparquet", "pq"):
+        return "parquet"
+    raise ValueError(f"cannot tell the export format from {path}; use .csv, .geojson or .parquet")

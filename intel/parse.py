@@ -1,0 +1,1006 @@
+"""Value parsers of the importer: numbers, coordinates, dates and serial numbers.
+
+Every function takes whole columns (pandas Series of raw values from :mod:`intel.readers`)
+and returns whole columns, so an import of a million rows costs a few vectorised passes.
+Each parser has a *fast path* for the plain forms (decimal numbers, ISO 8601 dates) done by
+pandas/NumPy in C, and a *slow path* that handles the remaining forms (DMS coordinates,
+day-month dates, serial dates, month names) one **distinct** value at a time, so its cost
+grows with the number of distinct odd values, not with the number of rows.
+
+Nothing here guesses silently. A value that cannot be read, or can be read two ways, comes
+back as NaN/NaT with a reason code; the raw value is never modified (callers keep it).
+
+Reason codes emitted
+--------------------
+Coordinates (:func:`parse_coordinates`, :func:`check_swaps`):
+``MISSING_LOCATION`` (quarantined), ``COORDINATE_UNREADABLE`` (rejected), ``INVALID_DMS``
+(rejected), ``HEMISPHERE_MISSING`` (quarantined), ``HEMISPHERE_AXIS_MISMATCH`` (quarantined),
+``PROJECTED_COORDINATES`` (quarantined), ``LAT_OUT_OF_RANGE`` / ``LON_OUT_OF_RANGE``
+(rejected), ``LATLON_SWAP_SUSPECTED`` (with a suggested swapped point), ``NULL_ISLAND``
+(quarantined).
+Dates (:func:`parse_dates`): ``DATE_AMBIGUOUS``, ``DATE_ORDER_CONFLICT``, ``DATE_SERIAL_AS_TEXT``,
+``DATE_OUT_OF_RANGE``, ``DATE_INVALID``, ``DATE_UNREADABLE``, ``DATE_TWO_DIGIT_YEAR``.
+Serials (:func:`serial_flags`): ``SERIAL_NUMERIC_IN_SOURCE``, ``SERIAL_SCIENTIFIC_NOTATION``.
+
+Coordinates are WGS84 degrees (EPSG:4326) throughout: latitude in [-90, 90], longitude in
+[-180, 180].
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "parse_numbers", "parse_coordinates", "convert_projected", "parse_point_text",
+    "check_swaps", "load_country_geoms", "parse_dates", "DateResult", "serial_key",
+    "serial_text", "serial_flags", "NULL_ISLAND_DEG", "SWAP_TOLERANCE_KM",
+    "SERIAL_MIN", "SERIAL_MAX",
+]
+
+NULL_ISLAND_DEG = 0.001
+"""A point with |lat| and |lon| both below this (degrees) is Null Island (0, 0)."""
+SWAP_TOLERANCE_KM = 25.0
+"""Distance (km) outside its declared country within which a point still counts as inside."""
+SERIAL_MIN, SERIAL_MAX = 32874, 49674
+"""Excel serial range accepted as a date in the 1900 system: 1990-01-01 to 2035-12-31."""
+DATE_MIN = pd.Timestamp("1990-01-01")
+DATE_MAX = pd.Timestamp("2036-01-01")   # exclusive
+TEXT_YEAR_MIN, TEXT_YEAR_MAX = 1901, 2100
+"""Years accepted from text dates; 1900 and earlier are placeholders of broken exports."""
+
+_KM_PER_DEG = 111.32
+_BOUNDARIES = Path(__file__).resolve().parent.parent / "data" / "sources" / "boundaries" / "ne_10m_generalised_world_map.gpkg"
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+
+
+def _missing(v) -> bool:
+    if v is None:
+        return True
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def _as_object(s) -> pd.Series:
+    s = s if isinstance(s, pd.Series) else pd.Series(s)
+    return s.astype(object) if s.dtype != object else s
+
+
+def _blank_mask(s: pd.Series) -> np.ndarray:
+    """True where the raw value is missing or whitespace-only text."""
+    isna = pd.isna(s).to_numpy()
+    is_str = (s.map(type).to_numpy(dtype=object) == str) & ~isna
+    blank_str = np.zeros(len(s), dtype=bool)
+    if is_str.any():
+        blank_str[is_str] = s[is_str].astype(str).str.strip().eq("").to_numpy(dtype=bool)
+    return isna | blank_str
+
+
+# ============================================================================================
+# numbers
+# ============================================================================================
+
+def parse_numbers(s: pd.Series, decimal: str = ".", thousands: str | None = None) -> pd.Series:
+    """Parse numeric text into floats.
+
+    Parameters
+    ----------
+    s : pandas.Series, shape (n,)
+        Raw values: text, Python/NumPy numbers (passed through), ``None``.
+    decimal : {".", ","}
+        Decimal mark of the text.
+    thousands : str, optional
+        Thousands separator. With ``decimal=","`` it defaults to ``"."`` (``1.250`` -> 1250).
+        Groups must have three digits (``1.5`` is not read as 15). Spaces, non-breaking and
+        narrow no-break spaces between digit groups are always accepted.
+
+    Returns
+    -------
+    pandas.Series of float64, shape (n,)
+        NaN where the value is missing or unreadable (also for ``inf``/``nan`` text).
+    """
+    s = _as_object(s)
+    idx = s.index
+    if decimal == "," and thousands is None:
+        thousands = "."
+    out = np.full(len(s), np.nan)
+    is_str = (s.map(type).to_numpy(dtype=object) == str)
+    num_mask = ~is_str & ~pd.isna(s).to_numpy()
+    if num_mask.any():
+        vals = pd.to_numeric(s[num_mask], errors="coerce").to_numpy(dtype=float)
+        out[num_mask] = vals
+    if is_str.any():
+        t = s[is_str].astype(str).str.strip()
+        if decimal == ".":
+            fast = np.array(pd.to_numeric(t, errors="coerce"), dtype=float)
+        else:
+            tt = t.where(~t.str.contains(".", regex=False), "")
+            fast = np.array(pd.to_numeric(tt.str.replace(",", ".", regex=False), errors="coerce"), dtype=float)
+        bad = ~np.isfinite(fast)
+        if bad.any():
+            rest = t[bad]
+            uniq = pd.unique(rest.to_numpy())
+            table = {u: _slow_number(u, decimal, thousands) for u in uniq}
+            fast[bad] = rest.map(table).to_numpy(dtype=float)
+        out[is_str] = fast
+    out[~np.isfinite(out)] = np.nan
+    return pd.Series(out, index=idx, dtype="float64")
+
+
+def _slow_number(t: str, decimal: str, thousands: str | None) -> float:
+    t = t.strip().replace("\u00a0", " ").replace("\u202f", " ").replace("\u2212", "-")
+    if not t:
+        return math.nan
+    sign = ""
+    if t[0] in "+-":
+        sign, t = t[0], t[1:].strip()
+    seps = [" "] + ([thousands] if thousands and thousands != " " else [])
+    dec = re.escape(decimal)
+    for sep in seps:
+        pat = rf"^\d{{1,3}}(?:{re.escape(sep)}\d{{3}})+(?:{dec}\d+)?$"
+        if re.match(pat, t):
+            t = t.replace(sep, "")
+            break
+    if decimal == ",":
+        if "." in t:
+            return math.nan
+        t = t.replace(",", ".")
+    if not re.match(r"^(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$", t):
+        return math.nan
+    v = float(sign + t)
+    return v if math.isfinite(v) else math.nan
+
+
+# ============================================================================================
+# coordinates
+# ============================================================================================
+
+# per-axis parse states
+_OK, _BLANK, _UNREADABLE, _BADDMS, _NOHEMI, _AXISMIX = 0, 1, 2, 3, 4, 5
+
+_QUOTES = str.maketrans({
+    "\u2032": "'", "\u2019": "'", "\u2018": "'", "\u00b4": "'", "`": "'",
+    "\u2033": '"', "\u201d": '"', "\u201c": '"',
+    "\u00ba": "°", "\u02da": "°", "\u2070": "°",
+    "\u2212": "-", "\u2013": "-", "\u2014": "-",
+})
+_HEMI = {"N": 1, "S": -1, "E": 1, "W": -1, "O": -1}
+_HEMI_AXIS = {"N": "lat", "S": "lat", "E": "lon", "W": "lon", "O": "lon"}
+_NUM = r"\d+(?:[.,]\d+)?"
+
+
+@lru_cache(maxsize=200_000)
+def _parse_angle(raw: str, axis: str) -> tuple[float, int, bool]:
+    """Parse one coordinate text that the decimal fast path could not read.
+
+    Returns
+    -------
+    (value, state, signed) : (float, int, bool)
+        ``value`` in degrees (NaN unless state is OK or NOHEMI, where it is the unsigned
+        magnitude); ``signed`` tells whether a sign or hemisphere letter was present.
+    """
+    t = unicodedata.normalize("NFKC", raw).translate(_QUOTES).strip().upper()
+    t = t.replace("''", '"')
+    if not t:
+        return math.nan, _BLANK, False
+    hemi = None
+    m = re.match(r"^([NSEWO])\s*(.*)$", t)
+    if m and m.group(2)[:1].isdigit() or (m and m.group(2)[:1] in "+-"):
+        hemi, t = m.group(1), m.group(2).strip()
+    else:
+        m = re.match(r"^(.*?)\s*([NSEWO])\.?$", t)
+        if m and m.group(1):
+            hemi, t = m.group(2), m.group(1).strip()
+    sign = 1
+    explicit = hemi is not None
+    if t[:1] in "+-":
+        explicit = True
+        sign = -1 if t[0] == "-" else 1
+        t = t[1:].strip()
+    if hemi is not None:
+        if _HEMI_AXIS[hemi] != axis:
+            return math.nan, _AXISMIX, True
+        sign *= _HEMI[hemi]
+    # only digits, separators and unit marks may remain
+    if not t or not re.fullmatch(r"[\d.,°'\":\s]+", t):
+        return math.nan, _UNREADABLE, explicit
+    tokens = re.findall(_NUM, t)
+    if not tokens or len(tokens) > 3:
+        return math.nan, _UNREADABLE, explicit
+    # the text between numbers must be separators only
+    if re.sub(_NUM, "", t).strip(" °'\":") and len(tokens) == 1:
+        return math.nan, _UNREADABLE, explicit
+    nums = [tok.replace(",", ".") for tok in tokens]
+    if len(nums) == 1:
+        tok = nums[0]
+        intpart = tok.split(".")[0]
+        has_units = any(c in t for c in "°'\"")
+        if hemi is not None and not has_units and len(intpart) >= 4:
+            # compact DDMM[SS] / DDDMM[SS] with hemisphere letter (ICAO / UN/LOCODE style)
+            frac = tok[len(intpart):]
+            n = len(intpart)
+            if n in (4, 5):
+                deg, minute, sec = intpart[:n - 2], intpart[n - 2:] + frac, "0"
+            elif n in (6, 7):
+                deg, minute, sec = intpart[:n - 4], intpart[n - 4:n - 2], intpart[n - 2:] + frac
+            else:
+                return math.nan, _UNREADABLE, explicit
+            d, mi, se = float(deg), float(minute), float(sec)
+        else:
+            d, mi, se = float(tok), 0.0, 0.0
+            if not explicit and not has_units:
+                return d * sign, _OK, explicit
+            if not explicit:
+                # bare '5°' is a whole-degree value written with a unit mark: signed form
+                return d * sign, _NOHEMI, False
+    else:
+        if any("." in x for x in nums[:-1]):
+            return math.nan, _BADDMS, explicit
+        d = float(nums[0])
+        mi = float(nums[1])
+        se = float(nums[2]) if len(nums) == 3 else 0.0
+    if mi >= 60 or se >= 60:
+        return math.nan, _BADDMS, explicit
+    val = d + mi / 60.0 + se / 3600.0
+    if not explicit:
+        return val, _NOHEMI, False
+    return sign * val, _OK, True
+
+
+def _parse_axis(s: pd.Series, decimal: str, axis: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Vectorised parse of one coordinate column -> (value, state, explicitly_signed)."""
+    s = _as_object(s)
+    n = len(s)
+    val = np.full(n, np.nan)
+    state = np.full(n, _UNREADABLE, dtype=np.int8)
+    signed = np.zeros(n, dtype=bool)
+    blank = _blank_mask(s)
+    state[blank] = _BLANK
+    is_str = (s.map(type).to_numpy(dtype=object) == str) & ~blank
+    is_num = ~is_str & ~blank
+    if is_num.any():
+        nv = pd.to_numeric(s[is_num], errors="coerce").to_numpy(dtype=float)
+        good = np.isfinite(nv)
+        sub = np.flatnonzero(is_num)
+        val[sub[good]] = nv[good]
+        state[sub[good]] = _OK
+        signed[sub[good]] = nv[good] < 0
+    if is_str.any():
+        sub = np.flatnonzero(is_str)
+        t = s[is_str].astype(str).str.strip()
+        tt = t.str.replace(",", ".", regex=False) if (decimal == "," or t.str.contains(",", regex=False).any()) else t
+        fast = pd.to_numeric(tt, errors="coerce").to_numpy(dtype=float)
+        good = np.isfinite(fast)
+        val[sub[good]] = fast[good]
+        state[sub[good]] = _OK
+        first = t.str[:1].to_numpy(dtype=object)
+        signed[sub] = (first == "-") | (first == "+")
+        if (~good).any():
+            rest = t[~good]
+            codes, uniq = pd.factorize(rest.to_numpy(dtype=object))
+            res = [_parse_angle(u, axis) for u in uniq]
+            v = np.array([r[0] for r in res], dtype=float)[codes]
+            st = np.array([r[1] for r in res], dtype=np.int8)[codes]
+            sg = np.array([r[2] for r in res], dtype=bool)[codes]
+            bad_idx = sub[~good]
+            val[bad_idx], state[bad_idx], signed[bad_idx] = v, st, sg
+    return val, state, signed
+
+
+def parse_coordinates(lat: pd.Series, lon: pd.Series, decimal: str = ".") -> pd.DataFrame:
+    """Parse and validate latitude/longitude columns, before any H3 binning.
+
+    Accepted forms: decimal degrees (decimal point or comma), DMS ``5°33'12"N``, DDM
+    ``05 33.20 N``, compact ``053312N`` / ``0001230W`` / ``4233N``, signed DMS ``-0°12'30"``
+    (the sign of a 0-degree value is kept), hemisphere letters N/S/E/W and O (Oeste/Ouest)
+    as prefix or suffix, Python numbers.
+
+    Rules, in this order, per row:
+
+    1. both blank -> ``MISSING_LOCATION`` (quarantined); one blank -> ``MISSING_LOCATION``;
+    2. unreadable text -> ``COORDINATE_UNREADABLE`` (rejected);
+    3. minutes or seconds >= 60 -> ``INVALID_DMS`` (rejected);
+    4. a hemisphere letter of the wrong axis (``E`` in the latitude) ->
+       ``HEMISPHERE_AXIS_MISMATCH`` (quarantined);
+    5. a DMS/DDM value with neither sign nor letter -> ``HEMISPHERE_MISSING`` (quarantined;
+       never assumed N/E) -- unless the other coordinate of the same row carries an explicit
+       sign, which shows the writer used signed notation (``5°33'12"`` / ``-0°12'30"``);
+    6. both |values| > 180 -> ``PROJECTED_COORDINATES`` (quarantined; metres of a projected
+       CRS, see :func:`convert_projected`);
+    7. |lat| > 90 -> ``LAT_OUT_OF_RANGE``, |lon| > 180 -> ``LON_OUT_OF_RANGE`` (rejected);
+       when the swapped pair is in range, ``LATLON_SWAP_SUSPECTED`` is added with the swap
+       as the suggestion;
+    8. |lat| < 0.001 and |lon| < 0.001 -> ``NULL_ISLAND`` (quarantined).
+
+    Parameters
+    ----------
+    lat, lon : pandas.Series, shape (n,)
+        Raw values (text or numbers), aligned.
+    decimal : {".", ","}
+        Decimal mark of the file. A single comma between digits is read as a decimal mark
+        in coordinates whatever this says (coordinates have no thousands separators).
+
+    Returns
+    -------
+    pandas.DataFrame, shape (n,), index of ``lat``
+        ``latitude``, ``longitude`` (float degrees WGS84; NaN unless the outcome is ``ok``),
+        ``outcome`` (``ok``/``quarantined``/``rejected``), ``reasons`` (list of str per row),
+        ``suggested_latitude``, ``suggested_longitude`` (float, NaN when no suggestion).
+    """
+    lat = _as_object(lat)
+    lon = _as_object(lon).set_axis(lat.index)
+    n = len(lat)
+    la, sa, ga = _parse_axis(lat, decimal, "lat")
+    lo, so, go = _parse_axis(lon, decimal, "lon")
+    reasons: list[list[str]] = [[] for _ in range(n)]
+    outcome = np.full(n, "ok", dtype=object)
+    sug_lat = np.full(n, np.nan)
+    sug_lon = np.full(n, np.nan)
+
+    def flag(mask, code, out):
+        for i in np.flatnonzero(mask):
+            reasons[i].append(code)
+            if out == "rejected" or outcome[i] == "ok":
+                outcome[i] = out
+
+    blank = (sa == _BLANK) | (so == _BLANK)
+    flag(blank, "MISSING_LOCATION", "quarantined")
+    live = ~blank
+    unread = live & ((sa == _UNREADABLE) | (so == _UNREADABLE))
+    flag(unread, "COORDINATE_UNREADABLE", "rejected")
+    baddms = live & ((sa == _BADDMS) | (so == _BADDMS))
+    flag(baddms, "INVALID_DMS", "rejected")
+    mix = live & ((sa == _AXISMIX) | (so == _AXISMIX))
+    flag(mix, "HEMISPHERE_AXIS_MISMATCH", "quarantined")
+    # unsigned DMS: fine when the partner is explicitly signed
+    la_nohemi = (sa == _NOHEMI) & ~((so == _OK) & go)
+    lo_nohemi = (so == _NOHEMI) & ~((sa == _OK) & ga)
+    nohemi = live & (la_nohemi | lo_nohemi) & ~unread & ~baddms & ~mix
+    flag(nohemi, "HEMISPHERE_MISSING", "quarantined")
+    sa = np.where(sa == _NOHEMI, _OK, sa)
+    so = np.where(so == _NOHEMI, _OK, so)
+    both = live & (sa == _OK) & (so == _OK) & ~nohemi
+    with np.errstate(invalid="ignore"):
+        proj = both & (np.abs(la) > 180) & (np.abs(lo) > 180)
+        flag(proj, "PROJECTED_COORDINATES", "quarantined")
+        rng = both & ~proj
+        lat_bad = rng & (np.abs(la) > 90)
+        lon_bad = rng & (np.abs(lo) > 180)
+        flag(lat_bad, "LAT_OUT_OF_RANGE", "rejected")
+        flag(lon_bad, "LON_OUT_OF_RANGE", "rejected")
+        swap_ok = (lat_bad | lon_bad) & (np.abs(lo) <= 90) & (np.abs(la) <= 180)
+        flag(swap_ok, "LATLON_SWAP_SUSPECTED", "rejected")
+        sug_lat[swap_ok] = lo[swap_ok]
+        sug_lon[swap_ok] = la[swap_ok]
+        valid = rng & ~lat_bad & ~lon_bad
+        null = valid & (np.abs(la) < NULL_ISLAND_DEG) & (np.abs(lo) < NULL_ISLAND_DEG)
+        flag(null, "NULL_ISLAND", "quarantined")
+    ok = valid & ~null
+    out_lat = np.where(ok, la, np.nan)
+    out_lon = np.where(ok, lo, np.nan)
+    return pd.DataFrame({
+        "latitude": out_lat, "longitude": out_lon, "outcome": outcome,
+        "reasons": pd.Series(reasons, dtype=object, index=lat.index).to_numpy(),
+        "suggested_latitude": sug_lat, "suggested_longitude": sug_lon,
+    }, index=lat.index)
+
+
+def convert_projected(x: pd.Series, y: pd.Series, crs: str) -> tuple[pd.Series, pd.Series]:
+    """Convert projected coordinates to WGS84 degrees, for a CRS the analyst named.
+
+    Parameters
+    ----------
+    x, y : pandas.Series, shape (n,)
+        Easting and northing in the units of ``crs`` (usually metres); text or numbers,
+        decimal point.
+    crs : str
+        Anything pyproj understands: ``"EPSG:32631"`` (UTM 31N), ``"EPSG:3857"``...
+
+    Returns
+    -------
+    (lat, lon) : tuple of pandas.Series of float
+        WGS84 degrees; NaN where the input is unreadable or the result is out of range.
+
+    Raises
+    ------
+    ValueError
+        Unknown CRS.
+    """
+    from pyproj import CRS, Transformer
+    from pyproj.exceptions import CRSError
+
+    try:
+        src = CRS.from_user_input(crs)
+    except CRSError as exc:
+        raise ValueError(f"unknown coordinate reference system {crs!r}: {exc}") from None
+    xs = parse_numbers(x).to_numpy()
+    ys = parse_numbers(y).to_numpy()
+    tr = Transformer.from_crs(src, "EPSG:4326", always_xy=True)
+    lon, lat = tr.transform(xs, ys)
+    lon = np.asarray(lon, dtype=float)
+    lat = np.asarray(lat, dtype=float)
+    bad = ~np.isfinite(lat) | ~np.isfinite(lon) | (np.abs(lat) > 90) | (np.abs(lon) > 180)
+    lat[bad] = np.nan
+    lon[bad] = np.nan
+    idx = x.index if isinstance(x, pd.Series) else None
+    return pd.Series(lat, index=idx), pd.Series(lon, index=idx)
+
+
+_POINT_RE = re.compile(
+    r"^\s*(?:c\(\s*|point\s*(?:z\s*|m\s*|zm\s*)?\(\s*)"
+    r"([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*[,\s]\s*"
+    r"([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
+    r"(?:\s*[,\s]\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)?\s*\)\s*$",
+    re.IGNORECASE,
+)
+
+
+def parse_point_text(s: pd.Series) -> pd.DataFrame:
+    """Read points written as text in longitude-latitude order.
+
+    Forms: R vectors ``c(-79.538218382, 43.7337424510001)`` (Toronto Police open data) and
+    WKT ``POINT (lon lat)`` (optionally ``POINT Z``). ``lat, lon`` pairs are *not* read: their
+    order cannot be told from the text.
+
+    Parameters
+    ----------
+    s : pandas.Series of str, shape (n,)
+
+    Returns
+    -------
+    pandas.DataFrame, shape (n,)
+        ``latitude``, ``longitude`` (float degrees WGS84 as written, not range-checked:
+        pass them through :func:`parse_coordinates`); NaN when unparseable.
+    """
+    s = _as_object(s)
+    txt = s.where(s.map(lambda v: isinstance(v, str), na_action="ignore").fillna(False).astype(bool), None)
+    ext = txt.astype("object").str.extract(_POINT_RE) if len(s) else pd.DataFrame({0: [], 1: []})
+    lon = pd.to_numeric(ext[0], errors="coerce").to_numpy(dtype=float)
+    lat = pd.to_numeric(ext[1], errors="coerce").to_numpy(dtype=float)
+    return pd.DataFrame({"latitude": lat, "longitude": lon}, index=s.index)
+
+
+@lru_cache(maxsize=4)
+def load_country_geoms(path: str | None = None) -> dict:
+    """Country polygons keyed by ISO 3166-1 alpha-3 (Kosovo ``XKX``).
+
+    Parameters
+    ----------
+    path : str, optional
+        GeoPackage with a ``countries`` layer and columns ``ISO_A3``, ``iso_a2`` (Natural
+        Earth 1:10m generalised world map, EPSG:4326). Defaults to the bundled file.
+
+    Returns
+    -------
+    dict of str to shapely geometry
+        Prepared (multi)polygons in WGS84 degrees; features sharing a code are unioned.
+    """
+    import geopandas as gpd
+    import pycountry
+    import shapely
+
+    gdf = gpd.read_file(path or _BOUNDARIES, layer="countries")
+    if gdf.crs is not None and not gdf.crs.equals("EPSG:4326"):
+        gdf = gdf.to_crs("EPSG:4326")
+    codes = []
+    for a3, a2 in zip(gdf["ISO_A3"], gdf["iso_a2"]):
+        code = a3 if isinstance(a3, str) and len(a3) == 3 and a3.isalpha() else None
+        if code is None and isinstance(a2, str):
+            if a2.upper() == "XK":
+                code = "XKX"
+            else:
+                c = pycountry.countries.get(alpha_2=a2.upper())
+                code = c.alpha_3 if c else None
+        codes.append(code)
+    gdf = gdf.assign(_iso3=codes).dropna(subset=["_iso3"])
+    out = {}
+    for code, grp in gdf.groupby("_iso3"):
+        g = shapely.make_valid(shapely.union_all(grp.geometry.values))
+        shapely.prepare(g)
+        out[code] = g
+    return out
+
+
+def check_swaps(lat, lon, iso3: pd.Series, country_geoms: dict) -> pd.DataFrame:
+    """Find valid points that fall outside their declared country but whose swap falls inside.
+
+    A point is *inside* its country when it lies in the polygon or within
+    :data:`SWAP_TOLERANCE_KM` of it (distance in degrees times 111.32 km, which overstates
+    east-west distances away from the equator, so the test errs towards "inside").
+
+    Parameters
+    ----------
+    lat, lon : array-like of float, shape (n,)
+        WGS84 degrees, already validated (NaN for unusable points).
+    iso3 : pandas.Series of str, shape (n,)
+        Declared country of each row (ISO 3166-1 alpha-3); ``None``/unknown codes are skipped.
+    country_geoms : dict of str to shapely geometry
+        From :func:`load_country_geoms`.
+
+    Returns
+    -------
+    pandas.DataFrame, shape (n,)
+        ``swap_suspected`` (bool), ``suggested_latitude``, ``suggested_longitude`` (float,
+        NaN unless suspected). Callers add ``LATLON_SWAP_SUSPECTED`` and quarantine.
+    """
+    import shapely
+
+    la = np.asarray(lat, dtype=float)
+    lo = np.asarray(lon, dtype=float)
+    codes = pd.Series(iso3).astype(object).to_numpy()
+    n = len(la)
+    sus = np.zeros(n, dtype=bool)
+    tol = SWAP_TOLERANCE_KM / _KM_PER_DEG
+    valid = np.isfinite(la) & np.isfinite(lo) & (np.abs(la) <= 90) & (np.abs(lo) <= 180)
+    swap_ok = valid & (np.abs(lo) <= 90)
+    for code in pd.unique(codes[valid]):
+        geom = country_geoms.get(code) if isinstance(code, str) else None
+        if geom is None:
+            continue
+        idx = np.flatnonzero(valid & (codes == code))
+        inside = shapely.contains_xy(geom, lo[idx], la[idx])
+        out_idx = idx[~inside]
+        if len(out_idx) == 0:
+            continue
+        pts = shapely.points(lo[out_idx], la[out_idx])
+        near = shapely.dwithin(geom, pts, tol)
+        cand = out_idx[~near & swap_ok[out_idx]]
+        if len(cand) == 0:
+            continue
+        sw = shapely.points(la[cand], lo[cand])
+        ins = shapely.contains_xy(geom, la[cand], lo[cand]) | shapely.dwithin(geom, sw, tol)
+        sus[cand[ins]] = True
+    return pd.DataFrame({
+        "swap_suspected": sus,
+        "suggested_latitude": np.where(sus, lo, np.nan),
+        "suggested_longitude": np.where(sus, la, np.nan),
+    }, index=iso3.index if isinstance(iso3, pd.Series) else None)
+
+
+# ============================================================================================
+# dates
+# ============================================================================================
+
+@dataclass
+class DateResult:
+    """Result of :func:`parse_dates`.
+
+    Attributes
+    ----------
+    dates : pandas.Series of datetime64[ns], shape (n,)
+        NaT where unreadable or ambiguous. Time of day kept when the source has one.
+    precision : pandas.Series of object, shape (n,)
+        ``"day"``, ``"month"``, ``"year"`` or ``None`` (no date).
+    reasons : pandas.Series of list of str, shape (n,)
+        Reason codes per row (empty list when clean).
+    order_used : str
+        ``"iso"`` (no day/month text), ``"dayfirst"``, ``"monthfirst"`` or ``"mixed-none"``
+        (undecided: all ambiguous, or conflicting evidence).
+    needs_choice : bool
+        True when the analyst must choose the day/month order (then ``DATE_AMBIGUOUS`` rows
+        are NaT); re-run with ``order="dayfirst"`` or ``"monthfirst"``.
+    """
+
+    dates: pd.Series
+    precision: pd.Series
+    reasons: pd.Series
+    order_used: str
+    needs_choice: bool
+
+
+_MONTHS: dict[str, int] = {}
+for _i, _names in enumerate([
+    "january jan janvier janv enero ene janeiro",
+    "february feb fevrier fev fevr febrero fevereiro",
+    "march mar mars marzo marco",
+    "april apr avril avr abril abr",
+    "may mai mayo maio",
+    "june jun juin junio junho",
+    "july jul juillet juil julio julho",
+    "august aug aout agosto ago",
+    "september sep sept septembre septiembre setiembre setembro set",
+    "october oct octobre octubre outubro out",
+    "november nov novembre noviembre novembro",
+    "december dec decembre diciembre dic dezembro dez",
+], start=1):
+    for _w in _names.split():
+        _MONTHS[_w] = _i
+_DATE_STOP = {"de", "del", "of", "the", "le", "el", "en", "a"}
+_TRIPLE = re.compile(r"^(\d{1,4})\s*([./-])\s*(\d{1,2})\s*\2\s*(\d{1,4})(?:[T\s,]+(\d{1,2}):(\d{2})(?::(\d{2}(?:\.\d+)?))?)?$")
+_PAIR = re.compile(r"^(\d{1,2})\s*[./-]\s*(\d{4})$|^(\d{4})\s*[./-]\s*(\d{1,2})$")
+
+
+def _strip_accents(t: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", t) if not unicodedata.combining(c))
+
+
+def _mk(y, m, d, hh=0, mi=0, ss=0.0):
+    try:
+        ts = pd.Timestamp(_dt.datetime(int(y), int(m), int(d), int(hh), int(mi), int(ss)))
+    except (ValueError, OverflowError):
+        return None
+    return ts
+
+
+def _year4(y: str) -> tuple[int, bool]:
+    v = int(y)
+    if len(y) <= 2:
+        return (2000 + v if v <= 69 else 1900 + v), True
+    return v, False
+
+
+def _classify_text(t: str):
+    """Classify one date text that is not plain ISO.
+
+    Returns a tuple ``(kind, payload)``:
+    ``("date", (ts, precision, reasons))``; ``("dm", (a, b, y, time, reasons))`` for a
+    day/month pair to be ordered per column; ``("bad", reason)``.
+    """
+    s = t.strip()
+    if not s:
+        return "blank", None
+    # serial number or year written as text
+    if re.fullmatch(r"\d+(\.\d+)?", s):
+        if re.fullmatch(r"\d{4}", s) and TEXT_YEAR_MIN <= int(s) <= TEXT_YEAR_MAX:
+            return "date", (pd.Timestamp(int(s), 1, 1), "year", [])
+        if re.fullmatch(r"\d{8}", s):
+            ts = _mk(s[:4], s[4:6], s[6:8])
+            if ts is not None and TEXT_YEAR_MIN <= ts.year <= TEXT_YEAR_MAX:
+                return "date", (ts, "day", [])
+        return "serial", float(s)
+    m = _TRIPLE.match(s)
+    if m:
+        p1, _sep, p2, p3, hh, mi, ss = m.groups()
+        tm = (int(hh or 0), int(mi or 0), float(ss or 0))
+        if hh is not None and (tm[0] > 23 or tm[1] > 59 or tm[2] >= 60):
+            return "bad", "DATE_INVALID"
+        if len(p1) == 4:      # year first: y-m-d
+            ts = _mk(p1, p2, p3, *tm)
+            return ("date", (ts, "day", [])) if ts is not None else ("bad", "DATE_INVALID")
+        if len(p3) not in (2, 4):
+            return "bad", "DATE_UNREADABLE"
+        y, two = _year4(p3)
+        return "dm", (int(p1), int(p2), y, tm, ["DATE_TWO_DIGIT_YEAR"] if two else [])
+    m = _PAIR.match(s)
+    if m:
+        mo, y = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+        ts = _mk(y, mo, 1)
+        return ("date", (ts, "month", [])) if ts is not None else ("bad", "DATE_INVALID")
+    # month names
+    words = [w for w in re.split(r"[^0-9a-z]+", _strip_accents(s.lower())) if w and w not in _DATE_STOP]
+    months = [w for w in words if w in _MONTHS or (w.rstrip(".") in _MONTHS)]
+    if len(months) == 1:
+        month = _MONTHS[months[0]]
+        nums = [re.sub(r"(st|nd|rd|th|er|o|a)$", "", w) for w in words if w not in months]
+        if not all(x.isdigit() for x in nums):
+            hm = re.search(r"(\d{1,2}):(\d{2})(?::(\d{2}))?", s)
+            nums = [x for x in nums if x.isdigit()]
+            if not hm:
+                return "bad", "DATE_UNREADABLE"
+        years = [x for x in nums if len(x) == 4]
+        days = [x for x in nums if len(x) <= 2]
+        if len(years) == 1 and len(days) <= 1:
+            if days:
+                ts = _mk(years[0], month, days[0])
+                return ("date", (ts, "day", [])) if ts is not None else ("bad", "DATE_INVALID")
+            return "date", (pd.Timestamp(int(years[0]), month, 1), "month", [])
+        if not years and len(days) == 2:
+            # '15 mar 24': a two-digit year
+            ts = _mk(2000 + int(days[1]) if int(days[1]) <= 69 else 1900 + int(days[1]), month, days[0])
+            return ("date", (ts, "day", ["DATE_TWO_DIGIT_YEAR"])) if ts is not None else ("bad", "DATE_INVALID")
+    # ISO with time zone or other ISO 8601 spellings
+    if re.match(r"^\d{4}-\d{2}-\d{2}[T ]", s):
+        ts = pd.to_datetime(s, format="ISO8601", errors="coerce", utc=True)
+        if not pd.isna(ts):
+            return "date", (ts.tz_localize(None), "day", [])
+    return "bad", "DATE_UNREADABLE"
+
+
+def _serial_to_ts(v: float, datemode: int):
+    if not math.isfinite(v):
+        return None
+    base = pd.Timestamp("1899-12-30") + pd.Timedelta(days=1462 if datemode == 1 else 0)
+    try:
+        ts = base + pd.to_timedelta(round(v * 86400), unit="s")
+    except (OverflowError, ValueError):
+        return None
+    if not (DATE_MIN <= ts < DATE_MAX):
+        return None
+    return ts
+
+
+def parse_dates(s: pd.Series, order: str = "auto", datemode: int = 0) -> DateResult:
+    """Parse a date column; the day/month order is decided once for the whole column.
+
+    Forms: ISO ``yyyy-mm-dd`` (vectorised fast path, optional time), ``dd/mm/yyyy`` or
+    ``mm/dd/yyyy`` with ``/ . -`` separators (1- or 2-digit parts, 2- or 4-digit years),
+    ``mm/yyyy`` (month precision), ``yyyy`` (year precision), ``yyyymmdd``, month names in
+    English, French, Spanish and Portuguese (``15 de marzo de 2024``, ``March 2024``),
+    Excel serial numbers (numbers, or digit text flagged ``DATE_SERIAL_AS_TEXT``) and
+    Python/pandas date objects (passed through).
+
+    Day/month order (``order="auto"``): a first part > 12 is evidence for day-first, a
+    second part > 12 for month-first, counted over the column's distinct values. One kind of
+    evidence decides the column; none (all ambiguous) or both (conflict) leave it undecided:
+    ``needs_choice`` is True, ambiguous rows are NaT with ``DATE_AMBIGUOUS`` and, on
+    conflict, the unambiguous rows keep their only possible reading with
+    ``DATE_ORDER_CONFLICT``. A pair with equal parts (``05/05/2024``) reads the same either
+    way and is never ambiguous.
+
+    Excel serials convert only when the result lies in 1990-01-01..2035-12-31 (serials
+    32874-49674 in the 1900 system), else NaT with ``DATE_OUT_OF_RANGE``; the fraction is
+    the time of day. Text years outside 1901-2100 are ``DATE_OUT_OF_RANGE``.
+
+    Parameters
+    ----------
+    s : pandas.Series, shape (n,)
+        Raw values.
+    order : {"auto", "dayfirst", "monthfirst"}
+        Day/month order; ``"auto"`` infers it from the column. (``"iso"`` is accepted as
+        ``"auto"``.) Pass ``RawTable.date_order_hints[column]`` when present.
+    datemode : {0, 1}
+        Excel date system: 0 = 1900 (serial 45292 is 2024-01-01), 1 = 1904 (+1462 days).
+
+    Returns
+    -------
+    DateResult
+
+    Raises
+    ------
+    ValueError
+        Unknown ``order`` or ``datemode``.
+    """
+    if order not in ("auto", "iso", "dayfirst", "monthfirst"):
+        raise ValueError(f"order must be 'auto', 'dayfirst' or 'monthfirst', not {order!r}")
+    if datemode not in (0, 1):
+        raise ValueError(f"datemode must be 0 (1900 system) or 1 (1904 system), not {datemode!r}")
+    if isinstance(s, pd.Series) and pd.api.types.is_datetime64_any_dtype(s.dtype):
+        d = s.dt.tz_convert(None) if getattr(s.dt, "tz", None) is not None else s
+        d = d.astype("datetime64[ns]")
+        prec = pd.Series(np.where(d.isna(), None, "day"), index=s.index, dtype=object)
+        return DateResult(d, prec, pd.Series([[] for _ in range(len(s))], index=s.index, dtype=object),
+                          "iso", False)
+    s = _as_object(s)
+    n = len(s)
+    idx = s.index
+    out = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    prec = np.full(n, None, dtype=object)
+    reasons: list[list[str]] = [[] for _ in range(n)]
+    blank = _blank_mask(s)
+    types = s.map(type).to_numpy(dtype=object)
+    kinds = np.zeros(n, dtype=np.int8)
+    kinds[types == str] = 1
+    other = np.flatnonzero((types != str) & ~blank)
+    for i in other:
+        v = s.iat[i]
+        kinds[i] = 2 if _is_number(v) else (3 if isinstance(v, (_dt.date, pd.Timestamp, np.datetime64)) else 0)
+    kinds[blank] = 0
+    # --- date objects
+    obj = np.flatnonzero(kinds == 3)
+    for i in obj:
+        v = s.iat[i]
+        ts = pd.Timestamp(v)
+        if ts.tzinfo is not None:
+            ts = ts.tz_convert(None)
+        out[i] = ts.to_datetime64()
+        prec[i] = "day"
+    # --- numbers: Excel serials
+    num = np.flatnonzero(kinds == 2)
+    for i in num:
+        v = float(s.iat[i])
+        if v.is_integer() and TEXT_YEAR_MIN <= v <= TEXT_YEAR_MAX:
+            out[i] = np.datetime64(f"{int(v):04d}-01-01")
+            prec[i] = "year"
+            continue
+        ts = _serial_to_ts(v, datemode)
+        if ts is None:
+            reasons[i].append("DATE_OUT_OF_RANGE")
+        else:
+            out[i] = ts.to_datetime64()
+            prec[i] = "day"
+    # --- text: ISO fast path
+    txt = np.flatnonzero(kinds == 1)
+    has_dm = False
+    order_used = "iso"
+    needs_choice = False
+    if len(txt):
+        t = s.iloc[txt].astype(str).str.strip()
+        iso = pd.to_datetime(t, format="%Y-%m-%d", errors="coerce")
+        good = iso.notna().to_numpy()
+        gi = txt[good]
+        out[gi] = iso[good].to_numpy(dtype="datetime64[ns]")
+        prec[gi] = "day"
+        if (~good).any():
+            rest = t[~good]
+            ridx = txt[~good]
+            codes, uniq = pd.factorize(rest, sort=False)
+            cls = [_classify_text(u) for u in uniq]
+            # column-level day/month order from the distinct unambiguous values
+            dm_first = dm_month = 0
+            for kind, p in cls:
+                if kind == "dm":
+                    has_dm = True
+                    a, b = p[0], p[1]
+                    if a > 12 and b <= 12:
+                        dm_first += 1
+                    elif b > 12 and a <= 12:
+                        dm_month += 1
+            chosen = None
+            if order in ("dayfirst", "monthfirst"):
+                chosen = order
+            elif dm_first and not dm_month:
+                chosen = "dayfirst"
+            elif dm_month and not dm_first:
+                chosen = "monthfirst"
+            conflict = order in ("auto", "iso") and dm_first > 0 and dm_month > 0
+            results = []
+            any_amb = False
+            for kind, p in cls:
+                if kind == "date":
+                    results.append(p)
+                elif kind == "serial":
+                    ts = _serial_to_ts(p, datemode)
+                    results.append((ts, "day", ["DATE_SERIAL_AS_TEXT"]) if ts is not None
+                                   else (None, None, ["DATE_OUT_OF_RANGE"]))
+                elif kind == "dm":
+                    a, b, y, tm, rs = p
+                    if not (TEXT_YEAR_MIN <= y <= TEXT_YEAR_MAX):
+                        results.append((None, None, rs + ["DATE_OUT_OF_RANGE"]))
+                        continue
+                    if chosen is not None and not conflict:
+                        d, m = (a, b) if chosen == "dayfirst" else (b, a)
+                        ts = _mk(y, m, d, *tm)
+                        results.append((ts, "day", rs) if ts is not None else (None, None, rs + ["DATE_INVALID"]))
+                    elif a == b:
+                        results.append((_mk(y, a, a, *tm), "day", rs))
+                    elif a <= 12 and b <= 12:
+                        any_amb = True
+                        results.append((None, None, rs + ["DATE_AMBIGUOUS"]))
+                    else:
+                        d, m = (a, b) if a > 12 else (b, a)
+                        ts = _mk(y, m, d, *tm)
+                        extra = ["DATE_ORDER_CONFLICT"] if conflict else []
+                        results.append((ts, "day", rs + extra) if ts is not None else (None, None, rs + ["DATE_INVALID"]))
+                elif kind == "bad":
+                    results.append((None, None, [p]))
+                else:
+                    results.append((None, None, []))
+            if has_dm:
+                if conflict:
+                    order_used, needs_choice = "mixed-none", True
+                elif chosen is not None:
+                    order_used = chosen
+                else:
+                    order_used = "mixed-none"
+                    needs_choice = any_amb
+            u_ts = np.array([r[0].to_datetime64() if r[0] is not None else np.datetime64("NaT")
+                             for r in results], dtype="datetime64[ns]")
+            u_pr = np.empty(len(results), dtype=object)
+            u_pr[:] = [r[1] if r[0] is not None else None for r in results]
+            out[ridx] = u_ts[codes]
+            prec[ridx] = u_pr[codes]
+            with_reasons = [k for k, r in enumerate(results) if r[2]]
+            if with_reasons:
+                hit = np.isin(codes, with_reasons)
+                for j in np.flatnonzero(hit):
+                    reasons[ridx[j]].extend(results[codes[j]][2])
+    # text years out of the plausible window
+    dates = pd.Series(out, index=idx, dtype="datetime64[ns]")
+    return DateResult(
+        dates=dates,
+        precision=pd.Series(prec, index=idx, dtype=object),
+        reasons=pd.Series(reasons, index=idx, dtype=object) if n else pd.Series([], index=idx, dtype=object),
+        order_used=order_used,
+        needs_choice=needs_choice,
+    )
+
+
+# ============================================================================================
+# serial numbers
+# ============================================================================================
+
+def serial_text(s: pd.Series) -> pd.Series:
+    """Serial numbers as exact text.
+
+    Text is returned unchanged (never stripped of leading zeros, never read as a number).
+    Numbers (an XLSX cell that held a number) become their plain integer text when whole
+    (``123456.0`` -> ``"123456"``), else ``repr``. Missing -> ``None``.
+
+    Parameters
+    ----------
+    s : pandas.Series, shape (n,)
+
+    Returns
+    -------
+    pandas.Series of object (str or None), shape (n,)
+    """
+    s = _as_object(s)
+
+    def conv(v):
+        if isinstance(v, str):
+            return v if v.strip() else None
+        if _is_number(v):
+            f = float(v)
+            if not math.isfinite(f):
+                return None
+            if isinstance(v, (int, np.integer)):
+                return str(int(v))
+            return str(int(f)) if f.is_integer() else repr(f)
+        return None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
+
+    arr = np.empty(len(s), dtype=object)
+    arr[:] = [None if _missing(v) else conv(v) for v in s]
+    return pd.Series(arr, index=s.index, dtype=object)
+
+
+_SERIAL_SEP = re.compile(r"[\s\-./\\_]+")
+
+
+def serial_key(s: pd.Series) -> pd.Series:
+    """Normalised match key of serial numbers (for duplicate and trace matching).
+
+    Upper case; spaces, dashes, dots, slashes, backslashes and underscores removed; letters
+    and digits kept as they are (``O`` is *not* turned into ``0``). The stored serial stays
+    the exact text (:func:`serial_text`).
+
+    Parameters
+    ----------
+    s : pandas.Series, shape (n,)
+
+    Returns
+    -------
+    pandas.Series of object (str or None), shape (n,)
+        ``None`` where the serial is missing or has no character left.
+    """
+    t = serial_text(s)
+
+    def key(v):
+        if v is None:
+            return None
+        k = _SERIAL_SEP.sub("", unicodedata.normalize("NFKC", v)).upper()
+        return k or None
+
+    arr = np.empty(len(t), dtype=object)
+    arr[:] = [key(v) for v in t]
+    return pd.Series(arr, index=t.index, dtype=object)
+
+
+def serial_flags(raw: pd.Series) -> pd.Series:
+    """Reason codes for serial numbers, per row.
+
+    ``SERIAL_NUMERIC_IN_SOURCE``: the source cell held a number, not text (XLSX), so leading
+    zeros or digits beyond 15 significant figures may already be lost.
+    ``SERIAL_SCIENTIFIC_NOTATION``: the text looks like a spreadsheet's rendering of a large
+    number (``1.23457E+18``); the real serial is lost and must be re-read from the source.
+
+    Parameters
+    ----------
+    raw : pandas.Series, shape (n,)
+
+    Returns
+    -------
+    pandas.Series of list of str, shape (n,)
+    """
+    raw = _as_object(raw)
+    sci = re.compile(r"^\d(\.\d+)?E\+\d+$", re.IGNORECASE)
+
+    def f(v):
+        if _is_number(v):
+            return ["SERIAL_NUMERIC_IN_SOURCE"]
+        if isinstance(v, str) and sci.match(v.strip()):
+            return ["SERIAL_SCIENTIFIC_NOTATION"]
+        return []
+
+    return pd.Series([f(v) for v in raw], index=raw.index, dtype=object)

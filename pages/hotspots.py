@@ -1,0 +1,193 @@
+"""Hotspots: Getis-Ord Gi* hot and cold spots with FDR, and emerging hot spot categories.
+
+Thin page: widgets -> :func:`intel.hotspots.hotspots_from_store` and
+:func:`intel.emerging.emerging_from_store` -> pydeck maps, guardrails, table, downloads.
+"""
+from __future__ import annotations
+
+import pandas as pd
+import pydeck as pdk
+import streamlit as st
+
+from intel import emerging as em
+from intel import hotspots as hs
+
+try:  # the shared app layer (lead); a local fallback keeps the page usable without it
+    from pages.common import db_stamp, get_con, legend_html, provenance, sidebar_filters
+except Exception:  # noqa: BLE001
+    import html
+    import os
+
+    from intel import hexbin, store
+
+    def db_stamp() -> float:
+        try:
+            return os.path.getmtime(os.environ.get("INTEL_DB", str(store.DEFAULT_DB)))
+        except OSError:
+            return 0.0
+
+    def get_con():
+        return store.connect(os.environ.get("INTEL_DB", str(store.DEFAULT_DB)), read_only=True)
+
+    def sidebar_filters():
+        return hexbin.Filters()
+
+    def provenance():
+        return None
+
+    def legend_html(entries, title):
+        rows = "".join(f"<div><span style='background:rgb({c[0]},{c[1]},{c[2]});display:inline-block;"
+                       f"width:14px;height:14px'></span> {html.escape(str(t))}</div>" for c, t in entries)
+        return f"<div style='font-size:0.85em'><b>{html.escape(title)}</b>{rows}</div>"
+
+try:
+    from intel.layers import basemap_layer
+except Exception:  # noqa: BLE001
+    basemap_layer = None
+
+
+st.title("Hotspots")
+st.caption("Which cells are statistically significant hot or cold spots (Getis-Ord Gi*), and which are new, "
+           "intensifying or fading (emerging hot spot analysis).")
+
+filters = sidebar_filters()
+
+c1, c2, c3, c4 = st.columns(4)
+res = c1.slider("H3 resolution", 5, 9, value=8, key="hs_res")
+k = c2.slider("Neighbourhood k (rings)", 1, 3, value=1, key="hs_k",
+              help="Gi* neighbourhood: the cell and every cell within k steps on the H3 grid.")
+value = c3.radio("Count", ["events", "firearms"], horizontal=True, key="hs_value")
+alpha = c4.select_slider("Significance (alpha)", options=[0.01, 0.05, 0.10], value=0.05, key="hs_alpha")
+c5, c6, c7 = st.columns([1, 2, 2])
+fdr = c5.toggle("FDR correction", value=True, key="hs_fdr",
+                help="Benjamini-Hochberg false discovery rate over all cells tested.")
+area = c6.selectbox("Study area", ["extent", "countries", "admin1"], key="hs_area",
+                    format_func={"extent": "Data extent", "countries": "Selected countries",
+                                 "admin1": "Selected admin-1 units"}.get)
+step = c7.selectbox("Emerging time step", ["month", "quarter", "week"], key="hs_step")
+codes: tuple = ()
+if area != "extent":
+    codes = tuple(c.strip() for c in st.text_input(
+        "Study-area codes (ISO3 or admin-1 ids, comma-separated)", key="hs_codes").split(",") if c.strip())
+
+
+@st.cache_data(show_spinner="Computing Gi* ...", max_entries=32)
+def _hot(stamp, res, k, value, fdr, alpha, filters, area, codes):
+    return hs.hotspots_from_store(get_con(), res, k, value=value, fdr=fdr, alpha=alpha, filters=filters,
+                                  area=area, area_codes=codes)
+
+
+@st.cache_data(show_spinner="Computing emerging hot spots ...", max_entries=16)
+def _emerging(stamp, res, k, step, value, fdr, alpha, filters, area, codes):
+    return em.emerging_from_store(get_con(), res, step, k, 1, value=value, fdr=fdr, alpha=alpha,
+                                  filters=filters, area=area, area_codes=codes)
+
+
+def _deck(data: pd.DataFrame, layer_id: str, tooltip: str) -> pdk.Deck:
+    hexes = pdk.Layer("H3HexagonLayer", data, id=layer_id, get_hexagon="h3", get_fill_color="color",
+                      pickable=True, stroked=True, get_line_color=[90, 90, 90, 90], line_width_min_pixels=0.3,
+                      extruded=False, opacity=0.75)
+    layers = [basemap_layer(), hexes] if basemap_layer is not None else [hexes]
+    import h3
+
+    ll = [h3.cell_to_latlng(h) for h in data["h3"].head(2000)]
+    lat = sum(p[0] for p in ll) / max(len(ll), 1)
+    lon = sum(p[1] for p in ll) / max(len(ll), 1)
+    zoom = {5: 6.5, 6: 8, 7: 9, 8: 10, 9: 11}.get(int(res), 9)
+    return pdk.Deck(layers=layers, initial_view_state=pdk.ViewState(latitude=lat, longitude=lon, zoom=zoom),
+                    map_provider=None, tooltip={"text": tooltip})
+
+
+try:
+    hot, guard = _hot(db_stamp(), int(res), int(k), value, bool(fdr), float(alpha), filters, area, codes)
+except hs.HotspotError as exc:
+    st.error(str(exc))
+    st.stop()
+except Exception as exc:  # noqa: BLE001 - never a traceback in the UI
+    st.error(f"The hot spot analysis could not be computed: {exc}")
+    st.stop()
+
+emg, eguard, emsg = None, None, None
+try:
+    emg, eguard = _emerging(db_stamp(), int(res), int(k), step, value, bool(fdr), float(alpha), filters, area, codes)
+except hs.HotspotError as exc:
+    emsg = str(exc)
+except Exception as exc:  # noqa: BLE001
+    emsg = f"The emerging hot spot analysis could not be computed: {exc}"
+
+m1, m2, m3, m4 = st.columns(4)
+m1.metric("Study-area cells", f"{guard.study_cells:,}")
+m2.metric(f"{value.capitalize()} analysed", f"{guard.events:,}")
+m3.metric("Hot spot cells", f"{int((hot['bin'] > 0).sum()):,}")
+m4.metric("Cold spot cells", f"{int((hot['bin'] < 0).sum()):,}")
+
+st.subheader("Hot and cold spots (Gi*)")
+map_col, side_col = st.columns([3, 1])
+with side_col:
+    st.markdown(legend_html([(hs.BIN_COLOURS[b], hs.CONFIDENCE[b]) for b in range(3, -4, -1)],
+                            "Confidence" + (" (FDR-corrected)" if fdr else " (no FDR)")),
+                unsafe_allow_html=True)
+    st.caption(guard.area)
+    if guard.unreliable:
+        st.error("The statistics cannot support this result: " + guard.messages[0])
+    for m in guard.messages[1:] if guard.unreliable else guard.messages:
+        st.warning(m)
+with map_col:
+    shown = hot[(hot["value"] > 0) | (hot["bin"] != 0)].copy()
+    shown["color"] = [hs.BIN_COLOURS[int(b)] + [200] for b in shown["bin"]]
+    shown["z"] = shown["z"].round(2)
+    st.pydeck_chart(_deck(shown[["h3", "value", "z", "confidence", "color"]], "gi-hexes",
+                          "{h3}\n{value} " + value + "\nz = {z}\n{confidence}"), height=520, key="hs_map")
+    st.caption("Cells with no events and no significant result are not drawn; they are part of the study area.")
+
+st.subheader("Emerging hot spots")
+if emsg:
+    st.error(emsg)
+elif emg is not None:
+    emap, eside = st.columns([3, 1])
+    with eside:
+        present = em.category_counts(emg)
+        st.markdown(legend_html([(em.CATEGORY_COLOURS[c], f"{c} ({n:,})") for c, n in present.itertuples(index=False)],
+                                f"Category ({emg.attrs.get('steps')} {step}s, "
+                                f"{emg.attrs.get('first_period')} to {emg.attrs.get('last_period')})"),
+                    unsafe_allow_html=True)
+        if eguard.unreliable:
+            st.error("The statistics cannot support this result: " + eguard.messages[0])
+        for m in eguard.messages:
+            if m not in guard.messages and not (eguard.unreliable and m == eguard.messages[0]):
+                st.warning(m)
+    with emap:
+        eshown = emg[emg["category"] != em.NO_PATTERN].copy()
+        if eshown.empty:
+            st.info("No cell shows an emerging hot or cold spot pattern for this selection.")
+        else:
+            eshown["color"] = [em.CATEGORY_COLOURS[c] + [210] for c in eshown["category"]]
+            st.pydeck_chart(_deck(eshown[["h3", "total", "category", "trend", "color"]], "ehsa-hexes",
+                                  "{h3}\n{category}\n{total} " + value + "\ntrend: {trend}"), height=480, key="hs_emap")
+
+st.subheader("Cells")
+table = hot[hs.HOTSPOT_COLUMNS].copy()
+if emg is not None:
+    table = table.merge(emg[["h3", "trend", "trend_p", "category"]], on="h3", how="left")
+only_sig = st.checkbox("Only significant or non-empty cells", value=True, key="hs_only")
+if only_sig:
+    table = table[(table["value"] > 0) | (table["bin"] != 0)]
+st.dataframe(table, hide_index=True, width="stretch", height=360)
+
+d1, d2, d3, d4 = st.columns(4)
+try:
+    d1.download_button("Hot spots CSV", hs.export_cells(hot, "csv", columns=hs.HOTSPOT_COLUMNS),
+                       file_name=f"hotspots_r{res}_k{k}.csv", mime="text/csv", key="dl_csv")
+    d2.download_button("Hot spots GeoJSON", hs.export_cells(hot, "geojson", columns=hs.HOTSPOT_COLUMNS),
+                       file_name=f"hotspots_r{res}_k{k}.geojson", mime="application/geo+json", key="dl_geojson")
+    d3.download_button("Hot spots GeoParquet", hs.export_cells(hot, "parquet", columns=hs.HOTSPOT_COLUMNS),
+                       file_name=f"hotspots_r{res}_k{k}.parquet", mime="application/octet-stream", key="dl_parquet")
+    if emg is not None:
+        d4.download_button("Emerging CSV", hs.export_cells(emg, "csv", columns=em.EMERGING_COLUMNS),
+                           file_name=f"emerging_r{res}_{step}.csv", mime="text/csv", key="dl_emerging")
+except Exception as exc:  # noqa: BLE001
+    st.error(f"The export could not be prepared: {exc}")
+
+st.caption("Gi*: Getis & Ord (1992), Ord & Getis (1995); FDR: Benjamini & Hochberg (1995); trend: Mann-Kendall; "
+           "categories: ESRI 'How Emerging Hot Spot Analysis works'. Same figures: `intel hotspots` / `intel emerging`.")
+provenance()

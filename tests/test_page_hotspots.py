@@ -1,0 +1,51 @@
+"""AppTest of the Hotspots page on a small temporary store."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.test_hotspots import make_store
+
+PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "hotspots.py")
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    path = make_store(tmp_path / "page.duckdb", n_cluster=150, n_background=100)
+    monkeypatch.setenv("INTEL_DB", path)
+    return path
+
+
+def test_page_renders_maps_table_and_downloads(store):
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not at.exception
+    assert not at.error, [e.value for e in at.error]
+    labels = {m.label: m.value for m in at.metric}
+    assert labels["Events analysed"] == "250"
+    assert int(labels["Hot spot cells"]) > 0
+    assert any("too coarse" in w.value for w in at.warning)
+    assert len(at.dataframe) >= 1
+    md = " ".join(m.value for m in at.markdown)
+    assert "Hot spot - 99% confidence" in md and "Confidence (FDR-corrected)" in md
+
+
+def test_page_fdr_off_and_empty_period(store):
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    at.toggle(key="hs_fdr").set_value(False).run()
+    assert not at.exception
+    assert any("False discovery rate correction is off" in w.value for w in at.warning)
+    at.slider(key="hs_res").set_value(5).run()
+    assert not at.exception
+
+
+def test_page_empty_store_says_so(tmp_path, monkeypatch):
+    from intel.store import connect
+
+    path = tmp_path / "empty.duckdb"
+    connect(path).close()
+    monkeypatch.setenv("INTEL_DB", str(path))
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not at.exception
+    assert at.error and "no located events" in at.error[0].value

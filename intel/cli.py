@@ -109,7 +109,7 @@ def _add_optional_commands() -> None:
     import importlib
 
     for mod, names in (("intel.cli_hotspots", ("hotspots_cmd", "emerging_cmd")),
-                       ("intel.cli_borders", ("borders_cmd", "bypass_cmd")),
+                       ("intel.cli_borders", ("borders_cmd", "bypass_cmd", "crossings_cmd")),
                        ("intel.cli_corridors", ("corridors_cmd", "flows_cmd")),
                        ("intel.cli_planner", ("targets_cmd", "backtest_cmd")),
                        ("intel.cli_briefing", ("briefing_cmd",)),

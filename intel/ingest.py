@@ -45,16 +45,18 @@ DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 PROFILE_DIR = DATA_DIR / "profiles"
 
 # Reason codes and what they do to a row.
-REJECT = {"LAT_OUT_OF_RANGE", "LON_OUT_OF_RANGE", "INVALID_DMS", "REPEATED_HEADER", "MALFORMED_LINE", "INVALID_H3"}
+REJECT = {"LAT_OUT_OF_RANGE", "LON_OUT_OF_RANGE", "INVALID_DMS", "REPEATED_HEADER", "MALFORMED_LINE", "INVALID_H3",
+          "COORDINATE_UNREADABLE"}
 QUARANTINE = {
     "LATLON_SWAP_SUSPECTED", "PROJECTED_COORDINATES", "NULL_ISLAND", "MISSING_LOCATION", "HEMISPHERE_MISSING",
     "DATE_AMBIGUOUS", "DATE_INVALID", "COUNTRY_UNKNOWN", "COUNTRY_AMBIGUOUS", "PLACE_UNKNOWN",
-    "PLACE_NOT_LOCATABLE", "COORDINATE_INVALID", "PROBABLE_DUPLICATE",
+    "PLACE_NOT_LOCATABLE", "COORDINATE_INVALID", "PROBABLE_DUPLICATE", "HEMISPHERE_AXIS_MISMATCH",
+    "DATE_ORDER_CONFLICT", "DATE_OUT_OF_RANGE", "DATE_UNREADABLE",
 }
 LOCATION_REASONS = {
     "LATLON_SWAP_SUSPECTED", "PROJECTED_COORDINATES", "NULL_ISLAND", "MISSING_LOCATION", "HEMISPHERE_MISSING",
     "LAT_OUT_OF_RANGE", "LON_OUT_OF_RANGE", "INVALID_DMS", "PLACE_UNKNOWN", "PLACE_NOT_LOCATABLE",
-    "COORDINATE_INVALID",
+    "COORDINATE_INVALID", "COORDINATE_UNREADABLE", "HEMISPHERE_AXIS_MISMATCH",
 }
 REASON_TEXT = {
     "LATLON_SWAP_SUSPECTED": "latitude and longitude look swapped: as given the point is outside the declared country, swapped it is inside",
@@ -79,6 +81,16 @@ REASON_TEXT = {
     "CALIBRE_AMBIGUOUS": "calibre matches several cartridges; kept raw",
     "CALIBRE_UNKNOWN": "calibre not in the nomenclature; kept raw",
     "PROBABLE_DUPLICATE": "probably the same seizure as a record of another agency",
+    "COORDINATE_UNREADABLE": "coordinate text that cannot be read as degrees",
+    "HEMISPHERE_AXIS_MISMATCH": "hemisphere letter of the other axis (e.g. E in a latitude)",
+    "DATE_ORDER_CONFLICT": "the file's dates disagree on day-first or month-first",
+    "DATE_OUT_OF_RANGE": "date outside the plausible range (1990-2035 for Excel serials)",
+    "DATE_UNREADABLE": "date text that cannot be read",
+    "DATE_TWO_DIGIT_YEAR": "two-digit year completed",
+    "SERIAL_NUMERIC_IN_SOURCE": "serial number stored as a number in the source (leading zeros may be lost)",
+    "SERIAL_SCIENTIFIC_NOTATION": "serial number mangled into scientific notation by a spreadsheet",
+    "FIREARM_TYPE_UNKNOWN": "firearm type not in the nomenclature; kept raw",
+    "LOCATION_FROM_GAZETTEER": "located at the gazetteer place",
 }
 
 # Standard fields a column can be mapped onto, with the column names that suggest them.
@@ -90,7 +102,8 @@ FIELDS: dict[str, list[str]] = {
     "longitude": ["longitude", "lon", "lng", "long", "longitud", "x", "laenge", "geo_lon", "duzina", "dužina"],
     "point": ["geometry", "point", "wkt", "geom"],
     "place": ["place_name", "place", "location", "lugar", "localidad", "ciudad", "city", "town", "ville", "mjesto", "municipio", "locality"],
-    "country": ["country", "pais", "país", "pays", "land", "drzava", "država", "country_code", "iso3", "iso2"],
+    "country": ["country", "pais", "país", "pays", "land", "drzava", "država", "country_code", "iso3", "iso2",
+                "seizure_country", "recovery_country", "country_of_seizure"],
     "admin1": ["admin1", "state", "province", "provincia", "estado", "departamento", "region_admin", "entity"],
     "region": ["region", "región"],
     "place_type": ["place_type", "tipo_lugar", "location_type", "type_lieu"],
@@ -107,7 +120,8 @@ FIELDS: dict[str, list[str]] = {
     "last_legal_import_country": ["last_legal_import_country", "last_import_country", "pais_importacion"],
     "origin_country": ["origin_country", "origin", "origen", "pais_origen", "departure_country", "provenance"],
     "destination_country": ["destination_country", "destination", "destino", "pais_destino"],
-    "quantity": ["quantity", "cantidad", "quantite", "quantité", "kolicina", "količina", "qty", "number_of_firearms", "armas", "quantity_seized"],
+    "quantity": ["quantity", "cantidad", "quantite", "quantité", "kolicina", "količina", "qty", "number_of_firearms", "armas", "quantity_seized",
+                 "cantidad_armas", "firearms", "n_firearms", "nombre_armes", "quantidade"],
     "ammunition": ["ammunition_rounds", "ammunition", "rounds", "municiones", "cantidad_municiones", "munitions", "municao", "municija"],
     "parts_components": ["parts_components", "parts", "piezas", "pieces"],
     "direction": ["direction", "inbound_outbound", "sentido", "direccion"],
@@ -168,8 +182,26 @@ def _norm_name(s: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", s.lower()).strip("_")
 
 
+_NOISE_SUFFIX = re.compile(r"_(raw|txt|text|orig|original|value|val|str|string|given|as_given|src)$")
+_NOISE_PREFIX = re.compile(r"^(recovery|seizure|seized|event|incident|occ|rec|record|reported|fecha_de)_")
+
+
+def _name_variants(name: str) -> list[str]:
+    v = [_norm_name(name)]
+    for _ in range(2):
+        more = []
+        for x in v:
+            more += [_NOISE_SUFFIX.sub("", x), _NOISE_PREFIX.sub("", x)]
+        v += [m for m in more if m and m not in v]
+    return v
+
+
 def suggest_mapping(columns: list[str]) -> dict[str, str]:
     """Suggest which column holds each standard field, from column names in several languages.
+
+    A column name is compared with each field's synonyms (:data:`FIELDS`) as is, then without
+    noise such as a ``_raw`` suffix or a ``recovery_`` prefix (``lat_raw`` -> latitude,
+    ``recovery_country`` -> country). Exact matches win over stripped ones.
 
     Parameters
     ----------
@@ -181,16 +213,20 @@ def suggest_mapping(columns: list[str]) -> dict[str, str]:
     dict
         ``{field: column}`` for the fields found; a column is used for one field at most.
     """
-    normed = {_norm_name(c): c for c in columns}
+    syn = {fld: {_norm_name(n) for n in [fld, *names]} for fld, names in FIELDS.items()}
     mapping: dict[str, str] = {}
     used: set[str] = set()
-    for fld, names in FIELDS.items():
-        for n in [fld, *names]:
-            c = normed.get(_norm_name(n))
-            if c is not None and c not in used:
-                mapping[fld] = c
-                used.add(c)
-                break
+    for level in range(3):  # 0: exact name, 1-2: names with noise removed
+        for c in columns:
+            if c in used or str(c).startswith("__"):
+                continue
+            variants = _name_variants(c)
+            cand = variants[:1] if level == 0 else variants[1:]
+            for fld, names in syn.items():
+                if fld not in mapping and any(v in names for v in cand):
+                    mapping[fld] = c
+                    used.add(c)
+                    break
     if "latitude" in mapping and "longitude" in mapping:
         mapping.pop("point", None)
     return mapping
@@ -378,7 +414,8 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
             warnings.append("no date column mapped: records carry no date")
         else:
             raw_vals["date"] = ds
-            order = date_order or profile.get("date_order") or "auto"
+            hints = getattr(raw, "date_order_hints", None) or {}
+            order = date_order or profile.get("date_order") or hints.get(mapping["event_date"]) or "auto"
             dr = parse.parse_dates(ds.where(pd.Series(ok_row, index=ds.index)), order=order, datemode=getattr(raw, "datemode", 0))
             if dr.needs_choice:
                 raise NeedsChoice(
@@ -435,6 +472,8 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
             region = region.where(region.notna(), pd.Series(gi["region"].replace("", None).to_numpy(), dtype=object))
         has_coords = True
     else:
+        if mapping.get("place"):
+            location_name = location_name.where(location_name.notna(), _text(frame[mapping["place"]], n))
         lat_s, lon_s = _col(frame, mapping, "latitude"), _col(frame, mapping, "longitude")
         pt = _col(frame, mapping, "point")
         if lat_s is None and lon_s is None and getattr(raw, "has_geometry", False):
@@ -525,12 +564,11 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
     if ctx_s is not None:
         ctx = ctx.map(lambda v: None if v is None else (nomenclature.match_criminal_context(v)[0] or v))
     ser_s = _col(frame, mapping, "serial_number")
-    serial = _text(ser_s, n)
+    serial = parse.serial_text(ser_s) if ser_s is not None else _text(None, n)
     serial_key = parse.serial_key(serial) if ser_s is not None else serial
     if ser_s is not None:
         raw_vals["serial_number"] = ser_s
-        num = ser_s.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool))
-        R.add("SERIAL_NUMERIC_IN_SOURCE", num.to_numpy())
+        R.add_lists(parse.serial_flags(ser_s))
 
     dec = getattr(raw, "decimal", ".") or "."
     thou = getattr(raw, "thousands", None)
@@ -551,10 +589,17 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
         if s is None:
             return pd.Series([None] * n, dtype=object)
         raw_vals[name] = s
-        return nomenclature.match_countries(_text(s, n))["iso3"].astype(object)
+        m = nomenclature.match_countries(_text(s, n))
+        R.add_lists(m["country_flag"].map(lambda f: [f] if f else []))
+        return m["iso3"].astype(object)
 
     direction = _text(_col(frame, mapping, "direction"), n).map(
         lambda v: None if v is None else DIRECTIONS.get(v.strip().lower()))
+
+    origin_iso3 = country_field("origin_country")
+    destination_iso3 = country_field("destination_country")
+    manufacture_iso3 = country_field("country_of_manufacture")
+    last_import_iso3 = country_field("last_legal_import_country")
 
     # ---- outcomes
     rejected = R.any(REJECT)
@@ -571,18 +616,26 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
 
     reason_lists = R.lists()
     raw_json = _raw_field_json(raw_vals, n)
-    attrs_cols = [c for c in (profile.get("attrs") or []) if c in frame.columns]
+    if profile.get("attrs") is not None:
+        attrs_cols = [c for c in profile["attrs"] if c in frame.columns]
+    else:  # user files: every column not mapped onto a field is kept as it was
+        mapped = set(mapping.values())
+        attrs_cols = [c for c in frame.columns if c not in mapped and not str(c).startswith("__")]
     attrs_json = (frame[attrs_cols].astype(object).where(frame[attrs_cols].notna(), None)
                   .apply(lambda r: json.dumps(r.to_dict(), default=str, ensure_ascii=False), axis=1)
                   if attrs_cols else pd.Series([None] * n, dtype=object))
 
     status = np.where(accepted, "accepted", np.where(quarantined, "quarantined", "rejected"))
+    # a record whose only problems are about its location stays usable for non-spatial totals
+    # (counts by country, trends): stored as 'unlocated', never binned, listed in the quarantine
+    only_loc = quarantined & ~R.any(QUARANTINE - LOCATION_REASONS)
+    ev_status = np.where(only_loc, "unlocated", status)
     ev = pd.DataFrame({
         "row_number": row_numbers.astype("int64"),
         "source": profile.get("source") or profile.get("name") or "upload",
         "source_record_id": src_id.to_numpy(),
         "incident_key": incident_key.to_numpy(),
-        "status": status,
+        "status": ev_status,
         "kind": _const_or(_col(frame, mapping, "kind"), profile.get("kind") or "seizure", n).to_numpy(),
         "event_date": pd.to_datetime(dates).to_numpy(),
         "date_precision": np.asarray(date_prec, dtype=object),
@@ -611,10 +664,10 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
         "firearms": firearms,
         "ammunition": ammo,
         "criminal_context": ctx.to_numpy(),
-        "origin_iso3": country_field("origin_country").to_numpy(),
-        "destination_iso3": country_field("destination_country").to_numpy(),
-        "manufacture_iso3": country_field("country_of_manufacture").to_numpy(),
-        "last_import_iso3": country_field("last_legal_import_country").to_numpy(),
+        "origin_iso3": origin_iso3.to_numpy(),
+        "destination_iso3": destination_iso3.to_numpy(),
+        "manufacture_iso3": manufacture_iso3.to_numpy(),
+        "last_import_iso3": last_import_iso3.to_numpy(),
         "h3_cell": cells,
         "border_km": np.nan,
         "border_pair": None,
@@ -654,9 +707,14 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
         "longitude": np.where(np.isfinite(lon), lon, np.nan),
         "date": [None if pd.isna(d) else pd.Timestamp(d).isoformat() for d in dates],
         "country_iso3": iso3.to_numpy(),
+        "origin_iso3": origin_iso3.to_numpy(),
+        "destination_iso3": destination_iso3.to_numpy(),
         "calibre": calibre.to_numpy(),
         "serial_number": serial.to_numpy(),
         "firearm_type": ftype.to_numpy(),
+        "quantity": quantity,
+        "firearms": firearms,
+        "ammunition": ammo,
         "h3_res7": [format(int(c), "x") if c else None for c in h7],
         "suggested_latitude": sug_lat,
         "suggested_longitude": sug_lon,

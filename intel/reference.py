@@ -145,6 +145,7 @@ def table_counts(con) -> dict:
     """Row counts of the main tables (what two builds must agree on)."""
     q = {
         "events accepted": "SELECT count(*) FROM events WHERE status='accepted'",
+        "events unlocated": "SELECT count(*) FROM events WHERE status='unlocated'",
         "events quarantined": "SELECT count(*) FROM events WHERE status='quarantined'",
         "quarantine rows": "SELECT count(*) FROM quarantine",
         "batches": "SELECT count(*) FROM batches",

@@ -11,8 +11,12 @@ Tables
     One row per recorded item (a CBP line item, a Toronto incident, an agency seizure record).
     ``incident_key`` groups the items of one seizure event, so *event* counts are
     ``count(DISTINCT incident_key)`` and *firearm* counts are ``sum(firearms)``.
-    ``status`` is ``accepted`` (usable by every analysis) or ``quarantined`` (kept for the
-    non-spatial totals it can support, listed on the Data quality page, never binned).
+    ``status`` is ``accepted`` (usable by every analysis), ``unlocated`` (a valid record whose
+    location is missing or doubtful: counted in non-spatial totals such as counts by country,
+    never binned, listed on the Data quality page), ``quarantined`` (on hold for every analysis
+    until an analyst decides) or ``duplicate`` (a probable duplicate of another agency's record,
+    merged into that record's incident and left out of sums). :data:`NON_SPATIAL` lists the
+    statuses that count in non-spatial totals.
     Coordinates are WGS84 degrees; ``h3_cell`` is the H3 cell at :data:`FINE_RES` as UBIGINT.
 ``batches``
     One row per import: file name, SHA-256, profile, time, row counts.
@@ -52,6 +56,9 @@ import duckdb
 
 FINE_RES = 9
 """H3 resolution at which ``events.h3_cell`` is stored."""
+
+NON_SPATIAL = ("accepted", "unlocated")
+"""Event statuses counted by non-spatial totals (trends, counts by country)."""
 
 DEFAULT_DB = Path(os.environ.get("INTEL_DB", Path(__file__).resolve().parent.parent / "data" / "intel.duckdb"))
 
@@ -157,7 +164,7 @@ MIGRATIONS: list[tuple[int, str]] = [
             source_record_id  VARCHAR,
             incident_key      VARCHAR NOT NULL,   -- groups the items of one seizure/incident
             row_number        INTEGER,
-            status            VARCHAR NOT NULL,   -- accepted | quarantined
+            status            VARCHAR NOT NULL,   -- accepted | unlocated | quarantined | duplicate
             kind              VARCHAR NOT NULL,   -- seizure | recovery | discharge incident | ...
             event_date        DATE,
             date_precision    VARCHAR,            -- day | month | year

@@ -30,11 +30,15 @@ def db_stamp() -> float:
 
 @st.cache_resource(show_spinner=False)
 def _connection(path: str, stamp: float):
-    return store.connect(path, read_only=True)
+    # One DuckDB instance per server process (DuckDB allows one writing process): every session
+    # reads through its own cursor and sees only committed transactions, so an import running in
+    # this process is never seen half-done. Writes (imports, quarantine decisions, settings) go
+    # through the same instance.
+    return store.connect(path)
 
 
 def get_con():
-    """The store, opened read-only once per process and per store version."""
+    """A cursor on the store (one instance per process and store version)."""
     path = db_path()
     if not Path(path).exists():
         st.error(f"The store {path} does not exist yet. Run `intel build` (the README's first command does it).")

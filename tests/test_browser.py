@@ -51,8 +51,11 @@ def _free_port() -> int:
 def server(real_store, tmp_path_factory):
     _need_browser()
     home = tmp_path_factory.mktemp("home")
+    # the server process needs its own store file: this test process may hold the shared one
+    db = home / "intel.duckdb"
+    shutil.copy(real_store, db)
     port = _free_port()
-    env = dict(os.environ, HOME=str(home), INTEL_DB=str(real_store))
+    env = dict(os.environ, HOME=str(home), INTEL_DB=str(db))
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.address", "127.0.0.1",
          "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],

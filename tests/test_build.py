@@ -11,18 +11,19 @@ from intel.store import connect
 
 
 def test_real_store_counts(real_store):
-    con = connect(real_store, read_only=True)
+    con = connect(real_store)
     by = con.execute("""SELECT source, status, count(*) FROM events GROUP BY 1, 2 ORDER BY 1, 2""").fetchall()
     got = {(s, st): n for s, st, n in by}
     # Toronto: 6,295 incidents, of which 62 are placeholders near (0, 0)
     assert got[("toronto_tps_shootings", "accepted")] == 6295 - 62
-    assert got[("toronto_tps_shootings", "quarantined")] == 62
+    # the 62 placeholders are real incidents without a usable location: unlocated, in the quarantine
+    assert got[("toronto_tps_shootings", "unlocated")] == 62
     reasons = con.execute("""SELECT list_sort(list_distinct(flatten(list(reasons)))) FROM quarantine q
                              JOIN batches b USING (batch_id) WHERE b.source = 'toronto_tps_shootings'""").fetchone()[0]
     assert reasons == ["NULL_ISLAND"]
     # CBP: 22,559 line items; the single Preclearance line has no place
     assert got[("cbp_weapons_seizures", "accepted")] == 22559 - 1
-    assert got[("cbp_weapons_seizures", "quarantined")] == 1
+    assert got[("cbp_weapons_seizures", "unlocated")] == 1
     assert con.execute("SELECT count(DISTINCT incident_key) FROM events WHERE source='cbp_weapons_seizures'").fetchone()[0] == 14924
     # the placeholder cell of (0, 0) never reaches the events' cells
     assert con.execute("SELECT count(*) FROM events WHERE abs(latitude) < 1 AND abs(longitude) < 1").fetchone()[0] == 0
@@ -33,7 +34,7 @@ def test_real_store_counts(real_store):
 
 
 def test_cbp_fiscal_dates_and_town_precision(real_store):
-    con = connect(real_store, read_only=True)
+    con = connect(real_store)
     # FY2024 DEC is December 2023; FY2022 starts in October 2021
     lo, hi = con.execute("SELECT min(event_date), max(event_date) FROM events WHERE source='cbp_weapons_seizures'").fetchone()
     assert str(lo) == "2021-10-01"

@@ -1,0 +1,72 @@
+"""Benchmark: corridor density for 100,000 flows at H3 resolution 6 (target: at most 10 s).
+
+The flows are SYNTHETIC (seeded random numbers, not data):
+
+``distinct``
+    100,000 flows with distinct random end points, uniform in the box 25-49 N, 124-67 W
+    (the contiguous United States); great-circle lengths 0 to about 4,700 km, mean about
+    1,500 km. Every path is laid out separately: the hard case.
+``places``
+    100,000 flows between 56 fixed places (the ATF state points), as in a table of state
+    pairs over many periods: paths are shared and laid out once.
+``short``
+    100,000 flows of 0-500 km (regional trafficking legs) with distinct end points.
+
+Run: ``.venv/bin/python bench/bench_corridors.py [--method path|sample] [--n 100000] [--res 6]``.
+Prints one line per case: seconds, cells, (flow, cell) pairs.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from intel import corridors as C  # noqa: E402
+
+
+def frame(lat0, lon0, lat1, lon1, rng):
+    n = len(lat0)
+    return pd.DataFrame({"origin_lat": lat0, "origin_lon": lon0, "destination_lat": lat1, "destination_lon": lon1,
+                         "weight": rng.integers(1, 500, n).astype(float)})
+
+
+def cases(n: int, seed: int = 6):
+    rng = np.random.default_rng(seed)
+    yield "distinct", frame(rng.uniform(25, 49, n), rng.uniform(-124, -67, n), rng.uniform(25, 49, n),
+                            rng.uniform(-124, -67, n), rng)
+    pts = C.state_points()
+    i, j = rng.integers(0, len(pts), n), rng.integers(0, len(pts), n)
+    yield "places", frame(pts["latitude"].to_numpy()[i], pts["longitude"].to_numpy()[i],
+                          pts["latitude"].to_numpy()[j], pts["longitude"].to_numpy()[j], rng)
+    lat0, lon0 = rng.uniform(25, 49, n), rng.uniform(-124, -67, n)
+    lat1, lon1 = C.destination_point(lat0, lon0, rng.uniform(0, 360, n), rng.uniform(0, 500, n))
+    yield "short", frame(lat0, lon0, lat1, (lon1 + 180) % 360 - 180, rng)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=100_000)
+    ap.add_argument("--res", type=int, default=6)
+    ap.add_argument("--method", choices=["path", "sample"], default="path")
+    ap.add_argument("--only", default=None, help="run one case: distinct, places or short")
+    a = ap.parse_args()
+    print(f"corridor density, {a.n:,} synthetic flows, H3 res {a.res}, method {a.method}")
+    for name, df in cases(a.n):
+        if a.only and name != a.only:
+            continue
+        km = C.central_angle(df.origin_lat, df.origin_lon, df.destination_lat, df.destination_lon) * C.EARTH_RADIUS_KM
+        t = time.perf_counter()
+        d = C.corridor_density(df, a.res, method=a.method)
+        s = time.perf_counter() - t
+        print(f"{name:9s} mean length {km.mean():7.0f} km  {s:6.2f} s  {len(d):>10,} cells  "
+              f"{int(d['flows'].sum()):>12,} (flow, cell) pairs  {'OK' if s <= 10 else 'OVER 10 s'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,252 @@
+"""Corridors: origin-destination flows, corridor cells on H3, and linked seizures.
+
+A thin form over :mod:`intel.corridors` and :mod:`intel.links`: choose a period, a recovery
+place and source places; the page draws the flows as arcs coloured from source (blue) to
+recovery place (red) with chevrons pointing the way, the corridor cells they cross, and the
+links between seizures of the same firearm; it lists sources, cells, pairs with their change
+and linked groups, and exports GeoJSON lines and CSV.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import pandas as pd  # noqa: E402
+import streamlit as st  # noqa: E402
+
+from intel import corridors, settings  # noqa: E402
+
+try:  # the app layer shared by the pages
+    from pages.common import get_con, keep, provenance  # noqa: E402
+    from pages.common import db_stamp  # noqa: E402
+except Exception:  # noqa: BLE001 - fallback local to this page only
+    import os
+
+    from intel import store
+
+    def _db() -> str:
+        return str(Path(os.environ.get("INTEL_DB", store.DEFAULT_DB)).resolve())
+
+    def db_stamp() -> float:
+        try:
+            return os.path.getmtime(_db())
+        except OSError:
+            return 0.0
+
+    @st.cache_resource(show_spinner=False)
+    def _conn(path: str, stamp: float):
+        return store.connect(path, read_only=True)
+
+    def get_con():
+        if not Path(_db()).exists():
+            st.error(f"The store {_db()} does not exist yet. Run `intel build` first.")
+            st.stop()
+        return _conn(_db(), db_stamp()).cursor()
+
+    def keep(*keys):
+        for k in keys:
+            if k in st.session_state:
+                st.session_state[k] = st.session_state[k]
+
+    def provenance():
+        st.caption("Sources and licences: data/README.md.")
+
+try:
+    from intel import layers as _layers
+except Exception:  # noqa: BLE001
+    _layers = None
+
+ALL = "All places"
+TYPE_LABELS = {"source-recovery": "ATF source state to recovery state", "trace": "imported trace results",
+               "od": "records with origin and destination", "re-seizure": "re-seizure links"}
+
+st.title("Corridors")
+st.caption("Which origin-destination flows and corridor cells carry the traffic; which seizures are linked.")
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def all_flows(stamp: float) -> pd.DataFrame:
+    return corridors.query_flows(get_con())
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def density(stamp: float, key: tuple, res: int, through: bool, _flows: pd.DataFrame) -> pd.DataFrame:
+    return corridors.corridor_density(_flows, res, include_ends=not through)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def links(stamp: float, date_from: str, date_to: str):
+    from intel.links import link_groups, seizure_links
+
+    e = seizure_links(get_con(), date_from, date_to)
+    return e, link_groups(e)
+
+
+def _defaults(con):
+    try:
+        return int(settings.get("corridor_resolution", con)), float(settings.get("flow_min_weight", con))
+    except Exception:  # noqa: BLE001
+        return 5, 50.0
+
+
+try:
+    con = get_con()
+    stamp = db_stamp()
+    flows_all = all_flows(stamp)
+    def_res, def_min = _defaults(con)
+except Exception as e:  # noqa: BLE001 - never a traceback in the UI
+    st.error(f"The flows could not be read from the store: {e}")
+    st.stop()
+
+if flows_all.empty:
+    st.info("The store holds no flows: no ATF trace table, imported trace results, records with both an origin "
+            "and a destination country, or re-seizure links. Run `intel build` to load the ATF source-to-recovery "
+            "tables, or import trace results.")
+    provenance()
+    st.stop()
+
+years_all = pd.to_datetime(flows_all["period_start"]).dt.year
+y_lo, y_hi = int(years_all.min()), int(years_all.max())
+dest_names = sorted(flows_all["destination_name"].dropna().astype(str).unique())
+orig_names = sorted(flows_all["origin_name"].dropna().astype(str).unique())
+types_present = [t for t in corridors.FLOW_TYPES if t in set(flows_all["flow_type"])]
+
+keep("cor_years", "cor_dest", "cor_orig", "cor_types", "cor_inter", "cor_res", "cor_min", "cor_through")
+sb = st.sidebar
+sb.header("Corridors")
+if y_lo < y_hi:
+    years = sb.slider("Period (years, inclusive)", y_lo, y_hi, value=st.session_state.get("cor_years", (y_lo, y_hi)),
+                      key="cor_years")
+else:
+    years = (y_lo, y_hi)
+    sb.caption(f"Period: {y_lo}")
+default_dest = "New York" if "New York" in dest_names else ALL
+dest = sb.selectbox("Recovery place (destination)", [ALL, *dest_names],
+                    index=([ALL, *dest_names].index(st.session_state.get("cor_dest", default_dest))
+                           if st.session_state.get("cor_dest", default_dest) in [ALL, *dest_names] else 0),
+                    key="cor_dest")
+origs = sb.multiselect("Source places (origin)", orig_names, key="cor_orig")
+types = sb.multiselect("Flow types", types_present, default=types_present, key="cor_types",
+                       format_func=lambda t: TYPE_LABELS.get(t, t))
+inter = sb.checkbox("Leave out flows within one place (e.g. Alabama to Alabama)", value=True, key="cor_inter")
+res = sb.slider("H3 resolution of corridor cells", 2, 6, value=min(6, max(2, def_res)), key="cor_res")
+min_w = sb.number_input("Do not draw flows lighter than (firearms)", min_value=0.0, value=def_min, step=10.0,
+                        key="cor_min")
+through = sb.checkbox("Corridor cells: count only cells a flow passes through (not its two end cells)",
+                      value=True, key="cor_through")
+
+date_from, date_to = f"{years[0]:04d}-01-01", f"{years[1] + 1:04d}-01-01"
+try:
+    flows = corridors.filter_flows(flows_all, date_from, date_to, types or None, origs or None,
+                                   None if dest == ALL else [dest], interstate_only=inter)
+except Exception as e:  # noqa: BLE001
+    st.error(f"The flows could not be filtered: {e}")
+    st.stop()
+
+if flows.empty:
+    st.warning("No flow matches these filters. This is not evidence that no firearms moved: widen the period, "
+               "choose another recovery place or clear the source filter.")
+    provenance()
+    st.stop()
+
+try:
+    key = (date_from, date_to, tuple(types), tuple(origs), dest, inter)
+    dens = density(stamp, key, int(res), bool(through), flows)
+    arcs = corridors.arc_records(flows, min_w)
+    chev = corridors.chevron_paths(arcs)
+    edges, groups = links(stamp, date_from, date_to)
+except Exception as e:  # noqa: BLE001
+    st.error(f"The corridors could not be computed: {e}")
+    st.stop()
+
+pairs_all = corridors.aggregate_flows(flows)
+hidden = int((pairs_all["weight"] < min_w).sum())
+m1, m2, m3, m4 = st.columns(4)
+m1.metric("Flows (rows)", f"{len(flows):,}")
+m2.metric("Firearms in these flows", f"{flows['weight'].sum():,.0f}")
+m3.metric("Origin-destination pairs drawn", f"{len(arcs):,} of {len(pairs_all):,}")
+m4.metric(f"Corridor cells (res {res})", f"{len(dens):,}")
+if hidden:
+    st.caption(f"{hidden:,} pairs lighter than {min_w:,.0f} firearms are not drawn (they still count in the "
+               "corridor cells and the tables).")
+if "source-recovery" in set(flows["flow_type"]):
+    st.caption("ATF trace data: firearms recovered in a state by the state of first retail sale. Traces are not a "
+               "random sample of crime guns; a state is drawn at a representative point of its Natural Earth "
+               "polygon, so flows start and end there, not at cities.")
+
+layer_list = [corridors.corridor_layer(dens, top=4000), corridors.arc_layer(arcs), corridors.chevron_layer(chev)]
+if len(edges):
+    from intel.links import links_layer
+
+    layer_list.append(links_layer(edges))
+view = None
+if dest != ALL and len(arcs):
+    import numpy as np
+
+    lat = np.r_[arcs["origin_lat"], arcs["destination_lat"]]
+    lon = np.r_[arcs["origin_lon"], arcs["destination_lon"]]
+    if _layers is not None and lon.max() - lon.min() < 180:
+        view = _layers.view_for(lat, lon, default=(38.5, -92.0, 3.4))
+try:
+    import pydeck as pdk
+
+    view = view or pdk.ViewState(latitude=38.5, longitude=-92.0, zoom=3.4)
+    if _layers is not None:
+        chart = _layers.deck(layer_list, view, corridors.TOOLTIP)
+    else:
+        chart = pdk.Deck(layers=layer_list, initial_view_state=view, map_provider=None,
+                         tooltip=corridors.TOOLTIP)
+    st.pydeck_chart(chart, height=580, key="corridors_deck")
+except Exception as e:  # noqa: BLE001
+    st.error(f"The map could not be drawn: {e}")
+st.caption("Arcs follow the great circle from the source place (blue) to the recovery place (red); chevrons point "
+           "the direction of travel; width grows with the square root of the weight. Corridor cells (yellow to red) "
+           "carry the summed weight of the flows crossing them."
+           + (" Purple lines join seizures of the same serial key." if len(edges) else ""))
+
+tab_src, tab_cells, tab_pairs, tab_links = st.tabs(["Flows", "Corridor cells", "Pairs and change", "Linked seizures"])
+with tab_src:
+    title = f"Source places of firearms recovered in {dest}" if dest != ALL else "Heaviest origin-destination pairs"
+    st.subheader(title)
+    show = pairs_all[["origin", "origin_name", "destination", "destination_name", "weight", "periods"]]
+    st.dataframe(show.head(200), hide_index=True, width="stretch")
+with tab_cells:
+    st.subheader("Corridor cells ranked by the weight of the flows crossing them")
+    if dens.empty:
+        st.info("No cell is crossed: every flow here starts and ends in the same cell at this resolution.")
+    else:
+        st.dataframe(dens[["rank", "h3", "weight", "flows", "share"]].head(200), hide_index=True, width="stretch")
+with tab_pairs:
+    if years[1] > years[0]:
+        mid = years[0] + (years[1] - years[0] + 1) // 2
+        pa = (f"{years[0]:04d}-01-01", f"{mid:04d}-01-01")
+        pb = (f"{mid:04d}-01-01", f"{years[1] + 1:04d}-01-01")
+        st.subheader(f"Pairs ranked in {mid}-{years[1]}, with their change from {years[0]}-{mid - 1}")
+        ranked = corridors.rank_pairs(flows, pa, pb)
+        st.dataframe(ranked.head(200), hide_index=True, width="stretch")
+    else:
+        st.info("Choose a period of at least two years to compare its first and second halves.")
+with tab_links:
+    if edges.empty:
+        st.info("No linked seizures in this period: no serial key appears in two different incidents "
+                "(the bundled Toronto and CBP data carry no serial numbers).")
+    else:
+        st.subheader(f"{len(groups):,} connected groups of linked seizures ({len(edges):,} links)")
+        st.dataframe(groups, hide_index=True, width="stretch")
+        st.dataframe(edges, hide_index=True, width="stretch")
+
+c1, c2, c3 = st.columns(3)
+try:
+    c1.download_button("Flows as GeoJSON lines", corridors.to_geojson_text(corridors.flows_geojson(flows)),
+                       file_name="flows.geojson", mime="application/geo+json")
+    c2.download_button("Flows as CSV", corridors.flows_csv_frame(flows).to_csv(index=False),
+                       file_name="flows.csv", mime="text/csv")
+    c3.download_button("Corridor cells as CSV", corridors.density_csv_frame(dens).to_csv(index=False),
+                       file_name=f"corridors_res{res}.csv", mime="text/csv")
+except Exception as e:  # noqa: BLE001
+    st.error(f"The exports could not be prepared: {e}")
+provenance()

@@ -1,0 +1,74 @@
+"""AppTest of the Borders page on a small hand-built store (no network, no traceback)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+from streamlit.testing.v1 import AppTest
+
+from intel import store
+
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "borders.py")
+COLS = ["event_id", "batch_id", "source", "incident_key", "status", "kind", "event_date", "latitude", "longitude",
+        "location_precision", "location_name", "place_type", "direction", "unit", "firearms", "region"]
+
+
+def _store(path):
+    con = store.connect(path)
+    con.execute("INSERT INTO crossings VALUES ('X1', 'El Paso', 'USA', 'MEX', 31.7587, -106.4869, 'road', 'test', NULL)")
+    con.execute("INSERT INTO crossings VALUES ('X2', 'Nowhere', 'USA', NULL, 39.0, -94.5, 'road', 'test', NULL)")
+    rows = [
+        (1, 1, "cbp_weapons_seizures", "k1", "accepted", "seizure", pd.Timestamp("2024-03-01"), 31.76, -106.49,
+         "town", "El Paso Field Office", "port of entry", "outbound", "El Paso Field Office", 2.0, "Southwest Border"),
+        (2, 1, "cbp_weapons_seizures", "k2", "accepted", "seizure", pd.Timestamp("2024-04-01"), 31.35, -110.93,
+         "town", "Tucson Sector", "border area", "inbound", "Tucson Sector", 1.0, "Southwest Border"),
+        (3, 1, "test", "k3", "accepted", "seizure", pd.Timestamp("2023-10-01"), 32.70, -114.70,
+         "exact", "Yuma", None, "outbound", None, 3.0, None),
+        (4, 1, "test", "k4", "accepted", "seizure", pd.Timestamp("2024-05-01"), 39.10, -94.58,
+         "exact", "Kansas City", None, None, None, 1.0, None),
+    ]
+    df = pd.DataFrame(rows, columns=COLS)
+    con.register("_ev", df)
+    con.execute(f"INSERT INTO events ({', '.join(COLS)}) SELECT {', '.join(COLS)} FROM _ev")
+    con.close()
+
+
+def test_borders_page(tmp_path, monkeypatch):
+    db = tmp_path / "t.duckdb"
+    _store(db)
+    monkeypatch.setenv("INTEL_DB", str(db))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    import intel.store
+
+    monkeypatch.setattr(intel.store, "DEFAULT_DB", db)
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    spec = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+    ids = [l.get("id") for l in spec["layers"]]
+    assert {"border-stretches", "official-crossings", "bypass-candidates", "events-by-band"} <= set(ids)
+    assert spec.get("mapProvider") in (None, "")  # offline: no tile provider (mapStyle is a Streamlit placeholder)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Events within 50 km of a border"] == "3"
+    assert metrics["Bypass candidates"] == "2"  # Tucson sector and Yuma; El Paso sits at its crossing
+    assert any("indicative only" in w.value for w in at.warning)
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Stretches (CSV)" in labels and "Candidates (GeoJSON, lon-lat)" in labels
+    # narrower zone: fewer events, no traceback
+    at.selectbox(key="bor_zone").set_value(20).run()
+    assert not at.exception
+    assert at.selectbox(key="bor_zone").value == 20
+
+
+def test_borders_page_empty_store(tmp_path, monkeypatch):
+    db = tmp_path / "e.duckdb"
+    store.connect(db).close()
+    monkeypatch.setenv("INTEL_DB", str(db))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    import intel.store
+
+    monkeypatch.setattr(intel.store, "DEFAULT_DB", db)
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not at.exception
+    assert any("no dated, accepted records" in m.value for m in at.info)

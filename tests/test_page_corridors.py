@@ -1,0 +1,99 @@
+"""The Corridors page (Streamlit AppTest) on a temporary store holding the real ATF flows."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from intel import corridors as C  # noqa: E402
+from intel import store  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def atf_store(tmp_path_factory):
+    db = tmp_path_factory.mktemp("page_cor") / "intel.duckdb"
+    con = store.connect(db)
+    C.load_atf_flows(con, C.ATF_CSV)
+    con.close()
+    return db
+
+
+@pytest.fixture()
+def use_db(monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(ROOT)
+
+    def use(db):
+        monkeypatch.setenv("INTEL_DB", str(db))
+        monkeypatch.setattr(store, "DEFAULT_DB", Path(db))
+    return use
+
+
+def run_page():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "pages" / "corridors.py"), default_timeout=60)
+    at.run()
+    return at
+
+
+def deck_spec(at) -> dict:
+    charts = at.get("deck_gl_json_chart")
+    assert charts, "no map on the page"
+    return json.loads(charts[0].proto.json)
+
+
+def test_page_new_york_shows_east_coast_sources(use_db, atf_store):
+    use_db(atf_store)
+    at = run_page()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="cor_dest").value == "New York"
+    spec = deck_spec(at)
+    ids = [layer["id"] for layer in spec["layers"]]
+    assert {"corridor-cells", "flow-arcs", "flow-chevrons"} <= set(ids)
+    arcs = next(layer for layer in spec["layers"] if layer["id"] == "flow-arcs")["data"]
+    sources = {a["label"].split(" → ")[0] for a in arcs}
+    assert {"Virginia", "Georgia", "South Carolina", "North Carolina", "Pennsylvania", "Florida"} <= sources
+    assert all(a["label"].endswith("New York") for a in arcs)
+    hexes = next(layer for layer in spec["layers"] if layer["id"] == "corridor-cells")["data"]
+    assert hexes and isinstance(hexes[0]["h3"], str)
+    table = at.dataframe[0].value
+    assert table["origin_name"].head(6).tolist()[0] in {"Georgia", "Virginia"}
+
+
+def test_page_filters_period_and_destination(use_db, atf_store):
+    use_db(atf_store)
+    at = run_page()
+    at.selectbox(key="cor_dest").set_value("California").run()
+    assert not at.exception, at.exception
+    at.slider(key="cor_years").set_value((2020, 2020)).run()
+    assert not at.exception, at.exception
+    table = at.dataframe[0].value
+    top = table.iloc[0]
+    assert (top["origin_name"], top["weight"]) == ("Arizona", 3352.0)
+    at.multiselect(key="cor_orig").set_value(["Nevada"]).run()
+    assert not at.exception
+    assert at.dataframe[0].value["origin_name"].tolist() == ["Nevada"]
+
+
+def test_page_says_so_when_nothing_matches(use_db, atf_store):
+    use_db(atf_store)
+    at = run_page()
+    at.selectbox(key="cor_dest").set_value("Guam").run()
+    at.multiselect(key="cor_orig").set_value(["Maine"]).run()
+    assert not at.exception
+    assert any("No flow matches" in w.value for w in at.warning)
+
+
+def test_page_on_an_empty_store(use_db, tmp_path):
+    db = tmp_path / "empty.duckdb"
+    store.connect(db).close()
+    use_db(db)
+    at = run_page()
+    assert not at.exception
+    assert any("holds no flows" in i.value for i in at.info)

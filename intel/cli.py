@@ -55,7 +55,9 @@ def build(db):
               help="Date order when the file's dates are ambiguous.")
 @click.option("--crs", default=None, help="CRS of projected coordinates, e.g. EPSG:32630 (converted to WGS84).")
 @click.option("--sheet", default=None, help="Worksheet of an XLSX file.")
-def import_cmd(path, db, profile, report_path, date_order, crs, sheet):
+@click.option("--dedup/--no-dedup", default=True, show_default=True,
+              help="Merge probable duplicates reported by another agency into one incident.")
+def import_cmd(path, db, profile, report_path, date_order, crs, sheet, dedup):
     from intel import ingest, readers
 
     try:
@@ -64,7 +66,7 @@ def import_cmd(path, db, profile, report_path, date_order, crs, sheet):
         fail(f"cannot open the store: {e}")
     try:
         r = ingest.import_file(con, path, profile, date_order=date_order, crs=crs, sheet=sheet,
-                               user=os.environ.get("INTEL_USER", "cli"))
+                               user=os.environ.get("INTEL_USER", "cli"), dedup=dedup)
     except ingest.NeedsChoice as e:
         fail(f"{e} Re-run with --{e.choice.replace('_', '-')} {'|'.join(e.options)}.")
     except (readers.ReadError, ingest.ImportError_, ValueError, OSError) as e:

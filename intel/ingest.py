@@ -50,7 +50,7 @@ REJECT = {"LAT_OUT_OF_RANGE", "LON_OUT_OF_RANGE", "INVALID_DMS", "REPEATED_HEADE
 QUARANTINE = {
     "LATLON_SWAP_SUSPECTED", "PROJECTED_COORDINATES", "NULL_ISLAND", "MISSING_LOCATION", "HEMISPHERE_MISSING",
     "DATE_AMBIGUOUS", "DATE_INVALID", "COUNTRY_UNKNOWN", "COUNTRY_AMBIGUOUS", "PLACE_UNKNOWN",
-    "PLACE_NOT_LOCATABLE", "COORDINATE_INVALID", "PROBABLE_DUPLICATE", "HEMISPHERE_AXIS_MISMATCH",
+    "PLACE_NOT_LOCATABLE", "COORDINATE_INVALID", "HEMISPHERE_AXIS_MISMATCH",
     "DATE_ORDER_CONFLICT", "DATE_OUT_OF_RANGE", "DATE_UNREADABLE",
 }
 LOCATION_REASONS = {
@@ -80,7 +80,8 @@ REASON_TEXT = {
     "CALIBRE_ASSUMED": "calibre completed by assumption (e.g. '9mm' taken as 9x19mm)",
     "CALIBRE_AMBIGUOUS": "calibre matches several cartridges; kept raw",
     "CALIBRE_UNKNOWN": "calibre not in the nomenclature; kept raw",
-    "PROBABLE_DUPLICATE": "probably the same seizure as a record of another agency",
+    "PROBABLE_DUPLICATE": "probably the same seizure as a record of another agency: merged into its incident, left out of sums",
+    "RESEIZURE_LEAD": "serial number already seized in another incident: linked as a re-seizure lead, not merged",
     "COORDINATE_UNREADABLE": "coordinate text that cannot be read as degrees",
     "HEMISPHERE_AXIS_MISMATCH": "hemisphere letter of the other axis (e.g. E in a latitude)",
     "DATE_ORDER_CONFLICT": "the file's dates disagree on day-first or month-first",
@@ -759,7 +760,7 @@ def file_sha256(path: str | Path) -> str:
 def import_file(con, path: str | Path, profile: dict | str | None = None, *, date_order: str | None = None,
                 crs: str | None = None, sheet: str | None = None, user: str | None = None,
                 original_name: str | None = None, progress: Callable[[float, str], None] | None = None,
-                in_transaction: bool = True, border_distance: bool = True) -> ImportResult:
+                in_transaction: bool = True, border_distance: bool = True, dedup: bool = True) -> ImportResult:
     """Import one file into the store through the single import path.
 
     Parameters
@@ -773,6 +774,9 @@ def import_file(con, path: str | Path, profile: dict | str | None = None, *, dat
         Called as the stages complete (for the Import page's progress bar).
     in_transaction : bool
         Wrap the writes in a transaction (``False`` when the caller holds one, as ``intel build``).
+    dedup : bool
+        Merge probable duplicates of other agencies' records (:mod:`intel.dedup`) and flag
+        re-seizure leads; ``False`` stores every record as its own incident.
 
     Returns
     -------
@@ -795,7 +799,7 @@ def import_file(con, path: str | Path, profile: dict | str | None = None, *, dat
     if profile is None:
         profile = {"name": None, "source": Path(name).stem, "kind": "seizure", "columns": suggest_mapping(list(raw.frame.columns))}
     options = {"profile": profile.get("name"), "columns": profile.get("columns"), "date_order": date_order, "crs": crs,
-               "constants": profile.get("constants")}
+               "constants": profile.get("constants"), "dedup": dedup}
     opt_json = json.dumps(options, sort_keys=True, default=str)
     prev = con.execute("SELECT batch_id, rows_read, rows_accepted, rows_quarantined, rows_rejected FROM batches "
                        "WHERE sha256 = ? AND options = ?::JSON", [sha, opt_json]).fetchone()
@@ -806,6 +810,8 @@ def import_file(con, path: str | Path, profile: dict | str | None = None, *, dat
     prog(0.6, "locating")
     if border_distance and len(prep.events):
         _add_border_distance(prep.events)
+    if dedup and len(prep.events):
+        _apply_dedup(con, prep)
     prog(0.75, "writing")
     counts = prep.report["outcome"].value_counts()
     res = ImportResult(None, name, sha, len(prep.report), int(counts.get("accepted", 0)),
@@ -892,6 +898,34 @@ def _arrow_table(con, table: str, df: pd.DataFrame):
                 arrays.append(pa.array(col.tolist()))
         names.append(name)
     return pa.Table.from_arrays(arrays, names=names)
+
+
+def _apply_dedup(con, prep: Prepared) -> None:
+    """Merge probable duplicates into their incident and flag re-seizure leads (in place)."""
+    from intel import dedup, settings
+
+    ev = prep.events
+    km = float(settings.get("dedup_distance_km", con))
+    days = int(settings.get("dedup_window_days", con))
+    old = dedup.stored_candidates(con, ev, km, days)
+    pairs = dedup.probable_duplicates(ev, old, km, days)
+
+    def flag(pos_in_ev, code):
+        ev.at[ev.index[pos_in_ev], "flags"] = list(ev["flags"].iat[pos_in_ev]) + [code]
+        rp = int(ev["_pos"].iat[pos_in_ev])
+        prep.report.at[prep.report.index[rp], "reasons"] = list(prep.report["reasons"].iat[rp]) + [code]
+
+    for r in pairs.itertuples():
+        i = ev.index[int(r.new_pos)]
+        ev.at[i, "status"] = "duplicate"
+        ev.at[i, "incident_key"] = r.match_incident_key
+        flag(int(r.new_pos), "PROBABLE_DUPLICATE")
+    # after merging: a serial key stored for another incident is a re-seizure lead
+    for p in np.flatnonzero(dedup.reseizure_leads(con, ev)):
+        flag(int(p), "RESEIZURE_LEAD")
+    if len(pairs):
+        prep.warnings.append(f"{len(pairs)} records are probable duplicates of another agency's records "
+                             "and were merged into their incidents (deduplication can be switched off)")
 
 
 def _add_border_distance(ev: pd.DataFrame) -> None:

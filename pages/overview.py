@@ -10,11 +10,11 @@ st.info(PLAIN_GAP)
 
 tot = query_df("""SELECT source, kind, count(DISTINCT incident_key) AS events, coalesce(sum(firearms), 0) AS firearms,
                          coalesce(sum(ammunition), 0) AS ammunition, min(event_date) AS first, max(event_date) AS last
-                  FROM events WHERE status = 'accepted' GROUP BY source, kind ORDER BY source""")
+                  FROM events WHERE status IN ('accepted', 'unlocated') GROUP BY source, kind ORDER BY source""")
 q = query_df("SELECT outcome, count(*) AS n FROM quarantine GROUP BY outcome")
 c = st.columns(4)
-c[0].metric("Events (accepted)", f"{int(tot['events'].sum()):,}" if len(tot) else "0")
-c[1].metric("Firearms seized (CBP)", f"{int(tot['firearms'].sum()):,}" if len(tot) else "0")
+c[0].metric("Events", f"{int(tot['events'].sum()):,}" if len(tot) else "0")
+c[1].metric("Firearms seized", f"{int(tot['firearms'].sum()):,}" if len(tot) else "0")
 c[2].metric("Quarantined rows", f"{int(q.loc[q.outcome == 'quarantined', 'n'].sum()):,}")
 c[3].metric("Rejected rows", f"{int(q.loc[q.outcome == 'rejected', 'n'].sum()):,}")
 
@@ -23,24 +23,32 @@ st.dataframe(tot, hide_index=True, width="stretch")
 
 st.subheader("Last 12 months of each source against the 12 months before")
 chg = query_df("""
-    WITH last AS (SELECT source, max(event_date) AS hi FROM events WHERE status='accepted' GROUP BY source)
+    WITH last AS (SELECT source, max(event_date) AS hi FROM events WHERE status IN ('accepted', 'unlocated') GROUP BY source)
     SELECT e.source,
            count(DISTINCT incident_key) FILTER (WHERE e.event_date > hi - INTERVAL 12 MONTH) AS last_12m,
            count(DISTINCT incident_key) FILTER (WHERE e.event_date <= hi - INTERVAL 12 MONTH
                                                 AND e.event_date > hi - INTERVAL 24 MONTH) AS previous_12m,
            any_value(hi) AS data_until
-    FROM events e JOIN last USING (source) WHERE e.status='accepted' GROUP BY e.source ORDER BY e.source""")
+    FROM events e JOIN last USING (source) WHERE e.status IN ('accepted', 'unlocated') GROUP BY e.source ORDER BY e.source""")
 if len(chg):
     chg["change_%"] = ((chg["last_12m"] - chg["previous_12m"]) / chg["previous_12m"].where(chg["previous_12m"] > 0) * 100).round(1)
     st.dataframe(chg, hide_index=True, width="stretch")
 
-st.subheader("Where: top places in the last 12 months")
+st.subheader("Where: places with the largest change (last 12 months against the 12 before)")
 top = query_df("""
-    WITH last AS (SELECT source, max(event_date) AS hi FROM events WHERE status='accepted' GROUP BY source)
-    SELECT e.source, coalesce(e.location_name, e.unit, e.country_iso3) AS place,
-           count(DISTINCT incident_key) AS events, coalesce(sum(firearms), 0) AS firearms
-    FROM events e JOIN last USING (source)
-    WHERE e.status='accepted' AND e.event_date > hi - INTERVAL 12 MONTH
-    GROUP BY 1, 2 ORDER BY events DESC LIMIT 15""")
+    WITH last AS (SELECT source, max(event_date) AS hi FROM events WHERE status IN ('accepted', 'unlocated') GROUP BY source),
+    per AS (
+        SELECT e.source, coalesce(e.location_name, e.unit, e.country_iso3) AS place,
+               count(DISTINCT incident_key) FILTER (WHERE e.event_date > hi - INTERVAL 12 MONTH) AS last_12m,
+               count(DISTINCT incident_key) FILTER (WHERE e.event_date <= hi - INTERVAL 12 MONTH
+                                                    AND e.event_date > hi - INTERVAL 24 MONTH) AS previous_12m,
+               coalesce(sum(firearms) FILTER (WHERE e.event_date > hi - INTERVAL 12 MONTH), 0) AS firearms_last_12m
+        FROM events e JOIN last USING (source)
+        WHERE e.status IN ('accepted', 'unlocated') AND e.event_date > hi - INTERVAL 24 MONTH
+        GROUP BY 1, 2)
+    SELECT *, last_12m - previous_12m AS change FROM per
+    ORDER BY abs(last_12m - previous_12m) DESC, last_12m DESC LIMIT 20""")
 st.dataframe(top, hide_index=True, width="stretch")
+st.caption("Toronto places are neighbourhoods; CBP places are Areas of Responsibility (field offices and "
+           "Border Patrol sectors). Each source is compared over its own latest 24 months.")
 provenance()

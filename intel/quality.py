@@ -1,0 +1,446 @@
+"""Data quality: the quarantine listing and the analyst's decisions on quarantined rows.
+
+Every input row that is not plainly accepted has one row in ``quarantine`` (raw row verbatim,
+reason codes, outcome, suggested fix). An analyst takes one decision per row:
+
+``correct``
+    New values (latitude/longitude, date, country) are validated like an import would
+    (ranges, Null Island, country nomenclature), the point is binned at
+    :data:`intel.store.FINE_RES` with :func:`intel.hexbin.bin_points`, and the record becomes
+    ``accepted``. ``events.location_corrected`` says how: ``'swap'`` when the new point equals
+    the suggested swap, ``'manual'`` otherwise. The raw values (``events.raw``,
+    ``quarantine.raw``) are never changed. A rejected row (no stored record) gets a new record
+    built from its raw row.
+``accept``
+    The record is taken as given. Allowed only when its reasons do not concern the location,
+    or when the coordinates as given can be read and are in range (e.g. an analyst who knows a
+    suspected swap is in fact right).
+``reject``
+    The quarantine row is marked ``rejected``; its record, if any, gets ``status='rejected'`` and
+    stays out of every analysis (spatial and non-spatial).
+
+One decision is one transaction plus one audit line (action ``quarantine.decision``). A row is
+decided once; a second decision on the same row is refused.
+"""
+from __future__ import annotations
+
+import json
+import math
+from datetime import date, datetime
+
+import numpy as np
+import pandas as pd
+
+from intel import hexbin, nomenclature, parse
+from intel.store import FINE_RES, audit, transaction
+
+__all__ = ["list_quarantine", "decide", "apply_swap_suggestions", "decisions_log", "batches",
+           "DECISIONS", "NULL_ISLAND_DEG", "SWAP_TOL_DEG"]
+
+DECISIONS = {"accept": "accepted", "correct": "corrected", "reject": "rejected"}
+"""Decision verb -> value stored in ``quarantine.decision``."""
+
+NULL_ISLAND_DEG = 0.001
+"""A point with |lat| and |lon| both below this (degrees) is Null Island, treated as missing."""
+
+SWAP_TOL_DEG = 1e-6
+"""Degrees within which a corrected point counts as equal to the suggested swap."""
+
+# reasons that concern the location (kept in step with intel.ingest.LOCATION_REASONS)
+try:  # pragma: no cover - the importer is always present in the product
+    from intel.ingest import LOCATION_REASONS as _LOC
+except Exception:  # noqa: BLE001
+    _LOC = set()
+LOCATION_REASONS = set(_LOC) | {"LATLON_SWAP_SUSPECTED", "PROJECTED_COORDINATES", "NULL_ISLAND", "MISSING_LOCATION",
+                                "HEMISPHERE_MISSING", "LAT_OUT_OF_RANGE", "LON_OUT_OF_RANGE", "INVALID_DMS",
+                                "COORDINATE_INVALID", "COORDINATE_UNREADABLE", "HEMISPHERE_AXIS_MISMATCH",
+                                "INVALID_H3", "H3_PRECISION_LOSS", "PLACE_UNKNOWN", "PLACE_NOT_LOCATABLE"}
+
+
+class DecisionError(ValueError):
+    """A decision that cannot be taken; the message is a plain sentence for the analyst."""
+
+
+# --------------------------------------------------------------------------------------------
+# listing
+# --------------------------------------------------------------------------------------------
+
+def list_quarantine(con, batch_id: int | None = None, reasons: list[str] | None = None,
+                    outcome: str | None = None, undecided_only: bool = False) -> pd.DataFrame:
+    """Quarantined and rejected rows with their raw values, reasons and suggestions.
+
+    Parameters
+    ----------
+    con : DuckDB connection to the store.
+    batch_id : int, optional
+        Only rows of this import.
+    reasons : list of str, optional
+        Only rows carrying at least one of these reason codes.
+    outcome : {'quarantined', 'rejected'}, optional
+    undecided_only : bool
+        Only rows without a decision.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``quarantine_id``, ``batch_id``, ``file_name``, ``row_number``,
+        ``source_record_id``, ``event_id``, ``outcome``, ``reasons`` (list of str), ``detail``,
+        ``raw`` (the input row, JSON text), ``suggested_latitude``, ``suggested_longitude``
+        (degrees), ``decision``, ``decided_by``, ``decided_at``, ``decision_note``,
+        ``country_iso3``, ``quantity`` (of the stored record, when there is one);
+        ordered by batch and row.
+    """
+    where, params = ["1=1"], []
+    if batch_id is not None:
+        where.append("q.batch_id = ?")
+        params.append(int(batch_id))
+    if reasons:
+        where.append("list_has_any(q.reasons, ?::VARCHAR[])")
+        params.append(list(reasons))
+    if outcome:
+        where.append("q.outcome = ?")
+        params.append(outcome)
+    if undecided_only:
+        where.append("q.decision IS NULL")
+    return con.execute(
+        f"""SELECT q.quarantine_id, q.batch_id, b.file_name, q.row_number, q.source_record_id, q.event_id,
+                   q.outcome, q.reasons, q.detail, CAST(q.raw AS VARCHAR) AS raw,
+                   q.suggested_latitude, q.suggested_longitude, q.decision, q.decided_by, q.decided_at,
+                   q.decision_note, e.country_iso3, e.quantity
+            FROM quarantine q LEFT JOIN batches b USING (batch_id) LEFT JOIN events e ON e.event_id = q.event_id
+            WHERE {' AND '.join(where)}
+            ORDER BY q.batch_id, q.row_number, q.quarantine_id""", params).df()
+
+
+def batches(con) -> pd.DataFrame:
+    """Imports that have quarantine rows: ``batch_id``, ``file_name``, ``imported_at``, ``rows``,
+    ``undecided``."""
+    return con.execute(
+        """SELECT b.batch_id, b.file_name, b.imported_at, count(*) AS rows,
+                  count(*) FILTER (WHERE q.decision IS NULL) AS undecided
+           FROM quarantine q JOIN batches b USING (batch_id)
+           GROUP BY ALL ORDER BY b.batch_id DESC""").df()
+
+
+def decisions_log(con, limit: int = 500) -> pd.DataFrame:
+    """The decisions recorded in the audit log, newest first: ``logged_at``, ``user_name``,
+    ``quarantine_id``, ``decision``, ``note``, ``detail`` (JSON text)."""
+    return con.execute(
+        """SELECT logged_at, user_name, CAST(detail->>'quarantine_id' AS BIGINT) AS quarantine_id,
+                  detail->>'decision' AS decision, detail->>'note' AS note, CAST(detail AS VARCHAR) AS detail
+           FROM audit WHERE action = 'quarantine.decision' ORDER BY audit_id DESC LIMIT ?""", [int(limit)]).df()
+
+
+# --------------------------------------------------------------------------------------------
+# validation helpers
+# --------------------------------------------------------------------------------------------
+
+def _num(v, name: str) -> float | None:
+    if v is None or (isinstance(v, str) and not v.strip()):
+        return None
+    try:
+        x = float(str(v).strip().replace(",", ".")) if isinstance(v, str) else float(v)
+    except ValueError:
+        raise DecisionError(f"The {name} {v!r} is not a number of degrees.") from None
+    if math.isnan(x):
+        return None
+    return x
+
+
+def validate_point(latitude, longitude) -> tuple[float, float]:
+    """Check a corrected point (WGS84 degrees): both given, in range, not Null Island.
+
+    Raises
+    ------
+    DecisionError
+        With a plain sentence saying what is wrong.
+    """
+    lat, lon = _num(latitude, "latitude"), _num(longitude, "longitude")
+    if lat is None or lon is None:
+        raise DecisionError("Give both latitude and longitude to correct the location.")
+    if not -90 <= lat <= 90:
+        raise DecisionError(f"Latitude {lat} is outside -90..90 degrees.")
+    if not -180 <= lon <= 180:
+        raise DecisionError(f"Longitude {lon} is outside -180..180 degrees.")
+    if abs(lat) < NULL_ISLAND_DEG and abs(lon) < NULL_ISLAND_DEG:
+        raise DecisionError("The point (0, 0) is Null Island, a placeholder; give the real location.")
+    return lat, lon
+
+
+def _parse_date(v) -> date | None:
+    if v is None or (isinstance(v, str) and not v.strip()):
+        return None
+    if isinstance(v, datetime):
+        return v.date()
+    if isinstance(v, date):
+        return v
+    try:
+        return datetime.strptime(str(v).strip()[:10], "%Y-%m-%d").date()
+    except ValueError:
+        raise DecisionError(f"The date {v!r} must be written YYYY-MM-DD.") from None
+
+
+def _country(v) -> str | None:
+    if v is None or (isinstance(v, str) and not v.strip()):
+        return None
+    iso3, flag = nomenclature.match_country(v)
+    if iso3 is None:
+        what = "matches more than one country" if flag == "COUNTRY_AMBIGUOUS" else "is not a known country"
+        raise DecisionError(f"The country {v!r} {what}; give an ISO 3166-1 code.")
+    return iso3
+
+
+def _raw_coords(raw: dict, lat_key: str | None, lon_key: str | None) -> tuple[float, float] | None:
+    """The coordinates as given, when they read as an in-range, non-Null-Island point."""
+    la = raw.get(lat_key) if lat_key else raw.get("latitude")
+    lo = raw.get(lon_key) if lon_key else raw.get("longitude")
+    if la is None or lo is None:
+        return None
+    txt = f"{la}{lo}"
+    decimal = "," if ("," in txt and "." not in txt) else "."
+    pc = parse.parse_coordinates(pd.Series([la], dtype=object), pd.Series([lo], dtype=object), decimal=decimal)
+    lat = float(pc["latitude"].iloc[0]) if pd.notna(pc["latitude"].iloc[0]) else None
+    lon = float(pc["longitude"].iloc[0]) if pd.notna(pc["longitude"].iloc[0]) else None
+    if lat is None or lon is None:
+        return None
+    try:
+        return validate_point(lat, lon)
+    except DecisionError:
+        return None
+
+
+def _border(lat: float, lon: float) -> tuple:
+    try:
+        from intel.borders import border_distance
+
+        d = border_distance(np.array([lat]), np.array([lon]))
+        return (float(d["border_km"].iloc[0]) if pd.notna(d["border_km"].iloc[0]) else None,
+                d["border_pair"].iloc[0], d["border_segment"].iloc[0])
+    except Exception:  # noqa: BLE001 - border reference not available in this store
+        return None, None, None
+
+
+def _batch_options(con, batch_id: int) -> dict:
+    row = con.execute("SELECT options, source FROM batches WHERE batch_id = ?", [batch_id]).fetchone()
+    if not row:
+        return {"source": "upload"}
+    opts = json.loads(row[0]) if row[0] else {}
+    opts["source"] = row[1]
+    return opts
+
+
+# --------------------------------------------------------------------------------------------
+# decisions
+# --------------------------------------------------------------------------------------------
+
+def _row(con, quarantine_id: int) -> dict:
+    cur = con.execute(
+        """SELECT quarantine_id, batch_id, row_number, source_record_id, event_id, outcome, reasons,
+                  CAST(raw AS VARCHAR), suggested_latitude, suggested_longitude, decision
+           FROM quarantine WHERE quarantine_id = ?""", [int(quarantine_id)])
+    r = cur.fetchone()
+    if r is None:
+        raise DecisionError(f"There is no quarantined row {quarantine_id}.")
+    keys = ["quarantine_id", "batch_id", "row_number", "source_record_id", "event_id", "outcome", "reasons", "raw",
+            "suggested_latitude", "suggested_longitude", "decision"]
+    d = dict(zip(keys, r))
+    d["raw"] = json.loads(d["raw"]) if d["raw"] else {}
+    d["reasons"] = list(d["reasons"] or [])
+    for k in ("suggested_latitude", "suggested_longitude"):
+        if d[k] is not None and isinstance(d[k], float) and math.isnan(d[k]):
+            d[k] = None
+    return d
+
+
+def _new_event(con, q: dict) -> int:
+    """A record for a rejected row (no stored record), built from its raw row through the
+    importer's own parse with the batch's column mapping (location left out)."""
+    from intel import ingest, readers
+
+    opts = _batch_options(con, q["batch_id"])
+    columns = dict(opts.get("columns") or {})
+    for k in ("latitude", "longitude", "point"):
+        columns.pop(k, None)
+    raw = {k: v for k, v in q["raw"].items() if not str(k).startswith("__")}
+    frame = pd.DataFrame([raw], dtype=object)
+    rt = readers.RawTable(frame=frame, row_numbers=np.array([q["row_number"] or 0], dtype=np.int64), format="csv")
+    profile = {"name": opts.get("profile"), "source": opts.get("source"), "kind": "seizure", "columns": columns,
+               "constants": opts.get("constants") or {}}
+    ev = None
+    for cols in (columns, {k: v for k, v in columns.items() if k != "event_date"}):
+        try:
+            prep = ingest.prepare(rt, {**profile, "columns": cols}, date_order=opts.get("date_order"))
+        except Exception:  # noqa: BLE001 - e.g. a single date whose order cannot be decided
+            continue
+        if len(prep.events):
+            ev = prep.events.iloc[[0]].drop(columns=["_pos"], errors="ignore").copy()
+            break
+    if ev is None:
+        ev = pd.DataFrame([{"row_number": q["row_number"], "source": opts.get("source") or "upload",
+                            "source_record_id": q["source_record_id"] or str(q["row_number"]),
+                            "incident_key": q["source_record_id"] or str(q["row_number"]), "kind": "seizure",
+                            "quantity": 1.0, "flags": [], "raw": json.dumps(raw, ensure_ascii=False)}])
+    event_id = con.execute("SELECT coalesce(max(event_id), 0) + 1 FROM events").fetchone()[0]
+    ev["event_id"] = event_id
+    ev["batch_id"] = q["batch_id"]
+    ev["status"] = "quarantined"
+    ev["h3_cell"] = np.array([0], dtype="uint64")
+    # raw values of the parsed fields as given (never the correction), coordinates included
+    try:
+        fields = json.loads(ev["raw"].iloc[0]) if isinstance(ev["raw"].iloc[0], str) else {}
+    except (TypeError, ValueError):
+        fields = {}
+    for k in ("latitude", "longitude", "point"):
+        src = (opts.get("columns") or {}).get(k)
+        if src in raw:
+            fields[k] = raw[src]
+    ev["raw"] = json.dumps(fields or raw, ensure_ascii=False)
+    tbl = ingest._arrow_table(con, "events", ev)
+    con.register("_qev", tbl)
+    try:
+        con.execute("INSERT INTO events SELECT * REPLACE (NULLIF(h3_cell, 0) AS h3_cell) FROM _qev")
+    finally:
+        con.unregister("_qev")
+    con.execute("UPDATE quarantine SET event_id = ? WHERE quarantine_id = ?", [event_id, q["quarantine_id"]])
+    return int(event_id)
+
+
+def _set_location(con, event_id: int, lat: float, lon: float, how: str | None) -> None:
+    cell = int(hexbin.bin_points(np.array([lat]), np.array([lon]), FINE_RES)[0])
+    km, pair, seg = _border(lat, lon)
+    con.execute(
+        """UPDATE events SET latitude = ?, longitude = ?, h3_cell = ?::UBIGINT, location_precision = 'exact',
+                  location_corrected = ?, border_km = ?, border_pair = ?, border_segment = ?
+           WHERE event_id = ?""", [lat, lon, cell, how, km, pair, seg, event_id])
+
+
+def decide(con, quarantine_id: int, decision: str, user: str | None, note: str | None = None,
+           latitude=None, longitude=None, date=None, country_iso3=None) -> str:
+    """Record the analyst's decision on one quarantined row (one transaction, one audit line).
+
+    Parameters
+    ----------
+    con : writable DuckDB connection.
+    quarantine_id : int
+    decision : {'accept', 'correct', 'reject'}
+    user : str
+        Who decides (written to the row and the audit log).
+    note : str, optional
+        Why; stored with the decision.
+    latitude, longitude : float or str, optional
+        WGS84 degrees of the corrected point (``correct``).
+    date : str 'YYYY-MM-DD' or date, optional
+        Corrected date (``correct``).
+    country_iso3 : str, optional
+        Corrected country: ISO code or a name the nomenclature knows (``correct``).
+
+    Returns
+    -------
+    str
+        A plain sentence saying what was done.
+
+    Raises
+    ------
+    DecisionError
+        When the decision is not allowed or a value is invalid; nothing is changed.
+    """
+    if decision not in DECISIONS:
+        raise DecisionError(f"Unknown decision {decision!r}; choose accept, correct or reject.")
+    q = _row(con, quarantine_id)
+    if q["decision"]:
+        raise DecisionError(f"Row {quarantine_id} was already decided ({q['decision']}).")
+    loc_reasons = sorted(set(q["reasons"]) & LOCATION_REASONS)
+    opts = _batch_options(con, q["batch_id"])
+    cols = opts.get("columns") or {}
+    detail: dict = {"quarantine_id": int(quarantine_id), "batch_id": int(q["batch_id"]), "decision": decision,
+                    "reasons": q["reasons"], "note": note, "source_record_id": q["source_record_id"]}
+
+    # validate everything before writing anything
+    point = None
+    how = None
+    new_date = new_country = None
+    if decision == "correct":
+        if latitude is not None or longitude is not None:
+            point = validate_point(latitude, longitude)
+            sl, so = q["suggested_latitude"], q["suggested_longitude"]
+            how = ("swap" if sl is not None and so is not None and abs(point[0] - sl) <= SWAP_TOL_DEG
+                   and abs(point[1] - so) <= SWAP_TOL_DEG else "manual")
+        new_date = _parse_date(date)
+        new_country = _country(country_iso3)
+        if point is None and new_date is None and new_country is None:
+            raise DecisionError("Give at least one corrected value (location, date or country).")
+        if point is None and loc_reasons:
+            raise DecisionError(f"This row's location is the problem ({', '.join(loc_reasons)}): "
+                                "give the corrected latitude and longitude.")
+        detail.update({"latitude": point[0] if point else None, "longitude": point[1] if point else None,
+                       "location_corrected": how, "date": new_date.isoformat() if new_date else None,
+                       "country_iso3": new_country})
+    elif decision == "accept":
+        if q["event_id"] is None:
+            raise DecisionError("This row was rejected and has no stored record: it cannot be accepted as given; "
+                                "correct it or reject it.")
+        point = _raw_coords(q["raw"], cols.get("latitude"), cols.get("longitude"))
+        if loc_reasons and point is None:
+            raise DecisionError(f"This row has no usable coordinates ({', '.join(loc_reasons)}): "
+                                "it cannot be accepted as given; correct the location or reject it.")
+        detail.update({"latitude": point[0] if point else None, "longitude": point[1] if point else None})
+
+    with transaction(con):
+        if decision == "reject":
+            if q["event_id"] is not None:
+                con.execute("UPDATE events SET status = 'rejected', h3_cell = NULL WHERE event_id = ?", [q["event_id"]])
+            msg = f"Row {q['source_record_id'] or quarantine_id} rejected: it stays out of every analysis."
+        else:
+            event_id = q["event_id"] if q["event_id"] is not None else _new_event(con, q)
+            if point is not None:
+                _set_location(con, event_id, point[0], point[1], how)
+            if new_date is not None:
+                con.execute("UPDATE events SET event_date = ?, date_precision = 'day' WHERE event_id = ?",
+                            [new_date, event_id])
+            if new_country is not None:
+                con.execute("UPDATE events SET country_iso3 = ? WHERE event_id = ?", [new_country, event_id])
+                if point is None:
+                    con.execute("UPDATE events SET location_precision = coalesce(location_precision, 'country') "
+                                "WHERE event_id = ?", [event_id])
+            con.execute("UPDATE events SET status = 'accepted' WHERE event_id = ?", [event_id])
+            detail["event_id"] = int(event_id)
+            if decision == "correct":
+                what = [w for w, v in (("location" + (f" ({how})" if how else ""), point), ("date", new_date),
+                                       ("country", new_country)) if v is not None]
+                msg = f"Row {q['source_record_id'] or quarantine_id} corrected ({', '.join(what)}) and accepted."
+            else:
+                msg = f"Row {q['source_record_id'] or quarantine_id} accepted as given."
+        con.execute("UPDATE quarantine SET decision = ?, decided_by = ?, decided_at = now(), decision_note = ? "
+                    "WHERE quarantine_id = ?", [DECISIONS[decision], user, note, int(quarantine_id)])
+        audit(con, "quarantine.decision", detail, user)
+    return msg
+
+
+def apply_swap_suggestions(con, batch_id: int, user: str | None, note: str | None = None) -> str:
+    """Correct every undecided ``LATLON_SWAP_SUSPECTED`` row of a batch with its suggested swap.
+
+    Each row is its own decision (one transaction and one audit line each); rows whose
+    suggestion does not validate are left undecided and counted.
+
+    Returns
+    -------
+    str
+        How many rows were corrected and how many were left.
+    """
+    rows = con.execute(
+        """SELECT quarantine_id, suggested_latitude, suggested_longitude FROM quarantine
+           WHERE batch_id = ? AND decision IS NULL AND list_contains(reasons, 'LATLON_SWAP_SUSPECTED')
+             AND suggested_latitude IS NOT NULL AND suggested_longitude IS NOT NULL
+             AND NOT isnan(suggested_latitude) AND NOT isnan(suggested_longitude)
+           ORDER BY quarantine_id""", [int(batch_id)]).fetchall()
+    done, left = 0, 0
+    for qid, la, lo in rows:
+        try:
+            decide(con, qid, "correct", user, note=note or "one-click swap", latitude=la, longitude=lo)
+            done += 1
+        except DecisionError:
+            left += 1
+    if not rows:
+        return f"Batch {batch_id} has no undecided row with a suggested swap."
+    return (f"{done} row(s) of batch {batch_id} corrected by swapping latitude and longitude"
+            + (f"; {left} left for review." if left else "."))

@@ -1,0 +1,277 @@
+"""Import: bring a file in, map its columns, preview the outcomes, import, see the summary.
+
+The page is a thin form over :mod:`intel.ingest` (the same ``import_file`` as ``intel import``).
+Upload handling is :func:`save_upload` (name + bytes -> a temporary file); the page calls it
+with the uploaded file, or, in tests, with ``st.session_state['_test_upload'] = (name, bytes)``
+(AppTest cannot drive ``st.file_uploader``). Record values are shown only in tables and plain
+text, never as HTML.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from intel import ingest, readers, template
+from pages.common import get_con
+
+MAX_UPLOAD_MB = int(os.environ.get("INTEL_MAX_UPLOAD_MB", "200"))
+"""Largest accepted upload, MB (Streamlit's own server.maxUploadSize defaults to 200 MB too)."""
+UPLOAD_TYPES = ["csv", "xlsx", "geojson", "json", "gpkg", "parquet"]
+PREVIEW_ROWS = 50
+FULL_PREVIEW_MAX = 20000  # files up to this many rows are previewed with the exact import outcomes
+SUGGESTED = "(suggested from the column names)"
+UPLOAD_DIR = Path(tempfile.gettempdir()) / "intel_uploads"
+
+
+def save_upload(name: str, data: bytes) -> Path:
+    """Write uploaded bytes to a temporary file that keeps the original extension.
+
+    Parameters
+    ----------
+    name : str
+        Uploaded file name (only its extension is used for the path).
+    data : bytes
+
+    Returns
+    -------
+    Path
+        ``<tmp>/intel_uploads/<sha256><ext>``; the same content gives the same path.
+
+    Raises
+    ------
+    ValueError
+        Empty file, too large, or an extension the importer does not read (plain sentence).
+    """
+    ext = Path(name).suffix.lower()
+    if ext.lstrip(".") not in UPLOAD_TYPES:
+        raise ValueError(f"Files of type '{ext or '(none)'}' are not supported; use CSV, XLSX, GeoJSON, "
+                         "GeoPackage or Parquet.")
+    if not data:
+        raise ValueError(f"{name} is empty.")
+    if len(data) > MAX_UPLOAD_MB * 1024 * 1024:
+        raise ValueError(f"{name} is larger than {MAX_UPLOAD_MB} MB; import it with `intel import` instead.")
+    UPLOAD_DIR.mkdir(parents=True, exist_ok=True)
+    path = UPLOAD_DIR / (hashlib.sha256(data).hexdigest() + ext)
+    if not path.exists():
+        path.write_bytes(data)
+    return path
+
+
+def _user() -> str:
+    return str(st.session_state.get("user_name") or os.environ.get("INTEL_USER", "analyst"))
+
+
+def _report_rows(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy()
+    if "reasons" in out:
+        out["reasons"] = out["reasons"].map(lambda r: ", ".join(r) if isinstance(r, (list, tuple)) else (r or ""))
+    return out
+
+
+def _head(raw: readers.RawTable, n: int) -> readers.RawTable:
+    from dataclasses import replace
+
+    return replace(raw, frame=raw.frame.head(n).reset_index(drop=True), row_numbers=raw.row_numbers[:n])
+
+
+st.title("Import")
+st.caption("Bring an agency file in, confirm how its columns map onto the standard fields, preview the "
+           "outcome of each row, then import. Rows that cannot be used go to the Data quality page with "
+           "their raw values and reasons; nothing is lost. The same import runs from the command line: "
+           "`intel import PATH --profile NAME --report OUT.json`.")
+
+with st.expander("Standard recording template", expanded=False):
+    st.write("Agencies that record in this template need no column mapping. The XLSX version has "
+             "drop-down lists built from the nomenclature (calibres, firearm types, countries, ...).")
+    t1, t2 = st.columns(2)
+    try:
+        t1.download_button("Template (CSV)", template.template_csv(), file_name="seizure_template.csv",
+                           mime="text/csv", key="tpl_csv")
+        t2.download_button("Template (XLSX, with drop-down lists)", template.template_xlsx(),
+                           file_name="seizure_template.xlsx",
+                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="tpl_xlsx")
+    except Exception as e:  # noqa: BLE001 - never a traceback in the UI
+        st.error(f"The template could not be built: {e}")
+
+con = get_con()
+
+uploaded = st.file_uploader("File to import (CSV, XLSX, GeoJSON, GeoPackage, Parquet)", type=UPLOAD_TYPES,
+                            key="imp_upload", help=f"Up to {MAX_UPLOAD_MB} MB.")
+upload = None
+if uploaded is not None:
+    upload = (uploaded.name, uploaded.getvalue())
+elif st.session_state.get("_test_upload"):
+    upload = tuple(st.session_state["_test_upload"])
+
+if upload is None:
+    st.info("Choose a file to start. Its rows are not stored until you press Import.")
+    st.stop()
+
+name, data = upload
+try:
+    path = save_upload(name, bytes(data))
+except ValueError as e:
+    st.error(str(e))
+    st.stop()
+file_key = path.stem[:16]
+
+try:
+    raw = readers.read_table(path)
+except readers.ReadError as e:
+    st.error(f"The file could not be read: {e}")
+    st.stop()
+except Exception as e:  # noqa: BLE001
+    st.error(f"The file could not be read ({type(e).__name__}): {e}")
+    st.stop()
+
+st.subheader("1. What was detected")
+det = {"file": name, "format": raw.format, "rows": len(raw.frame), "columns": len(raw.frame.columns)}
+if raw.format == "csv":
+    det.update({"encoding": raw.encoding, "delimiter": {"\t": "TAB"}.get(raw.delimiter, raw.delimiter),
+                "decimal mark": raw.decimal, "thousands separator": raw.thousands or "none"})
+if raw.format == "xlsx":
+    det.update({"sheet": raw.sheet, "date system": "1904" if raw.datemode else "1900"})
+st.dataframe(pd.DataFrame([{k: str(v) for k, v in det.items()}]), hide_index=True, width="stretch")
+for w in raw.warnings:
+    st.warning(w)
+
+st.subheader("2. Column mapping")
+columns = [str(c) for c in raw.frame.columns if not str(c).startswith("__")]
+profiles = [SUGGESTED] + ingest.list_profiles(con)
+choice = st.selectbox("Import profile", profiles, key="imp_profile",
+                      help="A saved profile maps a source's columns; otherwise a mapping is suggested from the "
+                           "column names (several languages). Check it before importing.")
+base_profile: dict
+try:
+    if choice == SUGGESTED:
+        base_profile = {"name": None, "source": Path(name).stem, "kind": "seizure",
+                        "columns": ingest.suggest_mapping(list(raw.frame.columns))}
+    else:
+        base_profile = ingest.load_profile(choice, con)
+except ingest.ImportError_ as e:
+    st.error(str(e))
+    st.stop()
+
+mapped = dict(base_profile.get("columns") or {})
+fields = list(ingest.FIELDS) + [f for f in mapped if f not in ingest.FIELDS]
+map_df = pd.DataFrame({"field": fields, "column": [mapped.get(f) if mapped.get(f) in columns else None for f in fields]})
+edited = st.data_editor(
+    map_df, hide_index=True, width="stretch", disabled=["field"], key=f"imp_map_{file_key}_{profiles.index(choice)}",
+    column_config={"field": st.column_config.TextColumn("Standard field"),
+                   "column": st.column_config.SelectboxColumn("Column of the file", options=columns)})
+mapping = {str(r.field): str(r.column) for r in edited.itertuples() if isinstance(r.column, str) and r.column in columns}
+profile = {**base_profile, "columns": mapping}
+unmapped = [c for c in columns if c not in mapping.values()]
+if unmapped:
+    st.caption("Columns not mapped onto a standard field: " + ", ".join(unmapped))
+if not ({"latitude", "longitude"} <= set(mapping) or "point" in mapping or raw.has_geometry or "place" in mapping):
+    st.info("No location column is mapped: the records will be stored for non-spatial totals only, not on the map.")
+
+with st.form("imp_save_profile"):
+    pname = st.text_input("Save this mapping as a profile named", key="imp_profile_name",
+                          help="Per-source profile, reused for the next file of the same source.")
+    if st.form_submit_button("Save as profile"):
+        if not pname.strip():
+            st.error("Give the profile a name.")
+        else:
+            try:
+                ingest.save_profile(con, {**profile, "name": pname.strip(),
+                                          "source": profile.get("source") or pname.strip()}, user=_user())
+                st.success(f"Profile {pname.strip()!r} saved.")
+            except Exception as e:  # noqa: BLE001
+                st.error(f"The profile could not be saved: {e}")
+
+st.subheader("3. Preview")
+date_order = st.session_state.get(f"imp_date_order_choice_{file_key}")
+needs = None
+prep = None
+sample = raw if len(raw.frame) <= FULL_PREVIEW_MAX else _head(raw, PREVIEW_ROWS)
+try:
+    prep = ingest.prepare(sample, profile, date_order=date_order, file_name=name)
+except ingest.NeedsChoice as e:
+    needs = e
+except (ingest.ImportError_, readers.ReadError, ValueError, KeyError) as e:
+    st.error(f"The rows could not be prepared with this mapping: {e}")
+except Exception as e:  # noqa: BLE001
+    st.error(f"The rows could not be prepared with this mapping ({type(e).__name__}): {e}")
+
+if needs is not None or date_order:
+    opts = list(needs.options) if needs is not None else ["dayfirst", "monthfirst"]
+    if needs is not None:
+        st.warning(str(needs))
+    labels = {"dayfirst": "day first (31/12/2024)", "monthfirst": "month first (12/31/2024)", "iso": "year first"}
+    pick = st.radio("Date order of the whole file", opts, format_func=lambda o: labels.get(o, o),
+                    index=opts.index(date_order) if date_order in opts else None, key=f"imp_date_order_{file_key}",
+                    horizontal=True)
+    if pick and pick != date_order:
+        st.session_state[f"imp_date_order_choice_{file_key}"] = pick
+        st.rerun()
+
+if prep is not None:
+    rep = prep.report
+    counts = rep["outcome"].value_counts()
+    scope = "all rows" if sample is raw else f"the first {PREVIEW_ROWS} rows"
+    st.caption(f"Outcome of {scope} if imported now: {int(counts.get('accepted', 0))} accepted, "
+               f"{int(counts.get('quarantined', 0))} quarantined, {int(counts.get('rejected', 0))} rejected.")
+    for w in prep.warnings:
+        if w not in raw.warnings:
+            st.caption(f"Note: {w}")
+    st.dataframe(_report_rows(rep.head(PREVIEW_ROWS)), hide_index=True, width="stretch")
+
+st.subheader("4. Import")
+go = st.button("Import", type="primary", key="imp_go", disabled=prep is None)
+if go:
+    bar = st.progress(0.0, text="starting")
+
+    def progress(frac: float, msg: str) -> None:
+        bar.progress(min(max(float(frac), 0.0), 1.0), text=msg)
+
+    try:
+        res = ingest.import_file(con, path, profile, date_order=date_order, progress=progress, original_name=name,
+                                 user=_user())
+    except ingest.NeedsChoice as e:
+        st.session_state.pop("imp_result", None)
+        st.warning(f"{e} Choose it above, then import again.")
+    except (readers.ReadError, ingest.ImportError_, ValueError, OSError) as e:
+        st.error(f"The import failed and the store is unchanged: {e}")
+    except Exception as e:  # noqa: BLE001 - never a traceback in the UI
+        st.error(f"The import failed and the store is unchanged ({type(e).__name__}): {e}")
+    else:
+        st.cache_data.clear()
+        st.session_state["imp_result"] = {
+            "file": res.file_name, "sha256": res.sha256, "batch_id": res.batch_id,
+            "already_imported": res.already_imported, "rows_read": res.rows_read, "accepted": res.accepted,
+            "quarantined": res.quarantined, "rejected": res.rejected, "warnings": list(res.warnings),
+            "summary": res.summary(), "report": ingest.report_frame(res)}
+
+r = st.session_state.get("imp_result")
+if r and r.get("sha256") == path.stem:
+    st.subheader("Summary")
+    (st.info if r["already_imported"] else st.success)(r["summary"])
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric("Rows read", f"{r['rows_read']:,}")
+    m2.metric("Accepted", f"{r['accepted']:,}")
+    m3.metric("Quarantined", f"{r['quarantined']:,}")
+    m4.metric("Rejected", f"{r['rejected']:,}")
+    for w in r["warnings"]:
+        st.caption(f"Warning: {w}")
+    if r["quarantined"] or r["rejected"]:
+        st.info("Quarantined and rejected rows are listed on the Data quality page, where they can be "
+                "corrected, accepted or rejected.")
+    rep = r["report"]
+    if rep is not None and len(rep):
+        st.dataframe(_report_rows(rep), hide_index=True, width="stretch")
+        rows = json.loads(rep.to_json(orient="records", force_ascii=False))
+        body = {k: v for k, v in r.items() if k not in ("report", "summary")} | {"rows": rows}
+        d1, d2 = st.columns(2)
+        stem = Path(r["file"]).stem
+        d1.download_button("Report (JSON)", json.dumps(body, ensure_ascii=False, indent=1).encode("utf-8"),
+                           file_name=f"{stem}_import_report.json", mime="application/json", key="imp_rep_json")
+        d2.download_button("Report (CSV)", _report_rows(rep).to_csv(index=False).encode("utf-8"),
+                           file_name=f"{stem}_import_report.csv", mime="text/csv", key="imp_rep_csv")

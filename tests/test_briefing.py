@@ -1,0 +1,110 @@
+"""The briefing pack: a PDF is produced for the real store and for a hand-built one; its pages,
+rendered with pdftoppm, are not blank and carry the marking at top and bottom (pdftotext)."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from intel import briefing
+from intel.cli_briefing import briefing_cmd
+from intel.store import connect
+from tests.test_trends import make_store
+
+needs_poppler = pytest.mark.skipif(shutil.which("pdftoppm") is None or shutil.which("pdftotext") is None,
+                                   reason="poppler-utils (pdftoppm, pdftotext) not installed")
+
+
+def _pages(pdf: Path) -> int:
+    out = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    return int(next(l.split()[-1] for l in out.splitlines() if l.startswith("Pages:")))
+
+
+def check_pdf(pdf: Path, marking: str, tmp: Path, expected_pages: int = 6) -> None:
+    """Every page: not blank (pixel variance) and the marking printed twice (top and bottom)."""
+    from matplotlib.image import imread
+
+    n = _pages(pdf)
+    assert n == expected_pages
+    subprocess.run(["pdftoppm", "-r", "40", "-png", str(pdf), str(tmp / "page")], check=True)
+    pngs = sorted(tmp.glob("page*.png"))
+    assert len(pngs) == n
+    for i, p in enumerate(pngs, 1):
+        img = imread(p)[..., :3]
+        grey = img.mean(axis=2)
+        assert grey.std() > 0.03, f"page {i} looks blank"
+        assert (grey < 0.9).mean() > 0.005, f"page {i} has almost no ink"
+        text = subprocess.run(["pdftotext", "-layout", "-f", str(i), "-l", str(i), str(pdf), "-"],
+                              capture_output=True, text=True, check=True).stdout
+        lines = [l.strip() for l in text.splitlines() if l.strip()]
+        assert text.count(marking) >= 2, f"page {i} lacks the marking twice"
+        assert marking in lines[0], f"page {i}: marking not on the first line"
+        assert any(marking in l for l in lines[-2:]), f"page {i}: marking not on the last lines"
+
+
+@pytest.fixture(scope="module")
+def hand_store(tmp_path_factory):
+    return make_store(tmp_path_factory.mktemp("brief") / "hand.duckdb")
+
+
+@needs_poppler
+def test_briefing_hand_store(hand_store, tmp_path):
+    con = connect(hand_store, read_only=True)
+    b = briefing.make_briefing(con, marking="RESTRICTED - TEST $5 price")
+    con.close()
+    assert b.pdf.startswith(b"%PDF") and b.pages == 6
+    assert set(b.pngs) == {"summary", "map", "trends", "hotspots", "country_context", "methods"}
+    assert all(v.startswith(b"\x89PNG") for v in b.pngs.values())
+    assert any("not computable" in n for n in b.notes)  # no located events: hot spots say so
+    files = b.write(tmp_path / "out" / "hand.pdf")
+    assert files[0].exists() and all(f.exists() for f in files) and len(files) == 7
+    check_pdf(files[0], "RESTRICTED - TEST $5 price", tmp_path)
+    text = subprocess.run(["pdftotext", str(files[0]), "-"], capture_output=True, text=True).stdout
+    assert "more than a year before" in text  # the KPI sentence of the hand store
+    assert "no data in this source" in text  # Mali
+    import zipfile, io
+
+    assert len(zipfile.ZipFile(io.BytesIO(b.png_zip())).namelist()) == 6
+
+
+@needs_poppler
+def test_briefing_real_store_cli(real_store, tmp_path):
+    out = tmp_path / "real" / "briefing.pdf"
+    r = CliRunner().invoke(briefing_cmd, ["--db", str(real_store), "--period", "2023-06-01:2025-06-01",
+                                          "--out", str(out), "--marking", "RESTRICTED"])
+    assert r.exit_code == 0, r.output
+    assert "6 pages" in r.output and "fewer than a year before" in r.output
+    assert out.exists() and (tmp_path / "real" / "briefing_map.png").exists()
+    check_pdf(out, "RESTRICTED", tmp_path)
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True).stdout
+    assert "Hot spot - 99% confidence" in text  # Toronto hot spots are computable
+    assert "cbp_weapons_seizures" in text and "toronto_tps_shootings" in text
+
+
+def test_cli_plain_failures(tmp_path, hand_store):
+    r = CliRunner().invoke(briefing_cmd, ["--db", str(tmp_path / "none.duckdb"), "--out", str(tmp_path / "x.pdf")])
+    assert r.exit_code == 2 and "does not exist" in r.output and "Traceback" not in r.output
+    r = CliRunner().invoke(briefing_cmd, ["--db", hand_store, "--period", "2025-01-01:2024-01-01",
+                                          "--out", str(tmp_path / "x.pdf")])
+    assert r.exit_code == 2 and "ends before it starts" in r.output
+    r = CliRunner().invoke(briefing_cmd, ["--db", hand_store, "--period", "last week", "--out", str(tmp_path / "x.pdf")])
+    assert r.exit_code == 2 and "cannot read the period" in r.output
+    r = CliRunner().invoke(briefing_cmd, ["--db", hand_store, "--source", "nope", "--out", str(tmp_path / "x.pdf")])
+    assert r.exit_code == 2 and "unknown source nope" in r.output
+
+
+def test_parse_period():
+    assert briefing.parse_period("2024-01-01:2025-01-01") == ("2024-01-01", "2025-01-01")
+    assert briefing.parse_period(":2025-01-01") == (None, "2025-01-01")
+    assert briefing.parse_period("2024") == ("2024-01-01", "2025-01-01")
+    assert briefing.parse_period("2024-02") == ("2024-02-01", "2024-03-01")
+    assert briefing.parse_period(None) == (None, None)
+
+
+def test_plain_escapes_dollar():
+    assert briefing.plain("cost $5 and $6") == r"cost \$5 and \$6"
+    assert briefing.plain(None) == ""

@@ -1,0 +1,260 @@
+"""Planner: which N places to target in an area of operation, and why.
+
+Thin page: preset / area / period / weights -> :func:`intel.risk.plan` -> map, explained target
+table, downloads (:mod:`intel.target_package`); backtest -> :func:`intel.backtest.backtest`.
+The same figures come from ``intel targets`` and ``intel backtest``.
+"""
+from __future__ import annotations
+
+import pandas as pd
+import pydeck as pdk
+import streamlit as st
+
+from intel import backtest as bt
+from intel import layers, risk, settings, target_package
+from pages.common import db_stamp, get_con, legend_html, provenance, query_df, show_deck
+
+st.title("Operation planner")
+st.caption("A ranked, spaced list of target cells for an area of operation, each with the evidence behind its score.")
+
+PRESET_LABELS = {"custom": "Custom area", "KAFO": "KAFO (Burkina Faso, Cote d'Ivoire, Mali)",
+                 "TRIGGER": "Trigger (Latin America, editable)", "US_SW": "U.S. Southwest border"}
+
+
+def _fail(msg: str, kind: str = "error") -> None:
+    getattr(st, kind)(msg)
+    st.stop()
+
+
+try:
+    con = get_con()
+    countries = query_df("SELECT iso3, coalesce(name, iso3) AS name FROM countries ORDER BY iso3")
+    span = query_df("SELECT min(event_date) AS lo, max(event_date) AS hi FROM events WHERE status = 'accepted'")
+except Exception as exc:  # noqa: BLE001 - never a traceback in the UI
+    _fail(f"The store could not be read: {exc}")
+
+names = dict(zip(countries["iso3"], countries["name"]))
+iso_options = sorted(set(countries["iso3"]) | set(risk.TRIGGER_DEFAULT) | {"BFA", "CIV", "MLI"})
+
+# ---------------------------------------------------------------- area of operation
+c1, c2 = st.columns([1, 2])
+
+
+def _preset_changed() -> None:
+    # the bundled U.S. Southwest records are town-level: only resolution 5 or coarser can use them
+    if st.session_state.get("pl_preset") == "US_SW":
+        st.session_state["pl_res"] = 5
+
+
+preset = c1.selectbox("Preset", list(PRESET_LABELS), format_func=PRESET_LABELS.get, key="pl_preset",
+                      on_change=_preset_changed)
+area = None
+with c2:
+    try:
+        if preset == "KAFO":
+            area = risk.preset_area("KAFO")
+            st.caption(risk.PRESETS["KAFO"]["note"])
+        elif preset == "TRIGGER":
+            chosen = st.multiselect("Trigger countries (editable)", iso_options, default=list(risk.TRIGGER_DEFAULT),
+                                    format_func=lambda c: f"{c} - {names.get(c, c)}", key="pl_trigger")
+            st.caption(risk.PRESETS["TRIGGER"]["note"])
+            if not chosen:
+                _fail("Choose at least one Trigger country.", "warning")
+            area = risk.preset_area("TRIGGER", chosen)
+        elif preset == "US_SW":
+            area = risk.preset_area("US_SW")
+            st.caption(risk.PRESETS["US_SW"]["note"] + " The bundled CBP records are located at field-office and "
+                       "sector towns, so they can be ranked only at H3 resolution 5 or coarser.")
+        else:
+            mode = st.radio("Area of operation", ["extent", "countries", "admin1", "bbox"], horizontal=True,
+                            format_func={"extent": "Data extent", "countries": "Countries", "admin1": "Admin-1 units",
+                                         "bbox": "Box W,S,E,N"}.get, key="pl_mode")
+            if mode == "countries":
+                chosen = st.multiselect("Countries", iso_options, format_func=lambda c: f"{c} - {names.get(c, c)}",
+                                        key="pl_countries")
+                area = risk.area_countries(chosen) if chosen else None
+                if not chosen:
+                    _fail("Choose at least one country.", "info")
+            elif mode == "admin1":
+                a1c = st.selectbox("Country of the admin-1 units", iso_options,
+                                   format_func=lambda c: f"{c} - {names.get(c, c)}", key="pl_a1_country")
+                units = query_df("SELECT admin1_id, coalesce(name, admin1_id) AS name FROM admin1 "
+                                 "WHERE country_iso3 = ? ORDER BY name", (a1c,))
+                unit_names = dict(zip(units["admin1_id"], units["name"]))
+                chosen = st.multiselect("Admin-1 units", list(units["admin1_id"]),
+                                        format_func=lambda c: unit_names.get(c, c), key="pl_admin1")
+                if not chosen:
+                    _fail("Choose at least one admin-1 unit.", "info")
+                area = risk.area_admin1(chosen, ", ".join(unit_names.get(c, c) for c in chosen[:3])
+                                        + (" ..." if len(chosen) > 3 else ""))
+            elif mode == "bbox":
+                text = st.text_input("Box W,S,E,N (degrees WGS84)", value="-79.65,43.58,-79.10,43.86", key="pl_bbox",
+                                     help="West, south, east, north in decimal degrees; e.g. Toronto -79.65,43.58,-79.10,43.86.")
+                area = risk.area_bbox(text)
+    except ValueError as exc:
+        _fail(str(exc), "warning")
+
+# ---------------------------------------------------------------- parameters
+lo = pd.Timestamp(span["lo"].iloc[0]).date() if len(span) and pd.notna(span["lo"].iloc[0]) else None
+hi = pd.Timestamp(span["hi"].iloc[0]).date() if len(span) and pd.notna(span["hi"].iloc[0]) else None
+if lo is None:
+    _fail("The store holds no dated records, so there is nothing to rank.", "info")
+p1, p2, p3, p4 = st.columns([2, 1, 1, 1])
+default_from = max(lo, (pd.Timestamp(hi) - pd.DateOffset(years=3)).date())
+period = p1.date_input("Period (from, to inclusive)", value=(default_from, hi), min_value=lo, max_value=hi,
+                       key="pl_period")
+res = p2.slider("H3 resolution", 5, 9, value=8, key="pl_res")
+n = p3.number_input("Targets", 1, 100, value=int(settings.get("planner_targets", con)), key="pl_n")
+spacing = p4.number_input("Min. spacing (km)", 0.0, 500.0, value=float(settings.get("planner_min_spacing_km", con)),
+                          step=0.5, key="pl_spacing")
+with st.expander("Score weights", expanded=False):
+    wcols = st.columns(len(risk.COMPONENTS))
+    weights = {c: wcols[i].slider(c, 0.0, 1.0, float(risk.DEFAULT_WEIGHTS[c]), 0.05, key=f"pl_w_{c}",
+                                  help=risk.WEIGHT_HELP[c]) for i, c in enumerate(risk.COMPONENTS)}
+    half_life = st.number_input("Half-life of recent intensity (days)", 7.0, 3650.0,
+                                float(settings.get("decay_half_life_days", con)), 30.0, key="pl_half_life")
+if sum(weights.values()) <= 0:
+    _fail("Give at least one score component a positive weight.", "warning")
+p = period if isinstance(period, (tuple, list)) else (period,)
+d_from = p[0].isoformat() if len(p) > 0 else None
+d_to = (pd.Timestamp(p[1]) + pd.Timedelta(days=1)).date().isoformat() if len(p) > 1 else None
+
+
+@st.cache_data(show_spinner="Scoring cells ...", max_entries=16)
+def _plan(stamp, res, area, d_from, d_to, n, spacing, weights_items, half_life):
+    return risk.plan(get_con(), res, area, (d_from, d_to), n, spacing, dict(weights_items), half_life_days=half_life)
+
+
+@st.cache_data(show_spinner="Preparing the PDF ...", max_entries=8)
+def _pdf(stamp, res, area, d_from, d_to, n, spacing, weights_items, half_life, marking):
+    pl = _plan(stamp, res, area, d_from, d_to, n, spacing, weights_items, half_life)
+    return target_package.to_pdf(pl, marking)
+
+
+@st.cache_data(show_spinner="Running the backtest ...", max_entries=8)
+def _backtest(stamp, res, area, train, test, weights_items, half_life):
+    return bt.backtest(get_con(), res, train, test, area, dict(weights_items), half_life_days=half_life)
+
+
+args = (db_stamp(), int(res), area, d_from, d_to, int(n), float(spacing), tuple(sorted(weights.items())), float(half_life))
+try:
+    plan = _plan(*args)
+except risk.NoPointData as exc:
+    st.warning(str(exc))
+    if len(exc.available):
+        st.dataframe(exc.available.rename(columns={"stat_rows": "statistics rows"}), hide_index=True)
+    provenance()
+    st.stop()
+except risk.TooCoarse as exc:
+    _fail(str(exc), "warning")
+except risk.RiskError as exc:
+    _fail(str(exc), "warning")
+except Exception as exc:  # noqa: BLE001
+    _fail(f"The target list could not be computed: {exc}")
+
+# ---------------------------------------------------------------- map and table
+a = plan.scores.attrs
+m1, m2, m3, m4 = st.columns(4)
+m1.metric("Targets", f"{len(plan.targets)}")
+m2.metric("Events scored", f"{a['used_events']:,}")
+m3.metric("Cells in the area", f"{a['study_cells']:,}")
+m4.metric("Records left out (too coarse)", f"{a['left_out_records']:,}")
+for note in plan.notes:
+    st.warning(note)
+if plan.targets.empty:
+    _fail("No cell has a positive score in this area and period, so there is no target to propose.", "info")
+
+t = plan.targets.copy()
+top = max(float(t["score"].max()), 1e-9)
+t["color"] = [list(layers.YLORRD[min(5, int(s / top * 5.999))]) + [220] for s in t["score"]]
+t["label"] = t["rank"].astype(str)
+show = t[["h3", "rank", "label", "score", "events", "nearest_town", "town_km", "nearest_crossing", "crossing_km",
+          "latitude", "longitude", "color"]].copy()
+for c in ("score", "town_km", "crossing_km"):
+    show[c] = show[c].astype(float).round(2)
+hexes = pdk.Layer("H3HexagonLayer", show, id="target-cells", get_hexagon="h3", get_fill_color="color",
+                  get_line_color=[60, 0, 0, 220], line_width_min_pixels=2, stroked=True, extruded=False,
+                  pickable=True, opacity=0.85)
+labels = pdk.Layer("TextLayer", show, id="target-ranks", get_position=["longitude", "latitude"], get_text="label",
+                   get_size=16, get_color=[20, 20, 20, 255], get_alignment_baseline="'bottom'",
+                   background=True, get_background_color=[255, 255, 255, 200], pickable=False)
+map_col, side = st.columns([3, 1])
+with map_col:
+    view = layers.view_for(show["latitude"].to_numpy(), show["longitude"].to_numpy())
+    show_deck(layers.deck([hexes, labels], view, {"text": "#{rank} {h3}\nscore {score}\n{events} events\n"
+                                                           "{nearest_town} ({town_km} km)\n"
+                                                           "crossing: {nearest_crossing} ({crossing_km} km)"}),
+              key="pl_map", height=520)
+with side:
+    st.markdown(legend_html([(layers.YLORRD[i], f"score {i / 6 * top:.2f}-{(i + 1) / 6 * top:.2f}")
+                             for i in range(5, -1, -1)], "Target score"), unsafe_allow_html=True)
+    st.caption(a["area"])
+    st.caption(f"Period {a['date_from']} to {a['date_to']} (half-open); numbers on the map are ranks.")
+
+st.subheader("Targets and the evidence behind them")
+st.caption("Each *_pts column is that component's share of the score (weight x component / sum of weights); "
+           "they add up to the score. Distances are geodesic km from the cell centre.")
+st.dataframe(target_package.table(plan), hide_index=True, width="stretch")
+
+d1, d2, d3 = st.columns(3)
+stem = f"targets_r{int(res)}"
+try:
+    d1.download_button("Target list CSV", target_package.to_csv(plan), file_name=f"{stem}.csv", mime="text/csv",
+                       key="pl_dl_csv")
+    d2.download_button("Target cells GeoJSON", target_package.to_geojson(plan), file_name=f"{stem}.geojson",
+                       mime="application/geo+json", key="pl_dl_geojson")
+    d3.download_button("Target package PDF", _pdf(*args, str(settings.get("marking", con))),
+                       file_name=f"{stem}.pdf", mime="application/pdf", key="pl_dl_pdf")
+except Exception as exc:  # noqa: BLE001
+    st.error(f"The downloads could not be prepared: {exc}")
+
+with st.expander("Method", expanded=False):
+    for line in risk.method_text(plan):
+        st.markdown(f"- {line}")
+
+# ---------------------------------------------------------------- backtest
+st.subheader("Backtest: would this ranking have found the next events?")
+st.caption("Fit on one period, test on the next: hit rate (share of the test events in the top cells) and "
+           "PAI (hit rate / share of the area; Chainey, Tompson & Uhlig 2008) at 1, 5 and 10 % of the area, "
+           "against previous-period counts and kernel density.")
+b1, b2, b3 = st.columns([1, 1, 1])
+train_txt = b1.text_input("Training years (Y1:Y2)", value="2015:2019", key="pl_train")
+test_txt = b2.text_input("Test years (Y3 or Y3:Y4)", value="2020:2023", key="pl_test")
+run = b3.button("Run backtest", key="pl_bt_run")
+if run:
+    try:
+        tr, te = bt.parse_period(train_txt), bt.parse_period(test_txt)
+        st.session_state["pl_bt_result"] = _backtest(db_stamp(), int(res), area, tr, te,
+                                                     tuple(sorted(weights.items())), float(half_life))
+        st.session_state.pop("pl_bt_error", None)
+    except (ValueError, risk.RiskError, bt.BacktestError) as exc:
+        st.session_state["pl_bt_error"] = str(exc)
+        st.session_state.pop("pl_bt_result", None)
+    except Exception as exc:  # noqa: BLE001
+        st.session_state["pl_bt_error"] = f"The backtest could not be computed: {exc}"
+        st.session_state.pop("pl_bt_result", None)
+if st.session_state.get("pl_bt_error"):
+    st.warning(st.session_state["pl_bt_error"])
+res_bt = st.session_state.get("pl_bt_result")
+if res_bt is not None:
+    st.info(bt.summary_sentence(res_bt))
+    for note in res_bt.attrs.get("notes", []):
+        st.caption(note)
+    st.dataframe(res_bt.round({"hit_rate": 3, "pai": 2, "hits": 1}), hide_index=True, width="stretch")
+    try:
+        import altair as alt
+
+        chart = (alt.Chart(res_bt).mark_bar()
+                 .encode(x=alt.X("method:N", title=None), y=alt.Y("pai:Q", title="PAI"),
+                         color=alt.Color("method:N", legend=None),
+                         column=alt.Column("area_pct:O", title="% of the area"),
+                         tooltip=["method", "area_pct", "cells", "hit_rate", "pai"])
+                 .properties(width=150, height=220))
+        st.altair_chart(chart)
+    except Exception as exc:  # noqa: BLE001
+        st.caption(f"(chart unavailable: {exc})")
+    st.download_button("Backtest CSV", res_bt.to_csv(index=False).encode("utf-8"), file_name=f"backtest_r{int(res)}.csv",
+                       mime="text/csv", key="pl_dl_bt")
+
+st.caption(risk.GEONAMES_NOTE + " Same figures: `intel targets` / `intel backtest`.")
+provenance()

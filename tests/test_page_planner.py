@@ -1,0 +1,79 @@
+"""AppTest of the Planner page: a hand-built store and the real store (KAFO, U.S. Southwest)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.test_risk import _store
+
+PAGE = str(Path(__file__).resolve().parent / ".." / "pages" / "planner.py")
+
+
+def _use(monkeypatch, db):
+    import intel.store
+
+    monkeypatch.setenv("INTEL_DB", str(db))
+    monkeypatch.setattr(intel.store, "DEFAULT_DB", Path(db))
+
+
+@pytest.fixture
+def small(tmp_path, monkeypatch):
+    path, _ = _store(tmp_path / "page.duckdb")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    _use(monkeypatch, path)
+    return path
+
+
+def test_page_ranks_targets_with_downloads(small):
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    metrics = {m.label: m.value for m in at.metric}
+    assert int(metrics["Targets"]) >= 1 and metrics["Events scored"] == "16"
+    assert metrics["Records left out (too coarse)"] == "3"
+    assert any("too coarse" in w.value for w in at.warning)
+    assert len(at.dataframe) >= 1
+    # the weights can be changed and the page recomputes
+    at.slider(key="pl_w_border").set_value(0.0).run()
+    assert not at.exception and not at.error
+
+
+def test_page_backtest_section(small):
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at.text_input(key="pl_train").set_value("2021").run()
+    at.text_input(key="pl_test").set_value("2022").run()
+    at.button(key="pl_bt_run").click().run()
+    assert not at.exception, at.exception
+    # no events in 2021 in this store: a plain sentence, not a traceback
+    assert any("no usable events in the training period" in w.value for w in at.warning)
+    at.text_input(key="pl_train").set_value("x:y").run()
+    at.button(key="pl_bt_run").click().run()
+    assert not at.exception and any("cannot read the period" in w.value for w in at.warning)
+
+
+def test_page_kafo_on_real_store_says_so(real_store, monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    _use(monkeypatch, real_store)
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not at.exception, at.exception
+    at.selectbox(key="pl_preset").set_value("KAFO").run()
+    assert not at.exception, at.exception
+    text = " ".join(w.value for w in at.warning)
+    assert "holds no point-level records" in text
+    assert "UNODC country statistics" in text and "nothing for Mali (MLI)" in text
+    assert not at.error
+
+
+def test_page_us_southwest_on_real_store(real_store, monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    _use(monkeypatch, real_store)
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at.selectbox(key="pl_preset").set_value("US_SW").run()
+    assert not at.exception, at.exception
+    assert at.slider(key="pl_res").value == 5
+    assert not at.error, [e.value for e in at.error]
+    assert int({m.label: m.value for m in at.metric}["Targets"]) >= 5
+    at.slider(key="pl_res").set_value(8).run()
+    assert any("too coarse for H3 resolution 8" in w.value for w in at.warning)

@@ -6,10 +6,16 @@ DMS and decimal-comma coordinates, ISO and day-first dates and calibre variants,
 :func:`intel.parse.parse_dates` and :func:`intel.nomenclature.match_calibres`, and prints
 rows per second for each step and for the whole.
 
+Then imports the same file through the FULL product path (:func:`intel.ingest.import_file`
+into a fresh store: read, parse, validate, nomenclature, swap check, H3, report, DuckDB write;
+border distance off as in bench_store) and prints rows per second and peak memory (max RSS).
+Target on 2 cores: >= 100,000 rows/s end to end.
+
 Usage: ``python bench/bench_parse.py [n_rows]``
 """
 from __future__ import annotations
 
+import resource
 import sys
 import tempfile
 import time
@@ -105,6 +111,22 @@ def main(n: int = 1_000_000) -> None:
         assert d1.dates.notna().all() and d2.dates.notna().all() and d2.order_used == "dayfirst"
         print(f"checks: all coordinates ok, dates order {d2.order_used}, "
               f"{int(cal['calibre'].notna().sum()):,} calibres matched")
+        del raw, f, coords, d1, d2, cal
+
+        # --- the full import path
+        from intel import ingest, store
+
+        con = store.connect(Path(d) / "bench.duckdb")
+        profile = {"name": "bench-parse", "source": "SYNTHETIC-bench-parse", "kind": "seizure",
+                   "columns": ingest.suggest_mapping(list(pd.read_csv(p, nrows=1).columns))}
+        t = time.perf_counter()
+        r = ingest.import_file(con, p, profile, user="bench", border_distance=False)
+        secs = time.perf_counter() - t
+        con.close()
+        print(f"import_file (full path): {r.summary()}")
+        print(f"{'import_file total':28s} {secs:7.2f} s  {n / secs:14,.0f} rows/s  (target >= 100,000)")
+        print(f"peak memory (max RSS of this process): "
+              f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
 
 
 if __name__ == "__main__":

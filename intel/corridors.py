@@ -1020,7 +1020,20 @@ def _lerp_color(c0, c1, t):
     return np.rint(np.asarray(c0) * (1 - t) + np.asarray(c1) * t).astype(int)
 
 
-def flow_widths(weight, max_px: float = 14.0, min_px: float = 1.0) -> np.ndarray:
+ARC_PX = (1.0, 10.0)
+"""Arc width range, CSS pixels (square root of the weight)."""
+ARC_HEIGHT = 0.1
+"""ArcLayer height multiplier: low arcs, so a long flow (e.g. from Alaska) does not loop far off
+its great circle under the perspective camera, and the chevrons (on the ground) stay on it."""
+
+
+def _pixels():
+    from intel.layers import PIXELS  # pydeck would send a plain "pixels" as an undefined expression
+
+    return PIXELS
+
+
+def flow_widths(weight, max_px: float = ARC_PX[1], min_px: float = ARC_PX[0]) -> np.ndarray:
     """Arc widths in pixels, proportional to the square root of the weight (largest = ``max_px``)."""
     w = np.sqrt(np.maximum(np.asarray(weight, float), 0))
     top = w.max() if w.size and w.max() > 0 else 1.0
@@ -1050,7 +1063,8 @@ def arc_layer(records: pd.DataFrame, layer_id: str = "flow-arcs"):
         get_source_position=["origin_lon", "origin_lat"],
         get_target_position=["destination_lon", "destination_lat"],
         get_source_color=SOURCE_COLOR, get_target_color=TARGET_COLOR,
-        get_width="width", width_units="pixels", great_circle=True, pickable=True, auto_highlight=True,
+        get_width="width", width_units=_pixels(), width_min_pixels=ARC_PX[0], width_max_pixels=ARC_PX[1],
+        get_height=ARC_HEIGHT, great_circle=True, pickable=True, auto_highlight=True,
     )
 
 
@@ -1098,6 +1112,8 @@ def chevron_paths(records: pd.DataFrame, marks: int | None = None, size_km: floa
         l_lat, l_lon = destination_point(plat, plon, brg + 150.0, size)
         r_lat, r_lon = destination_point(plat, plon, brg - 150.0, size)
         colors = _lerp_color(SOURCE_COLOR, TARGET_COLOR, fr)
+        colors[:, :3] = np.rint(colors[:, :3] * 0.55)  # darker than the arc under it, so it shows on it
+        colors[:, 3] = 240
         for j in range(m):
             def un(x):  # unwrap around the tip
                 return float(plon[j] + ((x - plon[j] + 180.0) % 360.0 - 180.0))
@@ -1116,13 +1132,33 @@ def chevron_layer(chevrons: pd.DataFrame, layer_id: str = "flow-chevrons"):
 
     return pdk.Layer(
         "PathLayer", data=chevrons.to_dict("records") if len(chevrons) else [], id=layer_id,
-        get_path="path", get_color="color", get_width="width", width_units="pixels",
-        width_min_pixels=1.5, cap_rounded=True, joint_rounded=True, pickable=True,
+        get_path="path", get_color="color", get_width="width", width_units=_pixels(),
+        width_min_pixels=1.5, width_max_pixels=4, cap_rounded=True, joint_rounded=True, pickable=True,
     )
 
 
+def corridor_colours(weight, k: int = 6) -> tuple[list[list[int]], list[float]]:
+    """RGBA colours (ColorBrewer YlOrRd, ``k`` quantile classes of the weight) and the class upper bounds."""
+    from intel.layers import class_breaks, colour_for
+
+    w = np.asarray(weight, float)
+    breaks = class_breaks(w, k)
+    cols = [c[:3] + [200] for c in colour_for(w, breaks)]
+    return cols, breaks
+
+
+def corridor_legend(density: pd.DataFrame, top: int | None = 5000) -> list:
+    """Legend entries ``(rgb, text)`` matching :func:`corridor_layer` (firearms per cell)."""
+    from intel.layers import legend
+
+    d = density if top is None else density.head(int(top))
+    if d.empty:
+        return []
+    return legend(corridor_colours(d["weight"])[1], "firearms")
+
+
 def corridor_layer(density: pd.DataFrame, top: int | None = 5000, layer_id: str = "corridor-cells"):
-    """pydeck ``H3HexagonLayer`` of corridor cells (hex strings), yellow to red by log weight.
+    """pydeck ``H3HexagonLayer`` of corridor cells (hex strings), YlOrRd by quantile class of the weight.
 
     Parameters
     ----------
@@ -1130,22 +1166,23 @@ def corridor_layer(density: pd.DataFrame, top: int | None = 5000, layer_id: str 
         From :func:`corridor_density`.
     top : int, optional
         Draw only the ``top`` ranked cells (keeps the page light); ``None`` draws all.
+
+    Draw it before (under) the arcs; :func:`corridor_legend` gives its legend.
     """
     import pydeck as pdk
 
     d = density if top is None else density.head(int(top))
     if len(d):
-        lw = np.log1p(d["weight"].to_numpy(float))
-        t = (lw - lw.min()) / (lw.max() - lw.min()) if lw.max() > lw.min() else np.ones_like(lw)
-        cols = _lerp_color([255, 230, 120, 90], [200, 0, 60, 200], t)
-        data = [{"h3": h, "color": [int(x) for x in c], "label": f"corridor cell rank {r}",
+        cols, _ = corridor_colours(d["weight"])
+        data = [{"h3": h, "color": c, "label": f"corridor cell rank {r}",
                  "detail": f"weight {w:,.0f} from {n} flow(s)"}
                 for h, c, r, w, n in zip(d["h3"], cols, d["rank"], d["weight"], d["flows"])]
     else:
         data = []
     return pdk.Layer(
         "H3HexagonLayer", data=data, id=layer_id, get_hexagon="h3", get_fill_color="color",
-        filled=True, stroked=False, extruded=False, pickable=True, high_precision=False,
+        filled=True, stroked=True, get_line_color=[120, 60, 0, 90], line_width_units=_pixels(),
+        get_line_width=0.5, line_width_min_pixels=0.5, extruded=False, pickable=True, high_precision=False,
     )
 
 
@@ -1171,5 +1208,5 @@ __all__ = [
     "insert_flows", "stored_flows", "event_flows", "reseizure_flows", "query_flows", "filter_flows", "aggregate_flows",
     "great_circle_points", "central_angle", "flow_cells", "corridor_density", "rank_pairs", "split_antimeridian",
     "flows_geojson", "flows_csv_frame", "density_csv_frame", "arc_records", "arc_layer", "chevron_paths",
-    "chevron_layer", "corridor_layer", "deck",
+    "chevron_layer", "corridor_layer", "corridor_colours", "corridor_legend", "deck", "ARC_PX", "ARC_HEIGHT",
 ]

@@ -360,6 +360,169 @@ def _gazetteer(profile: dict) -> pd.DataFrame:
     return g.set_index("place")
 
 
+# ---- fast column helpers used by prepare() (Arrow-backed CSV columns; object columns take
+# the original per-value helpers above, so results are the same either way)
+
+_EMPTY: list = []   # shared by every row without a reason (reason lists are read-only)
+
+
+def _pa(s):
+    """pyarrow string array of a string-dtype Series (readers' CSV columns), else None."""
+    return parse._arrow_str(s) if s is not None else None
+
+
+def _pa_trim(a):
+    """``str(v).strip() or None`` of Arrow strings, as Arrow strings."""
+    import pyarrow.compute as pc
+
+    t = parse._pa_strip(a)
+    return pc.if_else(pc.equal(t, ""), None, t)
+
+
+def _ftext(s: pd.Series | None, n: int) -> pd.Series:
+    """:func:`_text` (stripped text, None for blank), fast for Arrow-backed columns."""
+    a = _pa(s)
+    if a is None:
+        return _text(s, n)
+    return pd.Series(parse._pa_objarr(_pa_trim(a)), dtype=object)
+
+
+def _fid(s: pd.Series | None, n: int) -> pd.Series:
+    """:func:`_clean_id` of :func:`_text`, fast for Arrow-backed columns."""
+    a = _pa(s)
+    if a is None:
+        return _clean_id(_text(s, n))
+    import pyarrow.compute as pc
+
+    t = _pa_trim(a)
+    ascii_ = parse._mask(pc.string_is_ascii(t))
+    out = parse._pa_objarr(pc.replace_substring_regex(t, r"^([0-9]+)\.0+$", r"\1"))
+    other = np.flatnonzero(~ascii_ & parse._mask(pc.is_valid(t)))
+    if len(other):   # Unicode digits: the Python rule decides
+        out[other] = _clean_id(pd.Series(parse._pa_objarr(t, other), dtype=object)).to_numpy()
+    return pd.Series(out, dtype=object)
+
+
+def _by_value(s: pd.Series | None, n: int, fn, columns: list[str]) -> pd.DataFrame:
+    """``fn`` (Series of stripped text -> DataFrame with ``columns``) evaluated on the distinct
+    values of ``s`` only and spread over the rows (``None`` rows get ``fn``'s result for None)."""
+    a = _pa(s)
+    if a is None:
+        return fn(_text(s, n))
+    import pyarrow.compute as pc
+
+    enc = pc.dictionary_encode(_pa_trim(a))
+    codes = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    uniq = list(parse._pa_objarr(enc.dictionary)) + [None]
+    u = fn(pd.Series(np.array(uniq, dtype=object), dtype=object))
+    codes[codes < 0] = len(uniq) - 1
+    return pd.DataFrame({c: u[c].to_numpy(dtype=object)[codes] for c in columns})
+
+
+def _map_value(s: pd.Series, fn) -> pd.Series:
+    """``s.map(fn)`` over the distinct values of an object Series (``fn`` pure)."""
+    codes, uniq = pd.factorize(s.to_numpy(dtype=object), use_na_sentinel=True)
+    res = np.empty(len(uniq) + 1, dtype=object)
+    res[:] = [fn(u) for u in uniq] + [fn(None)]
+    return pd.Series(res[np.where(codes < 0, len(uniq), codes)], index=s.index, dtype=object)
+
+
+def _add_flags(R: "_Reasons", flags: pd.Series, ok: np.ndarray | None = None) -> None:
+    """``R.add_lists`` for a column of single flags (str or None)."""
+    arr = flags.to_numpy(dtype=object)
+    for f in pd.unique(arr[pd.notna(arr)]):
+        if f:
+            m = arr == f
+            R.add(f, m if ok is None else m & ok)
+
+
+def _add_lists_fast(R: "_Reasons", lists, ok: np.ndarray | None = None) -> None:
+    """``R.add_lists`` visiting only the rows that have reasons."""
+    arr = np.asarray(lists.to_numpy() if isinstance(lists, pd.Series) else lists, dtype=object)
+    for i in [i for i, r in enumerate(arr) if r]:
+        if ok is not None and not ok[i]:
+            continue
+        for c in arr[i]:
+            m = R.masks.get(c)
+            if m is None:
+                m = R.masks[c] = np.zeros(R.n, bool)
+            m[i] = True
+
+
+def _reason_lists(R: "_Reasons") -> np.ndarray:
+    """``R.lists()`` as an object array; rows without a reason share one empty list."""
+    out = np.empty(R.n, dtype=object)
+    out.fill(_EMPTY)
+    codes = sorted(R.masks)
+    if codes:
+        anyr = np.zeros(R.n, bool)
+        for c in codes:
+            anyr |= R.masks[c]
+        rows = np.flatnonzero(anyr)
+        cols = [R.masks[c][rows] for c in codes]
+        for k, i in enumerate(rows):
+            out[i] = [c for c, m in zip(codes, cols) if m[k]]
+    return out
+
+
+_JSON_CTRL = r"[\x00-\x07\x0b\x0e-\x1f]"   # escaped by DuckDB as \u001F, by Python as \u001f
+
+
+def _raw_field_json_fast(raw_vals: dict[str, pd.Series], n: int):
+    """:func:`_raw_field_json` (same text) built by DuckDB when every column is Arrow text."""
+    arrs = {k: _pa(v) for k, v in raw_vals.items()}
+    if not raw_vals or any(a is None for a in arrs.values()) or n == 0:
+        out = np.empty(n, dtype=object)
+        out[:] = _raw_field_json(raw_vals, n)
+        return out
+    import duckdb
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    names = [f"c{i}" for i in range(len(arrs))]
+    tbl = pa.table(dict(zip(names, arrs.values())))
+    pieces = []
+    for k, c in zip(arrs, names):
+        key = json.dumps(k, ensure_ascii=False).replace("'", "''")
+        pieces.append(f"'{key}: ' || coalesce(to_json({c})::VARCHAR, 'null')")
+    sql = "SELECT '{' || " + " || ', ' || ".join(pieces) + " || '}' AS j FROM tbl"
+    con = duckdb.connect()
+    try:
+        con.register("tbl", tbl)
+        j = con.execute(sql).to_arrow_table().column(0)
+    finally:
+        con.close()
+    j = j.combine_chunks() if hasattr(j, "combine_chunks") else j
+    ctrl = np.zeros(n, bool)
+    for a in arrs.values():
+        ctrl |= parse._mask(pc.match_substring_regex(a, _JSON_CTRL))
+    if ctrl.any():   # Python's escapes for control characters
+        out = parse._pa_objarr(j)
+        rows = np.flatnonzero(ctrl)
+        sub = {k: pd.Series(parse._pa_objarr(a, rows), dtype=object) for k, a in arrs.items()}
+        out[rows] = _raw_field_json(sub, len(rows))
+        return out
+    # Arrow text, as pandas would store these strings anyway (no Python string per row)
+    return pd.array(j.cast(pa.large_string()), dtype=pd.StringDtype("pyarrow", na_value=np.nan))
+
+
+def _iso_strings(dates) -> np.ndarray:
+    """``pd.Timestamp(d).isoformat()`` of each date (None for NaT), formatted once per distinct date."""
+    arr = pd.to_datetime(pd.Series(dates)).to_numpy(dtype="datetime64[ns]")
+    codes, uniq = pd.factorize(arr, use_na_sentinel=True)
+    u = np.empty(len(uniq) + 1, dtype=object)
+    u[:] = [pd.Timestamp(d).isoformat() for d in uniq] + [None]
+    return u[np.where(codes < 0, len(uniq), codes)]
+
+
+def _hex_strings(cells: np.ndarray) -> np.ndarray:
+    """Hex text of H3 cells (None for 0), formatted once per distinct cell."""
+    codes, uniq = pd.factorize(np.asarray(cells, dtype="uint64"))
+    u = np.empty(len(uniq), dtype=object)
+    u[:] = [format(int(c), "x") if c else None for c in uniq]
+    return u[codes]
+
+
 def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = None, crs: str | None = None,
             file_name: str = "") -> Prepared:
     """Turn a raw table into store-ready records, quarantine rows and a per-row report.
@@ -390,18 +553,25 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
     # malformed lines and repeated headers
     header_hits = np.zeros(n, dtype=int)
     for c in frame.columns:
-        header_hits += (frame[c].astype(object) == c).to_numpy()
+        col = frame[c]
+        if _pa(col) is not None:
+            header_hits += (col == c).fillna(False).to_numpy(dtype=bool)
+        else:
+            header_hits += (col.astype(object) == c).to_numpy()
     R.add("REPEATED_HEADER", header_hits >= max(2, len(frame.columns) // 2))
     if "__malformed" in frame.columns:
         R.add("MALFORMED_LINE", frame["__malformed"].notna().to_numpy())
     ok_row = ~R.any({"REPEATED_HEADER", "MALFORMED_LINE"})
 
-    src_id = _clean_id(_text(_col(frame, mapping, "source_record_id"), n))
+    all_ok = bool(ok_row.all())
+    src_id = _fid(_col(frame, mapping, "source_record_id"), n)
     inc = _col(frame, mapping, "incident_key")
-    incident_key = _clean_id(_text(inc, n)) if inc is not None else src_id
+    incident_key = _fid(inc, n) if inc is not None else src_id
     row_numbers = np.asarray(raw.row_numbers)
-    src_id = src_id.where(src_id.notna(), pd.Series(row_numbers.astype(str), dtype=object))
-    incident_key = incident_key.where(incident_key.notna(), src_id)
+    if src_id.isna().any():
+        src_id = src_id.where(src_id.notna(), pd.Series(row_numbers.astype(str), dtype=object))
+    if incident_key.isna().any():
+        incident_key = incident_key.where(incident_key.notna(), src_id)
     raw_vals: dict[str, pd.Series] = {}
 
     # ---- dates
@@ -417,13 +587,14 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
             raw_vals["date"] = ds
             hints = getattr(raw, "date_order_hints", None) or {}
             order = date_order or profile.get("date_order") or hints.get(mapping["event_date"]) or "auto"
-            dr = parse.parse_dates(ds.where(pd.Series(ok_row, index=ds.index)), order=order, datemode=getattr(raw, "datemode", 0))
+            dr = parse.parse_dates(ds if all_ok else ds.where(pd.Series(ok_row, index=ds.index)), order=order,
+                                   datemode=getattr(raw, "datemode", 0))
             if dr.needs_choice:
                 raise NeedsChoice(
                     f"The dates in column {mapping['event_date']!r} can be read day-first or month-first "
                     "and the file does not say which. Choose the date order.", "date_order", ["dayfirst", "monthfirst"])
             dates, date_prec = dr.dates, dr.precision
-            R.add_lists(dr.reasons)
+            _add_lists_fast(R, dr.reasons)
             bad = ds.notna().to_numpy() & pd.isna(dates).to_numpy() & ok_row
             R.add("DATE_INVALID", bad & ~R.any({"DATE_AMBIGUOUS"}))
             if dr.order_used not in ("iso",):
@@ -434,9 +605,9 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
     cser = _col(frame, mapping, "country")
     if cser is not None:
         raw_vals["country"] = cser
-        cm = nomenclature.match_countries(_text(cser, n))
+        cm = _by_value(cser, n, nomenclature.match_countries, ["iso3", "country_flag"])
         iso3 = cm["iso3"].astype(object)
-        R.add_lists(cm["country_flag"].map(lambda f: [f] if f else []))
+        _add_flags(R, cm["country_flag"])
     else:
         iso3 = pd.Series([None] * n, dtype=object)
     if consts.get("country"):
@@ -449,10 +620,15 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
     sug_lat = np.full(n, np.nan)
     sug_lon = np.full(n, np.nan)
     precision = pd.Series([consts.get("location_precision")] * n, dtype=object)
-    place_type = _const_or(_col(frame, mapping, "place_type"), consts.get("place_type"), n)
-    location_name = _const_or(_col(frame, mapping, "location_name"), consts.get("location_name"), n)
-    admin1 = _const_or(_col(frame, mapping, "admin1"), consts.get("admin1"), n)
-    region = _const_or(_col(frame, mapping, "region"), consts.get("region"), n)
+
+    def const_or(series, const):
+        t = _ftext(series, n)
+        return t.where(t.notna(), const) if const is not None else t
+
+    place_type = const_or(_col(frame, mapping, "place_type"), consts.get("place_type"))
+    location_name = const_or(_col(frame, mapping, "location_name"), consts.get("location_name"))
+    admin1 = const_or(_col(frame, mapping, "admin1"), consts.get("admin1"))
+    region = const_or(_col(frame, mapping, "region"), consts.get("region"))
     has_coords = False
     if profile.get("gazetteer") and mapping.get("place"):
         g = _gazetteer(profile)
@@ -489,8 +665,8 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
         if lat_s is not None and lon_s is not None:
             has_coords = True
             raw_vals["latitude"], raw_vals["longitude"] = lat_s, lon_s
-            lat_in = lat_s.where(pd.Series(ok_row, index=lat_s.index))
-            lon_in = lon_s.where(pd.Series(ok_row, index=lon_s.index))
+            lat_in = lat_s if all_ok else lat_s.where(pd.Series(ok_row, index=lat_s.index))
+            lon_in = lon_s if all_ok else lon_s.where(pd.Series(ok_row, index=lon_s.index))
             pc = parse.parse_coordinates(lat_in, lon_in, decimal=getattr(raw, "decimal", ".") or ".")
             reasons = pc["reasons"]
             if crs and "PROJECTED_COORDINATES" in set(c for r in reasons for c in (r or [])):
@@ -501,7 +677,7 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
                 pc.loc[proj, "latitude"] = np.asarray(plat)
                 pc.loc[proj, "longitude"] = np.asarray(plon)
                 reasons = reasons.where(~proj, reasons.map(lambda r: [c for c in (r or []) if c != "PROJECTED_COORDINATES"] + ["PROJECTED_CONVERTED"]))
-            R.add_lists(reasons.where(pd.Series(ok_row, index=reasons.index), None))
+            _add_lists_fast(R, reasons, None if all_ok else ok_row)
             lat = np.array(pc["latitude"].to_numpy(dtype=float), copy=True)
             lon = np.array(pc["longitude"].to_numpy(dtype=float), copy=True)
             sug_lat = np.array(pc["suggested_latitude"].to_numpy(dtype=float), copy=True)
@@ -515,7 +691,9 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
                                        parse.load_country_geoms())
                 idx = np.flatnonzero(good)
                 m = sw["swap_suspected"].to_numpy(dtype=bool)
-                R.add("LATLON_SWAP_SUSPECTED", np.isin(np.arange(n), idx[m]))
+                swapped = np.zeros(n, dtype=bool)
+                swapped[idx[m]] = True
+                R.add("LATLON_SWAP_SUSPECTED", swapped)
                 sug_lat[idx[m]] = sw["suggested_latitude"].to_numpy()[m]
                 sug_lon[idx[m]] = sw["suggested_longitude"].to_numpy()[m]
         elif lat_s is not None or lon_s is not None:
@@ -535,8 +713,8 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
     precision = precision.where(np.isfinite(lat) | iso3.notna().to_numpy(), None)
 
     # ---- firearm description
-    item = _text(_col(frame, mapping, "item_description"), n)
-    category = _const_or(_col(frame, mapping, "category"), consts.get("category"), n)
+    item = _ftext(_col(frame, mapping, "item_description"), n)
+    category = const_or(_col(frame, mapping, "category"), consts.get("category"))
     ftype = pd.Series([None] * n, dtype=object)
     if profile.get("item_map"):
         imap = profile["item_map"]
@@ -545,31 +723,31 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
     ft_s = _col(frame, mapping, "firearm_type")
     if ft_s is not None:
         raw_vals["firearm_type"] = ft_s
-        fm = nomenclature.match_firearm_types(_text(ft_s, n))
+        fm = _by_value(ft_s, n, nomenclature.match_firearm_types, ["firearm_type", "category", "type_flag"])
         ftype = fm["firearm_type"].astype(object).where(fm["firearm_type"].notna(), ftype)
         category = fm["category"].astype(object).where(fm["category"].notna(), category)
-        R.add_lists(fm["type_flag"].map(lambda f: [f] if f else []))
+        _add_flags(R, fm["type_flag"])
     cal_s = _col(frame, mapping, "calibre")
     calibre = pd.Series([None] * n, dtype=object)
     if cal_s is not None:
         raw_vals["calibre"] = cal_s
-        cm = nomenclature.match_calibres(_text(cal_s, n))
+        cm = _by_value(cal_s, n, nomenclature.match_calibres, ["calibre", "calibre_flag"])
         calibre = cm["calibre"].astype(object)
-        R.add_lists(cm["calibre_flag"].map(lambda f: [f] if f else []))
+        _add_flags(R, cm["calibre_flag"])
     make_s = _col(frame, mapping, "make")
-    make = _text(make_s, n)
+    make = _ftext(make_s, n)
     if make_s is not None:
-        make = make.map(lambda v: None if v is None else (nomenclature.match_make(v)[0] or v))
+        make = _map_value(make, lambda v: None if v is None else (nomenclature.match_make(v)[0] or v))
     ctx_s = _col(frame, mapping, "criminal_context")
-    ctx = _text(ctx_s, n)
+    ctx = _ftext(ctx_s, n)
     if ctx_s is not None:
-        ctx = ctx.map(lambda v: None if v is None else (nomenclature.match_criminal_context(v)[0] or v))
+        ctx = _map_value(ctx, lambda v: None if v is None else (nomenclature.match_criminal_context(v)[0] or v))
     ser_s = _col(frame, mapping, "serial_number")
     serial = parse.serial_text(ser_s) if ser_s is not None else _text(None, n)
-    serial_key = parse.serial_key(serial) if ser_s is not None else serial
+    serial_key = parse.serial_key(ser_s) if ser_s is not None else serial  # = key of serial_text
     if ser_s is not None:
         raw_vals["serial_number"] = ser_s
-        R.add_lists(parse.serial_flags(ser_s))
+        _add_lists_fast(R, parse.serial_flags(ser_s))
 
     dec = getattr(raw, "decimal", ".") or "."
     thou = getattr(raw, "thousands", None)
@@ -590,12 +768,12 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
         if s is None:
             return pd.Series([None] * n, dtype=object)
         raw_vals[name] = s
-        m = nomenclature.match_countries(_text(s, n))
-        R.add_lists(m["country_flag"].map(lambda f: [f] if f else []))
+        m = _by_value(s, n, nomenclature.match_countries, ["iso3", "country_flag"])
+        _add_flags(R, m["country_flag"])
         return m["iso3"].astype(object)
 
-    direction = _text(_col(frame, mapping, "direction"), n).map(
-        lambda v: None if v is None else DIRECTIONS.get(v.strip().lower()))
+    direction = _map_value(_ftext(_col(frame, mapping, "direction"), n),
+                           lambda v: None if v is None else DIRECTIONS.get(v.strip().lower()))
 
     origin_iso3 = country_field("origin_country")
     destination_iso3 = country_field("destination_country")
@@ -603,6 +781,12 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
     last_import_iso3 = country_field("last_legal_import_country")
 
     # ---- outcomes
+    # a repeated header or malformed line is rejected for that alone: its cells are not values
+    line_fault = R.any({"REPEATED_HEADER", "MALFORMED_LINE"})
+    if line_fault.any():
+        for code in list(R.masks):
+            if code not in ("REPEATED_HEADER", "MALFORMED_LINE"):
+                R.masks[code] = R.masks[code] & ~line_fault
     rejected = R.any(REJECT)
     quarantined = R.any(QUARANTINE) & ~rejected
     accepted = ~rejected & ~quarantined
@@ -615,16 +799,21 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
     lat_store = np.where(accepted, lat, np.nan)
     lon_store = np.where(accepted, lon, np.nan)
 
-    reason_lists = R.lists()
-    raw_json = _raw_field_json(raw_vals, n)
+    reason_lists = _reason_lists(R)
+    raw_json = _raw_field_json_fast(raw_vals, n)
     if profile.get("attrs") is not None:
         attrs_cols = [c for c in profile["attrs"] if c in frame.columns]
     else:  # user files: every column not mapped onto a field is kept as it was
-        mapped = set(mapping.values())
+        # fields with no column of their own in the store (notes, parts) are kept here too
+        mapped = {c for f, c in mapping.items() if f not in ("notes", "parts_components")}
         attrs_cols = [c for c in frame.columns if c not in mapped and not str(c).startswith("__")]
-    attrs_json = (frame[attrs_cols].astype(object).where(frame[attrs_cols].notna(), None)
-                  .apply(lambda r: json.dumps(r.to_dict(), default=str, ensure_ascii=False), axis=1)
-                  if attrs_cols else pd.Series([None] * n, dtype=object))
+    if attrs_cols and all(_pa(frame[c]) is not None for c in attrs_cols):
+        # Arrow text columns: the same JSON text, built by DuckDB instead of a Python loop per row
+        attrs_json = pd.Series(_raw_field_json_fast({c: frame[c] for c in attrs_cols}, n))
+    else:
+        attrs_json = (frame[attrs_cols].astype(object).where(frame[attrs_cols].notna(), None)
+                      .apply(lambda r: json.dumps(r.to_dict(), default=str, ensure_ascii=False), axis=1)
+                      if attrs_cols else pd.Series([None] * n, dtype=object))
 
     status = np.where(accepted, "accepted", np.where(quarantined, "quarantined", "rejected"))
     # a record whose only problems are about its location stays usable for non-spatial totals
@@ -637,7 +826,7 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
         "source_record_id": src_id.to_numpy(),
         "incident_key": incident_key.to_numpy(),
         "status": ev_status,
-        "kind": _const_or(_col(frame, mapping, "kind"), profile.get("kind") or "seizure", n).to_numpy(),
+        "kind": const_or(_col(frame, mapping, "kind"), profile.get("kind") or "seizure").to_numpy(),
         "event_date": pd.to_datetime(dates).to_numpy(),
         "date_precision": np.asarray(date_prec, dtype=object),
         "latitude": lat_store,
@@ -649,18 +838,18 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
         "region": region.to_numpy(),
         "place_type": place_type.to_numpy(),
         "direction": direction.to_numpy(),
-        "transport_mode": _text(_col(frame, mapping, "transport_mode"), n).to_numpy(),
-        "seizing_agency": _const_or(_col(frame, mapping, "seizing_agency"), consts.get("seizing_agency"), n).to_numpy(),
-        "unit": _text(_col(frame, mapping, "unit"), n).to_numpy(),
+        "transport_mode": _ftext(_col(frame, mapping, "transport_mode"), n).to_numpy(),
+        "seizing_agency": const_or(_col(frame, mapping, "seizing_agency"), consts.get("seizing_agency")).to_numpy(),
+        "unit": _ftext(_col(frame, mapping, "unit"), n).to_numpy(),
         "category": category.to_numpy(),
         "firearm_type": ftype.to_numpy(),
         "item_description": item.to_numpy(),
         "make": make.to_numpy(),
-        "model": _text(_col(frame, mapping, "model"), n).to_numpy(),
+        "model": _ftext(_col(frame, mapping, "model"), n).to_numpy(),
         "calibre": calibre.to_numpy(),
         "serial_number": serial.to_numpy(),
         "serial_key": np.asarray(serial_key, dtype=object),
-        "other_markings": _text(_col(frame, mapping, "other_markings"), n).to_numpy(),
+        "other_markings": _ftext(_col(frame, mapping, "other_markings"), n).to_numpy(),
         "quantity": quantity,
         "firearms": firearms,
         "ammunition": ammo,
@@ -675,22 +864,24 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
         "border_segment": None,
         "flags": reason_lists,
         "raw": raw_json,
-        "attrs": attrs_json.to_numpy(),
-        "releasability": _const_or(_col(frame, mapping, "releasability"), consts.get("releasability"), n).to_numpy(),
+        "attrs": attrs_json.array if _pa(attrs_json) is not None else attrs_json.to_numpy(),
+        "releasability": const_or(_col(frame, mapping, "releasability"), consts.get("releasability")).to_numpy(),
     })
 
     # the full raw row, verbatim, for every row that is not plainly accepted
     nq = np.flatnonzero(~accepted)
     raw_cols = [c for c in frame.columns if not str(c).startswith("__")]
+    q_cols = [frame[c].iloc[nq].astype(object).to_numpy() for c in raw_cols] if len(nq) else []
+    q_mal = frame["__malformed"].iloc[nq].to_numpy(dtype=object) if "__malformed" in frame.columns and len(nq) else None
     q = pd.DataFrame({
         "row_number": row_numbers[nq].astype("int64"),
         "source_record_id": src_id.to_numpy()[nq],
         "outcome": status[nq],
         "reasons": [reason_lists[i] for i in nq],
         "detail": ["; ".join(REASON_TEXT.get(c, c) for c in reason_lists[i]) for i in nq],
-        "raw": [json.dumps({c: _jsonable(frame.iat[i, frame.columns.get_loc(c)]) for c in raw_cols}
-                           | ({"__line": frame["__malformed"].iat[i]} if "__malformed" in frame.columns and frame["__malformed"].iat[i] is not None else {}),
-                           ensure_ascii=False) for i in nq],
+        "raw": [json.dumps({c: _jsonable(None if col[k] is pd.NA else col[k]) for c, col in zip(raw_cols, q_cols)}
+                           | ({"__line": q_mal[k]} if q_mal is not None and q_mal[k] is not None and q_mal[k] is not pd.NA else {}),
+                           ensure_ascii=False) for k in range(len(nq))],
         "suggested_latitude": sug_lat[nq],
         "suggested_longitude": sug_lon[nq],
         "_pos": nq,
@@ -706,7 +897,7 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
         "reasons": reason_lists,
         "latitude": np.where(np.isfinite(lat), lat, np.nan),
         "longitude": np.where(np.isfinite(lon), lon, np.nan),
-        "date": [None if pd.isna(d) else pd.Timestamp(d).isoformat() for d in dates],
+        "date": _iso_strings(dates),
         "country_iso3": iso3.to_numpy(),
         "origin_iso3": origin_iso3.to_numpy(),
         "destination_iso3": destination_iso3.to_numpy(),
@@ -716,7 +907,7 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
         "quantity": quantity,
         "firearms": firearms,
         "ammunition": ammo,
-        "h3_res7": [format(int(c), "x") if c else None for c in h7],
+        "h3_res7": _hex_strings(h7),
         "suggested_latitude": sug_lat,
         "suggested_longitude": sug_lon,
     })
@@ -830,7 +1021,7 @@ def import_file(con, path: str | Path, profile: dict | str | None = None, *, dat
         first = con.execute("SELECT coalesce(max(event_id), 0) + 1 FROM events").fetchone()[0]
         ev_ids = np.arange(first, first + len(ev), dtype="int64")
         ev = ev.assign(event_id=ev_ids, batch_id=batch_id)
-        tbl = _arrow_table(con, "events", ev)
+        tbl = _arrow_table_fast(con, "events", ev)
         con.register("_ev", tbl)
         con.execute("INSERT INTO events SELECT * REPLACE (NULLIF(h3_cell, 0) AS h3_cell) FROM _ev")
         con.unregister("_ev")
@@ -898,6 +1089,33 @@ def _arrow_table(con, table: str, df: pd.DataFrame):
                 arrays.append(pa.array(col.tolist()))
         names.append(name)
     return pa.Table.from_arrays(arrays, names=names)
+
+
+def _arrow_table_fast(con, table: str, df: pd.DataFrame):
+    """:func:`_arrow_table` without a Python loop per value where the column allows it (text
+    columns of str/None, list columns); any other column is converted by :func:`_arrow_table`."""
+    import pyarrow as pa
+
+    slow = _arrow_table(con, table, df.iloc[:0])   # the store's schema, typed
+    arrays = []
+    for fld in slow.schema:
+        name, n = fld.name, len(df)
+        if name not in df.columns:
+            arrays.append(pa.nulls(n, fld.type))
+            continue
+        col = df[name]
+        arr = None
+        if pa.types.is_string(fld.type) and parse._arrow_str(col) is not None:
+            arr = parse._arrow_str(col).cast(pa.string())   # already Arrow text (pandas 'str')
+        elif pa.types.is_string(fld.type) or pa.types.is_list(fld.type):
+            try:
+                arr = pa.array(col.to_numpy(dtype=object), fld.type, from_pandas=True)
+            except (pa.ArrowTypeError, pa.ArrowInvalid, TypeError):
+                arr = None   # numbers or other objects in a text column: str() them as before
+        if arr is None:
+            arr = _arrow_table(con, table, df[[name]]).column(name)
+        arrays.append(arr)
+    return pa.Table.from_arrays(arrays, schema=slow.schema)
 
 
 def _apply_dedup(con, prep: Prepared) -> None:

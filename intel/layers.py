@@ -28,6 +28,13 @@ HOT_COLD = {3: (178, 24, 43), 2: (239, 138, 98), 1: (253, 219, 199), 0: (240, 24
             -1: (209, 229, 240), -2: (103, 169, 207), -3: (33, 102, 172)}
 """ColorBrewer RdBu for Gi* confidence bins (+-3: 99 %, +-2: 95 %, +-1: 90 %)."""
 
+PIXELS = pdk.types.String("pixels")
+"""The unit string ``"pixels"`` for ``radius_units`` / ``width_units`` / ``line_width_units``.
+
+pydeck turns a plain string property into a JavaScript expression (``"pixels"`` becomes
+``"@@=pixels"``, which evaluates to ``undefined``, so deck.gl falls back to metres); a
+:class:`pydeck.types.String` is sent as the literal string."""
+
 BIN_LABELS = {3: "Hot spot, 99 %", 2: "Hot spot, 95 %", 1: "Hot spot, 90 %", 0: "Not significant",
               -1: "Cold spot, 90 %", -2: "Cold spot, 95 %", -3: "Cold spot, 99 %"}
 
@@ -150,6 +157,44 @@ def view_for(lat: np.ndarray, lon: np.ndarray, default=(43.7, -79.4, 9.0)) -> pd
     span = max(np.ptp(la), np.ptp(lo) / 1.5, 0.01)
     zoom = float(np.clip(np.log2(360 / span) - 0.8, 1, 12))
     return pdk.ViewState(latitude=float(np.median(la)), longitude=float(np.median(lo)), zoom=zoom)
+
+
+def fit_view(lat, lon, width_px: int = 700, height_px: int = 560, pad: float = 0.12,
+             trim: float = 0.02, default=(35.0, -100.0, 3.0), max_zoom: float = 9.0) -> pdk.ViewState:
+    """A view state whose Web Mercator window holds the points' bounding box.
+
+    Parameters
+    ----------
+    lat, lon : array-like
+        Degrees WGS84.
+    width_px, height_px : int
+        Size of the map in CSS pixels (the deck's height; its width is a guess).
+    pad : float
+        Margin kept on each side, as a share of the window.
+    trim : float
+        Share of points left out at each end in each coordinate (quantiles), so that one far
+        point does not decide the view.
+    """
+    lat = np.asarray(lat, dtype=float)
+    lon = np.asarray(lon, dtype=float)
+    ok = np.isfinite(lat) & np.isfinite(lon)
+    if not ok.any():
+        return pdk.ViewState(latitude=default[0], longitude=default[1], zoom=default[2])
+    la, lo = np.clip(lat[ok], -85.0, 85.0), lon[ok]
+    q = (trim, 1.0 - trim) if la.size > 20 else (0.0, 1.0)
+    la0, la1 = np.quantile(la, q)
+    lo0, lo1 = np.quantile(lo, q)
+    y = lambda d: np.log(np.tan(np.pi / 4 + np.radians(d) / 2))  # noqa: E731 - Mercator y, radians
+    dx = max(np.radians(lo1 - lo0), 1e-4)
+    dy = max(float(y(la1) - y(la0)), 1e-4)
+    # world width at zoom z is 512 * 2**z CSS px for deck.gl (tile size 512), i.e. 2 pi radians
+    usable = 1.0 - 2.0 * pad
+    zx = np.log2(width_px * usable * 2 * np.pi / (512 * dx))
+    zy = np.log2(height_px * usable * 2 * np.pi / (512 * dy))
+    zoom = float(np.clip(min(zx, zy), 1.0, max_zoom))
+    yc = (y(la0) + y(la1)) / 2
+    lat_c = float(np.degrees(2 * np.arctan(np.exp(yc)) - np.pi / 2))
+    return pdk.ViewState(latitude=lat_c, longitude=float((lo0 + lo1) / 2), zoom=zoom)
 
 
 def deck(layers: list, view: pdk.ViewState, tooltip: dict | None = None) -> pdk.Deck:

@@ -163,6 +163,8 @@ def links_layer(edges: pd.DataFrame, layer_id: str = "seizure-links"):
     """
     import pydeck as pdk
 
+    from intel.layers import PIXELS
+
     e = edges.dropna(subset=["lat_a", "lon_a", "lat_b", "lon_b"]) if len(edges) else edges
     data = []
     for r in e.itertuples(index=False):
@@ -174,4 +176,4 @@ def links_layer(edges: pd.DataFrame, layer_id: str = "seizure-links"):
         })
     return pdk.Layer("LineLayer", data=data, id=layer_id, get_source_position="source",
                      get_target_position="target", get_color=[130, 40, 170, 220], get_width=3,
-                     width_units="pixels", pickable=True)
+                     width_units=PIXELS, pickable=True)

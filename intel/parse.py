@@ -37,6 +37,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 __all__ = [
     "parse_numbers", "parse_coordinates", "convert_projected", "parse_point_text",
@@ -88,6 +90,85 @@ def _blank_mask(s: pd.Series) -> np.ndarray:
     return isna | blank_str
 
 
+# --------------------------------------------------------------------------------------------
+# Arrow fast paths
+# --------------------------------------------------------------------------------------------
+# CSV columns arrive as Arrow-backed strings (intel.readers). Each parser reads the plain forms
+# of such a column with pyarrow.compute in C, then hands the rows it could not read -- and only
+# those -- to the per-value Python path as an object Series, so every result is the one the
+# Python path would give. Fast-path patterns are ASCII-only (RE2 ``\d`` is ASCII, Python's is
+# Unicode): any other text takes the Python path.
+
+_PY_WHITESPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005" \
+                 "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+"""Exactly the characters Python's ``str.strip()`` removes (``str.isspace``)."""
+_RE_DECIMAL_DOT = r"^[+-]?(?:\d+\.?\d*|\.\d+)$"
+_RE_DECIMAL_COMMA = r"^[+-]?(?:\d+,?\d*|,\d+)$"
+
+
+_EMPTY_REASONS: list = []
+"""Shared by every row without a reason in the reason columns built here: treat reason lists
+as read-only (a million distinct empty lists cost a second of allocation and GC)."""
+
+
+def _reason_column(n: int, flagged: list) -> np.ndarray:
+    """Object array of reason lists from ``(mask, code)`` pairs, codes in the given order;
+    rows without a reason share :data:`_EMPTY_REASONS`."""
+    out = np.empty(n, dtype=object)
+    out.fill(_EMPTY_REASONS)
+    if flagged:
+        anyf = np.zeros(n, dtype=bool)
+        for mask, _ in flagged:
+            anyf |= mask
+        for i in np.flatnonzero(anyf):
+            out[i] = [code for mask, code in flagged if mask[i]]
+    return out
+
+
+def _arrow_str(s):
+    """The values of a string-dtype Series as one pyarrow string array, else None."""
+    if not isinstance(s, pd.Series):
+        return None
+    dt = s.dtype
+    if isinstance(dt, pd.StringDtype) or (isinstance(dt, pd.ArrowDtype) and (
+            pa.types.is_string(dt.pyarrow_dtype) or pa.types.is_large_string(dt.pyarrow_dtype))):
+        arr = pa.array(s)
+        return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    return None
+
+
+def _pa_strip(a):
+    """``str.strip()`` of every value (same characters as Python)."""
+    return pc.utf8_trim(a, characters=_PY_WHITESPACE)
+
+
+def _mask(b) -> np.ndarray:
+    """Arrow boolean array -> NumPy bool, null as False."""
+    return pc.fill_null(b, False).to_numpy(zero_copy_only=False).astype(bool, copy=False)
+
+
+def _pa_objarr(a, idx=None) -> np.ndarray:
+    """Arrow strings (optionally the rows ``idx``) as a writable object array of str / None."""
+    if idx is not None:
+        a = a.take(pa.array(idx, pa.int64()))
+    arr = np.empty(len(a), dtype=object)
+    arr[:] = a.to_numpy(zero_copy_only=False)
+    return arr
+
+
+def _pa_objects(a, idx=None) -> pd.Series:
+    """Arrow strings (optionally the rows ``idx``) as an object Series of str / None."""
+    return pd.Series(_pa_objarr(a, idx), dtype=object)
+
+
+def _pa_float(t, ok: np.ndarray) -> np.ndarray | None:
+    """float64 of the rows ``ok`` of text ``t`` (all matched a plain decimal pattern)."""
+    try:
+        return pc.cast(t.filter(pa.array(ok)), pa.float64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+
+
 # ============================================================================================
 # numbers
 # ============================================================================================
@@ -111,10 +192,32 @@ def parse_numbers(s: pd.Series, decimal: str = ".", thousands: str | None = None
     pandas.Series of float64, shape (n,)
         NaN where the value is missing or unreadable (also for ``inf``/``nan`` text).
     """
-    s = _as_object(s)
-    idx = s.index
     if decimal == "," and thousands is None:
         thousands = "."
+    a = _arrow_str(s)
+    if a is not None:
+        t = _pa_strip(a)
+        ok = _mask(pc.match_substring_regex(t, _RE_DECIMAL_DOT if decimal == "." else _RE_DECIMAL_COMMA))
+        out = np.full(len(a), np.nan)
+        if decimal != "." and ok.any():
+            t = pc.replace_substring(t, ",", ".")
+        vals = _pa_float(t, ok) if ok.any() else np.empty(0)
+        if vals is None:
+            ok[:] = False
+        else:
+            out[ok] = vals
+        rest = np.flatnonzero(~ok & _mask(pc.is_valid(a)))
+        if len(rest):
+            out[rest] = _parse_numbers_obj(_pa_objects(a, rest), decimal, thousands).to_numpy()
+        out[~np.isfinite(out)] = np.nan
+        return pd.Series(out, index=s.index, dtype="float64")
+    return _parse_numbers_obj(s, decimal, thousands)
+
+
+def _parse_numbers_obj(s, decimal: str, thousands: str | None) -> pd.Series:
+    """:func:`parse_numbers` for object columns (per-value Python where needed)."""
+    s = _as_object(s)
+    idx = s.index
     out = np.full(len(s), np.nan)
     is_str = (s.map(type).to_numpy(dtype=object) == str)
     num_mask = ~is_str & ~pd.isna(s).to_numpy()
@@ -261,6 +364,39 @@ def _parse_angle(raw: str, axis: str) -> tuple[float, int, bool]:
 
 def _parse_axis(s: pd.Series, decimal: str, axis: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Vectorised parse of one coordinate column -> (value, state, explicitly_signed)."""
+    a = _arrow_str(s)
+    if a is None:
+        return _parse_axis_obj(s, decimal, axis)
+    n = len(a)
+    val = np.full(n, np.nan)
+    state = np.full(n, _UNREADABLE, dtype=np.int8)
+    t = _pa_strip(a)
+    blank = ~_mask(pc.is_valid(t)) | _mask(pc.equal(t, ""))
+    state[blank] = _BLANK
+    # a comma is a decimal mark in coordinates (same rule as the Python path)
+    if decimal == "," or pc.any(pc.match_substring(t, ",")).as_py():
+        t = pc.replace_substring(t, ",", ".")
+    ok = _mask(pc.match_substring_regex(t, _RE_DECIMAL_DOT)) & ~blank
+    vals = _pa_float(t, ok) if ok.any() else np.empty(0)
+    if vals is None:
+        ok[:] = False
+    else:
+        good = np.isfinite(vals)
+        if not good.all():
+            ok[np.flatnonzero(ok)[~good]] = False
+            vals = vals[good]
+        val[ok] = vals
+        state[ok] = _OK
+    signed = _mask(pc.match_substring_regex(t, r"^[+-]")) & ~blank
+    rest = np.flatnonzero(~ok & ~blank)
+    if len(rest):
+        v, st, sg = _parse_axis_obj(_pa_objects(a, rest), decimal, axis)
+        val[rest], state[rest], signed[rest] = v, st, sg
+    return val, state, signed
+
+
+def _parse_axis_obj(s: pd.Series, decimal: str, axis: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_parse_axis` for object columns."""
     s = _as_object(s)
     n = len(s)
     val = np.full(n, np.nan)
@@ -339,21 +475,22 @@ def parse_coordinates(lat: pd.Series, lon: pd.Series, decimal: str = ".") -> pd.
         ``outcome`` (``ok``/``quarantined``/``rejected``), ``reasons`` (list of str per row),
         ``suggested_latitude``, ``suggested_longitude`` (float, NaN when no suggestion).
     """
-    lat = _as_object(lat)
-    lon = _as_object(lon).set_axis(lat.index)
+    lat = lat if isinstance(lat, pd.Series) else pd.Series(lat)
+    lon = (lon if isinstance(lon, pd.Series) else pd.Series(lon)).set_axis(lat.index)
     n = len(lat)
     la, sa, ga = _parse_axis(lat, decimal, "lat")
     lo, so, go = _parse_axis(lon, decimal, "lon")
-    reasons: list[list[str]] = [[] for _ in range(n)]
-    outcome = np.full(n, "ok", dtype=object)
     sug_lat = np.full(n, np.nan)
     sug_lon = np.full(n, np.nan)
+    flagged: list[tuple[np.ndarray, str]] = []   # (mask, code) in the order of the rules
+    is_rej = np.zeros(n, dtype=bool)
+    is_qua = np.zeros(n, dtype=bool)
 
     def flag(mask, code, out):
-        for i in np.flatnonzero(mask):
-            reasons[i].append(code)
-            if out == "rejected" or outcome[i] == "ok":
-                outcome[i] = out
+        mask = np.asarray(mask, dtype=bool)
+        if mask.any():
+            flagged.append((mask, code))
+            (is_rej if out == "rejected" else is_qua)[:] |= mask
 
     blank = (sa == _BLANK) | (so == _BLANK)
     flag(blank, "MISSING_LOCATION", "quarantined")
@@ -390,9 +527,12 @@ def parse_coordinates(lat: pd.Series, lon: pd.Series, decimal: str = ".") -> pd.
     ok = valid & ~null
     out_lat = np.where(ok, la, np.nan)
     out_lon = np.where(ok, lo, np.nan)
+    # a rejecting rule wins over a quarantining one (per row)
+    outcome = np.where(is_rej, "rejected", np.where(is_qua, "quarantined", "ok")).astype(object)
+    reasons = _reason_column(n, flagged)
     return pd.DataFrame({
         "latitude": out_lat, "longitude": out_lon, "outcome": outcome,
-        "reasons": pd.Series(reasons, dtype=object, index=lat.index).to_numpy(),
+        "reasons": reasons,
         "suggested_latitude": sug_lat, "suggested_longitude": sug_lon,
     }, index=lat.index)
 
@@ -552,6 +692,12 @@ def check_swaps(lat, lon, iso3: pd.Series, country_geoms: dict) -> pd.DataFrame:
         idx = np.flatnonzero(valid & (codes == code))
         inside = shapely.contains_xy(geom, lo[idx], la[idx])
         out_idx = idx[~inside]
+        # the swapped point (x=lat, y=lon) can only be inside or within tol of the country when
+        # it lies in the country's bounding box widened by tol: test that first, in NumPy
+        x0, y0, x1, y1 = shapely.bounds(geom)
+        in_box = ((la[out_idx] >= x0 - tol) & (la[out_idx] <= x1 + tol)
+                  & (lo[out_idx] >= y0 - tol) & (lo[out_idx] <= y1 + tol))
+        out_idx = out_idx[in_box & swap_ok[out_idx]]
         if len(out_idx) == 0:
             continue
         pts = shapely.points(lo[out_idx], la[out_idx])
@@ -766,6 +912,38 @@ def parse_dates(s: pd.Series, order: str = "auto", datemode: int = 0) -> DateRes
         raise ValueError(f"order must be 'auto', 'dayfirst' or 'monthfirst', not {order!r}")
     if datemode not in (0, 1):
         raise ValueError(f"datemode must be 0 (1900 system) or 1 (1904 system), not {datemode!r}")
+    a = _arrow_str(s)
+    if a is not None:
+        # Arrow strings: parse each distinct text once (the order is decided over distinct
+        # values anyway), then spread the results over the rows.
+        enc = pc.dictionary_encode(a)
+        codes = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+        u = _parse_dates_obj(_pa_objects(enc.dictionary), order, datemode)
+        missing = codes < 0
+        take = np.where(missing, 0, codes)
+        if len(enc.dictionary):
+            dates = u.dates.to_numpy(dtype="datetime64[ns]")[take]
+            dates[missing] = np.datetime64("NaT")
+            prec = u.precision.to_numpy(dtype=object)[take]
+            prec[missing] = None
+        else:
+            dates = np.full(len(a), np.datetime64("NaT"), dtype="datetime64[ns]")
+            prec = np.full(len(a), None, dtype=object)
+        reasons = np.empty(len(a), dtype=object)
+        reasons.fill(_EMPTY_REASONS)
+        u_reasons = u.reasons.to_numpy(dtype=object)
+        with_r = np.flatnonzero([bool(r) for r in u_reasons])
+        if len(with_r):
+            for i in np.flatnonzero(np.isin(codes, with_r)):
+                reasons[i] = list(u_reasons[codes[i]])
+        return DateResult(pd.Series(dates, index=s.index, dtype="datetime64[ns]"),
+                          pd.Series(prec, index=s.index, dtype=object),
+                          pd.Series(reasons, index=s.index, dtype=object), u.order_used, u.needs_choice)
+    return _parse_dates_obj(s, order, datemode)
+
+
+def _parse_dates_obj(s, order: str, datemode: int) -> DateResult:
+    """:func:`parse_dates` for object (or datetime) columns."""
     if isinstance(s, pd.Series) and pd.api.types.is_datetime64_any_dtype(s.dtype):
         d = s.dt.tz_convert(None) if getattr(s.dt, "tz", None) is not None else s
         d = d.astype("datetime64[ns]")
@@ -926,6 +1104,12 @@ def serial_text(s: pd.Series) -> pd.Series:
     -------
     pandas.Series of object (str or None), shape (n,)
     """
+    a = _arrow_str(s)
+    if a is not None:
+        blank = _mask(pc.equal(_pa_strip(a), ""))
+        out = _pa_objarr(a)
+        out[blank] = None
+        return pd.Series(out, index=s.index, dtype=object)
     s = _as_object(s)
 
     def conv(v):
@@ -964,6 +1148,22 @@ def serial_key(s: pd.Series) -> pd.Series:
     pandas.Series of object (str or None), shape (n,)
         ``None`` where the serial is missing or has no character left.
     """
+    a = _arrow_str(s)
+    if a is not None:
+        # ASCII text: the same key computed by Arrow (NFKC is the identity on ASCII; the
+        # class lists every ASCII character Python's \s matches); other text per value.
+        valid = _mask(pc.is_valid(a)) & ~_mask(pc.equal(_pa_strip(a), ""))
+        ascii_ = _mask(pc.string_is_ascii(a)) & valid
+        k = pc.ascii_upper(pc.replace_substring_regex(a, r"[\t\n\x0b\x0c\r\x1c-\x1f \-./\\_]+", ""))
+        out = np.full(len(a), None, dtype=object)
+        if ascii_.any():
+            kk = _pa_objarr(k, np.flatnonzero(ascii_))
+            kk[kk == ""] = None
+            out[ascii_] = kk
+        rest = np.flatnonzero(valid & ~ascii_)
+        if len(rest):
+            out[rest] = serial_key(_pa_objects(a, rest)).to_numpy()
+        return pd.Series(out, index=s.index, dtype=object)
     t = serial_text(s)
 
     def key(v):
@@ -993,6 +1193,20 @@ def serial_flags(raw: pd.Series) -> pd.Series:
     -------
     pandas.Series of list of str, shape (n,)
     """
+    a = _arrow_str(raw)
+    if a is not None:
+        # text cells only: SERIAL_NUMERIC_IN_SOURCE cannot occur
+        t = _pa_strip(a)
+        hit = _mask(pc.match_substring_regex(t, r"^[0-9](\.[0-9]+)?[Ee]\+[0-9]+$"))
+        maybe = ~hit & ~_mask(pc.string_is_ascii(t)) & _mask(pc.is_valid(t))
+        out = np.empty(len(a), dtype=object)
+        out.fill(_EMPTY_REASONS)
+        for i in np.flatnonzero(hit):
+            out[i] = ["SERIAL_SCIENTIFIC_NOTATION"]
+        rest = np.flatnonzero(maybe)   # Unicode digits: Python decides
+        if len(rest):
+            out[rest] = serial_flags(_pa_objects(a, rest)).to_numpy()
+        return pd.Series(out, index=raw.index, dtype=object)
     raw = _as_object(raw)
     sci = re.compile(r"^\d(\.\d+)?E\+\d+$", re.IGNORECASE)
 

@@ -11,62 +11,34 @@ ranked stretches, country pairs and candidates, the CBP split, and exports CSV a
 from __future__ import annotations
 
 import sys
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-import pydeck as pdk  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from intel import borders, settings  # noqa: E402
 
-try:  # the app layer shared by the pages
-    from pages.common import db_stamp, get_con, keep, provenance  # noqa: E402
-except Exception:  # noqa: BLE001 - fallback local to this page only
-    import os
+from intel import layers as _layers  # noqa: E402
+from pages.common import db_stamp, get_con, keep, legend_html, provenance  # noqa: E402
 
-    from intel import store
 
-    def _db() -> str:
-        return str(Path(os.environ.get("INTEL_DB", store.DEFAULT_DB)).resolve())
+def _stop() -> None:
+    """Stop the page after a message, with the provenance still shown."""
+    try:
+        provenance()
+    except Exception:  # noqa: BLE001 - the message above already says what went wrong
+        pass
+    st.stop()
 
-    def db_stamp() -> float:
-        try:
-            return os.path.getmtime(_db())
-        except OSError:
-            return 0.0
-
-    @st.cache_resource(show_spinner=False)
-    def _conn(path: str, stamp: float):
-        return store.connect(path, read_only=True)
-
-    def get_con():
-        if not Path(_db()).exists():
-            st.error(f"The store {_db()} does not exist yet. Run `intel build` first.")
-            st.stop()
-        return _conn(_db(), db_stamp()).cursor()
-
-    def keep(*keys):
-        for k in keys:
-            if k in st.session_state:
-                st.session_state[k] = st.session_state[k]
-
-    def provenance():
-        st.caption("Sources and licences: data/README.md.")
-
-try:
-    from intel import layers as _layers
-except Exception:  # noqa: BLE001
-    _layers = None
-
-BAND_COLOURS = {"0-20 km": (189, 0, 38), "20-50 km": (253, 141, 60), "50-80 km": (254, 217, 118)}
-LOAD_COLOURS = [(254, 217, 118), (253, 141, 60), (240, 59, 32), (189, 0, 38)]
-TOOLTIP = {"html": "{tip}", "style": {"fontSize": "12px"}}
+BAND_COLOURS = borders.BAND_COLOURS
+TOOLTIP = borders.MAP_TOOLTIP
+MAP_HEIGHT = 560
+MAP_WIDTH_GUESS = 720  # CSS px of the map column; only used to choose the initial zoom
 
 st.title("Borders")
 st.caption("Which stretches of which borders carry seizures; where seizures cluster away from the official "
@@ -124,16 +96,15 @@ try:
     def_zone, def_min = _defaults(con)
 except Exception as e:  # noqa: BLE001 - never a traceback in the UI
     st.error(f"The store could not be read: {e}")
-    st.stop()
+    _stop()
 
 if lo is None:
     st.info("The store holds no dated, accepted records, so there is nothing to place near a border. "
             "Import seizures on the Import page or run `intel build`.")
-    provenance()
-    st.stop()
+    _stop()
 
 # ---------------------------------------------------------------- widgets
-keep("bor_zone", "bor_min", "bor_period", "bor_ports", "bor_all", "bor_kinds")
+keep("bor_zone", "bor_min", "bor_period", "bor_ports", "bor_all", "bor_kinds", "bor_frame")
 lo, hi = pd.Timestamp(lo).date(), pd.Timestamp(hi).date()
 sb = st.sidebar
 sb.header("Borders")
@@ -156,7 +127,7 @@ show_all = sb.checkbox("Draw every border stretch (not only those with events)",
 p = period if isinstance(period, (tuple, list)) else (period,)
 if len(p) < 2:
     st.info("Choose the end of the period in the sidebar.")
-    st.stop()
+    _stop()
 d_from, d_to = p[0].isoformat(), (p[1] + timedelta(days=1)).isoformat()
 
 try:
@@ -168,7 +139,7 @@ try:
     ev = zone_events(stamp, d_from, d_to, kinds)
 except Exception as e:  # noqa: BLE001
     st.error(f"The border analysis could not be computed: {e}")
-    st.stop()
+    _stop()
 
 a = rank_seg.attrs
 ev_zone = ev[ev["border_km"] <= float(zone)]
@@ -195,77 +166,35 @@ if len(ev_zone) and (ev_zone["location_precision"] == "town").any():
 
 
 # ---------------------------------------------------------------- map
-def _colour(v: float, breaks: list[float]) -> list[int]:
-    if v <= 0:
-        return [120, 120, 120, 110]
-    k = int(np.searchsorted(breaks, v, side="left"))
-    return [*LOAD_COLOURS[min(k, len(LOAD_COLOURS) - 1)], 230]
-
-
-def _paths(g) -> pd.DataFrame:
-    import shapely
-
-    d = g if show_all else g[g["events"] > 0]
-    vals = d["events"].to_numpy(dtype=float)
-    pos = vals[vals > 0]
-    breaks = list(np.unique(np.quantile(pos, [0.25, 0.5, 0.75]))) if len(pos) else []
-    return pd.DataFrame({
-        "path": [np.round(shapely.get_coordinates(x), 4).tolist() for x in d.geometry],
-        "colour": [_colour(v, breaks) for v in vals],
-        "width": np.where(vals > 0, 4, 1),
-        "tip": [f"<b>{s}</b><br/>{pr}: {int(e)} events, {f:,.0f} firearms, change {int(c):+d}"
-                for s, pr, e, f, c in zip(d["segment_id"], d["pair"], d["events"], d["firearms"], d["change"])],
-    })
-
-
-def _points(df: pd.DataFrame, colour, tip) -> pd.DataFrame:
-    out = df[["latitude", "longitude"]].copy()
-    out["colour"] = [list(colour(r)) for r in df.itertuples()] if len(df) else []
-    out["tip"] = [tip(r) for r in df.itertuples()] if len(df) else []
-    return out
+def _rgb(c) -> str:
+    return f"rgb({c[0]},{c[1]},{c[2]})"
 
 
 try:
-    path_df = _paths(segs)
-    band_df = _points(ev.drop_duplicates(["latitude", "longitude", "band"]),
-                      lambda r: (*BAND_COLOURS.get(r.band, (150, 150, 150)), 200),
-                      lambda r: f"{r.location_name or 'event'}<br/>{r.border_km:.1f} km from {r.border_pair}")
-    cx_df = _points(cx, lambda r: (230, 120, 0, 230) if r.far_from_border else (30, 90, 200, 230),
-                    lambda r: (f"<b>{r.name}</b> ({r.source})<br/>{r.snap_km:.1f} km from its border"
-                               + (" - flagged: far from any border, position kept as published" if r.far_from_border else "")))
-    cand_df = _points(cand, lambda r: (200, 0, 120, 230),
-                      lambda r: (f"<b>Candidate #{r.rank}</b><br/>{r.events} events, {r.firearms:,.0f} firearms, last "
-                                 f"{r.last_date}<br/>{r.nearest_crossing_km:.1f} km from {r.nearest_crossing}"))
-    if len(cand_df):
-        cand_df["radius"] = 6 + 3 * np.sqrt(cand["events"].to_numpy(dtype=float))
-    layer_list = [
-        pdk.Layer("PathLayer", path_df, id="border-stretches", get_path="path", get_color="colour",
-                  get_width="width", width_units="pixels", width_min_pixels=1, pickable=True),
-        pdk.Layer("ScatterplotLayer", band_df, id="events-by-band", get_position=["longitude", "latitude"],
-                  get_fill_color="colour", get_radius=1, radius_min_pixels=3, radius_max_pixels=6, pickable=True),
-        pdk.Layer("ScatterplotLayer", cx_df, id="official-crossings", get_position=["longitude", "latitude"],
-                  get_fill_color="colour", get_line_color=[255, 255, 255], stroked=True, get_radius=1,
-                  radius_min_pixels=5, radius_max_pixels=8, line_width_min_pixels=1, pickable=True),
-        pdk.Layer("ScatterplotLayer", cand_df, id="bypass-candidates", get_position=["longitude", "latitude"],
-                  get_fill_color="colour", get_line_color=[0, 0, 0], stroked=True, filled=True,
-                  get_radius="radius", radius_units="pixels", line_width_min_pixels=2, pickable=True),
-    ]
-    focus = ev_zone if len(ev_zone) else None
-    if _layers is not None:
-        view = (_layers.view_for(focus["latitude"].to_numpy(), focus["longitude"].to_numpy(), default=(35.0, -100.0, 3.0))
-                if focus is not None else pdk.ViewState(latitude=35.0, longitude=-100.0, zoom=3.0))
-        chart = _layers.deck(layer_list, view, TOOLTIP)
-    else:
-        view = pdk.ViewState(latitude=35.0, longitude=-100.0, zoom=3.0)
-        chart = pdk.Deck(layers=layer_list, initial_view_state=view, map_provider=None,
-                         tooltip=TOOLTIP)
-    st.pydeck_chart(chart, height=560, key="borders_map")
-    legend = (" ".join(f"<span style='color:rgb{c}'>&#9679;</span> {b}" for b, c in BAND_COLOURS.items())
-              + " &nbsp; <span style='color:rgb(30,90,200)'>&#9679;</span> official crossing"
-              + " <span style='color:rgb(230,120,0)'>&#9679;</span> crossing far from its border (flagged)"
-              + " <span style='color:rgb(200,0,120)'>&#9679;</span> bypass candidate"
-              + " &nbsp; stretches: grey none, yellow to dark red = more events")
-    st.markdown(f"<div style='font-size:0.85em'>{legend}</div>", unsafe_allow_html=True)
+    stretches, load_legend = borders.stretch_layer(segs, show_all)
+    # drawing order: event dots under the stretches, crossings and candidate rings on top
+    layer_list = [borders.band_layer(ev), stretches, borders.crossing_layer(cx), *borders.bypass_layers(cand)]
+    # frame the initial view on the border-zone events of one country pair (the heaviest by default)
+    pairs = [p for p in rank_pair.sort_values("rank")["pair"].astype(str) if (ev_zone["border_pair"] == p).any()] \
+        if len(rank_pair) and len(ev_zone) else []
+    ALL_PAIRS = "every border with events"
+    frame = sb.selectbox("Map: frame the view on", [*pairs, ALL_PAIRS], key="bor_frame",
+                         help="Country pairs ranked by events in the period; the map can be panned and zoomed.")
+    focus = ev_zone if frame == ALL_PAIRS else ev_zone[ev_zone["border_pair"] == frame]
+    f_lat, f_lon = borders.map_focus(focus, segs)
+    view = _layers.fit_view(f_lat, f_lon, width_px=MAP_WIDTH_GUESS, height_px=MAP_HEIGHT, default=(35.0, -100.0, 3.0))
+    map_col, key_col = st.columns([4, 1])
+    with map_col:
+        st.pydeck_chart(_layers.deck(layer_list, view, TOOLTIP), height=MAP_HEIGHT, key="borders_map")
+    with key_col:
+        st.markdown(legend_html(load_legend, "Border stretches (width and colour by events)"), unsafe_allow_html=True)
+        dots = ([(c, f"event {b} from a border") for b, c in BAND_COLOURS.items()]
+                + [(borders.CROSSING_COLOUR, "official crossing"),
+                   (borders.FAR_CROSSING_COLOUR, "crossing far from its border (flagged)")])
+        st.markdown(legend_html(dots, "Points"), unsafe_allow_html=True)
+        st.markdown(f"<div style='font-size:0.85em'><span style='display:inline-block;width:14px;height:14px;"
+                    f"border-radius:50%;border:2px solid {_rgb(borders.CANDIDATE_COLOUR)}'></span> bypass candidate "
+                    f"(ring size by events, labelled with its rank)</div>", unsafe_allow_html=True)
 except Exception as e:  # noqa: BLE001
     st.error(f"The map could not be drawn: {e}")
 

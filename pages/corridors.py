@@ -20,45 +20,23 @@ import streamlit as st  # noqa: E402
 
 from intel import corridors, settings  # noqa: E402
 
-try:  # the app layer shared by the pages
-    from pages.common import get_con, keep, provenance  # noqa: E402
-    from pages.common import db_stamp  # noqa: E402
-except Exception:  # noqa: BLE001 - fallback local to this page only
-    import os
+from intel import layers as _layers  # noqa: E402
+from pages.common import db_stamp, get_con, keep, legend_html, provenance  # noqa: E402
 
-    from intel import store
 
-    def _db() -> str:
-        return str(Path(os.environ.get("INTEL_DB", store.DEFAULT_DB)).resolve())
+def _stop() -> None:
+    """Stop the page after a message, with the provenance still shown."""
+    try:
+        provenance()
+    except Exception:  # noqa: BLE001 - the message above already says what went wrong
+        pass
+    st.stop()
 
-    def db_stamp() -> float:
-        try:
-            return os.path.getmtime(_db())
-        except OSError:
-            return 0.0
-
-    @st.cache_resource(show_spinner=False)
-    def _conn(path: str, stamp: float):
-        return store.connect(path, read_only=True)
-
-    def get_con():
-        if not Path(_db()).exists():
-            st.error(f"The store {_db()} does not exist yet. Run `intel build` first.")
-            st.stop()
-        return _conn(_db(), db_stamp()).cursor()
-
-    def keep(*keys):
-        for k in keys:
-            if k in st.session_state:
-                st.session_state[k] = st.session_state[k]
-
-    def provenance():
-        st.caption("Sources and licences: data/README.md.")
-
-try:
-    from intel import layers as _layers
-except Exception:  # noqa: BLE001
-    _layers = None
+# Corridor cells are drawn on the map at this resolution at most (about 23 km edge): finer cells
+# are a pixel or two wide at the initial zoom and vanish under the arcs. Tables and CSV keep the
+# chosen resolution.
+MAP_RES_MAX = 4
+MAP_HEIGHT = 580
 
 ALL = "All places"
 TYPE_LABELS = {"source-recovery": "ATF source state to recovery state", "trace": "imported trace results",
@@ -100,14 +78,13 @@ try:
     def_res, def_min = _defaults(con)
 except Exception as e:  # noqa: BLE001 - never a traceback in the UI
     st.error(f"The flows could not be read from the store: {e}")
-    st.stop()
+    _stop()
 
 if flows_all.empty:
     st.info("The store holds no flows: no ATF trace table, imported trace results, records with both an origin "
             "and a destination country, or re-seizure links. Run `intel build` to load the ATF source-to-recovery "
             "tables, or import trace results.")
-    provenance()
-    st.stop()
+    _stop()
 
 years_all = pd.to_datetime(flows_all["period_start"]).dt.year
 y_lo, y_hi = int(years_all.min()), int(years_all.max())
@@ -145,13 +122,12 @@ try:
                                    None if dest == ALL else [dest], interstate_only=inter)
 except Exception as e:  # noqa: BLE001
     st.error(f"The flows could not be filtered: {e}")
-    st.stop()
+    _stop()
 
 if flows.empty:
     st.warning("No flow matches these filters. This is not evidence that no firearms moved: widen the period, "
                "choose another recovery place or clear the source filter.")
-    provenance()
-    st.stop()
+    _stop()
 
 try:
     key = (date_from, date_to, tuple(types), tuple(origs), dest, inter)
@@ -161,7 +137,7 @@ try:
     edges, groups = links(stamp, date_from, date_to)
 except Exception as e:  # noqa: BLE001
     st.error(f"The corridors could not be computed: {e}")
-    st.stop()
+    _stop()
 
 pairs_all = corridors.aggregate_flows(flows)
 hidden = int((pairs_all["weight"] < min_w).sum())
@@ -178,34 +154,52 @@ if "source-recovery" in set(flows["flow_type"]):
                "random sample of crime guns; a state is drawn at a representative point of its Natural Earth "
                "polygon, so flows start and end there, not at cities.")
 
-layer_list = [corridors.corridor_layer(dens, top=4000), corridors.arc_layer(arcs), corridors.chevron_layer(chev)]
+map_res = min(int(res), MAP_RES_MAX)
+try:
+    dens_map = dens if map_res == int(res) else density(stamp, key, map_res, bool(through), flows)
+except Exception as e:  # noqa: BLE001
+    dens_map = dens
+    map_res = int(res)
+    st.caption(f"The corridor cells are drawn at resolution {res}: {e}")
+# order = drawing order: corridor cells under the arcs, chevrons and links on top
+layer_list = [corridors.corridor_layer(dens_map, top=4000), corridors.arc_layer(arcs), corridors.chevron_layer(chev)]
 if len(edges):
     from intel.links import links_layer
 
     layer_list.append(links_layer(edges))
 view = None
-if dest != ALL and len(arcs):
+if len(arcs):
     import numpy as np
 
     lat = np.r_[arcs["origin_lat"], arcs["destination_lat"]]
     lon = np.r_[arcs["origin_lon"], arcs["destination_lon"]]
-    if _layers is not None and lon.max() - lon.min() < 180:
-        view = _layers.view_for(lat, lon, default=(38.5, -92.0, 3.4))
+    if dest != ALL and lon.max() - lon.min() < 180:
+        view = _layers.fit_view(lat, lon, width_px=900, height_px=MAP_HEIGHT, trim=0.05,
+                                default=(38.5, -92.0, 3.4), max_zoom=7.0)
 try:
     import pydeck as pdk
 
     view = view or pdk.ViewState(latitude=38.5, longitude=-92.0, zoom=3.4)
-    if _layers is not None:
-        chart = _layers.deck(layer_list, view, corridors.TOOLTIP)
-    else:
-        chart = pdk.Deck(layers=layer_list, initial_view_state=view, map_provider=None,
-                         tooltip=corridors.TOOLTIP)
-    st.pydeck_chart(chart, height=580, key="corridors_deck")
+    map_col, key_col = st.columns([4, 1])
+    with map_col:
+        st.pydeck_chart(_layers.deck(layer_list, view, corridors.TOOLTIP), height=MAP_HEIGHT, key="corridors_deck")
+    with key_col:
+        flow_key = [(corridors.SOURCE_COLOR, "source place (arc start)"),
+                    (corridors.TARGET_COLOR, "recovery place (arc end)")]
+        st.markdown(legend_html(flow_key, "Flows (width: square root of firearms)"), unsafe_allow_html=True)
+        if len(dens_map):
+            st.markdown(legend_html(corridors.corridor_legend(dens_map, top=4000),
+                                    f"Corridor cells, res {map_res} (firearms crossing)"), unsafe_allow_html=True)
+        if len(edges):
+            st.markdown(legend_html([((130, 40, 170), "same serial key")], "Linked seizures"),
+                        unsafe_allow_html=True)
 except Exception as e:  # noqa: BLE001
     st.error(f"The map could not be drawn: {e}")
 st.caption("Arcs follow the great circle from the source place (blue) to the recovery place (red); chevrons point "
-           "the direction of travel; width grows with the square root of the weight. Corridor cells (yellow to red) "
-           "carry the summed weight of the flows crossing them."
+           "the direction of travel; width grows with the square root of the weight (1-10 px). Corridor cells "
+           "(YlOrRd, quantile classes) carry the summed weight of the flows crossing them"
+           + (f"; the map draws them at resolution {map_res}, the table and the CSV at resolution {res}."
+              if map_res != int(res) else ".")
            + (" Purple lines join seizures of the same serial key." if len(edges) else ""))
 
 tab_src, tab_cells, tab_pairs, tab_links = st.tabs(["Flows", "Corridor cells", "Pairs and change", "Linked seizures"])

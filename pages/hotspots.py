@@ -5,45 +5,30 @@ Thin page: widgets -> :func:`intel.hotspots.hotspots_from_store` and
 """
 from __future__ import annotations
 
-import pandas as pd
-import pydeck as pdk
-import streamlit as st
+import sys
+from pathlib import Path
 
-from intel import emerging as em
-from intel import hotspots as hs
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
-try:  # the shared app layer (lead); a local fallback keeps the page usable without it
-    from pages.common import db_stamp, get_con, legend_html, provenance, sidebar_filters
-except Exception:  # noqa: BLE001
-    import html
-    import os
+import pandas as pd  # noqa: E402
+import pydeck as pdk  # noqa: E402
+import streamlit as st  # noqa: E402
 
-    from intel import hexbin, store
+from intel import emerging as em  # noqa: E402
+from intel import hotspots as hs  # noqa: E402
+from intel import layers  # noqa: E402
+from pages.common import db_stamp, get_con, legend_html, provenance, sidebar_filters  # noqa: E402
 
-    def db_stamp() -> float:
-        try:
-            return os.path.getmtime(os.environ.get("INTEL_DB", str(store.DEFAULT_DB)))
-        except OSError:
-            return 0.0
 
-    def get_con():
-        return store.connect(os.environ.get("INTEL_DB", str(store.DEFAULT_DB)), read_only=True)
-
-    def sidebar_filters():
-        return hexbin.Filters()
-
-    def provenance():
-        return None
-
-    def legend_html(entries, title):
-        rows = "".join(f"<div><span style='background:rgb({c[0]},{c[1]},{c[2]});display:inline-block;"
-                       f"width:14px;height:14px'></span> {html.escape(str(t))}</div>" for c, t in entries)
-        return f"<div style='font-size:0.85em'><b>{html.escape(title)}</b>{rows}</div>"
-
-try:
-    from intel.layers import basemap_layer
-except Exception:  # noqa: BLE001
-    basemap_layer = None
+def _stop() -> None:
+    """Stop the page after a message, with the provenance still shown."""
+    try:
+        provenance()
+    except Exception:  # noqa: BLE001 - the message above already says what went wrong
+        pass
+    st.stop()
 
 
 st.title("Hotspots")
@@ -87,25 +72,23 @@ def _deck(data: pd.DataFrame, layer_id: str, tooltip: str) -> pdk.Deck:
     hexes = pdk.Layer("H3HexagonLayer", data, id=layer_id, get_hexagon="h3", get_fill_color="color",
                       pickable=True, stroked=True, get_line_color=[90, 90, 90, 90], line_width_min_pixels=0.3,
                       extruded=False, opacity=0.75)
-    layers = [basemap_layer(), hexes] if basemap_layer is not None else [hexes]
     import h3
 
     ll = [h3.cell_to_latlng(h) for h in data["h3"].head(2000)]
     lat = sum(p[0] for p in ll) / max(len(ll), 1)
     lon = sum(p[1] for p in ll) / max(len(ll), 1)
     zoom = {5: 6.5, 6: 8, 7: 9, 8: 10, 9: 11}.get(int(res), 9)
-    return pdk.Deck(layers=layers, initial_view_state=pdk.ViewState(latitude=lat, longitude=lon, zoom=zoom),
-                    map_provider=None, tooltip={"text": tooltip})
+    return layers.deck([hexes], pdk.ViewState(latitude=lat, longitude=lon, zoom=zoom), {"text": tooltip})
 
 
 try:
     hot, guard = _hot(db_stamp(), int(res), int(k), value, bool(fdr), float(alpha), filters, area, codes)
 except hs.HotspotError as exc:
     st.error(str(exc))
-    st.stop()
+    _stop()
 except Exception as exc:  # noqa: BLE001 - never a traceback in the UI
     st.error(f"The hot spot analysis could not be computed: {exc}")
-    st.stop()
+    _stop()
 
 emg, eguard, emsg = None, None, None
 try:

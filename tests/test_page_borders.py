@@ -72,3 +72,40 @@ def test_borders_page_empty_store(tmp_path, monkeypatch):
     at = AppTest.from_file(PAGE, default_timeout=60).run()
     assert not at.exception
     assert any("no dated, accepted records" in m.value for m in at.info)
+
+
+def test_borders_map_layers_in_pixels_and_framed_on_the_border(tmp_path, monkeypatch):
+    """The bypass rings and the stretches are sized in pixels (not metres), the rings are nearly
+    transparent, and the initial view is framed on the U.S.-Mexico border-zone events."""
+    db = tmp_path / "m.duckdb"
+    _store(db)
+    monkeypatch.setenv("INTEL_DB", str(db))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    import intel.store
+
+    monkeypatch.setattr(intel.store, "DEFAULT_DB", db)
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not at.exception, at.exception
+    spec = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+    assert "mapStyle" not in spec or spec["mapStyle"] == "__MAP_STYLE__"  # never map_style=None (web basemap)
+    layers = {l["id"]: l for l in spec["layers"]}
+    cand = layers["bypass-candidates"]
+    assert cand["radiusUnits"] == "pixels"  # a literal string, not the expression "@@=pixels"
+    assert 6 <= cand["radiusMinPixels"] and cand["radiusMaxPixels"] <= 30
+    radii = [d["radius"] for d in cand["data"]]
+    assert radii and all(6 <= r <= 30 for r in radii)
+    assert all(d["colour"][3] <= 60 for d in cand["data"])  # hollow rings: the stretches stay visible
+    assert cand["stroked"] is True
+    stretches = layers["border-stretches"]
+    assert stretches["widthUnits"] == "pixels" and stretches["widthMaxPixels"] <= 8
+    loaded = [d for d in stretches["data"] if d["width"] > 1]
+    assert loaded and all(2 <= d["width"] <= 8 for d in loaded)
+    for lid in ("events-by-band", "official-crossings"):
+        assert layers[lid]["radiusUnits"] == "pixels"
+    view = spec["initialViewState"]
+    assert 25.0 <= view["latitude"] <= 34.0, view  # the U.S.-Mexico border zone
+    assert -118.0 <= view["longitude"] <= -97.0, view
+    assert view["zoom"] >= 4
+    # every border with events is one choice of framing; the heaviest pair is the default
+    assert at.selectbox(key="bor_frame").value == "MEX-USA"
+    assert any("Provenance" in e.label for e in at.expander)

@@ -97,3 +97,33 @@ def test_page_on_an_empty_store(use_db, tmp_path):
     at = run_page()
     assert not at.exception
     assert any("holds no flows" in i.value for i in at.info)
+
+
+def test_page_map_layers_order_widths_and_legend(use_db, atf_store):
+    """Corridor cells are drawn first (under the arcs) in YlOrRd with a legend; arc and chevron
+    widths are pixels (1-10 px); arcs are low great circles; no page opens the store itself."""
+    use_db(atf_store)
+    at = run_page()
+    assert not at.exception, at.exception
+    spec = deck_spec(at)
+    assert "mapStyle" not in spec or spec["mapStyle"] == "__MAP_STYLE__"
+    ids = [layer["id"] for layer in spec["layers"]]
+    assert ids.index("corridor-cells") < ids.index("flow-arcs") < ids.index("flow-chevrons")
+    layers = {layer["id"]: layer for layer in spec["layers"]}
+    hexes = layers["corridor-cells"]["data"]
+    assert hexes
+    from intel.layers import YLORRD
+
+    assert {tuple(h["color"][:3]) for h in hexes} <= set(YLORRD)
+    arcs = layers["flow-arcs"]
+    assert arcs["widthUnits"] == "pixels"  # a literal string, not the expression "@@=pixels"
+    assert arcs["widthMinPixels"] >= 1 and arcs["widthMaxPixels"] <= 10
+    assert all(1 <= a["width"] <= 10 for a in arcs["data"])
+    assert arcs["greatCircle"] is True and arcs["getHeight"] <= 0.5
+    chev = layers["flow-chevrons"]
+    assert chev["widthUnits"] == "pixels" and chev["widthMaxPixels"] <= 4
+    md = " ".join(m.value for m in at.markdown)
+    assert "Corridor cells" in md and "firearms" in md  # the corridor-cell legend
+    assert any("Provenance" in e.label for e in at.expander)
+    src = (ROOT / "pages" / "corridors.py").read_text()
+    assert "read_only=True" not in src and "store.connect" not in src

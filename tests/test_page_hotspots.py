@@ -49,3 +49,16 @@ def test_page_empty_store_says_so(tmp_path, monkeypatch):
     at = AppTest.from_file(PAGE, default_timeout=120).run()
     assert not at.exception
     assert at.error and "no located events" in at.error[0].value
+
+
+def test_page_uses_the_shared_connection_and_shows_provenance(store):
+    src = Path(PAGE).read_text()
+    assert "read_only=True" not in src and "store.connect" not in src  # one DuckDB instance per process
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not at.exception
+    assert any("Provenance" in e.label for e in at.expander)
+    import json
+
+    spec = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+    assert "mapStyle" not in spec or spec["mapStyle"] == "__MAP_STYLE__"
+    assert [l["id"] for l in spec["layers"]][:2] == ["sea", "basemap"]

@@ -286,3 +286,70 @@ def test_serial_numeric_in_source():
     assert serial_text(raw).tolist() == ["123456", "123456", "00123456", "1.23457E+18", None]
     assert serial_flags(raw).tolist() == [["SERIAL_NUMERIC_IN_SOURCE"], ["SERIAL_NUMERIC_IN_SOURCE"], [],
                                           ["SERIAL_SCIENTIFIC_NOTATION"], []]
+
+
+# ---- Arrow fast paths give exactly the Python path's results -------------------------------
+
+_TRICKY = ["4.7110", " -74.0721 ", "-0,5", "+.5", "5.", "1e3", "1,234,5", "", "   ", None, "0", "-0",
+           "5°33'12\"N", "053312N", "-0°12'30\"", "45°61'00\"N", "5 33 12", "12E45", "00123456",
+           "1.23457E+18", "١٢٣", "\u00a012.5\u2003", "9x19", "15/03/2024", "03/15/2024", "2024-02-30",
+           "2024-03-15", "2024-3-5", "2024-03-15 10:00", "45366", "31.12.2024", "mar 2024", "abc-12/x_y",
+           "ß-straße 7", "ab\x1fcd", "1.250", "1 250,5"]
+
+
+def _both(values):
+    obj = pd.Series(np.array(values, dtype=object), dtype=object)
+    arrow = pd.Series(values, dtype=pd.StringDtype("pyarrow"))
+    return obj, arrow
+
+
+def test_arrow_paths_match_python_paths():
+    from intel import parse
+
+    obj, arrow = _both(_TRICKY)
+    for dec, thou in ((".", None), (",", ".")):
+        a, b = parse_numbers(obj, dec, thou), parse_numbers(arrow, dec, thou)
+        assert np.allclose(a, b, equal_nan=True), (dec, a.tolist(), b.tolist())
+        ra = parse_coordinates(obj, obj[::-1].reset_index(drop=True), dec)
+        rb = parse_coordinates(arrow, arrow[::-1].reset_index(drop=True), dec)
+        for c in ("latitude", "longitude", "suggested_latitude", "suggested_longitude"):
+            assert np.allclose(ra[c], rb[c], equal_nan=True), c
+        assert ra["outcome"].tolist() == rb["outcome"].tolist()
+        assert ra["reasons"].tolist() == rb["reasons"].tolist()
+    for order in ("auto", "dayfirst", "monthfirst"):
+        da, db = parse_dates(obj, order=order), parse_dates(arrow, order=order)
+        assert da.dates.equals(db.dates) and da.precision.tolist() == db.precision.tolist()
+        assert da.reasons.tolist() == db.reasons.tolist()
+        assert (da.order_used, da.needs_choice) == (db.order_used, db.needs_choice)
+    assert parse.serial_text(obj).tolist() == parse.serial_text(arrow).tolist()
+    assert parse.serial_key(obj).tolist() == parse.serial_key(arrow).tolist()
+    assert parse.serial_flags(obj).tolist() == parse.serial_flags(arrow).tolist()
+
+
+def test_python_whitespace_set():
+    from intel.parse import _PY_WHITESPACE
+
+    assert set(_PY_WHITESPACE) == {chr(c) for c in range(0x110000) if chr(c).isspace()}
+
+
+@pytest.mark.parametrize("name", ["C01_latlon_swapped.csv", "C03_dms_coordinates.csv", "C04_semicolon_decimal_comma.csv",
+                                  "C07_null_island.csv", "C18_serial_numbers.csv", "C19_calibre_variants.csv",
+                                  "C20_country_names.csv", "C16a_dayfirst_eu.csv"])
+def test_prepare_same_on_arrow_and_object_frames(name):
+    """The importer gives the same records whichever kind of text column the reader returns."""
+    import dataclasses
+
+    from intel import ingest
+
+    t = read_table(CASES / name)
+    obj = t.frame.astype(object)
+    obj = obj.where(obj.notna(), None)
+    t_obj = dataclasses.replace(t, frame=obj)
+    profile = {"name": None, "source": "x", "kind": "seizure", "columns": ingest.suggest_mapping(list(t.frame.columns))}
+    a, b = ingest.prepare(t, profile), ingest.prepare(t_obj, profile)
+    for got, want in ((a.events, b.events), (a.report, b.report), (a.quarantine, b.quarantine)):
+        assert list(got.columns) == list(want.columns)
+        for c in got.columns:
+            x, y = got[c].tolist(), want[c].tolist()
+            assert [None if (v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))) else v for v in x] == \
+                   [None if (v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))) else v for v in y], (name, c)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import openpyxl
+import pandas as pd
 import pytest
 
 from intel.readers import RawTable, ReadError, read_table
@@ -27,7 +28,8 @@ def test_c04_semicolon_bom_decimal_comma():
     assert t.frame["tipo"].tolist()[1] == "revólver"
     assert t.frame["latitud"].tolist()[3] == "-22,9068"  # quoted value unquoted, CRLF gone
     assert t.row_numbers.tolist() == [2, 3, 4, 5]
-    assert all(dtype == object for dtype in t.frame.dtypes)
+    # CSV columns are Arrow-backed strings (no Python object per cell), missing is <NA>
+    assert all(isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow" for dtype in t.frame.dtypes)
 
 
 def test_c05_cp1252():
@@ -56,7 +58,7 @@ def test_empty_cell_is_none_and_na_text_kept(tmp_path):
     p = tmp_path / "x.csv"
     p.write_text("a,b,c\n1,,NA\n", encoding="utf-8")
     t = read_table(p)
-    assert t.frame.loc[0, "b"] is None
+    assert t.frame.loc[0, "b"] is pd.NA
     assert t.frame.loc[0, "c"] == "NA"
 
 
@@ -178,4 +180,4 @@ def test_rawtable_is_dataclass():
     t = read_table(CASES / "C07_null_island.csv")
     assert isinstance(t, RawTable)
     assert isinstance(t.row_numbers, np.ndarray)
-    assert t.frame.loc[3, "latitude"] is None
+    assert pd.isna(t.frame.loc[3, "latitude"])

@@ -1,0 +1,76 @@
+"""The import path: atomicity, idempotence, repeated headers, ambiguous dates, mapping."""
+import pytest
+from click.testing import CliRunner
+
+from intel import ingest, store
+from intel.cli import main
+
+GOOD = ("record_id,seizure_date,country,latitude,longitude,firearm_type,quantity\n"
+        "A1,2024-01-05,GHA,5.6037,-0.1870,pistol,2\n"
+        "A2,2024-01-06,GHA,6.6885,-1.6244,rifle,1\n")
+
+
+def _counts(con):
+    return (con.execute("SELECT count(*) FROM events").fetchone()[0],
+            con.execute("SELECT count(*) FROM quarantine").fetchone()[0],
+            con.execute("SELECT count(*) FROM batches").fetchone()[0])
+
+
+def test_reimport_changes_nothing(tmp_path):
+    p = tmp_path / "a.csv"
+    p.write_text(GOOD)
+    con = store.connect(tmp_path / "s.duckdb")
+    r1 = ingest.import_file(con, p)
+    assert (r1.accepted, r1.quarantined, r1.rejected) == (2, 0, 0)
+    before = _counts(con)
+    r2 = ingest.import_file(con, p)
+    assert r2.already_imported and _counts(con) == before
+
+
+def test_failed_import_leaves_store_as_it_was(tmp_path, monkeypatch):
+    p = tmp_path / "a.csv"
+    p.write_text(GOOD + "A3,2024-01-07,GHA,0,0,pistol,1\n")  # one row goes to the quarantine
+    con = store.connect(tmp_path / "s.duckdb")
+    before = _counts(con)
+
+    def boom(*a, **k):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(ingest, "audit", boom)  # fails after events and quarantine rows were written
+    with pytest.raises(RuntimeError):
+        ingest.import_file(con, p)
+    assert _counts(con) == before
+
+
+def test_repeated_header_and_every_row_accounted(tmp_path):
+    p = tmp_path / "h.csv"
+    p.write_text(GOOD + "record_id,seizure_date,country,latitude,longitude,firearm_type,quantity\n"
+                 "A4,2024-01-08,GHA,5.60,-0.18,pistol,1\n")
+    con = store.connect(tmp_path / "s.duckdb")
+    r = ingest.import_file(con, p)
+    assert (r.rows_read, r.accepted, r.rejected) == (4, 3, 1)
+    raw, reasons = con.execute("SELECT raw, reasons FROM quarantine").fetchone()
+    assert reasons == ["REPEATED_HEADER"] and '"record_id": "record_id"' in raw
+
+
+def test_all_ambiguous_dates_wait_for_the_analyst(tmp_path):
+    p = tmp_path / "d.csv"
+    p.write_text("record_id,fecha,latitude,longitude\nB1,03/04/2024,5.6,-0.18\nB2,05/06/2024,5.6,-0.18\n")
+    db = tmp_path / "s.duckdb"
+    r = CliRunner().invoke(main, ["import", str(p), "--db", str(db)])
+    assert r.exit_code == 2 and "--date-order" in r.output and "Traceback" not in r.output
+    con = store.connect(db)
+    assert _counts(con) == (0, 0, 0)
+    con.close()
+    r = CliRunner().invoke(main, ["import", str(p), "--db", str(db), "--date-order", "dayfirst"])
+    assert r.exit_code == 0, r.output
+    con = store.connect(db)
+    assert [str(d) for (d,) in con.execute("SELECT event_date FROM events ORDER BY source_record_id").fetchall()] == \
+        ["2024-04-03", "2024-06-05"]
+
+
+def test_suggest_mapping_languages_and_noise():
+    m = ingest.suggest_mapping(["record_id", "fecha", "pais", "latitud", "longitud", "calibre_raw", "cantidad_armas"])
+    assert m == {"source_record_id": "record_id", "event_date": "fecha", "country": "pais", "latitude": "latitud",
+                 "longitude": "longitud", "calibre": "calibre_raw", "quantity": "cantidad_armas"}
+    assert ingest.suggest_mapping(["lat_raw", "lon_raw"]) == {"latitude": "lat_raw", "longitude": "lon_raw"}

@@ -39,6 +39,13 @@ BIN_LABELS = {3: "Hot spot, 99 %", 2: "Hot spot, 95 %", 1: "Hot spot, 90 %", 0: 
               -1: "Cold spot, 90 %", -2: "Cold spot, 95 %", -3: "Cold spot, 99 %"}
 
 
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+BASEMAP_FILE = STATIC_DIR / "ne_countries.geojson"
+BASEMAP_URL = "/app/static/ne_countries.geojson"
+"""The basemap is served by the dashboard itself (Streamlit static serving, 127.0.0.1): the
+browser fetches it once and caches it, instead of receiving it again with every rerun."""
+
+
 @lru_cache(maxsize=4)
 def basemap_geojson(tolerance_deg: float = 0.08, digits: int = 2) -> dict:
     """Natural Earth countries as a compact GeoJSON FeatureCollection (lon-lat, RFC 7946).
@@ -59,10 +66,23 @@ def basemap_geojson(tolerance_deg: float = 0.08, digits: int = 2) -> dict:
     return json.loads(g.to_json(drop_id=True))
 
 
+def ensure_basemap_file() -> Path:
+    """Write the compact basemap GeoJSON under ``static/`` when it is missing or older than the
+    Natural Earth source (about 0.7 MB)."""
+    if not BASEMAP_FILE.exists() or BASEMAP_FILE.stat().st_mtime < GPKG.stat().st_mtime:
+        STATIC_DIR.mkdir(exist_ok=True)
+        tmp = BASEMAP_FILE.with_suffix(".tmp")
+        tmp.write_text(json.dumps(basemap_geojson(), separators=(",", ":")), encoding="utf-8")
+        tmp.replace(BASEMAP_FILE)
+    return BASEMAP_FILE
+
+
 def basemap_layer() -> pdk.Layer:
-    """Offline basemap: country polygons in light grey with white borders."""
+    """Offline basemap: country polygons in light grey with white borders, fetched from the
+    dashboard's own static route (:data:`BASEMAP_URL`), never from a tile server."""
+    ensure_basemap_file()
     return pdk.Layer(
-        "GeoJsonLayer", basemap_geojson(), id="basemap", stroked=True, filled=True,
+        "GeoJsonLayer", BASEMAP_URL, id="basemap", stroked=True, filled=True,
         get_fill_color=[226, 226, 218], get_line_color=[255, 255, 255], line_width_min_pixels=1, pickable=False,
     )
 

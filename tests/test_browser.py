@@ -113,3 +113,31 @@ def test_map_draws_hexagons_offline(server, tmp_path):
     assert land > 1000, f"no basemap drawn (land pixels: {land})"
     outside = {h for h in hosts if h not in ("127.0.0.1", "data", "blob", None, "")}
     assert not outside, f"the page requested other hosts: {outside}"
+
+
+PAGES = ["", "explore_map", "hotspots", "borders", "corridors", "planner", "trends", "import_file", "data_quality", "admin"]
+
+
+def test_every_page_renders_offline_without_errors(server):
+    """Each page, opened in the browser, shows no exception and asks nothing of any other host."""
+    from playwright.sync_api import sync_playwright
+
+    hosts: set[str] = set()
+    problems = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.on("request", lambda req: hosts.add(urlparse(req.url).hostname or req.url.split(":")[0]))
+        for name in PAGES:
+            page.goto(f"{server}/{name}", wait_until="domcontentloaded")
+            page.locator("h1").first.wait_for(state="visible", timeout=90_000)
+            for _ in range(40):  # wait until the script run is over
+                time.sleep(0.5)
+                if page.locator("[data-testid='stStatusWidget']").count() == 0:
+                    break
+            if page.locator("[data-testid='stException']").count():
+                problems.append(f"{name or 'overview'}: " + page.locator("[data-testid='stException']").first.inner_text()[:300])
+        browser.close()
+    assert not problems, problems
+    outside = {h for h in hosts if h not in ("127.0.0.1", "data", "blob", None, "")}
+    assert not outside, f"pages requested other hosts: {outside}"

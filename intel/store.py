@@ -158,7 +158,7 @@ MIGRATIONS: list[tuple[int, str]] = [
         );
 
         CREATE TABLE events (
-            event_id          BIGINT PRIMARY KEY,
+            event_id          BIGINT NOT NULL,    -- unique by construction (no index: bulk imports)
             batch_id          INTEGER NOT NULL,
             source            VARCHAR NOT NULL,
             source_record_id  VARCHAR,
@@ -203,8 +203,8 @@ MIGRATIONS: list[tuple[int, str]] = [
             border_pair       VARCHAR,            -- ISO3 pair of that border, e.g. 'MEX-USA'
             border_segment    VARCHAR,            -- stable id of the ~50 km border stretch
             flags             VARCHAR[],          -- reason codes that did not block the record
-            raw               JSON,               -- raw values of the parsed fields
-            attrs             JSON,               -- other source columns kept as they were
+            raw               VARCHAR,            -- raw values of the parsed fields (JSON text)
+            attrs             VARCHAR,            -- other source columns kept as they were (JSON text)
             releasability     VARCHAR
         );
 

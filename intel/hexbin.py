@@ -22,7 +22,7 @@ import h3
 import numpy as np
 import pandas as pd
 
-from intel.store import FINE_RES, parent_sql
+from intel.store import EVENTS_SQL, FINE_RES, parent_sql
 
 PRECISIONS = ["exact", "intersection", "town", "admin-1", "country"]
 PRECISION_KM = {"exact": 0.01, "intersection": 0.15, "town": 5.0, "admin-1": 100.0, "country": 1000.0}
@@ -171,26 +171,27 @@ def aggregate(con: duckdb.DuckDBPyConnection, res: int, filters: Filters | None 
     where += f" AND e.h3_cell IS NOT NULL AND e.location_precision IN ({', '.join('?' for _ in precisions)})"
     params += precisions
     cell = parent_sql("e.h3_cell", res)
+    label = "coalesce(e.firearm_type, e.category, e.kind)"
     sql = f"""
-        WITH f AS (SELECT {cell} AS cell, e.* FROM events e WHERE {where}),
-        cats AS (
-            SELECT cell, string_agg(label, ', ' ORDER BY n DESC, label) AS top_categories FROM (
-                SELECT cell, coalesce(firearm_type, category, kind) || ' ' || count(*) AS label, count(*) AS n,
-                       row_number() OVER (PARTITION BY cell ORDER BY count(*) DESC, coalesce(firearm_type, category, kind)) AS rk
-                FROM f GROUP BY cell, coalesce(firearm_type, category, kind)
-            ) WHERE rk <= 3 GROUP BY cell
-        )
-        SELECT f.cell, count(DISTINCT incident_key) AS events, count(*) AS records,
-               coalesce(sum(firearms), 0) AS firearms, coalesce(sum(ammunition), 0) AS ammunition,
-               any_value(cats.top_categories) AS top_categories,
-               min(event_date) AS first_date, max(event_date) AS last_date
-        FROM f LEFT JOIN cats USING (cell)
-        GROUP BY f.cell ORDER BY events DESC, f.cell
+        SELECT {cell} AS cell, {EVENTS_SQL.format(a='e.')} AS events, count(*) AS records,
+               coalesce(sum(e.firearms), 0) AS firearms, coalesce(sum(e.ammunition), 0) AS ammunition,
+               histogram({label}) AS cats, min(e.event_date) AS first_date, max(e.event_date) AS last_date
+        FROM events e WHERE {where}
+        GROUP BY 1 ORDER BY events DESC, cell
     """
     df = con.execute(sql, params).df()
     df["cell"] = df["cell"].astype("uint64")
     df.insert(1, "h3", to_hex(df["cell"].to_numpy()))
-    return df
+    df["top_categories"] = [_top3(c) for c in df.pop("cats")]
+    cols = ["cell", "h3", "events", "records", "firearms", "ammunition", "top_categories", "first_date", "last_date"]
+    return df[cols]
+
+
+def _top3(hist) -> str:
+    """'pistol 12, rifle 3, ...' from a DuckDB histogram (dict or list of key/value pairs)."""
+    items = hist.items() if isinstance(hist, dict) else zip(hist["key"], hist["value"]) if hist is not None else []
+    top = sorted(((k, int(v)) for k, v in items if k is not None), key=lambda kv: (-kv[1], kv[0]))[:3]
+    return ", ".join(f"{k} {v}" for k, v in top)
 
 
 def left_out(con: duckdb.DuckDBPyConnection, res: int, filters: Filters | None = None) -> pd.DataFrame:
@@ -210,7 +211,7 @@ def left_out(con: duckdb.DuckDBPyConnection, res: int, filters: Filters | None =
     return con.execute(
         f"""SELECT coalesce(location_name, '(unnamed)') AS location_name, location_precision,
                    avg(latitude) AS latitude, avg(longitude) AS longitude,
-                   count(DISTINCT incident_key) AS events, count(*) AS records,
+                   {EVENTS_SQL.format(a="e.")} AS events, count(*) AS records,
                    coalesce(sum(firearms), 0) AS firearms
             FROM events e WHERE {where}
             GROUP BY 1, 2 ORDER BY events DESC""",

@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from intel import hexbin, nomenclature, parse, readers
-from intel.store import FINE_RES, audit, transaction
+from intel.store import FINE_RES, audit, refresh_incidents, transaction
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 PROFILE_DIR = DATA_DIR / "profiles"
@@ -1024,6 +1024,7 @@ def import_file(con, path: str | Path, profile: dict | str | None = None, *, dat
         tbl = _arrow_table_fast(con, "events", ev)
         con.register("_ev", tbl)
         con.execute("INSERT INTO events SELECT * REPLACE (NULLIF(h3_cell, 0) AS h3_cell) FROM _ev")
+        refresh_incidents(con)
         con.unregister("_ev")
         q = prep.quarantine
         if len(q):

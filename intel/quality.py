@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from intel import hexbin, nomenclature, parse
-from intel.store import FINE_RES, audit, transaction
+from intel.store import FINE_RES, audit, refresh_incidents, transaction
 
 __all__ = ["list_quarantine", "decide", "apply_swap_suggestions", "decisions_log", "batches",
            "DECISIONS", "NULL_ISLAND_DEG", "SWAP_TOL_DEG"]
@@ -299,6 +299,7 @@ def _new_event(con, q: dict) -> int:
     con.register("_qev", tbl)
     try:
         con.execute("INSERT INTO events SELECT * REPLACE (NULLIF(h3_cell, 0) AS h3_cell) FROM _qev")
+        refresh_incidents(con)
     finally:
         con.unregister("_qev")
     con.execute("UPDATE quarantine SET event_id = ? WHERE quarantine_id = ?", [event_id, q["quarantine_id"]])

@@ -163,6 +163,8 @@ MIGRATIONS: list[tuple[int, str]] = [
             source            VARCHAR NOT NULL,
             source_record_id  VARCHAR,
             incident_key      VARCHAR NOT NULL,   -- groups the items of one seizure/incident
+            incident_id       UBIGINT,            -- hash(source, incident_key), set by refresh_incidents
+            incident_multi    BOOLEAN,            -- the incident has more than one row
             row_number        INTEGER,
             status            VARCHAR NOT NULL,   -- accepted | unlocated | quarantined | duplicate
             kind              VARCHAR NOT NULL,   -- seizure | recovery | discharge incident | ...
@@ -375,6 +377,25 @@ def transaction(con: duckdb.DuckDBPyConnection):
         raise
     else:
         con.execute("COMMIT")
+
+
+def refresh_incidents(con: duckdb.DuckDBPyConnection) -> None:
+    """Set ``incident_id`` (hash of source and incident key) and ``incident_multi`` after rows
+    were added. Event counts are then ``count(*)`` over single-row incidents plus
+    ``count(DISTINCT incident_id)`` over the others (:data:`EVENTS_SQL`), which is exact and
+    avoids a distinct count over every row."""
+    con.execute("UPDATE events SET incident_id = hash(source, incident_key), incident_multi = false "
+                "WHERE incident_id IS NULL")
+    con.execute("""UPDATE events SET incident_multi = true
+                   WHERE NOT incident_multi AND incident_id IN (
+                       SELECT incident_id FROM events GROUP BY incident_id HAVING count(*) > 1)""")
+
+
+EVENTS_SQL = ("(count(*) FILTER (WHERE {a}incident_multi = false) + "
+              "count(DISTINCT coalesce({a}incident_id, hash({a}source, {a}incident_key))) "
+              "FILTER (WHERE {a}incident_multi IS NOT false))")
+"""Number of distinct incidents among the grouped rows (``{a}`` is an alias prefix like ``e.``).
+Rows not yet refreshed (``incident_multi`` NULL) take the exact distinct path."""
 
 
 def audit(con: duckdb.DuckDBPyConnection, action: str, detail: dict | None = None, user: str | None = None) -> None:

@@ -52,3 +52,19 @@ def test_transaction_rolls_back(tmp_path):
             store.audit(con, "x", {})
             raise RuntimeError("boom")
     assert con.execute("SELECT count(*) FROM audit").fetchone()[0] == 0
+
+
+def test_fast_event_count_equals_distinct_incidents(tmp_path):
+    """EVENTS_SQL (count of single-row incidents + distinct multi-row ones) is exact, refreshed or not."""
+    con = store.connect(tmp_path / "e.duckdb")
+    rows = [(1, "a", "K1"), (2, "a", "K1"), (3, "a", "K2"), (4, "b", "K1"), (5, "b", "K3"), (6, "b", "K3"), (7, "b", "K4")]
+    for eid, src, key in rows:
+        con.execute("INSERT INTO events (event_id, batch_id, source, incident_key, status, kind) VALUES (?, 1, ?, ?, 'accepted', 'seizure')",
+                    [eid, src, key])
+    q = f"SELECT {store.EVENTS_SQL.format(a='')} FROM events"
+    # incidents: a/K1, a/K2, b/K1, b/K3, b/K4 -> 5 (the same key in two sources is two incidents)
+    assert con.execute(q).fetchone()[0] == 5
+    store.refresh_incidents(con)
+    assert con.execute("SELECT count(*) FROM events WHERE incident_multi").fetchone()[0] == 4
+    assert con.execute(q).fetchone()[0] == 5
+    assert con.execute(q + " WHERE event_id IN (1, 3, 5, 7)").fetchone()[0] == 4

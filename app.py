@@ -1,4 +1,4 @@
-"""Router: every page is listed here explicitly (st.navigation)."""
+"""Router: every page of the dashboard, listed explicitly (st.navigation)."""
 import sys
 from pathlib import Path
 
@@ -8,21 +8,27 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 st.set_page_config(page_title="Firearms-trafficking route intelligence", layout="wide")
 
+from pages.common import sign_in_gate  # noqa: E402
+
+sign_in_gate()
+
 PAGES = {
     "Analysis": [
         st.Page("pages/overview.py", title="Overview", default=True),
         st.Page("pages/explore_map.py", title="Explore map"),
+        st.Page("pages/hotspots.py", title="Hotspots"),
+        st.Page("pages/borders.py", title="Borders"),
+        st.Page("pages/corridors.py", title="Corridors"),
+    ],
+    "Operations": [
+        st.Page("pages/planner.py", title="Planner"),
+        st.Page("pages/trends.py", title="Trends and briefing"),
+    ],
+    "Data": [
+        st.Page("pages/import_file.py", title="Import"),
+        st.Page("pages/data_quality.py", title="Data quality"),
+        st.Page("pages/admin.py", title="Admin"),
     ],
 }
-for section, extra in (
-    ("Analysis", [("pages/hotspots.py", "Hotspots"), ("pages/borders.py", "Borders"),
-                  ("pages/corridors.py", "Corridors")]),
-    ("Operations", [("pages/planner.py", "Planner"), ("pages/trends.py", "Trends and briefing")]),
-    ("Data", [("pages/import_file.py", "Import"), ("pages/data_quality.py", "Data quality"),
-              ("pages/admin.py", "Admin")]),
-):
-    for path, title in extra:
-        if (Path(__file__).resolve().parent / path).exists():
-            PAGES.setdefault(section, []).append(st.Page(path, title=title))
 
 st.navigation(PAGES).run()

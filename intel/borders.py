@@ -1595,7 +1595,7 @@ def stretch_layer(segs, show_all: bool = True, layer_id: str = "border-stretches
         "path": [np.round(shapely.get_coordinates(x), 4).tolist() for x in d.geometry],
         "colour": [load_colour(v, breaks) for v in vals],
         "width": np.round(width, 2),
-        "tip": [f"<b>{s}</b><br/>{pr}: {int(e)} events, {f:,.0f} firearms, change {int(c):+d}"
+        "tip": [f"<b>{_h(s)}</b><br/>{_h(pr)}: {int(e)} events, {f:,.0f} firearms, change {int(c):+d}"
                 for s, pr, e, f, c in zip(d["segment_id"], d["pair"], vals, d["firearms"].fillna(0),
                                           d["change"].fillna(0))],
     })
@@ -1603,6 +1603,13 @@ def stretch_layer(segs, show_all: bool = True, layer_id: str = "border-stretches
                       width_units=_px(), width_min_pixels=1, width_max_pixels=STRETCH_PX[1], cap_rounded=True,
                       joint_rounded=True, pickable=True, auto_highlight=True)
     return layer, load_legend(breaks, float(vals.max()) if vals.size else 0.0)
+
+
+def _h(v) -> str:
+    """Record or file text for an HTML tooltip (deck.gl renders tooltips as HTML): escaped."""
+    import html
+
+    return html.escape("" if v is None else str(v))
 
 
 def _point_frame(df: pd.DataFrame, colour, tip) -> pd.DataFrame:
@@ -1618,7 +1625,7 @@ def band_layer(ev: pd.DataFrame, layer_id: str = "events-by-band"):
 
     d = _point_frame(ev.drop_duplicates(["latitude", "longitude", "band"]),
                      lambda r: (*BAND_COLOURS.get(r.band, (150, 150, 150)), 200),
-                     lambda r: f"{r.location_name or 'event'}<br/>{r.border_km:.1f} km from {r.border_pair}")
+                     lambda r: f"{_h(r.location_name or 'event')}<br/>{r.border_km:.1f} km from {_h(r.border_pair)}")
     return pdk.Layer("ScatterplotLayer", d, id=layer_id, get_position=["longitude", "latitude"],
                      get_fill_color="colour", get_radius=3, radius_units=_px(), radius_min_pixels=2,
                      radius_max_pixels=6, pickable=True)
@@ -1629,7 +1636,7 @@ def crossing_layer(cx: pd.DataFrame, layer_id: str = "official-crossings"):
     import pydeck as pdk
 
     d = _point_frame(cx, lambda r: (*(FAR_CROSSING_COLOUR if r.far_from_border else CROSSING_COLOUR), 230),
-                     lambda r: (f"<b>{r.name}</b> ({r.source})<br/>{r.snap_km:.1f} km from its border"
+                     lambda r: (f"<b>{_h(r.name)}</b> ({_h(r.source)})<br/>{r.snap_km:.1f} km from its border"
                                 + (" - flagged: far from any border, position kept as published"
                                    if r.far_from_border else "")))
     return pdk.Layer("ScatterplotLayer", d, id=layer_id, get_position=["longitude", "latitude"],

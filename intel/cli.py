@@ -57,13 +57,26 @@ def build(db):
 @click.option("--sheet", default=None, help="Worksheet of an XLSX file.")
 @click.option("--dedup/--no-dedup", default=True, show_default=True,
               help="Merge probable duplicates reported by another agency into one incident.")
-def import_cmd(path, db, profile, report_path, date_order, crs, sheet, dedup):
+@click.option("--releasability", default=None,
+              help="Marking of the batch, e.g. 'REL TO BFA, CIV, MLI' (records without their own take it).")
+def import_cmd(path, db, profile, report_path, date_order, crs, sheet, dedup, releasability):
     from intel import ingest, readers
 
     try:
         con = store.connect(db or store.DEFAULT_DB)
     except Exception as e:  # noqa: BLE001
         fail(f"cannot open the store: {e}")
+    if releasability:
+        from intel import auth
+
+        try:
+            rels = auth.parse_releasability(releasability)
+        except ValueError as e:
+            fail(f"the releasability is not readable: {e}")
+        prof = ingest.load_profile(profile, con) if isinstance(profile, str) else None
+        if rels:
+            base = prof or {"name": None, "source": Path(path).stem, "kind": "seizure", "columns": None}
+            profile = {**base, "constants": {**(base.get("constants") or {}), "releasability": auth.marking_for(rels)}}
     try:
         r = ingest.import_file(con, path, profile, date_order=date_order, crs=crs, sheet=sheet,
                                user=os.environ.get("INTEL_USER", "cli"), dedup=dedup)
@@ -101,7 +114,8 @@ def serve(db, port):
     app = Path(__file__).resolve().parent.parent / "app.py"
     env = dict(os.environ, INTEL_DB=str(dbp.resolve()))
     cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", "127.0.0.1",
-           "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+           "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
+           "--server.fileWatcherType", "none", "--server.runOnSave", "false"]
     click.echo(f"dashboard: http://127.0.0.1:{port}")
     sys.exit(subprocess.call(cmd, env=env, cwd=str(app.parent)))
 

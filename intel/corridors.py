@@ -74,6 +74,8 @@ hard-coded in :data:`USPS` (USPS Publication 28, Appendix B).
 """
 from __future__ import annotations
 
+import html
+
 import functools
 import json
 from dataclasses import dataclass, field
@@ -756,7 +758,110 @@ def _path_cells(lat0, lon0, lat1, lon1, res: int, chunk_flows: int = 1000):
     return f, c
 
 
-def _layout(arrs, res: int, method: str):
+POOL_MIN_PATHS = 20_000
+"""Distinct paths above which :func:`flow_cells` and :func:`corridor_density` lay paths out in two
+processes (below it a pool costs more than it saves; tests and page calls stay in one process)."""
+
+_PART_ALIGN = 1000
+"""Parts handed to processes start at multiples of this many paths: the ``chunk_flows`` of
+:func:`_path_cells`, so every h3o batch (and its pentagon fallback) is the one a single process runs."""
+
+
+def _workers(n_paths: int, workers: int | None) -> int:
+    """Processes to use: ``workers`` if given, else 2 (when 2 CPUs are available) above :data:`POOL_MIN_PATHS`."""
+    if workers is not None:
+        return max(1, min(int(workers), n_paths))
+    if n_paths <= POOL_MIN_PATHS:
+        return 1
+    import os
+
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return max(1, min(2, cpus))
+
+
+def _part_bounds(u: np.ndarray, parts: int) -> list[tuple[int, int]]:
+    """Split paths ``u`` (p, 4) into ``parts`` consecutive ranges of about equal work (path length)."""
+    n = len(u)
+    km = central_angle(u[:, 0], u[:, 1], u[:, 2], u[:, 3]) * EARTH_RADIUS_KM
+    work = np.cumsum(km + 10.0)  # + a constant per path: a zero-length path still costs a cell
+    cuts = [0]
+    for q in range(1, parts):
+        i = int(np.searchsorted(work, work[-1] * q / parts))
+        i = int(round(i / _PART_ALIGN)) * _PART_ALIGN
+        cuts.append(min(max(i, cuts[-1]), n))
+    cuts.append(n)
+    return [(a, b) for a, b in zip(cuts[:-1], cuts[1:]) if b > a]
+
+
+def _cells_part(method: str, part: np.ndarray, res: int):
+    """(path, cell) pairs of one part (runs in a worker process too); path index local to the part.
+
+    Returned compactly: ``(counts, cells)`` when the pairs come grouped by path in order (always,
+    today), else ``(paths, cells)`` flagged by the first element.
+    """
+    fn = _path_cells if method == "path" else _sample_cells
+    pf, pc = fn(part[:, 0], part[:, 1], part[:, 2], part[:, 3], int(res))
+    if pf.size == 0 or bool((pf[1:] >= pf[:-1]).all()):
+        return "counts", np.bincount(pf, minlength=len(part)).astype("int32"), pc
+    return "paths", pf.astype("int32"), pc
+
+
+def _unpack_part(packed) -> tuple[np.ndarray, np.ndarray]:
+    kind, a, pc = packed
+    if kind == "counts":
+        return np.repeat(np.arange(a.size, dtype="int64"), a), pc
+    return a.astype("int64"), pc
+
+
+def _cells_of_paths(u: np.ndarray, res: int, method: str, workers: int | None = None):
+    """Unique (path, cell) pairs of paths ``u`` (p, 4), in one process or split over a process pool.
+
+    With more than one worker the paths are cut into consecutive parts (:func:`_part_bounds`);
+    this process lays out the first part while ``workers - 1`` spawned processes lay out the
+    others, and the parts are concatenated in order: the pairs are the same arrays, in the same
+    order, as in one process. If the pool cannot run (no ``spawn``, a daemon process, a broken
+    worker), the remaining parts are laid out here.
+    """
+    n = len(u)
+    nw = _workers(n, workers)
+    fn = _path_cells if method == "path" else _sample_cells
+    if nw <= 1 or n < 2:
+        return fn(u[:, 0], u[:, 1], u[:, 2], u[:, 3], int(res))
+    bounds = _part_bounds(u, nw)
+    if len(bounds) < 2:
+        return fn(u[:, 0], u[:, 1], u[:, 2], u[:, 3], int(res))
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    results: list = [None] * len(bounds)
+    try:
+        # spawn, not fork: the caller may be a threaded server (Streamlit); a spawned worker imports
+        # only this module (about 0.5 s), overlapped with the first part laid out here
+        with ProcessPoolExecutor(max_workers=len(bounds) - 1, mp_context=mp.get_context("spawn")) as ex:
+            futs = {k: ex.submit(_cells_part, method, np.ascontiguousarray(u[a:b]), int(res))
+                    for k, (a, b) in enumerate(bounds) if k}
+            a, b = bounds[0]
+            results[0] = _cells_part(method, u[a:b], res)
+            for k, fut in futs.items():
+                try:
+                    results[k] = fut.result()
+                except Exception:  # a failed worker: that part is laid out here below
+                    results[k] = None
+    except Exception:
+        pass
+    out_f, out_c = [], []
+    for k, (a, b) in enumerate(bounds):
+        packed = results[k] if results[k] is not None else _cells_part(method, u[a:b], res)
+        f, c = _unpack_part(packed)
+        out_f.append(f + a)
+        out_c.append(np.asarray(c, dtype="uint64"))
+    return np.concatenate(out_f), np.concatenate(out_c)
+
+
+def _layout(arrs, res: int, method: str, workers: int | None = None):
     """Lay each distinct path out once.
 
     Returns ``codes`` (n,) path index of each flow, ``u`` (p, 4) distinct end points, and the
@@ -765,12 +870,38 @@ def _layout(arrs, res: int, method: str):
     key = np.round(np.column_stack(arrs), 7)
     u, codes = np.unique(key, axis=0, return_inverse=True)
     codes = codes.ravel()
-    fn = _path_cells if method == "path" else _sample_cells
-    pf, pc = fn(u[:, 0], u[:, 1], u[:, 2], u[:, 3], int(res))
+    pf, pc = _cells_of_paths(u, int(res), method, workers)
     return codes, u, pf, pc
 
 
-def flow_cells(lat0, lon0, lat1, lon1, res: int, method: str = "path") -> tuple[np.ndarray, np.ndarray]:
+def _cell_sums(cells: np.ndarray, res: int, *weights: np.ndarray):
+    """Distinct cells and, per weight array, the sum over the pairs of each cell.
+
+    Sums run in input order within a cell, exactly as ``pd.factorize`` + ``np.bincount`` (so the
+    floating-point result is the same); the cells come back in id order. When the cells span a
+    small id range (one region at a coarse resolution: 8.7 million res-6 slots for the contiguous
+    U.S.) the ids map straight to bins, with no hash table.
+    """
+    shift = np.uint64(3 * (15 - int(res)))  # digits below res are all 7 (0b111): dropped, restored
+    key = cells >> shift
+    if key.size:
+        lo, hi = int(key.min()), int(key.max())
+        span = hi - lo + 1
+        if span <= max(1 << 24, 2 * key.size) and span <= 1 << 26:
+            k = (key - np.uint64(lo)).astype("int64")
+            cnt = np.bincount(k, minlength=span)
+            nz = np.flatnonzero(cnt)
+            uniq = ((nz.astype("uint64") + np.uint64(lo)) << shift) | ((np.uint64(1) << shift) - np.uint64(1))
+            return uniq, [np.bincount(k, weights=w, minlength=span)[nz] for w in weights]
+    codes, uniq = pd.factorize(cells)
+    uniq = np.asarray(uniq, dtype="uint64")
+    sums = [np.bincount(codes, weights=w, minlength=len(uniq)) for w in weights]
+    order = np.argsort(uniq)
+    return uniq[order], [s[order] for s in sums]
+
+
+def flow_cells(lat0, lon0, lat1, lon1, res: int, method: str = "path",
+               workers: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """H3 cells crossed by the great circle of each flow, each (flow, cell) pair once.
 
     Parameters
@@ -782,6 +913,10 @@ def flow_cells(lat0, lon0, lat1, lon1, res: int, method: str = "path") -> tuple[
     method : {"path", "sample"}
         See the module notes: ``path`` is a one-cell-wide H3 line along the great circle;
         ``sample`` bins points every 0.45 mean edge lengths (< half an edge).
+    workers : int, optional
+        Processes laying the paths out. Default: 2 when there are more than
+        :data:`POOL_MIN_PATHS` distinct paths (and 2 CPUs), else 1. The result is the same
+        arrays in the same order whatever the number.
 
     Returns
     -------
@@ -807,7 +942,7 @@ def flow_cells(lat0, lon0, lat1, lon1, res: int, method: str = "path") -> tuple[
     for a, lim in zip(arrs, (90, 180, 90, 180)):
         if not np.isfinite(a).all() or (np.abs(a) > lim).any():
             raise ValueError("flow end points must be finite WGS84 degrees within range")
-    codes, u, pf, pc = _layout(arrs, int(res), method)
+    codes, u, pf, pc = _layout(arrs, int(res), method, workers)
     uniq = u
     if len(uniq) == arrs[0].size and np.array_equal(codes, np.arange(len(codes))):
         return pf, pc
@@ -823,7 +958,8 @@ def flow_cells(lat0, lon0, lat1, lon1, res: int, method: str = "path") -> tuple[
     return flow, cell
 
 
-def corridor_density(flows: pd.DataFrame, res: int, method: str = "path", include_ends: bool = True) -> pd.DataFrame:
+def corridor_density(flows: pd.DataFrame, res: int, method: str = "path", include_ends: bool = True,
+                     workers: int | None = None) -> pd.DataFrame:
     """Corridor density: for each H3 cell, the summed weight of the flows whose great circle crosses it.
 
     Parameters
@@ -839,6 +975,8 @@ def corridor_density(flows: pd.DataFrame, res: int, method: str = "path", includ
         Count the cells holding a flow's origin and destination. ``False`` keeps only the
         cells a flow passes *through*, so state or country reference points (where every
         flow of a place starts or ends) do not top the ranking.
+    workers : int, optional
+        Processes laying the paths out; see :func:`flow_cells` (same result whatever the number).
 
     Returns
     -------
@@ -867,7 +1005,7 @@ def corridor_density(flows: pd.DataFrame, res: int, method: str = "path", includ
             raise ValueError("flow end points must be finite WGS84 degrees within range")
     w = f["weight"].to_numpy(float)
     # aggregate at the level of distinct paths: flows sharing end points are laid out once
-    pcode, u, pf, cells = _layout(arrs, int(res), method)
+    pcode, u, pf, cells = _layout(arrs, int(res), method, workers)
     pw = np.bincount(pcode, weights=w, minlength=len(u))
     pn = np.bincount(pcode, minlength=len(u))
     if not include_ends:
@@ -877,10 +1015,8 @@ def corridor_density(flows: pd.DataFrame, res: int, method: str = "path", includ
         dc = bin_points(u[:, 2], u[:, 3], int(res))
         through = (cells != oc[pf]) & (cells != dc[pf])
         pf, cells = pf[through], cells[through]
-    codes, uniq = pd.factorize(cells)
-    weight = np.bincount(codes, weights=pw[pf], minlength=len(uniq))
-    count = np.rint(np.bincount(codes, weights=pn[pf], minlength=len(uniq))).astype("int64")
-    uniq = np.asarray(uniq, dtype="uint64")
+    uniq, (weight, count) = _cell_sums(cells, int(res), pw[pf], pn[pf].astype(float))
+    count = np.rint(count).astype("int64")
     order = np.lexsort((uniq, -weight))
     total = float(w.sum())
     out = pd.DataFrame({
@@ -1047,7 +1183,8 @@ def arc_records(flows: pd.DataFrame, min_weight: float = 0.0) -> pd.DataFrame:
     if agg.empty:
         return agg.assign(width=[], label=[], detail=[])
     agg["width"] = flow_widths(agg["weight"])
-    agg["label"] = agg["origin_name"].astype(str) + " → " + agg["destination_name"].astype(str)
+    # place names come from files: escaped, deck.gl renders tooltips as HTML
+    agg["label"] = [html.escape(f"{o} → {d}") for o, d in zip(agg["origin_name"], agg["destination_name"])]
     agg["detail"] = [f"weight {w:,.0f} firearms over {p} period(s)" for w, p in zip(agg["weight"], agg["periods"])]
     return agg
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.spatial import cKDTree
 
 EARTH_RADIUS_KM = 6371.0088
 
@@ -75,9 +74,12 @@ def probable_duplicates(new: pd.DataFrame, old: pd.DataFrame, distance_km: float
     ok = new["latitude"].notna().to_numpy() & (new["status"] == "accepted").to_numpy()
     if not ok.any():
         return pd.DataFrame(columns=cols)
+    # only the columns used below (the new records may carry every store column)
+    use = [c for c in ("latitude", "longitude", "event_date", "seizing_agency", "source", "serial_key",
+                       "firearm_type", "calibre", "quantity", "incident_key") if c in new.columns]
     pool = pd.concat([
         old.assign(_pos=-1, _is_new=False),
-        new.assign(_pos=np.arange(len(new)), _is_new=True, event_id=None)[ok],
+        new[use][ok].assign(_pos=np.flatnonzero(ok), _is_new=True, event_id=None),
     ], ignore_index=True)
     pool = pool[pool["latitude"].notna()].reset_index(drop=True)
     if len(pool) < 2:
@@ -90,8 +92,13 @@ def probable_duplicates(new: pd.DataFrame, old: pd.DataFrame, distance_km: float
     dates = pd.to_datetime(pool["event_date"]).to_numpy("datetime64[D]")
     is_new = pool["_is_new"].to_numpy(bool)
     pos = pool["_pos"].to_numpy(int)
-    keys = [_key(v) for v in pool["serial_key"]]
+    from scipy.spatial import cKDTree   # imported here: most imports never need it
+
+    keys = np.empty(len(pool), dtype=object)
+    keys[:] = [_key(v) for v in pool["serial_key"]]
+    has_key = keys != None  # noqa: E711
     attrs = pool[["firearm_type", "calibre", "quantity"]].to_numpy(object)
+    attr_na = pd.isna(attrs)
     out = []
     for a in sorted(set(agency[is_new])):
         others = np.flatnonzero(agency != a)
@@ -99,28 +106,33 @@ def probable_duplicates(new: pd.DataFrame, old: pd.DataFrame, distance_km: float
             continue
         tree = cKDTree(xyz[others])
         mine = np.flatnonzero(is_new & (agency == a))
-        for i, hits in zip(mine, tree.query_ball_point(xyz[mine], chord)):
-            best = None
-            for j in others[hits]:
-                # a new record matches stored ones, or new ones that come before it in the file
-                if is_new[j] and pos[j] >= pos[i]:
-                    continue
-                if np.isnat(dates[i]) or np.isnat(dates[j]):
-                    continue
-                days = abs(int((dates[i] - dates[j]).astype(int)))
-                if days > window_days:
-                    continue
-                if keys[i] and keys[j]:
-                    if keys[i] != keys[j]:
-                        continue
-                elif not all(_same(x, y) for x, y in zip(attrs[i], attrs[j])):
-                    continue
-                d = float(2 * EARTH_RADIUS_KM * np.arcsin(min(1.0, np.linalg.norm(xyz[i] - xyz[j]) / 2)))
-                if best is None or d < best[3]:
-                    best = (int(pos[i]), pool["incident_key"].iat[j],
-                            None if is_new[j] else int(pool["event_id"].iat[j]), d, days)
-            if best:
-                out.append(best)
+        hits = tree.query_ball_point(xyz[mine], chord)
+        lens = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
+        if not lens.any():
+            continue
+        # every (new record, neighbour) pair in the order the rules visit them, filtered in NumPy
+        I = np.repeat(mine, lens)
+        J = others[np.concatenate([h for h in hits if h]).astype(np.int64)]
+        # a new record matches stored ones, or new ones that come before it in the file
+        keep = ~(is_new[J] & (pos[J] >= pos[I]))
+        keep &= ~(np.isnat(dates[I]) | np.isnat(dates[J]))
+        I, J = I[keep], J[keep]
+        days = np.abs((dates[I] - dates[J]).astype(int))
+        keep = days <= window_days
+        both = has_key[I] & has_key[J]
+        same_key = keys[I] == keys[J]
+        same_attrs = np.ones(len(I), dtype=bool)
+        for k in range(attrs.shape[1]):
+            same_attrs &= attr_na[I, k] | attr_na[J, k] | (attrs[I, k] == attrs[J, k])
+        keep &= np.where(both, same_key, same_attrs)
+        best_by_i: dict[int, tuple] = {}
+        for i, j, dd in zip(I[keep], J[keep], days[keep]):
+            d = float(2 * EARTH_RADIUS_KM * np.arcsin(min(1.0, np.linalg.norm(xyz[i] - xyz[j]) / 2)))
+            best = best_by_i.get(i)
+            if best is None or d < best[3]:
+                best_by_i[i] = (int(pos[i]), pool["incident_key"].iat[j],
+                                None if is_new[j] else int(pool["event_id"].iat[j]), d, abs(int(dd)))
+        out += [best_by_i[i] for i in sorted(best_by_i)]
     return pd.DataFrame(out, columns=cols)
 
 
@@ -145,6 +157,8 @@ def stored_candidates(con, new: pd.DataFrame, distance_km: float, window_days: i
 
 def reseizure_leads(con, new: pd.DataFrame) -> np.ndarray:
     """Boolean mask of new records whose serial key is already stored for another incident."""
+    if con.execute("SELECT 1 FROM events WHERE serial_key IS NOT NULL AND status <> 'quarantined' LIMIT 1").fetchone() is None:
+        return np.zeros(len(new), bool)   # no stored serial key: no lead (skips the key list and join)
     keys = [k for k in new["serial_key"].dropna().unique() if _key(k)]
     if not keys:
         return np.zeros(len(new), bool)

@@ -165,13 +165,29 @@ class ImportResult:
     rejected: int
     already_imported: bool = False
     warnings: list[str] = field(default_factory=list)
-    report: pd.DataFrame | None = None
+    report: pd.DataFrame | None = None   # may be given as a callable: built on first read
 
     def summary(self) -> str:
         if self.already_imported:
             return f"{self.file_name}: already imported as batch {self.batch_id}; nothing changed."
         return (f"{self.file_name}: {self.rows_read} rows read, {self.accepted} accepted, "
                 f"{self.quarantined} quarantined, {self.rejected} rejected (batch {self.batch_id}).")
+
+
+def _get_report(self):
+    r = self.__dict__.get("_report")
+    if callable(r):
+        r = self.__dict__["_report"] = r()
+    return r
+
+
+def _set_report(self, value) -> None:
+    self.__dict__["_report"] = value
+
+
+# ``report`` is a property over the dataclass field: the per-row report of a large import is
+# built only when someone reads it (the dataclass __init__ assigns through the setter)
+ImportResult.report = property(_get_report, _set_report)
 
 
 # --------------------------------------------------------------------------------------------
@@ -272,12 +288,47 @@ def save_profile(con, profile: dict, user: str | None = None) -> None:
 # preparation (pure: no store writes)
 # --------------------------------------------------------------------------------------------
 
-@dataclass
 class Prepared:
-    events: pd.DataFrame        # one row per stored record (accepted + quarantined)
-    quarantine: pd.DataFrame    # one row per quarantined or rejected input row
-    report: pd.DataFrame        # one row per input row
-    warnings: list[str]
+    """What :func:`prepare` gives: ``events`` (one row per stored record: accepted and
+    quarantined), ``quarantine`` (one row per quarantined or rejected input row), ``report``
+    (one row per input row; built on first use) and ``warnings``."""
+
+    def __init__(self, events: pd.DataFrame, quarantine: pd.DataFrame, report, warnings: list[str],
+                 reasons: np.ndarray | None = None, status: np.ndarray | None = None):
+        self.events = events
+        self._status = status          # outcome of each input row
+        self.quarantine = quarantine
+        self._report = report          # DataFrame, or a callable building it
+        self.warnings = warnings
+        self._reasons = reasons        # the per-row reason lists the lazy report will show
+        self.json_specs: dict = {}     # column -> _JsonSpec left to the INSERT (import_file only)
+        self.n_rows: int | None = None  # input rows (set by prepare)
+
+    @property
+    def report(self) -> pd.DataFrame:
+        if callable(self._report):
+            self._report = self._report()
+        return self._report
+
+    @report.setter
+    def report(self, value) -> None:
+        self._report = value
+
+    def outcome_counts(self) -> tuple[int, int, int]:
+        """Numbers of accepted, quarantined and rejected input rows."""
+        if self._status is not None:
+            st = self._status
+        else:
+            st = self.report["outcome"].to_numpy(dtype=object)
+        return int((st == "accepted").sum()), int((st == "quarantined").sum()), int((st == "rejected").sum())
+
+    def add_reason(self, row: int, code: str) -> None:
+        """Append ``code`` to the reasons of input row position ``row`` in the report."""
+        if callable(self._report) and self._reasons is not None:
+            self._reasons[row] = list(self._reasons[row]) + [code]
+        else:
+            rep = self.report
+            rep.at[rep.index[row], "reasons"] = list(rep["reasons"].iat[row]) + [code]
 
 
 def _col(frame: pd.DataFrame, mapping: dict, name: str) -> pd.Series | None:
@@ -287,9 +338,14 @@ def _col(frame: pd.DataFrame, mapping: dict, name: str) -> pd.Series | None:
     return frame[c]
 
 
+def _nones(n: int) -> pd.Series:
+    """An object Series of ``n`` None (``pd.Series([None] * n, dtype=object)``, built faster)."""
+    return pd.Series(np.full(n, None, dtype=object), dtype=object)
+
+
 def _text(s: pd.Series | None, n: int) -> pd.Series:
     if s is None:
-        return pd.Series([None] * n, dtype=object)
+        return _nones(n)
     out = s.astype(object).where(s.notna(), None)
     return out.map(lambda v: None if v is None else (str(v).strip() or None))
 
@@ -468,6 +524,53 @@ def _reason_lists(R: "_Reasons") -> np.ndarray:
 _JSON_CTRL = r"[\x00-\x07\x0b\x0e-\x1f]"   # escaped by DuckDB as \u001F, by Python as \u001f
 
 
+def _json_sql(keys: list[str], names: list[str]) -> str:
+    """SQL text of the JSON object ``{key: column, ...}`` over text columns ``names``, the
+    same text as :func:`_raw_field_json` (save control characters, see :func:`_ctrl_rows`)."""
+    pieces = []
+    for k, c in zip(keys, names):
+        key = json.dumps(k, ensure_ascii=False).replace("'", "''")
+        pieces.append(f"'{key}: ' || coalesce(to_json({c})::VARCHAR, 'null')")
+    return "'{' || " + " || ', ' || ".join(pieces) + " || '}'"
+
+
+def _ctrl_rows(arrs, n: int) -> np.ndarray:
+    """Rows where some text holds a control character DuckDB escapes differently from Python;
+    columns whose bytes hold no control character at all skip the per-row regex."""
+    import pyarrow.compute as pc
+
+    ctrl = np.zeros(n, bool)
+    for a in arrs:
+        bufs = a.buffers()
+        buf = bufs[2] if len(bufs) >= 3 else None
+        if buf is not None and not (np.frombuffer(buf, dtype=np.uint8) < 0x20).any():
+            continue
+        ctrl |= parse._mask(pc.match_substring_regex(a, _JSON_CTRL))
+    return ctrl
+
+
+class _JsonSpec:
+    """JSON text of Arrow text columns left for DuckDB to build inside the INSERT: ``keys``,
+    ``arrs`` (one per key, one value per input row) and the Python text of the rows with
+    control characters (``py_rows``, ``py_text``)."""
+
+    def __init__(self, keys, arrs, py_rows, py_text):
+        self.keys, self.arrs, self.py_rows, self.py_text = keys, arrs, py_rows, py_text
+
+
+def _json_spec(vals: dict[str, pd.Series], n: int) -> "_JsonSpec | None":
+    """A :class:`_JsonSpec` when every column is Arrow text (else None: build the text now)."""
+    arrs = {k: _pa(v) for k, v in vals.items()}
+    if not vals or any(a is None for a in arrs.values()) or n == 0:
+        return None
+    rows = np.flatnonzero(_ctrl_rows(arrs.values(), n))
+    text = None
+    if len(rows):
+        sub = {k: pd.Series(parse._pa_objarr(a, rows), dtype=object) for k, a in arrs.items()}
+        text = _raw_field_json(sub, len(rows))
+    return _JsonSpec(list(arrs), list(arrs.values()), rows, text)
+
+
 def _raw_field_json_fast(raw_vals: dict[str, pd.Series], n: int):
     """:func:`_raw_field_json` (same text) built by DuckDB when every column is Arrow text."""
     arrs = {k: _pa(v) for k, v in raw_vals.items()}
@@ -477,15 +580,10 @@ def _raw_field_json_fast(raw_vals: dict[str, pd.Series], n: int):
         return out
     import duckdb
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     names = [f"c{i}" for i in range(len(arrs))]
     tbl = pa.table(dict(zip(names, arrs.values())))
-    pieces = []
-    for k, c in zip(arrs, names):
-        key = json.dumps(k, ensure_ascii=False).replace("'", "''")
-        pieces.append(f"'{key}: ' || coalesce(to_json({c})::VARCHAR, 'null')")
-    sql = "SELECT '{' || " + " || ', ' || ".join(pieces) + " || '}' AS j FROM tbl"
+    sql = "SELECT " + _json_sql(list(arrs), names) + " AS j FROM tbl"
     con = duckdb.connect()
     try:
         con.register("tbl", tbl)
@@ -493,9 +591,7 @@ def _raw_field_json_fast(raw_vals: dict[str, pd.Series], n: int):
     finally:
         con.close()
     j = j.combine_chunks() if hasattr(j, "combine_chunks") else j
-    ctrl = np.zeros(n, bool)
-    for a in arrs.values():
-        ctrl |= parse._mask(pc.match_substring_regex(a, _JSON_CTRL))
+    ctrl = _ctrl_rows(arrs.values(), n)
     if ctrl.any():   # Python's escapes for control characters
         out = parse._pa_objarr(j)
         rows = np.flatnonzero(ctrl)
@@ -504,6 +600,33 @@ def _raw_field_json_fast(raw_vals: dict[str, pd.Series], n: int):
         return out
     # Arrow text, as pandas would store these strings anyway (no Python string per row)
     return pd.array(j.cast(pa.large_string()), dtype=pd.StringDtype("pyarrow", na_value=np.nan))
+
+
+_STR = pd.StringDtype("pyarrow", na_value=np.nan)   # pandas' default text dtype
+
+
+def _str_col(v, n: int):
+    """A column value for ``pd.DataFrame({...})`` with the dtype the constructor would infer,
+    built without its per-value inference: NumPy text, a text scalar, or an object array of
+    str/None (not all missing) become Arrow-backed ``str``; anything else is returned as is."""
+    import pyarrow as pa
+
+    if isinstance(v, str):
+        return pd.array(pa.repeat(pa.scalar(v, pa.large_string()), n), dtype=_STR)
+    if not isinstance(v, np.ndarray) or len(v) != n:
+        return v
+    if v.dtype.kind == "U":
+        return pd.array(pa.array(v, pa.large_string()), dtype=_STR)
+    if v.dtype != object:
+        return v
+    miss = pd.isna(v)
+    if miss.all():
+        return v
+    try:
+        a = pa.array(v, pa.large_string(), from_pandas=True)
+    except (pa.ArrowTypeError, pa.ArrowInvalid, TypeError):
+        return v
+    return pd.array(a, dtype=_STR)
 
 
 def _iso_strings(dates) -> np.ndarray:
@@ -525,6 +648,13 @@ def _hex_strings(cells: np.ndarray) -> np.ndarray:
 
 def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = None, crs: str | None = None,
             file_name: str = "") -> Prepared:
+    """Turn a raw table into store-ready records, quarantine rows and a per-row report
+    (see :func:`_prepare`)."""
+    return _prepare(raw, profile, date_order=date_order, crs=crs, file_name=file_name)
+
+
+def _prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = None, crs: str | None = None,
+             file_name: str = "", defer_json: bool = False) -> Prepared:
     """Turn a raw table into store-ready records, quarantine rows and a per-row report.
 
     Parameters
@@ -542,6 +672,10 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
     ------
     NeedsChoice
         When the dates' order cannot be decided from the file and none was given.
+
+    With ``defer_json`` (:func:`import_file`), the JSON text of ``raw`` and ``attrs`` is left
+    to the store's INSERT when the columns are Arrow text (``Prepared.json_specs``): those two
+    columns of ``events`` are then empty.
     """
     frame = raw.frame
     n = len(frame)
@@ -581,7 +715,7 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
         ds = _col(frame, mapping, "event_date")
         if ds is None:
             dates = pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns]")
-            date_prec = pd.Series([None] * n, dtype=object)
+            date_prec = _nones(n)
             warnings.append("no date column mapped: records carry no date")
         else:
             raw_vals["date"] = ds
@@ -609,7 +743,7 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
         iso3 = cm["iso3"].astype(object)
         _add_flags(R, cm["country_flag"])
     else:
-        iso3 = pd.Series([None] * n, dtype=object)
+        iso3 = _nones(n)
     if consts.get("country"):
         ciso, _ = nomenclature.match_country(consts["country"])
         iso3 = iso3.where(iso3.notna(), ciso)
@@ -715,7 +849,7 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
     # ---- firearm description
     item = _ftext(_col(frame, mapping, "item_description"), n)
     category = const_or(_col(frame, mapping, "category"), consts.get("category"))
-    ftype = pd.Series([None] * n, dtype=object)
+    ftype = _nones(n)
     if profile.get("item_map"):
         imap = profile["item_map"]
         category = item.map(lambda v: (imap.get(v) or [None, None])[0]).where(item.notna(), category)
@@ -728,7 +862,7 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
         category = fm["category"].astype(object).where(fm["category"].notna(), category)
         _add_flags(R, fm["type_flag"])
     cal_s = _col(frame, mapping, "calibre")
-    calibre = pd.Series([None] * n, dtype=object)
+    calibre = _nones(n)
     if cal_s is not None:
         raw_vals["calibre"] = cal_s
         cm = _by_value(cal_s, n, nomenclature.match_calibres, ["calibre", "calibre_flag"])
@@ -766,7 +900,7 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
     def country_field(name):
         s = _col(frame, mapping, name)
         if s is None:
-            return pd.Series([None] * n, dtype=object)
+            return _nones(n)
         raw_vals[name] = s
         m = _by_value(s, n, nomenclature.match_countries, ["iso3", "country_flag"])
         _add_flags(R, m["country_flag"])
@@ -800,27 +934,37 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
     lon_store = np.where(accepted, lon, np.nan)
 
     reason_lists = _reason_lists(R)
-    raw_json = _raw_field_json_fast(raw_vals, n)
+    json_specs: dict[str, _JsonSpec] = {}
+    spec = _json_spec(raw_vals, n) if defer_json else None
+    if spec is not None:
+        json_specs["raw"] = spec
+        raw_json = np.full(n, None, dtype=object)
+    else:
+        raw_json = _raw_field_json_fast(raw_vals, n)
     if profile.get("attrs") is not None:
         attrs_cols = [c for c in profile["attrs"] if c in frame.columns]
     else:  # user files: every column not mapped onto a field is kept as it was
         # fields with no column of their own in the store (notes, parts) are kept here too
         mapped = {c for f, c in mapping.items() if f not in ("notes", "parts_components")}
         attrs_cols = [c for c in frame.columns if c not in mapped and not str(c).startswith("__")]
-    if attrs_cols and all(_pa(frame[c]) is not None for c in attrs_cols):
+    spec = _json_spec({c: frame[c] for c in attrs_cols}, n) if defer_json and attrs_cols else None
+    if spec is not None:
+        json_specs["attrs"] = spec
+        attrs_json = pd.Series(np.full(n, None, dtype=object), dtype=object)
+    elif attrs_cols and all(_pa(frame[c]) is not None for c in attrs_cols):
         # Arrow text columns: the same JSON text, built by DuckDB instead of a Python loop per row
         attrs_json = pd.Series(_raw_field_json_fast({c: frame[c] for c in attrs_cols}, n))
     else:
         attrs_json = (frame[attrs_cols].astype(object).where(frame[attrs_cols].notna(), None)
                       .apply(lambda r: json.dumps(r.to_dict(), default=str, ensure_ascii=False), axis=1)
-                      if attrs_cols else pd.Series([None] * n, dtype=object))
+                      if attrs_cols else _nones(n))
 
     status = np.where(accepted, "accepted", np.where(quarantined, "quarantined", "rejected"))
     # a record whose only problems are about its location stays usable for non-spatial totals
     # (counts by country, trends): stored as 'unlocated', never binned, listed in the quarantine
     only_loc = quarantined & ~R.any(QUARANTINE - LOCATION_REASONS)
     ev_status = np.where(only_loc, "unlocated", status)
-    ev = pd.DataFrame({
+    ev = {
         "row_number": row_numbers.astype("int64"),
         "source": profile.get("source") or profile.get("name") or "upload",
         "source_record_id": src_id.to_numpy(),
@@ -866,7 +1010,14 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
         "raw": raw_json,
         "attrs": attrs_json.array if _pa(attrs_json) is not None else attrs_json.to_numpy(),
         "releasability": const_or(_col(frame, mapping, "releasability"), consts.get("releasability")).to_numpy(),
-    })
+    }
+    # text columns as the DataFrame constructor would infer them (str, or object when all missing
+    # or not all text), without its slow per-value inference
+    same_key = incident_key is src_id
+    ev = {k: v if k == "flags" or (k == "incident_key" and same_key) else _str_col(v, n) for k, v in ev.items()}
+    if same_key:   # one column of text converted once
+        ev["incident_key"] = ev["source_record_id"]
+    ev = pd.DataFrame(ev)
 
     # the full raw row, verbatim, for every row that is not plainly accepted
     nq = np.flatnonzero(~accepted)
@@ -887,10 +1038,30 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
         "_pos": nq,
     })
 
-    h7 = np.zeros(n, dtype="uint64")
-    if binable.any():
-        h7[binable] = hexbin.bin_points(lat[binable], lon[binable], 7)
-    report = pd.DataFrame({
+    def build_report() -> pd.DataFrame:
+        h7 = np.zeros(n, dtype="uint64")
+        if binable.any():   # binned directly at resolution 7 (not the parent of the stored cell)
+            h7[binable] = hexbin.bin_points(lat[binable], lon[binable], 7)
+        return _report_frame(n, row_numbers, src_id, status, reason_lists, lat, lon, dates, iso3, origin_iso3,
+                             destination_iso3, calibre, serial, ftype, quantity, firearms, ammo, h7, sug_lat, sug_lon)
+
+    report = build_report
+    # warn when many rows share one problem
+    for code, m in R.masks.items():
+        k = int(m.sum())
+        if n >= 10 and k >= max(5, 0.2 * n):
+            warnings.append(f"{k} of {n} rows ({k / n:.0%}) share {code}: {REASON_TEXT.get(code, code)}")
+    keep = status != "rejected"
+    ev = (ev if keep.all() else ev[keep]).reset_index(drop=False).rename(columns={"index": "_pos"})
+    prep = Prepared(ev, q, report, warnings, reasons=reason_lists, status=status)
+    prep.json_specs, prep.n_rows = json_specs, n
+    return prep
+
+
+def _report_frame(n, row_numbers, src_id, status, reason_lists, lat, lon, dates, iso3, origin_iso3, destination_iso3,
+                  calibre, serial, ftype, quantity, firearms, ammo, h7, sug_lat, sug_lon) -> pd.DataFrame:
+    """The per-row report (one row per input row) from :func:`prepare`'s columns."""
+    return pd.DataFrame({
         "row_number": row_numbers.astype("int64"),
         "source_record_id": src_id.to_numpy(),
         "outcome": status,
@@ -911,13 +1082,6 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
         "suggested_latitude": sug_lat,
         "suggested_longitude": sug_lon,
     })
-    # warn when many rows share one problem
-    for code, m in R.masks.items():
-        k = int(m.sum())
-        if n >= 10 and k >= max(5, 0.2 * n):
-            warnings.append(f"{k} of {n} rows ({k / n:.0%}) share {code}: {REASON_TEXT.get(code, code)}")
-    ev = ev[status != "rejected"].reset_index(drop=False).rename(columns={"index": "_pos"})
-    return Prepared(ev, q, report, warnings)
 
 
 def _jsonable(v):
@@ -989,6 +1153,8 @@ def import_file(con, path: str | Path, profile: dict | str | None = None, *, dat
     raw = readers.read_table(path, sheet=sheet)
     if profile is None:
         profile = {"name": None, "source": Path(name).stem, "kind": "seizure", "columns": suggest_mapping(list(raw.frame.columns))}
+    elif profile.get("columns") is None:  # constants only (e.g. a releasability): suggest the mapping
+        profile = {**profile, "columns": suggest_mapping(list(raw.frame.columns))}
     options = {"profile": profile.get("name"), "columns": profile.get("columns"), "date_order": date_order, "crs": crs,
                "constants": profile.get("constants"), "dedup": dedup}
     opt_json = json.dumps(options, sort_keys=True, default=str)
@@ -997,17 +1163,16 @@ def import_file(con, path: str | Path, profile: dict | str | None = None, *, dat
     if prev:
         return ImportResult(prev[0], name, sha, prev[1], prev[2], prev[3], prev[4], already_imported=True)
     prog(0.3, "parsing and validating")
-    prep = prepare(raw, profile, date_order=date_order, crs=crs, file_name=name)
+    prep = _prepare(raw, profile, date_order=date_order, crs=crs, file_name=name, defer_json=True)
     prog(0.6, "locating")
     if border_distance and len(prep.events):
         _add_border_distance(prep.events)
     if dedup and len(prep.events):
         _apply_dedup(con, prep)
     prog(0.75, "writing")
-    counts = prep.report["outcome"].value_counts()
-    res = ImportResult(None, name, sha, len(prep.report), int(counts.get("accepted", 0)),
-                       int(counts.get("quarantined", 0)), int(counts.get("rejected", 0)), warnings=prep.warnings,
-                       report=prep.report)
+    n_acc, n_qua, n_rej = prep.outcome_counts()
+    res = ImportResult(None, name, sha, n_acc + n_qua + n_rej, n_acc, n_qua, n_rej, warnings=prep.warnings,
+                       report=lambda: prep.report)
 
     def write():
         batch_id = con.execute("SELECT nextval('batch_seq')").fetchone()[0]
@@ -1022,8 +1187,15 @@ def import_file(con, path: str | Path, profile: dict | str | None = None, *, dat
         ev_ids = np.arange(first, first + len(ev), dtype="int64")
         ev = ev.assign(event_id=ev_ids, batch_id=batch_id)
         tbl = _arrow_table_fast(con, "events", ev)
+        tbl, extra, exprs = _with_json_columns(tbl, prep, ev["_pos"].to_numpy())
         con.register("_ev", tbl)
-        con.execute("INSERT INTO events SELECT * REPLACE (NULLIF(h3_cell, 0) AS h3_cell) FROM _ev")
+        # incident_id and incident_multi set as refresh_incidents would set them on these rows
+        # (hash of source and key, false), so its UPDATE touches only incidents of several rows
+        # instead of rewriting every new row (an UPDATE of a million rows costs seconds at commit)
+        excl = f"EXCLUDE ({', '.join(extra)}) " if extra else ""
+        con.execute(f"INSERT INTO events SELECT * {excl}REPLACE (NULLIF(h3_cell, 0) AS h3_cell, "
+                    "hash(source, incident_key) AS incident_id, false AS incident_multi"
+                    + "".join(f", {e} AS {c}" for c, e in exprs.items()) + ") FROM _ev")
         refresh_incidents(con)
         con.unregister("_ev")
         q = prep.quarantine
@@ -1106,7 +1278,16 @@ def _arrow_table_fast(con, table: str, df: pd.DataFrame):
             continue
         col = df[name]
         arr = None
-        if pa.types.is_string(fld.type) and parse._arrow_str(col) is not None:
+        dt = col.dtype
+        if pa.types.is_floating(fld.type) and dt == np.float64:
+            arr = pa.array(col.to_numpy(), pa.float64(), from_pandas=True)   # NaN -> NULL as before
+        elif pa.types.is_integer(fld.type) and dt.kind in "iu" and not isinstance(dt, pd.api.extensions.ExtensionDtype):
+            arr = pa.array(col.to_numpy(dtype=fld.type.to_pandas_dtype()), fld.type)
+        elif pa.types.is_timestamp(fld.type) and dt == "datetime64[ns]":
+            arr = pa.array(col.to_numpy(dtype="datetime64[ns]"), pa.timestamp("ns"), from_pandas=True)
+        elif dt == object and _all_none(col):
+            arr = pa.nulls(n, fld.type)
+        elif pa.types.is_string(fld.type) and parse._arrow_str(col) is not None:
             arr = parse._arrow_str(col).cast(pa.string())   # already Arrow text (pandas 'str')
         elif pa.types.is_string(fld.type) or pa.types.is_list(fld.type):
             try:
@@ -1119,6 +1300,42 @@ def _arrow_table_fast(con, table: str, df: pd.DataFrame):
     return pa.Table.from_arrays(arrays, schema=slow.schema)
 
 
+def _with_json_columns(tbl, prep: Prepared, pos: np.ndarray):
+    """Add the text columns of ``prep.json_specs`` to the Arrow table of the new events (rows
+    ``pos`` of the input) -> (table, added column names, {store column: SQL expression})."""
+    import pyarrow as pa
+
+    specs = getattr(prep, "json_specs", None) or {}
+    if not specs:
+        return tbl, [], {}
+    n_all = prep.n_rows
+    take = None if len(pos) == n_all and (pos == np.arange(n_all)).all() else pa.array(pos, pa.int64())
+    extra, exprs = [], {}
+    for col, sp in specs.items():
+        names = []
+        for i, a in enumerate(sp.arrs):
+            name = f"__{col}_{i}"
+            tbl = tbl.append_column(name, a if take is None else a.take(take))
+            names.append(name)
+        expr = _json_sql(sp.keys, names)
+        extra += names
+        if len(sp.py_rows):   # rows with control characters keep Python's escapes
+            full = np.full(n_all, None, dtype=object)
+            full[sp.py_rows] = sp.py_text
+            name = f"__{col}_py"
+            tbl = tbl.append_column(name, pa.array(full if take is None else full[pos], pa.string()))
+            extra.append(name)
+            expr = f"coalesce({name}, {expr})"
+        exprs[col] = expr
+    return tbl, extra, exprs
+
+
+def _all_none(col: pd.Series) -> bool:
+    """True when every value of an object column is missing (None/NaN: stored as NULL by
+    :func:`_arrow_table` whatever the column's type)."""
+    return bool(pd.isna(col.to_numpy(dtype=object)).all())
+
+
 def _apply_dedup(con, prep: Prepared) -> None:
     """Merge probable duplicates into their incident and flag re-seizure leads (in place)."""
     from intel import dedup, settings
@@ -1126,13 +1343,15 @@ def _apply_dedup(con, prep: Prepared) -> None:
     ev = prep.events
     km = float(settings.get("dedup_distance_km", con))
     days = int(settings.get("dedup_window_days", con))
-    old = dedup.stored_candidates(con, ev, km, days)
-    pairs = dedup.probable_duplicates(ev, old, km, days)
+    if _one_agency_only(con, ev):   # nothing to merge: skip the candidate query and the frames
+        pairs = pd.DataFrame(columns=["new_pos", "match_incident_key", "match_event_id", "distance_km", "days"])
+    else:
+        old = dedup.stored_candidates(con, ev, km, days)
+        pairs = dedup.probable_duplicates(ev, old, km, days)
 
     def flag(pos_in_ev, code):
         ev.at[ev.index[pos_in_ev], "flags"] = list(ev["flags"].iat[pos_in_ev]) + [code]
-        rp = int(ev["_pos"].iat[pos_in_ev])
-        prep.report.at[prep.report.index[rp], "reasons"] = list(prep.report["reasons"].iat[rp]) + [code]
+        prep.add_reason(int(ev["_pos"].iat[pos_in_ev]), code)
 
     for r in pairs.itertuples():
         i = ev.index[int(r.new_pos)]
@@ -1145,6 +1364,22 @@ def _apply_dedup(con, prep: Prepared) -> None:
     if len(pairs):
         prep.warnings.append(f"{len(pairs)} records are probable duplicates of another agency's records "
                              "and were merged into their incidents (deduplication can be switched off)")
+
+
+def _one_agency_only(con, ev: pd.DataFrame) -> bool:
+    """True when :func:`intel.dedup.probable_duplicates` cannot find a pair: the located
+    accepted new records and every located accepted stored record share one agency (or there
+    are no located accepted new records)."""
+    ok = ev["latitude"].notna().to_numpy() & (ev["status"] == "accepted").to_numpy()
+    if not ok.any():
+        return True
+    agency = ev["seizing_agency"].where(ev["seizing_agency"].notna(), ev["source"]).astype(str).to_numpy(object)[ok]
+    uniq = pd.unique(agency)
+    if len(uniq) != 1:
+        return False
+    other = con.execute("SELECT 1 FROM events WHERE status = 'accepted' AND latitude IS NOT NULL "
+                        "AND coalesce(seizing_agency, source) <> ? LIMIT 1", [str(uniq[0])]).fetchone()
+    return other is None
 
 
 def _add_border_distance(ev: pd.DataFrame) -> None:

@@ -10,7 +10,6 @@ returned as plain ``(rgb, label)`` lists that a page draws.
 """
 from __future__ import annotations
 
-import html
 import json
 from functools import lru_cache
 from pathlib import Path
@@ -141,7 +140,9 @@ def hexagon_layer(cells: pd.DataFrame, value: str = "events", layer_id: str = "h
                         "last_date", "color") if c in data.columns]
     data = data[keep]
     if "top_categories" in data:  # record text: escaped, deck.gl renders tooltips as HTML
-        data["top_categories"] = data["top_categories"].map(lambda v: html.escape(str(v)) if v is not None else "")
+        from intel.safety import escape_record_text
+
+        data = escape_record_text(data, ["top_categories"])
     for c in ("first_date", "last_date"):
         if c in data:
             data[c] = data[c].astype(str)
@@ -155,10 +156,9 @@ def hexagon_layer(cells: pd.DataFrame, value: str = "events", layer_id: str = "h
 def points_layer(df: pd.DataFrame, layer_id: str = "coarse-points", radius_px: int = 7) -> pdk.Layer:
     """Labelled points (for records too coarse to bin): hollow circles so they do not read as exact.
     Text columns are HTML-escaped (tooltips are rendered as HTML)."""
-    df = df.copy()
-    for c in df.columns:
-        if df[c].dtype == object:
-            df[c] = df[c].map(lambda v: html.escape(v) if isinstance(v, str) else v)
+    from intel.safety import escape_record_text
+
+    df = escape_record_text(df)
     return pdk.Layer(
         "ScatterplotLayer", df, id=layer_id, get_position=["longitude", "latitude"], get_radius=1,
         radius_min_pixels=radius_px, radius_max_pixels=radius_px * 3, stroked=True, filled=True,

@@ -16,6 +16,8 @@ between two seizures: great-circle km on a sphere of radius 6371.0088 km.
 """
 from __future__ import annotations
 
+import html
+
 import networkx as nx
 import numpy as np
 import pandas as pd
@@ -170,8 +172,8 @@ def links_layer(edges: pd.DataFrame, layer_id: str = "seizure-links"):
     for r in e.itertuples(index=False):
         data.append({
             "source": [float(r.lon_a), float(r.lat_a)], "target": [float(r.lon_b), float(r.lat_b)],
-            "label": f"serial key {r.serial_key}",
-            "detail": f"{r.place_a or r.incident_a} ({r.date_a}) → {r.place_b or r.incident_b} ({r.date_b})"
+            "label": f"serial key {html.escape(str(r.serial_key))}",
+            "detail": html.escape(f"{r.place_a or r.incident_a} ({r.date_a}) → {r.place_b or r.incident_b} ({r.date_b})")
                       + (f", {r.km:,.0f} km" if pd.notna(r.km) else ""),
         })
     return pdk.Layer("LineLayer", data=data, id=layer_id, get_source_position="source",

@@ -627,11 +627,77 @@ def load_country_geoms(path: str | None = None) -> dict:
     dict of str to shapely geometry
         Prepared (multi)polygons in WGS84 degrees; features sharing a code are unioned.
     """
+    src = Path(path or _BOUNDARIES)
+    cached = _geoms_cache_read(src)
+    if cached is not None:
+        return cached
+    out = _load_country_geoms_uncached(src)
+    _geoms_cache_write(src, out)
+    return out
+
+
+def _geoms_cache_file(src: Path) -> Path | None:
+    """Cache file of the unioned country polygons of ``src`` (WKB), keyed by its path, size
+    and modification time; under ``$INTEL_CACHE_DIR`` or the user's cache directory."""
+    import hashlib
+    import os
+
+    try:
+        st = src.stat()
+    except OSError:
+        return None
+    base = os.environ.get("INTEL_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "intel")
+    key = hashlib.sha256(f"{src.resolve()}|{st.st_size}|{st.st_mtime_ns}|v1".encode()).hexdigest()[:24]
+    return Path(base) / f"country_geoms_{key}.wkb.pickle"
+
+
+def _geoms_cache_read(src: Path) -> dict | None:
+    import pickle
+
+    import shapely
+
+    f = _geoms_cache_file(src)
+    if f is None or not f.exists():
+        return None
+    try:
+        with open(f, "rb") as fh:
+            codes, wkb = pickle.load(fh)
+        geoms = shapely.from_wkb(wkb)
+    except Exception:   # a damaged or foreign cache file: rebuild
+        return None
+    out = {}
+    for code, g in zip(codes, geoms):
+        shapely.prepare(g)
+        out[code] = g
+    return out
+
+
+def _geoms_cache_write(src: Path, geoms: dict) -> None:
+    import os
+    import pickle
+
+    import shapely
+
+    f = _geoms_cache_file(src)
+    if f is None:
+        return
+    try:
+        f.parent.mkdir(parents=True, exist_ok=True)
+        tmp = f.with_suffix(f".{os.getpid()}.tmp")
+        with open(tmp, "wb") as fh:
+            pickle.dump((list(geoms), list(shapely.to_wkb(list(geoms.values())))), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, f)
+    except OSError:   # read-only home: no cache, same result
+        pass
+
+
+def _load_country_geoms_uncached(src: Path) -> dict:
     import geopandas as gpd
     import pycountry
     import shapely
 
-    gdf = gpd.read_file(path or _BOUNDARIES, layer="countries")
+    gdf = gpd.read_file(src, layer="countries")
     if gdf.crs is not None and not gdf.crs.equals("EPSG:4326"):
         gdf = gdf.to_crs("EPSG:4326")
     codes = []

@@ -24,7 +24,7 @@ import streamlit as st  # noqa: E402
 from intel import borders, settings  # noqa: E402
 
 from intel import layers as _layers  # noqa: E402
-from pages.common import db_stamp, get_con, keep, legend_html, provenance  # noqa: E402
+from pages.common import export_button, cached, db_stamp, get_con, keep, legend_html, provenance  # noqa: E402
 
 
 def _stop() -> None:
@@ -46,38 +46,38 @@ st.caption("Which stretches of which borders carry seizures; where seizures clus
 
 
 # ---------------------------------------------------------------- cached calls (app layer only)
-@st.cache_data(show_spinner=False, max_entries=16)
+@cached(show_spinner=False, max_entries=16)
 def ranking(stamp: float, zone: float, d_from: str, d_to: str, by: str, kinds: tuple) -> pd.DataFrame:
     return borders.border_ranking(get_con(), zone, d_from, d_to, by=by, kinds=kinds)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@cached(show_spinner=False, max_entries=16)
 def load(stamp: float, zone: float, d_from: str, d_to: str, _rank: pd.DataFrame):
     return borders.segment_load(get_con(), zone, d_from, d_to, ranking=_rank)
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
+@cached(show_spinner=False, max_entries=4)
 def crossings(stamp: float, ports: bool) -> pd.DataFrame:
     return borders.official_crossings(get_con(), ports_as_crossings=ports)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@cached(show_spinner=False, max_entries=16)
 def bypass(stamp: float, zone: float, min_km: float, d_from: str, d_to: str, ports: bool, kinds: tuple,
            _cx: pd.DataFrame) -> pd.DataFrame:
     return borders.bypass_candidates(get_con(), zone, min_km, 5, d_from, d_to, crossings=_cx, kinds=kinds)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@cached(show_spinner=False, max_entries=16)
 def zone_events(stamp: float, d_from: str, d_to: str, kinds: tuple) -> pd.DataFrame:
     return borders.border_events(get_con(), 80.0, d_from, d_to, kinds=kinds)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@cached(show_spinner=False, max_entries=8)
 def cbp(stamp: float, d_from: str, d_to: str) -> pd.DataFrame:
     return borders.cbp_split(get_con(), date_from=d_from, date_to=d_to)
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
+@cached(show_spinner=False, max_entries=4)
 def data_range(stamp: float):
     return get_con().execute("SELECT min(event_date), max(event_date) FROM events WHERE status = 'accepted'").fetchone()
 
@@ -207,17 +207,17 @@ with tab1:
     else:
         st.dataframe(rank_seg, hide_index=True, width="stretch")
     c1, c2 = st.columns(2)
-    c1.download_button("Stretches (CSV)", rank_seg.to_csv(index=False), "border_stretches.csv", "text/csv",
+    export_button(c1, "Stretches (CSV)", rank_seg.to_csv(index=False), "border_stretches.csv", "text/csv",
                        key="dl_seg_csv")
     loaded = segs[segs["events"] > 0] if not show_all else segs
-    c2.download_button("Stretches with load (GeoJSON, lon-lat)", borders.to_geojson(loaded), "border_stretches.geojson",
+    export_button(c2, "Stretches with load (GeoJSON, lon-lat)", borders.to_geojson(loaded), "border_stretches.geojson",
                        "application/geo+json", key="dl_seg_geojson")
 with tab2:
     if rank_pair.empty:
         st.info("No country pair carries events in this period or the previous one.")
     else:
         st.dataframe(rank_pair, hide_index=True, width="stretch")
-    st.download_button("Country pairs (CSV)", rank_pair.to_csv(index=False), "border_pairs.csv", "text/csv",
+    export_button(st, "Country pairs (CSV)", rank_pair.to_csv(index=False), "border_pairs.csv", "text/csv",
                        key="dl_pair_csv")
 with tab3:
     st.caption(cand.attrs.get("note", ""))
@@ -227,9 +227,9 @@ with tab3:
     if len(cand):
         st.dataframe(cand, hide_index=True, width="stretch")
     c1, c2 = st.columns(2)
-    c1.download_button("Candidates (CSV)", cand.to_csv(index=False), "bypass_candidates.csv", "text/csv",
+    export_button(c1, "Candidates (CSV)", cand.to_csv(index=False), "bypass_candidates.csv", "text/csv",
                        key="dl_cand_csv")
-    c2.download_button("Candidates (GeoJSON, lon-lat)", borders.to_geojson(cand), "bypass_candidates.geojson",
+    export_button(c2, "Candidates (GeoJSON, lon-lat)", borders.to_geojson(cand), "bypass_candidates.geojson",
                        "application/geo+json", key="dl_cand_geojson")
 with tab4:
     if cx.empty:
@@ -244,8 +244,8 @@ with tab4:
                    "longitude", "snap_km", "snap_segment", "far_from_border"]]
         st.dataframe(show, hide_index=True, width="stretch")
         c1, c2 = st.columns(2)
-        c1.download_button("Crossings (CSV)", cx.to_csv(index=False), "crossings.csv", "text/csv", key="dl_cx_csv")
-        c2.download_button("Crossings (GeoJSON, lon-lat)", borders.to_geojson(cx), "crossings.geojson",
+        export_button(c1, "Crossings (CSV)", cx.to_csv(index=False), "crossings.csv", "text/csv", key="dl_cx_csv")
+        export_button(c2, "Crossings (GeoJSON, lon-lat)", borders.to_geojson(cx), "crossings.geojson",
                            "application/geo+json", key="dl_cx_geojson")
 with tab5:
     try:
@@ -260,6 +260,6 @@ with tab5:
                    "Patrol sectors for the border between the ports. Events are distinct seizure events per group.")
         st.dataframe(borders.cbp_split_summary(split), hide_index=True, width="stretch")
         st.dataframe(split, hide_index=True, width="stretch")
-        st.download_button("CBP split (CSV)", split.to_csv(index=False), "cbp_split.csv", "text/csv", key="dl_cbp_csv")
+        export_button(st, "CBP split (CSV)", split.to_csv(index=False), "cbp_split.csv", "text/csv", key="dl_cbp_csv")
 
 provenance()

@@ -1,15 +1,25 @@
-"""App layer shared by the pages: the cached read-only connection, cached queries keyed by
-plain filter values, the sidebar filters (kept across reruns and pages), provenance, and
-plain-sentence error display. Only this layer caches; ``intel`` stays free of Streamlit."""
+"""App layer shared by the pages: sign-in, the connection, cached queries keyed by plain filter
+values and by what the user may see, the sidebar filters (kept across reruns and pages),
+provenance, and plain-sentence error display. Only this layer caches; ``intel`` stays free of
+Streamlit.
+
+Who sees what: in the default single-user local mode (no users file) the user is
+:data:`intel.auth.LOCAL_USER`. With a users file (``INTEL_USERS``) or an OIDC provider
+configured for ``st.login``, a session must sign in; its cursor then carries temp views that
+shadow ``events``, ``quarantine``, ``batches`` ... with the rows the user's releasability allows
+(:func:`intel.auth.apply_visibility`), so every page, export and briefing reads only those rows.
+Writes (imports, quarantine decisions) go through :func:`get_write_con`, which checks the role.
+"""
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from intel import hexbin, layers, store
+from intel import auth, hexbin, layers, store
 
 PLAIN_GAP = ("The bundled data is a North American case study (Toronto firearm-discharge incidents, "
              "U.S. CBP weapons and ammunition seizures, ATF trace flows) plus worldwide UNODC country "
@@ -37,23 +47,165 @@ def _connection(path: str, stamp: float):
     return store.connect(path)
 
 
-def get_con():
-    """A cursor on the store (one instance per process and store version)."""
+def _instance():
     path = db_path()
     if not Path(path).exists():
         st.error(f"The store {path} does not exist yet. Run `intel build` (the README's first command does it).")
         st.stop()
-    return _connection(path, db_stamp()).cursor()
+    return _connection(path, db_stamp())
+
+
+def _oidc_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file
+        return False
+
+
+def current_user() -> auth.User | None:
+    """The signed-in user; the local single user when no users file or OIDC provider is set."""
+    if not auth.multi_user() and not _oidc_configured():
+        return auth.LOCAL_USER
+    return st.session_state.get("intel_user")
+
+
+def visibility() -> tuple:
+    """What the current user may see, as a plain key (part of every cache key)."""
+    return auth.visibility_key(current_user())
+
+
+def _restricted_cursor(key: tuple):
+    cur = _instance().cursor()
+    if key != ("all",):
+        auth.apply_visibility(cur, auth.user_for_key(key))
+    return cur
+
+
+def get_con():
+    """A cursor on the store that reads only what the current user may see (read access)."""
+    return _restricted_cursor(visibility())
+
+
+def get_write_con(action: str = "import"):
+    """An unrestricted cursor for a write the current user's role allows (imports, decisions).
+
+    Raises
+    ------
+    PermissionError
+        With a plain sentence when the role does not allow ``action``.
+    """
+    auth.require(current_user(), action)
+    return _instance().cursor()
+
+
+def user_name() -> str:
+    u = current_user()
+    return u.name if u else "anonymous"
+
+
+def cached(**kw):
+    """``st.cache_data`` whose key also holds what the user may see and the store's version, so
+    a cached result is never served to a user who may not see it, nor after a rebuild."""
+    def deco(fn):
+        def inner(_which: str, vis: tuple, stamp: float, *a, **k):
+            return fn(*a, **k)
+        inner.__module__, inner.__qualname__, inner.__name__ = fn.__module__, fn.__qualname__, fn.__name__
+        cached_inner = st.cache_data(**kw)(inner)
+
+        @functools.wraps(fn)
+        def outer(*a, **k):
+            return cached_inner(f"{fn.__module__}.{fn.__qualname__}", visibility(), db_stamp(), *a, **k)
+        outer.clear = cached_inner.clear
+        return outer
+    return deco
 
 
 def query_df(sql: str, params: tuple = ()) -> pd.DataFrame:
     """Cached read of a parameterised query (for small option lists and summaries)."""
-    return _query_df(db_path(), db_stamp(), sql, tuple(params))
+    return _query_df(db_path(), db_stamp(), visibility(), sql, tuple(params))
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def _query_df(path: str, stamp: float, sql: str, params: tuple) -> pd.DataFrame:
-    return _connection(path, stamp).cursor().execute(sql, list(params)).df()
+def _query_df(path: str, stamp: float, vis: tuple, sql: str, params: tuple) -> pd.DataFrame:
+    return _restricted_cursor(vis).execute(sql, list(params)).df()
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _marking(path: str, stamp: float, vis: tuple) -> str:
+    return auth.export_marking(_restricted_cursor(vis))
+
+
+def export_marking() -> str:
+    """The releasability marking of what the current user sees (carried by every export)."""
+    return _marking(db_path(), db_stamp(), visibility())
+
+
+def export_button(container, label, data, file_name=None, mime=None, **kw):
+    """A download button for an export: only for roles that may export; the file name carries
+    the releasability marking; each download is written to the audit log.
+
+    ``container`` is ``st`` or a column; the other arguments are those of ``st.download_button``.
+    """
+    user = current_user()
+    if not auth.can(user, "export"):
+        container.caption(f"{label}: your role may not export.")
+        return False
+    marking = export_marking()
+    slug = "".join(ch if ch.isalnum() else "_" for ch in marking.split("(")[0].strip()).strip("_")
+    name = f"{slug}__{file_name}" if slug and file_name else file_name
+
+    def _log():
+        store.audit(_instance().cursor(), "export", {"file": file_name, "marking": marking, "label": label},
+                    user.name if user else None)
+    return container.download_button(label, data, file_name=name, mime=mime, on_click=_log, **kw)
+
+
+def sign_in_gate() -> None:
+    """Ask for sign-in when the deployment is shared; show who is signed in otherwise.
+
+    Local users are checked against the users file (hashed passwords, :mod:`intel.auth`); with
+    an OIDC provider configured (``[auth]`` in ``.streamlit/secrets.toml``), ``st.login`` is used
+    and the identity is mapped to an account of the users file. Every sign-in, failed sign-in
+    and sign-out is written to the audit log.
+    """
+    user = current_user()
+    if user is not None:
+        if auth.multi_user() or _oidc_configured():
+            st.sidebar.caption(f"Signed in: {user.display_name or user.name} ({user.role}"
+                               + (f", {user.country_iso3}" if user.country_iso3 else "") + ")")
+            if st.sidebar.button("Sign out", key="sign_out"):
+                store.audit(_instance().cursor(), "sign_out", {}, user.name)
+                st.session_state.pop("intel_user", None)
+                if _oidc_configured() and getattr(st.user, "is_logged_in", False):
+                    st.logout()
+                st.rerun()
+        return
+    st.title("Sign in")
+    users = auth.load_users()
+    if _oidc_configured():
+        if getattr(st.user, "is_logged_in", False):
+            u = auth.user_from_claims(users, st.user.to_dict())
+            if u is None:
+                st.error("Your identity is not linked to an account of this deployment. Ask an administrator.")
+                st.stop()
+            st.session_state["intel_user"] = u
+            store.audit(_instance().cursor(), "sign_in", {"method": "oidc"}, u.name)
+            st.rerun()
+        st.button("Sign in with your organisation", on_click=st.login)
+    with st.form("sign_in"):
+        name = st.text_input("User name")
+        password = st.text_input("Password", type="password")
+        ok = st.form_submit_button("Sign in")
+    if ok:
+        u = auth.verify(users, name, password)
+        if u is None:
+            store.audit(_instance().cursor(), "sign_in_failed", {"name": name[:64]}, None)
+            st.error("Unknown user name or wrong password.")
+        else:
+            st.session_state["intel_user"] = u
+            store.audit(_instance().cursor(), "sign_in", {"method": "password"}, u.name)
+            st.rerun()
+    st.stop()
 
 
 def keep(*keys: str) -> None:

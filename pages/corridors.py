@@ -21,7 +21,7 @@ import streamlit as st  # noqa: E402
 from intel import corridors, settings  # noqa: E402
 
 from intel import layers as _layers  # noqa: E402
-from pages.common import db_stamp, get_con, keep, legend_html, provenance  # noqa: E402
+from pages.common import export_button, cached, db_stamp, get_con, keep, legend_html, provenance  # noqa: E402
 
 
 def _stop() -> None:
@@ -46,17 +46,17 @@ st.title("Corridors")
 st.caption("Which origin-destination flows and corridor cells carry the traffic; which seizures are linked.")
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@cached(show_spinner=False, max_entries=8)
 def all_flows(stamp: float) -> pd.DataFrame:
     return corridors.query_flows(get_con())
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@cached(show_spinner=False, max_entries=32)
 def density(stamp: float, key: tuple, res: int, through: bool, _flows: pd.DataFrame) -> pd.DataFrame:
     return corridors.corridor_density(_flows, res, include_ends=not through)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@cached(show_spinner=False, max_entries=8)
 def links(stamp: float, date_from: str, date_to: str):
     from intel.links import link_groups, seizure_links
 
@@ -235,11 +235,11 @@ with tab_links:
 
 c1, c2, c3 = st.columns(3)
 try:
-    c1.download_button("Flows as GeoJSON lines", corridors.to_geojson_text(corridors.flows_geojson(flows)),
+    export_button(c1, "Flows as GeoJSON lines", corridors.to_geojson_text(corridors.flows_geojson(flows)),
                        file_name="flows.geojson", mime="application/geo+json")
-    c2.download_button("Flows as CSV", corridors.flows_csv_frame(flows).to_csv(index=False),
+    export_button(c2, "Flows as CSV", corridors.flows_csv_frame(flows).to_csv(index=False),
                        file_name="flows.csv", mime="text/csv")
-    c3.download_button("Corridor cells as CSV", corridors.density_csv_frame(dens).to_csv(index=False),
+    export_button(c3, "Corridor cells as CSV", corridors.density_csv_frame(dens).to_csv(index=False),
                        file_name=f"corridors_res{res}.csv", mime="text/csv")
 except Exception as e:  # noqa: BLE001
     st.error(f"The exports could not be prepared: {e}")

@@ -12,13 +12,13 @@ import pandas as pd
 import streamlit as st
 
 from intel import quality
-from pages.common import get_con
+from pages.common import export_button, get_write_con, provenance, user_name
 
 ANY = "(all)"
 
 
 def _user() -> str:
-    return str(st.session_state.get("user_name") or os.environ.get("INTEL_USER", "analyst"))
+    return user_name()
 
 
 def _fmt_list(v) -> str:
@@ -33,7 +33,12 @@ st.caption("Rows an import could not use as they were: their raw values, the rea
            "where one is known. Quarantined rows stay out of every map and spatial analysis until decided; "
            "each decision is recorded with who took it and why.")
 
-con = get_con()
+try:
+    con = get_write_con("decide")
+except PermissionError as e:
+    st.info(str(e))
+    provenance()
+    st.stop()
 msg = st.session_state.pop("dq_message", None)
 if msg:
     (st.success if msg[0] == "ok" else st.error)(msg[1])
@@ -76,7 +81,7 @@ show = rows.assign(reasons=rows["reasons"].map(_fmt_list))[
      "decision_note"]]
 st.dataframe(show, hide_index=True, width="stretch")
 if len(rows):
-    st.download_button("These rows (CSV)", show.to_csv(index=False).encode("utf-8"), file_name="quarantine.csv",
+    export_button(st, "These rows (CSV)", show.to_csv(index=False).encode("utf-8"), file_name="quarantine.csv",
                        mime="text/csv", key="dq_csv")
 
 # ---- one-click swap per batch
@@ -143,3 +148,4 @@ if len(log):
     st.dataframe(log, hide_index=True, width="stretch")
 else:
     st.caption("No decision recorded yet.")
+provenance()

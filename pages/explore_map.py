@@ -3,7 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from intel import hexbin, layers
-from pages.common import get_con, keep, legend_html, provenance, show_deck, sidebar_filters
+from pages.common import export_button, cached, get_con, keep, legend_html, provenance, show_deck, sidebar_filters
 
 st.title("Explore map")
 st.caption("Where are the events, by kind, category, period, at which H3 resolution.")
@@ -17,7 +17,7 @@ value = c2.radio("Colour by", ["events", "firearms"], horizontal=True, key="map_
 show_points = c3.checkbox("Show records too coarse for this resolution as labelled points", value=True, key="map_points")
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@cached(show_spinner=False, max_entries=64)
 def cells_for(db_key: float, res: int, f: hexbin.Filters) -> tuple[pd.DataFrame, pd.DataFrame]:
     con = get_con()
     return hexbin.aggregate(con, res, f), hexbin.left_out(con, res, f)
@@ -86,7 +86,7 @@ with legend_col:
 if len(cells):
     st.subheader("Cells")
     st.dataframe(cells.drop(columns=["cell"]).head(500), hide_index=True, width="stretch")
-    st.download_button("Cells as CSV", cells.drop(columns=["cell"]).to_csv(index=False).encode(),
+    export_button(st, "Cells as CSV", cells.drop(columns=["cell"]).to_csv(index=False).encode(),
                        file_name=f"cells_res{res}.csv", mime="text/csv")
 if len(coarse):
     with st.expander(f"Places too coarse for resolution {res} ({len(coarse)})"):

@@ -19,7 +19,7 @@ import streamlit as st  # noqa: E402
 from intel import emerging as em  # noqa: E402
 from intel import hotspots as hs  # noqa: E402
 from intel import layers  # noqa: E402
-from pages.common import db_stamp, get_con, legend_html, provenance, sidebar_filters  # noqa: E402
+from pages.common import export_button, cached, db_stamp, get_con, legend_html, provenance, sidebar_filters  # noqa: E402
 
 
 def _stop() -> None:
@@ -56,13 +56,13 @@ if area != "extent":
         "Study-area codes (ISO3 or admin-1 ids, comma-separated)", key="hs_codes").split(",") if c.strip())
 
 
-@st.cache_data(show_spinner="Computing Gi* ...", max_entries=32)
+@cached(show_spinner="Computing Gi* ...", max_entries=32)
 def _hot(stamp, res, k, value, fdr, alpha, filters, area, codes):
     return hs.hotspots_from_store(get_con(), res, k, value=value, fdr=fdr, alpha=alpha, filters=filters,
                                   area=area, area_codes=codes)
 
 
-@st.cache_data(show_spinner="Computing emerging hot spots ...", max_entries=16)
+@cached(show_spinner="Computing emerging hot spots ...", max_entries=16)
 def _emerging(stamp, res, k, step, value, fdr, alpha, filters, area, codes):
     return em.emerging_from_store(get_con(), res, step, k, 1, value=value, fdr=fdr, alpha=alpha,
                                   filters=filters, area=area, area_codes=codes)
@@ -159,14 +159,14 @@ st.dataframe(table, hide_index=True, width="stretch", height=360)
 
 d1, d2, d3, d4 = st.columns(4)
 try:
-    d1.download_button("Hot spots CSV", hs.export_cells(hot, "csv", columns=hs.HOTSPOT_COLUMNS),
+    export_button(d1, "Hot spots CSV", hs.export_cells(hot, "csv", columns=hs.HOTSPOT_COLUMNS),
                        file_name=f"hotspots_r{res}_k{k}.csv", mime="text/csv", key="dl_csv")
-    d2.download_button("Hot spots GeoJSON", hs.export_cells(hot, "geojson", columns=hs.HOTSPOT_COLUMNS),
+    export_button(d2, "Hot spots GeoJSON", hs.export_cells(hot, "geojson", columns=hs.HOTSPOT_COLUMNS),
                        file_name=f"hotspots_r{res}_k{k}.geojson", mime="application/geo+json", key="dl_geojson")
-    d3.download_button("Hot spots GeoParquet", hs.export_cells(hot, "parquet", columns=hs.HOTSPOT_COLUMNS),
+    export_button(d3, "Hot spots GeoParquet", hs.export_cells(hot, "parquet", columns=hs.HOTSPOT_COLUMNS),
                        file_name=f"hotspots_r{res}_k{k}.parquet", mime="application/octet-stream", key="dl_parquet")
     if emg is not None:
-        d4.download_button("Emerging CSV", hs.export_cells(emg, "csv", columns=em.EMERGING_COLUMNS),
+        export_button(d4, "Emerging CSV", hs.export_cells(emg, "csv", columns=em.EMERGING_COLUMNS),
                            file_name=f"emerging_r{res}_{step}.csv", mime="text/csv", key="dl_emerging")
 except Exception as exc:  # noqa: BLE001
     st.error(f"The export could not be prepared: {exc}")

@@ -18,7 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from intel import ingest, readers, template
-from pages.common import get_con
+from pages.common import export_button, get_write_con, provenance, user_name
 
 MAX_UPLOAD_MB = int(os.environ.get("INTEL_MAX_UPLOAD_MB", "200"))
 """Largest accepted upload, MB (Streamlit's own server.maxUploadSize defaults to 200 MB too)."""
@@ -64,7 +64,7 @@ def save_upload(name: str, data: bytes) -> Path:
 
 
 def _user() -> str:
-    return str(st.session_state.get("user_name") or os.environ.get("INTEL_USER", "analyst"))
+    return user_name()
 
 
 def _report_rows(df: pd.DataFrame) -> pd.DataFrame:
@@ -99,7 +99,12 @@ with st.expander("Standard recording template", expanded=False):
     except Exception as e:  # noqa: BLE001 - never a traceback in the UI
         st.error(f"The template could not be built: {e}")
 
-con = get_con()
+try:
+    con = get_write_con("import")
+except PermissionError as e:
+    st.info(str(e))
+    provenance()
+    st.stop()
 
 uploaded = st.file_uploader("File to import (CSV, XLSX, GeoJSON, GeoPackage, Parquet)", type=UPLOAD_TYPES,
                             key="imp_upload", help=f"Up to {MAX_UPLOAD_MB} MB.")
@@ -115,6 +120,9 @@ if upload is None:
 
 name, data = upload
 try:
+    from intel.safety import check_upload
+
+    name = check_upload(name, bytes(data))  # type, size and content checked; a safe file name
     path = save_upload(name, bytes(data))
 except ValueError as e:
     st.error(str(e))
@@ -225,6 +233,18 @@ if prep is not None:
     st.dataframe(_report_rows(rep.head(PREVIEW_ROWS)), hide_index=True, width="stretch")
 
 st.subheader("4. Import")
+rel_text = st.text_input("Releasability of this batch (e.g. REL TO BFA, CIV, MLI; empty = unrestricted)",
+                         key="imp_rel", help="Records without a marking of their own take this one. "
+                                             "Users see only what is releasable to their country.")
+try:
+    from intel import auth
+
+    rels = auth.parse_releasability(rel_text)
+    if rels:
+        profile = {**profile, "constants": {**(profile.get("constants") or {}), "releasability": auth.marking_for(rels)}}
+except ValueError as e:
+    st.error(f"The releasability is not readable: {e}")
+    prep = None
 go = st.button("Import", type="primary", key="imp_go", disabled=prep is None)
 if go:
     bar = st.progress(0.0, text="starting")
@@ -271,7 +291,8 @@ if r and r.get("sha256") == path.stem:
         body = {k: v for k, v in r.items() if k not in ("report", "summary")} | {"rows": rows}
         d1, d2 = st.columns(2)
         stem = Path(r["file"]).stem
-        d1.download_button("Report (JSON)", json.dumps(body, ensure_ascii=False, indent=1).encode("utf-8"),
+        export_button(d1, "Report (JSON)", json.dumps(body, ensure_ascii=False, indent=1).encode("utf-8"),
                            file_name=f"{stem}_import_report.json", mime="application/json", key="imp_rep_json")
-        d2.download_button("Report (CSV)", _report_rows(rep).to_csv(index=False).encode("utf-8"),
+        export_button(d2, "Report (CSV)", _report_rows(rep).to_csv(index=False).encode("utf-8"),
                            file_name=f"{stem}_import_report.csv", mime="text/csv", key="imp_rep_csv")
+provenance()

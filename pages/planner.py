@@ -12,7 +12,7 @@ import streamlit as st
 
 from intel import backtest as bt
 from intel import layers, risk, settings, target_package
-from pages.common import db_stamp, get_con, legend_html, provenance, query_df, show_deck
+from pages.common import export_button, cached, db_stamp, get_con, legend_html, provenance, query_df, show_deck
 
 st.title("Operation planner")
 st.caption("A ranked, spaced list of target cells for an area of operation, each with the evidence behind its score.")
@@ -120,18 +120,18 @@ d_from = p[0].isoformat() if len(p) > 0 else None
 d_to = (pd.Timestamp(p[1]) + pd.Timedelta(days=1)).date().isoformat() if len(p) > 1 else None
 
 
-@st.cache_data(show_spinner="Scoring cells ...", max_entries=16)
+@cached(show_spinner="Scoring cells ...", max_entries=16)
 def _plan(stamp, res, area, d_from, d_to, n, spacing, weights_items, half_life):
     return risk.plan(get_con(), res, area, (d_from, d_to), n, spacing, dict(weights_items), half_life_days=half_life)
 
 
-@st.cache_data(show_spinner="Preparing the PDF ...", max_entries=8)
+@cached(show_spinner="Preparing the PDF ...", max_entries=8)
 def _pdf(stamp, res, area, d_from, d_to, n, spacing, weights_items, half_life, marking):
     pl = _plan(stamp, res, area, d_from, d_to, n, spacing, weights_items, half_life)
     return target_package.to_pdf(pl, marking)
 
 
-@st.cache_data(show_spinner="Running the backtest ...", max_entries=8)
+@cached(show_spinner="Running the backtest ...", max_entries=8)
 def _backtest(stamp, res, area, train, test, weights_items, half_life):
     return bt.backtest(get_con(), res, train, test, area, dict(weights_items), half_life_days=half_life)
 
@@ -199,11 +199,11 @@ st.dataframe(target_package.table(plan), hide_index=True, width="stretch")
 d1, d2, d3 = st.columns(3)
 stem = f"targets_r{int(res)}"
 try:
-    d1.download_button("Target list CSV", target_package.to_csv(plan), file_name=f"{stem}.csv", mime="text/csv",
+    export_button(d1, "Target list CSV", target_package.to_csv(plan), file_name=f"{stem}.csv", mime="text/csv",
                        key="pl_dl_csv")
-    d2.download_button("Target cells GeoJSON", target_package.to_geojson(plan), file_name=f"{stem}.geojson",
+    export_button(d2, "Target cells GeoJSON", target_package.to_geojson(plan), file_name=f"{stem}.geojson",
                        mime="application/geo+json", key="pl_dl_geojson")
-    d3.download_button("Target package PDF", _pdf(*args, str(settings.get("marking", con))),
+    export_button(d3, "Target package PDF", _pdf(*args, str(settings.get("marking", con))),
                        file_name=f"{stem}.pdf", mime="application/pdf", key="pl_dl_pdf")
 except Exception as exc:  # noqa: BLE001
     st.error(f"The downloads could not be prepared: {exc}")
@@ -253,7 +253,7 @@ if res_bt is not None:
         st.altair_chart(chart)
     except Exception as exc:  # noqa: BLE001
         st.caption(f"(chart unavailable: {exc})")
-    st.download_button("Backtest CSV", res_bt.to_csv(index=False).encode("utf-8"), file_name=f"backtest_r{int(res)}.csv",
+    export_button(st, "Backtest CSV", res_bt.to_csv(index=False).encode("utf-8"), file_name=f"backtest_r{int(res)}.csv",
                        mime="text/csv", key="pl_dl_bt")
 
 st.caption(risk.GEONAMES_NOTE + " Same figures: `intel targets` / `intel backtest`.")

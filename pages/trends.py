@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from intel import briefing, hexbin, layers, settings, trends
-from pages.common import db_stamp, get_con, keep, legend_html, provenance, show_deck, sidebar_filters
+from pages.common import export_button, cached, db_stamp, get_con, keep, legend_html, provenance, show_deck, sidebar_filters
 
 st.title("Trends and briefing")
 st.caption("More or less than last year, and where; country context; the map through time; a PDF to take away.")
@@ -27,22 +27,22 @@ def md(text) -> str:
     return "".join("\\" + c if c in MD_SPECIAL else c for c in str(text))
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@cached(show_spinner=False, max_entries=32)
 def _kpis(stamp: float, f: hexbin.Filters) -> pd.DataFrame:
     return trends.kpis(get_con(), f)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@cached(show_spinner=False, max_entries=64)
 def _series(stamp: float, grain: str, by, f: hexbin.Filters) -> pd.DataFrame:
     return trends.series(get_con(), grain, by, f)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@cached(show_spinner=False, max_entries=64)
 def _breakdown(stamp: float, by: str, comparison: str, measure: str, f: hexbin.Filters, source: str) -> pd.DataFrame:
     return trends.kpi_breakdown(get_con(), by, comparison, measure, f, source=source)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@cached(show_spinner=False, max_entries=64)
 def _png(spec: str) -> bytes:
     import vl_convert as vlc
 
@@ -53,11 +53,11 @@ def downloads(chart: alt.Chart, data: pd.DataFrame, name: str) -> None:
     """PNG (vl-convert, offline) and CSV downloads for one chart."""
     c1, c2 = st.columns(2)
     try:
-        c1.download_button("Chart as PNG", _png(chart.to_json()), file_name=f"{name}.png", mime="image/png",
+        export_button(c1, "Chart as PNG", _png(chart.to_json()), file_name=f"{name}.png", mime="image/png",
                            key=f"png_{name}")
     except Exception as e:  # noqa: BLE001 - a missing PNG must not hide the chart
         c1.caption(f"PNG export unavailable: {e}")
-    c2.download_button("Data as CSV", data.to_csv(index=False).encode(), file_name=f"{name}.csv", mime="text/csv",
+    export_button(c2, "Data as CSV", data.to_csv(index=False).encode(), file_name=f"{name}.csv", mime="text/csv",
                        key=f"csv_{name}")
 
 
@@ -327,9 +327,9 @@ with tab_b:
     if res_b:
         st.success(f"Briefing ready: {res_b['pages']} pages, marked '{md(res_b['marking'])}'.")
         d1, d2 = st.columns(2)
-        d1.download_button("Download the PDF", res_b["pdf"], file_name="briefing.pdf", mime="application/pdf",
+        export_button(d1, "Download the PDF", res_b["pdf"], file_name="briefing.pdf", mime="application/pdf",
                            key="br_dl_pdf")
-        d2.download_button("Download the figures (PNG, zip)", res_b["zip"], file_name="briefing_figures.zip",
+        export_button(d2, "Download the figures (PNG, zip)", res_b["zip"], file_name="briefing_figures.zip",
                            mime="application/zip", key="br_dl_zip")
         for n in res_b["notes"]:
             st.caption(md(n))

@@ -1,0 +1,279 @@
+"""Bounded load test: 20 browser sessions browse while a 21st imports a file through the Import page.
+
+What it does
+------------
+1. Copies a store (default ``/tmp/lt/intel.duckdb``; build one with
+   ``.venv/bin/python -m intel.cli build --db /tmp/lt/intel.duckdb``) into a temporary folder and
+   starts ``streamlit run app.py`` on 127.0.0.1 (a free port; nothing else is contacted).
+2. Opens one headless Debian chromium (Playwright) with ``--sessions`` browser contexts (20).
+   Each session loads ``/`` and then, ``--iterations`` times, moves through Overview, Explore
+   map and Hotspots with the sidebar navigation (the same websocket session, as an analyst
+   would). A page counts as shown when its title is visible, its map canvas (map pages) is
+   visible and the app has finished running (the status widget is gone): that time is the
+   *page time*.
+3. At the same time one more session opens the Import page, uploads a generated CSV
+   (``--import-rows`` rows in the standard template columns) and presses Import, ``--imports``
+   times with different files; the import runs in the server process, the one DuckDB writer.
+4. Errors: exceptions shown on a page, error boxes, pages not shown within ``--page-timeout``
+   seconds, websocket closes the test did not cause, and failed imports.
+
+Prints the number of page views, p50 / p95 / max page time, the import times and every error;
+exits 1 when there was an error. Bounded: at most ``--sessions`` x ``--iterations`` x 3 page
+views and ``--max-seconds`` in all; only 127.0.0.1.
+
+Run: ``.venv/bin/python bench/load_test.py [--sessions 20] [--iterations 2] [--db /tmp/lt/intel.duckdb]``
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--enable-unsafe-swiftshader", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+PAGES = [("Overview", "Firearms-trafficking route intelligence", False),
+         ("Explore map", "Explore map", True),
+         ("Hotspots", "Hotspots", True)]
+
+
+def free_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def start_server(db: Path, home: Path, port: int, log: Path) -> subprocess.Popen:
+    env = dict(os.environ, HOME=str(home), INTEL_DB=str(db))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.address", "127.0.0.1",
+         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
+         # a served deployment must not reload modules when source files change (an edit in the
+         # work tree during a run unloads intel.* from sys.modules under running sessions)
+         "--server.fileWatcherType", "none", "--server.runOnSave", "false"],
+        cwd=str(ROOT), env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(240):
+        try:
+            urllib.request.urlopen(url + "/_stcore/health", timeout=1)
+            return proc
+        except Exception:
+            if proc.poll() is not None:
+                break
+            time.sleep(0.5)
+    proc.kill()
+    raise SystemExit("streamlit did not start:\n" + log.read_text(errors="replace")[-3000:])
+
+
+def make_csv(path: Path, rows: int, seed: int) -> None:
+    """Template-column seizure records around Toronto (synthetic, clearly labelled as such)."""
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    pd.DataFrame({
+        "record_id": [f"LT{seed}-{i}" for i in range(rows)],
+        "seizure_date": (pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 700, rows), unit="D")).strftime("%Y-%m-%d"),
+        "latitude": np.round(43.65 + rng.normal(0, 0.08, rows), 5),
+        "longitude": np.round(-79.40 + rng.normal(0, 0.12, rows), 5),
+        "country": "CAN",
+        "firearm_type": rng.choice(["pistol", "revolver", "rifle", "shotgun"], rows),
+        "quantity": rng.integers(1, 4, rows),
+        "seizing_agency": "LOADTEST (synthetic)",
+    }).to_csv(path, index=False)
+
+
+class Stats:
+    def __init__(self):
+        self.times: list[float] = []
+        self.per_page: dict[str, list[float]] = {}
+        self.errors: list[str] = []
+        self.imports: list[tuple[str, float]] = []
+        self.closing = False
+
+
+async def wait_shown(page, title: str, has_map: bool, timeout_s: float) -> None:
+    ms = int(timeout_s * 1000)
+    await page.get_by_role("heading", name=title, exact=True).first.wait_for(state="visible", timeout=ms)
+    if has_map:
+        await page.locator("[data-testid='stMain'] canvas").first.wait_for(state="visible", timeout=ms)
+    # the app has finished its run: no "Running..." status widget
+    await page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden", timeout=ms)
+
+
+async def page_errors(page) -> list[str]:
+    out = []
+    for sel, what in (("[data-testid='stException']", "exception"), ("[data-testid='stAlertContentError']", "error box")):
+        loc = page.locator(sel)
+        n = await loc.count()
+        for i in range(n):
+            out.append(f"{what}: {(await loc.nth(i).inner_text())[:300]!r}")
+    return out
+
+
+def watch_ws(page, stats: Stats, who: str) -> None:
+    def on_ws(ws):
+        ws.on("close", lambda _ws: None if stats.closing else stats.errors.append(f"{who}: websocket closed ({ws.url})"))
+        ws.on("socketerror", lambda err: stats.errors.append(f"{who}: websocket error {err}"))
+    page.on("websocket", on_ws)
+
+
+async def browse(browser, url: str, n: int, iterations: int, stats: Stats, page_timeout: float) -> None:
+    ctx = await browser.new_context(viewport={"width": 1280, "height": 900})
+    page = await ctx.new_page()
+    who = f"session {n}"
+    watch_ws(page, stats, who)
+    try:
+        t0 = time.perf_counter()
+        await page.goto(url + "/", wait_until="domcontentloaded")
+        await wait_shown(page, PAGES[0][1], False, page_timeout)
+        stats.times.append(time.perf_counter() - t0)
+        stats.per_page.setdefault("Overview (first load)", []).append(stats.times[-1])
+        order = PAGES[n % 3:] + PAGES[:n % 3]  # stagger the sessions over the pages
+        for _ in range(iterations):
+            for label, title, has_map in order:
+                link = page.locator("[data-testid='stSidebarNav'] a", has_text=label).first
+                t0 = time.perf_counter()
+                try:
+                    await link.click(timeout=page_timeout * 1000)
+                    await wait_shown(page, title, has_map, page_timeout)
+                except Exception as e:  # noqa: BLE001 - a timeout is an error of the run, not of the script
+                    stats.errors.append(f"{who}: {label} not shown within {page_timeout:.0f} s ({type(e).__name__})")
+                    continue
+                dt = time.perf_counter() - t0
+                stats.times.append(dt)
+                stats.per_page.setdefault(label, []).append(dt)
+                for err in await page_errors(page):
+                    stats.errors.append(f"{who}: {label}: {err}")
+    except Exception as e:  # noqa: BLE001
+        stats.errors.append(f"{who}: {type(e).__name__}: {str(e)[:300]}")
+    finally:
+        await ctx.close()
+
+
+async def importer(browser, url: str, files: list[Path], stats: Stats, page_timeout: float, delay: float) -> None:
+    ctx = await browser.new_context(viewport={"width": 1280, "height": 900})
+    page = await ctx.new_page()
+    watch_ws(page, stats, "importer")
+    await asyncio.sleep(delay)  # let the browsing sessions start first
+    try:
+        await page.goto(url + "/import_file", wait_until="domcontentloaded")
+        await page.get_by_role("heading", name="Import", exact=True).first.wait_for(timeout=page_timeout * 1000)
+        for f in files:
+            t0 = time.perf_counter()
+            upload = page.locator("input[type='file']").first
+            await upload.wait_for(state="attached", timeout=page_timeout * 1000)
+            await upload.set_input_files(str(f), timeout=page_timeout * 1000)
+            go = page.get_by_role("button", name="Import", exact=True)
+            await go.wait_for(state="visible", timeout=page_timeout * 1000)
+            await page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden", timeout=page_timeout * 1000)
+            await go.click(timeout=page_timeout * 1000)
+            done = page.get_by_text(f"{f.name}: ", exact=False).first
+            await done.wait_for(state="visible", timeout=page_timeout * 4000)
+            await page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden", timeout=page_timeout * 1000)
+            summary = await done.inner_text()
+            stats.imports.append((summary.strip()[:160], time.perf_counter() - t0))
+            for err in await page_errors(page):
+                stats.errors.append(f"importer: {err}")
+    except Exception as e:  # noqa: BLE001
+        stats.errors.append(f"importer: {type(e).__name__}: {str(e)[:300]}")
+    finally:
+        await ctx.close()
+
+
+async def run(url: str, args, files: list[Path]) -> Stats:
+    from playwright.async_api import async_playwright
+
+    stats = Stats()
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        tasks = [browse(browser, url, i, args.iterations, stats, args.page_timeout) for i in range(args.sessions)]
+        tasks.append(importer(browser, url, files, stats, args.page_timeout, args.import_delay))
+        try:
+            await asyncio.wait_for(asyncio.gather(*tasks), timeout=args.max_seconds)
+        except asyncio.TimeoutError:
+            stats.errors.append(f"run stopped at the {args.max_seconds:.0f} s bound")
+        stats.closing = True
+        await browser.close()
+    return stats
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--db", default="/tmp/lt/intel.duckdb", help="Store to copy and serve.")
+    ap.add_argument("--sessions", type=int, default=20)
+    ap.add_argument("--iterations", type=int, default=2, help="Rounds through the three pages per session.")
+    ap.add_argument("--imports", type=int, default=2, help="Files imported during the run.")
+    ap.add_argument("--import-rows", type=int, default=5000)
+    ap.add_argument("--import-delay", type=float, default=15.0, help="Seconds before the first import starts.")
+    ap.add_argument("--page-timeout", type=float, default=180.0)
+    ap.add_argument("--max-seconds", type=float, default=1200.0)
+    args = ap.parse_args()
+    if not 1 <= args.sessions <= 50 or not 1 <= args.iterations <= 10:
+        raise SystemExit("keep the load bounded: 1-50 sessions, 1-10 iterations")
+    src = Path(args.db)
+    if not src.exists():
+        raise SystemExit(f"{src} does not exist; build it with `.venv/bin/python -m intel.cli build --db {src}`")
+    if not Path(CHROMIUM).exists():
+        raise SystemExit("chromium not installed (apt-get install chromium)")
+    with tempfile.TemporaryDirectory(prefix="intel_load_") as tmp:
+        tmp = Path(tmp)
+        db = tmp / "intel.duckdb"
+        shutil.copy(src, db)
+        (tmp / "home").mkdir()
+        files = []
+        for k in range(args.imports):
+            f = tmp / f"loadtest_import_{k + 1}.csv"
+            make_csv(f, args.import_rows, seed=k + 1)
+            files.append(f)
+        port = free_port()
+        log = tmp / "server.log"
+        proc = start_server(db, tmp / "home", port, log)
+        url = f"http://127.0.0.1:{port}"
+        t0 = time.perf_counter()
+        try:
+            stats = asyncio.run(run(url, args, files))
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        wall = time.perf_counter() - t0
+        server_log = log.read_text(errors="replace")
+    for line in server_log.splitlines():
+        if "Traceback" in line or "Error" in line:
+            stats.errors.append(f"server log: {line[:200]}")
+    t = np.array(stats.times)
+    print(f"load test: {args.sessions} sessions x {args.iterations} rounds of {len(PAGES)} pages, "
+          f"{len(files)} import(s) of {args.import_rows:,} rows, server on {url}, wall {wall:.0f} s")
+    if t.size:
+        print(f"page views shown: {t.size}; page time p50 {np.percentile(t, 50):.2f} s, "
+              f"p95 {np.percentile(t, 95):.2f} s, max {t.max():.2f} s")
+        for label, v in stats.per_page.items():
+            v = np.array(v)
+            print(f"  {label:<22} n={v.size:<4} p50 {np.percentile(v, 50):6.2f} s  p95 {np.percentile(v, 95):6.2f} s")
+    for summary, secs in stats.imports:
+        print(f"import ({secs:.1f} s in the page): {summary}")
+    if len(stats.imports) < len(files):
+        print(f"imports finished: {len(stats.imports)} of {len(files)}")
+    print(f"errors: {len(stats.errors)}")
+    for e in stats.errors[:50]:
+        print(f"  {e}")
+    return 1 if stats.errors or len(stats.imports) < len(files) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,737 @@
+"""Who may do what, and who may see which records: users, roles and releasability.
+
+Seizure intelligence is shared between agencies and countries under conditions. This module
+holds the three rules of a shared deployment, none of which needs Streamlit:
+
+Users and sign-in
+    A deployment is *single-user local* unless the environment variable ``INTEL_USERS``
+    names a users file; then :data:`LOCAL_USER` (an administrator who sees everything) is the
+    only user. The users file (JSON, or TOML read with :mod:`tomllib`) lists local accounts
+    with an Argon2id password hash (``argon2-cffi``, the reference implementation's binding),
+    a role, an agency and a country (ISO 3166-1 alpha-3). :func:`verify` checks a password in
+    constant time with respect to whether the account exists. When an OIDC provider is set up
+    for Streamlit's ``st.login``, :func:`user_from_claims` maps the identity it returns onto an
+    account of the same file (role and country never come from the identity provider).
+
+Roles
+    :data:`PERMISSIONS` is the matrix of roles (``analyst``, ``planner``, ``manager``,
+    ``admin``) and actions (``view``, ``import``, ``export``, ``decide``, ``manage_users``,
+    ``settings``, ``briefing``, ``audit``); :func:`can` asks it and :func:`require` raises
+    :class:`PermissionError` with a plain sentence.
+
+Releasability
+    Every record (``events.releasability``) and every import batch
+    (``batches.releasability``) may carry a marking such as ``REL TO BFA, CIV, MLI``. A
+    record's *effective* releasability is its own, or its batch's when its own is empty.
+    A record is visible to a user when the effective releasability is empty or unrestricted,
+    or lists the user's country, or the user is an administrator. A marking that cannot be
+    read is visible to administrators only (fail closed). :func:`visibility_statements`
+    turns that rule into ``TEMP VIEW`` statements named like the store's tables
+    (``events``, ``quarantine``, ``batches``, ``flows``, ``crossings``, ``country_stats``):
+    on a DuckDB cursor they shadow the tables for that cursor only, so every analysis that
+    reads ``events`` sees only what the user may see, and writes through the cursor fail.
+    Exports carry :func:`export_marking`, the most restrictive marking of the rows exported.
+
+Audit
+    :func:`audit_frame` reads the append-only ``audit`` table (written by
+    :func:`intel.store.audit`) with filters on user, action and a half-open period of UTC days.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Iterable, Mapping
+
+ROLES: tuple[str, ...] = ("analyst", "planner", "manager", "admin")
+"""Roles, from the analyst who brings data in to the administrator who manages users."""
+
+ACTIONS: tuple[str, ...] = ("view", "import", "export", "decide", "manage_users", "settings", "briefing", "audit")
+"""Actions a role may be allowed: ``decide`` is a decision on quarantined rows; ``audit`` is
+reading the audit log."""
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "analyst": frozenset({"view", "import", "export", "decide"}),
+    "planner": frozenset({"view", "export", "briefing"}),
+    "manager": frozenset({"view", "export", "briefing"}),
+    "admin": frozenset(ACTIONS),
+}
+"""Role -> actions it may take."""
+
+ACTION_TEXT = {
+    "view": "view records",
+    "import": "import files",
+    "export": "export data",
+    "decide": "decide on quarantined rows",
+    "manage_users": "manage users and roles",
+    "settings": "change settings",
+    "briefing": "produce briefings",
+    "audit": "read the audit log",
+}
+
+ISO3_RE = re.compile(r"^[A-Z]{3}$")
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
+MIN_PASSWORD_LEN = 10
+UNRESTRICTED_WORDS = ("UNRESTRICTED", "PUBLIC")
+UNRESTRICTED_MARKING = "UNRESTRICTED (public sources)"
+
+
+@dataclass(frozen=True)
+class User:
+    """A signed-in user.
+
+    Parameters
+    ----------
+    name : str
+        Account name (letters, digits, ``_ . @ -``; at most 64 characters).
+    role : {'analyst', 'planner', 'manager', 'admin'}
+    country_iso3 : str or None
+        ISO 3166-1 alpha-3 code of the user's country; ``None`` for no country (then a
+        non-administrator sees unrestricted records only).
+    agency : str
+        The user's agency (shown in the audit log and on exports).
+    display_name : str
+        Name shown on pages.
+    """
+
+    name: str
+    role: str
+    country_iso3: str | None = None
+    agency: str = ""
+    display_name: str = ""
+
+    def __post_init__(self):
+        if not NAME_RE.match(self.name or ""):
+            raise ValueError(f"User name {self.name!r} is not allowed: use letters, digits, '_', '.', '@' or '-' "
+                             "(at most 64 characters).")
+        if self.role not in ROLES:
+            raise ValueError(f"Role {self.role!r} is unknown; roles are {', '.join(ROLES)}.")
+        if self.country_iso3 is not None and not ISO3_RE.match(self.country_iso3):
+            raise ValueError(f"Country {self.country_iso3!r} must be an ISO 3166-1 alpha-3 code such as BFA.")
+
+    @property
+    def label(self) -> str:
+        """``display name (agency, country)`` for pages and exports."""
+        who = self.display_name or self.name
+        where = ", ".join(x for x in (self.agency, self.country_iso3) if x)
+        return f"{who} ({where})" if where else who
+
+
+LOCAL_USER = User(name="local", role="admin", country_iso3=None, agency="local", display_name="Local user")
+"""The single user of a local deployment (no users file): an administrator who sees everything."""
+
+
+@dataclass
+class Account:
+    """A users-file entry: the user, the password hash and account state.
+
+    ``oidc`` is the e-mail address or subject of the identity that :func:`user_from_claims`
+    maps onto this account when sign-in goes through an OIDC provider.
+    """
+
+    user: User
+    password_hash: str | None = None
+    disabled: bool = False
+    oidc: str | None = None
+
+
+# --------------------------------------------------------------------------------------------
+# roles
+# --------------------------------------------------------------------------------------------
+
+def can(user: User | None, action: str) -> bool:
+    """Whether ``user`` may take ``action``.
+
+    Parameters
+    ----------
+    user : User or None
+        ``None`` (nobody signed in) may do nothing.
+    action : str
+        One of :data:`ACTIONS`.
+
+    Raises
+    ------
+    ValueError
+        For an unknown action (a programming error, never silently allowed).
+    """
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}; actions are {', '.join(ACTIONS)}")
+    if user is None:
+        return False
+    return action in PERMISSIONS.get(user.role, frozenset())
+
+
+def require(user: User | None, action: str) -> None:
+    """Raise :class:`PermissionError` with a plain sentence unless ``user`` may take ``action``."""
+    if not can(user, action):
+        if user is None:
+            raise PermissionError(f"Sign in to {ACTION_TEXT[action]}.")
+        allowed = [r for r in ROLES if action in PERMISSIONS[r]]
+        raise PermissionError(f"{user.display_name or user.name} has the role {user.role}, which may not "
+                              f"{ACTION_TEXT[action]}; that needs the role {' or '.join(allowed)}.")
+
+
+# --------------------------------------------------------------------------------------------
+# users file and passwords
+# --------------------------------------------------------------------------------------------
+
+def users_path() -> Path | None:
+    """The users file named by ``INTEL_USERS``, or ``None`` (single-user local mode)."""
+    p = os.environ.get("INTEL_USERS", "").strip()
+    return Path(p) if p else None
+
+
+def multi_user() -> bool:
+    """Whether a users file is configured (sign-in required)."""
+    return users_path() is not None
+
+
+def _hasher():
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()  # Argon2id with the library's RFC 9106 low-memory defaults
+
+
+def hash_password(password: str) -> str:
+    """Argon2id hash (PHC string) of ``password``.
+
+    Raises
+    ------
+    ValueError
+        Password shorter than :data:`MIN_PASSWORD_LEN` characters.
+    """
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD_LEN:
+        raise ValueError(f"The password must have at least {MIN_PASSWORD_LEN} characters.")
+    return _hasher().hash(password)
+
+
+_DUMMY_HASH: str | None = None
+
+
+def _dummy_hash() -> str:
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = _hasher().hash("not a password of any account")
+    return _DUMMY_HASH
+
+
+def verify(users: Mapping[str, Account], name: str, password: str) -> User | None:
+    """Check a name and password against the users file.
+
+    An unknown or disabled account costs the same Argon2 verification as a known one, so the
+    time taken does not tell whether an account exists; the hash comparison itself is done by
+    the Argon2 library in constant time.
+
+    Returns
+    -------
+    User or None
+        The user when the password matches an enabled account, else ``None``.
+    """
+    from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+    acct = users.get(name) if isinstance(name, str) else None
+    h = acct.password_hash if acct is not None and acct.password_hash else _dummy_hash()
+    try:
+        ok = _hasher().verify(h, password if isinstance(password, str) else "")
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        ok = False
+    if not ok or acct is None or acct.disabled or not acct.password_hash:
+        return None
+    return acct.user
+
+
+def user_from_claims(users: Mapping[str, Account], claims: Mapping) -> User | None:
+    """The account an OIDC identity (``st.user`` claims) maps onto, or ``None``.
+
+    The identity is matched on ``email`` (when ``email_verified`` is not false) or ``sub``
+    against the accounts' ``oidc`` field; roles and countries come only from the users file.
+    """
+    keys = []
+    if claims.get("email") and claims.get("email_verified", True) is not False:
+        keys.append(str(claims["email"]).lower())
+    if claims.get("sub"):
+        keys.append(str(claims["sub"]))
+    for acct in users.values():
+        if acct.oidc and not acct.disabled and (acct.oidc.lower() in keys or acct.oidc in keys):
+            return acct.user
+    return None
+
+
+def _account_from(name: str, d: Mapping) -> Account:
+    country = d.get("country_iso3") or d.get("country") or None
+    user = User(name=name, role=str(d.get("role", "")), country_iso3=str(country).upper() if country else None,
+                agency=str(d.get("agency", "")), display_name=str(d.get("display_name", "")))
+    return Account(user, d.get("password_hash") or None, bool(d.get("disabled", False)), d.get("oidc") or None)
+
+
+def load_users(path: str | os.PathLike | None = None) -> dict[str, Account]:
+    """Read the users file.
+
+    Format (JSON; TOML with the same structure when the file ends in ``.toml``)::
+
+        {"users": {"ama": {"role": "analyst", "country_iso3": "BFA", "agency": "Douanes",
+                           "display_name": "Ama K.", "password_hash": "$argon2id$...",
+                           "disabled": false, "oidc": "ama@example.org"}}}
+
+    Parameters
+    ----------
+    path : path, optional
+        Defaults to :func:`users_path`. A missing file gives no users.
+
+    Raises
+    ------
+    ValueError
+        A malformed file or entry (plain sentence naming the entry).
+    """
+    p = Path(path) if path is not None else users_path()
+    if p is None or not p.exists():
+        return {}
+    text = p.read_text(encoding="utf-8")
+    try:
+        if p.suffix.lower() == ".toml":
+            import tomllib
+
+            doc = tomllib.loads(text)
+        else:
+            doc = json.loads(text) if text.strip() else {}
+    except ValueError as e:
+        raise ValueError(f"The users file {p} cannot be read: {e}") from None
+    out: dict[str, Account] = {}
+    for name, d in (doc.get("users") or {}).items():
+        try:
+            out[name] = _account_from(name, d)
+        except (ValueError, AttributeError) as e:
+            raise ValueError(f"Users file {p}, entry {name!r}: {e}") from None
+    return out
+
+
+def _toml_str(s: str) -> str:
+    return json.dumps(s, ensure_ascii=False)  # JSON string escapes are valid TOML basic strings
+
+
+def save_users(users: Mapping[str, Account], path: str | os.PathLike | None = None) -> Path:
+    """Write the users file atomically (temporary file then rename), readable by its owner only.
+
+    Returns
+    -------
+    Path
+        The file written.
+    """
+    p = Path(path) if path is not None else users_path()
+    if p is None:
+        raise ValueError("No users file: set INTEL_USERS or give a path.")
+    entries = {}
+    for name, a in sorted(users.items()):
+        d = {k: v for k, v in asdict(a.user).items() if k != "name"}
+        d.update(password_hash=a.password_hash, disabled=a.disabled, oidc=a.oidc)
+        entries[name] = {k: v for k, v in d.items() if v is not None}
+    if p.suffix.lower() == ".toml":
+        lines = []
+        for name, d in entries.items():
+            lines.append(f"[users.{_toml_str(name)}]")
+            for k, v in d.items():
+                lines.append(f"{k} = {'true' if v is True else 'false' if v is False else _toml_str(str(v))}")
+            lines.append("")
+        text = "\n".join(lines)
+    else:
+        text = json.dumps({"users": entries}, ensure_ascii=False, indent=2) + "\n"
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".users-", dir=str(p.parent))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return p
+
+
+def add_user(users: Mapping[str, Account], name: str, password: str | None, role: str,
+             country_iso3: str | None = None, agency: str = "", display_name: str = "",
+             oidc: str | None = None) -> dict[str, Account]:
+    """A copy of ``users`` with a new account.
+
+    Parameters
+    ----------
+    password : str or None
+        ``None`` only for an account that signs in through OIDC (``oidc`` given).
+
+    Raises
+    ------
+    ValueError
+        Existing name, bad role, name or country, or a short password.
+    """
+    if name in users:
+        raise ValueError(f"A user named {name!r} already exists.")
+    if password is None and not oidc:
+        raise ValueError("Give a password, or an OIDC identity for an account that signs in through the provider.")
+    user = User(name, role, country_iso3.upper() if country_iso3 else None, agency, display_name)
+    out = dict(users)
+    out[name] = Account(user, hash_password(password) if password is not None else None, False, oidc)
+    return out
+
+
+def set_role(users: Mapping[str, Account], name: str, role: str) -> dict[str, Account]:
+    """A copy of ``users`` with ``name``'s role changed."""
+    if name not in users:
+        raise ValueError(f"No user named {name!r}.")
+    out = dict(users)
+    out[name] = replace(users[name], user=replace(users[name].user, role=role))
+    return out
+
+
+def set_password(users: Mapping[str, Account], name: str, password: str) -> dict[str, Account]:
+    """A copy of ``users`` with ``name``'s password replaced."""
+    if name not in users:
+        raise ValueError(f"No user named {name!r}.")
+    out = dict(users)
+    out[name] = replace(users[name], password_hash=hash_password(password))
+    return out
+
+
+def set_disabled(users: Mapping[str, Account], name: str, disabled: bool = True) -> dict[str, Account]:
+    """A copy of ``users`` with ``name`` disabled (kept for the audit trail) or enabled again."""
+    if name not in users:
+        raise ValueError(f"No user named {name!r}.")
+    out = dict(users)
+    out[name] = replace(users[name], disabled=bool(disabled))
+    return out
+
+
+def users_frame(users: Mapping[str, Account]):
+    """The accounts as a table (no hashes): name, display_name, role, agency, country_iso3, sign_in, disabled."""
+    import pandas as pd
+
+    rows = [{"name": n, "display_name": a.user.display_name, "role": a.user.role, "agency": a.user.agency,
+             "country_iso3": a.user.country_iso3, "sign_in": "password" if a.password_hash else "OIDC",
+             "disabled": a.disabled} for n, a in sorted(users.items())]
+    return pd.DataFrame(rows, columns=["name", "display_name", "role", "agency", "country_iso3", "sign_in", "disabled"])
+
+
+# --------------------------------------------------------------------------------------------
+# releasability
+# --------------------------------------------------------------------------------------------
+
+_SEP = r"[\s,;/]+"
+_REL_PREFIX = re.compile(r"^REL(?:EASABLE)?\s+TO\b\s*:?\s*")
+
+
+def _known_iso3() -> set[str]:
+    import pycountry
+
+    return {c.alpha_3 for c in pycountry.countries} | {"XKX"}
+
+
+def parse_releasability(text) -> tuple[str, ...] | None:
+    """Countries a marking releases to.
+
+    Parameters
+    ----------
+    text : str or None
+        ``'REL TO BFA, CIV, MLI'`` (the ``REL TO`` prefix is optional; separators are commas,
+        semicolons, slashes or spaces; case does not matter).
+
+    Returns
+    -------
+    tuple of str or None
+        Sorted distinct ISO3 codes, e.g. ``('BFA', 'CIV', 'MLI')``; ``None`` for an empty,
+        ``UNRESTRICTED`` or ``PUBLIC`` marking (everyone may see it).
+
+    Raises
+    ------
+    ValueError
+        Anything else (an unknown code, a caveat word, free text), with a plain sentence.
+    """
+    if text is None:
+        return None
+    if isinstance(text, float) and text != text:  # NaN from pandas
+        return None
+    s = str(text).strip().upper()
+    if s == "" or s in UNRESTRICTED_WORDS:
+        return None
+    body = _REL_PREFIX.sub("", s).strip(" \t,;/")
+    tokens = [t for t in re.split(_SEP, body) if t]
+    if not tokens:
+        raise ValueError(f"Releasability {text!r} names no country; write e.g. 'REL TO BFA, CIV, MLI'.")
+    bad = [t for t in tokens if not ISO3_RE.match(t)]
+    if bad:
+        raise ValueError(f"Releasability {text!r} is not readable: {', '.join(bad)} is not an ISO3 country code; "
+                         "write e.g. 'REL TO BFA, CIV, MLI' or 'UNRESTRICTED'.")
+    unknown = sorted(set(tokens) - _known_iso3())
+    if unknown:
+        raise ValueError(f"Releasability {text!r} names unknown country codes: {', '.join(unknown)}.")
+    return tuple(sorted(set(tokens)))
+
+
+def marking_for(rels) -> str:
+    """The marking line for one releasability.
+
+    Parameters
+    ----------
+    rels : tuple of str, str or None
+        Parsed countries, raw marking text, or ``None``.
+
+    Returns
+    -------
+    str
+        ``'REL TO BFA, CIV, MLI'`` or ``'UNRESTRICTED (public sources)'``.
+    """
+    if isinstance(rels, str) or rels is None:
+        rels = parse_releasability(rels)
+    if not rels:
+        return UNRESTRICTED_MARKING
+    return "REL TO " + ", ".join(sorted(set(rels)))
+
+
+def combined_marking(markings: Iterable) -> str:
+    """The most restrictive marking of a set of records (for an export that mixes them).
+
+    The countries that may see *every* record are the intersection of the restricted
+    markings. Unreadable markings make the set ``NOT RELEASABLE`` beyond administrators.
+
+    Parameters
+    ----------
+    markings : iterable of str or None
+        Effective releasability of each record (raw text).
+
+    Returns
+    -------
+    str
+        ``'UNRESTRICTED (public sources)'`` when every record is unrestricted,
+        ``'REL TO ...'`` for the common countries, or ``'NOT RELEASABLE: ...'`` when no
+        country may see all of them.
+    """
+    common: set[str] | None = None
+    unreadable = False
+    for m in markings:
+        try:
+            rels = parse_releasability(m)
+        except ValueError:
+            unreadable = True
+            continue
+        if rels is None:
+            continue
+        common = set(rels) if common is None else common & set(rels)
+    if unreadable:
+        return "NOT RELEASABLE: contains records with an unreadable releasability marking"
+    if common is None:
+        return UNRESTRICTED_MARKING
+    if not common:
+        return "NOT RELEASABLE: records with different releasability (no country may see all of them)"
+    return marking_for(tuple(common))
+
+
+def _norm_sql(expr: str) -> str:
+    """SQL: upper-cased, trimmed marking text of ``expr`` (NULL when empty)."""
+    return f"NULLIF(upper(trim({expr})), '')"
+
+
+def visible_sql(user: User, rel_expr: str) -> str:
+    """SQL predicate: the record whose effective releasability is ``rel_expr`` is visible to ``user``.
+
+    The predicate mirrors :func:`parse_releasability`: NULL, empty, ``UNRESTRICTED`` and
+    ``PUBLIC`` are visible to everyone; a readable ``REL TO`` list is visible to the listed
+    countries; anything else (unreadable) only to administrators. ``rel_expr`` is a trusted
+    SQL expression of this module; the only value embedded is the user's country, checked
+    against ``^[A-Z]{3}$`` first.
+    """
+    if user.role == "admin":
+        return "TRUE"
+    n = _norm_sql(rel_expr)
+    open_ = f"({n} IS NULL OR {n} IN ('UNRESTRICTED', 'PUBLIC'))"
+    if user.country_iso3 is None:
+        return open_
+    c = user.country_iso3
+    if not ISO3_RE.match(c or ""):  # never reached: User validates; kept as the embedding guard
+        raise ValueError("country must be an ISO3 code")
+    body = (f"trim(regexp_replace(regexp_replace({n}, '^REL(EASABLE)?\\s+TO\\b\\s*:?\\s*', ''), "
+            f"'^[\\s,;/]+|[\\s,;/]+$', '', 'g'))")
+    listed = (f"(regexp_full_match({body}, '[A-Z]{{3}}([\\s,;/]+[A-Z]{{3}})*') "
+              f"AND list_contains(string_split_regex({body}, '[\\s,;/]+'), '{c}'))")
+    return f"({open_} OR {listed})"
+
+
+def _ident(name: str) -> str:
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+VIEWED_TABLES = ("events", "quarantine", "batches", "flows", "crossings", "country_stats")
+"""Tables shadowed by a temp view of the same name on a user's cursor."""
+
+
+def visibility_statements(user: User, catalog: str) -> list[str]:
+    """``CREATE OR REPLACE TEMP VIEW`` statements that restrict a cursor to what ``user`` may see.
+
+    Parameters
+    ----------
+    user : User
+    catalog : str
+        The store's catalog name (``SELECT current_database()`` on the cursor); quoted here.
+
+    Returns
+    -------
+    list of str
+        Views ``events`` (with ``releasability`` replaced by the effective marking: the
+        record's own, else its batch's), ``batches``, ``quarantine`` (visible when the
+        stored record's effective marking, or for a row without a stored record the batch's
+        marking, is visible), and ``flows``, ``crossings``, ``country_stats`` (by their
+        batch's marking). Administrators get pass-through views, so their cursor is read-only
+        on those tables too.
+    """
+    cat = _ident(catalog)
+    t = {name: f"{cat}.main.{name}" for name in VIEWED_TABLES}
+    eff = "coalesce(NULLIF(trim(e.releasability), ''), b.releasability)"
+    ev_vis = visible_sql(user, eff)
+    b_vis = visible_sql(user, "b.releasability")
+    q_eff = ("CASE WHEN q.event_id IS NOT NULL AND e.event_id IS NOT NULL "
+             "THEN coalesce(NULLIF(trim(e.releasability), ''), b.releasability) ELSE b.releasability END")
+    q_vis = visible_sql(user, q_eff)
+    stmts = [
+        f"CREATE OR REPLACE TEMP VIEW events AS SELECT e.* REPLACE ({eff} AS releasability) "
+        f"FROM {t['events']} e LEFT JOIN {t['batches']} b ON b.batch_id = e.batch_id WHERE {ev_vis}",
+        f"CREATE OR REPLACE TEMP VIEW batches AS SELECT b.* FROM {t['batches']} b WHERE {b_vis}",
+        f"CREATE OR REPLACE TEMP VIEW quarantine AS SELECT q.* FROM {t['quarantine']} q "
+        f"LEFT JOIN {t['events']} e ON e.event_id = q.event_id "
+        f"LEFT JOIN {t['batches']} b ON b.batch_id = q.batch_id WHERE {q_vis}",
+    ]
+    for name in ("flows", "crossings", "country_stats"):
+        stmts.append(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT x.* FROM {t[name]} x "
+                     f"LEFT JOIN {t['batches']} b ON b.batch_id = x.batch_id WHERE {b_vis}")
+    return stmts
+
+
+def apply_visibility(cursor, user: User):
+    """Shadow the store's tables on ``cursor`` with views restricted to ``user``.
+
+    Parameters
+    ----------
+    cursor : duckdb.DuckDBPyConnection
+        A cursor of its own (``con.cursor()``): temp views belong to that cursor only; other
+        cursors of the same instance still see the tables.
+    user : User
+
+    Returns
+    -------
+    The same cursor, for chaining.
+    """
+    catalog = cursor.execute("SELECT current_database()").fetchone()[0]
+    for sql in visibility_statements(user, catalog):
+        cursor.execute(sql)
+    return cursor
+
+
+def visibility_key(user: User | None) -> tuple:
+    """A hashable key of what ``user`` may see, for cache keys (equal keys see equal rows)."""
+    if user is None:
+        return ("nobody",)
+    if user.role == "admin":
+        return ("all",)
+    return ("country", user.country_iso3)
+
+
+def user_for_key(key: tuple) -> User:
+    """A stand-in user with the visibility of :func:`visibility_key` ``key`` (for cached queries
+    that receive only the key): ``("all",)`` is an administrator, ``("country", ISO3 or None)``
+    an analyst of that country, ``("nobody",)`` a user without a country."""
+    if key == ("all",):
+        return User("cache", "admin")
+    if len(key) == 2 and key[0] == "country":
+        return User("cache", "analyst", key[1])
+    return User("cache", "analyst", None)
+
+
+def export_marking(con, filters=None) -> str:
+    """The marking to print on an export of the ``events`` rows ``con`` sees under ``filters``.
+
+    Parameters
+    ----------
+    con : DuckDB cursor (restricted with :func:`apply_visibility` or not).
+    filters : intel.hexbin.Filters, optional
+
+    Returns
+    -------
+    str
+        :func:`combined_marking` of the distinct effective markings.
+    """
+    where, params = ("TRUE", [])
+    if filters is not None:
+        where, params = filters.where("e")
+    rows = con.execute(
+        f"SELECT DISTINCT coalesce(NULLIF(trim(e.releasability), ''), b.releasability) "
+        f"FROM events e LEFT JOIN batches b ON b.batch_id = e.batch_id WHERE {where}", params).fetchall()
+    return combined_marking(r[0] for r in rows)
+
+
+# --------------------------------------------------------------------------------------------
+# audit log
+# --------------------------------------------------------------------------------------------
+
+AUDIT_COLUMNS = ["audit_id", "logged_at", "user_name", "action", "detail"]
+
+
+def audit_frame(con, user: str | None = None, action: str | None = None, date_from=None, date_to=None,
+                limit: int | None = None):
+    """Audit log lines, newest first.
+
+    Parameters
+    ----------
+    con : DuckDB cursor of the store.
+    user, action : str, optional
+        Exact user name; action exact or a prefix ending in ``*`` (``import*``).
+    date_from, date_to : str or date, optional
+        Half-open period [date_from, date_to) of UTC days on ``logged_at``.
+    limit : int, optional
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`AUDIT_COLUMNS`; ``detail`` is the JSON text as logged.
+    """
+    parts, params = ["TRUE"], []
+    if user:
+        parts.append("user_name = ?")
+        params.append(str(user))
+    if action:
+        a = str(action)
+        if a.endswith("*"):
+            parts.append("starts_with(action, ?)")
+            params.append(a[:-1])
+        else:
+            parts.append("action = ?")
+            params.append(a)
+    if date_from:
+        parts.append("logged_at >= ?::DATE")
+        params.append(str(date_from))
+    if date_to:
+        parts.append("logged_at < ?::DATE")
+        params.append(str(date_to))
+    sql = (f"SELECT audit_id, logged_at, user_name, action, CAST(detail AS VARCHAR) AS detail FROM audit "
+           f"WHERE {' AND '.join(parts)} ORDER BY audit_id DESC")
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(int(limit))
+    return con.execute(sql, params).df()
+
+
+def audit_actions(con) -> list[str]:
+    """Distinct actions present in the audit log (for a filter's options)."""
+    return [r[0] for r in con.execute("SELECT DISTINCT action FROM audit ORDER BY 1").fetchall()]
+
+
+def audit_users(con) -> list[str]:
+    """Distinct user names present in the audit log."""
+    return [r[0] for r in con.execute("SELECT DISTINCT user_name FROM audit WHERE user_name IS NOT NULL ORDER BY 1").fetchall()]
+
+
+__all__ = [
+    "ROLES", "ACTIONS", "PERMISSIONS", "User", "Account", "LOCAL_USER", "can", "require", "users_path", "multi_user",
+    "hash_password", "verify", "user_from_claims", "load_users", "save_users", "add_user", "set_role", "set_password",
+    "set_disabled", "users_frame", "parse_releasability", "marking_for", "combined_marking", "visible_sql",
+    "visibility_statements", "apply_visibility", "visibility_key", "user_for_key", "export_marking", "audit_frame", "audit_actions",
+    "audit_users", "UNRESTRICTED_MARKING",
+]

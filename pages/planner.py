@@ -178,10 +178,16 @@ hexes = pdk.Layer("H3HexagonLayer", show, id="target-cells", get_hexagon="h3", g
 labels = pdk.Layer("TextLayer", show, id="target-ranks", get_position=["longitude", "latitude"], get_text="label",
                    get_size=16, get_color=[20, 20, 20, 255], get_alignment_baseline="'bottom'",
                    background=True, get_background_color=[255, 255, 255, 200], pickable=False)
+# context: every scored cell of the area, faint grey by score, under the targets
+ctx = plan.scores[plan.scores["score"] > 0][["h3", "score"]].copy()
+ctx["color"] = [[90, 90, 90, int(30 + 150 * min(1.0, s / top))] for s in ctx["score"]]
+ctx["score"] = ctx["score"].astype(float).round(3)
+context = pdk.Layer("H3HexagonLayer", ctx, id="scored-cells", get_hexagon="h3", get_fill_color="color",
+                    stroked=False, extruded=False, pickable=False)
 map_col, side = st.columns([3, 1])
 with map_col:
     view = layers.view_for(show["latitude"].to_numpy(), show["longitude"].to_numpy())
-    show_deck(layers.deck([hexes, labels], view, {"text": "#{rank} {h3}\nscore {score}\n{events} events\n"
+    show_deck(layers.deck([context, hexes, labels], view, {"text": "#{rank} {h3}\nscore {score}\n{events} events\n"
                                                            "{nearest_town} ({town_km} km)\n"
                                                            "crossing: {nearest_crossing} ({crossing_km} km)"}),
               key="pl_map", height=520)
@@ -189,7 +195,8 @@ with side:
     st.markdown(legend_html([(layers.YLORRD[i], f"score {i / 6 * top:.2f}-{(i + 1) / 6 * top:.2f}")
                              for i in range(5, -1, -1)], "Target score"), unsafe_allow_html=True)
     st.caption(a["area"])
-    st.caption(f"Period {a['date_from']} to {a['date_to']} (half-open); numbers on the map are ranks.")
+    st.caption(f"Period {a['date_from']} to {a['date_to']} (half-open); numbers on the map are ranks; "
+               "grey cells are the other scored cells of the area (darker = higher score).")
 
 st.subheader("Targets and the evidence behind them")
 st.caption("Each *_pts column is that component's share of the score (weight x component / sum of weights); "

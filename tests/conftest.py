@@ -10,7 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-CASES = ROOT.parent / "shared" / "cases"
+CASES = ROOT / "tests" / "cases"  # copies of the shared hard import cases
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""The shared hard import cases (/work/shared/cases, README there) through the CLI.
+"""The hard import cases (tests/cases, copied from the shared cases folder; README there) through the CLI.
 
 Each case file is imported with ``intel import PATH --db DB --report OUT.json`` (click's
 CliRunner on :func:`intel.cli.main`), as a user would, and the README's results are asserted
@@ -24,7 +24,7 @@ from click.testing import CliRunner
 from intel import hexbin, store
 from intel.cli import main
 
-CASES = Path(__file__).resolve().parent.parent.parent / "shared" / "cases"
+CASES = Path(__file__).resolve().parent / "cases"  # copies of ../shared/cases (see tests/cases/README.md)
 TOL = 1e-4
 ISO3 = {"CI": "CIV", "BR": "BRA", "XK": "XKX", "RS": "SRB", "MK": "MKD", "US": "USA", "GN": "GIN", "GW": "GNB",
         "GQ": "GNQ", "NE": "NER", "NG": "NGA", "BA": "BIH", "TR": "TUR", "CO": "COL", "AR": "ARG", "GH": "GHA"}

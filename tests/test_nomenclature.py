@@ -13,7 +13,7 @@ from intel.nomenclature import (
 )
 from intel.readers import read_table
 
-CASES = Path("/work/shared/cases")
+CASES = Path(__file__).resolve().parent / "cases"  # copies of ../shared/cases (see tests/cases/README.md)
 
 C19 = {
     "01": ("9x19mm", "CALIBRE_ASSUMED"),

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from intel import store
 from intel.cli import main
 
-CASES = Path(__file__).resolve().parent.parent.parent / "shared" / "cases"
+CASES = Path(__file__).resolve().parent / "cases"  # copies of ../shared/cases (see tests/cases/README.md)
 CASE_FILES = sorted(p.name for p in CASES.glob("C*") if p.suffix in (".csv", ".xlsx")) if CASES.exists() else []
 
 

@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from intel import ingest, store
 
-CASES = Path(__file__).resolve().parent.parent.parent / "shared" / "cases"
+CASES = Path(__file__).resolve().parent / "cases"  # copies of ../shared/cases (see tests/cases/README.md)
 pytestmark = pytest.mark.skipif(not CASES.exists(), reason="shared cases not available")
 
 

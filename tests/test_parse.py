@@ -17,7 +17,7 @@ from intel.parse import (
 )
 from intel.readers import read_table
 
-CASES = Path("/work/shared/cases")
+CASES = Path(__file__).resolve().parent / "cases"  # copies of ../shared/cases (see tests/cases/README.md)
 TOL = 1e-4
 
 

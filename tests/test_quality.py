@@ -9,7 +9,7 @@ import pytest
 
 from intel import hexbin, ingest, quality, store
 
-CASES = Path(__file__).resolve().parent.parent.parent / "shared" / "cases"
+CASES = Path(__file__).resolve().parent / "cases"  # copies of ../shared/cases (see tests/cases/README.md)
 pytestmark = pytest.mark.skipif(not CASES.exists(), reason="shared cases not available")
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from intel.readers import RawTable, ReadError, read_table
 
-CASES = Path("/work/shared/cases")
+CASES = Path(__file__).resolve().parent / "cases"  # copies of ../shared/cases (see tests/cases/README.md)
 
 
 def test_c04_semicolon_bom_decimal_comma():

@@ -50,6 +50,18 @@ Cells of a flow (two methods)
 Either way a flow counts **once** per cell (pairs (flow, cell) are de-duplicated), and
 flows sharing the same end points are laid out once and weighted together.
 
+Two processes for large inputs
+------------------------------
+Laying paths out is single-threaded h3o work (about 0.25 s per million cells). Above
+:data:`POOL_MIN_PATHS` distinct paths and :data:`POOL_MIN_PAIRS` estimated (path, cell) pairs
+(100,000 random U.S. flows: 34 million pairs), :func:`flow_cells` and :func:`corridor_density`
+split the paths into two consecutive parts: this process lays out the first while a fresh
+Python process (``sys.executable``) lays out the second; the cells come back through a file
+and the parts are joined in order, so the result is the same arrays, bit for bit, as in one
+process (``workers=1``; ``workers=2`` forces the split). The per-cell sums bin cell ids
+directly (no hash table) and run in pair order, so the floating-point sums equal those of a
+``pandas.factorize`` + ``numpy.bincount`` pass.
+
 ATF data
 --------
 Source: ATF Firearms Trace Data, "Firearms recovered and traced in the United States and
@@ -691,13 +703,14 @@ def _unique_pairs(flow: np.ndarray, cells: np.ndarray) -> tuple[np.ndarray, np.n
 
 
 def _sample_cells(lat0, lon0, lat1, lon1, res: int, chunk_points: int = 4_000_000):
+    """``"sample"`` cells of paths: ``(counts, cells)``, see :func:`_path_cells`."""
     from h3ronpy.vector import coordinates_to_cells
 
     spacing = 0.45 * _edge_km(res)
     n = len(lat0)
     d_km = central_angle(lat0, lon0, lat1, lon1) * EARTH_RADIUS_KM
     pts = np.maximum(1, np.ceil(d_km / spacing)) + 1
-    out_f, out_c = [], []
+    out_n, out_c = [], []
     i = 0
     csum = np.cumsum(pts)
     while i < n:
@@ -707,15 +720,15 @@ def _sample_cells(lat0, lon0, lat1, lon1, res: int, chunk_points: int = 4_000_00
         sl = slice(i, j)
         lat, lon, fl, _ = great_circle_points(lat0[sl], lon0[sl], lat1[sl], lon1[sl], spacing)
         c = np.asarray(coordinates_to_cells(lat, lon, int(res)).to_numpy(), dtype="uint64")
-        f, c = _unique_pairs(fl + i, c)
-        out_f.append(f)
+        f, c = _unique_pairs(fl, c)  # flows ascending, each flow's cells in path order
+        out_n.append(np.bincount(f, minlength=j - i))
         out_c.append(c)
         i = j
-    return np.concatenate(out_f), np.concatenate(out_c)
+    return np.concatenate(out_n), out_c
 
 
 def _path_cells_batch(lat, lon, fl, nflows, res):
-    """h3o line cells for consecutive flows; raises on pentagon distortion."""
+    """h3o line cells for consecutive flows: ``(counts, cells)``; raises on pentagon distortion."""
     import pyarrow as pa
     import shapely
     from h3ronpy.vector import wkb_to_cells
@@ -724,54 +737,78 @@ def _path_cells_batch(lat, lon, fl, nflows, res):
     arr = pa.array(wkb_to_cells(shapely.to_wkb(lines), int(res)))
     offs = arr.offsets.to_numpy()
     vals = np.asarray(arr.flatten().to_numpy(zero_copy_only=False), dtype="uint64")
-    f = np.repeat(np.arange(nflows, dtype="int64"), np.diff(offs))
-    return f, vals
+    return np.diff(offs), vals
 
 
 def _path_cells(lat0, lon0, lat1, lon1, res: int, chunk_flows: int = 1000):
+    """``"path"`` cells of paths.
+
+    Returns ``counts`` (n,), the number of cells of each path, and ``cells``, a list of uint64
+    arrays whose concatenation holds the cells of path 0, then of path 1, ... (grouped by path in
+    order; not concatenated here, a corridor density bins them chunk by chunk).
+    """
     step = min(16.0 * _edge_km(res), 250.0)
     n = len(lat0)
-    out_f, out_c = [], []
+    out_n, out_c = [], []
 
-    def run(idx: np.ndarray):
-        lat, lon, fl, _ = great_circle_points(lat0[idx], lon0[idx], lat1[idx], lon1[idx], step)
+    def run(s: int, e: int):
+        sl = slice(s, e)
+        lat, lon, fl, _ = great_circle_points(lat0[sl], lon0[sl], lat1[sl], lon1[sl], step)
         try:
-            f, c = _path_cells_batch(lat, lon, fl, len(idx), res)
-            out_f.append(idx[f])
+            k, c = _path_cells_batch(lat, lon, fl, e - s, res)
+            out_n.append(k)
             out_c.append(c)
         except Exception:
-            if len(idx) <= 8:
-                f, c = _sample_cells(lat0[idx], lon0[idx], lat1[idx], lon1[idx], res)
-                out_f.append(idx[f])
-                out_c.append(c)
+            if e - s <= 8:
+                k, c = _sample_cells(lat0[sl], lon0[sl], lat1[sl], lon1[sl], res)
+                out_n.append(k)
+                out_c.extend(c)
             else:
-                half = len(idx) // 2
-                run(idx[:half])
-                run(idx[half:])
+                half = s + (e - s) // 2
+                run(s, half)
+                run(half, e)
 
     for s in range(0, n, chunk_flows):
-        run(np.arange(s, min(n, s + chunk_flows)))
-    f = np.concatenate(out_f) if out_f else np.zeros(0, "int64")
-    c = np.concatenate(out_c) if out_c else np.zeros(0, "uint64")
+        run(s, min(n, s + chunk_flows))
     # h3o returns each cell of a LineString once (checked in tests/test_corridors.py); the
     # pairs from the sampling fallback are de-duplicated there, so no second pass is needed
-    return f, c
+    counts = np.concatenate(out_n).astype("int64") if out_n else np.zeros(0, "int64")
+    return counts, out_c
+
+
+def _join(chunks: list) -> np.ndarray:
+    """One uint64 array from a list of cell chunks."""
+    if not chunks:
+        return np.zeros(0, "uint64")
+    return chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
 
 
 POOL_MIN_PATHS = 20_000
-"""Distinct paths above which :func:`flow_cells` and :func:`corridor_density` lay paths out in two
-processes (below it a pool costs more than it saves; tests and page calls stay in one process)."""
+"""Distinct paths above which :func:`flow_cells` and :func:`corridor_density` may lay paths out in
+two processes (below it tests and page calls stay in one process)."""
+
+POOL_MIN_PAIRS = 10_000_000
+"""...and estimated (path, cell) pairs above which they do (about 3 s of layout in one process:
+below it starting a worker, about 0.5 s, and moving its cells back cost more than they save)."""
 
 _PART_ALIGN = 1000
 """Parts handed to processes start at multiples of this many paths: the ``chunk_flows`` of
 :func:`_path_cells`, so every h3o batch (and its pentagon fallback) is the one a single process runs."""
 
 
-def _workers(n_paths: int, workers: int | None) -> int:
-    """Processes to use: ``workers`` if given, else 2 (when 2 CPUs are available) above :data:`POOL_MIN_PATHS`."""
+def _path_km(u: np.ndarray) -> np.ndarray:
+    return central_angle(u[:, 0], u[:, 1], u[:, 2], u[:, 3]) * EARTH_RADIUS_KM
+
+
+def _workers(u: np.ndarray, res: int, workers: int | None) -> int:
+    """Processes to use: ``workers`` if given, else 2 (when 2 CPUs are available) for more than
+    :data:`POOL_MIN_PATHS` paths and :data:`POOL_MIN_PAIRS` estimated pairs, else 1."""
+    n = len(u)
     if workers is not None:
-        return max(1, min(int(workers), n_paths))
-    if n_paths <= POOL_MIN_PATHS:
+        return max(1, min(int(workers), n))
+    if n <= POOL_MIN_PATHS:
+        return 1
+    if _estimated_pairs(u, res) < POOL_MIN_PAIRS:
         return 1
     import os
 
@@ -782,14 +819,21 @@ def _workers(n_paths: int, workers: int | None) -> int:
     return max(1, min(2, cpus))
 
 
+_FIRST_SHARE = 0.53
+"""Share of the work (path km) of the first part, laid out by the calling process when there are
+two: a worker also starts Python (0.4 s) and writes its cells to a file (0.2 s)."""
+
+
 def _part_bounds(u: np.ndarray, parts: int) -> list[tuple[int, int]]:
-    """Split paths ``u`` (p, 4) into ``parts`` consecutive ranges of about equal work (path length)."""
+    """Split paths ``u`` (p, 4) into ``parts`` consecutive ranges of about equal work (path km);
+    the first (this process's) part gets :data:`_FIRST_SHARE` of it when there are two."""
     n = len(u)
-    km = central_angle(u[:, 0], u[:, 1], u[:, 2], u[:, 3]) * EARTH_RADIUS_KM
-    work = np.cumsum(km + 10.0)  # + a constant per path: a zero-length path still costs a cell
+    work = np.cumsum(_path_km(u) + 10.0)  # + a constant per path: a zero-length path still costs a cell
+    first = _FIRST_SHARE if parts == 2 else 1.0 / parts
     cuts = [0]
     for q in range(1, parts):
-        i = int(np.searchsorted(work, work[-1] * q / parts))
+        share = first + (q - 1) * (1.0 - first) / (parts - 1)
+        i = int(np.searchsorted(work, work[-1] * share))
         i = int(round(i / _PART_ALIGN)) * _PART_ALIGN
         cuts.append(min(max(i, cuts[-1]), n))
     cuts.append(n)
@@ -797,107 +841,164 @@ def _part_bounds(u: np.ndarray, parts: int) -> list[tuple[int, int]]:
 
 
 def _cells_part(method: str, part: np.ndarray, res: int):
-    """(path, cell) pairs of one part (runs in a worker process too); path index local to the part.
-
-    Returned compactly: ``(counts, cells)`` when the pairs come grouped by path in order (always,
-    today), else ``(paths, cells)`` flagged by the first element.
-    """
+    """``(counts, cell chunks)`` of paths ``part`` (p, 4)."""
     fn = _path_cells if method == "path" else _sample_cells
-    pf, pc = fn(part[:, 0], part[:, 1], part[:, 2], part[:, 3], int(res))
-    if pf.size == 0 or bool((pf[1:] >= pf[:-1]).all()):
-        return "counts", np.bincount(pf, minlength=len(part)).astype("int32"), pc
-    return "paths", pf.astype("int32"), pc
+    return fn(part[:, 0], part[:, 1], part[:, 2], part[:, 3], int(res))
 
 
-def _unpack_part(packed) -> tuple[np.ndarray, np.ndarray]:
-    kind, a, pc = packed
-    if kind == "counts":
-        return np.repeat(np.arange(a.size, dtype="int64"), a), pc
-    return a.astype("int64"), pc
+def _worker_main(folder: str, method: str, res: str) -> None:
+    """Worker process (started by :func:`_cells_of_paths`): lay out the paths in ``folder/in.npy``,
+    write their cells (raw uint64, ``cells.u64``) and then ``counts.npy`` there."""
+    import os
+
+    part = np.load(os.path.join(folder, "in.npy"))
+    counts, chunks = _cells_part(method, part, int(res))
+    with open(os.path.join(folder, "cells.u64"), "wb") as fh:  # raw uint64, chunk after chunk (no joined copy)
+        for c in chunks:
+            fh.write(np.ascontiguousarray(c, dtype="uint64").data)
+    np.save(os.path.join(folder, "counts.npy"), counts)  # written last: its presence means done
+
+
+def _estimated_pairs(u: np.ndarray, res: int) -> float:
+    """About how many (path, cell) pairs paths ``u`` give: one cell per 1.6 mean edge lengths of
+    path (measured: 0.17 cells per km at res 6), plus one per path."""
+    return len(u) + float(_path_km(u).sum()) / (1.6 * _edge_km(res))
+
+
+def _scratch_dir(u: np.ndarray, res: int) -> str | None:
+    """``/dev/shm`` (memory, no disk write-back) when it has room for twice the cells' bytes, else the
+    system temporary folder (``None``)."""
+    import os
+    import shutil
+
+    try:
+        if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK):
+            if shutil.disk_usage("/dev/shm").free > 2 * 8 * _estimated_pairs(u, res) + (64 << 20):
+                return "/dev/shm"
+    except OSError:
+        pass
+    return None
 
 
 def _cells_of_paths(u: np.ndarray, res: int, method: str, workers: int | None = None):
-    """Unique (path, cell) pairs of paths ``u`` (p, 4), in one process or split over a process pool.
+    """Cells of paths ``u`` (p, 4): ``counts`` (p,) and a list of cell chunks (see :func:`_path_cells`).
 
-    With more than one worker the paths are cut into consecutive parts (:func:`_part_bounds`);
-    this process lays out the first part while ``workers - 1`` spawned processes lay out the
-    others, and the parts are concatenated in order: the pairs are the same arrays, in the same
-    order, as in one process. If the pool cannot run (no ``spawn``, a daemon process, a broken
-    worker), the remaining parts are laid out here.
+    Computed in one process, or split over worker processes (:func:`_workers`): the paths are cut
+    into consecutive parts (:func:`_part_bounds`); this process lays out the first part while a
+    fresh Python (``sys.executable``, running :func:`_worker_main`) lays out each other part, the
+    paths and cells passed as files in a temporary folder (:func:`_scratch_dir`); the parts are joined in
+    order, so the cells and their order are the same as in one process.
+
+    Why not ``multiprocessing``: ``fork`` would copy a threaded caller (the Streamlit server; and
+    h3ronpy's rayon thread pool does not survive a fork), and ``spawn`` re-runs the caller's
+    ``__main__`` script in the worker. A worker that cannot start or fails (its stderr is
+    logged) has its part laid out here instead.
     """
     n = len(u)
-    nw = _workers(n, workers)
-    fn = _path_cells if method == "path" else _sample_cells
-    if nw <= 1 or n < 2:
-        return fn(u[:, 0], u[:, 1], u[:, 2], u[:, 3], int(res))
-    bounds = _part_bounds(u, nw)
+    nw = _workers(u, res, workers)
+    bounds = _part_bounds(u, nw) if nw > 1 and n > 1 else [(0, n)]
     if len(bounds) < 2:
-        return fn(u[:, 0], u[:, 1], u[:, 2], u[:, 3], int(res))
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
+        return _cells_part(method, u, res)
+    import logging
+    import os
+    import subprocess
+    import sys
+    import tempfile
 
     results: list = [None] * len(bounds)
-    try:
-        # spawn, not fork: the caller may be a threaded server (Streamlit); a spawned worker imports
-        # only this module (about 0.5 s), overlapped with the first part laid out here
-        with ProcessPoolExecutor(max_workers=len(bounds) - 1, mp_context=mp.get_context("spawn")) as ex:
-            futs = {k: ex.submit(_cells_part, method, np.ascontiguousarray(u[a:b]), int(res))
-                    for k, (a, b) in enumerate(bounds) if k}
+    with tempfile.TemporaryDirectory(prefix="intel-corridors-", dir=_scratch_dir(u, res)) as tmp:
+        procs = {}
+        code = (f"import sys; sys.path.insert(0, {str(REPO)!r}); from intel.corridors import _worker_main; "
+                "_worker_main(*sys.argv[1:])")
+        try:
+            for k, (a, b) in enumerate(bounds):
+                if not k:
+                    continue
+                folder = os.path.join(tmp, str(k))
+                os.mkdir(folder)
+                np.save(os.path.join(folder, "in.npy"), np.ascontiguousarray(u[a:b]))
+                err = open(os.path.join(folder, "stderr.txt"), "wb")
+                try:
+                    procs[k] = subprocess.Popen([sys.executable, "-c", code, folder, method, str(int(res))],
+                                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+                except OSError as e:
+                    logging.getLogger(__name__).warning("corridor worker did not start (%s); one process", e)
+                finally:
+                    err.close()
             a, b = bounds[0]
             results[0] = _cells_part(method, u[a:b], res)
-            for k, fut in futs.items():
-                try:
-                    results[k] = fut.result()
-                except Exception:  # a failed worker: that part is laid out here below
-                    results[k] = None
-    except Exception:
-        pass
-    out_f, out_c = [], []
+            for k, proc in procs.items():
+                folder = os.path.join(tmp, str(k))
+                if proc.wait() == 0 and os.path.exists(os.path.join(folder, "counts.npy")):
+                    results[k] = (np.load(os.path.join(folder, "counts.npy")),
+                                  [np.fromfile(os.path.join(folder, "cells.u64"), dtype="uint64")])
+                else:
+                    with open(os.path.join(folder, "stderr.txt"), "rb") as fh:
+                        tail = fh.read()[-2000:].decode("utf-8", "replace")
+                    logging.getLogger(__name__).warning(
+                        "corridor worker failed (exit %s); part laid out in this process: %s", proc.returncode, tail)
+        finally:
+            for proc in procs.values():
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+    counts, chunks = [], []
     for k, (a, b) in enumerate(bounds):
-        packed = results[k] if results[k] is not None else _cells_part(method, u[a:b], res)
-        f, c = _unpack_part(packed)
-        out_f.append(f + a)
-        out_c.append(np.asarray(c, dtype="uint64"))
-    return np.concatenate(out_f), np.concatenate(out_c)
+        cn, ch = results[k] if results[k] is not None else _cells_part(method, u[a:b], res)
+        counts.append(cn)
+        chunks.extend(ch)
+    return np.concatenate(counts).astype("int64"), chunks
 
 
 def _layout(arrs, res: int, method: str, workers: int | None = None):
     """Lay each distinct path out once.
 
-    Returns ``codes`` (n,) path index of each flow, ``u`` (p, 4) distinct end points, and the
-    unique (path, cell) pairs ``pf``, ``pc``.
+    Returns ``codes`` (n,) path index of each flow, ``u`` (p, 4) distinct end points,
+    ``counts`` (p,) the number of cells of each path, and ``chunks``, a list of uint64 arrays
+    whose concatenation holds the cells of path 0, then path 1, ... (each (path, cell) once).
     """
     key = np.round(np.column_stack(arrs), 7)
     u, codes = np.unique(key, axis=0, return_inverse=True)
     codes = codes.ravel()
-    pf, pc = _cells_of_paths(u, int(res), method, workers)
-    return codes, u, pf, pc
+    counts, chunks = _cells_of_paths(u, int(res), method, workers)
+    return codes, u, counts, chunks
 
 
-def _cell_sums(cells: np.ndarray, res: int, *weights: np.ndarray):
-    """Distinct cells and, per weight array, the sum over the pairs of each cell.
+def _cell_sums(chunks: list, res: int, *weights):
+    """Distinct cells of ``chunks`` (uint64 arrays, read as one) and, per weight array, the sum
+    over the pairs of each cell (``None`` for a weight: the number of pairs).
 
     Sums run in input order within a cell, exactly as ``pd.factorize`` + ``np.bincount`` (so the
     floating-point result is the same); the cells come back in id order. When the cells span a
     small id range (one region at a coarse resolution: 8.7 million res-6 slots for the contiguous
-    U.S.) the ids map straight to bins, with no hash table.
+    U.S.) the ids map straight to bins, with no hash table and no joined copy of the cells.
     """
+    chunks = [c for c in chunks if c.size]
+    total = sum(c.size for c in chunks)
     shift = np.uint64(3 * (15 - int(res)))  # digits below res are all 7 (0b111): dropped, restored
-    key = cells >> shift
-    if key.size:
-        lo, hi = int(key.min()), int(key.max())
+    if total:
+        lo = int(min(int(c.min()) for c in chunks) >> int(shift))
+        hi = int(max(int(c.max()) for c in chunks) >> int(shift))
         span = hi - lo + 1
-        if span <= max(1 << 24, 2 * key.size) and span <= 1 << 26:
-            k = (key - np.uint64(lo)).astype("int64")
+        if span <= max(1 << 24, 2 * total) and span <= 1 << 26:
+            k = np.empty(total, dtype="uint64")
+            at = 0
+            for c in chunks:
+                np.right_shift(c, shift, out=k[at:at + c.size])
+                at += c.size
+            k -= np.uint64(lo)
+            k = k.view("int64")
             cnt = np.bincount(k, minlength=span)
             nz = np.flatnonzero(cnt)
             uniq = ((nz.astype("uint64") + np.uint64(lo)) << shift) | ((np.uint64(1) << shift) - np.uint64(1))
-            return uniq, [np.bincount(k, weights=w, minlength=span)[nz] for w in weights]
-    codes, uniq = pd.factorize(cells)
+            return uniq, [cnt[nz].astype(float) if w is None else np.bincount(k, weights=w, minlength=span)[nz]
+                          for w in weights]
+    codes, uniq = pd.factorize(_join(chunks))
     uniq = np.asarray(uniq, dtype="uint64")
-    sums = [np.bincount(codes, weights=w, minlength=len(uniq)) for w in weights]
+    sums = [np.bincount(codes, weights=w, minlength=len(uniq)) if w is not None
+            else np.bincount(codes, minlength=len(uniq)).astype(float) for w in weights]
     order = np.argsort(uniq)
-    return uniq[order], [s[order] for s in sums]
+    return uniq[order], [x[order] for x in sums]
 
 
 def flow_cells(lat0, lon0, lat1, lon1, res: int, method: str = "path",
@@ -942,15 +1043,12 @@ def flow_cells(lat0, lon0, lat1, lon1, res: int, method: str = "path",
     for a, lim in zip(arrs, (90, 180, 90, 180)):
         if not np.isfinite(a).all() or (np.abs(a) > lim).any():
             raise ValueError("flow end points must be finite WGS84 degrees within range")
-    codes, u, pf, pc = _layout(arrs, int(res), method, workers)
-    uniq = u
+    codes, uniq, lens, chunks = _layout(arrs, int(res), method, workers)
+    pc = _join(chunks)
     if len(uniq) == arrs[0].size and np.array_equal(codes, np.arange(len(codes))):
-        return pf, pc
-    # expand to flows: for each flow, the cells of its path
-    order = np.argsort(pf, kind="stable")
-    pf, pc = pf[order], pc[order]
-    starts = np.searchsorted(pf, np.arange(len(uniq)))
-    lens = np.bincount(pf, minlength=len(uniq))
+        return np.repeat(np.arange(len(uniq), dtype="int64"), lens), pc
+    # expand to flows: for each flow, the cells of its path (cells come grouped by path, in order)
+    starts = np.cumsum(lens) - lens
     flen = lens[codes]
     flow = np.repeat(np.arange(len(codes), dtype="int64"), flen)
     off = np.arange(flow.size) - np.repeat(np.cumsum(flen) - flen, flen)
@@ -1005,7 +1103,7 @@ def corridor_density(flows: pd.DataFrame, res: int, method: str = "path", includ
             raise ValueError("flow end points must be finite WGS84 degrees within range")
     w = f["weight"].to_numpy(float)
     # aggregate at the level of distinct paths: flows sharing end points are laid out once
-    pcode, u, pf, cells = _layout(arrs, int(res), method, workers)
+    pcode, u, lens, chunks = _layout(arrs, int(res), method, workers)
     pw = np.bincount(pcode, weights=w, minlength=len(u))
     pn = np.bincount(pcode, minlength=len(u))
     if not include_ends:
@@ -1013,9 +1111,13 @@ def corridor_density(flows: pd.DataFrame, res: int, method: str = "path", includ
 
         oc = bin_points(u[:, 0], u[:, 1], int(res))
         dc = bin_points(u[:, 2], u[:, 3], int(res))
-        through = (cells != oc[pf]) & (cells != dc[pf])
-        pf, cells = pf[through], cells[through]
-    uniq, (weight, count) = _cell_sums(cells, int(res), pw[pf], pn[pf].astype(float))
+        cells = _join(chunks)
+        through = (cells != np.repeat(oc, lens)) & (cells != np.repeat(dc, lens))
+        pf = np.repeat(np.arange(len(u), dtype="int64"), lens)[through]
+        chunks, lens = [cells[through]], np.bincount(pf, minlength=len(u))
+    # pairs come grouped by path, in order: a path's weight repeated over its cells
+    uniq, (weight, count) = _cell_sums(chunks, int(res), np.repeat(pw, lens),
+                                       None if pn.max(initial=0) <= 1 else np.repeat(pn, lens).astype(float))
     count = np.rint(count).astype("int64")
     order = np.lexsort((uniq, -weight))
     total = float(w.sum())

@@ -333,3 +333,82 @@ def test_cli_plain_sentences_on_failure(tmp_path):
     r = CliRunner().invoke(corridors_cmd, ["--db", str(tmp_path / "missing.duckdb"), "--from-year", "2020",
                                            "--to-year", "2019", "--out", str(tmp_path / "x.csv")])
     assert r.exit_code == 2 and "before" in r.output
+
+
+# --------------------------------------------------------------------------- worker processes, binning
+def us_flows(n, seed=11):
+    """``n`` synthetic flows in the contiguous U.S. box (a fifth repeat earlier end points), weights not integral."""
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame({"origin_lat": rng.uniform(25, 49, n), "origin_lon": rng.uniform(-124, -67, n),
+                       "destination_lat": rng.uniform(25, 49, n), "destination_lon": rng.uniform(-124, -67, n),
+                       "weight": rng.integers(1, 500, n) * 0.37})
+    rep = rng.random(n) < 0.2
+    src = rng.integers(0, n, n)
+    cols = ["origin_lat", "origin_lon", "destination_lat", "destination_lon"]
+    df.loc[rep, cols] = df.loc[src[rep], cols].to_numpy()
+    return df
+
+
+def reference_density(df, res, method):
+    """The binning of the corridor density written the plain way: weights summed per distinct path
+    (as the module does), the path's cells from flow_cells, then pandas factorize + bincount."""
+    ends = df[["origin_lat", "origin_lon", "destination_lat", "destination_lon"]].to_numpy()
+    u, code = np.unique(np.round(ends, 7), axis=0, return_inverse=True)
+    pw = np.bincount(code.ravel(), weights=df["weight"].to_numpy(), minlength=len(u))
+    pn = np.bincount(code.ravel(), minlength=len(u))
+    f, c = C.flow_cells(u[:, 0], u[:, 1], u[:, 2], u[:, 3], res, method=method, workers=1)
+    codes, uniq = pd.factorize(c)
+    w = np.bincount(codes, weights=pw[f], minlength=len(uniq))
+    n = np.bincount(codes, weights=pn[f], minlength=len(uniq))
+    return pd.DataFrame({"h3": [h3.int_to_str(int(x)) for x in uniq], "weight": w, "flows": n})
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_worker_process_gives_the_single_process_result(method, caplog):
+    df = us_flows(3000)
+    args = (df.origin_lat, df.origin_lon, df.destination_lat, df.destination_lon, 6)
+    assert C._workers(np.zeros((3000, 4)), 6, None) == 1  # small calls stay in one process by default
+    u = np.unique(np.round(df[["origin_lat", "origin_lon", "destination_lat", "destination_lon"]].to_numpy(), 7), axis=0)
+    assert len(C._part_bounds(u, 2)) == 2  # forced: two parts, one laid out in a worker process
+    with caplog.at_level("WARNING", logger="intel.corridors"):
+        f1, c1 = C.flow_cells(*args, method=method, workers=1)
+        f2, c2 = C.flow_cells(*args, method=method, workers=2)
+        assert np.array_equal(f1, f2) and np.array_equal(c1, c2)
+        for ends in (True, False):
+            d1 = C.corridor_density(df, 6, method=method, include_ends=ends, workers=1)
+            d2 = C.corridor_density(df, 6, method=method, include_ends=ends, workers=2)
+            pd.testing.assert_frame_equal(d1, d2, check_exact=True)
+    assert not [r for r in caplog.records if "worker" in r.getMessage()]  # the worker did run
+
+
+def test_a_worker_that_cannot_start_falls_back_to_this_process(monkeypatch, caplog):
+    df = us_flows(2500, seed=3)
+    d1 = C.corridor_density(df, 6, workers=1)
+    monkeypatch.setattr(sys, "executable", "/nonexistent/python")
+    with caplog.at_level("WARNING", logger="intel.corridors"):
+        d2 = C.corridor_density(df, 6, workers=2)
+    pd.testing.assert_frame_equal(d1, d2, check_exact=True)
+    assert any("did not start" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("res, box, method", [
+    (6, (25, 49, -124, -67), "path"),     # one region: cells binned by id offset
+    (9, (-60, 70, -180, 180), "sample"),  # the world at res 9: id range too wide, hash table
+    (2, (-60, 70, -180, 180), "path"),
+])
+def test_density_binning_equals_the_plain_factorize_sums(res, box, method):
+    rng = np.random.default_rng(res)
+    n = 300 if res < 9 else 40
+    df = pd.DataFrame({"origin_lat": rng.uniform(box[0], box[1], n), "origin_lon": rng.uniform(box[2], box[3], n),
+                       "destination_lat": rng.uniform(box[0], box[1], n),
+                       "destination_lon": rng.uniform(box[2], box[3], n), "weight": rng.random(n) * 10})
+    if res == 9:  # keep res-9 paths short (sampling is dense), but spread over the world
+        lat1, lon1 = C.destination_point(df.origin_lat, df.origin_lon, rng.uniform(0, 360, n), rng.uniform(0, 60, n))
+        df["destination_lat"], df["destination_lon"] = lat1, (lon1 + 180) % 360 - 180
+    df = pd.concat([df, df.iloc[:10].assign(weight=1.5)], ignore_index=True)  # shared paths: flows > 1 per path
+    got = C.corridor_density(df, res, method=method, workers=1)
+    ref = reference_density(df, res, method).set_index("h3").loc[got["h3"]]
+    assert len(ref) == len(got)
+    assert np.array_equal(ref["weight"].to_numpy(), got["weight"].to_numpy())  # same sums, same rounding
+    assert np.array_equal(ref["flows"].to_numpy(), got["flows"].to_numpy())
+    assert np.array_equal(got["cell"].to_numpy(), np.array([h3.str_to_int(h) for h in got["h3"]], dtype="uint64"))

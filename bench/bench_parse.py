@@ -15,6 +15,7 @@ Usage: ``python bench/bench_parse.py [n_rows]``
 """
 from __future__ import annotations
 
+import os
 import resource
 import sys
 import tempfile
@@ -124,7 +125,8 @@ def main(n: int = 1_000_000) -> None:
         secs = time.perf_counter() - t
         con.close()
         print(f"import_file (full path): {r.summary()}")
-        print(f"{'import_file total':28s} {secs:7.2f} s  {n / secs:14,.0f} rows/s  (target >= 100,000)")
+        print(f"{'import_file total':28s} {secs:7.2f} s  {n / secs:14,.0f} rows/s  (target >= 100,000)  "
+              f"load average {', '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
         print(f"peak memory (max RSS of this process): "
               f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
 

@@ -20,6 +20,7 @@ Usage: .venv/bin/python bench/bench_store.py [--n 1000000]
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import statistics
 import sys
@@ -81,6 +82,7 @@ def main() -> None:
     t = time.perf_counter()
     r = ingest.import_file(con, csv, profile, user="bench", border_distance=False)
     t_imp = time.perf_counter() - t
+    load_imp = os.getloadavg()
     con.execute("CHECKPOINT")
     print(f"import: {r.summary()}")
     # reference: pandas + h3 strings
@@ -90,6 +92,7 @@ def main() -> None:
     df = pd.read_csv(csv, dtype={"record_id": str})
     df["h3"] = [h3.latlng_to_cell(a, b, 9) for a, b in zip(df["latitude"].to_numpy(), df["longitude"].to_numpy())]
     t_ref = time.perf_counter() - t
+    print(f"load average (1, 5, 15 min) after the import: {', '.join(f'{x:.2f}' for x in load_imp)} on {os.cpu_count()} CPUs")
     print(f"import throughput: {n / t_imp:,.0f} records/s ({t_imp:.2f} s) | reference pandas+h3 strings "
           f"(read + bin only, no validation, no store): {n / t_ref:,.0f} records/s ({t_ref:.2f} s) | ratio {t_ref / t_imp:.2f}x")
     # border distance for the same records (the import's 'locate' step when intel.borders is present)

@@ -81,7 +81,8 @@ def probable_duplicates(new: pd.DataFrame, old: pd.DataFrame, distance_km: float
         old.assign(_pos=-1, _is_new=False),
         new[use][ok].assign(_pos=np.flatnonzero(ok), _is_new=True, event_id=None),
     ], ignore_index=True)
-    pool = pool[pool["latitude"].notna()].reset_index(drop=True)
+    located = pool["latitude"].notna().to_numpy()
+    pool = (pool if located.all() else pool[located]).reset_index(drop=True)
     if len(pool) < 2:
         return pd.DataFrame(columns=cols)
     agency = pool["seizing_agency"].fillna(pool["source"]).astype(str).to_numpy(object)
@@ -94,55 +95,60 @@ def probable_duplicates(new: pd.DataFrame, old: pd.DataFrame, distance_km: float
     pos = pool["_pos"].to_numpy(int)
     from scipy.spatial import cKDTree   # imported here: most imports never need it
 
-    keys = np.empty(len(pool), dtype=object)
-    keys[:] = [_key(v) for v in pool["serial_key"]]
+    keys = pool["serial_key"].to_numpy(dtype=object, na_value=None) if len(pool) else np.empty(0, dtype=object)
+    na = pd.isna(keys)
+    if pd.api.types.infer_dtype(keys[~na], skipna=True) in ("string", "empty"):
+        keys = np.where(na | (keys == ""), None, keys)   # = _key of each value, for text keys
+    else:
+        keys = np.array([_key(v) for v in pool["serial_key"]] + [None], dtype=object)[:-1]
     has_key = keys != None  # noqa: E711
     attrs = pool[["firearm_type", "calibre", "quantity"]].to_numpy(object)
     attr_na = pd.isna(attrs)
-    out = []
-    for a in sorted(set(agency[is_new])):
-        others = np.flatnonzero(agency != a)
-        if others.size == 0:
-            continue
-        tree = cKDTree(xyz[others])
-        mine = np.flatnonzero(is_new & (agency == a))
-        hits = tree.query_ball_point(xyz[mine], chord)
-        lens = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
-        if not lens.any():
-            continue
-        # every (new record, neighbour) pair in the order the rules visit them, filtered in NumPy
-        I = np.repeat(mine, lens)
-        J = others[np.concatenate([h for h in hits if h]).astype(np.int64)]
-        # a new record matches stored ones, or new ones that come before it in the file
-        keep = ~(is_new[J] & (pos[J] >= pos[I]))
-        keep &= ~(np.isnat(dates[I]) | np.isnat(dates[J]))
-        I, J = I[keep], J[keep]
-        days = np.abs((dates[I] - dates[J]).astype(int))
-        keep = days <= window_days
-        both = has_key[I] & has_key[J]
-        same_key = keys[I] == keys[J]
-        same_attrs = np.ones(len(I), dtype=bool)
-        for k in range(attrs.shape[1]):
-            same_attrs &= attr_na[I, k] | attr_na[J, k] | (attrs[I, k] == attrs[J, k])
-        keep &= np.where(both, same_key, same_attrs)
-        best_by_i: dict[int, tuple] = {}
-        for i, j, dd in zip(I[keep], J[keep], days[keep]):
-            d = float(2 * EARTH_RADIUS_KM * np.arcsin(min(1.0, np.linalg.norm(xyz[i] - xyz[j]) / 2)))
-            best = best_by_i.get(i)
-            if best is None or d < best[3]:
-                best_by_i[i] = (int(pos[i]), pool["incident_key"].iat[j],
-                                None if is_new[j] else int(pool["event_id"].iat[j]), d, abs(int(dd)))
-        out += [best_by_i[i] for i in sorted(best_by_i)]
+    # every pair of records within the distance, from one tree (at most: the same test as a
+    # ball query), kept when the first is new and the second of another agency; in the order
+    # the rules visit them: by new record, then by position in the pool
+    code, _ = pd.factorize(agency)
+    pairs = cKDTree(xyz).query_pairs(chord, output_type="ndarray").astype(np.int64)
+    I = np.concatenate([pairs[:, 0], pairs[:, 1]])
+    J = np.concatenate([pairs[:, 1], pairs[:, 0]])
+    keep = is_new[I] & (code[I] != code[J])
+    I, J = I[keep], J[keep]
+    order = np.lexsort((J, I))
+    I, J = I[order], J[order]
+    # a new record matches stored ones, or new ones that come before it in the file
+    keep = ~(is_new[J] & (pos[J] >= pos[I]))
+    keep &= ~(np.isnat(dates[I]) | np.isnat(dates[J]))
+    I, J = I[keep], J[keep]
+    days = np.abs((dates[I] - dates[J]).astype(int))
+    keep = days <= window_days
+    I, J, days = I[keep], J[keep], days[keep]
+    both = has_key[I] & has_key[J]
+    same_key = keys[I] == keys[J]
+    same_attrs = np.ones(len(I), dtype=bool)
+    for k in range(attrs.shape[1]):
+        same_attrs &= attr_na[I, k] | attr_na[J, k] | (attrs[I, k] == attrs[J, k])
+    keep = np.where(both, same_key, same_attrs)
+    best_by_i: dict[int, tuple] = {}
+    for i, j, dd in zip(I[keep], J[keep], days[keep]):
+        d = float(2 * EARTH_RADIUS_KM * np.arcsin(min(1.0, np.linalg.norm(xyz[i] - xyz[j]) / 2)))
+        best = best_by_i.get(i)
+        if best is None or d < best[3]:
+            best_by_i[i] = (int(pos[i]), pool["incident_key"].iat[j],
+                            None if is_new[j] else int(pool["event_id"].iat[j]), d, abs(int(dd)))
+    # one match per new record, listed by agency (sorted) then by record
+    rank = {a: r for r, a in enumerate(sorted(set(agency[is_new])))}
+    out = [best_by_i[i] for i in sorted(best_by_i, key=lambda i: (rank[agency[i]], i))]
     return pd.DataFrame(out, columns=cols)
 
 
 def stored_candidates(con, new: pd.DataFrame, distance_km: float, window_days: int) -> pd.DataFrame:
     """Stored accepted records near the new ones in space and time (one parameterised query)."""
-    located = new[new["latitude"].notna()]
-    if located.empty:
+    ok = new["latitude"].notna().to_numpy()
+    if not ok.any():
         return pd.DataFrame(columns=["event_id", *new.columns])
+    located = new[["latitude", "longitude"]][ok]   # only the columns the bounds need
     pad = distance_km / 111.0 * 1.5 + 0.01
-    d = pd.to_datetime(located["event_date"])
+    d = pd.to_datetime(new["event_date"][ok])
     lo = (d.min() - pd.Timedelta(days=window_days)) if d.notna().any() else pd.Timestamp("1900-01-01")
     hi = (d.max() + pd.Timedelta(days=window_days + 1)) if d.notna().any() else pd.Timestamp("2100-01-01")
     return con.execute(

@@ -301,8 +301,6 @@ class Prepared:
         self._report = report          # DataFrame, or a callable building it
         self.warnings = warnings
         self._reasons = reasons        # the per-row reason lists the lazy report will show
-        self.json_specs: dict = {}     # column -> _JsonSpec left to the INSERT (import_file only)
-        self.n_rows: int | None = None  # input rows (set by prepare)
 
     @property
     def report(self) -> pd.DataFrame:
@@ -495,7 +493,7 @@ def _add_flags(R: "_Reasons", flags: pd.Series, ok: np.ndarray | None = None) ->
 def _add_lists_fast(R: "_Reasons", lists, ok: np.ndarray | None = None) -> None:
     """``R.add_lists`` visiting only the rows that have reasons."""
     arr = np.asarray(lists.to_numpy() if isinstance(lists, pd.Series) else lists, dtype=object)
-    for i in [i for i, r in enumerate(arr) if r]:
+    for i in np.flatnonzero(np.fromiter(map(bool, arr), dtype=bool, count=len(arr))):
         if ok is not None and not ok[i]:
             continue
         for c in arr[i]:
@@ -521,22 +519,13 @@ def _reason_lists(R: "_Reasons") -> np.ndarray:
     return out
 
 
-_JSON_CTRL = r"[\x00-\x07\x0b\x0e-\x1f]"   # escaped by DuckDB as \u001F, by Python as \u001f
-
-
-def _json_sql(keys: list[str], names: list[str]) -> str:
-    """SQL text of the JSON object ``{key: column, ...}`` over text columns ``names``, the
-    same text as :func:`_raw_field_json` (save control characters, see :func:`_ctrl_rows`)."""
-    pieces = []
-    for k, c in zip(keys, names):
-        key = json.dumps(k, ensure_ascii=False).replace("'", "''")
-        pieces.append(f"'{key}: ' || coalesce(to_json({c})::VARCHAR, 'null')")
-    return "'{' || " + " || ', ' || ".join(pieces) + " || '}'"
+_JSON_CTRL = r"[\x00-\x07\x0b\x0e-\x1f]"   # written by Python's json as \u001f (no short escape)
 
 
 def _ctrl_rows(arrs, n: int) -> np.ndarray:
-    """Rows where some text holds a control character DuckDB escapes differently from Python;
-    columns whose bytes hold no control character at all skip the per-row regex."""
+    """Rows where some text holds a control character that JSON writes as ``\\u00XX`` (left to
+    Python by :func:`_raw_field_json_fast`); columns whose bytes hold no control character at
+    all skip the per-row regex."""
     import pyarrow.compute as pc
 
     ctrl = np.zeros(n, bool)
@@ -549,48 +538,53 @@ def _ctrl_rows(arrs, n: int) -> np.ndarray:
     return ctrl
 
 
-class _JsonSpec:
-    """JSON text of Arrow text columns left for DuckDB to build inside the INSERT: ``keys``,
-    ``arrs`` (one per key, one value per input row) and the Python text of the rows with
-    control characters (``py_rows``, ``py_text``)."""
-
-    def __init__(self, keys, arrs, py_rows, py_text):
-        self.keys, self.arrs, self.py_rows, self.py_text = keys, arrs, py_rows, py_text
+_JSON_SHORT = [("\\", "\\\\"), ('"', '\\"'), ("\b", "\\b"), ("\f", "\\f"), ("\n", "\\n"), ("\r", "\\r"),
+               ("\t", "\\t")]
+"""Replacements that make text a JSON string body as ``json.dumps(ensure_ascii=False)`` writes
+it (backslash first); other control characters are left to Python (:func:`_ctrl_rows`)."""
 
 
-def _json_spec(vals: dict[str, pd.Series], n: int) -> "_JsonSpec | None":
-    """A :class:`_JsonSpec` when every column is Arrow text (else None: build the text now)."""
-    arrs = {k: _pa(v) for k, v in vals.items()}
-    if not vals or any(a is None for a in arrs.values()) or n == 0:
-        return None
-    rows = np.flatnonzero(_ctrl_rows(arrs.values(), n))
-    text = None
-    if len(rows):
-        sub = {k: pd.Series(parse._pa_objarr(a, rows), dtype=object) for k, a in arrs.items()}
-        text = _raw_field_json(sub, len(rows))
-    return _JsonSpec(list(arrs), list(arrs.values()), rows, text)
+def _json_object_arrow(keys: list[str], arrs: list):
+    """``json.dumps({key: value, ...}, ensure_ascii=False)`` of each row of Arrow text columns,
+    built by Arrow kernels (rows holding control characters other than \\b \\f \\n \\r
+    \\t come out wrong: callers replace them, see :func:`_ctrl_rows`)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    parts: list = []
+    lit = "{"   # literal text before the next value
+    for i, (k, a) in enumerate(zip(keys, arrs)):
+        a = a.cast(pa.string()) if pa.types.is_large_string(a.type) else a
+        bufs = a.buffers()
+        data = np.frombuffer(bufs[2], dtype=np.uint8) if len(bufs) >= 3 and bufs[2] is not None else np.zeros(0, np.uint8)
+        if len(data) and ((data < 0x20) | (data == 0x22) | (data == 0x5C)).any():
+            present = np.bincount(data, minlength=256) > 0
+            for ch, esc in _JSON_SHORT:   # only the characters the text holds
+                if present[ord(ch)]:
+                    a = pc.replace_substring(a, ch, esc)
+        lit += ("" if i == 0 else ", ") + json.dumps(k, ensure_ascii=False) + ": "
+        if a.null_count == 0:   # quotes joined into the literal text around the value
+            parts += [lit + '"', a]
+            lit = '"'
+        else:
+            quoted = pc.binary_join_element_wise('"', a, '"', "")
+            parts += [lit, pc.if_else(pc.is_valid(a), quoted, pa.scalar("null", pa.string()))]
+            lit = ""
+    parts.append(lit + "}")
+    out = pc.binary_join_element_wise(*parts, "")
+    return out.combine_chunks() if isinstance(out, pa.ChunkedArray) else out
 
 
 def _raw_field_json_fast(raw_vals: dict[str, pd.Series], n: int):
-    """:func:`_raw_field_json` (same text) built by DuckDB when every column is Arrow text."""
+    """:func:`_raw_field_json` (same text) built by Arrow when every column is Arrow text."""
     arrs = {k: _pa(v) for k, v in raw_vals.items()}
     if not raw_vals or any(a is None for a in arrs.values()) or n == 0:
         out = np.empty(n, dtype=object)
         out[:] = _raw_field_json(raw_vals, n)
         return out
-    import duckdb
     import pyarrow as pa
 
-    names = [f"c{i}" for i in range(len(arrs))]
-    tbl = pa.table(dict(zip(names, arrs.values())))
-    sql = "SELECT " + _json_sql(list(arrs), names) + " AS j FROM tbl"
-    con = duckdb.connect()
-    try:
-        con.register("tbl", tbl)
-        j = con.execute(sql).to_arrow_table().column(0)
-    finally:
-        con.close()
-    j = j.combine_chunks() if hasattr(j, "combine_chunks") else j
+    j = _json_object_arrow(list(arrs), list(arrs.values()))
     ctrl = _ctrl_rows(arrs.values(), n)
     if ctrl.any():   # Python's escapes for control characters
         out = parse._pa_objarr(j)
@@ -620,13 +614,21 @@ def _str_col(v, n: int):
     if v.dtype != object:
         return v
     miss = pd.isna(v)
-    if miss.all():
-        return v
+    if miss.all():   # object, as inferred (a Series: the constructor skips its inference)
+        return pd.Series(v, dtype=object, copy=False)
     try:
         a = pa.array(v, pa.large_string(), from_pandas=True)
     except (pa.ArrowTypeError, pa.ArrowInvalid, TypeError):
         return v
     return pd.array(a, dtype=_STR)
+
+
+def _labels(codes: np.ndarray, labels: list[str]):
+    """Arrow-backed ``str`` array of ``labels[code]`` (as ``np.where`` of the labels would give)."""
+    import pyarrow as pa
+
+    d = pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)), pa.array(labels, pa.large_string()))
+    return pd.array(d.cast(pa.large_string()), dtype=_STR)
 
 
 def _iso_strings(dates) -> np.ndarray:
@@ -648,13 +650,6 @@ def _hex_strings(cells: np.ndarray) -> np.ndarray:
 
 def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = None, crs: str | None = None,
             file_name: str = "") -> Prepared:
-    """Turn a raw table into store-ready records, quarantine rows and a per-row report
-    (see :func:`_prepare`)."""
-    return _prepare(raw, profile, date_order=date_order, crs=crs, file_name=file_name)
-
-
-def _prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = None, crs: str | None = None,
-             file_name: str = "", defer_json: bool = False) -> Prepared:
     """Turn a raw table into store-ready records, quarantine rows and a per-row report.
 
     Parameters
@@ -672,10 +667,6 @@ def _prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = N
     ------
     NeedsChoice
         When the dates' order cannot be decided from the file and none was given.
-
-    With ``defer_json`` (:func:`import_file`), the JSON text of ``raw`` and ``attrs`` is left
-    to the store's INSERT when the columns are Arrow text (``Prepared.json_specs``): those two
-    columns of ``events`` are then empty.
     """
     frame = raw.frame
     n = len(frame)
@@ -784,7 +775,7 @@ def _prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = N
         has_coords = True
     else:
         if mapping.get("place"):
-            location_name = location_name.where(location_name.notna(), _text(frame[mapping["place"]], n))
+            location_name = location_name.where(location_name.notna(), _ftext(frame[mapping["place"]], n))
         lat_s, lon_s = _col(frame, mapping, "latitude"), _col(frame, mapping, "longitude")
         pt = _col(frame, mapping, "point")
         if lat_s is None and lon_s is None and getattr(raw, "has_geometry", False):
@@ -934,24 +925,14 @@ def _prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = N
     lon_store = np.where(accepted, lon, np.nan)
 
     reason_lists = _reason_lists(R)
-    json_specs: dict[str, _JsonSpec] = {}
-    spec = _json_spec(raw_vals, n) if defer_json else None
-    if spec is not None:
-        json_specs["raw"] = spec
-        raw_json = np.full(n, None, dtype=object)
-    else:
-        raw_json = _raw_field_json_fast(raw_vals, n)
+    raw_json = _raw_field_json_fast(raw_vals, n)
     if profile.get("attrs") is not None:
         attrs_cols = [c for c in profile["attrs"] if c in frame.columns]
     else:  # user files: every column not mapped onto a field is kept as it was
         # fields with no column of their own in the store (notes, parts) are kept here too
         mapped = {c for f, c in mapping.items() if f not in ("notes", "parts_components")}
         attrs_cols = [c for c in frame.columns if c not in mapped and not str(c).startswith("__")]
-    spec = _json_spec({c: frame[c] for c in attrs_cols}, n) if defer_json and attrs_cols else None
-    if spec is not None:
-        json_specs["attrs"] = spec
-        attrs_json = pd.Series(np.full(n, None, dtype=object), dtype=object)
-    elif attrs_cols and all(_pa(frame[c]) is not None for c in attrs_cols):
+    if attrs_cols and all(_pa(frame[c]) is not None for c in attrs_cols):
         # Arrow text columns: the same JSON text, built by DuckDB instead of a Python loop per row
         attrs_json = pd.Series(_raw_field_json_fast({c: frame[c] for c in attrs_cols}, n))
     else:
@@ -963,7 +944,8 @@ def _prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = N
     # a record whose only problems are about its location stays usable for non-spatial totals
     # (counts by country, trends): stored as 'unlocated', never binned, listed in the quarantine
     only_loc = quarantined & ~R.any(QUARANTINE - LOCATION_REASONS)
-    ev_status = np.where(only_loc, "unlocated", status)
+    ev_status = _labels(np.where(accepted, 0, np.where(quarantined, np.where(only_loc, 3, 1), 2)),
+                        ["accepted", "quarantined", "rejected", "unlocated"])   # status, 'unlocated' where only_loc
     ev = {
         "row_number": row_numbers.astype("int64"),
         "source": profile.get("source") or profile.get("name") or "upload",
@@ -1053,9 +1035,7 @@ def _prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = N
             warnings.append(f"{k} of {n} rows ({k / n:.0%}) share {code}: {REASON_TEXT.get(code, code)}")
     keep = status != "rejected"
     ev = (ev if keep.all() else ev[keep]).reset_index(drop=False).rename(columns={"index": "_pos"})
-    prep = Prepared(ev, q, report, warnings, reasons=reason_lists, status=status)
-    prep.json_specs, prep.n_rows = json_specs, n
-    return prep
+    return Prepared(ev, q, report, warnings, reasons=reason_lists, status=status)
 
 
 def _report_frame(n, row_numbers, src_id, status, reason_lists, lat, lon, dates, iso3, origin_iso3, destination_iso3,
@@ -1163,7 +1143,7 @@ def import_file(con, path: str | Path, profile: dict | str | None = None, *, dat
     if prev:
         return ImportResult(prev[0], name, sha, prev[1], prev[2], prev[3], prev[4], already_imported=True)
     prog(0.3, "parsing and validating")
-    prep = _prepare(raw, profile, date_order=date_order, crs=crs, file_name=name, defer_json=True)
+    prep = prepare(raw, profile, date_order=date_order, crs=crs, file_name=name)
     prog(0.6, "locating")
     if border_distance and len(prep.events):
         _add_border_distance(prep.events)
@@ -1172,7 +1152,7 @@ def import_file(con, path: str | Path, profile: dict | str | None = None, *, dat
     prog(0.75, "writing")
     n_acc, n_qua, n_rej = prep.outcome_counts()
     res = ImportResult(None, name, sha, n_acc + n_qua + n_rej, n_acc, n_qua, n_rej, warnings=prep.warnings,
-                       report=lambda: prep.report)
+                       report=prep._report)   # the builder (or frame): not the whole prep kept alive
 
     def write():
         batch_id = con.execute("SELECT nextval('batch_seq')").fetchone()[0]
@@ -1187,15 +1167,12 @@ def import_file(con, path: str | Path, profile: dict | str | None = None, *, dat
         ev_ids = np.arange(first, first + len(ev), dtype="int64")
         ev = ev.assign(event_id=ev_ids, batch_id=batch_id)
         tbl = _arrow_table_fast(con, "events", ev)
-        tbl, extra, exprs = _with_json_columns(tbl, prep, ev["_pos"].to_numpy())
         con.register("_ev", tbl)
         # incident_id and incident_multi set as refresh_incidents would set them on these rows
         # (hash of source and key, false), so its UPDATE touches only incidents of several rows
         # instead of rewriting every new row (an UPDATE of a million rows costs seconds at commit)
-        excl = f"EXCLUDE ({', '.join(extra)}) " if extra else ""
-        con.execute(f"INSERT INTO events SELECT * {excl}REPLACE (NULLIF(h3_cell, 0) AS h3_cell, "
-                    "hash(source, incident_key) AS incident_id, false AS incident_multi"
-                    + "".join(f", {e} AS {c}" for c, e in exprs.items()) + ") FROM _ev")
+        con.execute("INSERT INTO events SELECT * REPLACE (NULLIF(h3_cell, 0) AS h3_cell, "
+                    "hash(source, incident_key) AS incident_id, false AS incident_multi) FROM _ev")
         refresh_incidents(con)
         con.unregister("_ev")
         q = prep.quarantine
@@ -1300,36 +1277,6 @@ def _arrow_table_fast(con, table: str, df: pd.DataFrame):
     return pa.Table.from_arrays(arrays, schema=slow.schema)
 
 
-def _with_json_columns(tbl, prep: Prepared, pos: np.ndarray):
-    """Add the text columns of ``prep.json_specs`` to the Arrow table of the new events (rows
-    ``pos`` of the input) -> (table, added column names, {store column: SQL expression})."""
-    import pyarrow as pa
-
-    specs = getattr(prep, "json_specs", None) or {}
-    if not specs:
-        return tbl, [], {}
-    n_all = prep.n_rows
-    take = None if len(pos) == n_all and (pos == np.arange(n_all)).all() else pa.array(pos, pa.int64())
-    extra, exprs = [], {}
-    for col, sp in specs.items():
-        names = []
-        for i, a in enumerate(sp.arrs):
-            name = f"__{col}_{i}"
-            tbl = tbl.append_column(name, a if take is None else a.take(take))
-            names.append(name)
-        expr = _json_sql(sp.keys, names)
-        extra += names
-        if len(sp.py_rows):   # rows with control characters keep Python's escapes
-            full = np.full(n_all, None, dtype=object)
-            full[sp.py_rows] = sp.py_text
-            name = f"__{col}_py"
-            tbl = tbl.append_column(name, pa.array(full if take is None else full[pos], pa.string()))
-            extra.append(name)
-            expr = f"coalesce({name}, {expr})"
-        exprs[col] = expr
-    return tbl, extra, exprs
-
-
 def _all_none(col: pd.Series) -> bool:
     """True when every value of an object column is missing (None/NaN: stored as NULL by
     :func:`_arrow_table` whatever the column's type)."""
@@ -1373,8 +1320,11 @@ def _one_agency_only(con, ev: pd.DataFrame) -> bool:
     ok = ev["latitude"].notna().to_numpy() & (ev["status"] == "accepted").to_numpy()
     if not ok.any():
         return True
-    agency = ev["seizing_agency"].where(ev["seizing_agency"].notna(), ev["source"]).astype(str).to_numpy(object)[ok]
-    uniq = pd.unique(agency)
+    sa = ev["seizing_agency"]
+    if sa.isna().all():   # no agency column: the source is the agency
+        uniq = pd.unique(ev["source"][ok].astype(str))
+    else:
+        uniq = pd.unique(sa.where(sa.notna(), ev["source"]).astype(str).to_numpy(object)[ok])
     if len(uniq) != 1:
         return False
     other = con.execute("SELECT 1 FROM events WHERE status = 'accepted' AND latitude IS NOT NULL "

@@ -21,6 +21,24 @@ import streamlit as st
 
 from intel import auth, hexbin, layers, store
 
+def _leave_mpa_v1() -> None:
+    """Route every session through ``app.py``.
+
+    A ``pages/`` folder beside the main script makes Streamlit start a new server process in its
+    legacy multipage mode: until some session has run ``app.py`` (which calls ``st.navigation``),
+    a deep link such as ``/borders`` runs the page file alone, without the router and its
+    sign-in gate. Every page imports this module first, so the first such run switches the
+    process to the router and reruns, and the deep link then goes through ``app.py``.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+_leave_mpa_v1()
+
 PLAIN_GAP = ("The bundled data is a North American case study (Toronto firearm-discharge incidents, "
              "U.S. CBP weapons and ammunition seizures, ATF trace flows) plus worldwide UNODC country "
              "statistics: no public point-level seizure register exists for West Africa or Latin America.")

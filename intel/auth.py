@@ -561,6 +561,9 @@ def _ident(name: str) -> str:
 
 
 VIEWED_TABLES = ("events", "quarantine", "batches", "flows", "crossings", "country_stats")
+READ_ONLY_TABLES = ("audit", "settings", "profiles", "countries", "admin1", "schema_version")
+"""Tables every user may read, shadowed by pass-through views so that a viewer's cursor is
+read-only on the whole store (writes go through a separate cursor after a role check)."""
 """Tables shadowed by a temp view of the same name on a user's cursor."""
 
 
@@ -602,6 +605,9 @@ def visibility_statements(user: User, catalog: str) -> list[str]:
     for name in ("flows", "crossings", "country_stats"):
         stmts.append(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT x.* FROM {t[name]} x "
                      f"LEFT JOIN {t['batches']} b ON b.batch_id = x.batch_id WHERE {b_vis}")
+    # every other table through a pass-through view too: a viewer's cursor cannot write anything
+    for name in READ_ONLY_TABLES:
+        stmts.append(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {cat}.main.{name}")
     return stmts
 
 

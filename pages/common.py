@@ -30,8 +30,12 @@ def _leave_mpa_v1() -> None:
     sign-in gate. Every page imports this module first, so the first such run switches the
     process to the router and reruns, and the deep link then goes through ``app.py``.
     """
+    import sys
+
     from streamlit.runtime.pages_manager import PagesManager
 
+    if "streamlit.testing.v1.app_test" in sys.modules:
+        return  # AppTest picks the entry script itself and resets the flag on every run
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()

@@ -232,3 +232,16 @@ def test_sql_predicate_matches_parser():
         except ValueError:
             py = False
         assert sql == py, m
+
+
+def test_viewer_cursor_is_read_only_on_every_table(con):
+    """A viewer's cursor cannot write any table, not only the restricted ones."""
+    import duckdb
+
+    cur = auth.apply_visibility(con.cursor(), BFA)
+    for sql in ("INSERT INTO audit VALUES (999, now(), 'x', 'x', '{}')",
+                "INSERT INTO settings VALUES ('marking', '\"X\"')",
+                "DELETE FROM countries", "INSERT INTO profiles VALUES ('p', '{}', now())"):
+        with pytest.raises(duckdb.Error):
+            cur.execute(sql)
+    assert cur.execute("SELECT count(*) FROM countries").fetchone()[0] == con.execute("SELECT count(*) FROM countries").fetchone()[0]

@@ -41,7 +41,6 @@ def _leave_mpa_v1() -> None:
         st.rerun()
 
 
-_leave_mpa_v1()
 
 PLAIN_GAP = ("The bundled data is a North American case study (Toronto firearm-discharge incidents, "
              "U.S. CBP weapons and ammunition seizures, ATF trace flows) plus worldwide UNODC country "
@@ -312,3 +311,8 @@ def show_deck(deck, key: str, height: int = 560):
 
 
 __all__ = ["get_con", "query_df", "sidebar_filters", "provenance", "legend_html", "show_deck", "layers", "PLAIN_GAP"]
+
+
+# last, once every name above exists: a session that imports this module while another one is
+# rerouted by the call below must find a complete module
+_leave_mpa_v1()

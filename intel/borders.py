@@ -62,6 +62,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from intel.store import transaction
+
 ROOT = Path(__file__).resolve().parent.parent
 COUNTRIES_GPKG = ROOT / "data" / "sources" / "boundaries" / "ne_10m_generalised_world_map.gpkg"
 """Natural Earth 1:10m v4.1.0 generalised countries (layer ``countries``), EPSG:4326."""
@@ -583,13 +585,9 @@ def fill_border_columns(con, only_missing: bool = True) -> int:
     upd = pd.concat([df[["event_id"]], bd], axis=1)
     con.register("_border_upd", upd)
     try:
-        con.execute("BEGIN TRANSACTION")
-        con.execute("""UPDATE events SET border_km = u.border_km, border_pair = u.border_pair,
-                       border_segment = u.border_segment FROM _border_upd u WHERE events.event_id = u.event_id""")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
+        with transaction(con):
+            con.execute("""UPDATE events SET border_km = u.border_km, border_pair = u.border_pair,
+                           border_segment = u.border_segment FROM _border_upd u WHERE events.event_id = u.event_id""")
     finally:
         con.unregister("_border_upd")
     return len(upd)
@@ -944,14 +942,10 @@ def load_crossings(con, path: str | Path | None = None, source: str | None = "un
     rows = snapped[_CROSSING_COLS]
     con.register("_crossings_in", rows)
     try:
-        con.execute("BEGIN TRANSACTION")
-        con.execute("DELETE FROM crossings WHERE crossing_id IN (SELECT crossing_id FROM _crossings_in)")
-        con.execute(f"INSERT INTO crossings ({', '.join(_CROSSING_COLS)}) "
-                    f"SELECT {', '.join(_CROSSING_COLS)} FROM _crossings_in")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
+        with transaction(con):
+            con.execute("DELETE FROM crossings WHERE crossing_id IN (SELECT crossing_id FROM _crossings_in)")
+            con.execute(f"INSERT INTO crossings ({', '.join(_CROSSING_COLS)}) "
+                        f"SELECT {', '.join(_CROSSING_COLS)} FROM _crossings_in")
     finally:
         con.unregister("_crossings_in")
     summary.inserted = len(rows)

@@ -78,11 +78,15 @@ def borders_cmd(db, zone_km, date_from, date_to, by, all_kinds, out, top):
         cols = (["segment_id"] if by == "segment" else []) + ["pair", "events", "firearms", "change"]
         click.echo(r[cols].head(top).to_string(index=False))
     if out:
-        try:
-            r.to_csv(out, index=False)
-        except OSError as e:
-            _fail(f"cannot write {out}: {e}")
-        click.echo(f"wrote {len(r)} rows to {out}")
+        _write_csv(r, out)
+
+
+def _write_csv(r, out: str) -> None:
+    try:
+        r.to_csv(out, index=False)
+    except OSError as e:
+        _fail(f"cannot write {out}: {e}")
+    click.echo(f"wrote {len(r)} rows to {out}")
 
 
 @click.command("bypass", help="Bypass-point candidates: clusters of border-zone events farther than --min-km from "
@@ -118,11 +122,7 @@ def bypass_cmd(db, zone_km, min_km, res, date_from, date_to, no_ports, all_kinds
         click.echo(r[["rank", "h3", "border_pair", "events", "firearms", "last_date", "nearest_crossing",
                       "nearest_crossing_km"]].head(top).to_string(index=False))
     if out:
-        try:
-            r.to_csv(out, index=False)
-        except OSError as e:
-            _fail(f"cannot write {out}: {e}")
-        click.echo(f"wrote {len(r)} rows to {out}")
+        _write_csv(r, out)
 
 
 @click.command("crossings", help="Import official crossings (CSV or GeoJSON: name, country pair, latitude, longitude, "

@@ -82,6 +82,14 @@ def bin_points(lat: np.ndarray, lon: np.ndarray, res: int = FINE_RES) -> np.ndar
     return out
 
 
+def cell_ring(h: str) -> list[list[float]]:
+    """Closed ``[[lon, lat], ...]`` ring of an H3 cell given as a hex string (RFC 7946 order;
+    ``h3.cell_to_boundary`` returns (lat, lng), swapped here, the one place that does it)."""
+    ring = [[float(lng), float(lat)] for lat, lng in h3.cell_to_boundary(h)]
+    ring.append(ring[0])
+    return ring
+
+
 def to_hex(cells) -> list[str]:
     """Hex strings of integer cells (the form deck.gl, CSV and GeoJSON use)."""
     return [format(int(c), "x") for c in np.asarray(cells, dtype="uint64")]

@@ -60,7 +60,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.special import ndtr
 
-from intel.hexbin import Filters, usable_precisions
+from intel.hexbin import Filters, cell_ring, usable_precisions
 from intel.store import FINE_RES, parent_sql
 
 MAX_STUDY_CELLS = 2_000_000
@@ -825,13 +825,6 @@ def hotspots_from_store(con, res: int, k: int = 1, value: str = "events", fdr: b
 EXPORT_FORMATS = ("csv", "geojson", "parquet")
 
 
-def cell_polygon(h: str) -> list[list[float]]:
-    """Closed ring ``[[lon, lat], ...]`` of a cell (from ``h3.cell_to_boundary``, which gives (lat, lng))."""
-    ring = [[float(lng), float(lat)] for lat, lng in h3.cell_to_boundary(h)]
-    ring.append(ring[0])
-    return ring
-
-
 def _export_frame(df: pd.DataFrame, columns: list[str] | None) -> pd.DataFrame:
     cols = columns or [c for c in df.columns if c != "cell"]
     out = df[[c for c in cols if c in df.columns]].copy()
@@ -859,7 +852,7 @@ def to_geojson(df: pd.DataFrame, columns: list[str] | None = None) -> dict:
     feats = []
     for rec in out.to_dict(orient="records"):
         feats.append({"type": "Feature",
-                      "geometry": {"type": "Polygon", "coordinates": [cell_polygon(rec["h3"])]},
+                      "geometry": {"type": "Polygon", "coordinates": [cell_ring(rec["h3"])]},
                       "properties": {k: _jsonable(v) for k, v in rec.items()}})
     return {"type": "FeatureCollection", "features": feats}
 
@@ -870,7 +863,7 @@ def to_geodataframe(df: pd.DataFrame, columns: list[str] | None = None):
     import shapely
 
     out = _export_frame(df, columns)
-    geoms = [shapely.Polygon(cell_polygon(h)) for h in out["h3"]]
+    geoms = [shapely.Polygon(cell_ring(h)) for h in out["h3"]]
     return gpd.GeoDataFrame(out, geometry=geoms, crs="EPSG:4326")
 
 

@@ -23,33 +23,23 @@ import json
 import textwrap
 from pathlib import Path
 
-import h3
 import numpy as np
 import pandas as pd
 
+from intel.hexbin import cell_ring
 from intel.risk import COMPONENTS, TARGET_COLUMNS, Plan, method_text
 
 GPKG = Path(__file__).resolve().parent.parent / "data" / "sources" / "boundaries" / "ne_10m_generalised_world_map.gpkg"
 
 FORMATS = ("csv", "geojson", "pdf")
 
-
 def table(p: Plan) -> pd.DataFrame:
     """The export table: :data:`intel.risk.TARGET_COLUMNS` of the plan's targets."""
     return p.targets[[c for c in TARGET_COLUMNS if c in p.targets.columns]].copy()
 
-
 def to_csv(p: Plan) -> bytes:
     """Target table as UTF-8 CSV."""
     return table(p).to_csv(index=False).encode("utf-8")
-
-
-def cell_ring(h: str) -> list[list[float]]:
-    """Closed ``[[lon, lat], ...]`` ring of an H3 cell (h3 returns (lat, lng): swapped here)."""
-    ring = [[float(lng), float(lat)] for lat, lng in h3.cell_to_boundary(h)]
-    ring.append(ring[0])
-    return ring
-
 
 def _json(v):
     if isinstance(v, (np.integer,)):
@@ -62,7 +52,6 @@ def _json(v):
         return None
     return v if isinstance(v, (int, str, bool)) else str(v)
 
-
 def to_geojson(p: Plan) -> bytes:
     """Target cells as a GeoJSON FeatureCollection (polygons, [longitude, latitude])."""
     feats = []
@@ -72,7 +61,6 @@ def to_geojson(p: Plan) -> bytes:
     fc = {"type": "FeatureCollection", "features": feats,
           "properties": {"title": p.title(), "res": p.res, "period": list(p.period), "weights": p.weights}}
     return json.dumps(fc, ensure_ascii=False).encode("utf-8")
-
 
 def _extent(p: Plan) -> tuple[float, float, float, float]:
     if p.area is not None and p.area.kind == "bbox":
@@ -85,12 +73,10 @@ def _extent(p: Plan) -> tuple[float, float, float, float]:
     dx, dy = max(e - w, 0.05), max(n - s, 0.05)
     return w - 0.15 * dx, s - 0.15 * dy, e + 0.15 * dx, n + 0.15 * dy
 
-
 def _mark(fig, marking: str) -> None:
     if marking:
         fig.text(0.5, 0.975, marking, ha="center", va="top", fontsize=11, fontweight="bold", color="#a00000")
         fig.text(0.5, 0.015, marking, ha="center", va="bottom", fontsize=11, fontweight="bold", color="#a00000")
-
 
 def _map_page(p: Plan, marking: str):
     import geopandas as gpd
@@ -128,7 +114,6 @@ def _map_page(p: Plan, marking: str):
                  f"minimum spacing {p.min_spacing_km:g} km", fontsize=11)
     return fig
 
-
 def _table_pages(p: Plan, marking: str, rows_per_page: int = 22):
     import matplotlib.pyplot as plt
 
@@ -164,7 +149,6 @@ def _table_pages(p: Plan, marking: str, rows_per_page: int = 22):
         figs.append(fig)
     return figs
 
-
 def _text_page(title: str, paragraphs: list[str], marking: str):
     import matplotlib.pyplot as plt
 
@@ -181,7 +165,6 @@ def _text_page(title: str, paragraphs: list[str], marking: str):
             y -= 0.026
         y -= 0.008
     return fig
-
 
 def to_pdf(p: Plan, marking: str | None = None, con=None, backtest: pd.DataFrame | None = None) -> bytes:
     """The target package as PDF: map, table, method, provenance; marking line on every page.
@@ -226,7 +209,6 @@ def to_pdf(p: Plan, marking: str | None = None, con=None, backtest: pd.DataFrame
         info["Subject"] = marking
     return buf.getvalue()
 
-
 def format_from_path(path) -> str:
     """``csv``, ``geojson`` or ``pdf`` from a file name's extension."""
     suf = Path(path).suffix.lower().lstrip(".")
@@ -235,7 +217,6 @@ def format_from_path(path) -> str:
     if suf not in FORMATS:
         raise ValueError(f"cannot tell the format from {path}; use .csv, .geojson or .pdf")
     return suf
-
 
 def write(p: Plan, path, con=None, marking: str | None = None, backtest: pd.DataFrame | None = None) -> bytes:
     """Write the package in the format given by ``path``'s extension; returns the bytes."""

@@ -24,16 +24,9 @@ import streamlit as st  # noqa: E402
 from intel import borders, settings  # noqa: E402
 
 from intel import layers as _layers  # noqa: E402
-from pages.common import export_button, cached, db_stamp, get_con, keep, legend_html, provenance  # noqa: E402
+from pages.common import stop_with_provenance, export_button, cached, db_stamp, get_con, keep, legend_html, provenance  # noqa: E402
 
 
-def _stop() -> None:
-    """Stop the page after a message, with the provenance still shown."""
-    try:
-        provenance()
-    except Exception:  # noqa: BLE001 - the message above already says what went wrong
-        pass
-    st.stop()
 
 BAND_COLOURS = borders.BAND_COLOURS
 TOOLTIP = borders.MAP_TOOLTIP
@@ -96,12 +89,12 @@ try:
     def_zone, def_min = _defaults(con)
 except Exception as e:  # noqa: BLE001 - never a traceback in the UI
     st.error(f"The store could not be read: {e}")
-    _stop()
+    stop_with_provenance()
 
 if lo is None:
     st.info("The store holds no dated, accepted records, so there is nothing to place near a border. "
             "Import seizures on the Import page or run `intel build`.")
-    _stop()
+    stop_with_provenance()
 
 # ---------------------------------------------------------------- widgets
 keep("bor_zone", "bor_min", "bor_period", "bor_ports", "bor_all", "bor_kinds", "bor_frame")
@@ -127,7 +120,7 @@ show_all = sb.checkbox("Draw every border stretch (not only those with events)",
 p = period if isinstance(period, (tuple, list)) else (period,)
 if len(p) < 2:
     st.info("Choose the end of the period in the sidebar.")
-    _stop()
+    stop_with_provenance()
 d_from, d_to = p[0].isoformat(), (p[1] + timedelta(days=1)).isoformat()
 
 try:
@@ -139,7 +132,7 @@ try:
     ev = zone_events(stamp, d_from, d_to, kinds)
 except Exception as e:  # noqa: BLE001
     st.error(f"The border analysis could not be computed: {e}")
-    _stop()
+    stop_with_provenance()
 
 a = rank_seg.attrs
 ev_zone = ev[ev["border_km"] <= float(zone)]

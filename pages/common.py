@@ -294,6 +294,15 @@ def provenance() -> None:
                    "Questionnaire (cite UNODC). Basemap: Natural Earth (public domain).")
 
 
+def stop_with_provenance() -> None:
+    """Stop the page after a message, with the provenance still shown."""
+    try:
+        provenance()
+    except Exception:  # noqa: BLE001 - the message above already says what went wrong
+        pass
+    st.stop()
+
+
 def legend_html(entries: list, title: str) -> str:
     """A small legend block (colours are numbers we produce; labels are escaped)."""
     import html

@@ -21,16 +21,9 @@ import streamlit as st  # noqa: E402
 from intel import corridors, settings  # noqa: E402
 
 from intel import layers as _layers  # noqa: E402
-from pages.common import export_button, cached, db_stamp, get_con, keep, legend_html, provenance  # noqa: E402
+from pages.common import stop_with_provenance, export_button, cached, db_stamp, get_con, keep, legend_html, provenance  # noqa: E402
 
 
-def _stop() -> None:
-    """Stop the page after a message, with the provenance still shown."""
-    try:
-        provenance()
-    except Exception:  # noqa: BLE001 - the message above already says what went wrong
-        pass
-    st.stop()
 
 # Corridor cells are drawn on the map at this resolution at most (about 23 km edge): finer cells
 # are a pixel or two wide at the initial zoom and vanish under the arcs. Tables and CSV keep the
@@ -78,13 +71,13 @@ try:
     def_res, def_min = _defaults(con)
 except Exception as e:  # noqa: BLE001 - never a traceback in the UI
     st.error(f"The flows could not be read from the store: {e}")
-    _stop()
+    stop_with_provenance()
 
 if flows_all.empty:
     st.info("The store holds no flows: no ATF trace table, imported trace results, records with both an origin "
             "and a destination country, or re-seizure links. Run `intel build` to load the ATF source-to-recovery "
             "tables, or import trace results.")
-    _stop()
+    stop_with_provenance()
 
 years_all = pd.to_datetime(flows_all["period_start"]).dt.year
 y_lo, y_hi = int(years_all.min()), int(years_all.max())
@@ -122,12 +115,12 @@ try:
                                    None if dest == ALL else [dest], interstate_only=inter)
 except Exception as e:  # noqa: BLE001
     st.error(f"The flows could not be filtered: {e}")
-    _stop()
+    stop_with_provenance()
 
 if flows.empty:
     st.warning("No flow matches these filters. This is not evidence that no firearms moved: widen the period, "
                "choose another recovery place or clear the source filter.")
-    _stop()
+    stop_with_provenance()
 
 try:
     key = (date_from, date_to, tuple(types), tuple(origs), dest, inter)
@@ -137,7 +130,7 @@ try:
     edges, groups = links(stamp, date_from, date_to)
 except Exception as e:  # noqa: BLE001
     st.error(f"The corridors could not be computed: {e}")
-    _stop()
+    stop_with_provenance()
 
 pairs_all = corridors.aggregate_flows(flows)
 hidden = int((pairs_all["weight"] < min_w).sum())

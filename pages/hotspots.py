@@ -19,16 +19,9 @@ import streamlit as st  # noqa: E402
 from intel import emerging as em  # noqa: E402
 from intel import hotspots as hs  # noqa: E402
 from intel import layers  # noqa: E402
-from pages.common import export_button, cached, db_stamp, get_con, legend_html, provenance, sidebar_filters  # noqa: E402
+from pages.common import stop_with_provenance, export_button, cached, db_stamp, get_con, legend_html, provenance, sidebar_filters  # noqa: E402
 
 
-def _stop() -> None:
-    """Stop the page after a message, with the provenance still shown."""
-    try:
-        provenance()
-    except Exception:  # noqa: BLE001 - the message above already says what went wrong
-        pass
-    st.stop()
 
 
 st.title("Hotspots")
@@ -85,10 +78,10 @@ try:
     hot, guard = _hot(db_stamp(), int(res), int(k), value, bool(fdr), float(alpha), filters, area, codes)
 except hs.HotspotError as exc:
     st.error(str(exc))
-    _stop()
+    stop_with_provenance()
 except Exception as exc:  # noqa: BLE001 - never a traceback in the UI
     st.error(f"The hot spot analysis could not be computed: {exc}")
-    _stop()
+    stop_with_provenance()
 
 emg, eguard, emsg = None, None, None
 try:

@@ -391,9 +391,10 @@ def refresh_incidents(con: duckdb.DuckDBPyConnection) -> None:
                        SELECT incident_id FROM events GROUP BY incident_id HAVING count(*) > 1)""")
 
 
+MULTI_EVENTS_SQL = "count(DISTINCT coalesce({a}incident_id, hash({a}source, {a}incident_key)))"
+"""Distinct incidents among rows of incidents of several rows (or not yet refreshed)."""
 EVENTS_SQL = ("(count(*) FILTER (WHERE {a}incident_multi = false) + "
-              "count(DISTINCT coalesce({a}incident_id, hash({a}source, {a}incident_key))) "
-              "FILTER (WHERE {a}incident_multi IS NOT false))")
+              + MULTI_EVENTS_SQL + " FILTER (WHERE {a}incident_multi IS NOT false))")
 """Number of distinct incidents among the grouped rows (``{a}`` is an alias prefix like ``e.``).
 Rows not yet refreshed (``incident_multi`` NULL) take the exact distinct path."""
 

@@ -63,3 +63,32 @@ def test_aggregate_counts_nest_and_respect_precision(tmp_path):
     # period filter is half-open [from, to)
     f = hexbin.Filters(date_from="2024-01-05", date_to="2024-02-01")
     assert hexbin.aggregate(con, 9, f)["records"].sum() == 2
+
+
+def test_aggregate_labels_and_incidents_hand_computed(tmp_path):
+    """One res-9 cell: incident A has three rows (one event), B, C, D one row each (three
+    events); labels are firearm type, else category, else kind; the top three by count, ties by
+    label: pistol 2, rifle 2, then ammunition/revolver/shotgun 1 each -> ammunition."""
+    con = store.connect(tmp_path / "l.duckdb")
+    lat, lon = 43.6532, -79.3832
+    c = int(hexbin.bin_points(np.array([lat]), np.array([lon]), store.FINE_RES)[0])
+    rows = [  # event_id, key, firearm_type, category
+        (1, "A", "pistol", "firearm"), (2, "A", "rifle", "firearm"), (3, "A", None, "ammunition"),
+        (4, "B", "pistol", "firearm"), (5, "C", "rifle", "firearm"), (6, "D", "revolver", "firearm"),
+        (7, "E", "shotgun", "firearm"),
+    ]
+    df = pd.DataFrame({"event_id": [r[0] for r in rows], "incident_key": [r[1] for r in rows],
+                       "firearm_type": [r[2] for r in rows], "category": [r[3] for r in rows]})
+    df["h3_cell"] = pd.array([c] * len(rows), dtype="UInt64")
+    con.register("r", df)
+    con.execute("""INSERT INTO events (event_id, batch_id, source, incident_key, status, kind, event_date, latitude,
+                   longitude, location_precision, firearm_type, category, firearms, h3_cell)
+                   SELECT event_id, 1, 't', incident_key, 'accepted', 'seizure', DATE '2024-01-05', ?, ?, 'exact',
+                   firearm_type, category, 1, h3_cell FROM r""", [lat, lon])
+    store.refresh_incidents(con)
+    for res in (9, 7):
+        a = hexbin.aggregate(con, res)
+        assert len(a) == 1
+        row = a.iloc[0]
+        assert (row["events"], row["records"], row["firearms"]) == (5, 7, 7)
+        assert row["top_categories"] == "pistol 2, rifle 2, ammunition 1"

@@ -15,6 +15,7 @@ records are counted and reported as "left out", never silently drawn as if exact
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import duckdb
@@ -76,10 +77,27 @@ def bin_points(lat: np.ndarray, lon: np.ndarray, res: int = FINE_RES) -> np.ndar
     if np.any(ok & ((np.abs(lat) > 90) | (np.abs(lon) > 180))):
         raise ValueError("coordinates out of range reached H3 binning; validate first")
     out = np.zeros(lat.shape[0], dtype="uint64")
-    if ok.any():
-        cells = coordinates_to_cells(lat[ok], lon[ok], int(res))
-        out[ok] = np.asarray(cells.to_numpy() if hasattr(cells, "to_numpy") else cells, dtype="uint64")
+    la, lo = lat[ok], lon[ok]
+
+    def cells_of(part: slice) -> np.ndarray:
+        c = coordinates_to_cells(la[part], lo[part], int(res))
+        return np.asarray(c.to_numpy() if hasattr(c, "to_numpy") else c, dtype="uint64")
+
+    if len(la) >= _PARALLEL_MIN:   # h3ronpy releases the GIL: one slice per core
+        from concurrent.futures import ThreadPoolExecutor
+
+        k = min(os.cpu_count() or 1, 8)
+        bounds = np.linspace(0, len(la), k + 1).astype(int)
+        with ThreadPoolExecutor(k) as ex:
+            parts = list(ex.map(cells_of, [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]))
+        out[ok] = np.concatenate(parts)
+    elif len(la):
+        out[ok] = cells_of(slice(None))
     return out
+
+
+_PARALLEL_MIN = 200_000
+"""Points from which :func:`bin_points` bins slices on several threads."""
 
 
 def cell_ring(h: str) -> list[list[float]]:

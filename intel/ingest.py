@@ -433,12 +433,57 @@ def _pa_trim(a):
     return pc.if_else(pc.equal(t, ""), None, t)
 
 
+def _tstr(a) -> pd.Series:
+    """Arrow text as a pandas ``str`` Series (the text buffers are not copied)."""
+    import pyarrow as pa
+
+    if isinstance(a, pa.ChunkedArray):
+        a = a.combine_chunks()
+    if not pa.types.is_large_string(a.type):
+        a = a.cast(pa.large_string())
+    return pd.Series(pd.array(a, dtype=_STR))
+
+
+def _null_text(n: int) -> pd.Series:
+    """A ``str`` Series of ``n`` missing values (a field the file does not have)."""
+    import pyarrow as pa
+
+    return _tstr(pa.nulls(n, pa.large_string()))
+
+
+def _v(s: pd.Series):
+    """A column for the events frame: Arrow-backed text as it is, anything else as NumPy."""
+    return s.array if _pa(s) is not None else s.to_numpy()
+
+
+def _objs(s: pd.Series) -> np.ndarray:
+    """Values as an object array of str / None (missing as None, not NaN): report and
+    quarantine columns."""
+    a = _pa(s)
+    if a is not None:
+        return parse._pa_objarr(a)
+    v = s.to_numpy(dtype=object)
+    miss = pd.isna(v)
+    if miss.any():
+        v = v.copy()
+        v[miss] = None
+    return v
+
+
+def _eq(s: pd.Series, value: str) -> np.ndarray:
+    """Rows of a text Series equal to ``value`` (missing: False), as NumPy bool."""
+    return (s == value).fillna(False).to_numpy(dtype=bool)
+
+
 def _ftext(s: pd.Series | None, n: int) -> pd.Series:
-    """:func:`_text` (stripped text, None for blank), fast for Arrow-backed columns."""
+    """:func:`_text` (stripped text, missing for blank); Arrow-backed ``str`` for Arrow columns
+    and for absent ones."""
+    if s is None:
+        return _null_text(n)
     a = _pa(s)
     if a is None:
         return _text(s, n)
-    return pd.Series(parse._pa_objarr(_pa_trim(a)), dtype=object)
+    return _tstr(_pa_trim(a))
 
 
 def _fid(s: pd.Series | None, n: int) -> pd.Series:
@@ -448,46 +493,90 @@ def _fid(s: pd.Series | None, n: int) -> pd.Series:
         return _clean_id(_text(s, n))
     import pyarrow.compute as pc
 
+    import pyarrow as pa
+
     t = _pa_trim(a)
     ascii_ = parse._mask(pc.string_is_ascii(t))
-    out = parse._pa_objarr(pc.replace_substring_regex(t, r"^([0-9]+)\.0+$", r"\1"))
+    out = pc.replace_substring_regex(t, r"^([0-9]+)\.0+$", r"\1")
     other = np.flatnonzero(~ascii_ & parse._mask(pc.is_valid(t)))
     if len(other):   # Unicode digits: the Python rule decides
-        out[other] = _clean_id(pd.Series(parse._pa_objarr(t, other), dtype=object)).to_numpy()
-    return pd.Series(out, dtype=object)
+        vals = parse._pa_objarr(out)
+        vals[other] = _clean_id(pd.Series(parse._pa_objarr(t, other), dtype=object)).to_numpy()
+        out = pa.array(vals, pa.large_string(), from_pandas=True)
+    return _tstr(out)
 
 
-def _by_value(s: pd.Series | None, n: int, fn, columns: list[str]) -> pd.DataFrame:
+class _Coded:
+    """Per-row results of a function evaluated once per distinct value: ``codes`` (row ->
+    position in ``table``) and ``table`` (one row per distinct value, the last for missing)."""
+
+    def __init__(self, codes: np.ndarray, table: pd.DataFrame):
+        self.codes = codes
+        self.table = table
+
+    def col(self, name: str) -> pd.Series:
+        """The column ``name`` spread over the rows: Arrow-backed ``str`` when its values are
+        text or missing, else an object Series."""
+        import pyarrow as pa
+
+        u = self.table[name].to_numpy(dtype=object)
+        try:
+            ua = pa.array(u, pa.large_string(), from_pandas=True)
+        except (pa.ArrowTypeError, pa.ArrowInvalid, TypeError):
+            return pd.Series(u[self.codes], dtype=object)
+        return _tstr(ua.take(pa.array(self.codes)))
+
+    def add_flags(self, R: "_Reasons", name: str, ok: np.ndarray | None = None) -> None:
+        """Add the flag codes of column ``name`` (str or None per distinct value) to ``R``."""
+        u = self.table[name].to_numpy(dtype=object)
+        for f in dict.fromkeys(v for v in u if isinstance(v, str) and v):
+            m = np.isin(self.codes, np.flatnonzero(u == f))
+            R.add(f, m if ok is None else m & ok)
+
+
+def _by_value(s: pd.Series | None, n: int, fn, columns: list[str]) -> _Coded:
     """``fn`` (Series of stripped text -> DataFrame with ``columns``) evaluated on the distinct
-    values of ``s`` only and spread over the rows (``None`` rows get ``fn``'s result for None)."""
+    values of ``s`` only (missing values get ``fn``'s result for None)."""
     a = _pa(s)
     if a is None:
-        return fn(_text(s, n))
-    import pyarrow.compute as pc
+        codes, uniq = pd.factorize(_text(s, n).to_numpy(dtype=object), use_na_sentinel=True)
+        uniq = list(uniq) + [None]
+        codes = codes.astype(np.int64)
+    else:
+        import pyarrow.compute as pc
 
-    enc = pc.dictionary_encode(_pa_trim(a))
-    codes = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-    uniq = list(parse._pa_objarr(enc.dictionary)) + [None]
-    u = fn(pd.Series(np.array(uniq, dtype=object), dtype=object))
+        enc = pc.dictionary_encode(_pa_trim(a))
+        codes = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        uniq = list(parse._pa_objarr(enc.dictionary)) + [None]
+    u = fn(pd.Series(np.array(uniq, dtype=object), dtype=object)).reset_index(drop=True)
     codes[codes < 0] = len(uniq) - 1
-    return pd.DataFrame({c: u[c].to_numpy(dtype=object)[codes] for c in columns})
+    return _Coded(codes, u[columns])
 
 
 def _map_value(s: pd.Series, fn) -> pd.Series:
-    """``s.map(fn)`` over the distinct values of an object Series (``fn`` pure)."""
-    codes, uniq = pd.factorize(s.to_numpy(dtype=object), use_na_sentinel=True)
+    """``s.map(fn)`` over the distinct values of a text Series (``fn`` pure; missing values
+    get ``fn(None)``); Arrow-backed ``str`` when every result is text or None."""
+    import pyarrow as pa
+
+    a = _pa(s)
+    if a is not None:
+        import pyarrow.compute as pc
+
+        enc = pc.dictionary_encode(a)
+        codes = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        uniq = list(parse._pa_objarr(enc.dictionary))
+    else:
+        codes, uniq = pd.factorize(s.to_numpy(dtype=object), use_na_sentinel=True)
     res = np.empty(len(uniq) + 1, dtype=object)
     res[:] = [fn(u) for u in uniq] + [fn(None)]
-    return pd.Series(res[np.where(codes < 0, len(uniq), codes)], index=s.index, dtype=object)
-
-
-def _add_flags(R: "_Reasons", flags: pd.Series, ok: np.ndarray | None = None) -> None:
-    """``R.add_lists`` for a column of single flags (str or None)."""
-    arr = flags.to_numpy(dtype=object)
-    for f in pd.unique(arr[pd.notna(arr)]):
-        if f:
-            m = arr == f
-            R.add(f, m if ok is None else m & ok)
+    idx = np.where(codes < 0, len(uniq), codes)
+    try:
+        ra = pa.array(res, pa.large_string(), from_pandas=True)
+    except (pa.ArrowTypeError, pa.ArrowInvalid, TypeError):
+        return pd.Series(res[idx], index=s.index, dtype=object)
+    out = _tstr(ra.take(pa.array(idx)))
+    out.index = s.index
+    return out
 
 
 def _add_lists_fast(R: "_Reasons", lists, ok: np.ndarray | None = None) -> None:
@@ -504,18 +593,25 @@ def _add_lists_fast(R: "_Reasons", lists, ok: np.ndarray | None = None) -> None:
 
 
 def _reason_lists(R: "_Reasons") -> np.ndarray:
-    """``R.lists()`` as an object array; rows without a reason share one empty list."""
+    """``R.lists()`` as an object array; rows with the same reasons share one list (read-only:
+    callers replace a row's list, never append to it)."""
     out = np.empty(R.n, dtype=object)
     out.fill(_EMPTY)
     codes = sorted(R.masks)
-    if codes:
-        anyr = np.zeros(R.n, bool)
-        for c in codes:
-            anyr |= R.masks[c]
-        rows = np.flatnonzero(anyr)
-        cols = [R.masks[c][rows] for c in codes]
-        for k, i in enumerate(rows):
-            out[i] = [c for c, m in zip(codes, cols) if m[k]]
+    if not codes:
+        return out
+    anyr = np.zeros(R.n, bool)
+    for c in codes:
+        anyr |= R.masks[c]
+    rows = np.flatnonzero(anyr)
+    # each row's combination of reasons as one integer (a bit per code, in chunks of 63)
+    keys = np.zeros((len(rows), (len(codes) + 62) // 63), dtype=np.int64)
+    for j, c in enumerate(codes):
+        keys[:, j // 63] |= R.masks[c][rows].astype(np.int64) << (j % 63)
+    combos, inv = np.unique(keys, axis=0, return_inverse=True)
+    lists = np.empty(len(combos), dtype=object)
+    lists[:] = [[c for j, c in enumerate(codes) if (combo[j // 63] >> (j % 63)) & 1] for combo in combos]
+    out[rows] = lists[inv.reshape(-1)]
     return out
 
 
@@ -732,10 +828,10 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
     if cser is not None:
         raw_vals["country"] = cser
         cm = _by_value(cser, n, nomenclature.match_countries, ["iso3", "country_flag"])
-        iso3 = cm["iso3"].astype(object)
-        _add_flags(R, cm["country_flag"])
+        iso3 = cm.col("iso3")
+        cm.add_flags(R, "country_flag")
     else:
-        iso3 = _nones(n)
+        iso3 = _null_text(n)
     if consts.get("country"):
         ciso, _ = nomenclature.match_country(consts["country"])
         iso3 = iso3.where(iso3.notna(), ciso)
@@ -841,7 +937,7 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
     # ---- firearm description
     item = _ftext(_col(frame, mapping, "item_description"), n)
     category = const_or(_col(frame, mapping, "category"), consts.get("category"))
-    ftype = _nones(n)
+    ftype = _null_text(n)
     if profile.get("item_map"):
         imap = profile["item_map"]
         category = item.map(lambda v: (imap.get(v) or [None, None])[0]).where(item.notna(), category)
@@ -850,16 +946,17 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
     if ft_s is not None:
         raw_vals["firearm_type"] = ft_s
         fm = _by_value(ft_s, n, nomenclature.match_firearm_types, ["firearm_type", "category", "type_flag"])
-        ftype = fm["firearm_type"].astype(object).where(fm["firearm_type"].notna(), ftype)
-        category = fm["category"].astype(object).where(fm["category"].notna(), category)
-        _add_flags(R, fm["type_flag"])
+        f_type, f_cat = fm.col("firearm_type"), fm.col("category")
+        ftype = f_type.where(f_type.notna(), ftype)
+        category = f_cat.where(f_cat.notna(), category)
+        fm.add_flags(R, "type_flag")
     cal_s = _col(frame, mapping, "calibre")
-    calibre = _nones(n)
+    calibre = _null_text(n)
     if cal_s is not None:
         raw_vals["calibre"] = cal_s
         cm = _by_value(cal_s, n, nomenclature.match_calibres, ["calibre", "calibre_flag"])
-        calibre = cm["calibre"].astype(object)
-        _add_flags(R, cm["calibre_flag"])
+        calibre = cm.col("calibre")
+        cm.add_flags(R, "calibre_flag")
     make_s = _col(frame, mapping, "make")
     make = _ftext(make_s, n)
     if make_s is not None:
@@ -869,7 +966,7 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
     if ctx_s is not None:
         ctx = _map_value(ctx, lambda v: None if v is None else (nomenclature.match_criminal_context(v)[0] or v))
     ser_s = _col(frame, mapping, "serial_number")
-    serial = parse.serial_text(ser_s) if ser_s is not None else _text(None, n)
+    serial = parse.serial_text(ser_s) if ser_s is not None else _null_text(n)
     serial_key = parse.serial_key(ser_s) if ser_s is not None else serial  # = key of serial_text
     if ser_s is not None:
         raw_vals["serial_number"] = ser_s
@@ -882,21 +979,20 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
     quantity = np.where(np.isnan(quantity), 1.0 if qty_s is None else np.nan, quantity)
     ammo_s = _col(frame, mapping, "ammunition")
     ammo = parse.parse_numbers(ammo_s, dec, thou).to_numpy(dtype=float) if ammo_s is not None else np.full(n, np.nan)
-    cat_arr = category.to_numpy(dtype=object)
-    is_firearm = (cat_arr == "firearm") | ((cat_arr == None) & ftype.notna().to_numpy() & (ft_s is not None))  # noqa: E711
+    is_firearm = _eq(category, "firearm") | (category.isna().to_numpy() & ftype.notna().to_numpy() & (ft_s is not None))
     firearms = np.where(is_firearm, np.nan_to_num(quantity, nan=1.0), 0.0)
     if profile.get("kind") == "discharge incident":
         firearms = np.full(n, np.nan)
-    ammo = np.where(np.isnan(ammo) & (cat_arr == "ammunition"), quantity, ammo)
+    ammo = np.where(np.isnan(ammo) & _eq(category, "ammunition"), quantity, ammo)
 
     def country_field(name):
         s = _col(frame, mapping, name)
         if s is None:
-            return _nones(n)
+            return _null_text(n)
         raw_vals[name] = s
         m = _by_value(s, n, nomenclature.match_countries, ["iso3", "country_flag"])
-        _add_flags(R, m["country_flag"])
-        return m["iso3"].astype(object)
+        m.add_flags(R, "country_flag")
+        return m.col("iso3")
 
     direction = _map_value(_ftext(_col(frame, mapping, "direction"), n),
                            lambda v: None if v is None else DIRECTIONS.get(v.strip().lower()))
@@ -941,7 +1037,8 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
                       .apply(lambda r: json.dumps(r.to_dict(), default=str, ensure_ascii=False), axis=1)
                       if attrs_cols else _nones(n))
 
-    status = np.where(accepted, "accepted", np.where(quarantined, "quarantined", "rejected"))
+    st_code = np.where(accepted, 0, np.where(quarantined, 1, 2)).astype(np.int8)
+    status = np.array(["accepted", "quarantined", "rejected"], dtype=object)[st_code]
     # a record whose only problems are about its location stays usable for non-spatial totals
     # (counts by country, trends): stored as 'unlocated', never binned, listed in the quarantine
     only_loc = quarantined & ~R.any(QUARANTINE - LOCATION_REASONS)
@@ -950,41 +1047,41 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
     ev = {
         "row_number": row_numbers.astype("int64"),
         "source": profile.get("source") or profile.get("name") or "upload",
-        "source_record_id": src_id.to_numpy(),
-        "incident_key": incident_key.to_numpy(),
+        "source_record_id": _v(src_id),
+        "incident_key": _v(incident_key),
         "status": ev_status,
-        "kind": const_or(_col(frame, mapping, "kind"), profile.get("kind") or "seizure").to_numpy(),
+        "kind": _v(const_or(_col(frame, mapping, "kind"), profile.get("kind") or "seizure")),
         "event_date": pd.to_datetime(dates).to_numpy(),
         "date_precision": np.asarray(date_prec, dtype=object),
         "latitude": lat_store,
         "longitude": lon_store,
         "location_precision": np.where(accepted, precision.to_numpy(dtype=object), np.where(iso3.notna().to_numpy(), "country", None)),
-        "location_name": location_name.to_numpy(),
-        "country_iso3": iso3.to_numpy(),
-        "admin1": admin1.to_numpy(),
-        "region": region.to_numpy(),
-        "place_type": place_type.to_numpy(),
-        "direction": direction.to_numpy(),
-        "transport_mode": _ftext(_col(frame, mapping, "transport_mode"), n).to_numpy(),
-        "seizing_agency": const_or(_col(frame, mapping, "seizing_agency"), consts.get("seizing_agency")).to_numpy(),
-        "unit": _ftext(_col(frame, mapping, "unit"), n).to_numpy(),
-        "category": category.to_numpy(),
-        "firearm_type": ftype.to_numpy(),
-        "item_description": item.to_numpy(),
-        "make": make.to_numpy(),
-        "model": _ftext(_col(frame, mapping, "model"), n).to_numpy(),
-        "calibre": calibre.to_numpy(),
-        "serial_number": serial.to_numpy(),
+        "location_name": _v(location_name),
+        "country_iso3": _v(iso3),
+        "admin1": _v(admin1),
+        "region": _v(region),
+        "place_type": _v(place_type),
+        "direction": _v(direction),
+        "transport_mode": _v(_ftext(_col(frame, mapping, "transport_mode"), n)),
+        "seizing_agency": _v(const_or(_col(frame, mapping, "seizing_agency"), consts.get("seizing_agency"))),
+        "unit": _v(_ftext(_col(frame, mapping, "unit"), n)),
+        "category": _v(category),
+        "firearm_type": _v(ftype),
+        "item_description": _v(item),
+        "make": _v(make),
+        "model": _v(_ftext(_col(frame, mapping, "model"), n)),
+        "calibre": _v(calibre),
+        "serial_number": _v(serial),
         "serial_key": np.asarray(serial_key, dtype=object),
-        "other_markings": _ftext(_col(frame, mapping, "other_markings"), n).to_numpy(),
+        "other_markings": _v(_ftext(_col(frame, mapping, "other_markings"), n)),
         "quantity": quantity,
         "firearms": firearms,
         "ammunition": ammo,
-        "criminal_context": ctx.to_numpy(),
-        "origin_iso3": origin_iso3.to_numpy(),
-        "destination_iso3": destination_iso3.to_numpy(),
-        "manufacture_iso3": manufacture_iso3.to_numpy(),
-        "last_import_iso3": last_import_iso3.to_numpy(),
+        "criminal_context": _v(ctx),
+        "origin_iso3": _v(origin_iso3),
+        "destination_iso3": _v(destination_iso3),
+        "manufacture_iso3": _v(manufacture_iso3),
+        "last_import_iso3": _v(last_import_iso3),
         "h3_cell": cells,
         "border_km": np.nan,
         "border_pair": None,
@@ -992,7 +1089,7 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
         "flags": reason_lists,
         "raw": raw_json,
         "attrs": attrs_json.array if _pa(attrs_json) is not None else attrs_json.to_numpy(),
-        "releasability": const_or(_col(frame, mapping, "releasability"), consts.get("releasability")).to_numpy(),
+        "releasability": _v(const_or(_col(frame, mapping, "releasability"), consts.get("releasability"))),
     }
     # text columns as the DataFrame constructor would infer them (str, or object when all missing
     # or not all text), without its slow per-value inference
@@ -1009,7 +1106,7 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
     q_mal = frame["__malformed"].iloc[nq].to_numpy(dtype=object) if "__malformed" in frame.columns and len(nq) else None
     q = pd.DataFrame({
         "row_number": row_numbers[nq].astype("int64"),
-        "source_record_id": src_id.to_numpy()[nq],
+        "source_record_id": _objs(src_id.iloc[nq]),
         "outcome": status[nq],
         "reasons": [reason_lists[i] for i in nq],
         "detail": ["; ".join(REASON_TEXT.get(c, c) for c in reason_lists[i]) for i in nq],
@@ -1034,7 +1131,7 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
         k = int(m.sum())
         if n >= 10 and k >= max(5, 0.2 * n):
             warnings.append(f"{k} of {n} rows ({k / n:.0%}) share {code}: {REASON_TEXT.get(code, code)}")
-    keep = status != "rejected"
+    keep = st_code != 2
     ev = (ev if keep.all() else ev[keep]).reset_index(drop=False).rename(columns={"index": "_pos"})
     return Prepared(ev, q, report, warnings, reasons=reason_lists, status=status)
 
@@ -1044,18 +1141,18 @@ def _report_frame(n, row_numbers, src_id, status, reason_lists, lat, lon, dates,
     """The per-row report (one row per input row) from :func:`prepare`'s columns."""
     return pd.DataFrame({
         "row_number": row_numbers.astype("int64"),
-        "source_record_id": src_id.to_numpy(),
+        "source_record_id": _objs(src_id),
         "outcome": status,
         "reasons": reason_lists,
         "latitude": np.where(np.isfinite(lat), lat, np.nan),
         "longitude": np.where(np.isfinite(lon), lon, np.nan),
         "date": _iso_strings(dates),
-        "country_iso3": iso3.to_numpy(),
-        "origin_iso3": origin_iso3.to_numpy(),
-        "destination_iso3": destination_iso3.to_numpy(),
-        "calibre": calibre.to_numpy(),
-        "serial_number": serial.to_numpy(),
-        "firearm_type": ftype.to_numpy(),
+        "country_iso3": _objs(iso3),
+        "origin_iso3": _objs(origin_iso3),
+        "destination_iso3": _objs(destination_iso3),
+        "calibre": _objs(calibre),
+        "serial_number": _objs(serial),
+        "firearm_type": _objs(ftype),
         "quantity": quantity,
         "firearms": firearms,
         "ammunition": ammo,
@@ -1229,12 +1326,12 @@ def _arrow_table(con, table: str, df: pd.DataFrame):
         kind = _ARROW.get(typ, "string")
         n = len(df)
         if name not in df.columns:
-            arrays.append(pa.nulls(n, pa.list_(pa.string()) if kind == "list" else pa.string()))
+            arrays.append(pa.nulls(n, pa.list_(pa.string()) if kind == "list" else pa.large_string()))
         else:
             col = df[name]
             if kind == "string":
                 v = col.astype(object).where(col.notna(), None).to_numpy()
-                arrays.append(pa.array([None if x is None else str(x) for x in v], pa.string()))
+                arrays.append(pa.array([None if x is None else str(x) for x in v], pa.large_string()))
             elif kind == "float64":
                 arrays.append(pa.array(pd.to_numeric(col, errors="coerce").to_numpy(dtype=float), pa.float64(), from_pandas=True))
             elif kind == "uint64":
@@ -1274,9 +1371,9 @@ def _arrow_table_fast(con, table: str, df: pd.DataFrame):
             arr = pa.array(col.to_numpy(dtype="datetime64[ns]"), pa.timestamp("ns"), from_pandas=True)
         elif dt == object and _all_none(col):
             arr = pa.nulls(n, fld.type)
-        elif pa.types.is_string(fld.type) and parse._arrow_str(col) is not None:
-            arr = parse._arrow_str(col).cast(pa.string())   # already Arrow text (pandas 'str')
-        elif pa.types.is_string(fld.type) or pa.types.is_list(fld.type):
+        elif pa.types.is_large_string(fld.type) and parse._arrow_str(col) is not None:
+            arr = parse._arrow_str(col).cast(fld.type)   # already Arrow text (pandas 'str': no copy)
+        elif pa.types.is_large_string(fld.type) or pa.types.is_list(fld.type):
             try:
                 arr = pa.array(col.to_numpy(dtype=object), fld.type, from_pandas=True)
             except (pa.ArrowTypeError, pa.ArrowInvalid, TypeError):
@@ -1306,18 +1403,27 @@ def _apply_dedup(con, prep: Prepared) -> None:
         old = dedup.stored_candidates(con, ev, km, days)
         pairs = dedup.probable_duplicates(ev, old, km, days)
 
-    def flag(pos_in_ev, code):
-        ev.at[ev.index[pos_in_ev], "flags"] = list(ev["flags"].iat[pos_in_ev]) + [code]
-        prep.add_reason(int(ev["_pos"].iat[pos_in_ev]), code)
+    def flag(positions, code):   # a new list per flagged row (lists may be shared by rows)
+        if not len(positions):
+            return
+        flags = ev["flags"].to_numpy(dtype=object).copy()
+        pos_of_row = ev["_pos"].to_numpy()
+        for p in positions:
+            flags[p] = list(flags[p]) + [code]
+            prep.add_reason(int(pos_of_row[p]), code)
+        ev["flags"] = flags
 
-    for r in pairs.itertuples():
-        i = ev.index[int(r.new_pos)]
-        ev.at[i, "status"] = "duplicate"
-        ev.at[i, "incident_key"] = r.match_incident_key
-        flag(int(r.new_pos), "PROBABLE_DUPLICATE")
+    if len(pairs):   # whole columns replaced once (Arrow text cannot be set row by row cheaply)
+        new_pos = pairs["new_pos"].to_numpy(dtype=np.int64)
+        status = ev["status"].to_numpy(dtype=object).copy()
+        status[new_pos] = "duplicate"
+        keys = _objs(ev["incident_key"]).copy()
+        keys[new_pos] = pairs["match_incident_key"].to_numpy(dtype=object)
+        ev["status"] = _str_col(status, len(ev))
+        ev["incident_key"] = _str_col(keys, len(ev))
+        flag(new_pos, "PROBABLE_DUPLICATE")
     # after merging: a serial key stored for another incident is a re-seizure lead
-    for p in np.flatnonzero(dedup.reseizure_leads(con, ev)):
-        flag(int(p), "RESEIZURE_LEAD")
+    flag(np.flatnonzero(dedup.reseizure_leads(con, ev)), "RESEIZURE_LEAD")
     if len(pairs):
         prep.warnings.append(f"{len(pairs)} records are probable duplicates of another agency's records "
                              "and were merged into their incidents (deduplication can be switched off)")

@@ -570,31 +570,43 @@ def _country_key(raw) -> str:
     return t.strip()
 
 
+def _put(table: dict, name, code) -> None:
+    """Add ``name`` -> ``code`` to a key table; a key claimed by two codes becomes None."""
+    if not name:
+        return
+    k = _country_key(name)
+    if not k:
+        return
+    if k in table and table[k] != code:
+        table[k] = None
+    else:
+        table[k] = code
+
+
 @lru_cache(maxsize=1)
-def _country_tables() -> tuple[dict[str, str | None], dict[str, str | None]]:
-    """(primary, translated) key -> ISO3 tables; value None marks an ambiguous key."""
+def _primary_table() -> dict[str, str | None]:
+    """Key -> ISO3 of ISO codes and English names (pycountry), overridden by the curated
+    aliases; value None marks an ambiguous key."""
+    import pycountry
+
+    primary: dict[str, str | None] = {}
+    for c in pycountry.countries:
+        _put(primary, c.alpha_2, c.alpha_3)
+        _put(primary, c.alpha_3, c.alpha_3)
+        for attr in ("name", "official_name", "common_name"):
+            _put(primary, getattr(c, attr, None), c.alpha_3)
+    primary.update({_country_key(k): v for k, v in _COUNTRY_ALIASES.items()})
+    return primary
+
+
+@lru_cache(maxsize=1)
+def _translated_table() -> dict[str, str | None]:
+    """Key -> ISO3 of pycountry's translated country names (built on the first name the
+    primary table does not know: reading the catalogues takes a few tenths of a second)."""
     import gettext
 
     import pycountry
 
-    primary: dict[str, str | None] = {}
-
-    def put(table, name, code):
-        if not name:
-            return
-        k = _country_key(name)
-        if not k:
-            return
-        if k in table and table[k] != code:
-            table[k] = None
-        else:
-            table[k] = code
-
-    for c in pycountry.countries:
-        put(primary, c.alpha_2, c.alpha_3)
-        put(primary, c.alpha_3, c.alpha_3)
-        for attr in ("name", "official_name", "common_name"):
-            put(primary, getattr(c, attr, None), c.alpha_3)
     translated: dict[str, str | None] = {}
     for lang in _TRANSLATION_LANGS:
         try:
@@ -607,10 +619,8 @@ def _country_tables() -> tuple[dict[str, str | None], dict[str, str | None]]:
                 if n:
                     t = tr.gettext(n)
                     if t != n:
-                        put(translated, t, c.alpha_3)
-    curated = {_country_key(k): v for k, v in _COUNTRY_ALIASES.items()}
-    primary.update(curated)
-    return primary, translated
+                        _put(translated, t, c.alpha_3)
+    return translated
 
 
 def match_country(raw) -> tuple[str | None, str | None]:
@@ -633,10 +643,10 @@ def match_country(raw) -> tuple[str | None, str | None]:
     k = _country_key(raw)
     if not k:
         return None, None
-    primary, translated = _country_tables()
-    for table in (primary, translated):
-        if k in table:
-            code = table[k]
+    for table in (_primary_table, _translated_table):
+        t = table()
+        if k in t:
+            code = t[k]
             return (code, None) if code else (None, "COUNTRY_AMBIGUOUS")
     return None, "COUNTRY_UNKNOWN"
 

@@ -8,7 +8,8 @@ rows per second for each step and for the whole.
 
 Then imports the same file through the FULL product path (:func:`intel.ingest.import_file`
 into a fresh store: read, parse, validate, nomenclature, swap check, H3, report, DuckDB write;
-border distance off as in bench_store) and prints rows per second and peak memory (max RSS).
+border distance off as in bench_store) in a child process of its own, and prints rows per
+second and that process's peak memory (VmHWM).
 Target on 2 cores: >= 100,000 rows/s end to end.
 
 Usage: ``python bench/bench_parse.py [n_rows]``
@@ -16,7 +17,6 @@ Usage: ``python bench/bench_parse.py [n_rows]``
 from __future__ import annotations
 
 import os
-import resource
 import sys
 import tempfile
 import time
@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from intel.nomenclature import match_calibres  # noqa: E402
 from intel.parse import parse_coordinates, parse_dates  # noqa: E402
 from intel.readers import read_table  # noqa: E402
+from memory import peak_mb  # noqa: E402
 
 
 def make_file(path: Path, n: int, seed: int = 7) -> None:
@@ -114,22 +115,40 @@ def main(n: int = 1_000_000) -> None:
               f"{int(cal['calibre'].notna().sum()):,} calibres matched")
         del raw, f, coords, d1, d2, cal
 
-        # --- the full import path
-        from intel import ingest, store
+        # --- the full import path, in a child process of its own (its peak memory alone)
+        import json
+        import subprocess
 
-        con = store.connect(Path(d) / "bench.duckdb")
-        profile = {"name": "bench-parse", "source": "SYNTHETIC-bench-parse", "kind": "seizure",
-                   "columns": ingest.suggest_mapping(list(pd.read_csv(p, nrows=1).columns))}
-        t = time.perf_counter()
-        r = ingest.import_file(con, p, profile, user="bench", border_distance=False)
-        secs = time.perf_counter() - t
-        con.close()
-        print(f"import_file (full path): {r.summary()}")
+        child = subprocess.run([sys.executable, __file__, "--import-only", str(p), str(Path(d) / "bench.duckdb")],
+                               capture_output=True, text=True, check=True)
+        got = json.loads(child.stdout.strip().splitlines()[-1])
+        secs = got["seconds"]
+        print(f"import_file (full path): {got['summary']}")
         print(f"{'import_file total':28s} {secs:7.2f} s  {n / secs:14,.0f} rows/s  (target >= 100,000)  "
-              f"load average {', '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
-        print(f"peak memory (max RSS of this process): "
-              f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
+              f"load average {', '.join(f'{x:.2f}' for x in got['load'])} on {os.cpu_count()} CPUs")
+        print(f"peak memory of the importing process (VmHWM of the child): {got['peak_mb']:,.0f} MB")
+
+
+def import_only(csv: str, db: str) -> None:
+    """Child process: import ``csv`` through the full product path into a fresh store ``db`` and
+    print seconds, load average, peak memory and the summary as one JSON line."""
+    import json
+
+    from intel import ingest, store
+
+    con = store.connect(db)
+    profile = {"name": "bench-parse", "source": "SYNTHETIC-bench-parse", "kind": "seizure",
+               "columns": ingest.suggest_mapping(list(pd.read_csv(csv, nrows=1).columns))}
+    t = time.perf_counter()
+    r = ingest.import_file(con, csv, profile, user="bench", border_distance=False)
+    secs = time.perf_counter() - t
+    load = os.getloadavg()
+    con.close()
+    print(json.dumps({"seconds": secs, "load": load, "peak_mb": peak_mb(), "summary": r.summary()}))
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000)
+    if len(sys.argv) == 4 and sys.argv[1] == "--import-only":
+        import_only(sys.argv[2], sys.argv[3])
+    else:
+        main(int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000)

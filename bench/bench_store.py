@@ -23,7 +23,6 @@ import argparse
 import os
 import json
 import subprocess
-import resource
 import statistics
 import sys
 import tempfile
@@ -37,19 +36,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from intel import hexbin, ingest, layers, store  # noqa: E402
+from memory import peak_mb  # noqa: E402
 from intel.reference import build  # noqa: E402
-
-
-def peak_mb() -> float:
-    """Peak resident memory of this process in MB: VmHWM (Linux; fresh after exec, unlike
-    ru_maxrss, which a child started by fork+exec inherits from its parent)."""
-    try:
-        for line in open("/proc/self/status"):
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def import_only(csv: str, db: str) -> None:

@@ -29,70 +29,22 @@ import argparse
 import asyncio
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+from load_ws import free_port, make_csv, start_server, stop_server  # noqa: E402  (one server start for both load tests)
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--enable-unsafe-swiftshader", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 PAGES = [("Overview", "Firearms-trafficking route intelligence", False),
          ("Explore map", "Explore map", True),
          ("Hotspots", "Hotspots", True)]
-
-
-def free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def start_server(db: Path, home: Path, port: int, log: Path) -> subprocess.Popen:
-    env = dict(os.environ, HOME=str(home), INTEL_DB=str(db))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.address", "127.0.0.1",
-         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
-         # a served deployment must not reload modules when source files change (an edit in the
-         # work tree during a run unloads intel.* from sys.modules under running sessions)
-         "--server.fileWatcherType", "none", "--server.runOnSave", "false"],
-        cwd=str(ROOT), env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(240):
-        try:
-            urllib.request.urlopen(url + "/_stcore/health", timeout=1)
-            return proc
-        except Exception:
-            if proc.poll() is not None:
-                break
-            time.sleep(0.5)
-    proc.kill()
-    raise SystemExit("streamlit did not start:\n" + log.read_text(errors="replace")[-3000:])
-
-
-def make_csv(path: Path, rows: int, seed: int) -> None:
-    """Template-column seizure records around Toronto (synthetic, clearly labelled as such)."""
-    import pandas as pd
-
-    rng = np.random.default_rng(seed)
-    pd.DataFrame({
-        "record_id": [f"LT{seed}-{i}" for i in range(rows)],
-        "seizure_date": (pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 700, rows), unit="D")).strftime("%Y-%m-%d"),
-        "latitude": np.round(43.65 + rng.normal(0, 0.08, rows), 5),
-        "longitude": np.round(-79.40 + rng.normal(0, 0.12, rows), 5),
-        "country": "CAN",
-        "firearm_type": rng.choice(["pistol", "revolver", "rifle", "shotgun"], rows),
-        "quantity": rng.integers(1, 4, rows),
-        "seizing_agency": "LOADTEST (synthetic)",
-    }).to_csv(path, index=False)
 
 
 class Stats:
@@ -236,7 +188,7 @@ def main() -> int:
         files = []
         for k in range(args.imports):
             f = tmp / f"loadtest_import_{k + 1}.csv"
-            make_csv(f, args.import_rows, seed=k + 1)
+            make_csv(f, args.import_rows, seed=k + 1, prefix="LT")
             files.append(f)
         port = free_port()
         log = tmp / "server.log"
@@ -246,11 +198,7 @@ def main() -> int:
         try:
             stats = asyncio.run(run(url, args, files))
         finally:
-            proc.terminate()
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_server(proc)
         wall = time.perf_counter() - t0
         server_log = log.read_text(errors="replace")
     for line in server_log.splitlines():

@@ -135,13 +135,14 @@ def xsrf_cookie(port: int) -> str:
     return ""
 
 
-def make_csv(path: Path, rows: int, seed: int) -> None:
-    """Template-column seizure records around Toronto (synthetic, labelled as such)."""
+def make_csv(path: Path, rows: int, seed: int, prefix: str = "LWS") -> None:
+    """Template-column seizure records around Toronto (synthetic, labelled as such); record ids
+    ``{prefix}{seed}-{i}``."""
     import pandas as pd
 
     rng = np.random.default_rng(seed)
     pd.DataFrame({
-        "record_id": [f"LWS{seed}-{i}" for i in range(rows)],
+        "record_id": [f"{prefix}{seed}-{i}" for i in range(rows)],
         "seizure_date": (pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 700, rows), unit="D")).strftime("%Y-%m-%d"),
         "latitude": np.round(43.65 + rng.normal(0, 0.08, rows), 5),
         "longitude": np.round(-79.40 + rng.normal(0, 0.12, rows), 5),

@@ -1266,7 +1266,7 @@ def import_file(con, path: str | Path, profile: dict | str | None = None, *, dat
         first = con.execute("SELECT coalesce(max(event_id), 0) + 1 FROM events").fetchone()[0]
         ev_ids = np.arange(first, first + len(ev), dtype="int64")
         ev = ev.assign(event_id=ev_ids, batch_id=batch_id)
-        tbl = _arrow_table_fast(con, "events", ev)
+        tbl = _dictionary_text(_arrow_table_fast(con, "events", ev))
         # record batches of one row group each: DuckDB scans and compresses them in parallel
         # (one 1M-row batch is written by a single thread, at half the speed on 2 cores)
         tbl = pa.Table.from_batches(tbl.to_batches(max_chunksize=ROW_GROUP_ROWS), schema=tbl.schema)
@@ -1382,6 +1382,24 @@ def _arrow_table_fast(con, table: str, df: pd.DataFrame):
             arr = _arrow_table(con, table, df[[name]]).column(name)
         arrays.append(arr)
     return pa.Table.from_arrays(arrays, schema=slow.schema)
+
+
+def _dictionary_text(tbl):
+    """``tbl`` with its few-valued text columns dictionary-encoded (status, kind, country,
+    type, ...): DuckDB compresses a dictionary column in about half the time of plain text.
+    A column is encoded when its first 4,096 values hold at most 64 distinct ones."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cols, fields = [], []
+    for fld, col in zip(tbl.schema, tbl.columns):
+        if pa.types.is_large_string(fld.type) and len(col) > 4096 and col.null_count < len(col) \
+                and pc.count_distinct(col.slice(0, 4096)).as_py() <= 64:
+            col = pc.dictionary_encode(col)
+            fld = pa.field(fld.name, col.type, fld.nullable)
+        cols.append(col)
+        fields.append(fld)
+    return pa.Table.from_arrays(cols, schema=pa.schema(fields))
 
 
 def _all_none(col: pd.Series) -> bool:

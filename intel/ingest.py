@@ -51,7 +51,7 @@ QUARANTINE = {
     "LATLON_SWAP_SUSPECTED", "PROJECTED_COORDINATES", "NULL_ISLAND", "MISSING_LOCATION", "HEMISPHERE_MISSING",
     "DATE_AMBIGUOUS", "DATE_INVALID", "COUNTRY_UNKNOWN", "COUNTRY_AMBIGUOUS", "PLACE_UNKNOWN",
     "PLACE_NOT_LOCATABLE", "COORDINATE_INVALID", "HEMISPHERE_AXIS_MISMATCH",
-    "DATE_ORDER_CONFLICT", "DATE_OUT_OF_RANGE", "DATE_UNREADABLE",
+    "DATE_ORDER_CONFLICT", "DATE_OUT_OF_RANGE", "DATE_UNREADABLE", "RELEASABILITY_UNREADABLE",
 }
 LOCATION_REASONS = {
     "LATLON_SWAP_SUSPECTED", "PROJECTED_COORDINATES", "NULL_ISLAND", "MISSING_LOCATION", "HEMISPHERE_MISSING",
@@ -92,6 +92,8 @@ REASON_TEXT = {
     "SERIAL_SCIENTIFIC_NOTATION": "serial number mangled into scientific notation by a spreadsheet",
     "FIREARM_TYPE_UNKNOWN": "firearm type not in the nomenclature; kept raw",
     "LOCATION_FROM_GAZETTEER": "located at the gazetteer place",
+    "RELEASABILITY_UNREADABLE": "releasability marking that cannot be read (write e.g. 'REL TO BFA, CIV, MLI' "
+                                "or 'UNRESTRICTED'); held back until an analyst decides",
 }
 
 # Standard fields a column can be mapped onto, with the column names that suggest them.
@@ -994,6 +996,11 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
         m.add_flags(R, "country_flag")
         return m.col("iso3")
 
+    # per-record releasability: a marking nobody can read is held back, not guessed
+    rel_s = _col(frame, mapping, "releasability")
+    if rel_s is not None:
+        _by_value(rel_s, n, _releasability_flags, ["rel_flag"]).add_flags(R, "rel_flag")
+
     direction = _map_value(_ftext(_col(frame, mapping, "direction"), n),
                            lambda v: None if v is None else DIRECTIONS.get(v.strip().lower()))
 
@@ -1134,6 +1141,21 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
     keep = st_code != 2
     ev = (ev if keep.all() else ev[keep]).reset_index(drop=False).rename(columns={"index": "_pos"})
     return Prepared(ev, q, report, warnings, reasons=reason_lists, status=status)
+
+
+def _releasability_flags(values: pd.Series) -> pd.DataFrame:
+    """``rel_flag``: ``RELEASABILITY_UNREADABLE`` for each marking :func:`intel.auth.parse_releasability`
+    cannot read, else None."""
+    from intel.auth import parse_releasability
+
+    def flag(v):
+        try:
+            parse_releasability(v)
+        except ValueError:
+            return "RELEASABILITY_UNREADABLE"
+        return None
+
+    return pd.DataFrame({"rel_flag": [flag(v) for v in values]})
 
 
 def _report_frame(n, row_numbers, src_id, status, reason_lists, lat, lon, dates, iso3, origin_iso3, destination_iso3,

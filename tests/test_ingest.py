@@ -74,3 +74,26 @@ def test_suggest_mapping_languages_and_noise():
     assert m == {"source_record_id": "record_id", "event_date": "fecha", "country": "pais", "latitude": "latitud",
                  "longitude": "longitud", "calibre": "calibre_raw", "quantity": "cantidad_armas"}
     assert ingest.suggest_mapping(["lat_raw", "lon_raw"]) == {"latitude": "lat_raw", "longitude": "lon_raw"}
+
+
+def test_unreadable_releasability_is_held_back(tmp_path):
+    """Per-record markings are read at import: readable ones (with or without 'REL TO',
+    'UNRESTRICTED', empty) pass; a caveat word or an unknown code is quarantined with its reason."""
+    p = tmp_path / "rel.csv"
+    p.write_text("record_id,seizure_date,country,latitude,longitude,firearm_type,releasability\n"
+                 "R1,2024-01-05,GHA,5.6037,-0.1870,pistol,\"REL TO BFA, CIV\"\n"
+                 "R2,2024-01-05,GHA,5.6037,-0.1870,pistol,UNRESTRICTED\n"
+                 "R3,2024-01-05,GHA,5.6037,-0.1870,pistol,\n"
+                 "R4,2024-01-05,GHA,5.6037,-0.1870,pistol,SECRET NOFORN\n"
+                 "R5,2024-01-05,GHA,5.6037,-0.1870,pistol,REL TO XXQ\n"
+                 "R6,2024-01-05,GHA,5.6037,-0.1870,pistol,mli civ\n")
+    con = store.connect(tmp_path / "s.duckdb")
+    r = ingest.import_file(con, p)
+    assert (r.accepted, r.quarantined, r.rejected) == (4, 2, 0)
+    rep = r.report.set_index("source_record_id")
+    assert rep.loc["R4", "reasons"] == ["RELEASABILITY_UNREADABLE"]
+    assert rep.loc["R5", "reasons"] == ["RELEASABILITY_UNREADABLE"]
+    assert rep.loc["R6", "outcome"] == "accepted"
+    held = con.execute("SELECT source_record_id, status, releasability FROM events WHERE status <> 'accepted' "
+                       "ORDER BY 1").fetchall()
+    assert held == [("R4", "quarantined", "SECRET NOFORN"), ("R5", "quarantined", "REL TO XXQ")]

@@ -38,7 +38,7 @@ Overview
    ``min_km`` from every official crossing, clustered in coarse H3 cells (parent rule of
    :mod:`intel.store`), ranked by events, then firearms, then recency, each with its nearest
    official crossing and the distance to it.
-5. **Border ranking** (:func:`border_ranking`). Events (``count(DISTINCT incident_key)``) and
+5. **Border ranking** (:func:`border_ranking`). Events (distinct incidents, :func:`intel.store.events_sql`) and
    firearms (``sum(firearms)``) per stretch or per country pair, inbound and outbound, for a
    half-open period ``[date_from, date_to)`` and the previous period of equal length.
 6. **CBP split** (:func:`cbp_split`): Southwest vs Northern border, inbound vs outbound,
@@ -1029,7 +1029,8 @@ def border_events(con, zone_km: float | None = None, date_from: str | None = Non
     Returns
     -------
     pandas.DataFrame
-        Columns ``event_id``, ``incident_key``, ``source``, ``kind``, ``event_date``, ``latitude``,
+        Columns ``event_id``, ``incident_key``, ``incident`` (source and key joined by U+001F: one
+        value per incident across sources, what events count), ``source``, ``kind``, ``event_date``, ``latitude``,
         ``longitude``, ``location_precision``, ``location_name``, ``place_type``,
         ``direction`` (lower case), ``unit``, ``country_iso3``, ``firearms`` (0 when NULL),
         ``h3_cell``, ``border_km``, ``border_pair``, ``border_segment``, ``band``.
@@ -1058,7 +1059,8 @@ def border_events(con, zone_km: float | None = None, date_from: str | None = Non
         parts.append("(border_km <= ? OR border_km IS NULL)")
         params.append(float(zone_km))
     df = con.execute(
-        f"""SELECT event_id, incident_key, source, kind, event_date, latitude, longitude, location_precision,
+        f"""SELECT event_id, incident_key, source || chr(31) || incident_key AS incident, source, kind, event_date,
+                   latitude, longitude, location_precision,
                    location_name, place_type, lower(direction) AS direction, unit, country_iso3,
                    coalesce(firearms, 0) AS firearms, h3_cell, border_km, border_pair, border_segment
             FROM events WHERE {' AND '.join(parts)}""", params).df()
@@ -1099,7 +1101,7 @@ def _agg(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     if df.empty:
         return pd.DataFrame(columns=keys + ["events", "firearms"])
     return (df.groupby(keys, dropna=False)
-              .agg(events=("incident_key", "nunique"), firearms=("firearms", "sum"))
+              .agg(events=("incident", "nunique"), firearms=("firearms", "sum"))
               .reset_index())
 
 
@@ -1323,7 +1325,7 @@ def bypass_candidates(con, zone_km: float = 50.0, min_km: float = 10.0, res: int
     g = far.groupby("cell")
     out = pd.DataFrame({
         "latitude": g["latitude"].mean(), "longitude": g["longitude"].mean(),
-        "events": g["incident_key"].nunique(), "records": g.size(), "firearms": g["firearms"].sum(),
+        "events": g["incident"].nunique(), "records": g.size(), "firearms": g["firearms"].sum(),
         "first_date": g["event_date"].min(), "last_date": g["event_date"].max(),
         "border_pair": g["border_pair"].agg(mode), "border_segment": g["border_segment"].agg(mode),
         "border_km": g["border_km"].min(), "prec_rank": g["prec_rank"].max(),

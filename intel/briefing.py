@@ -498,7 +498,7 @@ def _page_methods(fig, ctx) -> None:
     ax = fig.add_axes([0.04, 0.42, 0.92, 0.48])
     lines = [
         "## Definitions",
-        "Events = distinct incidents (count(DISTINCT incident_key)); firearms = sum of firearms; ammunition = sum of "
+        "Events = distinct incidents (source and incident key: two agencies never share one); firearms = sum of firearms; ammunition = sum of "
         "rounds. Accepted records only; quarantined rows never enter a figure.",
         "Periods are half-open [from, to) of UTC calendar days. The 'as of' date of each KPI is the latest date in that "
         "source's filtered data, not today's date.",

@@ -56,6 +56,7 @@ from intel.hotspots import (MAX_STUDY_CELLS, VALUES, Guardrails, HotspotError, b
                             benjamini_hochberg, build_area, cell_values, confidence_bins,
                             hex_array, located_events_sql, neighbour_matrix, p_two_sided,
                             record_accounting)
+from intel.store import events_sql
 
 STEPS = ("week", "month", "quarter")
 _FREQ = {"week": "W-MON", "month": "MS", "quarter": "QS"}
@@ -403,7 +404,7 @@ def cube_from_store(con, res: int, step: str = "month", value: str = "events",
     step : {'week', 'month', 'quarter'}
         Time step; weeks start on Monday (``date_trunc``).
     value : {'events', 'firearms'}
-        ``count(DISTINCT incident_key)`` or ``sum(firearms)`` per cell and step.
+        Distinct incidents (:func:`intel.store.events_sql`) or ``sum(firearms)`` per cell and step.
     filters, date_from, date_to
         As in :func:`intel.hotspots.hotspots_from_store`; the steps run from the step of
         ``date_from`` (or the first event) to the step of the last day (or the last event).
@@ -440,7 +441,7 @@ def cube_from_store(con, res: int, step: str = "month", value: str = "events",
         raise HotspotError(f"The space-time cube would have {N:,} cells x {T:,} steps = {N * T:,} bins, more "
                            f"than the limit of {max_bins:,}; choose a coarser resolution, a longer step or a "
                            "shorter period.")
-    agg = "count(DISTINCT incident_key)" if value == "events" else "coalesce(sum(firearms), 0)"
+    agg = events_sql() if value == "events" else "coalesce(sum(firearms), 0)"
     df = con.execute(
         f"SELECT cell, date_trunc(?, event_date)::DATE AS period, {agg}::DOUBLE AS value, count(*) AS records "
         f"FROM ({sql}) WHERE event_date IS NOT NULL GROUP BY ALL",

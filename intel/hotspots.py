@@ -61,7 +61,7 @@ import scipy.sparse as sp
 from scipy.special import ndtr
 
 from intel.hexbin import Filters, cell_ring, usable_precisions
-from intel.store import FINE_RES, parent_sql
+from intel.store import FINE_RES, events_sql, parent_sql
 
 MAX_STUDY_CELLS = 2_000_000
 """Largest study area, in cells, that :func:`study_area` will build."""
@@ -620,7 +620,8 @@ def located_events_sql(res: int, filters: Filters | None = None, date_from=None,
     prec = usable_precisions(res)
     where += f" AND e.h3_cell IS NOT NULL AND e.location_precision IN ({', '.join('?' for _ in prec)})"
     params = params + prec
-    sql = (f"SELECT {parent_sql('e.h3_cell', res)} AS cell, e.incident_key, e.firearms, e.event_date"
+    sql = (f"SELECT {parent_sql('e.h3_cell', res)} AS cell, e.source, e.incident_key, e.incident_id, "
+           f"e.incident_multi, e.firearms, e.event_date"
            f"{', ' + extra if extra else ''} FROM events e WHERE {where}")
     return sql, params
 
@@ -643,10 +644,10 @@ def record_accounting(con, res: int, filters: Filters | None = None, date_from=N
         f"""SELECT
               count(*) FILTER (WHERE {usable}),
               count(*) FILTER (WHERE {coarse}),
-              count(DISTINCT e.incident_key) FILTER (WHERE {coarse}),
+              {events_sql("e.", coarse)},
               count(*) FILTER (WHERE NOT {usable} AND NOT {coarse})
             FROM events e WHERE {where}""",
-        prec * 5 + params,
+        prec * 6 + params,   # placeholders: usable once, coarse five times (twice in the events count)
     ).fetchone()
     return dict(usable_records=int(row[0]), coarse_records=int(row[1]), coarse_events=int(row[2]),
                 unlocated_records=int(row[3]))
@@ -659,7 +660,7 @@ def cell_values(con, res: int, value: str = "events", filters: Filters | None = 
     Parameters
     ----------
     value : {'events', 'firearms'}
-        ``count(DISTINCT incident_key)`` or ``sum(firearms)`` per cell.
+        Distinct incidents (:func:`intel.store.events_sql`) or ``sum(firearms)`` per cell.
 
     Returns
     -------
@@ -671,7 +672,7 @@ def cell_values(con, res: int, value: str = "events", filters: Filters | None = 
     if not 0 <= int(res) <= FINE_RES:
         raise ValueError(f"resolution must be 0-{FINE_RES}")
     sql, params = located_events_sql(res, filters, date_from, date_to)
-    agg = "count(DISTINCT incident_key)" if value == "events" else "coalesce(sum(firearms), 0)"
+    agg = events_sql() if value == "events" else "coalesce(sum(firearms), 0)"
     df = con.execute(f"SELECT cell, {agg}::DOUBLE AS value, count(*) AS records FROM ({sql}) GROUP BY cell "
                      "ORDER BY cell", params).df()
     df["cell"] = df["cell"].astype("uint64")

@@ -56,7 +56,7 @@ kept side by side, and picks a **target list** from it.
 Units: distances are geodesic km on the WGS84 ellipsoid (:class:`pyproj.Geod`), ages and
 half-lives in days, coordinates WGS84 degrees, periods half-open ``[date_from, date_to)`` of
 UTC calendar days, H3 cells at coarser resolutions are parents of the stored cell
-(:func:`intel.store.parent_sql`). Events are ``count(DISTINCT incident_key)`` of accepted
+(:func:`intel.store.parent_sql`). Events are distinct (source, incident key) pairs of accepted
 records. This module never imports Streamlit; all SQL is parameterised.
 """
 from __future__ import annotations
@@ -530,7 +530,8 @@ def area_records(con, res: int, area: Area | None = None, date_from=None, date_t
     -------
     pandas.DataFrame
         ``cell`` (uint64 parent at ``res``, 0 when the record has no stored cell),
-        ``incident_key``, ``firearms``, ``event_date``, ``latitude``, ``longitude``,
+        ``incident_key`` (source and key joined by U+001F: one value per incident across sources),
+        ``firearms``, ``event_date``, ``latitude``, ``longitude``,
         ``location_precision``, ``usable`` (precision usable at ``res`` and a stored cell).
     """
     res = int(res)
@@ -560,7 +561,9 @@ def area_records(con, res: int, area: Area | None = None, date_from=None, date_t
         where.append("e.latitude BETWEEN ? AND ? AND e.longitude BETWEEN ? AND ?")
         params += [s, n, w, e]
     sql = (f"SELECT coalesce({parent_sql('e.h3_cell', res)}, 0::UBIGINT) AS cell, e.h3_cell IS NOT NULL AS binned, "
-           "e.incident_key, coalesce(e.firearms, 0) AS firearms, e.event_date, e.latitude, e.longitude, "
+           # the incident is (source, key): two sources numbering their records alike stay apart
+           "e.source || chr(31) || e.incident_key AS incident_key, coalesce(e.firearms, 0) AS firearms, "
+           "e.event_date, e.latitude, e.longitude, "
            f"e.location_precision, e.country_iso3 FROM events e WHERE {' AND '.join(where)}")
     df = con.execute(sql, params).df()
     if geom is not None and len(df):

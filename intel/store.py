@@ -10,7 +10,7 @@ Tables
 ``events``
     One row per recorded item (a CBP line item, a Toronto incident, an agency seizure record).
     ``incident_key`` groups the items of one seizure event, so *event* counts are
-    ``count(DISTINCT incident_key)`` and *firearm* counts are ``sum(firearms)``.
+    distinct (source, incident key) pairs and *firearm* counts are ``sum(firearms)``.
     ``status`` is ``accepted`` (usable by every analysis), ``unlocated`` (a valid record whose
     location is missing or doubtful: counted in non-spatial totals such as counts by country,
     never binned, listed on the Data quality page), ``quarantined`` (on hold for every analysis
@@ -397,6 +397,20 @@ EVENTS_SQL = ("(count(*) FILTER (WHERE {a}incident_multi = false) + "
               + MULTI_EVENTS_SQL + " FILTER (WHERE {a}incident_multi IS NOT false))")
 """Number of distinct incidents among the grouped rows (``{a}`` is an alias prefix like ``e.``).
 Rows not yet refreshed (``incident_multi`` NULL) take the exact distinct path."""
+
+
+def events_sql(alias: str = "", where: str | None = None) -> str:
+    """:data:`EVENTS_SQL` for rows with the column prefix ``alias`` (e.g. ``'e.'``), counting only
+    the rows that also satisfy the SQL condition ``where`` when given.
+
+    An incident is its (source, incident key): two agencies' files that both number their
+    records 1, 2, 3 are different incidents (a plain ``count(DISTINCT incident_key)`` would
+    merge them)."""
+    if not where:
+        return EVENTS_SQL.format(a=alias)
+    a = alias
+    return (f"(count(*) FILTER (WHERE {a}incident_multi = false AND ({where})) + "
+            f"{MULTI_EVENTS_SQL.format(a=a)} FILTER (WHERE {a}incident_multi IS NOT false AND ({where})))")
 
 
 def audit(con: duckdb.DuckDBPyConnection, action: str, detail: dict | None = None, user: str | None = None) -> None:

@@ -9,7 +9,7 @@ pandas DataFrame with documented columns; the Trends page, the briefing PDF
 reproduced from the command line.
 
 Counting rules (the same as :mod:`intel.hexbin`): accepted records only; *events* are
-``count(DISTINCT incident_key)``, *firearms* ``sum(firearms)``, *ammunition* ``sum(ammunition)``
+distinct (source, incident key) pairs, *firearms* ``sum(firearms)``, *ammunition* ``sum(ammunition)``
 (rounds). Dates are UTC calendar days and every period is half-open ``[from, to)``.
 
 Series (:func:`series`)
@@ -60,6 +60,7 @@ import numpy as np
 import pandas as pd
 
 from intel.hexbin import Filters
+from intel.store import events_sql
 
 MEASURES = ("events", "firearms", "ammunition")
 """Measures: distinct incidents, firearms (count), ammunition (rounds)."""
@@ -186,7 +187,7 @@ def series(con, grain: str = "month", by: str | None = None, filters: Filters | 
     dim = _dim_sql(by)
     df = con.execute(
         f"""SELECT date_trunc('{grain}', e.event_date)::DATE AS period, {dim} AS "group",
-                   count(DISTINCT e.incident_key) AS events, sum(e.firearms) AS firearms,
+                   {events_sql("e.")} AS events, sum(e.firearms) AS firearms,
                    sum(e.ammunition) AS ammunition, count(*) AS records
             FROM events e WHERE {where} AND e.event_date IS NOT NULL
             GROUP BY 1, 2 ORDER BY 2, 1""", params).df()
@@ -267,7 +268,7 @@ def date_precision(con, filters: Filters | None = None) -> pd.DataFrame:
         f"""SELECT e.source,
                    max(CASE coalesce(e.date_precision, 'day') WHEN 'day' THEN 0 WHEN 'month' THEN 1 ELSE 2 END) AS p,
                    min(e.event_date) AS first_date, max(e.event_date) AS last_date,
-                   count(*) AS records, count(DISTINCT e.incident_key) AS events
+                   count(*) AS records, {events_sql("e.")} AS events
             FROM events e WHERE {where} AND e.event_date IS NOT NULL GROUP BY e.source ORDER BY e.source""",
         params).df()
     df["date_precision"] = df["p"].map({0: "day", 1: "month", 2: "year"})
@@ -334,7 +335,7 @@ def _totals(con, filters: Filters, date_from, date_to, by: str | None = None) ->
     f = replace(filters, date_from=_iso(date_from), date_to=_iso(date_to))
     where, params = f.where("e")
     return con.execute(
-        f"""SELECT {_dim_sql(by)} AS "group", count(DISTINCT e.incident_key) AS events,
+        f"""SELECT {_dim_sql(by)} AS "group", {events_sql("e.")} AS events,
                    coalesce(sum(e.firearms), 0) AS firearms, coalesce(sum(e.ammunition), 0) AS ammunition
             FROM events e WHERE {where} GROUP BY 1""", params).df()
 

@@ -68,3 +68,25 @@ def test_fast_event_count_equals_distinct_incidents(tmp_path):
     assert con.execute("SELECT count(*) FROM events WHERE incident_multi").fetchone()[0] == 4
     assert con.execute(q).fetchone()[0] == 5
     assert con.execute(q + " WHERE event_id IN (1, 3, 5, 7)").fetchone()[0] == 4
+
+
+def test_events_count_incidents_per_source(tmp_path):
+    """Two agencies both numbering their records 1 and 2 at the same place: four incidents, not
+    two, in every analysis that counts events (hand-computed)."""
+    from intel import borders, hexbin, hotspots, ingest, risk, trends
+
+    con = store.connect(tmp_path / "k.duckdb")
+    for src, lon in (("agency_a", -79.3832), ("agency_b", -79.3831)):
+        p = tmp_path / f"{src}.csv"
+        p.write_text("record_id,seizure_date,country,latitude,longitude,firearm_type\n"
+                     f"1,2024-01-05,CAN,43.6532,{lon},pistol\n"
+                     f"2,2024-01-20,CAN,43.6532,{lon},rifle\n")
+        ingest.import_file(con, p, {"name": None, "source": src, "kind": "seizure", "seizing_agency": src,
+                                    "columns": ingest.suggest_mapping(["record_id", "seizure_date", "country", "latitude",
+                                                                       "longitude", "firearm_type"])},
+                           dedup=False)
+    assert int(hexbin.aggregate(con, 7)["events"].sum()) == 4
+    assert hotspots.cell_values(con, 7)["value"].sum() == 4
+    assert int(trends.series(con, "month")["events"].sum()) == 4
+    assert risk.area_records(con, 7)["incident_key"].nunique() == 4
+    assert borders.border_events(con)["incident"].nunique() == 4

@@ -1477,10 +1477,8 @@ def _one_agency_only(con, ev: pd.DataFrame) -> bool:
     if not ok.any():
         return True
     sa = ev["seizing_agency"]
-    if sa.isna().all():   # no agency column: the source is the agency
-        uniq = pd.unique(ev["source"][ok].astype(str))
-    else:
-        uniq = pd.unique(sa.where(sa.notna(), ev["source"]).astype(str).to_numpy(object)[ok])
+    agency = ev["source"] if sa.isna().all() else sa.where(sa.notna(), ev["source"])   # else the source
+    uniq = agency[ok].astype(str).unique()   # on the Arrow text itself: no Python object per row
     if len(uniq) != 1:
         return False
     other = con.execute("SELECT 1 FROM events WHERE status = 'accepted' AND latitude IS NOT NULL "

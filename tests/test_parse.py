@@ -332,6 +332,148 @@ def test_python_whitespace_set():
     assert set(_PY_WHITESPACE) == {chr(c) for c in range(0x110000) if chr(c).isspace()}
 
 
+def test_whitespace_byte_check_finds_every_space():
+    """The byte look that lets the Arrow paths skip stripping sees every Python space."""
+    from intel.parse import _PY_WHITESPACE, _pa_may_hold_space
+
+    for ch in _PY_WHITESPACE:
+        assert _pa_may_hold_space(np.frombuffer(("12.5" + ch).encode(), dtype=np.uint8)), hex(ord(ch))
+    assert not _pa_may_hold_space(np.frombuffer("12°34'56\"N é ß".replace(" ", "").encode(), dtype=np.uint8))
+
+
+def test_arrow_cast_reads_exactly_the_decimal_pattern():
+    """Arrow's cast accepts, among strings of digits, signs and one decimal mark, exactly the
+    plain-decimal pattern (what the coordinate and number fast paths rely on)."""
+    import itertools
+    import re
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from intel.parse import _RE_DECIMAL_DOT
+
+    pattern = re.compile(_RE_DECIMAL_DOT)
+    texts = ["".join(p) for k in range(1, 6) for p in itertools.product("09.+-", repeat=k)]
+    for t in texts:
+        try:
+            v = pc.cast(pa.array([t], pa.large_string()), pa.float64())[0].as_py()
+        except pa.ArrowInvalid:
+            v = None
+        assert (v is not None) == bool(pattern.match(t)), t
+        assert v is None or (v == float(t) and math.copysign(1, v) == math.copysign(1, float(t))), t
+    for dec, mark in ((".", "."), (",", ",")):
+        texts_m = [t.replace(".", mark) for t in texts]
+        obj, arrow = _both(texts_m)
+        np.testing.assert_array_equal(parse_numbers(arrow, dec).to_numpy(), parse_numbers(obj, dec).to_numpy())
+
+
+def test_coordinate_fast_path_edge_cases():
+    dms = "5°33'12\""   # no hemisphere: accepted only beside an explicitly signed partner
+    rows = [  # lat, lon, expected (latitude, longitude) or reasons
+        ("-0.5", "-0,25", (-0.5, -0.25)),
+        ("0°30'S", "0°30'00\"W", (-0.5, -0.5)),
+        (" 12.5 ", "\u00a07\u2003", (12.5, 7.0)),
+        ("+12.5", dms, (12.5, 5 + 33 / 60 + 12 / 3600)),
+        ("\u221212.5", "10", (-12.5, 10.0)),
+        ("1e3", "10", ["LAT_OUT_OF_RANGE"]),
+        ("12,5", "1.5", (12.5, 1.5)),
+        ("1.234,5", "10", ["INVALID_DMS"]),
+        ("12°34'56\"N", "1°00'00\"O", (12 + 34 / 60 + 56 / 3600, -1.0)),
+        ("12°60'00\"N", "10", ["INVALID_DMS"]),
+        ("12°34'56\"E", "10", ["HEMISPHERE_AXIS_MISMATCH"]),
+        ("-0", "-0", ["NULL_ISLAND"]),
+        ("12.5", dms, ["HEMISPHERE_MISSING"]),
+        ("5-", "10", ["COORDINATE_UNREADABLE"]),
+        ("-0", dms, (-0.0, 5 + 33 / 60 + 12 / 3600)),
+        ("0°30'00\"s", "-0°12'30\"", (-0.5, -(12 / 60 + 30 / 3600))),
+    ]
+    lat, lon = _both([r[0] for r in rows]), _both([r[1] for r in rows])
+    for la, lo in zip(lat, lon):
+        r = parse_coordinates(la, lo)
+        for i, (_, _, want) in enumerate(rows):
+            if isinstance(want, tuple):
+                assert r.loc[i, "outcome"] == "ok" and r.loc[i, "reasons"] == [], (i, r.loc[i, "reasons"])
+                got = (r.loc[i, "latitude"], r.loc[i, "longitude"])
+                assert got == want, i   # exact: the fast paths make the Python path's floats
+                assert [math.copysign(1, g) for g in got] == [math.copysign(1, w) for w in want], i
+            else:
+                assert r.loc[i, "reasons"] == want, (i, r.loc[i, "reasons"])
+                assert math.isnan(r.loc[i, "latitude"]), i
+    r0 = parse_coordinates(*[pd.Series([], dtype=pd.StringDtype("pyarrow"))] * 2)
+    r1 = parse_coordinates(*[pd.Series([], dtype=object)] * 2)
+    assert len(r0) == 0 and list(r0.dtypes) == list(r1.dtypes)
+
+
+def test_dms_fast_path_bit_exact():
+    """The plain DMS form read by Arrow gives the Python path's floats bit for bit."""
+    rng = np.random.default_rng(3)
+    d, m = rng.integers(0, 181, 3000), rng.integers(0, 62, 3000)
+    sec = [round(x, int(k)) for x, k in zip(rng.uniform(0, 61, 3000), rng.integers(0, 5, 3000))]
+    lat = [f"{a % 91}°{b:02d}'{c:g}\"{h}" for a, b, c, h in zip(d, m, sec, rng.choice(list("NSns"), 3000))]
+    lon = [f"{a}°{b}'{c:05.2f}\"{h}" for a, b, c, h in zip(d, m, sec, rng.choice(list("EWOewo"), 3000))]
+    (lat_o, lat_a), (lon_o, lon_a) = _both(lat), _both(lon)
+    ra, ro = parse_coordinates(lat_a, lon_a), parse_coordinates(lat_o, lon_o)
+    for c in ("latitude", "longitude"):
+        assert ra[c].to_numpy().tobytes() == ro[c].to_numpy().tobytes(), c
+    assert ra["reasons"].tolist() == ro["reasons"].tolist()
+    assert (ra["outcome"] == "ok").sum() > 1000 and (ra["outcome"] == "rejected").sum() > 100
+
+
+def test_number_fast_path_edge_cases():
+    texts = ["1.250,5", "1 250,5", "12,5", "-0,5", "+12,5", "1.5", "1e3", "\u221212,5", " 7 ", "1.234.567",
+             "5-", "", None, "30436999."]
+    want = [1250.5, 1250.5, 12.5, -0.5, 12.5, np.nan, 1000.0, -12.5, 7.0, 1234567.0, np.nan, np.nan, np.nan,
+            np.nan]
+    for s in _both(texts):
+        got = parse_numbers(s, ",").to_numpy()
+        np.testing.assert_array_equal(got, np.array(want))
+        assert np.signbit(got[3])
+    texts = ["1,250.5", "1.5", "-0.5", ".5", "5.", "+.5", "1e3", "1,5", "-0"]
+    want = [1250.5, 1.5, -0.5, 0.5, 5.0, 0.5, 1000.0, np.nan, -0.0]
+    for s in _both(texts):
+        got = parse_numbers(s, ".", ",").to_numpy()
+        np.testing.assert_array_equal(got, np.array(want))
+        assert np.signbit(got[-1])
+
+
+def test_serial_fast_path_edge_cases():
+    texts = ["00123456", "ab-12 34.x/y", "O0o", " - ", "", None, "1.23457E+18", "１２３", "ß-straße 7",
+             "abc\tdef", "A_B\\C"]
+    for s in _both(texts):
+        assert serial_text(s).tolist() == [t or None for t in texts]
+        assert serial_key(s).tolist() == ["00123456", "AB1234XY", "O0O", None, None, None, "123457E+18", "123",
+                                          "SSSTRASSE7", "ABCDEF", "ABC"]
+        assert serial_flags(s).tolist() == [[]] * 6 + [["SERIAL_SCIENTIFIC_NOTATION"]] + [[]] * 4
+    for s in _both(["00123456", "12345678", None, ""]):   # digits only: every Arrow pass skipped
+        assert serial_key(s).tolist() == ["00123456", "12345678", None, None]
+        assert serial_text(s).tolist() == ["00123456", "12345678", None, None]
+
+
+def test_arrow_paths_ignore_bytes_of_null_slots():
+    """Arrow may leave bytes in the slots of null values: the byte looks must not be misled."""
+    import pyarrow as pa
+
+    values = ["12.5", None, "-0,5", "5°33'12\"N", None, "AB-1", "", None]
+    for garbage in ("9°x,+ \u00a0-", ""):
+        data, offs = b"", [0]
+        for v in values:
+            data += (v if v is not None else garbage).encode()
+            offs.append(len(data))
+        arr = pa.Array.from_buffers(pa.large_string(), len(values),
+                                    [pa.array([v is not None for v in values]).buffers()[1],
+                                     pa.py_buffer(np.array(offs, dtype=np.int64).tobytes()), pa.py_buffer(data)],
+                                    values.count(None))
+        dirty = pd.Series(pd.arrays.ArrowStringArray(arr, dtype=pd.StringDtype("pyarrow")))
+        clean = pd.Series(values, dtype=pd.StringDtype("pyarrow"))
+        other = pd.Series(["1"] * len(values), dtype=pd.StringDtype("pyarrow"))
+        for dec in (".", ","):
+            np.testing.assert_array_equal(parse_numbers(dirty, dec), parse_numbers(clean, dec))
+            pd.testing.assert_frame_equal(parse_coordinates(dirty, other, dec), parse_coordinates(clean, other, dec))
+            pd.testing.assert_frame_equal(parse_coordinates(other, dirty, dec), parse_coordinates(other, clean, dec))
+        for f in (serial_text, serial_key, serial_flags):
+            assert f(dirty).tolist() == f(clean).tolist()
+
+
 @pytest.mark.parametrize("name", ["C01_latlon_swapped.csv", "C03_dms_coordinates.csv", "C04_semicolon_decimal_comma.csv",
                                   "C07_null_island.csv", "C18_serial_numbers.csv", "C19_calibre_variants.csv",
                                   "C20_country_names.csv", "C16a_dayfirst_eu.csv"])
@@ -353,3 +495,12 @@ def test_prepare_same_on_arrow_and_object_frames(name):
             x, y = got[c].tolist(), want[c].tolist()
             assert [None if (v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))) else v for v in x] == \
                    [None if (v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))) else v for v in y], (name, c)
+
+
+@pytest.mark.parametrize("text", ["N", "S ", " W", "E."])
+def test_hemisphere_letter_alone_is_unreadable_not_a_crash(text):
+    """A cell holding only a hemisphere letter is an unreadable coordinate (the row is
+    rejected with its reason), never an exception that stops the import."""
+    out = parse_coordinates(pd.Series([text, "10.5"], dtype=object), pd.Series(["1.0", "2.0"], dtype=object))
+    assert out["outcome"].tolist()[1] == "ok"
+    assert out["outcome"].tolist()[0] != "ok" and out["reasons"].iloc[0]

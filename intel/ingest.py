@@ -31,6 +31,7 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -447,10 +448,16 @@ def _tstr(a) -> pd.Series:
 
 
 def _null_text(n: int) -> pd.Series:
-    """A ``str`` Series of ``n`` missing values (a field the file does not have)."""
+    """A ``str`` Series of ``n`` missing values (a field the file does not have); the Arrow
+    array (immutable) is shared by the calls of one import."""
+    return _tstr(_null_array(n))
+
+
+@lru_cache(maxsize=1)
+def _null_array(n: int):
     import pyarrow as pa
 
-    return _tstr(pa.nulls(n, pa.large_string()))
+    return pa.nulls(n, pa.large_string())
 
 
 def _v(s: pd.Series):
@@ -673,6 +680,29 @@ def _json_object_arrow(keys: list[str], arrs: list):
     return out.combine_chunks() if isinstance(out, pa.ChunkedArray) else out
 
 
+_SLICE_MIN = 200_000
+"""Rows from which an Arrow computation is split into one slice per core (Arrow's kernels
+release the GIL, so the slices run side by side on threads)."""
+
+
+def _sliced(fn, n: int):
+    """``fn(slice(0, n))`` (an Arrow array of ``n`` rows) computed as one slice per core on
+    threads and concatenated in order; one call below :data:`_SLICE_MIN` rows."""
+    import os
+
+    import pyarrow as pa
+
+    k = min(os.cpu_count() or 1, 8)
+    if n < _SLICE_MIN or k < 2:
+        return fn(slice(0, n))
+    from concurrent.futures import ThreadPoolExecutor
+
+    bounds = np.linspace(0, n, k + 1).astype(int)
+    with ThreadPoolExecutor(k) as ex:
+        parts = list(ex.map(fn, [slice(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]))
+    return pa.concat_arrays([p.combine_chunks() if isinstance(p, pa.ChunkedArray) else p for p in parts])
+
+
 def _raw_field_json_fast(raw_vals: dict[str, pd.Series], n: int):
     """:func:`_raw_field_json` (same text) built by Arrow when every column is Arrow text."""
     arrs = {k: _pa(v) for k, v in raw_vals.items()}
@@ -682,7 +712,8 @@ def _raw_field_json_fast(raw_vals: dict[str, pd.Series], n: int):
         return out
     import pyarrow as pa
 
-    j = _json_object_arrow(list(arrs), list(arrs.values()))
+    j = _sliced(lambda sl: _json_object_arrow(list(arrs), [a.slice(sl.start, sl.stop - sl.start) for a in arrs.values()]),
+                n)
     ctrl = _ctrl_rows(arrs.values(), n)
     if ctrl.any():   # Python's escapes for control characters
         out = parse._pa_objarr(j)

@@ -33,6 +33,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -955,21 +956,40 @@ def check_swaps(lat, lon, iso3: pd.Series, country_geoms: dict) -> pd.DataFrame:
         ``swap_suspected`` (bool), ``suggested_latitude``, ``suggested_longitude`` (float,
         NaN unless suspected). Callers add ``LATLON_SWAP_SUSPECTED`` and quarantine.
     """
-    import shapely
-
     la = np.asarray(lat, dtype=float)
     lo = np.asarray(lon, dtype=float)
-    codes = pd.Series(iso3).astype(object).to_numpy()
+    # rows by country as integer codes (one pass; no Python object per row)
+    fcodes, uniq = pd.factorize(pd.Series(iso3), use_na_sentinel=True)
     n = len(la)
     sus = np.zeros(n, dtype=bool)
     tol = SWAP_TOLERANCE_KM / _KM_PER_DEG
     valid = np.isfinite(la) & np.isfinite(lo) & (np.abs(la) <= 90) & (np.abs(lo) <= 180)
     swap_ok = valid & (np.abs(lo) <= 90)
-    for code in pd.unique(codes[valid]):
+    with _GEOS_LOCK:   # the shared prepared polygons are not safe to query from two threads at once
+        _swap_rows(la, lo, fcodes, uniq, valid, swap_ok, tol, country_geoms, sus)
+    return pd.DataFrame({
+        "swap_suspected": sus,
+        "suggested_latitude": np.where(sus, lo, np.nan),
+        "suggested_longitude": np.where(sus, la, np.nan),
+    }, index=iso3.index if isinstance(iso3, pd.Series) else None)
+
+
+_GEOS_LOCK = threading.Lock()
+"""Serialises queries of the cached prepared country polygons: GEOS builds a prepared
+geometry's index on first use, and two threads doing so at once corrupt the heap (seen when
+two threads called ``contains_xy`` on one polygon)."""
+
+
+def _swap_rows(la, lo, fcodes, uniq, valid, swap_ok, tol, country_geoms, sus) -> None:
+    """The per-country work of :func:`check_swaps`: marks suspected swaps in ``sus``."""
+    import shapely
+
+    for k in np.unique(fcodes[valid & (fcodes >= 0)]):
+        code = uniq[k]
         geom = country_geoms.get(code) if isinstance(code, str) else None
         if geom is None:
             continue
-        idx = np.flatnonzero(valid & (codes == code))
+        idx = np.flatnonzero(valid & (fcodes == k))
         inside = shapely.contains_xy(geom, lo[idx], la[idx])
         out_idx = idx[~inside]
         # the swapped point (x=lat, y=lon) can only be inside or within tol of the country when
@@ -988,11 +1008,6 @@ def check_swaps(lat, lon, iso3: pd.Series, country_geoms: dict) -> pd.DataFrame:
         sw = shapely.points(la[cand], lo[cand])
         ins = shapely.contains_xy(geom, la[cand], lo[cand]) | shapely.dwithin(geom, sw, tol)
         sus[cand[ins]] = True
-    return pd.DataFrame({
-        "swap_suspected": sus,
-        "suggested_latitude": np.where(sus, lo, np.nan),
-        "suggested_longitude": np.where(sus, la, np.nan),
-    }, index=iso3.index if isinstance(iso3, pd.Series) else None)
 
 
 # ============================================================================================

@@ -309,7 +309,9 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None, decimal: 
         # Arrow-backed string columns: no Python string per cell (a million-row file would
         # spend seconds building them); every parser of intel.parse reads them natively.
         frame = pd.DataFrame(
-            {i: pd.Series(pd.arrays.ArrowStringArray(table.column(i).cast(pa.large_string())), copy=False)
+            # one chunk per column: every later pass reads it whole without combining chunks again
+            {i: pd.Series(pd.arrays.ArrowStringArray(table.column(i).cast(pa.large_string()).combine_chunks()),
+                          copy=False)
              for i in range(len(names))})
         frame.columns = names
     except Exception as exc:  # ragged rows or other oddities: the careful slow path

@@ -447,6 +447,24 @@ def _tstr(a) -> pd.Series:
     return pd.Series(pd.array(a, dtype=_STR))
 
 
+def _const_text(value: str | None, n: int) -> pd.Series:
+    """A ``str`` Series of ``n`` times ``value`` (missing when None)."""
+    import pyarrow as pa
+
+    if value is None:
+        return _null_text(n)
+    return _tstr(pa.repeat(pa.scalar(str(value), pa.large_string()), n))
+
+
+def _text_where(mask: np.ndarray, yes: str | None, no: str | None) -> pd.Series:
+    """A ``str`` Series: ``yes`` where ``mask``, else ``no`` (None: missing)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    return _tstr(pc.if_else(pa.array(np.asarray(mask, dtype=bool)), pa.scalar(yes, pa.large_string()),
+                            pa.scalar(no, pa.large_string())))
+
+
 def _null_text(n: int) -> pd.Series:
     """A ``str`` Series of ``n`` missing values (a field the file does not have); the Arrow
     array (immutable) is shared by the calls of one import."""
@@ -736,6 +754,8 @@ def _str_col(v, n: int):
 
     if isinstance(v, str):
         return pd.array(pa.repeat(pa.scalar(v, pa.large_string()), n), dtype=_STR)
+    if v is None:
+        return pd.array(_null_array(n), dtype=_STR)
     if not isinstance(v, np.ndarray) or len(v) != n:
         return v
     if v.dtype.kind == "U":
@@ -874,9 +894,11 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
     lon = np.full(n, np.nan)
     sug_lat = np.full(n, np.nan)
     sug_lon = np.full(n, np.nan)
-    precision = pd.Series([consts.get("location_precision")] * n, dtype=object)
+    precision = _const_text(consts.get("location_precision"), n)
 
     def const_or(series, const):
+        if series is None:
+            return _const_text(const, n)
         t = _ftext(series, n)
         return t.where(t.notna(), const) if const is not None else t
 
@@ -938,7 +960,7 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
             sug_lat = np.array(pc["suggested_latitude"].to_numpy(dtype=float), copy=True)
             sug_lon = np.array(pc["suggested_longitude"].to_numpy(dtype=float), copy=True)
             if not consts.get("location_precision"):
-                precision = pd.Series(np.where(np.isfinite(lat), "exact", None), dtype=object)
+                precision = _text_where(np.isfinite(lat), "exact", None)
             # swap check against the declared country's polygon
             good = np.isfinite(lat) & np.isfinite(lon) & iso3.notna().to_numpy()
             if good.any():
@@ -954,7 +976,7 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
         elif lat_s is not None or lon_s is not None:
             warnings.append("only one of latitude/longitude is mapped: records are stored without location")
     if not has_coords and not consts.get("location_precision"):
-        precision = pd.Series(np.where(iso3.notna(), "country", None), dtype=object)
+        precision = _text_where(iso3.notna().to_numpy(), "country", None)
 
     # rows whose location is the problem lose their coordinates
     loc_bad = R.any(LOCATION_REASONS)
@@ -964,7 +986,7 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
         missing = ~np.isfinite(lat) & ~loc_bad & ok_row
         R.add("MISSING_LOCATION", missing)
         lat = np.where(missing, np.nan, lat)
-    precision = precision.where(pd.Series(np.isfinite(lat)) | iso3.isna().to_numpy(), "country")
+    precision = precision.where(np.isfinite(lat) | iso3.isna().to_numpy(), "country")
     precision = precision.where(np.isfinite(lat) | iso3.notna().to_numpy(), None)
 
     # ---- firearm description
@@ -1093,7 +1115,7 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
         "date_precision": np.asarray(date_prec, dtype=object),
         "latitude": lat_store,
         "longitude": lon_store,
-        "location_precision": np.where(accepted, precision.to_numpy(dtype=object), np.where(iso3.notna().to_numpy(), "country", None)),
+        "location_precision": _v(precision.where(accepted, _text_where(iso3.notna().to_numpy(), "country", None))),
         "location_name": _v(location_name),
         "country_iso3": _v(iso3),
         "admin1": _v(admin1),

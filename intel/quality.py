@@ -255,7 +255,7 @@ def _row(con, quarantine_id: int) -> dict:
 def _new_event(con, q: dict) -> int:
     """A record for a rejected row (no stored record), built from its raw row through the
     importer's own parse with the batch's column mapping (location left out)."""
-    from intel import ingest, readers
+    from intel import ingest, readers, tables
 
     opts = _batch_options(con, q["batch_id"])
     columns = dict(opts.get("columns") or {})
@@ -295,7 +295,7 @@ def _new_event(con, q: dict) -> int:
         if src in raw:
             fields[k] = raw[src]
     ev["raw"] = json.dumps(fields or raw, ensure_ascii=False)
-    tbl = ingest._arrow_table(con, "events", ev)
+    tbl = tables._arrow_table(con, "events", ev)
     con.register("_qev", tbl)
     try:
         con.execute("INSERT INTO events SELECT * REPLACE (NULLIF(h3_cell, 0) AS h3_cell) FROM _qev")

@@ -63,6 +63,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from intel.export import json_value
 from intel.store import transaction
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -1499,22 +1500,6 @@ def cbp_split_summary(split: pd.DataFrame) -> pd.DataFrame:
 # Exports
 # --------------------------------------------------------------------------------------------
 
-def _json_value(v):
-    if v is None:
-        return None
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, (np.floating, float)):
-        return None if not np.isfinite(v) else float(v)
-    if isinstance(v, (np.bool_, bool)):
-        return bool(v)
-    if isinstance(v, (pd.Timestamp, date)):
-        return v.isoformat()[:10]
-    if pd.isna(v) if not isinstance(v, (list, tuple, dict, np.ndarray)) else False:
-        return None
-    return v if isinstance(v, (int, str)) else str(v)
-
-
 def to_geojson(df, lat: str = "latitude", lon: str = "longitude") -> str:
     """GeoJSON FeatureCollection text; coordinates [longitude, latitude] (WGS84 degrees).
 
@@ -1534,14 +1519,14 @@ def to_geojson(df, lat: str = "latitude", lon: str = "longitude") -> str:
         for geom, rec in zip(g.geometry, props.to_dict("records")):
             feats.append({"type": "Feature",
                           "geometry": json.loads(shapely.to_geojson(geom)) if geom is not None else None,
-                          "properties": {k: _json_value(v) for k, v in rec.items()}})
+                          "properties": {k: json_value(v) for k, v in rec.items()}})
     else:
         for rec in df.to_dict("records"):
             y, x = rec.get(lat), rec.get(lon)
             ok = y is not None and x is not None and np.isfinite(float(y)) and np.isfinite(float(x))
             feats.append({"type": "Feature",
                           "geometry": {"type": "Point", "coordinates": [float(x), float(y)]} if ok else None,
-                          "properties": {k: _json_value(v) for k, v in rec.items()}})
+                          "properties": {k: json_value(v) for k, v in rec.items()}})
     return json.dumps({"type": "FeatureCollection", "features": feats})
 
 

@@ -60,6 +60,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.special import ndtr
 
+from intel.export import json_value
 from intel.hexbin import Filters, cell_ring, usable_precisions
 from intel.store import FINE_RES, events_sql, parent_sql
 
@@ -835,18 +836,6 @@ def _export_frame(df: pd.DataFrame, columns: list[str] | None) -> pd.DataFrame:
     return out
 
 
-def _jsonable(v):
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, (np.floating, float)):
-        return None if not np.isfinite(v) else float(v)
-    if isinstance(v, np.bool_):
-        return bool(v)
-    if isinstance(v, pd.Timestamp):
-        return v.isoformat()
-    return v
-
-
 def to_geojson(df: pd.DataFrame, columns: list[str] | None = None) -> dict:
     """GeoJSON FeatureCollection of cells: polygon in [lon, lat], properties incl. ``h3`` (hex)."""
     out = _export_frame(df, columns)
@@ -854,7 +843,7 @@ def to_geojson(df: pd.DataFrame, columns: list[str] | None = None) -> dict:
     for rec in out.to_dict(orient="records"):
         feats.append({"type": "Feature",
                       "geometry": {"type": "Polygon", "coordinates": [cell_ring(rec["h3"])]},
-                      "properties": {k: _jsonable(v) for k, v in rec.items()}})
+                      "properties": {k: json_value(v) for k, v in rec.items()}})
     return {"type": "FeatureCollection", "features": feats}
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from intel.export import json_value
 from intel.hexbin import cell_ring
 from intel.risk import COMPONENTS, TARGET_COLUMNS, Plan, method_text
 
@@ -41,23 +42,12 @@ def to_csv(p: Plan) -> bytes:
     """Target table as UTF-8 CSV."""
     return table(p).to_csv(index=False).encode("utf-8")
 
-def _json(v):
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, (np.floating, float)):
-        return None if not np.isfinite(v) else float(v)
-    if isinstance(v, np.bool_):
-        return bool(v)
-    if v is None or (isinstance(v, float) and np.isnan(v)):
-        return None
-    return v if isinstance(v, (int, str, bool)) else str(v)
-
 def to_geojson(p: Plan) -> bytes:
     """Target cells as a GeoJSON FeatureCollection (polygons, [longitude, latitude])."""
     feats = []
     for rec in table(p).to_dict(orient="records"):
         feats.append({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [cell_ring(rec["h3"])]},
-                      "properties": {k: _json(v) for k, v in rec.items()}})
+                      "properties": {k: json_value(v) for k, v in rec.items()}})
     fc = {"type": "FeatureCollection", "features": feats,
           "properties": {"title": p.title(), "res": p.res, "period": list(p.period), "weights": p.weights}}
     return json.dumps(fc, ensure_ascii=False).encode("utf-8")

@@ -2,8 +2,8 @@
 
 Writes a SYNTHETIC file of N rows x 15 columns (default 1,000,000) mixing decimal-degree,
 DMS and decimal-comma coordinates, ISO and day-first dates and calibre variants, then times
-:func:`intel.readers.read_table`, :func:`intel.parse.parse_coordinates`,
-:func:`intel.parse.parse_dates` and :func:`intel.nomenclature.match_calibres`, and prints
+:func:`intel.readers.read_table`, :func:`intel.coords.parse_coordinates`,
+:func:`intel.dates.parse_dates` and :func:`intel.nomenclature.match_calibres`, and prints
 rows per second for each step and for the whole.
 
 Then imports the same file through the FULL product path (:func:`intel.ingest.import_file`
@@ -28,7 +28,8 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from intel.nomenclature import match_calibres  # noqa: E402
-from intel.parse import parse_coordinates, parse_dates  # noqa: E402
+from intel.coords import parse_coordinates  # noqa: E402
+from intel.dates import parse_dates  # noqa: E402
 from intel.readers import read_table  # noqa: E402
 from memory import peak_mb  # noqa: E402
 

@@ -580,7 +580,7 @@ def report(r: dict) -> str:
     kinds: dict[str, int] = {}
     for kind, _ in errors:
         kinds[kind] = kinds.get(kind, 0) + 1
-    lines.append(f"| errors by kind             | " + (", ".join(f"{k} {n}" for k, n in sorted(kinds.items())) or "none"))
+    lines.append("| errors by kind             | " + (", ".join(f"{k} {n}" for k, n in sorted(kinds.items())) or "none"))
     lb, la = r["load_before"], r["load_after"]
     lines.append(f"| load average 1/5/15 min    | before {lb[0]:.2f}/{lb[1]:.2f}/{lb[2]:.2f}, peak(1 min) "
                  f"{r['load_peak']:.2f}, after {la[0]:.2f}/{la[1]:.2f}/{la[2]:.2f}")

@@ -42,7 +42,8 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from intel import hexbin, nomenclature, parse, readers
+from intel import coords, hexbin, nomenclature, parse, readers, serials
+from intel.dates import parse_dates
 from intel.columns import (_add_lists_fast, _by_value, _col, _const_text, _eq, _fid, _ftext, _hex_strings, _iso_strings,
                            _jsonable, _labels, _map_value, _nones, _null_text, _objs, _pa, _raw_field_json_fast,
                            _reason_lists, _Reasons, _str_col, _text, _text_where, _v)
@@ -421,7 +422,7 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
             raw_vals["date"] = ds
             hints = getattr(raw, "date_order_hints", None) or {}
             order = date_order or profile.get("date_order") or hints.get(mapping["event_date"]) or "auto"
-            dr = parse.parse_dates(ds if all_ok else ds.where(pd.Series(ok_row, index=ds.index)), order=order,
+            dr = parse_dates(ds if all_ok else ds.where(pd.Series(ok_row, index=ds.index)), order=order,
                                    datemode=getattr(raw, "datemode", 0))
             if dr.needs_choice:
                 raise NeedsChoice(
@@ -493,7 +494,7 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
             lat_s, lon_s = frame["__latitude"], frame["__longitude"]
         if lat_s is None and lon_s is None and pt is not None:
             raw_vals["point"] = pt
-            p = parse.parse_point_text(pt)
+            p = coords.parse_point_text(pt)
             unreadable = pt.notna().to_numpy() & p["latitude"].isna().to_numpy()
             lat_s = p["latitude"].astype(object).where(p["latitude"].notna(), None)
             lon_s = p["longitude"].astype(object).where(p["longitude"].notna(), None)
@@ -503,13 +504,13 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
             raw_vals["latitude"], raw_vals["longitude"] = lat_s, lon_s
             lat_in = lat_s if all_ok else lat_s.where(pd.Series(ok_row, index=lat_s.index))
             lon_in = lon_s if all_ok else lon_s.where(pd.Series(ok_row, index=lon_s.index))
-            pc = parse.parse_coordinates(lat_in, lon_in, decimal=getattr(raw, "decimal", ".") or ".")
+            pc = coords.parse_coordinates(lat_in, lon_in, decimal=getattr(raw, "decimal", ".") or ".")
             reasons = pc["reasons"]
             if crs and "PROJECTED_COORDINATES" in set(c for r in reasons for c in (r or [])):
                 proj = reasons.map(lambda r: bool(r) and "PROJECTED_COORDINATES" in r).to_numpy()
                 x = parse.parse_numbers(lon_in[proj], getattr(raw, "decimal", "."))
                 y = parse.parse_numbers(lat_in[proj], getattr(raw, "decimal", "."))
-                plat, plon = parse.convert_projected(x, y, crs)
+                plat, plon = coords.convert_projected(x, y, crs)
                 pc.loc[proj, "latitude"] = np.asarray(plat)
                 pc.loc[proj, "longitude"] = np.asarray(plon)
                 reasons = reasons.where(~proj, reasons.map(lambda r: [c for c in (r or []) if c != "PROJECTED_COORDINATES"] + ["PROJECTED_CONVERTED"]))
@@ -523,8 +524,8 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
             # swap check against the declared country's polygon
             good = np.isfinite(lat) & np.isfinite(lon) & iso3.notna().to_numpy()
             if good.any():
-                sw = parse.check_swaps(pd.Series(lat[good]), pd.Series(lon[good]), iso3[good].reset_index(drop=True),
-                                       parse.load_country_geoms())
+                sw = coords.check_swaps(pd.Series(lat[good]), pd.Series(lon[good]), iso3[good].reset_index(drop=True),
+                                       coords.load_country_geoms())
                 idx = np.flatnonzero(good)
                 m = sw["swap_suspected"].to_numpy(dtype=bool)
                 swapped = np.zeros(n, dtype=bool)
@@ -580,11 +581,11 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
     if ctx_s is not None:
         ctx = _map_value(ctx, lambda v: None if v is None else (nomenclature.match_criminal_context(v)[0] or v))
     ser_s = _col(frame, mapping, "serial_number")
-    serial = parse.serial_text(ser_s) if ser_s is not None else _null_text(n)
-    serial_key = parse.serial_key(ser_s) if ser_s is not None else serial  # = key of serial_text
+    serial = serials.serial_text(ser_s) if ser_s is not None else _null_text(n)
+    serial_key = serials.serial_key(ser_s) if ser_s is not None else serial  # = key of serial_text
     if ser_s is not None:
         raw_vals["serial_number"] = ser_s
-        _add_lists_fast(R, parse.serial_flags(ser_s))
+        _add_lists_fast(R, serials.serial_flags(ser_s))
 
     dec = getattr(raw, "decimal", ".") or "."
     thou = getattr(raw, "thousands", None)

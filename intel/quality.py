@@ -31,7 +31,7 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 
-from intel import hexbin, nomenclature, parse
+from intel import coords, hexbin, nomenclature
 from intel.store import FINE_RES, audit, refresh_incidents, transaction
 
 __all__ = ["list_quarantine", "decide", "apply_swap_suggestions", "decisions_log", "batches",
@@ -198,7 +198,7 @@ def _raw_coords(raw: dict, lat_key: str | None, lon_key: str | None) -> tuple[fl
         return None
     txt = f"{la}{lo}"
     decimal = "," if ("," in txt and "." not in txt) else "."
-    pc = parse.parse_coordinates(pd.Series([la], dtype=object), pd.Series([lo], dtype=object), decimal=decimal)
+    pc = coords.parse_coordinates(pd.Series([la], dtype=object), pd.Series([lo], dtype=object), decimal=decimal)
     lat = float(pc["latitude"].iloc[0]) if pd.notna(pc["latitude"].iloc[0]) else None
     lon = float(pc["longitude"].iloc[0]) if pd.notna(pc["longitude"].iloc[0]) else None
     if lat is None or lon is None:

@@ -92,7 +92,7 @@ class RawTable:
     date_order_hints : dict of str to str
         XLSX only: column -> ``"dayfirst"`` or ``"monthfirst"`` when date cells of that
         column use a number format that shows the day or the month first. Pass it as
-        ``order`` to :func:`intel.parse.parse_dates` for the text dates of that column.
+        ``order`` to :func:`intel.dates.parse_dates` for the text dates of that column.
     sheet : str or None
         XLSX sheet or geographic layer read.
     """

@@ -6,7 +6,6 @@ the decisions log from the audit table. Record values are shown in tables and pl
 """
 from __future__ import annotations
 
-import os
 
 import pandas as pd
 import streamlit as st

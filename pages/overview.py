@@ -1,5 +1,4 @@
 """Overview: what the store holds, what changed against the previous period, and provenance."""
-import pandas as pd
 import streamlit as st
 
 from pages.common import PLAIN_GAP, provenance, query_df

@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 
 from intel.nomenclature import match_countries
-from intel.parse import (
-    check_swaps, convert_projected, load_country_geoms, parse_coordinates, parse_dates, parse_numbers,
-    parse_point_text, serial_flags, serial_key, serial_text,
-)
+from intel.coords import check_swaps, convert_projected, load_country_geoms, parse_coordinates, parse_point_text
+from intel.dates import parse_dates
+from intel.parse import parse_numbers
+from intel.serials import serial_flags, serial_key, serial_text
 from intel.readers import read_table
 
 CASES = Path(__file__).resolve().parent / "cases"  # copies of ../shared/cases (see tests/cases/README.md)
@@ -304,8 +304,6 @@ def _both(values):
 
 
 def test_arrow_paths_match_python_paths():
-    from intel import parse
-
     obj, arrow = _both(_TRICKY)
     for dec, thou in ((".", None), (",", ".")):
         a, b = parse_numbers(obj, dec, thou), parse_numbers(arrow, dec, thou)
@@ -321,9 +319,9 @@ def test_arrow_paths_match_python_paths():
         assert da.dates.equals(db.dates) and da.precision.tolist() == db.precision.tolist()
         assert da.reasons.tolist() == db.reasons.tolist()
         assert (da.order_used, da.needs_choice) == (db.order_used, db.needs_choice)
-    assert parse.serial_text(obj).tolist() == parse.serial_text(arrow).tolist()
-    assert parse.serial_key(obj).tolist() == parse.serial_key(arrow).tolist()
-    assert parse.serial_flags(obj).tolist() == parse.serial_flags(arrow).tolist()
+    assert serial_text(obj).tolist() == serial_text(arrow).tolist()
+    assert serial_key(obj).tolist() == serial_key(arrow).tolist()
+    assert serial_flags(obj).tolist() == serial_flags(arrow).tolist()
 
 
 def test_python_whitespace_set():
@@ -504,3 +502,24 @@ def test_hemisphere_letter_alone_is_unreadable_not_a_crash(text):
     out = parse_coordinates(pd.Series([text, "10.5"], dtype=object), pd.Series(["1.0", "2.0"], dtype=object))
     assert out["outcome"].tolist()[1] == "ok"
     assert out["outcome"].tolist()[0] != "ok" and out["reasons"].iloc[0]
+
+
+def test_split_modules_import_in_any_order():
+    """intel.parse (shared helpers) and intel.coords, intel.dates, intel.serials (which import
+    them) load whichever is imported first."""
+    import subprocess
+    import sys
+
+    script = (
+        "import importlib, itertools, sys\n"
+        "mods = ['intel.coords', 'intel.dates', 'intel.serials', 'intel.parse']\n"
+        "for order in itertools.permutations(mods):\n"
+        "    for m in mods:\n"
+        "        sys.modules.pop(m, None)\n"
+        "    for m in order:\n"
+        "        importlib.import_module(m)\n"
+        "print('ok')\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    r = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr

@@ -2,7 +2,6 @@
 and a small hand-built store for page tests."""
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 

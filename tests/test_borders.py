@@ -7,7 +7,6 @@ Reference figures (WGS84): one degree of longitude along the equator is a*pi/180
 from __future__ import annotations
 
 import json
-import re
 
 import geopandas as gpd
 import numpy as np

@@ -1,12 +1,9 @@
 """The default store, built from the bundled real data through the product's import path."""
-import json
-
-import pandas as pd
 from click.testing import CliRunner
 
 from intel import hexbin
 from intel.cli import main
-from intel.reference import build, table_counts
+from intel.reference import table_counts
 from intel.store import connect
 
 

@@ -1,7 +1,6 @@
 """AppTest of the foundation pages on the real store."""
 import json
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 

@@ -1,7 +1,6 @@
 """intel.trends on a hand-built store whose counts and period changes are worked out by hand."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pandas as pd

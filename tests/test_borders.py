@@ -129,9 +129,11 @@ def test_real_distance_matches_brute_force(world):
     """The KD-tree answer agrees with a brute-force WGS84 minimum over a 50 m densification."""
     from pyproj import Geod
 
+    from intel.borders.segments import _densify
+
     geod = Geod(ellps="WGS84")
     s = world.segments[world.segments["pair"] == "MEX-USA"]
-    V = np.vstack([borders._densify(np.asarray(g.coords), 0.05)[0] for g in s.geometry])
+    V = np.vstack([_densify(np.asarray(g.coords), 0.05)[0] for g in s.geometry])
     rng = np.random.default_rng(7)
     lat, lon = rng.uniform(30, 33, 25), rng.uniform(-112, -106, 25)
     r = borders.border_distance(lat, lon)

@@ -1,0 +1,163 @@
+"""Bypass candidates: border-zone events clustered away from the official crossings.
+
+:func:`bypass_candidates` takes the border-zone events farther than ``min_km`` from every
+official crossing (:func:`intel.borders.crossings.official_crossings`), clusters them in coarse
+H3 cells (parent rule of :mod:`intel.store`) and ranks the cells by events, then firearms, then
+recency, each with its nearest official crossing and the distance to it.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from intel.borders.common import SEIZURE_KINDS, _geod
+from intel.borders.crossings import official_crossings
+from intel.borders.events import border_events
+from intel.borders.segments import _unit
+
+def _nearest_points(lat, lon, plat, plon) -> tuple[np.ndarray, np.ndarray]:
+    """Index and geodesic km (WGS84) of the nearest of points (plat, plon) to each (lat, lon)."""
+    from scipy.spatial import cKDTree
+
+    n = len(lat)
+    if n == 0 or len(plat) == 0:
+        return np.full(n, -1), np.full(n, np.nan)
+    tree = cKDTree(_unit(np.asarray(plat), np.asarray(plon)))
+    k = min(3, len(plat))
+    _, idx = tree.query(_unit(np.asarray(lat), np.asarray(lon)), k=k)
+    idx = idx.reshape(n, k)
+    best_d = np.full(n, np.inf)
+    best_i = np.full(n, -1)
+    for j in range(k):
+        _, _, d = _geod().inv(lon, lat, np.asarray(plon)[idx[:, j]], np.asarray(plat)[idx[:, j]])
+        d = np.asarray(d) / 1000.0
+        better = d < best_d
+        best_d[better] = d[better]
+        best_i[better] = idx[better, j]
+    return best_i, best_d
+
+
+def bypass_candidates(con, zone_km: float = 50.0, min_km: float = 10.0, res: int = 5,
+                      date_from: str | None = None, date_to: str | None = None,
+                      crossings: pd.DataFrame | None = None, ports_as_crossings: bool = True,
+                      sources: tuple[str, ...] = (), kinds: tuple[str, ...] = SEIZURE_KINDS) -> pd.DataFrame:
+    """Clusters of border-zone events away from every official crossing, ranked.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+    zone_km : float
+        Border zone, km: only events with ``border_km <= zone_km``.
+    min_km : float
+        An event is a bypass event when its geodesic distance to the nearest official
+        crossing exceeds ``min_km`` km.
+    res : int
+        H3 resolution of the clusters (parent of the stored cell, :mod:`intel.store` rule).
+        Only records whose location precision is usable at ``res``
+        (:func:`intel.hexbin.usable_precisions`) are clustered; resolution 5 (edge ~10 km)
+        takes town-level records.
+    date_from, date_to : str, optional
+        Half-open period.
+    crossings : pandas.DataFrame, optional
+        Official crossings with ``crossing_id``, ``name``, ``latitude``, ``longitude`` and
+        ``snap_km``; default :func:`official_crossings`. Crossings farther than ``zone_km``
+        from any border are not used (they are listed as flagged on the page). Positions are
+        used as published.
+    ports_as_crossings : bool
+        Passed to :func:`official_crossings`.
+    sources : tuple of str
+    kinds : tuple of str
+        Event kinds clustered; default :data:`SEIZURE_KINDS`. ``()`` takes all.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per candidate, best first: ``rank``, ``h3`` (hex cell id), ``latitude``,
+        ``longitude`` (mean of the events, degrees), ``events`` (distinct incidents),
+        ``records``, ``firearms``, ``first_date``, ``last_date``, ``border_pair``,
+        ``border_segment`` (most frequent), ``border_km`` (minimum), ``nearest_crossing_id``,
+        ``nearest_crossing``, ``nearest_crossing_km`` (from the candidate position, geodesic
+        km), ``precision`` (coarsest location precision in the cluster), ``indicative``
+        (True when town-level or coarser positions are involved). Ranked by events, then
+        firearms, then the most recent date. ``attrs`` holds counts and a ``note`` sentence.
+
+    Notes
+    -----
+    Bundled CBP records are located at the headquarters town of their Area of
+    Responsibility (precision 'town'), so bypass candidates computed from them are
+    indicative only: they show between-port sectors far from official crossings, not
+    actual bypass points.
+    """
+    from intel.hexbin import bin_points, parent, to_hex, usable_precisions
+    from intel.store import FINE_RES
+
+    precisions = usable_precisions(res)
+    ev = border_events(con, zone_km, date_from, date_to, sources, precisions, kinds)
+    all_zone = border_events(con, zone_km, date_from, date_to, sources, None, kinds)
+    cx = crossings if crossings is not None else official_crossings(con, ports_as_crossings)
+    used = cx[cx["snap_km"] <= float(zone_km)] if "snap_km" in cx else cx
+    used = used[used["latitude"].notna()].reset_index(drop=True)
+    cols = ["rank", "h3", "latitude", "longitude", "events", "records", "firearms", "first_date", "last_date",
+            "border_pair", "border_segment", "border_km", "nearest_crossing_id", "nearest_crossing",
+            "nearest_crossing_km", "precision", "indicative"]
+    attrs = dict(zone_km=float(zone_km), min_km=float(min_km), res=int(res), zone_events=int(len(ev)),
+                 left_out=int(len(all_zone) - len(ev)), crossings_used=int(len(used)),
+                 crossings_unused=int(len(cx) - len(used)))
+    if ev.empty:
+        out = pd.DataFrame(columns=cols)
+        attrs["note"] = "No events with usable positions in the border zone."
+        out.attrs.update(attrs)
+        return out
+    lat, lon = ev["latitude"].to_numpy(float), ev["longitude"].to_numpy(float)
+    i, d = _nearest_points(lat, lon, used["latitude"].to_numpy(float), used["longitude"].to_numpy(float))
+    ev["crossing_km"] = d
+    far = ev[~(ev["crossing_km"] <= float(min_km))].copy()  # NaN (no crossings) counts as far
+    attrs["bypass_events"] = int(len(far))
+    if far.empty:
+        out = pd.DataFrame(columns=cols)
+        attrs["note"] = f"Every border-zone event is within {min_km:g} km of an official crossing."
+        out.attrs.update(attrs)
+        return out
+    cells = far["h3_cell"].to_numpy()
+    fine = np.where(pd.isna(cells), 0, cells).astype("uint64")
+    need = fine == 0
+    if need.any():
+        fine[need] = bin_points(far["latitude"].to_numpy(float)[need], far["longitude"].to_numpy(float)[need], FINE_RES)
+    far["cell"] = parent(fine, res)
+    order = {p: k for k, p in enumerate(["exact", "intersection", "town", "admin-1", "country"])}
+    far["prec_rank"] = far["location_precision"].map(order).fillna(len(order))
+
+    def mode(s):
+        s = s.dropna()
+        return s.value_counts().sort_index().sort_values(ascending=False, kind="stable").index[0] if len(s) else None
+
+    g = far.groupby("cell")
+    out = pd.DataFrame({
+        "latitude": g["latitude"].mean(), "longitude": g["longitude"].mean(),
+        "events": g["incident"].nunique(), "records": g.size(), "firearms": g["firearms"].sum(),
+        "first_date": g["event_date"].min(), "last_date": g["event_date"].max(),
+        "border_pair": g["border_pair"].agg(mode), "border_segment": g["border_segment"].agg(mode),
+        "border_km": g["border_km"].min(), "prec_rank": g["prec_rank"].max(),
+    }).reset_index()
+    out["h3"] = to_hex(out["cell"].to_numpy())
+    inv = {v: k for k, v in order.items()}
+    out["precision"] = out["prec_rank"].map(inv)
+    out["indicative"] = out["prec_rank"] >= order["town"]
+    ci, cd = _nearest_points(out["latitude"].to_numpy(float), out["longitude"].to_numpy(float),
+                             used["latitude"].to_numpy(float), used["longitude"].to_numpy(float))
+    has = ci >= 0
+    out["nearest_crossing_id"] = np.where(has, used["crossing_id"].to_numpy(dtype=object)[np.maximum(ci, 0)] if len(used) else None, None)
+    out["nearest_crossing"] = np.where(has, used["name"].to_numpy(dtype=object)[np.maximum(ci, 0)] if len(used) else None, None)
+    out["nearest_crossing_km"] = cd
+    out = out.sort_values(["events", "firearms", "last_date", "h3"], ascending=[False, False, False, True])
+    out = out.reset_index(drop=True)
+    out["rank"] = np.arange(1, len(out) + 1)
+    out = out[cols]
+    note = (f"{len(out)} candidate cells (H3 resolution {res}) from {len(far)} border-zone records farther than "
+            f"{min_km:g} km from any of {len(used)} official crossings.")
+    if out["indicative"].any():
+        note += (" Some positions are town-level (for the bundled CBP data: the headquarters town of the Area of "
+                 "Responsibility), so these candidates are indicative only, not actual bypass points.")
+    attrs["note"] = note
+    out.attrs.update(attrs)
+    return out

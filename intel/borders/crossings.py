@@ -1,0 +1,422 @@
+"""Official crossings: UN/LOCODE border crossings and analysts' files, snapped on the fly.
+
+Official crossings are the UN/LOCODE 2012-1 entries with the border-crossing function
+(:func:`read_unlocode`), plus crossings imported by the analyst (CSV or GeoJSON,
+:func:`read_crossings_file`); :func:`load_crossings` stores them. Positions are stored as
+published; snapping to the nearest border of the crossing's own country is computed on the fly
+(:func:`snap_crossings`), with the snapping distance, and a crossing farther than ``far_km``
+from that border is *flagged*, never silently moved. In the bundled CBP seizures, Office of
+Field Operations field offices stand for ports of entry (:func:`official_crossings` can add
+their positions as crossings) and Border Patrol sectors for the stretches between the ports.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from intel.borders.common import FAR_KM, UNLOCODE_CSV, UNLOCODE_SOURCE, _geod
+from intel.borders.distance import _nearest_on_index
+from intel.borders.segments import BorderIndex, world_index
+from intel.store import transaction
+
+def _iso3(code) -> str | None:
+    """ISO3 of an alpha-2, alpha-3 or English country name; None when unknown."""
+    import pycountry
+
+    if code is None or (isinstance(code, float) and math.isnan(code)):
+        return None
+    s = str(code).strip()
+    if not s:
+        return None
+    if s.upper() in ("XK", "XKX", "KOSOVO"):
+        return "XKX"
+    if len(s) == 2:
+        c = pycountry.countries.get(alpha_2=s.upper())
+    elif len(s) == 3:
+        c = pycountry.countries.get(alpha_3=s.upper())
+    else:
+        try:
+            c = pycountry.countries.lookup(s)
+        except LookupError:
+            c = None
+    return c.alpha_3 if c is not None else None
+
+
+@dataclass
+class CrossingImport:
+    """Summary of :func:`load_crossings`.
+
+    Attributes
+    ----------
+    source : str
+    read : int
+        Rows read from the file.
+    inserted : int
+        Crossings written (new or replaced; ``crossing_id`` is the key).
+    skipped : int
+        Rows without usable coordinates or country.
+    far_from_border : int
+        Inserted crossings more than :data:`FAR_KM` from their border (flagged, not moved).
+    messages : list of str
+        One plain sentence per skipped or flagged row.
+    """
+
+    source: str
+    read: int = 0
+    inserted: int = 0
+    skipped: int = 0
+    far_from_border: int = 0
+    messages: list = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return (f"{self.source}: {self.read} rows read, {self.inserted} crossings stored, "
+                f"{self.skipped} skipped, {self.far_from_border} more than {FAR_KM:g} km from their border "
+                f"(flagged, positions kept as published).")
+
+
+def read_unlocode(path: str | Path = UNLOCODE_CSV) -> pd.DataFrame:
+    """UN/LOCODE 2012-1 border crossings with coordinates, in the crossings-table columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``crossing_id`` ('UNLOCODE:' + code), ``name``, ``country_iso3`` (from the
+        alpha-2 ``country`` with pycountry; Kosovo XKX), ``other_iso3`` (None, filled by
+        snapping), ``latitude``, ``longitude`` (WGS84 degrees, degree-minute precision),
+        ``crossing_type`` ('road', 'rail' or 'other'), ``source`` ('UN/LOCODE 2012-1').
+        Only entries with the border-crossing function (B) and coordinates; a code listed
+        twice (alternative names) is kept once. Same rows as :mod:`intel.reference` loads.
+    """
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    raw = raw[(raw["function-border"] == "B") & (raw["lat"] != "") & (raw["lon"] != "")]
+    # a code listed twice (alternative names in brackets) is one place: keep the first entry
+    raw = raw.drop_duplicates(subset="code", keep="first").reset_index(drop=True)
+    df = pd.DataFrame({
+        "crossing_id": "UNLOCODE:" + raw["code"],
+        "name": raw["name"],
+        "country_iso3": [_iso3(c) for c in raw["country"]],
+        "other_iso3": None,
+        "latitude": pd.to_numeric(raw["lat"], errors="coerce"),
+        "longitude": pd.to_numeric(raw["lon"], errors="coerce"),
+        "crossing_type": np.where(raw["function-road"] == "3", "road",
+                                  np.where(raw["function-rail"] == "2", "rail", "other")),
+        "source": UNLOCODE_SOURCE,
+    })
+    return df[df["latitude"].notna() & df["longitude"].notna()].reset_index(drop=True)
+
+
+def fill_crossing_pairs(con, far_km: float = FAR_KM) -> int:
+    """Fill ``crossings.other_iso3`` where it is NULL, from the nearest border of the crossing's country.
+
+    Positions are not changed. Returns the number of rows updated.
+    """
+    df = con.execute("SELECT crossing_id, country_iso3, other_iso3, latitude, longitude FROM crossings "
+                     "WHERE other_iso3 IS NULL AND latitude IS NOT NULL AND longitude IS NOT NULL").df()
+    if df.empty:
+        return 0
+    s = snap_crossings(df, far_km=far_km)
+    s = s[s["other_iso3"].notna()][["crossing_id", "other_iso3"]]
+    if s.empty:
+        return 0
+    con.register("_cx_pairs", s)
+    try:
+        con.execute("UPDATE crossings SET other_iso3 = p.other_iso3 FROM _cx_pairs p "
+                    "WHERE crossings.crossing_id = p.crossing_id")
+    finally:
+        con.unregister("_cx_pairs")
+    return len(s)
+
+
+_ALIASES = {
+    "name": ("name", "crossing", "crossing_name", "post", "label"),
+    "pair": ("country_pair", "pair", "countries", "border_pair", "border"),
+    "country": ("country_iso3", "country", "iso3", "country_a"),
+    "other": ("other_iso3", "other_country", "other", "country_b"),
+    "latitude": ("latitude", "lat", "y"),
+    "longitude": ("longitude", "lon", "lng", "long", "x"),
+    "type": ("crossing_type", "type", "kind"),
+}
+
+
+def _pick(df: pd.DataFrame, key: str):
+    cols = {c.lower().strip(): c for c in df.columns}
+    for a in _ALIASES[key]:
+        if a in cols:
+            return df[cols[a]]
+    return None
+
+
+def read_crossings_file(path: str | Path, source: str = "analyst") -> pd.DataFrame:
+    """Read an analyst's crossings file (CSV or GeoJSON).
+
+    Expected fields (case-insensitive, common aliases accepted): ``name``, ``country_pair``
+    (e.g. 'MEX-USA' or 'MX-US'; or ``country_iso3`` and ``other_iso3``), ``latitude``,
+    ``longitude`` (WGS84 degrees; for GeoJSON the Point geometry, [lon, lat], is used when
+    these are absent) and ``type``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Crossings-table columns plus ``problem`` (a sentence, or None when the row is usable).
+        ``crossing_id`` is ``source:`` + 12 hex digits of the SHA-1 of name and rounded
+        position, so re-importing the same file replaces rather than duplicates.
+
+    Raises
+    ------
+    ValueError
+        For a file type other than .csv, .geojson or .json, or a file without coordinates.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    elif suffix in (".geojson", ".json"):
+        import geopandas as gpd
+
+        g = gpd.read_file(path)
+        raw = pd.DataFrame(g.drop(columns="geometry"))
+        if _pick(raw, "latitude") is None and g.geometry is not None:
+            pts = g.geometry
+            raw["latitude"] = [p.y if p is not None and p.geom_type == "Point" else None for p in pts]
+            raw["longitude"] = [p.x if p is not None and p.geom_type == "Point" else None for p in pts]
+    else:
+        raise ValueError(f"crossings file must be .csv or .geojson, got {path.name}")
+    lat = _pick(raw, "latitude")
+    lon = _pick(raw, "longitude")
+    if lat is None or lon is None:
+        raise ValueError(f"{path.name} has no latitude/longitude columns")
+    names = _pick(raw, "name")
+    pairs = _pick(raw, "pair")
+    ca, cb = _pick(raw, "country"), _pick(raw, "other")
+    types = _pick(raw, "type")
+    rows = []
+    for i in range(len(raw)):
+        la = pd.to_numeric(pd.Series([lat.iloc[i]]), errors="coerce").iloc[0]
+        lo = pd.to_numeric(pd.Series([lon.iloc[i]]), errors="coerce").iloc[0]
+        name = str(names.iloc[i]).strip() if names is not None else f"crossing {i + 1}"
+        a = b = None
+        if pairs is not None and str(pairs.iloc[i]).strip():
+            parts = [p for p in re.split(r"[-/|,; ]+", str(pairs.iloc[i]).strip()) if p]
+            if len(parts) == 2:
+                a, b = _iso3(parts[0]), _iso3(parts[1])
+        if a is None and ca is not None:
+            a = _iso3(ca.iloc[i])
+        if b is None and cb is not None:
+            b = _iso3(cb.iloc[i])
+        problem = None
+        if not (np.isfinite(la) and np.isfinite(lo)):
+            problem = f"row {i + 1} ({name}): no readable latitude/longitude"
+        elif abs(la) > 90 or abs(lo) > 180:
+            problem = f"row {i + 1} ({name}): coordinates out of range ({la}, {lo})"
+        key = f"{name}|{round(float(la), 5) if np.isfinite(la) else ''}|{round(float(lo), 5) if np.isfinite(lo) else ''}"
+        rows.append({
+            "crossing_id": f"{source}:{hashlib.sha1(key.encode()).hexdigest()[:12]}",
+            "name": name, "country_iso3": a, "other_iso3": b,
+            "latitude": float(la) if np.isfinite(la) else None,
+            "longitude": float(lo) if np.isfinite(lo) else None,
+            "crossing_type": (str(types.iloc[i]).strip() or None) if types is not None else None,
+            "source": source, "problem": problem,
+        })
+    return pd.DataFrame(rows)
+
+
+def snap_crossings(df: pd.DataFrame, index: BorderIndex | None = None, far_km: float = FAR_KM) -> pd.DataFrame:
+    """Snap crossings to the nearest border of their own country (or pair), without moving them.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame, shape (n, ...)
+        At least ``latitude``, ``longitude`` (WGS84 degrees); optional ``country_iso3`` and
+        ``other_iso3``. When both codes form a known pair the crossing snaps to that pair's
+        border; with one code, to the nearest border of that country; otherwise to the
+        nearest border of any pair.
+    index : BorderIndex, optional
+        Default the bundled Natural Earth borders.
+    far_km : float
+        Snapping distance, km, beyond which ``far_from_border`` is True.
+
+    Returns
+    -------
+    pandas.DataFrame, shape (n, ...)
+        A copy of ``df`` with ``snap_km`` (geodesic km, WGS84, NaN without coordinates),
+        ``snapped_latitude``, ``snapped_longitude`` (the nearest border point, degrees),
+        ``snap_pair``, ``snap_segment``, ``other_iso3`` (filled from the pair when missing)
+        and ``far_from_border`` (bool). ``latitude``/``longitude`` are unchanged.
+    """
+    index = index if index is not None else world_index()
+    out = df.copy().reset_index(drop=True)
+    n = len(out)
+    lat = pd.to_numeric(out["latitude"], errors="coerce").to_numpy(dtype="float64")
+    lon = pd.to_numeric(out["longitude"], errors="coerce").to_numpy(dtype="float64")
+    ca = out["country_iso3"] if "country_iso3" in out else pd.Series([None] * n)
+    cb = out["other_iso3"] if "other_iso3" in out else pd.Series([None] * n)
+    segs = index.segments
+    pairs_known = set(segs["pair"])
+    keys = []
+    for a, b in zip(ca, cb):
+        a = a if isinstance(a, str) and a else None
+        b = b if isinstance(b, str) and b else None
+        if a and b and "-".join(sorted((a, b))) in pairs_known:
+            keys.append(("pair", "-".join(sorted((a, b)))))
+        elif a and ((segs["iso3_a"] == a) | (segs["iso3_b"] == a)).any():
+            keys.append(("country", a))
+        else:
+            keys.append(("any", ""))
+    km = np.full(n, np.nan)
+    slat = np.full(n, np.nan)
+    slon = np.full(n, np.nan)
+    spair = np.full(n, None, dtype=object)
+    sseg = np.full(n, None, dtype=object)
+    keys_arr = np.array([f"{k}:{v}" for k, v in keys], dtype=object)
+    ok = np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90) & (np.abs(lon) <= 180)
+    for key in sorted(set(keys_arr[ok])):
+        kind, val = key.split(":", 1)
+        if kind == "pair":
+            mask = (segs["pair"] == val).to_numpy()
+        elif kind == "country":
+            mask = ((segs["iso3_a"] == val) | (segs["iso3_b"] == val)).to_numpy()
+        else:
+            mask = np.ones(len(segs), dtype=bool)
+        sub = index.subset(mask) if kind != "any" else index
+        rows = np.flatnonzero(ok & (keys_arr == key))
+        qlat, qlon, seg = _nearest_on_index(sub, lat[rows], lon[rows])
+        _, _, d = _geod().inv(lon[rows], lat[rows], qlon, qlat)
+        km[rows] = np.asarray(d) / 1000.0
+        slat[rows], slon[rows] = qlat, qlon
+        spair[rows] = segs["pair"].to_numpy(dtype=object)[seg]
+        sseg[rows] = segs["segment_id"].to_numpy(dtype=object)[seg]
+    out["snap_km"] = km
+    out["snapped_latitude"] = slat
+    out["snapped_longitude"] = slon
+    out["snap_pair"] = spair
+    out["snap_segment"] = sseg
+    other = []
+    for a, b, p in zip(ca, cb, spair):
+        if isinstance(b, str) and b:
+            other.append(b)
+        elif isinstance(p, str) and isinstance(a, str) and a in p.split("-"):
+            other.append([c for c in p.split("-") if c != a][0] if p.split("-").count(a) == 1 else None)
+        else:
+            other.append(None)
+    out["other_iso3"] = other
+    out["far_from_border"] = ~(km <= float(far_km))
+    return out
+
+
+_CROSSING_COLS = ["crossing_id", "name", "country_iso3", "other_iso3", "latitude", "longitude",
+                  "crossing_type", "source", "batch_id"]
+
+
+def load_crossings(con, path: str | Path | None = None, source: str | None = "unlocode", batch_id: int | None = None,
+                   far_km: float = FAR_KM) -> CrossingImport:
+    """Store official crossings: the bundled UN/LOCODE list or an analyst's file.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        Writable store connection.
+    path : path, optional
+        ``None`` loads the bundled UN/LOCODE 2012-1 border crossings (stored with source
+        'UN/LOCODE 2012-1', ids 'UNLOCODE:<code>', as :mod:`intel.reference` does);
+        otherwise a CSV or GeoJSON read by :func:`read_crossings_file`.
+    source : str
+        Source label of an analyst's file (ignored for the bundled list).
+    batch_id : int, optional
+        Import batch to record.
+    far_km : float
+        Snapping distance, km, beyond which a crossing is reported as far from its border.
+
+    Returns
+    -------
+    CrossingImport
+        Counts and sentences. Positions are stored as published; the other country of the
+        pair is taken from the nearest border of the crossing's country. Rows without usable
+        coordinates are skipped and reported.
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``path`` does not exist.
+    ValueError
+        For an unreadable file type or a file without coordinates.
+    """
+    if path is None:
+        df = read_unlocode()
+        df["problem"] = None
+        source = UNLOCODE_SOURCE
+    else:
+        if not Path(path).exists():
+            raise FileNotFoundError(f"crossings file {path} does not exist")
+        df = read_crossings_file(path, source=source)
+    summary = CrossingImport(source=source, read=len(df))
+    bad = df["problem"].notna()
+    summary.skipped = int(bad.sum())
+    summary.messages += [p for p in df.loc[bad, "problem"]]
+    good = df[~bad].drop(columns="problem").reset_index(drop=True)
+    if good.empty:
+        return summary
+    snapped = snap_crossings(good, far_km=far_km)
+    for r in snapped[snapped["far_from_border"]].itertuples():
+        summary.messages.append(f"{r.name} ({r.country_iso3}): {r.snap_km:.1f} km from the nearest border of "
+                                f"its country; flagged, position kept as published")
+    summary.far_from_border = int(snapped["far_from_border"].sum())
+    snapped["batch_id"] = batch_id
+    rows = snapped[_CROSSING_COLS]
+    con.register("_crossings_in", rows)
+    try:
+        with transaction(con):
+            con.execute("DELETE FROM crossings WHERE crossing_id IN (SELECT crossing_id FROM _crossings_in)")
+            con.execute(f"INSERT INTO crossings ({', '.join(_CROSSING_COLS)}) "
+                        f"SELECT {', '.join(_CROSSING_COLS)} FROM _crossings_in")
+    finally:
+        con.unregister("_crossings_in")
+    summary.inserted = len(rows)
+    return summary
+
+
+def official_crossings(con, ports_as_crossings: bool = True, far_km: float = FAR_KM) -> pd.DataFrame:
+    """Official crossings of the store, snapped on the fly, optionally with CBP field offices.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+    ports_as_crossings : bool
+        Add one crossing per place of accepted events whose ``place_type`` is
+        ``'port of entry'`` (in the bundled CBP data: the headquarters town of an Office of
+        Field Operations field office, which stands for its ports of entry), source
+        ``'port of entry (events)'``.
+    far_km : float
+        Threshold of ``far_from_border``, km.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Crossings-table columns plus the columns of :func:`snap_crossings`.
+    """
+    df = con.execute(f"SELECT {', '.join(_CROSSING_COLS)} FROM crossings "
+                     "WHERE latitude IS NOT NULL AND longitude IS NOT NULL ORDER BY crossing_id").df()
+    if ports_as_crossings:
+        ports = con.execute(
+            """SELECT coalesce(location_name, unit, 'port of entry') AS name, any_value(country_iso3) AS country_iso3,
+                      round(avg(latitude), 6) AS latitude, round(avg(longitude), 6) AS longitude
+               FROM events WHERE status = 'accepted' AND place_type = ? AND latitude IS NOT NULL
+               GROUP BY 1 ORDER BY 1""", ["port of entry"]).df()
+        if not ports.empty:
+            ports["crossing_id"] = "port:" + ports["name"]
+            ports["other_iso3"] = None
+            ports["crossing_type"] = "port of entry (events)"
+            ports["source"] = "port of entry (events)"
+            ports["batch_id"] = None
+            df = pd.concat([df.astype(object), ports[_CROSSING_COLS].astype(object)], ignore_index=True)
+    if df.empty:
+        return pd.DataFrame(columns=_CROSSING_COLS + ["snap_km", "snapped_latitude", "snapped_longitude",
+                                                      "snap_pair", "snap_segment", "far_from_border"])
+    df["latitude"] = df["latitude"].astype(float)
+    df["longitude"] = df["longitude"].astype(float)
+    return snap_crossings(df, far_km=far_km)

@@ -1,0 +1,223 @@
+"""Events near borders: border-zone events, periods and the border ranking.
+
+:func:`border_events` reads the accepted events with coordinates and their border columns
+(computed on the fly where the store lacks them), optionally within a border zone. The border
+ranking (:func:`border_ranking`) counts events (distinct incidents,
+:func:`intel.store.events_sql`) and firearms (``sum(firearms)``) per stretch or per country
+pair, inbound and outbound, for a half-open period ``[date_from, date_to)`` and the previous
+period of equal length (:func:`default_period`, :func:`previous_period`);
+:func:`segment_load` joins it to every stretch for the map.
+"""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+
+from intel.borders.common import SEIZURE_KINDS
+from intel.borders.distance import border_distance, distance_band
+from intel.borders.segments import border_segments
+
+def _zone_precisions(zone_km: float) -> list[str]:
+    from intel.hexbin import PRECISION_KM, PRECISIONS
+
+    return [p for p in PRECISIONS if PRECISION_KM[p] < float(zone_km)]
+
+
+def border_events(con, zone_km: float | None = None, date_from: str | None = None, date_to: str | None = None,
+                  sources: tuple[str, ...] = (), precisions: list[str] | None = None,
+                  kinds: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Accepted events with coordinates and their border columns, optionally within a zone.
+
+    Border columns missing in the store (NULL ``border_km``) are computed on the fly with
+    :func:`border_distance`, so an older store still works.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+    zone_km : float, optional
+        Keep events with ``border_km <= zone_km`` (geodesic km).
+    date_from, date_to : str, optional
+        Half-open period [date_from, date_to) of ISO dates.
+    sources : tuple of str
+        Restrict to these ``events.source`` values.
+    precisions : list of str, optional
+        Location precisions to keep (default: all).
+    kinds : tuple of str
+        Restrict to these ``events.kind`` values (default: all).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``event_id``, ``incident_key``, ``incident`` (source and key joined by U+001F: one
+        value per incident across sources, what events count), ``source``, ``kind``, ``event_date``, ``latitude``,
+        ``longitude``, ``location_precision``, ``location_name``, ``place_type``,
+        ``direction`` (lower case), ``unit``, ``country_iso3``, ``firearms`` (0 when NULL),
+        ``h3_cell``, ``border_km``, ``border_pair``, ``border_segment``, ``band``.
+    """
+    parts = ["status = 'accepted'", "latitude IS NOT NULL", "longitude IS NOT NULL"]
+    params: list = []
+    if date_from:
+        parts.append("event_date >= ?::DATE")
+        params.append(str(date_from))
+    if date_to:
+        parts.append("event_date < ?::DATE")
+        params.append(str(date_to))
+    if sources:
+        parts.append(f"source IN ({', '.join('?' for _ in sources)})")
+        params += list(sources)
+    if kinds:
+        parts.append(f"kind IN ({', '.join('?' for _ in kinds)})")
+        params += list(kinds)
+    if precisions is not None:
+        if not precisions:
+            parts.append("FALSE")
+        else:
+            parts.append(f"location_precision IN ({', '.join('?' for _ in precisions)})")
+            params += list(precisions)
+    if zone_km is not None:
+        parts.append("(border_km <= ? OR border_km IS NULL)")
+        params.append(float(zone_km))
+    df = con.execute(
+        f"""SELECT event_id, incident_key, source || chr(31) || incident_key AS incident, source, kind, event_date,
+                   latitude, longitude, location_precision,
+                   location_name, place_type, lower(direction) AS direction, unit, country_iso3,
+                   coalesce(firearms, 0) AS firearms, h3_cell, border_km, border_pair, border_segment
+            FROM events WHERE {' AND '.join(parts)}""", params).df()
+    miss = df["border_km"].isna().to_numpy()
+    if miss.any():
+        bd = border_distance(df.loc[miss, "latitude"].to_numpy(), df.loc[miss, "longitude"].to_numpy())
+        df["border_pair"] = df["border_pair"].astype(object)
+        df["border_segment"] = df["border_segment"].astype(object)
+        df.loc[miss, "border_km"] = bd["border_km"].to_numpy()
+        df.loc[miss, "border_pair"] = bd["border_pair"].to_numpy()
+        df.loc[miss, "border_segment"] = bd["border_segment"].to_numpy()
+    if zone_km is not None:
+        df = df[df["border_km"] <= float(zone_km)].reset_index(drop=True)
+    df["firearms"] = df["firearms"].astype(float)
+    df["band"] = distance_band(df["border_km"].to_numpy())
+    return df
+
+
+def default_period(con, days: int = 365) -> tuple[str, str]:
+    """The last ``days`` days of data: ``[max(event_date) + 1 - days, max(event_date) + 1)``.
+
+    Returns ISO strings; today's date when the store has no dated events.
+    """
+    row = con.execute("SELECT max(event_date) FROM events WHERE status = 'accepted'").fetchone()
+    end = (row[0] if row and row[0] is not None else date.today()) + timedelta(days=1)
+    return (end - timedelta(days=days)).isoformat(), end.isoformat()
+
+
+def previous_period(date_from: str, date_to: str) -> tuple[str, str]:
+    """The period of equal length just before the half-open ``[date_from, date_to)``."""
+    f, t = date.fromisoformat(str(date_from)), date.fromisoformat(str(date_to))
+    if t <= f:
+        raise ValueError(f"empty period [{date_from}, {date_to})")
+    return (f - (t - f)).isoformat(), f.isoformat()
+
+
+def _agg(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    if df.empty:
+        return pd.DataFrame(columns=keys + ["events", "firearms"])
+    return (df.groupby(keys, dropna=False)
+              .agg(events=("incident", "nunique"), firearms=("firearms", "sum"))
+              .reset_index())
+
+
+def border_ranking(con, zone_km: float = 50.0, date_from: str | None = None, date_to: str | None = None,
+                   by: str = "segment", sources: tuple[str, ...] = (),
+                   kinds: tuple[str, ...] = SEIZURE_KINDS) -> pd.DataFrame:
+    """Events and firearms per border stretch or per country pair, this period vs the previous.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+    zone_km : float
+        Events within this geodesic distance of a border (km) count for that border.
+        Records whose location precision is as coarse as the zone (admin-1, country) are
+        left out.
+    date_from, date_to : str, optional
+        Half-open period [date_from, date_to); default :func:`default_period`. The previous
+        period has the same length and ends at ``date_from``.
+    by : {'segment', 'pair'}
+    sources : tuple of str
+    kinds : tuple of str
+        Event kinds counted; default seizures and recoveries (:data:`SEIZURE_KINDS`), so
+        that firearm-discharge incidents (Toronto) do not load a border. ``()`` counts all.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per stretch (``segment_id``, ``pair``) or pair (``pair``) with events in
+        either period; columns ``events``, ``firearms`` (this period), ``events_prev``,
+        ``firearms_prev``, ``change`` (events - events_prev), ``change_pct`` (NaN when the
+        previous period is 0), ``events_inbound``, ``events_outbound``, ``firearms_inbound``,
+        ``firearms_outbound``, ``rank`` (by events, then firearms). ``attrs`` holds the
+        periods and the number of records left out for coarse precision.
+
+    Raises
+    ------
+    ValueError
+        For ``by`` other than 'segment' or 'pair', or an empty period.
+    """
+    if by not in ("segment", "pair"):
+        raise ValueError("by must be 'segment' or 'pair'")
+    if not date_from or not date_to:
+        d_from, d_to = default_period(con)
+        date_from, date_to = date_from or d_from, date_to or d_to
+    p_from, p_to = previous_period(date_from, date_to)
+    precisions = _zone_precisions(zone_km)
+    cur = border_events(con, zone_km, date_from, date_to, sources, precisions, kinds)
+    prev = border_events(con, zone_km, p_from, p_to, sources, precisions, kinds)
+    all_cur = border_events(con, zone_km, date_from, date_to, sources, None, kinds)
+    keys = ["segment_id", "pair"] if by == "segment" else ["pair"]
+    for d in (cur, prev):
+        d["segment_id"] = d["border_segment"]
+        d["pair"] = d["border_pair"]
+    a = _agg(cur, keys)
+    b = _agg(prev, keys).rename(columns={"events": "events_prev", "firearms": "firearms_prev"})
+    out = a.merge(b, on=keys, how="outer")
+    for direction in ("inbound", "outbound"):
+        c = _agg(cur[cur["direction"] == direction], keys).rename(
+            columns={"events": f"events_{direction}", "firearms": f"firearms_{direction}"})
+        out = out.merge(c, on=keys, how="left")
+    num = ["events", "firearms", "events_prev", "firearms_prev", "events_inbound", "events_outbound",
+           "firearms_inbound", "firearms_outbound"]
+    for c in num:
+        out[c] = pd.to_numeric(out[c], errors="coerce").fillna(0)
+    for c in ("events", "events_prev", "events_inbound", "events_outbound"):
+        out[c] = out[c].astype(int)
+    out["change"] = out["events"] - out["events_prev"]
+    out["change_pct"] = np.where(out["events_prev"] > 0,
+                                 100.0 * out["change"] / out["events_prev"].where(out["events_prev"] > 0, 1), np.nan)
+    out = out.sort_values(["events", "firearms"] + keys, ascending=[False, False] + [True] * len(keys))
+    out = out.reset_index(drop=True)
+    out.insert(0, "rank", np.arange(1, len(out) + 1))
+    out = out[["rank"] + keys + ["events", "firearms", "change", "change_pct", "events_prev", "firearms_prev",
+                                 "events_inbound", "events_outbound", "firearms_inbound", "firearms_outbound"]]
+    out.attrs.update(period=(date_from, date_to), previous=(p_from, p_to), zone_km=float(zone_km),
+                     left_out=int(len(all_cur) - len(cur)), precisions=precisions)
+    return out
+
+
+def segment_load(con, zone_km: float = 50.0, date_from: str | None = None, date_to: str | None = None,
+                 ranking: pd.DataFrame | None = None, kinds: tuple[str, ...] = SEIZURE_KINDS):
+    """Every border stretch with its load: :func:`border_segments` joined with the ranking.
+
+    ``ranking`` (a :func:`border_ranking` result ``by='segment'``) avoids computing it twice.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns of :func:`border_segments` plus ``events``, ``firearms``, ``change`` (0 where
+        none); EPSG:4326.
+    """
+    segs = border_segments()
+    r = ranking if ranking is not None else border_ranking(con, zone_km, date_from, date_to, by="segment", kinds=kinds)
+    out = segs.merge(r[["segment_id", "events", "firearms", "change"]], on="segment_id", how="left")
+    for c in ("events", "firearms", "change"):
+        out[c] = out[c].fillna(0)
+    out.attrs.update(r.attrs)
+    return out

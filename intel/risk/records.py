@@ -1,0 +1,120 @@
+"""Records of an area: the accepted located records that the ranking may use.
+
+:func:`area_records` selects accepted records with coordinates inside an area of operation
+and a half-open period of UTC days, with their H3 cell at the chosen resolution. The precision
+guard marks as ``usable`` only records whose ``location_precision`` is usable at that
+resolution (:func:`intel.hexbin.usable_precisions`). :func:`check_records` raises the
+plain-sentence failures of :mod:`intel.risk.errors` when nothing can be ranked (no records in
+the period, no point-level records at all, or records all too coarse).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from intel.hexbin import PRECISIONS, usable_precisions
+from intel.risk.areas import Area, area_country_codes, area_shape, country_statistics
+from intel.risk.errors import NoPointData, RiskError, TooCoarse, _join, finest_resolution, no_point_sentence
+from intel.store import FINE_RES, parent_sql
+
+def _iso(d) -> str | None:
+    if d is None or (isinstance(d, float) and np.isnan(d)):
+        return None
+    return pd.Timestamp(d).date().isoformat()
+
+
+def area_records(con, res: int, area: Area | None = None, date_from=None, date_to=None) -> pd.DataFrame:
+    """Accepted records with coordinates inside the area and period, with their cell at ``res``.
+
+    Parameters
+    ----------
+    con : DuckDB connection to the store.
+    res : int
+        H3 resolution 0-:data:`intel.store.FINE_RES`.
+    area : Area, optional
+        ``None`` or ``extent``: every located record.
+    date_from, date_to : str or date, optional
+        Half-open period of UTC days.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``cell`` (uint64 parent at ``res``, 0 when the record has no stored cell),
+        ``incident_key`` (source and key joined by U+001F: one value per incident across sources),
+        ``firearms``, ``event_date``, ``latitude``, ``longitude``,
+        ``location_precision``, ``usable`` (precision usable at ``res`` and a stored cell).
+    """
+    res = int(res)
+    if not 0 <= res <= FINE_RES:
+        raise ValueError(f"resolution must be 0-{FINE_RES}")
+    where = ["e.status = 'accepted'", "e.latitude IS NOT NULL", "e.longitude IS NOT NULL"]
+    params: list = []
+    if date_from is not None:
+        where.append("e.event_date >= ?::DATE")
+        params.append(_iso(date_from))
+    if date_to is not None:
+        where.append("e.event_date < ?::DATE")
+        params.append(_iso(date_to))
+    try:
+        geom = area_shape(con, area)
+    except RiskError:
+        if area is None or area.kind != "countries":
+            raise
+        geom = None  # no polygons in the store: the records' own country decides
+    if area is not None and area.kind == "countries":
+        # a record that names its country belongs to that country, whatever the generalised
+        # polygon says (CBP towns on the Rio Grande fall inside the Natural Earth Mexico polygon)
+        where.append(f"(e.country_iso3 IS NULL OR e.country_iso3 IN ({', '.join('?' for _ in area.codes)}))")
+        params += list(area.codes)
+    if geom is not None:
+        w, s, e, n = geom.bounds
+        where.append("e.latitude BETWEEN ? AND ? AND e.longitude BETWEEN ? AND ?")
+        params += [s, n, w, e]
+    sql = (f"SELECT coalesce({parent_sql('e.h3_cell', res)}, 0::UBIGINT) AS cell, e.h3_cell IS NOT NULL AS binned, "
+           # the incident is (source, key): two sources numbering their records alike stay apart
+           "e.source || chr(31) || e.incident_key AS incident_key, coalesce(e.firearms, 0) AS firearms, "
+           "e.event_date, e.latitude, e.longitude, "
+           f"e.location_precision, e.country_iso3 FROM events e WHERE {' AND '.join(where)}")
+    df = con.execute(sql, params).df()
+    if geom is not None and len(df):
+        import shapely
+
+        inside = shapely.contains_xy(geom, df["longitude"].to_numpy(float), df["latitude"].to_numpy(float))
+        if area is not None and area.kind == "countries":
+            inside |= df["country_iso3"].notna().to_numpy()
+        df = df[inside]
+    df = df.reset_index(drop=True)
+    df["cell"] = df["cell"].astype("uint64")
+    prec = set(usable_precisions(res))
+    df["usable"] = df["binned"].astype(bool) & df["location_precision"].isin(prec)
+    return df.drop(columns=["binned", "country_iso3"])
+
+
+def check_records(con, res: int, area: Area | None, recs: pd.DataFrame, any_period: pd.DataFrame | None = None) -> None:
+    """Raise :class:`NoPointData` or :class:`TooCoarse` when ``recs`` cannot be ranked at ``res``.
+
+    ``any_period`` (records of the area without the period filter) lets the message say whether
+    the area has records in another period.
+    """
+    if recs.empty:
+        if any_period is not None and len(any_period):
+            lo, hi = any_period["event_date"].min(), any_period["event_date"].max()
+            raise RiskError(f"{area.describe() if area else 'The data extent'} holds no located records in the "
+                            f"chosen period; its records run from {_iso(lo)} to {_iso(hi)}.")
+        codes = area_country_codes(con, area)
+        avail = country_statistics(con, codes)
+        raise NoPointData(no_point_sentence(area, avail), area, avail)
+    if not recs["usable"].any():
+        precs = sorted(set(recs["location_precision"].dropna()), key=lambda p: PRECISIONS.index(p) if p in PRECISIONS else 99)
+        fin = [finest_resolution(p) for p in precs]
+        fin = [f for f in fin if f is not None]
+        best = max(fin) if fin else None
+        msg = (f"The {len(recs):,} located records of {area.describe() if area else 'the data extent'} are located only to "
+               f"{_join(precs) or 'an unknown precision'} level, too coarse for H3 resolution {res} "
+               f"(usable there: {', '.join(usable_precisions(res))}).")
+        if best is not None:
+            msg += (f" Choose resolution {best} or coarser to rank them; the cells will then stand for the "
+                    "places the records are attributed to (e.g. a CBP field-office town), not exact positions.")
+        else:
+            msg += " They cannot be ranked at any H3 resolution the product offers."
+        raise TooCoarse(msg, best)

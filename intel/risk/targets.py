@@ -1,0 +1,259 @@
+"""Targets and the plan: a spaced, explained target list and the text that defends it.
+
+:func:`select_targets` picks cells greedily by descending score, keeping only cells at least
+``min_spacing_km`` (geodesic, WGS84) from every target already chosen;
+:func:`describe_targets` adds the nearest town and the nearest official crossing with their
+distances. :func:`plan` runs the whole chain (scores, selection, description) and returns a
+:class:`Plan` with the target table (:data:`TARGET_COLUMNS`), the scores, plain notes and
+provenance (:func:`provenance_lines`); :func:`method_text` states the method in plain
+sentences for the Planner page and the PDF.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from intel.risk.areas import Area
+from intel.risk.components import COMPONENTS, DEFAULT_WEIGHTS
+from intel.risk.geodesy import GEONAMES_NOTE, _geod, nearest, nearest_towns
+from intel.risk.records import _iso
+from intel.risk.scores import risk_scores
+
+TARGET_COLUMNS = (["rank", "h3", "latitude", "longitude", "score"] + [f"{c}_pts" for c in COMPONENTS]
+                  + ["events", "firearms", "recent", "gi_bin", "emerging_category", "border_km",
+                     "nearest_town", "town_country", "town_population", "town_km",
+                     "nearest_crossing", "crossing_source", "crossing_km"] + list(COMPONENTS))
+"""Columns of the target table (CSV export, ``intel targets``, the Planner page)."""
+
+
+def select_targets(scores: pd.DataFrame, n: int, min_spacing_km: float) -> pd.DataFrame:
+    """Greedy spaced target list.
+
+    Cells are taken in order of descending ``score`` (ties: ascending ``cell``, else ``h3``);
+    a cell is kept when its score is positive and its centre (``latitude``, ``longitude``,
+    degrees) lies at least ``min_spacing_km`` km (geodesic, WGS84) from every cell kept before,
+    until ``n`` are kept.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        Needs ``score``, ``latitude``, ``longitude`` and ``cell`` or ``h3``.
+    n : int
+        Number of targets (>= 1).
+    min_spacing_km : float
+        Minimum geodesic distance between two targets, km (>= 0).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The kept rows, best first, with ``rank`` 1..m first (m <= n when too few cells qualify).
+    """
+    n = int(n)
+    if n < 1:
+        raise ValueError("the number of targets must be at least 1")
+    sp_km = float(min_spacing_km)
+    if not sp_km >= 0:
+        raise ValueError("the minimum spacing must be zero or a positive number of km")
+    key = "cell" if "cell" in scores else "h3"
+    cand = scores[scores["score"] > 0].sort_values(["score", key], ascending=[False, True], kind="stable")
+    lat, lon = cand["latitude"].to_numpy(float), cand["longitude"].to_numpy(float)
+    g = _geod()
+    kept: list[int] = []
+    for i in range(len(cand)):
+        if kept and sp_km > 0:
+            _, _, d = g.inv(np.full(len(kept), lon[i]), np.full(len(kept), lat[i]), lon[kept], lat[kept])
+            if np.min(np.asarray(d)) / 1000.0 < sp_km:
+                continue
+        kept.append(i)
+        if len(kept) >= n:
+            break
+    out = cand.iloc[kept].copy().reset_index(drop=True)
+    out.insert(0, "rank", np.arange(1, len(out) + 1))
+    return out
+
+
+def describe_targets(con, targets: pd.DataFrame, crossings: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Add the nearest town and nearest official crossing (with geodesic km) to a target table.
+
+    Parameters
+    ----------
+    con : DuckDB connection (for :func:`intel.borders.official_crossings`).
+    targets : pandas.DataFrame
+        :func:`select_targets` output (``latitude``, ``longitude`` of cell centres).
+    crossings : pandas.DataFrame, optional
+        Crossings to use (default: the store's official crossings and CBP ports of entry).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``targets`` with ``nearest_town``, ``town_country``, ``town_population``, ``town_km``,
+        ``nearest_crossing``, ``crossing_source``, ``crossing_km``.
+    """
+    out = targets.copy().reset_index(drop=True)
+    lat, lon = out["latitude"].to_numpy(float), out["longitude"].to_numpy(float)
+    t = nearest_towns(lat, lon)
+    for c in t.columns:
+        out[c] = t[c].to_numpy()
+    if crossings is None:
+        from intel.borders import official_crossings
+
+        crossings = official_crossings(con)
+    cx = crossings[crossings["latitude"].notna()].reset_index(drop=True) if len(crossings) else crossings
+    i, d = nearest(lat, lon, cx["latitude"].to_numpy(float) if len(cx) else [], cx["longitude"].to_numpy(float) if len(cx) else [])
+    ok = i >= 0
+    j = np.maximum(i, 0)
+    names = cx["name"].to_numpy(object) if len(cx) else np.array([None], dtype=object)
+    srcs = cx["source"].to_numpy(object) if len(cx) else np.array([None], dtype=object)
+    out["nearest_crossing"] = np.where(ok, names[j] if len(cx) else None, None)
+    out["crossing_source"] = np.where(ok, srcs[j] if len(cx) else None, None)
+    out["crossing_km"] = d
+    return out
+
+
+@dataclass
+class Plan:
+    """A target list with everything needed to defend it.
+
+    Attributes
+    ----------
+    targets : pandas.DataFrame
+        :data:`TARGET_COLUMNS` (plus ``cell``), rank 1 first.
+    scores : pandas.DataFrame
+        :func:`risk_scores` of every study-area cell.
+    area : Area or None
+    res : int
+    n : int
+        Targets asked for.
+    min_spacing_km : float
+    notes : list of str
+        Plain sentences (left-out records, spacing shortfall, indicative positions).
+    provenance : list of str
+        Sources, licences and period, for the page and the PDF.
+    """
+
+    targets: pd.DataFrame
+    scores: pd.DataFrame
+    area: Area | None
+    res: int
+    n: int
+    min_spacing_km: float
+    notes: list = field(default_factory=list)
+    provenance: list = field(default_factory=list)
+
+    @property
+    def weights(self) -> dict:
+        return self.scores.attrs.get("weights", dict(DEFAULT_WEIGHTS))
+
+    @property
+    def period(self) -> tuple[str, str]:
+        return self.scores.attrs.get("date_from"), self.scores.attrs.get("date_to")
+
+    def title(self) -> str:
+        return f"Target list: {self.area.describe() if self.area else 'data extent'}"
+
+
+def provenance_lines(con, res: int | None = None) -> list[str]:
+    """Sources of the store (batches), reference data and licences, one sentence each."""
+    lines = []
+    try:
+        b = con.execute("""SELECT b.source, b.file_name, strftime(b.imported_at, '%Y-%m-%d') AS d, b.rows_accepted,
+                                  min(e.event_date) AS lo, max(e.event_date) AS hi
+                           FROM batches b LEFT JOIN events e ON e.batch_id = b.batch_id AND e.status = 'accepted'
+                           GROUP BY ALL ORDER BY b.source""").fetchall()
+        for src, fn, d, acc, lo, hi in b:
+            lines.append(f"{src}: {fn}, imported {d}, {int(acc or 0):,} records accepted, dates {_iso(lo)} to {_iso(hi)}.")
+    except Exception:  # noqa: BLE001
+        pass
+    lines += [
+        "Borders and basemap: Natural Earth 1:10m (public domain).",
+        "Official crossings: UN/LOCODE 2012-1 border-crossing entries (UNECE) and CBP Office of Field Operations "
+        "field offices standing for their ports of entry (town-level positions).",
+        GEONAMES_NOTE,
+        "Country statistics: UNODC Illicit Arms Flows Questionnaire (cite UNODC as the source).",
+        "Toronto incidents: Open Government Licence - Toronto; CBP seizures and ATF traces: U.S. federal works, "
+        "public domain (ATF traces are not a random sample of crime guns).",
+    ]
+    return lines
+
+
+def plan(con, res: int, area: Area | None = None, period=(None, None), n: int | None = None,
+         min_spacing_km: float | None = None, weights: dict | None = None, **kwargs) -> Plan:
+    """Score the area and pick a spaced, explained target list (page and CLI entry point).
+
+    Parameters
+    ----------
+    con : DuckDB connection to the store.
+    res : int
+        H3 resolution.
+    area : Area, optional
+    period : (date_from, date_to)
+        Half-open period of UTC days.
+    n : int, optional
+        Number of targets (default setting ``planner_targets``).
+    min_spacing_km : float, optional
+        Minimum spacing in km (default setting ``planner_min_spacing_km``).
+    weights : dict, optional
+    **kwargs
+        Passed to :func:`risk_scores`.
+
+    Returns
+    -------
+    Plan
+
+    Raises
+    ------
+    NoPointData, TooCoarse, RiskError
+        As :func:`risk_scores`.
+    """
+    from intel import settings
+    from intel.borders import official_crossings
+
+    n = int(n if n is not None else settings.get("planner_targets", con))
+    min_spacing_km = float(min_spacing_km if min_spacing_km is not None else settings.get("planner_min_spacing_km", con))
+    cx = kwargs.pop("crossings", None)
+    if cx is None:
+        cx = official_crossings(con)
+    scores = risk_scores(con, res, area, period, weights, crossings=cx, **kwargs)
+    picked = select_targets(scores, n, min_spacing_km)
+    targets = describe_targets(con, picked, cx)
+    targets = targets[["cell"] + TARGET_COLUMNS]
+    notes = list(scores.attrs.get("notes", []))
+    if len(targets) < n:
+        notes.append(f"Only {len(targets)} of the {n} targets asked for could be placed: fewer cells have a positive "
+                     f"score at least {min_spacing_km:g} km apart.")
+    a = scores.attrs
+    lines = [f"Period {a['date_from']} to {a['date_to']} (half-open), H3 resolution {res}, "
+             f"{a['used_events']:,} events from {a['used_records']:,} usable records; study area: {a['area']}."]
+    lines += provenance_lines(con, res)
+    return Plan(targets.reset_index(drop=True), scores, area, int(res), n, min_spacing_km, notes, lines)
+
+
+def method_text(p: Plan) -> list[str]:
+    """The method in plain sentences, for the PDF and the page."""
+    a = p.scores.attrs
+    w = p.weights
+    tot = sum(w.values())
+    lines = [
+        f"Each H3 cell (resolution {p.res}) of the area gets seven components in [0, 1]; the score is their weighted "
+        "mean, and the parts shown add up to the score.",
+        f"intensity (weight {w['intensity'] / tot:.2f}): distinct incidents in the period, each counted "
+        f"0.5 ** (age / {a.get('half_life_days', 180):g} days) from the period's end, then log1p(x) / log1p(max).",
+        f"hotspot ({w['hotspot'] / tot:.2f}): Getis-Ord Gi* (Getis & Ord 1992), k = {a.get('k', 1)}, "
+        f"{'Benjamini-Hochberg FDR' if a.get('fdr', True) else 'no FDR'}: 99 % hot spot = 1, 95 % = 2/3, 90 % = 1/3.",
+        f"emerging ({w['emerging'] / tot:.2f}): ESRI emerging hot spot category on monthly steps "
+        "(New, Intensifying 1; Consecutive 0.9; Persistent 0.75; Sporadic, Oscillating 0.5; Diminishing 0.4; "
+        "Historical 0.25).",
+        f"border ({w['border'] / tot:.2f}): 1 - distance to the nearest land border / {a.get('zone_km', 50):g} km, "
+        "floored at 0 (geodesic km, Natural Earth borders).",
+        f"corridor ({w['corridor'] / tot:.2f}): weight of flows whose great circle crosses the cell's parent at "
+        f"resolution {a.get('corridor_res', 5)}, log-scaled.",
+        f"bypass ({w['bypass'] / tot:.2f}): border-zone events more than {a.get('bypass_min_km', 10):g} km from any "
+        "official crossing, log-scaled.",
+        f"links ({w['links'] / tot:.2f}): ends of re-seizure links (one serial seized twice), log-scaled.",
+        f"Targets: the highest-scoring cells, each at least {p.min_spacing_km:g} km (geodesic) from every target "
+        "before it; nearest town from GeoNames (population >= 15,000), nearest official crossing with its distance.",
+        "Only records located finely enough for the resolution are used; the others are counted and reported.",
+    ]
+    return lines

@@ -46,6 +46,8 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Iterable, Mapping
 
+from intel.store import period_sql
+
 ROLES: tuple[str, ...] = ("analyst", "planner", "manager", "admin")
 """Roles, from the analyst who brings data in to the administrator who manages users."""
 
@@ -710,12 +712,9 @@ def audit_frame(con, user: str | None = None, action: str | None = None, date_fr
         else:
             parts.append("action = ?")
             params.append(a)
-    if date_from:
-        parts.append("logged_at >= ?::DATE")
-        params.append(str(date_from))
-    if date_to:
-        parts.append("logged_at < ?::DATE")
-        params.append(str(date_to))
+    period, period_params = period_sql("logged_at", date_from, date_to)
+    parts += period
+    params += period_params
     sql = (f"SELECT audit_id, logged_at, user_name, action, CAST(detail AS VARCHAR) AS detail FROM audit "
            f"WHERE {' AND '.join(parts)} ORDER BY audit_id DESC")
     if limit is not None:

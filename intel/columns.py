@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from intel import parse
+from intel.threads import map_threads, slices
 
 def _col(frame: pd.DataFrame, mapping: dict, name: str) -> pd.Series | None:
     c = mapping.get(name)
@@ -371,26 +372,12 @@ def _json_object_arrow(keys: list[str], arrs: list):
     return out.combine_chunks() if isinstance(out, pa.ChunkedArray) else out
 
 
-_SLICE_MIN = 200_000
-"""Rows from which an Arrow computation is split into one slice per core (Arrow's kernels
-release the GIL, so the slices run side by side on threads)."""
-
-
 def _sliced(fn, n: int):
-    """``fn(slice(0, n))`` (an Arrow array of ``n`` rows) computed as one slice per core on
-    threads and concatenated in order; one call below :data:`_SLICE_MIN` rows."""
-    import os
-
+    """``fn(slice)`` (an Arrow array of the slice's rows) over ``n`` rows, one slice per core
+    on threads (Arrow's kernels release the GIL; :mod:`intel.threads`), concatenated in order."""
     import pyarrow as pa
 
-    k = min(os.cpu_count() or 1, 8)
-    if n < _SLICE_MIN or k < 2:
-        return fn(slice(0, n))
-    from concurrent.futures import ThreadPoolExecutor
-
-    bounds = np.linspace(0, n, k + 1).astype(int)
-    with ThreadPoolExecutor(k) as ex:
-        parts = list(ex.map(fn, [slice(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]))
+    parts = map_threads(fn, slices(n))
     return pa.concat_arrays([p.combine_chunks() if isinstance(p, pa.ChunkedArray) else p for p in parts])
 
 

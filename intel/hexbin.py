@@ -15,7 +15,6 @@ records are counted and reported as "left out", never silently drawn as if exact
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import duckdb
@@ -23,7 +22,8 @@ import h3
 import numpy as np
 import pandas as pd
 
-from intel.store import EVENTS_SQL, FINE_RES, MULTI_EVENTS_SQL, parent_sql
+from intel.store import EVENTS_SQL, FINE_RES, MULTI_EVENTS_SQL, parent_sql, period_sql
+from intel.threads import map_threads, slices
 
 PRECISIONS = ["exact", "intersection", "town", "admin-1", "country"]
 PRECISION_KM = {"exact": 0.01, "intersection": 0.15, "town": 5.0, "admin-1": 100.0, "country": 1000.0}
@@ -83,21 +83,9 @@ def bin_points(lat: np.ndarray, lon: np.ndarray, res: int = FINE_RES) -> np.ndar
         c = coordinates_to_cells(la[part], lo[part], int(res))
         return np.asarray(c.to_numpy() if hasattr(c, "to_numpy") else c, dtype="uint64")
 
-    if len(la) >= _PARALLEL_MIN:   # h3ronpy releases the GIL: one slice per core
-        from concurrent.futures import ThreadPoolExecutor
-
-        k = min(os.cpu_count() or 1, 8)
-        bounds = np.linspace(0, len(la), k + 1).astype(int)
-        with ThreadPoolExecutor(k) as ex:
-            parts = list(ex.map(cells_of, [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]))
-        out[ok] = np.concatenate(parts)
-    elif len(la):
-        out[ok] = cells_of(slice(None))
+    if len(la):   # h3ronpy releases the GIL: one slice per core
+        out[ok] = np.concatenate(map_threads(cells_of, slices(len(la))))
     return out
-
-
-_PARALLEL_MIN = 200_000
-"""Points from which :func:`bin_points` bins slices on several threads."""
 
 
 def cell_ring(h: str) -> list[list[float]]:
@@ -146,14 +134,8 @@ class Filters:
     def where(self, alias: str = "e") -> tuple[str, list]:
         """WHERE clause (without the keyword) and its parameters; accepted records only."""
         a = alias
-        parts = [f"{a}.status = 'accepted'"]
-        params: list = []
-        if self.date_from:
-            parts.append(f"{a}.event_date >= ?::DATE")
-            params.append(self.date_from)
-        if self.date_to:
-            parts.append(f"{a}.event_date < ?::DATE")
-            params.append(self.date_to)
+        period, params = period_sql(f"{a}.event_date", self.date_from, self.date_to)
+        parts = [f"{a}.status = 'accepted'", *period]
         for col, values in (("kind", self.kinds), ("category", self.categories),
                             ("country_iso3", self.countries), ("source", self.sources)):
             if values:

@@ -592,12 +592,6 @@ class Guardrails:
     fdr: bool = True
     area: str = ""
 
-    def as_dict(self) -> dict:
-        """Plain dict (for JSON, the CLI and tests)."""
-        from dataclasses import asdict
-
-        return asdict(self)
-
 
 def _where(res: int, filters: Filters | None, date_from, date_to) -> tuple[Filters, str, list]:
     filters = filters or Filters()

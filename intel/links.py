@@ -22,6 +22,8 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from intel.store import period_sql
+
 EDGE_COLUMNS = [
     "serial_key", "incident_a", "incident_b", "event_a", "event_b", "date_a", "date_b", "days",
     "source_a", "source_b", "place_a", "place_b", "country_a", "country_b",
@@ -49,12 +51,9 @@ def seizure_links(con, date_from=None, date_to=None, min_key_length: int = 4) ->
         Sorted by ``serial_key`` then ``date_b``.
     """
     where, params = ["b.rn = a.rn + 1"], [int(min_key_length)]
-    if date_from is not None:
-        where.append("b.d >= CAST(? AS DATE)")
-        params.append(str(date_from))
-    if date_to is not None:
-        where.append("b.d < CAST(? AS DATE)")
-        params.append(str(date_to))
+    period, period_params = period_sql("b.d", date_from, date_to)
+    where += period
+    params += period_params
     sql = f"""
         WITH e AS (
             SELECT serial_key, incident_key, min(event_date) AS d, min(event_id) AS eid,

@@ -413,6 +413,39 @@ def events_sql(alias: str = "", where: str | None = None) -> str:
             f"{MULTI_EVENTS_SQL.format(a=a)} FILTER (WHERE {a}incident_multi IS NOT false AND ({where})))")
 
 
+def period_sql(column: str, date_from=None, date_to=None) -> tuple[list[str], list]:
+    """SQL conditions of the half-open period ``[date_from, date_to)`` of UTC calendar days.
+
+    Parameters
+    ----------
+    column : str
+        Trusted SQL expression of a DATE or TIMESTAMP column, e.g. ``'e.event_date'`` (never
+        user input).
+    date_from, date_to : str, date or Timestamp, optional
+        ISO ``'YYYY-MM-DD'`` strings are passed as given; dates and Timestamps as their UTC
+        day. Missing (None, empty, NaN/NaT) means no bound.
+
+    Returns
+    -------
+    (list of str, list)
+        Conditions to AND with others, and their parameters in order.
+    """
+    parts: list[str] = []
+    params: list = []
+    for value, op in ((date_from, ">="), (date_to, "<")):
+        if value is None or (isinstance(value, str) and not value):
+            continue
+        if not isinstance(value, str):
+            import pandas as pd
+
+            if pd.isna(value):
+                continue
+            value = pd.Timestamp(value).date().isoformat()
+        parts.append(f"{column} {op} CAST(? AS DATE)")
+        params.append(value)
+    return parts, params
+
+
 def audit(con: duckdb.DuckDBPyConnection, action: str, detail: dict | None = None, user: str | None = None) -> None:
     """Append one line to the audit log (never updated or deleted)."""
     import json

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from intel.borders.common import CBP_CSV
+from intel.store import period_sql
 
 CBP_SOURCE = "cbp_weapons_seizures"
 _EVENT_COLS = {"region", "admin1", "item_description", "location_name", "unit", "criminal_context", "seizing_agency",
@@ -75,12 +76,9 @@ def cbp_split(con, region_column: str | None = "region", source: str = CBP_SOURC
     params: list = [source]
     if not include_quarantined:
         parts.append("status = 'accepted'")
-    if date_from:
-        parts.append("event_date >= ?::DATE")
-        params.append(str(date_from))
-    if date_to:
-        parts.append("event_date < ?::DATE")
-        params.append(str(date_to))
+    period, period_params = period_sql("event_date", date_from, date_to)
+    parts += period
+    params += period_params
     if region_column is not None and region_column not in _events_columns(con):
         region_column = None
     region_sql = f"{region_column}" if region_column else "NULL"

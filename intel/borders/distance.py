@@ -11,7 +11,6 @@ use, and :func:`distance_band` the distance band of an event.
 """
 from __future__ import annotations
 
-import os
 import re
 
 import numpy as np
@@ -20,6 +19,7 @@ import pandas as pd
 from intel.borders.common import _K_NEAREST, DISTANCE_BANDS, _geod
 from intel.borders.segments import BorderIndex, _ecef, world_index
 from intel.store import transaction
+from intel.threads import map_threads, slices
 
 def _nearest_on_index(index: BorderIndex, lat: np.ndarray, lon: np.ndarray, chunk: int = 200_000):
     """Nearest border point (lat, lon) and stretch row for finite points.
@@ -64,36 +64,17 @@ def _nearest_on_index(index: BorderIndex, lat: np.ndarray, lon: np.ndarray, chun
         qlon[sl], qlat[sl] = q[:, 0], q[:, 1]
         seg[sl] = index.seg[sb]
 
-    starts = range(0, n, chunk)
-    if len(starts) > 1:   # chunks side by side, one thread per core
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(min(os.cpu_count() or 1, 8)) as ex:
-            list(ex.map(one, starts))
-    else:
-        one(0)
+    map_threads(one, range(0, n, chunk))   # chunks side by side, one thread per core
     return qlat, qlon, seg
 
 
 def _geodesic_m(lon1, lat1, lon2, lat2) -> np.ndarray:
     """WGS84 geodesic distances in metres (:class:`pyproj.Geod` ``inv``), in one slice per core
-    on threads above 200,000 pairs (a Geod per thread: pyproj releases the GIL)."""
-    n = len(lon1)
-    k = min(os.cpu_count() or 1, 8)
-    if n < 200_000 or k < 2:
-        return np.asarray(_geod().inv(lon1, lat1, lon2, lat2)[2])
-    from concurrent.futures import ThreadPoolExecutor
+    on threads (:mod:`intel.threads`; pyproj releases the GIL; each slice gets its own Geod)."""
+    def part(s: slice) -> np.ndarray:
+        return np.asarray(_geod().inv(lon1[s], lat1[s], lon2[s], lat2[s])[2])
 
-    import pyproj
-
-    b = np.linspace(0, n, k + 1).astype(int)
-
-    def part(ab):
-        a, e = ab
-        return np.asarray(pyproj.Geod(ellps="WGS84").inv(lon1[a:e], lat1[a:e], lon2[a:e], lat2[a:e])[2])
-
-    with ThreadPoolExecutor(k) as ex:
-        return np.concatenate(list(ex.map(part, zip(b[:-1], b[1:]))))
+    return np.concatenate(map_threads(part, slices(len(lon1))))
 
 
 def border_distance(lat: np.ndarray, lon: np.ndarray, index: BorderIndex | None = None) -> pd.DataFrame:

@@ -18,6 +18,7 @@ import pandas as pd
 from intel.borders.common import SEIZURE_KINDS
 from intel.borders.distance import border_distance, distance_band
 from intel.borders.segments import border_segments
+from intel.store import period_sql
 
 def _zone_precisions(zone_km: float) -> list[str]:
     from intel.hexbin import PRECISION_KM, PRECISIONS
@@ -58,12 +59,9 @@ def border_events(con, zone_km: float | None = None, date_from: str | None = Non
     """
     parts = ["status = 'accepted'", "latitude IS NOT NULL", "longitude IS NOT NULL"]
     params: list = []
-    if date_from:
-        parts.append("event_date >= ?::DATE")
-        params.append(str(date_from))
-    if date_to:
-        parts.append("event_date < ?::DATE")
-        params.append(str(date_to))
+    period, period_params = period_sql("event_date", date_from, date_to)
+    parts += period
+    params += period_params
     if sources:
         parts.append(f"source IN ({', '.join('?' for _ in sources)})")
         params += list(sources)

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from intel.corridors.places import country_points
+from intel.store import period_sql
 
 
 FLOW_COLUMNS = [
@@ -67,12 +68,9 @@ def event_flows(con, date_from=None, date_to=None) -> pd.DataFrame:
     parts = ["status = 'accepted'", "origin_iso3 IS NOT NULL", "destination_iso3 IS NOT NULL",
              "event_date IS NOT NULL"]
     params: list = []
-    if date_from is not None:
-        parts.append("event_date >= CAST(? AS DATE)")
-        params.append(str(date_from))
-    if date_to is not None:
-        parts.append("event_date < CAST(? AS DATE)")
-        params.append(str(date_to))
+    period, period_params = period_sql("event_date", date_from, date_to)
+    parts += period
+    params += period_params
     df = con.execute(
         f"""SELECT 'events:' || source AS source, origin_iso3 AS origin, destination_iso3 AS destination,
                    year(event_date) AS yr,

@@ -15,7 +15,7 @@ import pandas as pd
 from intel.hexbin import PRECISIONS, usable_precisions
 from intel.risk.areas import Area, area_country_codes, area_shape, country_statistics
 from intel.risk.errors import NoPointData, RiskError, TooCoarse, _join, finest_resolution, no_point_sentence
-from intel.store import FINE_RES, parent_sql
+from intel.store import FINE_RES, parent_sql, period_sql
 
 def _iso(d) -> str | None:
     if d is None or (isinstance(d, float) and np.isnan(d)):
@@ -48,13 +48,8 @@ def area_records(con, res: int, area: Area | None = None, date_from=None, date_t
     if not 0 <= res <= FINE_RES:
         raise ValueError(f"resolution must be 0-{FINE_RES}")
     where = ["e.status = 'accepted'", "e.latitude IS NOT NULL", "e.longitude IS NOT NULL"]
-    params: list = []
-    if date_from is not None:
-        where.append("e.event_date >= ?::DATE")
-        params.append(_iso(date_from))
-    if date_to is not None:
-        where.append("e.event_date < ?::DATE")
-        params.append(_iso(date_to))
+    period, params = period_sql("e.event_date", date_from, date_to)
+    where += period
     try:
         geom = area_shape(con, area)
     except RiskError:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from intel.corridors.places import country_points
-from intel.store import period_sql
+from intel.store import events_sql, period_sql
 
 
 FLOW_COLUMNS = [
@@ -74,7 +74,7 @@ def event_flows(con, date_from=None, date_to=None) -> pd.DataFrame:
     df = con.execute(
         f"""SELECT 'events:' || source AS source, origin_iso3 AS origin, destination_iso3 AS destination,
                    year(event_date) AS yr,
-                   coalesce(nullif(sum(coalesce(firearms, 0)), 0), count(DISTINCT incident_key)) AS weight
+                   coalesce(nullif(sum(coalesce(firearms, 0)), 0), {events_sql()}) AS weight
             FROM events WHERE {' AND '.join(parts)}
             GROUP BY ALL ORDER BY ALL""", params).df()
     if df.empty:

@@ -30,6 +30,7 @@ import pandas as pd
 from intel import parse
 from intel.threads import map_threads, slices
 
+
 def _col(frame: pd.DataFrame, mapping: dict, name: str) -> pd.Series | None:
     c = mapping.get(name)
     if c is None or c not in frame.columns:
@@ -66,29 +67,12 @@ class _Reasons:
         if mask.any():
             self.masks[code] = self.masks.get(code, np.zeros(self.n, bool)) | mask
 
-    def add_lists(self, lists: pd.Series) -> None:
-        for i, codes in enumerate(lists.to_numpy()):
-            if codes:
-                for c in codes:
-                    m = self.masks.get(c)
-                    if m is None:
-                        m = self.masks[c] = np.zeros(self.n, bool)
-                    m[i] = True
-
     def any(self, codes: set[str]) -> np.ndarray:
         out = np.zeros(self.n, bool)
         for c, m in self.masks.items():
             if c in codes:
                 out |= m
         return out
-
-    def lists(self) -> list[list[str]]:
-        out: list[list[str]] = [[] for _ in range(self.n)]
-        for c in sorted(self.masks):
-            for i in np.flatnonzero(self.masks[c]):
-                out[i].append(c)
-        return out
-
 
 
 # ---- fast column helpers used by prepare() (Arrow-backed CSV columns; object columns take
@@ -294,8 +278,8 @@ def _add_lists_fast(R: "_Reasons", lists, ok: np.ndarray | None = None) -> None:
 
 
 def _reason_lists(R: "_Reasons") -> np.ndarray:
-    """``R.lists()`` as an object array; rows with the same reasons share one list (read-only:
-    callers replace a row's list, never append to it)."""
+    """Each row's reason codes (sorted) as an object array of lists; rows with the same
+    reasons share one list (read-only: callers replace a row's list, never append to it)."""
     out = np.empty(R.n, dtype=object)
     out.fill(_EMPTY)
     codes = sorted(R.masks)

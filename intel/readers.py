@@ -257,6 +257,9 @@ def _detect_decimal(frame: pd.DataFrame, delimiter: str | None) -> tuple[str, st
 # CSV
 # --------------------------------------------------------------------------------------------
 
+_SEP_DIRECTIVE = re.compile(r"[ \t]*sep=([^\r\n])[ \t]*\r?\n", re.IGNORECASE)
+
+
 def _read_csv(path: Path, encoding: str | None, delimiter: str | None, decimal: str | None) -> RawTable:
     data = path.read_bytes()
     if not data or data.isspace():
@@ -284,7 +287,20 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None, decimal: 
             raise ReadError(f"{path.name} contains NUL bytes; it does not look like a text (CSV) file.")
         sample = text[:_SAMPLE_BYTES]
         utf8 = text.encode("utf-8")
-    delim = delimiter or _sniff_delimiter(sample)
+    # Excel's ``sep=X`` directive on line 1 names the delimiter; it is not the header.
+    directive = _SEP_DIRECTIVE.match(sample)
+    skipped = 0
+    if directive:
+        skipped = 1
+        sample = sample[directive.end():]
+        if text is not None:
+            text = text[text.index("\n") + 1:]
+            utf8 = text.encode("utf-8")
+        else:
+            utf8 = utf8[bytes(utf8[:_SAMPLE_BYTES]).index(b"\n") + 1:]
+        warnings.append(f"Line 1 is Excel's delimiter directive {directive.group(0).strip()!r}: "
+                        f"it was skipped and the header read from line 2.")
+    delim = delimiter or (directive.group(1) if directive else None) or _sniff_delimiter(sample)
     if "\n" in sample or len(sample) == len(utf8) or text is not None and len(sample) == len(text):
         first = sample.split("\n", 1)[0]
     else:  # a header line longer than the sample: decode it all
@@ -318,7 +334,7 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None, decimal: 
         warnings.append(f"Fast CSV reader failed ({type(exc).__name__}); the file was read row by row.")
         text = text if text is not None else bytes(utf8).decode("utf-8")
         frame = _read_csv_slow(text, delim, names, warnings)
-    rows = np.arange(2, len(frame) + 2, dtype=np.int64)
+    rows = np.arange(2 + skipped, len(frame) + 2 + skipped, dtype=np.int64)
     dec, thou = (decimal, "." if decimal == "," else None) if decimal else _detect_decimal(frame, delim)
     return RawTable(frame=frame, row_numbers=rows, format="csv", encoding=enc, delimiter=delim,
                     decimal=dec, thousands=thou, warnings=warnings)

@@ -358,3 +358,34 @@ def test_nothing_lost(tmp_path, name):
     con.close()
     res = CliRunner().invoke(main, ["import", str(CASES / name), "--db", str(tmp_path / "store.duckdb")])
     assert res.exit_code == 0 and "already imported" in res.output
+
+
+# ---------------------------------------------------------------------------------------- N02
+
+N02 = {  # record: (lat, lon, date, res-7 cell, calibre, firearm type, serial) from real-world/EXPECTED.md
+    "MX-SEP-01": (19.4326, -99.1332, "2023-05-02", "874995b84ffffff", "5.56x45mm NATO", "rifle", "AR-0098812"),
+    "MX-SEP-02": (32.5149, -117.0382, "2023-05-03", "8729a4c75ffffff", "7.62x39mm", "assault rifle", "KR-1120993"),
+    "MX-SEP-03": (24.8091, -107.394, "2023-05-04", "874802ba2ffffff", ".45 ACP", "pistol", "C-77120"),
+    "MX-SEP-04": (27.4764, -99.5164, "2023-05-05", "874880d85ffffff", "9x19mm", "pistol", "00451"),
+    "MX-SEP-05": (14.9056, -92.2634, "2023-05-06", "876d2a171ffffff", ".38 Special", "revolver", "R-5541"),
+}
+
+
+def test_n02_sep_directive_is_not_the_header(tmp_path):
+    """Excel's ``sep=;`` line 1 names the delimiter; the header is line 2 and five records follow."""
+    from intel import readers
+
+    raw = readers.read_table(CASES / "real-world" / "N02_sep_directive_first_line.csv")
+    assert raw.delimiter == ";" and raw.frame.columns[0] == "record_id" and len(raw.frame) == 5
+    assert raw.row_numbers.tolist() == [3, 4, 5, 6, 7]  # line numbers of the file, directive counted
+    assert any("sep=;" in w for w in raw.warnings)
+    rep, con, rows = cli_import(tmp_path, "real-world/N02_sep_directive_first_line.csv")
+    assert rep["accepted"] == 5 and set(rows) == set(N02)
+    ev = events(con)
+    for rid, (la, lo, d, cell, cal, kind, serial) in N02.items():
+        r = rows[rid]
+        assert r["outcome"] == "accepted", rid
+        assert near(r["latitude"], la) and near(r["longitude"], lo), rid
+        assert r["date"][:10] == d and r["h3_res7"] == cell and r["country_iso3"] == "MEX", rid
+        assert r["calibre"] == cal, rid
+        assert ev[rid]["firearm_type"] == kind and ev[rid]["serial_number"] == serial, rid

@@ -54,13 +54,11 @@ from pathlib import Path
 
 import duckdb
 
-FINE_RES = 9
-"""H3 resolution at which ``events.h3_cell`` is stored."""
+from intel.config import DEFAULT_DB, FINE_RES  # decided in the configuration layer
 
 NON_SPATIAL = ("accepted", "unlocated")
 """Event statuses counted by non-spatial totals (trends, counts by country)."""
 
-DEFAULT_DB = Path(os.environ.get("INTEL_DB", Path(__file__).resolve().parent.parent / "data" / "intel.duckdb"))
 
 _H3_RES_SHIFT = 52
 _U64 = (1 << 64) - 1

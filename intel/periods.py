@@ -1,0 +1,123 @@
+"""The one period grammar of the product (pages, CLI, briefing, backtest).
+
+Every period is a half-open interval ``[from, to)`` of UTC calendar days, as ISO date strings;
+either side may be open (``None``). Text is read by :func:`parse_period`:
+
+=========================  ===================================  ==============================
+text                       means                                 half-open result
+=========================  ===================================  ==============================
+``2019``                   the calendar year 2019                ``2019-01-01`` .. ``2020-01-01``
+``2019-03``                March 2019                            ``2019-03-01`` .. ``2019-04-01``
+``2015:2019``              the years 2015 to 2019, inclusive     ``2015-01-01`` .. ``2020-01-01``
+``2019-01:2019-03``        January to March 2019, inclusive      ``2019-01-01`` .. ``2019-04-01``
+``2019-01-01:2019-04-01``  ISO days, the end day excluded        ``2019-01-01`` .. ``2019-04-01``
+``2019-01-01:``            from that day on                      ``2019-01-01`` .. ``None``
+``:2019``                  up to the end of 2019                 ``None`` .. ``2020-01-01``
+empty, ``:`` or ``all``    no limit                              ``None`` .. ``None``
+=========================  ===================================  ==============================
+
+The rule behind the table: a year or a month names the whole of that unit, so on the left it
+starts the period and on the right it ends it inclusively; a full date on the right is the
+first day *not* included (the half-open convention of the store, ISO 8601 intervals and
+pandas' ``closed="left"``). :func:`inclusive_end` converts a last-day-included date to that form.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+__all__ = ["parse_period", "inclusive_end", "describe_period", "PERIOD_HELP"]
+
+PERIOD_HELP = ("YYYY, YYYY-MM, Y1:Y2 (years, inclusive), YYYY-MM:YYYY-MM (months, inclusive) "
+               "or FROM:TO with ISO dates (the TO day excluded); either side may be empty")
+
+_YEAR = re.compile(r"^\d{4}$")
+_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+_DAY = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+
+
+def _unit(part: str, text: str) -> tuple[date, date]:
+    """(first day, first day after) of the year, month or day ``part``."""
+    try:
+        if _YEAR.match(part):
+            y = int(part)
+            return date(y, 1, 1), date(y + 1, 1, 1)
+        m = _MONTH.match(part)
+        if m:
+            y, mo = int(m.group(1)), int(m.group(2))
+            start = date(y, mo, 1)
+            return start, date(y + (mo == 12), mo % 12 + 1, 1)
+        m = _DAY.match(part)
+        if m:
+            d = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            return d, d + timedelta(days=1)
+    except ValueError:
+        pass
+    raise ValueError(f"cannot read the period {text!r}: use {PERIOD_HELP}")
+
+
+def parse_period(text, *, require_both: bool = False) -> tuple[str | None, str | None]:
+    """Half-open period ``(from, to)`` of ISO dates from text in the product's grammar.
+
+    Parameters
+    ----------
+    text : str or None
+        See the module table. ``None`` and ``""`` mean no limit.
+    require_both : bool
+        Refuse an open side (the backtest needs closed training and test periods).
+
+    Returns
+    -------
+    (str or None, str or None)
+        ISO dates ``YYYY-MM-DD``; the second is excluded.
+
+    Raises
+    ------
+    ValueError
+        With a plain sentence naming the accepted forms, when the text is not a period, a side
+        is open and ``require_both`` is set, or the period is empty (ends before it starts).
+    """
+    t = "" if text is None else str(text).strip()
+    if t.lower() in ("", ":", "all"):
+        if require_both:
+            raise ValueError(f"the period needs a start and an end: use {PERIOD_HELP}")
+        return None, None
+    if ":" in t:
+        parts = [p.strip() for p in t.split(":")]
+        if len(parts) != 2:
+            raise ValueError(f"cannot read the period {t!r}: use {PERIOD_HELP}")
+        left, right = parts
+        start = _unit(left, t)[0] if left else None
+        if not right:
+            end = None
+        elif _DAY.match(right):
+            end = _unit(right, t)[0]          # a full date on the right is the first day excluded
+        else:
+            end = _unit(right, t)[1]          # a year or month on the right is included whole
+    else:
+        start, end = _unit(t, t)
+    if require_both and (start is None or end is None):
+        raise ValueError(f"the period {t!r} needs a start and an end: use {PERIOD_HELP}")
+    if start is not None and end is not None and end <= start:
+        raise ValueError(f"the period {t!r} is empty: it ends before it starts (an ISO end date is excluded)")
+    return (start.isoformat() if start else None), (end.isoformat() if end else None)
+
+
+def inclusive_end(last_day) -> str | None:
+    """Exclusive end (ISO) for a period whose ``last_day`` (date or ISO text) is included."""
+    if last_day is None or last_day == "":
+        return None
+    d = last_day if isinstance(last_day, date) else date.fromisoformat(str(last_day)[:10])
+    return (d + timedelta(days=1)).isoformat()
+
+
+def describe_period(date_from: str | None, date_to: str | None) -> str:
+    """Plain words for a half-open period, naming the last day included (for captions and PDFs)."""
+    if date_from is None and date_to is None:
+        return "all dates"
+    last = (date.fromisoformat(date_to) - timedelta(days=1)).isoformat() if date_to else None
+    if date_from and last:
+        return f"{date_from} to {last} (inclusive)"
+    if date_from:
+        return f"from {date_from} on"
+    return f"up to {last} (inclusive)"

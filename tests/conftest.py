@@ -39,3 +39,13 @@ def app_env(monkeypatch, tmp_path):
 def cases_dir() -> Path:
     """The shared hard import cases (read-only)."""
     return CASES
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark every test that needs the real store (a whole build, 1-3 min) as ``slow``.
+
+    The fast tier is ``pytest -m "not browser and not slow"``; CI runs everything.
+    """
+    for item in items:
+        if "real_store" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)

@@ -43,9 +43,9 @@ import numpy as np
 import pandas as pd
 
 from intel import hexbin, settings, trends
+from intel.config import NATURAL_EARTH_GPKG
 from intel.hexbin import Filters
 
-GPKG = Path(__file__).resolve().parent.parent / "data" / "sources" / "boundaries" / "ne_10m_generalised_world_map.gpkg"
 
 PAGE_SIZE = (11.69, 8.27)
 """A4 landscape, inches."""
@@ -222,7 +222,7 @@ def kpi_display(k: pd.DataFrame) -> pd.DataFrame:
 def _countries():
     import geopandas as gpd
 
-    return gpd.read_file(GPKG, layer="countries")[["geometry"]]
+    return gpd.read_file(NATURAL_EARTH_GPKG, layer="countries")[["geometry"]]
 
 
 def _cell_polys(hexes) -> list[np.ndarray]:

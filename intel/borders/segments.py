@@ -27,7 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from intel.borders.common import _EPS_DEG, _LON_CLIP, COUNTRIES_GPKG, DENSIFY_KM, STRETCH_KM, _geod
+from intel.borders.common import _EPS_DEG, _LON_CLIP, DENSIFY_KM, STRETCH_KM, _geod
+from intel.config import NATURAL_EARTH_GPKG
 
 def _iso3_of(row) -> str | None:
     """ISO3 of a Natural Earth ``countries`` row (Kosovo '-99'/XK -> XKX; missing -> alpha-2)."""
@@ -46,7 +47,7 @@ def _iso3_of(row) -> str | None:
     return None
 
 
-def read_countries(path: str | Path = COUNTRIES_GPKG):
+def read_countries(path: str | Path = NATURAL_EARTH_GPKG):
     """Countries of the bundled Natural Earth file with a clean ``iso3`` column.
 
     Parameters
@@ -305,7 +306,7 @@ def _world_index(path: str, sha: str, stretch_km: float, step_km: float) -> Bord
     return segments_from_countries(read_countries(path), "iso3", stretch_km, step_km)
 
 
-def world_index(path: str | Path = COUNTRIES_GPKG, stretch_km: float = STRETCH_KM,
+def world_index(path: str | Path = NATURAL_EARTH_GPKG, stretch_km: float = STRETCH_KM,
                 step_km: float = DENSIFY_KM) -> BorderIndex:
     """The border index of the bundled Natural Earth countries, built once per process.
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from intel.corridors.cells import _edge_km, _path_cells, _sample_cells
 from intel.corridors.geometry import EARTH_RADIUS_KM, central_angle
-from intel.corridors.places import REPO
+from intel.config import ROOT
 
 
 POOL_MIN_PATHS = 20_000
@@ -142,7 +142,7 @@ def _cells_of_paths(u: np.ndarray, res: int, method: str, workers: int | None = 
     results: list = [None] * len(bounds)
     with tempfile.TemporaryDirectory(prefix="intel-corridors-", dir=_scratch_dir(u, res)) as tmp:
         procs = {}
-        code = (f"import sys; sys.path.insert(0, {str(REPO)!r}); from intel.corridors.workers import _worker_main; "
+        code = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); from intel.corridors.workers import _worker_main; "
                 "_worker_main(*sys.argv[1:])")
         try:
             for k, (a, b) in enumerate(bounds):

@@ -48,6 +48,7 @@ from intel.columns import (_add_lists_fast, _by_value, _col, _const_text, _eq, _
                            _jsonable, _labels, _map_value, _nones, _null_text, _objs, _pa, _raw_field_json_fast,
                            _reason_lists, _Reasons, _str_col, _text, _text_where, _v)
 from intel.tables import ROW_GROUP_ROWS, _arrow_table_fast, _dictionary_text
+from intel.borders.distance import border_distance
 from intel.config import DATA_DIR, PROFILES_DIR
 from intel.store import FINE_RES, audit, refresh_incidents, transaction
 
@@ -982,14 +983,7 @@ def _one_agency_only(con, ev: pd.DataFrame) -> bool:
 
 
 def _add_border_distance(ev: pd.DataFrame) -> None:
-    """Fill border_km / border_pair / border_segment where the border module is available."""
-    try:
-        from intel.borders import border_distance
-    except Exception:  # borders module not installed in this build
-        ev["border_km"] = np.nan
-        ev["border_pair"] = None
-        ev["border_segment"] = None
-        return
+    """Fill border_km / border_pair / border_segment (geodesic km to the nearest land border)."""
     lat = ev["latitude"].to_numpy(dtype=float)
     lon = ev["longitude"].to_numpy(dtype=float)
     ok = np.isfinite(lat) & np.isfinite(lon)

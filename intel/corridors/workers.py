@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from intel.corridors.cells import _edge_km, _path_cells, _sample_cells
-from intel.corridors.geometry import EARTH_RADIUS_KM, central_angle
 from intel.config import ROOT
+from intel.corridors.cells import _edge_km, _path_cells, _sample_cells
+from intel.geodesy import great_circle_km
 
 
 POOL_MIN_PATHS = 20_000
@@ -31,7 +31,7 @@ _PART_ALIGN = 1000
 
 
 def _path_km(u: np.ndarray) -> np.ndarray:
-    return central_angle(u[:, 0], u[:, 1], u[:, 2], u[:, 3]) * EARTH_RADIUS_KM
+    return great_circle_km(u[:, 0], u[:, 1], u[:, 2], u[:, 3])
 
 
 def _workers(u: np.ndarray, res: int, workers: int | None) -> int:

@@ -208,7 +208,7 @@ def kde_scores(lat, lon, src_lat, src_lon, src_counts, bandwidth_km: float, cuto
     return out
 
 
-# kept until the CLI package uses intel.periods (pages/planner.py calls it too); the grammar is intel.periods'
+# kept until the CLI package uses intel.periods (pages/planner.py calls it too); the grammar is intel.periods
 parse_period = functools.partial(periods.parse_period, require_both=True)
 
 

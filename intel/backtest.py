@@ -31,8 +31,8 @@ Methods compared (:func:`backtest`):
   within ``3 h``, ``d`` the distance between cell centres, ``h`` the bandwidth in km
   (default :func:`default_bandwidth_km`: twice the mean H3 edge length, at least 0.5 km, so
   about 0.5 km at resolution 9, 1.1 km at resolution 8 and 20 km at resolution 5). Distances are
-  chords on a sphere of radius 6371.0088 km (within 0.01 % of the great-circle distance below
-  100 km).
+  chords on the sphere of :data:`intel.geodesy.EARTH_RADIUS_KM` (within 0.01 % of the
+  great-circle distance below 100 km).
 
 The study area is the same for every method: the cells of the chosen area, or the data extent
 (cells overlapping the convex hull of the cells occupied in training *or* test). Only records
@@ -43,12 +43,18 @@ in percent of study-area cells.
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 import pandas as pd
+from scipy.spatial import cKDTree
 
-from intel.hexbin import edge_km
+from intel import periods, risk
+from intel.config import check_resolution
+from intel.geodesy import EARTH_RADIUS_KM, unit_vectors
+from intel.h3cells import cell_centres, edge_km
+from intel.hotspots import HotspotError, polygon_cells, study_area
 
 AREA_PCTS = (1.0, 5.0, 10.0)
 """Shares of the study area (percent of cells) at which the rankings are scored."""
@@ -58,8 +64,6 @@ METHODS = ("risk score", "previous-period counts", "kernel density")
 
 RESULT_COLUMNS = ["method", "area_pct", "cells", "hit_rate", "pai", "hits", "test_events", "study_cells"]
 """Columns of :func:`evaluate` and :func:`backtest` (``intel backtest`` writes them)."""
-
-EARTH_RADIUS_KM = 6371.0088
 
 
 class BacktestError(ValueError):
@@ -155,8 +159,8 @@ def default_bandwidth_km(res: int) -> float:
 
 
 def _xyz_km(lat, lon) -> np.ndarray:
-    la, lo = np.radians(np.asarray(lat, float)), np.radians(np.asarray(lon, float))
-    return EARTH_RADIUS_KM * np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
+    """Points on the sphere of radius :data:`intel.geodesy.EARTH_RADIUS_KM`, km, shape (n, 3)."""
+    return EARTH_RADIUS_KM * unit_vectors(lat, lon)
 
 
 def kde_scores(lat, lon, src_lat, src_lon, src_counts, bandwidth_km: float, cutoff: float = 3.0) -> np.ndarray:
@@ -179,9 +183,12 @@ def kde_scores(lat, lon, src_lat, src_lon, src_counts, bandwidth_km: float, cuto
     -------
     numpy.ndarray of float64, shape (n,)
         ``sum_j n_j exp(-d_ij**2 / (2 h**2))`` (unnormalised; only the order matters).
-    """
-    from scipy.spatial import cKDTree
 
+    Raises
+    ------
+    ValueError
+        When the bandwidth is not a positive number of km.
+    """
     h = float(bandwidth_km)
     if not h > 0:
         raise ValueError("the bandwidth must be a positive number of km")
@@ -201,28 +208,8 @@ def kde_scores(lat, lon, src_lat, src_lon, src_counts, bandwidth_km: float, cuto
     return out
 
 
-def parse_period(text) -> tuple[str, str]:
-    """Half-open period from ``"2015:2019"`` (years, inclusive), ``"2020"`` or ``"2015-01-01:2020-01-01"``.
-
-    Years ``Y1:Y2`` give ``[Y1-01-01, (Y2+1)-01-01)``; ISO dates ``D1:D2`` are taken as the
-    half-open ``[D1, D2)``.
-    """
-    s = str(text).strip()
-    parts = [p.strip() for p in s.split(":")] if ":" in s else [s, s]
-    if len(parts) != 2 or not all(parts):
-        raise ValueError(f"cannot read the period {text!r}; write Y1:Y2 (years) or YYYY-MM-DD:YYYY-MM-DD")
-    if all(p.isdigit() and len(p) == 4 for p in parts):
-        y1, y2 = int(parts[0]), int(parts[1])
-        if y2 < y1:
-            raise ValueError(f"the period {text!r} ends before it starts")
-        return f"{y1:04d}-01-01", f"{y2 + 1:04d}-01-01"
-    try:
-        a, b = pd.Timestamp(parts[0]).date(), pd.Timestamp(parts[1]).date()
-    except ValueError:
-        raise ValueError(f"cannot read the period {text!r}; write Y1:Y2 (years) or YYYY-MM-DD:YYYY-MM-DD") from None
-    if parts[0] == parts[1] or b <= a:
-        raise ValueError(f"the period {text!r} is empty; the end is exclusive and must come after the start")
-    return a.isoformat(), b.isoformat()
+# kept until the CLI package uses intel.periods (pages/planner.py calls it too); the grammar is intel.periods
+parse_period = functools.partial(periods.parse_period, require_both=True)
 
 
 def _incidents_per_cell(recs: pd.DataFrame, cells: np.ndarray) -> np.ndarray:
@@ -240,7 +227,8 @@ def backtest(con, res: int, train, test, area=None, weights: dict | None = None,
     res : int
         H3 resolution.
     train, test : (date_from, date_to) or str
-        Half-open periods, or text for :func:`parse_period` (``"2015:2019"``).
+        Half-open periods, or text in the grammar of :func:`intel.periods.parse_period`
+        (``"2015:2019"``: 2015-01-01 to 2020-01-01), both sides required.
     area : intel.risk.Area, optional
         Area of operation; default the data extent.
     weights : dict, optional
@@ -265,13 +253,12 @@ def backtest(con, res: int, train, test, area=None, weights: dict | None = None,
         The area cannot be ranked at ``res``.
     BacktestError
         Overlapping periods, or no usable events in the training or test period.
+    ValueError
+        ``res`` outside the backtest range, or a period text that cannot be read.
     """
-    from intel import risk
-    from intel.hotspots import HotspotError, polygon_cells, study_area
-
-    res = int(res)
-    train = parse_period(train) if isinstance(train, str) else tuple(str(x) for x in train)
-    test = parse_period(test) if isinstance(test, str) else tuple(str(x) for x in test)
+    res = check_resolution(res, "backtest")
+    train = periods.parse_period(train, require_both=True) if isinstance(train, str) else tuple(str(x) for x in train)
+    test = periods.parse_period(test, require_both=True) if isinstance(test, str) else tuple(str(x) for x in test)
     if not train[1] <= test[0]:
         raise BacktestError(f"The test period ({test[0]} to {test[1]}) must start on or after the end of the "
                             f"training period ({train[0]} to {train[1]}).")
@@ -311,8 +298,6 @@ def backtest(con, res: int, train, test, area=None, weights: dict | None = None,
     notes += [n for n in sc.attrs.get("notes", []) if "too coarse" not in n]
 
     h = float(bandwidth_km) if bandwidth_km is not None else default_bandwidth_km(res)
-    from intel.risk import cell_centres
-
     clat, clon = cell_centres(cells)
     occ_tr = train_counts > 0
     kde = kde_scores(clat, clon, clat[occ_tr], clon[occ_tr], train_counts[occ_tr], h)

@@ -16,7 +16,7 @@ draws landscape A4 pages with matplotlib's ``PdfPages``:
 3. **Trends** - events per month by source, firearms and ammunition per month, and the
    year-over-year change by unit (where the change happened).
 4. **Hot spots and targets** - the top hot spot cells when they are computable (otherwise the
-   sentence "not computable" and why) and planner targets when :mod:`intel.risk` is present.
+   sentence "not computable" and why) and the planner targets (:func:`intel.risk.plan`).
 5. **Country context** - UNODC arms seized for the KAFO and Trigger countries, with the gaps
    shown as gaps.
 6. **Methods and provenance** - definitions, sources, batches, licences and the plain
@@ -33,19 +33,29 @@ puts ``NAME.pdf`` and ``NAME_<figure>.png`` side by side, :meth:`Briefing.png_zi
 from __future__ import annotations
 
 import io
+import textwrap
 import zipfile
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 
+import geopandas as gpd
+import h3
+import matplotlib
+import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
+from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.collections import PolyCollection
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch, Rectangle
 
-from intel import hexbin, settings, trends
+from intel import hexbin, hotspots, periods, risk, settings, trends
+from intel.config import NATURAL_EARTH_GPKG
+from intel.h3cells import parent_sql
 from intel.hexbin import Filters
 
-GPKG = Path(__file__).resolve().parent.parent / "data" / "sources" / "boundaries" / "ne_10m_generalised_world_map.gpkg"
 
 PAGE_SIZE = (11.69, 8.27)
 """A4 landscape, inches."""
@@ -129,8 +139,6 @@ class Briefing:
 # --------------------------------------------------------------------------------------
 
 def _figure():
-    from matplotlib.figure import Figure
-
     return Figure(figsize=PAGE_SIZE)
 
 
@@ -147,8 +155,6 @@ def _frame(fig, marking: str, title: str, page: int, pages: int, stamp: str) -> 
 
 def _text_block(ax, lines: list[str], fontsize: float = 9.5, top: float = 1.0, step: float | None = None) -> float:
     """Write lines top-down in axes coordinates; returns the y below the last line."""
-    import textwrap
-
     ax.set_axis_off()
     step = step or fontsize / 260
     y = top
@@ -220,14 +226,10 @@ def kpi_display(k: pd.DataFrame) -> pd.DataFrame:
 
 @lru_cache(maxsize=1)
 def _countries():
-    import geopandas as gpd
-
-    return gpd.read_file(GPKG, layer="countries")[["geometry"]]
+    return gpd.read_file(NATURAL_EARTH_GPKG, layer="countries")[["geometry"]]
 
 
 def _cell_polys(hexes) -> list[np.ndarray]:
-    import h3
-
     # h3 returns (lat, lng); matplotlib wants (x=lon, y=lat)
     return [np.array([(lng, lat) for lat, lng in h3.cell_to_boundary(h)]) for h in hexes]
 
@@ -285,8 +287,6 @@ def _page_summary(fig, ctx) -> None:
 
 
 def _page_map(fig, ctx) -> None:
-    from matplotlib.collections import PolyCollection
-
     from intel import layers
 
     cells, coarse, hot = ctx["cells"], ctx["coarse"], ctx["hot_cells"]
@@ -295,8 +295,6 @@ def _page_map(fig, ctx) -> None:
     ax2 = fig.add_axes([0.52, 0.1, 0.33, 0.76])
     lon_all, lat_all = [], []
     if len(cells):
-        import h3
-
         cen = np.array([h3.cell_to_latlng(h) for h in cells["h3"]])
         lat_all += list(cen[:, 0])
         lon_all += list(cen[:, 1])
@@ -333,15 +331,11 @@ def _page_map(fig, ctx) -> None:
         if hot is not None and len(hot):
             hp = _cell_polys(hot["h3"])
             ax2.add_collection(PolyCollection(hp, facecolors="none", edgecolors="black", linewidths=1.0, zorder=5))
-        from matplotlib.patches import Patch
-
         handles = [Patch(facecolor=np.array(c) / 255.0, label=plain(t)) for c, t in layers.legend(breaks, "events")]
         if hot is not None and len(hot):
             handles.append(Patch(facecolor="none", edgecolor="black",
                                  label=f"Gi* hot spot\n95-99 %, res {ctx['hotspot_res']}"))
         ax2.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), framealpha=0.9)
-        from matplotlib.patches import Rectangle
-
         ax1.add_patch(Rectangle((b2[0], b2[1]), b2[2] - b2[0], b2[3] - b2[1], fill=False, edgecolor="black",
                                 linewidth=1.2, zorder=6))
         ax1.annotate("detail", (b2[0], b2[3]), fontsize=7, xytext=(0, 3), textcoords="offset points")
@@ -357,8 +351,6 @@ def _page_map(fig, ctx) -> None:
 
 
 def _page_trends(fig, ctx) -> None:
-    import matplotlib.dates as mdates
-
     s = ctx["series"]
     srcs = list(dict.fromkeys(s["group"])) if len(s) else []
     n = max(len(srcs), 1)
@@ -433,16 +425,12 @@ def _page_hotspots(fig, ctx) -> None:
         ax.set_axis_off()
         _table(ax, hs, fontsize=7.5, col_widths=[0.04, 0.11, 0.27, 0.07, 0.08, 0.06, 0.05, 0.07, 0.2], title=f"Top hot spots: Getis-Ord Gi* at H3 resolution {ctx['hotspot_res']}, "
                                            f"k = {ctx['hotspot_k']}, FDR-corrected; period as above")
-        import textwrap
-
         fig.text(0.04, 0.47, plain("\n".join(textwrap.wrap(ctx["hotspot_msg"], 190)[:3])), fontsize=8, va="top")
     ax2 = fig.add_axes([0.04, 0.07, 0.92, 0.34])
     tg = ctx["targets"]
     if tg is None or tg.empty:
         _text_block(ax2, ["## Targets (planner)", ctx["targets_msg"]])
     else:
-        import textwrap
-
         _table(ax2, tg, fontsize=7.5, col_widths=[0.05, 0.12, 0.3, 0.09, 0.09, 0.08, 0.08, 0.08],
                title="Targets proposed by the planner (top 10)")
         fig.text(0.04, 0.065, plain("\n".join(textwrap.wrap(ctx["targets_msg"], 190)[:2])), fontsize=7, va="top")
@@ -526,9 +514,6 @@ def _page_methods(fig, ctx) -> None:
 # --------------------------------------------------------------------------------------
 
 def _hotspot_table(con, filters: Filters, res: int, k: int, n: int = 10):
-    from intel import hotspots
-    from intel.store import parent_sql
-
     try:
         df, g = hotspots.hotspots_from_store(con, res, k, "events", fdr=bool(settings.get("fdr", con)),
                                              alpha=float(settings.get("significance", con)), filters=filters)
@@ -550,8 +535,6 @@ def _hotspot_table(con, filters: Filters, res: int, k: int, n: int = 10):
                WHERE {where} AND e.h3_cell IS NOT NULL) WHERE cell IN ({ph}) GROUP BY cell""",
         params + cells).df()
     names = dict(zip(names["cell"].astype("uint64"), names["place"]))
-    import h3
-
     ll = [h3.cell_to_latlng(h) for h in top["h3"]]
     out = pd.DataFrame({
         "rank": range(1, len(top) + 1), "H3 cell": top["h3"], "place (most frequent)": [names.get(np.uint64(c), "") for c in cells],
@@ -562,16 +545,9 @@ def _hotspot_table(con, filters: Filters, res: int, k: int, n: int = 10):
 
 
 def _targets(con, filters: Filters, res: int):
-    """Top targets from the planner (:func:`intel.risk.plan`) when that module is installed."""
+    """Top targets from the planner (:func:`intel.risk.plan`), or a sentence saying why there are none."""
     try:
-        from intel import risk
-    except ImportError:
-        return None, "Targets: the planner module (intel.risk) is not installed in this version, so no targets are listed."
-    fn = getattr(risk, "plan", None)
-    if fn is None:
-        return None, "Targets: the planner module offers no plan function; no targets are listed."
-    try:
-        p = fn(con, res, None, (filters.date_from, filters.date_to))
+        p = risk.plan(con, res, None, (filters.date_from, filters.date_to))
         t = p.targets.head(10)
         out = pd.DataFrame({
             "rank": t["rank"], "H3 cell": t["h3"], "nearest town": t.get("nearest_town", ""),
@@ -618,9 +594,6 @@ def make_briefing(con, date_from: str | None = None, date_to: str | None = None,
     Briefing
         PDF bytes, one PNG per page, and notes on what could not be shown.
     """
-    import matplotlib
-    from matplotlib.backends.backend_pdf import PdfPages
-
     filters = filters or Filters()
     if sources:
         filters = replace(filters, sources=tuple(sources))
@@ -725,34 +698,5 @@ def make_briefing(con, date_from: str | None = None, date_to: str | None = None,
                     hotspots=hs_table)
 
 
-def parse_period(text: str | None) -> tuple[str | None, str | None]:
-    """Parse ``FROM:TO`` (ISO dates, half-open, either side may be empty), ``YYYY`` or ``YYYY-MM``.
-
-    Raises
-    ------
-    ValueError
-        With a plain sentence when the text is not a period.
-    """
-    if text is None or str(text).strip() in ("", ":", "all"):
-        return None, None
-    t = str(text).strip()
-    try:
-        if ":" in t:
-            a, b = (x.strip() or None for x in t.split(":", 1))
-            a = pd.Timestamp(a).date().isoformat() if a else None
-            b = pd.Timestamp(b).date().isoformat() if b else None
-            if a and b and a >= b:
-                raise ValueError(f"the period {t} ends before it starts (the end date is exclusive)")
-            return a, b
-        if len(t) == 4 and t.isdigit():
-            return f"{t}-01-01", f"{int(t) + 1}-01-01"
-        if len(t) == 7:
-            s = pd.Timestamp(t + "-01")
-            return s.date().isoformat(), (s + pd.DateOffset(months=1)).date().isoformat()
-    except ValueError as e:
-        if "ends before" in str(e):
-            raise
-        raise ValueError(f"cannot read the period {t!r}: use FROM:TO with ISO dates (e.g. 2024-01-01:2025-01-01), "
-                         "YYYY or YYYY-MM") from None
-    raise ValueError(f"cannot read the period {t!r}: use FROM:TO with ISO dates (e.g. 2024-01-01:2025-01-01), "
-                     "YYYY or YYYY-MM")
+# kept until the CLI package uses intel.periods; the one period grammar is intel.periods
+parse_period = periods.parse_period

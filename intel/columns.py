@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from intel import parse
+from intel.h3cells import to_hex
 from intel.threads import map_threads, slices
 
 
@@ -435,10 +436,10 @@ def _iso_strings(dates) -> np.ndarray:
 
 
 def _hex_strings(cells: np.ndarray) -> np.ndarray:
-    """Hex text of H3 cells (None for 0), formatted once per distinct cell."""
+    """Hex text of H3 cells (None for 0, :func:`intel.h3cells.to_hex`), once per distinct cell."""
     codes, uniq = pd.factorize(np.asarray(cells, dtype="uint64"))
     u = np.empty(len(uniq), dtype=object)
-    u[:] = [format(int(c), "x") if c else None for c in uniq]
+    u[:] = to_hex(uniq)
     return u[codes]
 
 

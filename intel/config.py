@@ -13,7 +13,7 @@ bundled sources and the default store. ``INTEL_DB`` overrides the default store 
 H3 resolutions per use
 ----------------------
 Records are binned once at :data:`FINE_RES` (resolution 9, mean edge 0.2 km); a coarser
-resolution is the H3 parent of that stored cell (see "H3 convention" in :mod:`intel.hexbin`).
+resolution is the H3 parent of that stored cell (see "H3 convention" in :mod:`intel.h3cells`).
 No analysis can therefore run finer than :data:`FINE_RES`. Each use has its own range in
 :data:`RESOLUTIONS`, chosen for what the analysis means at that scale:
 

@@ -36,6 +36,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from intel.config import NATURAL_EARTH_GPKG
 from intel.parse import (
     _arrow_str, _as_object, _blank_mask, _has_byte, _mask, _pa_bytes, _pa_decimals, _pa_objects,
     _pa_replace_byte, _pa_strip, _per_distinct, _reason_column, _str_column, parse_numbers,
@@ -52,7 +53,6 @@ SWAP_TOLERANCE_KM = 25.0
 """Distance (km) outside its declared country within which a point still counts as inside."""
 
 _KM_PER_DEG = 111.32
-_BOUNDARIES = Path(__file__).resolve().parent.parent / "data" / "sources" / "boundaries" / "ne_10m_generalised_world_map.gpkg"
 
 
 # per-axis parse states
@@ -457,7 +457,7 @@ def load_country_geoms(path: str | None = None) -> dict:
     dict of str to shapely geometry
         Prepared (multi)polygons in WGS84 degrees; features sharing a code are unioned.
     """
-    src = Path(path or _BOUNDARIES)
+    src = Path(path or NATURAL_EARTH_GPKG)
     cached = _geoms_cache_read(src)
     if cached is not None:
         return cached

@@ -45,16 +45,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-EARTH_RADIUS_KM = 6371.0088
+from intel.geodesy import EARTH_RADIUS_KM, chord_for_km, km_for_chord
+from intel.geodesy import unit_vectors as _unit
+
 PAIR_COLUMNS = ["new_pos", "match_incident_key", "match_event_id", "distance_km", "days"]
 _CHUNK = 1 << 22   # candidate pairs examined at once: bounds the memory on dense data
-
-
-def _unit(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    """Unit vectors, shape (n, 3), of points given in degrees (latitude, longitude), shape (n,)."""
-    la, lo = np.radians(lat), np.radians(lon)
-    return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
 
 
 def _key(v) -> str | None:
@@ -265,7 +262,7 @@ def probable_duplicates(new: pd.DataFrame, old: pd.DataFrame, distance_km: float
     old : DataFrame, shape (m, ...)
         Stored records (same columns plus ``event_id``), e.g. from :func:`stored_candidates`.
     distance_km : float
-        Largest geodesic distance in km, on the sphere of radius :data:`EARTH_RADIUS_KM`
+        Largest geodesic distance in km, on the sphere of radius :data:`intel.geodesy.EARTH_RADIUS_KM`
         (compared as the chord between unit vectors, ``2 sin(d / 2R)``).
     window_days : int
         Largest difference of dates in days (a negative window matches nothing).
@@ -314,7 +311,7 @@ def probable_duplicates(new: pd.DataFrame, old: pd.DataFrame, distance_km: float
 
     lat, lon = numbers("latitude"), numbers("longitude")
     day = _pool(_days(old, old_rows) if n_old else np.empty(0, np.int64), _days(new, new_rows))
-    chord = 2 * np.sin(distance_km / EARTH_RADIUS_KM / 2)
+    chord = chord_for_km(distance_km)
     chord2 = chord * chord
     if not np.isfinite(chord2):
         return _empty()
@@ -347,7 +344,7 @@ def probable_duplicates(new: pd.DataFrame, old: pd.DataFrame, distance_km: float
     # distance of each pair (norms as dot products, like numpy.linalg.norm), nearest per record
     diff = _unit(lat[I], lon[I]) - _unit(lat[J], lon[J])
     norm = np.sqrt((diff[:, None, :] @ diff[:, :, None])[:, 0, 0])
-    dist = 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, norm / 2))
+    dist = km_for_chord(norm)
     order = np.lexsort((J, dist, I))
     I, J, dist = I[order], J[order], dist[order]
     first = np.r_[True, I[1:] != I[:-1]]
@@ -448,7 +445,6 @@ def reseizure_leads(con, new: pd.DataFrame) -> np.ndarray:
     usable = _usable_keys(new["serial_key"])
     if not usable.any():
         return lead
-    import pyarrow as pa
 
     def text(column):   # the usable rows of a text column, as an Arrow string array (missing: null)
         if column not in new.columns:

@@ -51,11 +51,12 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.special import ndtr
 
+from intel.config import check_resolution
+from intel.h3cells import hex_array
 from intel.hexbin import Filters
 from intel.hotspots import (MAX_STUDY_CELLS, VALUES, Guardrails, HotspotError, base_guardrails,
                             benjamini_hochberg, build_area, cell_values, confidence_bins,
-                            hex_array, located_events_sql, neighbour_matrix, p_two_sided,
-                            record_accounting)
+                            located_events_sql, neighbour_matrix, p_two_sided, record_accounting)
 from intel.store import events_sql
 
 STEPS = ("week", "month", "quarter")
@@ -400,7 +401,8 @@ def cube_from_store(con, res: int, step: str = "month", value: str = "events",
     ----------
     con : DuckDB connection to the store.
     res : int
-        H3 resolution (parents of the stored cells).
+        H3 resolution in the "hotspot" range of :data:`intel.config.RESOLUTIONS` (parents of
+        the stored cells).
     step : {'week', 'month', 'quarter'}
         Time step; weeks start on Monday (``date_trunc``).
     value : {'events', 'firearms'}
@@ -423,7 +425,10 @@ def cube_from_store(con, res: int, step: str = "month", value: str = "events",
     ------
     HotspotError
         No located events, empty period, or a cube larger than ``max_bins``.
+    ValueError
+        Unknown ``step`` or ``value``, or ``res`` outside the hotspot range.
     """
+    res = check_resolution(res, "hotspot")
     if step not in STEPS:
         raise ValueError(f"step must be one of {STEPS}")
     if value not in VALUES:

@@ -1,10 +1,11 @@
 """H3 binning and hexagon aggregation.
 
-Points (WGS84 degrees) are binned once, at :data:`intel.store.FINE_RES`, with h3ronpy's
+Points (WGS84 degrees) are binned once, at :data:`intel.config.FINE_RES`, with h3ronpy's
 vectorised ``coordinates_to_cells`` and stored as UBIGINT. Coarser resolutions are the H3
-parents of the stored cell, computed in SQL (:func:`intel.store.parent_sql`); see the
-"H3 convention" in :mod:`intel.store`. Hex strings appear only at the edges (deck.gl, CSV,
-GeoJSON), through :func:`to_hex`.
+parents of the stored cell, computed in SQL (:func:`intel.h3cells.parent_sql`); see the
+"H3 convention" in :mod:`intel.h3cells`, which also holds the int/hex conversions used at the
+edges (deck.gl, CSV, GeoJSON). :func:`aggregate` accepts the "map" resolutions of
+:data:`intel.config.RESOLUTIONS`.
 
 Location precision guard
 ------------------------
@@ -18,23 +19,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import duckdb
-import h3
 import numpy as np
 import pandas as pd
+from h3ronpy.vector import coordinates_to_cells
 
-from intel.store import EVENTS_SQL, FINE_RES, MULTI_EVENTS_SQL, parent_sql, period_sql
+from intel.config import FINE_RES, check_resolution
+from intel.h3cells import cell_ring, edge_km, from_hex, parent, parent_sql, to_hex
+from intel.store import EVENTS_SQL, MULTI_EVENTS_SQL, period_sql
 from intel.threads import map_threads, slices
+
+__all__ = ["PRECISIONS", "PRECISION_KM", "usable_precisions", "bin_points", "Filters", "aggregate", "left_out",
+           # H3 helpers of intel.h3cells, importable from here as before
+           "edge_km", "cell_ring", "to_hex", "from_hex", "parent"]
 
 PRECISIONS = ["exact", "intersection", "town", "admin-1", "country"]
 PRECISION_KM = {"exact": 0.01, "intersection": 0.15, "town": 5.0, "admin-1": 100.0, "country": 1000.0}
 """Assumed radius of location uncertainty in km for each precision level."""
-
-MAP_RESOLUTIONS = range(3, 10)
-
-
-def edge_km(res: int) -> float:
-    """Mean H3 hexagon edge length at ``res`` in km (h3 ``average_hexagon_edge_length``)."""
-    return float(h3.average_hexagon_edge_length(int(res), unit="km"))
 
 
 def usable_precisions(res: int) -> list[str]:
@@ -69,8 +69,6 @@ def bin_points(lat: np.ndarray, lon: np.ndarray, res: int = FINE_RES) -> np.ndar
     ValueError
         When a finite coordinate is outside [-90, 90] x [-180, 180].
     """
-    from h3ronpy.vector import coordinates_to_cells
-
     lat = np.asarray(lat, dtype="float64")
     lon = np.asarray(lon, dtype="float64")
     ok = np.isfinite(lat) & np.isfinite(lon)
@@ -86,32 +84,6 @@ def bin_points(lat: np.ndarray, lon: np.ndarray, res: int = FINE_RES) -> np.ndar
     if len(la):   # h3ronpy releases the GIL: one slice per core
         out[ok] = np.concatenate(map_threads(cells_of, slices(len(la))))
     return out
-
-
-def cell_ring(h: str) -> list[list[float]]:
-    """Closed ``[[lon, lat], ...]`` ring of an H3 cell given as a hex string (RFC 7946 order;
-    ``h3.cell_to_boundary`` returns (lat, lng), swapped here, the one place that does it)."""
-    ring = [[float(lng), float(lat)] for lat, lng in h3.cell_to_boundary(h)]
-    ring.append(ring[0])
-    return ring
-
-
-def to_hex(cells) -> list[str]:
-    """Hex strings of integer cells (the form deck.gl, CSV and GeoJSON use)."""
-    return [format(int(c), "x") for c in np.asarray(cells, dtype="uint64")]
-
-
-def from_hex(cells) -> np.ndarray:
-    """Integer (uint64) cells from hex strings."""
-    return np.array([int(c, 16) for c in cells], dtype="uint64")
-
-
-def parent(cells: np.ndarray, res: int) -> np.ndarray:
-    """Parents at ``res`` of uint64 cells, by the same bit arithmetic as the SQL."""
-    from intel.store import parent_masks
-
-    keep, setm = parent_masks(res)
-    return (np.asarray(cells, dtype="uint64") & np.uint64(keep)) | np.uint64(setm)
 
 
 @dataclass(frozen=True)
@@ -161,7 +133,7 @@ def aggregate(con: duckdb.DuckDBPyConnection, res: int, filters: Filters | None 
     ----------
     con : DuckDB connection to the store.
     res : int
-        H3 resolution 0-:data:`FINE_RES`.
+        H3 resolution within the "map" range of :data:`intel.config.RESOLUTIONS` (3-9).
     filters : Filters, optional
 
     Returns
@@ -170,9 +142,13 @@ def aggregate(con: duckdb.DuckDBPyConnection, res: int, filters: Filters | None 
         Columns ``cell`` (uint64), ``h3`` (hex str), ``events`` (distinct incidents),
         ``records``, ``firearms``, ``ammunition``, ``top_categories`` (str), ``first_date``,
         ``last_date``; one row per non-empty cell, sorted by ``events`` descending.
+
+    Raises
+    ------
+    ValueError
+        When ``res`` is outside the map range (:func:`intel.config.check_resolution`).
     """
-    if not 0 <= int(res) <= FINE_RES:
-        raise ValueError(f"resolution must be 0-{FINE_RES}")
+    res = check_resolution(res, "map")
     filters = filters or Filters()
     where, params = filters.where("e")
     precisions = usable_precisions(res)

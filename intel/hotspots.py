@@ -55,14 +55,20 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import h3
+import h3ronpy
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import scipy.sparse as sp
+import shapely
 from scipy.special import ndtr
 
+from intel.config import check_resolution
 from intel.export import json_value
-from intel.hexbin import Filters, cell_ring, usable_precisions
-from intel.store import FINE_RES, events_sql, parent_sql
+from intel.geodesy import geod
+from intel.h3cells import cell_ring, from_hex, hex_array, parent_sql, resolution_of, to_hex
+from intel.hexbin import Filters, usable_precisions
+from intel.store import events_sql
 
 MAX_STUDY_CELLS = 2_000_000
 """Largest study area, in cells, that :func:`study_area` will build."""
@@ -107,30 +113,8 @@ def _as_cells(cells) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(cells, dtype="uint64"))
 
 
-def to_hex(cells) -> list[str]:
-    """Hex strings of uint64 cells (vectorised through h3ronpy)."""
-    import h3ronpy
-    import pyarrow as pa
-
-    cells = _as_cells(cells)
-    if cells.size == 0:
-        return []
-    return pa.array(h3ronpy.cells_to_string(cells)).to_pylist()
-
-
-def hex_array(cells) -> pd.api.extensions.ExtensionArray:
-    """Hex strings of uint64 cells as a pandas string array (vectorised, no Python loop)."""
-    import h3ronpy
-    import pyarrow as pa
-
-    cells = _as_cells(cells)
-    if cells.size == 0:
-        return pd.array([], dtype="str")
-    return pa.array(h3ronpy.cells_to_string(cells)).to_pandas().array
-
-
 def _resolution(cells: np.ndarray) -> int:
-    res = np.unique((cells >> np.uint64(52)) & np.uint64(0xF))
+    res = np.unique(resolution_of(cells))
     if res.size != 1:
         raise HotspotError("The cells are not all at one H3 resolution.")
     return int(res[0])
@@ -160,9 +144,6 @@ def neighbour_matrix(cells, k: int = 1) -> sp.csr_matrix:
     ValueError
         ``k < 1``, duplicated cells, or invalid cells.
     """
-    import h3ronpy
-    import pyarrow as pa
-
     k = int(k)
     if k < 1:
         raise ValueError("k must be at least 1")
@@ -389,9 +370,7 @@ class StudyArea:
 
 def _estimate_cells(geom, res: int) -> float:
     """Approximate number of res-``res`` cells covering ``geom`` (geodesic area / mean cell area)."""
-    from pyproj import Geod
-
-    area_m2, _ = Geod(ellps="WGS84").geometry_area_perimeter(geom)
+    area_m2, _ = geod().geometry_area_perimeter(geom)
     return abs(area_m2) / 1e6 / h3.average_hexagon_area(int(res), unit="km^2")
 
 
@@ -426,7 +405,7 @@ def polygon_cells(geom, res: int, *, max_cells: int = MAX_STUDY_CELLS) -> np.nda
             f"limit of {max_cells:,}; choose a coarser resolution or a smaller area.")
     shape = h3.geo_to_h3shape(geom)
     cells = h3.h3shape_to_cells_experimental(shape, int(res), contain="overlap")
-    out = np.unique(np.array([h3.str_to_int(c) for c in cells], dtype="uint64"))
+    out = np.unique(from_hex(cells))
     if out.size > max_cells:
         raise HotspotError(f"The study area has {out.size:,} cells at resolution {res}, more than the "
                            f"limit of {max_cells:,}; choose a coarser resolution or a smaller area.")
@@ -468,8 +447,6 @@ def study_area(occupied=None, res: int | None = None, mode: str = "extent", *, g
     ValueError
         Unknown ``mode``.
     """
-    import shapely
-
     if mode not in AREA_MODES:
         raise ValueError(f"study-area mode must be one of {AREA_MODES}")
     occ = _as_cells(occupied) if occupied is not None else np.zeros(0, dtype="uint64")
@@ -483,12 +460,9 @@ def study_area(occupied=None, res: int | None = None, mode: str = "extent", *, g
         if occ.size == 0:
             raise HotspotError("There are no located events for the chosen filters, so there is no "
                                "data extent to analyse.")
-        pts = np.array([ll for c in occ for ll in h3.cell_to_boundary(h3.int_to_str(int(c)))])
+        pts = np.array([ll for h in to_hex(occ) for ll in h3.cell_to_boundary(h)])
         lat, lon = pts[:, 0], pts[:, 1]
         if lon.max() - lon.min() > 180:
-            import h3ronpy
-            import pyarrow as pa
-
             ring = pa.array(h3ronpy.grid_disk(occ, 1, flatten=True)).to_numpy().astype("uint64")
             cells = np.unique(np.concatenate([occ, ring]))
             desc = (f"Data extent: the {occ.size:,} occupied cells and their neighbours "
@@ -528,8 +502,6 @@ def area_geometry(con, mode: str, codes) -> tuple[object, str]:
     (geometry, label)
         Shapely geometry in lon-lat degrees (or None when nothing matched) and the names.
     """
-    import shapely
-
     codes = [str(c) for c in codes or ()]
     if not codes:
         raise HotspotError("Choose at least one country or admin-1 unit for the study area.")
@@ -664,8 +636,7 @@ def cell_values(con, res: int, value: str = "events", filters: Filters | None = 
     """
     if value not in VALUES:
         raise ValueError(f"value must be one of {VALUES}")
-    if not 0 <= int(res) <= FINE_RES:
-        raise ValueError(f"resolution must be 0-{FINE_RES}")
+    res = check_resolution(res, "hotspot")
     sql, params = located_events_sql(res, filters, date_from, date_to)
     agg = events_sql() if value == "events" else "coalesce(sum(firearms), 0)"
     df = con.execute(f"SELECT cell, {agg}::DOUBLE AS value, count(*) AS records FROM ({sql}) GROUP BY cell "
@@ -756,7 +727,8 @@ def hotspots_from_store(con, res: int, k: int = 1, value: str = "events", fdr: b
     ----------
     con : DuckDB connection to the store.
     res : int
-        H3 resolution (0-10); cells are parents of the stored cells (:func:`intel.store.parent_sql`).
+        H3 resolution in the "hotspot" range of :data:`intel.config.RESOLUTIONS` (5-9); cells are
+        parents of the stored cells (:func:`intel.h3cells.parent_sql`).
     k : int
         k-ring neighbourhood in cells.
     value : {'events', 'firearms'}
@@ -783,7 +755,10 @@ def hotspots_from_store(con, res: int, k: int = 1, value: str = "events", fdr: b
     ------
     HotspotError
         No usable data, an impossible study area, or no variation to test.
+    ValueError
+        ``res`` outside the hotspot range (:func:`intel.config.check_resolution`).
     """
+    res = check_resolution(res, "hotspot")
     occ = cell_values(con, res, value, filters, date_from, date_to)
     acct = record_accounting(con, res, filters, date_from, date_to)
     if occ.empty:

@@ -48,10 +48,10 @@ from intel.columns import (_add_lists_fast, _by_value, _col, _const_text, _eq, _
                            _jsonable, _labels, _map_value, _nones, _null_text, _objs, _pa, _raw_field_json_fast,
                            _reason_lists, _Reasons, _str_col, _text, _text_where, _v)
 from intel.tables import ROW_GROUP_ROWS, _arrow_table_fast, _dictionary_text
+from intel.borders.distance import border_distance
+from intel.config import DATA_DIR, PROFILES_DIR
 from intel.store import FINE_RES, audit, refresh_incidents, transaction
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
-PROFILE_DIR = DATA_DIR / "profiles"
 
 # Reason codes and what they do to a row.
 REJECT = {"LAT_OUT_OF_RANGE", "LON_OUT_OF_RANGE", "INVALID_DMS", "REPEATED_HEADER", "MALFORMED_LINE", "INVALID_H3",
@@ -262,7 +262,7 @@ def suggest_mapping(columns: list[str]) -> dict[str, str]:
 
 def list_profiles(con=None) -> list[str]:
     """Names of the bundled profiles and those saved in the store."""
-    names = sorted(p.stem for p in PROFILE_DIR.glob("*.json"))
+    names = sorted(p.stem for p in PROFILES_DIR.glob("*.json"))
     if con is not None:
         names += [r[0] for r in con.execute("SELECT name FROM profiles ORDER BY name").fetchall() if r[0] not in names]
     return names
@@ -283,7 +283,7 @@ def load_profile(name: str, con=None) -> dict:
     p = Path(name)
     if p.suffix == ".json" and p.exists():
         return json.loads(p.read_text(encoding="utf-8"))
-    p = PROFILE_DIR / f"{name}.json"
+    p = PROFILES_DIR / f"{name}.json"
     if p.exists():
         return json.loads(p.read_text(encoding="utf-8"))
     raise ImportError_(f"no import profile named {name!r}; known: {', '.join(list_profiles(con))}")
@@ -983,14 +983,7 @@ def _one_agency_only(con, ev: pd.DataFrame) -> bool:
 
 
 def _add_border_distance(ev: pd.DataFrame) -> None:
-    """Fill border_km / border_pair / border_segment where the border module is available."""
-    try:
-        from intel.borders import border_distance
-    except Exception:  # borders module not installed in this build
-        ev["border_km"] = np.nan
-        ev["border_pair"] = None
-        ev["border_segment"] = None
-        return
+    """Fill border_km / border_pair / border_segment (geodesic km to the nearest land border)."""
     lat = ev["latitude"].to_numpy(dtype=float)
     lon = ev["longitude"].to_numpy(dtype=float)
     ok = np.isfinite(lat) & np.isfinite(lon)

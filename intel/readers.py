@@ -35,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 __all__ = ["RawTable", "ReadError", "read_table", "FORMATS"]
 
@@ -138,19 +139,11 @@ def _is_utf8(data: bytes) -> bool:
     if data.isascii():
         return True
     try:
-        import pyarrow as pa
-
         offsets = pa.array([0, len(data)], pa.int64()).buffers()[1]
         arr = pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(data)])
         arr.cast(pa.large_string())
         return True
-    except ImportError:  # pragma: no cover - pyarrow is a dependency
-        try:
-            data.decode("utf-8")
-            return True
-        except UnicodeDecodeError:
-            return False
-    except Exception:
+    except pa.ArrowInvalid:   # not UTF-8
         return False
 
 

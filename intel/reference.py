@@ -7,7 +7,7 @@
   WKB (EPSG:4326); Kosovo, ``-99`` in Natural Earth, is stored as ``XKX``;
 * UN/LOCODE 2012-1 border-crossing points (alpha-2 country codes converted to alpha-3);
 * the UNODC Illicit Arms Flows Questionnaire country-year indicators;
-* the ATF source-to-recovery state flows (through :mod:`intel.corridors` when present);
+* the ATF source-to-recovery state flows (through :mod:`intel.corridors`);
 * the Toronto incidents and the CBP seizures, imported through :func:`intel.ingest.import_file`
   with their profiles -- the same road every user file takes.
 
@@ -22,19 +22,20 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pycountry
 
 from intel import store
-from intel.ingest import DATA_DIR, import_file
+from intel.config import NATURAL_EARTH_GPKG, SOURCES_DIR
+from intel.corridors import ATF_CSV, load_atf_flows
+from intel.ingest import import_file
 
-SOURCES = DATA_DIR / "sources"
-GPKG = SOURCES / "boundaries" / "ne_10m_generalised_world_map.gpkg"
-TORONTO = SOURCES / "incidents" / "toronto_shootings_firearm_discharges_2004_2024.csv"
-CBP = SOURCES / "seizures" / "cbp_weapons_seizures_fy22_25.csv"
-ATF = SOURCES / "flows" / "atf_source_recovery_by_state_2010_2020.csv"
-UNODC = SOURCES / "country_stats" / "unodc_iafq_firearms_trafficking.xlsx"
-UNLOCODE = SOURCES / "crossings" / "unlocode_border_crossings_2012-1.csv"
+TORONTO = SOURCES_DIR / "incidents" / "toronto_shootings_firearm_discharges_2004_2024.csv"
+CBP = SOURCES_DIR / "seizures" / "cbp_weapons_seizures_fy22_25.csv"
+UNODC = SOURCES_DIR / "country_stats" / "unodc_iafq_firearms_trafficking.xlsx"
+UNLOCODE = SOURCES_DIR / "crossings" / "unlocode_border_crossings_2012-1.csv"
 
 
 def _iso3_fix(iso3: str, iso2: str | None) -> str | None:
@@ -45,10 +46,8 @@ def _iso3_fix(iso3: str, iso2: str | None) -> str | None:
     return None
 
 
-def load_countries(con, path: Path = GPKG) -> int:
+def load_countries(con, path: Path = NATURAL_EARTH_GPKG) -> int:
     """Fill ``countries`` from the Natural Earth countries layer. Returns rows inserted."""
-    import geopandas as gpd
-
     g = gpd.read_file(path, layer="countries")
     g["iso3"] = [_iso3_fix(a, b) for a, b in zip(g["ISO_A3"], g["iso_a2"])]
     g = g[g["iso3"].notna()].dissolve(by="iso3", as_index=False, aggfunc="first")
@@ -64,10 +63,8 @@ def load_countries(con, path: Path = GPKG) -> int:
     return len(df)
 
 
-def load_admin1(con, path: Path = GPKG) -> int:
+def load_admin1(con, path: Path = NATURAL_EARTH_GPKG) -> int:
     """Fill ``admin1`` from the Natural Earth states_provinces layer. Returns rows inserted."""
-    import geopandas as gpd
-
     g = gpd.read_file(path, layer="states_provinces")
     cols = {c.lower(): c for c in g.columns}
     a3 = g[cols.get("adm0_a3", "adm0_a3")].replace({"KOS": "XKX"})
@@ -87,8 +84,6 @@ def load_unlocode_crossings(con, path: Path = UNLOCODE, batch_id: int | None = N
     """Fill ``crossings`` with UN/LOCODE entries that have the border-crossing function (B) and
     coordinates. The other country of the pair is filled later by :mod:`intel.borders`
     (nearest border). Returns rows inserted."""
-    import pycountry
-
     d = pd.read_csv(path, dtype=str, keep_default_na=False)
     d = d[(d["function-border"] == "B") & (d["lat"] != "") & (d["lon"] != "")]
     # a code listed twice (alternative names in brackets) is one place: keep the first entry
@@ -183,13 +178,8 @@ def build(db: str | os.PathLike | None = None, progress=print) -> BuildSummary:
         load_unlocode_crossings(con)
         progress("reference: UNODC country statistics")
         load_unodc(con)
-        try:
-            from intel.corridors import load_atf_flows
-        except ImportError:
-            load_atf_flows = None
-        if load_atf_flows is not None:
-            progress("flows: ATF source-to-recovery")
-            load_atf_flows(con, ATF)
+        progress("flows: ATF source-to-recovery")
+        load_atf_flows(con, ATF_CSV)
         for path, prof in ((TORONTO, "toronto_tps"), (CBP, "cbp_weapons_seizures")):
             progress(f"import: {path.name} (profile {prof})")
             r = import_file(con, path, prof, user="build")

@@ -33,13 +33,10 @@ Tables
 
 H3 convention
 -------------
-Cells are stored once, at ``FINE_RES`` (9, the finest resolution the pages offer). A coarser resolution ``r`` is the H3 *parent*
-of the stored cell (``cell_to_parent``), computed in SQL by bit arithmetic
-(:func:`parent_sql`). Aggregates therefore nest exactly: the counts of the seven children
-add up to the parent's count at every resolution. The parent is not always the cell that
-direct binning of the point at ``r`` would give (about 6-7 % of points near cell edges
-differ, because H3 children do not tile their parent exactly); every page, CLI verb and
-export uses the parent rule, so figures agree across the product.
+``h3_cell`` is stored once, at ``FINE_RES`` (9, the finest resolution the pages offer); a coarser
+resolution is the H3 parent of the stored cell, computed in SQL by bit arithmetic. The rule, its
+SQL (:func:`intel.h3cells.parent_sql`) and the int/hex conversions at the edges live in
+:mod:`intel.h3cells`, the one H3 module.
 
 Concurrency
 -----------
@@ -48,20 +45,19 @@ imports write in one transaction, so readers never see half an import.
 """
 from __future__ import annotations
 
+import json
 import os
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+import duckdb_extension_spatial
+import pandas as pd
 
 from intel.config import DEFAULT_DB, FINE_RES  # decided in the configuration layer
 
 NON_SPATIAL = ("accepted", "unlocated")
 """Event statuses counted by non-spatial totals (trends, counts by country)."""
-
-
-_H3_RES_SHIFT = 52
-_U64 = (1 << 64) - 1
 
 
 def spatial_extension_path() -> str:
@@ -77,8 +73,6 @@ def spatial_extension_path() -> str:
     FileNotFoundError
         When the wheel is missing or was built for another DuckDB version.
     """
-    import duckdb_extension_spatial
-
     base = Path(duckdb_extension_spatial.__file__).resolve().parent / "extensions"
     path = base / f"v{duckdb.__version__}" / "spatial.duckdb_extension"
     if not path.exists():
@@ -92,41 +86,6 @@ def spatial_extension_path() -> str:
 def load_spatial(con: duckdb.DuckDBPyConnection) -> None:
     """Load the offline spatial extension into ``con`` (no network, no ``INSTALL``)."""
     con.execute(f"LOAD '{spatial_extension_path()}'")
-
-
-def parent_masks(res: int) -> tuple[int, int]:
-    """Bit masks that turn an H3 cell of a finer resolution into its parent at ``res``.
-
-    ``parent = (cell & keep) | set``: the 4-bit resolution field (bits 52-55) is replaced by
-    ``res`` and the digits of resolutions ``res+1 .. 15`` are set to 7 (unused), as in the H3
-    index layout (h3geo.org, "H3 Index Representations").
-
-    Parameters
-    ----------
-    res : int
-        Target resolution, 0-15.
-
-    Returns
-    -------
-    (keep, set) : tuple of int
-        Unsigned 64-bit masks.
-    """
-    if not 0 <= res <= 15:
-        raise ValueError(f"H3 resolution must be 0-15, got {res}")
-    keep = _U64 ^ (0xF << _H3_RES_SHIFT)
-    setm = (res << _H3_RES_SHIFT) | ((1 << (3 * (15 - res))) - 1)
-    return keep, setm
-
-
-def parent_sql(column: str, res: int) -> str:
-    """SQL expression of the parent at ``res`` of the UBIGINT H3 column ``column``.
-
-    The masks are integer literals computed here from ``res`` (an int, never user text), so
-    the expression is safe to embed; ``column`` must be a trusted identifier.
-    """
-    res = int(res)
-    keep, setm = parent_masks(res)
-    return f"(({column} & {keep}::UBIGINT) | {setm}::UBIGINT)"
 
 
 MIGRATIONS: list[tuple[int, str]] = [
@@ -434,8 +393,6 @@ def period_sql(column: str, date_from=None, date_to=None) -> tuple[list[str], li
         if value is None or (isinstance(value, str) and not value):
             continue
         if not isinstance(value, str):
-            import pandas as pd
-
             if pd.isna(value):
                 continue
             value = pd.Timestamp(value).date().isoformat()
@@ -446,8 +403,6 @@ def period_sql(column: str, date_from=None, date_to=None) -> tuple[list[str], li
 
 def audit(con: duckdb.DuckDBPyConnection, action: str, detail: dict | None = None, user: str | None = None) -> None:
     """Append one line to the audit log (never updated or deleted)."""
-    import json
-
     con.execute(
         "INSERT INTO audit VALUES (nextval('audit_seq'), now(), ?, ?, ?)",
         [user or os.environ.get("INTEL_USER", "local"), action, json.dumps(detail or {}, default=str)],

@@ -26,11 +26,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from intel.config import NATURAL_EARTH_GPKG
 from intel.export import json_value
 from intel.hexbin import cell_ring
 from intel.risk import COMPONENTS, TARGET_COLUMNS, Plan, method_text
 
-GPKG = Path(__file__).resolve().parent.parent / "data" / "sources" / "boundaries" / "ne_10m_generalised_world_map.gpkg"
 
 FORMATS = ("csv", "geojson", "pdf")
 
@@ -78,7 +78,7 @@ def _map_page(p: Plan, marking: str):
     ax = fig.add_axes([0.07, 0.1, 0.88, 0.78])
     w, s, e, n = _extent(p)
     try:
-        world = gpd.read_file(GPKG, layer="countries", bbox=(w, s, e, n))
+        world = gpd.read_file(NATURAL_EARTH_GPKG, layer="countries", bbox=(w, s, e, n))
         world.plot(ax=ax, color="#e2e2da", edgecolor="white", linewidth=0.8)
     except Exception:  # noqa: BLE001 - a missing basemap must not block the package
         ax.text(0.5, 0.5, "(basemap unavailable)", transform=ax.transAxes, ha="center", color="grey")

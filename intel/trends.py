@@ -60,6 +60,7 @@ import numpy as np
 import pandas as pd
 
 from intel.hexbin import Filters
+from intel.periods import inclusive_end
 from intel.store import events_sql
 
 MEASURES = ("events", "firearms", "ammunition")
@@ -736,7 +737,7 @@ def data_period(con, filters: Filters | None = None) -> tuple[str | None, str | 
     lo, hi = con.execute(f"SELECT min(event_date), max(event_date) FROM events e WHERE {where}", params).fetchone()
     if lo is None:
         return None, None
-    return _iso(lo), _iso(_ts(hi) + pd.Timedelta(days=1))
+    return _iso(lo), inclusive_end(_iso(hi))
 
 
 __all__ = ["MEASURES", "GRAINS", "DIMENSIONS", "KAFO", "TRIGGER_DEFAULT", "LOCATION_CATEGORIES", "series",

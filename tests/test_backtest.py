@@ -70,15 +70,6 @@ def test_kde_gaussian_on_known_distances():
     assert bt.default_bandwidth_km(9) == 0.5 and bt.default_bandwidth_km(5) > 15
 
 
-def test_parse_period():
-    assert bt.parse_period("2015:2019") == ("2015-01-01", "2020-01-01")
-    assert bt.parse_period("2020") == ("2020-01-01", "2021-01-01")
-    assert bt.parse_period("2020-03-01:2020-04-01") == ("2020-03-01", "2020-04-01")
-    for bad in ("2019:2015", "x", "2020-01-01:2020-01-01"):
-        with pytest.raises(ValueError):
-            bt.parse_period(bad)
-
-
 def _grid_store(path):
     """Toronto-like hand-built store: a busy cell in training that stays busy in the test period."""
     from intel.hexbin import bin_points

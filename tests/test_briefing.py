@@ -96,14 +96,6 @@ def test_cli_plain_failures(tmp_path, hand_store):
     assert r.exit_code == 2 and "unknown source nope" in r.output
 
 
-def test_parse_period():
-    assert briefing.parse_period("2024-01-01:2025-01-01") == ("2024-01-01", "2025-01-01")
-    assert briefing.parse_period(":2025-01-01") == (None, "2025-01-01")
-    assert briefing.parse_period("2024") == ("2024-01-01", "2025-01-01")
-    assert briefing.parse_period("2024-02") == ("2024-02-01", "2024-03-01")
-    assert briefing.parse_period(None) == (None, None)
-
-
 def test_plain_escapes_dollar():
     assert briefing.plain("cost $5 and $6") == r"cost \$5 and \$6"
     assert briefing.plain(None) == ""

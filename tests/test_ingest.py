@@ -1,4 +1,7 @@
-"""The import path: atomicity, idempotence, repeated headers, ambiguous dates, mapping."""
+"""The import path: atomicity, idempotence, repeated headers, ambiguous dates, mapping, border distance."""
+import math
+import sys
+
 import pytest
 from click.testing import CliRunner
 
@@ -97,3 +100,19 @@ def test_unreadable_releasability_is_held_back(tmp_path):
     held = con.execute("SELECT source_record_id, status, releasability FROM events WHERE status <> 'accepted' "
                        "ORDER BY 1").fetchall()
     assert held == [("R4", "quarantined", "SECRET NOFORN"), ("R5", "quarantined", "REL TO XXQ")]
+
+
+def test_a_record_near_a_border_gets_a_finite_border_distance(tmp_path, monkeypatch):
+    """The border distance was computed only when ``from intel.borders import border_distance``
+    succeeded inside the import; any failure there stored NaN for every record, silently. The
+    borders module is now imported with the ingest, so a broken package fails loudly at import
+    time, never mid-import (simulated here: the package is unimportable after the ingest loaded)."""
+    monkeypatch.setitem(sys.modules, "intel.borders", None)   # `import intel.borders` now raises ImportError
+    p = tmp_path / "elpaso.csv"
+    p.write_text("record_id,seizure_date,country,latitude,longitude,firearm_type,quantity\n"
+                 "E1,2024-01-05,USA,31.7619,-106.4850,pistol,1\n")       # El Paso, about 1 km from Mexico
+    con = store.connect(tmp_path / "s.duckdb")
+    r = ingest.import_file(con, p)
+    assert r.accepted == 1
+    km, pair = con.execute("SELECT border_km, border_pair FROM events").fetchone()
+    assert km is not None and math.isfinite(km) and km < 2 and pair == "MEX-USA"

@@ -1,10 +1,10 @@
-"""Store: migrations, parent arithmetic, transactions."""
+"""Store: migrations, parent arithmetic in SQL (intel.h3cells), transactions."""
 import duckdb
 import h3
 import numpy as np
 import pytest
 
-from intel import hexbin, store
+from intel import h3cells, hexbin, store
 
 
 def test_migrate_is_idempotent(tmp_path):
@@ -39,7 +39,7 @@ def test_parent_sql_equals_h3_cell_to_parent(res):
     cells = hexbin.bin_points(lat, lon, store.FINE_RES)
     con = duckdb.connect()
     con.register("t", {"c": cells})
-    got = [int(r[0]) for r in con.execute(f"SELECT {store.parent_sql('c', res)} FROM t").fetchall()]
+    got = [int(r[0]) for r in con.execute(f"SELECT {h3cells.parent_sql('c', res)} FROM t").fetchall()]
     want = [h3.str_to_int(h3.cell_to_parent(h3.int_to_str(int(c)), res)) for c in cells]
     assert got == want
     assert list(hexbin.parent(cells, res)) == want

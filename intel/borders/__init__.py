@@ -44,11 +44,9 @@ from intel.borders.bypass import bypass_candidates
 from intel.borders.cbp import CBP_SOURCE, cbp_region_table, cbp_split, cbp_split_summary
 from intel.borders.common import (
     CBP_CSV,
-    COUNTRIES_GPKG,
     DENSIFY_KM,
     DISTANCE_BANDS,
     FAR_KM,
-    ROOT,
     SEIZURE_KINDS,
     STRETCH_KM,
     UNLOCODE_CSV,
@@ -97,7 +95,7 @@ from intel.borders.segments import (
 
 __all__ = [
     # common: paths and constants
-    "ROOT", "COUNTRIES_GPKG", "UNLOCODE_SOURCE", "UNLOCODE_CSV", "CBP_CSV", "STRETCH_KM", "DENSIFY_KM", "FAR_KM",
+    "UNLOCODE_SOURCE", "UNLOCODE_CSV", "CBP_CSV", "STRETCH_KM", "DENSIFY_KM", "FAR_KM",
     "ZONE_CHOICES", "SEIZURE_KINDS", "DISTANCE_BANDS",
     # segments: border stretches
     "read_countries", "BorderIndex", "segments_from_countries", "world_index", "border_segments",

@@ -2,7 +2,7 @@
 
 :func:`bypass_candidates` takes the border-zone events farther than ``min_km`` from every
 official crossing (:func:`intel.borders.crossings.official_crossings`), clusters them in coarse
-H3 cells (parent rule of :mod:`intel.store`) and ranks the cells by events, then firearms, then
+H3 cells (parent rule of :mod:`intel.h3cells`) and ranks the cells by events, then firearms, then
 recency, each with its nearest official crossing and the distance to it.
 """
 from __future__ import annotations
@@ -10,31 +10,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from intel.borders.common import SEIZURE_KINDS, _geod
+from intel.borders.common import SEIZURE_KINDS
 from intel.borders.crossings import official_crossings
 from intel.borders.events import border_events
-from intel.borders.segments import _unit
+from intel.config import FINE_RES, check_resolution
+from intel.geodesy import nearest
+from intel.h3cells import parent, to_hex
+from intel.hexbin import bin_points, usable_precisions
 
-def _nearest_points(lat, lon, plat, plon) -> tuple[np.ndarray, np.ndarray]:
-    """Index and geodesic km (WGS84) of the nearest of points (plat, plon) to each (lat, lon)."""
-    from scipy.spatial import cKDTree
-
-    n = len(lat)
-    if n == 0 or len(plat) == 0:
-        return np.full(n, -1), np.full(n, np.nan)
-    tree = cKDTree(_unit(np.asarray(plat), np.asarray(plon)))
-    k = min(3, len(plat))
-    _, idx = tree.query(_unit(np.asarray(lat), np.asarray(lon)), k=k)
-    idx = idx.reshape(n, k)
-    best_d = np.full(n, np.inf)
-    best_i = np.full(n, -1)
-    for j in range(k):
-        _, _, d = _geod().inv(lon, lat, np.asarray(plon)[idx[:, j]], np.asarray(plat)[idx[:, j]])
-        d = np.asarray(d) / 1000.0
-        better = d < best_d
-        best_d[better] = d[better]
-        best_i[better] = idx[better, j]
-    return best_i, best_d
+_CANDIDATES = 3
+"""Nearest crossings (by chord) examined for each event before the exact geodesic picks one."""
 
 
 def bypass_candidates(con, zone_km: float = 50.0, min_km: float = 10.0, res: int = 5,
@@ -52,7 +37,8 @@ def bypass_candidates(con, zone_km: float = 50.0, min_km: float = 10.0, res: int
         An event is a bypass event when its geodesic distance to the nearest official
         crossing exceeds ``min_km`` km.
     res : int
-        H3 resolution of the clusters (parent of the stored cell, :mod:`intel.store` rule).
+        H3 resolution of the clusters (parent of the stored cell, :mod:`intel.h3cells` rule), in
+        the "border" range of :data:`intel.config.RESOLUTIONS` (3-9; ValueError outside it).
         Only records whose location precision is usable at ``res``
         (:func:`intel.hexbin.usable_precisions`) are clustered; resolution 5 (edge ~10 km)
         takes town-level records.
@@ -88,9 +74,7 @@ def bypass_candidates(con, zone_km: float = 50.0, min_km: float = 10.0, res: int
     indicative only: they show between-port sectors far from official crossings, not
     actual bypass points.
     """
-    from intel.hexbin import bin_points, parent, to_hex, usable_precisions
-    from intel.store import FINE_RES
-
+    res = check_resolution(res, "border")
     precisions = usable_precisions(res)
     ev = border_events(con, zone_km, date_from, date_to, sources, precisions, kinds)
     all_zone = border_events(con, zone_km, date_from, date_to, sources, None, kinds)
@@ -109,7 +93,7 @@ def bypass_candidates(con, zone_km: float = 50.0, min_km: float = 10.0, res: int
         out.attrs.update(attrs)
         return out
     lat, lon = ev["latitude"].to_numpy(float), ev["longitude"].to_numpy(float)
-    i, d = _nearest_points(lat, lon, used["latitude"].to_numpy(float), used["longitude"].to_numpy(float))
+    i, d = nearest(lat, lon, used["latitude"].to_numpy(float), used["longitude"].to_numpy(float), _CANDIDATES)
     ev["crossing_km"] = d
     far = ev[~(ev["crossing_km"] <= float(min_km))].copy()  # NaN (no crossings) counts as far
     attrs["bypass_events"] = int(len(far))
@@ -143,8 +127,8 @@ def bypass_candidates(con, zone_km: float = 50.0, min_km: float = 10.0, res: int
     inv = {v: k for k, v in order.items()}
     out["precision"] = out["prec_rank"].map(inv)
     out["indicative"] = out["prec_rank"] >= order["town"]
-    ci, cd = _nearest_points(out["latitude"].to_numpy(float), out["longitude"].to_numpy(float),
-                             used["latitude"].to_numpy(float), used["longitude"].to_numpy(float))
+    ci, cd = nearest(out["latitude"].to_numpy(float), out["longitude"].to_numpy(float),
+                     used["latitude"].to_numpy(float), used["longitude"].to_numpy(float), _CANDIDATES)
     has = ci >= 0
     out["nearest_crossing_id"] = np.where(has, used["crossing_id"].to_numpy(dtype=object)[np.maximum(ci, 0)] if len(used) else None, None)
     out["nearest_crossing"] = np.where(has, used["name"].to_numpy(dtype=object)[np.maximum(ci, 0)] if len(used) else None, None)

@@ -3,21 +3,18 @@
 The bundled files are the Natural Earth 1:10m v4.1.0 generalised countries (the border
 stretches), the UN/LOCODE 2012-1 border crossings (the official crossings) and the CBP
 weapons seizures FY2022-FY2025 (the Area of Responsibility -> Region table of the CBP split).
-Paths are resolved from the repository root (``ROOT``, the parent of the ``intel`` package). The module
-also holds the zone, band and stretch constants and :func:`_geod`, the WGS84
-:class:`pyproj.Geod` every distance is computed with.
+Paths are under :data:`intel.config.SOURCES_DIR`; the countries come from
+:data:`intel.config.NATURAL_EARTH_GPKG`. The module also holds the zone, band and stretch constants;
+distances are computed with :func:`intel.geodesy.geod` (the WGS84 :class:`pyproj.Geod`).
 """
 from __future__ import annotations
 
-from pathlib import Path
+from intel.config import SOURCES_DIR
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-COUNTRIES_GPKG = ROOT / "data" / "sources" / "boundaries" / "ne_10m_generalised_world_map.gpkg"
-"""Natural Earth 1:10m v4.1.0 generalised countries (layer ``countries``), EPSG:4326."""
 UNLOCODE_SOURCE = "UN/LOCODE 2012-1"
-UNLOCODE_CSV = ROOT / "data" / "sources" / "crossings" / "unlocode_border_crossings_2012-1.csv"
+UNLOCODE_CSV = SOURCES_DIR / "crossings" / "unlocode_border_crossings_2012-1.csv"
 """UN/LOCODE 2012-1 entries with the border-crossing function (215 of 441 with coordinates)."""
-CBP_CSV = ROOT / "data" / "sources" / "seizures" / "cbp_weapons_seizures_fy22_25.csv"
+CBP_CSV = SOURCES_DIR / "seizures" / "cbp_weapons_seizures_fy22_25.csv"
 """CBP Weapons and Ammunition Seizures FY2022-FY2025 (used for the Area of Responsibility -> Region table)."""
 
 STRETCH_KM = 50.0
@@ -33,13 +30,7 @@ SEIZURE_KINDS = ("seizure", "recovery")
 DISTANCE_BANDS = ((0.0, 20.0, "0-20 km"), (20.0, 50.0, "20-50 km"), (50.0, 80.0, "50-80 km"))
 """Distance bands of events to the border, km, half-open [lo, hi)."""
 
-_R_KM = 6371.0088  # mean Earth radius (IUGG), used only to convert chord length to a first guess
 _LON_CLIP = 180.0
 _EPS_DEG = 1e-7
 _K_NEAREST = 4
 
-
-def _geod():
-    from pyproj import Geod
-
-    return Geod(ellps="WGS84")

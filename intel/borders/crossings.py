@@ -17,18 +17,19 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pycountry
 
-from intel.borders.common import FAR_KM, UNLOCODE_CSV, UNLOCODE_SOURCE, _geod
+from intel.borders.common import FAR_KM, UNLOCODE_CSV, UNLOCODE_SOURCE
 from intel.borders.distance import _nearest_on_index
 from intel.borders.segments import BorderIndex, world_index
+from intel.geodesy import geod
 from intel.store import transaction
 
 def _iso3(code) -> str | None:
     """ISO3 of an alpha-2, alpha-3 or English country name; None when unknown."""
-    import pycountry
-
     if code is None or (isinstance(code, float) and math.isnan(code)):
         return None
     s = str(code).strip()
@@ -177,8 +178,6 @@ def read_crossings_file(path: str | Path, source: str = "analyst") -> pd.DataFra
     if suffix == ".csv":
         raw = pd.read_csv(path, dtype=str, keep_default_na=False)
     elif suffix in (".geojson", ".json"):
-        import geopandas as gpd
-
         g = gpd.read_file(path)
         raw = pd.DataFrame(g.drop(columns="geometry"))
         if _pick(raw, "latitude") is None and g.geometry is not None:
@@ -286,7 +285,7 @@ def snap_crossings(df: pd.DataFrame, index: BorderIndex | None = None, far_km: f
         sub = index.subset(mask) if kind != "any" else index
         rows = np.flatnonzero(ok & (keys_arr == key))
         qlat, qlon, seg = _nearest_on_index(sub, lat[rows], lon[rows])
-        _, _, d = _geod().inv(lon[rows], lat[rows], qlon, qlat)
+        _, _, d = geod().inv(lon[rows], lat[rows], qlon, qlat)
         km[rows] = np.asarray(d) / 1000.0
         slat[rows], slon[rows] = qlat, qlon
         spair[rows] = segs["pair"].to_numpy(dtype=object)[seg]

@@ -16,8 +16,9 @@ import re
 import numpy as np
 import pandas as pd
 
-from intel.borders.common import _K_NEAREST, DISTANCE_BANDS, _geod
+from intel.borders.common import _K_NEAREST, DISTANCE_BANDS
 from intel.borders.segments import BorderIndex, _ecef, world_index
+from intel.geodesy import geod
 from intel.store import transaction
 from intel.threads import map_threads, slices
 
@@ -72,7 +73,7 @@ def _geodesic_m(lon1, lat1, lon2, lat2) -> np.ndarray:
     """WGS84 geodesic distances in metres (:class:`pyproj.Geod` ``inv``), in one slice per core
     on threads (:mod:`intel.threads`; pyproj releases the GIL; each slice gets its own Geod)."""
     def part(s: slice) -> np.ndarray:
-        return np.asarray(_geod().inv(lon1[s], lat1[s], lon2[s], lat2[s])[2])
+        return np.asarray(geod().inv(lon1[s], lat1[s], lon2[s], lat2[s])[2])
 
     return np.concatenate(map_threads(part, slices(len(lon1))))
 

@@ -18,11 +18,11 @@ import pandas as pd
 from intel.borders.common import SEIZURE_KINDS
 from intel.borders.distance import border_distance, distance_band
 from intel.borders.segments import border_segments
+from intel.hexbin import PRECISION_KM, PRECISIONS
+from intel.periods import inclusive_end
 from intel.store import period_sql
 
 def _zone_precisions(zone_km: float) -> list[str]:
-    from intel.hexbin import PRECISION_KM, PRECISIONS
-
     return [p for p in PRECISIONS if PRECISION_KM[p] < float(zone_km)]
 
 
@@ -104,7 +104,7 @@ def default_period(con, days: int = 365) -> tuple[str, str]:
     Returns ISO strings; today's date when the store has no dated events.
     """
     row = con.execute("SELECT max(event_date) FROM events WHERE status = 'accepted'").fetchone()
-    end = (row[0] if row and row[0] is not None else date.today()) + timedelta(days=1)
+    end = date.fromisoformat(inclusive_end(row[0] if row and row[0] is not None else date.today()))
     return (end - timedelta(days=days)).isoformat(), end.isoformat()
 
 

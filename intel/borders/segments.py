@@ -25,14 +25,18 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
+import pycountry
+import shapely
+from scipy.spatial import cKDTree
 
-from intel.borders.common import _EPS_DEG, _LON_CLIP, COUNTRIES_GPKG, DENSIFY_KM, STRETCH_KM, _geod
+from intel.borders.common import _EPS_DEG, _LON_CLIP, DENSIFY_KM, STRETCH_KM
+from intel.config import NATURAL_EARTH_GPKG
+from intel.geodesy import geod as _wgs84_geod
 
 def _iso3_of(row) -> str | None:
     """ISO3 of a Natural Earth ``countries`` row (Kosovo '-99'/XK -> XKX; missing -> alpha-2)."""
-    import pycountry
-
     iso3 = row.get("ISO_A3")
     a2 = row.get("iso_a2")
     if isinstance(a2, str) and a2.upper() == "XK":
@@ -46,7 +50,7 @@ def _iso3_of(row) -> str | None:
     return None
 
 
-def read_countries(path: str | Path = COUNTRIES_GPKG):
+def read_countries(path: str | Path = NATURAL_EARTH_GPKG):
     """Countries of the bundled Natural Earth file with a clean ``iso3`` column.
 
     Parameters
@@ -68,8 +72,6 @@ def read_countries(path: str | Path = COUNTRIES_GPKG):
     FileNotFoundError
         When the file does not exist.
     """
-    import geopandas as gpd
-
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"Natural Earth countries file {path} does not exist")
@@ -97,8 +99,6 @@ def _edge_runs(coords: np.ndarray) -> list[np.ndarray]:
 
 def _shared_lines(ga, gb) -> list[np.ndarray]:
     """Shared boundary of two polygons as merged, oriented coordinate arrays (lon, lat)."""
-    import shapely
-
     x = shapely.intersection(shapely.boundary(ga), shapely.boundary(gb))
     if x.is_empty:
         return []
@@ -129,7 +129,7 @@ def _shared_lines(ga, gb) -> list[np.ndarray]:
 
 def _densify(c: np.ndarray, step_km: float) -> tuple[np.ndarray, np.ndarray]:
     """Insert vertices (linearly in lon-lat) so that no edge exceeds ``step_km``; cumulative km."""
-    geod = _geod()
+    geod = _wgs84_geod()
     _, _, d = geod.inv(c[:-1, 0], c[:-1, 1], c[1:, 0], c[1:, 1])
     d = np.asarray(d) / 1000.0
     n = np.maximum(1, np.ceil(d / step_km).astype(int))
@@ -171,8 +171,6 @@ class BorderIndex:
     tree: object = field(default=None, repr=False)
 
     def __post_init__(self):
-        from scipy.spatial import cKDTree
-
         if self.tree is None and len(self.xyz):
             # unbalanced, non-compact nodes: about 3x faster queries for vertices strung along lines
             self.tree = cKDTree(self.xyz, balanced_tree=False, compact_nodes=False)
@@ -184,13 +182,6 @@ class BorderIndex:
         # an edge survives when its start vertex is kept and the next one is too
         has_next = self.has_next[idx] & np.append(np.diff(idx) == 1, False)
         return BorderIndex(self.segments, self.lonlat[idx], self.xyz[idx], has_next, self.seg[idx])
-
-
-def _unit(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    """Unit vectors of geodetic (lat, lon) degrees on the unit sphere, shape (n, 3)."""
-    la, lo = np.radians(lat), np.radians(lon)
-    c = np.cos(la)
-    return np.column_stack([c * np.cos(lo), c * np.sin(lo), np.sin(la)])
 
 
 _WGS84_E2 = 6.69437999014e-3  # first eccentricity squared of WGS84
@@ -240,9 +231,6 @@ def segments_from_countries(countries, iso_col: str = "iso3", stretch_km: float 
     part of a stretch. Stretch serials follow the boundary lines sorted by their
     west-most/south-most end, so they depend only on the geometry.
     """
-    import geopandas as gpd
-    import shapely
-
     g = countries[[iso_col, "geometry"]].rename(columns={iso_col: "iso3"})
     g = g[g["iso3"].notna()].dissolve(by="iso3", as_index=False)
     g = g.sort_values("iso3").reset_index(drop=True)
@@ -305,7 +293,7 @@ def _world_index(path: str, sha: str, stretch_km: float, step_km: float) -> Bord
     return segments_from_countries(read_countries(path), "iso3", stretch_km, step_km)
 
 
-def world_index(path: str | Path = COUNTRIES_GPKG, stretch_km: float = STRETCH_KM,
+def world_index(path: str | Path = NATURAL_EARTH_GPKG, stretch_km: float = STRETCH_KM,
                 step_km: float = DENSIFY_KM) -> BorderIndex:
     """The border index of the bundled Natural Earth countries, built once per process.
 

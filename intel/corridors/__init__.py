@@ -120,8 +120,7 @@ from intel.corridors.geometry import (EARTH_RADIUS_KM, central_angle, destinatio
 from intel.corridors.map_layers import (ARC_HEIGHT, ARC_PX, SOURCE_COLOR, TARGET_COLOR, TOOLTIP, arc_layer,
                                         arc_records, chevron_layer, chevron_paths, corridor_colours,
                                         corridor_layer, corridor_legend, deck, flow_widths)
-from intel.corridors.places import (COUNTRY_PLACES, GPKG, REPO, TERRITORY_ADM0, USPS, country_points,
-                                    state_points)
+from intel.corridors.places import COUNTRY_PLACES, TERRITORY_ADM0, USPS, country_points, state_points
 from intel.corridors.workers import POOL_MIN_PAIRS, POOL_MIN_PATHS, _part_bounds, _worker_main, _workers
 
 __all__ = [
@@ -131,7 +130,7 @@ __all__ = [
     "flows_geojson", "flows_csv_frame", "density_csv_frame", "arc_records", "arc_layer", "chevron_paths",
     "chevron_layer", "corridor_layer", "corridor_colours", "corridor_legend", "deck", "ARC_PX", "ARC_HEIGHT",
     # the other public names of the former single-file module (pages, CLI, intel.links, tests, bench use some)
-    "EARTH_RADIUS_KM", "REPO", "GPKG", "ATF_CSV", "ATF_SOURCE", "TERRITORY_ADM0", "COUNTRY_PLACES", "AtfRead",
+    "EARTH_RADIUS_KM", "ATF_CSV", "ATF_SOURCE", "TERRITORY_ADM0", "COUNTRY_PLACES", "AtfRead",
     "destination_point", "initial_bearing", "POOL_MIN_PATHS", "POOL_MIN_PAIRS", "SOURCE_COLOR", "TARGET_COLOR",
     "TOOLTIP", "flow_widths", "to_geojson_text",
     # private, used by tests/test_corridors.py (_part_bounds, _workers); _worker_main for ``from intel.corridors

@@ -14,10 +14,11 @@ from pathlib import Path
 import pandas as pd
 
 from intel.corridors.flows import FLOW_COLUMNS
-from intel.corridors.places import COUNTRY_PLACES, REPO, _gpkg_country_points, state_points
+from intel.config import SOURCES_DIR
+from intel.corridors.places import COUNTRY_PLACES, _gpkg_country_points, state_points
 
 
-ATF_CSV = REPO / "data" / "sources" / "flows" / "atf_source_recovery_by_state_2010_2020.csv"
+ATF_CSV = SOURCES_DIR / "flows" / "atf_source_recovery_by_state_2010_2020.csv"
 ATF_SOURCE = "atf_trace_source_recovery"
 
 

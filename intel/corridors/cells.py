@@ -11,13 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from intel.corridors.geometry import EARTH_RADIUS_KM, central_angle, great_circle_points
-
-
-def _edge_km(res: int) -> float:
-    import h3
-
-    return float(h3.average_hexagon_edge_length(int(res), unit="km"))
+from intel.corridors.geometry import great_circle_points
+from intel.geodesy import great_circle_km
+from intel.h3cells import edge_km as _edge_km
 
 
 def _unique_pairs(flow: np.ndarray, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -37,7 +33,7 @@ def _sample_cells(lat0, lon0, lat1, lon1, res: int, chunk_points: int = 4_000_00
 
     spacing = 0.45 * _edge_km(res)
     n = len(lat0)
-    d_km = central_angle(lat0, lon0, lat1, lon1) * EARTH_RADIUS_KM
+    d_km = great_circle_km(lat0, lon0, lat1, lon1)
     pts = np.maximum(1, np.ceil(d_km / spacing)) + 1
     out_n, out_c = [], []
     i = 0

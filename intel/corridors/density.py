@@ -11,8 +11,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from intel.config import check_resolution
 from intel.corridors.cells import _join
 from intel.corridors.workers import _cells_of_paths
+from intel.h3cells import check_h3_resolution, to_hex, unused_bits
 
 
 def _layout(arrs, res: int, method: str, workers: int | None = None):
@@ -40,7 +42,7 @@ def _cell_sums(chunks: list, res: int, *weights):
     """
     chunks = [c for c in chunks if c.size]
     total = sum(c.size for c in chunks)
-    shift = np.uint64(3 * (15 - int(res)))  # digits below res are all 7 (0b111): dropped, restored
+    shift = np.uint64(unused_bits(res))  # digits below res are all 7 (0b111): dropped, restored
     if total:
         lo = int(min(int(c.min()) for c in chunks) >> int(shift))
         hi = int(max(int(c.max()) for c in chunks) >> int(shift))
@@ -98,8 +100,7 @@ def flow_cells(lat0, lon0, lat1, lon1, res: int, method: str = "path",
     """
     if method not in ("path", "sample"):
         raise ValueError(f"unknown method {method!r}; use 'path' or 'sample'")
-    if not 0 <= int(res) <= 15:
-        raise ValueError(f"H3 resolution must be 0-15, got {res}")
+    res = check_h3_resolution(res)   # a geometric layout: any H3 resolution, not only the corridor range
     arrs = [np.asarray(x, dtype="float64").ravel() for x in (lat0, lon0, lat1, lon1)]
     if len({a.size for a in arrs}) != 1:
         raise ValueError("origin and destination arrays must have the same length")
@@ -131,7 +132,7 @@ def corridor_density(flows: pd.DataFrame, res: int, method: str = "path", includ
         At least ``origin_lat``, ``origin_lon``, ``destination_lat``, ``destination_lon``
         (WGS84 degrees) and ``weight``; rows with missing positions are left out.
     res : int
-        H3 resolution.
+        H3 resolution in the "corridor" range of :data:`intel.config.RESOLUTIONS` (2-6).
     method : {"path", "sample"}
         See :func:`flow_cells`.
     include_ends : bool
@@ -148,9 +149,13 @@ def corridor_density(flows: pd.DataFrame, res: int, method: str = "path", includ
         ``flows`` (number of flows), ``rank`` (1 = heaviest; ties broken by cell id),
         ``share`` (weight / total flow weight); sorted by rank. ``attrs['left_out']`` holds
         the number of flows without positions.
-    """
-    from intel.hexbin import to_hex
 
+    Raises
+    ------
+    ValueError
+        ``res`` outside the corridor range, an unknown method, or end points out of range.
+    """
+    res = check_resolution(res, "corridor")
     cols = ["origin_lat", "origin_lon", "destination_lat", "destination_lon"]
     ok = flows[cols].notna().all(axis=1) & flows["weight"].notna()
     f = flows[ok]

@@ -1,33 +1,21 @@
-"""Great circles on a sphere: central angles, points along paths, bearings.
+"""Great circles of flows: points along many paths at once.
 
-Coordinates are WGS84 degrees on a sphere of radius :data:`EARTH_RADIUS_KM`, distances great-circle
-km. Points along a great circle are computed in 3-D unit vectors (see "Great circles and the 180th
-meridian" in :mod:`intel.corridors`), so longitudes come back in (-180, 180] and a path simply
-steps across the 180th meridian. Used to lay flows out on cells (:mod:`intel.corridors.cells`),
-by the exports and by the chevrons of the map layers; :mod:`intel.links` measures link distances
-with :func:`central_angle`.
+Coordinates are WGS84 degrees on the sphere of :mod:`intel.geodesy` (radius
+:data:`intel.geodesy.EARTH_RADIUS_KM`), distances great-circle km. Points along a great circle
+are computed in 3-D unit vectors (see "Great circles and the 180th meridian" in
+:mod:`intel.corridors`), so longitudes come back in (-180, 180] and a path simply steps across the
+180th meridian. Used to lay flows out on cells (:mod:`intel.corridors.cells`), by the exports and
+by the chevrons of the map layers. Central angles, destinations and bearings are those of
+:mod:`intel.geodesy`, re-exported here for the modules that import them from this one.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from intel.geodesy import EARTH_RADIUS_KM, central_angle, destination_point, initial_bearing
+from intel.geodesy import unit_vectors as _xyz
 
-EARTH_RADIUS_KM = 6371.0088
-"""Mean Earth radius (IUGG), km."""
-
-
-def _xyz(lat, lon) -> np.ndarray:
-    la, lo = np.radians(lat), np.radians(lon)
-    return np.stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)], axis=-1)
-
-
-def central_angle(lat0, lon0, lat1, lon1) -> np.ndarray:
-    """Central angle (radians) between points, ``atan2(|A x B|, A . B)`` (stable for tiny and large angles).
-
-    Multiply by :data:`EARTH_RADIUS_KM` for the great-circle distance in km.
-    """
-    a, b = _xyz(np.asarray(lat0, float), np.asarray(lon0, float)), _xyz(np.asarray(lat1, float), np.asarray(lon1, float))
-    return np.arctan2(np.linalg.norm(np.cross(a, b), axis=-1), np.sum(a * b, axis=-1))
+__all__ = ["EARTH_RADIUS_KM", "central_angle", "destination_point", "initial_bearing", "great_circle_points"]
 
 
 def _tangent(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -100,24 +88,3 @@ def great_circle_points(lat0, lon0, lat1, lon1, spacing_km: float):
     ends = starts + k
     lat[ends], lon[ends] = lat1, lon1
     return lat, lon, flow, frac
-
-
-def destination_point(lat, lon, bearing_deg, dist_km):
-    """Point at ``dist_km`` from (lat, lon) on initial bearing ``bearing_deg`` (Aviation Formulary).
-
-    Degrees WGS84 in and out, km on the sphere of radius :data:`EARTH_RADIUS_KM`.
-    """
-    la, lo, br = np.radians(lat), np.radians(lon), np.radians(bearing_deg)
-    dr = np.asarray(dist_km, float) / EARTH_RADIUS_KM
-    la2 = np.arcsin(np.sin(la) * np.cos(dr) + np.cos(la) * np.sin(dr) * np.cos(br))
-    lo2 = lo + np.arctan2(np.sin(br) * np.sin(dr) * np.cos(la), np.cos(dr) - np.sin(la) * np.sin(la2))
-    return np.degrees(la2), np.degrees(lo2)
-
-
-def initial_bearing(lat0, lon0, lat1, lon1):
-    """Initial great-circle bearing from point 0 to point 1, degrees clockwise from north."""
-    la0, la1 = np.radians(lat0), np.radians(lat1)
-    dl = np.radians(np.asarray(lon1, float) - np.asarray(lon0, float))
-    y = np.sin(dl) * np.cos(la1)
-    x = np.cos(la0) * np.sin(la1) - np.sin(la0) * np.cos(la1) * np.cos(dl)
-    return np.degrees(np.arctan2(y, x)) % 360.0

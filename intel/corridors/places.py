@@ -4,8 +4,8 @@ States, DC and territories sit at the representative point of their Natural Eart
 polygons (:func:`state_points`, codes in :data:`USPS`), countries at that of the store's
 ``countries`` table or of the GeoPackage's ``countries`` layer (:func:`country_points`); see
 "State positions" in :mod:`intel.corridors`. The GeoPackage readings are cached
-(``functools.lru_cache``) here and only here. :data:`REPO` is the repository root, against which
-the bundled data files are found.
+(``functools.lru_cache``) here and only here. The GeoPackage is
+:data:`intel.config.NATURAL_EARTH_GPKG`.
 """
 from __future__ import annotations
 
@@ -14,9 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-
-REPO = Path(__file__).resolve().parent.parent.parent
-GPKG = REPO / "data" / "sources" / "boundaries" / "ne_10m_generalised_world_map.gpkg"
+from intel.config import NATURAL_EARTH_GPKG
 
 USPS: dict[str, str] = {
     "Alabama": "AL", "Alaska": "AK", "Arizona": "AZ", "Arkansas": "AR", "California": "CA",
@@ -50,7 +48,7 @@ def state_points(gpkg: str | None = None) -> pd.DataFrame:
     Parameters
     ----------
     gpkg : str, optional
-        Natural Earth GeoPackage; default :data:`GPKG`.
+        Natural Earth GeoPackage; default :data:`intel.config.NATURAL_EARTH_GPKG`.
 
     Returns
     -------
@@ -67,7 +65,7 @@ def state_points(gpkg: str | None = None) -> pd.DataFrame:
     import geopandas as gpd
     import shapely
 
-    path = Path(gpkg or GPKG)
+    path = Path(gpkg or NATURAL_EARTH_GPKG)
     if not path.exists():
         raise FileNotFoundError(f"boundary file {path} not found")
     adm0 = ["USA", *TERRITORY_ADM0.values()]
@@ -91,7 +89,7 @@ def state_points(gpkg: str | None = None) -> pd.DataFrame:
 def _gpkg_country_points(gpkg: str | None = None) -> pd.DataFrame:
     import geopandas as gpd
 
-    path = Path(gpkg or GPKG)
+    path = Path(gpkg or NATURAL_EARTH_GPKG)
     g = gpd.read_file(path, layer="countries", columns=["ISO_A3", "NAME"])
     g = g[g["ISO_A3"].str.len() == 3]
     g = g[g["ISO_A3"] != "-99"]

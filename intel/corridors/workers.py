@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from intel.config import ROOT
 from intel.corridors.cells import _edge_km, _path_cells, _sample_cells
-from intel.corridors.geometry import EARTH_RADIUS_KM, central_angle
-from intel.corridors.places import REPO
+from intel.geodesy import great_circle_km
 
 
 POOL_MIN_PATHS = 20_000
@@ -31,7 +31,7 @@ _PART_ALIGN = 1000
 
 
 def _path_km(u: np.ndarray) -> np.ndarray:
-    return central_angle(u[:, 0], u[:, 1], u[:, 2], u[:, 3]) * EARTH_RADIUS_KM
+    return great_circle_km(u[:, 0], u[:, 1], u[:, 2], u[:, 3])
 
 
 def _workers(u: np.ndarray, res: int, workers: int | None) -> int:
@@ -142,7 +142,7 @@ def _cells_of_paths(u: np.ndarray, res: int, method: str, workers: int | None = 
     results: list = [None] * len(bounds)
     with tempfile.TemporaryDirectory(prefix="intel-corridors-", dir=_scratch_dir(u, res)) as tmp:
         procs = {}
-        code = (f"import sys; sys.path.insert(0, {str(REPO)!r}); from intel.corridors.workers import _worker_main; "
+        code = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); from intel.corridors.workers import _worker_main; "
                 "_worker_main(*sys.argv[1:])")
         try:
             for k, (a, b) in enumerate(bounds):

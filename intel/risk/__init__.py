@@ -56,7 +56,7 @@ kept side by side, and picks a **target list** from it.
 Units: distances are geodesic km on the WGS84 ellipsoid (:class:`pyproj.Geod`), ages and
 half-lives in days, coordinates WGS84 degrees, periods half-open ``[date_from, date_to)`` of
 UTC calendar days, H3 cells at coarser resolutions are parents of the stored cell
-(:func:`intel.store.parent_sql`). Events are distinct (source, incident key) pairs of accepted
+(:func:`intel.h3cells.parent_sql`). Events are distinct (source, incident key) pairs of accepted
 records. This package never imports Streamlit; all SQL is parameterised.
 
 Submodules
@@ -72,14 +72,15 @@ Each step above lives in its own module; this package re-exports their public na
 :mod:`intel.risk.errors`      :class:`RiskError`, :class:`NoPointData`, :class:`TooCoarse` and
                               their plain sentences
 :mod:`intel.risk.records`     :func:`area_records` and :func:`check_records` (step 2)
-:mod:`intel.risk.geodesy`     geodesic nearest points, GeoNames towns, H3 cell centres
 :mod:`intel.risk.scores`      :func:`risk_scores` and :data:`SCORE_COLUMNS` (step 3)
 :mod:`intel.risk.targets`     :func:`select_targets`, :func:`describe_targets`, :class:`Plan`,
                               :func:`plan`, :func:`method_text` (steps 4 and 5)
 ============================  ================================================================
 
-Dependencies run one way: ``components``, ``errors`` and ``geodesy`` import no other
-submodule at run time; ``areas`` uses ``errors``; ``records`` uses ``areas`` and ``errors``;
+Geodesic nearest points and GeoNames towns come from :mod:`intel.geodesy`, H3 cell centres
+from :mod:`intel.h3cells`; both are re-exported here as before.
+
+Dependencies run one way: ``components`` and ``errors`` import no other submodule at run time; ``areas`` uses ``errors``; ``records`` uses ``areas`` and ``errors``;
 ``scores`` uses all of these; ``targets`` uses ``scores``.
 """
 from __future__ import annotations
@@ -124,13 +125,13 @@ from intel.risk.records import (
     area_records,
     check_records,
 )
-from intel.risk.geodesy import (
+from intel.geodesy import (
     GEONAMES_NOTE,
-    cell_centres,
     nearest,
     nearest_towns,
     towns,
 )
+from intel.h3cells import cell_centres
 from intel.risk.scores import (
     SCORE_COLUMNS,
     risk_scores,

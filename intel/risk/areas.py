@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
+import shapely
 
 from intel.hotspots import area_geometry as _unit_geometry
 from intel.risk.errors import RiskError
@@ -145,8 +146,6 @@ def area_shape(con, area: Area | None):
     RiskError
         No boundary was found for the given codes.
     """
-    import shapely
-
     if area is None or area.kind == "extent":
         return None
     if area.kind == "bbox":
@@ -162,8 +161,6 @@ def area_shape(con, area: Area | None):
 
 def area_country_codes(con, area: Area | None) -> list[str]:
     """ISO3 codes of the countries an area covers (for boxes: countries whose polygon meets the box)."""
-    import shapely
-
     if area is None or area.kind == "extent":
         return []
     if area.kind == "countries":

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import shapely
 
+from intel.config import check_resolution
+from intel.h3cells import parent_sql
 from intel.hexbin import PRECISIONS, usable_precisions
 from intel.risk.areas import Area, area_country_codes, area_shape, country_statistics
 from intel.risk.errors import NoPointData, RiskError, TooCoarse, _join, finest_resolution, no_point_sentence
-from intel.store import FINE_RES, parent_sql, period_sql
+from intel.store import period_sql
 
 def _iso(d) -> str | None:
     if d is None or (isinstance(d, float) and np.isnan(d)):
@@ -30,7 +33,8 @@ def area_records(con, res: int, area: Area | None = None, date_from=None, date_t
     ----------
     con : DuckDB connection to the store.
     res : int
-        H3 resolution 0-:data:`intel.store.FINE_RES`.
+        H3 resolution in the "planner" range of :data:`intel.config.RESOLUTIONS` (5-9; the
+        backtest's range is the same).
     area : Area, optional
         ``None`` or ``extent``: every located record.
     date_from, date_to : str or date, optional
@@ -43,10 +47,15 @@ def area_records(con, res: int, area: Area | None = None, date_from=None, date_t
         ``incident_key`` (source and key joined by U+001F: one value per incident across sources),
         ``firearms``, ``event_date``, ``latitude``, ``longitude``,
         ``location_precision``, ``usable`` (precision usable at ``res`` and a stored cell).
+
+    Raises
+    ------
+    ValueError
+        ``res`` outside the planner range (:func:`intel.config.check_resolution`).
+    intel.risk.RiskError
+        The area has no shape in the store.
     """
-    res = int(res)
-    if not 0 <= res <= FINE_RES:
-        raise ValueError(f"resolution must be 0-{FINE_RES}")
+    res = check_resolution(res, "planner")
     where = ["e.status = 'accepted'", "e.latitude IS NOT NULL", "e.longitude IS NOT NULL"]
     period, params = period_sql("e.event_date", date_from, date_to)
     where += period
@@ -72,8 +81,6 @@ def area_records(con, res: int, area: Area | None = None, date_from=None, date_t
            f"e.location_precision, e.country_iso3 FROM events e WHERE {' AND '.join(where)}")
     df = con.execute(sql, params).df()
     if geom is not None and len(df):
-        import shapely
-
         inside = shapely.contains_xy(geom, df["longitude"].to_numpy(float), df["latitude"].to_numpy(float))
         if area is not None and area.kind == "countries":
             inside |= df["country_iso3"].notna().to_numpy()

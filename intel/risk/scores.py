@@ -16,8 +16,14 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from intel.hexbin import usable_precisions
-from intel.hotspots import HotspotError, hex_array, polygon_cells, study_area
+from intel import settings
+from intel.borders import border_distance, bypass_candidates, official_crossings
+from intel.config import FINE_RES, check_resolution
+from intel.emerging import MAX_CUBE_BINS, MIN_STEPS, emerging_hotspots
+from intel.h3cells import cell_centres, from_hex, hex_array, parent
+from intel.hexbin import bin_points, usable_precisions
+from intel.hotspots import HotspotError, gi_star, neighbour_matrix, polygon_cells, study_area
+from intel.periods import inclusive_end
 from intel.risk.areas import Area, area_shape
 from intel.risk.components import (
     COMPONENTS,
@@ -30,9 +36,7 @@ from intel.risk.components import (
     normalise_weights,
 )
 from intel.risk.errors import RiskError
-from intel.risk.geodesy import cell_centres
 from intel.risk.records import area_records, check_records
-from intel.store import FINE_RES
 
 SCORE_COLUMNS = (["h3", "latitude", "longitude", "events", "firearms", "recent", "gi_z", "gi_bin",
                   "emerging_category", "border_km", "corridor_weight", "bypass_events", "link_ends"]
@@ -42,8 +46,6 @@ SCORE_COLUMNS = (["h3", "latitude", "longitude", "events", "firearms", "recent",
 
 def _map_parent(cells: np.ndarray, res: int, table_cells: np.ndarray, table_values: np.ndarray) -> np.ndarray:
     """Value of each cell's parent at ``res`` looked up in (table_cells, table_values); 0 when absent."""
-    from intel.hexbin import parent
-
     par = parent(cells, res) if len(cells) else np.zeros(0, dtype="uint64")
     s = pd.Series(np.asarray(table_values, float), index=pd.Index(np.asarray(table_cells, dtype="uint64")))
     s = s.groupby(level=0).sum()
@@ -77,7 +79,8 @@ def risk_scores(con, res: int, area: Area | None = None, period=(None, None), we
     ----------
     con : DuckDB connection to the store.
     res : int
-        H3 resolution (0-9); cells are parents of the stored cells.
+        H3 resolution in the "planner" range of :data:`intel.config.RESOLUTIONS` (5-9); cells
+        are parents of the stored cells.
     area : Area, optional
         Area of operation; ``None`` is the data extent.
     period : (date_from, date_to)
@@ -124,10 +127,10 @@ def risk_scores(con, res: int, area: Area | None = None, period=(None, None), we
         Records exist but none is usable at ``res``.
     RiskError
         No records in the period, or a study area too large.
+    ValueError
+        ``res`` outside the planner range (:func:`intel.config.check_resolution`).
     """
-    from intel import settings
-
-    res = int(res)
+    res = check_resolution(res, "planner")
     w = normalise_weights(weights)
     half_life_days = float(half_life_days if half_life_days is not None else settings.get("decay_half_life_days", con))
     zone_km = float(zone_km if zone_km is not None else settings.get("border_zone_km", con))
@@ -141,7 +144,7 @@ def risk_scores(con, res: int, area: Area | None = None, period=(None, None), we
         check_records(con, res, area, recs, area_records(con, res, area) if (date_from or date_to) else None)
     check_records(con, res, area, recs)
     if date_to is None:
-        date_to = (pd.Timestamp(recs["event_date"].max()) + pd.Timedelta(days=1)).date() \
+        date_to = inclusive_end(pd.Timestamp(recs["event_date"].max()).date()) \
             if recs["event_date"].notna().any() else date.today()
     if date_from is None:
         date_from = pd.Timestamp(recs["event_date"].min()).date() if recs["event_date"].notna().any() else date_to
@@ -190,8 +193,6 @@ def risk_scores(con, res: int, area: Area | None = None, period=(None, None), we
     df["intensity"] = log_norm(df["recent"]) if "intensity" in components else 0.0
 
     # Gi* and emerging
-    from intel.hotspots import gi_star, neighbour_matrix
-
     df["gi_z"], df["gi_bin"], df["hotspot"] = np.nan, 0, 0.0
     df["emerging_category"], df["emerging"] = "", 0.0
     W = None
@@ -209,8 +210,6 @@ def risk_scores(con, res: int, area: Area | None = None, period=(None, None), we
         except HotspotError as exc:
             notes.append(f"Gi* hot spots: {exc} The hotspot part is 0.")
     if W is not None and "emerging" in components:
-        from intel.emerging import MAX_CUBE_BINS, MIN_STEPS, emerging_hotspots
-
         cube, T = _monthly_cube(cells, use, d_from, d_to)
         if T < MIN_STEPS:
             notes.append(f"The period spans {T} months; emerging hot spots need at least {MIN_STEPS}, so the "
@@ -230,8 +229,6 @@ def risk_scores(con, res: int, area: Area | None = None, period=(None, None), we
     df["border_km"] = np.nan
     df["border"] = 0.0
     if "border" in components:
-        from intel.borders import border_distance
-
         bd = border_distance(clat, clon)
         df["border_km"] = bd["border_km"].to_numpy()
         df["border"] = border_component(df["border_km"], zone_km)
@@ -254,13 +251,9 @@ def risk_scores(con, res: int, area: Area | None = None, period=(None, None), we
     df["bypass_events"], df["bypass"] = 0.0, 0.0
     if "bypass" in components:
         try:
-            from intel.borders import bypass_candidates, official_crossings
-
             cx = crossings if crossings is not None else official_crossings(con)
             by = bypass_candidates(con, zone_km, bypass_min_km, res, d_from.isoformat(), d_to.isoformat(), crossings=cx)
             if len(by):
-                from intel.hexbin import from_hex
-
                 df["bypass_events"] = _map_parent(cells, res, from_hex(by["h3"]), by["events"].to_numpy(float))
                 df["bypass"] = log_norm(df["bypass_events"])
                 if by["indicative"].any() and (df["bypass_events"] > 0).any():
@@ -273,7 +266,6 @@ def risk_scores(con, res: int, area: Area | None = None, period=(None, None), we
     df["link_ends"], df["links"] = 0.0, 0.0
     if "links" in components:
         try:
-            from intel.hexbin import bin_points, parent
             from intel.links import seizure_links
 
             ed = seizure_links(con, d_from.isoformat(), d_to.isoformat())

@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from intel import settings
+from intel.borders import official_crossings
+from intel.geodesy import GEONAMES_NOTE, geod, nearest, nearest_towns
 from intel.risk.areas import Area
 from intel.risk.components import COMPONENTS, DEFAULT_WEIGHTS
-from intel.risk.geodesy import GEONAMES_NOTE, _geod, nearest, nearest_towns
 from intel.risk.records import _iso
 from intel.risk.scores import risk_scores
 
@@ -59,7 +61,7 @@ def select_targets(scores: pd.DataFrame, n: int, min_spacing_km: float) -> pd.Da
     key = "cell" if "cell" in scores else "h3"
     cand = scores[scores["score"] > 0].sort_values(["score", key], ascending=[False, True], kind="stable")
     lat, lon = cand["latitude"].to_numpy(float), cand["longitude"].to_numpy(float)
-    g = _geod()
+    g = geod()
     kept: list[int] = []
     for i in range(len(cand)):
         if kept and sp_km > 0:
@@ -97,8 +99,6 @@ def describe_targets(con, targets: pd.DataFrame, crossings: pd.DataFrame | None 
     for c in t.columns:
         out[c] = t[c].to_numpy()
     if crossings is None:
-        from intel.borders import official_crossings
-
         crossings = official_crossings(con)
     cx = crossings[crossings["latitude"].notna()].reset_index(drop=True) if len(crossings) else crossings
     i, d = nearest(lat, lon, cx["latitude"].to_numpy(float) if len(cx) else [], cx["longitude"].to_numpy(float) if len(cx) else [])
@@ -207,9 +207,6 @@ def plan(con, res: int, area: Area | None = None, period=(None, None), n: int | 
     NoPointData, TooCoarse, RiskError
         As :func:`risk_scores`.
     """
-    from intel import settings
-    from intel.borders import official_crossings
-
     n = int(n if n is not None else settings.get("planner_targets", con))
     min_spacing_km = float(min_spacing_km if min_spacing_km is not None else settings.get("planner_min_spacing_km", con))
     cx = kwargs.pop("crossings", None)

@@ -1,0 +1,96 @@
+"""The one period grammar (intel.periods): every row of its table, its errors, and the bug of two
+grammars that disagreed (the briefing read "2015:2019" as [2015-01-01, 2019-01-01), the backtest
+as [2015-01-01, 2020-01-01)); now every entry point reads the latter."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from click.testing import CliRunner
+
+from intel import backtest, briefing, periods, store
+from intel.cli import main
+
+
+@pytest.mark.parametrize("text, want", [
+    ("2019", ("2019-01-01", "2020-01-01")),                       # a calendar year
+    ("2019-03", ("2019-03-01", "2019-04-01")),                    # a month
+    ("2019-12", ("2019-12-01", "2020-01-01")),                    # December ends in the next year
+    ("2015:2019", ("2015-01-01", "2020-01-01")),                  # years, inclusive
+    ("2019-01:2019-03", ("2019-01-01", "2019-04-01")),            # months, inclusive
+    ("2019-01-01:2019-04-01", ("2019-01-01", "2019-04-01")),      # ISO days, the end day excluded
+    ("2019-01-01:", ("2019-01-01", None)),                        # from that day on
+    (":2019", (None, "2020-01-01")),                              # up to the end of 2019
+    ("", (None, None)), (":", (None, None)), ("all", (None, None)), (None, (None, None)),  # no limit
+    (" 2015 : 2019 ", ("2015-01-01", "2020-01-01")),              # spaces around the parts
+    ("2019:2019-06-01", ("2019-01-01", "2019-06-01")),            # units mix: a year, then an excluded day
+    ("2020-02-29:2020-03-01", ("2020-02-29", "2020-03-01")),      # one leap day
+])
+def test_every_row_of_the_grammar_table(text, want):
+    assert periods.parse_period(text) == want
+
+
+@pytest.mark.parametrize("text", [
+    "x", "20190", "2019-13", "2019-02-30", "2019:2020:2021", "2019/2020", "2019-01-01T00:00",
+    "2019:2015",                     # ends before it starts
+    "2020-01-01:2020-01-01",         # an ISO end is excluded: empty
+    "2019-03:2019-02",
+])
+def test_texts_that_are_not_periods_are_refused_with_the_accepted_forms(text):
+    with pytest.raises(ValueError, match=r"period"):
+        periods.parse_period(text)
+
+
+@pytest.mark.parametrize("text", ["", "all", "2019-01-01:", ":2019", None])
+def test_require_both_refuses_an_open_side(text):
+    with pytest.raises(ValueError, match="start and an end"):
+        periods.parse_period(text, require_both=True)
+    assert periods.parse_period("2015:2019", require_both=True) == ("2015-01-01", "2020-01-01")
+
+
+def test_inclusive_end_and_describe_period():
+    assert periods.inclusive_end("2019-12-31") == "2020-01-01"
+    assert periods.inclusive_end(date(2020, 2, 28)) == "2020-02-29"
+    assert periods.inclusive_end("2024-03-31T12:00:00") == "2024-04-01"
+    assert periods.inclusive_end(None) is None and periods.inclusive_end("") is None
+    assert periods.describe_period("2015-01-01", "2020-01-01") == "2015-01-01 to 2019-12-31 (inclusive)"
+    assert periods.describe_period(None, "2020-01-01") == "up to 2019-12-31 (inclusive)"
+    assert periods.describe_period("2015-01-01", None) == "from 2015-01-01 on"
+    assert periods.describe_period(None, None) == "all dates"
+
+
+def test_the_kept_names_are_the_one_grammar():
+    # briefing.parse_period and backtest.parse_period remain only for callers not yet switched
+    assert briefing.parse_period("2015:2019") == periods.parse_period("2015:2019")
+    assert backtest.parse_period("2015:2019") == ("2015-01-01", "2020-01-01")
+    with pytest.raises(ValueError):
+        backtest.parse_period("2015:")
+
+
+class _Stop(Exception):
+    """Raised by the stand-ins once they have seen the period."""
+
+
+def test_briefing_and_backtest_verbs_read_years_alike(tmp_path, monkeypatch):
+    """The bug: ``intel briefing --period 2015:2019`` covered 2015-2018 while ``intel backtest
+    --train 2015:2019`` covered 2015-2019. Both verbs must hand their analysis [2015-01-01, 2020-01-01)."""
+    db = tmp_path / "s.duckdb"
+    store.connect(db).close()
+    seen = {}
+
+    def fake_briefing(con, date_from=None, date_to=None, **kw):
+        seen["briefing"] = (date_from, date_to)
+        raise _Stop
+
+    def fake_backtest(con, res, train, test, *a, **kw):
+        seen["backtest"] = (tuple(train), tuple(test))
+        raise backtest.BacktestError("stop")
+
+    monkeypatch.setattr(briefing, "make_briefing", fake_briefing)
+    monkeypatch.setattr(backtest, "backtest", fake_backtest)
+    runner = CliRunner()
+    runner.invoke(main, ["briefing", "--db", str(db), "--period", "2015:2019", "--out", str(tmp_path / "b.pdf")])
+    runner.invoke(main, ["backtest", "--db", str(db), "--train", "2015:2019", "--test", "2020",
+                         "--out", str(tmp_path / "b.csv")])
+    assert seen["briefing"] == ("2015-01-01", "2020-01-01")
+    assert seen["backtest"] == (("2015-01-01", "2020-01-01"), ("2020-01-01", "2021-01-01"))

@@ -11,7 +11,7 @@ draws landscape A4 pages with matplotlib's ``PdfPages``:
    table (:func:`intel.trends.kpis`: last 28 days or last month, year to date, year over year).
 2. **Map** - a static map drawn from the same data as the Explore map: Natural Earth countries
    from the bundled GeoPackage, H3 cells at the map resolution (coloured by events with the
-   same quantile classes as :mod:`intel.layers`), records too coarse for that resolution as
+   same quantile classes as :mod:`intel.render.palettes`), records too coarse for that resolution as
    hollow circles at their place, and Gi* hot spots (95 % and 99 %) outlined.
 3. **Trends** - events per month by source, firearms and ammunition per month, and the
    year-over-year change by unit (where the change happened).
@@ -33,17 +33,21 @@ puts ``NAME.pdf`` and ``NAME_<figure>.png`` side by side, :meth:`Briefing.png_zi
 from __future__ import annotations
 
 import io
+import textwrap
 import zipfile
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 
+import h3
 import numpy as np
 import pandas as pd
 
-from intel import hexbin, settings, trends
+from intel import hexbin, hotspots, settings, trends
 from intel.hexbin import Filters
+from intel.render import palettes
+from intel.store import parent_sql
 
 GPKG = Path(__file__).resolve().parent.parent / "data" / "sources" / "boundaries" / "ne_10m_generalised_world_map.gpkg"
 
@@ -147,8 +151,6 @@ def _frame(fig, marking: str, title: str, page: int, pages: int, stamp: str) -> 
 
 def _text_block(ax, lines: list[str], fontsize: float = 9.5, top: float = 1.0, step: float | None = None) -> float:
     """Write lines top-down in axes coordinates; returns the y below the last line."""
-    import textwrap
-
     ax.set_axis_off()
     step = step or fontsize / 260
     y = top
@@ -226,17 +228,16 @@ def _countries():
 
 
 def _cell_polys(hexes) -> list[np.ndarray]:
-    import h3
-
     # h3 returns (lat, lng); matplotlib wants (x=lon, y=lat)
     return [np.array([(lng, lat) for lat, lng in h3.cell_to_boundary(h)]) for h in hexes]
 
 
 def _draw_base(ax, bounds) -> None:
     w, s, e, n = bounds
-    ax.set_facecolor((197 / 255, 217 / 255, 232 / 255))
+    ax.set_facecolor(tuple(c / 255 for c in palettes.SEA_COLOUR))
     try:
-        _countries().plot(ax=ax, facecolor=(226 / 255, 226 / 255, 218 / 255), edgecolor="white", linewidth=0.6)
+        _countries().plot(ax=ax, facecolor=tuple(c / 255 for c in palettes.LAND_COLOUR), edgecolor="white",
+                          linewidth=0.6)
     except Exception:  # noqa: BLE001 - a map without borders is still a map; say so on it
         ax.text(0.01, 0.01, "country outlines unavailable", transform=ax.transAxes, fontsize=7)
     ax.set_xlim(w, e)
@@ -287,16 +288,12 @@ def _page_summary(fig, ctx) -> None:
 def _page_map(fig, ctx) -> None:
     from matplotlib.collections import PolyCollection
 
-    from intel import layers
-
     cells, coarse, hot = ctx["cells"], ctx["coarse"], ctx["hot_cells"]
     res = ctx["map_res"]
     ax1 = fig.add_axes([0.05, 0.1, 0.42, 0.76])
     ax2 = fig.add_axes([0.52, 0.1, 0.33, 0.76])
     lon_all, lat_all = [], []
     if len(cells):
-        import h3
-
         cen = np.array([h3.cell_to_latlng(h) for h in cells["h3"]])
         lat_all += list(cen[:, 0])
         lon_all += list(cen[:, 1])
@@ -304,7 +301,7 @@ def _page_map(fig, ctx) -> None:
         ok = coarse["latitude"].notna()
         lat_all += list(coarse.loc[ok, "latitude"])
         lon_all += list(coarse.loc[ok, "longitude"])
-    breaks = layers.class_breaks(cells["events"].to_numpy()) if len(cells) else [1.0]
+    breaks = palettes.class_breaks(cells["events"].to_numpy()) if len(cells) else [1.0]
     if not lon_all:
         for ax in (ax1, ax2):
             _draw_base(ax, (-170, -60, 180, 80))
@@ -320,7 +317,7 @@ def _page_map(fig, ctx) -> None:
                     edgecolors=(0.12, 0.12, 0.47), linewidths=1.2, zorder=3,
                     label=f"{len(coarse)} places too coarse for res {res} (size = events)")
     if len(cells):
-        cols = np.array(layers.colour_for(cells["events"].to_numpy(), breaks)) / 255.0
+        cols = np.array(palettes.colour_for(cells["events"].to_numpy(), breaks)) / 255.0
         polys = _cell_polys(cells["h3"])
         ax1.add_collection(PolyCollection(polys, facecolors=cols, edgecolors="none", zorder=4))
         # detail: the finely located cells (5-95 % of their centroids, so one outlier does not zoom out)
@@ -335,7 +332,7 @@ def _page_map(fig, ctx) -> None:
             ax2.add_collection(PolyCollection(hp, facecolors="none", edgecolors="black", linewidths=1.0, zorder=5))
         from matplotlib.patches import Patch
 
-        handles = [Patch(facecolor=np.array(c) / 255.0, label=plain(t)) for c, t in layers.legend(breaks, "events")]
+        handles = [Patch(facecolor=np.array(c) / 255.0, label=plain(t)) for c, t in palettes.legend(breaks, "events")]
         if hot is not None and len(hot):
             handles.append(Patch(facecolor="none", edgecolor="black",
                                  label=f"Gi* hot spot\n95-99 %, res {ctx['hotspot_res']}"))
@@ -433,16 +430,12 @@ def _page_hotspots(fig, ctx) -> None:
         ax.set_axis_off()
         _table(ax, hs, fontsize=7.5, col_widths=[0.04, 0.11, 0.27, 0.07, 0.08, 0.06, 0.05, 0.07, 0.2], title=f"Top hot spots: Getis-Ord Gi* at H3 resolution {ctx['hotspot_res']}, "
                                            f"k = {ctx['hotspot_k']}, FDR-corrected; period as above")
-        import textwrap
-
         fig.text(0.04, 0.47, plain("\n".join(textwrap.wrap(ctx["hotspot_msg"], 190)[:3])), fontsize=8, va="top")
     ax2 = fig.add_axes([0.04, 0.07, 0.92, 0.34])
     tg = ctx["targets"]
     if tg is None or tg.empty:
         _text_block(ax2, ["## Targets (planner)", ctx["targets_msg"]])
     else:
-        import textwrap
-
         _table(ax2, tg, fontsize=7.5, col_widths=[0.05, 0.12, 0.3, 0.09, 0.09, 0.08, 0.08, 0.08],
                title="Targets proposed by the planner (top 10)")
         fig.text(0.04, 0.065, plain("\n".join(textwrap.wrap(ctx["targets_msg"], 190)[:2])), fontsize=7, va="top")
@@ -526,9 +519,6 @@ def _page_methods(fig, ctx) -> None:
 # --------------------------------------------------------------------------------------
 
 def _hotspot_table(con, filters: Filters, res: int, k: int, n: int = 10):
-    from intel import hotspots
-    from intel.store import parent_sql
-
     try:
         df, g = hotspots.hotspots_from_store(con, res, k, "events", fdr=bool(settings.get("fdr", con)),
                                              alpha=float(settings.get("significance", con)), filters=filters)
@@ -550,8 +540,6 @@ def _hotspot_table(con, filters: Filters, res: int, k: int, n: int = 10):
                WHERE {where} AND e.h3_cell IS NOT NULL) WHERE cell IN ({ph}) GROUP BY cell""",
         params + cells).df()
     names = dict(zip(names["cell"].astype("uint64"), names["place"]))
-    import h3
-
     ll = [h3.cell_to_latlng(h) for h in top["h3"]]
     out = pd.DataFrame({
         "rank": range(1, len(top) + 1), "H3 cell": top["h3"], "place (most frequent)": [names.get(np.uint64(c), "") for c in cells],

@@ -8,15 +8,14 @@ grouped by path in order, each (path, cell) pair once. See "Cells of a flow (two
 """
 from __future__ import annotations
 
+import h3
 import numpy as np
 import pandas as pd
 
-from intel.corridors.geometry import EARTH_RADIUS_KM, central_angle, great_circle_points
+from intel.greatcircle import EARTH_RADIUS_KM, central_angle, great_circle_points
 
 
 def _edge_km(res: int) -> float:
-    import h3
-
     return float(h3.average_hexagon_edge_length(int(res), unit="km"))
 
 

@@ -3,9 +3,14 @@
 Coordinates are WGS84 degrees on a sphere of radius :data:`EARTH_RADIUS_KM`, distances great-circle
 km. Points along a great circle are computed in 3-D unit vectors (see "Great circles and the 180th
 meridian" in :mod:`intel.corridors`), so longitudes come back in (-180, 180] and a path simply
-steps across the 180th meridian. Used to lay flows out on cells (:mod:`intel.corridors.cells`),
-by the exports and by the chevrons of the map layers; :mod:`intel.links` measures link distances
-with :func:`central_angle`.
+steps across the 180th meridian.
+
+Where it sits: a small shared module under the analyses, importing nothing from ``intel``. It is
+used to lay flows out on cells (:mod:`intel.corridors.cells`), by the corridor exports, by the
+chevrons of the corridor renderer (:mod:`intel.render.corridors`), and by :mod:`intel.links`
+to measure link distances with :func:`central_angle`. It used to be ``intel.corridors.geometry``:
+:mod:`intel.links` needs it and :mod:`intel.corridors` needs :mod:`intel.links` (re-seizure
+flows), so it lives outside both packages and neither imports the other in a circle.
 """
 from __future__ import annotations
 

@@ -35,7 +35,9 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from intel import hexbin, ingest, layers, store  # noqa: E402
+from intel import hexbin, ingest, store  # noqa: E402
+from intel.render import hexagons  # noqa: E402
+from intel.render.deck import offline_deck, view_for  # noqa: E402
 from memory import peak_mb  # noqa: E402
 from intel.reference import build  # noqa: E402
 
@@ -138,7 +140,7 @@ def main() -> None:
             sub.groupby(f"h{res}").agg(events=("record_id", "nunique"), firearms=("quantity", "sum"))
             rtimes.append(time.perf_counter() - t)
         med, rmed = statistics.median(times), statistics.median(rtimes)
-        deck = layers.deck([layers.hexagon_layer(cells, "events")[0]], layers.view_for([43.7], [-79.4]))
+        deck = offline_deck([hexagons.hexagon_layer(cells, "events")[0]], view_for([43.7], [-79.4]))
         size = len(deck.to_json().encode())
         print(f"aggregation res {res}: {len(cells):,} cells, median {med * 1000:.1f} ms | reference pandas groupby on "
               f"h3 strings: {rmed * 1000:.1f} ms | ratio {rmed / med:.1f}x | map data per rerun: {size / 1e6:.2f} MB")

@@ -11,7 +11,7 @@ draws landscape A4 pages with matplotlib's ``PdfPages``:
    table (:func:`intel.trends.kpis`: last 28 days or last month, year to date, year over year).
 2. **Map** - a static map drawn from the same data as the Explore map: Natural Earth countries
    from the bundled GeoPackage, H3 cells at the map resolution (coloured by events with the
-   same quantile classes as :mod:`intel.layers`), records too coarse for that resolution as
+   same quantile classes as :mod:`intel.render.palettes`), records too coarse for that resolution as
    hollow circles at their place, and Gi* hot spots (95 % and 99 %) outlined.
 3. **Trends** - events per month by source, firearms and ammunition per month, and the
    year-over-year change by unit (where the change happened).
@@ -55,6 +55,7 @@ from intel import hexbin, hotspots, periods, risk, settings, trends
 from intel.config import NATURAL_EARTH_GPKG
 from intel.h3cells import parent_sql
 from intel.hexbin import Filters
+from intel.render import palettes
 
 
 PAGE_SIZE = (11.69, 8.27)
@@ -236,9 +237,10 @@ def _cell_polys(hexes) -> list[np.ndarray]:
 
 def _draw_base(ax, bounds) -> None:
     w, s, e, n = bounds
-    ax.set_facecolor((197 / 255, 217 / 255, 232 / 255))
+    ax.set_facecolor(tuple(c / 255 for c in palettes.SEA_COLOUR))
     try:
-        _countries().plot(ax=ax, facecolor=(226 / 255, 226 / 255, 218 / 255), edgecolor="white", linewidth=0.6)
+        _countries().plot(ax=ax, facecolor=tuple(c / 255 for c in palettes.LAND_COLOUR), edgecolor="white",
+                          linewidth=0.6)
     except Exception:  # noqa: BLE001 - a map without borders is still a map; say so on it
         ax.text(0.01, 0.01, "country outlines unavailable", transform=ax.transAxes, fontsize=7)
     ax.set_xlim(w, e)
@@ -287,8 +289,6 @@ def _page_summary(fig, ctx) -> None:
 
 
 def _page_map(fig, ctx) -> None:
-    from intel import layers
-
     cells, coarse, hot = ctx["cells"], ctx["coarse"], ctx["hot_cells"]
     res = ctx["map_res"]
     ax1 = fig.add_axes([0.05, 0.1, 0.42, 0.76])
@@ -302,7 +302,7 @@ def _page_map(fig, ctx) -> None:
         ok = coarse["latitude"].notna()
         lat_all += list(coarse.loc[ok, "latitude"])
         lon_all += list(coarse.loc[ok, "longitude"])
-    breaks = layers.class_breaks(cells["events"].to_numpy()) if len(cells) else [1.0]
+    breaks = palettes.class_breaks(cells["events"].to_numpy()) if len(cells) else [1.0]
     if not lon_all:
         for ax in (ax1, ax2):
             _draw_base(ax, (-170, -60, 180, 80))
@@ -318,7 +318,7 @@ def _page_map(fig, ctx) -> None:
                     edgecolors=(0.12, 0.12, 0.47), linewidths=1.2, zorder=3,
                     label=f"{len(coarse)} places too coarse for res {res} (size = events)")
     if len(cells):
-        cols = np.array(layers.colour_for(cells["events"].to_numpy(), breaks)) / 255.0
+        cols = np.array(palettes.colour_for(cells["events"].to_numpy(), breaks)) / 255.0
         polys = _cell_polys(cells["h3"])
         ax1.add_collection(PolyCollection(polys, facecolors=cols, edgecolors="none", zorder=4))
         # detail: the finely located cells (5-95 % of their centroids, so one outlier does not zoom out)
@@ -331,7 +331,7 @@ def _page_map(fig, ctx) -> None:
         if hot is not None and len(hot):
             hp = _cell_polys(hot["h3"])
             ax2.add_collection(PolyCollection(hp, facecolors="none", edgecolors="black", linewidths=1.0, zorder=5))
-        handles = [Patch(facecolor=np.array(c) / 255.0, label=plain(t)) for c, t in layers.legend(breaks, "events")]
+        handles = [Patch(facecolor=np.array(c) / 255.0, label=plain(t)) for c, t in palettes.legend(breaks, "events")]
         if hot is not None and len(hot):
             handles.append(Patch(facecolor="none", edgecolor="black",
                                  label=f"Gi* hot spot\n95-99 %, res {ctx['hotspot_res']}"))

@@ -74,18 +74,6 @@ NO_PATTERN = "No Pattern Detected"
 CATEGORIES = ([f"{p} Hot Spot" for p in PATTERNS] + [f"{p} Cold Spot" for p in PATTERNS] + [NO_PATTERN])
 """The 17 categories, ArcGIS spelling."""
 
-CATEGORY_COLOURS = {
-    "New Hot Spot": [128, 0, 38], "Consecutive Hot Spot": [189, 0, 38],
-    "Intensifying Hot Spot": [227, 26, 28], "Persistent Hot Spot": [252, 78, 42],
-    "Diminishing Hot Spot": [253, 141, 60], "Oscillating Hot Spot": [254, 178, 76],
-    "Sporadic Hot Spot": [254, 217, 118], "Historical Hot Spot": [255, 237, 160],
-    "New Cold Spot": [8, 48, 107], "Consecutive Cold Spot": [8, 81, 156],
-    "Intensifying Cold Spot": [33, 113, 181], "Persistent Cold Spot": [66, 146, 198],
-    "Diminishing Cold Spot": [107, 174, 214], "Oscillating Cold Spot": [158, 202, 225],
-    "Sporadic Cold Spot": [198, 219, 239], "Historical Cold Spot": [222, 235, 247],
-    NO_PATTERN: [230, 230, 230],
-}
-
 EMERGING_COLUMNS = ["h3", "total", "steps", "hot_steps", "cold_steps", "last_value", "last_z",
                     "last_p", "last_p_fdr", "last_bin", "trend_s", "trend_tau", "trend_z",
                     "trend_p", "trend", "category"]

@@ -90,12 +90,6 @@ CONFIDENCE = {
 }
 """Label of each confidence bin (ArcGIS Optimized Hot Spot Analysis ``Gi_Bin``)."""
 
-BIN_COLOURS = {
-    3: [215, 48, 39], 2: [252, 141, 89], 1: [254, 224, 144], 0: [220, 220, 220],
-    -1: [224, 243, 248], -2: [145, 191, 219], -3: [69, 117, 180],
-}
-"""RGB colour of each bin (ColorBrewer RdYlBu, as in ArcGIS's hot spot renderer)."""
-
 HOTSPOT_COLUMNS = ["h3", "value", "neighbours", "neighbourhood_sum", "z", "p", "p_fdr",
                    "significant", "bin", "confidence", "isolated"]
 """Columns of the hot spot export and of ``intel hotspots`` output (``cell`` stays inside)."""

@@ -12,16 +12,20 @@ incidents tied together by one or more shared firearms.
 Only accepted records are linked. Keys shorter than ``min_key_length`` characters
 (default 4) are too generic to link on ("0", "NA", "123") and are ignored. Place of an
 incident: the mean of the coordinates of its accepted records (WGS84 degrees); distance
-between two seizures: great-circle km on a sphere of radius 6371.0088 km.
+between two seizures: great-circle km on a sphere of radius 6371.0088 km
+(:func:`intel.greatcircle.central_angle`).
+
+Where it sits: an analysis. It reads the store and returns plain tables (edges, groups);
+:func:`intel.corridors.reseizure_flows` turns the edges into flows, and the renderer
+:func:`intel.render.links.links_layer` draws them.
 """
 from __future__ import annotations
-
-import html
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 
+from intel.greatcircle import EARTH_RADIUS_KM, central_angle
 from intel.store import period_sql
 
 EDGE_COLUMNS = [
@@ -80,8 +84,6 @@ def seizure_links(con, date_from=None, date_to=None, min_key_length: int = 4) ->
     df = con.execute(sql, params).df()
     if df.empty:
         return pd.DataFrame(columns=EDGE_COLUMNS)
-    from intel.corridors import EARTH_RADIUS_KM, central_angle
-
     ok = df[["lat_a", "lon_a", "lat_b", "lon_b"]].notna().all(axis=1).to_numpy()
     km = np.full(len(df), np.nan)
     if ok.any():
@@ -155,26 +157,3 @@ def group_of(edges: pd.DataFrame) -> dict:
         return {}
     comps = sorted(nx.connected_components(link_graph(edges)), key=lambda c: (-len(c), min(map(str, c))))
     return {n: i for i, comp in enumerate(comps, start=1) for n in comp}
-
-
-def links_layer(edges: pd.DataFrame, layer_id: str = "seizure-links"):
-    """pydeck ``LineLayer`` of links between seizures (purple), with ``label``/``detail`` tooltips.
-
-    Links without coordinates on both ends are left out.
-    """
-    import pydeck as pdk
-
-    from intel.layers import PIXELS
-
-    e = edges.dropna(subset=["lat_a", "lon_a", "lat_b", "lon_b"]) if len(edges) else edges
-    data = []
-    for r in e.itertuples(index=False):
-        data.append({
-            "source": [float(r.lon_a), float(r.lat_a)], "target": [float(r.lon_b), float(r.lat_b)],
-            "label": f"serial key {html.escape(str(r.serial_key))}",
-            "detail": html.escape(f"{r.place_a or r.incident_a} ({r.date_a}) → {r.place_b or r.incident_b} ({r.date_b})")
-                      + (f", {r.km:,.0f} km" if pd.notna(r.km) else ""),
-        })
-    return pdk.Layer("LineLayer", data=data, id=layer_id, get_source_position="source",
-                     get_target_position="target", get_color=[130, 40, 170, 220], get_width=3,
-                     width_units=PIXELS, pickable=True)

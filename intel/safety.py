@@ -4,7 +4,7 @@ Record values come from agency files and are hostile until shown otherwise. Thre
 matter:
 
 Map tooltips
-    deck.gl renders a pydeck tooltip given as ``{"html": ...}`` with ``innerHTML`` after
+    deck.gl renders a map tooltip given as ``{"html": ...}`` with ``innerHTML`` after
     substituting ``{column}`` placeholders with the raw values, so a record text such as
     ``<img src=x onerror=alert(1)>`` would run. :func:`escape_record_text` HTML-escapes every
     string value of the frame a layer is built from (the placeholders then insert inert
@@ -60,7 +60,8 @@ def _is_text_column(s: pd.Series) -> bool:
 
 
 def escape_record_text(df: pd.DataFrame, columns=None) -> pd.DataFrame:
-    """A copy of ``df`` whose string values are HTML-escaped, for pydeck tooltips.
+    """A copy of ``df`` whose string values are HTML-escaped, for deck.gl map tooltips
+    (:mod:`intel.render`).
 
     Parameters
     ----------

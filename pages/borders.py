@@ -22,14 +22,12 @@ import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from intel import borders, settings  # noqa: E402
-
-from intel import layers as _layers  # noqa: E402
+from intel.render import borders as border_map  # noqa: E402
+from intel.render.deck import offline_deck  # noqa: E402
 from pages.common import stop_with_provenance, export_button, cached, db_stamp, get_con, keep, legend_html, provenance  # noqa: E402
 
 
 
-BAND_COLOURS = borders.BAND_COLOURS
-TOOLTIP = borders.MAP_TOOLTIP
 MAP_HEIGHT = 560
 MAP_WIDTH_GUESS = 720  # CSS px of the map column; only used to choose the initial zoom
 
@@ -164,9 +162,9 @@ def _rgb(c) -> str:
 
 
 try:
-    stretches, load_legend = borders.stretch_layer(segs, show_all)
+    stretches, load_legend = border_map.stretch_layer(segs, show_all)
     # drawing order: event dots under the stretches, crossings and candidate rings on top
-    layer_list = [borders.band_layer(ev), stretches, borders.crossing_layer(cx), *borders.bypass_layers(cand)]
+    layer_list = [border_map.band_layer(ev), stretches, border_map.crossing_layer(cx), *border_map.bypass_layers(cand)]
     # frame the initial view on the border-zone events of one country pair (the heaviest by default)
     pairs = [p for p in rank_pair.sort_values("rank")["pair"].astype(str) if (ev_zone["border_pair"] == p).any()] \
         if len(rank_pair) and len(ev_zone) else []
@@ -174,19 +172,15 @@ try:
     frame = sb.selectbox("Map: frame the view on", [*pairs, ALL_PAIRS], key="bor_frame",
                          help="Country pairs ranked by events in the period; the map can be panned and zoomed.")
     focus = ev_zone if frame == ALL_PAIRS else ev_zone[ev_zone["border_pair"] == frame]
-    f_lat, f_lon = borders.map_focus(focus, segs)
-    view = _layers.fit_view(f_lat, f_lon, width_px=MAP_WIDTH_GUESS, height_px=MAP_HEIGHT, default=(35.0, -100.0, 3.0))
+    view = border_map.focus_view(focus, segs, width_px=MAP_WIDTH_GUESS, height_px=MAP_HEIGHT, default=(35.0, -100.0, 3.0))
     map_col, key_col = st.columns([4, 1])
     with map_col:
-        st.pydeck_chart(_layers.deck(layer_list, view, TOOLTIP), height=MAP_HEIGHT, key="borders_map")
+        st.pydeck_chart(offline_deck(layer_list, view, border_map.MAP_TOOLTIP), height=MAP_HEIGHT, key="borders_map")
     with key_col:
         st.markdown(legend_html(load_legend, "Border stretches (width and colour by events)"), unsafe_allow_html=True)
-        dots = ([(c, f"event {b} from a border") for b, c in BAND_COLOURS.items()]
-                + [(borders.CROSSING_COLOUR, "official crossing"),
-                   (borders.FAR_CROSSING_COLOUR, "crossing far from its border (flagged)")])
-        st.markdown(legend_html(dots, "Points"), unsafe_allow_html=True)
+        st.markdown(legend_html(border_map.points_legend(), "Points"), unsafe_allow_html=True)
         st.markdown(f"<div style='font-size:0.85em'><span style='display:inline-block;width:14px;height:14px;"
-                    f"border-radius:50%;border:2px solid {_rgb(borders.CANDIDATE_COLOUR)}'></span> bypass candidate "
+                    f"border-radius:50%;border:2px solid {_rgb(border_map.CANDIDATE_COLOUR)}'></span> bypass candidate "
                     f"(ring size by events, labelled with its rank)</div>", unsafe_allow_html=True)
 except Exception as e:  # noqa: BLE001
     st.error(f"The map could not be drawn: {e}")

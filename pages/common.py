@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from intel import auth, hexbin, layers, store
+from intel import auth, hexbin, store
 
 def _leave_mpa_v1() -> None:
     """Route every session through ``app.py``.
@@ -319,7 +319,7 @@ def show_deck(deck, key: str, height: int = 560):
     return st.pydeck_chart(deck, height=height, key=key)
 
 
-__all__ = ["get_con", "query_df", "sidebar_filters", "provenance", "legend_html", "show_deck", "layers", "PLAIN_GAP"]
+__all__ = ["get_con", "query_df", "sidebar_filters", "provenance", "legend_html", "show_deck", "PLAIN_GAP"]
 
 
 # last, once every name above exists: a session that imports this module while another one is

@@ -19,8 +19,9 @@ import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from intel import corridors, settings  # noqa: E402
-
-from intel import layers as _layers  # noqa: E402
+from intel.render import corridors as flow_map  # noqa: E402
+from intel.render.deck import offline_deck  # noqa: E402
+from intel.render.links import links_layer, links_legend  # noqa: E402
 from pages.common import stop_with_provenance, export_button, cached, db_stamp, get_con, keep, legend_html, provenance  # noqa: E402
 
 
@@ -125,8 +126,8 @@ if flows.empty:
 try:
     key = (date_from, date_to, tuple(types), tuple(origs), dest, inter)
     dens = density(stamp, key, int(res), bool(through), flows)
-    arcs = corridors.arc_records(flows, min_w)
-    chev = corridors.chevron_paths(arcs)
+    arcs = flow_map.arc_records(flows, min_w)
+    chev = flow_map.chevron_paths(arcs)
     edges, groups = links(stamp, date_from, date_to)
 except Exception as e:  # noqa: BLE001
     st.error(f"The corridors could not be computed: {e}")
@@ -155,36 +156,21 @@ except Exception as e:  # noqa: BLE001
     map_res = int(res)
     st.caption(f"The corridor cells are drawn at resolution {res}: {e}")
 # order = drawing order: corridor cells under the arcs, chevrons and links on top
-layer_list = [corridors.corridor_layer(dens_map, top=4000), corridors.arc_layer(arcs), corridors.chevron_layer(chev)]
+layer_list = [flow_map.corridor_layer(dens_map, top=4000), flow_map.arc_layer(arcs), flow_map.chevron_layer(chev)]
 if len(edges):
-    from intel.links import links_layer
-
     layer_list.append(links_layer(edges))
-view = None
-if len(arcs):
-    import numpy as np
-
-    lat = np.r_[arcs["origin_lat"], arcs["destination_lat"]]
-    lon = np.r_[arcs["origin_lon"], arcs["destination_lon"]]
-    if dest != ALL and lon.max() - lon.min() < 180:
-        view = _layers.fit_view(lat, lon, width_px=900, height_px=MAP_HEIGHT, trim=0.05,
-                                default=(38.5, -92.0, 3.4), max_zoom=7.0)
 try:
-    import pydeck as pdk
-
-    view = view or pdk.ViewState(latitude=38.5, longitude=-92.0, zoom=3.4)
+    view = flow_map.flow_view(arcs, frame=dest != ALL, height_px=MAP_HEIGHT)
     map_col, key_col = st.columns([4, 1])
     with map_col:
-        st.pydeck_chart(_layers.deck(layer_list, view, corridors.TOOLTIP), height=MAP_HEIGHT, key="corridors_deck")
+        st.pydeck_chart(offline_deck(layer_list, view, flow_map.TOOLTIP), height=MAP_HEIGHT, key="corridors_deck")
     with key_col:
-        flow_key = [(corridors.SOURCE_COLOR, "source place (arc start)"),
-                    (corridors.TARGET_COLOR, "recovery place (arc end)")]
-        st.markdown(legend_html(flow_key, "Flows (width: square root of firearms)"), unsafe_allow_html=True)
+        st.markdown(legend_html(flow_map.flow_legend(), "Flows (width: square root of firearms)"), unsafe_allow_html=True)
         if len(dens_map):
-            st.markdown(legend_html(corridors.corridor_legend(dens_map, top=4000),
+            st.markdown(legend_html(flow_map.corridor_legend(dens_map, top=4000),
                                     f"Corridor cells, res {map_res} (firearms crossing)"), unsafe_allow_html=True)
         if len(edges):
-            st.markdown(legend_html([((130, 40, 170), "same serial key")], "Linked seizures"),
+            st.markdown(legend_html(links_legend(), "Linked seizures"),
                         unsafe_allow_html=True)
 except Exception as e:  # noqa: BLE001
     st.error(f"The map could not be drawn: {e}")

@@ -2,7 +2,9 @@
 import pandas as pd
 import streamlit as st
 
-from intel import hexbin, layers
+from intel import hexbin
+from intel.render import hexagons
+from intel.render.deck import cells_fit_view, offline_deck, view_for
 from pages.common import export_button, cached, get_con, keep, legend_html, provenance, show_deck, sidebar_filters
 
 st.title("Explore map")
@@ -50,23 +52,20 @@ if len(cells) == 0 and not (show_points and len(coarse)):
 layer_list = []
 legend = []
 if len(cells):
-    hex_layer, legend = layers.hexagon_layer(cells, value)
+    hex_layer, legend = hexagons.hexagon_layer(cells, value)
     layer_list.append(hex_layer)
 if show_points and len(coarse):
     pts = coarse.assign(h3=coarse["location_name"] + " (" + coarse["location_precision"] + " precision)",
                         top_categories="not binned at this resolution")
-    layer_list.append(layers.points_layer(pts))
+    layer_list.append(hexagons.points_layer(pts))
 
 if "map_view" not in st.session_state:
-    import h3
-
     if len(cells):
-        cen = [h3.cell_to_latlng(h) for h in cells["h3"].head(2000)]
-        st.session_state["map_view"] = layers.view_for([c[0] for c in cen], [c[1] for c in cen])
+        st.session_state["map_view"] = cells_fit_view(cells["h3"])
     elif len(coarse):
-        st.session_state["map_view"] = layers.view_for(coarse["latitude"], coarse["longitude"])
+        st.session_state["map_view"] = view_for(coarse["latitude"], coarse["longitude"])
     else:
-        st.session_state["map_view"] = layers.view_for([], [])
+        st.session_state["map_view"] = view_for([], [])
 if st.button("Frame the data"):
     st.session_state.pop("map_view", None)
     st.rerun()
@@ -75,7 +74,7 @@ tooltip = {"html": "<b>{h3}</b><br/>events: {events}<br/>firearms: {firearms}<br
            "style": {"fontSize": "12px"}}
 map_col, legend_col = st.columns([5, 1])
 with map_col:
-    show_deck(layers.deck(layer_list, st.session_state["map_view"], tooltip), key="explore_deck")
+    show_deck(offline_deck(layer_list, st.session_state["map_view"], tooltip), key="explore_deck")
 with legend_col:
     if legend:
         st.markdown(legend_html(legend, f"{value} per cell"), unsafe_allow_html=True)

@@ -12,13 +12,11 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import pandas as pd  # noqa: E402
-import pydeck as pdk  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from intel import emerging as em  # noqa: E402
 from intel import hotspots as hs  # noqa: E402
-from intel import layers  # noqa: E402
+from intel.render import hexagons  # noqa: E402
 from pages.common import stop_with_provenance, export_button, cached, db_stamp, get_con, legend_html, provenance, sidebar_filters  # noqa: E402
 
 
@@ -61,19 +59,6 @@ def _emerging(stamp, res, k, step, value, fdr, alpha, filters, area, codes):
                                   filters=filters, area=area, area_codes=codes)
 
 
-def _deck(data: pd.DataFrame, layer_id: str, tooltip: str) -> pdk.Deck:
-    hexes = pdk.Layer("H3HexagonLayer", data, id=layer_id, get_hexagon="h3", get_fill_color="color",
-                      pickable=True, stroked=True, get_line_color=[90, 90, 90, 90], line_width_min_pixels=0.3,
-                      extruded=False, opacity=0.75)
-    import h3
-
-    ll = [h3.cell_to_latlng(h) for h in data["h3"].head(2000)]
-    lat = sum(p[0] for p in ll) / max(len(ll), 1)
-    lon = sum(p[1] for p in ll) / max(len(ll), 1)
-    zoom = {5: 6.5, 6: 8, 7: 9, 8: 10, 9: 11}.get(int(res), 9)
-    return layers.deck([hexes], pdk.ViewState(latitude=lat, longitude=lon, zoom=zoom), {"text": tooltip})
-
-
 try:
     hot, guard = _hot(db_stamp(), int(res), int(k), value, bool(fdr), float(alpha), filters, area, codes)
 except hs.HotspotError as exc:
@@ -100,7 +85,7 @@ m4.metric("Cold spot cells", f"{int((hot['bin'] < 0).sum()):,}")
 st.subheader("Hot and cold spots (Gi*)")
 map_col, side_col = st.columns([3, 1])
 with side_col:
-    st.markdown(legend_html([(hs.BIN_COLOURS[b], hs.CONFIDENCE[b]) for b in range(3, -4, -1)],
+    st.markdown(legend_html(hexagons.hotspot_legend(),
                             "Confidence" + (" (FDR-corrected)" if fdr else " (no FDR)")),
                 unsafe_allow_html=True)
     st.caption(guard.area)
@@ -109,11 +94,7 @@ with side_col:
     for m in guard.messages[1:] if guard.unreliable else guard.messages:
         st.warning(m)
 with map_col:
-    shown = hot[(hot["value"] > 0) | (hot["bin"] != 0)].copy()
-    shown["color"] = [hs.BIN_COLOURS[int(b)] + [200] for b in shown["bin"]]
-    shown["z"] = shown["z"].round(2)
-    st.pydeck_chart(_deck(shown[["h3", "value", "z", "confidence", "color"]], "gi-hexes",
-                          "{h3}\n{value} " + value + "\nz = {z}\n{confidence}"), height=520, key="hs_map")
+    st.pydeck_chart(hexagons.hotspot_deck(hot, value, int(res)), height=520, key="hs_map")
     st.caption("Cells with no events and no significant result are not drawn; they are part of the study area.")
 
 st.subheader("Emerging hot spots")
@@ -123,7 +104,7 @@ elif emg is not None:
     emap, eside = st.columns([3, 1])
     with eside:
         present = em.category_counts(emg)
-        st.markdown(legend_html([(em.CATEGORY_COLOURS[c], f"{c} ({n:,})") for c, n in present.itertuples(index=False)],
+        st.markdown(legend_html(hexagons.emerging_legend(present),
                                 f"Category ({emg.attrs.get('steps')} {step}s, "
                                 f"{emg.attrs.get('first_period')} to {emg.attrs.get('last_period')})"),
                     unsafe_allow_html=True)
@@ -133,13 +114,11 @@ elif emg is not None:
             if m not in guard.messages and not (eguard.unreliable and m == eguard.messages[0]):
                 st.warning(m)
     with emap:
-        eshown = emg[emg["category"] != em.NO_PATTERN].copy()
-        if eshown.empty:
+        edeck = hexagons.emerging_deck(emg, value, int(res))
+        if edeck is None:
             st.info("No cell shows an emerging hot or cold spot pattern for this selection.")
         else:
-            eshown["color"] = [em.CATEGORY_COLOURS[c] + [210] for c in eshown["category"]]
-            st.pydeck_chart(_deck(eshown[["h3", "total", "category", "trend", "color"]], "ehsa-hexes",
-                                  "{h3}\n{category}\n{total} " + value + "\ntrend: {trend}"), height=480, key="hs_emap")
+            st.pydeck_chart(edeck, height=480, key="hs_emap")
 
 st.subheader("Cells")
 table = hot[hs.HOTSPOT_COLUMNS].copy()

@@ -7,11 +7,11 @@ The same figures come from ``intel targets`` and ``intel backtest``.
 from __future__ import annotations
 
 import pandas as pd
-import pydeck as pdk
 import streamlit as st
 
 from intel import backtest as bt
-from intel import layers, risk, settings, target_package
+from intel import risk, settings, target_package
+from intel.render import hexagons
 from pages.common import export_button, cached, db_stamp, get_con, legend_html, provenance, query_df, show_deck
 
 st.title("Operation planner")
@@ -164,36 +164,12 @@ for note in plan.notes:
 if plan.targets.empty:
     _fail("No cell has a positive score in this area and period, so there is no target to propose.", "info")
 
-t = plan.targets.copy()
-top = max(float(t["score"].max()), 1e-9)
-t["color"] = [list(layers.YLORRD[min(5, int(s / top * 5.999))]) + [220] for s in t["score"]]
-t["label"] = t["rank"].astype(str)
-show = t[["h3", "rank", "label", "score", "events", "nearest_town", "town_km", "nearest_crossing", "crossing_km",
-          "latitude", "longitude", "color"]].copy()
-for c in ("score", "town_km", "crossing_km"):
-    show[c] = show[c].astype(float).round(2)
-hexes = pdk.Layer("H3HexagonLayer", show, id="target-cells", get_hexagon="h3", get_fill_color="color",
-                  get_line_color=[60, 0, 0, 220], line_width_min_pixels=2, stroked=True, extruded=False,
-                  pickable=True, opacity=0.85)
-labels = pdk.Layer("TextLayer", show, id="target-ranks", get_position=["longitude", "latitude"], get_text="label",
-                   get_size=16, get_color=[20, 20, 20, 255], get_alignment_baseline="'bottom'",
-                   background=True, get_background_color=[255, 255, 255, 200], pickable=False)
-# context: every scored cell of the area, faint grey by score, under the targets
-ctx = plan.scores[plan.scores["score"] > 0][["h3", "score"]].copy()
-ctx["color"] = [[90, 90, 90, int(30 + 150 * min(1.0, s / top))] for s in ctx["score"]]
-ctx["score"] = ctx["score"].astype(float).round(3)
-context = pdk.Layer("H3HexagonLayer", ctx, id="scored-cells", get_hexagon="h3", get_fill_color="color",
-                    stroked=False, extruded=False, pickable=False)
+deck, score_key = hexagons.target_deck(plan.targets, plan.scores)
 map_col, side = st.columns([3, 1])
 with map_col:
-    view = layers.view_for(show["latitude"].to_numpy(), show["longitude"].to_numpy())
-    show_deck(layers.deck([context, hexes, labels], view, {"text": "#{rank} {h3}\nscore {score}\n{events} events\n"
-                                                           "{nearest_town} ({town_km} km)\n"
-                                                           "crossing: {nearest_crossing} ({crossing_km} km)"}),
-              key="pl_map", height=520)
+    show_deck(deck, key="pl_map", height=520)
 with side:
-    st.markdown(legend_html([(layers.YLORRD[i], f"score {i / 6 * top:.2f}-{(i + 1) / 6 * top:.2f}")
-                             for i in range(5, -1, -1)], "Target score"), unsafe_allow_html=True)
+    st.markdown(legend_html(score_key, "Target score"), unsafe_allow_html=True)
     st.caption(a["area"])
     st.caption(f"Period {a['date_from']} to {a['date_to']} (half-open); numbers on the map are ranks; "
                "grey cells are the other scored cells of the area (darker = higher score).")

@@ -11,7 +11,10 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from intel import briefing, hexbin, layers, settings, trends
+from intel import briefing, hexbin, settings, trends
+from intel.render import hexagons
+from intel.render.deck import cells_fit_view, offline_deck, view_for
+from intel.render.palettes import class_breaks
 from pages.common import export_button, cached, db_stamp, get_con, keep, legend_html, provenance, show_deck, sidebar_filters
 
 st.title("Trends and briefing")
@@ -268,31 +271,28 @@ with tab_p:
         if vkey not in st.session_state:
             allc = hexbin.aggregate(con, int(res), filters)
             if len(allc):
-                import h3
-
-                cen = [h3.cell_to_latlng(h) for h in allc["h3"].head(2000)]
-                st.session_state[vkey] = layers.view_for([c[0] for c in cen], [c[1] for c in cen])
+                st.session_state[vkey] = cells_fit_view(allc["h3"])
             else:
                 allp = hexbin.left_out(con, int(res), filters)
-                st.session_state[vkey] = layers.view_for(allp["latitude"] if len(allp) else [],
-                                                         allp["longitude"] if len(allp) else [])
+                st.session_state[vkey] = view_for(allp["latitude"] if len(allp) else [],
+                                                  allp["longitude"] if len(allp) else [])
         lay, leg = [], []
         if len(cells):
             # one colour scale for the whole period, so steps are comparable
-            allc_b = layers.class_breaks(hexbin.aggregate(con, int(res), filters)["events"].to_numpy())
-            hl, leg = layers.hexagon_layer(cells, "events", layer_id="pb_hex", breaks=allc_b)
+            allc_b = class_breaks(hexbin.aggregate(con, int(res), filters)["events"].to_numpy())
+            hl, leg = hexagons.hexagon_layer(cells, "events", layer_id="pb_hex", breaks=allc_b)
             lay.append(hl)
         if len(coarse):
             pts = coarse.assign(h3=coarse["location_name"] + " (" + coarse["location_precision"] + " precision)",
                                 top_categories="not binned at this resolution")
-            lay.append(layers.points_layer(pts, layer_id="pb_points"))
+            lay.append(hexagons.points_layer(pts, layer_id="pb_points"))
         if not lay:
             st.info(f"No located record in [{row['step_from']}, {row['step_to']}) for these filters: "
                     "an empty step is not evidence of absence if the sources do not cover it.")
         tooltip = {"text": "{h3}\nevents: {events}\nfirearms: {firearms}"}
         mc, lc = st.columns([5, 1])
         with mc:
-            show_deck(layers.deck(lay, st.session_state[vkey], tooltip), key="pb_deck", height=480)
+            show_deck(offline_deck(lay, st.session_state[vkey], tooltip), key="pb_deck", height=480)
         with lc:
             if leg:
                 st.markdown(legend_html(leg, "events per cell (whole-period classes)"), unsafe_allow_html=True)

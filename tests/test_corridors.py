@@ -14,6 +14,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from intel import corridors as C  # noqa: E402
 from intel import store  # noqa: E402
+from intel.render import corridors as R  # noqa: E402
+from intel.render.deck import offline_deck, view_for  # noqa: E402
 
 METHODS = ["path", "sample"]
 
@@ -216,20 +218,20 @@ def test_csv_frames_and_layers():
     csv = C.flows_csv_frame(f)
     assert csv.columns[:4].tolist() == ["origin", "destination", "weight", "period"]
     assert csv["period"].tolist() == ["2020", "2020-03-01/2020-04-01"]
-    arcs = C.arc_records(f, min_weight=50)
+    arcs = R.arc_records(f, min_weight=50)
     assert arcs["origin"].tolist() == ["NY"]
-    layer = C.arc_layer(arcs)
+    layer = R.arc_layer(arcs)
     assert layer.type == "ArcLayer"
-    chev = C.chevron_paths(arcs)
+    chev = R.chevron_paths(arcs)
     assert len(chev) >= 1
     # the chevron tip lies on the path and its arms trail behind it (towards the origin, north-east)
     tip = chev["path"].iloc[0][1]
     arm = chev["path"].iloc[0][0]
     assert C.central_angle(arm[1], arm[0], 40.7, -74.0) < C.central_angle(tip[1], tip[0], 40.7, -74.0)
     dens = C.corridor_density(f, 4)
-    hl = C.corridor_layer(dens)
+    hl = R.corridor_layer(dens)
     assert hl.type == "H3HexagonLayer" and isinstance(hl.data[0]["h3"], str)
-    d = C.deck([hl, layer, C.chevron_layer(chev)])
+    d = offline_deck([hl, layer, R.chevron_layer(chev)], view_for([40.7], [-74.0]), R.TOOLTIP)
     assert d.map_provider is None
 
 

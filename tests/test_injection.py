@@ -120,23 +120,25 @@ def test_escape_record_text(hostile):
 
 def test_map_layers_carry_no_markup(hostile):
     """The explore map's hexagon layer and the coarse-points layer escape record text."""
-    from intel import layers
+    from intel.render import hexagons
+    from intel.render.deck import offline_deck, view_for
 
     _, con, _ = hostile
     cells = hexbin.aggregate(con, 7)
-    layer, _ = layers.hexagon_layer(cells)
-    spec = json.loads(layers.deck([layer], layers.view_for([43.6], [-79.4]),
-                                  {"html": "<b>{h3}</b><br/>{top_categories}"}).to_json())
+    layer, _ = hexagons.hexagon_layer(cells)
+    spec = json.loads(offline_deck([layer], view_for([43.6], [-79.4]),
+                                {"html": "<b>{h3}</b><br/>{top_categories}"}).to_json())
     hexes = next(l for l in spec["layers"] if l["@@type"] == "H3HexagonLayer")["data"]
     _no_markup(h["top_categories"] for h in hexes)
 
 
 def test_points_layer_carries_no_markup(hostile):
-    from intel import layers
+    from intel.render import hexagons
+    from intel.render.deck import offline_deck, view_for
 
     _, con, _ = hostile
     pts = con.execute("SELECT latitude, longitude, location_name, make FROM events").df()
-    d = json.loads(layers.deck([layers.points_layer(pts)], layers.view_for([43.6], [-79.4])).to_json())
+    d = json.loads(offline_deck([hexagons.points_layer(pts)], view_for([43.6], [-79.4])).to_json())
     data = next(l for l in d["layers"] if l.get("id") == "coarse-points")["data"]
     _no_markup(v for row in data for v in row.values())
 

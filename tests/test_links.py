@@ -12,6 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from intel import corridors as C  # noqa: E402
 from intel import links as L  # noqa: E402
 from intel import store  # noqa: E402
+from intel.render.links import links_layer  # noqa: E402
 
 # (event_id, incident, date, lat, lon, place, country, serial_key, status)
 EVENTS = [
@@ -93,7 +94,7 @@ def test_reseizure_flows_and_layer():
     assert f["period_start"].iloc[0] == pd.Timestamp("2020-03-01")
     all_f = C.query_flows(con)
     assert len(all_f) == 3
-    layer = L.links_layer(L.seizure_links(con))
+    layer = links_layer(L.seizure_links(con))
     assert layer.type == "LineLayer" and len(layer.data) == 3
 
 

@@ -112,7 +112,7 @@ def test_page_map_layers_order_widths_and_legend(use_db, atf_store):
     layers = {layer["id"]: layer for layer in spec["layers"]}
     hexes = layers["corridor-cells"]["data"]
     assert hexes
-    from intel.layers import YLORRD
+    from intel.render.palettes import YLORRD
 
     assert {tuple(h["color"][:3]) for h in hexes} <= set(YLORRD)
     arcs = layers["flow-arcs"]

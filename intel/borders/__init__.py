@@ -29,8 +29,11 @@ One submodule per concept; every name below is importable from :mod:`intel.borde
    events far from every official crossing, clustered in coarse H3 cells and ranked.
 6. **CBP split** (:mod:`intel.borders.cbp`, :func:`cbp_split`): Southwest vs Northern border,
    inbound vs outbound, ports of entry vs between-port sectors.
-7. **Exports and map layers** (:mod:`intel.borders.exports`): GeoJSON export
-   (:func:`to_geojson`) and the pydeck layers of the Borders page.
+7. **Exports** (:mod:`intel.borders.exports`): GeoJSON export (:func:`to_geojson`).
+
+The Borders map (stretches by load, events by band, crossings, bypass candidates) is drawn by the
+renderer :mod:`intel.render.borders` from the plain tables returned here; this package builds no
+map layer and holds no colours.
 
 Paths of the bundled sources and the shared constants are in :mod:`intel.borders.common`.
 
@@ -64,27 +67,7 @@ from intel.borders.crossings import (
 )
 from intel.borders.distance import border_distance, distance_band, fill_border_columns, zone_where
 from intel.borders.events import border_events, border_ranking, default_period, previous_period, segment_load
-from intel.borders.exports import (
-    BAND_COLOURS,
-    CANDIDATE_COLOUR,
-    CANDIDATE_PX,
-    CROSSING_COLOUR,
-    FAR_CROSSING_COLOUR,
-    LOAD_COLOURS,
-    MAP_TOOLTIP,
-    NO_LOAD_COLOUR,
-    STRETCH_PX,
-    band_layer,
-    bypass_layers,
-    crossing_layer,
-    load_breaks,
-    load_colour,
-    load_legend,
-    map_focus,
-    sqrt_scale,
-    stretch_layer,
-    to_geojson,
-)
+from intel.borders.exports import to_geojson
 from intel.borders.segments import (
     BorderIndex,
     border_segments,
@@ -110,8 +93,6 @@ __all__ = [
     "bypass_candidates",
     # cbp: CBP split
     "CBP_SOURCE", "cbp_region_table", "cbp_split", "cbp_split_summary",
-    # exports: GeoJSON and map layers
-    "to_geojson", "LOAD_COLOURS", "NO_LOAD_COLOUR", "BAND_COLOURS", "CROSSING_COLOUR", "FAR_CROSSING_COLOUR",
-    "CANDIDATE_COLOUR", "STRETCH_PX", "CANDIDATE_PX", "MAP_TOOLTIP", "sqrt_scale", "load_breaks", "load_colour",
-    "load_legend", "stretch_layer", "band_layer", "crossing_layer", "bypass_layers", "map_focus",
+    # exports: GeoJSON
+    "to_geojson",
 ]

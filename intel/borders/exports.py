@@ -1,20 +1,19 @@
-"""Exports and map layers of the Borders page.
+"""GeoJSON export of the Borders results.
 
 :func:`to_geojson` writes stretches, events, crossings or candidates as GeoJSON
-(coordinates [longitude, latitude], WGS84 degrees). The map layers are pydeck layers sized in
-CSS pixels: border stretches coloured and sized by load (:func:`stretch_layer`, with the load
-classes of :func:`load_breaks` and :func:`load_legend`), border-zone events by distance band
-(:func:`band_layer`), official crossings (:func:`crossing_layer`), bypass candidates as rings
-with their rank (:func:`bypass_layers`), and the points the map frames (:func:`map_focus`).
+(coordinates [longitude, latitude], WGS84 degrees), for the Borders page's downloads and the
+``intel borders`` / ``intel bypass`` verbs. The map layers of the Borders page are drawn by the
+renderer :mod:`intel.render.borders`.
 """
 from __future__ import annotations
 
 import json
 
 import numpy as np
-import pandas as pd
+import shapely
 
 from intel.export import json_value
+
 
 def to_geojson(df, lat: str = "latitude", lon: str = "longitude") -> str:
     """GeoJSON FeatureCollection text; coordinates [longitude, latitude] (WGS84 degrees).
@@ -26,8 +25,6 @@ def to_geojson(df, lat: str = "latitude", lon: str = "longitude") -> str:
         a plain DataFrame as Points from columns ``lat`` and ``lon`` (rows without both are
         written with a null geometry).
     """
-    import shapely
-
     feats = []
     if hasattr(df, "geometry") and "geometry" in getattr(df, "columns", []):
         g = df.to_crs("EPSG:4326") if df.crs is not None and str(df.crs) != "EPSG:4326" else df
@@ -44,167 +41,3 @@ def to_geojson(df, lat: str = "latitude", lon: str = "longitude") -> str:
                           "geometry": {"type": "Point", "coordinates": [float(x), float(y)]} if ok else None,
                           "properties": {k: json_value(v) for k, v in rec.items()}})
     return json.dumps({"type": "FeatureCollection", "features": feats})
-
-
-# --------------------------------------------------------------------------- map layers (pydeck)
-LOAD_COLOURS = [(254, 217, 118), (253, 141, 60), (240, 59, 32), (189, 0, 38)]
-"""Stretch colours by load class (ColorBrewer YlOrRd, classes 2-6 of 6)."""
-NO_LOAD_COLOUR = (120, 120, 120)
-BAND_COLOURS = {"0-20 km": (189, 0, 38), "20-50 km": (253, 141, 60), "50-80 km": (254, 217, 118)}
-CROSSING_COLOUR, FAR_CROSSING_COLOUR = (30, 90, 200), (230, 120, 0)
-CANDIDATE_COLOUR = (200, 0, 120)
-STRETCH_PX = (2.0, 8.0)
-"""Width of a stretch with load, CSS pixels (square root of its events; a stretch without load is 1 px)."""
-CANDIDATE_PX = (6.0, 30.0)
-"""Radius of a bypass-candidate ring, CSS pixels (square root of its events)."""
-MAP_TOOLTIP = {"html": "{tip}", "style": {"fontSize": "12px"}}
-
-
-def _px():
-    from intel.layers import PIXELS
-
-    return PIXELS
-
-
-def sqrt_scale(values, lo: float, hi: float) -> np.ndarray:
-    """``lo`` .. ``hi`` by the square root of ``values`` relative to the largest (0 or less -> ``lo``)."""
-    v = np.sqrt(np.maximum(np.asarray(values, dtype=float), 0.0))
-    top = float(v.max()) if v.size and v.max() > 0 else 1.0
-    return lo + (hi - lo) * v / top
-
-
-def load_breaks(values) -> list[float]:
-    """Upper bounds of the load classes: quartiles of the positive loads (distinct, ascending)."""
-    v = np.asarray(values, dtype=float)
-    v = v[np.isfinite(v) & (v > 0)]
-    return [float(b) for b in np.unique(np.quantile(v, [0.25, 0.5, 0.75]))] if v.size else []
-
-
-def load_colour(v: float, breaks: list[float]) -> list[int]:
-    """RGBA of a stretch carrying ``v`` events (grey, translucent, for none)."""
-    if not v or v <= 0:
-        return [*NO_LOAD_COLOUR, 120]
-    k = int(np.searchsorted(breaks, v, side="left"))
-    return [*LOAD_COLOURS[min(k, len(LOAD_COLOURS) - 1)], 235]
-
-
-def load_legend(breaks: list[float], vmax: float) -> list[tuple[tuple[int, int, int], str]]:
-    """``(rgb, text)`` entries matching :func:`load_colour`: grey for none, then one per class."""
-    out = [(NO_LOAD_COLOUR, "no events (thin)")]
-    lo = 1
-    bounds = [*breaks, vmax] if not breaks or vmax > breaks[-1] else list(breaks)
-    for i, b in enumerate(bounds):
-        hi = int(np.floor(b))
-        if hi < lo:
-            continue
-        out.append((LOAD_COLOURS[min(i, len(LOAD_COLOURS) - 1)], f"{lo:,} events" if hi == lo else f"{lo:,}-{hi:,} events"))
-        lo = hi + 1
-    return out
-
-
-def stretch_layer(segs, show_all: bool = True, layer_id: str = "border-stretches"):
-    """PathLayer of border stretches (from :func:`segment_load`) coloured and sized by load.
-
-    Widths are CSS pixels: 1 px grey for a stretch without events, 2-8 px by the square root of
-    the events otherwise; stretches with load are drawn last (on top).
-
-    Returns
-    -------
-    (pydeck.Layer, legend entries)
-    """
-    import pydeck as pdk
-    import shapely
-
-    d = segs if show_all else segs[segs["events"] > 0]
-    d = d.assign(_ev=d["events"].fillna(0).astype(float)).sort_values("_ev", kind="stable")
-    vals = d["_ev"].to_numpy()
-    breaks = load_breaks(vals)
-    width = np.where(vals > 0, sqrt_scale(vals, *STRETCH_PX), 1.0)
-    data = pd.DataFrame({
-        "path": [np.round(shapely.get_coordinates(x), 4).tolist() for x in d.geometry],
-        "colour": [load_colour(v, breaks) for v in vals],
-        "width": np.round(width, 2),
-        "tip": [f"<b>{_h(s)}</b><br/>{_h(pr)}: {int(e)} events, {f:,.0f} firearms, change {int(c):+d}"
-                for s, pr, e, f, c in zip(d["segment_id"], d["pair"], vals, d["firearms"].fillna(0),
-                                          d["change"].fillna(0))],
-    })
-    layer = pdk.Layer("PathLayer", data, id=layer_id, get_path="path", get_color="colour", get_width="width",
-                      width_units=_px(), width_min_pixels=1, width_max_pixels=STRETCH_PX[1], cap_rounded=True,
-                      joint_rounded=True, pickable=True, auto_highlight=True)
-    return layer, load_legend(breaks, float(vals.max()) if vals.size else 0.0)
-
-
-def _h(v) -> str:
-    """Record or file text for an HTML tooltip (deck.gl renders tooltips as HTML): escaped."""
-    import html
-
-    return html.escape("" if v is None else str(v))
-
-
-def _point_frame(df: pd.DataFrame, colour, tip) -> pd.DataFrame:
-    out = df[["latitude", "longitude"]].copy()
-    out["colour"] = [list(colour(r)) for r in df.itertuples()] if len(df) else []
-    out["tip"] = [tip(r) for r in df.itertuples()] if len(df) else []
-    return out
-
-
-def band_layer(ev: pd.DataFrame, layer_id: str = "events-by-band"):
-    """Small dots (3 px) of border-zone events coloured by distance band."""
-    import pydeck as pdk
-
-    d = _point_frame(ev.drop_duplicates(["latitude", "longitude", "band"]),
-                     lambda r: (*BAND_COLOURS.get(r.band, (150, 150, 150)), 200),
-                     lambda r: f"{_h(r.location_name or 'event')}<br/>{r.border_km:.1f} km from {_h(r.border_pair)}")
-    return pdk.Layer("ScatterplotLayer", d, id=layer_id, get_position=["longitude", "latitude"],
-                     get_fill_color="colour", get_radius=3, radius_units=_px(), radius_min_pixels=2,
-                     radius_max_pixels=6, pickable=True)
-
-
-def crossing_layer(cx: pd.DataFrame, layer_id: str = "official-crossings"):
-    """Official crossings (5 px, white outline); orange when far from their border (flagged)."""
-    import pydeck as pdk
-
-    d = _point_frame(cx, lambda r: (*(FAR_CROSSING_COLOUR if r.far_from_border else CROSSING_COLOUR), 230),
-                     lambda r: (f"<b>{_h(r.name)}</b> ({_h(r.source)})<br/>{r.snap_km:.1f} km from its border"
-                                + (" - flagged: far from any border, position kept as published"
-                                   if r.far_from_border else "")))
-    return pdk.Layer("ScatterplotLayer", d, id=layer_id, get_position=["longitude", "latitude"],
-                     get_fill_color="colour", get_line_color=[255, 255, 255], stroked=True, get_radius=5,
-                     radius_units=_px(), radius_min_pixels=4, radius_max_pixels=8, line_width_units=_px(),
-                     get_line_width=1, pickable=True)
-
-
-def bypass_layers(cand: pd.DataFrame, layer_id: str = "bypass-candidates") -> list:
-    """Bypass candidates as rings (6-30 px radius by the square root of the events, nearly
-    transparent fill so the stretches underneath stay visible), plus their rank as a label."""
-    import pydeck as pdk
-
-    d = _point_frame(cand, lambda r: (*CANDIDATE_COLOUR, 35),
-                     lambda r: (f"<b>Candidate #{r.rank}</b><br/>{r.events} events, {r.firearms:,.0f} firearms, last "
-                                f"{r.last_date}<br/>{r.nearest_crossing_km:.1f} km from {r.nearest_crossing}"))
-    d["radius"] = np.round(sqrt_scale(cand["events"].to_numpy(dtype=float), *CANDIDATE_PX), 1) if len(cand) else []
-    d["label"] = [f"#{int(r)}" for r in cand["rank"]] if len(cand) else []
-    d["offset"] = [[0, -float(r) - 9] for r in d["radius"]] if len(cand) else []
-    rings = pdk.Layer("ScatterplotLayer", d, id=layer_id, get_position=["longitude", "latitude"],
-                      get_fill_color="colour", get_line_color=[*CANDIDATE_COLOUR, 235], stroked=True, filled=True,
-                      get_radius="radius", radius_units=_px(), radius_min_pixels=CANDIDATE_PX[0],
-                      radius_max_pixels=CANDIDATE_PX[1], get_line_width=2, line_width_units=_px(),
-                      line_width_min_pixels=2, pickable=True, auto_highlight=True)
-    labels = pdk.Layer("TextLayer", d, id=f"{layer_id}-labels", get_position=["longitude", "latitude"],
-                       get_text="label", get_size=12, size_units=_px(), get_color=[*CANDIDATE_COLOUR, 255],
-                       get_pixel_offset="offset", font_weight=700, outline_width=2, outline_color=[255, 255, 255],
-                       font_settings={"sdf": True}, pickable=False)
-    return [rings, labels]
-
-
-def map_focus(ev_zone: pd.DataFrame, segs=None) -> tuple[np.ndarray, np.ndarray]:
-    """Latitudes and longitudes the borders map frames: the border-zone events; failing
-    those, the vertices of the stretches with load; failing those, nothing."""
-    if ev_zone is not None and len(ev_zone):
-        return ev_zone["latitude"].to_numpy(float), ev_zone["longitude"].to_numpy(float)
-    if segs is not None and len(segs) and (segs["events"] > 0).any():
-        import shapely
-
-        xy = shapely.get_coordinates(segs[segs["events"] > 0].geometry.values)
-        return xy[:, 1], xy[:, 0]
-    return np.array([]), np.array([])

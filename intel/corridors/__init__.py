@@ -15,9 +15,11 @@ one such origin-destination pair with a weight (firearms) and a half-open period
    weights of the flows passing through each cell (:func:`corridor_density`), ranks cells,
    and ranks origin-destination pairs with their change between two periods
    (:func:`rank_pairs`);
-3. builds the pydeck layers for directional rendering (arcs coloured source -> target,
-   chevrons pointing in the direction of travel, corridor cells) and the exports
-   (GeoJSON lines split at the antimeridian, CSV).
+3. writes the exports (GeoJSON lines split at the antimeridian, CSV).
+
+The map (arcs coloured source -> target, chevrons pointing in the direction of travel,
+corridor cells) is drawn by the renderer :mod:`intel.render.corridors` from the plain tables
+returned here; this package builds no map layer and holds no colours.
 
 Submodules, one per concept (each name below is also importable from :mod:`intel.corridors`):
 
@@ -29,7 +31,7 @@ Submodules, one per concept (each name below is also importable from :mod:`intel
 :mod:`intel.corridors.flows`
     Flow queries: :data:`FLOW_COLUMNS`, :func:`query_flows` and its parts, :func:`filter_flows`,
     :func:`aggregate_flows`.
-:mod:`intel.corridors.geometry`
+:mod:`intel.greatcircle` (outside the package, shared with :mod:`intel.links`)
     Great circles: :func:`central_angle`, :func:`great_circle_points`, bearings.
 :mod:`intel.corridors.cells`
     The H3 cells of each path, ``"path"`` and ``"sample"``.
@@ -39,8 +41,6 @@ Submodules, one per concept (each name below is also importable from :mod:`intel
     :func:`flow_cells`, :func:`corridor_density`, :func:`rank_pairs`.
 :mod:`intel.corridors.exports`
     GeoJSON lines and CSV tables.
-:mod:`intel.corridors.map_layers`
-    pydeck arcs, chevrons, corridor cells and the offline deck.
 
 Coordinates are WGS84 degrees (EPSG:4326) on a sphere of radius :data:`EARTH_RADIUS_KM`;
 distances are great-circle km. GeoJSON output is [longitude, latitude].
@@ -115,24 +115,18 @@ from intel.corridors.exports import (density_csv_frame, flows_csv_frame, flows_g
                                      to_geojson_text)
 from intel.corridors.flows import (FLOW_COLUMNS, FLOW_TYPES, aggregate_flows, event_flows, filter_flows,
                                    query_flows, reseizure_flows, stored_flows)
-from intel.corridors.geometry import (EARTH_RADIUS_KM, central_angle, destination_point, great_circle_points,
-                                      initial_bearing)
-from intel.corridors.map_layers import (ARC_HEIGHT, ARC_PX, SOURCE_COLOR, TARGET_COLOR, TOOLTIP, arc_layer,
-                                        arc_records, chevron_layer, chevron_paths, corridor_colours,
-                                        corridor_layer, corridor_legend, deck, flow_widths)
 from intel.corridors.places import COUNTRY_PLACES, TERRITORY_ADM0, USPS, country_points, state_points
 from intel.corridors.workers import POOL_MIN_PAIRS, POOL_MIN_PATHS, _part_bounds, _worker_main, _workers
+from intel.greatcircle import EARTH_RADIUS_KM, central_angle, destination_point, great_circle_points, initial_bearing
 
 __all__ = [
     "USPS", "FLOW_COLUMNS", "FLOW_TYPES", "state_points", "country_points", "read_atf_flows", "load_atf_flows",
     "insert_flows", "stored_flows", "event_flows", "reseizure_flows", "query_flows", "filter_flows", "aggregate_flows",
     "great_circle_points", "central_angle", "flow_cells", "corridor_density", "rank_pairs", "split_antimeridian",
-    "flows_geojson", "flows_csv_frame", "density_csv_frame", "arc_records", "arc_layer", "chevron_paths",
-    "chevron_layer", "corridor_layer", "corridor_colours", "corridor_legend", "deck", "ARC_PX", "ARC_HEIGHT",
-    # the other public names of the former single-file module (pages, CLI, intel.links, tests, bench use some)
+    "flows_geojson", "flows_csv_frame", "density_csv_frame",
+    # the other public names of the former single-file module (pages, CLI, tests, bench use some)
     "EARTH_RADIUS_KM", "ATF_CSV", "ATF_SOURCE", "TERRITORY_ADM0", "COUNTRY_PLACES", "AtfRead",
-    "destination_point", "initial_bearing", "POOL_MIN_PATHS", "POOL_MIN_PAIRS", "SOURCE_COLOR", "TARGET_COLOR",
-    "TOOLTIP", "flow_widths", "to_geojson_text",
+    "destination_point", "initial_bearing", "POOL_MIN_PATHS", "POOL_MIN_PAIRS", "to_geojson_text",
     # private, used by tests/test_corridors.py (_part_bounds, _workers); _worker_main for ``from intel.corridors
     # import _worker_main`` worker commands (the worker now imports it from intel.corridors.workers)
     "_part_bounds", "_workers", "_worker_main",

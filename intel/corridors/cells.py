@@ -8,11 +8,12 @@ grouped by path in order, each (path, cell) pair once. See "Cells of a flow (two
 """
 from __future__ import annotations
 
+import h3
 import numpy as np
 import pandas as pd
 
-from intel.corridors.geometry import great_circle_points
 from intel.geodesy import great_circle_km
+from intel.greatcircle import great_circle_points
 from intel.h3cells import edge_km as _edge_km
 
 

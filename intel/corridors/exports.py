@@ -13,7 +13,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from intel.corridors.geometry import great_circle_points
+from intel.greatcircle import great_circle_points
 
 
 def split_antimeridian(lon: np.ndarray, lat: np.ndarray) -> list[list[list[float]]]:

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from intel.corridors.places import country_points
+from intel.links import seizure_links
 from intel.store import events_sql, period_sql
 
 
@@ -111,8 +112,6 @@ def reseizure_flows(con, date_from=None, date_to=None) -> pd.DataFrame:
         :data:`FLOW_COLUMNS`; ``flow_type`` ``re-seizure``; ``origin``/``destination`` are
         incident keys; ``flow_id`` negative (not stored).
     """
-    from intel.links import seizure_links
-
     links = seizure_links(con, date_from=date_from, date_to=date_to)
     links = links.dropna(subset=["lat_a", "lon_a", "lat_b", "lon_b"])
     if links.empty:

@@ -10,6 +10,13 @@ in the same order, as in one process. See "Two processes for large inputs" in
 """
 from __future__ import annotations
 
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
 import numpy as np
 
 from intel.config import ROOT
@@ -44,8 +51,6 @@ def _workers(u: np.ndarray, res: int, workers: int | None) -> int:
         return 1
     if _estimated_pairs(u, res) < POOL_MIN_PAIRS:
         return 1
-    import os
-
     try:
         cpus = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
@@ -83,8 +88,6 @@ def _cells_part(method: str, part: np.ndarray, res: int):
 def _worker_main(folder: str, method: str, res: str) -> None:
     """Worker process (started by :func:`_cells_of_paths`): lay out the paths in ``folder/in.npy``,
     write their cells (raw uint64, ``cells.u64``) and then ``counts.npy`` there."""
-    import os
-
     part = np.load(os.path.join(folder, "in.npy"))
     counts, chunks = _cells_part(method, part, int(res))
     with open(os.path.join(folder, "cells.u64"), "wb") as fh:  # raw uint64, chunk after chunk (no joined copy)
@@ -102,9 +105,6 @@ def _estimated_pairs(u: np.ndarray, res: int) -> float:
 def _scratch_dir(u: np.ndarray, res: int) -> str | None:
     """``/dev/shm`` (memory, no disk write-back) when it has room for twice the cells' bytes, else the
     system temporary folder (``None``)."""
-    import os
-    import shutil
-
     try:
         if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK):
             if shutil.disk_usage("/dev/shm").free > 2 * 8 * _estimated_pairs(u, res) + (64 << 20):
@@ -133,12 +133,6 @@ def _cells_of_paths(u: np.ndarray, res: int, method: str, workers: int | None = 
     bounds = _part_bounds(u, nw) if nw > 1 and n > 1 else [(0, n)]
     if len(bounds) < 2:
         return _cells_part(method, u, res)
-    import logging
-    import os
-    import subprocess
-    import sys
-    import tempfile
-
     results: list = [None] * len(bounds)
     with tempfile.TemporaryDirectory(prefix="intel-corridors-", dir=_scratch_dir(u, res)) as tmp:
         procs = {}

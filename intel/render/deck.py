@@ -1,31 +1,31 @@
-"""pydeck layers and legends, offline.
+"""The one offline deck: basemap, view fitting and the pixel unit every layer uses.
 
-The basemap is the bundled Natural Earth countries layer drawn as a GeoJsonLayer (no tiles,
-no token, no web request): :func:`basemap_layer`. :func:`deck` always builds
-``pdk.Deck(map_provider=None)`` so neither Mapbox nor Carto is contacted. Hexagon layers take
-H3 cell ids as hex strings, since JavaScript numbers lose 64-bit integers.
-
-Colour scales are ColorBrewer (Brewer 2003) sequential or diverging schemes; legends are
-returned as plain ``(rgb, label)`` lists that a page draws.
+Part of the renderer layer (:mod:`intel.render`). The basemap is the bundled Natural Earth
+countries layer drawn as a GeoJsonLayer (no tiles, no token, no web request): :func:`basemap_layer`
+over a sea rectangle (:func:`water_layer`). :func:`offline_deck` always builds
+``pdk.Deck(map_provider=None)`` so neither Mapbox nor Carto is contacted; every page's map goes
+through it. :func:`view_for`, :func:`fit_view` and :func:`cells_view` choose the initial view from
+the points or H3 cells a map shows (degrees WGS84). The layers themselves are built in the sibling
+modules (:mod:`~intel.render.hexagons`, :mod:`~intel.render.borders`,
+:mod:`~intel.render.corridors`, :mod:`~intel.render.links`), their colours in
+:mod:`~intel.render.palettes`.
 """
 from __future__ import annotations
 
 import json
 from functools import lru_cache
+from itertools import islice
 from pathlib import Path
 
+import h3
 import numpy as np
-import pandas as pd
 import pydeck as pdk
 
-GPKG = Path(__file__).resolve().parent.parent / "data" / "sources" / "boundaries" / "ne_10m_generalised_world_map.gpkg"
+from intel.config import NATURAL_EARTH_GPKG, STATIC_DIR
+from intel.render.palettes import COUNTRY_LINE_COLOUR, LAND_COLOUR, SEA_COLOUR
 
-YLORRD = [(255, 255, 178), (254, 217, 118), (254, 178, 76), (253, 141, 60), (240, 59, 32), (189, 0, 38)]
-"""ColorBrewer YlOrRd, 6 classes."""
-
-HOT_COLD = {3: (178, 24, 43), 2: (239, 138, 98), 1: (253, 219, 199), 0: (240, 240, 240),
-            -1: (209, 229, 240), -2: (103, 169, 207), -3: (33, 102, 172)}
-"""ColorBrewer RdBu for Gi* confidence bins (+-3: 99 %, +-2: 95 %, +-1: 90 %)."""
+GPKG = NATURAL_EARTH_GPKG
+"""Natural Earth GeoPackage the basemap is drawn from (:data:`intel.config.NATURAL_EARTH_GPKG`)."""
 
 PIXELS = pdk.types.String("pixels")
 """The unit string ``"pixels"`` for ``radius_units`` / ``width_units`` / ``line_width_units``.
@@ -34,11 +34,7 @@ pydeck turns a plain string property into a JavaScript expression (``"pixels"`` 
 ``"@@=pixels"``, which evaluates to ``undefined``, so deck.gl falls back to metres); a
 :class:`pydeck.types.String` is sent as the literal string."""
 
-BIN_LABELS = {3: "Hot spot, 99 %", 2: "Hot spot, 95 %", 1: "Hot spot, 90 %", 0: "Not significant",
-              -1: "Cold spot, 90 %", -2: "Cold spot, 95 %", -3: "Cold spot, 99 %"}
 
-
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 BASEMAP_FILE = STATIC_DIR / "ne_countries.geojson"
 BASEMAP_URL = "/app/static/ne_countries.geojson"
 """The basemap is served by the dashboard itself (Streamlit static serving, 127.0.0.1): the
@@ -56,7 +52,7 @@ def basemap_geojson(tolerance_deg: float = 0.08, digits: int = 2) -> dict:
     digits : int
         Decimal places kept (2 places is about 1 km).
     """
-    import geopandas as gpd
+    import geopandas as gpd  # heavy, and needed only when the basemap file is (re)written
     import shapely
 
     g = gpd.read_file(GPKG, layer="countries")[["NAME", "geometry"]]
@@ -82,7 +78,7 @@ def basemap_layer() -> pdk.Layer:
     ensure_basemap_file()
     return pdk.Layer(
         "GeoJsonLayer", BASEMAP_URL, id="basemap", stroked=True, filled=True,
-        get_fill_color=[226, 226, 218], get_line_color=[255, 255, 255], line_width_min_pixels=1, pickable=False,
+        get_fill_color=LAND_COLOUR, get_line_color=COUNTRY_LINE_COLOUR, line_width_min_pixels=1, pickable=False,
     )
 
 
@@ -90,80 +86,7 @@ def water_layer() -> pdk.Layer:
     """A rectangle of sea colour under the countries (the deck background is otherwise white)."""
     sea = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": {
         "type": "Polygon", "coordinates": [[[-180, -85], [180, -85], [180, 85], [-180, 85], [-180, -85]]]}}]}
-    return pdk.Layer("GeoJsonLayer", sea, id="sea", filled=True, stroked=False, get_fill_color=[197, 217, 232])
-
-
-def class_breaks(values: np.ndarray, k: int = 6) -> list[float]:
-    """Upper bounds of ``k`` quantile classes of positive values (distinct, ascending)."""
-    v = np.asarray(values, dtype=float)
-    v = v[np.isfinite(v) & (v > 0)]
-    if v.size == 0:
-        return [1.0]
-    qs = np.unique(np.quantile(v, np.linspace(0, 1, k + 1)[1:]))
-    return [float(q) for q in qs]
-
-
-def colour_for(values: np.ndarray, breaks: list[float], palette=YLORRD) -> list[list[int]]:
-    """RGBA colour per value from class upper ``breaks``."""
-    idx = np.searchsorted(np.asarray(breaks), np.asarray(values, dtype=float), side="left")
-    idx = np.clip(idx, 0, len(breaks) - 1)
-    pal = palette[-len(breaks):] if len(breaks) <= len(palette) else palette
-    step = (len(pal) - 1) / max(1, len(breaks) - 1)
-    return [list(pal[int(round(i * step))]) + [210] for i in idx]
-
-
-def legend(breaks: list[float], label: str, palette=YLORRD) -> list[tuple[tuple[int, int, int], str]]:
-    """Legend entries ``(rgb, text)`` matching :func:`colour_for`."""
-    pal = palette[-len(breaks):] if len(breaks) <= len(palette) else palette
-    step = (len(pal) - 1) / max(1, len(breaks) - 1)
-    out, lo = [], 1
-    for i, b in enumerate(breaks):
-        hi = int(np.floor(b))
-        text = f"{lo:,}" if hi <= lo else f"{lo:,}-{hi:,}"
-        out.append((pal[int(round(i * step))], f"{text} {label}"))
-        lo = hi + 1
-    return out
-
-
-def hexagon_layer(cells: pd.DataFrame, value: str = "events", layer_id: str = "hexagons",
-                  breaks: list[float] | None = None, extruded: bool = False) -> tuple[pdk.Layer, list]:
-    """H3HexagonLayer of a cell table (column ``h3`` as hex string) coloured by ``value``.
-
-    Returns
-    -------
-    (layer, legend entries)
-    """
-    breaks = breaks or class_breaks(cells[value].to_numpy())
-    data = cells.copy()
-    data["color"] = colour_for(data[value].to_numpy(), breaks)
-    keep = [c for c in ("h3", "events", "records", "firearms", "ammunition", "top_categories", "first_date",
-                        "last_date", "color") if c in data.columns]
-    data = data[keep]
-    if "top_categories" in data:  # record text: escaped, deck.gl renders tooltips as HTML
-        from intel.safety import escape_record_text
-
-        data = escape_record_text(data, ["top_categories"])
-    for c in ("first_date", "last_date"):
-        if c in data:
-            data[c] = data[c].astype(str)
-    layer = pdk.Layer(
-        "H3HexagonLayer", data, id=layer_id, get_hexagon="h3", get_fill_color="color", pickable=True,
-        stroked=True, get_line_color=[80, 80, 80, 120], line_width_min_pixels=0.5, extruded=extruded, auto_highlight=True,
-    )
-    return layer, legend(breaks, value)
-
-
-def points_layer(df: pd.DataFrame, layer_id: str = "coarse-points", radius_px: int = 7) -> pdk.Layer:
-    """Labelled points (for records too coarse to bin): hollow circles so they do not read as exact.
-    Text columns are HTML-escaped (tooltips are rendered as HTML)."""
-    from intel.safety import escape_record_text
-
-    df = escape_record_text(df)
-    return pdk.Layer(
-        "ScatterplotLayer", df, id=layer_id, get_position=["longitude", "latitude"], get_radius=1,
-        radius_min_pixels=radius_px, radius_max_pixels=radius_px * 3, stroked=True, filled=True,
-        get_fill_color=[60, 60, 160, 60], get_line_color=[30, 30, 120], line_width_min_pixels=2, pickable=True,
-    )
+    return pdk.Layer("GeoJsonLayer", sea, id="sea", filled=True, stroked=False, get_fill_color=SEA_COLOUR)
 
 
 def view_for(lat: np.ndarray, lon: np.ndarray, default=(43.7, -79.4, 9.0)) -> pdk.ViewState:
@@ -217,7 +140,39 @@ def fit_view(lat, lon, width_px: int = 700, height_px: int = 560, pad: float = 0
     return pdk.ViewState(latitude=lat_c, longitude=float((lo0 + lo1) / 2), zoom=zoom)
 
 
-def deck(layers: list, view: pdk.ViewState, tooltip: dict | None = None) -> pdk.Deck:
-    """An offline deck: sea, Natural Earth countries, then ``layers``; no map provider."""
+def cells_view(cells_hex, res: int, sample: int = 2000) -> pdk.ViewState:
+    """A view centred on the mean centre of H3 cells, zoomed by resolution (hot spot maps).
+
+    Parameters
+    ----------
+    cells_hex : sequence of str
+        H3 cell ids as hex strings; the first ``sample`` are averaged.
+    res : int
+        H3 resolution of the cells: zoom 6.5 at 5, 8 at 6, 9 at 7, 10 at 8, 11 at 9 (9 otherwise).
+    """
+    ll = [h3.cell_to_latlng(h) for h in islice(cells_hex, sample)]
+    lat = sum(p[0] for p in ll) / max(len(ll), 1)
+    lon = sum(p[1] for p in ll) / max(len(ll), 1)
+    zoom = {5: 6.5, 6: 8, 7: 9, 8: 10, 9: 11}.get(int(res), 9)
+    return pdk.ViewState(latitude=lat, longitude=lon, zoom=zoom)
+
+
+def cells_fit_view(cells_hex, sample: int = 2000, default=(43.7, -79.4, 9.0)) -> pdk.ViewState:
+    """:func:`view_for` the centres of (the first ``sample``) H3 cells given as hex strings."""
+    cen = [h3.cell_to_latlng(h) for h in islice(cells_hex, sample)]
+    return view_for([c[0] for c in cen], [c[1] for c in cen], default=default)
+
+
+def offline_deck(layers: list, view: pdk.ViewState, tooltip: dict | None = None) -> pdk.Deck:
+    """An offline deck: sea, Natural Earth countries, then ``layers``; no map provider.
+
+    Parameters
+    ----------
+    layers : list of pydeck.Layer
+        Drawn in order, after (over) the basemap.
+    view : pydeck.ViewState
+    tooltip : dict, optional
+        pydeck tooltip (``{"text": ...}`` or ``{"html": ...}``); none by default.
+    """
     return pdk.Deck(layers=[water_layer(), basemap_layer(), *layers], initial_view_state=view,
                     map_provider=None, tooltip=tooltip or False)

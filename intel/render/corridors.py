@@ -1,11 +1,15 @@
-"""pydeck layers for directional rendering: arcs, chevrons, corridor cells, the offline deck.
+"""Corridor layers: flow arcs coloured source -> target, chevrons, corridor cells.
 
-Arcs go from :data:`SOURCE_COLOR` (source place) to :data:`TARGET_COLOR` (recovery place), width by
-the square root of the weight (:func:`arc_records`, :func:`arc_layer`); chevrons along each great
-circle point in the direction of travel (:func:`chevron_paths`, :func:`chevron_layer`); corridor
-cells are coloured YlOrRd by quantile class of the weight (:func:`corridor_layer`,
-:func:`corridor_legend`). Every record carries ``label`` and ``detail`` for the one
-:data:`TOOLTIP`, and :func:`deck` fetches no map style.
+Part of the renderer layer (:mod:`intel.render`): the flows of :func:`intel.corridors.query_flows`
+and the cells of :func:`intel.corridors.corridor_density` come in as plain tables, pydeck layers and
+legend entries go out. Arcs go from :data:`~intel.render.palettes.SOURCE_COLOR` (source place) to
+:data:`~intel.render.palettes.TARGET_COLOR` (recovery place), width by the square root of the
+weight (:func:`arc_records`, :func:`arc_layer`); chevrons along each great circle point in the
+direction of travel (:func:`chevron_paths`, :func:`chevron_layer`); corridor cells are coloured
+YlOrRd by quantile class of the weight (:func:`corridor_layer`, :func:`corridor_legend`). Every
+record carries ``label`` and ``detail`` for the one :data:`TOOLTIP`; :func:`flow_view` frames the
+arcs, :func:`flow_legend` keys their colours, and the page draws them on
+:func:`intel.render.deck.offline_deck`.
 """
 from __future__ import annotations
 
@@ -14,13 +18,13 @@ import html
 import numpy as np
 import pandas as pd
 
+import pydeck as pdk
+
 from intel.corridors.flows import aggregate_flows
-from intel.corridors.geometry import (EARTH_RADIUS_KM, _tangent, _xyz, central_angle, destination_point,
-                                      initial_bearing)
-
-
-SOURCE_COLOR = [0, 140, 255, 210]
-TARGET_COLOR = [225, 30, 45, 230]
+from intel.greatcircle import EARTH_RADIUS_KM, _tangent, _xyz, central_angle, destination_point, initial_bearing
+from intel.render.deck import PIXELS, fit_view
+from intel.render.palettes import (CORRIDOR_ALPHA, CORRIDOR_LINE_COLOUR, SOURCE_COLOR, TARGET_COLOR, class_breaks,
+                                   colour_for, legend)
 
 
 def _lerp_color(c0, c1, t):
@@ -35,12 +39,6 @@ ARC_HEIGHT = 0.1
 its great circle under the perspective camera, and the chevrons (on the ground) stay on it."""
 
 
-def _pixels():
-    from intel.layers import PIXELS  # pydeck would send a plain "pixels" as an undefined expression
-
-    return PIXELS
-
-
 def flow_widths(weight, max_px: float = ARC_PX[1], min_px: float = ARC_PX[0]) -> np.ndarray:
     """Arc widths in pixels, proportional to the square root of the weight (largest = ``max_px``)."""
     w = np.sqrt(np.maximum(np.asarray(weight, float), 0))
@@ -49,7 +47,16 @@ def flow_widths(weight, max_px: float = ARC_PX[1], min_px: float = ARC_PX[0]) ->
 
 
 def arc_records(flows: pd.DataFrame, min_weight: float = 0.0) -> pd.DataFrame:
-    """Aggregated flows at or above ``min_weight`` with ``width`` and tooltip fields ``label``, ``detail``."""
+    """Aggregated flows at or above ``min_weight`` with ``width`` and tooltip fields ``label``, ``detail``.
+
+    Parameters
+    ----------
+    flows : pandas.DataFrame
+        :data:`intel.corridors.FLOW_COLUMNS` (e.g. from :func:`intel.corridors.query_flows`),
+        aggregated per origin-destination pair by :func:`intel.corridors.aggregate_flows`.
+    min_weight : float
+        Lighter pairs (firearms) are left out.
+    """
     agg = aggregate_flows(flows)
     agg = agg[agg["weight"] >= float(min_weight)].reset_index(drop=True)
     if agg.empty:
@@ -63,8 +70,6 @@ def arc_records(flows: pd.DataFrame, min_weight: float = 0.0) -> pd.DataFrame:
 
 def arc_layer(records: pd.DataFrame, layer_id: str = "flow-arcs"):
     """pydeck ``ArcLayer``: great-circle arcs coloured from source (blue) to target (red), width by weight."""
-    import pydeck as pdk
-
     data = records[["origin_lon", "origin_lat", "destination_lon", "destination_lat", "width", "weight",
                     "label", "detail"]].to_dict("records") if len(records) else []
     return pdk.Layer(
@@ -72,7 +77,7 @@ def arc_layer(records: pd.DataFrame, layer_id: str = "flow-arcs"):
         get_source_position=["origin_lon", "origin_lat"],
         get_target_position=["destination_lon", "destination_lat"],
         get_source_color=SOURCE_COLOR, get_target_color=TARGET_COLOR,
-        get_width="width", width_units=_pixels(), width_min_pixels=ARC_PX[0], width_max_pixels=ARC_PX[1],
+        get_width="width", width_units=PIXELS, width_min_pixels=ARC_PX[0], width_max_pixels=ARC_PX[1],
         get_height=ARC_HEIGHT, great_circle=True, pickable=True, auto_highlight=True,
     )
 
@@ -137,29 +142,23 @@ def chevron_paths(records: pd.DataFrame, marks: int | None = None, size_km: floa
 
 def chevron_layer(chevrons: pd.DataFrame, layer_id: str = "flow-chevrons"):
     """pydeck ``PathLayer`` of chevrons from :func:`chevron_paths` (no icons, nothing fetched)."""
-    import pydeck as pdk
-
     return pdk.Layer(
         "PathLayer", data=chevrons.to_dict("records") if len(chevrons) else [], id=layer_id,
-        get_path="path", get_color="color", get_width="width", width_units=_pixels(),
+        get_path="path", get_color="color", get_width="width", width_units=PIXELS,
         width_min_pixels=1.5, width_max_pixels=4, cap_rounded=True, joint_rounded=True, pickable=True,
     )
 
 
 def corridor_colours(weight, k: int = 6) -> tuple[list[list[int]], list[float]]:
     """RGBA colours (ColorBrewer YlOrRd, ``k`` quantile classes of the weight) and the class upper bounds."""
-    from intel.layers import class_breaks, colour_for
-
     w = np.asarray(weight, float)
     breaks = class_breaks(w, k)
-    cols = [c[:3] + [200] for c in colour_for(w, breaks)]
+    cols = [c[:3] + [CORRIDOR_ALPHA] for c in colour_for(w, breaks)]
     return cols, breaks
 
 
 def corridor_legend(density: pd.DataFrame, top: int | None = 5000) -> list:
     """Legend entries ``(rgb, text)`` matching :func:`corridor_layer` (firearms per cell)."""
-    from intel.layers import legend
-
     d = density if top is None else density.head(int(top))
     if d.empty:
         return []
@@ -172,14 +171,12 @@ def corridor_layer(density: pd.DataFrame, top: int | None = 5000, layer_id: str 
     Parameters
     ----------
     density : pandas.DataFrame
-        From :func:`corridor_density`.
+        From :func:`intel.corridors.corridor_density`.
     top : int, optional
         Draw only the ``top`` ranked cells (keeps the page light); ``None`` draws all.
 
     Draw it before (under) the arcs; :func:`corridor_legend` gives its legend.
     """
-    import pydeck as pdk
-
     d = density if top is None else density.head(int(top))
     if len(d):
         cols, _ = corridor_colours(d["weight"])
@@ -190,7 +187,7 @@ def corridor_layer(density: pd.DataFrame, top: int | None = 5000, layer_id: str 
         data = []
     return pdk.Layer(
         "H3HexagonLayer", data=data, id=layer_id, get_hexagon="h3", get_fill_color="color",
-        filled=True, stroked=True, get_line_color=[120, 60, 0, 90], line_width_units=_pixels(),
+        filled=True, stroked=True, get_line_color=CORRIDOR_LINE_COLOUR, line_width_units=PIXELS,
         get_line_width=0.5, line_width_min_pixels=0.5, extruded=False, pickable=True, high_precision=False,
     )
 
@@ -199,9 +196,32 @@ TOOLTIP = {"html": "<b>{label}</b><br/>{detail}", "style": {"fontSize": "12px"}}
 """One tooltip template for every layer built here: records carry ``label`` and ``detail``."""
 
 
-def deck(layers: list, latitude: float = 38.5, longitude: float = -92.0, zoom: float = 3.4):
-    """Offline ``pydeck.Deck`` (no map provider, no style fetched) with the shared tooltip."""
-    import pydeck as pdk
+DEFAULT_VIEW = (38.5, -92.0, 3.4)
+"""Latitude, longitude and zoom of the corridor map when the flows are not framed (the lower 48)."""
 
-    return pdk.Deck(layers=layers, map_provider=None, tooltip=TOOLTIP,
-                    initial_view_state=pdk.ViewState(latitude=latitude, longitude=longitude, zoom=zoom))
+
+def flow_view(arcs: pd.DataFrame, frame: bool = True, height_px: int = 600) -> pdk.ViewState:
+    """Initial view of the corridor map: the arcs' end points framed, or :data:`DEFAULT_VIEW`.
+
+    Parameters
+    ----------
+    arcs : pandas.DataFrame
+        From :func:`arc_records`.
+    frame : bool
+        Frame the arcs (e.g. one recovery place chosen); otherwise, or when the arcs span
+        180 degrees of longitude or more, the default view.
+    height_px : int
+        Height of the map in CSS pixels.
+    """
+    if frame and len(arcs):
+        lat = np.r_[arcs["origin_lat"], arcs["destination_lat"]]
+        lon = np.r_[arcs["origin_lon"], arcs["destination_lon"]]
+        if lon.max() - lon.min() < 180:
+            return fit_view(lat, lon, width_px=900, height_px=height_px, trim=0.05, default=DEFAULT_VIEW,
+                            max_zoom=7.0)
+    return pdk.ViewState(latitude=DEFAULT_VIEW[0], longitude=DEFAULT_VIEW[1], zoom=DEFAULT_VIEW[2])
+
+
+def flow_legend() -> list[tuple[list[int], str]]:
+    """Legend entries ``(rgba, text)`` of the arc colours."""
+    return [(SOURCE_COLOR, "source place (arc start)"), (TARGET_COLOR, "recovery place (arc end)")]

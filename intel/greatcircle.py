@@ -7,6 +7,10 @@ are computed in 3-D unit vectors (see "Great circles and the 180th meridian" in
 180th meridian. Used to lay flows out on cells (:mod:`intel.corridors.cells`), by the exports and
 by the chevrons of the map layers. Central angles, destinations and bearings are those of
 :mod:`intel.geodesy`, re-exported here for the modules that import them from this one.
+
+Where it sits: a small shared module under the analyses. It used to be ``intel.corridors.geometry``:
+:mod:`intel.links` needs it and :mod:`intel.corridors` needs :mod:`intel.links` (re-seizure flows), so it
+lives outside both packages and neither imports the other in a circle.
 """
 from __future__ import annotations
 

@@ -1,0 +1,215 @@
+"""H3 hexagon layers: event counts, Gi* hot spots, emerging hot spots and planner targets.
+
+Part of the renderer layer (:mod:`intel.render`). Each function takes the plain table an
+analysis returns and hands back pydeck layers (and legend entries ``(rgb, text)`` a page draws):
+
+* :func:`hexagon_layer` - the cells of :func:`intel.hexbin.aggregate` coloured YlOrRd by quantile
+  class (Explore map, Trends playback, bench), and :func:`points_layer` for the records too
+  coarse to bin, drawn as hollow circles so they do not read as exact;
+* :func:`hotspot_deck`, :func:`hotspot_legend` - the Gi* table of
+  :func:`intel.hotspots.hotspots_from_store` coloured by confidence bin;
+* :func:`emerging_deck`, :func:`emerging_legend` - the categories of
+  :func:`intel.emerging.emerging_from_store`;
+* :func:`target_layers`, :func:`target_deck`, :func:`target_legend` - the ranked targets and
+  scored cells of :func:`intel.risk.plan`.
+
+Cells are H3 hex strings (JavaScript numbers lose 64-bit integers). Record text shown in a
+tooltip is HTML-escaped (deck.gl renders tooltips as HTML). Colours come from
+:mod:`intel.render.palettes`.
+"""
+from __future__ import annotations
+
+import pandas as pd
+import pydeck as pdk
+
+from intel.emerging import NO_PATTERN
+from intel.hotspots import CONFIDENCE
+from intel.render.deck import cells_view, offline_deck, view_for
+from intel.render.palettes import (BIN_ALPHA, BIN_COLOURS, CATEGORY_ALPHA, CATEGORY_COLOURS, COARSE_FILL_COLOUR,
+                                   COARSE_LINE_COLOUR, HEX_LINE_COLOUR, HOTSPOT_LINE_COLOUR, SCORED_CELL_GREY,
+                                   TARGET_LABEL_BACKGROUND, TARGET_LABEL_COLOUR, TARGET_LINE_COLOUR, class_breaks,
+                                   colour_for, legend, score_colour, score_legend)
+from intel.safety import escape_record_text
+
+
+# --------------------------------------------------------------------------- counts per cell
+def hexagon_layer(cells: pd.DataFrame, value: str = "events", layer_id: str = "hexagons",
+                  breaks: list[float] | None = None, extruded: bool = False) -> tuple[pdk.Layer, list]:
+    """H3HexagonLayer of a cell table (column ``h3`` as hex string) coloured by ``value``.
+
+    Parameters
+    ----------
+    cells : pandas.DataFrame
+        From :func:`intel.hexbin.aggregate` (``h3``, ``events``, ``records``, ``firearms``, ...).
+    value : str
+        Column that decides the colour (YlOrRd, quantile classes).
+    layer_id : str
+    breaks : list of float, optional
+        Class upper bounds (e.g. of a whole period, so steps are comparable); default: the
+        quantile classes of ``cells[value]``.
+    extruded : bool
+
+    Returns
+    -------
+    (pydeck.Layer, legend entries)
+    """
+    breaks = breaks or class_breaks(cells[value].to_numpy())
+    data = cells.copy()
+    data["color"] = colour_for(data[value].to_numpy(), breaks)
+    keep = [c for c in ("h3", "events", "records", "firearms", "ammunition", "top_categories", "first_date",
+                        "last_date", "color") if c in data.columns]
+    data = data[keep]
+    if "top_categories" in data:  # record text: escaped, deck.gl renders tooltips as HTML
+        data = escape_record_text(data, ["top_categories"])
+    for c in ("first_date", "last_date"):
+        if c in data:
+            data[c] = data[c].astype(str)
+    layer = pdk.Layer(
+        "H3HexagonLayer", data, id=layer_id, get_hexagon="h3", get_fill_color="color", pickable=True,
+        stroked=True, get_line_color=HEX_LINE_COLOUR, line_width_min_pixels=0.5, extruded=extruded, auto_highlight=True,
+    )
+    return layer, legend(breaks, value)
+
+
+def points_layer(df: pd.DataFrame, layer_id: str = "coarse-points", radius_px: int = 7) -> pdk.Layer:
+    """Labelled points (for records too coarse to bin): hollow circles so they do not read as exact.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        ``latitude``, ``longitude`` (degrees WGS84) and the tooltip columns. Text columns are
+        HTML-escaped (tooltips are rendered as HTML).
+    layer_id : str
+    radius_px : int
+        Radius in CSS pixels (up to three times that when zoomed in).
+    """
+    df = escape_record_text(df)
+    return pdk.Layer(
+        "ScatterplotLayer", df, id=layer_id, get_position=["longitude", "latitude"], get_radius=1,
+        radius_min_pixels=radius_px, radius_max_pixels=radius_px * 3, stroked=True, filled=True,
+        get_fill_color=COARSE_FILL_COLOUR, get_line_color=COARSE_LINE_COLOUR, line_width_min_pixels=2, pickable=True,
+    )
+
+
+# --------------------------------------------------------------------------- hot spots
+def _category_hexes(data: pd.DataFrame, layer_id: str) -> pdk.Layer:
+    """Translucent hexagons of cells that carry their own ``color`` (hot spot and emerging maps)."""
+    return pdk.Layer("H3HexagonLayer", data, id=layer_id, get_hexagon="h3", get_fill_color="color",
+                     pickable=True, stroked=True, get_line_color=HOTSPOT_LINE_COLOUR, line_width_min_pixels=0.3,
+                     extruded=False, opacity=0.75)
+
+
+def hotspot_deck(hot: pd.DataFrame, value: str, res: int, layer_id: str = "gi-hexes") -> pdk.Deck:
+    """Offline deck of the Gi* result: cells with events or a significant bin, coloured by bin.
+
+    Parameters
+    ----------
+    hot : pandas.DataFrame
+        From :func:`intel.hotspots.hotspots_from_store` (``h3``, ``value``, ``z``, ``bin``,
+        ``confidence``). Cells with no events and no significant result are not drawn (they
+        remain part of the study area).
+    value : str
+        ``"events"`` or ``"firearms"``, named in the tooltip.
+    res : int
+        H3 resolution (decides the initial zoom).
+    """
+    shown = hot[(hot["value"] > 0) | (hot["bin"] != 0)].copy()
+    shown["color"] = [BIN_COLOURS[int(b)] + [BIN_ALPHA] for b in shown["bin"]]
+    shown["z"] = shown["z"].round(2)
+    data = shown[["h3", "value", "z", "confidence", "color"]]
+    return offline_deck([_category_hexes(data, layer_id)], cells_view(data["h3"], res),
+                        {"text": "{h3}\n{value} " + value + "\nz = {z}\n{confidence}"})
+
+
+def hotspot_legend() -> list[tuple[list[int], str]]:
+    """Legend entries ``(rgb, label)`` of the Gi* bins, hottest first (labels
+    :data:`intel.hotspots.CONFIDENCE`)."""
+    return [(BIN_COLOURS[b], CONFIDENCE[b]) for b in range(3, -4, -1)]
+
+
+def emerging_deck(emg: pd.DataFrame, value: str, res: int, layer_id: str = "ehsa-hexes") -> pdk.Deck | None:
+    """Offline deck of the emerging hot spot categories, or ``None`` when no cell has a pattern.
+
+    Parameters
+    ----------
+    emg : pandas.DataFrame
+        From :func:`intel.emerging.emerging_from_store` (``h3``, ``total``, ``category``, ``trend``).
+    value : str
+        ``"events"`` or ``"firearms"``, named in the tooltip.
+    res : int
+        H3 resolution (decides the initial zoom).
+
+    Cells of category :data:`intel.emerging.NO_PATTERN` are left off the map.
+    """
+    shown = emg[emg["category"] != NO_PATTERN].copy()
+    if shown.empty:
+        return None
+    shown["color"] = [CATEGORY_COLOURS[c] + [CATEGORY_ALPHA] for c in shown["category"]]
+    data = shown[["h3", "total", "category", "trend", "color"]]
+    return offline_deck([_category_hexes(data, layer_id)], cells_view(data["h3"], res),
+                        {"text": "{h3}\n{category}\n{total} " + value + "\ntrend: {trend}"})
+
+
+def emerging_legend(counts: pd.DataFrame) -> list[tuple[list[int], str]]:
+    """Legend entries ``(rgb, "category (n)")`` from :func:`intel.emerging.category_counts`."""
+    return [(CATEGORY_COLOURS[c], f"{c} ({n:,})") for c, n in counts.itertuples(index=False)]
+
+
+# --------------------------------------------------------------------------- planner targets
+TARGET_TOOLTIP = {"text": "#{rank} {h3}\nscore {score}\n{events} events\n"
+                          "{nearest_town} ({town_km} km)\n"
+                          "crossing: {nearest_crossing} ({crossing_km} km)"}
+
+
+def target_layers(targets: pd.DataFrame, scores: pd.DataFrame) -> tuple[list[pdk.Layer], pdk.ViewState, float]:
+    """Layers of a plan: every scored cell in faint grey, the targets in YlOrRd with their rank.
+
+    Parameters
+    ----------
+    targets : pandas.DataFrame
+        ``plan.targets`` of :func:`intel.risk.plan` (``h3``, ``rank``, ``score``, ``events``,
+        ``nearest_town``, ``town_km``, ``nearest_crossing``, ``crossing_km``, ``latitude``,
+        ``longitude``); not empty.
+    scores : pandas.DataFrame
+        ``plan.scores`` (``h3``, ``score``): cells with a positive score are drawn as context.
+
+    Returns
+    -------
+    (layers, view, top)
+        Layers in drawing order (scored cells, target cells, rank labels), the view framing
+        the targets and the top score the colours are scaled to (for :func:`target_legend`).
+    """
+    t = targets.copy()
+    top = max(float(t["score"].max()), 1e-9)
+    t["color"] = [score_colour(s, top) for s in t["score"]]
+    t["label"] = t["rank"].astype(str)
+    show = t[["h3", "rank", "label", "score", "events", "nearest_town", "town_km", "nearest_crossing",
+              "crossing_km", "latitude", "longitude", "color"]].copy()
+    for c in ("score", "town_km", "crossing_km"):
+        show[c] = show[c].astype(float).round(2)
+    hexes = pdk.Layer("H3HexagonLayer", show, id="target-cells", get_hexagon="h3", get_fill_color="color",
+                      get_line_color=TARGET_LINE_COLOUR, line_width_min_pixels=2, stroked=True, extruded=False,
+                      pickable=True, opacity=0.85)
+    labels = pdk.Layer("TextLayer", show, id="target-ranks", get_position=["longitude", "latitude"],
+                       get_text="label", get_size=16, get_color=TARGET_LABEL_COLOUR,
+                       get_alignment_baseline="'bottom'", background=True,
+                       get_background_color=TARGET_LABEL_BACKGROUND, pickable=False)
+    # context: every scored cell of the area, faint grey by score, under the targets
+    ctx = scores[scores["score"] > 0][["h3", "score"]].copy()
+    ctx["color"] = [[*SCORED_CELL_GREY, int(30 + 150 * min(1.0, s / top))] for s in ctx["score"]]
+    ctx["score"] = ctx["score"].astype(float).round(3)
+    context = pdk.Layer("H3HexagonLayer", ctx, id="scored-cells", get_hexagon="h3", get_fill_color="color",
+                        stroked=False, extruded=False, pickable=False)
+    view = view_for(show["latitude"].to_numpy(), show["longitude"].to_numpy())
+    return [context, hexes, labels], view, top
+
+
+def target_deck(targets: pd.DataFrame, scores: pd.DataFrame) -> tuple[pdk.Deck, list]:
+    """Offline deck of a plan (:func:`target_layers`) and its legend (:func:`target_legend`)."""
+    layers, view, top = target_layers(targets, scores)
+    return offline_deck(layers, view, TARGET_TOOLTIP), target_legend(top)
+
+
+def target_legend(top: float) -> list[tuple[tuple[int, int, int], str]]:
+    """Legend entries of the target colours, six equal score classes of ``[0, top]``, highest first."""
+    return score_legend(top)

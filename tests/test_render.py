@@ -1,0 +1,139 @@
+"""The renderer package: palettes cover every value an analysis returns, layers keep their props.
+
+Hand-built result tables stand in for the analyses (no store): the renderers only read the
+documented columns.
+"""
+from __future__ import annotations
+
+import json
+
+import h3
+import numpy as np
+import pandas as pd
+import pytest
+
+from intel import emerging, hotspots
+from intel.render import borders as rb
+from intel.render import corridors as rc
+from intel.render import hexagons, palettes
+from intel.render.deck import PIXELS, cells_fit_view, cells_view, offline_deck, view_for
+from intel.render.links import links_layer, links_legend
+
+
+def _spec(deck) -> dict:
+    return json.loads(deck.to_json())
+
+
+def _layer(spec: dict, layer_id: str) -> dict:
+    return next(layer for layer in spec["layers"] if layer["id"] == layer_id)
+
+
+def test_palettes_cover_every_bin_and_category():
+    assert set(palettes.BIN_COLOURS) == set(hotspots.CONFIDENCE)
+    assert set(palettes.CATEGORY_COLOURS) == set(emerging.CATEGORIES)
+    assert emerging.NO_PATTERN in palettes.CATEGORY_COLOURS
+
+
+def test_offline_deck_has_no_provider_and_the_basemap_first():
+    spec = _spec(offline_deck([], view_for([], [])))
+    assert [layer["id"] for layer in spec["layers"]] == ["sea", "basemap"]
+    assert spec["layers"][1]["data"] == "/app/static/ne_countries.geojson"  # served by the app, no tiles
+    assert not spec.get("mapProvider")
+
+
+def _hot_table() -> pd.DataFrame:
+    cells = [h3.latlng_to_cell(43.65 + 0.01 * i, -79.38, 8) for i in range(4)]
+    return pd.DataFrame({"h3": cells, "value": [5, 0, 0, 2], "z": [3.14159, -2.5, 0.1, 1.0],
+                         "bin": [3, -2, 0, 0], "confidence": [hotspots.CONFIDENCE[b] for b in (3, -2, 0, 0)]})
+
+
+def test_hotspot_deck_draws_cells_with_events_or_a_significant_bin():
+    hot = _hot_table()
+    deck = hexagons.hotspot_deck(hot, "events", 8)
+    spec = _spec(deck)
+    layer = _layer(spec, "gi-hexes")
+    drawn = {d["h3"]: d for d in layer["data"]}
+    assert set(drawn) == {hot["h3"][0], hot["h3"][1], hot["h3"][3]}  # the empty, non-significant cell is left out
+    assert drawn[hot["h3"][0]]["color"] == [215, 48, 39, 200] and drawn[hot["h3"][0]]["z"] == 3.14
+    assert drawn[hot["h3"][1]]["color"] == [*palettes.BIN_COLOURS[-2], 200]
+    assert layer["opacity"] == 0.75 and layer["getLineColor"] == [90, 90, 90, 90]
+    assert spec["initialViewState"]["zoom"] == 10  # resolution 8
+    assert "{value} events" in deck._tooltip["text"]  # Streamlit sends the tooltip apart from the spec
+
+
+def test_hotspot_legend_hottest_first():
+    key = hexagons.hotspot_legend()
+    assert [c for c, _ in key][0] == palettes.BIN_COLOURS[3] and key[-1][1] == hotspots.CONFIDENCE[-3]
+
+
+def test_emerging_deck_leaves_no_pattern_out_and_says_when_nothing_is_left():
+    cells = [h3.latlng_to_cell(43.65 + 0.01 * i, -79.38, 7) for i in range(2)]
+    emg = pd.DataFrame({"h3": cells, "total": [9, 1], "category": ["New Hot Spot", emerging.NO_PATTERN],
+                        "trend": ["up", "none"]})
+    layer = _layer(_spec(hexagons.emerging_deck(emg, "firearms", 7)), "ehsa-hexes")
+    assert [d["h3"] for d in layer["data"]] == [cells[0]]
+    assert layer["data"][0]["color"] == [128, 0, 38, 210]
+    assert hexagons.emerging_deck(emg.iloc[[1]], "events", 7) is None
+    counts = pd.DataFrame({"category": ["New Hot Spot"], "cells": [1]})
+    assert hexagons.emerging_legend(counts) == [([128, 0, 38], "New Hot Spot (1)")]
+
+
+def test_target_deck_colours_scores_and_frames_the_targets():
+    cells = [h3.latlng_to_cell(43.65 + 0.05 * i, -79.38, 8) for i in range(3)]
+    targets = pd.DataFrame({"h3": cells[:2], "rank": [1, 2], "score": [2.0, 1.0], "events": [10, 5],
+                            "nearest_town": ["Toronto", "Toronto"], "town_km": [1.234, 5.0],
+                            "nearest_crossing": ["X", "X"], "crossing_km": [100.0, 101.0],
+                            "latitude": [43.65, 43.70], "longitude": [-79.38, -79.38]})
+    scores = pd.DataFrame({"h3": cells, "score": [2.0, 1.0, 0.5]})
+    deck, key = hexagons.target_deck(targets, scores)
+    spec = _spec(deck)
+    assert [layer["id"] for layer in spec["layers"]][2:] == ["scored-cells", "target-cells", "target-ranks"]
+    tc = _layer(spec, "target-cells")["data"]
+    assert tc[0]["color"] == [189, 0, 38, 220] and tc[1]["color"] == [254, 178, 76, 220]  # top class; half the top: class 3 of 6
+    assert tc[0]["town_km"] == 1.23 and tc[0]["label"] == "1"
+    ctx = _layer(spec, "scored-cells")["data"]
+    assert [c["color"][3] for c in ctx] == [180, 105, 67]  # grey, more opaque with the score
+    assert key[0] == (palettes.YLORRD[5], "score 1.67-2.00") and len(key) == 6
+    assert spec["initialViewState"]["latitude"] == pytest.approx(43.675)
+
+
+def test_views_frame_cells_by_mean_centre_or_median():
+    cells = [h3.latlng_to_cell(lat, -79.4, 7) for lat in (43.0, 44.0, 48.0)]
+    v = cells_view(pd.Series(cells), 7)
+    assert v.latitude == pytest.approx(np.mean([h3.cell_to_latlng(c)[0] for c in cells])) and v.zoom == 9
+    assert cells_view(cells, 4).zoom == 9  # a resolution without its own zoom
+    assert cells_fit_view(cells).latitude == pytest.approx(h3.cell_to_latlng(cells[1])[0])  # median
+
+
+def test_flow_view_frames_one_destination_only():
+    arcs = pd.DataFrame({"origin_lat": [33.7], "origin_lon": [-84.4], "destination_lat": [40.7],
+                         "destination_lon": [-74.0]})
+    framed = rc.flow_view(arcs, frame=True, height_px=600)
+    assert -84.4 < framed.longitude < -74.0 and framed.zoom > 3.4
+    unframed = rc.flow_view(arcs, frame=False)
+    assert (unframed.latitude, unframed.longitude, unframed.zoom) == rc.DEFAULT_VIEW
+    wide = arcs.assign(origin_lon=[170.0], destination_lon=[-10.0])  # across 180 degrees: not framed
+    assert rc.flow_view(wide, frame=True).zoom == rc.DEFAULT_VIEW[2]
+    assert [c for c, _ in rc.flow_legend()] == [palettes.SOURCE_COLOR, palettes.TARGET_COLOR]
+
+
+def test_border_layers_in_pixels_with_palette_colours():
+    ev = pd.DataFrame({"latitude": [31.0, 31.1], "longitude": [-106.0, -106.1], "band": ["0-20 km", "far"],
+                       "location_name": ["<b>x</b>", None], "border_km": [3.0, 90.0], "border_pair": ["MEX-USA"] * 2})
+    layer = json.loads(offline_deck([rb.band_layer(ev)], view_for([31], [-106])).to_json())["layers"][-1]
+    assert layer["radiusUnits"] == "pixels"
+    assert [d["colour"] for d in layer["data"]] == [[189, 0, 38, 200], [150, 150, 150, 200]]
+    assert "&lt;b&gt;" in layer["data"][0]["tip"]  # record text escaped for the HTML tooltip
+    assert rb.points_legend()[-1] == (palettes.FAR_CROSSING_COLOUR, "crossing far from its border (flagged)")
+    lat, lon = rb.map_focus(pd.DataFrame(columns=["latitude", "longitude"]), None)
+    assert lat.size == 0 and rb.focus_view(ev.iloc[:0], None).zoom == 3.0
+
+
+def test_links_layer_purple_in_pixels():
+    edges = pd.DataFrame({"serial_key": ["<k>"], "incident_a": ["I1"], "incident_b": ["I2"], "date_a": ["2020-01-01"],
+                          "date_b": ["2020-02-01"], "place_a": ["A"], "place_b": [None], "lat_a": [43.0],
+                          "lon_a": [-79.0], "lat_b": [42.0], "lon_b": [-78.0], "km": [140.2]})
+    layer = links_layer(edges)
+    assert layer.get_color == [130, 40, 170, 220] and layer.width_units is PIXELS
+    assert layer.data[0]["label"] == "serial key &lt;k&gt;" and layer.data[0]["detail"].endswith("140 km")
+    assert links_legend() == [((130, 40, 170), "same serial key")]

@@ -142,6 +142,7 @@ def test_fail_is_a_plain_sentence_with_exit_2():
     (ValueError("bad value"), "error: bad value"),
     (KeyError("no_such"), "error: unknown name 'no_such'"),
     (FileNotFoundError("store x does not exist"), "error: store x does not exist"),
+    (FileNotFoundError(2, "No such file or directory", "in.csv"), "error: No such file or directory: in.csv"),
     (PermissionError(13, "Permission denied", "/root/x.csv"), "error: Permission denied: /root/x.csv"),
 ])
 def test_expected_errors_are_reported_not_raised(exc, text):

@@ -20,7 +20,7 @@ from __future__ import annotations
 import click
 
 from intel.cli.errors import IntelCommand, fail
-from intel.cli.options import db_option, open_store, period_option, res_option
+from intel.cli.options import apply_options, db_option, open_store, period_option, res_option
 
 __all__ = ["corridors_cmd", "flows_cmd"]
 
@@ -53,16 +53,8 @@ _common = [
 ]
 
 
-def _apply(options):
-    def deco(f):
-        for opt in reversed(options):
-            f = opt(f)
-        return f
-    return deco
-
-
 @click.command("corridors", cls=IntelCommand)
-@_apply(_common)
+@apply_options(_common)
 @res_option("corridor", setting="corridor_resolution")
 @click.option("--method", type=click.Choice(["path", "sample"]), default="path", show_default=True,
               help="Cells of a flow: one-cell-wide H3 line, or points every 0.45 edge lengths.")
@@ -95,7 +87,7 @@ def corridors_cmd(db, period, from_year, to_year, flow_types, origins, destinati
 
 
 @click.command("flows", cls=IntelCommand)
-@_apply(_common)
+@apply_options(_common)
 def flows_cmd(db, period, from_year, to_year, flow_types, origins, destinations, interstate_only, out):
     """Origin-destination flows (CSV: origin, destination, weight, period, ...)."""
     from intel import corridors

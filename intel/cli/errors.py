@@ -67,7 +67,7 @@ def describe(exc: BaseException) -> str:
     if isinstance(exc, KeyError):
         key = exc.args[0] if exc.args else ""
         return str(key) if isinstance(key, str) and " " in key else f"unknown name {key!r}"
-    if isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError) and exc.strerror:
+    if isinstance(exc, OSError) and exc.strerror:
         return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
     return str(exc) or type(exc).__name__
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import click
 
 from intel.cli.errors import IntelCommand, fail
-from intel.cli.options import db_option, open_store, period_options, res_option
+from intel.cli.options import apply_options, db_option, open_store, period_options, res_option
 
 __all__ = ["hotspots_cmd", "emerging_cmd"]
 
@@ -47,12 +47,6 @@ _common = [
     click.option("--out", type=click.Path(dir_okay=False), required=True,
                  help="Output file: .csv, .geojson or .parquet."),
 ]
-
-
-def _with_common(f):
-    for opt in reversed(_common):
-        f = opt(f)
-    return f
 
 
 def _run(kind: str, db, res, k, fdr, alpha, period, value, area, area_codes, out, **extra):
@@ -95,7 +89,7 @@ def _run(kind: str, db, res, k, fdr, alpha, period, value, area, area_codes, out
 
 
 @click.command("hotspots", cls=IntelCommand)
-@_with_common
+@apply_options(_common)
 def hotspots_cmd(db, res, k, fdr, alpha, period, value, area, area_codes, out):
     """Getis-Ord Gi* hot and cold spots on H3 cells, written to OUT (CSV, GeoJSON or GeoParquet)."""
     df, fdr = _run("hotspots", db, res, k, fdr, alpha, period, value, area, area_codes, out)
@@ -106,7 +100,7 @@ def hotspots_cmd(db, res, k, fdr, alpha, period, value, area, area_codes, out):
 
 
 @click.command("emerging", cls=IntelCommand)
-@_with_common
+@apply_options(_common)
 @click.option("--step", type=click.Choice(["week", "month", "quarter"]), default=None,
               help="Time step of the space-time cube (default: setting emerging_step).")
 @click.option("--time-lag", type=click.IntRange(0, 12), default=1, show_default=True,

@@ -19,7 +19,7 @@ from pathlib import Path
 import click
 
 from intel.cli.errors import IntelCommand, fail
-from intel.cli.options import db_option, open_store
+from intel.cli.options import apply_options, db_option, open_store
 
 __all__ = ["build_cmd", "import_cmd", "IMPORT_OPTIONS"]
 
@@ -54,14 +54,6 @@ IMPORT_OPTIONS = [
 """Options of ``intel import`` (besides ``PATH`` and ``--db``), in the order of ``--help``."""
 
 
-def _options(opts):
-    def deco(f):
-        for o in reversed(opts):
-            f = o(f)
-        return f
-    return deco
-
-
 def _with_releasability(con, path: str, profile, releasability: str):
     """The profile with the batch marking as a constant column (records without their own take it)."""
     from intel import auth, ingest
@@ -93,7 +85,7 @@ def _write_report(r, report_path: str) -> None:
                help="Import a CSV, XLSX, GeoJSON, GeoPackage, Parquet or GeoParquet file.")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @db_option
-@_options(IMPORT_OPTIONS)
+@apply_options(IMPORT_OPTIONS)
 def import_cmd(path, db, profile, report_path, date_order, crs, sheet, dedup, releasability):
     from intel import ingest
 

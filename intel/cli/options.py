@@ -19,7 +19,7 @@ import click
 from intel import config, periods
 
 __all__ = ["DB_HELP", "db_option", "open_store", "PeriodType", "DayType", "period_option", "period_options", "res_option", "ResolutionType",
-           "merge_period"]
+           "merge_period", "apply_options"]
 
 DB_HELP = "Store file (default: $INTEL_DB, else data/intel.duckdb)."
 
@@ -203,3 +203,12 @@ def res_option(use: str, flag: str = "--res", dest: str = "res", *, setting: str
                             help=f"{what}, {lo}-{hi} for {use} (default: setting {setting}).")
     return click.option(flag, dest, type=ResolutionType(use), default=config.DEFAULT_RESOLUTION[use],
                         show_default=True, help=f"{what}, {lo}-{hi} for {use}.")
+
+
+def apply_options(options):
+    """Decorator applying a list of option decorators, first listed first in ``--help``."""
+    def deco(f):
+        for o in reversed(options):
+            f = o(f)
+        return f
+    return deco

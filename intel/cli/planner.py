@@ -13,7 +13,7 @@ from __future__ import annotations
 import click
 
 from intel.cli.errors import IntelCommand, fail
-from intel.cli.options import db_option, open_store, period_option, period_options, res_option
+from intel.cli.options import apply_options, db_option, open_store, period_option, period_options, res_option
 
 __all__ = ["targets_cmd", "backtest_cmd"]
 
@@ -50,17 +50,9 @@ _area_opts = [
 ]
 
 
-def _with(opts):
-    def deco(f):
-        for o in reversed(opts):
-            f = o(f)
-        return f
-    return deco
-
-
 @click.command("targets", cls=IntelCommand, help="Rank cells of an area of operation and write a spaced target list "
                                "(.csv, .geojson or .pdf by the extension of --out).")
-@_with(_area_opts)
+@apply_options(_area_opts)
 @click.option("--n", "n", type=click.IntRange(1, 500), default=None, help="Number of targets (default setting planner_targets).")
 @click.option("--min-spacing-km", type=click.FloatRange(0), default=None,
               help="Minimum geodesic spacing between targets, km (default setting planner_min_spacing_km).")
@@ -92,7 +84,7 @@ def targets_cmd(db, area, admin1, bbox, preset, trigger_countries, res, weights,
 
 @click.command("backtest", cls=IntelCommand, help="Fit the risk score and two baselines on one period, test on the next: "
                                 "hit rate and PAI at 1, 5 and 10 % of the area (CSV).")
-@_with(_area_opts)
+@apply_options(_area_opts)
 @period_option("--train", "train", require_both=True, required=True,
                help="Training period, closed on both sides (e.g. 2015:2019).")
 @period_option("--test", "test_", require_both=True, required=True,

@@ -1,10 +1,15 @@
-"""Admin: users and roles, and the audit log.
+"""Admin: users and roles, the named settings, and the audit log.
 
-A thin page over :mod:`intel.auth`: the accounts of the users file (add, change role,
-reset password, disable) for users with the ``manage_users`` permission, and the audit
-log with filters (user, action, period) and a CSV export for users with the ``audit``
+A thin page over :mod:`intel.auth` and :mod:`intel.settings`: the accounts of the users file
+(add, change role, reset password, disable) for users with the ``manage_users`` permission; the
+settings table (value, where it comes from, valid range, help) for everyone, and an editor whose
+widgets are bounded by each setting's range or choices for users with the ``settings``
+permission, saving through :func:`intel.settings.put` (checked again there, audited); and the
+audit log with filters (user, action, period) and a CSV export for users with the ``audit``
 permission. Everyone else reads a plain sentence. Every change made here is written to the
-audit log. Values are shown only in tables and plain text, never as HTML.
+audit log. Values are shown only in tables and plain text, never as HTML; a refused value is a
+plain ``st.error`` sentence, never a traceback. The same table from the command line:
+``intel settings``.
 """
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ import datetime as dt
 import streamlit as st
 
 import pages.common as common
-from intel import auth, store
+from intel import auth, settings, store
 from intel.safety import csv_safe
 
 
@@ -38,7 +43,7 @@ user = _current_user()
 st.title("Admin")
 st.caption(f"Signed in as {user.label}, role {user.role}.")
 
-tab_users, tab_audit = st.tabs(["Users and roles", "Audit log"])
+tab_users, tab_settings, tab_audit = st.tabs(["Users and roles", "Settings", "Audit log"])
 
 # ------------------------------------------------------------------------------- users
 with tab_users:
@@ -118,6 +123,93 @@ with tab_users:
                             st.rerun()
                         else:
                             st.info("Nothing to change.")
+
+# ------------------------------------------------------------------------------- settings
+def _current(con, name: str):
+    """(value, error sentence or None): an invalid environment or saved value shows its default."""
+    try:
+        return settings.get(name, con), None
+    except ValueError as e:
+        return settings.SETTINGS[name].default, str(e)
+
+
+def _widget(s: settings.Setting, value, disabled: bool):
+    """One input bounded by the setting's range or choices; returns the value it holds."""
+    label = f"{s.name}" + (f" ({s.unit})" if s.unit else "")
+    key = f"adm_set_{s.name}"
+    if s.choices is not None:
+        opts = list(s.choices)
+        return st.selectbox(label, opts, index=opts.index(value) if value in opts else 0, key=key,
+                            help=s.help, disabled=disabled)
+    if s.kind is bool:
+        return st.checkbox(label, value=bool(value), key=key, help=s.help, disabled=disabled)
+    if s.kind is int:
+        return st.number_input(label, min_value=int(s.lo), max_value=int(s.hi), value=int(value), step=1, key=key,
+                               help=f"{s.help} Range {s.range_text()}.", disabled=disabled)
+    if s.kind is float:
+        return st.number_input(label, min_value=float(s.lo), max_value=float(s.hi), value=float(value), key=key,
+                               help=f"{s.help} Range {s.range_text()}.", disabled=disabled)
+    return st.text_input(label, value=str(value), key=key, help=s.help, disabled=disabled, max_chars=200)
+
+
+with tab_settings:
+    if msg := st.session_state.pop("adm_set_msg", None):
+        st.success(msg)
+    con = common.get_con()
+    current = {n: _current(con, n) for n in settings.SETTINGS}
+    for n, (_, err) in current.items():
+        if err:
+            st.error(f"{err} The default is shown until it is fixed.")
+    st.dataframe([{"name": s.name, "value": str(current[s.name][0]), "source": settings.source(s.name, con),
+                   "unit": s.unit, "range": s.range_text(), "help": s.help} for s in settings.SETTINGS.values()],
+                 hide_index=True, width="stretch")
+    if not auth.can(user, "settings"):
+        st.info("Only an administrator can change settings.")
+    else:
+        with st.form("adm_settings"):
+            st.markdown("**Change settings** (saved in the store for every user; a setting given by an "
+                        "`INTEL_<NAME>` environment variable is fixed by the deployment and cannot be changed here)")
+            cols = st.columns(2)
+            held = {}
+            for i, s in enumerate(settings.SETTINGS.values()):
+                with cols[i % 2]:
+                    held[s.name] = _widget(s, current[s.name][0], settings.source(s.name, con) == "env")
+            if st.form_submit_button("Save settings"):
+                changed, errors = [], []
+                for name, value in held.items():
+                    if settings.source(name, con) == "env" or value == current[name][0]:
+                        continue
+                    try:
+                        settings.put(common.get_write_con("settings"), name, value, user=user.name)
+                        changed.append(name)
+                    except (ValueError, KeyError, PermissionError) as e:
+                        errors.append(f"{name}: {e.args[0] if e.args else e}")
+                for e in errors:
+                    st.error(e)
+                if changed and not errors:
+                    st.session_state["adm_set_msg"] = f"Saved: {', '.join(changed)}."
+                    st.rerun()
+                elif changed:
+                    st.success(f"Saved: {', '.join(changed)}.")
+                elif not errors:
+                    st.info("Nothing to change.")
+        with st.form("adm_settings_reset"):
+            stored = [n for n in settings.SETTINGS if settings.source(n, con) == "store"]
+            st.markdown("**Back to the default**")
+            which = st.selectbox("Setting with a saved value", stored or ["(none)"], key="adm_set_reset_name",
+                                 disabled=not stored)
+            if st.form_submit_button("Reset to default", disabled=not stored):
+                try:
+                    settings.reset(common.get_write_con("settings"), which, user=user.name)
+                except (KeyError, PermissionError) as e:
+                    st.error(str(e.args[0] if e.args else e))
+                else:
+                    st.session_state.pop(f"adm_set_{which}", None)  # the editor shows the default again
+                    st.session_state["adm_set_msg"] = (f"{which} is back to its default, "
+                                                       f"{settings.SETTINGS[which].default}.")
+                    st.rerun()
+        st.caption("The same from the command line: `intel settings`, `intel settings set NAME VALUE`, "
+                   "`intel settings reset NAME` (with `--db DB`).")
 
 # ------------------------------------------------------------------------------- audit
 with tab_audit:

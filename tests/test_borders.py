@@ -387,7 +387,7 @@ def test_geojson_is_lon_lat(squares):
 def test_cli(small_store, tmp_path):
     from click.testing import CliRunner
 
-    from intel.cli_borders import borders_cmd, bypass_cmd
+    from intel.cli.borders import borders_cmd, bypass_cmd
 
     out = tmp_path / "b.csv"
     r = CliRunner().invoke(borders_cmd, ["--db", str(small_store), "--zone-km", "50", "--from", "2024-01-01",

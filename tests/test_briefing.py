@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from intel import briefing
-from intel.cli_briefing import briefing_cmd
+from intel.cli.briefing import briefing_cmd
 from intel.store import connect
 from tests.test_trends import make_store
 

@@ -306,7 +306,7 @@ def atf_db(tmp_path_factory):
 def test_cli_corridors_and_flows(atf_db, tmp_path):
     from click.testing import CliRunner
 
-    from intel.cli_corridors import corridors_cmd, flows_cmd
+    from intel.cli.corridors import corridors_cmd, flows_cmd
 
     out = tmp_path / "c.csv"
     r = CliRunner().invoke(corridors_cmd, ["--db", str(atf_db), "--res", "4", "--from-year", "2020",
@@ -328,7 +328,7 @@ def test_cli_corridors_and_flows(atf_db, tmp_path):
 def test_cli_plain_sentences_on_failure(tmp_path):
     from click.testing import CliRunner
 
-    from intel.cli_corridors import corridors_cmd, flows_cmd
+    from intel.cli.corridors import corridors_cmd, flows_cmd
 
     r = CliRunner().invoke(flows_cmd, ["--db", str(tmp_path / "missing.duckdb"), "--out", str(tmp_path / "x.csv")])
     assert r.exit_code == 2 and "does not exist" in r.output and "Traceback" not in r.output

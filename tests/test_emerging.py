@@ -129,7 +129,7 @@ def test_emerging_from_store(store):
 def test_cli_emerging(store, tmp_path):
     from click.testing import CliRunner
 
-    from intel.cli_hotspots import emerging_cmd
+    from intel.cli.hotspots import emerging_cmd
 
     out = tmp_path / "e.csv"
     r = CliRunner().invoke(emerging_cmd, ["--db", store, "--res", "8", "--step", "month", "--out", str(out)])

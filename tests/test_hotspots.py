@@ -247,7 +247,7 @@ def test_export_formats(store, tmp_path):
 def test_cli_hotspots(store, tmp_path):
     from click.testing import CliRunner
 
-    from intel.cli_hotspots import hotspots_cmd
+    from intel.cli.hotspots import hotspots_cmd
 
     out = tmp_path / "h.csv"
     r = CliRunner().invoke(hotspots_cmd, ["--db", store, "--res", "8", "--k", "1", "--fdr", "--from", "2022-01-01",
@@ -257,6 +257,6 @@ def test_cli_hotspots(store, tmp_path):
     assert list(pd.read_csv(out).columns) == hs.HOTSPOT_COLUMNS
     r = CliRunner().invoke(hotspots_cmd, ["--db", store, "--res", "8", "--no-fdr", "--from", "1990-01-01",
                                           "--to", "1990-02-01", "--out", str(out)])
-    assert r.exit_code == 1 and "Traceback" not in r.output and "no located events" in r.output
+    assert r.exit_code == 2 and "Traceback" not in r.output and "no located events" in r.output
     r = CliRunner().invoke(hotspots_cmd, ["--db", str(tmp_path / "none.duckdb"), "--res", "8", "--out", str(out)])
-    assert r.exit_code == 1 and "Cannot open the store" in r.output
+    assert r.exit_code == 2 and "does not exist" in r.output

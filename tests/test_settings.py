@@ -1,14 +1,102 @@
-"""Every setting is documented, typed and read the same way by pages and CLI."""
+"""Every setting is documented, typed, bounded and read the same way by pages and CLI."""
+import json
+import re
+import subprocess
+from pathlib import Path
+
 import pytest
 
-from intel import settings, store
+from intel import config, settings, store
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_every_setting_has_help_and_a_typed_default():
-    assert {"map_resolution", "hotspot_k", "significance", "border_zone_km", "marking", "data_path"} <= set(settings.SETTINGS)
+    assert {"map_resolution", "hotspot_k", "significance", "border_zone_km", "marking"} <= set(settings.SETTINGS)
     for s in settings.SETTINGS.values():
         assert s.help and s.help.endswith("."), s.name
         assert s.default is not None, s.name
+        assert s.kind in (int, float, bool, str), s.name
+        assert s.check(s.default) == s.default, s.name  # the default is inside its own range
+        if s.kind in (int, float):
+            assert s.choices is not None or (s.lo is not None and s.hi is not None), f"{s.name} has no range"
+
+
+def test_every_setting_is_read_somewhere():
+    # a setting nobody reads is a promise the product does not keep (data_path was one: removed)
+    code = "\n".join(p.read_text(encoding="utf-8") for d in ("intel", "pages") for p in (ROOT / d).rglob("*.py")
+                     if p.name != "settings.py" or p.parent.name != "intel")
+    for name in settings.SETTINGS:
+        assert re.search(rf"get\(\s*[\"']{name}[\"']", code), f"setting {name} is never read"
+
+
+@pytest.mark.parametrize("name,use", [("map_resolution", "map"), ("hotspot_resolution", "hotspot"),
+                                      ("corridor_resolution", "corridor")])
+def test_resolution_settings_take_the_configured_range(name, use):
+    s = settings.SETTINGS[name]
+    assert (s.lo, s.hi) == config.RESOLUTIONS[use]
+    assert s.default == config.DEFAULT_RESOLUTION[use]
+    lo, hi = config.RESOLUTIONS[use]
+    assert s.check(lo) == lo and s.check(str(hi)) == hi
+    for bad in (lo - 1, hi + 1, 7.5, "x", True):
+        with pytest.raises(ValueError, match=name):
+            s.check(bad)
+
+
+def test_values_are_converted_and_checked():
+    S = settings.SETTINGS
+    assert S["significance"].check("0.1") == 0.1
+    with pytest.raises(ValueError, match="one of 0.01, 0.05, 0.1"):
+        S["significance"].check(0.2)
+    assert S["fdr"].check("false") is False and S["fdr"].check(True) is True
+    with pytest.raises(ValueError, match="true or false"):
+        S["fdr"].check(1)
+    assert S["emerging_step"].check("quarter") == "quarter"
+    with pytest.raises(ValueError, match="week, month, quarter"):
+        S["emerging_step"].check("year")
+    assert S["border_zone_km"].check("20") == 20.0 and isinstance(S["border_zone_km"].check(20), float)
+    for bad in ("nan", "inf", -5, 500):
+        with pytest.raises(ValueError, match="border_zone_km"):
+            S["border_zone_km"].check(bad)
+    assert S["marking"].check("  SECRET ") == "SECRET"
+    for bad in ("", "  ", "A\nB", 5):
+        with pytest.raises(ValueError, match="marking"):
+            S["marking"].check(bad)
+
+
+def test_put_refuses_out_of_range_and_saves_nothing(tmp_path):
+    con = store.connect(tmp_path / "s.duckdb")
+    with pytest.raises(ValueError, match="from 5 to 9"):
+        settings.put(con, "hotspot_resolution", 10)
+    assert con.execute("SELECT count(*) FROM settings").fetchone()[0] == 0
+    assert con.execute("SELECT count(*) FROM audit").fetchone()[0] == 0
+    assert settings.put(con, "hotspot_resolution", "6", user="t") == 6
+    assert settings.get("hotspot_resolution", con) == 6 and settings.source("hotspot_resolution", con) == "store"
+    assert settings.reset(con, "hotspot_resolution", user="t") is True
+    assert settings.reset(con, "hotspot_resolution", user="t") is False
+    assert settings.get("hotspot_resolution", con) == 8 and settings.source("hotspot_resolution", con) == "default"
+    log = con.execute("SELECT action, detail FROM audit ORDER BY audit_id").fetchall()
+    assert [a for a, _ in log] == ["settings.change", "settings.reset"]
+    assert json.loads(log[0][1]) == {"name": "hotspot_resolution", "value": 6, "previous": None}
+
+
+def test_bad_environment_value_is_an_error_not_a_silent_value(monkeypatch):
+    # before: INTEL_HOTSPOT_RESOLUTION=12 was used as 12, and INTEL_FDR=false raised a bare json error
+    monkeypatch.setenv("INTEL_HOTSPOT_RESOLUTION", "12")
+    with pytest.raises(ValueError, match="INTEL_HOTSPOT_RESOLUTION='12' is not valid.*from 5 to 9"):
+        settings.get("hotspot_resolution")
+    monkeypatch.setenv("INTEL_FDR", "no")
+    assert settings.get("fdr") is False and settings.source("fdr") == "env"
+    monkeypatch.setenv("INTEL_EMERGING_STEP", "fortnight")
+    with pytest.raises(ValueError, match="INTEL_EMERGING_STEP"):
+        settings.get("emerging_step")
+
+
+def test_bad_saved_value_is_an_error(tmp_path):
+    con = store.connect(tmp_path / "s.duckdb")
+    con.execute("INSERT INTO settings VALUES ('corridor_resolution', '9')")  # saved before ranges existed
+    with pytest.raises(ValueError, match="intel settings reset corridor_resolution"):
+        settings.get("corridor_resolution", con)
 
 
 def test_precedence_env_store_default(tmp_path, monkeypatch):

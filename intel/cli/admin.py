@@ -1,7 +1,9 @@
 """Command line for administrators: the audit log and the users file.
 
+Where this sits: a thin layer over :mod:`intel.auth` (the same functions as the Admin page).
+
 ``intel audit --db DB --out FILE.csv`` writes the append-only audit log (optionally filtered
-by user, action and a half-open period of UTC days) to CSV, with spreadsheet formulas
+by user, action and a half-open period of UTC days, ``--period`` or ``--from``/``--to``) to CSV, with spreadsheet formulas
 defused (:func:`intel.safety.csv_safe`). The store is opened read-only, so the command works
 while the dashboard is serving.
 
@@ -9,7 +11,8 @@ while the dashboard is serving.
 ``--users`` or ``$INTEL_USERS`` (:mod:`intel.auth`). Passwords are read with a hidden prompt
 (typed twice) or, for scripts, from standard input with ``--password-stdin``; they never
 appear on the command line. With ``--db`` each change is also written to that store's audit
-log. Errors are plain sentences with exit code 2.
+log (``--db`` here is optional: without it nothing is logged). Errors are plain sentences with
+exit status 2.
 """
 from __future__ import annotations
 
@@ -20,35 +23,22 @@ from pathlib import Path
 import click
 
 from intel import auth, store
+from intel.cli.errors import IntelCommand, IntelGroup, fail
+from intel.cli.options import db_option, open_store, period_options
 
 
-def _fail(msg: str) -> None:
-    click.echo(f"error: {msg}", err=True)
-    sys.exit(2)
-
-
-@click.command("audit", help="Write the audit log to CSV (filters: user, action, half-open period [from, to)).")
-@click.option("--db", type=click.Path(dir_okay=False), default=None, help="Store file (default data/intel.duckdb).")
+@click.command("audit", cls=IntelCommand,
+               help="Write the audit log to CSV (filters: user, action, half-open period [from, to)).")
+@db_option
 @click.option("--out", "out", type=click.Path(dir_okay=False), required=True, help="CSV file to write.")
 @click.option("--user", "user_name", default=None, help="Only this user's lines.")
 @click.option("--action", default=None, help="Only this action (a trailing * matches a prefix, e.g. 'import*').")
-@click.option("--from", "date_from", default=None, help="First UTC day, YYYY-MM-DD (included).")
-@click.option("--to", "date_to", default=None, help="Day after the last, YYYY-MM-DD (excluded: periods are half-open).")
-def audit_cmd(db, out, user_name, action, date_from, date_to):
+@period_options()
+def audit_cmd(db, out, user_name, action, period):
     from intel.safety import csv_safe
 
-    import datetime as _dt
-
-    for label, d in (("--from", date_from), ("--to", date_to)):
-        if d:
-            try:
-                _dt.date.fromisoformat(d)
-            except ValueError:
-                _fail(f"{label} {d!r} is not a date of the form YYYY-MM-DD.")
-    try:
-        con = store.connect(db or store.DEFAULT_DB, read_only=True)
-    except Exception as e:  # noqa: BLE001 - plain sentence, no traceback
-        _fail(f"cannot open the store: {e}")
+    date_from, date_to = period
+    con = open_store(db)
     try:
         df = auth.audit_frame(con, user=user_name, action=action, date_from=date_from, date_to=date_to)
     finally:
@@ -56,14 +46,14 @@ def audit_cmd(db, out, user_name, action, date_from, date_to):
     try:
         csv_safe(df).to_csv(out, index=False)
     except OSError as e:
-        _fail(f"cannot write {out}: {e}")
+        fail(f"cannot write {out}: {e}")
     click.echo(f"{len(df):,} audit lines written to {out}")
 
 
 def _users_file(path: str | None) -> Path:
     p = Path(path) if path else auth.users_path()
     if p is None:
-        _fail("no users file: give --users PATH or set INTEL_USERS.")
+        fail("no users file: give --users PATH or set INTEL_USERS.")
     return p
 
 
@@ -92,10 +82,12 @@ def _log(db: str | None, action: str, detail: dict) -> None:
 USERS_OPTION = click.option("--users", "users_file", type=click.Path(dir_okay=False), default=None,
                             help="Users file (default $INTEL_USERS).")
 AUDIT_DB_OPTION = click.option("--db", type=click.Path(dir_okay=False), default=None,
-                               help="Also log the change in this store's audit log.")
+                               help="Also log the change in this store's audit log (default: not logged).")
+"""``--db`` of the ``users`` verbs: optional, unlike :data:`intel.cli.options.db_option`, because the
+users file is not in the store; given, each change is also written to that store's audit log."""
 
 
-@click.group("users", help="Manage the users file of a shared deployment (roles: analyst, planner, manager, admin).")
+@click.group("users", cls=IntelGroup, help="Manage the users file of a shared deployment (roles: analyst, planner, manager, admin).")
 def users_cmd():
     pass
 
@@ -107,7 +99,7 @@ def users_list(users_file):
     try:
         users = auth.load_users(p)
     except ValueError as e:
-        _fail(str(e))
+        fail(str(e))
     if not users:
         click.echo(f"no users in {p}")
         return
@@ -131,12 +123,12 @@ def users_add(name, role, country, agency, display_name, oidc, no_password, pass
     try:
         users = auth.load_users(p)
         if name in users:
-            _fail(f"a user named {name!r} already exists.")
+            fail(f"a user named {name!r} already exists.")
         pw = None if no_password else _read_password(password_stdin)
         users = auth.add_user(users, name, pw, role, country, agency, display_name, oidc=oidc)
         auth.save_users(users, p)
     except ValueError as e:
-        _fail(str(e))
+        fail(str(e))
     _log(db, "users.add", {"name": name, "role": role, "country": country, "agency": agency})
     click.echo(f"added {name} ({role}) to {p}")
 
@@ -154,7 +146,7 @@ def users_set_role(name, role, users_file, db):
         users = auth.set_role(users, name, role)
         auth.save_users(users, p)
     except ValueError as e:
-        _fail(str(e))
+        fail(str(e))
     _log(db, "users.set_role", {"name": name, "from": old, "to": role})
     click.echo(f"{name}: role {old} -> {role}")
 
@@ -169,11 +161,11 @@ def users_passwd(name, password_stdin, users_file, db):
     try:
         users = auth.load_users(p)
         if name not in users:
-            _fail(f"no user named {name!r}.")
+            fail(f"no user named {name!r}.")
         users = auth.set_password(users, name, _read_password(password_stdin))
         auth.save_users(users, p)
     except ValueError as e:
-        _fail(str(e))
+        fail(str(e))
     _log(db, "users.passwd", {"name": name})
     click.echo(f"password of {name} changed")
 
@@ -200,9 +192,7 @@ def _toggle(name, users_file, db, disabled: bool) -> None:
         users = auth.set_disabled(auth.load_users(p), name, disabled)
         auth.save_users(users, p)
     except ValueError as e:
-        _fail(str(e))
+        fail(str(e))
     _log(db, "users.disable" if disabled else "users.enable", {"name": name})
     click.echo(f"{name} {'disabled' if disabled else 'enabled'}")
 
-
-__all__ = ["audit_cmd", "users_cmd"]

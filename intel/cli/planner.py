@@ -1,25 +1,21 @@
 """CLI verbs ``intel targets`` and ``intel backtest``.
 
-Both call the same functions as the Planner page (:func:`intel.risk.plan`,
-:func:`intel.backtest.backtest`) and write the same columns as the page's downloads. The
+Where this sits: a thin layer over the functions the Planner page calls (:func:`intel.risk.plan`,
+:func:`intel.backtest.backtest`); the verbs write the same columns as the page's downloads. The
 output format follows the extension of ``--out`` (``targets``: .csv, .geojson or .pdf;
-``backtest``: .csv). When the area cannot be ranked (no point-level records, records too coarse,
-bad input) the verb prints one plain sentence and exits with status 2, never a traceback.
-
-``intel/cli.py`` registers them automatically (``targets_cmd``, ``backtest_cmd``).
+``backtest``: .csv). ``--res`` accepts the planner range of :data:`intel.config.RESOLUTIONS`;
+``--train`` and ``--test`` are closed periods in the product's grammar (:mod:`intel.periods`).
+When the area cannot be ranked (no point-level records, records too coarse, bad input) the verb
+prints one plain sentence and exits with status 2, never a traceback.
 """
 from __future__ import annotations
 
-import sys
-
 import click
 
-from intel.store import DEFAULT_DB
+from intel.cli.errors import IntelCommand, fail
+from intel.cli.options import apply_options, db_option, open_store, period_option, period_options, res_option
 
-
-def _fail(msg: str) -> None:
-    click.echo(f"error: {msg}", err=True)
-    sys.exit(2)
+__all__ = ["targets_cmd", "backtest_cmd"]
 
 
 def _area(area, admin1, bbox, preset, trigger_countries):
@@ -41,54 +37,42 @@ def _area(area, admin1, bbox, preset, trigger_countries):
 
 
 _area_opts = [
-    click.option("--db", type=click.Path(dir_okay=False), default=str(DEFAULT_DB), show_default=True, help="DuckDB store."),
+    db_option,
     click.option("--area", default=None, help="Countries, ISO3 codes separated by commas, e.g. BFA,CIV,MLI."),
     click.option("--admin1", default=None, help="Admin-1 ids (admin1.admin1_id) separated by commas."),
     click.option("--bbox", default=None, help="Box W,S,E,N in degrees WGS84, e.g. -117.5,25.5,-96.5,33.2."),
     click.option("--preset", type=click.Choice(["KAFO", "TRIGGER", "US_SW"], case_sensitive=False), default=None,
                  help="Preset area of operation."),
     click.option("--trigger-countries", default=None, help="Replace the Trigger country list (ISO3, commas)."),
-    click.option("--res", type=click.IntRange(0, 9), default=8, show_default=True, help="H3 resolution."),
+    res_option("planner"),
     click.option("--weights", default=None, help="Component weights, e.g. intensity=0.5,hotspot=0.2 (others default)."),
     click.option("--half-life-days", type=float, default=None, help="Decay half-life of recent intensity, days."),
 ]
 
 
-def _with(opts):
-    def deco(f):
-        for o in reversed(opts):
-            f = o(f)
-        return f
-    return deco
-
-
-@click.command("targets", help="Rank cells of an area of operation and write a spaced target list "
+@click.command("targets", cls=IntelCommand, help="Rank cells of an area of operation and write a spaced target list "
                                "(.csv, .geojson or .pdf by the extension of --out).")
-@_with(_area_opts)
+@apply_options(_area_opts)
 @click.option("--n", "n", type=click.IntRange(1, 500), default=None, help="Number of targets (default setting planner_targets).")
 @click.option("--min-spacing-km", type=click.FloatRange(0), default=None,
               help="Minimum geodesic spacing between targets, km (default setting planner_min_spacing_km).")
-@click.option("--from", "date_from", default=None, help="First day (inclusive), YYYY-MM-DD.")
-@click.option("--to", "date_to", default=None, help="End day (exclusive), YYYY-MM-DD.")
+@period_options()
 @click.option("--out", type=click.Path(dir_okay=False), required=True, help="Output file: .csv, .geojson or .pdf.")
 def targets_cmd(db, area, admin1, bbox, preset, trigger_countries, res, weights, half_life_days, n, min_spacing_km,
-                date_from, date_to, out):
-    from intel import risk, store, target_package
+                period, out):
+    from intel import risk, target_package
 
+    target_package.format_from_path(out)
+    a = _area(area, admin1, bbox, preset, trigger_countries)
+    w = risk.parse_weights(weights)
+    con = open_store(db)
     try:
-        target_package.format_from_path(out)
-        a = _area(area, admin1, bbox, preset, trigger_countries)
-        w = risk.parse_weights(weights)
-        con = store.connect(db, read_only=True)
-    except (ValueError, FileNotFoundError) as e:
-        _fail(str(e))
-    try:
-        p = risk.plan(con, res, a, (date_from, date_to), n, min_spacing_km, w, half_life_days=half_life_days)
+        p = risk.plan(con, res, a, period, n, min_spacing_km, w, half_life_days=half_life_days)
         target_package.write(p, out, con)
     except risk.RiskError as e:
-        _fail(str(e))
+        fail(str(e))
     except Exception as e:  # noqa: BLE001 - a plain sentence, never a traceback
-        _fail(f"the target list could not be computed: {e}")
+        fail(f"the target list could not be computed: {e}")
     click.echo(f"{p.title()}: {len(p.targets)} targets at H3 resolution {res}, period {p.period[0]} to {p.period[1]}.")
     for note in p.notes:
         click.echo(f"- {note}")
@@ -98,35 +82,33 @@ def targets_cmd(db, area, admin1, bbox, preset, trigger_countries, res, weights,
     click.echo(f"written: {out}")
 
 
-@click.command("backtest", help="Fit the risk score and two baselines on one period, test on the next: "
+@click.command("backtest", cls=IntelCommand, help="Fit the risk score and two baselines on one period, test on the next: "
                                 "hit rate and PAI at 1, 5 and 10 % of the area (CSV).")
-@_with(_area_opts)
-@click.option("--train", required=True, help="Training period: years Y1:Y2 (inclusive) or YYYY-MM-DD:YYYY-MM-DD (half-open).")
-@click.option("--test", "test_", required=True, help="Test period: a year Y3, years Y3:Y4, or dates.")
+@apply_options(_area_opts)
+@period_option("--train", "train", require_both=True, required=True,
+               help="Training period, closed on both sides (e.g. 2015:2019).")
+@period_option("--test", "test_", require_both=True, required=True,
+               help="Test period, closed on both sides (e.g. 2020).")
 @click.option("--bandwidth-km", type=click.FloatRange(0, min_open=True), default=None,
               help="Kernel density bandwidth, km (default twice the H3 edge length, at least 0.5 km).")
 @click.option("--out", type=click.Path(dir_okay=False), required=True, help="Output CSV.")
 def backtest_cmd(db, area, admin1, bbox, preset, trigger_countries, res, weights, half_life_days, train, test_,
                  bandwidth_km, out):
     from intel import backtest as bt
-    from intel import risk, store
+    from intel import risk
 
+    if not str(out).lower().endswith(".csv"):
+        fail("the backtest is written as CSV; give --out a .csv file name")
+    a = _area(area, admin1, bbox, preset, trigger_countries)
+    w = risk.parse_weights(weights)
+    con = open_store(db)
     try:
-        if not str(out).lower().endswith(".csv"):
-            raise ValueError("the backtest is written as CSV; give --out a .csv file name")
-        a = _area(area, admin1, bbox, preset, trigger_countries)
-        w = risk.parse_weights(weights)
-        tr, te = bt.parse_period(train), bt.parse_period(test_)
-        con = store.connect(db, read_only=True)
-    except (ValueError, FileNotFoundError) as e:
-        _fail(str(e))
-    try:
-        df = bt.backtest(con, res, tr, te, a, w, bandwidth_km=bandwidth_km, half_life_days=half_life_days)
+        df = bt.backtest(con, res, train, test_, a, w, bandwidth_km=bandwidth_km, half_life_days=half_life_days)
         df.to_csv(out, index=False)
     except (risk.RiskError, bt.BacktestError) as e:
-        _fail(str(e))
+        fail(str(e))
     except Exception as e:  # noqa: BLE001
-        _fail(f"the backtest could not be computed: {e}")
+        fail(f"the backtest could not be computed: {e}")
     click.echo(bt.summary_sentence(df))
     for note in df.attrs.get("notes", []):
         click.echo(f"- {note}")

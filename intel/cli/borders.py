@@ -1,72 +1,52 @@
-"""Command-line verbs of the Borders page: ``intel borders``, ``intel bypass`` and
-``intel crossings``.
+"""CLI verbs of the Borders page: ``intel borders``, ``intel bypass`` and ``intel crossings``.
 
-They call the same functions as ``pages/borders.py`` (:mod:`intel.borders`) and write the same
-columns as the page's CSV exports. The lead's ``intel/cli.py`` adds them with
-``main.add_command(borders_cmd)`` etc. Failures print one plain sentence (exit code 2), never a
-traceback.
+Where this sits: a thin layer over :mod:`intel.borders`, the functions ``pages/borders.py`` calls;
+the verbs write the same columns as the page's CSV exports. ``--zone-km`` and ``--min-km`` default
+to the settings ``border_zone_km`` and ``bypass_min_km``; ``--res`` of ``bypass`` accepts the
+border range of :data:`intel.config.RESOLUTIONS`. Failures print one plain sentence (exit status
+2), never a traceback.
 """
 from __future__ import annotations
 
-import sys
-
 import click
 
-from intel import store
+from intel.cli.errors import IntelCommand, fail
+from intel.cli.options import db_option, open_store, period_options, res_option
+
+__all__ = ["borders_cmd", "bypass_cmd", "crossings_cmd"]
 
 
-def _fail(msg: str) -> None:
-    click.echo(f"error: {msg}", err=True)
-    sys.exit(2)
-
-
-def _open(db, read_only: bool = True):
-    path = db or store.DEFAULT_DB
-    try:
-        return store.connect(path, read_only=read_only)
-    except FileNotFoundError:
-        _fail(f"the store {path} does not exist; run `intel build` first")
-    except Exception as e:  # noqa: BLE001 - plain sentence, no traceback
-        _fail(f"cannot open the store {path}: {e}")
-
-
-def _zone_default():
+def _setting(name: str, con) -> float:
     from intel import settings
 
-    return float(settings.get("border_zone_km"))
+    return float(settings.get(name, con))
 
 
-def _min_default():
-    from intel import settings
-
-    return float(settings.get("bypass_min_km"))
-
-
-@click.command("borders", help="Rank border stretches (or country pairs) by events and firearms within a border zone, "
+@click.command("borders", cls=IntelCommand, help="Rank border stretches (or country pairs) by events and firearms within a border zone, "
                                "this period against the previous one of equal length.")
-@click.option("--db", type=click.Path(dir_okay=False), default=None, help="Store file (default data/intel.duckdb).")
+@db_option
 @click.option("--zone-km", type=float, default=None, help="Border zone width in km (default: setting border_zone_km, 50).")
-@click.option("--from", "date_from", default=None, help="Period start, ISO date (inclusive). Default: the last 365 days of data.")
-@click.option("--to", "date_to", default=None, help="Period end, ISO date (exclusive).")
+@period_options(help="Half-open period of UTC days; default the last 365 days of data.")
 @click.option("--by", type=click.Choice(["segment", "pair"]), default="segment", show_default=True,
               help="Rank stretches of about 50 km or whole country pairs.")
 @click.option("--all-kinds", is_flag=True, help="Count every kind of event, not only seizures and recoveries.")
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write the ranking to this CSV file.")
 @click.option("--top", type=int, default=10, show_default=True, help="Rows printed.")
-def borders_cmd(db, zone_km, date_from, date_to, by, all_kinds, out, top):
+def borders_cmd(db, zone_km, period, by, all_kinds, out, top):
     from intel import borders
 
-    zone_km = _zone_default() if zone_km is None else zone_km
+    date_from, date_to = period
+    con = open_store(db)
+    zone_km = _setting("border_zone_km", con) if zone_km is None else zone_km
     if zone_km <= 0:
-        _fail("--zone-km must be a positive number of km")
-    con = _open(db)
+        fail("--zone-km must be a positive number of km")
     try:
         r = borders.border_ranking(con, zone_km, date_from, date_to, by=by,
                                    kinds=() if all_kinds else borders.SEIZURE_KINDS)
     except ValueError as e:
-        _fail(str(e))
+        fail(str(e))
     except Exception as e:  # noqa: BLE001
-        _fail(f"the border ranking could not be computed: {e}")
+        fail(f"the border ranking could not be computed: {e}")
     a = r.attrs
     p, q = a["period"], a["previous"]
     click.echo(f"Border zone {zone_km:g} km, period [{p[0]}, {p[1]}) against [{q[0]}, {q[1]}): "
@@ -85,38 +65,38 @@ def _write_csv(r, out: str) -> None:
     try:
         r.to_csv(out, index=False)
     except OSError as e:
-        _fail(f"cannot write {out}: {e}")
+        fail(f"cannot write {out}: {e}")
     click.echo(f"wrote {len(r)} rows to {out}")
 
 
-@click.command("bypass", help="Bypass-point candidates: clusters of border-zone events farther than --min-km from "
+@click.command("bypass", cls=IntelCommand, help="Bypass-point candidates: clusters of border-zone events farther than --min-km from "
                               "every official crossing, ranked by events, firearms and recency.")
-@click.option("--db", type=click.Path(dir_okay=False), default=None, help="Store file (default data/intel.duckdb).")
+@db_option
 @click.option("--zone-km", type=float, default=None, help="Border zone width in km (default: setting border_zone_km, 50).")
 @click.option("--min-km", type=float, default=None, help="Minimum km from an official crossing (default: setting bypass_min_km, 10).")
-@click.option("--res", type=click.IntRange(3, 9), default=5, show_default=True, help="H3 resolution of the clusters.")
-@click.option("--from", "date_from", default=None, help="Period start, ISO date (inclusive).")
-@click.option("--to", "date_to", default=None, help="Period end, ISO date (exclusive).")
+@res_option("border", what="H3 resolution of the clusters")
+@period_options()
 @click.option("--no-ports", is_flag=True, help="Do not count event places of type 'port of entry' as official crossings.")
 @click.option("--all-kinds", is_flag=True, help="Cluster every kind of event, not only seizures and recoveries.")
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write the candidates to this CSV file.")
 @click.option("--top", type=int, default=10, show_default=True, help="Rows printed.")
-def bypass_cmd(db, zone_km, min_km, res, date_from, date_to, no_ports, all_kinds, out, top):
+def bypass_cmd(db, zone_km, min_km, res, period, no_ports, all_kinds, out, top):
     from intel import borders
 
-    zone_km = _zone_default() if zone_km is None else zone_km
-    min_km = _min_default() if min_km is None else min_km
+    date_from, date_to = period
+    con = open_store(db)
+    zone_km = _setting("border_zone_km", con) if zone_km is None else zone_km
+    min_km = _setting("bypass_min_km", con) if min_km is None else min_km
     if zone_km <= 0 or min_km < 0:
-        _fail("--zone-km must be positive and --min-km zero or more")
-    con = _open(db)
+        fail("--zone-km must be positive and --min-km zero or more")
     try:
         r = borders.bypass_candidates(con, zone_km, min_km, res, date_from, date_to,
                                       ports_as_crossings=not no_ports,
                                       kinds=() if all_kinds else borders.SEIZURE_KINDS)
     except ValueError as e:
-        _fail(str(e))
+        fail(str(e))
     except Exception as e:  # noqa: BLE001
-        _fail(f"the bypass candidates could not be computed: {e}")
+        fail(f"the bypass candidates could not be computed: {e}")
     click.echo(r.attrs.get("note", ""))
     if not r.empty:
         click.echo(r[["rank", "h3", "border_pair", "events", "firearms", "last_date", "nearest_crossing",
@@ -125,21 +105,21 @@ def bypass_cmd(db, zone_km, min_km, res, date_from, date_to, no_ports, all_kinds
         _write_csv(r, out)
 
 
-@click.command("crossings", help="Import official crossings (CSV or GeoJSON: name, country pair, latitude, longitude, "
+@click.command("crossings", cls=IntelCommand, help="Import official crossings (CSV or GeoJSON: name, country pair, latitude, longitude, "
                                  "type), or the bundled UN/LOCODE list without PATH; reports snapping distances.")
 @click.argument("path", required=False, type=click.Path(dir_okay=False))
-@click.option("--db", type=click.Path(dir_okay=False), default=None, help="Store file (default data/intel.duckdb).")
+@db_option
 @click.option("--source", default=None, help="Source label (default 'analyst', or 'unlocode' without PATH).")
 def crossings_cmd(path, db, source):
     from intel import borders
 
-    con = _open(db, read_only=False)
+    con = open_store(db, read_only=False)
     try:
         s = borders.load_crossings(con, path, source=source or "analyst")
     except (FileNotFoundError, ValueError) as e:
-        _fail(str(e))
+        fail(str(e))
     except Exception as e:  # noqa: BLE001
-        _fail(f"the crossings could not be imported, the store is unchanged: {e}")
+        fail(f"the crossings could not be imported, the store is unchanged: {e}")
     click.echo(str(s))
     for m in s.messages:
         click.echo(f"  {m}")

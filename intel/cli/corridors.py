@@ -1,10 +1,11 @@
 """CLI verbs for corridors and flows: ``intel corridors`` and ``intel flows``.
 
-Both are plain :class:`click.Command` objects (``corridors_cmd``, ``flows_cmd``) that
-``intel.cli`` adds to its group. They open the store read-only, call the same functions
-as the Corridors page (:func:`intel.corridors.query_flows`,
-:func:`intel.corridors.corridor_density`) and write CSV. On a failure they print one plain
-sentence and exit with status 2, never a traceback.
+Where this sits: a thin layer over the functions the Corridors page calls
+(:func:`intel.corridors.query_flows`, :func:`intel.corridors.corridor_density`). Both verbs open
+the store read-only and write CSV. The period is ``--period`` in the product's grammar or, for
+yearly flow tables, ``--from-year``/``--to-year`` (both inclusive). ``--res`` of ``corridors``
+accepts the corridor range of :data:`intel.config.RESOLUTIONS` (2-6) and defaults to the setting
+``corridor_resolution``. Failures print one plain sentence with exit status 2.
 
 Examples
 --------
@@ -16,20 +17,20 @@ writes ``cell`` (H3 hex), ``weight``, ``rank``, ``flows``, ``share``.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from intel import store
+from intel.cli.errors import IntelCommand, fail
+from intel.cli.options import apply_options, db_option, open_store, period_option, res_option
+
+__all__ = ["corridors_cmd", "flows_cmd"]
 
 
-class PlainError(click.ClickException):
-    """A failure told in one plain sentence; exit status 2 like the other ``intel`` verbs."""
-
-    exit_code = 2
-
-
-def _period(from_year, to_year):
+def _period(period, from_year, to_year) -> tuple[str | None, str | None]:
+    """(from, to) of ``--period`` or of ``--from-year``/``--to-year`` (years inclusive)."""
+    if from_year is None and to_year is None:
+        return tuple(period)
+    if tuple(period) != (None, None):
+        raise click.UsageError("give either --period or --from-year/--to-year, not both.")
     if from_year is not None and to_year is not None and to_year < from_year:
         raise click.UsageError(f"--to-year {to_year} is before --from-year {from_year}.")
     start = f"{int(from_year):04d}-01-01" if from_year is not None else None
@@ -37,27 +38,11 @@ def _period(from_year, to_year):
     return start, end
 
 
-def _open(db):
-    path = Path(db)
-    if not path.exists():
-        raise PlainError(f"The store {path} does not exist; run `intel build` first.")
-    try:
-        return store.connect(path, read_only=True)
-    except Exception as exc:  # noqa: BLE001 - one plain sentence for the analyst
-        raise PlainError(f"The store {path} could not be opened ({exc}).") from None
-
-
-def _fail(exc: Exception, what: str):
-    if isinstance(exc, click.ClickException):
-        raise exc
-    raise PlainError(f"Could not {what}: {exc}.") from None
-
-
 _common = [
-    click.option("--db", type=click.Path(dir_okay=False), default=lambda: str(store.DEFAULT_DB),
-                 show_default="intel.store.DEFAULT_DB", help="Store file."),
-    click.option("--from-year", type=int, default=None, help="First year (inclusive)."),
-    click.option("--to-year", type=int, default=None, help="Last year (inclusive)."),
+    db_option,
+    period_option(help="Half-open period of UTC days; default all dates."),
+    click.option("--from-year", type=int, default=None, help="First year (inclusive); an alternative to --period."),
+    click.option("--to-year", type=int, default=None, help="Last year (inclusive); an alternative to --period."),
     click.option("--flow-type", "flow_types", multiple=True,
                  type=click.Choice(["source-recovery", "trace", "od", "re-seizure"]),
                  help="Flow types to use (repeatable); default all."),
@@ -68,38 +53,32 @@ _common = [
 ]
 
 
-def _apply(options):
-    def deco(f):
-        for opt in reversed(options):
-            f = opt(f)
-        return f
-    return deco
-
-
-@click.command("corridors")
-@_apply(_common)
-@click.option("--res", type=click.IntRange(0, 15), default=None,
-              help="H3 resolution (default: setting corridor_resolution).")
+@click.command("corridors", cls=IntelCommand)
+@apply_options(_common)
+@res_option("corridor", setting="corridor_resolution")
 @click.option("--method", type=click.Choice(["path", "sample"]), default="path", show_default=True,
               help="Cells of a flow: one-cell-wide H3 line, or points every 0.45 edge lengths.")
 @click.option("--through-only", is_flag=True, help="Leave out each flow's origin and destination cells.")
-def corridors_cmd(db, from_year, to_year, flow_types, origins, destinations, interstate_only, out, res, method,
-                  through_only):
+def corridors_cmd(db, period, from_year, to_year, flow_types, origins, destinations, interstate_only, out, res,
+                  method, through_only):
     """Corridor density: weight of the flows crossing each H3 cell, ranked (CSV: cell, weight, rank, ...)."""
     from intel import corridors, settings
 
-    start, end = _period(from_year, to_year)
-    con = _open(db)
+    start, end = _period(period, from_year, to_year)
+    con = open_store(db)
     try:
         r = int(res) if res is not None else int(settings.get("corridor_resolution", con))
         flows = corridors.query_flows(con, start, end, flow_types or None, origins or None, destinations or None,
                                       interstate_only=interstate_only)
         if flows.empty:
-            raise PlainError("No flows match these filters, so there is no corridor to compute.")
-        dens = corridors.corridor_density(flows, r, method=method, include_ends=not through_only)
+            fail("no flows match these filters, so there is no corridor to compute.")
+        try:
+            dens = corridors.corridor_density(flows, r, method=method, include_ends=not through_only)
+        except ValueError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one plain sentence, never a traceback
+            fail(f"could not compute the corridors: {exc}.")
         corridors.density_csv_frame(dens).to_csv(out, index=False)
-    except Exception as exc:  # noqa: BLE001
-        _fail(exc, "compute the corridors")
     finally:
         con.close()
     left = dens.attrs.get("left_out", 0)
@@ -107,20 +86,18 @@ def corridors_cmd(db, from_year, to_year, flow_types, origins, destinations, int
                + (f" {left:,} flows without positions were left out." if left else ""))
 
 
-@click.command("flows")
-@_apply(_common)
-def flows_cmd(db, from_year, to_year, flow_types, origins, destinations, interstate_only, out):
+@click.command("flows", cls=IntelCommand)
+@apply_options(_common)
+def flows_cmd(db, period, from_year, to_year, flow_types, origins, destinations, interstate_only, out):
     """Origin-destination flows (CSV: origin, destination, weight, period, ...)."""
     from intel import corridors
 
-    start, end = _period(from_year, to_year)
-    con = _open(db)
+    start, end = _period(period, from_year, to_year)
+    con = open_store(db)
     try:
         flows = corridors.query_flows(con, start, end, flow_types or None, origins or None, destinations or None,
                                       interstate_only=interstate_only)
         corridors.flows_csv_frame(flows).to_csv(out, index=False)
-    except Exception as exc:  # noqa: BLE001
-        _fail(exc, "list the flows")
     finally:
         con.close()
     if flows.empty:

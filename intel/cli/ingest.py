@@ -1,0 +1,109 @@
+"""CLI verbs of the one road in: ``intel build`` and ``intel import PATH``.
+
+Where this sits: a thin layer over :mod:`intel.reference` (the bundled real sources) and
+:mod:`intel.ingest` (the single import path the Import page also calls). ``build`` rebuilds the
+store from ``data/`` (the previous store stays unchanged when it fails); ``import`` reads one CSV,
+XLSX, GeoJSON, GeoPackage, Parquet or GeoParquet file into the store, prints the batch summary
+and its warnings, and with ``--report`` writes the per-row report as JSON.
+
+Options of ``import`` are listed in :data:`IMPORT_OPTIONS` and passed to
+:func:`intel.ingest.import_file` by name, so a new reader option is one entry there and one
+keyword in the call.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import click
+
+from intel.cli.errors import IntelCommand, fail
+from intel.cli.options import apply_options, db_option, open_store
+
+__all__ = ["build_cmd", "import_cmd", "IMPORT_OPTIONS"]
+
+
+@click.command("build", cls=IntelCommand, help="Rebuild the store from the bundled real sources in data/.")
+@db_option
+def build_cmd(db):
+    from intel.reference import build as do_build
+
+    try:
+        s = do_build(db, progress=lambda m: click.echo(m))
+    except Exception as e:  # noqa: BLE001 - any failure leaves the previous store; one sentence
+        fail(f"build failed, the previous store is unchanged: {e}")
+    for line in s.lines():
+        click.echo(line)
+
+
+IMPORT_OPTIONS = [
+    click.option("--profile", default=None,
+                 help="Import profile (name in data/profiles or saved in the store, or a .json path)."),
+    click.option("--report", "report_path", type=click.Path(dir_okay=False), default=None,
+                 help="Write a per-row report (JSON) to this file."),
+    click.option("--date-order", type=click.Choice(["dayfirst", "monthfirst", "iso"]), default=None,
+                 help="Date order when the file's dates are ambiguous."),
+    click.option("--crs", default=None, help="CRS of projected coordinates, e.g. EPSG:32630 (converted to WGS84)."),
+    click.option("--sheet", default=None, help="Worksheet of an XLSX file."),
+    click.option("--dedup/--no-dedup", default=True, show_default=True,
+                 help="Merge probable duplicates reported by another agency into one incident."),
+    click.option("--releasability", default=None,
+                 help="Marking of the batch, e.g. 'REL TO BFA, CIV, MLI' (records without their own take it)."),
+]
+"""Options of ``intel import`` (besides ``PATH`` and ``--db``), in the order of ``--help``."""
+
+
+def _with_releasability(con, path: str, profile, releasability: str):
+    """The profile with the batch marking as a constant column (records without their own take it)."""
+    from intel import auth, ingest
+
+    try:
+        rels = auth.parse_releasability(releasability)
+    except ValueError as e:
+        fail(f"the releasability is not readable: {e}")
+    if not rels:
+        return profile
+    prof = ingest.load_profile(profile, con) if isinstance(profile, str) else None
+    base = prof or {"name": None, "source": Path(path).stem, "kind": "seizure", "columns": None}
+    return {**base, "constants": {**(base.get("constants") or {}), "releasability": auth.marking_for(rels)}}
+
+
+def _write_report(r, report_path: str) -> None:
+    from intel import ingest
+
+    rep = ingest.report_frame(r)
+    rows = json.loads(rep.to_json(orient="records", force_ascii=False)) if len(rep) else []
+    Path(report_path).write_text(json.dumps({
+        "file": r.file_name, "sha256": r.sha256, "batch_id": r.batch_id, "already_imported": r.already_imported,
+        "rows_read": r.rows_read, "accepted": r.accepted, "quarantined": r.quarantined, "rejected": r.rejected,
+        "warnings": r.warnings, "rows": rows}, ensure_ascii=False, indent=1), encoding="utf-8")
+    click.echo(f"report: {report_path}")
+
+
+@click.command("import", cls=IntelCommand,
+               help="Import a CSV, XLSX, GeoJSON, GeoPackage, Parquet or GeoParquet file.")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@db_option
+@apply_options(IMPORT_OPTIONS)
+def import_cmd(path, db, profile, report_path, date_order, crs, sheet, dedup, releasability):
+    from intel import ingest
+
+    con = open_store(db, read_only=False)
+    try:
+        if releasability:
+            profile = _with_releasability(con, path, profile, releasability)
+        try:
+            r = ingest.import_file(con, path, profile, date_order=date_order, crs=crs, sheet=sheet,
+                                   user=os.environ.get("INTEL_USER", "cli"), dedup=dedup)
+        except ingest.NeedsChoice as e:
+            fail(f"{e} Re-run with --{e.choice.replace('_', '-')} {'|'.join(e.options)}.")
+        except (ValueError, OSError) as e:  # ReadError and ImportError_ are ValueErrors
+            fail(f"import failed, the store is unchanged: {e}")
+        click.echo(r.summary())
+        for w in r.warnings:
+            click.echo(f"warning: {w}")
+        if report_path:
+            _write_report(r, report_path)
+    finally:
+        con.close()

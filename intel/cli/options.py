@@ -1,0 +1,214 @@
+"""Options shared by the ``intel`` verbs, declared once: ``--db``, ``--period`` (with ``--from`` and
+``--to``) and ``--res``.
+
+Where this sits: the CLI is a thin layer over the analyses; this module is its half of
+"decided once". The store default comes from :data:`intel.config.DEFAULT_DB`, the period
+grammar from :mod:`intel.periods` and the resolution range of each use from
+:data:`intel.config.RESOLUTIONS`, so a value accepted or refused here is accepted or refused in
+the same way by the pages. A bad value is a click usage error: exit status 2, and the message
+names the accepted forms or the range.
+"""
+from __future__ import annotations
+
+import functools
+from datetime import date
+from pathlib import Path
+
+import click
+
+from intel import config, periods
+
+__all__ = ["DB_HELP", "db_option", "open_store", "PeriodType", "DayType", "period_option", "period_options", "res_option", "ResolutionType",
+           "merge_period", "apply_options"]
+
+DB_HELP = "Store file (default: $INTEL_DB, else data/intel.duckdb)."
+
+
+def _default_db() -> str:
+    return str(config.DEFAULT_DB)
+
+
+db_option = click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=_default_db, help=DB_HELP)
+"""``--db PATH``: the store a verb works on (a :class:`pathlib.Path`)."""
+
+
+def open_store(db, read_only: bool = True):
+    """Open the store named by ``--db``.
+
+    Parameters
+    ----------
+    db : path
+        Store file.
+    read_only : bool
+        Readers open the file read-only, so they work while the dashboard serves it. When this
+        process already holds the file read-write (tests, the app), that connection's mode is used.
+
+    Raises
+    ------
+    intel.cli.errors.Fail
+        A read-only open of a store that does not exist (the sentence says to run ``intel build``).
+    duckdb.IOException
+        A locked or corrupt store (reported by the verb's error path).
+    """
+    import duckdb
+
+    from intel import store
+    from intel.cli.errors import fail
+
+    path = Path(db)
+    if read_only and not path.exists():
+        fail(f"the store {path} does not exist; run `intel build` first.")
+    try:
+        return store.connect(path, read_only=read_only)
+    except duckdb.ConnectionException:
+        if not read_only:
+            raise
+        return store.connect(path)
+
+
+class PeriodType(click.ParamType):
+    """A half-open period of UTC days in the product's grammar (:func:`intel.periods.parse_period`).
+
+    Converts to ``(from, to)``, ISO dates or ``None`` for an open side.
+
+    Parameters
+    ----------
+    require_both : bool
+        Refuse an open side (the backtest's training and test periods).
+    """
+
+    name = "period"
+
+    def __init__(self, require_both: bool = False):
+        self.require_both = require_both
+
+    def convert(self, value, param, ctx):  # noqa: D102 - click's hook
+        if isinstance(value, tuple):
+            return value
+        try:
+            return periods.parse_period(value, require_both=self.require_both)
+        except ValueError as e:
+            self.fail(str(e), param, ctx)
+
+    def get_metavar(self, param, ctx=None):  # noqa: D102 - click's hook
+        return "PERIOD"
+
+
+class DayType(click.ParamType):
+    """One UTC day written ``YYYY-MM-DD``; converts to the same ISO text."""
+
+    name = "day"
+
+    def convert(self, value, param, ctx):  # noqa: D102 - click's hook
+        if isinstance(value, date):
+            return value.isoformat()
+        try:
+            return date.fromisoformat(str(value).strip()).isoformat()
+        except ValueError:
+            self.fail(f"{value!r} is not a date of the form YYYY-MM-DD", param, ctx)
+
+    def get_metavar(self, param, ctx=None):  # noqa: D102 - click's hook
+        return "YYYY-MM-DD"
+
+
+def period_option(flag: str = "--period", dest: str = "period", *, require_both: bool = False,
+                  required: bool = False, help: str | None = None):
+    """Decorator adding one period option (see :class:`PeriodType`); the help ends with the grammar.
+
+    Without ``required`` the default is all dates, ``(None, None)``.
+    """
+    text = (help or "Half-open period of UTC days.") + f" Forms: {periods.PERIOD_HELP}."
+    return click.option(flag, dest, type=PeriodType(require_both), required=required,
+                        default=None if required else "", help=text)
+
+
+def merge_period(period, date_from, date_to) -> tuple[str | None, str | None]:
+    """One ``(from, to)`` from ``--period`` or ``--from``/``--to`` (ISO days, the ``--to`` day excluded).
+
+    Raises
+    ------
+    click.UsageError
+        When both forms are given, or ``--to`` does not come after ``--from`` (an empty period).
+    """
+    period = period or (None, None)
+    if date_from is None and date_to is None:
+        return tuple(period)
+    if period != (None, None):
+        raise click.UsageError("give either --period or --from/--to, not both.")
+    if date_from is not None and date_to is not None and date_to <= date_from:
+        raise click.UsageError(f"[{date_from}, {date_to}) is an empty period: --to is the first day excluded "
+                               "and must come after --from.")
+    return date_from, date_to
+
+
+def period_options(help: str = "Half-open period of UTC days; default all dates."):
+    """Decorator adding ``--period``, ``--from`` and ``--to``, passed to the verb as one ``period=(from, to)``."""
+    opts = [
+        period_option(help=help),
+        click.option("--from", "date_from", type=DayType(), default=None,
+                     help="First UTC day (included); an alternative to --period."),
+        click.option("--to", "date_to", type=DayType(), default=None,
+                     help="First UTC day not included (periods are half-open); an alternative to --period."),
+    ]
+
+    def deco(f):
+        @functools.wraps(f)
+        def wrapper(*args, period, date_from, date_to, **kw):
+            return f(*args, period=merge_period(period, date_from, date_to), **kw)
+        for o in reversed(opts):
+            wrapper = o(wrapper)
+        return wrapper
+    return deco
+
+
+class ResolutionType(click.IntRange):
+    """An H3 resolution within the range of one use (:data:`intel.config.RESOLUTIONS`).
+
+    Checked by :func:`intel.config.check_resolution`, so the message is the one the analyses and
+    pages give: it names the range and, above :data:`intel.config.FINE_RES`, why finer is impossible.
+    """
+
+    def __init__(self, use: str):
+        lo, hi = config.RESOLUTIONS[use]
+        super().__init__(lo, hi)
+        self.use = use
+
+    def convert(self, value, param, ctx):  # noqa: D102 - click's hook
+        try:
+            return config.check_resolution(value, self.use)
+        except ValueError as e:
+            self.fail(str(e), param, ctx)
+
+
+def res_option(use: str, flag: str = "--res", dest: str = "res", *, setting: str | None = None,
+               what: str = "H3 resolution"):
+    """Decorator adding an H3 resolution option bounded by ``config.RESOLUTIONS[use]``.
+
+    Parameters
+    ----------
+    use : str
+        Key of :data:`intel.config.RESOLUTIONS` (``"hotspot"``, ``"corridor"`` ...).
+    flag, dest : str
+        Option name and parameter name.
+    setting : str, optional
+        Named setting (:mod:`intel.settings`) that gives the default; the option's default is then
+        ``None`` and the verb reads the setting. Without it the default is
+        :data:`intel.config.DEFAULT_RESOLUTION` of ``use``.
+    what : str
+        Start of the help text.
+    """
+    lo, hi = config.RESOLUTIONS[use]
+    if setting:
+        return click.option(flag, dest, type=ResolutionType(use), default=None,
+                            help=f"{what}, {lo}-{hi} for {use} (default: setting {setting}).")
+    return click.option(flag, dest, type=ResolutionType(use), default=config.DEFAULT_RESOLUTION[use],
+                        show_default=True, help=f"{what}, {lo}-{hi} for {use}.")
+
+
+def apply_options(options):
+    """Decorator applying a list of option decorators, first listed first in ``--help``."""
+    def deco(f):
+        for o in reversed(options):
+            f = o(f)
+        return f
+    return deco

@@ -1,0 +1,40 @@
+"""CLI verb ``intel serve``: build the store if it is missing and start the dashboard on 127.0.0.1.
+
+Where this sits: a thin layer that calls :func:`intel.reference.ensure_store` and then runs
+Streamlit on ``app.py`` (:data:`intel.config.APP_PATH`) with ``INTEL_DB`` pointing at the store,
+headless and without usage statistics. The exit status is Streamlit's.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+
+from intel.cli.errors import IntelCommand, fail
+from intel.cli.options import db_option
+
+__all__ = ["serve_cmd"]
+
+
+@click.command("serve", cls=IntelCommand, help="Build the store if missing and start the dashboard on 127.0.0.1.")
+@db_option
+@click.option("--port", type=click.IntRange(1, 65535), default=8501, show_default=True, help="TCP port.")
+def serve_cmd(db, port):
+    from intel import config
+    from intel.reference import ensure_store
+
+    dbp = Path(db)
+    try:
+        ensure_store(dbp, progress=lambda m: click.echo(m))
+    except Exception as e:  # noqa: BLE001 - one sentence, never a traceback
+        fail(f"cannot build the store: {e}")
+    app = config.APP_PATH
+    env = dict(os.environ, INTEL_DB=str(dbp.resolve()))
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", "127.0.0.1",
+           "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
+           "--server.fileWatcherType", "none", "--server.runOnSave", "false"]
+    click.echo(f"dashboard: http://127.0.0.1:{port}")
+    sys.exit(subprocess.call(cmd, env=env, cwd=str(app.parent)))

@@ -1,5 +1,6 @@
-"""App layer shared by the pages: sign-in, the connection, cached queries keyed by plain filter
-values and by what the user may see, the sidebar filters (kept across reruns and pages),
+"""App layer shared by the pages: sign-in, the connection, cached named queries
+(:mod:`intel.queries`, :mod:`intel.overview`) keyed by plain values and by what the user may see
+(pages pass no SQL), the sidebar filters (kept across reruns and pages),
 provenance, and plain-sentence error display. Only this layer caches; ``intel`` stays free of
 Streamlit.
 
@@ -126,17 +127,18 @@ def user_name() -> str:
 
 
 def cached(**kw):
-    """``st.cache_data`` whose key also holds what the user may see and the store's version, so
-    a cached result is never served to a user who may not see it, nor after a rebuild."""
+    """``st.cache_data`` whose key also holds the store's path and version and what the user may
+    see, so a cached result is never served to a user who may not see it, nor after a rebuild,
+    nor from another store."""
     def deco(fn):
-        def inner(_which: str, vis: tuple, stamp: float, *a, **k):
+        def inner(_which: str, path: str, vis: tuple, stamp: float, *a, **k):
             return fn(*a, **k)
         inner.__module__, inner.__qualname__, inner.__name__ = fn.__module__, fn.__qualname__, fn.__name__
         cached_inner = st.cache_data(**kw)(inner)
 
         @functools.wraps(fn)
         def outer(*a, **k):
-            return cached_inner(f"{fn.__module__}.{fn.__qualname__}", visibility(), db_stamp(), *a, **k)
+            return cached_inner(f"{fn.__module__}.{fn.__qualname__}", db_path(), visibility(), db_stamp(), *a, **k)
         outer.clear = cached_inner.clear
         return outer
     return deco

@@ -854,9 +854,14 @@ def import_file(con, path: str | Path, profile: dict | str | None = None, *, dat
         profile = {**profile, "columns": suggest_mapping(list(raw.frame.columns))}
     options = {"profile": profile.get("name"), "columns": profile.get("columns"), "date_order": date_order, "crs": crs,
                "constants": profile.get("constants"), "dedup": dedup}
-    opt_json = json.dumps(options, sort_keys=True, default=str)
+    # the whole profile is kept with the batch, so a quarantined row re-imported later (intel.quality)
+    # is parsed with the same kind and per-profile fields; a batch stored before this (options
+    # without the profile) still counts as the same import
+    legacy_json = json.dumps(options, sort_keys=True, default=str)
+    opt_json = json.dumps({**options, "profile_body": profile}, sort_keys=True, default=str)
     prev = con.execute("SELECT batch_id, rows_read, rows_accepted, rows_quarantined, rows_rejected FROM batches "
-                       "WHERE sha256 = ? AND options = ?::JSON", [sha, opt_json]).fetchone()
+                       "WHERE sha256 = ? AND (options = ?::JSON OR options = ?::JSON)",
+                       [sha, opt_json, legacy_json]).fetchone()
     if prev:
         return ImportResult(prev[0], name, sha, prev[1], prev[2], prev[3], prev[4], already_imported=True)
     prog(0.3, "parsing and validating")

@@ -229,6 +229,23 @@ def _batch_options(con, batch_id: int) -> dict:
     return opts
 
 
+def _batch_profile(con, opts: dict) -> dict:
+    """The import profile of a batch: the whole profile stored with its options at import
+    (``profile_body``); for a batch stored before that, the named profile if it still exists;
+    else an empty dict (the importer's defaults: kind 'seizure')."""
+    body = opts.get("profile_body")
+    if isinstance(body, dict):
+        return dict(body)
+    if opts.get("profile"):
+        from intel import ingest
+
+        try:
+            return dict(ingest.load_profile(opts["profile"], con))
+        except Exception:  # noqa: BLE001 - profile renamed or deleted since the import
+            return {}
+    return {}
+
+
 # --------------------------------------------------------------------------------------------
 # decisions
 # --------------------------------------------------------------------------------------------
@@ -264,8 +281,10 @@ def _new_event(con, q: dict) -> int:
     raw = {k: v for k, v in q["raw"].items() if not str(k).startswith("__")}
     frame = pd.DataFrame([raw], dtype=object)
     rt = readers.RawTable(frame=frame, row_numbers=np.array([q["row_number"] or 0], dtype=np.int64), format="csv")
-    profile = {"name": opts.get("profile"), "source": opts.get("source"), "kind": "seizure", "columns": columns,
-               "constants": opts.get("constants") or {}}
+    body = _batch_profile(con, opts)
+    kind = body.get("kind") or "seizure"
+    profile = {**body, "name": opts.get("profile") or body.get("name"), "source": opts.get("source"), "kind": kind,
+               "columns": columns, "constants": opts.get("constants") or body.get("constants") or {}}
     ev = None
     for cols in (columns, {k: v for k, v in columns.items() if k != "event_date"}):
         try:
@@ -278,7 +297,7 @@ def _new_event(con, q: dict) -> int:
     if ev is None:
         ev = pd.DataFrame([{"row_number": q["row_number"], "source": opts.get("source") or "upload",
                             "source_record_id": q["source_record_id"] or str(q["row_number"]),
-                            "incident_key": q["source_record_id"] or str(q["row_number"]), "kind": "seizure",
+                            "incident_key": q["source_record_id"] or str(q["row_number"]), "kind": kind,
                             "quantity": 1.0, "flags": [], "raw": json.dumps(raw, ensure_ascii=False)}])
     event_id = con.execute("SELECT coalesce(max(event_id), 0) + 1 FROM events").fetchone()[0]
     ev["event_id"] = event_id

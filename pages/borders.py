@@ -24,7 +24,8 @@ import streamlit as st  # noqa: E402
 from intel import borders, settings  # noqa: E402
 from intel.render import borders as border_map  # noqa: E402
 from intel.render.deck import offline_deck  # noqa: E402
-from pages.common import stop_with_provenance, export_button, cached, db_stamp, get_con, keep, legend_html, provenance  # noqa: E402
+from pages.common import (cached, data_range, db_stamp, export_button, get_con, keep, legend_html,  # noqa: E402
+                          provenance, stop_with_provenance)
 
 
 
@@ -68,11 +69,6 @@ def cbp(stamp: float, d_from: str, d_to: str) -> pd.DataFrame:
     return borders.cbp_split(get_con(), date_from=d_from, date_to=d_to)
 
 
-@cached(show_spinner=False, max_entries=4)
-def data_range(stamp: float):
-    return get_con().execute("SELECT min(event_date), max(event_date) FROM events WHERE status = 'accepted'").fetchone()
-
-
 def _defaults(con):
     try:
         return float(settings.get("border_zone_km", con)), float(settings.get("bypass_min_km", con))
@@ -83,7 +79,8 @@ def _defaults(con):
 try:
     con = get_con()
     stamp = db_stamp()
-    lo, hi = data_range(stamp)
+    span = data_range()
+    lo, hi = span.lo, span.hi
     def_zone, def_min = _defaults(con)
 except Exception as e:  # noqa: BLE001 - never a traceback in the UI
     st.error(f"The store could not be read: {e}")
@@ -96,7 +93,6 @@ if lo is None:
 
 # ---------------------------------------------------------------- widgets
 keep("bor_zone", "bor_min", "bor_period", "bor_ports", "bor_all", "bor_kinds", "bor_frame")
-lo, hi = pd.Timestamp(lo).date(), pd.Timestamp(hi).date()
 sb = st.sidebar
 sb.header("Borders")
 zones = list(borders.ZONE_CHOICES)
@@ -134,9 +130,10 @@ except Exception as e:  # noqa: BLE001
 
 a = rank_seg.attrs
 ev_zone = ev[ev["border_km"] <= float(zone)]
+in_zone = borders.zone_totals(ev, float(zone))
 m1, m2, m3, m4 = st.columns(4)
-m1.metric(f"Events within {zone} km of a border", f"{ev_zone['incident_key'].nunique():,}")
-m2.metric("Firearms among them", f"{ev_zone['firearms'].sum():,.0f}")
+m1.metric(f"Events within {zone} km of a border", f"{in_zone.events:,}")
+m2.metric("Firearms among them", f"{in_zone.firearms:,.0f}")
 m3.metric("Stretches with events", f"{int((segs['events'] > 0).sum()):,}")
 m4.metric("Bypass candidates", f"{len(cand):,}")
 st.caption(f"Period [{a['period'][0]}, {a['period'][1]}) compared with [{a['previous'][0]}, {a['previous'][1]}). "

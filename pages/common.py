@@ -1,5 +1,6 @@
-"""App layer shared by the pages: sign-in, the connection, cached queries keyed by plain filter
-values and by what the user may see, the sidebar filters (kept across reruns and pages),
+"""App layer shared by the pages: sign-in, the connection, cached named queries
+(:mod:`intel.queries`, :mod:`intel.overview`) keyed by plain values and by what the user may see
+(pages pass no SQL), the sidebar filters (kept across reruns and pages),
 provenance, and plain-sentence error display. Only this layer caches; ``intel`` stays free of
 Streamlit.
 
@@ -19,7 +20,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from intel import auth, hexbin, store
+from intel import auth, config, hexbin, queries, settings, store
+from intel import overview as _overview
 
 def _leave_mpa_v1() -> None:
     """Route every session through ``app.py``.
@@ -125,30 +127,21 @@ def user_name() -> str:
 
 
 def cached(**kw):
-    """``st.cache_data`` whose key also holds what the user may see and the store's version, so
-    a cached result is never served to a user who may not see it, nor after a rebuild."""
+    """``st.cache_data`` whose key also holds the store's path and version and what the user may
+    see, so a cached result is never served to a user who may not see it, nor after a rebuild,
+    nor from another store."""
     def deco(fn):
-        def inner(_which: str, vis: tuple, stamp: float, *a, **k):
+        def inner(_which: str, path: str, vis: tuple, stamp: float, *a, **k):
             return fn(*a, **k)
         inner.__module__, inner.__qualname__, inner.__name__ = fn.__module__, fn.__qualname__, fn.__name__
         cached_inner = st.cache_data(**kw)(inner)
 
         @functools.wraps(fn)
         def outer(*a, **k):
-            return cached_inner(f"{fn.__module__}.{fn.__qualname__}", visibility(), db_stamp(), *a, **k)
+            return cached_inner(f"{fn.__module__}.{fn.__qualname__}", db_path(), visibility(), db_stamp(), *a, **k)
         outer.clear = cached_inner.clear
         return outer
     return deco
-
-
-def query_df(sql: str, params: tuple = ()) -> pd.DataFrame:
-    """Cached read of a parameterised query (for small option lists and summaries)."""
-    return _query_df(db_path(), db_stamp(), visibility(), sql, tuple(params))
-
-
-@st.cache_data(show_spinner=False, max_entries=256)
-def _query_df(path: str, stamp: float, vis: tuple, sql: str, params: tuple) -> pd.DataFrame:
-    return _restricted_cursor(vis).execute(sql, list(params)).df()
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -236,14 +229,114 @@ def keep(*keys: str) -> None:
             st.session_state[k] = st.session_state[k]
 
 
+# ---------------------------------------------------------------- named queries (cached here only)
+@cached(show_spinner=False, max_entries=16)
+def filter_options() -> queries.FilterOptions:
+    """:func:`intel.queries.filter_options` for what the current user may see."""
+    return queries.filter_options(get_con())
+
+
 def options() -> dict:
-    q = query_df("""SELECT min(event_date) AS lo, max(event_date) AS hi FROM events WHERE status='accepted'""")
-    kinds = query_df("SELECT DISTINCT kind FROM events WHERE status='accepted' ORDER BY 1")["kind"].tolist()
-    cats = query_df("SELECT DISTINCT coalesce(firearm_type, category) AS c FROM events WHERE status='accepted' AND coalesce(firearm_type, category) IS NOT NULL ORDER BY 1")["c"].tolist()
-    countries = query_df("SELECT DISTINCT country_iso3 FROM events WHERE status='accepted' AND country_iso3 IS NOT NULL ORDER BY 1")["country_iso3"].tolist()
-    sources = query_df("SELECT DISTINCT source FROM events ORDER BY 1")["source"].tolist()
-    return {"lo": q["lo"].iloc[0], "hi": q["hi"].iloc[0], "kinds": kinds, "categories": cats,
-            "countries": countries, "sources": sources}
+    """The sidebar filters' choices as a plain dict (``lo``, ``hi``, ``kinds``, ``categories``,
+    ``countries``, ``sources``)."""
+    o = filter_options()
+    return {"lo": o.range.lo, "hi": o.range.hi, "kinds": list(o.kinds), "categories": list(o.categories),
+            "countries": list(o.countries), "sources": list(o.sources)}
+
+
+@cached(show_spinner=False, max_entries=16)
+def data_range() -> queries.DataRange:
+    """First and last date of the accepted records the current user may see (:func:`intel.queries.data_range`)."""
+    return queries.data_range(get_con())
+
+
+@cached(show_spinner=False, max_entries=16)
+def provenance_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Import batches and per-source date ranges (:func:`intel.queries.batches`, :func:`intel.queries.source_ranges`)."""
+    con = get_con()
+    return queries.batches(con), queries.source_ranges(con)
+
+
+@cached(show_spinner="Reading the store ...", max_entries=16)
+def overview_figures(places: int = 20) -> _overview.Overview:
+    """The Overview page's figures (:func:`intel.overview.overview`)."""
+    return _overview.overview(get_con(), places)
+
+
+@cached(show_spinner=False, max_entries=4)
+def country_list() -> pd.DataFrame:
+    """Reference countries, columns ``iso3``, ``name`` (:func:`intel.queries.countries`)."""
+    return queries.countries(get_con())
+
+
+@cached(show_spinner=False, max_entries=64)
+def admin1_list(country_iso3: str) -> pd.DataFrame:
+    """Admin-1 units of one country, columns ``admin1_id``, ``name`` (:func:`intel.queries.admin1_units`)."""
+    return queries.admin1_units(get_con(), country_iso3)
+
+
+@cached(show_spinner=False, max_entries=16)
+def reporting_countries() -> tuple[str, ...]:
+    """ISO3 codes with country statistics (:func:`intel.queries.reporting_countries`)."""
+    return queries.reporting_countries(get_con())
+
+
+def setting(name: str, fallback=None, cast=None):
+    """Value of a named setting (:func:`intel.settings.get`: environment, then store, then default).
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`intel.settings.SETTINGS`.
+    fallback : optional
+        Returned when the store cannot be read or the value is unusable (default: the
+        setting's default).
+    cast : callable, optional
+        Applied to the value (e.g. ``int``); a value it cannot convert gives ``fallback``.
+
+    Raises
+    ------
+    KeyError
+        For a name that is not a setting (a programming error).
+    """
+    spec = settings.SETTINGS[name]
+    fb = spec.default if fallback is None else fallback
+    try:
+        v = settings.get(name, get_con())
+        return cast(v) if cast is not None else v
+    except Exception:  # noqa: BLE001 - unreadable store or malformed INTEL_<NAME>: the page still draws
+        return cast(fb) if cast is not None else fb
+
+
+def widget_default(key: str, value) -> None:
+    """Give widget ``key`` its first value (from a setting) unless the session already holds one,
+    so the user's choice persists across reruns. Use with a widget created by ``key`` only."""
+    if key not in st.session_state:
+        st.session_state[key] = value
+
+
+def resolution_slider(container, label: str, use: str, key: str, setting_name: str | None = None, **kw) -> int:
+    """An H3 resolution slider bounded by :data:`intel.config.RESOLUTIONS` ``[use]``, starting at
+    the setting ``setting_name`` (or :data:`intel.config.DEFAULT_RESOLUTION` ``[use]``), clamped to
+    the bounds. The value persists across reruns under ``key``.
+
+    Returns
+    -------
+    int
+        The chosen H3 resolution.
+    """
+    lo, hi = config.RESOLUTIONS[use]
+    default = config.DEFAULT_RESOLUTION[use]
+    if setting_name is not None:
+        default = setting(setting_name, default, int)
+    if key in st.session_state:
+        try:
+            st.session_state[key] = min(hi, max(lo, int(st.session_state[key])))
+        except (TypeError, ValueError):
+            st.session_state[key] = min(hi, max(lo, default))
+    else:
+        st.session_state[key] = min(hi, max(lo, default))
+    return int(container.slider(label, lo, hi, key=key, **kw))
 
 
 def sidebar_filters(with_border: bool = True) -> hexbin.Filters:
@@ -280,10 +373,7 @@ def sidebar_filters(with_border: bool = True) -> hexbin.Filters:
 
 def provenance() -> None:
     """Sources, period covered, record and quarantine counts, and the plain statement of the gap."""
-    b = query_df("""SELECT source, file_name, strftime(imported_at, '%Y-%m-%d %H:%M') AS imported, rows_read,
-                           rows_accepted, rows_quarantined, rows_rejected FROM batches ORDER BY batch_id""")
-    per = query_df("""SELECT source, min(event_date) AS first, max(event_date) AS last, count(*) AS records
-                      FROM events WHERE status='accepted' GROUP BY source ORDER BY source""")
+    b, per = provenance_tables()
     with st.expander("Provenance: sources, period, counts", expanded=False):
         st.caption(PLAIN_GAP)
         if len(b):
@@ -319,7 +409,8 @@ def show_deck(deck, key: str, height: int = 560):
     return st.pydeck_chart(deck, height=height, key=key)
 
 
-__all__ = ["get_con", "query_df", "sidebar_filters", "provenance", "legend_html", "show_deck", "PLAIN_GAP"]
+__all__ = ["get_con", "filter_options", "data_range", "provenance_tables", "overview_figures", "country_list",
+           "admin1_list", "reporting_countries", "setting", "widget_default", "resolution_slider", "sidebar_filters", "provenance", "legend_html", "show_deck", "PLAIN_GAP"]
 
 
 # last, once every name above exists: a session that imports this module while another one is

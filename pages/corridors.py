@@ -22,7 +22,8 @@ from intel import corridors, settings  # noqa: E402
 from intel.render import corridors as flow_map  # noqa: E402
 from intel.render.deck import offline_deck  # noqa: E402
 from intel.render.links import links_layer, links_legend  # noqa: E402
-from pages.common import stop_with_provenance, export_button, cached, db_stamp, get_con, keep, legend_html, provenance  # noqa: E402
+from pages.common import (cached, db_stamp, export_button, get_con, keep, legend_html, provenance,  # noqa: E402
+                          resolution_slider, stop_with_provenance)
 
 
 
@@ -69,7 +70,7 @@ try:
     con = get_con()
     stamp = db_stamp()
     flows_all = all_flows(stamp)
-    def_res, def_min = _defaults(con)
+    _, def_min = _defaults(con)
 except Exception as e:  # noqa: BLE001 - never a traceback in the UI
     st.error(f"The flows could not be read from the store: {e}")
     stop_with_provenance()
@@ -104,7 +105,7 @@ origs = sb.multiselect("Source places (origin)", orig_names, key="cor_orig")
 types = sb.multiselect("Flow types", types_present, default=types_present, key="cor_types",
                        format_func=lambda t: TYPE_LABELS.get(t, t))
 inter = sb.checkbox("Leave out flows within one place (e.g. Alabama to Alabama)", value=True, key="cor_inter")
-res = sb.slider("H3 resolution of corridor cells", 2, 6, value=min(6, max(2, def_res)), key="cor_res")
+res = resolution_slider(sb, "H3 resolution of corridor cells", "corridor", "cor_res", "corridor_resolution")
 min_w = sb.number_input("Do not draw flows lighter than (firearms)", min_value=0.0, value=def_min, step=10.0,
                         key="cor_min")
 through = sb.checkbox("Corridor cells: count only cells a flow passes through (not its two end cells)",

@@ -5,7 +5,8 @@ import streamlit as st
 from intel import hexbin
 from intel.render import hexagons
 from intel.render.deck import cells_fit_view, offline_deck, view_for
-from pages.common import export_button, cached, get_con, keep, legend_html, provenance, show_deck, sidebar_filters
+from pages.common import (cached, export_button, get_con, keep, legend_html, provenance, resolution_slider, show_deck,
+                          sidebar_filters)
 
 st.title("Explore map")
 st.caption("Where are the events, by kind, category, period, at which H3 resolution.")
@@ -13,8 +14,8 @@ st.caption("Where are the events, by kind, category, period, at which H3 resolut
 filters = sidebar_filters()
 keep("map_res", "map_value", "map_points")
 c1, c2, c3 = st.columns([2, 2, 2])
-res = c1.slider("H3 resolution", 3, 9, value=st.session_state.get("map_res", 7), key="map_res",
-                help="Cells at coarser resolutions are the H3 parents of the stored resolution-9 cells.")
+res = resolution_slider(c1, "H3 resolution", "map", "map_res", "map_resolution",
+                        help="Cells at coarser resolutions are the H3 parents of the stored resolution-9 cells.")
 value = c2.radio("Colour by", ["events", "firearms"], horizontal=True, key="map_value")
 show_points = c3.checkbox("Show records too coarse for this resolution as labelled points", value=True, key="map_points")
 

@@ -17,7 +17,8 @@ import streamlit as st  # noqa: E402
 from intel import emerging as em  # noqa: E402
 from intel import hotspots as hs  # noqa: E402
 from intel.render import hexagons  # noqa: E402
-from pages.common import stop_with_provenance, export_button, cached, db_stamp, get_con, legend_html, provenance, sidebar_filters  # noqa: E402
+from pages.common import (cached, db_stamp, export_button, get_con, legend_html, provenance,  # noqa: E402
+                          resolution_slider, setting, sidebar_filters, stop_with_provenance, widget_default)
 
 
 
@@ -28,19 +29,29 @@ st.caption("Which cells are statistically significant hot or cold spots (Getis-O
 
 filters = sidebar_filters()
 
+# first values from the named settings (intel.settings), as the CLI and the briefing use them
+K_DEFAULT = max(1, setting("hotspot_k", 1, int))
+ALPHAS = sorted({0.01, 0.05, 0.10, setting("significance", 0.05, float)})
+STEPS = ["month", "quarter", "week"]
+widget_default("hs_k", K_DEFAULT)
+widget_default("hs_alpha", setting("significance", 0.05, float))
+widget_default("hs_fdr", setting("fdr", True, bool))
+widget_default("hs_step", setting("emerging_step", "month", str) if setting("emerging_step", "month", str) in STEPS
+               else "month")
+
 c1, c2, c3, c4 = st.columns(4)
-res = c1.slider("H3 resolution", 5, 9, value=8, key="hs_res")
-k = c2.slider("Neighbourhood k (rings)", 1, 3, value=1, key="hs_k",
+res = resolution_slider(c1, "H3 resolution", "hotspot", "hs_res", "hotspot_resolution")
+k = c2.slider("Neighbourhood k (rings)", 1, max(3, K_DEFAULT), key="hs_k",
               help="Gi* neighbourhood: the cell and every cell within k steps on the H3 grid.")
 value = c3.radio("Count", ["events", "firearms"], horizontal=True, key="hs_value")
-alpha = c4.select_slider("Significance (alpha)", options=[0.01, 0.05, 0.10], value=0.05, key="hs_alpha")
+alpha = c4.select_slider("Significance (alpha)", options=ALPHAS, key="hs_alpha")
 c5, c6, c7 = st.columns([1, 2, 2])
-fdr = c5.toggle("FDR correction", value=True, key="hs_fdr",
+fdr = c5.toggle("FDR correction", key="hs_fdr",
                 help="Benjamini-Hochberg false discovery rate over all cells tested.")
 area = c6.selectbox("Study area", ["extent", "countries", "admin1"], key="hs_area",
                     format_func={"extent": "Data extent", "countries": "Selected countries",
                                  "admin1": "Selected admin-1 units"}.get)
-step = c7.selectbox("Emerging time step", ["month", "quarter", "week"], key="hs_step")
+step = c7.selectbox("Emerging time step", STEPS, key="hs_step")
 codes: tuple = ()
 if area != "extent":
     codes = tuple(c.strip() for c in st.text_input(

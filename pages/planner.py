@@ -12,7 +12,8 @@ import streamlit as st
 from intel import backtest as bt
 from intel import risk, settings, target_package
 from intel.render import hexagons
-from pages.common import export_button, cached, db_stamp, get_con, legend_html, provenance, query_df, show_deck
+from pages.common import (admin1_list, cached, country_list, data_range, db_stamp, export_button, get_con, legend_html,
+                          provenance, resolution_slider, show_deck)
 
 st.title("Operation planner")
 st.caption("A ranked, spaced list of target cells for an area of operation, each with the evidence behind its score.")
@@ -28,8 +29,8 @@ def _fail(msg: str, kind: str = "error") -> None:
 
 try:
     con = get_con()
-    countries = query_df("SELECT iso3, coalesce(name, iso3) AS name FROM countries ORDER BY iso3")
-    span = query_df("SELECT min(event_date) AS lo, max(event_date) AS hi FROM events WHERE status = 'accepted'")
+    countries = country_list()
+    span = data_range()
 except Exception as exc:  # noqa: BLE001 - never a traceback in the UI
     _fail(f"The store could not be read: {exc}")
 
@@ -78,8 +79,7 @@ with c2:
             elif mode == "admin1":
                 a1c = st.selectbox("Country of the admin-1 units", iso_options,
                                    format_func=lambda c: f"{c} - {names.get(c, c)}", key="pl_a1_country")
-                units = query_df("SELECT admin1_id, coalesce(name, admin1_id) AS name FROM admin1 "
-                                 "WHERE country_iso3 = ? ORDER BY name", (a1c,))
+                units = admin1_list(str(a1c))
                 unit_names = dict(zip(units["admin1_id"], units["name"]))
                 chosen = st.multiselect("Admin-1 units", list(units["admin1_id"]),
                                         format_func=lambda c: unit_names.get(c, c), key="pl_admin1")
@@ -95,15 +95,14 @@ with c2:
         _fail(str(exc), "warning")
 
 # ---------------------------------------------------------------- parameters
-lo = pd.Timestamp(span["lo"].iloc[0]).date() if len(span) and pd.notna(span["lo"].iloc[0]) else None
-hi = pd.Timestamp(span["hi"].iloc[0]).date() if len(span) and pd.notna(span["hi"].iloc[0]) else None
+lo, hi = span.lo, span.hi
 if lo is None:
     _fail("The store holds no dated records, so there is nothing to rank.", "info")
 p1, p2, p3, p4 = st.columns([2, 1, 1, 1])
 default_from = max(lo, (pd.Timestamp(hi) - pd.DateOffset(years=3)).date())
 period = p1.date_input("Period (from, to inclusive)", value=(default_from, hi), min_value=lo, max_value=hi,
                        key="pl_period")
-res = p2.slider("H3 resolution", 5, 9, value=8, key="pl_res")
+res = resolution_slider(p2, "H3 resolution", "planner", "pl_res")
 n = p3.number_input("Targets", 1, 100, value=int(settings.get("planner_targets", con)), key="pl_n")
 spacing = p4.number_input("Min. spacing (km)", 0.0, 500.0, value=float(settings.get("planner_min_spacing_km", con)),
                           step=0.5, key="pl_spacing")

@@ -15,7 +15,8 @@ from intel import briefing, hexbin, settings, trends
 from intel.render import hexagons
 from intel.render.deck import cells_fit_view, offline_deck, view_for
 from intel.render.palettes import class_breaks
-from pages.common import export_button, cached, db_stamp, get_con, keep, legend_html, provenance, show_deck, sidebar_filters
+from pages.common import (cached, db_stamp, export_button, get_con, keep, legend_html, provenance, reporting_countries,
+                          resolution_slider, show_deck, sidebar_filters)
 
 st.title("Trends and briefing")
 st.caption("More or less than last year, and where; country context; the map through time; a PDF to take away.")
@@ -167,7 +168,7 @@ with tab_c:
     st.subheader("Country context: UNODC arms seized")
     st.caption(f"Source: {trends.UNODC_CITATION}. Years a country did not report are shown as gaps "
                "(grey, 'not reported'), never as zero and never interpolated.")
-    all_iso = con.execute("SELECT DISTINCT iso3 FROM country_stats WHERE iso3 IS NOT NULL ORDER BY 1").df()["iso3"].tolist()
+    all_iso = list(reporting_countries())
     keep("cc_group", "cc_trigger")
     group = st.radio("Countries", ["KAFO (BFA, CIV, MLI)", "Trigger", "both"], horizontal=True, key="cc_group")
     trig_opts = sorted(set(all_iso) | set(trends.TRIGGER_DEFAULT))
@@ -236,9 +237,7 @@ with tab_p:
         keep("pb_step", "pb_res")
         p1, p2 = st.columns(2)
         step = p1.radio("Step", ["month", "week"], horizontal=True, key="pb_step")
-        if "pb_res" not in st.session_state:
-            st.session_state["pb_res"] = min(9, max(5, int(settings.get("map_resolution", con))))
-        res = p2.slider("H3 resolution", 5, 9, key="pb_res")
+        res = resolution_slider(p2, "H3 resolution", "backtest", "pb_res", "map_resolution")
         steps = trends.playback_steps(filters.date_from or lo, filters.date_to or hi, step)
         labels = steps["label"].tolist()
         skey = f"pb_at_{step}"

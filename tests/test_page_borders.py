@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from intel import store
@@ -109,3 +110,49 @@ def test_borders_map_layers_in_pixels_and_framed_on_the_border(tmp_path, monkeyp
     # every border with events is one choice of framing; the heaviest pair is the default
     assert at.selectbox(key="bor_frame").value == "MEX-USA"
     assert any("Provenance" in e.label for e in at.expander)
+
+
+def test_borders_page_counts_events_by_source_and_key(tmp_path, monkeypatch):
+    """Two sources that both number a record 'k1' near the border are two events (the store's one
+    definition of an event), not one merged by the raw incident key."""
+    db = tmp_path / "k.duckdb"
+    con = store.connect(db)
+    rows = [
+        (1, 1, "agency_a", "k1", "accepted", "seizure", pd.Timestamp("2024-03-01"), 31.76, -106.49,
+         "exact", "El Paso", None, None, None, 2.0, None),
+        (2, 1, "agency_b", "k1", "accepted", "seizure", pd.Timestamp("2024-03-02"), 32.70, -114.70,
+         "exact", "Yuma", None, None, None, 1.0, None),
+        # two items of one incident of agency_a: still one event
+        (3, 1, "agency_a", "k2", "accepted", "seizure", pd.Timestamp("2024-03-03"), 31.35, -110.93,
+         "exact", "Nogales", None, None, None, 1.0, None),
+        (4, 1, "agency_a", "k2", "accepted", "seizure", pd.Timestamp("2024-03-03"), 31.35, -110.93,
+         "exact", "Nogales", None, None, None, 1.0, None),
+    ]
+    df = pd.DataFrame(rows, columns=COLS)
+    con.register("_ev", df)
+    con.execute(f"INSERT INTO events ({', '.join(COLS)}) SELECT {', '.join(COLS)} FROM _ev")
+    store.refresh_incidents(con)
+    con.close()
+    monkeypatch.setenv("INTEL_DB", str(db))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    import intel.store
+
+    monkeypatch.setattr(intel.store, "DEFAULT_DB", db)
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not at.exception, at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Events within 50 km of a border"] == "3"
+    assert metrics["Firearms among them"] == "5"
+
+
+def test_zone_totals_counts_incidents_of_each_source():
+    from intel import borders
+
+    ev = pd.DataFrame({"incident": ["a\x1fk1", "b\x1fk1", "a\x1fk2", "a\x1fk2", "a\x1fk3"],
+                       "border_km": [1.0, 2.0, 3.0, 3.0, 70.0], "firearms": [2.0, 1.0, 1.0, 1.0, 5.0]})
+    t = borders.zone_totals(ev, 50)
+    assert (t.events, t.firearms, t.records, t.zone_km) == (3, 5.0, 4, 50.0)
+    assert borders.zone_totals(ev, 80).events == 4
+    assert borders.zone_totals(ev.iloc[:0], 50).events == 0
+    with pytest.raises(ValueError):
+        borders.zone_totals(ev, -1)

@@ -127,3 +127,16 @@ def test_page_map_layers_order_widths_and_legend(use_db, atf_store):
     assert any("Provenance" in e.label for e in at.expander)
     src = (ROOT / "pages" / "corridors.py").read_text()
     assert "read_only=True" not in src and "store.connect" not in src
+
+
+def test_resolution_starts_from_the_setting_within_the_corridor_range(atf_store, use_db, monkeypatch):
+    use_db(atf_store)
+    monkeypatch.setenv("INTEL_CORRIDOR_RESOLUTION", "3")
+    at = run_page()
+    assert not at.exception
+    s = at.slider(key="cor_res")
+    assert (s.value, s.min, s.max) == (3, 2, 6)   # intel.config.RESOLUTIONS["corridor"]
+    # a setting outside the range is clamped to it, never a broken slider
+    monkeypatch.setenv("INTEL_CORRIDOR_RESOLUTION", "9")
+    at = run_page()
+    assert not at.exception and at.slider(key="cor_res").value == 6

@@ -62,3 +62,40 @@ def test_page_uses_the_shared_connection_and_shows_provenance(store):
     spec = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
     assert "mapStyle" not in spec or spec["mapStyle"] == "__MAP_STYLE__"
     assert [l["id"] for l in spec["layers"]][:2] == ["sea", "basemap"]
+
+
+def test_page_starts_from_the_settings(store, monkeypatch):
+    """With INTEL_HOTSPOT_RESOLUTION=7 (and the other hot spot settings) the widgets start at the
+    settings and the Gi* call uses them, as the briefing and the CLI do."""
+    import h3
+
+    monkeypatch.setenv("INTEL_HOTSPOT_RESOLUTION", "7")
+    monkeypatch.setenv("INTEL_HOTSPOT_K", "2")
+    monkeypatch.setenv("INTEL_SIGNIFICANCE", "0.01")
+    monkeypatch.setenv("INTEL_FDR", "false")
+    monkeypatch.setenv("INTEL_EMERGING_STEP", "quarter")
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not at.exception
+    assert at.slider(key="hs_res").value == 7
+    assert (at.slider(key="hs_res").min, at.slider(key="hs_res").max) == (5, 9)   # config.RESOLUTIONS["hotspot"]
+    assert at.slider(key="hs_k").value == 2
+    assert at.select_slider(key="hs_alpha").value == 0.01
+    assert at.toggle(key="hs_fdr").value is False
+    assert at.selectbox(key="hs_step").value == "quarter"
+    cells = at.dataframe[0].value
+    assert len(cells) and {h3.get_resolution(c) for c in cells["h3"]} == {7}
+    assert "Confidence (no FDR)" in " ".join(m.value for m in at.markdown)
+    # the user's choice then persists across reruns
+    at.slider(key="hs_res").set_value(6).run()
+    at.run()
+    assert at.slider(key="hs_res").value == 6
+    assert {h3.get_resolution(c) for c in at.dataframe[0].value["h3"]} == {6}
+
+
+def test_page_default_resolution_without_settings(store, monkeypatch):
+    monkeypatch.delenv("INTEL_HOTSPOT_RESOLUTION", raising=False)
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not at.exception
+    from intel import settings
+
+    assert at.slider(key="hs_res").value == settings.SETTINGS["hotspot_resolution"].default == 8

@@ -162,3 +162,53 @@ def test_decision_is_atomic(con, monkeypatch):
         quality.decide(con, qid, "correct", "ana", latitude=4.7110, longitude=-74.0721)
     assert _ev(con, "C01-2")["status"] != "accepted"
     assert con.execute("SELECT decision FROM quarantine WHERE quarantine_id = ?", [qid]).fetchone()[0] is None
+
+
+def _tps_file(tmp_path):
+    p = tmp_path / "tps_small.csv"
+    p.write_text("id,date,lat,lon\n"
+                 "T-1,2024-03-01,43.6532,-79.3832\n"
+                 "T-2,2024-03-02,143.6532,-79.3832\n", encoding="utf-8")   # latitude out of range: rejected
+    return p
+
+
+TPS_PROFILE = {"name": None, "source": "tps_small", "kind": "discharge incident",
+               "columns": {"source_record_id": "id", "event_date": "date", "latitude": "lat", "longitude": "lon"},
+               "constants": {"country": "CAN"}}
+
+
+def test_reimported_row_keeps_the_profile_kind(con, tmp_path):
+    """A rejected row of a discharge-incident file, corrected and re-imported, is a discharge incident
+    (the batch keeps the whole profile), not a 'seizure'."""
+    path = _tps_file(tmp_path)
+    r = ingest.import_file(con, path, dict(TPS_PROFILE), user="test", border_distance=False, dedup=False)
+    assert (r.accepted, r.rejected) == (1, 1)
+    assert _ev(con, "T-1")["kind"] == "discharge incident"
+    qid = _qid(con, "T-2")
+    assert con.execute("SELECT event_id FROM quarantine WHERE quarantine_id = ?", [qid]).fetchone()[0] is None
+    quality.decide(con, qid, "correct", "ana", latitude="43.6540", longitude="-79.3800")
+    e = _ev(con, "T-2")
+    assert e["status"] == "accepted" and e["kind"] == "discharge incident"
+    assert e["firearms"] is None          # a discharge incident counts no seized firearm (per-profile rule)
+    assert e["country_iso3"] == "CAN" and str(e["event_date"])[:10] == "2024-03-02"
+    # the same file with the same profile is still one import; another kind is another import
+    assert ingest.import_file(con, path, dict(TPS_PROFILE), user="test", border_distance=False,
+                              dedup=False).already_imported
+    other = ingest.import_file(con, path, {**TPS_PROFILE, "kind": "seizure"}, user="test", border_distance=False,
+                               dedup=False)
+    assert not other.already_imported
+
+
+def test_batch_stored_before_profiles_were_kept_still_counts_as_imported(con, tmp_path):
+    """A batch whose options hold no profile (stored by an older version) is still recognised."""
+    path = _tps_file(tmp_path)
+    r = ingest.import_file(con, path, dict(TPS_PROFILE), user="test", border_distance=False, dedup=False)
+    legacy = {"profile": None, "columns": TPS_PROFILE["columns"], "date_order": None, "crs": None,
+              "constants": TPS_PROFILE["constants"], "dedup": False}   # as the importer wrote options before
+    con.execute("UPDATE batches SET options = ?::JSON WHERE batch_id = ?",
+                [json.dumps(legacy, sort_keys=True, default=str), r.batch_id])
+    again = ingest.import_file(con, path, dict(TPS_PROFILE), user="test", border_distance=False, dedup=False)
+    assert again.already_imported and again.batch_id == r.batch_id
+    # without the stored profile the re-import falls back to the importer's default kind
+    quality.decide(con, _qid(con, "T-2"), "correct", "ana", latitude="43.6540", longitude="-79.3800")
+    assert _ev(con, "T-2")["kind"] == "seizure"

@@ -66,7 +66,15 @@ from intel.borders.crossings import (
     snap_crossings,
 )
 from intel.borders.distance import border_distance, distance_band, fill_border_columns, zone_where
-from intel.borders.events import border_events, border_ranking, default_period, previous_period, segment_load
+from intel.borders.events import (
+    ZoneTotals,
+    border_events,
+    border_ranking,
+    default_period,
+    previous_period,
+    segment_load,
+    zone_totals,
+)
 from intel.borders.exports import to_geojson
 from intel.borders.segments import (
     BorderIndex,
@@ -88,7 +96,7 @@ __all__ = [
     "CrossingImport", "read_unlocode", "fill_crossing_pairs", "read_crossings_file", "snap_crossings",
     "load_crossings", "official_crossings",
     # events: events near borders, border ranking
-    "border_events", "default_period", "previous_period", "border_ranking", "segment_load",
+    "border_events", "default_period", "previous_period", "border_ranking", "segment_load", "ZoneTotals", "zone_totals",
     # bypass: bypass candidates
     "bypass_candidates",
     # cbp: CBP split

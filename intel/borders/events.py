@@ -10,6 +10,7 @@ period of equal length (:func:`default_period`, :func:`previous_period`);
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
@@ -96,6 +97,49 @@ def border_events(con, zone_km: float | None = None, date_from: str | None = Non
     df["firearms"] = df["firearms"].astype(float)
     df["band"] = distance_band(df["border_km"].to_numpy())
     return df
+
+
+@dataclass(frozen=True)
+class ZoneTotals:
+    """Events, firearms and records within a border zone.
+
+    ``events`` counts incidents with the store's one definition of an event (an incident is
+    its source and incident key, :func:`intel.store.events_sql`): two sources that both
+    number their records ``1, 2, 3`` are different events.
+    """
+    zone_km: float
+    events: int
+    firearms: float
+    records: int
+
+
+def zone_totals(events: pd.DataFrame, zone_km: float) -> ZoneTotals:
+    """Totals of the events of :func:`border_events` that lie within ``zone_km`` of a border.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        A frame of :func:`border_events` (columns ``incident``, ``border_km``, ``firearms``).
+    zone_km : float
+        Zone width, geodesic km on WGS84 (``border_km <= zone_km``; a record of unknown
+        distance is outside).
+
+    Returns
+    -------
+    ZoneTotals
+
+    Raises
+    ------
+    ValueError
+        When ``zone_km`` is negative or not a number.
+    """
+    z = float(zone_km)
+    if not z >= 0:
+        raise ValueError(f"zone width must be 0 km or more, not {zone_km!r}")
+    inside = events[events["border_km"] <= z] if len(events) else events
+    if not len(inside):
+        return ZoneTotals(z, 0, 0.0, 0)
+    return ZoneTotals(z, int(inside["incident"].nunique()), float(inside["firearms"].fillna(0).sum()), len(inside))
 
 
 def default_period(con, days: int = 365) -> tuple[str, str]:

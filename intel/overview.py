@@ -1,0 +1,165 @@
+"""Overview for managers: what the store holds and what changed against the previous period.
+
+One analysis, :func:`overview`, returns the figures of the Overview page:
+
+* totals per source and kind (events, firearms, rounds, first and last date);
+* quarantine outcomes (rows quarantined and rejected at import);
+* per source, events in its own last 12 months against the 12 months before;
+* per place, the same comparison, the 20 places with the largest change first.
+
+Events are counted with the store's one definition of an event (:func:`intel.store.events_sql`:
+an incident is its source and incident key). Records counted are those ``accepted`` or
+``unlocated`` (a record whose only fault is its location still counts in non-spatial totals).
+
+Periods: each source is compared over its own latest 24 months, ending at its last event date
+``hi``: the last 12 months are ``(hi - 12 months, hi]``, the previous 12 months
+``(hi - 24 months, hi - 12 months]`` (calendar months, UTC days).
+
+Who sees what: the analysis reads ``events`` and ``quarantine`` by name, so on a user's
+restricted cursor (:func:`intel.auth.apply_visibility`) it sees only what that user may see.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from intel.queries import quarantine_outcomes
+from intel.store import events_sql
+
+__all__ = ["Overview", "overview", "totals_by_source", "change_by_source", "change_by_place", "COUNTED"]
+
+COUNTED = "status IN ('accepted', 'unlocated')"
+"""Records the Overview counts."""
+
+LAST_12M = "e.event_date > hi - INTERVAL 12 MONTH"
+PREV_12M = "e.event_date <= hi - INTERVAL 12 MONTH AND e.event_date > hi - INTERVAL 24 MONTH"
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The Overview page's figures.
+
+    Attributes
+    ----------
+    events, firearms : int
+        Events (store definition) and firearms over every counted record.
+    quarantined, rejected : int
+        Rows the imports put in the quarantine, by outcome.
+    totals : pandas.DataFrame
+        :func:`totals_by_source`.
+    by_source : pandas.DataFrame
+        :func:`change_by_source`.
+    by_place : pandas.DataFrame
+        :func:`change_by_place`.
+    """
+    events: int
+    firearms: int
+    quarantined: int
+    rejected: int
+    totals: pd.DataFrame
+    by_source: pd.DataFrame
+    by_place: pd.DataFrame
+
+
+def totals_by_source(con) -> pd.DataFrame:
+    """Events, firearms and rounds per source and kind.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``source``, ``kind``, ``events`` (int), ``firearms``, ``ammunition`` (rounds;
+        0 when none), ``first``, ``last`` (dates), sorted by source then kind.
+    """
+    return con.execute(f"""
+        SELECT source, kind, {events_sql()} AS events, coalesce(sum(firearms), 0) AS firearms,
+               coalesce(sum(ammunition), 0) AS ammunition, min(event_date) AS first, max(event_date) AS last
+        FROM events WHERE {COUNTED} GROUP BY source, kind ORDER BY source, kind""").df()
+
+
+def change_by_source(con) -> pd.DataFrame:
+    """Per source, events in its last 12 months against the 12 months before.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``source``, ``last_12m``, ``previous_12m`` (events), ``data_until`` (the
+        source's last event date) and ``change_%`` (percent, 1 decimal; NaN when the previous
+        12 months hold no event), sorted by source.
+    """
+    df = con.execute(f"""
+        WITH last AS (SELECT source, max(event_date) AS hi FROM events WHERE {COUNTED} GROUP BY source)
+        SELECT e.source,
+               {events_sql("e.", LAST_12M)} AS last_12m,
+               {events_sql("e.", PREV_12M)} AS previous_12m,
+               any_value(hi) AS data_until
+        FROM events e JOIN last USING (source) WHERE e.{COUNTED} GROUP BY e.source ORDER BY e.source""").df()
+    prev = df["previous_12m"].where(df["previous_12m"] > 0)
+    df["change_%"] = ((df["last_12m"] - df["previous_12m"]) / prev * 100).astype(float).round(1)
+    return df
+
+
+def change_by_place(con, limit: int = 20) -> pd.DataFrame:
+    """Places with the largest change in events, last 12 months of their source against the 12 before.
+
+    A place is ``coalesce(location_name, unit, country_iso3)`` within its source (Toronto
+    neighbourhoods, CBP Areas of Responsibility, countries).
+
+    Parameters
+    ----------
+    limit : int
+        Number of places returned (>= 0).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``source``, ``place``, ``last_12m``, ``previous_12m`` (events),
+        ``firearms_last_12m``, ``change`` (last minus previous, events); largest absolute
+        change first, ties by ``last_12m`` descending then source and place.
+
+    Raises
+    ------
+    ValueError
+        When ``limit`` is negative.
+    """
+    if int(limit) < 0:
+        raise ValueError(f"limit must be 0 or more, not {limit}")
+    return con.execute(f"""
+        WITH last AS (SELECT source, max(event_date) AS hi FROM events WHERE {COUNTED} GROUP BY source),
+        per AS (
+            SELECT e.source, coalesce(e.location_name, e.unit, e.country_iso3) AS place,
+                   {events_sql("e.", LAST_12M)} AS last_12m,
+                   {events_sql("e.", PREV_12M)} AS previous_12m,
+                   coalesce(sum(firearms) FILTER (WHERE {LAST_12M}), 0) AS firearms_last_12m
+            FROM events e JOIN last USING (source)
+            WHERE e.{COUNTED} AND e.event_date > hi - INTERVAL 24 MONTH
+            GROUP BY 1, 2)
+        SELECT *, last_12m - previous_12m AS change FROM per
+        ORDER BY abs(last_12m - previous_12m) DESC, last_12m DESC, source, place LIMIT ?""", [int(limit)]).df()
+
+
+def overview(con, places: int = 20) -> Overview:
+    """Every figure of the Overview page in one call.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        Connection or (restricted) cursor on the store.
+    places : int
+        Number of places in :attr:`Overview.by_place`.
+
+    Returns
+    -------
+    Overview
+    """
+    tot = totals_by_source(con)
+    q = quarantine_outcomes(con)
+    return Overview(
+        events=int(tot["events"].sum()) if len(tot) else 0,
+        firearms=int(tot["firearms"].sum()) if len(tot) else 0,
+        quarantined=int(q.loc[q["outcome"] == "quarantined", "n"].sum()),
+        rejected=int(q.loc[q["outcome"] == "rejected", "n"].sum()),
+        totals=tot,
+        by_source=change_by_source(con),
+        by_place=change_by_place(con, places),
+    )

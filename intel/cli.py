@@ -54,13 +54,21 @@ def build(db):
 @click.option("--date-order", type=click.Choice(["dayfirst", "monthfirst", "iso"]), default=None,
               help="Date order when the file's dates are ambiguous.")
 @click.option("--crs", default=None, help="CRS of projected coordinates, e.g. EPSG:32630 (converted to WGS84).")
-@click.option("--sheet", default=None, help="Worksheet of an XLSX file.")
+@click.option("--sheet", default=None,
+              help="Worksheet of an XLSX file: its name, or its position (1 = first sheet). Default: the only "
+                   "visible sheet with a header of known columns.")
+@click.option("--layer", default=None,
+              help="Layer of a GeoPackage: its name (or position, 1 = first). Default: the only layer of points.")
 @click.option("--dedup/--no-dedup", default=True, show_default=True,
               help="Merge probable duplicates reported by another agency into one incident.")
 @click.option("--releasability", default=None,
               help="Marking of the batch, e.g. 'REL TO BFA, CIV, MLI' (records without their own take it).")
-def import_cmd(path, db, profile, report_path, date_order, crs, sheet, dedup, releasability):
+def import_cmd(path, db, profile, report_path, date_order, crs, sheet, layer, dedup, releasability):
     from intel import ingest, readers
+
+    if sheet is not None and layer is not None:
+        fail("give --sheet (a workbook) or --layer (a GeoPackage), not both.")
+    sheet = sheet if sheet is not None else layer
 
     try:
         con = store.connect(db or store.DEFAULT_DB)
@@ -98,6 +106,62 @@ def import_cmd(path, db, profile, report_path, date_order, crs, sheet, dedup, re
             "warnings": r.warnings, "rows": rows}, ensure_ascii=False, indent=1), encoding="utf-8")
         click.echo(f"report: {report_path}")
     con.close()
+
+
+@main.group("batches", help="Import batches: list them, or delete one (undo an import).")
+def batches_grp() -> None:
+    pass
+
+
+@batches_grp.command("list", help="List the import batches, newest first.")
+@DB_OPTION
+def batches_list(db):
+    from intel import ingest
+
+    try:
+        con = store.connect(db or store.DEFAULT_DB, read_only=True)
+    except Exception as e:  # noqa: BLE001
+        fail(f"cannot open the store: {e}")
+    df = ingest.list_batches(con)
+    con.close()
+    if not len(df):
+        click.echo("no import batches")
+        return
+    click.echo(df.to_string(index=False))
+
+
+@batches_grp.command("delete", help="Delete one import batch with its records and quarantine rows "
+                                    "(one transaction, audited).")
+@click.argument("batch_id", type=int)
+@DB_OPTION
+@click.option("--yes", is_flag=True, default=False, help="Delete without asking for confirmation.")
+def batches_delete(batch_id, db, yes):
+    from intel import ingest
+
+    try:
+        con = store.connect(db or store.DEFAULT_DB)
+    except Exception as e:  # noqa: BLE001
+        fail(f"cannot open the store: {e}")
+    b = ingest.list_batches(con)
+    b = b[b["batch_id"] == batch_id]
+    if not len(b):
+        con.close()
+        fail(f"there is no import batch {batch_id}; `intel batches list` shows the batches.")
+    r = b.iloc[0]
+    if not yes and not click.confirm(f"Delete batch {batch_id} ({r['file_name']}: {int(r['records'])} records and "
+                                     f"their quarantine rows)?", default=False):
+        con.close()
+        click.echo("nothing deleted")
+        return
+    try:
+        out = ingest.delete_batch(con, batch_id, user=os.environ.get("INTEL_USER", "cli"))
+    except (ingest.ImportError_, Exception) as e:  # noqa: BLE001 - the CLI reports, it does not crash
+        con.close()
+        fail(f"the batch could not be deleted, the store is unchanged: {e}")
+    con.close()
+    click.echo(f"batch {out['batch_id']} ({out['file_name']}) deleted: {out['events']} records and "
+               f"{out['quarantine']} quarantine rows removed"
+               + (f"; {out['restored']} duplicate(s) of other batches count again" if out["restored"] else "") + ".")
 
 
 @main.command(help="Build the store if missing and start the dashboard on 127.0.0.1.")

@@ -268,13 +268,28 @@ def _detect_decimal(frame: pd.DataFrame, delimiter: str | None) -> tuple[str, st
 # whole-file structure: blank and total lines, a second header with another column order
 # --------------------------------------------------------------------------------------------
 
-_TOTAL_RE = (r"^\s*(grand\s*|sub\s*-?\s*|sous\s*-?\s*)?(total|totales?|totaux|totals|suma|somme|summe|gesamt|ukupno)"
-             r"(\s+g[ée]n[ée]ral|\s+general)?\s*:?\s*$")
-_TOTAL = re.compile(_TOTAL_RE, re.IGNORECASE)
+_TOTAL = re.compile(
+    r"^\s*(grand\s*|sub\s*-?\s*|sous\s*-?\s*)?(total|totales?|totaux|totals|suma|somme|summe|gesamt|ukupno)"
+    r"(\s+g[ée]n[ée]ral|\s+general)?\s*:?\s*$", re.IGNORECASE)
 
 
 def _null_mask(col: pd.Series) -> np.ndarray:
     return col.isna().to_numpy(dtype=bool)
+
+
+def _positions_in(col: pd.Series, values: list[str]) -> np.ndarray:
+    """Positions of the cells of ``col`` equal to one of ``values`` (Arrow kernels on Arrow text)."""
+    if isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow":
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        arr = col.array.__arrow_array__()
+        hit = np.zeros(len(col), dtype=bool)
+        for v in values:   # one vectorised comparison per name: cheaper than a hash set over every cell
+            eq = pc.fill_null(pc.equal(arr, pa.scalar(v, arr.type)), False)
+            hit |= eq.to_numpy(zero_copy_only=False)
+        return np.flatnonzero(hit)
+    return np.flatnonzero(col.isin(values).to_numpy(dtype=bool))
 
 
 def _rebuild(frame: pd.DataFrame, values: dict[str, list]) -> pd.DataFrame:
@@ -312,17 +327,13 @@ def _tidy_rows(raw: RawTable) -> RawTable:
         frame = frame.drop(columns=drop_cols)
         cols = [c for c in cols if c not in drop_cols]
         raw.warnings.append(f"{len(drop_cols)} trailing column(s) with no name and no value were ignored.")
-    empty = np.logical_and.reduce([_null_mask(frame[c]) for c in cols])
-    filled = len(cols) - np.add.reduce([_null_mask(frame[c]).astype(np.int32) for c in cols])
+    nulls = [_null_mask(frame[c]) for c in cols]
+    empty = np.logical_and.reduce(nulls)
+    filled = len(cols) - np.add.reduce(nulls, dtype=np.int32)
     total = np.zeros(len(frame), dtype=bool)
-    for c in cols[:2]:
-        col = frame[c]
-        if isinstance(col.dtype, pd.StringDtype):
-            hit = col.str.fullmatch(_TOTAL_RE, case=False).fillna(False).to_numpy(dtype=bool)
-        else:
-            hit = np.fromiter((isinstance(v, str) and _TOTAL.match(v) is not None for v in col), bool, len(col))
-        total |= hit
-    total &= filled <= max(2, len(cols) // 2)
+    sparse = np.flatnonzero((filled <= max(2, len(cols) // 2)) & ~empty)   # a total line is mostly empty
+    for p in sparse:
+        total[p] = any(isinstance(v, str) and _TOTAL.match(v) is not None for v in (frame[c].iloc[p] for c in cols[:2]))
     notes = []
     if empty.any():
         rn = rows[empty]
@@ -347,8 +358,7 @@ def _tidy_rows(raw: RawTable) -> RawTable:
 def _realign_second_headers(raw: RawTable, cols: list) -> RawTable:
     frame, rows = raw.frame, raw.row_numbers
     names = {str(c): c for c in cols}
-    first = frame[cols[0]]
-    cand = np.flatnonzero(first.isin(list(names)).fillna(False).to_numpy(dtype=bool))
+    cand = _positions_in(frame[cols[0]], list(names))
     headers = []
     for p in cand:
         vals = [frame[c].iloc[p] for c in cols]

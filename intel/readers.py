@@ -452,6 +452,21 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None, decimal: 
         text = text if text is not None else bytes(utf8).decode("utf-8")
         first = text.split("\n", 1)[0]
     header = next(csv.reader(io.StringIO(first + "\n"), delimiter=delim), [])
+    title = _csv_title_lines(sample, delim, skipped)
+    if title is not None:   # title lines above the header (and a two-row header): cut them off
+        cut, header, notes = title
+        warnings.extend(notes)
+        if text is not None:
+            for _ in range(cut):
+                text = text[text.index("\n") + 1:]
+            utf8 = text.encode("utf-8")
+        else:
+            off = 0
+            head_bytes = bytes(utf8[:_SAMPLE_BYTES])
+            for _ in range(cut):
+                off = head_bytes.index(b"\n", off) + 1
+            utf8 = utf8[off:]
+        skipped += cut
     names = _clean_names(header)
     frame = None
     try:
@@ -483,6 +498,38 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None, decimal: 
     dec, thou = (decimal, "." if decimal == "," else None) if decimal else _detect_decimal(frame, delim)
     return _tidy_rows(RawTable(frame=frame, row_numbers=rows, format="csv", encoding=enc, delimiter=delim,
                                decimal=dec, thousands=thou, warnings=warnings))
+
+
+def _csv_title_lines(sample: str, delim: str, skipped: int) -> tuple[int, list, list[str]] | None:
+    """Title lines above a CSV header, found as in workbooks (:func:`_find_header`).
+
+    Only lines that are at most half filled (titles, blank lines, an export date) may stand
+    above the header: a file whose first line is full is read with that line as its header.
+
+    Returns
+    -------
+    (int, list, list of str) or None
+        Lines to cut before the (last) header line, the header names (a two-row header
+        combined) and notes; None when the header is the first line.
+    """
+    lines = sample.split("\n", 31)[:30]
+    top = []
+    for i, line in enumerate(lines):
+        vals = next(csv.reader([line.rstrip("\r")], delimiter=delim), [])
+        vals = [v if v.strip() else None for v in vals]
+        if any(v is not None for v in vals):
+            top.append((i + 1 + skipped, vals))
+    if len(top) < 2:
+        return None
+    pos, header, notes = _find_header(top)
+    if pos == 0:
+        return None
+    start = pos - (1 if any("two-row header" in n for n in notes) else 0)
+    width = sum(v is not None for v in top[pos][1])
+    if any(sum(v is not None for v in vals) > width / 2 for _, vals in top[:start]):
+        return None   # a full line above: not a title, keep the first line as the header
+    cut = top[pos][0] - skipped - 1   # physical lines before the last header line
+    return cut, header, notes
 
 
 def _read_csv_slow(text: str, delim: str, names: list[str], warnings: list[str]) -> pd.DataFrame:
@@ -638,7 +685,7 @@ def _find_header(top: list[tuple[int, list]]) -> tuple[int, list, list[str]]:
         best += 1
     elif (above is not None and above[0] == rn - 1 and _is_header_like(above[1])
           and len(_known_fields(above[1])) < best_n
-          and sum(v is not None for v in above[1]) <= sum(v is not None for v in header)):
+          and sum(v is not None for v in above[1]) < sum(v is not None for v in header)):
         header = _combine_header(list(above[1]), header)
         groups = [str(u).strip() for u in above[1] if u is not None]
         notes.append(f"Rows {above[0]}-{rn} form a two-row header: group headings on row {above[0]} "

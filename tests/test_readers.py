@@ -226,3 +226,19 @@ def test_blank_total_and_trailing_columns_csv(tmp_path):
     assert list(t.frame.columns) == ["id", "qty"]
     assert t.frame["id"].tolist() == ["A", "B"] and t.row_numbers.tolist() == [2, 4]
     assert any("total line" in w for w in t.warnings) and any("delimiter-only" in w for w in t.warnings)
+
+
+def test_csv_title_lines_above_the_header(tmp_path):
+    """Title lines of an export (padded with delimiters) stand above the CSV header: skipped and
+    reported, line numbers kept; a full first line stays the header."""
+    p = tmp_path / "t.csv"
+    p.write_text("POLICÍA NACIONAL - INCAUTACIONES,,,,\nExportado 05/04/2023,,,,\n,,,,\n"
+                 "record_id,seizure_date,country,latitude,longitude\n"
+                 "CO-1,2023-10-01,Colombia,4.711,-74.0721\n", encoding="utf-8")
+    t = read_table(p)
+    assert list(t.frame.columns) == ["record_id", "seizure_date", "country", "latitude", "longitude"]
+    assert t.frame["record_id"].tolist() == ["CO-1"] and t.row_numbers.tolist() == [5]
+    assert any("skipped as titles" in w and "row 4" in w for w in t.warnings)
+    q = tmp_path / "u.csv"
+    q.write_text("a,b,c\nrecord_id,latitude,longitude\n", encoding="utf-8")
+    assert list(read_table(q).frame.columns) == ["a", "b", "c"]

@@ -235,3 +235,38 @@ def test_delete_batch_on_page(tmp_path, empty_store):
         assert con.execute("SELECT count(*) FROM audit WHERE action = 'batch.delete'").fetchone()[0] == 1
     finally:
         con.close()
+
+
+@pytest.mark.parametrize("name", ["N05_xlsx_formulas_cached_values.xlsx", "N10b_geojson_mixed_geometries.geojson",
+                                  "N14_trailing_columns_blank_rows_total.csv"])
+def test_real_world_case_through_page_matches_cli(tmp_path, empty_store, name):
+    """The page gives the CLI's outcome and reasons per row for the other structure cases."""
+    at = _import_on_page(_page(name, (REAL / name).read_bytes()))
+    out = tmp_path / "cli.json"
+    r = CliRunner().invoke(main, ["import", str(REAL / name), "--db", str(tmp_path / "cli.duckdb"), "--report", str(out)])
+    assert r.exit_code == 0, r.output
+    rep = json.loads(out.read_text(encoding="utf-8"))
+    got = {k: _metric(at, lab) for k, lab in (("rows_read", "Rows read"), ("accepted", "Accepted"),
+                                               ("quarantined", "Quarantined"), ("rejected", "Rejected"))}
+    assert got == {k: rep[k] for k in got}
+    page_report = at.session_state["imp_result"]["report"]
+    assert list(page_report["source_record_id"]) == [r["source_record_id"] for r in rep["rows"]]
+    assert [list(x) for x in page_report["reasons"]] == [r["reasons"] for r in rep["rows"]]
+
+
+def test_gpkg_layer_choice_on_page(tmp_path, empty_store):
+    """A GeoPackage whose first layer is polygons: the point layer is read; the page offers the layers."""
+    import geopandas as gpd
+    from shapely.geometry import Point, box
+
+    p = tmp_path / "m.gpkg"
+    gpd.GeoDataFrame({"commune": ["Bamako"]}, geometry=[box(-8.1, 12.5, -7.9, 12.7)], crs="EPSG:4326").to_file(
+        p, layer="communes", driver="GPKG")
+    gpd.GeoDataFrame({"record_id": ["P-1"], "seizure_date": ["2023-04-03"], "country": ["Mali"]},
+                     geometry=[Point(-8.0029, 12.6392)], crs="EPSG:4326").to_file(p, layer="saisies", driver="GPKG")
+    at = _page("m.gpkg", p.read_bytes())
+    assert not at.exception
+    sel = next(s for s in at.selectbox if s.key and s.key.startswith("imp_sheet_"))
+    assert sel.label == "Layer to import" and sel.options[1:] == ["communes (Polygon)", "saisies (Point)"]
+    _import_on_page(at)
+    assert (_metric(at, "Rows read"), _metric(at, "Accepted")) == (1, 1)

@@ -19,8 +19,26 @@ What is detected here, once per file, and reported on :class:`RawTable`:
 * **date system** (XLSX): 1900 or 1904 (``datemode`` 0 or 1), and the number formats of date
   cells (``DD/MM/YYYY`` is evidence that text dates in the same column are day-first).
 
-Geographic formats (GeoJSON, GeoPackage, GeoParquet) carry their point geometry as two extra
-text columns ``__longitude`` and ``__latitude`` (WGS84 degrees, RFC 7946 lon-lat order).
+* **whole-file structure** (CSV and XLSX): the header row under title rows (the row whose
+  names map the most standard fields), a two-row header of group headings over merged cells
+  combined into one name per column, blank (delimiter-only) and total lines skipped, trailing
+  unnamed empty columns dropped, and the rows under a second header with another column order
+  (two exports joined) read under their own header. Each is reported in ``warnings``.
+* **sheet or layer** (XLSX, GeoPackage): the one asked for (name or 1-based position), else the
+  only visible sheet with a header of known columns (hidden list sheets and cover sheets are
+  skipped), or the only layer of points. When that choice cannot be made safely
+  :class:`SheetChoiceNeeded` is raised: nothing is read, the message lists the sheets or layers
+  and the way out.
+* **formula cells** (XLSX): the cached value is used when Excel calculated it; error values
+  (``#N/A``, ``#REF!``...) and formulas never calculated (no cached value, or the dummy 0 of a
+  workbook written by a tool with ``fullCalcOnLoad``) are listed in ``cell_issues``.
+
+Geographic formats (GeoJSON, GeoPackage, GeoParquet) carry their geometry as extra columns
+``__longitude`` and ``__latitude`` (WGS84 degrees, RFC 7946 lon-lat order; the representative
+point of an area, the middle of a line, the centroid of a MultiPoint), ``__precision`` (location
+precision from the geometry's extent: half its bounding-box diagonal, geodesic),
+``__geometry_note`` (``LOCATION_FROM_GEOMETRY`` or ``MULTIPLE_LOCATIONS``) and ``__geometry``
+(WKT of a non-point geometry, for the raw values).
 """
 from __future__ import annotations
 

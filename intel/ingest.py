@@ -57,12 +57,14 @@ from intel.store import FINE_RES, audit, refresh_incidents, transaction
 REJECT = {"LAT_OUT_OF_RANGE", "LON_OUT_OF_RANGE", "INVALID_DMS", "REPEATED_HEADER", "MALFORMED_LINE", "INVALID_H3",
           "COORDINATE_UNREADABLE"}
 QUARANTINE = {
+    "CELL_ERROR", "FORMULA_NOT_CALCULATED", "MULTIPLE_LOCATIONS",
     "LATLON_SWAP_SUSPECTED", "PROJECTED_COORDINATES", "NULL_ISLAND", "MISSING_LOCATION", "HEMISPHERE_MISSING",
     "DATE_AMBIGUOUS", "DATE_INVALID", "COUNTRY_UNKNOWN", "COUNTRY_AMBIGUOUS", "PLACE_UNKNOWN",
     "PLACE_NOT_LOCATABLE", "COORDINATE_INVALID", "HEMISPHERE_AXIS_MISMATCH",
     "DATE_ORDER_CONFLICT", "DATE_OUT_OF_RANGE", "DATE_UNREADABLE", "RELEASABILITY_UNREADABLE",
 }
 LOCATION_REASONS = {
+    "MULTIPLE_LOCATIONS",
     "LATLON_SWAP_SUSPECTED", "PROJECTED_COORDINATES", "NULL_ISLAND", "MISSING_LOCATION", "HEMISPHERE_MISSING",
     "LAT_OUT_OF_RANGE", "LON_OUT_OF_RANGE", "INVALID_DMS", "PLACE_UNKNOWN", "PLACE_NOT_LOCATABLE",
     "COORDINATE_INVALID", "COORDINATE_UNREADABLE", "HEMISPHERE_AXIS_MISMATCH",
@@ -101,19 +103,26 @@ REASON_TEXT = {
     "SERIAL_SCIENTIFIC_NOTATION": "serial number mangled into scientific notation by a spreadsheet",
     "FIREARM_TYPE_UNKNOWN": "firearm type not in the nomenclature; kept raw",
     "LOCATION_FROM_GAZETTEER": "located at the gazetteer place",
+    "CELL_ERROR": "a cell of the row holds a spreadsheet error (#N/A, #REF!, #DIV/0!...) instead of a value; "
+                  "the error text is kept in the raw values",
+    "FORMULA_NOT_CALCULATED": "a formula cell was never calculated (no cached value, or the dummy 0 written by the "
+                              "tool that made the workbook): its value is unknown; open and save the file in Excel",
+    "MULTIPLE_LOCATIONS": "the geometry holds points of several places (a MultiPoint kilometres wide): not one location",
+    "LOCATION_FROM_GEOMETRY": "located at the representative point of an area or line; the location precision is "
+                              "its extent, not an exact point",
     "RELEASABILITY_UNREADABLE": "releasability marking that cannot be read (write e.g. 'REL TO BFA, CIV, MLI' "
                                 "or 'UNRESTRICTED'); held back until an analyst decides",
 }
 
 # Standard fields a column can be mapped onto, with the column names that suggest them.
 FIELDS: dict[str, list[str]] = {
-    "source_record_id": ["record_id", "id", "record", "event_id", "case_id", "case", "caso", "expediente", "numero", "id_registro", "reference", "ref"],
+    "source_record_id": ["record_id", "id", "record", "event_id", "case_id", "case", "caso", "expediente", "numero", "id_registro", "reference", "ref", "n_pv", "no_pv", "numero_pv", "proces_verbal"],
     "incident_key": ["incident_key", "incident", "event", "seizure_id"],
     "event_date": ["seizure_date", "date", "fecha", "data", "datum", "date_saisie", "fecha_incautacion", "fecha_decomiso", "occ_date", "datum_oduzimanja", "recovery_date"],
     "latitude": ["latitude", "lat", "latitud", "y", "breite", "geo_lat", "sirina", "širina"],
     "longitude": ["longitude", "lon", "lng", "long", "longitud", "x", "laenge", "geo_lon", "duzina", "dužina"],
     "point": ["geometry", "point", "wkt", "geom"],
-    "place": ["place_name", "place", "location", "lugar", "localidad", "ciudad", "city", "town", "ville", "mjesto", "municipio", "locality"],
+    "place": ["place_name", "place", "location", "lugar", "localidad", "ciudad", "city", "town", "ville", "mjesto", "municipio", "locality", "lieu", "localite"],
     "country": ["country", "pais", "país", "pays", "land", "drzava", "država", "country_code", "iso3", "iso2",
                 "seizure_country", "recovery_country", "country_of_seizure"],
     "admin1": ["admin1", "state", "province", "provincia", "estado", "departamento", "region_admin", "entity"],
@@ -122,11 +131,11 @@ FIELDS: dict[str, list[str]] = {
     "seizing_agency": ["seizing_agency", "agency", "agencia", "institucion", "institución", "organisme", "agencija"],
     "unit": ["unit", "unidad", "division", "area_of_responsibility"],
     "criminal_context": ["criminal_context", "context", "contexto", "delito", "offence", "offense", "infraction"],
-    "firearm_type": ["firearm_type", "type", "tipo", "tipo_arma", "weapon_type", "type_arme", "vrsta", "vrsta_oruzja", "category", "categoria"],
+    "firearm_type": ["firearm_type", "type", "tipo", "tipo_arma", "weapon_type", "type_arme", "vrsta", "vrsta_oruzja", "category", "categoria", "type_d_arme", "type_arme_saisie"],
     "make": ["make", "marca", "marque", "manufacturer", "fabricante", "proizvodjac"],
     "model": ["model", "modelo", "modele", "modèle"],
     "calibre": ["calibre", "caliber", "calibro", "kalibar", "kaliber", "cal"],
-    "serial_number": ["serial_number", "serial", "serie", "numero_serie", "n_serie", "no_serie", "serijski_broj", "serial_no", "sn"],
+    "serial_number": ["serial_number", "serial", "serie", "numero_serie", "n_serie", "no_serie", "serijski_broj", "serial_no", "sn", "n_de_serie", "no_de_serie", "numero_de_serie"],
     "other_markings": ["other_markings", "markings", "marcajes", "marquages"],
     "country_of_manufacture": ["country_of_manufacture", "pais_fabricacion", "manufacture_country"],
     "last_legal_import_country": ["last_legal_import_country", "last_import_country", "pais_importacion"],
@@ -340,6 +349,39 @@ class Prepared:
             rep.at[rep.index[row], "reasons"] = list(rep["reasons"].iat[row]) + [code]
 
 
+def _without_cell_issues(raw: readers.RawTable, mapping: dict, R: _Reasons) -> tuple[pd.DataFrame, set]:
+    """The frame with the mapped cells that hold no value blanked, their rows flagged.
+
+    Cells listed in ``raw.cell_issues`` (spreadsheet errors, formulas never calculated) are
+    not parsed: in a mapped column they become missing and their row gets the reason code
+    (``CELL_ERROR`` or ``FORMULA_NOT_CALCULATED``), which holds it back. The raw frame keeps
+    their text for the quarantine.
+
+    Returns
+    -------
+    (pandas.DataFrame, set of str)
+        The frame to parse and the names of the columns blanked.
+    """
+    issues = getattr(raw, "cell_issues", None) or {}
+    used = {c for c in mapping.values() if c in issues}
+    if not used:
+        return raw.frame, set()
+    frame = raw.frame.copy()
+    pos_of = {int(r): i for i, r in enumerate(np.asarray(raw.row_numbers))}
+    n = len(frame)
+    for col in used:
+        vals = frame[col].astype(object).to_numpy(copy=True)
+        for code in sorted(set(issues[col].values())):
+            m = np.zeros(n, dtype=bool)
+            for rn, c in issues[col].items():
+                if c == code and rn in pos_of:
+                    m[pos_of[rn]] = True
+            vals[m] = None
+            R.add(code, m)
+        frame[col] = pd.Series(vals, dtype=object, index=frame.index)
+    return frame, used
+
+
 def _fiscal_dates(frame, spec) -> tuple[pd.Series, pd.Series]:
     fy = frame[spec["fiscal_year"]].astype(str).str.extract(r"(\d{4})")[0]
     mon = frame[spec["month"]].astype(str).str.strip().str[:3].str.upper().map(MONTHS)
@@ -378,12 +420,13 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
     NeedsChoice
         When the dates' order cannot be decided from the file and none was given.
     """
-    frame = raw.frame
+    frame = raw_frame = raw.frame
     n = len(frame)
     mapping = dict(profile.get("columns") or {})
     consts = dict(profile.get("constants") or {})
     R = _Reasons(n)
     warnings: list[str] = list(raw.warnings)
+    frame, blanked = _without_cell_issues(raw, mapping, R)
 
     # malformed lines and repeated headers
     header_hits = np.zeros(n, dtype=int)
@@ -467,6 +510,7 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
     admin1 = const_or(_col(frame, mapping, "admin1"), consts.get("admin1"))
     region = const_or(_col(frame, mapping, "region"), consts.get("region"))
     has_coords = False
+    from_geometry = False
     if profile.get("gazetteer") and mapping.get("place"):
         g = _gazetteer(profile)
         place = _text(frame[mapping["place"]], n)
@@ -492,6 +536,7 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
         pt = _col(frame, mapping, "point")
         if lat_s is None and lon_s is None and getattr(raw, "has_geometry", False):
             lat_s, lon_s = frame["__latitude"], frame["__longitude"]
+            from_geometry = "__precision" in frame.columns
         if lat_s is None and lon_s is None and pt is not None:
             raw_vals["point"] = pt
             p = coords.parse_point_text(pt)
@@ -521,6 +566,14 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
             sug_lon = np.array(pc["suggested_longitude"].to_numpy(dtype=float), copy=True)
             if not consts.get("location_precision"):
                 precision = _text_where(np.isfinite(lat), "exact", None)
+            if from_geometry:   # areas, lines and MultiPoints: precision from their extent, never exact
+                gp = frame["__precision"].astype(object)
+                precision = pd.Series(np.where(np.isfinite(lat), gp.to_numpy(), None), dtype=object)
+                gnote = frame["__geometry_note"].astype(object).to_numpy()
+                R.add("MULTIPLE_LOCATIONS", (gnote == "MULTIPLE_LOCATIONS") & ok_row)
+                R.add("LOCATION_FROM_GEOMETRY", (gnote == "LOCATION_FROM_GEOMETRY") & ok_row)
+                if frame["__geometry"].notna().any():
+                    raw_vals["geometry"] = frame["__geometry"]
             # swap check against the declared country's polygon
             good = np.isfinite(lat) & np.isfinite(lon) & iso3.notna().to_numpy()
             if good.any():
@@ -635,6 +688,8 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
     lat = np.where(accepted, lat, np.where(quarantined, lat, np.nan))
     cells = np.zeros(n, dtype="uint64")
     binable = accepted & np.isfinite(lat) & np.isfinite(lon)
+    if from_geometry:   # an area or line wider than any map cell is drawn over its area, never binned as a point
+        binable &= precision.isin(hexbin.usable_precisions(min(hexbin.MAP_RESOLUTIONS))).to_numpy(dtype=bool)
     if binable.any():
         cells[binable] = hexbin.bin_points(lat[binable], lon[binable], FINE_RES)
     # quarantined rows never reach a map
@@ -642,6 +697,9 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
     lon_store = np.where(accepted, lon, np.nan)
 
     reason_lists = _reason_lists(R)
+    for k, s in list(raw_vals.items()):   # cells not parsed (spreadsheet errors, formulas) keep their raw text
+        if getattr(s, "name", None) in blanked:
+            raw_vals[k] = raw_frame[s.name]
     raw_json = _raw_field_json_fast(raw_vals, n)
     if profile.get("attrs") is not None:
         attrs_cols = [c for c in profile["attrs"] if c in frame.columns]
@@ -722,7 +780,7 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
     # the full raw row, verbatim, for every row that is not plainly accepted
     nq = np.flatnonzero(~accepted)
     raw_cols = [c for c in frame.columns if not str(c).startswith("__")]
-    q_cols = [frame[c].iloc[nq].astype(object).to_numpy() for c in raw_cols] if len(nq) else []
+    q_cols = [raw_frame[c].iloc[nq].astype(object).to_numpy() for c in raw_cols] if len(nq) else []
     q_mal = frame["__malformed"].iloc[nq].to_numpy(dtype=object) if "__malformed" in frame.columns and len(nq) else None
     q = pd.DataFrame({
         "row_number": row_numbers[nq].astype("int64"),
@@ -854,6 +912,8 @@ def import_file(con, path: str | Path, profile: dict | str | None = None, *, dat
         profile = {**profile, "columns": suggest_mapping(list(raw.frame.columns))}
     options = {"profile": profile.get("name"), "columns": profile.get("columns"), "date_order": date_order, "crs": crs,
                "constants": profile.get("constants"), "dedup": dedup}
+    if len(raw.sheets) > 1:   # another sheet or layer of the same file is another import
+        options["sheet"] = raw.sheet
     # the whole profile is kept with the batch, so a quarantined row re-imported later (intel.quality)
     # is parsed with the same kind and per-profile fields; a batch stored before this (options
     # without the profile) still counts as the same import
@@ -1003,6 +1063,78 @@ def _add_border_distance(ev: pd.DataFrame) -> None:
     ev["border_km"] = km
     ev["border_pair"] = pair
     ev["border_segment"] = seg
+
+
+def list_batches(con) -> pd.DataFrame:
+    """The import batches, newest first.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``batch_id``, ``source``, ``file_name``, ``imported_at``, ``imported_by``,
+        ``rows_read``, ``rows_accepted``, ``rows_quarantined``, ``rows_rejected`` and
+        ``records`` (rows of the batch now in ``events``).
+    """
+    return con.execute(
+        "SELECT b.batch_id, b.source, b.file_name, b.imported_at, b.imported_by, b.rows_read, b.rows_accepted, "
+        "b.rows_quarantined, b.rows_rejected, (SELECT count(*) FROM events e WHERE e.batch_id = b.batch_id) AS records "
+        "FROM batches b ORDER BY b.batch_id DESC").df()
+
+
+def delete_batch(con, batch_id: int, user: str | None = None) -> dict:
+    """Delete one import batch (undo an import): its records, its quarantine rows and the batch.
+
+    One transaction, audited (``batch.delete``). Records of other batches that were merged into
+    an incident of this batch as probable duplicates (status ``duplicate``) and have no other
+    record left in that incident count again (status ``accepted``), so deleting a batch never
+    makes a seizure disappear from another agency's file. Reference rows of the batch
+    (crossings, flows, country statistics) go too.
+
+    Parameters
+    ----------
+    con : DuckDB connection (writable).
+    batch_id : int
+    user : str, optional
+        Who deleted it (audit log).
+
+    Returns
+    -------
+    dict
+        ``batch_id``, ``file_name``, ``events`` and ``quarantine`` (rows deleted),
+        ``restored`` (duplicates of other batches counted again).
+
+    Raises
+    ------
+    ImportError_
+        When there is no such batch (nothing changed).
+    """
+    row = con.execute("SELECT file_name, source FROM batches WHERE batch_id = ?", [int(batch_id)]).fetchone()
+    if row is None:
+        raise ImportError_(f"there is no import batch {batch_id}; `intel batches list` shows the batches.")
+    bid = int(batch_id)
+    with transaction(con):
+        n_ev = con.execute("SELECT count(*) FROM events WHERE batch_id = ?", [bid]).fetchone()[0]
+        n_q = con.execute("SELECT count(*) FROM quarantine WHERE batch_id = ?", [bid]).fetchone()[0]
+        restored = con.execute(
+            """UPDATE events SET status = 'accepted'
+               WHERE batch_id <> ? AND status = 'duplicate'
+                 AND incident_key IN (SELECT incident_key FROM events WHERE batch_id = ? AND status <> 'duplicate')
+                 AND incident_key NOT IN (SELECT incident_key FROM events
+                                          WHERE batch_id <> ? AND status <> 'duplicate')""",
+            [bid, bid, bid]).fetchone()[0]
+        con.execute("DELETE FROM quarantine WHERE batch_id = ?", [bid])
+        con.execute("DELETE FROM events WHERE batch_id = ?", [bid])
+        for table in ("crossings", "flows", "country_stats"):   # fixed names, not input
+            con.execute(f"DELETE FROM {table} WHERE batch_id = ?", [bid])
+        con.execute("DELETE FROM batches WHERE batch_id = ?", [bid])
+        # incidents left with one row count as single rows again
+        con.execute("""UPDATE events SET incident_multi = false
+                       WHERE incident_multi AND incident_id IN (
+                           SELECT incident_id FROM events GROUP BY incident_id HAVING count(*) = 1)""")
+        out = {"batch_id": bid, "file_name": row[0], "events": int(n_ev), "quarantine": int(n_q),
+               "restored": int(restored or 0)}
+        audit(con, "batch.delete", out, user)
+    return out
 
 
 def report_frame(result: ImportResult) -> pd.DataFrame:

@@ -19,8 +19,26 @@ What is detected here, once per file, and reported on :class:`RawTable`:
 * **date system** (XLSX): 1900 or 1904 (``datemode`` 0 or 1), and the number formats of date
   cells (``DD/MM/YYYY`` is evidence that text dates in the same column are day-first).
 
-Geographic formats (GeoJSON, GeoPackage, GeoParquet) carry their point geometry as two extra
-text columns ``__longitude`` and ``__latitude`` (WGS84 degrees, RFC 7946 lon-lat order).
+* **whole-file structure** (CSV and XLSX): the header row under title rows (the row whose
+  names map the most standard fields), a two-row header of group headings over merged cells
+  combined into one name per column, blank (delimiter-only) and total lines skipped, trailing
+  unnamed empty columns dropped, and the rows under a second header with another column order
+  (two exports joined) read under their own header. Each is reported in ``warnings``.
+* **sheet or layer** (XLSX, GeoPackage): the one asked for (name or 1-based position), else the
+  only visible sheet with a header of known columns (hidden list sheets and cover sheets are
+  skipped), or the only layer of points. When that choice cannot be made safely
+  :class:`SheetChoiceNeeded` is raised: nothing is read, the message lists the sheets or layers
+  and the way out.
+* **formula cells** (XLSX): the cached value is used when Excel calculated it; error values
+  (``#N/A``, ``#REF!``...) and formulas never calculated (no cached value, or the dummy 0 of a
+  workbook written by a tool with ``fullCalcOnLoad``) are listed in ``cell_issues``.
+
+Geographic formats (GeoJSON, GeoPackage, GeoParquet) carry their geometry as extra columns
+``__longitude`` and ``__latitude`` (WGS84 degrees, RFC 7946 lon-lat order; the representative
+point of an area, the middle of a line, the centroid of a MultiPoint), ``__precision`` (location
+precision from the geometry's extent: half its bounding-box diagonal, geodesic),
+``__geometry_note`` (``LOCATION_FROM_GEOMETRY`` or ``MULTIPLE_LOCATIONS``) and ``__geometry``
+(WKT of a non-point geometry, for the raw values).
 """
 from __future__ import annotations
 
@@ -28,6 +46,7 @@ import codecs
 import csv
 import datetime as _dt
 import io
+import json
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -37,7 +56,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-__all__ = ["RawTable", "ReadError", "read_table", "FORMATS"]
+__all__ = ["RawTable", "ReadError", "SheetChoiceNeeded", "read_table", "list_sheets", "FORMATS"]
 
 FORMATS = {
     ".csv": "csv", ".txt": "csv", ".tsv": "csv", ".tab": "csv",
@@ -96,6 +115,14 @@ class RawTable:
         ``order`` to :func:`intel.dates.parse_dates` for the text dates of that column.
     sheet : str or None
         XLSX sheet or geographic layer read.
+    sheets : list of str
+        XLSX: every sheet of the workbook; GeoPackage and other layered sources: every layer.
+    cell_issues : dict of str to dict of int to str
+        Cells whose value is not a value: column -> {source row number: code}, the code
+        ``CELL_ERROR`` (an Excel error such as ``#N/A`` or ``#REF!``; the cell keeps that
+        text) or ``FORMULA_NOT_CALCULATED`` (a formula with no cached value, or the dummy 0
+        of a workbook marked ``fullCalcOnLoad``; the cell holds the formula text). The
+        importer does not parse these cells and holds their rows back with that reason.
     """
 
     frame: pd.DataFrame
@@ -110,6 +137,8 @@ class RawTable:
     has_geometry: bool = False
     date_order_hints: dict[str, str] = field(default_factory=dict)
     sheet: str | None = None
+    cell_issues: dict[str, dict[int, str]] = field(default_factory=dict)
+    sheets: list[str] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------------------------
@@ -247,6 +276,140 @@ def _detect_decimal(frame: pd.DataFrame, delimiter: str | None) -> tuple[str, st
 
 
 # --------------------------------------------------------------------------------------------
+# whole-file structure: blank and total lines, a second header with another column order
+# --------------------------------------------------------------------------------------------
+
+_TOTAL = re.compile(
+    r"^\s*(grand\s*|sub\s*-?\s*|sous\s*-?\s*)?(total|totales?|totaux|totals|suma|somme|summe|gesamt|ukupno)"
+    r"(\s+g[ée]n[ée]ral|\s+general)?\s*:?\s*$", re.IGNORECASE)
+
+
+def _null_mask(col: pd.Series) -> np.ndarray:
+    return col.isna().to_numpy(dtype=bool)
+
+
+def _positions_in(col: pd.Series, values: list[str]) -> np.ndarray:
+    """Positions of the cells of ``col`` equal to one of ``values`` (Arrow kernels on Arrow text)."""
+    if isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow":
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        arr = col.array.__arrow_array__()
+        hit = np.zeros(len(col), dtype=bool)
+        for v in values:   # one vectorised comparison per name: cheaper than a hash set over every cell
+            eq = pc.fill_null(pc.equal(arr, pa.scalar(v, arr.type)), False)
+            hit |= eq.to_numpy(zero_copy_only=False)
+        return np.flatnonzero(hit)
+    return np.flatnonzero(col.isin(values).to_numpy(dtype=bool))
+
+
+def _rebuild(frame: pd.DataFrame, values: dict[str, list]) -> pd.DataFrame:
+    """A frame of the same kind (Arrow text or object columns) from per-column value lists."""
+    arrow = all(isinstance(frame[c].dtype, pd.StringDtype) for c in frame.columns) and len(frame.columns) > 0
+    if arrow:
+        return pd.DataFrame({c: pd.Series(v, dtype=pd.StringDtype("pyarrow")) for c, v in values.items()})
+    return pd.DataFrame({c: pd.Series(v, dtype=object) for c, v in values.items()})
+
+
+def _tidy_rows(raw: RawTable) -> RawTable:
+    """Skip blank (delimiter-only) lines and total lines, drop trailing unnamed empty columns,
+    and read the rows of a second header with another column order under their own header.
+
+    Every skipped line is reported in ``raw.warnings`` with its row number (and the values of
+    a total line). A second header line in the same column order is left in place: the
+    importer rejects it as ``REPEATED_HEADER`` (with its raw values). A second header in
+    another order (two exports concatenated) is rewritten in the first header's order, and
+    the rows under it, up to the next header, are read under their own column names; names
+    the first header does not have become new columns.
+    """
+    frame, rows = raw.frame, np.asarray(raw.row_numbers)
+    cols = [c for c in frame.columns if not str(c).startswith("__")]
+    if not len(frame) or not cols:
+        return raw
+    # trailing columns with no name and no value (a formatted range wider than the data)
+    drop_cols = []
+    for i in range(len(frame.columns) - 1, -1, -1):
+        c = frame.columns[i]
+        if c == f"column_{i + 1}" and _null_mask(frame[c]).all():
+            drop_cols.append(c)
+        else:
+            break
+    if drop_cols and len(drop_cols) < len(frame.columns):
+        frame = frame.drop(columns=drop_cols)
+        cols = [c for c in cols if c not in drop_cols]
+        raw.warnings.append(f"{len(drop_cols)} trailing column(s) with no name and no value were ignored.")
+    nulls = [_null_mask(frame[c]) for c in cols]
+    empty = np.logical_and.reduce(nulls)
+    filled = len(cols) - np.add.reduce(nulls, dtype=np.int32)
+    total = np.zeros(len(frame), dtype=bool)
+    sparse = np.flatnonzero((filled <= max(2, len(cols) // 2)) & ~empty)   # a total line is mostly empty
+    for p in sparse:
+        total[p] = any(isinstance(v, str) and _TOTAL.match(v) is not None for v in (frame[c].iloc[p] for c in cols[:2]))
+    notes = []
+    if empty.any():
+        rn = rows[empty]
+        notes.append(f"{len(rn)} blank or delimiter-only line(s) were skipped, not records (row(s) "
+                     f"{', '.join(str(int(r)) for r in rn[:20])}{'...' if len(rn) > 20 else ''}).")
+    if total.any():
+        shown = []
+        for p in np.flatnonzero(total)[:5]:
+            vals = {c: frame[c].iloc[p] for c in cols}
+            vals = {c: v for c, v in vals.items() if v is not None and v is not pd.NA}
+            shown.append(f"row {int(rows[p])}: {json.dumps(vals, ensure_ascii=False, default=str)}")
+        notes.append(f"{int(total.sum())} total line(s) were skipped, not seizures ({'; '.join(shown)}).")
+    keep = ~(empty | total)
+    if not keep.all():
+        frame = frame[keep].reset_index(drop=True)
+        rows = rows[keep]
+        raw.warnings.extend(notes)
+    raw.frame, raw.row_numbers = frame, rows
+    return _realign_second_headers(raw, cols)
+
+
+def _realign_second_headers(raw: RawTable, cols: list) -> RawTable:
+    frame, rows = raw.frame, raw.row_numbers
+    names = {str(c): c for c in cols}
+    cand = _positions_in(frame[cols[0]], list(names))
+    headers = []
+    for p in cand:
+        vals = [frame[c].iloc[p] for c in cols]
+        vals = [None if v is None or v is pd.NA else v for v in vals]
+        hits = sum(isinstance(v, str) and v.strip() in names for v in vals)
+        if hits < max(2, len(cols) // 2):
+            continue
+        same = sum(isinstance(v, str) and v.strip() == str(c) for v, c in zip(vals, cols))
+        headers.append((p, vals, same == hits))
+    if not any(not same for _, _, same in headers):
+        return raw
+    values = {c: frame[c].astype(object).tolist() for c in frame.columns}
+    for c in values:
+        values[c] = [None if v is pd.NA else v for v in values[c]]
+    bounds = [p for p, _, _ in headers] + [len(frame)]
+    moved = []
+    for k, (p, hdr, same) in enumerate(headers):
+        if same:
+            continue
+        own = [str(v).strip() if v is not None else None for v in hdr]
+        for name in own:
+            if name is not None and name not in values:
+                values[name] = [None] * len(frame)
+        for r in range(p, bounds[k + 1]):
+            row = [values[c][r] for c in cols]
+            for c in cols:
+                values[c][r] = None
+            for name, v in zip(own, row):
+                if name is not None:
+                    values[name][r] = v
+        moved.append(f"row {int(rows[p])} (rows {int(rows[p])}-{int(rows[bounds[k + 1] - 1])})")
+    new = _rebuild(frame, values)
+    raw.frame = new
+    raw.warnings.append("A second header with another column order was found at " + ", ".join(moved)
+                        + " (two exports joined in one file): the rows under it were read under their own "
+                        "header; the header line itself is listed as a repeated header.")
+    return raw
+
+
+# --------------------------------------------------------------------------------------------
 # CSV
 # --------------------------------------------------------------------------------------------
 
@@ -300,6 +463,21 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None, decimal: 
         text = text if text is not None else bytes(utf8).decode("utf-8")
         first = text.split("\n", 1)[0]
     header = next(csv.reader(io.StringIO(first + "\n"), delimiter=delim), [])
+    title = _csv_title_lines(sample, delim, skipped)
+    if title is not None:   # title lines above the header (and a two-row header): cut them off
+        cut, header, notes = title
+        warnings.extend(notes)
+        if text is not None:
+            for _ in range(cut):
+                text = text[text.index("\n") + 1:]
+            utf8 = text.encode("utf-8")
+        else:
+            off = 0
+            head_bytes = bytes(utf8[:_SAMPLE_BYTES])
+            for _ in range(cut):
+                off = head_bytes.index(b"\n", off) + 1
+            utf8 = utf8[off:]
+        skipped += cut
     names = _clean_names(header)
     frame = None
     try:
@@ -329,8 +507,40 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None, decimal: 
         frame = _read_csv_slow(text, delim, names, warnings)
     rows = np.arange(2 + skipped, len(frame) + 2 + skipped, dtype=np.int64)
     dec, thou = (decimal, "." if decimal == "," else None) if decimal else _detect_decimal(frame, delim)
-    return RawTable(frame=frame, row_numbers=rows, format="csv", encoding=enc, delimiter=delim,
-                    decimal=dec, thousands=thou, warnings=warnings)
+    return _tidy_rows(RawTable(frame=frame, row_numbers=rows, format="csv", encoding=enc, delimiter=delim,
+                               decimal=dec, thousands=thou, warnings=warnings))
+
+
+def _csv_title_lines(sample: str, delim: str, skipped: int) -> tuple[int, list, list[str]] | None:
+    """Title lines above a CSV header, found as in workbooks (:func:`_find_header`).
+
+    Only lines that are at most half filled (titles, blank lines, an export date) may stand
+    above the header: a file whose first line is full is read with that line as its header.
+
+    Returns
+    -------
+    (int, list, list of str) or None
+        Lines to cut before the (last) header line, the header names (a two-row header
+        combined) and notes; None when the header is the first line.
+    """
+    lines = sample.split("\n", 31)[:30]
+    top = []
+    for i, line in enumerate(lines):
+        vals = next(csv.reader([line.rstrip("\r")], delimiter=delim), [])
+        vals = [v if v.strip() else None for v in vals]
+        if any(v is not None for v in vals):
+            top.append((i + 1 + skipped, vals))
+    if len(top) < 2:
+        return None
+    pos, header, notes = _find_header(top)
+    if pos == 0:
+        return None
+    start = pos - (1 if any("two-row header" in n for n in notes) else 0)
+    width = sum(v is not None for v in top[pos][1])
+    if any(sum(v is not None for v in vals) > width / 2 for _, vals in top[:start]):
+        return None   # a full line above: not a title, keep the first line as the header
+    cut = top[pos][0] - skipped - 1   # physical lines before the last header line
+    return cut, header, notes
 
 
 def _read_csv_slow(text: str, delim: str, names: list[str], warnings: list[str]) -> pd.DataFrame:
@@ -386,6 +596,267 @@ def _order_hint(fmt: str) -> str | None:
     return "dayfirst" if pos_d < pos_m else "monthfirst"
 
 
+_CELL_ERRORS = frozenset({"#N/A", "#REF!", "#DIV/0!", "#VALUE!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!",
+                          "#CALC!", "#FIELD!", "#GETTING_DATA", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"})
+"""Excel's error values: a cell holding one has no value (it is quarantined, never parsed)."""
+_HEADER_SCAN_ROWS = 30            # non-empty rows searched for the header
+_RECORD_FIELDS = {"event_date", "latitude", "longitude", "point", "place"}
+"""A sheet or layer holds records when its header maps at least two fields, one of them these."""
+
+
+def _known_fields(names: list) -> set[str]:
+    """Standard fields that :func:`intel.ingest.suggest_mapping` finds among ``names``."""
+    from intel.ingest import suggest_mapping   # lazy: ingest imports this module
+
+    return set(suggest_mapping([str(n).strip() for n in names if isinstance(n, str) and n.strip()]))
+
+
+def _is_header_like(vals: list) -> bool:
+    texts = [v for v in vals if v is not None]
+    return len(texts) >= 2 and all(isinstance(v, str) for v in texts)
+
+
+def _holds_records(fields: set[str]) -> bool:
+    return len(fields) >= 2 and bool(fields & _RECORD_FIELDS)
+
+
+def _combine_header(upper: list, lower: list) -> list:
+    """One name per column from a two-row header: the lower name, or the upper one where the
+    lower cell is empty (a name merged down); a lower name repeated under several groups
+    is prefixed with its group (the upper name, carried across its merged cells)."""
+    width = max(len(upper), len(lower))
+    upper = upper + [None] * (width - len(upper))
+    lower = lower + [None] * (width - len(lower))
+    group, filled = None, []
+    for u in upper:
+        group = u if u is not None else group
+        filled.append(group)
+    counts: dict[str, int] = {}
+    for v in lower:
+        if v is not None:
+            k = str(v).strip().lower()
+            counts[k] = counts.get(k, 0) + 1
+    out = []
+    for j, v in enumerate(lower):
+        if v is None:
+            out.append(upper[j])
+        elif counts[str(v).strip().lower()] > 1 and filled[j] is not None:
+            out.append(f"{str(filled[j]).strip()} {str(v).strip()}")
+        else:
+            out.append(v)
+    return out
+
+
+def _find_header(top: list[tuple[int, list]]) -> tuple[int, list, list[str]]:
+    """Header of a sheet from its first non-empty rows.
+
+    Parameters
+    ----------
+    top : list of (row number, values)
+        The first non-empty rows of the sheet (1-based row numbers).
+
+    Returns
+    -------
+    (int, list, list of str)
+        Position in ``top`` of the (last) header row, the header names (one per column; a
+        two-row header combined), and plain-English notes on what was skipped or combined.
+
+    Notes
+    -----
+    The header is the row whose names map the most standard fields (at least two); title rows
+    above it are skipped. A row directly above it with at least two text cells and fewer
+    known names (group headings over merged cells, e.g. ``Identification | Localisation``)
+    makes a two-row header: each column takes its name from the lower row, or from the upper
+    row where the lower cell is empty (a vertically merged name); names repeated in the lower
+    row are prefixed with their group. Without a row mapping two fields the first non-empty
+    row is the header, as written.
+    """
+    notes: list[str] = []
+    best, best_n = 0, 1
+    for i, (_, vals) in enumerate(top):
+        if _is_header_like(vals):
+            k = len(_known_fields(vals))
+            if k > best_n:
+                best, best_n = i, k
+    rn, header = top[best]
+    header = list(header)
+    if best_n < 2:   # no row of known names: the first non-empty row, as written
+        if rn != 1:
+            notes.append(f"The header was found on row {rn}, not row 1.")
+        return best, header, notes
+    first = best
+    below = top[best + 1] if best + 1 < len(top) else None
+    above = top[best - 1] if best > 0 else None
+    if below is not None and below[0] == rn + 1 and _is_header_like(below[1]) and any(
+            (j >= len(header) or header[j] is None) and v is not None for j, v in enumerate(below[1])):
+        # the known names are group headings over merged cells; the column names are below
+        header = _combine_header(header, list(below[1]))
+        notes.append(f"Rows {rn}-{below[0]} form a two-row header: group headings on row {rn}, column names "
+                     f"on row {below[0]}.")
+        best += 1
+    elif (above is not None and above[0] == rn - 1 and _is_header_like(above[1])
+          and len(_known_fields(above[1])) < best_n
+          and sum(v is not None for v in above[1]) < sum(v is not None for v in header)):
+        header = _combine_header(list(above[1]), header)
+        groups = [str(u).strip() for u in above[1] if u is not None]
+        notes.append(f"Rows {above[0]}-{rn} form a two-row header: group headings on row {above[0]} "
+                     f"({', '.join(groups)}), column names on row {rn}.")
+        first = best - 1
+    skipped = top[:first]
+    if skipped:
+        shown = "; ".join(repr(" ".join(str(v) for v in vals if v is not None)[:60]) for _, vals in skipped[:3])
+        notes.append(f"The header was found on row {top[best][0]}: row(s) {', '.join(str(r) for r, _ in skipped)} "
+                     f"above it were skipped as titles ({shown}).")
+    elif top[first][0] != 1:
+        notes.append(f"The header was found on row {top[first][0]}, not row 1.")
+    return best, header, notes
+
+
+_ZERO_DATES = (_dt.datetime(1899, 12, 30), _dt.datetime(1899, 12, 31), _dt.datetime(1904, 1, 1), _dt.time(0, 0))
+
+
+def _is_zero(v) -> bool:
+    """True for a cached 0, also when a date or time format shows it as Excel's day zero."""
+    if isinstance(v, bool):
+        return False
+    if isinstance(v, (int, float)):
+        return v == 0
+    return isinstance(v, (_dt.datetime, _dt.time)) and v in _ZERO_DATES
+
+
+def _has_formulas(path: Path) -> bool:
+    """True when a worksheet of the workbook holds a formula (an ``<f>`` element)."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            for info in z.infolist():
+                if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
+                    with z.open(info) as f:
+                        tail = b""
+                        for chunk in iter(lambda: f.read(1 << 20), b""):
+                            buf = tail + chunk
+                            if b"<f>" in buf or b"<f " in buf or b":f>" in buf or b":f " in buf:
+                                return True
+                            tail = buf[-4:]
+    except (zipfile.BadZipFile, OSError, KeyError):
+        return False
+    return False
+
+
+class SheetChoiceNeeded(ReadError):
+    """The workbook's (or data source's) sheet or layer to read cannot be chosen safely.
+
+    Attributes
+    ----------
+    options : list of str
+        Names of the sheets or layers, in file order.
+    choice : str
+        ``"sheet"`` or ``"layer"``: the option that makes the choice.
+    """
+
+    def __init__(self, message: str, options: list[str], choice: str = "sheet"):
+        super().__init__(message)
+        self.options = options
+        self.choice = choice
+
+
+def list_sheets(path) -> list[tuple[str, str]]:
+    """Sheets of a workbook or layers of a geographic file, with a note on each.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+
+    Returns
+    -------
+    list of (str, str)
+        ``(name, note)`` in file order: for XLSX the note is ``visible``, ``hidden`` or
+        ``veryHidden``; for geographic files the layer's geometry type. Empty for other
+        formats or unreadable files.
+    """
+    p = Path(path)
+    fmt = FORMATS.get(p.suffix.lower())
+    try:
+        if fmt == "xlsx":
+            import openpyxl
+
+            wb = openpyxl.load_workbook(p, read_only=True)
+            try:
+                return [(ws.title, ws.sheet_state or "visible") for ws in wb.worksheets]
+            finally:
+                wb.close()
+        if fmt in ("gpkg", "geojson"):
+            import pyogrio
+
+            return [(str(n), str(g)) for n, g in pyogrio.list_layers(p)]
+    except Exception:  # noqa: BLE001 - a file that cannot be listed is reported by read_table
+        return []
+    return []
+
+
+def _scan_top(ws) -> list[tuple[int, list]]:
+    top = []
+    for rn, row in enumerate(ws.iter_rows(values_only=True, max_row=200), start=1):
+        vals = [v if not (isinstance(v, str) and not v.strip()) else None for v in row]
+        if any(v is not None for v in vals):
+            top.append((rn, vals))
+            if len(top) >= _HEADER_SCAN_ROWS:
+                break
+    return top
+
+
+def _choose_sheet(wb, sheet, file_name: str, warnings: list[str]):
+    """The worksheet to read (see :func:`read_table`); a warning says which and why."""
+    names = wb.sheetnames
+    if sheet is not None:
+        s = str(sheet).strip()
+        if s in names:
+            ws = wb[s]
+        elif s.isdigit() and 1 <= int(s) <= len(names):
+            ws = wb.worksheets[int(s) - 1]
+        else:
+            low = {n.strip().lower(): n for n in names}
+            if s.lower() not in low:
+                raise ReadError(f"{file_name} has no sheet {sheet!r}; sheets: {', '.join(names)} "
+                                f"(give a name, or a position from 1 to {len(names)}).")
+            ws = wb[low[s.lower()]]
+        if (ws.sheet_state or "visible") != "visible":
+            warnings.append(f"Sheet {ws.title!r} was read as asked, although it is hidden in the workbook.")
+        return ws
+    if len(names) == 1:
+        return wb.worksheets[0]
+    described, candidates = [], []
+    for ws in wb.worksheets:
+        state = ws.sheet_state or "visible"
+        top = _scan_top(ws)
+        if not top:
+            described.append(f"{ws.title!r} (empty)")
+            continue
+        pos, header, _ = _find_header(top)
+        fields = _known_fields(header)
+        has_rows = len(top) > pos + 1
+        if state != "visible":
+            described.append(f"{ws.title!r} ({state}: skipped)")
+        elif not (_holds_records(fields) and has_rows):
+            described.append(f"{ws.title!r} (no header of known columns: skipped)")
+        else:
+            described.append(f"{ws.title!r} (records: {len(fields)} known columns)")
+            candidates.append(ws)
+    way_out = ("Choose the sheet: `intel import FILE --sheet NAME` (or its position, 1 = first), or the "
+               "sheet choice on the Import page.")
+    if len(candidates) == 1:
+        ws = candidates[0]
+        if ws is not wb.worksheets[0] or len(names) > 1:
+            warnings.append(f"Sheet {ws.title!r} was read: it is the only visible sheet with a header of known "
+                            f"columns. Sheets: {'; '.join(described)}.")
+        return ws
+    if not candidates:
+        raise SheetChoiceNeeded(f"{file_name} has {len(names)} sheets and none is a visible table with a header "
+                                f"of known columns ({'; '.join(described)}); nothing was imported. {way_out}",
+                                list(names))
+    raise SheetChoiceNeeded(f"{file_name} has several sheets of records ({'; '.join(described)}); which one "
+                            f"to import cannot be decided safely and nothing was imported. {way_out}", list(names))
+
+
 def _read_xlsx(path: Path, sheet: str | None) -> RawTable:
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
@@ -396,19 +867,34 @@ def _read_xlsx(path: Path, sheet: str | None) -> RawTable:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise ReadError(f"{path.name} is not a readable Excel workbook (.xlsx): {exc}") from None
+    wbf = None
     try:
-        if sheet is not None and sheet not in wb.sheetnames:
-            raise ReadError(f"{path.name} has no sheet {sheet!r}; sheets: {', '.join(wb.sheetnames)}")
-        ws = wb[sheet] if sheet is not None else wb.worksheets[0]
         warnings: list[str] = []
+        ws = _choose_sheet(wb, sheet, path.name, warnings)
         datemode = 1 if wb.epoch == _dt.datetime(1904, 1, 1) else 0
-        header = None
+        calc = getattr(wb, "calculation", None)
+        full_calc = bool(getattr(calc, "fullCalcOnLoad", False))
+        formulas = None
+        if _has_formulas(path):
+            wbf = openpyxl.load_workbook(path, read_only=True, data_only=False)
+            formulas = wbf[ws.title].iter_rows(values_only=True)
+        top = _scan_top(ws)
+        if not top:
+            raise ReadError(f"{path.name}: the sheet {ws.title!r} is empty.")
+        pos, header, notes = _find_header(top)
+        warnings += notes
+        header_row = top[pos][0]
         records, rows = [], []
         hints: dict[int, set] = {}
+        issues: dict[int, dict[int, str]] = {}   # column position -> {row number: code}
+        shown: list[str] = []
         for rn, row in enumerate(ws.iter_rows(), start=1):
+            frow = next(formulas, ()) if formulas is not None else ()
+            if rn <= header_row:
+                continue
             vals = []
             for j, c in enumerate(row):
-                v = c.value
+                v = cached = c.value
                 fmt = getattr(c, "number_format", None)
                 if isinstance(v, (_dt.datetime, _dt.date)) and fmt:
                     h = _order_hint(fmt)
@@ -416,24 +902,30 @@ def _read_xlsx(path: Path, sheet: str | None) -> RawTable:
                         hints.setdefault(j, set()).add(h)
                 if isinstance(v, str):
                     v = v if v.strip() else None
+                f = frow[j] if j < len(frow) else None
+                is_formula = isinstance(f, str) and f.startswith("=") or type(f).__name__ in (
+                    "ArrayFormula", "DataTableFormula")
+                code = None
+                if isinstance(v, str) and v.strip() in _CELL_ERRORS:
+                    code = "CELL_ERROR"
+                elif is_formula and (cached is None or (full_calc and _is_zero(cached))):
+                    code = "FORMULA_NOT_CALCULATED"
+                    v = f if isinstance(f, str) else str(getattr(f, "text", f))
+                if code:
+                    issues.setdefault(j, {})[rn] = code
+                    if len(shown) < 10:
+                        shown.append(f"row {rn} column {j + 1}: {v!r}")
                 vals.append(_xlsx_value(v, fmt))
-            if header is None:
-                if all(v is None for v in vals):
-                    continue
-                header = vals
-                header_row = rn
-                continue
             if all(v is None for v in vals):
                 continue
             records.append(vals)
             rows.append(rn)
         sheet_name = ws.title
+        all_sheets = list(wb.sheetnames)
     finally:
         wb.close()
-    if header is None:
-        raise ReadError(f"{path.name}: the sheet {sheet_name!r} is empty.")
-    if header_row != 1:
-        warnings.append(f"The header was found on row {header_row}, not row 1.")
+        if wbf is not None:
+            wbf.close()
     width = max([len(header)] + [len(r) for r in records])
     while width > 1 and header[width - 1] is None and all(len(r) < width or r[width - 1] is None for r in records):
         width -= 1
@@ -443,11 +935,26 @@ def _read_xlsx(path: Path, sheet: str | None) -> RawTable:
         {n: pd.Series([], dtype=object) for n in names})
     if datemode:
         warnings.append("The workbook uses the 1904 date system; serial dates are converted accordingly.")
+    cell_issues = {names[j]: d for j, d in issues.items() if j < width}
+    if cell_issues:
+        n_err = sum(c == "CELL_ERROR" for d in cell_issues.values() for c in d.values())
+        n_calc = sum(c == "FORMULA_NOT_CALCULATED" for d in cell_issues.values() for c in d.values())
+        parts = []
+        if n_err:
+            parts.append(f"{n_err} cell(s) hold an Excel error value (#N/A, #REF!, #DIV/0!...)")
+        if n_calc:
+            parts.append(f"{n_calc} formula cell(s) were never calculated (no cached value"
+                         + (", or the dummy 0 of a workbook marked for full recalculation on load" if full_calc else "")
+                         + ")")
+        warnings.append(f"{' and '.join(parts)}: those values are not used and their rows are held back "
+                        f"({'; '.join(shown)}). Open and save the workbook in Excel to calculate the formulas.")
     order_hints = {names[j]: next(iter(h)) for j, h in hints.items() if j < width and len(h) == 1}
     dec, thou = _detect_decimal(frame, None)
-    return RawTable(frame=frame, row_numbers=np.asarray(rows, dtype=np.int64), format="xlsx",
-                    decimal=dec, thousands=thou, datemode=datemode, warnings=warnings,
-                    date_order_hints=order_hints, sheet=sheet_name)
+    raw = RawTable(frame=frame, row_numbers=np.asarray(rows, dtype=np.int64), format="xlsx",
+                   decimal=dec, thousands=thou, datemode=datemode, warnings=warnings,
+                   date_order_hints=order_hints, sheet=sheet_name, cell_issues=cell_issues,
+                   sheets=all_sheets)
+    return _tidy_rows(raw)
 
 
 # --------------------------------------------------------------------------------------------
@@ -485,25 +992,106 @@ def _geo_to_raw(gdf, fmt: str, warnings: list[str], sheet: str | None) -> RawTab
         except Exception as exc:
             raise ReadError(f"The layer's coordinate reference system cannot be converted to WGS84: {exc}") from None
     garr = np.asarray(geoms, dtype=object)
-    lon = np.full(len(garr), None, dtype=object)
-    lat = np.full(len(garr), None, dtype=object)
-    if len(garr):
+    n = len(garr)
+    lon = np.full(n, None, dtype=object)
+    lat = np.full(n, None, dtype=object)
+    prec = np.full(n, None, dtype=object)
+    note = np.full(n, None, dtype=object)
+    wkt = np.full(n, None, dtype=object)
+    if n:
         types = shapely.get_type_id(garr)
         missing = shapely.is_missing(garr) | shapely.is_empty(garr)
         pts = garr.copy()
         nonpoint = (types != 0) & ~missing
-        if nonpoint.any():
-            pts[nonpoint] = shapely.point_on_surface(garr[nonpoint])
-            warnings.append(f"{int(nonpoint.sum())} feature(s) are not points; their representative point was used.")
         ok = ~missing
+        if nonpoint.any():
+            multi = nonpoint & (types == 4)
+            lines = nonpoint & np.isin(types, (1, 2))
+            pts[nonpoint & ~multi & ~lines] = shapely.point_on_surface(garr[nonpoint & ~multi & ~lines])
+            pts[lines] = shapely.line_interpolate_point(garr[lines], 0.5, normalized=True)   # midway along
+            pts[multi] = shapely.centroid(garr[multi])
+            radius = _extent_radius_km(garr[nonpoint])
+            levels = np.array([_precision_of(r) for r in radius], dtype=object)
+            prec[nonpoint] = levels
+            spread = (types[nonpoint] == 4) & (radius > 5.0)   # points of several places
+            note[nonpoint] = np.where(spread, "MULTIPLE_LOCATIONS",
+                                      np.where(levels == "exact", None, "LOCATION_FROM_GEOMETRY"))
+            wkt[nonpoint] = [t[:2000] for t in shapely.to_wkt(garr[nonpoint], rounding_precision=6)]
+            kinds = pd.Series(shapely.get_type_id(garr[nonpoint])).map(
+                {1: "LineString", 2: "LinearRing", 3: "Polygon", 4: "MultiPoint", 5: "MultiLineString",
+                 6: "MultiPolygon", 7: "GeometryCollection"}).value_counts()
+            coarse = pd.Series(levels[levels != "exact"]).value_counts()
+            warnings.append(
+                f"{int(nonpoint.sum())} feature(s) are not points ({', '.join(f'{k} {v}' for k, v in kinds.items())}): "
+                "each is located at its representative point with a location precision from its extent"
+                + (f" ({', '.join(f'{k} {v}' for k, v in coarse.items())}), never as an exact point" if len(coarse) else "")
+                + (f"; {int(spread.sum())} MultiPoint(s) of points kilometres apart are not one location and are "
+                   "held back" if spread.any() else "") + ".")
+        prec[ok & ~nonpoint] = "exact"
         xs = shapely.get_x(pts[ok])
         ys = shapely.get_y(pts[ok])
         lon[ok] = [repr(float(x)) for x in xs]
         lat[ok] = [repr(float(y)) for y in ys]
-    for name, arr in (("__longitude", lon), ("__latitude", lat)):
+    for name, arr in (("__longitude", lon), ("__latitude", lat), ("__precision", prec), ("__geometry_note", note),
+                      ("__geometry", wkt)):
         attrs[name] = pd.Series(arr, dtype=object, index=attrs.index)
     return RawTable(frame=attrs, row_numbers=np.arange(1, len(attrs) + 1, dtype=np.int64), format=fmt,
                     warnings=warnings, has_geometry=True, sheet=sheet)
+
+
+_PRECISION_KM = (("exact", 0.01), ("intersection", 0.15), ("town", 5.0), ("admin-1", 100.0))
+"""Largest radius of uncertainty (km) of each location precision (as :data:`intel.hexbin.PRECISION_KM`)."""
+
+
+def _precision_of(radius_km: float) -> str:
+    """Location precision whose radius of uncertainty covers ``radius_km`` (``country`` beyond)."""
+    for level, km in _PRECISION_KM:
+        if radius_km <= km:
+            return level
+    return "country"
+
+
+def _extent_radius_km(geoms: np.ndarray) -> np.ndarray:
+    """Half the geodesic diagonal of each geometry's bounding box, km (WGS84 degrees in)."""
+    import shapely
+    from pyproj import Geod
+
+    b = shapely.bounds(geoms)
+    _, _, dist = Geod(ellps="WGS84").inv(b[:, 0], b[:, 1], b[:, 2], b[:, 3])
+    return np.asarray(dist, dtype=float) / 2000.0
+
+
+def _choose_layer(path: Path, sheet: str | None, warnings: list[str]) -> str | None:
+    """The layer to read: the one asked for, the only layer, or the only point layer."""
+    import pyogrio
+
+    try:
+        layers = [(str(nm), str(g)) for nm, g in pyogrio.list_layers(path)]
+    except Exception:  # noqa: BLE001 - reported by the read itself
+        return sheet
+    names = [nm for nm, _ in layers]
+    if sheet is not None:
+        s = str(sheet).strip()
+        if s in names:
+            return s
+        if s.isdigit() and 1 <= int(s) <= len(names):
+            return names[int(s) - 1]
+        raise ReadError(f"{path.name} has no layer {sheet!r}; layers: "
+                        + ", ".join(f"{nm} ({g})" for nm, g in layers))
+    if len(layers) <= 1:
+        return None
+    points = [nm for nm, g in layers if "point" in g.lower()]
+    described = "; ".join(f"{nm!r} ({g}{'' if nm in points else ': skipped, not points'})" for nm, g in layers)
+    way_out = ("Choose the layer: `intel import FILE --layer NAME`, or the layer choice on the Import page.")
+    if len(points) == 1:
+        warnings.append(f"Layer {points[0]!r} was read: it is the only layer of points. Layers: {described}.")
+        return points[0]
+    if not points:
+        raise SheetChoiceNeeded(f"{path.name} has {len(layers)} layers and none holds points ({described}); "
+                                f"importing areas or lines as seizures would be wrong, so nothing was imported. "
+                                f"{way_out}", names, "layer")
+    raise SheetChoiceNeeded(f"{path.name} has several layers of points ({described}); which one to import cannot be "
+                            f"decided safely and nothing was imported. {way_out}", names, "layer")
 
 
 def _read_geo(path: Path, fmt: str, sheet: str | None) -> RawTable:
@@ -512,11 +1100,22 @@ def _read_geo(path: Path, fmt: str, sheet: str | None) -> RawTable:
     if path.stat().st_size == 0:
         raise ReadError(f"{path.name} is empty.")
     warnings: list[str] = []
+    layer = _choose_layer(path, sheet, warnings)
     try:
-        gdf = pyogrio.read_dataframe(path, layer=sheet)
+        gdf = pyogrio.read_dataframe(path, layer=layer)
     except Exception as exc:
         raise ReadError(f"{path.name} is not a readable {fmt} file: {exc}") from None
-    return _geo_to_raw(gdf, fmt, warnings, sheet)
+    if layer is None and fmt == "gpkg":
+        try:
+            layer = str(pyogrio.list_layers(path)[0][0])
+        except Exception:  # noqa: BLE001
+            layer = None
+    raw = _geo_to_raw(gdf, fmt, warnings, layer)
+    try:
+        raw.sheets = [str(nm) for nm, _ in pyogrio.list_layers(path)]
+    except Exception:  # noqa: BLE001
+        raw.sheets = []
+    return raw
 
 
 def _read_parquet(path: Path) -> RawTable:

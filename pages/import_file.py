@@ -22,7 +22,10 @@ from pages.common import export_button, get_write_con, provenance, user_name
 
 MAX_UPLOAD_MB = int(os.environ.get("INTEL_MAX_UPLOAD_MB", "200"))
 """Largest accepted upload, MB (Streamlit's own server.maxUploadSize defaults to 200 MB too)."""
-UPLOAD_TYPES = ["csv", "xlsx", "geojson", "json", "gpkg", "parquet"]
+UPLOAD_TYPES = ["csv", "txt", "tsv", "xlsx", "geojson", "json", "gpkg", "parquet"]
+"""Extensions the page accepts: those :func:`intel.readers.read_table` reads (``.txt`` is Excel's
+"Unicode text", UTF-16 and tab-separated)."""
+AUTO_SHEET = "(chosen automatically)"
 PREVIEW_ROWS = 50
 FULL_PREVIEW_MAX = 20000  # files up to this many rows are previewed with the exact import outcomes
 SUGGESTED = "(suggested from the column names)"
@@ -50,8 +53,8 @@ def save_upload(name: str, data: bytes) -> Path:
     """
     ext = Path(name).suffix.lower()
     if ext.lstrip(".") not in UPLOAD_TYPES:
-        raise ValueError(f"Files of type '{ext or '(none)'}' are not supported; use CSV, XLSX, GeoJSON, "
-                         "GeoPackage or Parquet.")
+        raise ValueError(f"Files of type '{ext or '(none)'}' are not supported; use CSV (or tab-separated "
+                         ".txt/.tsv), XLSX, GeoJSON, GeoPackage or Parquet.")
     if not data:
         raise ValueError(f"{name} is empty.")
     if len(data) > MAX_UPLOAD_MB * 1024 * 1024:
@@ -106,7 +109,41 @@ except PermissionError as e:
     provenance()
     st.stop()
 
-uploaded = st.file_uploader("File to import (CSV, XLSX, GeoJSON, GeoPackage, Parquet)", type=UPLOAD_TYPES,
+with st.expander("Undo an import (delete a batch)", expanded=False):
+    st.write("Deleting a batch removes its records and its quarantine rows in one transaction; the deletion is "
+             "written to the audit log and the analyses no longer see those records.")
+    try:
+        batches = ingest.list_batches(con)
+    except Exception as e:  # noqa: BLE001 - never a traceback in the UI
+        batches = None
+        st.error(f"The batches could not be listed: {e}")
+    if batches is not None and len(batches):
+        labels = {int(b.batch_id): f"batch {int(b.batch_id)}: {b.file_name} ({int(b.records):,} records, "
+                                   f"imported {str(b.imported_at)[:16]} by {b.imported_by or '?'})"
+                  for b in batches.itertuples()}
+        del_id = st.selectbox("Batch", list(labels), format_func=lambda b: labels[b], key="imp_del_batch")
+        sure = st.checkbox("Yes, delete this batch and its records", key="imp_del_confirm")
+        if st.button("Delete batch", key="imp_del_go", disabled=not sure):
+            try:
+                out = ingest.delete_batch(con, int(del_id), user=_user())
+            except Exception as e:  # noqa: BLE001 - never a traceback in the UI
+                st.error(f"The batch could not be deleted and the store is unchanged: {e}")
+            else:
+                st.cache_data.clear()
+                st.session_state.pop("imp_result", None)
+                st.session_state["imp_deleted"] = (
+                    f"Batch {out['batch_id']} ({out['file_name']}) deleted: {out['events']:,} records and "
+                    f"{out['quarantine']:,} quarantine rows removed"
+                    + (f"; {out['restored']} duplicate(s) of other batches count again" if out["restored"] else "")
+                    + ".")
+                st.rerun()
+    elif batches is not None:
+        st.caption("No import batch yet.")
+    if st.session_state.get("imp_deleted"):
+        st.success(st.session_state["imp_deleted"])
+
+uploaded = st.file_uploader("File to import (CSV or tab-separated text, XLSX, GeoJSON, GeoPackage, Parquet)",
+                            type=UPLOAD_TYPES,
                             key="imp_upload", help=f"Up to {MAX_UPLOAD_MB} MB.")
 upload = None
 if uploaded is not None:
@@ -129,8 +166,26 @@ except ValueError as e:
     st.stop()
 file_key = path.stem[:16]
 
+sheets = readers.list_sheets(path)
+sheet = None
+if len(sheets) > 1:
+    kind = "layer" if path.suffix.lower() in (".gpkg", ".geojson", ".json") else "sheet"
+    notes = dict(sheets)
+    pick_sheet = st.selectbox(
+        f"{kind.capitalize()} to import", [AUTO_SHEET] + [s for s, _ in sheets], key=f"imp_sheet_{file_key}",
+        format_func=lambda s: s if s == AUTO_SHEET else f"{s} ({notes[s]})",
+        help=f"The file has {len(sheets)} {kind}s. Automatically: the only visible sheet with a header of known "
+             "columns, or the only layer of points.")
+    sheet = None if pick_sheet == AUTO_SHEET else pick_sheet
+
 try:
-    raw = readers.read_table(path)
+    raw = readers.read_table(path, sheet=sheet)
+except readers.SheetChoiceNeeded as e:
+    st.warning(f"{e}".replace("`intel import FILE --sheet NAME` (or its position, 1 = first), or the sheet "
+                              "choice on the Import page", "the sheet choice above")
+               .replace("`intel import FILE --layer NAME`, or the layer choice on the Import page",
+                        "the layer choice above"))
+    st.stop()
 except readers.ReadError as e:
     st.error(f"The file could not be read: {e}")
     st.stop()
@@ -145,6 +200,8 @@ if raw.format == "csv":
                 "decimal mark": raw.decimal, "thousands separator": raw.thousands or "none"})
 if raw.format == "xlsx":
     det.update({"sheet": raw.sheet, "date system": "1904" if raw.datemode else "1900"})
+elif raw.sheet is not None:
+    det.update({"layer": raw.sheet})
 st.dataframe(pd.DataFrame([{k: str(v) for k, v in det.items()}]), hide_index=True, width="stretch")
 for w in raw.warnings:
     st.warning(w)
@@ -254,7 +311,7 @@ if go:
 
     try:
         res = ingest.import_file(con, path, profile, date_order=date_order, progress=progress, original_name=name,
-                                 user=_user())
+                                 user=_user(), sheet=sheet)
     except ingest.NeedsChoice as e:
         st.session_state.pop("imp_result", None)
         st.warning(f"{e} Choose it above, then import again.")

@@ -389,3 +389,263 @@ def test_n02_sep_directive_is_not_the_header(tmp_path):
         assert r["date"][:10] == d and r["h3_res7"] == cell and r["country_iso3"] == "MEX", rid
         assert r["calibre"] == cal, rid
         assert ev[rid]["firearm_type"] == kind and ev[rid]["serial_number"] == serial, rid
+
+
+# ------------------------------------------------------------------ N03 N05 N06a N10b N14: file structure
+
+REAL = CASES / "real-world"
+
+
+def expected(name: str) -> dict:
+    """The handed expectations of one real-world case (``expected.json``, copied with the cases)."""
+    return json.loads((REAL / "expected.json").read_text(encoding="utf-8"))[name]
+
+
+def check_expected(name: str, rep: dict, con, rows: dict) -> None:
+    """Assert every record of ``expected.json`` on the CLI report and on the store."""
+    exp = expected(name)
+    ev = events(con)
+    assert rep["rows_read"] == exp["rows_read"], rep["warnings"]
+    assert set(rows) == {e["id"] for e in exp["rows"]}
+    for e in exp["rows"]:
+        rid, r = e["id"], rows[e["id"]]
+        if "date" in e:
+            assert (r["date"] or "")[:10] == e["date"], rid
+        if e.get("iso3"):
+            assert r["country_iso3"] == e["iso3"], rid
+        if e["outcome"] == "accepted":
+            assert r["outcome"] == "accepted", (rid, r["reasons"])
+            assert near(r["latitude"], e["lat"]) and near(r["longitude"], e["lon"]), rid
+            assert r["h3_res7"] == e["h3_res7"] == h3.latlng_to_cell(e["lat"], e["lon"], 7), rid
+            assert ev[rid]["location_precision"] == "exact", rid
+        elif e["outcome"] == "not_accepted":
+            assert r["outcome"] != "accepted", rid
+            if rid in ev:
+                assert ev[rid]["latitude"] is None and ev[rid]["h3_cell"] is None, rid
+        elif e["outcome"] == "not_exact":
+            assert r["h3_res7"] is None, rid
+            assert ev[rid]["h3_cell"] is None and ev[rid]["location_precision"] != "exact", rid
+        elif e["outcome"] == "quarantined":
+            assert r["outcome"] == "quarantined" and set(e.get("must_reason", [])) <= set(r["reasons"]), rid
+            assert ev[rid]["latitude"] is None and ev[rid]["h3_cell"] is None, rid
+        for k in ("calibre", "quantity"):
+            if k in e:
+                assert r[k] == e[k], (rid, k, r[k])
+        if "firearm_type" in e:
+            assert ev[rid]["firearm_type"] == e["firearm_type"], rid
+        if "serial" in e:
+            assert ev[rid]["serial_number"] == e["serial"], rid
+    n_ev = con.execute("SELECT count(*) FROM events").fetchone()[0]
+    n_q = con.execute("SELECT count(*) FROM quarantine").fetchone()[0]
+    assert n_ev == rep["accepted"] + rep["quarantined"] and n_q == rep["quarantined"] + rep["rejected"]
+
+
+N03 = "N03_xlsx_title_rows_two_row_header.xlsx"
+N05 = "N05_xlsx_formulas_cached_values.xlsx"
+N06A = "N06a_xlsx_first_sheet_hidden_lists.xlsx"
+N10B = "N10b_geojson_mixed_geometries.geojson"
+N14 = "N14_trailing_columns_blank_rows_total.csv"
+
+
+def test_n03_title_rows_and_two_row_header(tmp_path):
+    """Title rows above the header are skipped and the merged group row combined: six records."""
+    rep, con, rows = cli_import(tmp_path, f"real-world/{N03}")
+    check_expected(N03, rep, con, rows)
+    assert rep["accepted"] == 6
+    assert any("two-row header" in w and "row 4" in w for w in rep["warnings"])
+    assert any("skipped as titles" in w for w in rep["warnings"])
+
+
+def test_n05_formulas_cached_values(tmp_path):
+    """Cached values are used when calculated; #N/A and never-calculated formulas hold the row back."""
+    rep, con, rows = cli_import(tmp_path, f"real-world/{N05}")
+    check_expected(N05, rep, con, rows)
+    assert "CELL_ERROR" in rows["F-02"]["reasons"]
+    assert "FORMULA_NOT_CALCULATED" in rows["F-03"]["reasons"]   # cached 0 with fullCalcOnLoad
+    assert "FORMULA_NOT_CALCULATED" in rows["F-04"]["reasons"]   # no cached value
+    assert rows["F-03"]["latitude"] is None                       # never (0, -11.4456)
+    assert con.execute("SELECT count(*) FROM events WHERE latitude = 0").fetchone()[0] == 0
+    raw = {r: json.loads(x) for r, x in con.execute("SELECT source_record_id, raw FROM quarantine").fetchall()}
+    assert raw["F-02"]["latitude"] == "#N/A" and raw["F-03"]["latitude"] == "=J4/10000"
+    assert rows["F-05"]["quantity"] == 3.0 and rows["F-05"]["date"][:10] == "2023-03-15"
+
+
+def test_n06a_hidden_first_sheet_skipped(tmp_path):
+    """The hidden list sheet is skipped; the visible sheet of records is read and named."""
+    rep, con, rows = cli_import(tmp_path, f"real-world/{N06A}")
+    check_expected(N06A, rep, con, rows)
+    assert any("'Saisies 2023' was read" in w and "hidden" in w for w in rep["warnings"])
+
+
+def test_n06a_sheet_option(tmp_path):
+    """`--sheet "Saisies 2023"` (by name) and `--sheet 2` (by position) give the table."""
+    rep, con, rows = cli_import(tmp_path, f"real-world/{N06A}", extra=["--sheet", "Saisies 2023"])
+    check_expected(N06A, rep, con, rows)
+    con.close()
+    (tmp_path / "b").mkdir()
+    rep, con, rows = cli_import(tmp_path / "b", f"real-world/{N06A}", extra=["--sheet", "2"])
+    check_expected(N06A, rep, con, rows)
+
+
+def _workbook(path: Path, sheets: list[tuple[str, list[list], str]]) -> Path:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for title, rows_, state in sheets:
+        ws = wb.create_sheet(title)
+        for r in rows_:
+            ws.append(r)
+        ws.sheet_state = state
+    wb.save(path)
+    return path
+
+
+RECS = [["record_id", "seizure_date", "country", "latitude", "longitude"],
+        ["S-1", "2023-04-03", "Mali", 12.6392, -8.0029], ["S-2", "2023-04-09", "Mali", 14.4469, -11.4456]]
+
+
+def test_cover_sheet_skipped_and_unsafe_choice_stops(tmp_path):
+    """A visible cover sheet is skipped; two sheets of records stop the import, storing nothing."""
+    cover = [["RAPPORT MENSUEL DES SAISIES"], ["Établi par la brigade"], ["Confidentiel"]]
+    p = _workbook(tmp_path / "cover.xlsx", [("Couverture", cover, "visible"), ("Données", RECS, "visible")])
+    db = tmp_path / "s.duckdb"
+    res = CliRunner().invoke(main, ["import", str(p), "--db", str(db)])
+    assert res.exit_code == 0, res.output
+    assert "2 accepted" in res.output and "'Données' was read" in res.output
+    p2 = _workbook(tmp_path / "two.xlsx", [("2022", RECS, "visible"), ("2023", RECS, "visible")])
+    db2 = tmp_path / "s2.duckdb"
+    res = CliRunner().invoke(main, ["import", str(p2), "--db", str(db2)])
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert "several sheets" in res.output and "--sheet" in res.output and "'2022'" in res.output
+    con = store.connect(db2)
+    assert con.execute("SELECT count(*) FROM events").fetchone()[0] == 0
+    con.close()
+    res = CliRunner().invoke(main, ["import", str(p2), "--db", str(db2), "--sheet", "2023"])
+    assert res.exit_code == 0 and "2 accepted" in res.output
+    res = CliRunner().invoke(main, ["import", str(p2), "--db", str(db2), "--sheet", "2022"])
+    assert res.exit_code == 0 and "2 accepted" in res.output   # another sheet is another import
+    res = CliRunner().invoke(main, ["import", str(p2), "--db", str(db2), "--sheet", "Nope"])
+    assert res.exit_code == 2 and "no sheet 'Nope'" in res.output
+
+
+def test_n10b_non_point_geometries_are_not_exact(tmp_path):
+    """Polygon and line: located at their representative point with a coarse precision, not binned;
+    a MultiPoint of two places is held back; one-point MultiPoint and 3-D points are exact."""
+    rep, con, rows = cli_import(tmp_path, f"real-world/{N10B}")
+    check_expected(N10B, rep, con, rows)
+    ev = events(con)
+    assert ev["G-04"]["location_precision"] == "admin-1" and ev["G-05"]["location_precision"] == "admin-1"
+    assert ev["G-04"]["status"] == "accepted" and "LOCATION_FROM_GEOMETRY" in rows["G-04"]["reasons"]
+    assert rows["G-03"]["outcome"] == "quarantined" and "MULTIPLE_LOCATIONS" in rows["G-03"]["reasons"]
+    assert "POLYGON" in json.loads(ev["G-04"]["raw"])["geometry"]
+
+
+def test_gpkg_point_layer_chosen_and_layer_option(tmp_path):
+    """A GeoPackage whose first layer is communes (polygons): the point layer is read; --layer picks;
+    two point layers stop the import with the way out."""
+    import geopandas as gpd
+    from shapely.geometry import Point, box
+
+    p = tmp_path / "mixed.gpkg"
+    gpd.GeoDataFrame({"commune": ["Bamako", "Kayes"]}, geometry=[box(-8.1, 12.5, -7.9, 12.7), box(-11.5, 14.4, -11.4, 14.5)],
+                     crs="EPSG:4326").to_file(p, layer="communes", driver="GPKG")
+    pts = gpd.GeoDataFrame({"record_id": ["P-1", "P-2"], "seizure_date": ["2023-04-03", "2023-04-09"],
+                            "country": ["Mali", "Mali"]},
+                           geometry=[Point(-8.0029, 12.6392), Point(-11.4456, 14.4469)], crs="EPSG:4326")
+    pts.to_file(p, layer="saisies", driver="GPKG")
+    db = tmp_path / "s.duckdb"
+    out = tmp_path / "r.json"
+    res = CliRunner().invoke(main, ["import", str(p), "--db", str(db), "--report", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "'saisies' was read" in res.output
+    rep = json.loads(out.read_text())
+    assert [r["h3_res7"] for r in rep["rows"]] == ["875440d2bffffff", "875408b46ffffff"]
+    pts.to_file(p, layer="saisies_2", driver="GPKG")
+    db2 = tmp_path / "s2.duckdb"
+    res = CliRunner().invoke(main, ["import", str(p), "--db", str(db2)])
+    assert res.exit_code == 2 and "several layers of points" in res.output and "--layer" in res.output
+    res = CliRunner().invoke(main, ["import", str(p), "--db", str(db2), "--layer", "saisies_2"])
+    assert res.exit_code == 0 and "2 accepted" in res.output, res.output
+
+
+def test_n14_blank_and_total_lines_skipped(tmp_path):
+    rep, con, rows = cli_import(tmp_path, f"real-world/{N14}")
+    check_expected(N14, rep, con, rows)
+    assert con.execute("SELECT sum(quantity), count(*) FROM events").fetchone() == (9.0, 6)
+    assert "TOTAL" not in rows
+    assert any("total line" in w and "row 11" in w for w in rep["warnings"])
+    assert any("delimiter-only" in w and "5, 9, 10" in w for w in rep["warnings"])
+    attrs = json.loads(con.execute("SELECT attrs FROM events LIMIT 1").fetchone()[0] or "{}")
+    assert not any(k.startswith("column_") for k in attrs)
+
+
+def test_second_header_with_another_column_order(tmp_path):
+    """Two exports joined: the rows under the second header are read under their own header."""
+    p = tmp_path / "joined.csv"
+    p.write_text("record_id,seizure_date,country,latitude,longitude\n"
+                 "J-1,2023-04-03,Mali,12.6392,-8.0029\n"
+                 "longitude,latitude,record_id,country,seizure_date\n"
+                 "-11.4456,14.4469,J-2,Mali,2023-04-09\n"
+                 "-5.6665,11.3176,J-3,Mali,2023-04-17\n", encoding="utf-8")
+    db = tmp_path / "s.duckdb"
+    out = tmp_path / "r.json"
+    res = CliRunner().invoke(main, ["import", str(p), "--db", str(db), "--report", str(out)])
+    assert res.exit_code == 0, res.output
+    rows = {r["source_record_id"]: r for r in json.loads(out.read_text())["rows"]}
+    assert rows["J-2"]["outcome"] == "accepted" and near(rows["J-2"]["latitude"], 14.4469)
+    assert rows["J-3"]["date"][:10] == "2023-04-17" and rows["J-3"]["h3_res7"] == "87546b0a2ffffff"
+    assert rows["record_id"]["outcome"] == "rejected" and rows["record_id"]["reasons"] == ["REPEATED_HEADER"]
+    assert "second header" in res.output
+
+
+# ------------------------------------------------------------------ undo an import
+
+def test_batches_delete_through_cli(tmp_path):
+    """`intel batches delete ID` removes one batch, its records and quarantine rows, audited."""
+    rep, con, rows = cli_import(tmp_path, f"real-world/{N05}")
+    con.close()
+    db = tmp_path / "store.duckdb"
+    rep2, con, _ = cli_import(tmp_path, f"real-world/{N14}")
+    con.close()
+    r = CliRunner().invoke(main, ["batches", "list", "--db", str(db)])
+    assert r.exit_code == 0 and N05 in r.output and N14 in r.output
+    r = CliRunner().invoke(main, ["batches", "delete", "1", "--db", str(db)], input="n\n")
+    assert r.exit_code == 0 and "nothing deleted" in r.output
+    r = CliRunner().invoke(main, ["batches", "delete", "1", "--db", str(db)], input="y\n", env={"INTEL_USER": "t"})
+    assert r.exit_code == 0, r.output
+    assert "6 records and 3 quarantine rows removed" in r.output
+    con = store.connect(db)
+    assert con.execute("SELECT DISTINCT batch_id FROM events").fetchall() == [(2,)]
+    assert con.execute("SELECT count(*) FROM quarantine WHERE batch_id = 1").fetchone()[0] == 0
+    assert con.execute("SELECT batch_id FROM batches").fetchall() == [(2,)]
+    user, detail = con.execute("SELECT user_name, detail FROM audit WHERE action = 'batch.delete'").fetchone()
+    assert user == "t" and json.loads(detail) == {"batch_id": 1, "file_name": N05, "events": 6, "quarantine": 3,
+                                                  "restored": 0}
+    con.close()
+    r = CliRunner().invoke(main, ["batches", "delete", "9", "--db", str(db), "--yes"])
+    assert r.exit_code == 2 and "no import batch 9" in r.output
+    # the same file can be imported again once its batch is gone
+    r = CliRunner().invoke(main, ["import", str(REAL / N05), "--db", str(db)])
+    assert r.exit_code == 0 and "3 accepted" in r.output, r.output
+
+
+def test_delete_batch_function_restores_duplicates(tmp_path):
+    """Deleting a batch makes a probable duplicate of another agency's file count again."""
+    from intel import ingest
+
+    con = store.connect(tmp_path / "s.duckdb")
+    a = tmp_path / "police.csv"
+    a.write_text("record_id,seizure_date,country,latitude,longitude,seizing_agency,firearm_type,quantity\n"
+                 "P-1,2023-04-03,Mali,12.6392,-8.0029,police,pistol,1\n", encoding="utf-8")
+    b = tmp_path / "customs.csv"
+    b.write_text("record_id,seizure_date,country,latitude,longitude,seizing_agency,firearm_type,quantity\n"
+                 "C-1,2023-04-03,Mali,12.6392,-8.0029,customs,pistol,1\n", encoding="utf-8")
+    ra = ingest.import_file(con, a)
+    rb = ingest.import_file(con, b)
+    assert con.execute("SELECT status FROM events WHERE batch_id = ?", [rb.batch_id]).fetchone()[0] == "duplicate"
+    out = ingest.delete_batch(con, ra.batch_id, user="t")
+    assert out == {"batch_id": ra.batch_id, "file_name": "police.csv", "events": 1, "quarantine": 0, "restored": 1}
+    assert con.execute("SELECT source_record_id, status FROM events").fetchall() == [("C-1", "accepted")]
+    with pytest.raises(ingest.ImportError_):
+        ingest.delete_batch(con, ra.batch_id)

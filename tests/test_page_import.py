@@ -125,3 +125,148 @@ def test_ambiguous_dates_ask_for_the_order(empty_store, tmp_path):
             ["2024-04-03", "2024-06-05"]
     finally:
         con.close()
+
+
+# ------------------------------------------------------------------ real-world cases: structure, sheets, undo
+
+REAL = CASES / "real-world"
+
+
+def _import_on_page(at: AppTest) -> AppTest:
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    at.button(key="imp_go").click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def test_n03_title_rows_through_page(tmp_path, empty_store):
+    """The header is found under the title rows; the page imports the six records of EXPECTED.md."""
+    name = "N03_xlsx_title_rows_two_row_header.xlsx"
+    at = _page(name, (REAL / name).read_bytes())
+    assert any("two-row header" in w.value for w in at.warning)
+    _import_on_page(at)
+    assert (_metric(at, "Rows read"), _metric(at, "Accepted")) == (6, 6)
+    exp = json.loads((REAL / "expected.json").read_text(encoding="utf-8"))[name]["rows"]
+    con = store.connect(empty_store)
+    try:
+        got = con.execute("SELECT source_record_id, latitude, longitude, CAST(event_date AS VARCHAR), country_iso3, "
+                          "calibre, firearm_type, serial_number, quantity FROM events ORDER BY row_number").fetchall()
+    finally:
+        con.close()
+    assert [g[0] for g in got] == [e["id"] for e in exp]
+    for g, e in zip(got, exp):
+        assert abs(g[1] - e["lat"]) < 1e-4 and abs(g[2] - e["lon"]) < 1e-4
+        assert g[3:] == (e["date"], e["iso3"], e["calibre"], e["firearm_type"], e["serial"], e["quantity"])
+
+
+def test_n06a_sheet_choice_on_page(tmp_path, empty_store):
+    """The hidden list sheet is skipped automatically; the page lists the sheets to choose from."""
+    name = "N06a_xlsx_first_sheet_hidden_lists.xlsx"
+    at = _page(name, (REAL / name).read_bytes())
+    assert not at.exception
+    sel = next(s for s in at.selectbox if s.key and s.key.startswith("imp_sheet_"))
+    assert sel.options[1:] == ["listes (hidden)", "Saisies 2023 (visible)"]
+    assert any("'Saisies 2023' was read" in w.value for w in at.warning)
+    _import_on_page(at)
+    assert (_metric(at, "Rows read"), _metric(at, "Accepted")) == (5, 5)
+    con = store.connect(empty_store)
+    try:
+        ids = [r[0] for r in con.execute("SELECT source_record_id FROM events ORDER BY row_number").fetchall()]
+    finally:
+        con.close()
+    assert ids == [f"SAI-23-00{i}" for i in range(1, 6)]
+
+
+def test_unsafe_sheet_choice_stops_until_chosen(tmp_path, empty_store):
+    import io
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for title in ("2022", "2023"):
+        ws = wb.create_sheet(title)
+        ws.append(["record_id", "seizure_date", "country", "latitude", "longitude"])
+        ws.append([f"R-{title}", f"{title}-04-03", "Mali", 12.6392, -8.0029])
+    buf = io.BytesIO()
+    wb.save(buf)
+    at = _page("two_sheets.xlsx", buf.getvalue())
+    assert not at.exception and not at.error
+    assert any("several sheets" in w.value and "sheet choice above" in w.value for w in at.warning)
+    sel = next(s for s in at.selectbox if s.key and s.key.startswith("imp_sheet_"))
+    sel.set_value("2023").run()
+    _import_on_page(at)
+    assert _metric(at, "Accepted") == 1
+    con = store.connect(empty_store)
+    try:
+        assert con.execute("SELECT source_record_id FROM events").fetchall() == [("R-2023",)]
+    finally:
+        con.close()
+
+
+def test_utf16_tab_txt_upload(tmp_path, empty_store):
+    """Excel's "Unicode text" (.txt, UTF-16, tab-separated) is accepted by the page as by the CLI."""
+    text = ("record_id\tseizure_date\tcountry\tlatitude\tlongitude\r\n"
+            "U-1\t2023-04-03\tMali\t12.6392\t-8.0029\r\n")
+    at = _page("export.txt", b"\xff\xfe" + text.encode("utf-16-le"))
+    det = at.dataframe[0].value.iloc[0]
+    assert det["delimiter"] == "TAB" and det["encoding"].lower().startswith("utf-16")
+    _import_on_page(at)
+    assert _metric(at, "Accepted") == 1
+
+
+def test_delete_batch_on_page(tmp_path, empty_store):
+    """The Import page deletes a batch after confirmation; the records are gone, the deletion audited."""
+    name = "N14_trailing_columns_blank_rows_total.csv"
+    at = _import_on_page(_page(name, (REAL / name).read_bytes()))
+    assert _metric(at, "Accepted") == 6
+    at.run()
+    assert at.button(key="imp_del_go").disabled
+    at.checkbox(key="imp_del_confirm").check().run()
+    at.button(key="imp_del_go").click().run()
+    assert not at.exception and not at.error
+    assert any("6 records" in s.value for s in at.success)
+    con = store.connect(empty_store)
+    try:
+        assert con.execute("SELECT count(*) FROM events").fetchone()[0] == 0
+        assert con.execute("SELECT count(*) FROM batches").fetchone()[0] == 0
+        assert con.execute("SELECT count(*) FROM audit WHERE action = 'batch.delete'").fetchone()[0] == 1
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("name", ["N05_xlsx_formulas_cached_values.xlsx", "N10b_geojson_mixed_geometries.geojson",
+                                  "N14_trailing_columns_blank_rows_total.csv"])
+def test_real_world_case_through_page_matches_cli(tmp_path, empty_store, name):
+    """The page gives the CLI's outcome and reasons per row for the other structure cases."""
+    at = _import_on_page(_page(name, (REAL / name).read_bytes()))
+    out = tmp_path / "cli.json"
+    r = CliRunner().invoke(main, ["import", str(REAL / name), "--db", str(tmp_path / "cli.duckdb"), "--report", str(out)])
+    assert r.exit_code == 0, r.output
+    rep = json.loads(out.read_text(encoding="utf-8"))
+    got = {k: _metric(at, lab) for k, lab in (("rows_read", "Rows read"), ("accepted", "Accepted"),
+                                               ("quarantined", "Quarantined"), ("rejected", "Rejected"))}
+    assert got == {k: rep[k] for k in got}
+    page_report = at.session_state["imp_result"]["report"]
+    assert list(page_report["source_record_id"]) == [r["source_record_id"] for r in rep["rows"]]
+    assert [list(x) for x in page_report["reasons"]] == [r["reasons"] for r in rep["rows"]]
+
+
+def test_gpkg_layer_choice_on_page(tmp_path, empty_store):
+    """A GeoPackage whose first layer is polygons: the point layer is read; the page offers the layers."""
+    import geopandas as gpd
+    from shapely.geometry import Point, box
+
+    p = tmp_path / "m.gpkg"
+    gpd.GeoDataFrame({"commune": ["Bamako"]}, geometry=[box(-8.1, 12.5, -7.9, 12.7)], crs="EPSG:4326").to_file(
+        p, layer="communes", driver="GPKG")
+    gpd.GeoDataFrame({"record_id": ["P-1"], "seizure_date": ["2023-04-03"], "country": ["Mali"]},
+                     geometry=[Point(-8.0029, 12.6392)], crs="EPSG:4326").to_file(p, layer="saisies", driver="GPKG")
+    at = _page("m.gpkg", p.read_bytes())
+    assert not at.exception
+    sel = next(s for s in at.selectbox if s.key and s.key.startswith("imp_sheet_"))
+    assert sel.label == "Layer to import" and sel.options[1:] == ["communes (Polygon)", "saisies (Point)"]
+    _import_on_page(at)
+    assert (_metric(at, "Rows read"), _metric(at, "Accepted")) == (1, 1)

@@ -181,3 +181,64 @@ def test_rawtable_is_dataclass():
     assert isinstance(t, RawTable)
     assert isinstance(t.row_numbers, np.ndarray)
     assert pd.isna(t.frame.loc[3, "latitude"])
+
+
+def test_two_row_header_names_repeated_under_groups(tmp_path):
+    """A lower header row that repeats a name under two groups takes the group as prefix; a name
+    merged down from the upper row (empty lower cell) is kept; titles above are skipped."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Rapport des saisies"])
+    ws.append([])
+    ws.append(["record_id", "Origine", None, "Destination", None])
+    ws.append([None, "pays", "ville", "pays", "ville"])
+    ws.append(["R-1", "Mali", "Kayes", "Niger", "Niamey"])
+    ws.merge_cells("B3:C3")
+    ws.merge_cells("D3:E3")
+    p = tmp_path / "h.xlsx"
+    wb.save(p)
+    t = read_table(p)
+    assert list(t.frame.columns) == ["record_id", "Origine pays", "Origine ville", "Destination pays",
+                                     "Destination ville"]
+    assert t.row_numbers.tolist() == [5]
+    assert any("two-row header" in w for w in t.warnings) and any("skipped as titles" in w for w in t.warnings)
+
+
+def test_formula_cells_without_value_are_listed(tmp_path):
+    """openpyxl-written formulas have no cached value; error values are kept as text and listed."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["record_id", "latitude", "longitude", "note"])
+    ws.append(["A", "=1+1", 3.0, '=IF(TRUE,"","x")'])
+    ws.append(["B", "#REF!", 4.0, "ok"])
+    p = tmp_path / "f.xlsx"
+    wb.save(p)
+    t = read_table(p)
+    assert t.cell_issues["latitude"] == {2: "FORMULA_NOT_CALCULATED", 3: "CELL_ERROR"}
+    assert t.frame["latitude"].tolist() == ["=1+1", "#REF!"]
+    assert any("never calculated" in w and "Excel error" in w for w in t.warnings)
+
+
+def test_blank_total_and_trailing_columns_csv(tmp_path):
+    p = tmp_path / "t.csv"
+    p.write_text("id,qty,,\nA,1,,\n,,,\nB,2,,\nTotal général,3,,\n", encoding="utf-8")
+    t = read_table(p)
+    assert list(t.frame.columns) == ["id", "qty"]
+    assert t.frame["id"].tolist() == ["A", "B"] and t.row_numbers.tolist() == [2, 4]
+    assert any("total line" in w for w in t.warnings) and any("delimiter-only" in w for w in t.warnings)
+
+
+def test_csv_title_lines_above_the_header(tmp_path):
+    """Title lines of an export (padded with delimiters) stand above the CSV header: skipped and
+    reported, line numbers kept; a full first line stays the header."""
+    p = tmp_path / "t.csv"
+    p.write_text("POLICÍA NACIONAL - INCAUTACIONES,,,,\nExportado 05/04/2023,,,,\n,,,,\n"
+                 "record_id,seizure_date,country,latitude,longitude\n"
+                 "CO-1,2023-10-01,Colombia,4.711,-74.0721\n", encoding="utf-8")
+    t = read_table(p)
+    assert list(t.frame.columns) == ["record_id", "seizure_date", "country", "latitude", "longitude"]
+    assert t.frame["record_id"].tolist() == ["CO-1"] and t.row_numbers.tolist() == [5]
+    assert any("skipped as titles" in w and "row 4" in w for w in t.warnings)
+    q = tmp_path / "u.csv"
+    q.write_text("a,b,c\nrecord_id,latitude,longitude\n", encoding="utf-8")
+    assert list(read_table(q).frame.columns) == ["a", "b", "c"]

@@ -43,7 +43,7 @@ def main() -> None:
 def _register() -> None:
     from intel.cli import admin, borders, briefing, corridors, hotspots, ingest, planner, serve, settings
 
-    for cmd in (ingest.build_cmd, ingest.import_cmd, serve.serve_cmd,
+    for cmd in (ingest.build_cmd, ingest.import_cmd, ingest.batches_cmd, serve.serve_cmd,
                 hotspots.hotspots_cmd, hotspots.emerging_cmd,
                 borders.borders_cmd, borders.bypass_cmd, borders.crossings_cmd,
                 corridors.corridors_cmd, corridors.flows_cmd,

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import click
 
-from intel.cli.errors import IntelCommand, fail
+from intel.cli.errors import IntelCommand, IntelGroup, fail
 from intel.cli.options import apply_options, db_option, open_store
 
-__all__ = ["build_cmd", "import_cmd", "IMPORT_OPTIONS"]
+__all__ = ["build_cmd", "import_cmd", "batches_cmd", "IMPORT_OPTIONS"]
 
 
 @click.command("build", cls=IntelCommand, help="Rebuild the store from the bundled real sources in data/.")
@@ -45,7 +45,11 @@ IMPORT_OPTIONS = [
     click.option("--date-order", type=click.Choice(["dayfirst", "monthfirst", "iso"]), default=None,
                  help="Date order when the file's dates are ambiguous."),
     click.option("--crs", default=None, help="CRS of projected coordinates, e.g. EPSG:32630 (converted to WGS84)."),
-    click.option("--sheet", default=None, help="Worksheet of an XLSX file."),
+    click.option("--sheet", default=None,
+                 help="Worksheet of an XLSX file: its name, or its position (1 = first sheet). Default: the only "
+                      "visible sheet with a header of known columns."),
+    click.option("--layer", default=None,
+                 help="Layer of a GeoPackage: its name (or position, 1 = first). Default: the only layer of points."),
     click.option("--dedup/--no-dedup", default=True, show_default=True,
                  help="Merge probable duplicates reported by another agency into one incident."),
     click.option("--releasability", default=None,
@@ -86,9 +90,12 @@ def _write_report(r, report_path: str) -> None:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @db_option
 @apply_options(IMPORT_OPTIONS)
-def import_cmd(path, db, profile, report_path, date_order, crs, sheet, dedup, releasability):
+def import_cmd(path, db, profile, report_path, date_order, crs, sheet, layer, dedup, releasability):
     from intel import ingest
 
+    if sheet is not None and layer is not None:
+        fail("give --sheet (a workbook) or --layer (a GeoPackage), not both.")
+    sheet = sheet if sheet is not None else layer
     con = open_store(db, read_only=False)
     try:
         if releasability:
@@ -107,3 +114,51 @@ def import_cmd(path, db, profile, report_path, date_order, crs, sheet, dedup, re
             _write_report(r, report_path)
     finally:
         con.close()
+
+
+@click.group("batches", cls=IntelGroup, help="Import batches: list them, or delete one (undo an import).")
+def batches_cmd() -> None:
+    pass
+
+
+@batches_cmd.command("list", help="List the import batches, newest first.")
+@db_option
+def batches_list(db):
+    from intel import ingest
+
+    con = open_store(db, read_only=True)
+    try:
+        df = ingest.list_batches(con)
+    finally:
+        con.close()
+    click.echo(df.to_string(index=False) if len(df) else "no import batches")
+
+
+@batches_cmd.command("delete", help="Delete one import batch with its records and quarantine rows "
+                                    "(one transaction, audited).")
+@click.argument("batch_id", type=int)
+@db_option
+@click.option("--yes", is_flag=True, default=False, help="Delete without asking for confirmation.")
+def batches_delete(batch_id, db, yes):
+    from intel import ingest
+
+    con = open_store(db, read_only=False)
+    try:
+        b = ingest.list_batches(con)
+        b = b[b["batch_id"] == batch_id]
+        if not len(b):
+            fail(f"there is no import batch {batch_id}; `intel batches list` shows the batches.")
+        r = b.iloc[0]
+        if not yes and not click.confirm(f"Delete batch {batch_id} ({r['file_name']}: {int(r['records'])} records "
+                                         "and their quarantine rows)?", default=False):
+            click.echo("nothing deleted")
+            return
+        try:
+            out = ingest.delete_batch(con, batch_id, user=os.environ.get("INTEL_USER", "cli"))
+        except ValueError as e:
+            fail(f"the batch could not be deleted, the store is unchanged: {e}")
+    finally:
+        con.close()
+    click.echo(f"batch {out['batch_id']} ({out['file_name']}) deleted: {out['events']} records and "
+               f"{out['quarantine']} quarantine rows removed"
+               + (f"; {out['restored']} duplicate(s) of other batches count again" if out["restored"] else "") + ".")

@@ -390,6 +390,23 @@ def _convert_grid(x: pd.Series, y: pd.Series, zone: pd.Series | None, crs: str |
     return lat, lon, np.isfinite(lat) & np.isfinite(lon)
 
 
+def _plain_digits(s: pd.Series) -> bool:
+    """Whether every non-missing value of ``s`` is ASCII digits only, or a whole number (a
+    spreadsheet cell): nothing to convert, so no raw text to keep (Arrow text: one pass)."""
+    a = parse._arrow_str(s)
+    if a is None:
+        def plain(v):
+            if v is None or parse._missing(v):
+                return True
+            if isinstance(v, str):
+                return v.isascii() and v.isdigit()
+            return parse._is_number(v) and float(v).is_integer()
+        return all(plain(v) for v in pd.unique(parse._as_object(s)))
+    import pyarrow.compute as pac
+
+    return bool(pac.all(pac.or_kleene(pac.ascii_is_decimal(a), pac.is_null(a))).as_py() is not False)
+
+
 def _location_like_columns(frame: pd.DataFrame, mapping: dict, sample: int = 20) -> list[str]:
     """Unmapped columns whose first non-missing values read as points (pairs, WKT, MGRS, UTM)."""
     mapped = set(mapping.values())
@@ -710,6 +727,10 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
     ammo_s = _col(frame, mapping, "ammunition")
     ammo = (parse.parse_numbers(ammo_s, dec, thou, integer=True).to_numpy(dtype=float) if ammo_s is not None
             else np.full(n, np.nan))
+    # counts written other than as plain digits ('1.500', '١٢', 'N/A') keep their raw text
+    for name, col in (("quantity", qty_s), ("ammunition", ammo_s)):
+        if col is not None and not _plain_digits(col):
+            raw_vals[name] = col
     is_firearm = _eq(category, "firearm") | (category.isna().to_numpy() & ftype.notna().to_numpy() & (ft_s is not None))
     firearms = np.where(is_firearm, np.nan_to_num(quantity, nan=1.0), 0.0)
     if profile.get("kind") == "discharge incident":

@@ -78,6 +78,8 @@ def test_n16_dot_thousands_in_counts_dot_decimals_in_coordinates(tmp_path):
         assert r["outcome"] == "accepted" and r["country_iso3"] == "COL", rid
         assert r["quantity"] == qty and r["ammunition"] == ammo, rid
         assert near(r["latitude"], la) and near(r["longitude"], lo), rid
+    ev = events(con)
+    assert json.loads(ev["PN-CO-04"]["raw"])["ammunition"] == "12.500"   # the raw text of the converted count
 
 
 # ---------------------------------------------------------------------------------------- N17

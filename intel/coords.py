@@ -837,13 +837,13 @@ def split_point_column(s: pd.Series, decimal: str = ".") -> tuple[pd.DataFrame, 
         b = pd.to_numeric(pairs["b"].str.replace(",", ".", regex=False), errors="coerce").to_numpy(dtype=float)
         a_big = bool((np.abs(a[ph]) > 90).any())
         b_big = bool((np.abs(b[ph]) > 90).any())
-        lon_first = a_big and not b_big
+        lon_first = a_big   # beyond 90 first: longitude first; beyond 90 in both: projected x (easting) first
         if not a_big and not b_big:
             warnings.append("the point column holds pairs of numbers that could be read either way; read as "
                             "latitude, longitude (the order of map tools and GPS): check the map")
         elif a_big and b_big:
-            warnings.append("the point column holds pairs beyond 90 in both places: their order cannot be "
-                            "decided; rows out of range are rejected")
+            warnings.append("the point column holds pairs beyond 90 in both places: read as projected "
+                            "easting, northing (x y); give the zone (a zone column) or --crs to convert them")
         la_t, lo_t = (pairs["b"], pairs["a"]) if lon_first else (pairs["a"], pairs["b"])
         lat[ph], lon[ph], form[ph] = la_t.to_numpy(dtype=object)[ph], lo_t.to_numpy(dtype=object)[ph], "pair"
         left &= ~ph

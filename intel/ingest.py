@@ -611,8 +611,18 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
             lon_in = lon_s if all_ok else lon_s.where(pd.Series(ok_row, index=lon_s.index))
             pc = coords.parse_coordinates(lat_in, lon_in, decimal=getattr(raw, "decimal", ".") or ".")
             reasons = pc["reasons"]
-            if (crs or zone_s is not None) and "PROJECTED_COORDINATES" in set(c for r in reasons for c in (r or [])):
-                proj = reasons.map(lambda r: bool(r) and "PROJECTED_COORDINATES" in r).to_numpy()
+            _grid = {"PROJECTED_COORDINATES", "LAT_OUT_OF_RANGE", "LON_OUT_OF_RANGE"}
+            if (crs or zone_s is not None) and _grid & set(c for r in reasons for c in (r or [])):
+                proj = np.array(reasons.map(lambda r: bool(r) and "PROJECTED_COORDINATES" in r).to_numpy(dtype=bool))
+                # metres near the equator or the central meridian: one value in degree range, the
+                # other not -- projected too when the row has a zone, or (--crs) an easting beyond 180
+                out = np.flatnonzero(reasons.map(lambda r: bool(r) and bool({"LAT_OUT_OF_RANGE", "LON_OUT_OF_RANGE"} & set(r)))
+                                     .to_numpy() & ~proj)
+                if len(out):
+                    xo = parse.parse_numbers(lon_in.iloc[out], getattr(raw, "decimal", ".")).to_numpy()
+                    has_zone = (np.isfinite(coords.parse_zone(zone_s.iloc[out])[0]) if zone_s is not None
+                                else np.zeros(len(out), dtype=bool))
+                    proj[out[has_zone | (bool(crs) & (np.abs(xo) > 180))]] = True
                 if zone_s is not None:
                     raw_vals["utm_zone"] = _col(frame, mapping, "utm_zone")
                 plat, plon, okc = _convert_grid(lon_in[proj], lat_in[proj], zone_s[proj] if zone_s is not None else None,
@@ -621,7 +631,9 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
                 pc.loc[proj, "longitude"] = np.asarray(plon)
                 conv = np.zeros(n, dtype=bool)
                 conv[np.flatnonzero(proj)[okc]] = True
-                reasons = reasons.where(~conv, reasons.map(lambda r: [c for c in (r or []) if c != "PROJECTED_COORDINATES"] + ["PROJECTED_CONVERTED"]))
+                reasons = reasons.where(~conv, reasons.map(lambda r: [c for c in (r or []) if c not in _grid | {"LATLON_SWAP_SUSPECTED"}]
+                                                            + ["PROJECTED_CONVERTED"]))
+                pc.loc[conv, ["suggested_latitude", "suggested_longitude"]] = np.nan
             # a swap is suggested only when the swapped point lies in the declared country
             # (a Cote d'Ivoire point at lat 95, lon -4 is not offered (-4, 95), off Sumatra)
             sug = np.isfinite(pc["suggested_latitude"].to_numpy(dtype=float))

@@ -283,3 +283,23 @@ def test_ucdp_ged_layout_dates_and_bracketed_countries(tmp_path):
         assert r["country_iso3"] == code and r["date"][:10] == d, r
         assert not {"COUNTRY_UNKNOWN", "COUNTRY_AMBIGUOUS"} & set(r["reasons"])
     assert not any("no date column" in w for w in rep["warnings"])
+
+
+def test_utm_in_x_y_columns_with_a_zone_column_near_the_equator(tmp_path):
+    """x/y columns (mapped as longitude/latitude) holding UTM metres with a zone column: a northing
+    near 0 is in degree range, yet the row is converted in its zone, not rejected as a longitude
+    of 500,000 degrees (hand-computed: easting 500,000 m = central meridian 6z - 183)."""
+    path = _csv(tmp_path, "xy.csv", "record_id,seizure_date,country,zone,x,y\n"
+                                    "Z-1,2023-01-01,,29N,500000,0\nZ-2,2023-01-01,,31N,500000,0\n"
+                                    "Z-3,2023-01-01,Mexico,,-99.1332,19.4326\n")
+    rep, con, rows = cli_import(tmp_path, path)
+    assert rows["Z-1"]["outcome"] == "accepted" and rows["Z-1"]["longitude"] == pytest.approx(-9.0)
+    assert rows["Z-2"]["outcome"] == "accepted" and rows["Z-2"]["longitude"] == pytest.approx(3.0)
+    assert rows["Z-1"]["latitude"] == pytest.approx(0.0, abs=1e-6) and "PROJECTED_CONVERTED" in rows["Z-1"]["reasons"]
+    assert rows["Z-3"]["outcome"] == "accepted" and near(rows["Z-3"]["latitude"], 19.4326)
+
+
+def test_projected_pairs_in_a_point_column_with_the_files_crs(tmp_path):
+    path = _csv(tmp_path, "w.csv", "record_id,seizure_date,country,coordinates\nW-1,2023-01-01,,500000 0\n")
+    rep, con, rows = cli_import(tmp_path, path, extra=["--crs", "EPSG:32631"])
+    assert rows["W-1"]["outcome"] == "accepted" and rows["W-1"]["longitude"] == pytest.approx(3.0)

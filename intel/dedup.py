@@ -46,6 +46,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from intel.serials import placeholder_keys
+
 EARTH_RADIUS_KM = 6371.0088
 PAIR_COLUMNS = ["new_pos", "match_incident_key", "match_event_id", "distance_km", "days"]
 _CHUNK = 1 << 22   # candidate pairs examined at once: bounds the memory on dense data
@@ -458,8 +460,10 @@ def reseizure_leads(con, new: pd.DataFrame) -> np.ndarray:
     rows = np.flatnonzero(usable)
     con.register("_keys", pa.table({"r": pa.array(rows), "k": text("serial_key"), "inc": text("incident_key")}))
     try:
+        # placeholder keys ('SN', 'OBLITERATED') stored by older imports never make a lead
         hit = con.execute("""SELECT DISTINCT r FROM _keys JOIN events ON serial_key = k
-                             WHERE status <> 'quarantined' AND incident_key IS DISTINCT FROM inc""").fetchnumpy()["r"]
+                             WHERE status <> 'quarantined' AND incident_key IS DISTINCT FROM inc
+                               AND NOT list_contains(?, k)""", [placeholder_keys()]).fetchnumpy()["r"]
     finally:
         con.unregister("_keys")
     lead[np.asarray(hit, dtype=np.int64)] = True

@@ -303,3 +303,23 @@ def test_projected_pairs_in_a_point_column_with_the_files_crs(tmp_path):
     path = _csv(tmp_path, "w.csv", "record_id,seizure_date,country,coordinates\nW-1,2023-01-01,,500000 0\n")
     rep, con, rows = cli_import(tmp_path, path, extra=["--crs", "EPSG:32631"])
     assert rows["W-1"]["outcome"] == "accepted" and rows["W-1"]["longitude"] == pytest.approx(3.0)
+
+
+def test_placeholder_keys_of_older_imports_never_link(tmp_path):
+    """Records stored before placeholders were recognised may hold the key 'OBLITERATED': no
+    seizure link and no re-seizure lead is made from it; a real key still links."""
+    import pandas as pd
+
+    from intel import dedup
+    from intel.links import seizure_links
+    path = _csv(tmp_path, "old.csv", "record_id,seizure_date,country,latitude,longitude,firearm_type,serial_number\n"
+                                     "O-1,2023-01-01,Mali,12.6392,-8.0029,pistol,AB-12345\n"
+                                     "O-2,2023-02-01,Mali,14.4469,-11.4456,pistol,AB-12345\n"
+                                     "O-3,2023-03-01,Mali,12.6392,-8.0029,pistol,XY-99999\n"
+                                     "O-4,2023-04-01,Mali,14.4469,-11.4456,pistol,XY-99998\n")
+    rep, con, rows = cli_import(tmp_path, path)
+    con.execute("UPDATE events SET serial_key = 'OBLITERATED' WHERE source_record_id IN ('O-3', 'O-4')")
+    links = seizure_links(con)
+    assert set(links["serial_key"]) == {"AB12345"}
+    new = pd.DataFrame({"serial_key": ["OBLITERATED", "AB12345"], "incident_key": ["N-1", "N-2"]})
+    assert dedup.reseizure_leads(con, new).tolist() == [False, True]

@@ -90,7 +90,7 @@ _WEEKDAYS = set("""monday mon tuesday tue tues wednesday wed thursday thu thur t
 lundi mardi mercredi jeudi vendredi samedi dimanche lunes martes miercoles jueves viernes sabado domingo
 segunda terca quarta quinta sexta feira""".split())
 """Weekday names (English, French, Spanish, Portuguese; accents stripped): words to skip."""
-_TRIPLE = re.compile(r"^(\d{1,4})\s*([./-])\s*(\d{1,2})\s*\2\s*(\d{1,4})(?:[T\s,]+(\d{1,2}):(\d{2})(?::(\d{2}(?:\.\d+)?))?"
+_TRIPLE = re.compile(r"^(\d{1,4})\s*([./-])\s*(\d{1,2})\s*\2\s*(\d{1,4})(?:[T\s,]+(\d{1,2})[:hH](\d{2})(?::(\d{2}(?:\.\d+)?))?"
                      r"(?:\s*([AaPp])\.?\s*[Mm]\.?)?)?$")
 _ISO_WEEK = re.compile(r"^(\d{4})-?W(\d{2})(?:-?([1-7]))?$", re.IGNORECASE)
 _ISO_ORDINAL = re.compile(r"^(\d{4})-(\d{3})$")
@@ -241,7 +241,8 @@ def _classify_text(t: str):
                     else ("bad", "DATE_INVALID"))
     # ISO with time zone or other ISO 8601 spellings
     if re.match(r"^\d{4}-\d{2}-\d{2}[T ]", s):
-        ts = pd.to_datetime(s, format="ISO8601", errors="coerce", utc=True)
+        ts = pd.to_datetime(re.sub(r"\s*(?:UTC|GMT)$", "Z", s, flags=re.IGNORECASE), format="ISO8601",
+                            errors="coerce", utc=True)
         if not pd.isna(ts):
             return "date", (ts.tz_localize(None), "day", [])
     return "bad", "DATE_UNREADABLE"

@@ -184,3 +184,12 @@ def test_dates_in_other_scripts():
                     "\u0662\u0660\u0662\u0663-\u0660\u0663-\u0661\u0665", "\u0661\u0665/\u0660\u0663/\u0662\u0660\u0662\u0663"]):
         r = parse_dates(s)
         assert [str(d)[:10] for d in r.dates] == ["2023-03-15"] * 3
+
+
+@pytest.mark.parametrize("raw,expect", [("2023-03-15 14:30:00 UTC", "2023-03-15 14:30:00"),
+                                        ("15/03/2023 14h30", "2023-03-15 14:30:00"),
+                                        ("Wed, 15 Mar 2023 10:30:00 GMT", "2023-03-15 10:30:00"),
+                                        ("15/03/2023 2:30 p.m.", "2023-03-15 14:30:00"),
+                                        ("Mar 15, 2023, 2:30:00 PM", "2023-03-15 14:30:00")])
+def test_date_time_forms(raw, expect):
+    assert str(parse_dates(pd.Series([raw], dtype="str")).dates.iloc[0]) == expect

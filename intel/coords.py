@@ -647,6 +647,8 @@ _PAIR_COMMA_RE = r"^\s*[\(\[]?\s*(?P<a>[+-]?\d+(?:,\d+)?)\s*(?:;\s*|\s+)(?P<b>[+
 """Two decimal-comma numbers separated by a semicolon or space (``19,4326; -99,1332``)."""
 _HEMI_PAIR_RE = re.compile(r"^\s*(?P<a>[^,;]*?[0-9.'\"°\s]\s*[NSEWO])\s*[,;\s]\s*(?P<b>[^,;]*?[0-9.'\"°\s]\s*[NSEWO])\s*$",
                            re.IGNORECASE)
+_HEMI_PREFIX_PAIR_RE = re.compile(r"^\s*(?P<a>[NSEWO]\s*[0-9][^,;NSEWO]*?)\s*[,;\s]\s*(?P<b>[NSEWO]\s*[0-9][^,;NSEWO]*?)\s*$",
+                                  re.IGNORECASE)
 _MGRS_RE = re.compile(r"^\s*(\d{1,2})\s*([C-HJ-NP-X])\s*([A-HJ-NP-Z])\s*([A-HJ-NP-V])\s*(\d{0,10})(?:\s+(\d{1,5}))?\s*$",
                       re.IGNORECASE)
 _UTM_RE = re.compile(r"^\s*(?:zone\s*)?(\d{1,2})\s*([C-HJ-NP-X])?\s*[,;\s]\s*(\d{5,7}(?:\.\d+)?)\s*(?:m\s*)?E?\s*[,;\s]\s*"
@@ -870,6 +872,12 @@ def _point_text_one(u: str):
         if ok[0]:
             return float(la_[0]), float(lo_[0]), "utm", math.nan
         return None, None, None, math.nan
+    m = _HEMI_PREFIX_PAIR_RE.match(t)   # 'N19.4326 W99.1332' (hemisphere letter first)
+    if m:
+        a, b = m.group("a").strip(), m.group("b").strip()
+        if a[0].upper() in "EWO" and b[0].upper() in "NS":
+            a, b = b, a
+        return a, b, "pair", math.nan
     m = _HEMI_PAIR_RE.match(t)
     if m:
         a, b = m.group("a").strip(), m.group("b").strip()

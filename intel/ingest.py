@@ -565,6 +565,10 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
             location_name = location_name.where(location_name.notna(), _ftext(_ccol(frame, mapping, "place"), n))
         lat_s, lon_s = _col(frame, mapping, "latitude"), _col(frame, mapping, "longitude")
         pt = _col(frame, mapping, "point")
+        if lat_s is not None and mapping.get("latitude") == mapping.get("longitude"):
+            # latitude and longitude mapped onto one column: it holds the whole point ("lat, lon")
+            pt, lat_s, lon_s = lat_s, None, None
+            mapping = {**mapping, "point": mapping["latitude"]}
         if lat_s is None and lon_s is None and getattr(raw, "has_geometry", False):
             lat_s, lon_s = frame["__latitude"], frame["__longitude"]
         grid_precision, coarse = None, None

@@ -323,3 +323,21 @@ def test_placeholder_keys_of_older_imports_never_link(tmp_path):
     assert set(links["serial_key"]) == {"AB12345"}
     new = pd.DataFrame({"serial_key": ["OBLITERATED", "AB12345"], "incident_key": ["N-1", "N-2"]})
     assert dedup.reseizure_leads(con, new).tolist() == [False, True]
+
+
+def test_n08_with_latitude_and_longitude_mapped_onto_the_one_column(tmp_path):
+    """An analyst who maps both latitude and longitude onto `coordenadas` gets the same points."""
+    rep, con, rows = cli_import(tmp_path, RW + "N08_single_column_lat_lon.csv",
+                                {"source_record_id": "folio", "event_date": "fecha", "country": "pais",
+                                 "latitude": "coordenadas", "longitude": "coordenadas"})
+    assert rep["accepted"] == 6
+    assert near(rows["FGR/NUE/2023/0004"]["latitude"], 27.4764) and near(rows["FGR/NUE/2023/0004"]["longitude"], -99.5164)
+
+
+def test_hemisphere_prefixed_pairs(tmp_path):
+    path = _csv(tmp_path, "hp.csv", "record_id,seizure_date,country,gps\n"
+                                    "H-1,2023-01-01,Mexico,N19.4326 W99.1332\n"
+                                    "H-2,2023-01-01,Namibia,\"E 17.0658, S 22.5609\"\n")
+    rep, con, rows = cli_import(tmp_path, path)
+    assert near(rows["H-1"]["latitude"], 19.4326) and near(rows["H-1"]["longitude"], -99.1332)
+    assert near(rows["H-2"]["latitude"], -22.5609) and near(rows["H-2"]["longitude"], 17.0658)

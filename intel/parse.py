@@ -10,6 +10,13 @@ grows with the number of distinct odd values, not with the number of rows.
 Nothing here guesses silently. A value that cannot be read, or can be read two ways, comes
 back as NaN/NaT with a reason code; the raw value is never modified (callers keep it).
 
+Shared by every parser: **placeholders** (:data:`PLACEHOLDERS`: ``N/A``, ``-``, ``?``, ``N/D``,
+``S/N``, ``OBLITERATED``, ``ILLISIBLE``, ``BORRADO``, ``sin dato``...) are missing values in any
+column, never serial numbers, while a real code that spells one stays a value where the
+column says so (``NA`` is Namibia in a country column); **numerals** of every script are read
+(:func:`ascii_numerals`); the decimal and thousands marks of a number column are decided once
+for the column from its values (:func:`parse_numbers`), never per row.
+
 One module per kind of value:
 
 - this module: :func:`parse_numbers`, and the low-level pieces every parser uses -- the

@@ -27,7 +27,8 @@ import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 
-from intel.parse import _EMPTY_REASONS, _arrow_str, _as_object, _blank_mask, _is_number, _pa_objects
+from intel.parse import (_EMPTY_REASONS, _arrow_str, _as_object, _blank_mask, _is_number, _pa_objects, ascii_numerals,
+                          is_placeholder)
 
 __all__ = ["parse_dates", "DateResult", "SERIAL_MIN", "SERIAL_MAX"]
 
@@ -48,7 +49,8 @@ class DateResult:
     dates : pandas.Series of datetime64[ns], shape (n,)
         NaT where unreadable or ambiguous. Time of day kept when the source has one.
     precision : pandas.Series of object, shape (n,)
-        ``"day"``, ``"month"``, ``"year"`` or ``None`` (no date).
+        ``"day"``, ``"week"`` (an ISO week without its day: the date is its Monday),
+        ``"month"``, ``"year"`` or ``None`` (no date).
     reasons : pandas.Series of list of str, shape (n,)
         Reason codes per row (empty list when clean).
     order_used : str
@@ -83,8 +85,22 @@ for _i, _names in enumerate([
 ], start=1):
     for _w in _names.split():
         _MONTHS[_w] = _i
-_DATE_STOP = {"de", "del", "of", "the", "le", "el", "en", "a"}
-_TRIPLE = re.compile(r"^(\d{1,4})\s*([./-])\s*(\d{1,2})\s*\2\s*(\d{1,4})(?:[T\s,]+(\d{1,2}):(\d{2})(?::(\d{2}(?:\.\d+)?))?)?$")
+_DATE_STOP = {"de", "del", "of", "the", "le", "el", "en", "a", "at", "a las", "um", "as", "h"}
+_WEEKDAYS = set("""monday mon tuesday tue tues wednesday wed thursday thu thur thurs friday fri saturday sat sunday sun
+lundi mardi mercredi jeudi vendredi samedi dimanche lunes martes miercoles jueves viernes sabado domingo
+segunda terca quarta quinta sexta feira""".split())
+"""Weekday names (English, French, Spanish, Portuguese; accents stripped): words to skip."""
+_TRIPLE = re.compile(r"^(\d{1,4})\s*([./-])\s*(\d{1,2})\s*\2\s*(\d{1,4})(?:[T\s,]+(\d{1,2})[:hH](\d{2})(?::(\d{2}(?:\.\d+)?))?"
+                     r"(?:\s*([AaPp])\.?\s*[Mm]\.?)?)?$")
+_ISO_WEEK = re.compile(r"^(\d{4})-?W(\d{2})(?:-?([1-7]))?$", re.IGNORECASE)
+_ISO_ORDINAL = re.compile(r"^(\d{4})-(\d{3})$")
+_TIME = re.compile(r"(?<![\d:])(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:\s*([AaPp])\.?\s*[Mm]\.?(?![a-z]))?")
+_TZ = re.compile(r"\s*(?:(?:GMT|UTC|Z)\s*([+-])(\d{2}):?(\d{2})|\b(?:GMT|UTC)\b|(?<=\d)Z)(?:\s*\([^)]*\))?", re.IGNORECASE)
+_TIME_H = re.compile(r"(?<![\d:])(\d{1,2})\s?h(\d{2})?()()(?![a-z])", re.IGNORECASE)
+"""French hours: ``14h``, ``14h30``."""
+EPOCH_S_MIN, EPOCH_S_MAX = 631152000, 2082758400
+"""Epoch seconds (Unix time, UTC) read as dates: 1990-01-01 to 2036-01-01 (exclusive); the same
+range in milliseconds for 12- and 13-digit numbers (ArcGIS/Esri exports)."""
 _PAIR = re.compile(r"^(\d{1,2})\s*[./-]\s*(\d{4})$|^(\d{4})\s*[./-]\s*(\d{1,2})$")
 
 
@@ -107,6 +123,24 @@ def _year4(y: str) -> tuple[int, bool]:
     return v, False
 
 
+def _hour12(hh: int, ampm: str | None) -> int | None:
+    """24-hour hour of a 12-hour time (``12 AM`` is 0, ``12 PM`` is 12); None if impossible."""
+    if not ampm:
+        return hh
+    if not 1 <= hh <= 12:
+        return None
+    return (hh % 12) + (12 if ampm.lower() == "p" else 0)
+
+
+def _epoch(v: int) -> pd.Timestamp | None:
+    """UTC timestamp of epoch seconds or milliseconds in the plausible range, else None."""
+    if EPOCH_S_MIN <= v < EPOCH_S_MAX:
+        return pd.Timestamp(v, unit="s")
+    if EPOCH_S_MIN * 1000 <= v < EPOCH_S_MAX * 1000:
+        return pd.Timestamp(v, unit="ms")
+    return None
+
+
 def _classify_text(t: str):
     """Classify one date text that is not plain ISO.
 
@@ -114,9 +148,27 @@ def _classify_text(t: str):
     ``("date", (ts, precision, reasons))``; ``("dm", (a, b, y, time, reasons))`` for a
     day/month pair to be ordered per column; ``("bad", reason)``.
     """
-    s = t.strip()
-    if not s:
+    s = ascii_numerals(t).strip()
+    if not s or is_placeholder(s):   # 'N/D', '-', 'sin dato': no date given
         return "blank", None
+    # ISO 8601 week date (2023-W11-3) and ordinal date (2023-074)
+    m = _ISO_WEEK.match(s)
+    if m:
+        try:
+            d = _dt.date.fromisocalendar(int(m.group(1)), int(m.group(2)), int(m.group(3) or 1))
+        except ValueError:
+            return "bad", "DATE_INVALID"
+        return "date", (pd.Timestamp(d), "day" if m.group(3) else "week", [])
+    m = _ISO_ORDINAL.match(s) or (re.fullmatch(r"(\d{4})(\d{3})", s) if len(s) == 7 else None)
+    if m:
+        y, doy = int(m.group(1)), int(m.group(2))
+        if not (TEXT_YEAR_MIN <= y <= TEXT_YEAR_MAX and 1 <= doy <= (366 if _is_leap(y) else 365)):
+            return "bad", "DATE_INVALID"
+        return "date", (pd.Timestamp(y, 1, 1) + pd.Timedelta(days=doy - 1), "day", [])
+    # epoch seconds (9-10 digits) or milliseconds (12-13 digits), UTC
+    if re.fullmatch(r"\d{9,10}|\d{12,13}", s):
+        ts = _epoch(int(s))
+        return ("date", (ts, "day", [])) if ts is not None else ("bad", "DATE_OUT_OF_RANGE")
     # serial number or year written as text
     if re.fullmatch(r"\d+(\.\d+)?", s):
         if re.fullmatch(r"\d{4}", s) and TEXT_YEAR_MIN <= int(s) <= TEXT_YEAR_MAX:
@@ -128,8 +180,11 @@ def _classify_text(t: str):
         return "serial", float(s)
     m = _TRIPLE.match(s)
     if m:
-        p1, _sep, p2, p3, hh, mi, ss = m.groups()
-        tm = (int(hh or 0), int(mi or 0), float(ss or 0))
+        p1, _sep, p2, p3, hh, mi, ss, ampm = m.groups()
+        h24 = _hour12(int(hh or 0), ampm)
+        if h24 is None:
+            return "bad", "DATE_INVALID"
+        tm = (h24, int(mi or 0), float(ss or 0))
         if hh is not None and (tm[0] > 23 or tm[1] > 59 or tm[2] >= 60):
             return "bad", "DATE_INVALID"
         if len(p1) == 4:      # year first: y-m-d
@@ -144,34 +199,94 @@ def _classify_text(t: str):
         mo, y = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
         ts = _mk(y, mo, 1)
         return ("date", (ts, "month", [])) if ts is not None else ("bad", "DATE_INVALID")
-    # month names
-    words = [w for w in re.split(r"[^0-9a-z]+", _strip_accents(s.lower())) if w and w not in _DATE_STOP]
+    # month names, with an optional time (12- or 24-hour) and time zone (JavaScript Date.toString:
+    # 'Wed Mar 15 2023 10:30:00 GMT-0600 (Central Standard Time)'); a zone converts to UTC
+    tm, offset = (0, 0, 0.0), None
+    tzm = _TZ.search(s)
+    if tzm:
+        if tzm.group(1):
+            sign = -1 if tzm.group(1) == "-" else 1
+            offset = sign * (int(tzm.group(2)) * 60 + int(tzm.group(3)))
+        else:
+            offset = 0
+        s_words = s[:tzm.start()] + " " + s[tzm.end():]
+    else:
+        s_words = s
+    hm = _TIME.search(s_words) or _TIME_H.search(s_words)
+    if hm:
+        h24 = _hour12(int(hm.group(1)), hm.group(4))
+        if h24 is None or h24 > 23 or int(hm.group(2) or 0) > 59 or int(hm.group(3) or 0) > 59:
+            return "bad", "DATE_INVALID"
+        tm = (h24, int(hm.group(2) or 0), float(hm.group(3) or 0))
+        s_words = s_words[:hm.start()] + " " + s_words[hm.end():]
+    words = [w for w in re.split(r"[^0-9a-z]+", _strip_accents(s_words.lower()))
+             if w and w not in _DATE_STOP and w not in _WEEKDAYS]
     months = [w for w in words if w in _MONTHS or (w.rstrip(".") in _MONTHS)]
     if len(months) == 1:
         month = _MONTHS[months[0]]
         nums = [re.sub(r"(st|nd|rd|th|er|o|a)$", "", w) for w in words if w not in months]
         if not all(x.isdigit() for x in nums):
-            hm = re.search(r"(\d{1,2}):(\d{2})(?::(\d{2}))?", s)
-            nums = [x for x in nums if x.isdigit()]
-            if not hm:
-                return "bad", "DATE_UNREADABLE"
+            return "bad", "DATE_UNREADABLE"
         years = [x for x in nums if len(x) == 4]
         days = [x for x in nums if len(x) <= 2]
         if len(years) == 1 and len(days) <= 1:
             if days:
-                ts = _mk(years[0], month, days[0])
-                return ("date", (ts, "day", [])) if ts is not None else ("bad", "DATE_INVALID")
+                ts = _mk(years[0], month, days[0], *tm)
+                return ("date", (_utc(ts, offset), "day", [])) if ts is not None else ("bad", "DATE_INVALID")
             return "date", (pd.Timestamp(int(years[0]), month, 1), "month", [])
         if not years and len(days) == 2:
             # '15 mar 24': a two-digit year
-            ts = _mk(2000 + int(days[1]) if int(days[1]) <= 69 else 1900 + int(days[1]), month, days[0])
-            return ("date", (ts, "day", ["DATE_TWO_DIGIT_YEAR"])) if ts is not None else ("bad", "DATE_INVALID")
+            ts = _mk(2000 + int(days[1]) if int(days[1]) <= 69 else 1900 + int(days[1]), month, days[0], *tm)
+            return (("date", (_utc(ts, offset), "day", ["DATE_TWO_DIGIT_YEAR"])) if ts is not None
+                    else ("bad", "DATE_INVALID"))
     # ISO with time zone or other ISO 8601 spellings
     if re.match(r"^\d{4}-\d{2}-\d{2}[T ]", s):
-        ts = pd.to_datetime(s, format="ISO8601", errors="coerce", utc=True)
+        ts = pd.to_datetime(re.sub(r"\s*(?:UTC|GMT)$", "Z", s, flags=re.IGNORECASE), format="ISO8601",
+                            errors="coerce", utc=True)
         if not pd.isna(ts):
             return "date", (ts.tz_localize(None), "day", [])
     return "bad", "DATE_UNREADABLE"
+
+
+def _is_leap(y: int) -> bool:
+    return y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
+
+
+def _utc(ts: pd.Timestamp, offset_min: int | None) -> pd.Timestamp:
+    """``ts`` written at UTC offset ``offset_min`` (minutes east of UTC; None: no zone) as UTC."""
+    return ts if not offset_min else ts - pd.Timedelta(minutes=offset_min)
+
+
+def _vector_forms(t: pd.Series) -> pd.Series:
+    """Dates of the machine-written forms, read a whole column at once: ISO 8601 timestamps
+    with ``Z`` or an offset (converted to UTC: dates are UTC calendar days) and epoch seconds
+    (9-10 digits) or milliseconds (12-13 digits) in 1990-2035. NaT elsewhere.
+
+    Parameters
+    ----------
+    t : pandas.Series of str (stripped)
+
+    Returns
+    -------
+    pandas.Series of datetime64[ns] (UTC, naive), index of ``t``
+    """
+    out = pd.Series(pd.NaT, index=t.index, dtype="datetime64[ns]")
+    # ASCII digits only ([0-9]: Python's \\d is Unicode); other scripts go the per-value way
+    iso = t.str.match(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?\s*(?:Z|[+-][0-9]{2}:?[0-9]{2})$",
+                      na=False)
+    if iso.any():
+        d = pd.to_datetime(t[iso], format="ISO8601", errors="coerce", utc=True)
+        out[iso] = d.dt.tz_localize(None).astype("datetime64[ns]")
+    ep = t.str.fullmatch(r"[0-9]{9,10}|[0-9]{12,13}", na=False)
+    if ep.any():
+        v = pd.to_numeric(t[ep], errors="coerce").to_numpy(dtype="int64")
+        ms = v >= EPOCH_S_MIN * 1000
+        secs = np.where(ms, v // 1000, v)
+        good = (secs >= EPOCH_S_MIN) & (secs < EPOCH_S_MAX)
+        vals = np.where(ms, v * 1_000_000, v * 1_000_000_000)
+        d = np.where(good, vals, np.iinfo("int64").min).astype("int64").view("datetime64[ns]")
+        out[ep] = d
+    return out
 
 
 def _serial_to_ts(v: float, datemode: int):
@@ -320,9 +435,17 @@ def _parse_dates_obj(s, order: str, datemode: int) -> DateResult:
         gi = txt[good]
         out[gi] = iso[good].to_numpy(dtype="datetime64[ns]")
         prec[gi] = "day"
-        if (~good).any():
-            rest = t[~good]
-            ridx = txt[~good]
+        rest = t[~good]
+        ridx = txt[~good]
+        if len(rest):
+            # uniform machine forms, vectorised: ISO timestamps with a zone, epoch seconds/ms
+            vd = _vector_forms(rest)
+            hit = vd.notna().to_numpy()
+            if hit.any():
+                out[ridx[hit]] = vd[hit].to_numpy(dtype="datetime64[ns]")
+                prec[ridx[hit]] = "day"
+                rest, ridx = rest[~hit], ridx[~hit]
+        if len(rest):
             codes, uniq = pd.factorize(rest, sort=False)
             cls = [_classify_text(u) for u in uniq]
             # column-level day/month order from the distinct unambiguous values

@@ -50,6 +50,8 @@ import pyarrow as pa
 from intel.geodesy import EARTH_RADIUS_KM, chord_for_km, km_for_chord
 from intel.geodesy import unit_vectors as _unit
 
+from intel.serials import placeholder_keys
+
 PAIR_COLUMNS = ["new_pos", "match_incident_key", "match_event_id", "distance_km", "days"]
 _CHUNK = 1 << 22   # candidate pairs examined at once: bounds the memory on dense data
 
@@ -454,8 +456,10 @@ def reseizure_leads(con, new: pd.DataFrame) -> np.ndarray:
     rows = np.flatnonzero(usable)
     con.register("_keys", pa.table({"r": pa.array(rows), "k": text("serial_key"), "inc": text("incident_key")}))
     try:
+        # placeholder keys ('SN', 'OBLITERATED') stored by older imports never make a lead
         hit = con.execute("""SELECT DISTINCT r FROM _keys JOIN events ON serial_key = k
-                             WHERE status <> 'quarantined' AND incident_key IS DISTINCT FROM inc""").fetchnumpy()["r"]
+                             WHERE status <> 'quarantined' AND incident_key IS DISTINCT FROM inc
+                               AND NOT list_contains(?, k)""", [placeholder_keys()]).fetchnumpy()["r"]
     finally:
         con.unregister("_keys")
     lead[np.asarray(hit, dtype=np.int64)] = True

@@ -70,7 +70,9 @@ LOCATION_REASONS = {
     "COORDINATE_INVALID", "COORDINATE_UNREADABLE", "HEMISPHERE_AXIS_MISMATCH",
 }
 REASON_TEXT = {
-    "LATLON_SWAP_SUSPECTED": "latitude and longitude look swapped: as given the point is outside the declared country, swapped it is inside",
+    "LATLON_SWAP_SUSPECTED": "latitude and longitude look swapped: checked against the declared country's borders "
+                             "(25 km tolerance), the point as given is outside it (or out of range) and the swapped "
+                             "point is inside it",
     "LAT_OUT_OF_RANGE": "latitude outside -90..90",
     "LON_OUT_OF_RANGE": "longitude outside -180..180",
     "PROJECTED_COORDINATES": "coordinates look projected (metres), not degrees; give the CRS to convert them",
@@ -116,16 +118,21 @@ REASON_TEXT = {
 
 # Standard fields a column can be mapped onto, with the column names that suggest them.
 FIELDS: dict[str, list[str]] = {
-    "source_record_id": ["record_id", "id", "record", "event_id", "case_id", "case", "caso", "expediente", "numero", "id_registro", "reference", "ref", "n_pv", "no_pv", "numero_pv", "proces_verbal"],
+    "source_record_id": ["record_id", "id", "record", "folio", "event_id", "case_id", "case", "caso", "expediente", "numero", "id_registro", "reference", "ref", "n_pv", "no_pv", "numero_pv", "proces_verbal"],
     "incident_key": ["incident_key", "incident", "event", "seizure_id"],
-    "event_date": ["seizure_date", "date", "fecha", "data", "datum", "date_saisie", "fecha_incautacion", "fecha_decomiso", "occ_date", "datum_oduzimanja", "recovery_date"],
+    "event_date": ["seizure_date", "date", "fecha", "data", "datum", "date_saisie", "date_start", "start_date", "fecha_incautacion", "fecha_decomiso", "occ_date", "datum_oduzimanja", "recovery_date"],
     "latitude": ["latitude", "lat", "latitud", "y", "breite", "geo_lat", "sirina", "širina"],
     "longitude": ["longitude", "lon", "lng", "long", "longitud", "x", "laenge", "geo_lon", "duzina", "dužina"],
-    "point": ["geometry", "point", "wkt", "geom"],
+    "point": ["geometry", "point", "wkt", "geom", "coordenadas", "coordinates", "coords", "coordonnees", "coordenadas_gps",
+              "latlon", "lat_lon", "lat_long", "latlng", "lat_lng", "gps", "gps_coordinates", "position", "mgrs",
+              "mgrs_ref", "grid", "grid_ref", "grid_reference", "usng", "utm", "carroyage"],
+    "easting": ["easting", "utm_easting", "utm_x", "x_utm", "utm_e", "este_utm", "e_utm"],
+    "northing": ["northing", "utm_northing", "utm_y", "y_utm", "utm_n", "norte_utm", "n_utm"],
+    "utm_zone": ["utm_zone", "zone_utm", "zone", "zona", "zona_utm", "huso", "fuseau"],
     "place": ["place_name", "place", "location", "lugar", "localidad", "ciudad", "city", "town", "ville", "mjesto", "municipio", "locality", "lieu", "localite"],
     "country": ["country", "pais", "país", "pays", "land", "drzava", "država", "country_code", "iso3", "iso2",
                 "seizure_country", "recovery_country", "country_of_seizure"],
-    "admin1": ["admin1", "state", "province", "provincia", "estado", "departamento", "region_admin", "entity"],
+    "admin1": ["admin1", "adm_1", "adm1", "state", "province", "provincia", "estado", "departamento", "region_admin", "entity"],
     "region": ["region", "región"],
     "place_type": ["place_type", "tipo_lugar", "location_type", "type_lieu"],
     "seizing_agency": ["seizing_agency", "agency", "agencia", "institucion", "institución", "organisme", "agencija"],
@@ -395,6 +402,69 @@ def _fiscal_dates(frame, spec) -> tuple[pd.Series, pd.Series]:
     return dates, pd.Series(np.where(ok, "month", None), dtype=object)
 
 
+def _ccol(frame: pd.DataFrame, mapping: dict, name: str) -> pd.Series | None:
+    """The column mapped onto ``name`` with its placeholders (``N/A``, ``-``, ``S/N``...) made
+    missing (:func:`intel.parse.without_placeholders`); the raw column stays in ``frame``."""
+    s = _col(frame, mapping, name)
+    return None if s is None else parse.without_placeholders(s)
+
+
+def _convert_grid(x: pd.Series, y: pd.Series, zone: pd.Series | None, crs: str | None, decimal: str = "."):
+    """WGS84 (lat, lon, converted) of projected easting ``x`` / northing ``y`` (metres): with a UTM
+    zone per row where ``zone`` gives one (:func:`intel.coords.utm_to_latlon`), else with the
+    file's ``crs``. ``converted`` is None when neither a zone nor a CRS is known."""
+    xs = parse.parse_numbers(x, decimal).to_numpy(dtype=float)
+    ys = parse.parse_numbers(y, decimal).to_numpy(dtype=float)
+    n = len(xs)
+    lat, lon = np.full(n, np.nan), np.full(n, np.nan)
+    if zone is None and not crs:
+        return lat, lon, None
+    todo = np.ones(n, dtype=bool)
+    if zone is not None:
+        z, letter = coords.parse_zone(zone)
+        has = np.isfinite(z)
+        la_, lo_, ok = coords.utm_to_latlon(z, letter, xs, ys)
+        lat[ok], lon[ok] = la_[ok], lo_[ok]
+        todo = ~has
+    if crs and todo.any():
+        pla, plo = coords.convert_projected(pd.Series(xs[todo]), pd.Series(ys[todo]), crs)
+        lat[todo], lon[todo] = pla.to_numpy(), plo.to_numpy()
+    return lat, lon, np.isfinite(lat) & np.isfinite(lon)
+
+
+def _plain_digits(s: pd.Series) -> bool:
+    """Whether every non-missing value of ``s`` is ASCII digits only, or a whole number (a
+    spreadsheet cell): nothing to convert, so no raw text to keep (Arrow text: one pass)."""
+    a = parse._arrow_str(s)
+    if a is None:
+        def plain(v):
+            if v is None or parse._missing(v):
+                return True
+            if isinstance(v, str):
+                return v.isascii() and v.isdigit()
+            return parse._is_number(v) and float(v).is_integer()
+        return all(plain(v) for v in pd.unique(parse._as_object(s)))
+    import pyarrow.compute as pac
+
+    return bool(pac.all(pac.or_kleene(pac.ascii_is_decimal(a), pac.is_null(a))).as_py() is not False)
+
+
+def _location_like_columns(frame: pd.DataFrame, mapping: dict, sample: int = 20) -> list[str]:
+    """Unmapped columns whose first non-missing values read as points (pairs, WKT, MGRS, UTM)."""
+    mapped = set(mapping.values())
+    out = []
+    for c in frame.columns:
+        if c in mapped or str(c).startswith("__"):
+            continue
+        v = frame[c].dropna().head(sample)
+        if len(v) == 0:
+            continue
+        p, _ = coords.split_point_column(v.astype(object))
+        if p["form"].notna().mean() >= 0.8:
+            out.append(c)
+    return out
+
+
 def _gazetteer(profile: dict) -> pd.DataFrame:
     g = pd.read_csv(DATA_DIR / profile["gazetteer"], dtype=str, keep_default_na=False)
     return g.set_index("place")
@@ -474,6 +544,9 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
             dates, date_prec = dr.dates, dr.precision
             _add_lists_fast(R, dr.reasons)
             bad = ds.notna().to_numpy() & pd.isna(dates).to_numpy() & ok_row
+            if bad.any():   # a placeholder ('N/D', '-') is no date, as a blank cell is
+                cand = np.flatnonzero(bad)
+                bad[cand[parse.placeholder_mask(ds.iloc[cand])]] = False
             R.add("DATE_INVALID", bad & ~R.any({"DATE_AMBIGUOUS"}))
             if dr.order_used not in ("iso",):
                 warnings.append(f"dates read {dr.order_used}")
@@ -499,10 +572,12 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
     sug_lon = np.full(n, np.nan)
     precision = _const_text(consts.get("location_precision"), n)
 
-    def const_or(series, const):
+    def const_or(series, const, clean: bool = True):
+        """Stripped text of ``series`` (placeholders made missing unless ``clean`` is False),
+        ``const`` where missing."""
         if series is None:
             return _const_text(const, n)
-        t = _ftext(series, n)
+        t = _ftext(parse.without_placeholders(series) if clean else series, n)
         return t.where(t.notna(), const) if const is not None else t
 
     place_type = const_or(_col(frame, mapping, "place_type"), consts.get("place_type"))
@@ -531,34 +606,96 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
         has_coords = True
     else:
         if mapping.get("place"):
-            location_name = location_name.where(location_name.notna(), _ftext(frame[mapping["place"]], n))
+            location_name = location_name.where(location_name.notna(), _ftext(_ccol(frame, mapping, "place"), n))
         lat_s, lon_s = _col(frame, mapping, "latitude"), _col(frame, mapping, "longitude")
         pt = _col(frame, mapping, "point")
+        if lat_s is not None and mapping.get("latitude") == mapping.get("longitude"):
+            # latitude and longitude mapped onto one column: it holds the whole point ("lat, lon")
+            pt, lat_s, lon_s = lat_s, None, None
+            mapping = {**mapping, "point": mapping["latitude"]}
         if lat_s is None and lon_s is None and getattr(raw, "has_geometry", False):
             lat_s, lon_s = frame["__latitude"], frame["__longitude"]
             from_geometry = "__precision" in frame.columns
+        grid_precision, coarse = None, None
+        derived = False   # lat_s/lon_s converted from other columns: the raw text is theirs
+        zone_s = _ccol(frame, mapping, "utm_zone")
         if lat_s is None and lon_s is None and pt is not None:
+            # one column holds the point: WKT, "lat, lon" pairs, MGRS or UTM grid references
             raw_vals["point"] = pt
-            p = coords.parse_point_text(pt)
-            unreadable = pt.notna().to_numpy() & p["latitude"].isna().to_numpy()
-            lat_s = p["latitude"].astype(object).where(p["latitude"].notna(), None)
-            lon_s = p["longitude"].astype(object).where(p["longitude"].notna(), None)
+            p, pw = coords.split_point_column(parse.without_placeholders(pt), getattr(raw, "decimal", ".") or ".")
+            warnings.extend(f"column {mapping['point']!r}: {w}" for w in pw)
+            unreadable = pt.notna().to_numpy() & p["form"].isna().to_numpy() & ~parse.placeholder_mask(pt)
+            lat_s, lon_s = p["lat"], p["lon"]
+            derived = True
             R.add("COORDINATE_INVALID", unreadable & ok_row)
+            forms = set(p["form"].dropna())
+            if forms - {"wkt", "pair"}:
+                warnings.append(f"column {mapping['point']!r}: {', '.join(sorted(f.upper() for f in forms - {'wkt', 'pair'}))} "
+                                "grid references converted to latitude/longitude (the raw text is kept)")
+            coarse = p["size_km"].to_numpy() > 0.1   # MGRS squares of 1 km or more are not exact points
+            if coarse.any():
+                grid_precision = pd.Series(np.where(p["size_km"].to_numpy() >= 100, "admin-1",
+                                           np.where(p["size_km"].to_numpy() >= 10, "municipality", "town")), dtype=object)
+        e_s, n_s = _col(frame, mapping, "easting"), _col(frame, mapping, "northing")
+        if lat_s is None and lon_s is None and e_s is not None and n_s is not None:
+            # UTM easting/northing: the zone per row (a zone column) or per file (--crs)
+            raw_vals["easting"], raw_vals["northing"] = e_s, n_s
+            if zone_s is not None:
+                raw_vals["utm_zone"] = _col(frame, mapping, "utm_zone")
+            la_, lo_, okc = _convert_grid(parse.without_placeholders(e_s), parse.without_placeholders(n_s), zone_s, crs)
+            given = (e_s.notna() & n_s.notna()).to_numpy() & ~parse.placeholder_mask(e_s) & ~parse.placeholder_mask(n_s)
+            if okc is None:   # no zone anywhere: the analyst must give it
+                R.add("PROJECTED_COORDINATES", given & ok_row)
+                warnings.append("easting/northing without a UTM zone: map a zone column or give --crs (e.g. EPSG:32630)")
+            else:
+                R.add("COORDINATE_INVALID", given & ~okc & ok_row)
+            lat_s = pd.Series(np.where(np.isfinite(la_), la_, None), dtype=object)
+            lon_s = pd.Series(np.where(np.isfinite(lo_), lo_, None), dtype=object)
+            derived = True
         if lat_s is not None and lon_s is not None:
             has_coords = True
-            raw_vals["latitude"], raw_vals["longitude"] = lat_s, lon_s
+            if not derived:
+                raw_vals["latitude"], raw_vals["longitude"] = lat_s, lon_s
             lat_in = lat_s if all_ok else lat_s.where(pd.Series(ok_row, index=lat_s.index))
             lon_in = lon_s if all_ok else lon_s.where(pd.Series(ok_row, index=lon_s.index))
             pc = coords.parse_coordinates(lat_in, lon_in, decimal=getattr(raw, "decimal", ".") or ".")
             reasons = pc["reasons"]
-            if crs and "PROJECTED_COORDINATES" in set(c for r in reasons for c in (r or [])):
-                proj = reasons.map(lambda r: bool(r) and "PROJECTED_COORDINATES" in r).to_numpy()
-                x = parse.parse_numbers(lon_in[proj], getattr(raw, "decimal", "."))
-                y = parse.parse_numbers(lat_in[proj], getattr(raw, "decimal", "."))
-                plat, plon = coords.convert_projected(x, y, crs)
+            _grid = {"PROJECTED_COORDINATES", "LAT_OUT_OF_RANGE", "LON_OUT_OF_RANGE"}
+            if (crs or zone_s is not None) and _grid & set(c for r in reasons for c in (r or [])):
+                proj = np.array(reasons.map(lambda r: bool(r) and "PROJECTED_COORDINATES" in r).to_numpy(dtype=bool))
+                # metres near the equator or the central meridian: one value in degree range, the
+                # other not -- projected too when the row has a zone, or (--crs) an easting beyond 180
+                out = np.flatnonzero(reasons.map(lambda r: bool(r) and bool({"LAT_OUT_OF_RANGE", "LON_OUT_OF_RANGE"} & set(r)))
+                                     .to_numpy() & ~proj)
+                if len(out):
+                    xo = parse.parse_numbers(lon_in.iloc[out], getattr(raw, "decimal", ".")).to_numpy()
+                    has_zone = (np.isfinite(coords.parse_zone(zone_s.iloc[out])[0]) if zone_s is not None
+                                else np.zeros(len(out), dtype=bool))
+                    proj[out[has_zone | (bool(crs) & (np.abs(xo) > 180))]] = True
+                if zone_s is not None:
+                    raw_vals["utm_zone"] = _col(frame, mapping, "utm_zone")
+                plat, plon, okc = _convert_grid(lon_in[proj], lat_in[proj], zone_s[proj] if zone_s is not None else None,
+                                                crs, getattr(raw, "decimal", "."))
                 pc.loc[proj, "latitude"] = np.asarray(plat)
                 pc.loc[proj, "longitude"] = np.asarray(plon)
-                reasons = reasons.where(~proj, reasons.map(lambda r: [c for c in (r or []) if c != "PROJECTED_COORDINATES"] + ["PROJECTED_CONVERTED"]))
+                conv = np.zeros(n, dtype=bool)
+                conv[np.flatnonzero(proj)[okc]] = True
+                reasons = reasons.where(~conv, reasons.map(lambda r: [c for c in (r or []) if c not in _grid | {"LATLON_SWAP_SUSPECTED"}]
+                                                            + ["PROJECTED_CONVERTED"]))
+                pc.loc[conv, ["suggested_latitude", "suggested_longitude"]] = np.nan
+            # a swap is suggested only when the swapped point lies in the declared country
+            # (a Cote d'Ivoire point at lat 95, lon -4 is not offered (-4, 95), off Sumatra)
+            sug = np.isfinite(pc["suggested_latitude"].to_numpy(dtype=float))
+            if sug.any():
+                idx = np.flatnonzero(sug)
+                ins = coords.inside_country(pc["suggested_latitude"].to_numpy()[idx], pc["suggested_longitude"].to_numpy()[idx],
+                                            iso3.iloc[idx].to_numpy(dtype=object), coords.load_country_geoms())
+                drop = idx[~ins]
+                if len(drop):
+                    pc.loc[pc.index[drop], ["suggested_latitude", "suggested_longitude"]] = np.nan
+                    reasons = reasons.copy()
+                    for i in drop:
+                        reasons.iat[i] = [c for c in reasons.iat[i] if c != "LATLON_SWAP_SUSPECTED"]
             _add_lists_fast(R, reasons, None if all_ok else ok_row)
             lat = np.array(pc["latitude"].to_numpy(dtype=float), copy=True)
             lon = np.array(pc["longitude"].to_numpy(dtype=float), copy=True)
@@ -566,6 +703,8 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
             sug_lon = np.array(pc["suggested_longitude"].to_numpy(dtype=float), copy=True)
             if not consts.get("location_precision"):
                 precision = _text_where(np.isfinite(lat), "exact", None)
+                if grid_precision is not None:   # coarse MGRS squares: the square, not a point
+                    precision = precision.where(~(coarse & np.isfinite(lat)), grid_precision)
             if from_geometry:   # areas, lines and MultiPoints: precision from their extent, never exact
                 gp = frame["__precision"].astype(object)
                 precision = pd.Series(np.where(np.isfinite(lat), gp.to_numpy(), None), dtype=object)
@@ -590,6 +729,12 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
             warnings.append("only one of latitude/longitude is mapped: records are stored without location")
     if not has_coords and not consts.get("location_precision"):
         precision = _text_where(iso3.notna().to_numpy(), "country", None)
+    if not has_coords and not getattr(raw, "has_geometry", False) and n:
+        # never located-nowhere in silence: say so, and name columns that look like locations
+        looks = _location_like_columns(frame, mapping)
+        warnings.append("no location column is mapped: records are located by their country only"
+                        + (f"; column(s) {', '.join(repr(c) for c in looks)} look like locations (map them as "
+                           "'point' for pairs, WKT, MGRS or UTM)" if looks else ""))
 
     # rows whose location is the problem lose their coordinates
     loc_bad = R.any(LOCATION_REASONS)
@@ -603,7 +748,7 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
     precision = precision.where(np.isfinite(lat) | iso3.notna().to_numpy(), None)
 
     # ---- firearm description
-    item = _ftext(_col(frame, mapping, "item_description"), n)
+    item = _ftext(_ccol(frame, mapping, "item_description"), n)
     category = const_or(_col(frame, mapping, "category"), consts.get("category"))
     ftype = _null_text(n)
     if profile.get("item_map"):
@@ -625,28 +770,36 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
         cm = _by_value(cal_s, n, nomenclature.match_calibres, ["calibre", "calibre_flag"])
         calibre = cm.col("calibre")
         cm.add_flags(R, "calibre_flag")
-    make_s = _col(frame, mapping, "make")
+    make_s = _ccol(frame, mapping, "make")
     make = _ftext(make_s, n)
     if make_s is not None:
         make = _map_value(make, lambda v: None if v is None else (nomenclature.match_make(v)[0] or v))
-    ctx_s = _col(frame, mapping, "criminal_context")
+    ctx_s = _col(frame, mapping, "criminal_context")   # "n/a" is its context "unknown"
     ctx = _ftext(ctx_s, n)
     if ctx_s is not None:
         ctx = _map_value(ctx, lambda v: None if v is None else (nomenclature.match_criminal_context(v)[0] or v))
-    ser_s = _col(frame, mapping, "serial_number")
+    ser_raw = _col(frame, mapping, "serial_number")
+    # 'S/N', 'OBLITERATED', 'N/A': no usable serial -- never a match key, never a re-seizure lead
+    ser_s = parse.without_placeholders(ser_raw) if ser_raw is not None else None
     serial = serials.serial_text(ser_s) if ser_s is not None else _null_text(n)
     serial_key = serials.serial_key(ser_s) if ser_s is not None else serial  # = key of serial_text
     if ser_s is not None:
-        raw_vals["serial_number"] = ser_s
+        raw_vals["serial_number"] = ser_raw
         _add_lists_fast(R, serials.serial_flags(ser_s))
 
     dec = getattr(raw, "decimal", ".") or "."
     thou = getattr(raw, "thousands", None)
     qty_s = _col(frame, mapping, "quantity")
-    quantity = parse.parse_numbers(qty_s, dec, thou).to_numpy(dtype=float) if qty_s is not None else np.ones(n)
+    quantity = (parse.parse_numbers(qty_s, dec, thou, integer=True).to_numpy(dtype=float) if qty_s is not None
+                else np.ones(n))
     quantity = np.where(np.isnan(quantity), 1.0 if qty_s is None else np.nan, quantity)
     ammo_s = _col(frame, mapping, "ammunition")
-    ammo = parse.parse_numbers(ammo_s, dec, thou).to_numpy(dtype=float) if ammo_s is not None else np.full(n, np.nan)
+    ammo = (parse.parse_numbers(ammo_s, dec, thou, integer=True).to_numpy(dtype=float) if ammo_s is not None
+            else np.full(n, np.nan))
+    # counts written other than as plain digits ('1.500', '١٢', 'N/A') keep their raw text
+    for name, col in (("quantity", qty_s), ("ammunition", ammo_s)):
+        if col is not None and not _plain_digits(col):
+            raw_vals[name] = col
     is_firearm = _eq(category, "firearm") | (category.isna().to_numpy() & ftype.notna().to_numpy() & (ft_s is not None))
     firearms = np.where(is_firearm, np.nan_to_num(quantity, nan=1.0), 0.0)
     if profile.get("kind") == "discharge incident":
@@ -667,7 +820,7 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
     if rel_s is not None:
         _by_value(rel_s, n, _releasability_flags, ["rel_flag"]).add_flags(R, "rel_flag")
 
-    direction = _map_value(_ftext(_col(frame, mapping, "direction"), n),
+    direction = _map_value(_ftext(_ccol(frame, mapping, "direction"), n),
                            lambda v: None if v is None else DIRECTIONS.get(v.strip().lower()))
 
     origin_iso3 = country_field("origin_country")
@@ -728,7 +881,7 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
         "source_record_id": _v(src_id),
         "incident_key": _v(incident_key),
         "status": ev_status,
-        "kind": _v(const_or(_col(frame, mapping, "kind"), profile.get("kind") or "seizure")),
+        "kind": _v(const_or(_col(frame, mapping, "kind"), profile.get("kind") or "seizure", clean=False)),
         "event_date": pd.to_datetime(dates).to_numpy(),
         "date_precision": np.asarray(date_prec, dtype=object),
         "latitude": lat_store,
@@ -740,18 +893,18 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
         "region": _v(region),
         "place_type": _v(place_type),
         "direction": _v(direction),
-        "transport_mode": _v(_ftext(_col(frame, mapping, "transport_mode"), n)),
+        "transport_mode": _v(_ftext(_ccol(frame, mapping, "transport_mode"), n)),
         "seizing_agency": _v(const_or(_col(frame, mapping, "seizing_agency"), consts.get("seizing_agency"))),
-        "unit": _v(_ftext(_col(frame, mapping, "unit"), n)),
+        "unit": _v(_ftext(_ccol(frame, mapping, "unit"), n)),
         "category": _v(category),
         "firearm_type": _v(ftype),
         "item_description": _v(item),
         "make": _v(make),
-        "model": _v(_ftext(_col(frame, mapping, "model"), n)),
+        "model": _v(_ftext(_ccol(frame, mapping, "model"), n)),
         "calibre": _v(calibre),
         "serial_number": _v(serial),
         "serial_key": np.asarray(serial_key, dtype=object),
-        "other_markings": _v(_ftext(_col(frame, mapping, "other_markings"), n)),
+        "other_markings": _v(_ftext(_ccol(frame, mapping, "other_markings"), n)),
         "quantity": quantity,
         "firearms": firearms,
         "ammunition": ammo,
@@ -767,7 +920,8 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
         "flags": reason_lists,
         "raw": raw_json,
         "attrs": attrs_json.array if _pa(attrs_json) is not None else attrs_json.to_numpy(),
-        "releasability": _v(const_or(_col(frame, mapping, "releasability"), consts.get("releasability"))),
+        # a marking is never a placeholder: 'N/A' stays as written and is held back as unreadable
+        "releasability": _v(const_or(_col(frame, mapping, "releasability"), consts.get("releasability"), clean=False)),
     }
     # text columns as the DataFrame constructor would infer them (str, or object when all missing
     # or not all text), without its slow per-value inference

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from intel.greatcircle import EARTH_RADIUS_KM, central_angle
+from intel.serials import placeholder_keys
 from intel.store import period_sql
 
 EDGE_COLUMNS = [
@@ -54,7 +55,7 @@ def seizure_links(con, date_from=None, date_to=None, min_key_length: int = 4) ->
         ``km`` the great-circle distance between their places (NaN without coordinates).
         Sorted by ``serial_key`` then ``date_b``.
     """
-    where, params = ["b.rn = a.rn + 1"], [int(min_key_length)]
+    where, params = ["b.rn = a.rn + 1"], [int(min_key_length), placeholder_keys()]
     period, period_params = period_sql("b.d", date_from, date_to)
     where += period
     params += period_params
@@ -65,6 +66,7 @@ def seizure_links(con, date_from=None, date_to=None, min_key_length: int = 4) ->
                    any_value(country_iso3) AS country, avg(latitude) AS lat, avg(longitude) AS lon
             FROM events
             WHERE status = 'accepted' AND serial_key IS NOT NULL AND length(trim(serial_key)) >= ?
+              AND NOT list_contains(?, serial_key)   -- placeholders ('OBLITERATED') stored by older imports
             GROUP BY serial_key, incident_key
         ),
         o AS (

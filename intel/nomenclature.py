@@ -33,6 +33,8 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from intel.parse import _placeholder_key, is_placeholder
+
 __all__ = [
     "CALIBRES", "FIREARM_TYPES", "CRIMINAL_CONTEXTS", "PLACE_TYPES", "MAKES",
     "match_calibre", "match_calibres", "match_firearm_type", "match_firearm_types",
@@ -41,7 +43,9 @@ __all__ = [
 ]
 
 
-def _blank(raw) -> bool:
+def _blank(raw, keep: frozenset = frozenset()) -> bool:
+    """Missing, whitespace-only or a placeholder for "no value" (:data:`intel.parse.PLACEHOLDERS`:
+    ``N/A``, ``-``, ``S/N``...) other than the keys in ``keep`` (real codes of the column)."""
     if raw is None:
         return True
     if isinstance(raw, float) and math.isnan(raw):
@@ -51,7 +55,7 @@ def _blank(raw) -> bool:
             return True
     except (TypeError, ValueError):
         pass
-    return isinstance(raw, str) and not raw.strip()
+    return isinstance(raw, str) and (not raw.strip() or is_placeholder(raw, keep))
 
 
 def _text(raw) -> str:
@@ -396,11 +400,16 @@ CRIMINAL_CONTEXTS: list[tuple[str, list[str]]] = [
 """UNODC IAFQ criminal contexts with aliases."""
 
 _CONTEXT_TABLE = _table(CRIMINAL_CONTEXTS)
+_CONTEXT_WORDS = frozenset(_placeholder_key(a) for canon, aliases in CRIMINAL_CONTEXTS for a in [canon, *aliases])
+"""Words of the contexts that also spell a placeholder (``n/a``): values here, not missing."""
 
 
 def match_criminal_context(raw) -> tuple[str | None, str | None]:
-    """Canonical criminal context: ``(context, None)``, ``(None, "CONTEXT_UNKNOWN")`` or ``(None, None)``."""
-    if _blank(raw):
+    """Canonical criminal context: ``(context, None)``, ``(None, "CONTEXT_UNKNOWN")`` or ``(None, None)``.
+
+    ``unknown`` is a context of its own (UNODC IAFQ), so its aliases (``n/a``, ``sin dato``)
+    map onto it rather than being missing values."""
+    if _blank(raw, _CONTEXT_WORDS):
         return None, None
     c = _lookup(_CONTEXT_TABLE, raw)
     return (c, None) if c else (None, "CONTEXT_UNKNOWN")
@@ -553,6 +562,14 @@ _COUNTRY_ALIASES: dict[str, str | None] = {
     "emiratos arabes unidos": "ARE", "uae": "ARE", "méxico": "MEX", "mexique": "MEX", "perú": "PER",
     "el salvador": "SLV", "honduras": "HND", "guatemala": "GTM", "panamá": "PAN", "haití": "HTI",
     "república dominicana": "DOM", "republica dominicana": "DOM", "nigéria": "NGA",
+    # former and common names (UCDP writes "DR Congo (Zaire)", "Myanmar (Burma)"...)
+    "zaire": "COD", "congo zaire": "COD", "democratic republic of congo": "COD", "burma": "MMR",
+    "kampuchea": "KHM", "rhodesia": "ZWE", "malagasy": "MDG", "malagasy republic": "MDG", "surinam": "SUR",
+    "east timor": "TLS", "dahomey": "BEN", "upper volta": "BFA", "ceylon": "LKA", "siam": "THA", "persia": "IRN",
+    "north yemen": "YEM", "yemen arab republic": "YEM", "kingdom of eswatini": "SWZ", "swaziland": "SWZ",
+    "south sudan": "SSD", "sudan": "SDN", "the bahamas": "BHS", "bahamas": "BHS", "brunei": "BRN",
+    "cape verde islands": "CPV", "state of palestine": "PSE", "west bank": "PSE", "gaza": "PSE",
+    "russian federation": "RUS", "soviet union": None, "yugoslavia": None, "ussr": None,
 }
 """Curated names and codes, checked before pycountry and its translations."""
 
@@ -638,17 +655,44 @@ def match_country(raw) -> tuple[str | None, str | None]:
         ``(code, None)``; ``(None, "COUNTRY_AMBIGUOUS")`` for names such as ``Congo``;
         ``(None, "COUNTRY_UNKNOWN")``; ``(None, None)`` when empty.
     """
-    if _blank(raw):
+    if _blank(raw, _code_keys()):
         return None, None
     k = _country_key(raw)
     if not k:
         return None, None
+    code = _lookup_country_key(k)
+    if code is not False:
+        return (code, None) if code else (None, "COUNTRY_AMBIGUOUS")
+    # "DR Congo (Zaire)", "Myanmar (Burma)": the name, else the bracketed former name
+    m = re.fullmatch(r"\s*([^()]+?)\s*[(\[]\s*([^()\[\]]+?)\s*[)\]]\s*", _text(raw))
+    if m:
+        name, former = (_country_key(x) for x in m.groups())
+        # the bracketed part counts only as a name (a code there, "(Mu)", is too easily another country)
+        keys = [name] + ([former] if len(former) > 3 else [])
+        found = [c for c in (_lookup_country_key(k) for k in keys) if c is not False]
+        if found and found[0]:
+            return found[0], None
+        if found:
+            return None, "COUNTRY_AMBIGUOUS"
+    return None, "COUNTRY_UNKNOWN"
+
+
+@lru_cache(maxsize=1)
+def _code_keys() -> frozenset:
+    """ISO 3166-1 alpha-2 and alpha-3 codes in lower case: real values in a country column even
+    where they spell a placeholder (``NA`` Namibia, ``SN`` Senegal)."""
+    import pycountry
+
+    return frozenset(x.lower() for c in pycountry.countries for x in (c.alpha_2, c.alpha_3)) | {"xk", "xkx"}
+
+
+def _lookup_country_key(k: str):
+    """ISO3 of a country key; None when ambiguous; False when unknown."""
     for table in (_primary_table, _translated_table):
         t = table()
         if k in t:
-            code = t[k]
-            return (code, None) if code else (None, "COUNTRY_AMBIGUOUS")
-    return None, "COUNTRY_UNKNOWN"
+            return t[k]
+    return False
 
 
 def match_countries(s: pd.Series) -> pd.DataFrame:

@@ -439,28 +439,51 @@ def decide(con, quarantine_id: int, decision: str, user: str | None, note: str |
 def apply_swap_suggestions(con, batch_id: int, user: str | None, note: str | None = None) -> str:
     """Correct every undecided ``LATLON_SWAP_SUSPECTED`` row of a batch with its suggested swap.
 
-    Each row is its own decision (one transaction and one audit line each); rows whose
-    suggestion does not validate are left undecided and counted.
+    A suggestion is applied only when the swapped point lies inside the row's declared country
+    (its polygon, or within :data:`intel.coords.SWAP_TOLERANCE_KM`): the country of the stored
+    record, else the country column of the raw row read through the nomenclature. Rows without
+    a declared country, or whose swap falls outside it, are left for review and counted. Each
+    correction is its own decision (one transaction and one audit line each, the check made
+    written in its note); the raw values are kept.
 
     Returns
     -------
     str
-        How many rows were corrected and how many were left.
+        How many rows were corrected, what was checked, and how many were left.
     """
     rows = con.execute(
-        """SELECT quarantine_id, suggested_latitude, suggested_longitude FROM quarantine
-           WHERE batch_id = ? AND decision IS NULL AND list_contains(reasons, 'LATLON_SWAP_SUSPECTED')
-             AND suggested_latitude IS NOT NULL AND suggested_longitude IS NOT NULL
-             AND NOT isnan(suggested_latitude) AND NOT isnan(suggested_longitude)
-           ORDER BY quarantine_id""", [int(batch_id)]).fetchall()
-    done, left = 0, 0
-    for qid, la, lo in rows:
+        """SELECT q.quarantine_id, q.suggested_latitude, q.suggested_longitude, e.country_iso3, CAST(q.raw AS VARCHAR)
+           FROM quarantine q LEFT JOIN events e ON e.event_id = q.event_id
+           WHERE q.batch_id = ? AND q.decision IS NULL AND list_contains(q.reasons, 'LATLON_SWAP_SUSPECTED')
+             AND q.suggested_latitude IS NOT NULL AND q.suggested_longitude IS NOT NULL
+             AND NOT isnan(q.suggested_latitude) AND NOT isnan(q.suggested_longitude)
+           ORDER BY q.quarantine_id""", [int(batch_id)]).fetchall()
+    if not rows:
+        return f"Batch {batch_id} has no undecided row with a suggested swap."
+    country_col = (_batch_options(con, batch_id).get("columns") or {}).get("country")
+    iso = []
+    for _qid, _la, _lo, c, raw in rows:
+        if not c and country_col:
+            c = nomenclature.match_country((json.loads(raw) if raw else {}).get(country_col))[0]
+        iso.append(c)
+    inside = coords.inside_country([r[1] for r in rows], [r[2] for r in rows], iso, coords.load_country_geoms())
+    done, left, outside = 0, 0, 0
+    for (qid, la, lo, _c, _raw), code, ok in zip(rows, iso, inside):
+        if not ok:
+            outside += 1
+            continue
         try:
-            decide(con, qid, "correct", user, note=note or "one-click swap", latitude=la, longitude=lo)
+            decide(con, qid, "correct", user,
+                   note=(note or "one-click swap") + f" (checked: the swapped point lies in {code})",
+                   latitude=la, longitude=lo)
             done += 1
         except DecisionError:
             left += 1
-    if not rows:
-        return f"Batch {batch_id} has no undecided row with a suggested swap."
-    return (f"{done} row(s) of batch {batch_id} corrected by swapping latitude and longitude"
-            + (f"; {left} left for review." if left else "."))
+    msg = (f"{done} row(s) of batch {batch_id} corrected by swapping latitude and longitude, each after checking "
+           "that the swapped point lies inside its declared country")
+    if outside:
+        msg += (f"; {outside} row(s) not swapped: the swapped point is not inside the declared country "
+                "(or no country is given), left for review")
+    if left:
+        msg += f"; {left} left for review (the swapped point did not validate)"
+    return msg + "."

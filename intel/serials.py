@@ -25,7 +25,7 @@ from intel.parse import (
     _pa_is_ascii, _pa_objarr, _pa_objects, _pa_strip,
 )
 
-__all__ = ["serial_text", "serial_key", "serial_flags"]
+__all__ = ["serial_text", "serial_key", "serial_flags", "placeholder_keys"]
 
 
 def serial_text(s: pd.Series) -> pd.Series:
@@ -70,6 +70,15 @@ def serial_text(s: pd.Series) -> pd.Series:
 
 
 _SERIAL_SEP = re.compile(r"[\s\-./\\_]+")
+
+
+def placeholder_keys() -> list[str]:
+    """Match keys (as :func:`serial_key` writes them) of the placeholders of
+    :data:`intel.parse.PLACEHOLDERS` (``S/N`` -> ``SN``, ``OBLITERATED``): keys that records
+    stored before placeholders were recognised may hold, and that must never link two seizures."""
+    from intel.parse import PLACEHOLDERS
+
+    return sorted({k for k in (_SERIAL_SEP.sub("", p).upper() for p in PLACEHOLDERS) if k})
 
 
 def serial_key(s: pd.Series) -> pd.Series:

@@ -49,7 +49,7 @@ from intel.columns import (_add_lists_fast, _by_value, _col, _const_text, _eq, _
                            _reason_lists, _Reasons, _str_col, _text, _text_where, _v)
 from intel.tables import ROW_GROUP_ROWS, _arrow_table_fast, _dictionary_text
 from intel.borders.distance import border_distance
-from intel.config import DATA_DIR, PROFILES_DIR
+from intel.config import DATA_DIR, PROFILES_DIR, RESOLUTIONS
 from intel.store import FINE_RES, audit, refresh_incidents, transaction
 
 
@@ -842,7 +842,7 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
     cells = np.zeros(n, dtype="uint64")
     binable = accepted & np.isfinite(lat) & np.isfinite(lon)
     if from_geometry:   # an area or line wider than any map cell is drawn over its area, never binned as a point
-        binable &= precision.isin(hexbin.usable_precisions(min(hexbin.MAP_RESOLUTIONS))).to_numpy(dtype=bool)
+        binable &= precision.isin(hexbin.usable_precisions(RESOLUTIONS["map"][0])).to_numpy(dtype=bool)
     if binable.any():
         cells[binable] = hexbin.bin_points(lat[binable], lon[binable], FINE_RES)
     # quarantined rows never reach a map

@@ -43,7 +43,6 @@ in percent of study-area cells.
 """
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
@@ -206,10 +205,6 @@ def kde_scores(lat, lon, src_lat, src_lon, src_counts, bandwidth_km: float, cuto
     d2 = ((P[rows] - S[cols]) ** 2).sum(axis=1)
     np.add.at(out, rows, w[cols] * np.exp(-d2 / (2 * h * h)))
     return out
-
-
-# kept until the CLI package uses intel.periods (pages/planner.py calls it too); the grammar is intel.periods
-parse_period = functools.partial(periods.parse_period, require_both=True)
 
 
 def _incidents_per_cell(recs: pd.DataFrame, cells: np.ndarray) -> np.ndarray:

@@ -697,6 +697,3 @@ def make_briefing(con, date_from: str | None = None, date_to: str | None = None,
     return Briefing(pdf=buf.getvalue(), pngs=pngs, pages=len(plan), marking=marking, notes=notes, kpis=k,
                     hotspots=hs_table)
 
-
-# kept until the CLI package uses intel.periods; the one period grammar is intel.periods
-parse_period = periods.parse_period

@@ -87,6 +87,17 @@ def resolution_range(use: str) -> tuple[int, int]:
     return RESOLUTIONS[use]
 
 
+def whole_resolution(res, lo: int, hi: int) -> int:
+    """``res`` as an int, or ValueError naming ``lo``-``hi`` when it is not a whole number."""
+    try:
+        r = int(res)
+        if r != float(res):
+            raise ValueError
+    except (TypeError, ValueError):
+        raise ValueError(f"H3 resolution must be a whole number from {lo} to {hi}, not {res!r}") from None
+    return r
+
+
 def check_resolution(res, use: str) -> int:
     """Validate an H3 resolution for ``use`` and return it as int.
 
@@ -104,12 +115,7 @@ def check_resolution(res, use: str) -> int:
         and, above :data:`FINE_RES`, why finer is impossible.
     """
     lo, hi = RESOLUTIONS[use]
-    try:
-        r = int(res)
-        if r != float(res):
-            raise ValueError
-    except (TypeError, ValueError):
-        raise ValueError(f"H3 resolution must be a whole number from {lo} to {hi}, not {res!r}") from None
+    r = whole_resolution(res, lo, hi)
     if not lo <= r <= hi:
         why = (f"; records are binned at resolution {FINE_RES}, so nothing finer exists in the store"
                if r > FINE_RES else "")

@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from intel.config import FINE_RES, RESOLUTIONS, check_resolution
+from intel.config import FINE_RES, RESOLUTIONS, check_resolution, whole_resolution
 
 __all__ = [
     "FINE_RES", "H3_MAX_RES", "RES_SHIFT", "RESOLUTIONS", "check_resolution", "check_h3_resolution",
@@ -67,12 +67,7 @@ def check_h3_resolution(res) -> int:
     ValueError
         When ``res`` is not a whole number from 0 to 15.
     """
-    try:
-        r = int(res)
-        if r != float(res):
-            raise ValueError
-    except (TypeError, ValueError):
-        raise ValueError(f"H3 resolution must be a whole number from 0 to {H3_MAX_RES}, not {res!r}") from None
+    r = whole_resolution(res, 0, H3_MAX_RES)
     if not 0 <= r <= H3_MAX_RES:
         raise ValueError(f"H3 resolution must be 0-{H3_MAX_RES}, got {r}")
     return r

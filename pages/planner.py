@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from intel import backtest as bt
-from intel import risk, settings, target_package
+from intel import periods, risk, settings, target_package
 from intel.render import hexagons
 from pages.common import (admin1_list, cached, country_list, data_range, db_stamp, export_button, get_con, legend_html,
                           provenance, resolution_slider, show_deck)
@@ -205,7 +205,7 @@ test_txt = b2.text_input("Test years (Y3 or Y3:Y4)", value="2020:2023", key="pl_
 run = b3.button("Run backtest", key="pl_bt_run")
 if run:
     try:
-        tr, te = bt.parse_period(train_txt), bt.parse_period(test_txt)
+        tr, te = periods.parse_period(train_txt, require_both=True), periods.parse_period(test_txt, require_both=True)
         st.session_state["pl_bt_result"] = _backtest(db_stamp(), int(res), area, tr, te,
                                                      tuple(sorted(weights.items())), float(half_life))
         st.session_state.pop("pl_bt_error", None)

@@ -59,12 +59,13 @@ def test_inclusive_end_and_describe_period():
     assert periods.describe_period(None, None) == "all dates"
 
 
-def test_the_kept_names_are_the_one_grammar():
-    # briefing.parse_period and backtest.parse_period remain only for callers not yet switched
-    assert briefing.parse_period("2015:2019") == periods.parse_period("2015:2019")
-    assert backtest.parse_period("2015:2019") == ("2015-01-01", "2020-01-01")
+def test_no_second_period_grammar_is_left():
+    # the briefing and the backtest no longer carry a parser of their own: their callers (CLI, pages)
+    # use intel.periods, with require_both for the backtest's closed periods
+    assert not hasattr(briefing, "parse_period") and not hasattr(backtest, "parse_period")
+    assert periods.parse_period("2015:2019", require_both=True) == ("2015-01-01", "2020-01-01")
     with pytest.raises(ValueError):
-        backtest.parse_period("2015:")
+        periods.parse_period("2015:", require_both=True)
 
 
 class _Stop(Exception):

@@ -55,12 +55,13 @@ PROFILE_DIR = DATA_DIR / "profiles"
 
 # Reason codes and what they do to a row.
 REJECT = {"LAT_OUT_OF_RANGE", "LON_OUT_OF_RANGE", "INVALID_DMS", "REPEATED_HEADER", "MALFORMED_LINE", "INVALID_H3",
-          "COORDINATE_UNREADABLE"}
+          "COORDINATE_UNREADABLE", "TOTAL_ROW"}
 QUARANTINE = {
     "LATLON_SWAP_SUSPECTED", "PROJECTED_COORDINATES", "NULL_ISLAND", "MISSING_LOCATION", "HEMISPHERE_MISSING",
     "DATE_AMBIGUOUS", "DATE_INVALID", "COUNTRY_UNKNOWN", "COUNTRY_AMBIGUOUS", "PLACE_UNKNOWN",
     "PLACE_NOT_LOCATABLE", "COORDINATE_INVALID", "HEMISPHERE_AXIS_MISMATCH",
     "DATE_ORDER_CONFLICT", "DATE_OUT_OF_RANGE", "DATE_UNREADABLE", "RELEASABILITY_UNREADABLE",
+    "DATE_NOT_RECOVERED", "DATE_WEEKDAY_CONFLICT",
 }
 LOCATION_REASONS = {
     "LATLON_SWAP_SUSPECTED", "PROJECTED_COORDINATES", "NULL_ISLAND", "MISSING_LOCATION", "HEMISPHERE_MISSING",
@@ -101,6 +102,11 @@ REASON_TEXT = {
     "SERIAL_SCIENTIFIC_NOTATION": "serial number mangled into scientific notation by a spreadsheet",
     "FIREARM_TYPE_UNKNOWN": "firearm type not in the nomenclature; kept raw",
     "LOCATION_FROM_GAZETTEER": "located at the gazetteer place",
+    "DATE_DERIVED": "date lost by the publisher, recovered from the row's weekday and the rows' date order "
+                    "(date precision 'day-derived')",
+    "DATE_NOT_RECOVERED": "date lost by the publisher and not recoverable from weekday and row order",
+    "DATE_WEEKDAY_CONFLICT": "the recorded date falls on another weekday than the row states",
+    "TOTAL_ROW": "a line holding only the column total (not a record)",
     "RELEASABILITY_UNREADABLE": "releasability marking that cannot be read (write e.g. 'REL TO BFA, CIV, MLI' "
                                 "or 'UNRESTRICTED'); held back until an analyst decides",
 }
@@ -340,6 +346,31 @@ class Prepared:
             rep.at[rep.index[row], "reasons"] = list(rep["reasons"].iat[row]) + [code]
 
 
+def _total_rows(frame: pd.DataFrame, qty_col: str) -> np.ndarray:
+    """Rows whose only value is in ``qty_col`` and equals the sum of that column over the other
+    rows (a spreadsheet's total line, e.g. Colombia's last line ``,,,,,,,,,"6,209"``)."""
+    others = [c for c in frame.columns if c != qty_col and not str(c).startswith("__")]
+    if not others or len(frame) < 2:
+        return np.zeros(len(frame), dtype=bool)
+    blank = np.ones(len(frame), dtype=bool)
+    for c in others:
+        blank &= frame[c].isna().to_numpy() | (frame[c].astype(object).astype(str).str.strip() == "").to_numpy()
+    cand = np.flatnonzero(blank)
+    if not len(cand):
+        return blank
+
+    def digits(v):
+        t = re.sub(r"\D", "", "" if v is None or v is pd.NA else str(v))
+        return int(t) if t else 0
+
+    q = np.array([digits(v) for v in frame[qty_col].astype(object)], dtype=np.int64)
+    total = int(q.sum())
+    out = np.zeros(len(frame), dtype=bool)
+    for i in cand:
+        out[i] = q[i] > 0 and q[i] == total - q[i]
+    return out
+
+
 def _fiscal_dates(frame, spec) -> tuple[pd.Series, pd.Series]:
     fy = frame[spec["fiscal_year"]].astype(str).str.extract(r"(\d{4})")[0]
     mon = frame[spec["month"]].astype(str).str.strip().str[:3].str.upper().map(MONTHS)
@@ -356,6 +387,37 @@ def _fiscal_dates(frame, spec) -> tuple[pd.Series, pd.Series]:
 def _gazetteer(profile: dict) -> pd.DataFrame:
     g = pd.read_csv(DATA_DIR / profile["gazetteer"], dtype=str, keep_default_na=False)
     return g.set_index("place")
+
+
+def place_code(value: str | None, spec: dict) -> str | None:
+    """The gazetteer key of a place code as a source writes it.
+
+    Parameters
+    ----------
+    value : str or None
+        The code as read, e.g. Colombia's ``CODIGO DANE`` written ``"5,002,000"``.
+    spec : dict
+        ``digits`` (keep only the digits; default true), ``drop_trailing`` (number of trailing
+        digits to drop, e.g. 3 for the ``000`` after a DIVIPOLA municipality code), ``zfill``
+        (left-pad with zeros to this width: DIVIPOLA codes are 5 digits, ``05002``).
+
+    Returns
+    -------
+    str or None
+        ``"05002"`` for ``"5,002,000"`` with ``{"drop_trailing": 3, "zfill": 5}``; None when no
+        digit is left.
+    """
+    if value is None:
+        return None
+    v = str(value).strip()
+    if spec.get("digits", True):
+        v = re.sub(r"\D", "", v)
+    k = int(spec.get("drop_trailing", 0) or 0)
+    if k:
+        v = v[:-k] if len(v) > k else ""
+    if not v:
+        return None
+    return v.zfill(int(spec["zfill"])) if spec.get("zfill") else v
 
 
 def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = None, crs: str | None = None,
@@ -409,9 +471,30 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
         incident_key = incident_key.where(incident_key.notna(), src_id)
     raw_vals: dict[str, pd.Series] = {}
 
+    # a last line that holds only the total of the quantity column is not a record
+    if mapping.get("quantity") in frame.columns:
+        tot = _total_rows(frame, mapping["quantity"]) & ok_row
+        if tot.any():
+            R.add("TOTAL_ROW", tot)
+            ok_row = ok_row & ~tot
+            all_ok = False
+
     # ---- dates
     if profile.get("fiscal_date"):
         dates, date_prec = _fiscal_dates(frame, profile["fiscal_date"])
+    elif profile.get("date_recovery"):   # dates the publisher lost: weekday + row order (intel.daterecover)
+        from intel.daterecover import recover_dates_from_weekday
+
+        spec = profile["date_recovery"]
+        ds = _col(frame, mapping, "event_date")
+        raw_vals["date"] = ds
+        raw_vals["weekday"] = frame[spec["weekday"]]
+        rec = recover_dates_from_weekday(ds, frame[spec["weekday"]], fmt=spec["format"],
+                                         language=spec.get("language", "es"),
+                                         period=tuple(spec["period"]) if spec.get("period") else None, valid=ok_row)
+        dates, date_prec = rec.dates, rec.precision
+        _add_lists_fast(R, rec.reasons)
+        warnings.append(rec.summary())
     else:
         ds = _col(frame, mapping, "event_date")
         if ds is None:
@@ -467,9 +550,14 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
     admin1 = const_or(_col(frame, mapping, "admin1"), consts.get("admin1"))
     region = const_or(_col(frame, mapping, "region"), consts.get("region"))
     has_coords = False
+    uncertainty = np.full(n, np.nan)   # km; the record's own radius where the gazetteer states one
     if profile.get("gazetteer") and mapping.get("place"):
         g = _gazetteer(profile)
         place = _text(frame[mapping["place"]], n)
+        if profile.get("place_code"):   # codes written as the source writes them -> gazetteer key
+            spec = profile["place_code"]
+            place = _map_value(place, lambda v: place_code(v, spec)).astype(object)
+            place = place.where(place.notna(), None)
         raw_vals["place"] = frame[mapping["place"]]
         known = place.isin(g.index).to_numpy()
         R.add("PLACE_UNKNOWN", ~known & place.notna().to_numpy() & ok_row)
@@ -484,6 +572,14 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
         location_name = location_name.where(location_name.notna(), place)
         if "region" in gi:
             region = region.where(region.notna(), pd.Series(gi["region"].replace("", None).to_numpy(), dtype=object))
+        if "admin1" in gi:
+            admin1 = admin1.where(admin1.notna(), pd.Series(gi["admin1"].replace("", None).to_numpy(), dtype=object))
+        if "location_name" in gi and not mapping.get("location_name") and not consts.get("location_name"):
+            # the gazetteer's name of a coded place (a DIVIPOLA code's municipality), not the code
+            gname = pd.Series(gi["location_name"].replace("", None).to_numpy(), dtype=object)
+            location_name = gname.where(gname.notna(), location_name)
+        if "uncertainty_km" in gi:   # the radius of the place's own area (e.g. equal-area circle)
+            uncertainty = pd.to_numeric(gi["uncertainty_km"].replace("", np.nan), errors="coerce").to_numpy(dtype=float)
         has_coords = True
     else:
         if mapping.get("place"):
@@ -565,6 +661,14 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
         ftype = f_type.where(f_type.notna(), ftype)
         category = f_cat.where(f_cat.notna(), category)
         fm.add_flags(R, "type_flag")
+    if profile.get("item_map") and profile.get("item_map_last"):
+        # the item map decides the category over the type (Ecuador: a blank-firing "PISTOLA" is
+        # not a firearm); its firearm type, where it gives one, too
+        imap = profile["item_map"]
+        cat2 = item.map(lambda v: (imap.get(v) or [None, None])[0])
+        typ2 = item.map(lambda v: (imap.get(v) or [None, None])[1])
+        category = cat2.where(cat2.notna(), category)
+        ftype = typ2.where(typ2.notna(), ftype)
     cal_s = _col(frame, mapping, "calibre")
     calibre = _null_text(n)
     if cal_s is not None:
@@ -676,6 +780,8 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
         "latitude": lat_store,
         "longitude": lon_store,
         "location_precision": _v(precision.where(accepted, _text_where(iso3.notna().to_numpy(), "country", None))),
+        # only a located accepted record keeps its own radius (else its class radius applies)
+        "uncertainty_km": np.where(accepted & np.isfinite(lat_store), uncertainty, np.nan),
         "location_name": _v(location_name),
         "country_iso3": _v(iso3),
         "admin1": _v(admin1),

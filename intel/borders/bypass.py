@@ -53,9 +53,10 @@ def bypass_candidates(con, zone_km: float = 50.0, min_km: float = 10.0, res: int
         crossing exceeds ``min_km`` km.
     res : int
         H3 resolution of the clusters (parent of the stored cell, :mod:`intel.store` rule).
-        Only records whose location precision is usable at ``res``
-        (:func:`intel.hexbin.usable_precisions`) are clustered; resolution 5 (edge ~10 km)
-        takes town-level records.
+        Only records whose radius of location uncertainty (their own, else their precision's
+        class radius; :func:`intel.hexbin.usable_mask`) is at most the cell edge at ``res``
+        are clustered; resolution 5 (edge ~10 km) takes town-level records without a radius
+        of their own.
     date_from, date_to : str, optional
         Half-open period.
     crossings : pandas.DataFrame, optional
@@ -88,11 +89,11 @@ def bypass_candidates(con, zone_km: float = 50.0, min_km: float = 10.0, res: int
     indicative only: they show between-port sectors far from official crossings, not
     actual bypass points.
     """
-    from intel.hexbin import bin_points, parent, to_hex, usable_precisions
+    from intel.hexbin import bin_points, edge_km, parent, to_hex
     from intel.store import FINE_RES
 
-    precisions = usable_precisions(res)
-    ev = border_events(con, zone_km, date_from, date_to, sources, precisions, kinds)
+    # per record: radius of location uncertainty at most the cell edge at res (intel.hexbin)
+    ev = border_events(con, zone_km, date_from, date_to, sources, None, kinds, max_uncertainty_km=edge_km(res))
     all_zone = border_events(con, zone_km, date_from, date_to, sources, None, kinds)
     cx = crossings if crossings is not None else official_crossings(con, ports_as_crossings)
     used = cx[cx["snap_km"] <= float(zone_km)] if "snap_km" in cx else cx

@@ -16,7 +16,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from intel.hexbin import usable_precisions
+from intel.hexbin import edge_km
 from intel.hotspots import HotspotError, hex_array, polygon_cells, study_area
 from intel.risk.areas import Area, area_shape
 from intel.risk.components import (
@@ -151,7 +151,8 @@ def risk_scores(con, res: int, area: Area | None = None, period=(None, None), we
     coarse = recs[~recs["usable"]]
     if len(coarse):
         notes.append(f"{len(coarse):,} records ({coarse['incident_key'].nunique():,} events) were left out because "
-                     f"their location is too coarse for resolution {res} (usable: {', '.join(usable_precisions(res))}).")
+                     f"their location is too coarse for resolution {res} (radius of location uncertainty larger than the "
+                     f"{edge_km(res):,.1f} km cell edge).")
 
     # study area
     occ = np.unique(use["cell"].to_numpy(dtype="uint64"))

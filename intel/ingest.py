@@ -950,6 +950,13 @@ def import_file(con, path: str | Path, profile: dict | str | None = None, *, dat
     name = original_name or path.name
     if isinstance(profile, str):
         profile = load_profile(profile, con)
+    if profile is not None and profile.get("kind") == "area counts":   # counts per area and month, not records
+        from intel.areas import import_area_counts
+
+        res = import_area_counts(con, path, profile, user=user, original_name=original_name,
+                                 in_transaction=in_transaction)
+        prog(1.0, "done")
+        return res
     prog(0.05, "hashing")
     sha = file_sha256(path)
     prog(0.1, "reading")

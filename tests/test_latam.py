@@ -245,12 +245,21 @@ def test_real_store_latam_registers(real_store):
     # every input row in the store or the quarantine
     b = con.execute("SELECT sum(rows_read), sum(rows_accepted + rows_quarantined + rows_rejected) FROM batches").fetchone()
     assert b[0] == b[1] == 6295 + 22559 + 5673 + 9237 + 29736
-    # CBP: the extent of the area of responsibility, not 5 km: never binned at map resolutions
+    # CBP: the extent of the area of responsibility, not 5 km. At resolution 3 (edge 69 km) only
+    # the two Puerto Rico areas (53.5 km) are binned; at resolution 4 (edge 26 km) none
     f = hexbin.Filters(sources=("cbp_weapons_seizures",))
-    assert hexbin.aggregate(con, 3, f).empty
-    assert hexbin.left_out(con, 3, f)["records"].sum() == 22558 - con.execute(
-        "SELECT count(*) FROM events WHERE source = 'cbp_weapons_seizures' AND uncertainty_km <= ?",
-        [hexbin.edge_km(3)]).fetchone()[0]
+    pr = con.execute("""SELECT count(*) FROM events WHERE source = 'cbp_weapons_seizures' AND status = 'accepted'
+                        AND location_name IN ('San Juan Field Office', 'Ramey Sector')""").fetchone()[0]
+    assert pr > 0 and hexbin.aggregate(con, 3, f)["records"].sum() == pr
+    assert hexbin.left_out(con, 3, f)["records"].sum() == 22558 - pr
+    assert hexbin.aggregate(con, 4, f).empty and hexbin.left_out(con, 4, f)["records"].sum() == 22558
+    # Colombian municipalities: binned where their own radius fits (resolution 4: up to 26 km)
+    lo = hexbin.left_out(con, 4, hexbin.Filters(sources=("colombia_policia_incautaciones",)))
+    assert (lo["uncertainty_km"] > hexbin.edge_km(4)).all()
+    n4 = con.execute("""SELECT count(*) FROM events WHERE source = 'colombia_policia_incautaciones'
+                        AND uncertainty_km <= ?""", [hexbin.edge_km(4)]).fetchone()[0]
+    assert hexbin.aggregate(con, 4, hexbin.Filters(sources=("colombia_policia_incautaciones",)))["records"].sum() == n4
+    assert lo["records"].sum() == 5672 - n4
     con.close()
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 
 from intel.hexbin import PRECISIONS, edge_km, finest_usable_resolution, uncertainty_values, usable_mask
 from intel.risk.areas import Area, area_country_codes, area_shape, country_statistics
-from intel.risk.errors import NoPointData, RiskError, TooCoarse, _join, finest_resolution, no_point_sentence
+from intel.risk.errors import NoPointData, RiskError, TooCoarse, _join, no_point_sentence
 from intel.store import FINE_RES, parent_sql, period_sql
 
 def _iso(d) -> str | None:

@@ -37,6 +37,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from intel import corridors as C  # noqa: E402
+from intel import geodesy  # noqa: E402
 
 
 def frame(lat0, lon0, lat1, lon1, rng):
@@ -54,7 +55,7 @@ def cases(n: int, seed: int = 6):
     yield "places", frame(pts["latitude"].to_numpy()[i], pts["longitude"].to_numpy()[i],
                           pts["latitude"].to_numpy()[j], pts["longitude"].to_numpy()[j], rng)
     lat0, lon0 = rng.uniform(25, 49, n), rng.uniform(-124, -67, n)
-    lat1, lon1 = C.destination_point(lat0, lon0, rng.uniform(0, 360, n), rng.uniform(0, 500, n))
+    lat1, lon1 = geodesy.destination_point(lat0, lon0, rng.uniform(0, 360, n), rng.uniform(0, 500, n))
     yield "short", frame(lat0, lon0, lat1, (lon1 + 180) % 360 - 180, rng)
 
 
@@ -80,7 +81,7 @@ def main() -> None:
     for name, df in cases(a.n):
         if a.only and name != a.only:
             continue
-        km = C.central_angle(df.origin_lat, df.origin_lon, df.destination_lat, df.destination_lon) * C.EARTH_RADIUS_KM
+        km = geodesy.central_angle(df.origin_lat, df.origin_lon, df.destination_lat, df.destination_lon) * geodesy.EARTH_RADIUS_KM
         load = os.getloadavg()[0]
         c, t = cpu_seconds(), time.perf_counter()
         d = C.corridor_density(df, a.res, method=a.method, workers=a.workers)

@@ -51,7 +51,7 @@ from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
-from intel import hexbin, hotspots, periods, risk, settings, trends
+from intel import h3cells, hexbin, hotspots, risk, settings, trends
 from intel.config import NATURAL_EARTH_GPKG
 from intel.h3cells import parent_sql
 from intel.hexbin import Filters
@@ -326,7 +326,7 @@ def _page_map(fig, ctx) -> None:
         _draw_base(ax2, b2)
         ax2.add_collection(PolyCollection(polys, facecolors=cols, edgecolors=(0.3, 0.3, 0.3, 0.4), linewidths=0.2,
                                           zorder=4))
-        ax2.set_title(f"Detail: events per H3 cell at resolution {res} (edge {hexbin.edge_km(res):.1f} km)",
+        ax2.set_title(f"Detail: events per H3 cell at resolution {res} (edge {h3cells.edge_km(res):.1f} km)",
                       fontsize=10)
         if hot is not None and len(hot):
             hp = _cell_polys(hot["h3"])
@@ -342,7 +342,7 @@ def _page_map(fig, ctx) -> None:
     else:
         _draw_base(ax2, b1)
         ax2.text(0.5, 0.5, plain(f"No record is located finely enough for resolution {res} "
-                                 f"(edge {hexbin.edge_km(res):.1f} km) in this selection:\nthis is not evidence of absence."),
+                                 f"(edge {h3cells.edge_km(res):.1f} km) in this selection:\nthis is not evidence of absence."),
                  ha="center", va="center", fontsize=9, transform=ax2.transAxes,
                  bbox=dict(facecolor="white", alpha=0.9))
     if len(coarse):

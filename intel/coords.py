@@ -689,8 +689,6 @@ def utm_to_latlon(zone, letter, easting, northing) -> tuple[np.ndarray, np.ndarr
     (lat, lon, ok) : tuple of numpy.ndarray, shape (n,)
         WGS84 degrees (NaN where not converted) and a bool array of converted rows.
     """
-    from pyproj import Transformer
-
     zone = np.asarray(zone, dtype=float)
     e = np.asarray(easting, dtype=float)
     nn = np.asarray(northing, dtype=float)

@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from intel.geodesy import EARTH_RADIUS_KM, chord_for_km, km_for_chord
+from intel.geodesy import chord_for_km, km_for_chord
 from intel.geodesy import unit_vectors as _unit
 
 from intel.serials import placeholder_keys

@@ -5,8 +5,8 @@ Coordinates are WGS84 degrees on the sphere of :mod:`intel.geodesy` (radius
 are computed in 3-D unit vectors (see "Great circles and the 180th meridian" in
 :mod:`intel.corridors`), so longitudes come back in (-180, 180] and a path simply steps across the
 180th meridian. Used to lay flows out on cells (:mod:`intel.corridors.cells`), by the exports and
-by the chevrons of the map layers. Central angles, destinations and bearings are those of
-:mod:`intel.geodesy`, re-exported here for the modules that import them from this one.
+by the chevrons of the map layers. Central angles, destinations and bearings live in
+:mod:`intel.geodesy` only.
 
 Where it sits: a small shared module under the analyses. It used to be ``intel.corridors.geometry``:
 :mod:`intel.links` needs it and :mod:`intel.corridors` needs :mod:`intel.links` (re-seizure flows), so it
@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from intel.geodesy import EARTH_RADIUS_KM, central_angle, destination_point, initial_bearing
+from intel.geodesy import EARTH_RADIUS_KM
 from intel.geodesy import unit_vectors as _xyz
 
-__all__ = ["EARTH_RADIUS_KM", "central_angle", "destination_point", "initial_bearing", "great_circle_points"]
+__all__ = ["great_circle_points", "tangent_vectors"]
 
 
-def _tangent(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def tangent_vectors(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Unit tangent at ``a`` towards ``b`` (rows); eastward for identical or antipodal pairs."""
     dot = np.sum(a * b, axis=-1, keepdims=True)
     u = b - dot * a
@@ -76,7 +76,7 @@ def great_circle_points(lat0, lon0, lat1, lon1, spacing_km: float):
         raise ValueError("flow end points must be finite WGS84 degrees")
     a, b = _xyz(lat0, lon0), _xyz(lat1, lon1)
     d = np.arctan2(np.linalg.norm(np.cross(a, b), axis=-1), np.sum(a * b, axis=-1))
-    u = _tangent(a, b)
+    u = tangent_vectors(a, b)
     k = np.maximum(1, np.ceil(d * EARTH_RADIUS_KM / spacing_km).astype("int64"))
     counts = k + 1
     flow = np.repeat(np.arange(len(k), dtype="int64"), counts)

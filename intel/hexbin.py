@@ -9,10 +9,14 @@ edges (deck.gl, CSV, GeoJSON). :func:`aggregate` accepts the "map" resolutions o
 
 Location precision guard
 ------------------------
-Each record carries a location precision. :data:`PRECISION_KM` gives the radius of
-uncertainty assumed for each level; at resolution ``r`` a record is binned only when that
-radius is at most the mean H3 edge length at ``r`` (:func:`usable_precisions`). Coarser
-records are counted and reported as "left out", never silently drawn as if exact.
+Each record carries a location precision (its kind) and, where the gazetteer states it, the
+radius of its *own* uncertainty in km (``events.uncertainty_km``: the equal-area radius of
+its municipality, province or area of responsibility). At resolution ``r`` a record is
+binned only when that radius is at most the mean H3 edge length at ``r``; a record without a
+radius of its own takes the class radius of its kind (:data:`PRECISION_KM`). The rule is
+written once, in SQL (:func:`usable_sql`, :func:`coarse_sql`) and over arrays
+(:func:`usable_mask`), and every analysis uses it. Coarser records are counted and reported
+as "left out", never silently drawn as if exact.
 """
 from __future__ import annotations
 
@@ -24,17 +28,18 @@ import pandas as pd
 from h3ronpy.vector import coordinates_to_cells
 
 from intel.config import FINE_RES, check_resolution
-from intel.h3cells import cell_ring, edge_km, from_hex, parent, parent_sql, to_hex
+from intel.h3cells import edge_km, parent_sql, to_hex
 from intel.store import EVENTS_SQL, MULTI_EVENTS_SQL, period_sql
 from intel.threads import map_threads, slices
 
-__all__ = ["PRECISIONS", "PRECISION_KM", "usable_precisions", "bin_points", "Filters", "aggregate", "left_out",
-           # H3 helpers of intel.h3cells, importable from here as before
-           "edge_km", "cell_ring", "to_hex", "from_hex", "parent"]
-
-PRECISIONS = ["exact", "intersection", "town", "admin-1", "country"]
-PRECISION_KM = {"exact": 0.01, "intersection": 0.15, "town": 5.0, "admin-1": 100.0, "country": 1000.0}
-"""Assumed radius of location uncertainty in km for each precision level."""
+PRECISIONS = ["exact", "intersection", "town", "municipality", "admin-1", "country"]
+PRECISION_KM = {"exact": 0.01, "intersection": 0.15, "town": 5.0, "municipality": 20.0, "admin-1": 100.0,
+                "country": 1000.0}
+"""Assumed radius of location uncertainty in km for each precision level (the fallback for a
+record that carries no ``uncertainty_km`` of its own)."""
+UNKNOWN_PRECISION_KM = 1.0e9
+"""Radius given to a record whose precision kind is not in :data:`PRECISION_KM`: too coarse
+for every resolution (it is counted as left out, as before per-record radii)."""
 
 
 def usable_precisions(res: int) -> list[str]:
@@ -46,6 +51,71 @@ def usable_precisions(res: int) -> list[str]:
     """
     limit = edge_km(res)
     return [p for p in PRECISIONS if PRECISION_KM[p] <= limit]
+
+
+def uncertainty_sql(alias: str = "e") -> str:
+    """SQL expression of each record's radius of location uncertainty in km.
+
+    ``uncertainty_km`` when the record has one, else the class radius of its
+    ``location_precision`` (:data:`PRECISION_KM`), :data:`UNKNOWN_PRECISION_KM` for an unknown
+    kind, NULL when the record has neither (not located). ``alias`` is a trusted table alias
+    (never user text); the radii are literals from this module.
+    """
+    a = f"{alias}." if alias else ""
+    whens = " ".join(f"WHEN '{p}' THEN {km!r}" for p, km in PRECISION_KM.items())
+    return (f"coalesce({a}uncertainty_km, CASE WHEN {a}location_precision IS NULL THEN NULL "
+            f"ELSE CASE {a}location_precision {whens} ELSE {UNKNOWN_PRECISION_KM!r} END END)")
+
+
+def usable_sql(res: int, alias: str = "e") -> str:
+    """SQL condition: the record's uncertainty radius (:func:`uncertainty_sql`, km) is at most the
+    mean H3 edge length at ``res`` (km). The edge is a literal computed from the integer ``res``."""
+    return f"({uncertainty_sql(alias)} <= {edge_km(int(res))!r})"
+
+
+def coarse_sql(res: int, alias: str = "e") -> str:
+    """SQL condition: the record has a known location too coarse for ``res`` (the complement of
+    :func:`usable_sql` among records with a radius)."""
+    return f"({uncertainty_sql(alias)} > {edge_km(int(res))!r})"
+
+
+def uncertainty_values(precision, uncertainty_km=None) -> np.ndarray:
+    """Radius of location uncertainty in km per record, as :func:`uncertainty_sql` computes it.
+
+    Parameters
+    ----------
+    precision : array-like of str or None, shape (n,)
+        Location precision kinds.
+    uncertainty_km : array-like of float, shape (n,), optional
+        Per-record radii in km (NaN/None where the record has none).
+
+    Returns
+    -------
+    numpy.ndarray of float, shape (n,)
+        km; NaN where neither is known.
+    """
+    prec = pd.Series(np.asarray(precision, dtype=object))
+    cls = prec.map(lambda p: np.nan if p is None or (isinstance(p, float) and np.isnan(p))
+                   else PRECISION_KM.get(p, UNKNOWN_PRECISION_KM)).to_numpy(dtype=float)
+    if uncertainty_km is None:
+        return cls
+    own = pd.to_numeric(pd.Series(np.asarray(uncertainty_km, dtype=object)), errors="coerce").to_numpy(dtype=float)
+    return np.where(np.isfinite(own), own, cls)
+
+
+def usable_mask(res: int, precision, uncertainty_km=None) -> np.ndarray:
+    """Boolean mask of records usable at H3 resolution ``res`` (same rule as :func:`usable_sql`):
+    radius of uncertainty (km) at most the mean edge length at ``res`` (km)."""
+    u = uncertainty_values(precision, uncertainty_km)
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(u) & (u <= edge_km(int(res)))
+
+
+def finest_usable_resolution(radius_km: float, lo: int = 0, hi: int = FINE_RES) -> int | None:
+    """Finest H3 resolution in ``lo..hi`` whose mean edge length (km) is at least ``radius_km``
+    (km), or None when even ``lo`` is too fine."""
+    ok = [r for r in range(int(lo), int(hi) + 1) if float(radius_km) <= edge_km(r)]
+    return max(ok) if ok else None
 
 
 def bin_points(lat: np.ndarray, lon: np.ndarray, res: int = FINE_RES) -> np.ndarray:
@@ -126,7 +196,7 @@ class Filters:
 def aggregate(con: duckdb.DuckDBPyConnection, res: int, filters: Filters | None = None) -> pd.DataFrame:
     """Event and firearm counts per H3 cell at ``res``.
 
-    Only records whose location precision is usable at ``res`` (:func:`usable_precisions`)
+    Only records whose radius of location uncertainty is usable at ``res`` (:func:`usable_sql`)
     are binned.
 
     Parameters
@@ -151,9 +221,7 @@ def aggregate(con: duckdb.DuckDBPyConnection, res: int, filters: Filters | None 
     res = check_resolution(res, "map")
     filters = filters or Filters()
     where, params = filters.where("e")
-    precisions = usable_precisions(res)
-    where += f" AND e.h3_cell IS NOT NULL AND e.location_precision IN ({', '.join('?' for _ in precisions)})"
-    params += precisions
+    where += f" AND e.h3_cell IS NOT NULL AND {usable_sql(res, 'e')}"
     cell = parent_sql("e.h3_cell", res)
     label = "coalesce(e.firearm_type, e.category, e.kind)"
     # Three grouped scans joined on the cell, each cheaper than one scan with every aggregate:
@@ -194,23 +262,33 @@ def aggregate(con: duckdb.DuckDBPyConnection, res: int, filters: Filters | None 
 def left_out(con: duckdb.DuckDBPyConnection, res: int, filters: Filters | None = None) -> pd.DataFrame:
     """Accepted records too coarse to bin at ``res``, grouped by place.
 
+    A record is too coarse when its radius of location uncertainty (its own
+    ``uncertainty_km``, else the class radius of its precision; km) exceeds the mean H3 edge
+    length at ``res`` (km), the complement of what :func:`aggregate` bins.
+
     Returns
     -------
     pandas.DataFrame
         Columns ``location_name``, ``location_precision``, ``latitude``, ``longitude``,
-        ``events``, ``records``, ``firearms``; one row per place.
+        ``events``, ``records``, ``firearms``, ``uncertainty_km`` (the places' largest radius,
+        km) and ``reason`` (a sentence: radius against the cell edge at ``res``); one row per
+        place, most events first.
     """
     filters = filters or Filters()
     where, params = filters.where("e")
-    precisions = usable_precisions(res)
-    where += f" AND e.latitude IS NOT NULL AND e.location_precision NOT IN ({', '.join('?' for _ in precisions)})"
-    params += precisions
-    return con.execute(
+    where += f" AND e.latitude IS NOT NULL AND {coarse_sql(res, 'e')}"
+    df = con.execute(
         f"""SELECT coalesce(location_name, '(unnamed)') AS location_name, location_precision,
                    avg(latitude) AS latitude, avg(longitude) AS longitude,
                    {EVENTS_SQL.format(a="e.")} AS events, count(*) AS records,
-                   coalesce(sum(firearms), 0) AS firearms
+                   coalesce(sum(firearms), 0) AS firearms,
+                   max({uncertainty_sql('e')}) AS uncertainty_km
             FROM events e WHERE {where}
-            GROUP BY 1, 2 ORDER BY events DESC""",
+            GROUP BY 1, 2 ORDER BY events DESC, 1""",
         params,
     ).df()
+    edge = edge_km(res)
+    df["reason"] = [f"located to the {p or 'unknown precision'} (uncertainty {u:,.1f} km), coarser than the "
+                    f"{edge:,.1f} km cell edge at resolution {int(res)}" for p, u in
+                    zip(df["location_precision"], df["uncertainty_km"])]
+    return df

@@ -66,8 +66,8 @@ from scipy.special import ndtr
 from intel.config import check_resolution
 from intel.export import json_value
 from intel.geodesy import geod
-from intel.h3cells import cell_ring, from_hex, hex_array, parent_sql, resolution_of, to_hex
-from intel.hexbin import Filters, usable_precisions
+from intel.h3cells import cell_ring, edge_km, from_hex, hex_array, parent_sql, resolution_of, to_hex
+from intel.hexbin import Filters, coarse_sql, usable_sql
 from intel.store import events_sql
 
 MAX_STUDY_CELLS = 2_000_000
@@ -578,9 +578,7 @@ def located_events_sql(res: int, filters: Filters | None = None, date_from=None,
     accepted records, ``h3_cell`` not null, location precision usable at ``res``.
     """
     _, where, params = _where(res, filters, date_from, date_to)
-    prec = usable_precisions(res)
-    where += f" AND e.h3_cell IS NOT NULL AND e.location_precision IN ({', '.join('?' for _ in prec)})"
-    params = params + prec
+    where += f" AND e.h3_cell IS NOT NULL AND {usable_sql(res, 'e')}"
     sql = (f"SELECT {parent_sql('e.h3_cell', res)} AS cell, e.source, e.incident_key, e.incident_id, "
            f"e.incident_multi, e.firearms, e.event_date"
            f"{', ' + extra if extra else ''} FROM events e WHERE {where}")
@@ -597,10 +595,9 @@ def record_accounting(con, res: int, filters: Filters | None = None, date_from=N
         ``usable_records``, ``coarse_records``, ``coarse_events``, ``unlocated_records``.
     """
     _, where, params = _where(res, filters, date_from, date_to)
-    prec = usable_precisions(res)
-    ph = ", ".join("?" for _ in prec)
-    usable = f"(e.h3_cell IS NOT NULL AND e.location_precision IN ({ph}))"
-    coarse = f"(e.location_precision IS NOT NULL AND e.location_precision NOT IN ({ph}))"
+    # per-record radius of uncertainty against the cell edge (intel.hexbin.usable_sql)
+    usable = f"(e.h3_cell IS NOT NULL AND {usable_sql(res, 'e')})"
+    coarse = coarse_sql(res, "e")
     row = con.execute(
         f"""SELECT
               count(*) FILTER (WHERE {usable}),
@@ -608,7 +605,7 @@ def record_accounting(con, res: int, filters: Filters | None = None, date_from=N
               {events_sql("e.", coarse)},
               count(*) FILTER (WHERE NOT {usable} AND NOT {coarse})
             FROM events e WHERE {where}""",
-        prec * 6 + params,   # placeholders: usable once, coarse five times (twice in the events count)
+        params,
     ).fetchone()
     return dict(usable_records=int(row[0]), coarse_records=int(row[1]), coarse_events=int(row[2]),
                 unlocated_records=int(row[3]))
@@ -699,8 +696,8 @@ def base_guardrails(acct: dict, res: int, y: np.ndarray, area: StudyArea, value:
     if g.left_out_precision_records:
         g.messages.append(
             f"{g.left_out_precision_records:,} records ({g.left_out_precision_events:,} events) were left out "
-            f"because their location is too coarse for resolution {res} "
-            f"(usable: {', '.join(usable_precisions(res))}).")
+            f"because their location is too coarse for resolution {res}: their radius of location "
+            f"uncertainty is larger than the {edge_km(res):,.1f} km cell edge.")
     if g.unlocated_records:
         g.messages.append(f"{g.unlocated_records:,} records have no map location and were left out.")
     if outside:

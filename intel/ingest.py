@@ -50,18 +50,20 @@ from intel.columns import (_add_lists_fast, _by_value, _col, _const_text, _eq, _
 from intel.tables import ROW_GROUP_ROWS, _arrow_table_fast, _dictionary_text
 from intel.borders.distance import border_distance
 from intel.config import DATA_DIR, PROFILES_DIR, RESOLUTIONS
-from intel.store import FINE_RES, audit, refresh_incidents, transaction
+from intel.config import FINE_RES
+from intel.store import audit, refresh_incidents, transaction
 
 
 # Reason codes and what they do to a row.
 REJECT = {"LAT_OUT_OF_RANGE", "LON_OUT_OF_RANGE", "INVALID_DMS", "REPEATED_HEADER", "MALFORMED_LINE", "INVALID_H3",
-          "COORDINATE_UNREADABLE"}
+          "COORDINATE_UNREADABLE", "TOTAL_ROW"}
 QUARANTINE = {
     "CELL_ERROR", "FORMULA_NOT_CALCULATED", "MULTIPLE_LOCATIONS",
     "LATLON_SWAP_SUSPECTED", "PROJECTED_COORDINATES", "NULL_ISLAND", "MISSING_LOCATION", "HEMISPHERE_MISSING",
     "DATE_AMBIGUOUS", "DATE_INVALID", "COUNTRY_UNKNOWN", "COUNTRY_AMBIGUOUS", "PLACE_UNKNOWN",
     "PLACE_NOT_LOCATABLE", "COORDINATE_INVALID", "HEMISPHERE_AXIS_MISMATCH",
     "DATE_ORDER_CONFLICT", "DATE_OUT_OF_RANGE", "DATE_UNREADABLE", "RELEASABILITY_UNREADABLE",
+    "DATE_NOT_RECOVERED", "DATE_WEEKDAY_CONFLICT",
 }
 LOCATION_REASONS = {
     "MULTIPLE_LOCATIONS",
@@ -112,6 +114,11 @@ REASON_TEXT = {
     "MULTIPLE_LOCATIONS": "the geometry holds points of several places (a MultiPoint kilometres wide): not one location",
     "LOCATION_FROM_GEOMETRY": "located at the representative point of an area or line; the location precision is "
                               "its extent, not an exact point",
+    "DATE_DERIVED": "date lost by the publisher, recovered from the row's weekday and the rows' date order "
+                    "(date precision 'day-derived')",
+    "DATE_NOT_RECOVERED": "date lost by the publisher and not recoverable from weekday and row order",
+    "DATE_WEEKDAY_CONFLICT": "the recorded date falls on another weekday than the row states",
+    "TOTAL_ROW": "a line holding only the column total (not a record)",
     "RELEASABILITY_UNREADABLE": "releasability marking that cannot be read (write e.g. 'REL TO BFA, CIV, MLI' "
                                 "or 'UNRESTRICTED'); held back until an analyst decides",
 }
@@ -389,6 +396,31 @@ def _without_cell_issues(raw: readers.RawTable, mapping: dict, R: _Reasons) -> t
     return frame, used
 
 
+def _total_rows(frame: pd.DataFrame, qty_col: str) -> np.ndarray:
+    """Rows whose only value is in ``qty_col`` and equals the sum of that column over the other
+    rows (a spreadsheet's total line, e.g. Colombia's last line ``,,,,,,,,,"6,209"``)."""
+    others = [c for c in frame.columns if c != qty_col and not str(c).startswith("__")]
+    if not others or len(frame) < 2:
+        return np.zeros(len(frame), dtype=bool)
+    blank = np.ones(len(frame), dtype=bool)
+    for c in others:
+        blank &= frame[c].isna().to_numpy() | (frame[c].astype(object).astype(str).str.strip() == "").to_numpy()
+    cand = np.flatnonzero(blank)
+    if not len(cand):
+        return blank
+
+    def digits(v):
+        t = re.sub(r"\D", "", "" if v is None or v is pd.NA else str(v))
+        return int(t) if t else 0
+
+    q = np.array([digits(v) for v in frame[qty_col].astype(object)], dtype=np.int64)
+    total = int(q.sum())
+    out = np.zeros(len(frame), dtype=bool)
+    for i in cand:
+        out[i] = q[i] > 0 and q[i] == total - q[i]
+    return out
+
+
 def _fiscal_dates(frame, spec) -> tuple[pd.Series, pd.Series]:
     fy = frame[spec["fiscal_year"]].astype(str).str.extract(r"(\d{4})")[0]
     mon = frame[spec["month"]].astype(str).str.strip().str[:3].str.upper().map(MONTHS)
@@ -470,6 +502,37 @@ def _gazetteer(profile: dict) -> pd.DataFrame:
     return g.set_index("place")
 
 
+def place_code(value: str | None, spec: dict) -> str | None:
+    """The gazetteer key of a place code as a source writes it.
+
+    Parameters
+    ----------
+    value : str or None
+        The code as read, e.g. Colombia's ``CODIGO DANE`` written ``"5,002,000"``.
+    spec : dict
+        ``digits`` (keep only the digits; default true), ``drop_trailing`` (number of trailing
+        digits to drop, e.g. 3 for the ``000`` after a DIVIPOLA municipality code), ``zfill``
+        (left-pad with zeros to this width: DIVIPOLA codes are 5 digits, ``05002``).
+
+    Returns
+    -------
+    str or None
+        ``"05002"`` for ``"5,002,000"`` with ``{"drop_trailing": 3, "zfill": 5}``; None when no
+        digit is left.
+    """
+    if value is None:
+        return None
+    v = str(value).strip()
+    if spec.get("digits", True):
+        v = re.sub(r"\D", "", v)
+    k = int(spec.get("drop_trailing", 0) or 0)
+    if k:
+        v = v[:-k] if len(v) > k else ""
+    if not v:
+        return None
+    return v.zfill(int(spec["zfill"])) if spec.get("zfill") else v
+
+
 def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = None, crs: str | None = None,
             file_name: str = "") -> Prepared:
     """Turn a raw table into store-ready records, quarantine rows and a per-row report.
@@ -522,9 +585,30 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
         incident_key = incident_key.where(incident_key.notna(), src_id)
     raw_vals: dict[str, pd.Series] = {}
 
+    # a last line that holds only the total of the quantity column is not a record
+    if mapping.get("quantity") in frame.columns:
+        tot = _total_rows(frame, mapping["quantity"]) & ok_row
+        if tot.any():
+            R.add("TOTAL_ROW", tot)
+            ok_row = ok_row & ~tot
+            all_ok = False
+
     # ---- dates
     if profile.get("fiscal_date"):
         dates, date_prec = _fiscal_dates(frame, profile["fiscal_date"])
+    elif profile.get("date_recovery"):   # dates the publisher lost: weekday + row order (intel.daterecover)
+        from intel.daterecover import recover_dates_from_weekday
+
+        spec = profile["date_recovery"]
+        ds = _col(frame, mapping, "event_date")
+        raw_vals["date"] = ds
+        raw_vals["weekday"] = frame[spec["weekday"]]
+        rec = recover_dates_from_weekday(ds, frame[spec["weekday"]], fmt=spec["format"],
+                                         language=spec.get("language", "es"),
+                                         period=tuple(spec["period"]) if spec.get("period") else None, valid=ok_row)
+        dates, date_prec = rec.dates, rec.precision
+        _add_lists_fast(R, rec.reasons)
+        warnings.append(rec.summary())
     else:
         ds = _col(frame, mapping, "event_date")
         if ds is None:
@@ -586,9 +670,14 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
     region = const_or(_col(frame, mapping, "region"), consts.get("region"))
     has_coords = False
     from_geometry = False
+    uncertainty = np.full(n, np.nan)   # km; the record's own radius where the gazetteer states one
     if profile.get("gazetteer") and mapping.get("place"):
         g = _gazetteer(profile)
         place = _text(frame[mapping["place"]], n)
+        if profile.get("place_code"):   # codes written as the source writes them -> gazetteer key
+            spec = profile["place_code"]
+            place = _map_value(place, lambda v: place_code(v, spec)).astype(object)
+            place = place.where(place.notna(), None)
         raw_vals["place"] = frame[mapping["place"]]
         known = place.isin(g.index).to_numpy()
         R.add("PLACE_UNKNOWN", ~known & place.notna().to_numpy() & ok_row)
@@ -603,6 +692,14 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
         location_name = location_name.where(location_name.notna(), place)
         if "region" in gi:
             region = region.where(region.notna(), pd.Series(gi["region"].replace("", None).to_numpy(), dtype=object))
+        if "admin1" in gi:
+            admin1 = admin1.where(admin1.notna(), pd.Series(gi["admin1"].replace("", None).to_numpy(), dtype=object))
+        if "location_name" in gi and not mapping.get("location_name") and not consts.get("location_name"):
+            # the gazetteer's name of a coded place (a DIVIPOLA code's municipality), not the code
+            gname = pd.Series(gi["location_name"].replace("", None).to_numpy(), dtype=object)
+            location_name = gname.where(gname.notna(), location_name)
+        if "uncertainty_km" in gi:   # the radius of the place's own area (e.g. equal-area circle)
+            uncertainty = pd.to_numeric(gi["uncertainty_km"].replace("", np.nan), errors="coerce").to_numpy(dtype=float)
         has_coords = True
     else:
         if mapping.get("place"):
@@ -763,6 +860,14 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
         ftype = f_type.where(f_type.notna(), ftype)
         category = f_cat.where(f_cat.notna(), category)
         fm.add_flags(R, "type_flag")
+    if profile.get("item_map") and profile.get("item_map_last"):
+        # the item map decides the category over the type (Ecuador: a blank-firing "PISTOLA" is
+        # not a firearm); its firearm type, where it gives one, too
+        imap = profile["item_map"]
+        cat2 = item.map(lambda v: (imap.get(v) or [None, None])[0])
+        typ2 = item.map(lambda v: (imap.get(v) or [None, None])[1])
+        category = cat2.where(cat2.notna(), category)
+        ftype = typ2.where(typ2.notna(), ftype)
     cal_s = _col(frame, mapping, "calibre")
     calibre = _null_text(n)
     if cal_s is not None:
@@ -842,7 +947,7 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
     cells = np.zeros(n, dtype="uint64")
     binable = accepted & np.isfinite(lat) & np.isfinite(lon)
     if from_geometry:   # an area or line wider than any map cell is drawn over its area, never binned as a point
-        binable &= precision.isin(hexbin.usable_precisions(RESOLUTIONS["map"][0])).to_numpy(dtype=bool)
+        binable &= hexbin.usable_mask(RESOLUTIONS["map"][0], precision.to_numpy(dtype=object), uncertainty)
     if binable.any():
         cells[binable] = hexbin.bin_points(lat[binable], lon[binable], FINE_RES)
     # quarantined rows never reach a map
@@ -887,6 +992,8 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
         "latitude": lat_store,
         "longitude": lon_store,
         "location_precision": _v(precision.where(accepted, _text_where(iso3.notna().to_numpy(), "country", None))),
+        # only a located accepted record keeps its own radius (else its class radius applies)
+        "uncertainty_km": np.where(accepted & np.isfinite(lat_store), uncertainty, np.nan),
         "location_name": _v(location_name),
         "country_iso3": _v(iso3),
         "admin1": _v(admin1),
@@ -1056,6 +1163,13 @@ def import_file(con, path: str | Path, profile: dict | str | None = None, *, dat
     name = original_name or path.name
     if isinstance(profile, str):
         profile = load_profile(profile, con)
+    if profile is not None and profile.get("kind") == "area counts":   # counts per area and month, not records
+        from intel.areas import import_area_counts
+
+        res = import_area_counts(con, path, profile, user=user, original_name=original_name,
+                                 in_transaction=in_transaction)
+        prog(1.0, "done")
+        return res
     prog(0.05, "hashing")
     sha = file_sha256(path)
     prog(0.1, "reading")

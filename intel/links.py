@@ -25,7 +25,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from intel.greatcircle import EARTH_RADIUS_KM, central_angle
+from intel.geodesy import EARTH_RADIUS_KM, central_angle
 from intel.serials import placeholder_keys
 from intel.store import period_sql
 

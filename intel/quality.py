@@ -6,7 +6,7 @@ reason codes, outcome, suggested fix). An analyst takes one decision per row:
 ``correct``
     New values (latitude/longitude, date, country) are validated like an import would
     (ranges, Null Island, country nomenclature), the point is binned at
-    :data:`intel.store.FINE_RES` with :func:`intel.hexbin.bin_points`, and the record becomes
+    :data:`intel.config.FINE_RES` with :func:`intel.hexbin.bin_points`, and the record becomes
     ``accepted``. ``events.location_corrected`` says how: ``'swap'`` when the new point equals
     the suggested swap, ``'manual'`` otherwise. The raw values (``events.raw``,
     ``quarantine.raw``) are never changed. A rejected row (no stored record) gets a new record
@@ -32,7 +32,8 @@ import numpy as np
 import pandas as pd
 
 from intel import coords, hexbin, nomenclature
-from intel.store import FINE_RES, audit, refresh_incidents, transaction
+from intel.config import FINE_RES
+from intel.store import audit, refresh_incidents, transaction
 
 __all__ = ["list_quarantine", "decide", "apply_swap_suggestions", "decisions_log", "batches",
            "DECISIONS", "NULL_ISLAND_DEG", "SWAP_TOL_DEG"]

@@ -8,8 +8,9 @@
 * UN/LOCODE 2012-1 border-crossing points (alpha-2 country codes converted to alpha-3);
 * the UNODC Illicit Arms Flows Questionnaire country-year indicators;
 * the ATF source-to-recovery state flows (through :mod:`intel.corridors`);
-* the Toronto incidents and the CBP seizures, imported through :func:`intel.ingest.import_file`
-  with their profiles -- the same road every user file takes.
+* the Toronto incidents, the CBP seizures, the Colombian and Ecuadorian seizure registers and
+  the Rio de Janeiro counts per precinct area and month (:data:`REGISTERS`), imported through
+  :func:`intel.ingest.import_file` with their profiles -- the same road every user file takes.
 
 The store is written to a temporary file and moved into place only when everything
 succeeded, so a failed build leaves the previous store untouched, and two builds give the
@@ -36,6 +37,18 @@ TORONTO = SOURCES_DIR / "incidents" / "toronto_shootings_firearm_discharges_2004
 CBP = SOURCES_DIR / "seizures" / "cbp_weapons_seizures_fy22_25.csv"
 UNODC = SOURCES_DIR / "country_stats" / "unodc_iafq_firearms_trafficking.xlsx"
 UNLOCODE = SOURCES_DIR / "crossings" / "unlocode_border_crossings_2012-1.csv"
+COLOMBIA = SOURCES_DIR / "latam" / "colombia" / "incautacion_armas_de_fuego_2019_q1.csv"
+ECUADOR = SOURCES_DIR / "latam" / "ecuador" / "mdi_armasilicitas_pm_2023_enero_noviembre.csv"
+RIO = SOURCES_DIR / "latam" / "brazil_rj" / "ArmasApreendidasEvolucaoCisp.csv"
+
+REGISTERS = [
+    (TORONTO, "toronto_tps"),
+    (CBP, "cbp_weapons_seizures"),
+    (COLOMBIA, "colombia_policia_incautaciones"),
+    (ECUADOR, "ecuador_mdi_armas_ilicitas"),
+    (RIO, "isp_rj_armas_apreendidas_cisp"),
+]
+"""The bundled registers and their profiles, imported in this order by :func:`build`."""
 
 
 def _iso3_fix(iso3: str, iso2: str | None) -> str | None:
@@ -149,6 +162,8 @@ def table_counts(con) -> dict:
         "crossings": "SELECT count(*) FROM crossings",
         "flows": "SELECT count(*) FROM flows",
         "country_stats": "SELECT count(*) FROM country_stats",
+        "areas": "SELECT count(*) FROM areas",
+        "area_counts": "SELECT count(*) FROM area_counts",
     }
     return {k: con.execute(v).fetchone()[0] for k, v in q.items()}
 
@@ -180,7 +195,7 @@ def build(db: str | os.PathLike | None = None, progress=print) -> BuildSummary:
         load_unodc(con)
         progress("flows: ATF source-to-recovery")
         load_atf_flows(con, ATF_CSV)
-        for path, prof in ((TORONTO, "toronto_tps"), (CBP, "cbp_weapons_seizures")):
+        for path, prof in REGISTERS:
             progress(f"import: {path.name} (profile {prof})")
             r = import_file(con, path, prof, user="build")
             progress("  " + r.summary())

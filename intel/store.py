@@ -18,12 +18,22 @@ Tables
     merged into that record's incident and left out of sums). :data:`NON_SPATIAL` lists the
     statuses that count in non-spatial totals.
     Coordinates are WGS84 degrees; ``h3_cell`` is the H3 cell at :data:`FINE_RES` as UBIGINT.
+    ``uncertainty_km`` is the radius in km of the record's own location uncertainty (the
+    equal-area radius of its municipality, province or area of responsibility, from the
+    gazetteer); NULL means the class radius of ``location_precision`` applies
+    (:data:`intel.hexbin.PRECISION_KM`).
 ``batches``
     One row per import: file name, SHA-256, profile, time, row counts.
 ``quarantine``
     One row per input row that is not plainly accepted: the raw row verbatim (JSON), the
     reason codes, the outcome (``quarantined`` or ``rejected``), a suggested fix where one is
     known, and the analyst's decision once taken.
+``areas``, ``area_counts``
+    Counts per area and month (e.g. ISP-RJ weapons seized per police-precinct area): the
+    areas with their polygon, area and equal-area radius, and one row per area, month and
+    measure. These are not records and never points: they are drawn over their polygons
+    (:mod:`intel.areas`). A month the publisher left as a placeholder is ``status
+    'placeholder'`` with a NULL value, never "nothing seized".
 ``countries``, ``admin1``, ``crossings``, ``flows``, ``country_stats``
     Reference tables (geometry as WKB blobs in EPSG:4326).
 ``audit``
@@ -54,7 +64,7 @@ import duckdb
 import duckdb_extension_spatial
 import pandas as pd
 
-from intel.config import DEFAULT_DB, FINE_RES  # decided in the configuration layer
+from intel.config import DEFAULT_DB  # decided in the configuration layer
 
 NON_SPATIAL = ("accepted", "unlocated")
 """Event statuses counted by non-spatial totals (trends, counts by country)."""
@@ -129,7 +139,7 @@ MIGRATIONS: list[tuple[int, str]] = [
             date_precision    VARCHAR,            -- day | month | year
             latitude          DOUBLE,             -- WGS84 degrees
             longitude         DOUBLE,
-            location_precision VARCHAR,           -- exact | intersection | town | admin-1 | country
+            location_precision VARCHAR,           -- exact | intersection | town | municipality | admin-1 | country
             location_name     VARCHAR,
             location_corrected VARCHAR,           -- e.g. 'swap' when an analyst accepted a fix
             country_iso3      VARCHAR,
@@ -257,6 +267,42 @@ MIGRATIONS: list[tuple[int, str]] = [
             name  VARCHAR PRIMARY KEY,
             body  JSON NOT NULL,
             saved_at TIMESTAMP
+        );
+        """,
+    ),
+    (
+        2,
+        # per-record location uncertainty, and counts per area and month (issue 15). Written so
+        # that it can be re-run on a store that already has any of these objects.
+        """
+        ALTER TABLE events ADD COLUMN IF NOT EXISTS uncertainty_km DOUBLE;  -- radius of this record's own location uncertainty, km
+
+        CREATE TABLE IF NOT EXISTS areas (
+            source      VARCHAR NOT NULL,     -- dataset, e.g. 'isp_rj_cisp'
+            area_id     VARCHAR NOT NULL,     -- the publisher's code of the area (precinct number)
+            name        VARCHAR,
+            area_kind   VARCHAR,              -- precinct | municipality | province | ...
+            country_iso3 VARCHAR,
+            admin1      VARCHAR,
+            latitude    DOUBLE,               -- a point inside the polygon (WGS84 degrees)
+            longitude   DOUBLE,
+            area_km2    DOUBLE,               -- stated by the publisher, else from the polygon (equal-area)
+            radius_km   DOUBLE,               -- sqrt(area_km2 / pi): radius of the equal-area circle
+            geom_wkb    BLOB,                 -- polygon, EPSG:4326; NULL when the publisher has none
+            note        VARCHAR,
+            batch_id    INTEGER
+        );
+
+        CREATE TABLE IF NOT EXISTS area_counts (
+            source      VARCHAR NOT NULL,
+            area_id     VARCHAR NOT NULL,
+            area_name   VARCHAR,
+            month       DATE NOT NULL,        -- first day of the month counted
+            measure     VARCHAR NOT NULL,     -- the publisher's column, e.g. 'arma_fogo_total'
+            value       DOUBLE,               -- NULL when missing (not published, or a placeholder)
+            status      VARCHAR NOT NULL,     -- recorded | not recorded | placeholder
+            batch_id    INTEGER,
+            row_number  INTEGER               -- line of the input file
         );
         """,
     ),

@@ -28,7 +28,7 @@ import pandas as pd
 
 from intel.config import NATURAL_EARTH_GPKG
 from intel.export import json_value
-from intel.hexbin import cell_ring
+from intel.h3cells import cell_ring
 from intel.risk import COMPONENTS, TARGET_COLUMNS, Plan, method_text
 
 

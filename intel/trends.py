@@ -267,7 +267,7 @@ def date_precision(con, filters: Filters | None = None) -> pd.DataFrame:
     where, params = (filters or Filters()).where("e")
     df = con.execute(
         f"""SELECT e.source,
-                   max(CASE coalesce(e.date_precision, 'day') WHEN 'day' THEN 0 WHEN 'month' THEN 1 ELSE 2 END) AS p,
+                   max(CASE coalesce(e.date_precision, 'day') WHEN 'day' THEN 0 WHEN 'day-derived' THEN 0 WHEN 'month' THEN 1 ELSE 2 END) AS p,
                    min(e.event_date) AS first_date, max(e.event_date) AS last_date,
                    count(*) AS records, {events_sql("e.")} AS events
             FROM events e WHERE {where} AND e.event_date IS NOT NULL GROUP BY e.source ORDER BY e.source""",

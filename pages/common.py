@@ -44,9 +44,12 @@ def _leave_mpa_v1() -> None:
 
 
 
-PLAIN_GAP = ("The bundled data is a North American case study (Toronto firearm-discharge incidents, "
-             "U.S. CBP weapons and ammunition seizures, ATF trace flows) plus worldwide UNODC country "
-             "statistics: no public point-level seizure register exists for West Africa or Latin America.")
+PLAIN_GAP = ("The bundled data: Toronto firearm-discharge incidents, U.S. CBP weapons and ammunition seizures "
+             "(at Area of Responsibility level), ATF trace flows, the Colombian National Police firearm seizures "
+             "(2019 Q1, per municipality), Ecuador's illicit-weapon seizures (2023, per province), Rio de Janeiro's "
+             "seized-weapon counts per precinct area and month, and worldwide UNODC country statistics. "
+             "No public seizure register at municipality level or finer was found for West Africa (Mali, "
+             "Burkina Faso, Cote d'Ivoire): import your own agency's records there.")
 
 
 def db_path() -> str:

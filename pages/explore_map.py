@@ -2,7 +2,7 @@
 import pandas as pd
 import streamlit as st
 
-from intel import hexbin
+from intel import h3cells, hexbin
 from intel.render import hexagons
 from intel.render.deck import cells_fit_view, offline_deck, view_for
 from pages.common import (cached, export_button, get_con, keep, legend_html, provenance, resolution_slider, show_deck,
@@ -43,7 +43,7 @@ m4.metric("Records left out (too coarse)", f"{n_left:,}")
 if n_left:
     places = ", ".join(coarse["location_precision"].dropna().unique())
     st.info(f"{n_left:,} records located only to {places} precision are coarser than a resolution-{res} cell "
-            f"(mean edge {hexbin.edge_km(res):.1f} km) and are not drawn as hexagons"
+            f"(mean edge {h3cells.edge_km(res):.1f} km) and are not drawn as hexagons"
             + (" ; they are shown as hollow labelled points." if show_points else "."))
 
 if len(cells) == 0 and not (show_points and len(coarse)):

@@ -26,7 +26,8 @@ def test_real_store_counts(real_store):
     assert con.execute("SELECT count(*) FROM events WHERE abs(latitude) < 1 AND abs(longitude) < 1").fetchone()[0] == 0
     # every input row is in the store or the quarantine
     b = con.execute("SELECT sum(rows_read), sum(rows_accepted + rows_quarantined + rows_rejected) FROM batches").fetchone()
-    assert b[0] == b[1] == 6295 + 22559
+    # plus the Colombian, Ecuadorian and Rio registers (tests/test_latam.py checks them)
+    assert b[0] == b[1] == 6295 + 22559 + 5673 + 9237 + 29736
     assert con.execute("SELECT count(*) FROM countries WHERE iso3 = 'XKX'").fetchone()[0] == 1
 
 
@@ -38,11 +39,24 @@ def test_cbp_fiscal_dates_and_town_precision(real_store):
     assert str(hi) == "2025-05-01"
     prec = con.execute("SELECT DISTINCT location_precision FROM events WHERE source='cbp_weapons_seizures' AND status='accepted'").fetchall()
     assert prec == [("town",)]
-    # town-precision CBP points never appear at resolution 8; at resolution 5 they do
+    # the headquarters town stands for its whole area of responsibility: each record carries the
+    # extent of that area (equal-area radius of the headquarters' state, 53.5-467.3 km), not the
+    # 5 km of a town, so CBP points never appear at resolution 8 nor at 5 (issue 15)
     f = hexbin.Filters(sources=("cbp_weapons_seizures",))
     assert hexbin.aggregate(con, 8, f).empty
     assert hexbin.left_out(con, 8, f)["records"].sum() == 22558
-    assert hexbin.aggregate(con, 5, f)["records"].sum() == 22558
+    assert hexbin.aggregate(con, 5, f).empty
+    assert hexbin.left_out(con, 5, f)["records"].sum() == 22558
+    km = con.execute("SELECT min(uncertainty_km), max(uncertainty_km) FROM events "
+                     "WHERE source='cbp_weapons_seizures' AND status='accepted'").fetchone()
+    assert km == (53.5, 467.3)
+    # at resolution 3 (the coarsest map resolution, edge 68.9 km) only areas of at most that
+    # radius fit; the rest is counted as left out, never drawn
+    fits = con.execute("SELECT count(*) FROM events WHERE source='cbp_weapons_seizures' AND status='accepted' "
+                       "AND uncertainty_km <= 68.9").fetchone()[0]
+    assert 0 < fits < 22558
+    assert hexbin.aggregate(con, 3, f)["records"].sum() == fits
+    assert hexbin.left_out(con, 3, f)["records"].sum() == 22558 - fits
 
 
 def test_cli_build_twice_same_counts_and_import_idempotent(tmp_path):

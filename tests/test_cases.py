@@ -21,7 +21,7 @@ import h3
 import pytest
 from click.testing import CliRunner
 
-from intel import hexbin, store
+from intel import h3cells, hexbin, store
 from intel.cli import main
 
 CASES = Path(__file__).resolve().parent / "cases"  # copies of ../shared/cases (see tests/cases/README.md)
@@ -91,7 +91,7 @@ def test_c01_latlon_swapped(tmp_path):
     assert sorted(cells["h3"]) == ["87589c99effffff", "8766e4288ffffff"]
     assert con.execute("SELECT count(*) FROM events WHERE h3_cell IS NOT NULL AND latitude < -60").fetchone()[0] == 0
     assert con.execute("SELECT count(*) FROM events WHERE h3_cell IS NOT NULL AND status <> 'accepted'").fetchone()[0] == 0
-    assert "87f232573ffffff" not in set(hexbin.to_hex(con.execute(
+    assert "87f232573ffffff" not in set(h3cells.to_hex(con.execute(
         "SELECT h3_cell FROM events WHERE h3_cell IS NOT NULL").df()["h3_cell"]))
     # raw values kept unchanged, for the stored record and for the rejected row
     ev = events(con)

@@ -13,6 +13,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from intel import corridors as C  # noqa: E402
+from intel import geodesy, greatcircle  # noqa: E402
+from intel.corridors import workers  # noqa: E402
 from intel import store  # noqa: E402
 from intel.render import corridors as R  # noqa: E402
 from intel.render.deck import offline_deck, view_for  # noqa: E402
@@ -41,14 +43,14 @@ def flows_frame(rows):
 
 # --------------------------------------------------------------------------- great circles
 def test_great_circle_points_known_midpoints_and_spacing():
-    lat, lon, fl, frac = C.great_circle_points([0, 0], [0, 179.5], [0, 0], [90, -179.5], 1000.0)
+    lat, lon, fl, frac = greatcircle.great_circle_points([0, 0], [0, 179.5], [0, 0], [90, -179.5], 1000.0)
     a = fl == 0
     # (0, 0) -> (0, 90): 10,008 km, 11 segments; the midpoint is (0, 45)
     assert np.isclose(lat[a][0], 0) and np.isclose(lon[a][-1], 90)
     mid = np.argmin(np.abs(frac[a] - 0.5))
     assert abs(frac[a][mid] - 0.5) < 0.05
     assert np.allclose(lat[a], 0, atol=1e-9)
-    steps = C.central_angle(lat[a][:-1], lon[a][:-1], lat[a][1:], lon[a][1:]) * C.EARTH_RADIUS_KM
+    steps = geodesy.central_angle(lat[a][:-1], lon[a][:-1], lat[a][1:], lon[a][1:]) * geodesy.EARTH_RADIUS_KM
     assert steps.max() <= 1000.0 + 1e-6
     # across the antimeridian: two points (111 km < 1000 km), longitudes stay near +-180
     b = fl == 1
@@ -57,7 +59,7 @@ def test_great_circle_points_known_midpoints_and_spacing():
 
 def test_great_circle_distance_new_york_to_london():
     # published great-circle distance JFK-LHR about 5,540 km (sphere radius 6371 km)
-    d = C.central_angle(40.6413, -73.7781, 51.4700, -0.4543) * C.EARTH_RADIUS_KM
+    d = geodesy.central_angle(40.6413, -73.7781, 51.4700, -0.4543) * geodesy.EARTH_RADIUS_KM
     assert 5530 < float(d) < 5560
 
 
@@ -67,7 +69,7 @@ def test_bad_input_is_refused():
     with pytest.raises(ValueError):
         C.flow_cells([0], [0], [0], [0], 3, method="magic")
     with pytest.raises(ValueError):
-        C.great_circle_points([0], [0], [1], [1], 0)
+        greatcircle.great_circle_points([0], [0], [1], [1], 0)
 
 
 # --------------------------------------------------------------------------- cells of hand-built flows
@@ -227,7 +229,7 @@ def test_csv_frames_and_layers():
     # the chevron tip lies on the path and its arms trail behind it (towards the origin, north-east)
     tip = chev["path"].iloc[0][1]
     arm = chev["path"].iloc[0][0]
-    assert C.central_angle(arm[1], arm[0], 40.7, -74.0) < C.central_angle(tip[1], tip[0], 40.7, -74.0)
+    assert geodesy.central_angle(arm[1], arm[0], 40.7, -74.0) < geodesy.central_angle(tip[1], tip[0], 40.7, -74.0)
     dens = C.corridor_density(f, 4)
     hl = R.corridor_layer(dens)
     assert hl.type == "H3HexagonLayer" and isinstance(hl.data[0]["h3"], str)
@@ -369,9 +371,9 @@ def reference_density(df, res, method):
 def test_worker_process_gives_the_single_process_result(method, caplog):
     df = us_flows(3000)
     args = (df.origin_lat, df.origin_lon, df.destination_lat, df.destination_lon, 6)
-    assert C._workers(np.zeros((3000, 4)), 6, None) == 1  # small calls stay in one process by default
+    assert workers._workers(np.zeros((3000, 4)), 6, None) == 1  # small calls stay in one process by default
     u = np.unique(np.round(df[["origin_lat", "origin_lon", "destination_lat", "destination_lon"]].to_numpy(), 7), axis=0)
-    assert len(C._part_bounds(u, 2)) == 2  # forced: two parts, one laid out in a worker process
+    assert len(workers._part_bounds(u, 2)) == 2  # forced: two parts, one laid out in a worker process
     with caplog.at_level("WARNING", logger="intel.corridors"):
         f1, c1 = C.flow_cells(*args, method=method, workers=1)
         f2, c2 = C.flow_cells(*args, method=method, workers=2)
@@ -405,7 +407,7 @@ def test_density_binning_equals_the_plain_factorize_sums(res, box, method):
                        "destination_lat": rng.uniform(box[0], box[1], n),
                        "destination_lon": rng.uniform(box[2], box[3], n), "weight": rng.random(n) * 10})
     if method == "sample":  # keep sampled paths short (sampling is dense), but spread over the world
-        lat1, lon1 = C.destination_point(df.origin_lat, df.origin_lon, rng.uniform(0, 360, n), rng.uniform(0, 60, n))
+        lat1, lon1 = geodesy.destination_point(df.origin_lat, df.origin_lon, rng.uniform(0, 360, n), rng.uniform(0, 60, n))
         df["destination_lat"], df["destination_lon"] = lat1, (lon1 + 180) % 360 - 180
     df = pd.concat([df, df.iloc[:10].assign(weight=1.5)], ignore_index=True)  # shared paths: flows > 1 per path
     got = C.corridor_density(df, res, method=method, workers=1)

@@ -4,13 +4,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from intel import hexbin, store
+from intel import config, h3cells, hexbin, store
 
 
 def test_bin_points_matches_h3py_and_keeps_lat_lon_order():
     # Bogota (case C01-1): res 7 cell 8766e4288ffffff
     cells = hexbin.bin_points(np.array([4.7110, np.nan]), np.array([-74.0721, 0.0]), 7)
-    assert hexbin.to_hex(cells[:1]) == ["8766e4288ffffff"]
+    assert h3cells.to_hex(cells[:1]) == ["8766e4288ffffff"]
     assert cells[1] == 0
     lat, lng = h3.cell_to_latlng("8766e4288ffffff")
     assert (round(lat, 4), round(lng, 4)) == (4.7076, -74.0750)
@@ -39,19 +39,19 @@ def _insert(con, rows):
 def test_aggregate_counts_nest_and_respect_precision(tmp_path):
     con = store.connect(tmp_path / "a.duckdb")
     pts = [(43.6532, -79.3832), (43.6533, -79.3831), (43.7000, -79.4000)]
-    cells = hexbin.bin_points(np.array([p[0] for p in pts]), np.array([p[1] for p in pts]), store.FINE_RES)
+    cells = hexbin.bin_points(np.array([p[0] for p in pts]), np.array([p[1] for p in pts]), config.FINE_RES)
     rows = [
         (1, 1, "t", "A", "accepted", "seizure", "2024-01-05", *pts[0], "exact", "CAN", "firearm", 2, int(cells[0])),
         (2, 1, "t", "A", "accepted", "seizure", "2024-01-05", *pts[1], "exact", "CAN", "firearm", 1, int(cells[1])),
         (3, 1, "t", "B", "accepted", "seizure", "2024-02-01", *pts[2], "exact", "CAN", "ammunition", 0, int(cells[2])),
         (4, 1, "t", "C", "accepted", "seizure", "2024-02-01", 43.65, -79.38, "town", "CAN", "firearm", 5,
-         int(hexbin.bin_points(np.array([43.65]), np.array([-79.38]), store.FINE_RES)[0])),
+         int(hexbin.bin_points(np.array([43.65]), np.array([-79.38]), config.FINE_RES)[0])),
         (5, 1, "t", "D", "quarantined", "seizure", "2024-02-01", None, None, None, "CAN", "firearm", 1, None),
     ]
     _insert(con, rows)
     a9 = hexbin.aggregate(con, 9)
     # records 1 and 2 are one incident (A) in one res-9 cell: 1 event, 3 firearms; the town record is left out
-    top = a9[a9["h3"] == hexbin.to_hex(cells[:1])[0]].iloc[0]
+    top = a9[a9["h3"] == h3cells.to_hex(cells[:1])[0]].iloc[0]
     assert (top["events"], top["firearms"], top["records"]) == (1, 3, 2)
     assert a9["records"].sum() == 3
     lo = hexbin.left_out(con, 9)
@@ -71,7 +71,7 @@ def test_aggregate_labels_and_incidents_hand_computed(tmp_path):
     label: pistol 2, rifle 2, then ammunition/revolver/shotgun 1 each -> ammunition."""
     con = store.connect(tmp_path / "l.duckdb")
     lat, lon = 43.6532, -79.3832
-    c = int(hexbin.bin_points(np.array([lat]), np.array([lon]), store.FINE_RES)[0])
+    c = int(hexbin.bin_points(np.array([lat]), np.array([lon]), config.FINE_RES)[0])
     rows = [  # event_id, key, firearm_type, category
         (1, "A", "pistol", "firearm"), (2, "A", "rifle", "firearm"), (3, "A", None, "ammunition"),
         (4, "B", "pistol", "firearm"), (5, "C", "rifle", "firearm"), (6, "D", "revolver", "firearm"),

@@ -15,8 +15,9 @@ def test_overview(real_store, app_env):
     at = AppTest.from_file("../pages/overview.py", default_timeout=60).run()
     assert not at.exception
     text = " ".join(m.value for m in at.info)
-    assert "no public point-level seizure register" in text
-    assert any(m.label == "Quarantined rows" and m.value == "63" for m in at.metric)
+    assert "Colombian National Police" in text and "West Africa" in text
+    assert any(m.label == "Quarantined rows" and m.value == "127" for m in at.metric)
+    assert any(m.label == "Rejected rows" and m.value == "1" for m in at.metric)  # the Colombian total line
 
 
 def test_explore_map_draws_hexes_offline(real_store, app_env):

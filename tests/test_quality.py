@@ -7,7 +7,7 @@ from pathlib import Path
 import h3
 import pytest
 
-from intel import hexbin, ingest, quality, store
+from intel import config, h3cells, hexbin, ingest, quality, store
 
 CASES = Path(__file__).resolve().parent / "cases"  # copies of ../shared/cases (see tests/cases/README.md)
 pytestmark = pytest.mark.skipif(not CASES.exists(), reason="shared cases not available")
@@ -64,8 +64,8 @@ def test_one_click_swap_fixes_c01(con):
         e = _ev(con, rid)
         assert e["status"] == "accepted" and e["location_corrected"] == "swap", rid
         assert abs(e["latitude"] - la) < 1e-9 and abs(e["longitude"] - lo) < 1e-9
-        assert hexbin.to_hex(hexbin.parent([e["h3_cell"]], 7))[0] == cell
-        assert h3.get_resolution(hexbin.to_hex([e["h3_cell"]])[0]) == store.FINE_RES
+        assert h3cells.to_hex(h3cells.parent([e["h3_cell"]], 7))[0] == cell
+        assert h3.get_resolution(h3cells.to_hex([e["h3_cell"]])[0]) == config.FINE_RES
     # raw values kept as given
     assert json.loads(_ev(con, "C01-2")["raw"])["latitude"] == "-74.0721"
     e4 = _ev(con, "C01-4")  # the rejected row got a record built from its raw row

@@ -131,7 +131,8 @@ def small(tmp_path):
 def test_intensity_ranking_known(small):
     con, spots = small
     df = risk.risk_scores(con, 8, None, ("2022-01-01", "2023-01-01"), {**ZERO, "intensity": 1.0})
-    from intel.hexbin import bin_points, parent
+    from intel.h3cells import parent
+    from intel.hexbin import bin_points
 
     want = [int(parent(bin_points(np.array([la]), np.array([lo])), 8)[0]) for la, lo in spots.values()]
     assert df["cell"].head(3).astype("int64").tolist() == want          # A, B, C
@@ -210,13 +211,14 @@ def test_real_store_presets(real_store):
     msg = str(e.value)
     assert "UNODC country statistics" in msg and "Burkina Faso (BFA" in msg and "(CIV" in msg
     assert "nothing for Mali (MLI)" in msg
-    with pytest.raises(risk.NoPointData):
+    # Colombia and Ecuador now hold records, located to municipalities and provinces: too
+    # coarse for resolution 8 (issue 15), no longer "no point data"
+    with pytest.raises(risk.TooCoarse):
         risk.plan(con, 8, risk.preset_area("TRIGGER"))
     with pytest.raises(risk.TooCoarse):
         risk.plan(con, 8, risk.preset_area("US_SW"))
-    p = risk.plan(con, 5, risk.preset_area("US_SW"), n=8, min_spacing_km=25)
-    assert len(p.targets) == 8
-    assert p.targets["nearest_crossing_km" if "nearest_crossing_km" in p.targets else "crossing_km"].notna().all()
-    # the top target is the Laredo field office cell, on the Rio Grande
-    assert p.targets["nearest_town"].iloc[0] in ("Laredo", "Nuevo Laredo")
-    assert p.targets["border_km"].iloc[0] < 5
+    # CBP records carry the extent of their area of responsibility (hundreds of km), not the
+    # 5 km of their headquarters town: they no longer rank targets at resolution 5 (issue 15)
+    with pytest.raises(risk.TooCoarse) as e:
+        risk.plan(con, 5, risk.preset_area("US_SW"), n=8, min_spacing_km=25)
+    assert "km cell edge" in str(e.value)

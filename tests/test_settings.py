@@ -1,7 +1,6 @@
 """Every setting is documented, typed, bounded and read the same way by pages and CLI."""
 import json
 import re
-import subprocess
 from pathlib import Path
 
 import pytest

@@ -4,7 +4,7 @@ import h3
 import numpy as np
 import pytest
 
-from intel import h3cells, hexbin, store
+from intel import config, h3cells, hexbin, store
 
 
 def test_migrate_is_idempotent(tmp_path):
@@ -30,19 +30,19 @@ def test_spatial_extension_is_offline():
     assert abs(d / 1000 - 111.19) < 0.01
 
 
-@pytest.mark.parametrize("res", range(0, store.FINE_RES + 1))
+@pytest.mark.parametrize("res", range(0, config.FINE_RES + 1))
 def test_parent_sql_equals_h3_cell_to_parent(res):
     """Every resolution, two ways: SQL bit arithmetic and h3-py's cell_to_parent."""
     rng = np.random.default_rng(res)
     lat = rng.uniform(-80, 80, 300)
     lon = rng.uniform(-180, 180, 300)
-    cells = hexbin.bin_points(lat, lon, store.FINE_RES)
+    cells = hexbin.bin_points(lat, lon, config.FINE_RES)
     con = duckdb.connect()
     con.register("t", {"c": cells})
     got = [int(r[0]) for r in con.execute(f"SELECT {h3cells.parent_sql('c', res)} FROM t").fetchall()]
     want = [h3.str_to_int(h3.cell_to_parent(h3.int_to_str(int(c)), res)) for c in cells]
     assert got == want
-    assert list(hexbin.parent(cells, res)) == want
+    assert list(h3cells.parent(cells, res)) == want
 
 
 def test_transaction_rolls_back(tmp_path):

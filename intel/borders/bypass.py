@@ -15,8 +15,8 @@ from intel.borders.crossings import official_crossings
 from intel.borders.events import border_events
 from intel.config import FINE_RES, check_resolution
 from intel.geodesy import nearest
-from intel.h3cells import parent, to_hex
-from intel.hexbin import bin_points, usable_precisions
+from intel.h3cells import edge_km, parent, to_hex
+from intel.hexbin import bin_points
 
 _CANDIDATES = 3
 """Nearest crossings (by chord) examined for each event before the exact geodesic picks one."""
@@ -39,9 +39,10 @@ def bypass_candidates(con, zone_km: float = 50.0, min_km: float = 10.0, res: int
     res : int
         H3 resolution of the clusters (parent of the stored cell, :mod:`intel.h3cells` rule), in
         the "border" range of :data:`intel.config.RESOLUTIONS` (3-9; ValueError outside it).
-        Only records whose location precision is usable at ``res``
-        (:func:`intel.hexbin.usable_precisions`) are clustered; resolution 5 (edge ~10 km)
-        takes town-level records.
+        Only records whose radius of location uncertainty (their own, else their precision's
+        class radius; :func:`intel.hexbin.usable_mask`) is at most the cell edge at ``res``
+        are clustered; resolution 5 (edge ~10 km) takes town-level records without a radius
+        of their own.
     date_from, date_to : str, optional
         Half-open period.
     crossings : pandas.DataFrame, optional
@@ -75,8 +76,8 @@ def bypass_candidates(con, zone_km: float = 50.0, min_km: float = 10.0, res: int
     actual bypass points.
     """
     res = check_resolution(res, "border")
-    precisions = usable_precisions(res)
-    ev = border_events(con, zone_km, date_from, date_to, sources, precisions, kinds)
+    # per record: radius of location uncertainty at most the cell edge at res (intel.hexbin)
+    ev = border_events(con, zone_km, date_from, date_to, sources, None, kinds, max_uncertainty_km=edge_km(res))
     all_zone = border_events(con, zone_km, date_from, date_to, sources, None, kinds)
     cx = crossings if crossings is not None else official_crossings(con, ports_as_crossings)
     used = cx[cx["snap_km"] <= float(zone_km)] if "snap_km" in cx else cx

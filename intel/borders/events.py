@@ -29,7 +29,8 @@ def _zone_precisions(zone_km: float) -> list[str]:
 
 def border_events(con, zone_km: float | None = None, date_from: str | None = None, date_to: str | None = None,
                   sources: tuple[str, ...] = (), precisions: list[str] | None = None,
-                  kinds: tuple[str, ...] = ()) -> pd.DataFrame:
+                  kinds: tuple[str, ...] = (), max_uncertainty_km: float | None = None,
+                  uncertainty_below_km: float | None = None) -> pd.DataFrame:
     """Accepted events with coordinates and their border columns, optionally within a zone.
 
     Border columns missing in the store (NULL ``border_km``) are computed on the fly with
@@ -48,6 +49,10 @@ def border_events(con, zone_km: float | None = None, date_from: str | None = Non
         Location precisions to keep (default: all).
     kinds : tuple of str
         Restrict to these ``events.kind`` values (default: all).
+    max_uncertainty_km, uncertainty_below_km : float, optional
+        Keep records whose radius of location uncertainty (their own ``uncertainty_km``, else
+        the class radius of their precision, :func:`intel.hexbin.uncertainty_sql`; km) is at
+        most / strictly below this many km.
 
     Returns
     -------
@@ -75,6 +80,15 @@ def border_events(con, zone_km: float | None = None, date_from: str | None = Non
         else:
             parts.append(f"location_precision IN ({', '.join('?' for _ in precisions)})")
             params += list(precisions)
+    if max_uncertainty_km is not None or uncertainty_below_km is not None:
+        from intel.hexbin import uncertainty_sql
+
+        if max_uncertainty_km is not None:
+            parts.append(f"{uncertainty_sql('')} <= ?")
+            params.append(float(max_uncertainty_km))
+        if uncertainty_below_km is not None:
+            parts.append(f"{uncertainty_sql('')} < ?")
+            params.append(float(uncertainty_below_km))
     if zone_km is not None:
         parts.append("(border_km <= ? OR border_km IS NULL)")
         params.append(float(zone_km))
@@ -211,8 +225,9 @@ def border_ranking(con, zone_km: float = 50.0, date_from: str | None = None, dat
         date_from, date_to = date_from or d_from, date_to or d_to
     p_from, p_to = previous_period(date_from, date_to)
     precisions = _zone_precisions(zone_km)
-    cur = border_events(con, zone_km, date_from, date_to, sources, precisions, kinds)
-    prev = border_events(con, zone_km, p_from, p_to, sources, precisions, kinds)
+    # per record: a position less uncertain than the zone is wide (class radius when none)
+    cur = border_events(con, zone_km, date_from, date_to, sources, None, kinds, uncertainty_below_km=zone_km)
+    prev = border_events(con, zone_km, p_from, p_to, sources, None, kinds, uncertainty_below_km=zone_km)
     all_cur = border_events(con, zone_km, date_from, date_to, sources, None, kinds)
     keys = ["segment_id", "pair"] if by == "segment" else ["pair"]
     for d in (cur, prev):

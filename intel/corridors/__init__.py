@@ -116,18 +116,14 @@ from intel.corridors.exports import (density_csv_frame, flows_csv_frame, flows_g
 from intel.corridors.flows import (FLOW_COLUMNS, FLOW_TYPES, aggregate_flows, event_flows, filter_flows,
                                    query_flows, reseizure_flows, stored_flows)
 from intel.corridors.places import COUNTRY_PLACES, TERRITORY_ADM0, USPS, country_points, state_points
-from intel.corridors.workers import POOL_MIN_PAIRS, POOL_MIN_PATHS, _part_bounds, _worker_main, _workers
-from intel.greatcircle import EARTH_RADIUS_KM, central_angle, destination_point, great_circle_points, initial_bearing
+from intel.corridors.workers import POOL_MIN_PAIRS, POOL_MIN_PATHS
 
 __all__ = [
     "USPS", "FLOW_COLUMNS", "FLOW_TYPES", "state_points", "country_points", "read_atf_flows", "load_atf_flows",
     "insert_flows", "stored_flows", "event_flows", "reseizure_flows", "query_flows", "filter_flows", "aggregate_flows",
-    "great_circle_points", "central_angle", "flow_cells", "corridor_density", "rank_pairs", "split_antimeridian",
+    "flow_cells", "corridor_density", "rank_pairs", "split_antimeridian",
     "flows_geojson", "flows_csv_frame", "density_csv_frame",
     # the other public names of the former single-file module (pages, CLI, tests, bench use some)
-    "EARTH_RADIUS_KM", "ATF_CSV", "ATF_SOURCE", "TERRITORY_ADM0", "COUNTRY_PLACES", "AtfRead",
-    "destination_point", "initial_bearing", "POOL_MIN_PATHS", "POOL_MIN_PAIRS", "to_geojson_text",
-    # private, used by tests/test_corridors.py (_part_bounds, _workers); _worker_main for ``from intel.corridors
-    # import _worker_main`` worker commands (the worker now imports it from intel.corridors.workers)
-    "_part_bounds", "_workers", "_worker_main",
+    "ATF_CSV", "ATF_SOURCE", "TERRITORY_ADM0", "COUNTRY_PLACES", "AtfRead",
+    "POOL_MIN_PATHS", "POOL_MIN_PAIRS", "to_geojson_text",
 ]

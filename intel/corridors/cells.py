@@ -8,7 +8,6 @@ grouped by path in order, each (path, cell) pair once. See "Cells of a flow (two
 """
 from __future__ import annotations
 
-import h3
 import numpy as np
 import pandas as pd
 

@@ -21,7 +21,9 @@ import pandas as pd
 import pydeck as pdk
 
 from intel.corridors.flows import aggregate_flows
-from intel.greatcircle import EARTH_RADIUS_KM, _tangent, _xyz, central_angle, destination_point, initial_bearing
+from intel.geodesy import EARTH_RADIUS_KM, central_angle, destination_point, initial_bearing
+from intel.geodesy import unit_vectors as _xyz
+from intel.greatcircle import tangent_vectors
 from intel.render.deck import PIXELS, fit_view
 from intel.render.palettes import (CORRIDOR_ALPHA, CORRIDOR_LINE_COLOUR, SOURCE_COLOR, TARGET_COLOR, class_breaks,
                                    colour_for, legend)
@@ -109,7 +111,7 @@ def chevron_paths(records: pd.DataFrame, marks: int | None = None, size_km: floa
     keep = d_km > 1.0
     rows = []
     a, b = _xyz(lat0, lon0), _xyz(lat1, lon1)
-    u = _tangent(a, b)
+    u = tangent_vectors(a, b)
     d = d_km / EARTH_RADIUS_KM
     for i in np.flatnonzero(keep):
         m = marks or int(np.clip(round(d_km[i] / 400.0), 1, 6))

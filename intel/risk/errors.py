@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from intel.hexbin import usable_precisions
-from intel.store import FINE_RES
+from intel.hexbin import PRECISION_KM, UNKNOWN_PRECISION_KM, finest_usable_resolution
 
 if TYPE_CHECKING:
     from intel.risk.areas import Area
@@ -80,6 +79,6 @@ def no_point_sentence(area: Area | None, available: pd.DataFrame) -> str:
 
 
 def finest_resolution(precision: str) -> int | None:
-    """Finest H3 resolution (0-:data:`FINE_RES`) at which records of ``precision`` are usable."""
-    ok = [r for r in range(FINE_RES + 1) if precision in usable_precisions(r)]
-    return max(ok) if ok else None
+    """Finest H3 resolution (0-:data:`intel.config.FINE_RES`) at which records of ``precision``
+    without a radius of their own are usable (class radius, :data:`intel.hexbin.PRECISION_KM`)."""
+    return finest_usable_resolution(PRECISION_KM.get(precision, UNKNOWN_PRECISION_KM))

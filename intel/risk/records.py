@@ -2,8 +2,8 @@
 
 :func:`area_records` selects accepted records with coordinates inside an area of operation
 and a half-open period of UTC days, with their H3 cell at the chosen resolution. The precision
-guard marks as ``usable`` only records whose ``location_precision`` is usable at that
-resolution (:func:`intel.hexbin.usable_precisions`). :func:`check_records` raises the
+guard marks as ``usable`` only records whose location is usable at that
+resolution (its own radius of uncertainty, else its class radius: :func:`intel.hexbin.usable_mask`). :func:`check_records` raises the
 plain-sentence failures of :mod:`intel.risk.errors` when nothing can be ranked (no records in
 the period, no point-level records at all, or records all too coarse).
 """
@@ -14,10 +14,10 @@ import pandas as pd
 import shapely
 
 from intel.config import check_resolution
-from intel.h3cells import parent_sql
-from intel.hexbin import PRECISIONS, usable_precisions
+from intel.h3cells import edge_km, parent_sql
+from intel.hexbin import PRECISIONS, finest_usable_resolution, uncertainty_values, usable_mask
 from intel.risk.areas import Area, area_country_codes, area_shape, country_statistics
-from intel.risk.errors import NoPointData, RiskError, TooCoarse, _join, finest_resolution, no_point_sentence
+from intel.risk.errors import NoPointData, RiskError, TooCoarse, _join, no_point_sentence
 from intel.store import period_sql
 
 def _iso(d) -> str | None:
@@ -78,7 +78,7 @@ def area_records(con, res: int, area: Area | None = None, date_from=None, date_t
            # the incident is (source, key): two sources numbering their records alike stay apart
            "e.source || chr(31) || e.incident_key AS incident_key, coalesce(e.firearms, 0) AS firearms, "
            "e.event_date, e.latitude, e.longitude, "
-           f"e.location_precision, e.country_iso3 FROM events e WHERE {' AND '.join(where)}")
+           f"e.location_precision, e.uncertainty_km, e.country_iso3 FROM events e WHERE {' AND '.join(where)}")
     df = con.execute(sql, params).df()
     if geom is not None and len(df):
         inside = shapely.contains_xy(geom, df["longitude"].to_numpy(float), df["latitude"].to_numpy(float))
@@ -87,8 +87,9 @@ def area_records(con, res: int, area: Area | None = None, date_from=None, date_t
         df = df[inside]
     df = df.reset_index(drop=True)
     df["cell"] = df["cell"].astype("uint64")
-    prec = set(usable_precisions(res))
-    df["usable"] = df["binned"].astype(bool) & df["location_precision"].isin(prec)
+    # per-record radius of uncertainty against the cell edge (intel.hexbin.usable_mask)
+    df["usable"] = df["binned"].astype(bool).to_numpy() & usable_mask(
+        res, df["location_precision"].to_numpy(dtype=object), df["uncertainty_km"].to_numpy(dtype=object))
     return df.drop(columns=["binned", "country_iso3"])
 
 
@@ -108,12 +109,14 @@ def check_records(con, res: int, area: Area | None, recs: pd.DataFrame, any_peri
         raise NoPointData(no_point_sentence(area, avail), area, avail)
     if not recs["usable"].any():
         precs = sorted(set(recs["location_precision"].dropna()), key=lambda p: PRECISIONS.index(p) if p in PRECISIONS else 99)
-        fin = [finest_resolution(p) for p in precs]
-        fin = [f for f in fin if f is not None]
-        best = max(fin) if fin else None
+        radii = uncertainty_values(recs["location_precision"].to_numpy(dtype=object),
+                                   recs["uncertainty_km"].to_numpy(dtype=object) if "uncertainty_km" in recs else None)
+        radii = radii[np.isfinite(radii)]
+        best = finest_usable_resolution(float(radii.min())) if len(radii) else None
         msg = (f"The {len(recs):,} located records of {area.describe() if area else 'the data extent'} are located only to "
-               f"{_join(precs) or 'an unknown precision'} level, too coarse for H3 resolution {res} "
-               f"(usable there: {', '.join(usable_precisions(res))}).")
+               f"{_join(precs) or 'an unknown precision'} level, too coarse for H3 resolution {res}: the smallest "
+               f"radius of location uncertainty among them is {radii.min() if len(radii) else float('nan'):,.1f} km, "
+               f"larger than the {edge_km(res):,.1f} km cell edge there.")
         if best is not None:
             msg += (f" Choose resolution {best} or coarser to rank them; the cells will then stand for the "
                     "places the records are attributed to (e.g. a CBP field-office town), not exact positions.")

@@ -20,8 +20,8 @@ from intel import settings
 from intel.borders import border_distance, bypass_candidates, official_crossings
 from intel.config import FINE_RES, check_resolution
 from intel.emerging import MAX_CUBE_BINS, MIN_STEPS, emerging_hotspots
-from intel.h3cells import cell_centres, from_hex, hex_array, parent
-from intel.hexbin import bin_points, usable_precisions
+from intel.h3cells import cell_centres, edge_km, from_hex, hex_array, parent
+from intel.hexbin import bin_points
 from intel.hotspots import HotspotError, gi_star, neighbour_matrix, polygon_cells, study_area
 from intel.periods import inclusive_end
 from intel.risk.areas import Area, area_shape
@@ -154,7 +154,8 @@ def risk_scores(con, res: int, area: Area | None = None, period=(None, None), we
     coarse = recs[~recs["usable"]]
     if len(coarse):
         notes.append(f"{len(coarse):,} records ({coarse['incident_key'].nunique():,} events) were left out because "
-                     f"their location is too coarse for resolution {res} (usable: {', '.join(usable_precisions(res))}).")
+                     f"their location is too coarse for resolution {res} (radius of location uncertainty larger than the "
+                     f"{edge_km(res):,.1f} km cell edge).")
 
     # study area
     occ = np.unique(use["cell"].to_numpy(dtype="uint64"))

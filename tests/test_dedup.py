@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from intel import dedup, ingest, store
+from intel import dedup, geodesy, ingest, store
 
 HEAD = "record_id,agency,seizure_date,country,latitude,longitude,firearm_type,calibre,serial_number,quantity\n"
 POLICE = HEAD + ("P-1,Police,2024-03-01,GHA,5.6037,-0.1870,pistol,9x19,AB-123,1\n"
@@ -67,7 +67,7 @@ TEXT = ("seizing_agency", "source", "serial_key", "firearm_type", "calibre", "in
 
 def _brute_force(new, old, km, window):
     """The rules of the module docstring, pair by pair, in plain Python (no index, no sorting trick)."""
-    R = dedup.EARTH_RADIUS_KM
+    R = geodesy.EARTH_RADIUS_KM
     chord = 2 * np.sin(km / R / 2)
 
     def missing(v):

@@ -137,3 +137,26 @@ def test_links_layer_purple_in_pixels():
     assert layer.get_color == [130, 40, 170, 220] and layer.width_units is PIXELS
     assert layer.data[0]["label"] == "serial key &lt;k&gt;" and layer.data[0]["detail"].endswith("140 km")
     assert links_legend() == [((130, 40, 170), "same serial key")]
+
+
+def test_zero_and_missing_values_have_their_own_colours_and_legend_entries():
+    breaks = palettes.class_breaks(np.array([0, 1, 2, 4, 8, np.nan]), k=2)
+    assert breaks == [3.0, 8.0]  # median of 1, 2, 4, 8 by linear interpolation
+    cols = palettes.colour_for([0, 1, 8, np.nan], breaks)
+    assert cols[0] == [*palettes.ZERO_COLOUR, 210]
+    assert cols[3] == [*palettes.MISSING_COLOUR, 210]
+    assert cols[1][:3] != cols[0][:3] and cols[2][:3] == list(palettes.YLORRD[-1])
+    key = palettes.legend(breaks, "firearms", values=[0, 1, 8, np.nan])
+    assert [t for _, t in key] == ["1-3 firearms", "4-8 firearms", "0 firearms", "firearms: not recorded"]
+    # only zeros drawn (discharge incidents coloured by firearms): no "1 firearms" class in the legend
+    only_zero = palettes.legend(palettes.class_breaks(np.zeros(3)), "firearms", values=np.zeros(3))
+    assert only_zero == [(palettes.ZERO_COLOUR, "0 firearms")]
+    assert all(c == [*palettes.ZERO_COLOUR, 210] for c in palettes.colour_for(np.zeros(3), [1.0]))
+
+
+def test_sea_spans_beyond_the_antimeridian():
+    from intel.render import deck
+    ring = deck.water_layer().data["features"][0]["geometry"]["coordinates"][0]
+    lons = [p[0] for p in ring]
+    lats = [p[1] for p in ring]
+    assert min(lons) <= -360 and max(lons) >= 360 and max(lats) > 85.0

@@ -83,9 +83,13 @@ def basemap_layer() -> pdk.Layer:
 
 
 def water_layer() -> pdk.Layer:
-    """A rectangle of sea colour under the countries (the deck background is otherwise white)."""
+    """A rectangle of sea colour under the countries (the deck background is otherwise white).
+
+    It spans three worlds in longitude (-540..540) and the whole Web Mercator range in latitude
+    (+-85.05), so no white band shows beyond the antimeridian when the world is zoomed out."""
+    w, e, s, n = -540, 540, -85.05, 85.05
     sea = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": {
-        "type": "Polygon", "coordinates": [[[-180, -85], [180, -85], [180, 85], [-180, 85], [-180, -85]]]}}]}
+        "type": "Polygon", "coordinates": [[[w, s], [e, s], [e, n], [w, n], [w, s]]]}}]}
     return pdk.Layer("GeoJsonLayer", sea, id="sea", filled=True, stroked=False, get_fill_color=SEA_COLOUR)
 
 

@@ -68,7 +68,7 @@ def hexagon_layer(cells: pd.DataFrame, value: str = "events", layer_id: str = "h
         "H3HexagonLayer", data, id=layer_id, get_hexagon="h3", get_fill_color="color", pickable=True,
         stroked=True, get_line_color=HEX_LINE_COLOUR, line_width_min_pixels=0.5, extruded=extruded, auto_highlight=True,
     )
-    return layer, legend(breaks, value)
+    return layer, legend(breaks, value, values=cells[value].to_numpy())
 
 
 def points_layer(df: pd.DataFrame, layer_id: str = "coarse-points", radius_px: int = 7) -> pdk.Layer:

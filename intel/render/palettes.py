@@ -28,6 +28,12 @@ BIN_LABELS = {3: "Hot spot, 99 %", 2: "Hot spot, 95 %", 1: "Hot spot, 90 %", 0: 
               -1: "Cold spot, 90 %", -2: "Cold spot, 95 %", -3: "Cold spot, 99 %"}
 """Short labels of the Gi* confidence bins (the long ones are :data:`intel.hotspots.CONFIDENCE`)."""
 
+ZERO_COLOUR = (189, 189, 189)
+"""A class of its own for the value 0 (a cell with incidents but no firearm counted): neutral grey,
+never the lightest or darkest class of the scale."""
+MISSING_COLOUR = (250, 250, 250)
+"""A value that was not recorded (NaN): near-white, outlined by the layer's line colour."""
+
 # --------------------------------------------------------------------------- explore map
 HEX_LINE_COLOUR = [80, 80, 80, 120]
 """Outline of the explore-map hexagons (RGBA)."""
@@ -123,22 +129,39 @@ def class_breaks(values: np.ndarray, k: int = 6) -> list[float]:
 def colour_for(values: np.ndarray, breaks: list[float], palette=YLORRD) -> list[list[int]]:
     """RGBA colour (alpha 210) per value from class upper ``breaks``.
 
+    Zero (and negative) values get :data:`ZERO_COLOUR` and values that were not recorded (NaN)
+    :data:`MISSING_COLOUR`, so neither reads as a class of the scale (ArcGIS and GeoDa keep
+    "no data" and zero out of the classed colours in the same way).
+
     Parameters
     ----------
-    values : array-like of float
+    values : array-like of float, shape (n,)
     breaks : list of float
         From :func:`class_breaks`.
     palette : list of RGB tuples
         The last ``len(breaks)`` colours are used, spread evenly when there are fewer breaks.
+
+    Returns
+    -------
+    list of n ``[r, g, b, a]`` lists
     """
-    idx = np.searchsorted(np.asarray(breaks), np.asarray(values, dtype=float), side="left")
+    v = np.asarray(values, dtype=float)
+    idx = np.searchsorted(np.asarray(breaks), v, side="left")
     idx = np.clip(idx, 0, len(breaks) - 1)
     pal = palette[-len(breaks):] if len(breaks) <= len(palette) else palette
     step = (len(pal) - 1) / max(1, len(breaks) - 1)
-    return [list(pal[int(round(i * step))]) + [210] for i in idx]
+    out = []
+    for x, i in zip(v, idx):
+        if np.isnan(x):
+            out.append(list(MISSING_COLOUR) + [210])
+        elif x <= 0:
+            out.append(list(ZERO_COLOUR) + [210])
+        else:
+            out.append(list(pal[int(round(i * step))]) + [210])
+    return out
 
 
-def legend(breaks: list[float], label: str, palette=YLORRD) -> list[tuple[tuple[int, int, int], str]]:
+def legend(breaks: list[float], label: str, palette=YLORRD, values=None) -> list[tuple[tuple[int, int, int], str]]:
     """Legend entries ``(rgb, text)`` matching :func:`colour_for`.
 
     Parameters
@@ -147,15 +170,25 @@ def legend(breaks: list[float], label: str, palette=YLORRD) -> list[tuple[tuple[
         From :func:`class_breaks`.
     label : str
         Unit appended to each range (``"events"``, ``"firearms"``).
+    values : array-like of float, optional
+        The values drawn: when given, the classes appear only if some value is positive, and
+        entries for ``0 <label>`` and ``not recorded`` are added when such values are present.
     """
-    pal = palette[-len(breaks):] if len(breaks) <= len(palette) else palette
-    step = (len(pal) - 1) / max(1, len(breaks) - 1)
-    out, lo = [], 1
-    for i, b in enumerate(breaks):
-        hi = int(np.floor(b))
-        text = f"{lo:,}" if hi <= lo else f"{lo:,}-{hi:,}"
-        out.append((pal[int(round(i * step))], f"{text} {label}"))
-        lo = hi + 1
+    v = None if values is None else np.asarray(values, dtype=float)
+    out = []
+    if v is None or (v[np.isfinite(v)] > 0).any():
+        pal = palette[-len(breaks):] if len(breaks) <= len(palette) else palette
+        step = (len(pal) - 1) / max(1, len(breaks) - 1)
+        lo = 1
+        for i, b in enumerate(breaks):
+            hi = int(np.floor(b))
+            text = f"{lo:,}" if hi <= lo else f"{lo:,}-{hi:,}"
+            out.append((pal[int(round(i * step))], f"{text} {label}"))
+            lo = hi + 1
+    if v is not None and (v[np.isfinite(v)] <= 0).any():
+        out.append((ZERO_COLOUR, f"0 {label}"))
+    if v is not None and np.isnan(v).any():
+        out.append((MISSING_COLOUR, f"{label}: not recorded"))
     return out
 
 

@@ -66,7 +66,7 @@ from scipy.special import ndtr
 from intel.config import check_resolution
 from intel.export import json_value
 from intel.geodesy import geod
-from intel.h3cells import cell_ring, edge_km, from_hex, hex_array, parent_sql, resolution_of, to_hex
+from intel.h3cells import cell_centres, cell_ring, edge_km, from_hex, hex_array, parent_sql, resolution_of, to_hex
 from intel.hexbin import Filters, coarse_sql, usable_sql
 from intel.store import events_sql
 
@@ -784,12 +784,19 @@ def hotspots_from_store(con, res: int, k: int = 1, value: str = "events", fdr: b
 # export
 # --------------------------------------------------------------------------------------
 
-EXPORT_FORMATS = ("csv", "geojson", "parquet")
+EXPORT_FORMATS = ("csv", "geojson", "parquet", "gpkg")
 
 
 def _export_frame(df: pd.DataFrame, columns: list[str] | None) -> pd.DataFrame:
+    """The exported columns, with the cell centre's ``latitude`` and ``longitude`` (degrees
+    WGS84, 6 decimals) right after ``h3`` so a CSV can be placed without an H3 library."""
     cols = columns or [c for c in df.columns if c != "cell"]
     out = df[[c for c in cols if c in df.columns]].copy()
+    if "h3" in out.columns and "latitude" not in out.columns:
+        lat, lon = cell_centres(from_hex(out["h3"].astype(str).tolist())) if len(out) else (np.zeros(0), np.zeros(0))
+        at = list(out.columns).index("h3") + 1
+        out.insert(at, "latitude", np.round(lat, 6))
+        out.insert(at + 1, "longitude", np.round(lon, 6))
     for c in out.columns:
         if isinstance(out[c].dtype, pd.CategoricalDtype):
             out[c] = out[c].astype(str)
@@ -819,13 +826,13 @@ def to_geodataframe(df: pd.DataFrame, columns: list[str] | None = None):
 
 def export_cells(df: pd.DataFrame, fmt: str, path: str | Path | None = None,
                  columns: list[str] | None = None) -> bytes:
-    """Cells and their statistics as CSV, GeoJSON or GeoParquet.
+    """Cells and their statistics as CSV, GeoJSON, GeoParquet or GeoPackage.
 
     Parameters
     ----------
     df : pandas.DataFrame
         A :func:`gi_star` or :func:`intel.emerging.emerging_hotspots` table (needs ``h3``).
-    fmt : {'csv', 'geojson', 'parquet'}
+    fmt : {'csv', 'geojson', 'parquet', 'gpkg'}
     path : path, optional
         Also write the bytes there.
     columns : list of str, optional
@@ -834,13 +841,22 @@ def export_cells(df: pd.DataFrame, fmt: str, path: str | Path | None = None,
     Returns
     -------
     bytes
-        File content (CSV and GeoJSON UTF-8; GeoParquet with geometry in WKB, EPSG:4326).
+        File content (CSV and GeoJSON UTF-8; GeoParquet with geometry in WKB, EPSG:4326;
+        GeoPackage (OGC 12-128r18) with one layer ``cells``, EPSG:4326). Every format carries the
+        cell centre's ``latitude`` and ``longitude``.
+
+    Raises
+    ------
+    ValueError
+        An unknown format.
     """
     fmt = fmt.lower().lstrip(".")
     if fmt == "json":
         fmt = "geojson"
     if fmt in ("geoparquet", "pq"):
         fmt = "parquet"
+    if fmt == "geopackage":
+        fmt = "gpkg"
     if fmt == "csv":
         data = _export_frame(df, columns).to_csv(index=False).encode("utf-8")
     elif fmt == "geojson":
@@ -849,6 +865,13 @@ def export_cells(df: pd.DataFrame, fmt: str, path: str | Path | None = None,
         buf = io.BytesIO()
         to_geodataframe(df, columns).to_parquet(buf, index=False)
         data = buf.getvalue()
+    elif fmt == "gpkg":
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:  # GDAL writes a GeoPackage to a file
+            f = Path(tmp) / "cells.gpkg"
+            to_geodataframe(df, columns).to_file(f, layer="cells", driver="GPKG")
+            data = f.read_bytes()
     else:
         raise ValueError(f"export format must be one of {EXPORT_FORMATS}")
     if path is not None:
@@ -857,7 +880,7 @@ def export_cells(df: pd.DataFrame, fmt: str, path: str | Path | None = None,
 
 
 def format_from_path(path: str | Path) -> str:
-    """Export format implied by a file name (``.csv``, ``.geojson``/``.json``, ``.parquet``)."""
+    """Export format implied by a file name (``.csv``, ``.geojson``/``.json``, ``.parquet``, ``.gpkg``)."""
     suf = Path(path).suffix.lower().lstrip(".")
     if suf in ("csv",):
         return "csv"
@@ -865,4 +888,6 @@ def format_from_path(path: str | Path) -> str:
         return "geojson"
     if suf in ("parquet", "geoparquet", "pq"):
         return "parquet"
-    raise ValueError(f"cannot tell the export format from {path}; use .csv, .geojson or .parquet")
+    if suf == "gpkg":
+        return "gpkg"
+    raise ValueError(f"cannot tell the export format from {path}; use .csv, .geojson, .parquet or .gpkg")

@@ -140,7 +140,7 @@ if only_sig:
     table = table[(table["value"] > 0) | (table["bin"] != 0)]
 st.dataframe(table, hide_index=True, width="stretch", height=360)
 
-d1, d2, d3, d4 = st.columns(4)
+d1, d2, d3, d5, d4 = st.columns(5)
 try:
     export_button(d1, "Hot spots CSV", hs.export_cells(hot, "csv", columns=hs.HOTSPOT_COLUMNS),
                        file_name=f"hotspots_r{res}_k{k}.csv", mime="text/csv", key="dl_csv")
@@ -148,6 +148,8 @@ try:
                        file_name=f"hotspots_r{res}_k{k}.geojson", mime="application/geo+json", key="dl_geojson")
     export_button(d3, "Hot spots GeoParquet", hs.export_cells(hot, "parquet", columns=hs.HOTSPOT_COLUMNS),
                        file_name=f"hotspots_r{res}_k{k}.parquet", mime="application/octet-stream", key="dl_parquet")
+    export_button(d5, "Hot spots GeoPackage", hs.export_cells(hot, "gpkg", columns=hs.HOTSPOT_COLUMNS),
+                       file_name=f"hotspots_r{res}_k{k}.gpkg", mime="application/geopackage+sqlite3", key="dl_gpkg")
     if emg is not None:
         export_button(d4, "Emerging CSV", hs.export_cells(emg, "csv", columns=em.EMERGING_COLUMNS),
                            file_name=f"emerging_r{res}_{step}.csv", mime="text/csv", key="dl_emerging")

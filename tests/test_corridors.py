@@ -315,7 +315,7 @@ def test_cli_corridors_and_flows(atf_db, tmp_path):
                                            "--to-year", "2020", "--out", str(out), "--interstate-only"])
     assert r.exit_code == 0, r.output
     c = pd.read_csv(out)
-    assert c.columns[:3].tolist() == ["cell", "weight", "rank"]
+    assert c.columns[:5].tolist() == ["cell", "latitude", "longitude", "weight", "rank"]
     assert c["rank"].tolist()[:3] == [1, 2, 3]
     assert h3.is_valid_cell(c["cell"].iloc[0])
     out2 = tmp_path / "f.csv"

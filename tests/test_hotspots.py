@@ -228,7 +228,11 @@ def test_export_formats(store, tmp_path):
     df, _ = hs.hotspots_from_store(con, 8, 1)
     con.close()
     csv = pd.read_csv(pd.io.common.BytesIO(hs.export_cells(df, "csv", columns=hs.HOTSPOT_COLUMNS)))
-    assert list(csv.columns) == hs.HOTSPOT_COLUMNS and len(csv) == len(df)
+    at = hs.HOTSPOT_COLUMNS.index("h3") + 1
+    cols = hs.HOTSPOT_COLUMNS[:at] + ["latitude", "longitude"] + hs.HOTSPOT_COLUMNS[at:]
+    assert list(csv.columns) == cols and len(csv) == len(df)
+    lat0, lon0 = h3.cell_to_latlng(csv.loc[0, "h3"])  # the cell centre, to the 6th decimal
+    assert csv.loc[0, "latitude"] == pytest.approx(lat0, abs=1e-6) and csv.loc[0, "longitude"] == pytest.approx(lon0, abs=1e-6)
     gj = json.loads(hs.export_cells(df, "geojson", columns=hs.HOTSPOT_COLUMNS))
     f0 = gj["features"][0]
     ring = f0["geometry"]["coordinates"][0]
@@ -239,9 +243,15 @@ def test_export_formats(store, tmp_path):
     path = tmp_path / "h.parquet"
     hs.export_cells(df, "parquet", path, columns=hs.HOTSPOT_COLUMNS)
     g = gpd.read_parquet(path)
-    assert g.crs.to_epsg() == 4326 and list(g.columns[:-1]) == hs.HOTSPOT_COLUMNS
+    assert g.crs.to_epsg() == 4326 and list(g.columns[:-1]) == cols
     c = g.geometry.iloc[0].centroid
     assert -80 < c.x < -79
+    gp = tmp_path / "h.gpkg"
+    assert hs.format_from_path(gp) == "gpkg"
+    hs.export_cells(df, "gpkg", gp, columns=hs.HOTSPOT_COLUMNS)
+    g2 = gpd.read_file(gp, layer="cells")
+    assert g2.crs.to_epsg() == 4326 and len(g2) == len(df) and list(g2.columns[:-1]) == cols
+    assert g2.geometry.iloc[0].geom_type == "Polygon"
 
 
 def test_cli_hotspots(store, tmp_path):
@@ -254,7 +264,7 @@ def test_cli_hotspots(store, tmp_path):
                                           "--to", "2024-01-01", "--out", str(out)])
     assert r.exit_code == 0, r.output
     assert "hot spots" in r.output and "too coarse" in r.output
-    assert list(pd.read_csv(out).columns) == hs.HOTSPOT_COLUMNS
+    assert list(pd.read_csv(out).columns) == ["h3", "latitude", "longitude"] + hs.HOTSPOT_COLUMNS[1:]
     r = CliRunner().invoke(hotspots_cmd, ["--db", store, "--res", "8", "--no-fdr", "--from", "1990-01-01",
                                           "--to", "1990-02-01", "--out", str(out)])
     assert r.exit_code == 2 and "Traceback" not in r.output and "no located events" in r.output

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from intel.greatcircle import great_circle_points
+from intel.h3cells import cell_centres, from_hex
 
 
 def split_antimeridian(lon: np.ndarray, lat: np.ndarray) -> list[list[list[float]]]:
@@ -94,8 +95,11 @@ def flows_csv_frame(flows: pd.DataFrame) -> pd.DataFrame:
 
 
 def density_csv_frame(density: pd.DataFrame) -> pd.DataFrame:
-    """Corridor density as the CLI writes it: ``cell`` (hex), ``weight``, ``rank``, ``flows``, ``share``."""
-    return pd.DataFrame({"cell": density["h3"], "weight": density["weight"], "rank": density["rank"],
+    """Corridor density as the CLI writes it: ``cell`` (hex), ``latitude`` and ``longitude`` of the
+    cell centre (degrees WGS84), ``weight``, ``rank``, ``flows``, ``share``."""
+    lat, lon = cell_centres(from_hex(density["h3"].astype(str).tolist())) if len(density) else ([], [])
+    return pd.DataFrame({"cell": density["h3"], "latitude": np.round(lat, 6), "longitude": np.round(lon, 6),
+                         "weight": density["weight"], "rank": density["rank"],
                          "flows": density["flows"], "share": density["share"]})
 
 

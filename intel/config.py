@@ -22,8 +22,9 @@ use           range    why
 ============  =======  ==============================================================
 map           3 - 9    from country scale (edge 60 km) to street blocks (0.2 km)
 hotspot       5 - 9    Gi* needs many cells; below 5 a country is a handful of cells
-planner       5 - 9    targets are places a team can go to (edge <= 10 km)
-backtest      5 - 9    as planner: the ranking it evaluates
+planner       3 - 9    targets are places a team can go to (edge <= 10 km at 5-9); 3-4 rank
+                       registers kept by municipality or province (edge 26-69 km)
+backtest      3 - 9    as planner: the ranking it evaluates
 corridor      2 - 6    corridors are regional (edge 3 km to 180 km)
 border        3 - 9    clusters of events near a border
 briefing      3 - 9    as map
@@ -62,8 +63,8 @@ FINE_RES = 9
 RESOLUTIONS: dict[str, tuple[int, int]] = {
     "map": (3, 9),
     "hotspot": (5, 9),
-    "planner": (5, 9),
-    "backtest": (5, 9),
+    "planner": (3, 9),
+    "backtest": (3, 9),
     "corridor": (2, 6),
     "border": (3, 9),
     "briefing": (3, 9),

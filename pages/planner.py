@@ -41,10 +41,24 @@ iso_options = sorted(set(countries["iso3"]) | set(risk.TRIGGER_DEFAULT) | {"BFA"
 c1, c2 = st.columns([1, 2])
 
 
+@cached(show_spinner=False, max_entries=16)
+def _suggested(stamp, area):
+    return risk.suggested_resolution(get_con(), area)
+
+
 def _preset_changed() -> None:
-    # the bundled U.S. Southwest records are town-level: only resolution 5 or coarser can use them
-    if st.session_state.get("pl_preset") == "US_SW":
-        st.session_state["pl_res"] = 5
+    # a preset starts at the finest resolution its records support, country by country, over
+    # the whole span of its records (registers of one quarter or one year, years apart)
+    key = st.session_state.get("pl_preset")
+    if key in risk.PRESETS:
+        try:
+            sug = _suggested(db_stamp(), risk.preset_area(key, st.session_state.get("pl_trigger")))
+        except Exception:  # noqa: BLE001 - the page below reports store and area errors
+            return
+        if sug["resolution"] is not None:
+            st.session_state["pl_res"] = int(sug["resolution"])
+        if sug["first"] is not None:
+            st.session_state["pl_period"] = (sug["first"], sug["last"])
 
 
 preset = c1.selectbox("Preset", list(PRESET_LABELS), format_func=PRESET_LABELS.get, key="pl_preset",
@@ -64,8 +78,9 @@ with c2:
             area = risk.preset_area("TRIGGER", chosen)
         elif preset == "US_SW":
             area = risk.preset_area("US_SW")
-            st.caption(risk.PRESETS["US_SW"]["note"] + " The bundled CBP records are located at field-office and "
-                       "sector towns, so they can be ranked only at H3 resolution 5 or coarser.")
+            st.caption(risk.PRESETS["US_SW"]["note"] + " The bundled CBP records stand for whole field-office "
+                       "and sector areas of responsibility (radius about 200-470 km), too coarse for the planner; "
+                       "the Borders page ranks border stretches from them.")
         else:
             mode = st.radio("Area of operation", ["extent", "countries", "admin1", "bbox"], horizontal=True,
                             format_func={"extent": "Data extent", "countries": "Countries", "admin1": "Admin-1 units",
@@ -103,6 +118,11 @@ default_from = max(lo, (pd.Timestamp(hi) - pd.DateOffset(years=3)).date())
 period = p1.date_input("Period (from, to inclusive)", value=(default_from, hi), min_value=lo, max_value=hi,
                        key="pl_period")
 res = resolution_slider(p2, "H3 resolution", "planner", "pl_res")
+if preset in risk.PRESETS:
+    try:
+        st.caption(_suggested(db_stamp(), area)["sentence"])
+    except Exception:  # noqa: BLE001 - the plan below reports store and area errors
+        pass
 n = p3.number_input("Targets", 1, 100, value=int(settings.get("planner_targets", con)), key="pl_n")
 spacing = p4.number_input("Min. spacing (km)", 0.0, 500.0, value=float(settings.get("planner_min_spacing_km", con)),
                           step=0.5, key="pl_spacing")

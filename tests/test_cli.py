@@ -54,7 +54,7 @@ def test_every_res_option_takes_its_use_range_from_the_configuration():
     assert seen == {"hotspot", "border", "corridor", "planner", "briefing"}
 
 
-@pytest.mark.parametrize("verb,res", [("corridors", "7"), ("bypass", "2"), ("targets", "4"), ("briefing", "10")])
+@pytest.mark.parametrize("verb,res", [("corridors", "7"), ("bypass", "2"), ("targets", "2"), ("briefing", "10")])
 def test_out_of_range_res_is_refused_at_parsing(verb, res, tmp_path):
     r = run([verb, "--res", res, "--out", tmp_path / "x.pdf"])
     assert r.exit_code == 2 and "Invalid value for '--res'" in r.output and "outside" in r.output

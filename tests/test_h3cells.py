@@ -68,9 +68,9 @@ def _flows():
     ("hotspot cells", lambda con: hotspots.cell_values(con, 10), "5-9"),
     ("emerging", lambda con: emerging.emerging_from_store(con, 10), "5-9"),
     ("map", lambda con: hexbin.aggregate(con, 10), "3-9"),
-    ("planner", lambda con: risk.risk_scores(con, 10), "5-9"),
-    ("planner records", lambda con: risk.area_records(con, 10), "5-9"),
-    ("backtest", lambda con: backtest.backtest(con, 10, "2019", "2020"), "5-9"),
+    ("planner", lambda con: risk.risk_scores(con, 10), "3-9"),
+    ("planner records", lambda con: risk.area_records(con, 10), "3-9"),
+    ("backtest", lambda con: backtest.backtest(con, 10, "2019", "2020"), "3-9"),
     ("bypass", lambda con: bypass_candidates(con, res=10), "3-9"),
     ("corridors", lambda con: corridors.corridor_density(_flows(), 10), "2-6"),
 ])

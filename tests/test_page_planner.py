@@ -72,11 +72,28 @@ def test_page_us_southwest_on_real_store(real_store, monkeypatch, tmp_path):
     at = AppTest.from_file(PAGE, default_timeout=60).run()
     at.selectbox(key="pl_preset").set_value("US_SW").run()
     assert not at.exception, at.exception
-    assert at.slider(key="pl_res").value == 5
+    # no country's records fit any planner resolution: the slider stays where it was
+    assert at.slider(key="pl_res").value == 8
     assert not at.error, [e.value for e in at.error]
     # CBP records carry the extent of their area of responsibility (hundreds of km, issue 15),
     # not the 5 km of their headquarters town: the page says they are too coarse, no targets
-    assert any("too coarse for H3 resolution 5" in w.value for w in at.warning), [w.value for w in at.warning]
+    text = " ".join(w.value for w in at.warning)
+    assert "too coarse for H3 resolution 8" in text, text
+    assert "cannot be ranked at any resolution the planner offers (3-9)" in text
     assert "Targets" not in {m.label for m in at.metric}
-    at.slider(key="pl_res").set_value(8).run()
-    assert any("too coarse for H3 resolution 8" in w.value for w in at.warning)
+    assert any("No country's records in this area" in c.value for c in at.caption)
+
+
+def test_page_trigger_on_real_store_ranks_colombian_places(real_store, monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    _use(monkeypatch, real_store)
+    at = AppTest.from_file(PAGE, default_timeout=90).run()
+    at.selectbox(key="pl_preset").set_value("TRIGGER").run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    # Colombian municipalities (median radius 12.6 km) fit resolution 4 (edge 26 km);
+    # most Ecuadorian provinces (median radius 69.0 km) are coarser than 3 and are named as left out
+    assert at.slider(key="pl_res").value == 4
+    cap = " ".join(c.value for c in at.caption)
+    assert "COL at 4" in cap and "ECU: coarser than 3" in cap and "9,173 ECU" in cap
+    assert int({m.label: m.value for m in at.metric}["Targets"]) >= 5

@@ -71,7 +71,8 @@ Each step above lives in its own module; this package re-exports their public na
                               (step 1)
 :mod:`intel.risk.errors`      :class:`RiskError`, :class:`NoPointData`, :class:`TooCoarse` and
                               their plain sentences
-:mod:`intel.risk.records`     :func:`area_records` and :func:`check_records` (step 2)
+:mod:`intel.risk.records`     :func:`area_records`, :func:`check_records` and
+                              :func:`suggested_resolution` (step 2)
 :mod:`intel.risk.scores`      :func:`risk_scores` and :data:`SCORE_COLUMNS` (step 3)
 :mod:`intel.risk.targets`     :func:`select_targets`, :func:`describe_targets`, :class:`Plan`,
                               :func:`plan`, :func:`method_text` (steps 4 and 5)
@@ -124,6 +125,7 @@ from intel.risk.errors import (
 from intel.risk.records import (
     area_records,
     check_records,
+    suggested_resolution,
 )
 from intel.geodesy import (
     GEONAMES_NOTE,

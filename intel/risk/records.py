@@ -6,6 +6,8 @@ guard marks as ``usable`` only records whose location is usable at that
 resolution (its own radius of uncertainty, else its class radius: :func:`intel.hexbin.usable_mask`). :func:`check_records` raises the
 plain-sentence failures of :mod:`intel.risk.errors` when nothing can be ranked (no records in
 the period, no point-level records at all, or records all too coarse).
+:func:`suggested_resolution` proposes the H3 resolution an area's records support (what a preset
+starts at), country by country.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from intel.config import check_resolution
+from intel.config import check_resolution, resolution_range
 from intel.h3cells import edge_km, parent_sql
 from intel.hexbin import PRECISIONS, finest_usable_resolution, uncertainty_values, usable_mask
 from intel.risk.areas import Area, area_country_codes, area_shape, country_statistics
@@ -33,7 +35,7 @@ def area_records(con, res: int, area: Area | None = None, date_from=None, date_t
     ----------
     con : DuckDB connection to the store.
     res : int
-        H3 resolution in the "planner" range of :data:`intel.config.RESOLUTIONS` (5-9; the
+        H3 resolution in the "planner" range of :data:`intel.config.RESOLUTIONS` (3-9; the
         backtest's range is the same).
     area : Area, optional
         ``None`` or ``extent``: every located record.
@@ -46,7 +48,8 @@ def area_records(con, res: int, area: Area | None = None, date_from=None, date_t
         ``cell`` (uint64 parent at ``res``, 0 when the record has no stored cell),
         ``incident_key`` (source and key joined by U+001F: one value per incident across sources),
         ``firearms``, ``event_date``, ``latitude``, ``longitude``,
-        ``location_precision``, ``usable`` (precision usable at ``res`` and a stored cell).
+        ``location_precision``, ``uncertainty_km``, ``country_iso3``, ``usable`` (precision usable
+        at ``res`` and a stored cell).
 
     Raises
     ------
@@ -90,7 +93,7 @@ def area_records(con, res: int, area: Area | None = None, date_from=None, date_t
     # per-record radius of uncertainty against the cell edge (intel.hexbin.usable_mask)
     df["usable"] = df["binned"].astype(bool).to_numpy() & usable_mask(
         res, df["location_precision"].to_numpy(dtype=object), df["uncertainty_km"].to_numpy(dtype=object))
-    return df.drop(columns=["binned", "country_iso3"])
+    return df.drop(columns=["binned"])
 
 
 def check_records(con, res: int, area: Area | None, recs: pd.DataFrame, any_period: pd.DataFrame | None = None) -> None:
@@ -112,7 +115,8 @@ def check_records(con, res: int, area: Area | None, recs: pd.DataFrame, any_peri
         radii = uncertainty_values(recs["location_precision"].to_numpy(dtype=object),
                                    recs["uncertainty_km"].to_numpy(dtype=object) if "uncertainty_km" in recs else None)
         radii = radii[np.isfinite(radii)]
-        best = finest_usable_resolution(float(radii.min())) if len(radii) else None
+        lo, hi = resolution_range("planner")
+        best = finest_usable_resolution(float(radii.min()), lo, hi) if len(radii) else None
         msg = (f"The {len(recs):,} located records of {area.describe() if area else 'the data extent'} are located only to "
                f"{_join(precs) or 'an unknown precision'} level, too coarse for H3 resolution {res}: the smallest "
                f"radius of location uncertainty among them is {radii.min() if len(radii) else float('nan'):,.1f} km, "
@@ -121,5 +125,66 @@ def check_records(con, res: int, area: Area | None, recs: pd.DataFrame, any_peri
             msg += (f" Choose resolution {best} or coarser to rank them; the cells will then stand for the "
                     "places the records are attributed to (e.g. a CBP field-office town), not exact positions.")
         else:
-            msg += " They cannot be ranked at any H3 resolution the product offers."
+            msg += (f" They cannot be ranked at any resolution the planner offers ({lo}-{hi}): the Borders, "
+                    "Trends and Explore map pages still show them at their own scale.")
         raise TooCoarse(msg, best)
+
+
+def suggested_resolution(con, area: Area | None = None, date_from=None, date_to=None, share: float = 0.5) -> dict:
+    """The finest planner resolution the area's records support, decided country by country.
+
+    For each country holding located records in the area, the finest resolution of the planner
+    range (:data:`intel.config.RESOLUTIONS`) at which at least ``share`` of its records are
+    usable (their own radius of location uncertainty at most the cell edge,
+    :func:`intel.hexbin.usable_mask`); the suggestion is the finest of these, so the
+    best-located country is ranked at its own scale and the others are named as left out
+    (e.g. Trigger: Colombian municipalities at resolution 4, Ecuadorian provinces need 3).
+
+    Parameters
+    ----------
+    con : DuckDB connection to the store.
+    area : Area, optional
+    date_from, date_to : str or date, optional
+        Half-open period of UTC days.
+    share : float
+        Share of a country's records (0 < share <= 1) that must be usable.
+
+    Returns
+    -------
+    dict
+        ``resolution`` (int, or None when no country's records fit any planner resolution),
+        ``first``, ``last`` (datetime.date of the area's first and last dated record, or None),
+        ``by_country`` (``{iso3: int or None}``), ``left_out`` (``{iso3: records not usable at
+        the suggestion}``) and ``sentence`` (plain text for pages and the CLI).
+    """
+    lo, hi = resolution_range("planner")
+    recs = area_records(con, lo, area, date_from, date_to)
+    if recs.empty:
+        return {"resolution": None, "first": None, "last": None, "by_country": {}, "left_out": {},
+                "sentence": "The area holds no located records."}
+    dates = pd.to_datetime(recs["event_date"]).dropna()
+    first, last = (dates.min().date(), dates.max().date()) if len(dates) else (None, None)
+    radii = uncertainty_values(recs["location_precision"].to_numpy(dtype=object),
+                               recs["uncertainty_km"].to_numpy(dtype=object))
+    iso = recs["country_iso3"].fillna("unknown").to_numpy(dtype=object) if "country_iso3" in recs else \
+        np.full(len(recs), "unknown", dtype=object)
+    by_country, usable_at = {}, {}
+    for c in sorted(set(iso)):
+        rc = radii[iso == c]
+        fits = [r for r in range(lo, hi + 1) if np.mean(np.nan_to_num(rc, nan=np.inf) <= edge_km(r)) >= share]
+        by_country[c] = max(fits) if fits else None
+        usable_at[c] = rc
+    finest = [r for r in by_country.values() if r is not None]
+    res = max(finest) if finest else None
+    left = {c: int(np.sum(~(np.nan_to_num(rc, nan=np.inf) <= edge_km(res)))) for c, rc in usable_at.items()} if res else {}
+    if res is None:
+        sentence = (f"No country's records in this area are located finely enough for the planner's resolutions "
+                    f"({lo}-{hi}).")
+    else:
+        parts = [f"{c} at {r}" if r is not None else f"{c}: coarser than {lo}" for c, r in by_country.items()]
+        sentence = f"Resolution {res} suits the records of this area (finest resolution per country: {', '.join(parts)})."
+        out = [f"{n:,} {c}" for c, n in left.items() if n]
+        if out:
+            sentence += f" At {res}, these records are too coarse and left out: {', '.join(out)}."
+    return {"resolution": res, "first": first, "last": last, "by_country": by_country, "left_out": left,
+            "sentence": sentence}

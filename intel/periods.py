@@ -20,13 +20,14 @@ The rule behind the table: a year or a month names the whole of that unit, so on
 starts the period and on the right it ends it inclusively; a full date on the right is the
 first day *not* included (the half-open convention of the store, ISO 8601 intervals and
 pandas' ``closed="left"``). :func:`inclusive_end` converts a last-day-included date to that form.
+:func:`equal_halves` splits whole years into two periods of equal length for a comparison.
 """
 from __future__ import annotations
 
 import re
 from datetime import date, timedelta
 
-__all__ = ["parse_period", "inclusive_end", "describe_period", "PERIOD_HELP"]
+__all__ = ["parse_period", "inclusive_end", "describe_period", "equal_halves", "PERIOD_HELP"]
 
 PERIOD_HELP = ("YYYY, YYYY-MM, Y1:Y2 (years, inclusive), YYYY-MM:YYYY-MM (months, inclusive) "
                "or FROM:TO with ISO dates (the TO day excluded); either side may be empty")
@@ -121,3 +122,33 @@ def describe_period(date_from: str | None, date_to: str | None) -> str:
     if date_from:
         return f"from {date_from} on"
     return f"up to {last} (inclusive)"
+
+
+def equal_halves(first_year: int, last_year: int) -> tuple[tuple[str, str], tuple[str, str], int | None]:
+    """Two consecutive periods of equal whole years ending with ``last_year``, for "change from A
+    to B" tables (a comparison over unequal lengths builds in a change: 6 years against 5 is +20 %).
+
+    Parameters
+    ----------
+    first_year, last_year : int
+        Inclusive calendar years; ``last_year > first_year``.
+
+    Returns
+    -------
+    (period_a, period_b, dropped)
+        Half-open ``(from, to)`` ISO day pairs of ``n // 2`` years each (``n`` the years given),
+        B the later; ``dropped`` is the first year when ``n`` is odd (left out of both), else None.
+
+    Raises
+    ------
+    ValueError
+        Fewer than two years.
+    """
+    first_year, last_year = int(first_year), int(last_year)
+    n = last_year - first_year + 1
+    if n < 2:
+        raise ValueError("comparing two halves needs at least two years")
+    half = n // 2
+    a0, b0 = last_year - 2 * half + 1, last_year - half + 1
+    return ((f"{a0:04d}-01-01", f"{b0:04d}-01-01"), (f"{b0:04d}-01-01", f"{last_year + 1:04d}-01-01"),
+            first_year if n % 2 else None)

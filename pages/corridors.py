@@ -18,7 +18,7 @@ if str(ROOT) not in sys.path:
 import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from intel import corridors, settings  # noqa: E402
+from intel import corridors, periods, settings  # noqa: E402
 from intel.render import corridors as flow_map  # noqa: E402
 from intel.render.deck import offline_deck  # noqa: E402
 from intel.render.links import links_layer, links_legend  # noqa: E402
@@ -196,10 +196,11 @@ with tab_cells:
         st.dataframe(dens[["rank", "h3", "weight", "flows", "share"]].head(200), hide_index=True, width="stretch")
 with tab_pairs:
     if years[1] > years[0]:
-        mid = years[0] + (years[1] - years[0] + 1) // 2
-        pa = (f"{years[0]:04d}-01-01", f"{mid:04d}-01-01")
-        pb = (f"{mid:04d}-01-01", f"{years[1] + 1:04d}-01-01")
-        st.subheader(f"Pairs ranked in {mid}-{years[1]}, with their change from {years[0]}-{mid - 1}")
+        pa, pb, dropped = periods.equal_halves(years[0], years[1])
+        a0, b0 = int(pa[0][:4]), int(pb[0][:4])
+        st.subheader(f"Pairs ranked in {b0}-{years[1]}, with their change from {a0}-{b0 - 1}")
+        if dropped is not None:
+            st.caption(f"Both halves cover {b0 - a0} years; {dropped} is left out so the comparison is over equal lengths.")
         ranked = corridors.rank_pairs(flows, pa, pb)
         st.dataframe(ranked.head(200), hide_index=True, width="stretch")
     else:

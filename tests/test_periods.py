@@ -95,3 +95,13 @@ def test_briefing_and_backtest_verbs_read_years_alike(tmp_path, monkeypatch):
                          "--out", str(tmp_path / "b.csv")])
     assert seen["briefing"] == ("2015-01-01", "2020-01-01")
     assert seen["backtest"] == (("2015-01-01", "2020-01-01"), ("2020-01-01", "2021-01-01"))
+
+
+def test_equal_halves_compare_equal_lengths():
+    # 2013-2023 is 11 years: 5 against 5, 2013 left out (before: 6 against 5, a built-in +20 %)
+    a, b, dropped = periods.equal_halves(2013, 2023)
+    assert a == ("2014-01-01", "2019-01-01") and b == ("2019-01-01", "2024-01-01") and dropped == 2013
+    a, b, dropped = periods.equal_halves(2020, 2023)
+    assert a == ("2020-01-01", "2022-01-01") and b == ("2022-01-01", "2024-01-01") and dropped is None
+    with pytest.raises(ValueError):
+        periods.equal_halves(2020, 2020)

@@ -374,15 +374,30 @@ def sidebar_filters(with_border: bool = True) -> hexbin.Filters:
     return f
 
 
+def as_days(df: pd.DataFrame) -> pd.DataFrame:
+    """The table with every date-time column whose values all fall at midnight shown as days
+    (``2021-10-01``, not ``2021-10-01 00:00:00``): the store keeps calendar days (UTC)."""
+    out = df
+    for c in df.columns:
+        col = df[c]
+        if pd.api.types.is_datetime64_any_dtype(col):
+            v = col.dropna()
+            if len(v) == 0 or bool((v == v.dt.normalize()).all()):
+                if out is df:
+                    out = df.copy()
+                out[c] = col.dt.date
+    return out
+
+
 def provenance() -> None:
     """Sources, period covered, record and quarantine counts, and the plain statement of the gap."""
     b, per = provenance_tables()
     with st.expander("Provenance: sources, period, counts", expanded=False):
         st.caption(PLAIN_GAP)
         if len(b):
-            st.dataframe(b, hide_index=True, width="stretch")
+            st.dataframe(as_days(b), hide_index=True, width="stretch")
         if len(per):
-            st.dataframe(per, hide_index=True, width="stretch")
+            st.dataframe(as_days(per), hide_index=True, width="stretch")
         st.caption("Sources and licences: data/README.md. Country statistics: UNODC Illicit Arms Flows "
                    "Questionnaire (cite UNODC). Basemap: Natural Earth (public domain).")
 

@@ -5,7 +5,7 @@ Thin page: :func:`pages.common.overview_figures` (the cached :func:`intel.overvi
 """
 import streamlit as st
 
-from pages.common import PLAIN_GAP, overview_figures, provenance, stop_with_provenance
+from pages.common import PLAIN_GAP, as_days, overview_figures, provenance, stop_with_provenance
 
 st.title("Firearms-trafficking route intelligence")
 st.caption("Overview for managers: what changed, where, compared with the previous period.")
@@ -24,14 +24,14 @@ c[2].metric("Quarantined rows", f"{ov.quarantined:,}")
 c[3].metric("Rejected rows", f"{ov.rejected:,}")
 
 st.subheader("By source")
-st.dataframe(ov.totals, hide_index=True, width="stretch")
+st.dataframe(as_days(ov.totals), hide_index=True, width="stretch")
 
 st.subheader("Last 12 months of each source against the 12 months before")
 if len(ov.by_source):
-    st.dataframe(ov.by_source, hide_index=True, width="stretch")
+    st.dataframe(as_days(ov.by_source), hide_index=True, width="stretch")
 
 st.subheader("Where: places with the largest change (last 12 months against the 12 before)")
-st.dataframe(ov.by_place, hide_index=True, width="stretch")
+st.dataframe(as_days(ov.by_place), hide_index=True, width="stretch")
 st.caption("Toronto places are neighbourhoods; CBP places are Areas of Responsibility (field offices and "
            "Border Patrol sectors). Each source is compared over its own latest 24 months.")
 provenance()

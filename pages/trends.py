@@ -15,7 +15,7 @@ from intel import briefing, hexbin, settings, trends
 from intel.render import hexagons
 from intel.render.deck import cells_fit_view, offline_deck, view_for
 from intel.render.palettes import class_breaks
-from pages.common import (cached, db_stamp, export_button, get_con, keep, legend_html, provenance, reporting_countries,
+from pages.common import (as_days, cached, db_stamp, export_button, get_con, keep, legend_html, provenance, reporting_countries,
                           resolution_slider, show_deck, sidebar_filters)
 
 st.title("Trends and briefing")
@@ -124,7 +124,7 @@ with tab_t:
             ).properties(height=max(120, 22 * len(top)), title=f"{w_src}: {w_cmp}, red = more")
             st.altair_chart(chart, width="stretch")
             downloads(chart, bd, f"where_{w_by}_{w_m}")
-            st.dataframe(bd, hide_index=True, width="stretch")
+            st.dataframe(as_days(bd), hide_index=True, width="stretch")
 
         st.subheader("Series")
         keep("tr_grain", "tr_measure", "tr_by")
@@ -223,8 +223,8 @@ with tab_c:
             ).properties(height=260, title="Group totals: read with the number of countries reporting")
             st.altair_chart(gl, width="stretch")
             downloads(gl, gt, "unodc_group_totals")
-        st.dataframe(cov, hide_index=True, width="stretch")
-        st.dataframe(ctxt, hide_index=True, width="stretch")
+        st.dataframe(as_days(cov), hide_index=True, width="stretch")
+        st.dataframe(as_days(ctxt), hide_index=True, width="stretch")
 
 # ------------------------------------------------------------------------------ playback
 with tab_p:

@@ -18,6 +18,11 @@ def test_overview(real_store, app_env):
     assert "Colombian National Police" in text and "West Africa" in text
     assert any(m.label == "Quarantined rows" and m.value == "127" for m in at.metric)
     assert any(m.label == "Rejected rows" and m.value == "1" for m in at.metric)  # the Colombian total line
+    # calendar days are shown as days, never with a 00:00:00 time (provenance, per-source tables)
+    for df in at.dataframe:
+        assert not any(str(t).startswith("datetime") for t in df.value.dtypes), df.value.dtypes
+    per = next(df.value for df in at.dataframe if "first" in df.value.columns)
+    assert str(per["first"].iloc[0]).count(":") == 0
 
 
 def test_explore_map_draws_hexes_offline(real_store, app_env):

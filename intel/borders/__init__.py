@@ -66,6 +66,7 @@ from intel.borders.crossings import (
     border_lengths,
     crossing_audit,
     crossing_on_border,
+    crossing_text,
     fill_crossing_pairs,
     load_crossings,
     no_crossing_note,
@@ -103,7 +104,7 @@ __all__ = [
     "border_distance", "zone_where", "distance_band", "fill_border_columns",
     # crossings: official crossings
     "CrossingImport", "read_unlocode", "fill_crossing_pairs", "read_crossings_file", "snap_crossings",
-    "load_crossings", "official_crossings", "crossing_on_border", "no_crossing_note", "NO_LAND_BORDER_NOTE",
+    "load_crossings", "official_crossings", "crossing_on_border", "crossing_text", "no_crossing_note", "NO_LAND_BORDER_NOTE",
     "border_lengths", "crossing_audit", "audit_sentence",
     # events: events near borders, border ranking
     "border_events", "default_period", "previous_period", "border_ranking", "segment_load", "ZoneTotals", "zone_totals",

@@ -453,6 +453,21 @@ NO_LAND_BORDER_NOTE = "no international land border known for this place"
 """Note of a place whose border index holds no land border at all."""
 
 
+def crossing_text(name, km, note) -> str:
+    """One line for a table cell, tooltip or CLI: ``"Rosso (45.8 km)"``, else the note, else ``"-"``.
+
+    ``name`` and ``km`` as returned by :func:`crossing_on_border` (``crossing_name``,
+    ``crossing_km`` in km); ``note`` its ``crossing_note``. Missing values (None, NaN) count as
+    absent.
+    """
+    def given(v):
+        return v is not None and not (isinstance(v, float) and math.isnan(v)) and str(v) != ""
+
+    if given(name):
+        return f"{name} ({float(km):,.1f} km)" if given(km) else str(name)
+    return str(note) if given(note) else "-"
+
+
 def _crossing_pairs(crossings: pd.DataFrame, index: BorderIndex | None) -> np.ndarray:
     """Border pair of each crossing: ``snap_pair`` when present, else snapped with ``index``."""
     if "snap_pair" in crossings:

@@ -162,3 +162,29 @@ def test_imported_crossing_is_used_at_once(tmp_path):
     assert after["nearest_crossing"][0] == "Hand-placed test post" and after["crossing_source"][0] == "analyst"
     assert after["crossing_note"][0] is None and 20 < after["crossing_km"][0] < 50
     assert "crossing_note" in risk.TARGET_COLUMNS
+
+
+def test_tooltips_show_the_note_not_a_far_crossing():
+    import json
+
+    import h3
+
+    from intel.render import borders as rb
+    from intel.render import hexagons
+
+    note = "no official crossing known on this border (BFA-MLI)"
+    cells = [h3.latlng_to_cell(11.3, -5.6 + 0.1 * i, 6) for i in range(2)]
+    t = pd.DataFrame({"h3": cells, "rank": [1, 2], "score": [2.0, 1.0], "events": [3, 1],
+                      "nearest_town": ["Sikasso", "Sikasso"], "town_km": [1.0, 9.0],
+                      "nearest_crossing": [None, "<b>Post</b>"], "crossing_km": [np.nan, 12.04],
+                      "crossing_note": [note, None], "latitude": [11.3, 11.3], "longitude": [-5.6, -5.5]})
+    deck, _ = hexagons.target_deck(t, t[["h3", "score"]])
+    spec = json.loads(deck.to_json())
+    data = [la for la in spec["layers"] if la["id"] == "target-cells"][0]["data"]
+    assert [d["crossing"] for d in data] == [note, "&lt;b&gt;Post&lt;/b&gt; (12.0 km)"]
+    assert "{crossing}" in hexagons.TARGET_TOOLTIP["text"]
+    cand = pd.DataFrame({"rank": [1], "latitude": [11.3], "longitude": [-5.6], "events": [2], "firearms": [3.0],
+                         "last_date": ["2024-05-01"], "nearest_crossing": [None], "nearest_crossing_km": [np.nan],
+                         "crossing_note": [note]})
+    rings = rb.bypass_layers(cand)[0]
+    assert rings.data[0]["tip"].endswith(note)

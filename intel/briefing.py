@@ -16,7 +16,8 @@ draws landscape A4 pages with matplotlib's ``PdfPages``:
 3. **Trends** - events per month by source, firearms and ammunition per month, and the
    year-over-year change by unit (where the change happened).
 4. **Hot spots and targets** - the top hot spot cells when they are computable (otherwise the
-   sentence "not computable" and why) and the planner targets (:func:`intel.risk.plan`).
+   sentence "not computable" and why) and the planner targets (:func:`intel.risk.plan`), each with the
+   official crossing of its own border or the note that none is known there.
 5. **Country context** - UNODC arms seized for the KAFO and Trigger countries, with the gaps
    shown as gaps.
 6. **Methods and provenance** - definitions, sources, batches, licences and the plain
@@ -52,6 +53,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
 from intel import h3cells, hexbin, hotspots, risk, settings, trends
+from intel.borders.crossings import crossing_text
 from intel.config import NATURAL_EARTH_GPKG
 from intel.h3cells import parent_sql
 from intel.hexbin import Filters
@@ -431,7 +433,7 @@ def _page_hotspots(fig, ctx) -> None:
     if tg is None or tg.empty:
         _text_block(ax2, ["## Targets (planner)", ctx["targets_msg"]])
     else:
-        _table(ax2, tg, fontsize=7.5, col_widths=[0.05, 0.12, 0.3, 0.09, 0.09, 0.08, 0.08, 0.08],
+        _table(ax2, tg, fontsize=7, col_widths=[0.04, 0.11, 0.17, 0.07, 0.07, 0.06, 0.06, 0.06, 0.36],
                title="Targets proposed by the planner (top 10)")
         fig.text(0.04, 0.065, plain("\n".join(textwrap.wrap(ctx["targets_msg"], 190)[:2])), fontsize=7, va="top")
 
@@ -553,7 +555,10 @@ def _targets(con, filters: Filters, res: int):
             "rank": t["rank"], "H3 cell": t["h3"], "nearest town": t.get("nearest_town", ""),
             "lat": t["latitude"].map(lambda v: f"{v:.4f}"), "lon": t["longitude"].map(lambda v: f"{v:.4f}"),
             "score": t["score"].map(lambda v: f"{v:.2f}"), "events": t["events"].map(lambda v: f"{v:,.0f}"),
-            "Gi* bin": t.get("gi_bin", "")})
+            "Gi* bin": t.get("gi_bin", ""),
+            # the crossing of the cell's own border, or the note that none is known there (crossing_on_border)
+            "official crossing": [crossing_text(a, b, c) for a, b, c in
+                                  zip(t["nearest_crossing"], t["crossing_km"], t["crossing_note"])]})
         note = (f"Planner (intel.risk) at H3 resolution {res} over the data's extent and the briefing period; "
                 "scores and their parts are explained on the Planner page. " + " ".join(p.notes))
         return out, note

@@ -10,7 +10,8 @@ Overview
 * :func:`to_pdf` - an A4 landscape PDF drawn with matplotlib (no network): page 1 a static map
   of the area (Natural Earth 1:10m generalised countries from
   ``data/sources/boundaries/ne_10m_generalised_world_map.gpkg``) with the target cells and their
-  ranks; then the table with the score parts; then the method and the data provenance. The
+  ranks; then the table with the score parts, the nearest town and the official crossing of the
+  cell's own border, or the note saying none is known there (``crossing_note``); then the method and the data provenance. The
   marking line (setting ``marking``) is printed at the top and bottom of every page.
 * :func:`write` - one of the three by the file's extension (the CLI's ``--out``).
 
@@ -108,10 +109,18 @@ def _table_pages(p: Plan, marking: str, rows_per_page: int = 22):
     import matplotlib.pyplot as plt
 
     cols = ["rank", "h3", "score"] + [f"{c}_pts" for c in COMPONENTS] + ["events", "nearest_town", "town_km",
-                                                                          "nearest_crossing", "crossing_km"]
+                                                                          "nearest_crossing", "crossing_km",
+                                                                          "crossing_note"]
     heads = ["#", "cell (H3)", "score"] + [c[:6] for c in COMPONENTS] + ["events", "nearest town", "km",
-                                                                         "nearest official crossing", "km"]
+                                                                         "crossing on own border", "km",
+                                                                         "crossing note"]
+    # narrow number columns, room for the names and the note (which is wrapped, never cut)
+    widths = [0.025, 0.085, 0.04] + [0.04] * len(COMPONENTS) + [0.04, 0.1, 0.035, 0.11, 0.035]
+    widths.append(max(0.05, 0.98 - sum(widths)))
     t = p.targets
+    notes = "crossing_note" in t and t["crossing_note"].map(lambda v: isinstance(v, str) and bool(v)).any()
+    if notes:   # two-line notes take taller rows: fewer per page
+        rows_per_page = max(1, (rows_per_page * 2) // 3)
     figs = []
     for start in range(0, max(len(t), 1), rows_per_page):
         fig = plt.figure(figsize=(11.69, 8.27))
@@ -125,17 +134,23 @@ def _table_pages(p: Plan, marking: str, rows_per_page: int = 22):
             row = []
             for c in cols:
                 v = rec.get(c)
-                if isinstance(v, (float, np.floating)):
+                if c == "crossing_note":
+                    row.append("\n".join(textwrap.wrap(str(v), 34)) if isinstance(v, str) and v else "")
+                elif isinstance(v, (float, np.floating)):
                     row.append("" if not np.isfinite(v) else (f"{v:.1f}" if c.endswith("km") else f"{v:.3f}"))
                 else:
                     row.append(textwrap.shorten(str(v), 28, placeholder="...") if v is not None else "")
             cells.append(row)
         if not cells:
             cells = [["" for _ in cols]]
-        tab = ax.table(cellText=cells, colLabels=heads, loc="upper center", cellLoc="left")
+        tab = ax.table(cellText=cells, colLabels=heads, colWidths=widths, loc="upper center", cellLoc="left")
         tab.auto_set_font_size(False)
         tab.set_fontsize(6.5)
         tab.scale(1, 1.35)
+        if notes:
+            for (i, _), cell in tab.get_celld().items():
+                if i > 0:
+                    cell.set_height(cell.get_height() * 1.5)
         figs.append(fig)
     return figs
 

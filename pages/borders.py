@@ -224,6 +224,15 @@ with tab4:
         st.caption(f"{len(cx)} crossings; {flagged} lie more than {borders.FAR_KM:g} km from the nearest border of their "
                    "country and are flagged (positions kept as published; UN/LOCODE coordinates have degree-minute "
                    "precision and some are wrong).")
+        pairs = sorted({p for p in ev_zone["border_pair"].dropna()}) if len(ev_zone) else []
+        if pairs:
+            codes = sorted({c for p in pairs for c in p.split("-")})
+            audit = borders.crossing_audit(codes, cx)
+            none = audit[audit["pair"].isin(pairs) & (audit["crossings"] == 0)]["pair"].tolist()
+            if none:
+                st.warning(f"No official crossing is known on {len(none)} of the {len(pairs)} borders with events in "
+                           f"the zone ({', '.join(none)}): places there are told so, never a crossing on another "
+                           "border. Import the posts you know with `intel crossings FILE`.")
         show = cx[["crossing_id", "name", "country_iso3", "other_iso3", "crossing_type", "source", "latitude",
                    "longitude", "snap_km", "snap_segment", "far_from_border"]]
         st.dataframe(show, hide_index=True, width="stretch")

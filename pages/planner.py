@@ -195,7 +195,9 @@ with side:
 
 st.subheader("Targets and the evidence behind them")
 st.caption("Each *_pts column is that component's share of the score (weight x component / sum of weights); "
-           "they add up to the score. Distances are geodesic km from the cell centre.")
+           "they add up to the score. Distances are geodesic km from the cell centre. A crossing is named only "
+           "on the cell's own border and within 250 km (or that border's length plus the cell's distance to it); "
+           "otherwise crossing_note says that no official crossing is known there.")
 st.dataframe(target_package.table(plan), hide_index=True, width="stretch")
 
 d1, d2, d3 = st.columns(3)

@@ -21,7 +21,9 @@ One submodule per concept; every name below is importable from :mod:`intel.borde
 3. **Official crossings** (:mod:`intel.borders.crossings`, :func:`load_crossings`,
    :func:`snap_crossings`, :func:`official_crossings`). UN/LOCODE 2012-1 border crossings and
    analysts' files, stored as published and snapped to their border on the fly; a crossing far
-   from its border is flagged, never moved.
+   from its border is flagged, never moved. :func:`crossing_on_border` names a crossing for a
+   place only on the place's own border and within min(250 km, border length + distance),
+   else says "no official crossing known on this border (AAA-BBB)".
 4. **Events near borders and border ranking** (:mod:`intel.borders.events`,
    :func:`border_events`, :func:`border_ranking`). Events and firearms per stretch or per
    country pair, inbound and outbound, for a period and the previous period of equal length.
@@ -47,6 +49,7 @@ from intel.borders.bypass import bypass_candidates
 from intel.borders.cbp import CBP_SOURCE, cbp_region_table, cbp_split, cbp_split_summary
 from intel.borders.common import (
     CBP_CSV,
+    CROSSING_MAX_KM,
     DENSIFY_KM,
     DISTANCE_BANDS,
     FAR_KM,
@@ -57,9 +60,16 @@ from intel.borders.common import (
     ZONE_CHOICES,
 )
 from intel.borders.crossings import (
+    NO_LAND_BORDER_NOTE,
     CrossingImport,
+    audit_sentence,
+    border_lengths,
+    crossing_audit,
+    crossing_on_border,
+    crossing_text,
     fill_crossing_pairs,
     load_crossings,
+    no_crossing_note,
     official_crossings,
     read_crossings_file,
     read_unlocode,
@@ -86,7 +96,7 @@ from intel.borders.segments import (
 
 __all__ = [
     # common: paths and constants
-    "UNLOCODE_SOURCE", "UNLOCODE_CSV", "CBP_CSV", "STRETCH_KM", "DENSIFY_KM", "FAR_KM",
+    "UNLOCODE_SOURCE", "UNLOCODE_CSV", "CBP_CSV", "STRETCH_KM", "DENSIFY_KM", "FAR_KM", "CROSSING_MAX_KM",
     "ZONE_CHOICES", "SEIZURE_KINDS", "DISTANCE_BANDS",
     # segments: border stretches
     "read_countries", "BorderIndex", "segments_from_countries", "world_index", "border_segments",
@@ -94,7 +104,8 @@ __all__ = [
     "border_distance", "zone_where", "distance_band", "fill_border_columns",
     # crossings: official crossings
     "CrossingImport", "read_unlocode", "fill_crossing_pairs", "read_crossings_file", "snap_crossings",
-    "load_crossings", "official_crossings",
+    "load_crossings", "official_crossings", "crossing_on_border", "crossing_text", "no_crossing_note", "NO_LAND_BORDER_NOTE",
+    "border_lengths", "crossing_audit", "audit_sentence",
     # events: events near borders, border ranking
     "border_events", "default_period", "previous_period", "border_ranking", "segment_load", "ZoneTotals", "zone_totals",
     # bypass: bypass candidates

@@ -3,7 +3,8 @@
 :func:`bypass_candidates` takes the border-zone events farther than ``min_km`` from every
 official crossing (:func:`intel.borders.crossings.official_crossings`), clusters them in coarse
 H3 cells (parent rule of :mod:`intel.h3cells`) and ranks the cells by events, then firearms, then
-recency, each with its nearest official crossing and the distance to it.
+recency, each with the official crossing of its own border and the distance to it, or a note
+when none is known there (:func:`intel.borders.crossing_on_border`).
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from intel.borders.common import SEIZURE_KINDS
-from intel.borders.crossings import official_crossings
+from intel.borders.crossings import crossing_on_border, official_crossings
 from intel.borders.events import border_events
 from intel.config import FINE_RES, check_resolution
 from intel.geodesy import nearest
@@ -64,8 +65,12 @@ def bypass_candidates(con, zone_km: float = 50.0, min_km: float = 10.0, res: int
         ``records``, ``firearms``, ``first_date``, ``last_date``, ``border_pair``,
         ``border_segment`` (most frequent), ``border_km`` (minimum), ``nearest_crossing_id``,
         ``nearest_crossing``, ``nearest_crossing_km`` (from the candidate position, geodesic
-        km), ``precision`` (coarsest location precision in the cluster), ``indicative``
-        (True when town-level or coarser positions are involved). Ranked by events, then
+        km), ``crossing_note``, ``precision`` (coarsest location precision in the cluster), ``indicative``
+        (True when town-level or coarser positions are involved). The named crossing follows
+        :func:`intel.borders.crossing_on_border`: it lies on the candidate's own border (the
+        pair of its nearest stretch) within min(250 km, that border's length + the candidate's
+        distance to it); otherwise ``nearest_crossing*`` are empty and ``crossing_note`` says
+        "no official crossing known on this border (AAA-BBB)". Ranked by events, then
         firearms, then the most recent date. ``attrs`` holds counts and a ``note`` sentence.
 
     Notes
@@ -84,7 +89,7 @@ def bypass_candidates(con, zone_km: float = 50.0, min_km: float = 10.0, res: int
     used = used[used["latitude"].notna()].reset_index(drop=True)
     cols = ["rank", "h3", "latitude", "longitude", "events", "records", "firearms", "first_date", "last_date",
             "border_pair", "border_segment", "border_km", "nearest_crossing_id", "nearest_crossing",
-            "nearest_crossing_km", "precision", "indicative"]
+            "nearest_crossing_km", "crossing_note", "precision", "indicative"]
     attrs = dict(zone_km=float(zone_km), min_km=float(min_km), res=int(res), zone_events=int(len(ev)),
                  left_out=int(len(all_zone) - len(ev)), crossings_used=int(len(used)),
                  crossings_unused=int(len(cx) - len(used)))
@@ -128,12 +133,12 @@ def bypass_candidates(con, zone_km: float = 50.0, min_km: float = 10.0, res: int
     inv = {v: k for k, v in order.items()}
     out["precision"] = out["prec_rank"].map(inv)
     out["indicative"] = out["prec_rank"] >= order["town"]
-    ci, cd = nearest(out["latitude"].to_numpy(float), out["longitude"].to_numpy(float),
-                     used["latitude"].to_numpy(float), used["longitude"].to_numpy(float), _CANDIDATES)
-    has = ci >= 0
-    out["nearest_crossing_id"] = np.where(has, used["crossing_id"].to_numpy(dtype=object)[np.maximum(ci, 0)] if len(used) else None, None)
-    out["nearest_crossing"] = np.where(has, used["name"].to_numpy(dtype=object)[np.maximum(ci, 0)] if len(used) else None, None)
-    out["nearest_crossing_km"] = cd
+    # the crossing named for a candidate: on its own border and within min(250 km, border length + distance)
+    cb = crossing_on_border(out["latitude"].to_numpy(float), out["longitude"].to_numpy(float), used)
+    out["nearest_crossing_id"] = cb["crossing_id"].to_numpy(dtype=object)
+    out["nearest_crossing"] = cb["crossing_name"].to_numpy(dtype=object)
+    out["nearest_crossing_km"] = cb["crossing_km"].to_numpy(dtype=float)
+    out["crossing_note"] = cb["crossing_note"].to_numpy(dtype=object)
     out = out.sort_values(["events", "firearms", "last_date", "h3"], ascending=[False, False, False, True])
     out = out.reset_index(drop=True)
     out["rank"] = np.arange(1, len(out) + 1)

@@ -23,6 +23,10 @@ DENSIFY_KM = 1.0
 """Maximum spacing of border vertices in the distance index, km."""
 FAR_KM = 10.0
 """A crossing farther than this from its border is flagged ``far_from_border``, km."""
+CROSSING_MAX_KM = 250.0
+"""A crossing is named for a place only within this geodesic distance (and within the length
+of the place's border plus the place's distance to it), km; see
+:func:`intel.borders.crossings.crossing_on_border`."""
 ZONE_CHOICES = (20, 50, 80)
 """Border-zone widths offered on the pages, km."""
 SEIZURE_KINDS = ("seizure", "recovery")

@@ -8,6 +8,14 @@ published; snapping to the nearest border of the crossing's own country is compu
 from that border is *flagged*, never silently moved. In the bundled CBP seizures, Office of
 Field Operations field offices stand for ports of entry (:func:`official_crossings` can add
 their positions as crossings) and Border Patrol sectors for the stretches between the ports.
+
+Which crossing a place is told about is decided by one rule, :func:`crossing_on_border`: only a
+crossing on the place's own border (the country pair of its nearest stretch) and within
+``min(250 km, that border's length + the place's distance to it)``; otherwise no name and no
+distance, but a note such as "no official crossing known on this border (BFA-MLI)". The rule reads
+whatever crossings it is given, so crossings an analyst imports (:func:`load_crossings`) count as
+soon as they are stored. :func:`crossing_audit` lists the borders of some countries with the
+number of crossings known on each (the audit line of ``intel crossings``).
 """
 from __future__ import annotations
 
@@ -22,7 +30,7 @@ import numpy as np
 import pandas as pd
 import pycountry
 
-from intel.borders.common import FAR_KM, UNLOCODE_CSV, UNLOCODE_SOURCE
+from intel.borders.common import CROSSING_MAX_KM, FAR_KM, UNLOCODE_CSV, UNLOCODE_SOURCE
 from intel.borders.distance import _nearest_on_index
 from intel.borders.segments import BorderIndex, world_index
 from intel.geodesy import geod
@@ -66,6 +74,9 @@ class CrossingImport:
         Inserted crossings more than :data:`FAR_KM` from their border (flagged, not moved).
     messages : list of str
         One plain sentence per skipped or flagged row.
+    countries : list of str
+        ISO3 codes of the stored rows (both sides of each crossing), sorted; the countries
+        whose borders ``intel crossings`` audits (:func:`crossing_audit`).
     """
 
     source: str
@@ -74,6 +85,7 @@ class CrossingImport:
     skipped: int = 0
     far_from_border: int = 0
     messages: list = field(default_factory=list)
+    countries: list = field(default_factory=list)
 
     def __str__(self) -> str:
         return (f"{self.source}: {self.read} rows read, {self.inserted} crossings stored, "
@@ -376,6 +388,8 @@ def load_crossings(con, path: str | Path | None = None, source: str | None = "un
     finally:
         con.unregister("_crossings_in")
     summary.inserted = len(rows)
+    summary.countries = sorted({c for c in pd.concat([rows["country_iso3"], rows["other_iso3"]])
+                                if isinstance(c, str) and c})
     return summary
 
 
@@ -419,3 +433,203 @@ def official_crossings(con, ports_as_crossings: bool = True, far_km: float = FAR
     df["latitude"] = df["latitude"].astype(float)
     df["longitude"] = df["longitude"].astype(float)
     return snap_crossings(df, far_km=far_km)
+
+
+# --------------------------------------------------------------------------- crossings on a place's own border
+def no_crossing_note(pair: str, limit_km: float | None = None) -> str:
+    """The sentence given instead of a crossing name.
+
+    ``"no official crossing known on this border (BFA-MLI)"`` when the border has none at all;
+    ``"no official crossing known within 250 km on this border (MEX-USA)"`` when its known
+    crossings all lie beyond the limit of :func:`crossing_on_border`. ``pair`` is the sorted
+    ISO 3166-1 alpha-3 pair, as in ``events.border_pair``.
+    """
+    if limit_km is None:
+        return f"no official crossing known on this border ({pair})"
+    return f"no official crossing known within {limit_km:,.0f} km on this border ({pair})"
+
+
+NO_LAND_BORDER_NOTE = "no international land border known for this place"
+"""Note of a place whose border index holds no land border at all."""
+
+
+def crossing_text(name, km, note) -> str:
+    """One line for a table cell, tooltip or CLI: ``"Rosso (45.8 km)"``, else the note, else ``"-"``.
+
+    ``name`` and ``km`` as returned by :func:`crossing_on_border` (``crossing_name``,
+    ``crossing_km`` in km); ``note`` its ``crossing_note``. Missing values (None, NaN) count as
+    absent.
+    """
+    def given(v):
+        return v is not None and not (isinstance(v, float) and math.isnan(v)) and str(v) != ""
+
+    if given(name):
+        return f"{name} ({float(km):,.1f} km)" if given(km) else str(name)
+    return str(note) if given(note) else "-"
+
+
+def _crossing_pairs(crossings: pd.DataFrame, index: BorderIndex | None) -> np.ndarray:
+    """Border pair of each crossing: ``snap_pair`` when present, else snapped with ``index``."""
+    if "snap_pair" in crossings:
+        return crossings["snap_pair"].to_numpy(dtype=object)
+    return snap_crossings(crossings, index=index)["snap_pair"].to_numpy(dtype=object)
+
+
+def border_lengths(index: BorderIndex | None = None) -> pd.Series:
+    """Geodesic length of each country pair's land border, km (sum of its stretches), indexed by pair."""
+    index = index if index is not None else world_index()
+    return index.segments.groupby("pair")["length_km"].sum()
+
+
+def crossing_on_border(lat, lon, crossings: pd.DataFrame, index: BorderIndex | None = None,
+                       max_km: float = CROSSING_MAX_KM, border: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The official crossing to name for each place: one on the place's own border, or a note.
+
+    The rule: a place's border is the country pair of its nearest border stretch
+    (:func:`intel.borders.border_distance`). A crossing is named for the place only when it lies on
+    that border (its snapped pair, :func:`snap_crossings`, is the same pair) and its geodesic
+    distance from the place is at most ``min(max_km, L + d)``, where ``L`` is the length of the
+    place's border (all stretches of the pair, km) and ``d`` the place's distance to it (km).
+    Of the crossings that qualify, the nearest is named. Otherwise the name, id, source and
+    distance are empty and ``crossing_note`` says why (:func:`no_crossing_note`), so that no
+    distance longer than the border itself is ever reported as "nearest". Crossings on another
+    border (another pair) are never named, however close.
+
+    Parameters
+    ----------
+    lat, lon : array-like of float, shape (n,)
+        Places, WGS84 degrees (EPSG:4326); NaN gives empty outputs and no note.
+    crossings : pandas.DataFrame, shape (m, ...)
+        ``name``, ``latitude``, ``longitude`` (degrees) and either ``snap_pair`` (as from
+        :func:`official_crossings`) or the ``country_iso3`` / ``other_iso3`` columns that
+        :func:`snap_crossings` snaps with ``index``; optional ``crossing_id`` and ``source``.
+        Crossings imported by an analyst are used as soon as they are in this table.
+    index : BorderIndex, optional
+        Borders; default the bundled Natural Earth borders (:func:`world_index`).
+    max_km : float
+        Upper limit of the naming distance, km (default :data:`CROSSING_MAX_KM`, 250 km).
+    border : pandas.DataFrame, optional
+        ``border_km`` and ``border_pair`` of the places if already computed with the same
+        ``index`` (shape (n, ...)); computed otherwise.
+
+    Returns
+    -------
+    pandas.DataFrame, shape (n, 9)
+        Same order as the input (RangeIndex). ``border_pair`` (sorted ISO3 pair or None),
+        ``border_km``, ``border_length_km``, ``limit_km`` (the naming limit, km),
+        ``crossing_id``, ``crossing_name``, ``crossing_source`` (None when none is named),
+        ``crossing_km`` (geodesic km, WGS84; NaN when none is named) and ``crossing_note``
+        (None when a crossing is named, else a sentence).
+
+    Raises
+    ------
+    ValueError
+        When ``lat`` and ``lon`` differ in length or a coordinate is out of range (as
+        :func:`intel.borders.border_distance`).
+    """
+    from intel.borders.distance import border_distance
+
+    lat = np.asarray(lat, dtype="float64").ravel()
+    lon = np.asarray(lon, dtype="float64").ravel()
+    if lat.shape != lon.shape:
+        raise ValueError(f"lat and lon differ in length ({lat.shape[0]} vs {lon.shape[0]})")
+    index = index if index is not None else world_index()
+    n = len(lat)
+    if border is None:
+        border = border_distance(lat, lon, index=index)
+    bkm = pd.to_numeric(pd.Series(np.asarray(border["border_km"])), errors="coerce").to_numpy(float)
+    bpair = np.asarray(border["border_pair"], dtype=object)
+    lengths = border_lengths(index)
+    out = {"border_pair": bpair.copy(), "border_km": bkm, "border_length_km": np.full(n, np.nan),
+           "limit_km": np.full(n, np.nan), "crossing_id": np.full(n, None, dtype=object),
+           "crossing_name": np.full(n, None, dtype=object), "crossing_source": np.full(n, None, dtype=object),
+           "crossing_km": np.full(n, np.nan), "crossing_note": np.full(n, None, dtype=object)}
+    ok = np.isfinite(lat) & np.isfinite(lon)
+    has_pair = np.array([isinstance(p, str) and bool(p) for p in bpair], dtype=bool)
+    out["crossing_note"][ok & ~has_pair] = NO_LAND_BORDER_NOTE
+    cx = crossings if crossings is not None else pd.DataFrame(columns=["name", "latitude", "longitude"])
+    if len(cx):
+        cx = cx[pd.to_numeric(cx["latitude"], errors="coerce").notna()
+                & pd.to_numeric(cx["longitude"], errors="coerce").notna()].reset_index(drop=True)
+    cpair = _crossing_pairs(cx, index) if len(cx) else np.array([], dtype=object)
+    clat = pd.to_numeric(cx["latitude"]).to_numpy(float) if len(cx) else np.zeros(0)
+    clon = pd.to_numeric(cx["longitude"]).to_numpy(float) if len(cx) else np.zeros(0)
+    cname = cx["name"].to_numpy(dtype=object) if len(cx) else np.zeros(0, dtype=object)
+    cid = cx["crossing_id"].to_numpy(dtype=object) if "crossing_id" in cx else np.full(len(cx), None, dtype=object)
+    csrc = cx["source"].to_numpy(dtype=object) if "source" in cx else np.full(len(cx), None, dtype=object)
+    g = geod()
+    for pair in sorted({p for p in bpair[ok & has_pair]}):
+        rows = np.flatnonzero(ok & has_pair & (bpair == pair))
+        length = float(lengths.get(pair, 0.0))
+        limit = np.minimum(float(max_km), length + bkm[rows])
+        out["border_length_km"][rows] = length
+        out["limit_km"][rows] = limit
+        cand = np.flatnonzero(cpair == pair)
+        if cand.size == 0:
+            out["crossing_note"][rows] = no_crossing_note(pair)
+            continue
+        # every place of this pair against every crossing on it (targets and candidates: small tables)
+        plon, plat = np.repeat(lon[rows], cand.size), np.repeat(lat[rows], cand.size)
+        _, _, d = g.inv(plon, plat, np.tile(clon[cand], rows.size), np.tile(clat[cand], rows.size))
+        d = np.asarray(d, float).reshape(rows.size, cand.size) / 1000.0
+        best = np.argmin(d, axis=1)
+        dbest = d[np.arange(rows.size), best]
+        named = dbest <= limit
+        j = cand[best]
+        r_named, r_not = rows[named], rows[~named]
+        out["crossing_id"][r_named] = cid[j[named]]
+        out["crossing_name"][r_named] = cname[j[named]]
+        out["crossing_source"][r_named] = csrc[j[named]]
+        out["crossing_km"][r_named] = dbest[named]
+        for r, lim in zip(r_not, limit[~named]):
+            out["crossing_note"][r] = no_crossing_note(pair, float(lim))
+    # object columns stay object (None, not NaN) so that "no crossing" reads as empty everywhere
+    return pd.DataFrame({k: pd.Series(v, dtype=object if v.dtype == object else "float64") for k, v in out.items()})
+
+
+def crossing_audit(countries, crossings: pd.DataFrame, index: BorderIndex | None = None) -> pd.DataFrame:
+    """The land borders of some countries and how many official crossings are known on each.
+
+    Parameters
+    ----------
+    countries : iterable of str
+        ISO 3166-1 alpha-3 codes (e.g. the countries of an imported crossings file).
+    crossings : pandas.DataFrame
+        Known crossings with ``snap_pair`` (as from :func:`official_crossings`) or the columns
+        :func:`snap_crossings` needs.
+    index : BorderIndex, optional
+        Borders; default the bundled Natural Earth borders.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per country pair with at least one of ``countries`` in it, sorted by pair:
+        ``pair`` (sorted ISO3 pair), ``length_km`` (geodesic km of the whole border) and
+        ``crossings`` (number of known crossings snapped to that pair; 0 means the product
+        names no crossing for places on that border, :func:`crossing_on_border`).
+    """
+    index = index if index is not None else world_index()
+    codes = {str(c) for c in countries if isinstance(c, str) and c}
+    segs = index.segments
+    mine = segs[segs["iso3_a"].isin(codes) | segs["iso3_b"].isin(codes)]
+    lengths = mine.groupby("pair")["length_km"].sum()
+    cx = crossings[pd.to_numeric(crossings["latitude"], errors="coerce").notna()] if len(crossings) else crossings
+    counts = pd.Series(_crossing_pairs(cx.reset_index(drop=True), index) if len(cx) else [], dtype=object).value_counts()
+    out = pd.DataFrame({"pair": lengths.index.astype(str), "length_km": lengths.to_numpy(float)})
+    out["crossings"] = [int(counts.get(p, 0)) for p in out["pair"]]
+    return out.sort_values("pair").reset_index(drop=True)
+
+
+def audit_sentence(audit: pd.DataFrame, countries) -> str:
+    """One plain sentence from :func:`crossing_audit`, e.g. for ``intel crossings``."""
+    codes = sorted({str(c) for c in countries if isinstance(c, str) and c})
+    who = ", ".join(codes) if len(codes) <= 8 else f"{len(codes)} countries"
+    if audit.empty:
+        return f"The records' countries ({who}) have no international land border in the border data."
+    none = audit[audit["crossings"] == 0]["pair"].tolist()
+    s = (f"Borders of the records' countries ({who}): {len(none)} of {len(audit)} have no known official "
+         f"crossing")
+    if none:
+        s += ": " + ", ".join(none[:12]) + (f" and {len(none) - 12} more" if len(none) > 12 else "")
+        s += " (places on them get the note 'no official crossing known on this border')"
+    return s + "."

@@ -1,7 +1,9 @@
 """CLI verbs of the Borders page: ``intel borders``, ``intel bypass`` and ``intel crossings``.
 
 Where this sits: a thin layer over :mod:`intel.borders`, the functions ``pages/borders.py`` calls;
-the verbs write the same columns as the page's CSV exports. ``--zone-km`` and ``--min-km`` default
+the verbs write the same columns as the page's CSV exports. ``intel crossings`` ends with an audit
+line: how many land borders of the imported records' countries have no known official crossing
+(:func:`intel.borders.crossing_audit`); places on those borders get a note, never a far crossing. ``--zone-km`` and ``--min-km`` default
 to the settings ``border_zone_km`` and ``bypass_min_km``; ``--res`` of ``bypass`` accepts the
 border range of :data:`intel.config.RESOLUTIONS`. Failures print one plain sentence (exit status
 2), never a traceback.
@@ -99,14 +101,18 @@ def bypass_cmd(db, zone_km, min_km, res, period, no_ports, all_kinds, out, top):
         fail(f"the bypass candidates could not be computed: {e}")
     click.echo(r.attrs.get("note", ""))
     if not r.empty:
-        click.echo(r[["rank", "h3", "border_pair", "events", "firearms", "last_date", "nearest_crossing",
-                      "nearest_crossing_km"]].head(top).to_string(index=False))
+        show = r[["rank", "h3", "border_pair", "events", "firearms", "last_date"]].head(top).copy()
+        # the crossing of the candidate's own border, or the note that none is known there
+        show["official crossing"] = [borders.crossing_text(a, b, c) for a, b, c in
+                                     zip(r["nearest_crossing"], r["nearest_crossing_km"], r["crossing_note"])][:top]
+        click.echo(show.to_string(index=False))
     if out:
         _write_csv(r, out)
 
 
 @click.command("crossings", cls=IntelCommand, help="Import official crossings (CSV or GeoJSON: name, country pair, latitude, longitude, "
-                                 "type), or the bundled UN/LOCODE list without PATH; reports snapping distances.")
+                                 "type), or the bundled UN/LOCODE list without PATH; reports snapping distances and how many "
+                                 "borders of the records' countries have no known official crossing.")
 @click.argument("path", required=False, type=click.Path(dir_okay=False))
 @db_option
 @click.option("--source", default=None, help="Source label (default 'analyst', or 'unlocode' without PATH).")
@@ -123,3 +129,11 @@ def crossings_cmd(path, db, source):
     click.echo(str(s))
     for m in s.messages:
         click.echo(f"  {m}")
+    if s.countries:
+        # audit: borders of the records' countries on which no official crossing is known (store and ports)
+        try:
+            audit = borders.crossing_audit(s.countries, borders.official_crossings(con))
+        except Exception as e:  # noqa: BLE001 - the import succeeded; the audit is a sentence either way
+            click.echo(f"The borders of the records' countries could not be audited: {e}")
+        else:
+            click.echo(borders.audit_sentence(audit, s.countries))

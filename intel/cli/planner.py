@@ -76,9 +76,12 @@ def targets_cmd(db, area, admin1, bbox, preset, trigger_countries, res, weights,
     click.echo(f"{p.title()}: {len(p.targets)} targets at H3 resolution {res}, period {p.period[0]} to {p.period[1]}.")
     for note in p.notes:
         click.echo(f"- {note}")
+    from intel.borders import crossing_text
+
     for r in p.targets.itertuples():
+        # the crossing of the cell's own border with its km, or the note that none is known there
         click.echo(f"{r.rank:>3}  {r.h3}  score {r.score:.3f}  {r.nearest_town or '-'} ({r.town_km:.1f} km)  "
-                   f"crossing {r.nearest_crossing or '-'} ({r.crossing_km:.1f} km)")
+                   f"crossing: {crossing_text(r.nearest_crossing, r.crossing_km, r.crossing_note)}")
     click.echo(f"written: {out}")
 
 

@@ -20,6 +20,7 @@ import pandas as pd
 import pydeck as pdk
 import shapely
 
+from intel.borders.crossings import crossing_text
 from intel.render.deck import PIXELS, fit_view
 from intel.render.palettes import (BAND_COLOURS, CANDIDATE_COLOUR, CROSSING_COLOUR, FAR_CROSSING_COLOUR,
                                    LOAD_COLOURS, NO_LOAD_COLOUR, OTHER_BAND_COLOUR)
@@ -131,12 +132,20 @@ def crossing_layer(cx: pd.DataFrame, layer_id: str = "official-crossings"):
                      get_line_width=1, pickable=True)
 
 
+def _crossing_tip(r) -> str:
+    """Tooltip line of a bypass candidate: km from the crossing of its own border, or the note."""
+    name, km, note = r.nearest_crossing, r.nearest_crossing_km, getattr(r, "crossing_note", None)
+    if isinstance(name, str) and name and km == km:
+        return f"{km:.1f} km from {_h(name)}"
+    return _h(crossing_text(None, None, note))
+
+
 def bypass_layers(cand: pd.DataFrame, layer_id: str = "bypass-candidates") -> list:
     """Bypass candidates as rings (6-30 px radius by the square root of the events, nearly
     transparent fill so the stretches underneath stay visible), plus their rank as a label."""
     d = _point_frame(cand, lambda r: (*CANDIDATE_COLOUR, 35),
                      lambda r: (f"<b>Candidate #{r.rank}</b><br/>{r.events} events, {r.firearms:,.0f} firearms, last "
-                                f"{r.last_date}<br/>{r.nearest_crossing_km:.1f} km from {r.nearest_crossing}"))
+                                f"{r.last_date}<br/>{_crossing_tip(r)}"))
     d["radius"] = np.round(sqrt_scale(cand["events"].to_numpy(dtype=float), *CANDIDATE_PX), 1) if len(cand) else []
     d["label"] = [f"#{int(r)}" for r in cand["rank"]] if len(cand) else []
     d["offset"] = [[0, -float(r) - 9] for r in d["radius"]] if len(cand) else []

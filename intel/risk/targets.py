@@ -2,8 +2,9 @@
 
 :func:`select_targets` picks cells greedily by descending score, keeping only cells at least
 ``min_spacing_km`` (geodesic, WGS84) from every target already chosen;
-:func:`describe_targets` adds the nearest town and the nearest official crossing with their
-distances. :func:`plan` runs the whole chain (scores, selection, description) and returns a
+:func:`describe_targets` adds the nearest town and the official crossing of the cell's own border
+with their distances (:func:`intel.borders.crossing_on_border`: none named beyond min(250 km, the
+border's length + distance), a ``crossing_note`` instead). :func:`plan` runs the whole chain (scores, selection, description) and returns a
 :class:`Plan` with the target table (:data:`TARGET_COLUMNS`), the scores, plain notes and
 provenance (:func:`provenance_lines`); :func:`method_text` states the method in plain
 sentences for the Planner page and the PDF.
@@ -16,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from intel import settings
-from intel.borders import official_crossings
-from intel.geodesy import GEONAMES_NOTE, geod, nearest, nearest_towns
+from intel.borders import crossing_on_border, official_crossings
+from intel.geodesy import GEONAMES_NOTE, geod, nearest_towns
 from intel.risk.areas import Area
 from intel.risk.components import COMPONENTS, DEFAULT_WEIGHTS
 from intel.risk.records import _iso
@@ -26,7 +27,7 @@ from intel.risk.scores import risk_scores
 TARGET_COLUMNS = (["rank", "h3", "latitude", "longitude", "score"] + [f"{c}_pts" for c in COMPONENTS]
                   + ["events", "firearms", "recent", "gi_bin", "emerging_category", "border_km",
                      "nearest_town", "town_country", "town_population", "town_km",
-                     "nearest_crossing", "crossing_source", "crossing_km"] + list(COMPONENTS))
+                     "nearest_crossing", "crossing_source", "crossing_km", "crossing_note"] + list(COMPONENTS))
 """Columns of the target table (CSV export, ``intel targets``, the Planner page)."""
 
 
@@ -77,21 +78,26 @@ def select_targets(scores: pd.DataFrame, n: int, min_spacing_km: float) -> pd.Da
 
 
 def describe_targets(con, targets: pd.DataFrame, crossings: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Add the nearest town and nearest official crossing (with geodesic km) to a target table.
+    """Add the nearest town and the official crossing of the target's own border (geodesic km).
 
     Parameters
     ----------
     con : DuckDB connection (for :func:`intel.borders.official_crossings`).
     targets : pandas.DataFrame
-        :func:`select_targets` output (``latitude``, ``longitude`` of cell centres).
+        :func:`select_targets` output (``latitude``, ``longitude`` of cell centres, degrees).
     crossings : pandas.DataFrame, optional
-        Crossings to use (default: the store's official crossings and CBP ports of entry).
+        Crossings to use (default: the store's official crossings, analysts' imports included,
+        and CBP ports of entry).
 
     Returns
     -------
     pandas.DataFrame
         ``targets`` with ``nearest_town``, ``town_country``, ``town_population``, ``town_km``,
-        ``nearest_crossing``, ``crossing_source``, ``crossing_km``.
+        ``nearest_crossing``, ``crossing_source``, ``crossing_km`` and ``crossing_note``. The
+        crossing follows :func:`intel.borders.crossing_on_border`: only a crossing on the
+        cell's own border (the pair of its nearest border stretch) within min(250 km, that
+        border's length + the cell's distance to it) is named; otherwise name, source and km are
+        empty and ``crossing_note`` says "no official crossing known on this border (AAA-BBB)".
     """
     out = targets.copy().reset_index(drop=True)
     lat, lon = out["latitude"].to_numpy(float), out["longitude"].to_numpy(float)
@@ -100,15 +106,11 @@ def describe_targets(con, targets: pd.DataFrame, crossings: pd.DataFrame | None 
         out[c] = t[c].to_numpy()
     if crossings is None:
         crossings = official_crossings(con)
-    cx = crossings[crossings["latitude"].notna()].reset_index(drop=True) if len(crossings) else crossings
-    i, d = nearest(lat, lon, cx["latitude"].to_numpy(float) if len(cx) else [], cx["longitude"].to_numpy(float) if len(cx) else [])
-    ok = i >= 0
-    j = np.maximum(i, 0)
-    names = cx["name"].to_numpy(object) if len(cx) else np.array([None], dtype=object)
-    srcs = cx["source"].to_numpy(object) if len(cx) else np.array([None], dtype=object)
-    out["nearest_crossing"] = np.where(ok, names[j] if len(cx) else None, None)
-    out["crossing_source"] = np.where(ok, srcs[j] if len(cx) else None, None)
-    out["crossing_km"] = d
+    cb = crossing_on_border(lat, lon, crossings)
+    out["nearest_crossing"] = cb["crossing_name"].to_numpy(object)
+    out["crossing_source"] = cb["crossing_source"].to_numpy(object)
+    out["crossing_km"] = cb["crossing_km"].to_numpy(float)
+    out["crossing_note"] = cb["crossing_note"].to_numpy(object)
     return out
 
 
@@ -250,7 +252,9 @@ def method_text(p: Plan) -> list[str]:
         "official crossing, log-scaled.",
         f"links ({w['links'] / tot:.2f}): ends of re-seizure links (one serial seized twice), log-scaled.",
         f"Targets: the highest-scoring cells, each at least {p.min_spacing_km:g} km (geodesic) from every target "
-        "before it; nearest town from GeoNames (population >= 15,000), nearest official crossing with its distance.",
+        "before it; nearest town from GeoNames (population >= 15,000); the nearest official crossing on the cell's own "
+        "border (the country pair of its nearest border stretch), named only within min(250 km, that border's length "
+        "+ the cell's distance to it), otherwise the note 'no official crossing known on this border'.",
         "Only records located finely enough for the resolution are used; the others are counted and reported.",
     ]
     return lines

@@ -46,7 +46,8 @@ def area_records(con, res: int, area: Area | None = None, date_from=None, date_t
         ``cell`` (uint64 parent at ``res``, 0 when the record has no stored cell),
         ``incident_key`` (source and key joined by U+001F: one value per incident across sources),
         ``firearms``, ``event_date``, ``latitude``, ``longitude``,
-        ``location_precision``, ``usable`` (precision usable at ``res`` and a stored cell).
+        ``location_precision``, ``uncertainty_km``, ``country_iso3`` (ISO3 the record names, may be
+        missing), ``usable`` (precision usable at ``res`` and a stored cell).
 
     Raises
     ------
@@ -90,7 +91,7 @@ def area_records(con, res: int, area: Area | None = None, date_from=None, date_t
     # per-record radius of uncertainty against the cell edge (intel.hexbin.usable_mask)
     df["usable"] = df["binned"].astype(bool).to_numpy() & usable_mask(
         res, df["location_precision"].to_numpy(dtype=object), df["uncertainty_km"].to_numpy(dtype=object))
-    return df.drop(columns=["binned", "country_iso3"])
+    return df.drop(columns=["binned"])
 
 
 def check_records(con, res: int, area: Area | None, recs: pd.DataFrame, any_period: pd.DataFrame | None = None) -> None:

@@ -42,8 +42,9 @@ Methods compared (:func:`backtest`, :data:`METHODS`)
   exponentially decayed counts (half-lives :data:`HALF_LIVES_DAYS`), kernel density at
   :data:`KDE_FACTORS` times the default bandwidth, the risk score, and blends that keep the
   order of the counts and break their ties by kernel density, decayed counts or the score. The
-  criterion is the mean hit rate over the area shares; previous-period counts win ties, so the
-  fitted method leaves the simplest baseline only when the validation year shows a gain;
+  criterion is the mean hit rate over the area shares; previous-period counts win ties, and a
+  gain within one standard error (clustered by cell) is a tie, so the fitted method leaves the
+  simplest baseline only when the validation year shows a clear gain;
 * ``previous-period counts``: events per cell in the training period (the naive "last period"
   hot spot map);
 * ``kernel density``: a Gaussian kernel density of the training events on the H3 grid: each
@@ -190,6 +191,50 @@ def hits_at(scores, test_counts, k: int) -> float:
     see :func:`hit_parts` for the parts.
     """
     return hit_parts(scores, test_counts, k)["hits"]
+
+
+def cell_hit_shares(scores, k: int) -> np.ndarray:
+    """Share of each cell's events that the ``k`` top cells capture: 1 above the cut-off,
+    ``tied_taken / tied_cells`` on it, 0 below (the per-cell form of :func:`hit_parts`)."""
+    s = np.nan_to_num(np.asarray(scores, dtype="float64"), nan=-np.inf)
+    thr = np.sort(s)[::-1][int(k) - 1]
+    above, tied = s > thr, s == thr
+    q = above.astype(float)
+    q[tied] = (int(k) - int(above.sum())) / int(tied.sum())
+    return q
+
+
+def paired_gain(scores, base_scores, test_counts, pcts=AREA_PCTS, missed: float = 0) -> tuple[float, float]:
+    """Mean hit-rate gain of ``scores`` over ``base_scores`` and its standard error, clustered by cell.
+
+    The gain is ``D = sum_c n_c d_c / N`` with ``d_c`` the difference of the two rankings' hit
+    shares of cell ``c`` (:func:`cell_hit_shares`, averaged over ``pcts``), ``n_c`` the events of
+    the cell and ``N`` all events (``missed`` included, with ``d = 0``). Events of one cell are hit
+    or missed together, so the standard error treats cells as clusters (ratio estimator):
+    ``SE = sqrt(m / (m - 1) * sum_c (n_c d_c - D n_c)**2) / N`` over the ``m`` cells holding
+    events (and each missed event as its own cluster).
+
+    Returns
+    -------
+    (float, float)
+        ``D`` and ``SE`` as shares of the events (NaN when there are none).
+    """
+    t = np.asarray(test_counts, float)
+    n = t.size
+    N = float(t.sum()) + float(missed)
+    if not N > 0:
+        return float("nan"), float("nan")
+    d = np.zeros(n)
+    for p in pcts:
+        k = cells_for_pct(n, p)
+        d += cell_hit_shares(scores, k) - cell_hit_shares(base_scores, k)
+    d /= len(pcts)
+    D = float((t * d).sum() / N)
+    occ = t > 0
+    e = np.concatenate([t[occ] * d[occ] - D * t[occ], np.full(int(round(missed)), -D)])
+    m = e.size
+    se = float(np.sqrt(m / (m - 1) * (e ** 2).sum()) / N) if m > 1 else float("nan")
+    return D, se
 
 
 def evaluate(scores, test_counts, pcts=AREA_PCTS, method: str = "score", missed: float = 0) -> pd.DataFrame:
@@ -394,8 +439,11 @@ def fit_ranking(inc: pd.DataFrame, cells: np.ndarray, train, bandwidth_km: float
 
     The last :data:`VALIDATION_DAYS` days of ``train`` are the validation period; every candidate
     of :func:`candidate_rankings` is built from the incidents before it and scored on it (mean hit
-    rate over ``pcts``, :func:`evaluate`). The best candidate wins; on equal mean hit rate the
-    earlier one in :data:`CANDIDATES` wins, so previous-period counts win ties.
+    rate over ``pcts``, :func:`evaluate`) against previous-period counts (:func:`paired_gain`).
+    Previous-period counts win ties, and a gain no larger than one standard error is a tie (the
+    one-standard-error rule: Breiman, Friedman, Olshen & Stone 1984; Hastie, Tibshirani &
+    Friedman 2009, section 7.10): the candidate with the largest gain among those beating counts
+    by more than one standard error is chosen, else counts.
 
     Parameters
     ----------
@@ -417,12 +465,13 @@ def fit_ranking(inc: pd.DataFrame, cells: np.ndarray, train, bandwidth_km: float
     -------
     dict
         ``choice`` (a name of :data:`CANDIDATES`), ``table`` (DataFrame: ``candidate``, one
-        ``hit_rate_<pct>`` column per share, ``mean_hit_rate``; empty without a split),
+        ``hit_rate_<pct>`` column per share, ``mean_hit_rate``, ``gain`` and ``gain_se`` over
+        previous-period counts; empty without a split),
         ``validation`` (ISO dates), ``note`` (plain sentence).
     """
     t0, t1 = pd.Timestamp(train[0]), pd.Timestamp(train[1])
     v0 = t1 - pd.Timedelta(days=VALIDATION_DAYS)
-    empty = pd.DataFrame(columns=["candidate", *(f"hit_rate_{p:g}" for p in pcts), "mean_hit_rate"])
+    empty = pd.DataFrame(columns=["candidate", *(f"hit_rate_{p:g}" for p in pcts), "mean_hit_rate", "gain", "gain_se"])
     if v0 <= t0:
         return {"choice": COUNTS, "table": empty, "validation": None,
                 "note": (f"The training period is not longer than {VALIDATION_DAYS} days, so there is no inner "
@@ -441,23 +490,28 @@ def fit_ranking(inc: pd.DataFrame, cells: np.ndarray, train, bandwidth_km: float
             note = f" The risk score could not be fitted on the inner training period ({exc}); it did not compete."
     ranks = candidate_rankings(inner, cells, vper[0], bandwidth_km, score)
     vc = _per_cell(val, cells)
-    missed = float(val["incident_key"].nunique()) - vc.sum() if len(val) else 0.0
+    missed = max(float(val["incident_key"].nunique()) - vc.sum(), 0.0) if len(val) else 0.0
     rows = []
     for name in CANDIDATES:
         if name not in ranks:
             continue
-        ev = evaluate(ranks[name], vc, pcts, name, missed=max(missed, 0.0))
+        ev = evaluate(ranks[name], vc, pcts, name, missed=missed)
+        gain, se = paired_gain(ranks[name], ranks[COUNTS], vc, pcts, missed)
         row = {"candidate": name, **{f"hit_rate_{p:g}": h for p, h in zip(pcts, ev["hit_rate"])}}
-        row["mean_hit_rate"] = float(ev["hit_rate"].mean())
+        row.update(mean_hit_rate=float(ev["hit_rate"].mean()), gain=gain, gain_se=se)
         rows.append(row)
     table = pd.DataFrame(rows)
-    best = table["mean_hit_rate"].max()
-    choice = table.loc[table["mean_hit_rate"] >= best - 1e-12, "candidate"].iloc[0]
+    # previous-period counts win ties, and a gain within one standard error is a tie
+    ok = table[(table["candidate"] != COUNTS) & (table["gain"] > table["gain_se"].fillna(np.inf) + 1e-12)]
+    choice = ok.loc[ok["gain"].idxmax(), "candidate"] if len(ok) else COUNTS
+    r = table.set_index("candidate").loc[choice]
     base = float(table.loc[table["candidate"] == COUNTS, "mean_hit_rate"].iloc[0])
+    why = (f"mean hit rate {r['mean_hit_rate']:.1%} against {base:.1%} for previous-period counts, a gain of "
+           f"{r['gain']:.1%} with a standard error of {r['gain_se']:.1%}" if choice != COUNTS else
+           "no candidate beat them by more than one standard error of the gain")
     note = (f"Fitted on the inner split: trained before {vper[0]}, validated on {vper[0]} to {vper[1]} "
-            f"({int(round(vc.sum() + max(missed, 0)))} events); chosen: {choice} (mean hit rate {best:.1%} against "
-            f"{base:.1%} for previous-period counts, which win ties), then refitted on the whole training period."
-            + note)
+            f"({int(round(vc.sum() + missed))} events); chosen: {choice} ({why}), then refitted on the whole "
+            "training period." + note)
     return {"choice": choice, "table": table, "validation": vper, "note": note}
 
 

@@ -62,7 +62,7 @@ A backtest can look excellent for reasons that say nothing about the ranking. Th
 (:func:`backtest_warnings`): fewer than :data:`MIN_TEST_CELLS` distinct test cells; more than
 :data:`DEGENERATE_SHARE` of the test events on the very points (coordinates) that held training
 events (e.g. town-level positions such as CBP headquarters towns: every method "predicts" them);
-records left out, or barely usable, because their location is coarser than the cells; and
+records in the study area left out because their location is coarser than the cells; and
 sources whose coverage (share of months with records) differs between training and test by more
 than :data:`COVERAGE_GAP`.
 
@@ -622,7 +622,8 @@ def backtest_warnings(tr_all: pd.DataFrame, te_all: pd.DataFrame, cells: np.ndar
     both = pd.concat([tr_all, te_all], ignore_index=True)
     if len(both):
         both = both.assign(source=both["incident_key"].astype(str).str.split(chr(31), n=1).str[0])
-        coarse = both[~both["usable"]]
+        # only the coarse records inside the study area could have changed the ranking there
+        coarse = both[~both["usable"] & np.isin(both["cell"].to_numpy(dtype="uint64"), np.asarray(cells, dtype="uint64"))]
         for src, g in coarse.groupby("source"):
             r = uncertainty_values(g["location_precision"].to_numpy(dtype=object),
                                    g["uncertainty_km"].to_numpy(dtype=object) if "uncertainty_km" in g else None)
@@ -630,7 +631,8 @@ def backtest_warnings(tr_all: pd.DataFrame, te_all: pd.DataFrame, cells: np.ndar
             precs = ", ".join(sorted(set(g["location_precision"].dropna().astype(str)))) or "unknown"
             out.append(f"{len(g):,} records of {src} ({precs} level, radius of location uncertainty "
                        f"{'at least ' + format(r.min(), ',.1f') + ' km' if len(r) else 'unknown'}) are coarser than the "
-                       f"{edge_km(res):,.2f} km cells of resolution {res} and were left out of both periods' counts.")
+                       f"{edge_km(res):,.2f} km cells of resolution {res}: they lie in the study area but were left "
+                       "out of both periods' counts, so the backtest sees only the finer records there.")
     # sources whose coverage differs between the periods
     mt, ms = _months(train), _months(test)
     rows = []
@@ -755,6 +757,10 @@ def backtest(con, res: int, train=None, test=None, area=None, weights: dict | No
 
     score, sc = score_for(train)
     notes += [n for n in sc.attrs.get("notes", []) if "too coarse" not in n]
+    far = int((~both["usable"] & ~np.isin(both["cell"].to_numpy(dtype="uint64"), cells)).sum())
+    if far:
+        notes.append(f"{far:,} records of the area lie outside the study area and are too coarse for resolution {res} "
+                     "(e.g. town- or province-level sources elsewhere); they play no part here.")
 
     h = float(bandwidth_km) if bandwidth_km is not None else default_bandwidth_km(res)
     clat, clon = cell_centres(cells)

@@ -591,7 +591,7 @@ def backtest_warnings(tr_all: pd.DataFrame, te_all: pd.DataFrame, cells: np.ndar
         Warnings (empty when none applies) and the figures: ``test_cells`` (distinct study
         cells holding test events), ``share_on_training_cells`` and ``share_on_training_points``
         (shares of the test events in cells, or on exact coordinates rounded to 1e-5 degrees,
-        that held training events), ``coverage`` (DataFrame per source: ``source``,
+        that held training events), ``coverage`` (list of dicts, one per source: ``source``,
         ``train_months_share``, ``test_months_share``).
     """
     out: list[str] = []
@@ -649,7 +649,7 @@ def backtest_warnings(tr_all: pd.DataFrame, te_all: pd.DataFrame, cells: np.ndar
                        "months: the two periods do not see the same data, so a method can win or lose by the "
                        "change of coverage alone.")
     return out, {"test_cells": n_tc, "share_on_training_cells": share_cells,
-                 "share_on_training_points": share_pts, "coverage": cov}
+                 "share_on_training_points": share_pts, "coverage": cov.to_dict("records")}
 
 
 def _period(p, name: str) -> tuple[str, str]:
@@ -692,7 +692,8 @@ def backtest(con, res: int, train=None, test=None, area=None, weights: dict | No
         ``attrs``: ``train``, ``test``, ``res``, ``study_cells``, ``train_events``,
         ``test_events``, ``bandwidth_km``, ``area``, ``notes``, ``warnings`` (plain sentences,
         :func:`backtest_warnings`), ``checks`` (the figures behind them), ``fitted_method``
-        (the chosen candidate), ``fit`` (validation table of :func:`fit_ranking`),
+        (the chosen candidate), ``fit`` (validation table of :func:`fit_ranking` as a list of
+        dicts, one per candidate), ``validation`` (the inner validation period),
         ``not_applicable`` (score components that are 0 in this area, with the reason),
         ``weights``, ``periods_from_data`` (bool).
 
@@ -780,7 +781,8 @@ def backtest(con, res: int, train=None, test=None, area=None, weights: dict | No
     df.attrs.update(train=train, test=test, res=res, study_cells=int(cells.size),
                     train_events=int(train_counts.sum()), test_events=int(round(test_counts.sum() + missed)),
                     bandwidth_km=h, area=desc, notes=notes, warnings=warns, checks=checks,
-                    fitted_method=fit["choice"], fit=fit["table"], validation=fit["validation"],
+                    # plain records, not DataFrames: pandas compares attrs when it combines frames
+                    fitted_method=fit["choice"], fit=fit["table"].to_dict("records"), validation=fit["validation"],
                     not_applicable=dict(sc.attrs.get("not_applicable", {})), weights=sc.attrs.get("weights"),
                     periods_from_data=from_data)
     return df

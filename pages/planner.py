@@ -247,8 +247,8 @@ if res_bt is not None:
                "equally ranked cells, the needed number of them is taken at random (expected value).")
     st.dataframe(res_bt.round({"hit_rate": 3, "pai": 2, "hits": 1, "tied_events": 1}), hide_index=True,
                  width="stretch")
-    fit_table = res_bt.attrs.get("fit")
-    if fit_table is not None and len(fit_table):
+    fit_table = pd.DataFrame(res_bt.attrs.get("fit") or [])
+    if len(fit_table):
         with st.expander(f"How the fitted ranking was chosen: {res_bt.attrs.get('fitted_method')}", expanded=False):
             st.caption("Validation on the last training year (training data only); gain and its standard error "
                        "against previous-period counts, which win unless the gain exceeds one standard error.")

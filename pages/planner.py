@@ -155,6 +155,17 @@ def _backtest(stamp, res, area, train, test, weights_items, half_life):
     return bt.backtest(get_con(), res, train, test, area, dict(weights_items), half_life_days=half_life)
 
 
+@cached(max_entries=16)
+def _default_periods(stamp, res, area):
+    """Training and test years from the data of the area's sources, as text (empty when there are none)."""
+    try:
+        tr, te = bt.default_periods(get_con(), res, area)
+    except Exception:  # noqa: BLE001 - the page then asks for the years
+        return "", ""
+    y = lambda p: f"{p[0][:4]}:{int(p[1][:4]) - 1}"  # noqa: E731 - closed years of a half-open period
+    return y(tr), y(te)
+
+
 args = (db_stamp(), int(res), area, d_from, d_to, int(n), float(spacing), tuple(sorted(weights.items())), float(half_life))
 try:
     plan = _plan(*args)
@@ -220,14 +231,21 @@ with st.expander("Method", expanded=False):
 st.subheader("Backtest: would this ranking have found the next events?")
 st.caption("Fit on one period, test on the next: hit rate (share of the test events in the top cells) and "
            "PAI (hit rate / share of the area; Chainey, Tompson & Uhlig 2008) at 1, 5 and 10 % of the area, "
-           "against previous-period counts and kernel density.")
+           "for the risk score, a fitted ranking (chosen on the last training year) and the two baselines, "
+           "previous-period counts and kernel density. The study area and every method use training data only.")
+def_train, def_test = _default_periods(db_stamp(), int(res), area)
 b1, b2, b3 = st.columns([1, 1, 1])
-train_txt = b1.text_input("Training years (Y1:Y2)", value="2015:2019", key="pl_train")
-test_txt = b2.text_input("Test years (Y3 or Y3:Y4)", value="2020:2023", key="pl_test")
+train_txt = b1.text_input("Training years (Y1:Y2)", value=def_train, key="pl_train",
+                          help="Default: from the data of the area's sources. Leave both empty to use them.")
+test_txt = b2.text_input("Test years (Y3 or Y3:Y4)", value=def_test, key="pl_test")
 run = b3.button("Run backtest", key="pl_bt_run")
 if run:
     try:
-        tr, te = periods.parse_period(train_txt, require_both=True), periods.parse_period(test_txt, require_both=True)
+        if not train_txt.strip() and not test_txt.strip():
+            tr = te = None
+        else:
+            tr = periods.parse_period(train_txt, require_both=True)
+            te = periods.parse_period(test_txt, require_both=True)
         st.session_state["pl_bt_result"] = _backtest(db_stamp(), int(res), area, tr, te,
                                                      tuple(sorted(weights.items())), float(half_life))
         st.session_state.pop("pl_bt_error", None)
@@ -242,9 +260,21 @@ if st.session_state.get("pl_bt_error"):
 res_bt = st.session_state.get("pl_bt_result")
 if res_bt is not None:
     st.info(bt.summary_sentence(res_bt))
+    for warning in res_bt.attrs.get("warnings", []):
+        st.warning(warning)
+    st.success(bt.trust_sentence(res_bt))
     for note in res_bt.attrs.get("notes", []):
         st.caption(note)
-    st.dataframe(res_bt.round({"hit_rate": 3, "pai": 2, "hits": 1}), hide_index=True, width="stretch")
+    st.caption("hits = hits_above + tied_taken / tied_cells x tied_events: when the cut-off falls inside a group of "
+               "equally ranked cells, the needed number of them is taken at random (expected value).")
+    st.dataframe(res_bt.round({"hit_rate": 3, "pai": 2, "hits": 1, "tied_events": 1}), hide_index=True,
+                 width="stretch")
+    fit_table = pd.DataFrame(res_bt.attrs.get("fit") or [])
+    if len(fit_table):
+        with st.expander(f"How the fitted ranking was chosen: {res_bt.attrs.get('fitted_method')}", expanded=False):
+            st.caption("Validation on the last training year (training data only); gain and its standard error "
+                       "against previous-period counts, which win unless the gain exceeds one standard error.")
+            st.dataframe(fit_table.round(4), hide_index=True, width="stretch")
     try:
         import altair as alt
 

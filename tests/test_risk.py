@@ -156,6 +156,11 @@ def test_default_score_parts_and_range(small):
     assert np.allclose(parts, df["score"]) and df["score"].between(0, 1).all()
     assert df["border_km"].notna().all() and (df["border_km"] > 0).all()  # CAN-USA line in Lake Ontario
     assert 15 < df.loc[df["events"] == 10, "border_km"].iloc[0] < 40
+    # ... but that line is not a land border: no official crossing within the 50 km zone (none in this
+    # store), so the border and bypass parts are 0 and the result says why (intel.risk.reach)
+    assert (df["border"] == 0).all() and (df["bypass"] == 0).all()
+    assert {"border", "bypass"} <= set(df.attrs["not_applicable"])
+    assert any("no land border is within reach" in n for n in df.attrs["notes"])
     assert df["events"].iloc[0] == 10
 
 

@@ -85,13 +85,14 @@ def targets_cmd(db, area, admin1, bbox, preset, trigger_countries, res, weights,
     click.echo(f"written: {out}")
 
 
-@click.command("backtest", cls=IntelCommand, help="Fit the risk score and two baselines on one period, test on the next: "
-                                "hit rate and PAI at 1, 5 and 10 % of the area (CSV).")
+@click.command("backtest", cls=IntelCommand, help="Fit the risk score, a fitted ranking and two baselines on one period, "
+                                "test on the next: hit rate and PAI at 1, 5 and 10 % of the area (CSV), with warnings.")
 @apply_options(_area_opts)
-@period_option("--train", "train", require_both=True, required=True,
-               help="Training period, closed on both sides (e.g. 2015:2019).")
-@period_option("--test", "test_", require_both=True, required=True,
-               help="Test period, closed on both sides (e.g. 2020).")
+@period_option("--train", "train",
+               help="Training period, closed on both sides (e.g. 2015:2019); with --test, or neither: then both "
+                    "come from the data of the area's sources.")
+@period_option("--test", "test_",
+               help="Test period, closed on both sides (e.g. 2020:2023).")
 @click.option("--bandwidth-km", type=click.FloatRange(0, min_open=True), default=None,
               help="Kernel density bandwidth, km (default twice the H3 edge length, at least 0.5 km).")
 @click.option("--out", type=click.Path(dir_okay=False), required=True, help="Output CSV.")
@@ -104,6 +105,11 @@ def backtest_cmd(db, area, admin1, bbox, preset, trigger_countries, res, weights
         fail("the backtest is written as CSV; give --out a .csv file name")
     a = _area(area, admin1, bbox, preset, trigger_countries)
     w = risk.parse_weights(weights)
+    train = None if train in (None, (None, None)) else train
+    test_ = None if test_ in (None, (None, None)) else test_
+    for name, p in (("--train", train), ("--test", test_)):
+        if p is not None and None in p:
+            fail(f"{name} needs a start and an end, e.g. 2015:2019")
     con = open_store(db)
     try:
         df = bt.backtest(con, res, train, test_, a, w, bandwidth_km=bandwidth_km, half_life_days=half_life_days)
@@ -113,8 +119,14 @@ def backtest_cmd(db, area, admin1, bbox, preset, trigger_countries, res, weights
     except Exception as e:  # noqa: BLE001
         fail(f"the backtest could not be computed: {e}")
     click.echo(bt.summary_sentence(df))
+    for warning in df.attrs.get("warnings", []):
+        click.echo(f"WARNING: {warning}")
     for note in df.attrs.get("notes", []):
         click.echo(f"- {note}")
     for r in df.itertuples():
-        click.echo(f"{r.method:<24} {r.area_pct:>5g} %  {r.cells:>6} cells  hit rate {r.hit_rate:.3f}  PAI {r.pai:.2f}")
+        tie = (f" (ties: {r.hits_above:g} above + {r.tied_taken}/{r.tied_cells} of the {r.tied_events:g} in tied cells)"
+               if r.tied_cells > 1 else "")
+        click.echo(f"{r.method:<24} {r.area_pct:>5g} %  {r.cells:>6} cells  hit rate {r.hit_rate:.3f}  PAI {r.pai:.2f}  "
+                   f"hits {r.hits:.1f} of {r.test_events}{tie}")
+    click.echo(bt.trust_sentence(df))
     click.echo(f"written: {out}")

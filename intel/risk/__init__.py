@@ -30,11 +30,13 @@ kept side by side, and picks a **target list** from it.
                  :data:`EMERGING_SCORES` (New / Intensifying 1.0 ... Historical 0.25, other 0)
    border        proximity of the cell centre to the nearest international land border:
                  ``max(0, 1 - border_km / zone_km)`` (1 on the border, 0 beyond the border zone,
-                 setting ``border_zone_km``, 50 km)
+                 setting ``border_zone_km``, 50 km); 0 in an area with no official crossing
+                 within the zone (the nearest "border" may be a line through a lake)
    corridor      weight of trafficking flows (ATF source-to-recovery, OD and re-seizure flows)
                  whose great circle passes through the cell's parent at the corridor resolution
                  (:func:`intel.corridors.corridor_density`, end cells excluded),
-                 ``log1p(w) / log1p(max w)``
+                 ``log1p(w) / log1p(max w)``; only flows with an end in a country of the
+                 area's records (U.S. interstate traces do not load Ontario)
    bypass        border-zone events farther than ``bypass_min_km`` from any official crossing
                  (:func:`intel.borders.bypass_candidates` at the same resolution),
                  ``log1p(n) / log1p(max n)``
@@ -76,6 +78,9 @@ Each step above lives in its own module; this package re-exports their public na
                               their plain sentences
 :mod:`intel.risk.records`     :func:`area_records`, :func:`check_records` and
                               :func:`suggested_resolution` (step 2)
+:mod:`intel.risk.reach`       whether the border, bypass and corridor parts apply to an area at
+                              all (an official crossing within the border zone; flows ending in
+                              the area's countries); where not, they are 0 and the result says so
 :mod:`intel.risk.scores`      :func:`risk_scores` and :data:`SCORE_COLUMNS` (step 3)
 :mod:`intel.risk.targets`     :func:`select_targets`, :func:`describe_targets`, :class:`Plan`,
                               :func:`plan`, :func:`method_text` (steps 4 and 5)
@@ -84,7 +89,7 @@ Each step above lives in its own module; this package re-exports their public na
 Geodesic nearest points and GeoNames towns come from :mod:`intel.geodesy`, H3 cell centres
 from :mod:`intel.h3cells`; both are re-exported here as before.
 
-Dependencies run one way: ``components`` and ``errors`` import no other submodule at run time; ``areas`` uses ``errors``; ``records`` uses ``areas`` and ``errors``;
+Dependencies run one way: ``components``, ``errors`` and ``reach`` import no other submodule at run time; ``areas`` uses ``errors``; ``records`` uses ``areas`` and ``errors``;
 ``scores`` uses all of these; ``targets`` uses ``scores``.
 """
 from __future__ import annotations

@@ -48,8 +48,8 @@ def area_records(con, res: int, area: Area | None = None, date_from=None, date_t
         ``cell`` (uint64 parent at ``res``, 0 when the record has no stored cell),
         ``incident_key`` (source and key joined by U+001F: one value per incident across sources),
         ``firearms``, ``event_date``, ``latitude``, ``longitude``,
-        ``location_precision``, ``uncertainty_km``, ``country_iso3``, ``usable`` (precision usable
-        at ``res`` and a stored cell).
+        ``location_precision``, ``uncertainty_km``, ``country_iso3`` (ISO3 the record names, may be
+        missing), ``usable`` (precision usable at ``res`` and a stored cell).
 
     Raises
     ------

@@ -5,7 +5,10 @@ period (:mod:`intel.risk.records`), builds the study area (data extent, the area
 cells or cells given by the caller), and computes per cell the components of
 :mod:`intel.risk.components`: time-decayed intensity, Getis-Ord Gi* hot spots, emerging hot
 spots on a monthly cube, border proximity, corridor load, bypass candidates and re-seizure
-link ends. A component that cannot be computed is 0 and a plain note says why. The result has
+link ends. A component that cannot be computed is 0 and a plain note says why; so is a
+structural component that does not apply to the area (:mod:`intel.risk.reach`: no land border
+within reach, no trafficking flow reaching the area's countries), listed in
+``attrs['not_applicable']``. The result has
 one row per cell, best first, with the columns :data:`SCORE_COLUMNS` and the run's settings in
 ``attrs``.
 """
@@ -22,7 +25,7 @@ from intel.config import FINE_RES, check_resolution
 from intel.emerging import MAX_CUBE_BINS, MIN_STEPS, emerging_hotspots
 from intel.h3cells import cell_centres, edge_km, from_hex, hex_array, parent
 from intel.hexbin import bin_points
-from intel.hotspots import HotspotError, gi_star, neighbour_matrix, polygon_cells, study_area
+from intel.hotspots import HotspotError, area_geometry, gi_star, neighbour_matrix, polygon_cells, study_area
 from intel.periods import inclusive_end
 from intel.risk.areas import Area, area_shape
 from intel.risk.components import (
@@ -36,6 +39,7 @@ from intel.risk.components import (
     normalise_weights,
 )
 from intel.risk.errors import RiskError
+from intel.risk.reach import border_in_reach, border_sentence, corridor_sentence, flows_reaching
 from intel.risk.records import area_records, check_records
 
 SCORE_COLUMNS = (["h3", "latitude", "longitude", "events", "firearms", "recent", "gi_z", "gi_bin",
@@ -117,7 +121,10 @@ def risk_scores(con, res: int, area: Area | None = None, period=(None, None), we
         (uint64) and :data:`SCORE_COLUMNS`. ``attrs``: ``notes`` (plain sentences),
         ``area``, ``res``, ``date_from``, ``date_to``, ``weights``, ``used_records``,
         ``used_events``, ``left_out_records``, ``left_out_events`` (too coarse for ``res``),
-        ``outside_records``, ``study_cells``, ``half_life_days``, ``zone_km``.
+        ``outside_records``, ``study_cells``, ``half_life_days``, ``zone_km``,
+        ``not_applicable`` (``{component: sentence}`` for parts that do not apply to the area and
+        are 0: ``border`` and ``bypass`` without a land border within reach, ``corridor`` without
+        a flow reaching the area's countries; :mod:`intel.risk.reach`).
 
     Raises
     ------
@@ -226,13 +233,27 @@ def risk_scores(con, res: int, area: Area | None = None, period=(None, None), we
             except HotspotError as exc:
                 notes.append(f"Emerging hot spots: {exc} The emerging part is 0.")
 
+    # which structural parts apply here (intel.risk.reach)
+    not_applicable: dict[str, str] = {}
+    cx = None
+    if {"border", "bypass"} & set(components):
+        try:
+            cx = crossings if crossings is not None else official_crossings(con)
+        except Exception as exc:  # noqa: BLE001
+            notes.append(f"Official crossings could not be read ({exc}).")
+        reach, best_km = border_in_reach(cx, clat, clon, zone_km)
+        if not reach:
+            msg = border_sentence(zone_km, best_km)
+            not_applicable.update(border=msg, bypass=msg)
+            notes.append(msg)
     # border
     df["border_km"] = np.nan
     df["border"] = 0.0
     if "border" in components:
         bd = border_distance(clat, clon)
-        df["border_km"] = bd["border_km"].to_numpy()
-        df["border"] = border_component(df["border_km"], zone_km)
+        df["border_km"] = bd["border_km"].to_numpy()   # reported even where the part does not apply
+        if "border" not in not_applicable:
+            df["border"] = border_component(df["border_km"], zone_km)
 
     # corridor load
     df["corridor_weight"], df["corridor"] = 0.0, 0.0
@@ -241,6 +262,13 @@ def risk_scores(con, res: int, area: Area | None = None, period=(None, None), we
             from intel.corridors import corridor_density, query_flows
 
             flows = query_flows(con, d_from.isoformat(), d_to.isoformat())
+            isos = sorted(set(use["country_iso3"].dropna().astype(str))) if "country_iso3" in use else []
+            if isos and len(flows):
+                geom, _ = area_geometry(con, "countries", isos)
+                flows = flows_reaching(flows, geom)
+                if not len(flows):
+                    not_applicable["corridor"] = corridor_sentence(isos)
+                    notes.append(not_applicable["corridor"])
             if len(flows):
                 dens = corridor_density(flows, corridor_res, include_ends=False)
                 df["corridor_weight"] = _map_parent(cells, corridor_res, dens["cell"].to_numpy(), dens["weight"].to_numpy())
@@ -250,9 +278,8 @@ def risk_scores(con, res: int, area: Area | None = None, period=(None, None), we
 
     # bypass candidates
     df["bypass_events"], df["bypass"] = 0.0, 0.0
-    if "bypass" in components:
+    if "bypass" in components and "bypass" not in not_applicable:
         try:
-            cx = crossings if crossings is not None else official_crossings(con)
             by = bypass_candidates(con, zone_km, bypass_min_km, res, d_from.isoformat(), d_to.isoformat(), crossings=cx)
             if len(by):
                 df["bypass_events"] = _map_parent(cells, res, from_hex(by["h3"]), by["events"].to_numpy(float))
@@ -290,5 +317,6 @@ def risk_scores(con, res: int, area: Area | None = None, period=(None, None), we
                     weights=w, used_records=int(len(use)), used_events=int(use["incident_key"].nunique()),
                     left_out_records=int(len(coarse)), left_out_events=int(coarse["incident_key"].nunique()),
                     outside_records=outside, study_cells=int(n), half_life_days=half_life_days, zone_km=zone_km,
-                    bypass_min_km=bypass_min_km, corridor_res=corridor_res, k=int(k), fdr=bool(fdr))
+                    bypass_min_km=bypass_min_km, corridor_res=corridor_res, k=int(k), fdr=bool(fdr),
+                    not_applicable=not_applicable)
     return df

@@ -1,0 +1,247 @@
+"""The fitted ranking, the no-look-ahead study area and the backtest's warnings, on hand-built patterns.
+
+Every pattern is small and its answer is worked out by hand in the comments: a stable pattern
+where previous-period counts are optimal (the fitted method keeps them), a pattern where recency
+matters (it picks decayed counts), a degenerate test on a few fixed points (warned about), and a
+test period reaching cells the training period never did (kept out of the study area, counted
+as misses).
+"""
+from __future__ import annotations
+
+import h3
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from intel import backtest as bt
+from intel.h3cells import cell_centres, from_hex
+
+CENTRE = (43.70, -79.40)   # Toronto
+
+
+def _patch(res: int = 8, k: int = 5) -> np.ndarray:
+    """The 91 cells of a k=5 disk at resolution 8 (sorted uint64)."""
+    return np.sort(from_hex(list(h3.grid_disk(h3.latlng_to_cell(*CENTRE, res), k))))
+
+
+def _far_apart(cells: np.ndarray, n: int) -> list[int]:
+    """Indexes of ``n`` cells no two of which are neighbours (every other ring position)."""
+    out = []
+    for i, c in enumerate(cells):
+        hexes = {h3.int_to_str(int(cells[j])) for j in out}
+        if not any(h3.grid_distance(h3.int_to_str(int(c)), x) <= 2 for x in hexes):
+            out.append(i)
+        if len(out) == n:
+            return out
+    raise AssertionError("patch too small")
+
+
+def _inc(rows) -> pd.DataFrame:
+    """Incidents from (cell, date) pairs, one incident each."""
+    cells, days = zip(*rows)
+    return pd.DataFrame({"cell": np.array(cells, dtype="uint64"), "incident_key": [f"t\x1f{i}" for i in range(len(rows))],
+                         "d": pd.to_datetime(list(days)), "source": "t"})
+
+
+def _spread(year: int, n: int) -> list[pd.Timestamp]:
+    """``n`` dates spread evenly over a year (the same dates every year)."""
+    return [pd.Timestamp(f"{year}-01-01") + pd.Timedelta(days=int(d)) for d in np.linspace(5, 355, n)]
+
+
+# ------------------------------------------------------------------ the fitted ranking
+
+def test_stable_pattern_keeps_previous_counts():
+    # 10 far-apart hot cells with 20, 18, ..., 2 events every year of 2015-2019 on the same dates.
+    # Inner training 2015-2018, validation 2019. Decayed counts order the cells exactly as counts
+    # (same dates in every cell), the tie-break blends too (no ties among the top 9 cells), so no
+    # candidate gains anything: counts stay. Validation (91 cells: 1 % -> 1 cell, 5 % -> 5, 10 % -> 9):
+    # top 1 = 20 / 110, top 5 = (20+18+16+14+12) / 110 = 80 / 110, top 9 = (110 - 2) / 110.
+    cells = _patch()
+    hot = _far_apart(cells, 10)
+    rows = [(cells[i], d) for y in range(2015, 2020) for r, i in enumerate(hot) for d in _spread(y, 20 - 2 * r)]
+    fit = bt.fit_ranking(_inc(rows), cells, ("2015-01-01", "2020-01-01"), bandwidth_km=1.0)
+    assert fit["choice"] == bt.COUNTS
+    assert fit["validation"] == ("2019-01-01", "2020-01-01")
+    t = fit["table"].set_index("candidate")
+    assert t.loc[bt.COUNTS, ["hit_rate_1", "hit_rate_5", "hit_rate_10"]].tolist() == pytest.approx(
+        [20 / 110, 80 / 110, 108 / 110])
+    assert t.loc["decayed counts, half-life 365 d", "gain"] == pytest.approx(0.0)
+    assert (t["gain"] <= t["gain_se"].fillna(0) + 1e-12).all()   # nothing beats counts clearly
+    assert "no candidate beat them" in fit["note"]
+
+
+def test_recency_pattern_picks_decayed_counts():
+    # 5 "old" cells with 10 events each in 2015 only; 5 "new" cells with 6 events in 2018 and 6 in 2019.
+    # Inner training 2015-2018: counts rank old (10) above new (6), so at 1 % and 5 % (1 and 5 cells)
+    # counts catch none of the 30 validation events and at 10 % (9 cells: 5 old + 4 of 5 new) 24 of 30.
+    # Decayed counts (365 d) rank new first (6 * ~0.5**0.5 = 4.2 > 10 * 0.5**3.5 = 0.9): 6, 30 and 30 of 30
+    # (the 5 new cells tie, so 1 cell catches 30 / 5 = 6 events). Gain over counts: mean of
+    # (0.2, 1.0, 0.2) = 0.4667, the same in every new cell, so its standard error is 0.
+    cells = _patch()
+    idx = _far_apart(cells, 10)
+    old, new = idx[:5], idx[5:]
+    rows = [(cells[i], d) for i in old for d in _spread(2015, 10)]
+    rows += [(cells[i], d) for i in new for y in (2018, 2019) for d in _spread(y, 6)]
+    fit = bt.fit_ranking(_inc(rows), cells, ("2015-01-01", "2020-01-01"), bandwidth_km=1.0)
+    assert fit["choice"] == "decayed counts, half-life 365 d"
+    t = fit["table"].set_index("candidate")
+    assert t.loc[bt.COUNTS, ["hit_rate_1", "hit_rate_5", "hit_rate_10"]].tolist() == pytest.approx([0, 0, 24 / 30])
+    assert t.loc[fit["choice"], ["hit_rate_1", "hit_rate_5", "hit_rate_10"]].tolist() == pytest.approx([0.2, 1, 1])
+    assert t.loc[fit["choice"], "gain"] == pytest.approx((0.2 + 1.0 + 0.2) / 3)
+    assert t.loc[fit["choice"], "gain_se"] == pytest.approx(0.0, abs=1e-12)
+    # the blends keep the order of the counts: no gain at all
+    assert t.loc["counts, ties by decayed counts (730 d)", "gain"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_short_training_period_has_no_inner_split():
+    cells = _patch()
+    fit = bt.fit_ranking(_inc([(cells[0], "2019-03-01")]), cells, ("2019-01-01", "2020-01-01"), 1.0)
+    assert fit["choice"] == bt.COUNTS and fit["table"].empty and "no inner validation year" in fit["note"]
+
+
+def test_paired_gain_and_cell_hit_shares():
+    # 4 cells, k = 2 of 4 (50 %). base ranks cells 0, 1 first; candidate ranks 0 and 2 first.
+    # test events 1, 0, 3, 0 -> base 1 hit, candidate 4 hits, N = 4 (+1 missed = 5): gain 3 / 5.
+    # Only cell 2 differs: one cluster carries the whole gain, the others have residual -D n_c.
+    assert bt.cell_hit_shares([5, 2, 2, 2], 2).tolist() == pytest.approx([1, 1 / 3, 1 / 3, 1 / 3])
+    d, se = bt.paired_gain([4, 1, 3, 0], [4, 3, 1, 0], [1, 0, 3, 0], [50], missed=1)
+    assert d == pytest.approx(3 / 5)
+    e = np.array([1 * 0 - 0.6 * 1, 3 * 1 - 0.6 * 3, -0.6])    # cell 0, cell 2, the missed event
+    assert se == pytest.approx(np.sqrt(3 / 2 * (e ** 2).sum()) / 5)
+
+
+# ------------------------------------------------------------------ on a store
+
+def _store(path, rows):
+    """Store with one accepted intersection-level record per (lat, lon, day)."""
+    from intel.hexbin import bin_points
+    from intel.store import connect
+
+    out = []
+    for i, (lat, lon, day) in enumerate(rows):
+        c = int(bin_points(np.array([lat]), np.array([lon]))[0])
+        out.append((i + 1, 1, "t", f"E{i}", "accepted", "discharge incident", pd.Timestamp(day).date(), lat, lon,
+                    "intersection", 0.0, c, "CAN"))
+    con = connect(path)
+    con.execute("INSERT INTO batches VALUES (1,'t','t.csv','x',NULL,now(),NULL,0,0,0,0,NULL,NULL,NULL)")
+    con.executemany("INSERT INTO events (event_id, batch_id, source, incident_key, status, kind, event_date, latitude, "
+                    "longitude, location_precision, firearms, h3_cell, country_iso3) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    out)
+    con.close()
+    return path
+
+
+def _scatter(rng, n, year):
+    return [(43.62 + rng.uniform(0, 0.16), -79.50 + rng.uniform(0, 0.25),
+             pd.Timestamp(f"{year}-01-01") + pd.Timedelta(days=int(rng.integers(0, 365)))) for _ in range(n)]
+
+
+def test_study_area_uses_training_cells_only(tmp_path):
+    from intel.hotspots import study_area
+    from intel.store import connect
+
+    rng = np.random.default_rng(3)
+    rows = _scatter(rng, 60, 2018) + _scatter(rng, 60, 2019)
+    test = _scatter(rng, 30, 2020)
+    far = [(43.85, -79.05, "2020-06-01")] * 4                 # ~30 km NE: a place training never reached
+    con = connect(_store(tmp_path / "a.duckdb", rows + test + far), read_only=True)
+    df = bt.backtest(con, 8, "2018:2019", "2020")
+    tr = bt.risk.area_records(con, 8, None, "2018-01-01", "2020-01-01")
+    want = study_area(np.unique(tr["cell"].to_numpy(dtype="uint64")), 8, "extent").cells
+    assert df.attrs["study_cells"] == want.size
+    from intel.hexbin import bin_points
+    from intel.h3cells import parent
+    far_cell = parent(bin_points(np.array([43.85]), np.array([-79.05])), 8)[0]
+    assert far_cell not in set(want.tolist())
+    # the 4 far events are misses for every method, never dropped: N = 30 + 4
+    assert (df["test_events"] == 34).all()
+    assert any("outside the study area" in n and "count as misses" in n for n in df.attrs["notes"])
+    assert df["method"].unique().tolist() == list(bt.METHODS)
+    df.round(3)   # attrs hold plain values: pandas can still combine the frame
+    # hits stay within the 30 events inside the area, and the tie parts add up
+    assert (df["hits"] <= 30 + 1e-9).all()
+    parts = df["hits_above"] + df["tied_taken"] / df["tied_cells"] * df["tied_events"]
+    assert np.allclose(parts, df["hits"])
+    con.close()
+
+
+def test_degenerate_test_on_training_points_is_warned(tmp_path):
+    from intel.store import connect
+
+    # three fixed points (like CBP headquarters towns) hold every event, training and test
+    pts = [(43.65, -79.38), (43.70, -79.42), (43.75, -79.30)]
+    rows = [(la, lo, f"{y}-{m:02d}-15") for y in (2018, 2019, 2020) for m in range(1, 13, 3) for la, lo in pts]
+    con = connect(_store(tmp_path / "d.duckdb", rows), read_only=True)
+    df = bt.backtest(con, 8, "2018:2019", "2020")
+    w = " ".join(df.attrs["warnings"])
+    assert df.attrs["checks"]["share_on_training_points"] == 1.0
+    assert "degenerate" in w and "only 3 distinct cells" in w
+    con.close()
+
+
+def test_scattered_test_is_not_called_degenerate(tmp_path):
+    from intel.store import connect
+
+    rng = np.random.default_rng(5)
+    rows = _scatter(rng, 80, 2018) + _scatter(rng, 80, 2019) + _scatter(rng, 60, 2020)
+    con = connect(_store(tmp_path / "s.duckdb", rows), read_only=True)
+    df = bt.backtest(con, 8, "2018:2019", "2020")
+    assert df.attrs["checks"]["share_on_training_points"] < 0.1
+    assert not any("degenerate" in x for x in df.attrs["warnings"])
+    assert df.attrs["checks"]["test_cells"] >= 20 and not any("distinct cells" in x for x in df.attrs["warnings"])
+    con.close()
+
+
+def test_coverage_change_between_periods_is_warned(tmp_path):
+    from intel.store import connect
+
+    # every month of 2018-2019 in training, but only January of the test year 2020: 100 % vs 8 %
+    rng = np.random.default_rng(7)
+    rows = [(43.62 + rng.uniform(0, 0.16), -79.50 + rng.uniform(0, 0.25), f"{y}-{m:02d}-10")
+            for y in (2018, 2019) for m in range(1, 13) for _ in range(3)]
+    rows += [(43.62 + rng.uniform(0, 0.16), -79.50 + rng.uniform(0, 0.25), "2020-01-10") for _ in range(30)]
+    con = connect(_store(tmp_path / "c.duckdb", rows), read_only=True)
+    df = bt.backtest(con, 8, "2018:2019", "2020")
+    cov = pd.DataFrame(df.attrs["checks"]["coverage"]).set_index("source")
+    assert cov.loc["t", "train_months_share"] == 1.0 and cov.loc["t", "test_months_share"] == pytest.approx(1 / 12)
+    assert any("Source t has records in 100% of the training months but 8% of the test" in x
+               for x in df.attrs["warnings"])
+    con.close()
+
+
+def test_default_periods_follow_the_data(tmp_path):
+    from intel.store import connect
+
+    # monthly events from 2010-01 to 2016-06: full years 2010-2015 (2016 has 6 months), n = 6,
+    # test = last max(1, min(4, 6 // 3)) = 2 years (2014-2015), train = min(5, 4) = 4 years (2010-2013)
+    rng = np.random.default_rng(9)
+    rows = [(43.62 + rng.uniform(0, 0.16), -79.50 + rng.uniform(0, 0.25), d)
+            for d in pd.date_range("2010-01-15", "2016-06-15", freq="MS") + pd.Timedelta(days=14)]
+    con = connect(_store(tmp_path / "p.duckdb", rows), read_only=True)
+    assert bt.default_periods(con, 8) == (("2010-01-01", "2014-01-01"), ("2014-01-01", "2016-01-01"))
+    df = bt.backtest(con, 8)
+    assert df.attrs["periods_from_data"] and df.attrs["train"] == ("2010-01-01", "2014-01-01")
+    with pytest.raises(bt.BacktestError):
+        bt.backtest(con, 8, "2010:2013", None)
+    con.close()
+
+
+# ------------------------------------------------------------------ components that do not apply
+
+def test_border_in_reach_needs_an_official_crossing():
+    from intel.risk.reach import border_in_reach, flows_reaching
+
+    lat, lon = cell_centres(_patch())
+    far = pd.DataFrame({"latitude": [CENTRE[0] + 1.0], "longitude": [CENTRE[1]]})   # ~111 km
+    near = pd.DataFrame({"latitude": [CENTRE[0] + 0.2], "longitude": [CENTRE[1]]})  # ~22 km
+    assert border_in_reach(far, lat, lon, 50)[0] is False
+    ok, km = border_in_reach(near, lat, lon, 50)
+    assert ok and 10 < km < 23
+    assert border_in_reach(None, lat, lon, 50) == (False, pytest.approx(float("nan"), nan_ok=True))
+    # flows: only those with an end inside the countries' geometry reach the area
+    box = shapely.box(-80, 43, -79, 44)                          # stands for "the area's country"
+    flows = pd.DataFrame({"origin_lat": [43.5, 40.0, 40.0], "origin_lon": [-79.5, -75.0, -75.0],
+                          "destination_lat": [30.0, 43.2, 35.0], "destination_lon": [-90.0, -79.9, -80.0]})
+    assert flows_reaching(flows, box).index.tolist() == [0, 1]
+    assert len(flows_reaching(flows, None)) == 3

@@ -146,9 +146,16 @@ def test_intensity_ranking_known(small):
     assert df.attrs["used_events"] == 16
 
 
+PEACE_BRIDGE = pd.DataFrame({"crossing_id": ["X1"], "name": ["Peace Bridge"], "country_iso3": ["CAN"],
+                             "other_iso3": ["USA"], "latitude": [42.906], "longitude": [-78.905],
+                             "crossing_type": ["road"], "source": ["test"]})
+"""An official CAN-USA crossing about 85 km from the Toronto test area (Fort Erie - Buffalo)."""
+
+
 def test_default_score_parts_and_range(small):
     con, _ = small
-    df = risk.risk_scores(con, 8, risk.area_bbox("-79.6,43.55,-79.2,43.85"), ("2022-01-01", "2023-01-01"))
+    df = risk.risk_scores(con, 8, risk.area_bbox("-79.6,43.55,-79.2,43.85"), ("2022-01-01", "2023-01-01"),
+                          crossings=PEACE_BRIDGE)
     assert list(df.columns) == ["cell"] + risk.SCORE_COLUMNS
     for c in risk.COMPONENTS:
         assert df[c].between(0, 1).all(), c
@@ -156,8 +163,9 @@ def test_default_score_parts_and_range(small):
     assert np.allclose(parts, df["score"]) and df["score"].between(0, 1).all()
     assert df["border_km"].notna().all() and (df["border_km"] > 0).all()  # CAN-USA line in Lake Ontario
     assert 15 < df.loc[df["events"] == 10, "border_km"].iloc[0] < 40
-    # ... but that line is not a land border: no official crossing within the 50 km zone (none in this
-    # store), so the border and bypass parts are 0 and the result says why (intel.risk.reach)
+    # ... but that line is not a land border: CAN-USA has official crossings and none lies within the
+    # 50 km zone (the Peace Bridge is about 85 km away), so the border and bypass parts are 0 and the
+    # result says why (intel.risk.reach)
     assert (df["border"] == 0).all() and (df["bypass"] == 0).all()
     assert {"border", "bypass"} <= set(df.attrs["not_applicable"])
     assert any("no land border is within reach" in n for n in df.attrs["notes"])
@@ -227,3 +235,31 @@ def test_real_store_presets(real_store):
     with pytest.raises(risk.TooCoarse) as e:
         risk.plan(con, 5, risk.preset_area("US_SW"), n=8, min_spacing_km=25)
     assert "km cell edge" in str(e.value)
+
+
+def test_border_part_applies_on_a_border_with_no_known_crossing(tmp_path):
+    """KAFO: no official crossing is known on BFA-MLI, so the 'crossing within the zone' rule that
+    zeroes Toronto's lake line cannot judge it; the border part follows distance alone there."""
+    from intel.hexbin import bin_points
+    from intel.store import connect
+
+    spots = {"near": (10.95, -5.2, 4), "far": (11.18, -4.30, 4)}   # 23.9 and 103.8 km from BFA-MLI
+    rows, i = [], 0
+    for name, (lat, lon, n) in spots.items():
+        c = int(bin_points(np.array([lat]), np.array([lon]))[0])
+        for _ in range(n):
+            rows.append((i + 1, 1, "t", f"{name}{i}", "accepted", "seizure", pd.Timestamp("2022-12-31").date(),
+                         lat, lon, "exact", 1.0, c, "BFA"))
+            i += 1
+    path = tmp_path / "kafo.duckdb"
+    con = connect(path)
+    con.execute("INSERT INTO batches VALUES (1,'t','t.csv','x',NULL,now(),NULL,0,0,0,0,NULL,NULL,NULL)")
+    con.executemany("INSERT INTO events (event_id, batch_id, source, incident_key, status, kind, event_date, latitude, "
+                    "longitude, location_precision, firearms, h3_cell, country_iso3) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    rows)
+    df = risk.risk_scores(con, 6, None, ("2022-01-01", "2023-01-01"), {**ZERO, "border": 1.0})
+    con.close()
+    assert "border" not in df.attrs["not_applicable"], df.attrs["not_applicable"]
+    near = df.loc[df["border_km"] < 50, "border"]
+    assert len(near) and (near > 0).all()
+    assert (df.loc[df["border_km"] > 60, "border"] == 0).all()

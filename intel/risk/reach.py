@@ -12,8 +12,9 @@ data:
   official crossing (:func:`intel.borders.official_crossings`: UN/LOCODE border-crossing points
   and CBP ports of entry) lies within the border zone (setting ``border_zone_km``) of one of the
   area's cell centres (:func:`border_in_reach`). Where none does, the border and bypass parts
-  are 0 and the result says so. The rule errs towards "does not apply" on a land border that has
-  no known crossing at all; the product already says "I can't" for such borders.
+  are 0 and the result says so. A border with no known official crossing at all (the KAFO
+  borders of Burkina Faso, Cote d'Ivoire and Mali) cannot be judged this way, so it stays within
+  reach and the part is decided by distance alone (:func:`intel.risk.scores.risk_scores`).
 * **corridor**. Trafficking flows are great circles between their two ends; a flow between two
   U.S. states can pass over Ontario without having anything to do with it. A flow **reaches** an
   area only when one of its ends lies in a country that holds the area's records

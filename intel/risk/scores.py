@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from intel import settings
-from intel.borders import border_distance, bypass_candidates, official_crossings
+from intel.borders import border_distance, bypass_candidates, official_crossings, snap_crossings
 from intel.config import FINE_RES, check_resolution
 from intel.emerging import MAX_CUBE_BINS, MIN_STEPS, emerging_hotspots
 from intel.h3cells import cell_centres, edge_km, from_hex, hex_array, parent
@@ -241,8 +241,17 @@ def risk_scores(con, res: int, area: Area | None = None, period=(None, None), we
             cx = crossings if crossings is not None else official_crossings(con)
         except Exception as exc:  # noqa: BLE001
             notes.append(f"Official crossings could not be read ({exc}).")
+        bd = border_distance(clat, clon)
         reach, best_km = border_in_reach(cx, clat, clon, zone_km)
-        if not reach:
+        # a border with no known official crossing at all (the KAFO borders) cannot be told
+        # from a lake line by this rule: it stays within reach, decided by its distance alone
+        near = pd.to_numeric(bd["border_km"], errors="coerce").to_numpy(float) <= float(zone_km)
+        pairs = set(bd.loc[near, "border_pair"].dropna().astype(str))
+        known = set()
+        if cx is not None and len(cx):
+            snapped = cx if "snap_pair" in cx else snap_crossings(cx)
+            known = set(snapped["snap_pair"].dropna().astype(str))
+        if not reach and not (pairs - known):
             msg = border_sentence(zone_km, best_km)
             not_applicable.update(border=msg, bypass=msg)
             notes.append(msg)
@@ -250,7 +259,6 @@ def risk_scores(con, res: int, area: Area | None = None, period=(None, None), we
     df["border_km"] = np.nan
     df["border"] = 0.0
     if "border" in components:
-        bd = border_distance(clat, clon)
         df["border_km"] = bd["border_km"].to_numpy()   # reported even where the part does not apply
         if "border" not in not_applicable:
             df["border"] = border_component(df["border_km"], zone_km)

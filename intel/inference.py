@@ -67,7 +67,7 @@ DEFAULT_SEED = 12345
 MIN_WINDOW_EVENTS = 3
 """A space-time window (emerging hot spots) with fewer events than this is never significant."""
 
-_DENSE_DRAWS = 4_000_000  # P x (n-1) below this: draw by argpartition of uniforms
+_DENSE_DRAWS = 4_000_000  # uniforms drawn at once for dense samples (argpartition path)
 
 
 def _draw_without_replacement(rng: np.random.Generator, pool: int, m: int, P: int) -> np.ndarray:
@@ -76,9 +76,12 @@ def _draw_without_replacement(rng: np.random.Generator, pool: int, m: int, P: in
         return np.zeros((P, 0), dtype=np.int64)
     if m >= pool:
         return np.broadcast_to(np.arange(pool, dtype=np.int64), (P, pool))
-    if P * pool <= _DENSE_DRAWS or 4 * m * m > pool:
-        # small pools or dense samples: the first m of a random order (exact)
-        return np.argpartition(rng.random((P, pool)), m - 1, axis=1)[:, :m].astype(np.int64)
+    if 2 * m * m > pool:
+        # dense samples (rejection would redraw most rows): the first m of a random order,
+        # in chunks of rows so that memory stays near _DENSE_DRAWS numbers
+        rows = max(1, _DENSE_DRAWS // pool)
+        return np.concatenate([np.argpartition(rng.random((min(rows, P - a), pool)), m - 1, axis=1)[:, :m]
+                               for a in range(0, P, rows)]).astype(np.int64)
     # large pools: draw with replacement and redraw the rows that hold a repeat (rejection
     # sampling; each row is then a uniform sample without replacement)
     out = rng.integers(0, pool, size=(P, m), dtype=np.int64)

@@ -332,8 +332,9 @@ def emerging_hotspots(cells, cube, k: int = 1, time_lag: int = 1, *, fdr: bool =
         ``trend_s``, ``trend_tau``, ``trend_z``, ``trend_p`` (Mann-Kendall of the z-series),
         ``trend`` (``increasing``/``decreasing``/``no trend`` at ``alpha``), ``category``.
         ``attrs`` holds ``k``, ``time_lag``, ``fdr``, ``alpha``, ``steps``, ``n_bins``,
-        ``method``, ``method_text``, ``held_back_bins`` (bins whose p-value passed but which had
-        too few events, or too small an expected count, to be called) and ``max_window_events``.
+        ``method``, ``method_text``, ``held_back_bins`` (bins of cells with events whose p-value
+        passed but whose window had too few events, or too small an expected count, to be
+        called) and ``max_window_events``.
 
     Raises
     ------
@@ -364,11 +365,13 @@ def emerging_hotspots(cells, cube, k: int = 1, time_lag: int = 1, *, fdr: bool =
     zf = np.nan_to_num(z)
     has_events = x.sum(axis=1) > 0
     sig = p_use <= alpha
-    can_hot = (events >= MIN_WINDOW_EVENTS) & has_events[:, None]
-    can_cold = (expected >= MIN_WINDOW_EVENTS) & has_events[:, None]
+    enough_hot = events >= MIN_WINDOW_EVENTS
+    enough_cold = expected >= MIN_WINDOW_EVENTS
+    can_hot = enough_hot & has_events[:, None]
+    can_cold = enough_cold & has_events[:, None]
     hot = sig & (zf > 0) & can_hot
     cold = sig & (zf < 0) & can_cold
-    held_back = int((sig & (((zf > 0) & ~can_hot) | ((zf < 0) & ~can_cold))).sum())
+    held_back = int((sig & has_events[:, None] & (((zf > 0) & ~enough_hot) | ((zf < 0) & ~enough_cold))).sum())
     mk = mann_kendall(zf)
     trend_sig = mk["p"] <= alpha
     trend = np.where(trend_sig & (mk["z"] > 0), "increasing",

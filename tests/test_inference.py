@@ -194,3 +194,46 @@ def test_describe_names_method_and_sources():
     assert "exact Poisson" in inf.describe("poisson")
     with pytest.raises(ValueError):
         inf.describe("magic")
+
+
+# ---------------------------------------------------------------- settings and CLI
+def test_settings_method_and_permutations():
+    from intel import settings
+
+    S = settings.SETTINGS
+    assert S["hotspot_method"].default == "permutation" and S["hotspot_permutations"].default == 9999
+    assert S["hotspot_method"].check("normal") == "normal"
+    with pytest.raises(ValueError, match="permutation, normal"):
+        S["hotspot_method"].check("bootstrap")
+    assert S["hotspot_permutations"].check("99") == 99 and S["hotspot_permutations"].check(99999) == 99999
+    for bad in (98, 100000, 999.5):
+        with pytest.raises(ValueError, match="hotspot_permutations"):
+            S["hotspot_permutations"].check(bad)
+
+
+def test_cli_method_permutations_seed(tmp_path, monkeypatch):
+    import pandas as pd
+    from click.testing import CliRunner
+
+    from intel.cli.hotspots import hotspots_cmd
+    from tests.test_hotspots import make_store
+
+    store = make_store(tmp_path / "s.duckdb")
+    base = ["--db", store, "--res", "8", "--k", "1"]
+    outs = []
+    for i, extra in enumerate((["--permutations", "999", "--seed", "5"], ["--permutations", "999", "--seed", "5"],
+                               ["--method", "normal"])):
+        out = tmp_path / f"h{i}.csv"
+        r = CliRunner().invoke(hotspots_cmd, base + extra + ["--out", str(out)])
+        assert r.exit_code == 0, r.output
+        outs.append((r.output, pd.read_csv(out).sort_values("h3").reset_index(drop=True)))
+    assert "Method: " in outs[0][0] and "999 permutations, seed 5" in outs[0][0]
+    pd.testing.assert_series_equal(outs[0][1]["p"], outs[1][1]["p"])  # seeded: same p-values
+    assert "normal-approximation" in outs[2][0]
+    assert not np.allclose(outs[0][1]["p"], outs[2][1]["p"])
+    # the setting is the default when no option is given
+    monkeypatch.setenv("INTEL_HOTSPOT_METHOD", "normal")
+    r = CliRunner().invoke(hotspots_cmd, base + ["--out", str(tmp_path / "e.csv")])
+    assert r.exit_code == 0 and "normal-approximation" in r.output
+    r = CliRunner().invoke(hotspots_cmd, base + ["--permutations", "5", "--out", str(tmp_path / "f.csv")])
+    assert r.exit_code == 2

@@ -5,7 +5,9 @@ Overview
 A *dense* cell is not necessarily a *hot spot*. The Getis-Ord Gi* statistic (Getis & Ord
 1992; Ord & Getis 1995) asks whether the sum of a value (events or firearms) over a cell's
 neighbourhood is larger (hot) or smaller (cold) than expected if the values were spread at
-random over the study area, and gives a z-score with an analytic normal p-value.
+random over the study area, and gives a z-score. Its p-value comes, by default, from seeded
+conditional permutations (Anselin 1995; :mod:`intel.inference`), which hold on sparse, skewed
+counts; the normal approximation is kept as ``method='normal'``.
 
 The pieces, each a pure function on arrays:
 
@@ -22,7 +24,10 @@ The pieces, each a pure function on arrays:
 * :func:`confidence_bins` - the ArcGIS *Hot Spot Analysis* confidence bins +-3, +-2, +-1
   for 99, 95 and 90 % confidence. With FDR on, a cell gets bin +-3 only if it passes the BH
   procedure at q = 0.01, +-2 at q = 0.05, +-1 at q = 0.10 (ArcGIS's FDR option).
-* :func:`gi_star` - all of the above on one array of cells and values.
+* :func:`gi_star` - all of the above on one array of cells and values, with permutation
+  (default, 9,999 seeded permutations) or normal p-values.
+* :func:`method_guardrails` - names the p-value method on the :class:`Guardrails` and warns
+  when the permutation floor ``2 / (P + 1)`` keeps FDR from calling a small hot spot.
 * :func:`hotspots_from_store` - reads the store, builds the study area, runs :func:`gi_star`
   and returns the table with its :class:`Guardrails` (the page and the CLI both call it).
 * :func:`export_cells` - CSV, GeoJSON or GeoParquet of the result (cell id as hex string,
@@ -38,7 +43,10 @@ With ``x`` the values of the ``n`` study-area cells, ``xbar`` their mean and
 
 (Ord & Getis 1995, eq. 14 with binary weights, where ``sum_j w_ij**2 = W_i``.) It equals
 esda's ``G_Local(y, w, transform='B', star=True).Zs``; the tests check this to 1e-9.
-p-values are two-sided: ``p = 2 * (1 - Phi(|z|))``.
+p-values are two-sided: ``min(1, 2 (min(ge, le) + 1) / (P + 1))`` over ``P`` conditional
+permutations (:func:`intel.inference.gi_star_permutation_p`), or ``p = 2 * (1 - Phi(|z|))``
+with ``method='normal'``. Data with fewer than :data:`MIN_EVENTS` events or fewer than
+:data:`MIN_NONZERO_CELLS` cells with events are "too sparse for any claim" (:class:`Guardrails`).
 
 The statistic needs some variation: when every cell has the same value (``S = 0``) or the
 neighbourhood is the whole area (``W_i = n``), there is no z-score and :class:`HotspotError`

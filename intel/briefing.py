@@ -427,7 +427,7 @@ def _page_hotspots(fig, ctx) -> None:
         ax.set_axis_off()
         _table(ax, hs, fontsize=7.5, col_widths=[0.04, 0.11, 0.27, 0.07, 0.08, 0.06, 0.05, 0.07, 0.2], title=f"Top hot spots: Getis-Ord Gi* at H3 resolution {ctx['hotspot_res']}, "
                                            f"k = {ctx['hotspot_k']}, FDR-corrected; period as above")
-        fig.text(0.04, 0.47, plain("\n".join(textwrap.wrap(ctx["hotspot_msg"], 190)[:3])), fontsize=8, va="top")
+        fig.text(0.04, 0.47, plain("\n".join(textwrap.wrap(ctx["hotspot_msg"], 190)[:4])), fontsize=8, va="top")
     ax2 = fig.add_axes([0.04, 0.07, 0.92, 0.34])
     tg = ctx["targets"]
     if tg is None or tg.empty:
@@ -518,11 +518,13 @@ def _page_methods(fig, ctx) -> None:
 def _hotspot_table(con, filters: Filters, res: int, k: int, n: int = 10):
     try:
         df, g = hotspots.hotspots_from_store(con, res, k, "events", fdr=bool(settings.get("fdr", con)),
-                                             alpha=float(settings.get("significance", con)), filters=filters)
+                                             alpha=float(settings.get("significance", con)), filters=filters,
+                                             method=settings.get("hotspot_method", con),
+                                             permutations=int(settings.get("hotspot_permutations", con)))
     except Exception as e:  # noqa: BLE001 - any failure is reported as a sentence in the PDF
         return None, None, f"Hot spots: not computable for this selection. {e}"
     hot = df[df["bin"] >= 2]
-    msg = " ".join(g.messages)
+    msg = " ".join([g.method_text] + g.messages)
     if g.unreliable:
         msg = "Read as description only. " + msg
     if hot.empty:

@@ -13,8 +13,19 @@ works", ArcGIS Pro documentation), on H3 cells instead of a fishnet:
    (restricted to the study area, self included) in the same step **and in the previous
    ``time_lag`` steps** (ArcGIS's *neighbourhood time step*; bins before the first step do
    not exist, so the first steps have smaller neighbourhoods). The mean and standard
-   deviation are those of the entire cube (ArcGIS's "entire cube" global window). p-values are
-   two-sided and, when ``fdr`` is on, Benjamini-Hochberg corrected over all bins of the cube.
+   deviation are those of the entire cube (ArcGIS's "entire cube" global window). The z gives
+   the direction of each bin and the series the trend is computed on.
+   **p-values** (``method='poisson'``, the default) are exact: the events ``K`` in the bin's
+   window (k-ring x time lag) against ``mu = cube mean x bins in the window``, two-sided
+   Poisson tail (:func:`intel.inference.poisson_two_sided_p`), because on sparse counts the
+   normal reading of z is far too optimistic (3 events in a 7-cell x 2-step window of a cube
+   with mean 0.036 give z = 4.1 and a normal p of 4e-5, but an exact tail of 6e-3).
+   ``method='normal'`` keeps ``2 (1 - Phi(|z|))``. With ``fdr`` on the p-values are
+   Benjamini-Hochberg corrected over all bins of the cube. A hot bin needs at least
+   :data:`intel.inference.MIN_WINDOW_EVENTS` (3) events in its window and a cold bin an
+   expected count of at least 3, else it is never significant; and, as ArcGIS analyses only
+   locations with data, a cell with no event in the whole cube is "No Pattern Detected"
+   (``has_events`` False).
 3. **Mann-Kendall** (:func:`mann_kendall`): the trend of each cell's series of z-scores
    (Mann 1945; Kendall 1975), vectorised over cells, with the tie-corrected variance; the
    same S, z and p as ``pymannkendall.original_test``.
@@ -54,9 +65,10 @@ from scipy.special import ndtr
 from intel.config import check_resolution
 from intel.h3cells import hex_array
 from intel.hexbin import Filters
-from intel.hotspots import (MAX_STUDY_CELLS, VALUES, Guardrails, HotspotError, base_guardrails,
+from intel.hotspots import (MAX_STUDY_CELLS, MIN_EVENTS, VALUES, Guardrails, HotspotError, base_guardrails,
                             benjamini_hochberg, build_area, cell_values, confidence_bins,
                             located_events_sql, neighbour_matrix, p_two_sided, record_accounting)
+from intel.inference import MIN_WINDOW_EVENTS, describe, poisson_two_sided_p
 from intel.store import events_sql
 
 STEPS = ("week", "month", "quarter")
@@ -74,15 +86,50 @@ NO_PATTERN = "No Pattern Detected"
 CATEGORIES = ([f"{p} Hot Spot" for p in PATTERNS] + [f"{p} Cold Spot" for p in PATTERNS] + [NO_PATTERN])
 """The 17 categories, ArcGIS spelling."""
 
-EMERGING_COLUMNS = ["h3", "total", "steps", "hot_steps", "cold_steps", "last_value", "last_z",
-                    "last_p", "last_p_fdr", "last_bin", "trend_s", "trend_tau", "trend_z",
-                    "trend_p", "trend", "category"]
+EMERGING_COLUMNS = ["h3", "total", "has_events", "steps", "hot_steps", "cold_steps", "last_value",
+                    "last_window_events", "last_expected", "last_z", "last_p", "last_p_fdr", "last_bin",
+                    "trend_s", "trend_tau", "trend_z", "trend_p", "trend", "category"]
 """Columns of the emerging export and of ``intel emerging`` output."""
 
 
 # --------------------------------------------------------------------------------------
 # statistics
 # --------------------------------------------------------------------------------------
+
+def window_sums(cube: np.ndarray, W: sp.spmatrix, time_lag: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Sum and number of bins of every bin's space-time window (k-ring x ``time_lag`` previous steps).
+
+    Parameters
+    ----------
+    cube : array of float, shape (N, T)
+        Value of each cell (rows, same order as ``W``) in each step (columns, oldest first).
+    W : scipy.sparse matrix, shape (N, N)
+        Binary spatial weights, ones on the diagonal.
+    time_lag : int
+        Previous steps in the window (>= 0); steps before the first do not exist.
+
+    Returns
+    -------
+    (sums, bins) : two numpy.ndarray of float64, shape (N, T)
+        ``sums[i, t] = sum x[j, s]`` over ``W[i, j] = 1`` and ``t - time_lag <= s <= t``;
+        ``bins[i, t]`` the number of such bins.
+    """
+    x = np.asarray(cube, dtype="float64")
+    if x.ndim != 2 or x.shape[0] != W.shape[0]:
+        raise ValueError("cube must have shape (cells, steps) matching W")
+    time_lag = int(time_lag)
+    if time_lag < 0:
+        raise ValueError("time_lag must be >= 0")
+    T = x.shape[1]
+    spatial = np.asarray(W @ x)  # (N, T): k-ring sums per step
+    csum = np.cumsum(spatial, axis=1)
+    lagsum = csum.copy()
+    if time_lag + 1 < T:
+        lagsum[:, time_lag + 1:] -= csum[:, : T - time_lag - 1]
+    card = np.asarray(W.sum(axis=1)).ravel()
+    steps_in = np.minimum(np.arange(T), time_lag) + 1
+    return lagsum, card[:, None] * steps_in[None, :]
+
 
 def space_time_gi_star(cube: np.ndarray, W: sp.spmatrix, time_lag: int = 1) -> np.ndarray:
     """Gi* z-score of every bin of a space-time cube (binary space-time weights).
@@ -128,14 +175,7 @@ def space_time_gi_star(cube: np.ndarray, W: sp.spmatrix, time_lag: int = 1) -> n
     if not s2 > 1e-12 * max(1.0, mean * mean):
         raise HotspotError("Every bin of the space-time cube has the same value, so no cell can stand out.")
     s = np.sqrt(s2)
-    spatial = np.asarray(W @ x)  # (N, T): k-ring sums per step
-    csum = np.cumsum(spatial, axis=1)
-    lagsum = csum.copy()
-    if time_lag + 1 < T:
-        lagsum[:, time_lag + 1:] -= csum[:, : T - time_lag - 1]
-    card = np.asarray(W.sum(axis=1)).ravel()
-    steps_in = np.minimum(np.arange(T), time_lag) + 1
-    card_st = card[:, None] * steps_in[None, :]
+    lagsum, card_st = window_sums(x, W, time_lag)
     var = (n * card_st - card_st * card_st) / (n - 1)
     with np.errstate(invalid="ignore", divide="ignore"):
         z = (lagsum - mean * card_st) / (s * np.sqrt(var))
@@ -248,8 +288,13 @@ def classify(hot: np.ndarray, cold: np.ndarray, trend_z: np.ndarray, trend_p: np
     return out
 
 
+EMERGING_METHODS = ("poisson", "normal")
+"""Bin tests of :func:`emerging_hotspots`: exact Poisson tail (default) or normal reading of z."""
+
+
 def emerging_hotspots(cells, cube, k: int = 1, time_lag: int = 1, *, fdr: bool = True,
-                      alpha: float = 0.05, W: sp.spmatrix | None = None) -> pd.DataFrame:
+                      alpha: float = 0.05, W: sp.spmatrix | None = None,
+                      method: str = "poisson") -> pd.DataFrame:
     """Emerging hot spot categories of the cells of a space-time cube.
 
     Parameters
@@ -268,20 +313,35 @@ def emerging_hotspots(cells, cube, k: int = 1, time_lag: int = 1, *, fdr: bool =
         Significance of hot/cold bins and of the trend.
     W : sparse matrix, optional
         Precomputed :func:`intel.hotspots.neighbour_matrix` of ``cells``.
+    method : {'poisson', 'normal'}
+        p-value of each bin: ``poisson`` (default) the two-sided exact Poisson tail of the
+        window's events against ``cube mean x bins in the window``; ``normal`` the normal
+        reading of the space-time Gi* z. With either, a hot bin needs at least
+        :data:`intel.inference.MIN_WINDOW_EVENTS` events in its window and a cold bin an expected
+        count of at least that many, and a cell without any event in the cube has no hot or
+        cold bin ("No Pattern Detected").
 
     Returns
     -------
     pandas.DataFrame
-        One row per cell: ``cell`` (uint64), ``h3``, ``total`` (sum over steps), ``steps``,
-        ``hot_steps``, ``cold_steps``, ``last_value``, ``last_z``, ``last_p``, ``last_p_fdr``,
-        ``last_bin`` (confidence bin of the final step), ``trend_s``, ``trend_tau``,
-        ``trend_z``, ``trend_p`` (Mann-Kendall of the z-series), ``trend``
-        (``increasing``/``decreasing``/``no trend`` at ``alpha``), ``category``.
+        One row per cell: ``cell`` (uint64), ``h3``, ``total`` (sum over steps),
+        ``has_events`` (``total > 0``), ``steps``, ``hot_steps``, ``cold_steps``,
+        ``last_value``, ``last_window_events`` and ``last_expected`` (events in the final
+        step's window and their expected count), ``last_z``, ``last_p``, ``last_p_fdr``,
+        ``last_bin`` (confidence bin of the final step, 0 where the bin cannot be significant),
+        ``trend_s``, ``trend_tau``, ``trend_z``, ``trend_p`` (Mann-Kendall of the z-series),
+        ``trend`` (``increasing``/``decreasing``/``no trend`` at ``alpha``), ``category``.
+        ``attrs`` holds ``k``, ``time_lag``, ``fdr``, ``alpha``, ``steps``, ``n_bins``,
+        ``method``, ``method_text``, ``held_back_bins`` (bins of cells with events whose p-value
+        passed but whose window had too few events, or too small an expected count, to be
+        called) and ``max_window_events``.
 
     Raises
     ------
     HotspotError
         When Gi* cannot be computed (no variation).
+    ValueError
+        Wrong cube shape, ``alpha`` outside (0, 1) or an unknown ``method``.
     """
     cells = np.ascontiguousarray(np.asarray(cells, dtype="uint64"))
     x = np.asarray(cube, dtype="float64")
@@ -289,32 +349,51 @@ def emerging_hotspots(cells, cube, k: int = 1, time_lag: int = 1, *, fdr: bool =
         raise ValueError("cube must have shape (len(cells), steps)")
     if not 0 < alpha < 1:
         raise ValueError("alpha must be between 0 and 1")
+    if method not in EMERGING_METHODS:
+        raise ValueError(f"method must be one of {EMERGING_METHODS}")
     if W is None:
         W = neighbour_matrix(cells, k)
     z = space_time_gi_star(x, W, time_lag)
-    p = p_two_sided(z.ravel()).reshape(z.shape)
+    events, bins = window_sums(x, W, time_lag)
+    expected = x.mean() * bins
+    if method == "poisson":
+        p = poisson_two_sided_p(events, expected)
+        p[np.isnan(z)] = 1.0  # the window is the whole cube: nothing to compare with
+    else:
+        p = p_two_sided(z.ravel()).reshape(z.shape)
     p_use = benjamini_hochberg(p.ravel()).reshape(z.shape) if fdr else p
     zf = np.nan_to_num(z)
+    has_events = x.sum(axis=1) > 0
     sig = p_use <= alpha
-    hot = sig & (zf > 0)
-    cold = sig & (zf < 0)
+    enough_hot = events >= MIN_WINDOW_EVENTS
+    enough_cold = expected >= MIN_WINDOW_EVENTS
+    can_hot = enough_hot & has_events[:, None]
+    can_cold = enough_cold & has_events[:, None]
+    hot = sig & (zf > 0) & can_hot
+    cold = sig & (zf < 0) & can_cold
+    held_back = int((sig & has_events[:, None] & (((zf > 0) & ~enough_hot) | ((zf < 0) & ~enough_cold))).sum())
     mk = mann_kendall(zf)
     trend_sig = mk["p"] <= alpha
     trend = np.where(trend_sig & (mk["z"] > 0), "increasing",
                      np.where(trend_sig & (mk["z"] < 0), "decreasing", "no trend")).astype(object)
     cat = classify(hot, cold, mk["z"], mk["p"], alpha)
+    cat[~has_events] = NO_PATTERN
+    last_ok = np.where(zf[:, -1] > 0, can_hot[:, -1], can_cold[:, -1])
     df = pd.DataFrame({
         "cell": cells,
         "h3": hex_array(cells),
         "total": x.sum(axis=1),
+        "has_events": has_events,
         "steps": np.full(cells.size, x.shape[1], dtype=np.int64),
         "hot_steps": hot.sum(axis=1).astype(np.int64),
         "cold_steps": cold.sum(axis=1).astype(np.int64),
         "last_value": x[:, -1],
+        "last_window_events": events[:, -1],
+        "last_expected": expected[:, -1],
         "last_z": z[:, -1],
         "last_p": p[:, -1],
         "last_p_fdr": p_use[:, -1],
-        "last_bin": confidence_bins(z[:, -1], p_use[:, -1]),
+        "last_bin": np.where(last_ok, confidence_bins(z[:, -1], p_use[:, -1]), 0).astype("int8"),
         "trend_s": mk["s"],
         "trend_tau": mk["tau"],
         "trend_z": mk["z"],
@@ -323,7 +402,12 @@ def emerging_hotspots(cells, cube, k: int = 1, time_lag: int = 1, *, fdr: bool =
         "category": cat,
     })
     df.attrs.update(k=int(k), time_lag=int(time_lag), fdr=bool(fdr), alpha=float(alpha),
-                    steps=int(x.shape[1]), n_bins=int(x.size))
+                    steps=int(x.shape[1]), n_bins=int(x.size), method=method,
+                    method_text=describe(method) if method == "poisson" else
+                    "Emerging hot spots: space-time Gi* (Ord & Getis 1995) with normal-approximation p-values "
+                    "(optimistic on sparse counts); Mann-Kendall trend; false discovery rate: Benjamini & "
+                    "Hochberg (1995).",
+                    held_back_bins=held_back, max_window_events=float(events.max(initial=0.0)))
     return df
 
 
@@ -456,7 +540,7 @@ def emerging_from_store(con, res: int, step: str = "month", k: int = 1, time_lag
                         value: str = "events", fdr: bool = True, alpha: float = 0.05,
                         date_from=None, date_to=None, filters: Filters | None = None,
                         area: str = "extent", area_codes=(), max_cells: int = MAX_STUDY_CELLS,
-                        max_bins: int = MAX_CUBE_BINS) -> tuple[pd.DataFrame, Guardrails]:
+                        max_bins: int = MAX_CUBE_BINS, method: str = "poisson") -> tuple[pd.DataFrame, Guardrails]:
     """Emerging hot spot analysis of the store's events (page and CLI entry point).
 
     Parameters are those of :func:`cube_from_store` and :func:`emerging_hotspots`.
@@ -465,7 +549,11 @@ def emerging_from_store(con, res: int, step: str = "month", k: int = 1, time_lag
     -------
     (pandas.DataFrame, intel.hotspots.Guardrails)
         The :func:`emerging_hotspots` table (every study-area cell; hot categories first) and
-        its guardrails. ``attrs`` adds ``first_period``, ``last_period``, ``step``, ``area``.
+        its guardrails, which name the bin test (``method``, ``method_text``), say how many
+        bins were held back for too few events, and call the cube too sparse for any claim
+        when no window holds :data:`intel.inference.MIN_WINDOW_EVENTS` events or the cube
+        has fewer than :data:`intel.hotspots.MIN_EVENTS` events. ``attrs`` adds
+        ``first_period``, ``last_period``, ``step``, ``area``.
 
     Raises
     ------
@@ -487,7 +575,27 @@ def emerging_from_store(con, res: int, step: str = "month", k: int = 1, time_lag
     g.messages.extend(cube.notes or [])
     if undated:
         g.messages.append(f"{undated:,} located records have no date and were left out of the space-time cube.")
-    df = emerging_hotspots(cube.cells, cube.values, k, time_lag, fdr=fdr, alpha=alpha)
+    df = emerging_hotspots(cube.cells, cube.values, k, time_lag, fdr=fdr, alpha=alpha, method=method)
+    g.method, g.method_text = method, df.attrs["method_text"]
+    unit = "events" if value == "events" else "firearms"
+    if df.attrs["max_window_events"] < MIN_WINDOW_EVENTS or g.events < MIN_EVENTS:
+        g.unreliable = g.too_sparse = True
+        sparse = (f"Too sparse for any claim: no {step}'s k-ring x time-lag window holds {MIN_WINDOW_EVENTS} {unit} "
+                  f"(the most is {df.attrs['max_window_events']:,.0f}), so no bin can be a hot spot; "
+                  "choose a longer step, a coarser resolution or a longer period."
+                  if df.attrs["max_window_events"] < MIN_WINDOW_EVENTS else
+                  f"Only {g.events:,} {unit} in the space-time cube (fewer than {MIN_EVENTS}): too sparse for any "
+                  "claim about emerging hot spots; read the categories as a description only.")
+        if sparse not in g.messages:
+            g.messages.insert(0, sparse)
+    if df.attrs["held_back_bins"]:
+        g.messages.append(f"{df.attrs['held_back_bins']:,} cell-{step}s passed the significance test but had fewer than "
+                          f"{MIN_WINDOW_EVENTS} {unit} in their window (or, for cold spots, fewer than "
+                          f"{MIN_WINDOW_EVENTS} expected), so they are not called hot or cold.")
+    empty = int((~df["has_events"]).sum())
+    if empty:
+        g.messages.append(f"{empty:,} study-area cells have no {unit} in the whole cube and are not classified "
+                          "(No Pattern Detected), as ArcGIS analyses only locations with data.")
     order = {c: i for i, c in enumerate(CATEGORIES)}
     df["_o"] = df["category"].map(order)
     df = df.sort_values(["_o", "total"], ascending=[True, False], kind="stable").drop(columns="_o")

@@ -5,7 +5,9 @@ Overview
 A *dense* cell is not necessarily a *hot spot*. The Getis-Ord Gi* statistic (Getis & Ord
 1992; Ord & Getis 1995) asks whether the sum of a value (events or firearms) over a cell's
 neighbourhood is larger (hot) or smaller (cold) than expected if the values were spread at
-random over the study area, and gives a z-score with an analytic normal p-value.
+random over the study area, and gives a z-score. Its p-value comes, by default, from seeded
+conditional permutations (Anselin 1995; :mod:`intel.inference`), which hold on sparse, skewed
+counts; the normal approximation is kept as ``method='normal'``.
 
 The pieces, each a pure function on arrays:
 
@@ -22,7 +24,10 @@ The pieces, each a pure function on arrays:
 * :func:`confidence_bins` - the ArcGIS *Hot Spot Analysis* confidence bins +-3, +-2, +-1
   for 99, 95 and 90 % confidence. With FDR on, a cell gets bin +-3 only if it passes the BH
   procedure at q = 0.01, +-2 at q = 0.05, +-1 at q = 0.10 (ArcGIS's FDR option).
-* :func:`gi_star` - all of the above on one array of cells and values.
+* :func:`gi_star` - all of the above on one array of cells and values, with permutation
+  (default, 9,999 seeded permutations) or normal p-values.
+* :func:`method_guardrails` - names the p-value method on the :class:`Guardrails` and warns
+  when the permutation floor ``2 / (P + 1)`` keeps FDR from calling a small hot spot.
 * :func:`hotspots_from_store` - reads the store, builds the study area, runs :func:`gi_star`
   and returns the table with its :class:`Guardrails` (the page and the CLI both call it).
 * :func:`export_cells` - CSV, GeoJSON or GeoParquet of the result (cell id as hex string,
@@ -38,7 +43,10 @@ With ``x`` the values of the ``n`` study-area cells, ``xbar`` their mean and
 
 (Ord & Getis 1995, eq. 14 with binary weights, where ``sum_j w_ij**2 = W_i``.) It equals
 esda's ``G_Local(y, w, transform='B', star=True).Zs``; the tests check this to 1e-9.
-p-values are two-sided: ``p = 2 * (1 - Phi(|z|))``.
+p-values are two-sided: ``min(1, 2 (min(ge, le) + 1) / (P + 1))`` over ``P`` conditional
+permutations (:func:`intel.inference.gi_star_permutation_p`), or ``p = 2 * (1 - Phi(|z|))``
+with ``method='normal'``. Data with fewer than :data:`MIN_EVENTS` events or fewer than
+:data:`MIN_NONZERO_CELLS` cells with events are "too sparse for any claim" (:class:`Guardrails`).
 
 The statistic needs some variation: when every cell has the same value (``S = 0``) or the
 neighbourhood is the whole area (``W_i = n``), there is no z-score and :class:`HotspotError`
@@ -75,6 +83,10 @@ MAX_STUDY_CELLS = 2_000_000
 
 MIN_EVENTS = 30
 """Fewer events than this (or fewer non-zero cells) make a Gi* result unreliable."""
+
+MIN_NONZERO_CELLS = 5
+"""With fewer events than :data:`MIN_EVENTS` or fewer cells with events than this, the data are
+too sparse for any claim about hot or cold spots."""
 
 AREA_MODES = ("extent", "countries", "admin1")
 VALUES = ("events", "firearms")
@@ -268,7 +280,8 @@ def confidence_bins(z: np.ndarray, p: np.ndarray) -> np.ndarray:
 
 
 def gi_star(cells, values, k: int = 1, *, fdr: bool = True, alpha: float = 0.05,
-            W: sp.spmatrix | None = None) -> pd.DataFrame:
+            W: sp.spmatrix | None = None, method: str = "permutation", permutations: int = 9_999,
+            seed: int | None = 12345) -> pd.DataFrame:
     """Gi* hot and cold spots over a study area of H3 cells.
 
     Parameters
@@ -285,25 +298,45 @@ def gi_star(cells, values, k: int = 1, *, fdr: bool = True, alpha: float = 0.05,
         Significance level for the ``significant`` column (0 < alpha < 1).
     W : sparse matrix, optional
         Precomputed :func:`neighbour_matrix` of ``cells`` (to reuse across runs).
+    method : {'permutation', 'normal'}
+        How ``p`` is computed. ``permutation`` (default): two-sided conditional permutation
+        p-values (Anselin 1995; :func:`intel.inference.gi_star_permutation_p`), which hold on
+        sparse, skewed counts. ``normal``: ``2 (1 - Phi(|z|))`` (:func:`p_two_sided`), the
+        textbook approximation, optimistic when few events fall in a neighbourhood.
+    permutations : int
+        Number of permutations (``method='permutation'``); p-values are at least
+        ``2 / (permutations + 1)``. 9,999 by default (999 gives a floor of 0.002, which FDR
+        over thousands of cells can never pass).
+    seed : int, optional
+        Seed of ``numpy.random.default_rng`` for the permutations; the same seed gives the same
+        table.
 
     Returns
     -------
     pandas.DataFrame
         One row per cell, in input order, with columns ``cell`` (uint64), ``h3`` (hex str),
         ``value``, ``neighbours`` (cells in the k-ring inside the area, self included),
-        ``neighbourhood_sum`` (sum of values over the k-ring), ``z``, ``p`` (two-sided),
+        ``neighbourhood_sum`` (sum of values over the k-ring), ``z``, ``p`` (two-sided, by
+        ``method``; 1 where ``z`` is NaN),
         ``p_fdr`` (BH-adjusted; equal to ``p`` when ``fdr`` is off), ``significant``
         (``p_fdr <= alpha``), ``bin`` (-3..3, see :func:`confidence_bins`), ``confidence``
         (label), ``isolated`` (the cell has a value but every other cell of its k-ring is
-        empty). ``attrs`` holds ``n``, ``k``, ``mean``, ``std``, ``fdr``, ``alpha``.
+        empty). ``attrs`` holds ``n``, ``k``, ``mean``, ``std``, ``fdr``, ``alpha``,
+        ``method``, ``permutations`` (None for ``normal``), ``seed`` (None for ``normal``),
+        ``method_text`` (:func:`intel.inference.describe`).
 
     Raises
     ------
     HotspotError
         When the statistic cannot be computed (see :func:`gi_star_z`).
     ValueError
-        Mismatched lengths, ``k < 1`` or ``alpha`` outside (0, 1).
+        Mismatched lengths, ``k < 1``, ``alpha`` outside (0, 1), an unknown ``method`` or
+        ``permutations < 1``.
     """
+    from intel.inference import METHODS, describe, gi_star_permutation_p
+
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}")
     cells = _as_cells(cells)
     y = np.asarray(values, dtype="float64")
     if cells.shape != y.shape:
@@ -315,7 +348,11 @@ def gi_star(cells, values, k: int = 1, *, fdr: bool = True, alpha: float = 0.05,
     z = gi_star_z(W, y)
     lag = W @ y
     card = np.asarray(W.sum(axis=1)).ravel()
-    p = p_two_sided(z)
+    if method == "permutation":
+        p = gi_star_permutation_p(W, y, permutations, seed)
+        p[np.isnan(z)] = 1.0
+    else:
+        p = p_two_sided(z)
     p_adj = benjamini_hochberg(p) if fdr else p.copy()
     bins = confidence_bins(z, p_adj)
     df = pd.DataFrame({
@@ -332,8 +369,11 @@ def gi_star(cells, values, k: int = 1, *, fdr: bool = True, alpha: float = 0.05,
     })
     df["confidence"] = pd.Categorical.from_codes(bins.astype(np.int64) + 3, [CONFIDENCE[b] for b in range(-3, 4)])
     df["isolated"] = (y > 0) & (lag - y <= 0) & (card > 1)
+    perm = method == "permutation"
     df.attrs.update(n=int(y.size), k=int(k), mean=float(y.mean()), std=float(y.std()),
-                    fdr=bool(fdr), alpha=float(alpha))
+                    fdr=bool(fdr), alpha=float(alpha), method=method,
+                    permutations=int(permutations) if perm else None, seed=seed if perm else None,
+                    method_text=describe(method, permutations, seed))
     return df
 
 
@@ -543,6 +583,17 @@ class Guardrails:
         Whether the FDR correction was applied.
     area : str
         Description of the study area.
+    too_sparse : bool
+        Fewer than :data:`MIN_EVENTS` events or fewer than :data:`MIN_NONZERO_CELLS` cells with
+        events: too sparse for any claim (implies ``unreliable``).
+    method : str
+        How the p-values were computed (``permutation``, ``normal``; ``poisson`` for emerging).
+    permutations : int or None
+        Number of permutations (``permutation`` only).
+    seed : int or None
+        Seed of the permutations.
+    method_text : str
+        One sentence naming the method and its sources (:func:`intel.inference.describe`).
     """
 
     messages: list[str] = field(default_factory=list)
@@ -557,6 +608,11 @@ class Guardrails:
     isolated_cells: int = 0
     fdr: bool = True
     area: str = ""
+    too_sparse: bool = False
+    method: str = ""
+    permutations: int | None = None
+    seed: int | None = None
+    method_text: str = ""
 
 
 def _where(res: int, filters: Filters | None, date_from, date_to) -> tuple[Filters, str, list]:
@@ -688,7 +744,13 @@ def base_guardrails(acct: dict, res: int, y: np.ndarray, area: StudyArea, value:
     g.unlocated_records = acct["unlocated_records"]
     g.outside_area_records = int(outside)
     unit = "events" if value == "events" else "firearms"
-    if g.events < MIN_EVENTS or g.nonzero_cells < MIN_EVENTS:
+    if g.events < MIN_EVENTS or g.nonzero_cells < MIN_NONZERO_CELLS:
+        g.unreliable = g.too_sparse = True
+        g.messages.append(
+            f"Only {g.events:,} {unit} in {g.nonzero_cells:,} cells (fewer than {MIN_EVENTS} {unit} or fewer than "
+            f"{MIN_NONZERO_CELLS} cells with {unit}): too sparse for any claim; the statistics cannot support hot "
+            "spot conclusions here, so read the map as a description only.")
+    elif g.nonzero_cells < MIN_EVENTS:
         g.unreliable = True
         g.messages.append(
             f"Only {g.events:,} {unit} in {g.nonzero_cells:,} cells (fewer than {MIN_EVENTS} of either): "
@@ -708,10 +770,30 @@ def base_guardrails(acct: dict, res: int, y: np.ndarray, area: StudyArea, value:
     return g
 
 
+def method_guardrails(g: Guardrails, df: pd.DataFrame, n_tests: int) -> Guardrails:
+    """Record the p-value method of a :func:`gi_star` table on ``g`` and warn about its floor.
+
+    Sets ``method``, ``permutations``, ``seed`` and ``method_text`` from ``df.attrs`` and, with
+    FDR on, appends :func:`intel.inference.fdr_floor_message` when ``n_tests`` cells times the
+    smallest attainable p-value exceeds ``alpha``. Returns ``g``.
+    """
+    from intel.inference import fdr_floor_message
+
+    a = df.attrs
+    g.method, g.permutations, g.seed = a.get("method", ""), a.get("permutations"), a.get("seed")
+    g.method_text = a.get("method_text", "")
+    if a.get("fdr") and g.method == "permutation":
+        msg = fdr_floor_message(n_tests, g.method, g.permutations, float(a.get("alpha", 0.05)))
+        if msg:
+            g.messages.append(msg)
+    return g
+
+
 def hotspots_from_store(con, res: int, k: int = 1, value: str = "events", fdr: bool = True,
                         alpha: float = 0.05, date_from=None, date_to=None,
                         filters: Filters | None = None, area: str = "extent", area_codes=(),
-                        max_cells: int = MAX_STUDY_CELLS) -> tuple[pd.DataFrame, Guardrails]:
+                        max_cells: int = MAX_STUDY_CELLS, method: str = "permutation",
+                        permutations: int = 9_999, seed: int | None = 12345) -> tuple[pd.DataFrame, Guardrails]:
     """Gi* hot spots of the store's events over a study area.
 
     Parameters
@@ -735,12 +817,16 @@ def hotspots_from_store(con, res: int, k: int = 1, value: str = "events", fdr: b
         ISO3 codes or admin-1 ids for the polygon modes.
     max_cells : int
         Cap on the study-area size.
+    method, permutations, seed
+        p-values of :func:`gi_star`: ``permutation`` (default, 9,999 seeded conditional
+        permutations) or ``normal``.
 
     Returns
     -------
     (pandas.DataFrame, Guardrails)
         The :func:`gi_star` table (all study-area cells, sorted by ``z`` descending) and its
-        guardrails.
+        guardrails, which name the method (``method_text``) and warn when the permutation
+        floor keeps FDR from calling a small hot spot (:func:`intel.inference.fdr_floor_message`).
 
     Raises
     ------
@@ -763,7 +849,8 @@ def hotspots_from_store(con, res: int, k: int = 1, value: str = "events", fdr: b
     if not np.any(y > 0):
         raise HotspotError("None of the located events fall inside the chosen study area.")
     g = base_guardrails(acct, res, y, sa, value, fdr, outside)
-    df = gi_star(sa.cells, y, k, fdr=fdr, alpha=alpha)
+    df = gi_star(sa.cells, y, k, fdr=fdr, alpha=alpha, method=method, permutations=permutations, seed=seed)
+    method_guardrails(g, df, int(sa.cells.size))
     g.isolated_cells = int(df["isolated"].sum())
     if g.isolated_cells:
         g.messages.append(

@@ -150,6 +150,11 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
     _res("map_resolution", "map", "Default H3 resolution of the Explore map and the briefing map."),
     _res("hotspot_resolution", "hotspot", "Default H3 resolution for Getis-Ord Gi* hot spots and emerging hot spots."),
     Setting("hotspot_k", 1, "Neighbourhood of Gi*: k-ring distance in cells (1 = the 6 touching cells).", "cells", 1, 3),
+    Setting("hotspot_method", "permutation", "How Gi* p-values are computed: conditional permutations (holds on "
+            "sparse counts) or the normal approximation (optimistic on sparse counts).", "",
+            choices=("permutation", "normal")),
+    Setting("hotspot_permutations", 9999, "Permutations for Gi* p-values; the smallest p-value is 2/(n+1), so "
+            "false discovery rate control over many cells needs thousands.", "permutations", 99, 99999),
     Setting("significance", 0.05, "Significance level (alpha) for Gi* and the false discovery rate.", "",
             choices=(0.01, 0.05, 0.1)),
     Setting("fdr", True, "Correct Gi* p-values for multiple testing (Benjamini-Hochberg false discovery rate)."),

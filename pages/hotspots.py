@@ -36,6 +36,10 @@ STEPS = ["month", "quarter", "week"]
 widget_default("hs_k", K_DEFAULT)
 widget_default("hs_alpha", setting("significance", 0.05, float))
 widget_default("hs_fdr", setting("fdr", True, bool))
+METHODS = ["permutation", "normal"]
+widget_default("hs_method", setting("hotspot_method", "permutation", str)
+               if setting("hotspot_method", "permutation", str) in METHODS else "permutation")
+widget_default("hs_perms", min(99999, max(99, setting("hotspot_permutations", 9999, int))))
 widget_default("hs_step", setting("emerging_step", "month", str) if setting("emerging_step", "month", str) in STEPS
                else "month")
 
@@ -52,6 +56,13 @@ area = c6.selectbox("Study area", ["extent", "countries", "admin1"], key="hs_are
                     format_func={"extent": "Data extent", "countries": "Selected countries",
                                  "admin1": "Selected admin-1 units"}.get)
 step = c7.selectbox("Emerging time step", STEPS, key="hs_step")
+with st.expander("Inference (p-values)"):
+    i1, i2 = st.columns(2)
+    method = i1.radio("Gi* p-values", METHODS, horizontal=True, key="hs_method",
+                      format_func={"permutation": "Conditional permutations", "normal": "Normal approximation"}.get,
+                      help="Permutations hold on sparse counts; the normal approximation is optimistic there.")
+    perms = i2.number_input("Permutations", 99, 99999, step=1000, key="hs_perms",
+                            help="The smallest p-value is 2/(permutations+1); FDR over many cells needs thousands.")
 codes: tuple = ()
 if area != "extent":
     codes = tuple(c.strip() for c in st.text_input(
@@ -59,9 +70,9 @@ if area != "extent":
 
 
 @cached(show_spinner="Computing Gi* ...", max_entries=32)
-def _hot(stamp, res, k, value, fdr, alpha, filters, area, codes):
+def _hot(stamp, res, k, value, fdr, alpha, filters, area, codes, method, perms):
     return hs.hotspots_from_store(get_con(), res, k, value=value, fdr=fdr, alpha=alpha, filters=filters,
-                                  area=area, area_codes=codes)
+                                  area=area, area_codes=codes, method=method, permutations=perms)
 
 
 @cached(show_spinner="Computing emerging hot spots ...", max_entries=16)
@@ -71,7 +82,8 @@ def _emerging(stamp, res, k, step, value, fdr, alpha, filters, area, codes):
 
 
 try:
-    hot, guard = _hot(db_stamp(), int(res), int(k), value, bool(fdr), float(alpha), filters, area, codes)
+    hot, guard = _hot(db_stamp(), int(res), int(k), value, bool(fdr), float(alpha), filters, area, codes,
+                      str(method), int(perms))
 except hs.HotspotError as exc:
     st.error(str(exc))
     stop_with_provenance()
@@ -100,6 +112,7 @@ with side_col:
                             "Confidence" + (" (FDR-corrected)" if fdr else " (no FDR)")),
                 unsafe_allow_html=True)
     st.caption(guard.area)
+    st.caption(guard.method_text)
     if guard.unreliable:
         st.error("The statistics cannot support this result: " + guard.messages[0])
     for m in guard.messages[1:] if guard.unreliable else guard.messages:
@@ -119,6 +132,7 @@ elif emg is not None:
                                 f"Category ({emg.attrs.get('steps')} {step}s, "
                                 f"{emg.attrs.get('first_period')} to {emg.attrs.get('last_period')})"),
                     unsafe_allow_html=True)
+        st.caption(eguard.method_text)
         if eguard.unreliable:
             st.error("The statistics cannot support this result: " + eguard.messages[0])
         for m in eguard.messages:
@@ -156,6 +170,7 @@ try:
 except Exception as exc:  # noqa: BLE001
     st.error(f"The export could not be prepared: {exc}")
 
-st.caption("Gi*: Getis & Ord (1992), Ord & Getis (1995); FDR: Benjamini & Hochberg (1995); trend: Mann-Kendall; "
+st.caption("Gi*: Getis & Ord (1992), Ord & Getis (1995); permutation p-values: Anselin (1995); FDR: Benjamini & "
+           "Hochberg (1995); emerging bins: exact Poisson tails; trend: Mann-Kendall; "
            "categories: ESRI 'How Emerging Hot Spot Analysis works'. Same figures: `intel hotspots` / `intel emerging`.")
 provenance()

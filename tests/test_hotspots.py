@@ -74,7 +74,7 @@ def test_hand_computed_seven_cells():
     r0 = ring[0]
     cells = cells_of([c] + ring)
     y = np.array([3.0 if h3.int_to_str(int(x)) == r0 else 0.0 for x in cells])
-    df = hs.gi_star(cells, y, 1, fdr=False).set_index("h3")
+    df = hs.gi_star(cells, y, 1, fdr=False, method="normal").set_index("h3")
     assert np.isnan(df.loc[c, "z"]) and df.loc[c, "p"] == 1.0 and df.loc[c, "bin"] == 0
     for r in ring:
         near = r == r0 or h3.are_neighbor_cells(r, r0)
@@ -204,7 +204,7 @@ def test_hotspots_from_store_guardrails(store):
     from intel.store import connect
 
     con = connect(store, read_only=True)
-    df, g = hs.hotspots_from_store(con, 8, 1, fdr=True)
+    df, g = hs.hotspots_from_store(con, 8, 1, fdr=True, method="normal")
     assert g.left_out_precision_records == 5 and any("too coarse" in m for m in g.messages)
     assert g.events == 140 and g.study_cells == len(df) and not g.unreliable
     assert df.loc[0, "bin"] == 3  # the central cluster

@@ -29,6 +29,13 @@ def test_page_renders_maps_table_and_downloads(store):
     assert len(at.dataframe) >= 1
     md = " ".join(m.value for m in at.markdown)
     assert "Hot spot - 99% confidence" in md and "Confidence (FDR-corrected)" in md
+    captions = " ".join(c.value for c in at.caption)
+    assert "conditional permutation p-values (Anselin 1995; 9,999 permutations" in captions  # the method line
+    assert "exact Poisson" in captions  # the emerging method line
+    assert at.radio(key="hs_method").value == "permutation"
+    at.radio(key="hs_method").set_value("normal").run()
+    assert not at.exception
+    assert "normal-approximation" in " ".join(c.value for c in at.caption)
 
 
 def test_page_fdr_off_and_empty_period(store):

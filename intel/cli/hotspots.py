@@ -7,7 +7,10 @@ verb writes the page's export columns (:data:`intel.hotspots.HOTSPOT_COLUMNS`,
 ``--out``, then prints the guardrail sentences (study area, records left out, reliability).
 ``--res`` accepts the hotspot range of :data:`intel.config.RESOLUTIONS` (5-9) and defaults to the
 setting ``hotspot_resolution``; ``--k``, ``--alpha``, ``--fdr`` and ``--step`` default to their
-settings too. When the statistics cannot be computed the verb prints one sentence and exits with
+settings too, as do ``intel hotspots``' ``--method`` and ``--permutations`` (settings
+``hotspot_method``, ``hotspot_permutations``; ``--seed`` defaults to
+:data:`intel.inference.DEFAULT_SEED`). Both verbs print the method line
+(:func:`intel.inference.describe`) with the guardrails. When the statistics cannot be computed the verb prints one sentence and exits with
 status 2.
 """
 from __future__ import annotations
@@ -22,6 +25,8 @@ __all__ = ["hotspots_cmd", "emerging_cmd"]
 
 def _echo_guardrails(g) -> None:
     click.echo(f"Study area: {g.area}")
+    if g.method_text:
+        click.echo(f"Method: {g.method_text}")
     if g.unreliable:
         click.echo("WARNING: the statistics cannot support firm conclusions for this selection.")
     for m in g.messages:
@@ -64,9 +69,14 @@ def _run(kind: str, db, res, k, fdr, alpha, period, value, area, area_codes, out
         try:
             if kind == "hotspots":
                 from intel.hotspots import hotspots_from_store
+                from intel.inference import DEFAULT_SEED
 
+                method = extra["method"] or settings.get("hotspot_method", con)
+                perms = extra["permutations"] or settings.get("hotspot_permutations", con)
+                seed = extra["seed"] if extra["seed"] is not None else DEFAULT_SEED
                 df, g = hotspots_from_store(con, res, k, value=value, fdr=fdr, alpha=alpha, date_from=date_from,
-                                            date_to=date_to, area=area, area_codes=area_codes)
+                                            date_to=date_to, area=area, area_codes=area_codes, method=method,
+                                            permutations=perms, seed=seed)
                 cols = HOTSPOT_COLUMNS
             else:
                 from intel.emerging import EMERGING_COLUMNS, emerging_from_store
@@ -90,9 +100,16 @@ def _run(kind: str, db, res, k, fdr, alpha, period, value, area, area_codes, out
 
 @click.command("hotspots", cls=IntelCommand)
 @apply_options(_common)
-def hotspots_cmd(db, res, k, fdr, alpha, period, value, area, area_codes, out):
+@click.option("--method", type=click.Choice(["permutation", "normal"]), default=None,
+              help="Gi* p-values: conditional permutations or the normal approximation (default: setting "
+                   "hotspot_method).")
+@click.option("--permutations", type=click.IntRange(99, 99999), default=None,
+              help="Number of permutations, 99-99999 (default: setting hotspot_permutations).")
+@click.option("--seed", type=int, default=None, help="Seed of the permutations (default 12345).")
+def hotspots_cmd(db, res, k, fdr, alpha, period, value, area, area_codes, out, method, permutations, seed):
     """Getis-Ord Gi* hot and cold spots on H3 cells, written to OUT (CSV, GeoJSON or GeoParquet)."""
-    df, fdr = _run("hotspots", db, res, k, fdr, alpha, period, value, area, area_codes, out)
+    df, fdr = _run("hotspots", db, res, k, fdr, alpha, period, value, area, area_codes, out, method=method,
+                   permutations=permutations, seed=seed)
     hot = int((df["bin"] > 0).sum())
     cold = int((df["bin"] < 0).sum())
     click.echo(f"Wrote {len(df):,} cells to {out}: {hot:,} hot spots and {cold:,} cold spots at 90% "

@@ -293,8 +293,9 @@ def risk_scores(con, res: int, area: Area | None = None, period=(None, None), we
                 df["bypass_events"] = _map_parent(cells, res, from_hex(by["h3"]), by["events"].to_numpy(float))
                 df["bypass"] = log_norm(df["bypass_events"])
                 if by["indicative"].any() and (df["bypass_events"] > 0).any():
-                    notes.append("Some bypass candidates rest on town-level positions (e.g. CBP headquarters towns); "
-                                 "their bypass part is indicative only.")
+                    notes.append("Some bypass candidates rest on positions coarser than a street (the point of a "
+                                 "municipality, town or headquarters, not the place of the seizure); their bypass "
+                                 "part is indicative only.")
         except Exception as exc:  # noqa: BLE001
             notes.append(f"Bypass candidates could not be computed ({exc}); the bypass part is 0.")
 

@@ -85,16 +85,16 @@ with tab_t:
             st.markdown(f"**{md(src)}**, dates to the {md(r0.date_precision)}, as of {md(asof)}")
             recorded = [m for m in trends.MEASURES if g.loc[g["measure"] == m, "current"].notna().any()]
             comps = list(dict.fromkeys(g["comparison"]))
-            cols = st.columns(len(comps) * len(recorded))
-            i = 0
             for m in recorded:
-                for c in comps:
+                # one row of cards per measure, at most four cards a row: values such as 47,312
+                # stay whole on a 1400 px screen (six cards a row truncated them to "47,...")
+                cols = st.columns(max(min(len(comps), 4), 3))
+                for i, c in enumerate(comps[:4]):
                     r = g[(g["measure"] == m) & (g["comparison"] == c)].iloc[0]
                     delta = None if pd.isna(r.change_pct) else f"{r.change_pct:+.1f} %"
                     cols[i].metric(f"{m}, {c}", f"{r.current:,.0f}", delta, delta_color="off",
                                    help=f"{r.note} Previous: {r.previous:,.0f} in [{r.previous_from.date()}, "
                                         f"{r.previous_to.date()}). Current: [{r.current_from.date()}, {r.current_to.date()}).")
-                    i += 1
             notes = g.loc[~g["covered"], "note"].unique()
             for n in notes:
                 st.caption(md(n))

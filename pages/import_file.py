@@ -290,15 +290,17 @@ if prep is not None:
     st.dataframe(_report_rows(rep.head(PREVIEW_ROWS)), hide_index=True, width="stretch")
 
 st.subheader("4. Import")
-rel_text = st.text_input("Releasability of this batch (e.g. REL TO BFA, CIV, MLI; empty = unrestricted)",
-                         key="imp_rel", help="Records without a marking of their own take this one. "
-                                             "Users see only what is releasable to their country.")
+rel_text = st.text_input("Releasability of this batch (e.g. REL TO BFA, CIV, MLI; REL TO FVEY; NOFORN; "
+                         "empty = unrestricted)",
+                         key="imp_rel", help="Every record takes the most restrictive of its own marking and this one. "
+                                             "Users see only what is releasable to their country; NOFORN only you "
+                                             "and administrators.")
 try:
     from intel import auth
 
-    rels = auth.parse_releasability(rel_text)
-    if rels:
-        profile = {**profile, "constants": {**(profile.get("constants") or {}), "releasability": auth.marking_for(rels)}}
+    marking = auth.canonical_marking(rel_text)
+    if marking is not None:
+        profile = {**profile, "constants": {**(profile.get("constants") or {}), "releasability": marking}}
 except ValueError as e:
     st.error(f"The releasability is not readable: {e}")
     prep = None

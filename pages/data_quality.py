@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from intel import quality
+from intel.safety import csv_bytes
 from pages.common import export_button, get_write_con, provenance, user_name
 
 ANY = "(all)"
@@ -80,7 +81,7 @@ show = rows.assign(reasons=rows["reasons"].map(_fmt_list))[
      "decision_note"]]
 st.dataframe(show, hide_index=True, width="stretch")
 if len(rows):
-    export_button(st, "These rows (CSV)", show.to_csv(index=False).encode("utf-8"), file_name="quarantine.csv",
+    export_button(st, "These rows (CSV)", csv_bytes(show), file_name="quarantine.csv",
                        mime="text/csv", key="dq_csv")
 
 # ---- one-click swap per batch

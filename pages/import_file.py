@@ -18,6 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from intel import ingest, readers, template
+from intel.safety import csv_bytes
 from pages.common import export_button, get_write_con, provenance, user_name
 
 MAX_UPLOAD_MB = int(os.environ.get("INTEL_MAX_UPLOAD_MB", "200"))
@@ -352,6 +353,6 @@ if r and r.get("sha256") == path.stem:
         stem = Path(r["file"]).stem
         export_button(d1, "Report (JSON)", json.dumps(body, ensure_ascii=False, indent=1).encode("utf-8"),
                            file_name=f"{stem}_import_report.json", mime="application/json", key="imp_rep_json")
-        export_button(d2, "Report (CSV)", _report_rows(rep).to_csv(index=False).encode("utf-8"),
+        export_button(d2, "Report (CSV)", csv_bytes(_report_rows(rep)),
                            file_name=f"{stem}_import_report.csv", mime="text/csv", key="imp_rep_csv")
 provenance()

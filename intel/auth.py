@@ -824,16 +824,21 @@ def visibility_statements(user: User, catalog: str) -> list[str]:
     list of str
         Views ``events`` (with ``releasability`` replaced by the effective marking, the most
         restrictive of the record's own and its batch's, as text), ``batches`` (by their
-        marking; a ``NOFORN`` batch for its importer), ``quarantine`` (visible when the stored
-        record's effective marking, or for a row without a stored record the batch's marking,
-        is visible), and ``flows``, ``crossings``, ``country_stats`` (by their batch's
+        marking; a ``NOFORN`` batch for its importer), ``quarantine`` (by the most restrictive of
+        the batch's marking and the row's own: that of its stored record or, for a rejected row
+        without one, the value of the batch's marking column in the raw row), and ``flows``, ``crossings``, ``country_stats`` (by their batch's
         marking). Administrators get the same views with every row, so their cursor is
         read-only on those tables too.
     """
     cat = _ident(catalog)
     t = {name: f"{cat}.main.{name}" for name in VIEWED_TABLES}
     bl = (f"(SELECT batch_id, releasability AS _braw, imported_by AS _owner, "
-          f"{marking_list_sql('releasability')} AS _bat FROM {t['batches']})")
+          f"{marking_list_sql('releasability')} AS _bat, "
+          f"json_extract_string(options, '$.columns.releasability') AS _relcol FROM {t['batches']})")
+    # a quarantine row's own marking: its stored record's, else (a rejected row) the value of
+    # the batch's marking column in the raw row as imported
+    q_own = ("CASE WHEN e.event_id IS NOT NULL THEN e.releasability "
+             "ELSE json_transform(q.raw, '\"MAP(VARCHAR, VARCHAR)\"')[b._relcol] END")
     eff = effective_list_sql("_own", "_bat")
     stmts = [
         f"CREATE OR REPLACE TEMP VIEW events AS SELECT * EXCLUDE (_own, _bat, _braw, _owner, _eff) "
@@ -843,11 +848,11 @@ def visibility_statements(user: User, catalog: str) -> list[str]:
         f"WHERE {_visible_list_sql(user, '_eff', '_owner')}",
         f"CREATE OR REPLACE TEMP VIEW batches AS SELECT b.* FROM {t['batches']} b WHERE "
         f"{_visible_list_sql(user, marking_list_sql('b.releasability'), 'b.imported_by')}",
-        f"CREATE OR REPLACE TEMP VIEW quarantine AS SELECT * EXCLUDE (_own, _bat, _owner, _has_event) FROM "
-        f"(SELECT q.*, {marking_list_sql('e.releasability')} AS _own, e.event_id IS NOT NULL AS _has_event, "
+        f"CREATE OR REPLACE TEMP VIEW quarantine AS SELECT * EXCLUDE (_own, _bat, _owner) FROM "
+        f"(SELECT q.*, {marking_list_sql(f'({q_own})')} AS _own, "
         f"b._bat, b._owner FROM {t['quarantine']} q LEFT JOIN {t['events']} e ON e.event_id = q.event_id "
         f"LEFT JOIN {bl} b ON b.batch_id = q.batch_id) y "
-        f"WHERE {_visible_list_sql(user, f'(CASE WHEN _has_event THEN {eff} ELSE _bat END)', '_owner')}",
+        f"WHERE {_visible_list_sql(user, eff, '_owner')}",
     ]
     for name in ("flows", "crossings", "country_stats"):
         stmts.append(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT x.* FROM {t[name]} x "

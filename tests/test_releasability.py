@@ -317,3 +317,40 @@ def test_viewer_cursor_is_read_only_on_every_table(con):
         with pytest.raises(duckdb.Error):
             cur.execute(sql)
     assert cur.execute("SELECT count(*) FROM countries").fetchone()[0] == con.execute("SELECT count(*) FROM countries").fetchone()[0]
+
+
+def test_quarantine_rows_keep_their_own_marking(tmp_path):
+    """Quarantined and rejected rows are seen, counted, logged and decided under the most
+    restrictive of their own marking and their batch's; a rejected row (no stored record)
+    keeps the marking written in its raw row. (Before: a rejected ``REL TO CIV`` row took its
+    batch's marking and was visible to every user; Data quality read through the write cursor.)"""
+    from intel import ingest, quality
+
+    p = tmp_path / "r.csv"
+    p.write_text("record_id,seizure_date,country,latitude,longitude,firearm_type,releasability\n"
+                 "R1,2024-01-05,GHA,5.6037,-0.1870,pistol,REL TO BFA\n"
+                 "R2,not a date,GHA,5.6037,-0.1870,pistol,REL TO BFA\n"      # quarantined, stored record
+                 "R3,not a date,GHA,5.6037,-0.1870,pistol,REL TO CIV\n"
+                 "R4,2024-01-05,GHA,95.6037,-0.1870,pistol,REL TO CIV\n"     # rejected: no stored record
+                 "R5,2024-01-05,GHA,95.6037,-0.1870,pistol,NOFORN\n"         # rejected, NOFORN: the importer only
+                 "R6,2024-01-05,GHA,95.6037,-0.1870,pistol,\n")              # rejected, no own marking
+    con = store.connect(tmp_path / "s.duckdb")
+    r = ingest.import_file(con, p, user="kofi", border_distance=False, dedup=False)
+    assert (r.accepted, r.quarantined, r.rejected) == (1, 2, 3)
+    qid = dict(con.execute("SELECT source_record_id, quarantine_id FROM quarantine").fetchall())
+    ama = auth.apply_visibility(con.cursor(), BFA)
+    kofi = auth.apply_visibility(con.cursor(), CIV)
+    awa = auth.apply_visibility(con.cursor(), CIV2)
+    seen = {name: set(quality.list_quarantine(cur)["source_record_id"]) for name, cur in
+            (("ama", ama), ("kofi", kofi), ("awa", awa), ("all", con.cursor()))}
+    assert seen == {"ama": {"R2", "R6"}, "kofi": {"R3", "R4", "R5", "R6"}, "awa": {"R3", "R4", "R6"},
+                    "all": {"R2", "R3", "R4", "R5", "R6"}}
+    assert int(quality.batches(ama)["rows"].sum()) == 2
+    # a decision on a row the user may not see is refused like a missing row; nothing changes
+    with pytest.raises(quality.DecisionError, match="no quarantined row"):
+        quality.decide(con, qid["R4"], "reject", "ama", reader=ama)
+    assert con.execute("SELECT decision FROM quarantine WHERE quarantine_id = ?", [qid["R4"]]).fetchone()[0] is None
+    quality.decide(con, qid["R4"], "reject", "kofi", note="bad latitude", reader=kofi)
+    assert set(quality.decisions_log(kofi)["quarantine_id"]) == {qid["R4"]}
+    assert len(quality.decisions_log(ama)) == 0        # the log line names a row ama may not see
+    assert len(quality.decisions_log(con.cursor())) == 1

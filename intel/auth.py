@@ -840,12 +840,18 @@ def visibility_statements(user: User, catalog: str) -> list[str]:
     q_own = ("CASE WHEN e.event_id IS NOT NULL THEN e.releasability "
              "ELSE json_transform(q.raw, '\"MAP(VARCHAR, VARCHAR)\"')[b._relcol] END")
     eff = effective_list_sql("_own", "_bat")
+    # the rule is evaluated once per distinct (batch, record marking) pair, not per record: a
+    # store holds a handful of pairs, and each record only joins its pair (visible or not, and
+    # the effective marking as text)
+    pairs = (f"(SELECT batch_id, _r, {marking_text_sql('_eff', '_r', '_braw', '_own')} AS _text, "
+             f"{_visible_list_sql(user, '_eff', '_owner')} AS _vis FROM "
+             f"(SELECT x.*, {eff} AS _eff FROM (SELECT d.batch_id, d._r, {marking_list_sql('d._r')} AS _own, "
+             f"b._bat, b._braw, b._owner FROM (SELECT DISTINCT batch_id, releasability AS _r FROM {t['events']}) d "
+             f"LEFT JOIN {bl} b ON b.batch_id = d.batch_id) x) y)")
     stmts = [
-        f"CREATE OR REPLACE TEMP VIEW events AS SELECT * EXCLUDE (_own, _bat, _braw, _owner, _eff) "
-        f"REPLACE ({marking_text_sql('_eff', 'releasability', '_braw', '_own')} AS releasability) FROM "
-        f"(SELECT y.*, {eff} AS _eff FROM (SELECT e.*, {marking_list_sql('e.releasability')} AS _own, "
-        f"b._bat, b._braw, b._owner FROM {t['events']} e LEFT JOIN {bl} b ON b.batch_id = e.batch_id) y) z "
-        f"WHERE {_visible_list_sql(user, '_eff', '_owner')}",
+        f"CREATE OR REPLACE TEMP VIEW events AS SELECT e.* REPLACE (p._text AS releasability) "
+        f"FROM {t['events']} e JOIN {pairs} p ON p.batch_id = e.batch_id AND p._r IS NOT DISTINCT FROM e.releasability "
+        f"WHERE p._vis",
         f"CREATE OR REPLACE TEMP VIEW batches AS SELECT b.* FROM {t['batches']} b WHERE "
         f"{_visible_list_sql(user, marking_list_sql('b.releasability'), 'b.imported_by')}",
         f"CREATE OR REPLACE TEMP VIEW quarantine AS SELECT * EXCLUDE (_own, _bat, _owner) FROM "

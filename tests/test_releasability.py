@@ -354,3 +354,44 @@ def test_quarantine_rows_keep_their_own_marking(tmp_path):
     assert set(quality.decisions_log(kofi)["quarantine_id"]) == {qid["R4"]}
     assert len(quality.decisions_log(ama)) == 0        # the log line names a row ama may not see
     assert len(quality.decisions_log(con.cursor())) == 1
+
+
+def test_events_view_matches_python_rule_on_every_pair(tmp_path):
+    """The ``events`` view (the rule evaluated per distinct batch and record marking) shows a
+    user exactly the records :func:`intel.auth.visible_to` allows, for every record marking of
+    MARKINGS in every batch of BATCH_MARKINGS and importer, and its ``releasability`` parses to
+    :func:`intel.auth.effective_releasability`."""
+    con = store.connect(tmp_path / "pairs.duckdb")
+    batches, rows = [], []
+    for bm in BATCH_MARKINGS:
+        for owner in (None, "ama", "kofi"):
+            bid = len(batches) + 1
+            batches.append((bid, owner, bm))
+            for m in MARKINGS:
+                rows.append(dict(event_id=len(rows) + 1, batch_id=bid, source="t", incident_key=f"k{len(rows)}",
+                                 status="accepted", kind="seizure", releasability=m))
+    for bid, owner, bm in batches:
+        con.execute("INSERT INTO batches (batch_id, source, file_name, sha256, imported_at, imported_by, rows_read, "
+                    "rows_accepted, rows_quarantined, rows_rejected, releasability) "
+                    "VALUES (?, 't', 'f', 's', now(), ?, 0, 0, 0, 0, ?)", [bid, owner, bm])
+    ev = pd.DataFrame(rows).astype({"releasability": object})
+    con.register("_ev", ev)
+    con.execute(f"INSERT INTO events ({', '.join(ev.columns)}) SELECT * FROM _ev")
+    meta = {bid: (owner, bm) for bid, owner, bm in batches}
+    for user, _ in USERS:
+        cur = auth.apply_visibility(con.cursor(), user)
+        got = dict(cur.execute("SELECT event_id, releasability FROM events").fetchall())
+        want = {r["event_id"] for r in rows
+                if auth.visible_to(user, r["releasability"], meta[r["batch_id"]][1], meta[r["batch_id"]][0])}
+        assert set(got) == want, user.name
+        assert 0 < len(want) < len(rows) or user.role == "admin"
+        for r in rows:
+            if r["event_id"] in got:
+                try:
+                    eff = auth.effective_releasability(r["releasability"], meta[r["batch_id"]][1])
+                except ValueError:
+                    assert user.role == "admin"
+                    with pytest.raises(ValueError):
+                        auth.parse_releasability(got[r["event_id"]])
+                    continue
+                assert auth.parse_releasability(got[r["event_id"]]) == eff, (r, got[r["event_id"]])

@@ -346,6 +346,13 @@ def test_quarantine_rows_keep_their_own_marking(tmp_path):
     assert seen == {"ama": {"R2", "R6"}, "kofi": {"R3", "R4", "R5", "R6"}, "awa": {"R3", "R4", "R6"},
                     "all": {"R2", "R3", "R4", "R5", "R6"}}
     assert int(quality.batches(ama)["rows"].sum()) == 2
+    # Overview's quarantine figures count only what the user may see (was: every rejected row)
+    from intel.queries import quarantine_outcomes
+
+    counts = {name: dict(quarantine_outcomes(cur).itertuples(index=False)) for name, cur in
+              (("ama", ama), ("kofi", kofi), ("all", con.cursor()))}
+    assert counts == {"ama": {"quarantined": 1, "rejected": 1}, "kofi": {"quarantined": 1, "rejected": 3},
+                      "all": {"quarantined": 2, "rejected": 3}}
     # a decision on a row the user may not see is refused like a missing row; nothing changes
     with pytest.raises(quality.DecisionError, match="no quarantined row"):
         quality.decide(con, qid["R4"], "reject", "ama", reader=ama)

@@ -21,16 +21,25 @@ Roles
 
 Releasability
     Every record (``events.releasability``) and every import batch
-    (``batches.releasability``) may carry a marking such as ``REL TO BFA, CIV, MLI``. A
-    record's *effective* releasability is its own, or its batch's when its own is empty.
-    A record is visible to a user when the effective releasability is empty or unrestricted,
-    or lists the user's country, or the user is an administrator. A marking that cannot be
-    read is visible to administrators only (fail closed). :func:`visibility_statements`
-    turns that rule into ``TEMP VIEW`` statements named like the store's tables
-    (``events``, ``quarantine``, ``batches``, ``flows``, ``crossings``, ``country_stats``):
-    on a DuckDB cursor they shadow the tables for that cursor only, so every analysis that
-    reads ``events`` sees only what the user may see, and writes through the cursor fail.
-    Exports carry :func:`export_marking`, the most restrictive marking of the rows exported.
+    (``batches.releasability``) may carry a marking, read by one strict grammar
+    (:func:`parse_releasability`): ``REL TO`` followed by ISO 3166-1 alpha-3 codes or named
+    groups of :func:`marking_groups` (``data/marking_groups.toml``: ``FVEY``, ``KAFO``)
+    separated by commas, semicolons or slashes; ``NOFORN``; ``UNRESTRICTED``/``PUBLIC``; or
+    nothing. Anything else (prose, codes without ``REL TO``, only spaces) is unreadable. A
+    record's *effective* marking is the most restrictive of its own and its batch's
+    (:func:`effective_releasability`: the countries both release to), so a record never widens
+    its batch's marking. A record is visible to an administrator; to everyone when its
+    effective marking is unrestricted; to users of the listed countries; when it is releasable
+    to no country (``NOFORN``, or two markings with nothing in common) to the account that
+    imported its batch; and when a marking is unreadable to administrators only (fail closed)
+    (:func:`visible_to`). :func:`visible_sql` is the same rule in SQL, built from the same
+    regular expressions, and tested against the Python rule on every pair of markings.
+    :func:`visibility_statements` turns it into ``TEMP VIEW`` statements named like the
+    store's tables (``events``, ``quarantine``, ``batches``, ``flows``, ``crossings``,
+    ``country_stats``): on a DuckDB cursor they shadow the tables for that cursor only, so every
+    analysis that reads ``events`` sees only what the user may see, and writes through the
+    cursor fail. Quarantined and rejected rows keep their own marking. Exports carry
+    :func:`export_marking`, the most restrictive marking of the rows exported.
 
 Audit
     :func:`audit_frame` reads the append-only ``audit`` table (written by

@@ -24,8 +24,9 @@ Uploads
     a check of the first bytes against the claimed type.
 
 SQL is parameterised everywhere in :mod:`intel`; identifiers that reach SQL text are
-product constants, and the one user-derived literal (a country code in
-:func:`intel.auth.visible_sql`) is checked against ``^[A-Z]{3}$`` first.
+product constants, and the user-derived literals of :func:`intel.auth.visible_sql` (a
+country code, checked against ``^[A-Z]{3}$``, and an account name, checked against the
+account-name rule and quoted) are checked first.
 """
 from __future__ import annotations
 

@@ -21,16 +21,25 @@ Roles
 
 Releasability
     Every record (``events.releasability``) and every import batch
-    (``batches.releasability``) may carry a marking such as ``REL TO BFA, CIV, MLI``. A
-    record's *effective* releasability is its own, or its batch's when its own is empty.
-    A record is visible to a user when the effective releasability is empty or unrestricted,
-    or lists the user's country, or the user is an administrator. A marking that cannot be
-    read is visible to administrators only (fail closed). :func:`visibility_statements`
-    turns that rule into ``TEMP VIEW`` statements named like the store's tables
-    (``events``, ``quarantine``, ``batches``, ``flows``, ``crossings``, ``country_stats``):
-    on a DuckDB cursor they shadow the tables for that cursor only, so every analysis that
-    reads ``events`` sees only what the user may see, and writes through the cursor fail.
-    Exports carry :func:`export_marking`, the most restrictive marking of the rows exported.
+    (``batches.releasability``) may carry a marking, read by one strict grammar
+    (:func:`parse_releasability`): ``REL TO`` followed by ISO 3166-1 alpha-3 codes or named
+    groups of :func:`marking_groups` (``data/marking_groups.toml``: ``FVEY``, ``KAFO``)
+    separated by commas, semicolons or slashes; ``NOFORN``; ``UNRESTRICTED``/``PUBLIC``; or
+    nothing. Anything else (prose, codes without ``REL TO``, only spaces) is unreadable. A
+    record's *effective* marking is the most restrictive of its own and its batch's
+    (:func:`effective_releasability`: the countries both release to), so a record never widens
+    its batch's marking. A record is visible to an administrator; to everyone when its
+    effective marking is unrestricted; to users of the listed countries; when it is releasable
+    to no country (``NOFORN``, or two markings with nothing in common) to the account that
+    imported its batch; and when a marking is unreadable to administrators only (fail closed)
+    (:func:`visible_to`). :func:`visible_sql` is the same rule in SQL, built from the same
+    regular expressions, and tested against the Python rule on every pair of markings.
+    :func:`visibility_statements` turns it into ``TEMP VIEW`` statements named like the
+    store's tables (``events``, ``quarantine``, ``batches``, ``flows``, ``crossings``,
+    ``country_stats``): on a DuckDB cursor they shadow the tables for that cursor only, so every
+    analysis that reads ``events`` sees only what the user may see, and writes through the
+    cursor fail. Quarantined and rejected rows keep their own marking. Exports carry
+    :func:`export_marking`, the most restrictive marking of the rows exported.
 
 Audit
     :func:`audit_frame` reads the append-only ``audit`` table (written by
@@ -419,8 +428,27 @@ def users_frame(users: Mapping[str, Account]):
 # releasability
 # --------------------------------------------------------------------------------------------
 
-_SEP = r"[\s,;/]+"
-_REL_PREFIX = re.compile(r"^REL(?:EASABLE)?\s+TO\b\s*:?\s*")
+# The marking grammar, written once as a regular expression that Python (``re``) and DuckDB
+# (RE2) read the same way: explicit character classes (no locale, no Unicode case folding),
+# the same whitespace class, no flags.
+_WS = r"[ \t\n\r\f]"
+_SEP_RE = _WS + r"*[,;/]" + _WS + r"*"
+_TOKEN = r"[A-Za-z0-9_]+"
+GROUP_NAME_RE = re.compile(r"^[A-Z][A-Z0-9_]{1,15}$")
+NOFORN_MARKING = "NOFORN"
+"""Marking of records releasable to no other country: administrators and the account that
+imported the batch (its owner) see them."""
+
+
+def _ci(word: str) -> str:
+    """``word`` as a case-insensitive pattern of ASCII classes (``REL`` -> ``[Rr][Ee][Ll]``)."""
+    return "".join(f"[{ch.upper()}{ch.lower()}]" if ch.isalpha() else re.escape(ch) for ch in word)
+
+
+_PREFIX = _ci("REL") + "(?:" + _ci("EASABLE") + ")?" + _WS + "+" + _ci("TO") + "(?:" + _WS + "*:" + _WS + "*|" + _WS + "+)"
+_OPEN_PATTERN = _WS + "*(?:" + _ci("UNRESTRICTED") + "|" + _ci("PUBLIC") + ")" + _WS + "*"
+_NOFORN_PATTERN = _WS + "*" + _ci("NOFORN") + _WS + "*"
+_SHAPE_RE = re.compile(_WS + "*" + _PREFIX + "(" + _TOKEN + "(?:" + _SEP_RE + _TOKEN + ")*)" + _WS + "*")
 
 
 def _known_iso3() -> set[str]:
@@ -429,45 +457,201 @@ def _known_iso3() -> set[str]:
     return {c.alpha_3 for c in pycountry.countries} | {"XKX"}
 
 
-def parse_releasability(text) -> tuple[str, ...] | None:
-    """Countries a marking releases to.
+_GROUPS_CACHE: dict[tuple, dict[str, tuple[str, ...]]] = {}
+
+
+def marking_groups(path: str | os.PathLike | None = None) -> dict[str, tuple[str, ...]]:
+    """Named groups of countries a marking may name after ``REL TO`` (``FVEY``, ``KAFO``).
 
     Parameters
     ----------
-    text : str or None
-        ``'REL TO BFA, CIV, MLI'`` (the ``REL TO`` prefix is optional; separators are commas,
-        semicolons, slashes or spaces; case does not matter).
+    path : path, optional
+        A TOML file with a ``[groups]`` table of ``NAME = ["ISO3", ...]``; default
+        :data:`intel.config.MARKING_GROUPS_FILE` (``data/marking_groups.toml``). A missing
+        file gives no groups (then ``REL TO FVEY`` is unreadable, never guessed).
 
     Returns
     -------
-    tuple of str or None
-        Sorted distinct ISO3 codes, e.g. ``('BFA', 'CIV', 'MLI')``; ``None`` for an empty,
-        ``UNRESTRICTED`` or ``PUBLIC`` marking (everyone may see it).
+    dict of str to tuple of str
+        Group name -> sorted distinct ISO 3166-1 alpha-3 codes.
 
     Raises
     ------
     ValueError
-        Anything else (an unknown code, a caveat word, free text), with a plain sentence.
+        A group name that is not 2-16 capital letters, digits or ``_``, that is itself a
+        country code, or a group with no member or a member that is not a known country code.
+    """
+    from intel import config
+
+    p = Path(path) if path is not None else config.MARKING_GROUPS_FILE
+    try:
+        stamp = (str(p), p.stat().st_mtime_ns)
+    except OSError:
+        return {}
+    if stamp in _GROUPS_CACHE:
+        return _GROUPS_CACHE[stamp]
+    import tomllib
+
+    try:
+        doc = tomllib.loads(p.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ValueError(f"The marking groups file {p} cannot be read: {e}") from None
+    known = _known_iso3()
+    out: dict[str, tuple[str, ...]] = {}
+    for name, members in (doc.get("groups") or {}).items():
+        if not GROUP_NAME_RE.match(str(name)) or name in known:
+            raise ValueError(f"Marking groups file {p}: {name!r} cannot be a group name (2 to 16 capital letters, "
+                             "digits or '_', and not a country code).")
+        if isinstance(members, str):
+            members = [m for m in re.split(_SEP_RE, members.strip()) if m]
+        codes = [str(m).strip().upper() for m in members or []]
+        bad = [c for c in codes if c not in known]
+        if not codes or bad:
+            raise ValueError(f"Marking groups file {p}: group {name} must list ISO 3166-1 alpha-3 country codes"
+                             + (f" ({', '.join(bad)} is not one)." if bad else "."))
+        out[name] = tuple(sorted(set(codes)))
+    _GROUPS_CACHE[stamp] = out
+    return out
+
+
+def _full_pattern(groups: Mapping[str, tuple[str, ...]]) -> str:
+    """The whole grammar of a ``REL TO`` marking with its tokens restricted to known codes and
+    group names (the same text for :mod:`re` and for DuckDB's RE2)."""
+    names = sorted(_known_iso3() | set(groups), key=lambda s: (-len(s), s))   # longest first
+    alt = "(?:" + "|".join(_ci(n) for n in names) + ")"
+    return _WS + "*" + _PREFIX + alt + "(?:" + _SEP_RE + alt + ")*" + _WS + "*"
+
+
+def parse_releasability(text, groups: Mapping[str, tuple[str, ...]] | None = None) -> tuple[str, ...] | None:
+    """Countries a marking releases to, by one strict grammar.
+
+    The grammar (case does not matter; spaces, tabs and line breaks around the parts)::
+
+        marking  = "" | "UNRESTRICTED" | "PUBLIC" | "NOFORN" | rel
+        rel      = ("REL" | "RELEASABLE") "TO" [":"] item (sep item)*
+        sep      = "," | ";" | "/"
+        item     = ISO 3166-1 alpha-3 code (or XKX) | group name of marking_groups()
+
+    Anything else is unreadable: prose (``REL TO USA AND GBR`` is not Andorra, ``USA ARE GBR``
+    not the United Arab Emirates), codes without ``REL TO``, codes separated by spaces only,
+    an empty item (``REL TO BFA,``), a classification or caveat word (``SECRET``,
+    ``REL TO CIV; NOFORN``) and a marking of only spaces (unreadable, never unrestricted).
+
+    Parameters
+    ----------
+    text : str or None
+        The marking as written.
+    groups : mapping, optional
+        Group name -> countries; default :func:`marking_groups`.
+
+    Returns
+    -------
+    tuple of str or None
+        Sorted distinct ISO3 codes with groups expanded, e.g. ``('BFA', 'CIV', 'MLI')`` for
+        ``REL TO KAFO``; ``()`` for ``NOFORN`` (releasable to no other country); ``None`` for
+        no marking (``None``, NaN, ``''``), ``UNRESTRICTED`` or ``PUBLIC`` (everyone).
+
+    Raises
+    ------
+    ValueError
+        An unreadable marking, with a plain sentence saying how to write one.
     """
     if text is None:
         return None
     if isinstance(text, float) and text != text:  # NaN from pandas
         return None
-    s = str(text).strip().upper()
-    if s == "" or s in UNRESTRICTED_WORDS:
+    s = str(text)
+    if s == "" or re.fullmatch(_OPEN_PATTERN, s):
         return None
-    body = _REL_PREFIX.sub("", s).strip(" \t,;/")
-    tokens = [t for t in re.split(_SEP, body) if t]
-    if not tokens:
-        raise ValueError(f"Releasability {text!r} names no country; write e.g. 'REL TO BFA, CIV, MLI'.")
-    bad = [t for t in tokens if not ISO3_RE.match(t)]
+    if re.fullmatch(_NOFORN_PATTERN, s):
+        return ()
+    if re.fullmatch(_WS + "+", s) or not s.strip():
+        raise ValueError(f"Releasability {text!r} is only spaces: it cannot be read (leave the cell empty for no "
+                         "marking, or write e.g. 'REL TO BFA, CIV, MLI').")
+    groups = marking_groups() if groups is None else groups
+    m = _SHAPE_RE.fullmatch(s)
+    if not m:
+        raise ValueError(f"Releasability {text!r} is not readable: write 'REL TO' followed by ISO3 country codes or "
+                         "group names separated by commas, semicolons or slashes (e.g. 'REL TO BFA, CIV, MLI' or "
+                         "'REL TO FVEY'), 'NOFORN' or 'UNRESTRICTED'.")
+    tokens = [t.upper() for t in re.split(_SEP_RE, m.group(1))]
+    known = _known_iso3()
+    bad = [t for t in tokens if t not in known and t not in groups]
     if bad:
-        raise ValueError(f"Releasability {text!r} is not readable: {', '.join(bad)} is not an ISO3 country code; "
-                         "write e.g. 'REL TO BFA, CIV, MLI' or 'UNRESTRICTED'.")
-    unknown = sorted(set(tokens) - _known_iso3())
-    if unknown:
-        raise ValueError(f"Releasability {text!r} names unknown country codes: {', '.join(unknown)}.")
-    return tuple(sorted(set(tokens)))
+        raise ValueError(f"Releasability {text!r} is not readable: {', '.join(dict.fromkeys(bad))} is neither an "
+                         "ISO 3166-1 alpha-3 country code nor a group of the marking groups file"
+                         + (f" ({', '.join(sorted(groups))})." if groups else "."))
+    out: set[str] = set()
+    for t in tokens:
+        out.update(groups.get(t, (t,)))
+    return tuple(sorted(out))
+
+
+def effective_releasability(own, batch, groups: Mapping[str, tuple[str, ...]] | None = None) -> tuple[str, ...] | None:
+    """The most restrictive of a record's own marking and its batch's.
+
+    A record can never widen its batch's marking: the countries that may see it are those
+    both markings release to (an unrestricted or absent marking releases to everyone).
+
+    Parameters
+    ----------
+    own, batch : str or None
+        Marking texts (:func:`parse_releasability`).
+
+    Returns
+    -------
+    tuple of str or None
+        ``None`` when both are unrestricted or absent; else the sorted intersection, ``()``
+        (releasable to no other country, as ``NOFORN``) when it is empty.
+
+    Raises
+    ------
+    ValueError
+        When either marking is unreadable (the record is then for administrators only).
+    """
+    o = parse_releasability(own, groups)
+    b = parse_releasability(batch, groups)
+    if o is None:
+        return b
+    if b is None:
+        return o
+    return tuple(sorted(set(o) & set(b)))
+
+
+def visible_to(user: User, own, batch=None, owner: str | None = None,
+               groups: Mapping[str, tuple[str, ...]] | None = None) -> bool:
+    """Whether ``user`` may see a record marked ``own`` in a batch marked ``batch`` imported by ``owner``.
+
+    Administrators see everything; an unreadable marking is for administrators only; an
+    unrestricted effective marking is for everyone; ``REL TO`` countries for users of those
+    countries; an effective marking releasable to no country (``NOFORN``, or two markings with
+    no country in common) for the account that imported the batch. :func:`visible_sql` is the
+    same rule in SQL.
+    """
+    if user.role == "admin":
+        return True
+    try:
+        rels = effective_releasability(own, batch, groups)
+    except ValueError:
+        return False
+    if rels is None:
+        return True
+    if not rels:
+        return owner is not None and owner == user.name
+    return user.country_iso3 is not None and user.country_iso3 in rels
+
+
+def canonical_marking(text, groups: Mapping[str, tuple[str, ...]] | None = None) -> str | None:
+    """The marking to store for a batch: ``None`` for no marking or unrestricted, else
+    :func:`marking_for` of the parsed countries (groups expanded, ``NOFORN`` kept).
+
+    Raises
+    ------
+    ValueError
+        An unreadable marking.
+    """
+    rels = parse_releasability(text, groups)
+    return None if rels is None else marking_for(rels)
 
 
 def marking_for(rels) -> str:
@@ -476,18 +660,39 @@ def marking_for(rels) -> str:
     Parameters
     ----------
     rels : tuple of str, str or None
-        Parsed countries, raw marking text, or ``None``.
+        Parsed countries (``()`` for ``NOFORN``), raw marking text, or ``None``.
 
     Returns
     -------
     str
-        ``'REL TO BFA, CIV, MLI'`` or ``'UNRESTRICTED (public sources)'``.
+        ``'REL TO BFA, CIV, MLI'``, ``'NOFORN'`` or ``'UNRESTRICTED (public sources)'``.
     """
     if isinstance(rels, str) or rels is None:
         rels = parse_releasability(rels)
-    if not rels:
+    if rels is None:
         return UNRESTRICTED_MARKING
+    if not rels:
+        return NOFORN_MARKING
     return "REL TO " + ", ".join(sorted(set(rels)))
+
+
+def _combine(rels_list: Iterable, unreadable: bool) -> str:
+    common: set[str] | None = None
+    noforn = False
+    for rels in rels_list:
+        if rels is None:
+            continue
+        noforn = noforn or not rels
+        common = set(rels) if common is None else common & set(rels)
+    if unreadable:
+        return "NOT RELEASABLE: contains records with an unreadable releasability marking"
+    if common is None:
+        return UNRESTRICTED_MARKING
+    if not common:
+        if noforn:
+            return NOFORN_MARKING
+        return "NOT RELEASABLE: records with different releasability (no country may see all of them)"
+    return marking_for(tuple(common))
 
 
 def combined_marking(markings: Iterable) -> str:
@@ -505,57 +710,102 @@ def combined_marking(markings: Iterable) -> str:
     -------
     str
         ``'UNRESTRICTED (public sources)'`` when every record is unrestricted,
-        ``'REL TO ...'`` for the common countries, or ``'NOT RELEASABLE: ...'`` when no
-        country may see all of them.
+        ``'REL TO ...'`` for the common countries, ``'NOFORN'`` when a ``NOFORN`` record
+        leaves no country, or ``'NOT RELEASABLE: ...'`` when no country may see all of them.
     """
-    common: set[str] | None = None
-    unreadable = False
+    parsed, unreadable = [], False
     for m in markings:
         try:
-            rels = parse_releasability(m)
+            parsed.append(parse_releasability(m))
         except ValueError:
             unreadable = True
-            continue
-        if rels is None:
-            continue
-        common = set(rels) if common is None else common & set(rels)
-    if unreadable:
-        return "NOT RELEASABLE: contains records with an unreadable releasability marking"
-    if common is None:
-        return UNRESTRICTED_MARKING
-    if not common:
-        return "NOT RELEASABLE: records with different releasability (no country may see all of them)"
-    return marking_for(tuple(common))
+    return _combine(parsed, unreadable)
 
 
-def _norm_sql(expr: str) -> str:
-    """SQL: upper-cased, trimmed marking text of ``expr`` (NULL when empty)."""
-    return f"NULLIF(upper(trim({expr})), '')"
+def _sql_str(s: str) -> str:
+    return "'" + str(s).replace("'", "''") + "'"
 
 
-def visible_sql(user: User, rel_expr: str) -> str:
-    """SQL predicate: the record whose effective releasability is ``rel_expr`` is visible to ``user``.
+def marking_list_sql(expr: str, groups: Mapping[str, tuple[str, ...]] | None = None) -> str:
+    """SQL: the parsed form of the marking text ``expr``, as :func:`parse_releasability` reads it.
 
-    The predicate mirrors :func:`parse_releasability`: NULL, empty, ``UNRESTRICTED`` and
-    ``PUBLIC`` are visible to everyone; a readable ``REL TO`` list is visible to the listed
-    countries; anything else (unreadable) only to administrators. ``rel_expr`` is a trusted
-    SQL expression of this module; the only value embedded is the user's country, checked
-    against ``^[A-Z]{3}$`` first.
+    Returns
+    -------
+    str
+        A ``VARCHAR[]`` expression: ``NULL`` for no marking (NULL or ``''``), ``['*']`` for
+        unrestricted, ``[]`` for ``NOFORN``, the sorted distinct ISO3 codes (groups expanded)
+        for a ``REL TO`` marking, ``['!']`` for an unreadable one. ``expr`` is a trusted SQL
+        expression of this module; the patterns and group names embedded are product
+        constants (group names are checked against ``^[A-Z][A-Z0-9_]{1,15}$``, codes are ISO3).
+    """
+    groups = marking_groups() if groups is None else groups
+    body = (f"upper(regexp_extract({expr}, {_sql_str('^' + _WS + '*' + _PREFIX + '([A-Za-z0-9_ ,;/' + _WS[1:-1] + ']*?)' + _WS + '*$')}, 1))")
+    tokens = f"string_split_regex({body}, {_sql_str(_SEP_RE)})"
+    if groups:
+        cases = " ".join(f"WHEN {_sql_str(g)} THEN [{', '.join(_sql_str(c) for c in members)}]"
+                         for g, members in sorted(groups.items()) if GROUP_NAME_RE.match(g))
+        tokens = f"flatten(list_transform({tokens}, lambda t: CASE t {cases} ELSE [t] END))"
+    return (f"(CASE WHEN {expr} IS NULL OR {expr} = '' THEN NULL "
+            f"WHEN regexp_full_match({expr}, {_sql_str(_OPEN_PATTERN)}) THEN ['*'] "
+            f"WHEN regexp_full_match({expr}, {_sql_str(_NOFORN_PATTERN)}) THEN []::VARCHAR[] "
+            f"WHEN regexp_full_match({expr}, {_sql_str(_full_pattern(groups))}) THEN list_sort(list_distinct({tokens})) "
+            f"ELSE ['!'] END)")
+
+
+def effective_list_sql(own_list: str, batch_list: str) -> str:
+    """SQL: :func:`effective_releasability` of two :func:`marking_list_sql` lists (``['!']`` when
+    either is unreadable, NULL when both are absent)."""
+    o, b = own_list, batch_list
+    return (f"(CASE WHEN {o} IS NULL THEN {b} WHEN {b} IS NULL THEN {o} "
+            f"WHEN list_contains({o}, '!') OR list_contains({b}, '!') THEN ['!'] "
+            f"WHEN {o} = ['*'] THEN {b} WHEN {b} = ['*'] THEN {o} "
+            f"ELSE list_sort(list_intersect({o}, {b})) END)")
+
+
+def _visible_list_sql(user: User, lst: str, owner_expr: str | None) -> str:
+    """SQL predicate on a parsed (effective) marking list; see :func:`visible_to`."""
+    if user.role == "admin":
+        return "TRUE"
+    parts = [f"{lst} IS NULL", f"{lst} = ['*']"]
+    c = user.country_iso3
+    if c is not None:
+        if not ISO3_RE.match(c or ""):  # never reached: User validates; kept as the embedding guard
+            raise ValueError("country must be an ISO3 code")
+        parts.append(f"list_contains({lst}, '{c}')")
+    if owner_expr is not None:
+        if not NAME_RE.match(user.name or ""):  # never reached: User validates
+            raise ValueError("user name not allowed")
+        parts.append(f"(len({lst}) = 0 AND {owner_expr} = {_sql_str(user.name)})")
+    return "coalesce(" + " OR ".join(parts) + ", FALSE)"
+
+
+def marking_text_sql(lst: str, own_expr: str, batch_expr: str, own_list: str) -> str:
+    """SQL: the effective marking as text (``REL TO ...``, ``NOFORN``, ``UNRESTRICTED``, NULL for
+    none, and for an unreadable one the unreadable text itself), parsed by
+    :func:`parse_releasability` to the same countries as :func:`effective_releasability`."""
+    return (f"(CASE WHEN {lst} IS NULL THEN NULL WHEN {lst} = ['*'] THEN 'UNRESTRICTED' "
+            f"WHEN list_contains({lst}, '!') THEN CASE WHEN list_contains({own_list}, '!') THEN {own_expr} "
+            f"ELSE {batch_expr} END "
+            f"WHEN len({lst}) = 0 THEN 'NOFORN' ELSE 'REL TO ' || array_to_string({lst}, ', ') END)")
+
+
+def visible_sql(user: User, rel_expr: str, batch_expr: str | None = None, owner_expr: str | None = None) -> str:
+    """SQL predicate: a record marked ``rel_expr`` in a batch marked ``batch_expr`` imported by
+    ``owner_expr`` is visible to ``user``.
+
+    The same rule as :func:`visible_to` (tested on the same cases): the effective marking is
+    the most restrictive of the two (:func:`effective_list_sql`), read by the grammar of
+    :func:`parse_releasability` (:func:`marking_list_sql`). Without ``batch_expr`` the record's
+    own marking alone decides; without ``owner_expr`` nobody but an administrator sees a
+    ``NOFORN`` record. The only user values embedded are the country, checked against
+    ``^[A-Z]{3}$``, and the account name, checked against the account-name rule.
     """
     if user.role == "admin":
         return "TRUE"
-    n = _norm_sql(rel_expr)
-    open_ = f"({n} IS NULL OR {n} IN ('UNRESTRICTED', 'PUBLIC'))"
-    if user.country_iso3 is None:
-        return open_
-    c = user.country_iso3
-    if not ISO3_RE.match(c or ""):  # never reached: User validates; kept as the embedding guard
-        raise ValueError("country must be an ISO3 code")
-    body = (f"trim(regexp_replace(regexp_replace({n}, '^REL(EASABLE)?\\s+TO\\b\\s*:?\\s*', ''), "
-            f"'^[\\s,;/]+|[\\s,;/]+$', '', 'g'))")
-    listed = (f"(regexp_full_match({body}, '[A-Z]{{3}}([\\s,;/]+[A-Z]{{3}})*') "
-              f"AND list_contains(string_split_regex({body}, '[\\s,;/]+'), '{c}'))")
-    return f"({open_} OR {listed})"
+    lst = marking_list_sql(rel_expr)
+    if batch_expr is not None:
+        lst = effective_list_sql(lst, marking_list_sql(batch_expr))
+    return _visible_list_sql(user, lst, owner_expr)
 
 
 def _ident(name: str) -> str:
@@ -581,32 +831,47 @@ def visibility_statements(user: User, catalog: str) -> list[str]:
     Returns
     -------
     list of str
-        Views ``events`` (with ``releasability`` replaced by the effective marking: the
-        record's own, else its batch's), ``batches``, ``quarantine`` (visible when the
-        stored record's effective marking, or for a row without a stored record the batch's
-        marking, is visible), and ``flows``, ``crossings``, ``country_stats`` (by their
-        batch's marking). Administrators get pass-through views, so their cursor is read-only
-        on those tables too.
+        Views ``events`` (with ``releasability`` replaced by the effective marking, the most
+        restrictive of the record's own and its batch's, as text), ``batches`` (by their
+        marking; a ``NOFORN`` batch for its importer), ``quarantine`` (by the most restrictive of
+        the batch's marking and the row's own: that of its stored record or, for a rejected row
+        without one, the value of the batch's marking column in the raw row), and ``flows``, ``crossings``, ``country_stats`` (by their batch's
+        marking). Administrators get the same views with every row, so their cursor is
+        read-only on those tables too.
     """
     cat = _ident(catalog)
     t = {name: f"{cat}.main.{name}" for name in VIEWED_TABLES}
-    eff = "coalesce(NULLIF(trim(e.releasability), ''), b.releasability)"
-    ev_vis = visible_sql(user, eff)
-    b_vis = visible_sql(user, "b.releasability")
-    q_eff = ("CASE WHEN q.event_id IS NOT NULL AND e.event_id IS NOT NULL "
-             "THEN coalesce(NULLIF(trim(e.releasability), ''), b.releasability) ELSE b.releasability END")
-    q_vis = visible_sql(user, q_eff)
+    bl = (f"(SELECT batch_id, releasability AS _braw, imported_by AS _owner, "
+          f"{marking_list_sql('releasability')} AS _bat, "
+          f"json_extract_string(options, '$.columns.releasability') AS _relcol FROM {t['batches']})")
+    # a quarantine row's own marking: its stored record's, else (a rejected row) the value of
+    # the batch's marking column in the raw row as imported
+    q_own = ("CASE WHEN e.event_id IS NOT NULL THEN e.releasability "
+             "ELSE json_transform(q.raw, '\"MAP(VARCHAR, VARCHAR)\"')[b._relcol] END")
+    eff = effective_list_sql("_own", "_bat")
+    # the rule is evaluated once per distinct (batch, record marking) pair, not per record: a
+    # store holds a handful of pairs, and each record only joins its pair (visible or not, and
+    # the effective marking as text)
+    pairs = (f"(SELECT batch_id, _r, {marking_text_sql('_eff', '_r', '_braw', '_own')} AS _text, "
+             f"{_visible_list_sql(user, '_eff', '_owner')} AS _vis FROM "
+             f"(SELECT x.*, {eff} AS _eff FROM (SELECT d.batch_id, d._r, {marking_list_sql('d._r')} AS _own, "
+             f"b._bat, b._braw, b._owner FROM (SELECT DISTINCT batch_id, releasability AS _r FROM {t['events']}) d "
+             f"LEFT JOIN {bl} b ON b.batch_id = d.batch_id) x) y)")
     stmts = [
-        f"CREATE OR REPLACE TEMP VIEW events AS SELECT e.* REPLACE ({eff} AS releasability) "
-        f"FROM {t['events']} e LEFT JOIN {t['batches']} b ON b.batch_id = e.batch_id WHERE {ev_vis}",
-        f"CREATE OR REPLACE TEMP VIEW batches AS SELECT b.* FROM {t['batches']} b WHERE {b_vis}",
-        f"CREATE OR REPLACE TEMP VIEW quarantine AS SELECT q.* FROM {t['quarantine']} q "
-        f"LEFT JOIN {t['events']} e ON e.event_id = q.event_id "
-        f"LEFT JOIN {t['batches']} b ON b.batch_id = q.batch_id WHERE {q_vis}",
+        f"CREATE OR REPLACE TEMP VIEW events AS SELECT e.* REPLACE (p._text AS releasability) "
+        f"FROM {t['events']} e JOIN {pairs} p ON p.batch_id = e.batch_id AND p._r IS NOT DISTINCT FROM e.releasability "
+        f"WHERE p._vis",
+        f"CREATE OR REPLACE TEMP VIEW batches AS SELECT b.* FROM {t['batches']} b WHERE "
+        f"{_visible_list_sql(user, marking_list_sql('b.releasability'), 'b.imported_by')}",
+        f"CREATE OR REPLACE TEMP VIEW quarantine AS SELECT * EXCLUDE (_own, _bat, _owner) FROM "
+        f"(SELECT q.*, {marking_list_sql(f'({q_own})')} AS _own, "
+        f"b._bat, b._owner FROM {t['quarantine']} q LEFT JOIN {t['events']} e ON e.event_id = q.event_id "
+        f"LEFT JOIN {bl} b ON b.batch_id = q.batch_id) y "
+        f"WHERE {_visible_list_sql(user, eff, '_owner')}",
     ]
     for name in ("flows", "crossings", "country_stats"):
         stmts.append(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT x.* FROM {t[name]} x "
-                     f"LEFT JOIN {t['batches']} b ON b.batch_id = x.batch_id WHERE {b_vis}")
+                     f"LEFT JOIN {bl} b ON b.batch_id = x.batch_id WHERE {_visible_list_sql(user, '_bat', '_owner')}")
     # every other table through a pass-through view too: a viewer's cursor cannot write anything
     for name in READ_ONLY_TABLES:
         stmts.append(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {cat}.main.{name}")
@@ -634,20 +899,27 @@ def apply_visibility(cursor, user: User):
 
 
 def visibility_key(user: User | None) -> tuple:
-    """A hashable key of what ``user`` may see, for cache keys (equal keys see equal rows)."""
+    """A hashable key of what ``user`` may see, for cache keys (equal keys see equal rows).
+
+    A non-administrator's key holds the country and the account name: ``NOFORN`` batches are
+    visible to the account that imported them, so two users of one country may see different rows.
+    """
     if user is None:
         return ("nobody",)
     if user.role == "admin":
         return ("all",)
-    return ("country", user.country_iso3)
+    return ("country", user.country_iso3, user.name)
 
 
 def user_for_key(key: tuple) -> User:
     """A stand-in user with the visibility of :func:`visibility_key` ``key`` (for cached queries
-    that receive only the key): ``("all",)`` is an administrator, ``("country", ISO3 or None)``
-    an analyst of that country, ``("nobody",)`` a user without a country."""
+    that receive only the key): ``("all",)`` is an administrator, ``("country", ISO3 or None,
+    name)`` an analyst of that country with that account name, ``("nobody",)`` a user without
+    a country."""
     if key == ("all",):
         return User("cache", "admin")
+    if len(key) == 3 and key[0] == "country":
+        return User(key[2], "analyst", key[1])
     if len(key) == 2 and key[0] == "country":
         return User("cache", "analyst", key[1])
     return User("cache", "analyst", None)
@@ -664,15 +936,23 @@ def export_marking(con, filters=None) -> str:
     Returns
     -------
     str
-        :func:`combined_marking` of the distinct effective markings.
+        The most restrictive marking (:func:`combined_marking`) of the rows' effective
+        markings (:func:`effective_releasability` of each record's own and its batch's; on a
+        restricted cursor ``events.releasability`` already is the effective one).
     """
     where, params = ("TRUE", [])
     if filters is not None:
         where, params = filters.where("e")
     rows = con.execute(
-        f"SELECT DISTINCT coalesce(NULLIF(trim(e.releasability), ''), b.releasability) "
+        f"SELECT DISTINCT e.releasability, b.releasability "
         f"FROM events e LEFT JOIN batches b ON b.batch_id = e.batch_id WHERE {where}", params).fetchall()
-    return combined_marking(r[0] for r in rows)
+    parsed, unreadable = [], False
+    for own, batch in rows:
+        try:
+            parsed.append(effective_releasability(own, batch))
+        except ValueError:
+            unreadable = True
+    return _combine(parsed, unreadable)
 
 
 # --------------------------------------------------------------------------------------------
@@ -736,7 +1016,9 @@ def audit_users(con) -> list[str]:
 __all__ = [
     "ROLES", "ACTIONS", "PERMISSIONS", "User", "Account", "LOCAL_USER", "can", "require", "users_path", "multi_user",
     "hash_password", "verify", "user_from_claims", "load_users", "save_users", "add_user", "set_role", "set_password",
-    "set_disabled", "users_frame", "parse_releasability", "marking_for", "combined_marking", "visible_sql",
+    "set_disabled", "users_frame", "parse_releasability", "marking_groups", "effective_releasability", "visible_to",
+    "canonical_marking", "marking_for", "combined_marking", "marking_list_sql", "effective_list_sql",
+    "marking_text_sql", "visible_sql", "NOFORN_MARKING",
     "visibility_statements", "apply_visibility", "visibility_key", "user_for_key", "export_marking", "audit_frame", "audit_actions",
     "audit_users", "UNRESTRICTED_MARKING",
 ]

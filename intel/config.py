@@ -57,6 +57,10 @@ NATURAL_EARTH_GPKG = SOURCES_DIR / "boundaries" / "ne_10m_generalised_world_map.
 DEFAULT_DB = Path(os.environ.get("INTEL_DB", DATA_DIR / "intel.duckdb"))
 """Default store file."""
 
+MARKING_GROUPS_FILE = Path(os.environ.get("INTEL_MARKING_GROUPS", DATA_DIR / "marking_groups.toml"))
+"""Named groups of countries a releasability marking may name (``REL TO FVEY``), read by
+:mod:`intel.auth`; ``INTEL_MARKING_GROUPS`` overrides it for a deployment."""
+
 FINE_RES = 9
 """H3 resolution at which every record is binned and stored (UBIGINT)."""
 

@@ -76,6 +76,7 @@ from intel.export import json_value
 from intel.geodesy import geod
 from intel.h3cells import cell_centres, cell_ring, edge_km, from_hex, hex_array, parent_sql, resolution_of, to_hex
 from intel.hexbin import Filters, coarse_sql, usable_sql
+from intel.safety import csv_bytes
 from intel.store import events_sql
 
 MAX_STUDY_CELLS = 2_000_000
@@ -945,7 +946,7 @@ def export_cells(df: pd.DataFrame, fmt: str, path: str | Path | None = None,
     if fmt == "geopackage":
         fmt = "gpkg"
     if fmt == "csv":
-        data = _export_frame(df, columns).to_csv(index=False).encode("utf-8")
+        data = csv_bytes(_export_frame(df, columns))
     elif fmt == "geojson":
         data = json.dumps(to_geojson(df, columns)).encode("utf-8")
     elif fmt == "parquet":

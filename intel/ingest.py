@@ -920,10 +920,18 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
         m.add_flags(R, "country_flag")
         return m.col("iso3")
 
-    # per-record releasability: a marking nobody can read is held back, not guessed
+    # per-record releasability: a marking nobody can read is held back, not guessed. Read on the
+    # values as written (not stripped: a cell of only spaces is unreadable, never "no marking")
     rel_s = _col(frame, mapping, "releasability")
     if rel_s is not None:
-        _by_value(rel_s, n, _releasability_flags, ["rel_flag"]).add_flags(R, "rel_flag")
+        from intel.columns import _Coded
+
+        rel_codes, rel_uniq = pd.factorize(rel_s.astype(object).where(rel_s.notna(), None).to_numpy(dtype=object),
+                                           use_na_sentinel=True)
+        rel_codes = rel_codes.astype(np.int64)
+        rel_codes[rel_codes < 0] = len(rel_uniq)
+        rel_tab = _releasability_flags(pd.Series(list(rel_uniq) + [None], dtype=object))
+        _Coded(rel_codes, rel_tab[["rel_flag"]]).add_flags(R, "rel_flag")
 
     direction = _map_value(_ftext(_ccol(frame, mapping, "direction"), n),
                            lambda v: None if v is None else DIRECTIONS.get(v.strip().lower()))
@@ -1027,8 +1035,10 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
         "flags": reason_lists,
         "raw": raw_json,
         "attrs": attrs_json.array if _pa(attrs_json) is not None else attrs_json.to_numpy(),
-        # a marking is never a placeholder: 'N/A' stays as written and is held back as unreadable
-        "releasability": _v(const_or(_col(frame, mapping, "releasability"), consts.get("releasability"), clean=False)),
+        # a marking is never a placeholder: 'N/A' stays as written and is held back as unreadable,
+        # and so does a cell of only spaces (stored as written: stripped, it would take the
+        # batch's marking and be shown to the batch's readers)
+        "releasability": _v(_own_marking(_col(frame, mapping, "releasability"), consts.get("releasability"), n)),
     }
     # text columns as the DataFrame constructor would infer them (str, or object when all missing
     # or not all text), without its slow per-value inference
@@ -1073,6 +1083,16 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
     keep = st_code != 2
     ev = (ev if keep.all() else ev[keep]).reset_index(drop=False).rename(columns={"index": "_pos"})
     return Prepared(ev, q, report, warnings, reasons=reason_lists, status=status)
+
+
+def _own_marking(series: pd.Series | None, const, n: int) -> pd.Series:
+    """Each record's own marking as written (surrounding spaces kept, so that a cell of only
+    spaces stays unreadable); ``const`` (the batch's marking) where the cell is missing or empty."""
+    if series is None:
+        return _const_text(const, n)
+    t = series.astype(object).where(series.notna(), None)
+    t = t.map(lambda v: None if v is None or str(v) == "" else str(v))
+    return t.where(t.notna(), const) if const is not None else t
 
 
 def _releasability_flags(values: pd.Series) -> pd.DataFrame:

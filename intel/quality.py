@@ -21,6 +21,13 @@ reason codes, outcome, suggested fix). An analyst takes one decision per row:
 
 One decision is one transaction plus one audit line (action ``quarantine.decision``). A row is
 decided once; a second decision on the same row is refused.
+
+Who sees which rows: the listing functions read whatever ``con`` shows. Given a cursor
+restricted to the user (:func:`intel.auth.apply_visibility`), ``quarantine`` holds only the
+rows whose effective marking the user may see, so the listing, the per-batch counts and the
+decisions log show nothing else. The decisions write through a separate, unrestricted
+cursor; :func:`decide` and :func:`apply_swap_suggestions` take the user's restricted cursor as
+``reader`` and refuse a row it does not show, exactly as a row that does not exist.
 """
 from __future__ import annotations
 
@@ -124,12 +131,16 @@ def batches(con) -> pd.DataFrame:
 
 
 def decisions_log(con, limit: int = 500) -> pd.DataFrame:
-    """The decisions recorded in the audit log, newest first: ``logged_at``, ``user_name``,
-    ``quarantine_id``, ``decision``, ``note``, ``detail`` (JSON text)."""
+    """The decisions recorded in the audit log on rows ``con`` shows in ``quarantine``, newest
+    first: ``logged_at``, ``user_name``, ``quarantine_id``, ``decision``, ``note``, ``detail``
+    (JSON text). On a restricted cursor, decisions on rows the user may not see are left out
+    (their detail names the record); the Admin page's audit log has every line."""
     return con.execute(
         """SELECT logged_at, user_name, CAST(detail->>'quarantine_id' AS BIGINT) AS quarantine_id,
                   detail->>'decision' AS decision, detail->>'note' AS note, CAST(detail AS VARCHAR) AS detail
-           FROM audit WHERE action = 'quarantine.decision' ORDER BY audit_id DESC LIMIT ?""", [int(limit)]).df()
+           FROM audit WHERE action = 'quarantine.decision'
+             AND TRY_CAST(detail->>'quarantine_id' AS BIGINT) IN (SELECT quarantine_id FROM quarantine)
+           ORDER BY audit_id DESC LIMIT ?""", [int(limit)]).df()
 
 
 # --------------------------------------------------------------------------------------------
@@ -335,8 +346,15 @@ def _set_location(con, event_id: int, lat: float, lon: float, how: str | None) -
            WHERE event_id = ?""", [lat, lon, cell, how, km, pair, seg, event_id])
 
 
+def _check_visible(reader, quarantine_id: int) -> None:
+    """Refuse a row the reader's cursor does not show, in the words used for a missing row."""
+    if reader is not None and reader.execute("SELECT 1 FROM quarantine WHERE quarantine_id = ?",
+                                             [int(quarantine_id)]).fetchone() is None:
+        raise DecisionError(f"There is no quarantined row {quarantine_id}.")
+
+
 def decide(con, quarantine_id: int, decision: str, user: str | None, note: str | None = None,
-           latitude=None, longitude=None, date=None, country_iso3=None) -> str:
+           latitude=None, longitude=None, date=None, country_iso3=None, reader=None) -> str:
     """Record the analyst's decision on one quarantined row (one transaction, one audit line).
 
     Parameters
@@ -354,6 +372,10 @@ def decide(con, quarantine_id: int, decision: str, user: str | None, note: str |
         Corrected date (``correct``).
     country_iso3 : str, optional
         Corrected country: ISO code or a name the nomenclature knows (``correct``).
+    reader : DuckDB cursor, optional
+        The deciding user's restricted cursor (:func:`intel.auth.apply_visibility`): a row it
+        does not show is refused as if it did not exist. ``None`` (CLI, administrators, tests)
+        checks nothing.
 
     Returns
     -------
@@ -367,6 +389,7 @@ def decide(con, quarantine_id: int, decision: str, user: str | None, note: str |
     """
     if decision not in DECISIONS:
         raise DecisionError(f"Unknown decision {decision!r}; choose accept, correct or reject.")
+    _check_visible(reader, quarantine_id)
     q = _row(con, quarantine_id)
     if q["decision"]:
         raise DecisionError(f"Row {quarantine_id} was already decided ({q['decision']}).")
@@ -437,7 +460,7 @@ def decide(con, quarantine_id: int, decision: str, user: str | None, note: str |
     return msg
 
 
-def apply_swap_suggestions(con, batch_id: int, user: str | None, note: str | None = None) -> str:
+def apply_swap_suggestions(con, batch_id: int, user: str | None, note: str | None = None, reader=None) -> str:
     """Correct every undecided ``LATLON_SWAP_SUSPECTED`` row of a batch with its suggested swap.
 
     A suggestion is applied only when the swapped point lies inside the row's declared country
@@ -446,6 +469,9 @@ def apply_swap_suggestions(con, batch_id: int, user: str | None, note: str | Non
     a declared country, or whose swap falls outside it, are left for review and counted. Each
     correction is its own decision (one transaction and one audit line each, the check made
     written in its note); the raw values are kept.
+
+    ``reader`` (the user's restricted cursor, optional) limits the corrections to the rows it
+    shows, as in :func:`decide`.
 
     Returns
     -------
@@ -459,6 +485,10 @@ def apply_swap_suggestions(con, batch_id: int, user: str | None, note: str | Non
              AND q.suggested_latitude IS NOT NULL AND q.suggested_longitude IS NOT NULL
              AND NOT isnan(q.suggested_latitude) AND NOT isnan(q.suggested_longitude)
            ORDER BY q.quarantine_id""", [int(batch_id)]).fetchall()
+    if reader is not None:
+        seen = {r[0] for r in reader.execute("SELECT quarantine_id FROM quarantine WHERE batch_id = ?",
+                                             [int(batch_id)]).fetchall()}
+        rows = [r for r in rows if r[0] in seen]
     if not rows:
         return f"Batch {batch_id} has no undecided row with a suggested swap."
     country_col = (_batch_options(con, batch_id).get("columns") or {}).get("country")
@@ -474,7 +504,7 @@ def apply_swap_suggestions(con, batch_id: int, user: str | None, note: str | Non
             outside += 1
             continue
         try:
-            decide(con, qid, "correct", user,
+            decide(con, qid, "correct", user, reader=reader,
                    note=(note or "one-click swap") + f" (checked: the swapped point lies in {code})",
                    latitude=la, longitude=lo)
             done += 1

@@ -14,7 +14,9 @@ Map tooltips
 Spreadsheet exports
     A CSV cell starting with ``=``, ``+``, ``-``, ``@``, TAB or CR is run as a formula by
     spreadsheet programs (OWASP "CSV injection"). :func:`csv_safe` prefixes such text cells
-    with an apostrophe in exported copies; the store keeps the value verbatim.
+    (and column names) with an apostrophe in exported copies, except numbers written as text
+    (``-12.5``); the store keeps the value verbatim. Every CSV export is written by
+    :func:`csv_bytes` (or :func:`write_csv`), which applies it.
 Uploads
     :func:`safe_filename` reduces an uploaded file name to a plain base name (no directory,
     no ``..``, no NUL or control characters, bounded length, extension kept);
@@ -22,8 +24,9 @@ Uploads
     a check of the first bytes against the claimed type.
 
 SQL is parameterised everywhere in :mod:`intel`; identifiers that reach SQL text are
-product constants, and the one user-derived literal (a country code in
-:func:`intel.auth.visible_sql`) is checked against ``^[A-Z]{3}$`` first.
+product constants, and the user-derived literals of :func:`intel.auth.visible_sql` (a
+country code, checked against ``^[A-Z]{3}$``, and an account name, checked against the
+account-name rule and quoted) are checked first.
 """
 from __future__ import annotations
 
@@ -98,15 +101,56 @@ def escape_record_text(df: pd.DataFrame, columns=None) -> pd.DataFrame:
     return out
 
 
+_NUMBER_RE = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?")
+"""A number written as text (``-12.5``, ``+3``, ``1e-3``, ``-0,5``): left as it is, since a
+spreadsheet reads it as the number it is, not as a formula."""
+
+
+def csv_cell(v):
+    """One exported cell made inert: a text starting with ``=``, ``+``, ``-``, ``@``, TAB or CR
+    gets a leading apostrophe (OWASP "CSV injection"), unless the whole text is a number such
+    as ``-12.5``; anything that is not text (numbers, dates, ``None``) is returned as it is."""
+    if isinstance(v, str) and v.startswith(_FORMULA_START) and not _NUMBER_RE.fullmatch(v):
+        return "'" + v
+    return v
+
+
 def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``df`` safe to open in a spreadsheet: text cells that start like a formula get a
-    leading apostrophe (OWASP CSV injection advice). Numbers are untouched."""
+    """A copy of ``df`` safe to open in a spreadsheet (:func:`csv_cell` on every text cell and on
+    the column names). Numeric columns and numbers written as text are untouched; the store
+    keeps every value verbatim."""
     out = df.copy()
     for c in out.columns:
-        if _is_text_column(out[c]):
-            out[c] = out[c].astype(object).map(
-                lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v)
+        if _is_text_column(out[c]) or isinstance(out[c].dtype, pd.CategoricalDtype):
+            out[c] = out[c].astype(object).map(csv_cell)
+    out.columns = [csv_cell(c) for c in out.columns]
     return out
+
+
+def csv_bytes(df: pd.DataFrame, **to_csv) -> bytes:
+    """``df`` as UTF-8 CSV bytes for an export, made safe by :func:`csv_safe`.
+
+    The one writer of every CSV export (pages, CLI, analyses): ``index=False`` unless given.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+    **to_csv
+        Passed to :meth:`pandas.DataFrame.to_csv`.
+
+    Returns
+    -------
+    bytes
+    """
+    to_csv.setdefault("index", False)
+    return csv_safe(df).to_csv(**to_csv).encode("utf-8")
+
+
+def write_csv(df: pd.DataFrame, path, **to_csv) -> None:
+    """Write ``df`` made safe by :func:`csv_safe` to ``path`` (a file name or an open text file),
+    for the CLI's CSV outputs; ``index=False`` unless given."""
+    to_csv.setdefault("index", False)
+    csv_safe(df).to_csv(path, **to_csv)
 
 
 def safe_filename(name, max_len: int = MAX_FILENAME_LEN, default: str = "upload") -> str:
@@ -211,4 +255,4 @@ def check_upload(name: str, data: bytes, max_mb: int | None = None) -> str:
 
 
 __all__ = ["ALLOWED_UPLOAD_TYPES", "MAX_UPLOAD_MB", "MAX_FILENAME_LEN", "escape_text", "escape_record_text",
-           "csv_safe", "safe_filename", "check_upload"]
+           "csv_safe", "csv_cell", "csv_bytes", "write_csv", "safe_filename", "check_upload"]

@@ -31,6 +31,7 @@ from intel.config import NATURAL_EARTH_GPKG
 from intel.export import json_value
 from intel.h3cells import cell_ring
 from intel.risk import COMPONENTS, TARGET_COLUMNS, Plan, method_text
+from intel.safety import csv_bytes
 
 
 FORMATS = ("csv", "geojson", "pdf")
@@ -41,7 +42,7 @@ def table(p: Plan) -> pd.DataFrame:
 
 def to_csv(p: Plan) -> bytes:
     """Target table as UTF-8 CSV."""
-    return table(p).to_csv(index=False).encode("utf-8")
+    return csv_bytes(table(p))
 
 def to_geojson(p: Plan) -> bytes:
     """Target cells as a GeoJSON FeatureCollection (polygons, [longitude, latitude])."""

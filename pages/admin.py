@@ -19,7 +19,7 @@ import streamlit as st
 
 import pages.common as common
 from intel import auth, settings, store
-from intel.safety import csv_safe
+from intel.safety import csv_bytes
 
 
 def _current_user() -> auth.User:
@@ -231,7 +231,7 @@ with tab_audit:
         st.write(f"{len(df):,} lines. The log is append-only: lines are never changed or deleted.")
         st.dataframe(df, hide_index=True, width="stretch")
         st.download_button(
-            "Audit log (CSV)", csv_safe(df).to_csv(index=False).encode("utf-8"),
+            "Audit log (CSV)", csv_bytes(df),
             file_name=f"audit_{d_from or 'start'}_{d_to or 'end'}.csv", mime="text/csv", key="adm_aud_csv",
             on_click=_log, args=("export", {"what": "audit log", "rows": int(len(df)), "user_filter": f_user,
                                             "action_filter": f_action, "from": d_from, "to": d_to}))

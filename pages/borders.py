@@ -22,6 +22,7 @@ import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from intel import borders, settings  # noqa: E402
+from intel.safety import csv_bytes  # noqa: E402
 from intel.render import borders as border_map  # noqa: E402
 from intel.render.deck import offline_deck  # noqa: E402
 from pages.common import (cached, data_range, db_stamp, export_button, get_con, keep, legend_html,  # noqa: E402
@@ -191,7 +192,7 @@ with tab1:
     else:
         st.dataframe(rank_seg, hide_index=True, width="stretch")
     c1, c2 = st.columns(2)
-    export_button(c1, "Stretches (CSV)", rank_seg.to_csv(index=False), "border_stretches.csv", "text/csv",
+    export_button(c1, "Stretches (CSV)", csv_bytes(rank_seg), "border_stretches.csv", "text/csv",
                        key="dl_seg_csv")
     loaded = segs[segs["events"] > 0] if not show_all else segs
     export_button(c2, "Stretches with load (GeoJSON, lon-lat)", borders.to_geojson(loaded), "border_stretches.geojson",
@@ -201,7 +202,7 @@ with tab2:
         st.info("No country pair carries events in this period or the previous one.")
     else:
         st.dataframe(rank_pair, hide_index=True, width="stretch")
-    export_button(st, "Country pairs (CSV)", rank_pair.to_csv(index=False), "border_pairs.csv", "text/csv",
+    export_button(st, "Country pairs (CSV)", csv_bytes(rank_pair), "border_pairs.csv", "text/csv",
                        key="dl_pair_csv")
 with tab3:
     st.caption(cand.attrs.get("note", ""))
@@ -211,7 +212,7 @@ with tab3:
     if len(cand):
         st.dataframe(cand, hide_index=True, width="stretch")
     c1, c2 = st.columns(2)
-    export_button(c1, "Candidates (CSV)", cand.to_csv(index=False), "bypass_candidates.csv", "text/csv",
+    export_button(c1, "Candidates (CSV)", csv_bytes(cand), "bypass_candidates.csv", "text/csv",
                        key="dl_cand_csv")
     export_button(c2, "Candidates (GeoJSON, lon-lat)", borders.to_geojson(cand), "bypass_candidates.geojson",
                        "application/geo+json", key="dl_cand_geojson")
@@ -237,7 +238,7 @@ with tab4:
                    "longitude", "snap_km", "snap_segment", "far_from_border"]]
         st.dataframe(show, hide_index=True, width="stretch")
         c1, c2 = st.columns(2)
-        export_button(c1, "Crossings (CSV)", cx.to_csv(index=False), "crossings.csv", "text/csv", key="dl_cx_csv")
+        export_button(c1, "Crossings (CSV)", csv_bytes(cx), "crossings.csv", "text/csv", key="dl_cx_csv")
         export_button(c2, "Crossings (GeoJSON, lon-lat)", borders.to_geojson(cx), "crossings.geojson",
                            "application/geo+json", key="dl_cx_geojson")
 with tab5:
@@ -253,6 +254,6 @@ with tab5:
                    "Patrol sectors for the border between the ports. Events are distinct seizure events per group.")
         st.dataframe(borders.cbp_split_summary(split), hide_index=True, width="stretch")
         st.dataframe(split, hide_index=True, width="stretch")
-        export_button(st, "CBP split (CSV)", split.to_csv(index=False), "cbp_split.csv", "text/csv", key="dl_cbp_csv")
+        export_button(st, "CBP split (CSV)", csv_bytes(split), "cbp_split.csv", "text/csv", key="dl_cbp_csv")
 
 provenance()

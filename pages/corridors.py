@@ -19,6 +19,7 @@ import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from intel import corridors, periods, settings  # noqa: E402
+from intel.safety import csv_bytes  # noqa: E402
 from intel.render import corridors as flow_map  # noqa: E402
 from intel.render.deck import offline_deck  # noqa: E402
 from intel.render.links import links_layer, links_legend  # noqa: E402
@@ -218,9 +219,9 @@ c1, c2, c3 = st.columns(3)
 try:
     export_button(c1, "Flows as GeoJSON lines", corridors.to_geojson_text(corridors.flows_geojson(flows)),
                        file_name="flows.geojson", mime="application/geo+json")
-    export_button(c2, "Flows as CSV", corridors.flows_csv_frame(flows).to_csv(index=False),
+    export_button(c2, "Flows as CSV", csv_bytes(corridors.flows_csv_frame(flows)),
                        file_name="flows.csv", mime="text/csv")
-    export_button(c3, "Corridor cells as CSV", corridors.density_csv_frame(dens).to_csv(index=False),
+    export_button(c3, "Corridor cells as CSV", csv_bytes(corridors.density_csv_frame(dens)),
                        file_name=f"corridors_res{res}.csv", mime="text/csv")
 except Exception as e:  # noqa: BLE001
     st.error(f"The exports could not be prepared: {e}")

@@ -11,7 +11,8 @@ import pandas as pd
 import streamlit as st
 
 from intel import quality
-from pages.common import export_button, get_write_con, provenance, user_name
+from intel.safety import csv_bytes
+from pages.common import export_button, get_con, get_write_con, provenance, user_name
 
 ANY = "(all)"
 
@@ -33,11 +34,12 @@ st.caption("Rows an import could not use as they were: their raw values, the rea
            "each decision is recorded with who took it and why.")
 
 try:
-    con = get_write_con("decide")
+    wcon = get_write_con("decide")   # decisions only, after the role check
 except PermissionError as e:
     st.info(str(e))
     provenance()
     st.stop()
+con = get_con()   # every read: only the rows the user may see (their effective marking)
 msg = st.session_state.pop("dq_message", None)
 if msg:
     (st.success if msg[0] == "ok" else st.error)(msg[1])
@@ -80,7 +82,7 @@ show = rows.assign(reasons=rows["reasons"].map(_fmt_list))[
      "decision_note"]]
 st.dataframe(show, hide_index=True, width="stretch")
 if len(rows):
-    export_button(st, "These rows (CSV)", show.to_csv(index=False).encode("utf-8"), file_name="quarantine.csv",
+    export_button(st, "These rows (CSV)", csv_bytes(show), file_name="quarantine.csv",
                        mime="text/csv", key="dq_csv")
 
 # ---- one-click swap per batch
@@ -93,7 +95,7 @@ if batch_id is not None:
                  "Applying the suggestion corrects each one (flag location_corrected = swap); the raw values are kept.")
         if st.button(f"Swap latitude and longitude of these {n_swap} row(s)", key="dq_swap_all"):
             try:
-                st.session_state["dq_message"] = ("ok", quality.apply_swap_suggestions(con, batch_id, _user()))
+                st.session_state["dq_message"] = ("ok", quality.apply_swap_suggestions(wcon, batch_id, _user(), reader=con))
             except Exception as e:  # noqa: BLE001
                 st.session_state["dq_message"] = ("err", f"The swaps could not be applied: {e}")
             st.cache_data.clear()
@@ -131,8 +133,9 @@ else:
                 kw = {"latitude": lat.strip() or None, "longitude": lon.strip() or None, "date": dt.strip() or None,
                       "country_iso3": ctry.strip() or None}
             try:
-                st.session_state["dq_message"] = ("ok", quality.decide(con, int(qid), action, _user(),
-                                                                       note=note.strip() or None, **kw))
+                st.session_state["dq_message"] = ("ok", quality.decide(wcon, int(qid), action, _user(),
+                                                                       note=note.strip() or None, reader=con,
+                                                                       **kw))
             except quality.DecisionError as e:
                 st.session_state["dq_message"] = ("err", str(e))
             except Exception as e:  # noqa: BLE001 - never a traceback in the UI

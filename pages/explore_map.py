@@ -5,6 +5,7 @@ import streamlit as st
 from intel import h3cells, hexbin
 from intel.render import hexagons
 from intel.render.deck import cells_fit_view, offline_deck, view_for
+from intel.safety import csv_bytes
 from pages.common import (as_days, cached, export_button, get_con, keep, legend_html, provenance, resolution_slider, show_deck,
                           sidebar_filters)
 
@@ -86,7 +87,7 @@ with legend_col:
 if len(cells):
     st.subheader("Cells")
     st.dataframe(as_days(cells.drop(columns=["cell"]).head(500)), hide_index=True, width="stretch")
-    export_button(st, "Cells as CSV", cells.drop(columns=["cell"]).to_csv(index=False).encode(),
+    export_button(st, "Cells as CSV", csv_bytes(cells.drop(columns=["cell"])),
                        file_name=f"cells_res{res}.csv", mime="text/csv")
 if len(coarse):
     with st.expander(f"Places too coarse for resolution {res} ({len(coarse)})"):

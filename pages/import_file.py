@@ -18,6 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from intel import ingest, readers, template
+from intel.safety import csv_bytes
 from pages.common import export_button, get_write_con, provenance, user_name
 
 MAX_UPLOAD_MB = int(os.environ.get("INTEL_MAX_UPLOAD_MB", "200"))
@@ -290,15 +291,17 @@ if prep is not None:
     st.dataframe(_report_rows(rep.head(PREVIEW_ROWS)), hide_index=True, width="stretch")
 
 st.subheader("4. Import")
-rel_text = st.text_input("Releasability of this batch (e.g. REL TO BFA, CIV, MLI; empty = unrestricted)",
-                         key="imp_rel", help="Records without a marking of their own take this one. "
-                                             "Users see only what is releasable to their country.")
+rel_text = st.text_input("Releasability of this batch (e.g. REL TO BFA, CIV, MLI; REL TO FVEY; NOFORN; "
+                         "empty = unrestricted)",
+                         key="imp_rel", help="Every record takes the most restrictive of its own marking and this one. "
+                                             "Users see only what is releasable to their country; NOFORN only you "
+                                             "and administrators.")
 try:
     from intel import auth
 
-    rels = auth.parse_releasability(rel_text)
-    if rels:
-        profile = {**profile, "constants": {**(profile.get("constants") or {}), "releasability": auth.marking_for(rels)}}
+    marking = auth.canonical_marking(rel_text)
+    if marking is not None:
+        profile = {**profile, "constants": {**(profile.get("constants") or {}), "releasability": marking}}
 except ValueError as e:
     st.error(f"The releasability is not readable: {e}")
     prep = None
@@ -350,6 +353,6 @@ if r and r.get("sha256") == path.stem:
         stem = Path(r["file"]).stem
         export_button(d1, "Report (JSON)", json.dumps(body, ensure_ascii=False, indent=1).encode("utf-8"),
                            file_name=f"{stem}_import_report.json", mime="application/json", key="imp_rep_json")
-        export_button(d2, "Report (CSV)", _report_rows(rep).to_csv(index=False).encode("utf-8"),
+        export_button(d2, "Report (CSV)", csv_bytes(_report_rows(rep)),
                            file_name=f"{stem}_import_report.csv", mime="text/csv", key="imp_rep_csv")
 provenance()

@@ -12,6 +12,7 @@ import streamlit as st
 from intel import backtest as bt
 from intel import periods, risk, settings, target_package
 from intel.render import hexagons
+from intel.safety import csv_bytes
 from pages.common import (admin1_list, cached, country_list, data_range, db_stamp, export_button, get_con, legend_html,
                           provenance, resolution_slider, show_deck)
 
@@ -287,7 +288,7 @@ if res_bt is not None:
         st.altair_chart(chart)
     except Exception as exc:  # noqa: BLE001
         st.caption(f"(chart unavailable: {exc})")
-    export_button(st, "Backtest CSV", res_bt.to_csv(index=False).encode("utf-8"), file_name=f"backtest_r{int(res)}.csv",
+    export_button(st, "Backtest CSV", csv_bytes(res_bt), file_name=f"backtest_r{int(res)}.csv",
                        mime="text/csv", key="pl_dl_bt")
 
 st.caption(risk.GEONAMES_NOTE + " Same figures: `intel targets` / `intel backtest`.")

@@ -15,6 +15,7 @@ from intel import briefing, hexbin, settings, trends
 from intel.render import hexagons
 from intel.render.deck import cells_fit_view, offline_deck, view_for
 from intel.render.palettes import class_breaks
+from intel.safety import csv_bytes
 from pages.common import (as_days, cached, db_stamp, export_button, get_con, keep, legend_html, provenance, reporting_countries,
                           resolution_slider, show_deck, sidebar_filters)
 
@@ -61,7 +62,7 @@ def downloads(chart: alt.Chart, data: pd.DataFrame, name: str) -> None:
                            key=f"png_{name}")
     except Exception as e:  # noqa: BLE001 - a missing PNG must not hide the chart
         c1.caption(f"PNG export unavailable: {e}")
-    export_button(c2, "Data as CSV", data.to_csv(index=False).encode(), file_name=f"{name}.csv", mime="text/csv",
+    export_button(c2, "Data as CSV", csv_bytes(data), file_name=f"{name}.csv", mime="text/csv",
                        key=f"csv_{name}")
 
 

@@ -124,19 +124,47 @@ def test_bad_users_file(tmp_path):
     ("REL TO BFA, CIV, MLI", ("BFA", "CIV", "MLI")),
     ("rel to mli,bfa", ("BFA", "MLI")),
     ("REL TO CIV; BFA; CIV", ("BFA", "CIV")),
-    ("BFA/CIV", ("BFA", "CIV")),
+    ("REL TO BFA/CIV", ("BFA", "CIV")),
+    ("REL TO BFA , CIV ;MLI", ("BFA", "CIV", "MLI")),
     ("REL TO XKX", ("XKX",)),
-    (None, None), ("", None), ("  ", None), ("UNRESTRICTED", None), ("public", None), (float("nan"), None),
+    ("REL TO AND", ("AND",)),                      # Andorra, when written as a code
+    ("REL TO FVEY", ("AUS", "CAN", "GBR", "NZL", "USA")),
+    ("rel to kafo, gha", ("BFA", "CIV", "GHA", "MLI")),
+    ("REL TO FVEY; KAFO", ("AUS", "BFA", "CAN", "CIV", "GBR", "MLI", "NZL", "USA")),
+    ("NOFORN", ()), (" noforn ", ()),
+    (None, None), ("", None), ("UNRESTRICTED", None), ("public", None), (float("nan"), None),
 ])
 def test_parse_releasability(text, rels):
     assert auth.parse_releasability(text) == rels
 
 
-@pytest.mark.parametrize("text", ["SECRET", "REL TO", "REL TO FVEY", "REL TO ZZZ", "REL TO BF", "<script>",
-                                  "REL TO BFA'); DROP TABLE events; --", "NOFORN"])
+# was: "BFA/CIV" (no REL TO), "  " (only spaces: unrestricted) and "NOFORN" (rejected) had other
+# answers; the grammar is now strict (issue 19)
+@pytest.mark.parametrize("text", ["SECRET", "REL TO", "REL TO ZZZ", "REL TO BF", "<script>",
+                                  "REL TO BFA'); DROP TABLE events; --", "REL TO USA AND GBR", "USA ARE GBR",
+                                  "REL TO USA ARE GBR", "BFA/CIV", "mli civ", "REL TO CIV MLI", "REL TO BFA, CIV,",
+                                  "REL TO ,BFA", "REL TO BFA;;CIV", "  ", "\t", "SECRET NOFORN", "REL TO CIV; NOFORN",
+                                  "NOFORN CIV", "REL TO FIVEEYES", "REL TOBFA", "rel to c\u0131v", "REL TO BFA\u00a0"])
 def test_parse_releasability_rejects(text):
     with pytest.raises(ValueError):
         auth.parse_releasability(text)
+
+
+def test_marking_groups_file(tmp_path, monkeypatch):
+    """Groups come from the configuration file; a missing group is unreadable, never guessed;
+    a bad file says what is wrong."""
+    p = tmp_path / "g.toml"
+    p.write_text('[groups]\nSAHEL_3 = ["MLI", "NER", "BFA"]\n')
+    groups = auth.marking_groups(p)
+    assert groups == {"SAHEL_3": ("BFA", "MLI", "NER")}
+    assert auth.parse_releasability("REL TO SAHEL_3, CIV", groups) == ("BFA", "CIV", "MLI", "NER")
+    with pytest.raises(ValueError, match="SAHEL_3"):
+        auth.parse_releasability("REL TO FVEY", groups)
+    for bad in ('[groups]\nAND = ["FRA"]\n', '[groups]\nXX = ["ZZZ"]\n', '[groups]\nXX = []\n', "[groups\n"):
+        p.write_text(bad)
+        with pytest.raises(ValueError, match="group|cannot be read"):
+            auth.marking_groups(p)
+    assert auth.marking_groups(tmp_path / "missing.toml") == {}
 
 
 def test_markings():
@@ -147,6 +175,13 @@ def test_markings():
     assert auth.combined_marking([None, "PUBLIC"]) == "UNRESTRICTED (public sources)"
     assert auth.combined_marking(["REL TO BFA", "REL TO CIV"]).startswith("NOT RELEASABLE")
     assert auth.combined_marking(["SECRET"]).startswith("NOT RELEASABLE")
+    assert auth.combined_marking(["  "]).startswith("NOT RELEASABLE")
+    assert auth.marking_for(()) == "NOFORN"
+    assert auth.combined_marking(["REL TO BFA", "NOFORN"]) == "NOFORN"
+    assert auth.combined_marking(["REL TO KAFO", "REL TO FVEY, CIV"]) == "REL TO CIV"
+    assert auth.canonical_marking("rel to kafo") == "REL TO BFA, CIV, MLI"
+    assert auth.canonical_marking(" NOFORN") == "NOFORN"
+    assert auth.canonical_marking("public") is None and auth.canonical_marking("") is None
 
 
 # ------------------------------------------------------------------------ audit log and CLI

@@ -80,8 +80,10 @@ def test_suggest_mapping_languages_and_noise():
 
 
 def test_unreadable_releasability_is_held_back(tmp_path):
-    """Per-record markings are read at import: readable ones (with or without 'REL TO',
-    'UNRESTRICTED', empty) pass; a caveat word or an unknown code is quarantined with its reason."""
+    """Per-record markings are read at import by the strict grammar: ``REL TO`` lists, groups,
+    ``NOFORN``, ``UNRESTRICTED`` and empty cells pass; a caveat word, an unknown code, prose,
+    codes without ``REL TO`` and a cell of only spaces are quarantined with their reason.
+    (Was: ``mli civ`` was accepted as MLI and CIV; a grammar without ``REL TO`` is now unreadable.)"""
     p = tmp_path / "rel.csv"
     p.write_text("record_id,seizure_date,country,latitude,longitude,firearm_type,releasability\n"
                  "R1,2024-01-05,GHA,5.6037,-0.1870,pistol,\"REL TO BFA, CIV\"\n"
@@ -89,17 +91,26 @@ def test_unreadable_releasability_is_held_back(tmp_path):
                  "R3,2024-01-05,GHA,5.6037,-0.1870,pistol,\n"
                  "R4,2024-01-05,GHA,5.6037,-0.1870,pistol,SECRET NOFORN\n"
                  "R5,2024-01-05,GHA,5.6037,-0.1870,pistol,REL TO XXQ\n"
-                 "R6,2024-01-05,GHA,5.6037,-0.1870,pistol,mli civ\n")
+                 "R6,2024-01-05,GHA,5.6037,-0.1870,pistol,mli civ\n"
+                 "R7,2024-01-05,GHA,5.6037,-0.1870,pistol,REL TO USA AND GBR\n"
+                 "R8,2024-01-05,GHA,5.6037,-0.1870,pistol,\"   \"\n"
+                 "R9,2024-01-05,GHA,5.6037,-0.1870,pistol,REL TO KAFO\n"
+                 "R10,2024-01-05,GHA,5.6037,-0.1870,pistol,NOFORN\n")
     con = store.connect(tmp_path / "s.duckdb")
     r = ingest.import_file(con, p)
-    assert (r.accepted, r.quarantined, r.rejected) == (4, 2, 0)
     rep = r.report.set_index("source_record_id")
-    assert rep.loc["R4", "reasons"] == ["RELEASABILITY_UNREADABLE"]
-    assert rep.loc["R5", "reasons"] == ["RELEASABILITY_UNREADABLE"]
-    assert rep.loc["R6", "outcome"] == "accepted"
-    held = con.execute("SELECT source_record_id, status, releasability FROM events WHERE status <> 'accepted' "
-                       "ORDER BY 1").fetchall()
-    assert held == [("R4", "quarantined", "SECRET NOFORN"), ("R5", "quarantined", "REL TO XXQ")]
+    held = ["R4", "R5", "R6", "R7", "R8"]
+    for rid in held:
+        assert rep.loc[rid, "reasons"] == ["RELEASABILITY_UNREADABLE"], rid
+    for rid in ("R1", "R2", "R3", "R9", "R10"):
+        assert rep.loc[rid, "outcome"] == "accepted", rid
+    assert (r.accepted, r.quarantined, r.rejected) == (5, 5, 0)
+    got = con.execute("SELECT source_record_id, status, releasability FROM events WHERE status <> 'accepted' "
+                      "ORDER BY row_number").fetchall()
+    assert [g[0] for g in got] == held and {g[1] for g in got} == {"quarantined"}
+    assert got[-1][2] is not None and got[-1][2].strip() == ""   # kept as written, never read as unrestricted
+    q = con.execute("SELECT source_record_id, reasons FROM quarantine ORDER BY row_number").fetchall()
+    assert q == [(rid, ["RELEASABILITY_UNREADABLE"]) for rid in held]
 
 
 def test_a_record_near_a_border_gets_a_finite_border_distance(tmp_path, monkeypatch):

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from intel import auth, hexbin, store
-from intel.safety import (ALLOWED_UPLOAD_TYPES, check_upload, csv_safe, escape_record_text, safe_filename)
+from intel.safety import (ALLOWED_UPLOAD_TYPES, check_upload, csv_bytes, csv_safe, escape_record_text, safe_filename)
 
 CORPUS = [
     "<script>alert(1)</script>",
@@ -144,10 +144,59 @@ def test_points_layer_carries_no_markup(hostile):
 
 
 def test_csv_safe():
-    df = pd.DataFrame({"t": ["=1+1", "+x", "-y", "@z", "\tq", "ok", None], "n": [-1, 2, 3, 4, 5, 6, 7]})
+    df = pd.DataFrame({"t": ["=1+1", "+x", "-y", "@z", "\tq", "ok", None, "\rz", "-7", "-0.5e3"],
+                       "n": [-1, 2, 3, 4, 5, 6, 7, 8, 9, 10]})
     out = csv_safe(df)
     assert out["t"].tolist()[:6] == ["'=1+1", "'+x", "'-y", "'@z", "'\tq", "ok"]
+    assert out["t"].tolist()[7:] == ["'\rz", "-7", "-0.5e3"]
     assert out["n"].tolist() == df["n"].tolist()
+
+
+CALC = "=cmd|' /C calc'!A0"
+
+
+def test_csv_bytes_quotes_formulas_and_keeps_numbers():
+    """Formula-like text cells and column names come back with a leading apostrophe; numbers,
+    including negative numbers and numbers written as text, stay numbers."""
+    import io
+
+    df = pd.DataFrame({"name": [CALC, "+HYPERLINK(\"http://x\")", "-2+3", "@SUM(A1)", "\tx", "-12.5", "+3", "1e-3", "ok"],
+                       "value": [-1.5, -2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0],
+                       "count": [-3, 0, 1, 2, 3, 4, 5, 6, 7],
+                       "=HEADER()": ["a"] * 9})
+    back = pd.read_csv(io.BytesIO(csv_bytes(df)), dtype={"name": str}, keep_default_na=False)
+    assert back["name"].tolist() == ["'" + CALC, "'+HYPERLINK(\"http://x\")", "'-2+3", "'@SUM(A1)", "'\tx", "-12.5", "+3",
+                                     "1e-3", "ok"]
+    assert back["value"].tolist() == [-1.5, -2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]
+    assert back["count"].dtype.kind == "i" and back["count"].tolist()[0] == -3
+    assert list(back.columns) == ["name", "value", "count", "'=HEADER()"]
+    assert df["name"][0] == CALC                       # the frame itself is unchanged
+
+
+def test_every_csv_export_goes_through_the_helper():
+    """No page or module writes CSV with pandas directly (bundled gazetteers are build
+    inputs, not exports): each goes through intel.safety.csv_bytes / write_csv."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    offenders = []
+    for f in list((root / "pages").glob("*.py")) + list((root / "intel").rglob("*.py")):
+        if f.name in ("safety.py", "gazetteers.py"):
+            continue
+        for i, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1):
+            if re.search(r"(?<!target_package)\.to_csv\(", line) and "def to_csv" not in line:
+                offenders.append(f"{f.relative_to(root)}:{i}")
+    assert offenders == []
+
+
+def test_hotspot_and_target_exports_are_quoted():
+    import io
+
+    from intel import hotspots
+
+    df = pd.DataFrame({"h3": ["89283082803ffff"], "cell": [0], "value": [-2.0], "label": [CALC]})
+    back = pd.read_csv(io.BytesIO(hotspots.export_cells(df, "csv", columns=["h3", "value", "label"])))
+    assert back["label"].tolist() == ["'" + CALC] and back["value"].tolist() == [-2.0]
 
 
 @pytest.mark.parametrize("name,want", [

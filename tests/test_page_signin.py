@@ -73,3 +73,24 @@ def test_a_planner_cannot_import(shared, tmp_path):
     assert not at.exception
     assert any("may not" in i.value for i in at.info)
     assert not at.get("file_uploader")
+
+
+def test_data_quality_page_shows_each_analyst_only_their_rows(shared):
+    """The Data quality page reads the quarantine through the user's restricted cursor (was: the
+    unrestricted write cursor, so every analyst listed, exported and decided every row)."""
+    con = store.connect(shared)
+    tag_of = dict(con.execute("SELECT quarantine_id, json_extract_string(raw, '$.tag') FROM quarantine "
+                              "WHERE event_id IS NOT NULL").fetchall())
+    con.close()
+    from tests.test_releasability import VISIBLE_TAGS
+
+    for user, key in ((BFA, "BFA"), (CIV, "CIV")):
+        at = AppTest.from_file("../pages/data_quality.py", default_timeout=60)
+        at.session_state["intel_user"] = user
+        at.run()
+        assert not at.exception
+        at.checkbox(key="dq_undecided").set_value(False).run()
+        ids = set(at.dataframe[0].value["quarantine_id"])
+        tags = {tag_of[i] for i in ids if i in tag_of}
+        assert tags == VISIBLE_TAGS[key]
+        assert {m.label: m.value for m in at.metric}["Rows in quarantine"] == f"{len(ids):,}"

@@ -1,13 +1,17 @@
 """Releasability: a user never sees a record outside their releasability.
 
 A hand-built store holds records marked ``REL TO BFA``, ``REL TO CIV``, ``REL TO BFA, CIV``,
-unrestricted ones, records that inherit their batch's marking, an explicit ``UNRESTRICTED``
-record in a restricted batch, and a batch with an unreadable marking (administrators only).
-Each record's ``location_name`` names the countries that may see it, so any leak is visible
-in any output. Users from BFA, CIV and MLI, a planner without a country, and an administrator
-read the store through :func:`intel.auth.apply_visibility` on their own cursor; the analyses
-(hexbin, hot spots, trends), the exports and the markings must show exactly their rows, while
-another cursor at the same time still sees everything.
+``REL TO KAFO`` (a group: BFA, CIV, MLI), unrestricted ones, records that inherit their batch's
+marking, records whose own marking would widen their batch's (``UNRESTRICTED`` or
+``REL TO BFA, CIV`` in a ``REL TO CIV`` batch: the batch's holds), a record whose own marking
+has no country in common with its batch's (``REL TO BFA`` in ``REL TO CIV``: releasable to
+no country, like ``NOFORN``, so only the batch's importer sees it), a ``NOFORN`` batch, and
+unreadable markings (a caveat word, prose, only spaces: administrators only). Each record's
+``location_name`` names who may see it, so any leak is visible in any output. Users from BFA,
+CIV (two: the importer of the CIV batch and another) and MLI, a manager without a country, and
+an administrator read the store through :func:`intel.auth.apply_visibility` on their own
+cursor; the analyses (hexbin, hot spots, trends), the exports and the markings must show
+exactly their rows, while another cursor at the same time still sees everything.
 """
 from __future__ import annotations
 
@@ -22,30 +26,44 @@ from intel import auth, hexbin, hotspots, store
 
 BFA = auth.User("ama", "analyst", "BFA", "Douanes", "Ama")
 CIV = auth.User("kofi", "analyst", "CIV", "Police", "Kofi")
+CIV2 = auth.User("awa", "analyst", "CIV", "Police", "Awa")
 MLI = auth.User("moussa", "planner", "MLI", "Gendarmerie", "Moussa")
 NOCOUNTRY = auth.User("nobody", "manager", None, "HQ", "No country")
 ADMIN = auth.User("root", "admin", "BFA", "HQ", "Admin")
 
-# (batch marking, record marking, count, tag): tag lists the countries that may see the record
+# (batch marking, record marking, count, tag): tag says who may see the record
 GROUPS = [
     (None, "REL TO BFA", 30, "only-BFA"),
     (None, "REL TO CIV", 30, "only-CIV"),
     (None, "REL TO BFA, CIV", 10, "BFA+CIV"),
     (None, None, 30, "everyone"),
     (None, "unrestricted", 4, "everyone-explicit"),
+    (None, "REL TO KAFO", 3, "KAFO"),
     ("REL TO CIV", None, 10, "CIV-by-batch"),
-    ("REL TO CIV", "UNRESTRICTED", 5, "everyone-in-CIV-batch"),
+    ("REL TO CIV", "UNRESTRICTED", 5, "CIV-batch-own-unrestricted"),
+    ("REL TO CIV", "REL TO BFA, CIV", 3, "CIV-batch-own-BFA+CIV"),
+    ("REL TO CIV", "REL TO BFA", 2, "CIV-batch-own-BFA-importer-only"),
+    ("REL TO KAFO", "REL TO MLI", 2, "KAFO-batch-own-MLI"),
+    ("NOFORN", None, 3, "noforn-batch-of-ama"),
     ("SECRET", None, 3, "admin-only-unreadable-batch"),
     (None, "REL TO CIV; NOFORN", 2, "admin-only-unreadable-record"),
+    (None, "   ", 2, "admin-only-spaces"),
+    (None, "REL TO USA AND GBR", 2, "admin-only-prose"),
 ]
+BATCH_OWNER = {"REL TO CIV": "kofi", "NOFORN": "ama"}
+"""Account that imported each batch (``batches.imported_by``)."""
+_EVERYONE = {"everyone", "everyone-explicit"}
 VISIBLE_TAGS = {
-    "BFA": {"only-BFA", "BFA+CIV", "everyone", "everyone-explicit", "everyone-in-CIV-batch"},
-    "CIV": {"only-CIV", "BFA+CIV", "everyone", "everyone-explicit", "CIV-by-batch", "everyone-in-CIV-batch"},
-    "MLI": {"everyone", "everyone-explicit", "everyone-in-CIV-batch"},
-    None: {"everyone", "everyone-explicit", "everyone-in-CIV-batch"},
+    "BFA": _EVERYONE | {"only-BFA", "BFA+CIV", "KAFO", "noforn-batch-of-ama"},
+    "CIV": _EVERYONE | {"only-CIV", "BFA+CIV", "KAFO", "CIV-by-batch", "CIV-batch-own-unrestricted",
+                        "CIV-batch-own-BFA+CIV", "CIV-batch-own-BFA-importer-only"},
+    "CIV2": _EVERYONE | {"only-CIV", "BFA+CIV", "KAFO", "CIV-by-batch", "CIV-batch-own-unrestricted",
+                         "CIV-batch-own-BFA+CIV"},
+    "MLI": _EVERYONE | {"KAFO", "KAFO-batch-own-MLI"},
+    None: set(_EVERYONE),
     "admin": {g[3] for g in GROUPS},
 }
-USERS = [(BFA, "BFA"), (CIV, "CIV"), (MLI, "MLI"), (NOCOUNTRY, None), (ADMIN, "admin")]
+USERS = [(BFA, "BFA"), (CIV, "CIV"), (CIV2, "CIV2"), (MLI, "MLI"), (NOCOUNTRY, None), (ADMIN, "admin")]
 
 
 def expected(key) -> int:
@@ -59,9 +77,10 @@ def build_store(path) -> None:
     for b in dict.fromkeys(g[0] for g in GROUPS):
         bid = len(batch_of) + 1
         batch_of[b] = bid
-        con.execute("INSERT INTO batches (batch_id, source, file_name, sha256, imported_at, rows_read, rows_accepted, "
-                    "rows_quarantined, rows_rejected, releasability) VALUES (?, 'test', ?, ?, now(), 0, 0, 0, 0, ?)",
-                    [bid, f"batch{bid}.csv", f"sha{bid}", b])
+        con.execute("INSERT INTO batches (batch_id, source, file_name, sha256, imported_at, imported_by, rows_read, "
+                    "rows_accepted, rows_quarantined, rows_rejected, releasability) "
+                    "VALUES (?, 'test', ?, ?, now(), ?, 0, 0, 0, 0, ?)",
+                    [bid, f"batch{bid}.csv", f"sha{bid}", BATCH_OWNER.get(b), b])
     rows = []
     rng = np.random.default_rng(7)
     eid = 0
@@ -144,11 +163,13 @@ def test_exports_and_markings(con, user, key):
     csv = hotspots.export_cells(df, "csv")
     assert pd.read_csv(io.BytesIO(csv))["value"].sum() == expected(key)
     marking = auth.export_marking(cur)
-    if key == "BFA":
-        assert marking == "REL TO BFA"
-    elif key == "CIV":
+    if key in ("BFA", "CIV"):   # each sees a record releasable to no other country
+        assert marking == "NOFORN"
+    elif key == "CIV2":
         assert marking == "REL TO CIV"
-    elif key in ("MLI", None):
+    elif key == "MLI":
+        assert marking == "REL TO MLI"
+    elif key is None:
         assert marking == auth.UNRESTRICTED_MARKING
     else:  # the administrator exports everything: the set has unreadable markings
         assert marking.startswith("NOT RELEASABLE")
@@ -170,7 +191,9 @@ def test_quarantine_and_batches(con, user, key):
     rejected = {json.loads(r[0])["batch"] for r in cur.execute(
         "SELECT raw FROM quarantine WHERE event_id IS NULL").fetchall()}
     assert rejected == batches
-    want = {"admin": {None, "REL TO CIV", "SECRET"}, "CIV": {None, "REL TO CIV"}}.get(key, {None})
+    want = {"admin": {None, "REL TO CIV", "REL TO KAFO", "NOFORN", "SECRET"}, "CIV": {None, "REL TO CIV", "REL TO KAFO"},
+            "CIV2": {None, "REL TO CIV", "REL TO KAFO"}, "BFA": {None, "REL TO KAFO", "NOFORN"},
+            "MLI": {None, "REL TO KAFO"}}.get(key, {None})
     assert batches == want
 
 
@@ -199,10 +222,14 @@ def test_read_only_connection_gets_views(tmp_path):
 
 
 def test_visibility_key_groups_same_views():
-    assert auth.visibility_key(BFA) == auth.visibility_key(auth.User("x", "planner", "BFA"))
+    # the account name is part of the key: NOFORN batches are visible to their importer only
+    # (was: every user of one country shared a key)
+    assert auth.visibility_key(BFA) == auth.visibility_key(auth.User("ama", "planner", "BFA"))
+    assert auth.visibility_key(BFA) != auth.visibility_key(auth.User("x", "planner", "BFA"))
+    assert auth.visibility_key(CIV) != auth.visibility_key(CIV2)
     assert auth.visibility_key(BFA) != auth.visibility_key(CIV)
     assert auth.visibility_key(ADMIN) == auth.visibility_key(auth.LOCAL_USER)
-    for u in (BFA, CIV, MLI, NOCOUNTRY, ADMIN, None):
+    for u in (BFA, CIV, CIV2, MLI, NOCOUNTRY, ADMIN, None):
         k = auth.visibility_key(u)
         assert auth.visibility_key(auth.user_for_key(k)) == k or (u is None and auth.user_for_key(k).country_iso3 is None)
 
@@ -216,22 +243,67 @@ def test_country_literal_guard():
         auth.visible_sql(u, "r")
 
 
+MARKINGS = [None, "", " ", "\t", "public", "Unrestricted", " UNRESTRICTED ", "REL TO BFA, CIV, MLI", "rel to civ",
+            "REL TO BFA", "CIV", "BFA;CIV", "REL TO: CIV/BFA", "REL TO CIVX", "SECRET", "REL TO BFA, CIV,",
+            "REL TO FVEY, CIV", "REL TO FVEY", "REL TO KAFO", "rel to kafo; gha", "NOFORN", " noforn", "NOFORN CIV",
+            "RELCIV", "REL TO CIV MLI", "RELEASABLE TO CIV", "REL TO USA AND GBR", "USA ARE GBR", "REL TO AND",
+            "REL TO ZZZ, CIV", "rel to c\u0131v", "REL TO  CIV ; MLI / BFA\n", "REL TO CIV; NOFORN",
+            "UNRESTRICTED (public sources)", "'; DROP TABLE events; --"]
+BATCH_MARKINGS = [None, "", "REL TO CIV", "REL TO KAFO", "NOFORN", "UNRESTRICTED", "SECRET", "  "]
+
+
 def test_sql_predicate_matches_parser():
-    """The SQL rule and :func:`parse_releasability` agree on every marking form."""
+    """The SQL rule (:func:`visible_sql`) and the Python rule (:func:`visible_to`, over
+    :func:`parse_releasability` and :func:`effective_releasability`) agree on every pair of a
+    record's and a batch's marking, for every user and importer; the effective marking the
+    events view shows parses to the same countries."""
     import duckdb
 
-    markings = [None, "", " ", "public", "Unrestricted", "REL TO BFA, CIV, MLI", "rel to civ", "REL TO BFA", "CIV",
-                "BFA;CIV", "REL TO: CIV/BFA", "REL TO CIVX", "SECRET", "REL TO BFA, CIV,", "REL TO FVEY, CIV",
-                "NOFORN CIV", "RELCIV", "REL TO CIV MLI", "RELEASABLE TO CIV", "'; DROP TABLE events; --"]
+    rows = [(m, b, o) for m in MARKINGS for b in BATCH_MARKINGS for o in (None, "ama", "kofi")]
+    df = pd.DataFrame(rows, columns=["r", "b", "o"], dtype=object)
     c = duckdb.connect()
-    for m in markings:
-        sql = c.execute(f"SELECT {auth.visible_sql(CIV, 'r')} FROM (SELECT ?::VARCHAR AS r)", [m]).fetchone()[0]
+    c.register("t", df)
+    for user, _ in USERS:
+        got = c.execute(f"SELECT {auth.visible_sql(user, 'r', 'b', 'o')} FROM t").fetchall()
+        want = [auth.visible_to(user, m, b, o) for m, b, o in rows]
+        bad = [(row, g[0], w) for row, g, w in zip(rows, got, want) if g[0] != w]
+        assert not bad, (user.name, bad[:5])
+        # the record's own marking alone (no batch) and no importer: the rule of one marking
+        one = c.execute(f"SELECT {auth.visible_sql(user, 'r')} FROM (SELECT ?::VARCHAR AS r)", ["NOFORN"]).fetchone()[0]
+        assert one is (user.role == "admin")
+    own, bat = auth.marking_list_sql("r"), auth.marking_list_sql("b")
+    eff = auth.effective_list_sql(own, bat)
+    texts = c.execute(f"SELECT {auth.marking_text_sql(eff, 'r', 'b', own)} FROM t").fetchall()
+    for (m, b, _), (text,) in zip(rows, texts):
         try:
-            rels = auth.parse_releasability(m)
-            py = rels is None or "CIV" in rels
+            want = auth.effective_releasability(m, b)
         except ValueError:
-            py = False
-        assert sql == py, m
+            with pytest.raises(ValueError):
+                auth.parse_releasability(text)
+            continue
+        assert auth.parse_releasability(text) == want, (m, b, text)
+
+
+@pytest.mark.parametrize("own,batch,rels", [
+    (None, "REL TO CIV", ("CIV",)),
+    ("UNRESTRICTED", "REL TO CIV", ("CIV",)),          # a record never widens its batch's marking
+    ("REL TO BFA, CIV", "REL TO CIV", ("CIV",)),
+    ("REL TO BFA", "REL TO CIV", ()),                   # nothing in common: no other country
+    ("REL TO MLI", "REL TO KAFO", ("MLI",)),
+    ("REL TO FVEY", "REL TO GBR, USA, BFA", ("GBR", "USA")),
+    ("NOFORN", "REL TO CIV", ()),
+    ("", None, None), (None, "PUBLIC", None), ("REL TO BFA", "", ("BFA",)),
+])
+def test_effective_is_most_restrictive(own, batch, rels):
+    assert auth.effective_releasability(own, batch) == rels
+
+
+@pytest.mark.parametrize("own,batch", [("  ", "REL TO CIV"), ("REL TO CIV", "SECRET"), ("REL TO USA AND GBR", None)])
+def test_effective_of_unreadable_is_unreadable(own, batch):
+    with pytest.raises(ValueError):
+        auth.effective_releasability(own, batch)
+    assert auth.visible_to(CIV, own, batch, "kofi") is False
+    assert auth.visible_to(ADMIN, own, batch) is True
 
 
 def test_viewer_cursor_is_read_only_on_every_table(con):
@@ -245,3 +317,88 @@ def test_viewer_cursor_is_read_only_on_every_table(con):
         with pytest.raises(duckdb.Error):
             cur.execute(sql)
     assert cur.execute("SELECT count(*) FROM countries").fetchone()[0] == con.execute("SELECT count(*) FROM countries").fetchone()[0]
+
+
+def test_quarantine_rows_keep_their_own_marking(tmp_path):
+    """Quarantined and rejected rows are seen, counted, logged and decided under the most
+    restrictive of their own marking and their batch's; a rejected row (no stored record)
+    keeps the marking written in its raw row. (Before: a rejected ``REL TO CIV`` row took its
+    batch's marking and was visible to every user; Data quality read through the write cursor.)"""
+    from intel import ingest, quality
+
+    p = tmp_path / "r.csv"
+    p.write_text("record_id,seizure_date,country,latitude,longitude,firearm_type,releasability\n"
+                 "R1,2024-01-05,GHA,5.6037,-0.1870,pistol,REL TO BFA\n"
+                 "R2,not a date,GHA,5.6037,-0.1870,pistol,REL TO BFA\n"      # quarantined, stored record
+                 "R3,not a date,GHA,5.6037,-0.1870,pistol,REL TO CIV\n"
+                 "R4,2024-01-05,GHA,95.6037,-0.1870,pistol,REL TO CIV\n"     # rejected: no stored record
+                 "R5,2024-01-05,GHA,95.6037,-0.1870,pistol,NOFORN\n"         # rejected, NOFORN: the importer only
+                 "R6,2024-01-05,GHA,95.6037,-0.1870,pistol,\n")              # rejected, no own marking
+    con = store.connect(tmp_path / "s.duckdb")
+    r = ingest.import_file(con, p, user="kofi", border_distance=False, dedup=False)
+    assert (r.accepted, r.quarantined, r.rejected) == (1, 2, 3)
+    qid = dict(con.execute("SELECT source_record_id, quarantine_id FROM quarantine").fetchall())
+    ama = auth.apply_visibility(con.cursor(), BFA)
+    kofi = auth.apply_visibility(con.cursor(), CIV)
+    awa = auth.apply_visibility(con.cursor(), CIV2)
+    seen = {name: set(quality.list_quarantine(cur)["source_record_id"]) for name, cur in
+            (("ama", ama), ("kofi", kofi), ("awa", awa), ("all", con.cursor()))}
+    assert seen == {"ama": {"R2", "R6"}, "kofi": {"R3", "R4", "R5", "R6"}, "awa": {"R3", "R4", "R6"},
+                    "all": {"R2", "R3", "R4", "R5", "R6"}}
+    assert int(quality.batches(ama)["rows"].sum()) == 2
+    # Overview's quarantine figures count only what the user may see (was: every rejected row)
+    from intel.queries import quarantine_outcomes
+
+    counts = {name: dict(quarantine_outcomes(cur).itertuples(index=False)) for name, cur in
+              (("ama", ama), ("kofi", kofi), ("all", con.cursor()))}
+    assert counts == {"ama": {"quarantined": 1, "rejected": 1}, "kofi": {"quarantined": 1, "rejected": 3},
+                      "all": {"quarantined": 2, "rejected": 3}}
+    # a decision on a row the user may not see is refused like a missing row; nothing changes
+    with pytest.raises(quality.DecisionError, match="no quarantined row"):
+        quality.decide(con, qid["R4"], "reject", "ama", reader=ama)
+    assert con.execute("SELECT decision FROM quarantine WHERE quarantine_id = ?", [qid["R4"]]).fetchone()[0] is None
+    quality.decide(con, qid["R4"], "reject", "kofi", note="bad latitude", reader=kofi)
+    assert set(quality.decisions_log(kofi)["quarantine_id"]) == {qid["R4"]}
+    assert len(quality.decisions_log(ama)) == 0        # the log line names a row ama may not see
+    assert len(quality.decisions_log(con.cursor())) == 1
+
+
+def test_events_view_matches_python_rule_on_every_pair(tmp_path):
+    """The ``events`` view (the rule evaluated per distinct batch and record marking) shows a
+    user exactly the records :func:`intel.auth.visible_to` allows, for every record marking of
+    MARKINGS in every batch of BATCH_MARKINGS and importer, and its ``releasability`` parses to
+    :func:`intel.auth.effective_releasability`."""
+    con = store.connect(tmp_path / "pairs.duckdb")
+    batches, rows = [], []
+    for bm in BATCH_MARKINGS:
+        for owner in (None, "ama", "kofi"):
+            bid = len(batches) + 1
+            batches.append((bid, owner, bm))
+            for m in MARKINGS:
+                rows.append(dict(event_id=len(rows) + 1, batch_id=bid, source="t", incident_key=f"k{len(rows)}",
+                                 status="accepted", kind="seizure", releasability=m))
+    for bid, owner, bm in batches:
+        con.execute("INSERT INTO batches (batch_id, source, file_name, sha256, imported_at, imported_by, rows_read, "
+                    "rows_accepted, rows_quarantined, rows_rejected, releasability) "
+                    "VALUES (?, 't', 'f', 's', now(), ?, 0, 0, 0, 0, ?)", [bid, owner, bm])
+    ev = pd.DataFrame(rows).astype({"releasability": object})
+    con.register("_ev", ev)
+    con.execute(f"INSERT INTO events ({', '.join(ev.columns)}) SELECT * FROM _ev")
+    meta = {bid: (owner, bm) for bid, owner, bm in batches}
+    for user, _ in USERS:
+        cur = auth.apply_visibility(con.cursor(), user)
+        got = dict(cur.execute("SELECT event_id, releasability FROM events").fetchall())
+        want = {r["event_id"] for r in rows
+                if auth.visible_to(user, r["releasability"], meta[r["batch_id"]][1], meta[r["batch_id"]][0])}
+        assert set(got) == want, user.name
+        assert 0 < len(want) < len(rows) or user.role == "admin"
+        for r in rows:
+            if r["event_id"] in got:
+                try:
+                    eff = auth.effective_releasability(r["releasability"], meta[r["batch_id"]][1])
+                except ValueError:
+                    assert user.role == "admin"
+                    with pytest.raises(ValueError):
+                        auth.parse_releasability(got[r["event_id"]])
+                    continue
+                assert auth.parse_releasability(got[r["event_id"]]) == eff, (r, got[r["event_id"]])

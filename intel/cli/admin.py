@@ -35,7 +35,7 @@ from intel.cli.options import db_option, open_store, period_options
 @click.option("--action", default=None, help="Only this action (a trailing * matches a prefix, e.g. 'import*').")
 @period_options()
 def audit_cmd(db, out, user_name, action, period):
-    from intel.safety import csv_safe
+    from intel.safety import write_csv
 
     date_from, date_to = period
     con = open_store(db)
@@ -44,7 +44,7 @@ def audit_cmd(db, out, user_name, action, period):
     finally:
         con.close()
     try:
-        csv_safe(df).to_csv(out, index=False)
+        write_csv(df, out)
     except OSError as e:
         fail(f"cannot write {out}: {e}")
     click.echo(f"{len(df):,} audit lines written to {out}")

@@ -65,7 +65,9 @@ def borders_cmd(db, zone_km, period, by, all_kinds, out, top):
 
 def _write_csv(r, out: str) -> None:
     try:
-        r.to_csv(out, index=False)
+        from intel.safety import write_csv
+
+        write_csv(r, out)
     except OSError as e:
         fail(f"cannot write {out}: {e}")
     click.echo(f"wrote {len(r)} rows to {out}")

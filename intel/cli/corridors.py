@@ -21,6 +21,7 @@ import click
 
 from intel.cli.errors import IntelCommand, fail
 from intel.cli.options import apply_options, db_option, open_store, period_option, res_option
+from intel.safety import write_csv
 
 __all__ = ["corridors_cmd", "flows_cmd"]
 
@@ -78,7 +79,7 @@ def corridors_cmd(db, period, from_year, to_year, flow_types, origins, destinati
             raise
         except Exception as exc:  # noqa: BLE001 - one plain sentence, never a traceback
             fail(f"could not compute the corridors: {exc}.")
-        corridors.density_csv_frame(dens).to_csv(out, index=False)
+        write_csv(corridors.density_csv_frame(dens), out)
     finally:
         con.close()
     left = dens.attrs.get("left_out", 0)
@@ -97,7 +98,7 @@ def flows_cmd(db, period, from_year, to_year, flow_types, origins, destinations,
     try:
         flows = corridors.query_flows(con, start, end, flow_types or None, origins or None, destinations or None,
                                       interstate_only=interstate_only)
-        corridors.flows_csv_frame(flows).to_csv(out, index=False)
+        write_csv(corridors.flows_csv_frame(flows), out)
     finally:
         con.close()
     if flows.empty:

@@ -53,7 +53,8 @@ IMPORT_OPTIONS = [
     click.option("--dedup/--no-dedup", default=True, show_default=True,
                  help="Merge probable duplicates reported by another agency into one incident."),
     click.option("--releasability", default=None,
-                 help="Marking of the batch, e.g. 'REL TO BFA, CIV, MLI' (records without their own take it)."),
+                 help="Marking of the batch, e.g. 'REL TO BFA, CIV, MLI', 'REL TO FVEY' or 'NOFORN' (a record's own "
+                      "marking can only narrow it)."),
 ]
 """Options of ``intel import`` (besides ``PATH`` and ``--db``), in the order of ``--help``."""
 
@@ -63,14 +64,14 @@ def _with_releasability(con, path: str, profile, releasability: str):
     from intel import auth, ingest
 
     try:
-        rels = auth.parse_releasability(releasability)
+        marking = auth.canonical_marking(releasability)   # groups expanded; NOFORN kept
     except ValueError as e:
         fail(f"the releasability is not readable: {e}")
-    if not rels:
+    if marking is None:
         return profile
     prof = ingest.load_profile(profile, con) if isinstance(profile, str) else None
     base = prof or {"name": None, "source": Path(path).stem, "kind": "seizure", "columns": None}
-    return {**base, "constants": {**(base.get("constants") or {}), "releasability": auth.marking_for(rels)}}
+    return {**base, "constants": {**(base.get("constants") or {}), "releasability": marking}}
 
 
 def _write_report(r, report_path: str) -> None:

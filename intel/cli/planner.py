@@ -14,6 +14,7 @@ import click
 
 from intel.cli.errors import IntelCommand, fail
 from intel.cli.options import apply_options, db_option, open_store, period_option, period_options, res_option
+from intel.safety import write_csv
 
 __all__ = ["targets_cmd", "backtest_cmd"]
 
@@ -113,7 +114,7 @@ def backtest_cmd(db, area, admin1, bbox, preset, trigger_countries, res, weights
     con = open_store(db)
     try:
         df = bt.backtest(con, res, train, test_, a, w, bandwidth_km=bandwidth_km, half_life_days=half_life_days)
-        df.to_csv(out, index=False)
+        write_csv(df, out)
     except (risk.RiskError, bt.BacktestError) as e:
         fail(str(e))
     except Exception as e:  # noqa: BLE001

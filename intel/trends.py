@@ -744,3 +744,57 @@ __all__ = ["MEASURES", "GRAINS", "DIMENSIONS", "KAFO", "TRIGGER_DEFAULT", "LOCAT
            "small_multiples", "date_precision", "comparison_periods", "kpis", "kpi_breakdown", "headline",
            "country_indicator", "country_context", "country_coverage", "country_group_totals",
            "playback_steps", "data_period", "pct_change"]
+
+
+def register_totals(con, iso3s, area_measure: str = "arma_fogo_total") -> pd.DataFrame:
+    """Firearms in the store's own seizure registers per country and year, beside UNODC's figure.
+
+    Two kinds of register are summed: records (``events``, accepted, by the country they name;
+    ``firearms`` summed, events counted) and counts per area and month (``area_counts``, e.g. Rio
+    de Janeiro's precinct areas, measure ``area_measure``; months recorded only, placeholders and
+    unpublished months left out, the country from the areas table). A register covers what its
+    publisher covers (a city, a state, one quarter), so its total is not a national total: the
+    ``months`` column says how much of the year it covers.
+
+    Parameters
+    ----------
+    con : DuckDB connection (the user's view of the store).
+    iso3s : list of str
+        ISO 3166-1 alpha-3 codes.
+    area_measure : str
+        Measure of ``area_counts`` that counts firearms.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``iso3``, ``year``, ``source``, ``kind`` ('records' or 'counts per area'),
+        ``firearms`` (NaN when the register counts none), ``events`` (records; NaN for counts),
+        ``months`` (distinct months with data that year), ``unodc_arms_seized`` (UNODC 'Arms
+        seized' total of that country and year, NaN when not reported). Sorted by country, year,
+        source.
+    """
+    iso3s = [str(i).upper() for i in iso3s]
+    cols = ["iso3", "year", "source", "kind", "firearms", "events", "months", "unodc_arms_seized"]
+    if not iso3s:
+        return pd.DataFrame(columns=cols)
+    ph = ", ".join("?" for _ in iso3s)
+    ev = con.execute(
+        f"""SELECT country_iso3 AS iso3, year(event_date) AS year, source, 'records' AS kind,
+                   sum(firearms) AS firearms, count(DISTINCT source || chr(31) || incident_key) AS events,
+                   count(DISTINCT date_trunc('month', event_date)) AS months
+            FROM events WHERE status = 'accepted' AND event_date IS NOT NULL AND country_iso3 IN ({ph})
+            GROUP BY ALL""", iso3s).df()
+    ac = con.execute(
+        f"""SELECT a.country_iso3 AS iso3, year(c.month) AS year, c.source, 'counts per area' AS kind,
+                   sum(c.value) AS firearms, NULL::BIGINT AS events, count(DISTINCT c.month) AS months
+            FROM area_counts c JOIN areas a ON a.source = c.source AND a.area_id = c.area_id
+            WHERE c.measure = ? AND c.status = 'recorded' AND a.country_iso3 IN ({ph})
+            GROUP BY ALL""", [area_measure, *iso3s]).df()
+    df = pd.concat([d for d in (ev, ac) if len(d)], ignore_index=True) if len(ev) or len(ac) else pd.DataFrame(columns=cols[:-1])
+    if df.empty:
+        return pd.DataFrame(columns=cols)
+    df["year"] = df["year"].astype(int)
+    un = country_indicator(con, iso3s, "Arms seized", "Total", ("Total",))
+    un = un.loc[un["reported"], ["iso3", "year", "value"]].rename(columns={"value": "unodc_arms_seized"})
+    df = df.merge(un, on=["iso3", "year"], how="left")
+    return df[cols].sort_values(["iso3", "year", "source"]).reset_index(drop=True)

@@ -226,6 +226,18 @@ with tab_c:
             downloads(gl, gt, "unodc_group_totals")
         st.dataframe(as_days(cov), hide_index=True, width="stretch")
         st.dataframe(as_days(ctxt), hide_index=True, width="stretch")
+        reg = trends.register_totals(con, codes)
+        st.subheader("Seizure registers in the store, beside UNODC")
+        if reg.empty:
+            st.info("The store holds no seizure register of these countries: the UNODC figures above are all "
+                    "there is. Import an agency export on the Import page to add one.")
+        else:
+            st.caption("Each register covers what its publisher covers (a city, a state, one quarter of a year: see "
+                       "'months'), so its total is not a national total; compare it with UNODC's national figure "
+                       "for scale, not for equality.")
+            st.dataframe(reg, hide_index=True, width="stretch")
+            export_button(st, "Registers as CSV", csv_bytes(reg), file_name="registers_beside_unodc.csv",
+                          mime="text/csv", key="csv_registers")
 
 # ------------------------------------------------------------------------------ playback
 with tab_p:

@@ -239,3 +239,17 @@ def test_real_store_answers_more_or_less(real_store):
     assert not ((k["source"] == "cbp_weapons_seizures") & (k["comparison"] == "last 28 days")).any()
     assert trends.country_coverage(c, ["MLI"]).iloc[0]["years_reported"] == 0
     c.close()
+
+
+def test_registers_beside_unodc_on_the_real_store(real_store):
+    c = connect(real_store)
+    reg = trends.register_totals(c, ["COL", "ECU", "BRA", "MLI"])
+    c.close()
+    col = reg[(reg["iso3"] == "COL") & (reg["year"] == 2019)].iloc[0]
+    # Q1 2019 of the Colombian National Police register: 5,672 records over 3 months; UNODC's 2019 national total
+    assert col["kind"] == "records" and col["events"] == 5672 and col["months"] == 3
+    assert col["firearms"] > col["events"] and col["unodc_arms_seized"] == 20598
+    rio = reg[(reg["iso3"] == "BRA") & (reg["year"] == 2024)].iloc[0]
+    # counts per precinct area and month: the zero placeholder months of late 2024 are not counted
+    assert rio["kind"] == "counts per area" and rio["months"] == 8 and pd.isna(rio["events"])
+    assert "MLI" not in set(reg["iso3"])  # no Malian register: nothing is invented

@@ -50,13 +50,20 @@ SQL (:func:`intel.h3cells.parent_sql`) and the int/hex conversions at the edges 
 
 Concurrency
 -----------
-DuckDB allows one writing process. Viewers open the file read-only (``read_only=True``);
-imports write in one transaction, so readers never see half an import.
+DuckDB allows one process to open a store file for writing, and while it does no other process
+can open the file at all, not even read-only (the dashboard, ``intel serve``, holds its store
+read-write for imports and decisions). Inside that process every session reads through its own
+cursor and imports write in one transaction, so readers never see half an import. Another
+process that tries gets DuckDB's "Conflicting lock is held in <program> (PID n)";
+:func:`lock_holder` reads which process that is and :func:`lock_message` turns it into one
+sentence saying what holds the store and what to do (the CLI's error path uses it).
 """
 from __future__ import annotations
 
 import json
 import os
+import re
+from dataclasses import dataclass
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -367,6 +374,116 @@ def connect(db: str | os.PathLike | None = None, *, read_only: bool = False) -> 
         migrate(con)
     load_spatial(con)
     return con
+
+
+@dataclass(frozen=True)
+class LockHolder:
+    """The process that holds a store file, as named by DuckDB's lock error.
+
+    Attributes
+    ----------
+    pid : int or None
+        Process id DuckDB names (``None`` when the message has none).
+    program : str or None
+        The program DuckDB names (e.g. ``/usr/bin/python3.11``).
+    command : str or None
+        The holder's command line from ``/proc/<pid>/cmdline`` (Linux), arguments joined by
+        spaces, an argument of several lines or over 80 characters shown as ``...``; ``None`` when it cannot be read (another OS, another user's process, ended).
+    """
+
+    pid: int | None
+    program: str | None
+    command: str | None
+
+    @property
+    def is_dashboard(self) -> bool:
+        """True when the command line is the dashboard's (``intel serve`` or ``streamlit run``)."""
+        text = self.command or ""
+        return "streamlit" in text or bool(re.search(r"\bintel(\.cli)?\b.*\bserve\b", text))
+
+    def describe(self) -> str:
+        """The holder in a few words: ``the dashboard (PID 123: streamlit run app.py ...)``."""
+        what = "the dashboard" if self.is_dashboard else "another process"
+        how = self.command or self.program
+        if self.pid is None:
+            return what if how is None else f"{what} ({how})"
+        return f"{what} (PID {self.pid}" + (f": {_shorten(how)})" if how else ")")
+
+
+def _shorten(text: str, limit: int = 160) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+_LOCK_RE = re.compile(r"Conflicting lock is held in (?P<program>.*?) \(PID (?P<pid>\d+)\)")
+
+
+def is_lock_error(exc: BaseException) -> bool:
+    """True when ``exc`` is DuckDB's error for a store file held by another process."""
+    return isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower()
+
+
+def lock_holder(exc: BaseException) -> LockHolder | None:
+    """Which process holds the store, from DuckDB's lock error.
+
+    DuckDB (1.5) words it ``Could not set lock on file "<path>": Conflicting lock is held in
+    <program> (PID <n>)``; the full command line is then read from ``/proc/<n>/cmdline`` where
+    that file exists and is readable.
+
+    Parameters
+    ----------
+    exc : Exception
+        The error raised by ``duckdb.connect``.
+
+    Returns
+    -------
+    LockHolder or None
+        ``None`` when ``exc`` is not a lock error; a holder with ``pid`` None when the message
+        names no PID.
+    """
+    if not is_lock_error(exc):
+        return None
+    m = _LOCK_RE.search(str(exc))
+    if not m:
+        return LockHolder(None, None, None)
+    pid = int(m.group("pid"))
+    command = None
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+        args = [a.decode("utf-8", "replace") for a in raw.split(b"\0") if a]
+        # a script passed inline (python -c "...") would drown the rest: shown as "..."
+        command = " ".join("..." if "\n" in a or len(a) > 80 else a for a in args) or None
+    except OSError:
+        pass
+    return LockHolder(pid, m.group("program").strip() or None, command)
+
+
+def lock_message(path: str | os.PathLike, exc: BaseException) -> str:
+    """One plain sentence for a store that another process holds: what holds it and what to do.
+
+    Parameters
+    ----------
+    path : path
+        The store file that could not be opened.
+    exc : Exception
+        DuckDB's lock error (see :func:`lock_holder`).
+
+    Returns
+    -------
+    str
+        Names the holding process (PID and command line when they can be read), says that DuckDB
+        lets only one process open a store file while it writes, and what to do: stop that process
+        (the dashboard) and run the command again, use the dashboard's own pages (Import, Data
+        quality, Admin) while it runs, or use a DuckLake store (``INTEL_STORE``) for concurrent use.
+    """
+    holder = lock_holder(exc) or LockHolder(None, None, None)
+    who = holder.describe()
+    stop = (f"stop the dashboard (kill {holder.pid}, or Ctrl+C where `intel serve` runs)" if holder.is_dashboard
+            and holder.pid else f"stop it{f' (PID {holder.pid})' if holder.pid else ''}")
+    return (f"the store {path} is in use by another process: {who} holds it. DuckDB lets one process "
+            "open a store file while it writes, and no other process can open it meanwhile, not even to "
+            f"read. To go on: {stop} and run the command again; or, while the dashboard runs, import and "
+            "decide on its Import and Data quality pages; or, for several processes at once, use a DuckLake "
+            "store (INTEL_STORE, see the README, 'Running the dashboard and the CLI at the same time').")
 
 
 @contextmanager

@@ -17,6 +17,7 @@ the :class:`IntelGroup` ``main``), so a verb invoked on its own (as tests do wit
 """
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from typing import NoReturn
 
@@ -61,8 +62,10 @@ def describe(exc: BaseException) -> str:
     if isinstance(exc, duckdb.IOException):
         text = str(exc).removeprefix("IO Error: ")
         if "lock" in text.lower():
-            return ("the store is in use by another process (the dashboard or another intel command); "
-                    f"stop it or try again: {text}")
+            from intel.store import lock_message
+
+            m = re.search(r'file "([^"]*)"', text)
+            return lock_message(m.group(1) if m else "", exc)
         return f"cannot open the store: {text}"
     if isinstance(exc, KeyError):
         key = exc.args[0] if exc.args else ""

@@ -19,7 +19,7 @@ from pathlib import Path
 import click
 
 from intel.cli.errors import IntelCommand, IntelGroup, fail
-from intel.cli.options import apply_options, db_option, open_store
+from intel.cli.options import apply_options, check_not_held, db_option, open_store
 
 __all__ = ["build_cmd", "import_cmd", "batches_cmd", "IMPORT_OPTIONS"]
 
@@ -29,6 +29,7 @@ __all__ = ["build_cmd", "import_cmd", "batches_cmd", "IMPORT_OPTIONS"]
 def build_cmd(db):
     from intel.reference import build as do_build
 
+    check_not_held(db)  # never replace the file under a running dashboard
     try:
         s = do_build(db, progress=lambda m: click.echo(m))
     except Exception as e:  # noqa: BLE001 - any failure leaves the previous store; one sentence

@@ -18,7 +18,7 @@ import click
 
 from intel import config, periods
 
-__all__ = ["DB_HELP", "db_option", "open_store", "PeriodType", "DayType", "period_option", "period_options", "res_option", "ResolutionType",
+__all__ = ["DB_HELP", "db_option", "open_store", "check_not_held", "PeriodType", "DayType", "period_option", "period_options", "res_option", "ResolutionType",
            "merge_period", "apply_options"]
 
 DB_HELP = "Store file (default: $INTEL_DB, else data/intel.duckdb)."
@@ -46,9 +46,11 @@ def open_store(db, read_only: bool = True):
     Raises
     ------
     intel.cli.errors.Fail
-        A read-only open of a store that does not exist (the sentence says to run ``intel build``).
+        A read-only open of a store that does not exist (the sentence says to run ``intel build``);
+        a store held by another process, such as the running dashboard (the sentence names the
+        process and what to do, :func:`intel.store.lock_message`).
     duckdb.IOException
-        A locked or corrupt store (reported by the verb's error path).
+        A corrupt store (reported by the verb's error path).
     """
     import duckdb
 
@@ -59,11 +61,31 @@ def open_store(db, read_only: bool = True):
     if read_only and not path.exists():
         fail(f"the store {path} does not exist; run `intel build` first.")
     try:
-        return store.connect(path, read_only=read_only)
-    except duckdb.ConnectionException:
-        if not read_only:
-            raise
-        return store.connect(path)
+        try:
+            return store.connect(path, read_only=read_only)
+        except duckdb.ConnectionException:
+            if not read_only:
+                raise
+            return store.connect(path)
+    except duckdb.IOException as exc:
+        if store.is_lock_error(exc):
+            fail(store.lock_message(path, exc))
+        raise
+
+
+def check_not_held(db) -> None:
+    """Stop with :func:`open_store`'s sentence when another process holds the store file ``db``.
+
+    For verbs that replace the file rather than open it (``intel build``): replacing a file that
+    the dashboard holds would leave the dashboard on the old, deleted copy.
+
+    Raises
+    ------
+    intel.cli.errors.Fail
+        When another process holds ``db``.
+    """
+    if Path(db).exists():
+        open_store(db, read_only=True).close()
 
 
 class PeriodType(click.ParamType):

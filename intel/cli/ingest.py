@@ -29,6 +29,12 @@ __all__ = ["build_cmd", "import_cmd", "batches_cmd", "IMPORT_OPTIONS"]
 def build_cmd(db):
     from intel.reference import build as do_build
 
+    from intel.store import parse_store
+
+    if parse_store(str(db)) is not None:
+        fail(f"{db} is a DuckLake store: `intel build` rebuilds an embedded DuckDB file only (not yet a DuckLake "
+             "store, issue 18); build one with --db FILE.duckdb, or bring files into the DuckLake store with "
+             "`intel import FILE --db STORE`.")
     check_not_held(db)  # never replace the file under a running dashboard
     try:
         s = do_build(db, progress=lambda m: click.echo(m))

@@ -18,14 +18,25 @@ import click
 
 from intel import config, periods
 
-__all__ = ["DB_HELP", "db_option", "open_store", "check_not_held", "PeriodType", "DayType", "period_option", "period_options", "res_option", "ResolutionType",
+__all__ = ["DB_HELP", "db_option", "open_store", "store_exists", "check_not_held", "PeriodType", "DayType", "period_option", "period_options", "res_option", "ResolutionType",
            "merge_period", "apply_options"]
 
-DB_HELP = "Store file (default: $INTEL_DB, else data/intel.duckdb)."
+DB_HELP = ("Store: a DuckDB file, or a DuckLake store ducklake:sqlite:CATALOG[;data=DIR] "
+           "(default: $INTEL_STORE, else $INTEL_DB, else data/intel.duckdb).")
 
 
 def _default_db() -> str:
-    return str(config.DEFAULT_DB)
+    from intel import store
+
+    return store.default_store()
+
+
+def store_exists(db) -> bool:
+    """True when the store ``db`` (a DuckDB file or a ``ducklake:`` store) can be opened to read:
+    the file exists, or it names a DuckLake store (whose catalog :func:`open_store` checks)."""
+    from intel import store
+
+    return store.parse_store(str(db)) is not None or Path(db).exists()
 
 
 db_option = click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=_default_db, help=DB_HELP)
@@ -58,7 +69,7 @@ def open_store(db, read_only: bool = True):
     from intel.cli.errors import fail
 
     path = Path(db)
-    if read_only and not path.exists():
+    if read_only and not store_exists(db):
         fail(f"the store {path} does not exist; run `intel build` first.")
     try:
         try:
@@ -84,7 +95,7 @@ def check_not_held(db) -> None:
     intel.cli.errors.Fail
         When another process holds ``db``.
     """
-    if Path(db).exists():
+    if Path(db).exists():   # a DuckLake store is never replaced by a build
         open_store(db, read_only=True).close()
 
 

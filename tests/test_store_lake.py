@@ -151,3 +151,66 @@ def test_cli_on_a_ducklake_store_from_intel_store(tmp_path, monkeypatch):
     for verb in (["build"], ["serve"]):
         r = CliRunner().invoke(main, verb)
         assert r.exit_code == 2 and "is a DuckLake store" in r.output and "Traceback" not in r.output
+
+
+def test_a_refused_commit_is_a_plain_sentence(tmp_path, monkeypatch):
+    # two writers committing to one DuckLake store on a SQLite catalog at the same moment: the second
+    # gets "database is locked" (measured: two 50,000-row imports started together, one failed so)
+    import duckdb
+
+    p = _csv(tmp_path)
+
+    def refused(*a, **k):
+        raise duckdb.TransactionException("TransactionContext Error: Failed to commit: Failed to commit DuckLake "
+                                          "transaction.\nFailed to flush changes into DuckLake: database is locked")
+
+    monkeypatch.setattr(ingest, "import_file", refused)
+    r = CliRunner().invoke(main, ["import", str(p), "--db", _lake(tmp_path)])
+    assert r.exit_code == 2 and "Traceback" not in r.output, r.output
+    assert "another process changed the store at the same moment" in r.output and "run it again" in r.output
+    assert "database is locked" in r.output
+
+
+def test_another_process_writing_never_blocks_or_shows_half_an_import(tmp_path):
+    """Unlike the embedded file (one process at a time, see test_cli's held-store tests), a DuckLake
+    store is read by the CLI while another process holds an open write transaction, and the rows of
+    that transaction appear only when it commits."""
+    import subprocess
+    import sys
+    import textwrap
+
+    from conftest import ROOT
+
+    spec = _lake(tmp_path)
+    p = _csv(tmp_path)
+    store.connect(spec).close()
+    writer = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import sys
+        from intel import ingest, store
+        con = store.connect({spec!r})
+        con.execute("BEGIN TRANSACTION")
+        ingest.import_file(con, {str(p)!r}, in_transaction=False)   # written, not committed
+        print("written", flush=True)
+        sys.stdin.readline()
+        con.execute("COMMIT")
+        print("committed", flush=True)
+        sys.stdin.readline()
+    """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        assert writer.stdout.readline().strip() == "written"
+        r = CliRunner().invoke(main, ["batches", "list", "--db", spec])
+        assert r.exit_code == 0 and "no import batches" in r.output, r.output   # no lock error, nothing half-done
+        ro = store.connect(spec, read_only=True)
+        assert ro.execute("SELECT count(*) FROM events").fetchone()[0] == 0
+        ro.close()
+        writer.stdin.write("commit\n")
+        writer.stdin.flush()
+        assert writer.stdout.readline().strip() == "committed"
+        r = CliRunner().invoke(main, ["batches", "list", "--db", spec])
+        assert r.exit_code == 0 and "seizures.csv" in r.output, r.output
+        ro = store.connect(spec, read_only=True)
+        assert ro.execute("SELECT count(*) FROM events").fetchone()[0] == 16
+        ro.close()
+    finally:
+        writer.stdin.close()
+        writer.wait(timeout=60)

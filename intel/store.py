@@ -57,8 +57,8 @@ catalog in SQLite or PostgreSQL, the rows as Parquet files under the data direct
 processes reading and writing at once with snapshot isolation. :func:`connect` ATTACHes it as
 ``lake`` in an in-memory DuckDB instance and makes it the default catalog, so every query of the
 analyses runs unchanged. DuckLake has no sequences, primary keys or indexes: the migrations are
-applied without them (:func:`lake_sql`), ids come from :func:`next_id` (``max() + 1`` inside the
-writing transaction) and keyed rows are replaced by :func:`replace_row` (delete, then insert).
+applied without them (:func:`lake_sql`), batch and audit ids come from :func:`next_id` (a counter
+row updated inside the writing transaction) and keyed rows are replaced by :func:`replace_row` (delete, then insert).
 :func:`snapshot_id` names the snapshot a connection reads.
 
 Concurrency
@@ -520,6 +520,10 @@ def _literal(text: str) -> str:
     return "'" + str(text).replace("'", "''") + "'"
 
 
+LAKE_SCHEMA = "CREATE TABLE IF NOT EXISTS id_counters (name VARCHAR NOT NULL, last_id BIGINT NOT NULL)"
+"""DuckLake only: the last id drawn per sequence name (the embedded store has real sequences)."""
+
+
 def _connect_lake(lake: LakeStore, read_only: bool) -> duckdb.DuckDBPyConnection:
     if lake.kind == "sqlite":
         cat = Path(lake.catalog)
@@ -537,6 +541,9 @@ def _connect_lake(lake: LakeStore, read_only: bool) -> duckdb.DuckDBPyConnection
         con.execute(f"USE {LAKE}")
         if not read_only:
             migrate(con)
+            if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND table_name = "
+                               "'id_counters'", [LAKE]).fetchone()[0]:
+                con.execute(LAKE_SCHEMA)
         load_spatial(con)
     except BaseException:
         con.close()
@@ -577,9 +584,12 @@ def next_id(con: duckdb.DuckDBPyConnection, table: str, column: str) -> int:
     """The next id of ``table.column``.
 
     On the embedded store, ``nextval`` of the table's sequence (``batch_seq``, ``audit_seq``),
-    as before; on a DuckLake store (no sequences) ``max(column) + 1`` (1 for an empty table),
-    read inside the caller's transaction. Two processes writing to one DuckLake store at the
-    same moment could draw the same number: ids are unique within one writer at a time.
+    as before. On a DuckLake store (no sequences), one more than the larger of the table's
+    ``max(column)`` and the last id drawn (table ``id_counters``, :data:`LAKE_SCHEMA`, updated
+    here inside the caller's transaction), so the id of a deleted batch is not drawn again, as
+    with a sequence. Ids are unique while one process writes at a time; whether two writers
+    committing at once are refused (both update the counter row) depends on DuckLake's conflict
+    rules and was not tested on a PostgreSQL catalog (a SQLite catalog refuses the second commit).
 
     Parameters
     ----------
@@ -593,9 +603,16 @@ def next_id(con: duckdb.DuckDBPyConnection, table: str, column: str) -> int:
         Another pair.
     """
     seq = _ID_SEQUENCES[(table, column)]
-    if is_lake(con):
-        return int(con.execute(f"SELECT coalesce(max({column}), 0) + 1 FROM {table}").fetchone()[0])
-    return int(con.execute(f"SELECT nextval('{seq}')").fetchone()[0])
+    if not is_lake(con):
+        return int(con.execute(f"SELECT nextval('{seq}')").fetchone()[0])
+    last = con.execute("SELECT max(last_id) FROM id_counters WHERE name = ?", [seq]).fetchone()[0]
+    stored = con.execute(f"SELECT coalesce(max({column}), 0) FROM {table}").fetchone()[0]
+    new = max(int(last or 0), int(stored)) + 1
+    if last is None:
+        con.execute("INSERT INTO id_counters VALUES (?, ?)", [seq, new])
+    else:
+        con.execute("UPDATE id_counters SET last_id = ? WHERE name = ?", [new, seq])
+    return new
 
 
 def replace_row(con: duckdb.DuckDBPyConnection, table: str, values: list, sql_values: str | None = None) -> None:

@@ -214,3 +214,34 @@ def test_another_process_writing_never_blocks_or_shows_half_an_import(tmp_path):
     finally:
         writer.stdin.close()
         writer.wait(timeout=60)
+
+
+def test_failed_import_and_deleted_batch_on_ducklake(tmp_path, monkeypatch):
+    """Atomic on DuckLake too: an import that fails after writing leaves no row and no snapshot;
+    deleting a batch (one transaction) removes its rows and a new import takes the next id."""
+    p = _csv(tmp_path)
+    con = store.connect(_lake(tmp_path))
+    snap = store.snapshot_id(con)
+
+    def boom(*a, **k):
+        raise RuntimeError("disk full")
+
+    with monkeypatch.context() as m:
+        m.setattr(ingest, "audit", boom)   # fails after events and quarantine rows were written
+        with pytest.raises(RuntimeError):
+            ingest.import_file(con, p)
+    assert _summary(con) == {"status": [], "events": 0, "quarantine": 0, "batches": [], "audit": []}
+    assert store.snapshot_id(con) == snap
+
+    assert ingest.import_file(con, p).batch_id == 1
+    out = ingest.delete_batch(con, 1, user="t")
+    assert (out["events"], out["quarantine"]) == (16, 1)
+    assert con.execute("SELECT count(*) FROM events").fetchone()[0] == 0
+    assert con.execute("SELECT count(*) FROM quarantine").fetchone()[0] == 0
+    assert [r[0] for r in con.execute("SELECT action FROM audit ORDER BY audit_id").fetchall()] == ["import", "batch.delete"]
+    r = ingest.import_file(con, p)   # the file may come in again once its batch is gone
+    assert not r.already_imported and r.accepted == 15
+    assert r.batch_id == 2   # as with a sequence: the deleted batch's id is not drawn again
+    assert con.execute("SELECT name, last_id FROM id_counters ORDER BY 1").fetchall() == [("audit_seq", 3),
+                                                                                         ("batch_seq", 2)]
+    con.close()

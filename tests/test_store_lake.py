@@ -143,6 +143,9 @@ def test_cli_on_a_ducklake_store_from_intel_store(tmp_path, monkeypatch):
     r = CliRunner().invoke(main, ["import", str(p)])
     assert r.exit_code == 0, r.output
     assert "15 accepted, 1 quarantined" in r.output
+    con = store.connect(_lake(tmp_path), read_only=True)
+    assert f"store snapshot: {store.snapshot_id(con)}\n" in r.output   # the import's own snapshot, printed
+    con.close()
     r = CliRunner().invoke(main, ["batches", "list"])
     assert r.exit_code == 0 and "seizures.csv" in r.output, r.output
     r = CliRunner().invoke(main, ["hotspots", "--res", "8", "--out", str(tmp_path / "h.csv")])

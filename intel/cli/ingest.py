@@ -115,6 +115,11 @@ def import_cmd(path, db, profile, report_path, date_order, crs, sheet, layer, de
         except (ValueError, OSError) as e:  # ReadError and ImportError_ are ValueErrors
             fail(f"import failed, the store is unchanged: {e}")
         click.echo(r.summary())
+        from intel.store import snapshot_id
+
+        snap = snapshot_id(con)
+        if snap is not None:   # a DuckLake store: the snapshot to read the store as of this import
+            click.echo(f"store snapshot: {snap}")
         for w in r.warnings:
             click.echo(f"warning: {w}")
         if report_path:

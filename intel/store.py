@@ -524,6 +524,16 @@ LAKE_SCHEMA = "CREATE TABLE IF NOT EXISTS id_counters (name VARCHAR NOT NULL, la
 """DuckLake only: the last id drawn per sequence name (the embedded store has real sequences)."""
 
 
+def _create_id_counters(con: duckdb.DuckDBPyConnection) -> None:
+    # one row per sequence from the start, so that every draw is an UPDATE of an existing row:
+    # DuckLake refuses the second of two transactions that both changed that row (measured on a
+    # PostgreSQL catalog), while two INSERTs of a first row would both commit with the same id
+    with transaction(con):
+        con.execute(LAKE_SCHEMA)
+        for (table, column), seq in _ID_SEQUENCES.items():
+            con.execute(f"INSERT INTO id_counters SELECT ?, coalesce(max({column}), 0) FROM {table}", [seq])
+
+
 def _connect_lake(lake: LakeStore, read_only: bool) -> duckdb.DuckDBPyConnection:
     if lake.kind == "sqlite":
         cat = Path(lake.catalog)
@@ -543,7 +553,7 @@ def _connect_lake(lake: LakeStore, read_only: bool) -> duckdb.DuckDBPyConnection
             migrate(con)
             if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND table_name = "
                                "'id_counters'", [LAKE]).fetchone()[0]:
-                con.execute(LAKE_SCHEMA)
+                _create_id_counters(con)
         load_spatial(con)
     except BaseException:
         con.close()
@@ -587,9 +597,10 @@ def next_id(con: duckdb.DuckDBPyConnection, table: str, column: str) -> int:
     as before. On a DuckLake store (no sequences), one more than the larger of the table's
     ``max(column)`` and the last id drawn (table ``id_counters``, :data:`LAKE_SCHEMA`, updated
     here inside the caller's transaction), so the id of a deleted batch is not drawn again, as
-    with a sequence. Ids are unique while one process writes at a time; whether two writers
-    committing at once are refused (both update the counter row) depends on DuckLake's conflict
-    rules and was not tested on a PostgreSQL catalog (a SQLite catalog refuses the second commit).
+    with a sequence. Two writers that draw ids at the same time both update the counter row,
+    and DuckLake refuses the second commit ("Transaction conflict", measured on a PostgreSQL
+    catalog; a SQLite catalog refuses it as "database is locked"): ids stay unique, and the
+    refused import is rolled back whole and can be run again.
 
     Parameters
     ----------

@@ -245,6 +245,82 @@ def test_failed_import_and_deleted_batch_on_ducklake(tmp_path, monkeypatch):
     r = ingest.import_file(con, p)   # the file may come in again once its batch is gone
     assert not r.already_imported and r.accepted == 15
     assert r.batch_id == 2   # as with a sequence: the deleted batch's id is not drawn again
-    assert con.execute("SELECT name, last_id FROM id_counters ORDER BY 1").fetchall() == [("audit_seq", 3),
-                                                                                         ("batch_seq", 2)]
+    assert con.execute("SELECT name, last_id FROM id_counters WHERE name IN ('audit_seq', 'batch_seq') "
+                       "ORDER BY 1").fetchall() == [("audit_seq", 3), ("batch_seq", 2)]
+    con.close()
+
+
+def _catalogs():
+    """SQLite always; PostgreSQL when $INTEL_TEST_POSTGRES names an empty database (a libpq
+    connection string, e.g. ``dbname=lake host=127.0.0.1 port=55432 user=postgres``)."""
+    import os
+
+    out = [pytest.param("sqlite", id="sqlite")]
+    dsn = os.environ.get("INTEL_TEST_POSTGRES")
+    out.append(pytest.param(dsn, id="postgres", marks=pytest.mark.skipif(
+        not dsn, reason="set INTEL_TEST_POSTGRES to a libpq connection string of an empty database")))
+    return out
+
+
+@pytest.mark.parametrize("catalog", _catalogs())
+def test_two_writers_at_once_never_share_an_id(tmp_path, catalog):
+    """Process A imports one file and holds its transaction open; a second process (B, ``intel
+    import``) imports another file. Exactly one of the two is refused and rolled back whole, the other lands as batch 1, and
+    the refused file lands on a second run as batch 2. On PostgreSQL B commits and A's commit is
+    refused ("Transaction conflict": both drew a batch id from the same counter row); on SQLite A's
+    open write holds the catalog, so B is refused ("database is locked", told as a plain CLI
+    sentence) and A commits once B's process has ended. Before the
+    counter rows existed from the start, both commits went through on PostgreSQL with batch 1 and
+    the same event ids."""
+    import subprocess
+    import sys
+    import textwrap
+
+    from conftest import ROOT
+
+    spec = _lake(tmp_path) if catalog == "sqlite" else f"ducklake:postgres:{catalog};data={tmp_path / 'data'}"
+    a = _csv(tmp_path)
+    b = tmp_path / "other.csv"
+    b.write_text(a.read_text().replace(",R", ",S").replace("\nR", "\nS"))
+    store.connect(spec).close()
+    writer = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import sys
+        from intel import ingest, store
+        con = store.connect({spec!r})
+        con.execute("BEGIN TRANSACTION")
+        ingest.import_file(con, {str(a)!r}, in_transaction=False)
+        print("written", flush=True)
+        sys.stdin.readline()
+        try:
+            con.execute("COMMIT")
+            print("committed", flush=True)
+        except Exception as e:
+            print("refused", type(e).__name__, " ".join(str(e).split()), flush=True)
+    """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        assert writer.stdout.readline().strip() == "written"
+        # B through the CLI in a process of its own, as an import job would run
+        out = subprocess.run([sys.executable, "-m", "intel.cli", "import", str(b), "--db", spec],
+                             capture_output=True, text=True, cwd=ROOT, timeout=300)
+        b_landed = out.returncode == 0
+        if b_landed:
+            assert "(batch 1)" in out.stdout, out.stdout
+        else:
+            assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
+            assert "another process changed the store at the same moment" in out.stderr, out.stderr
+            assert "database is locked" in out.stderr and catalog == "sqlite", out.stderr
+        writer.stdin.write("commit\n")
+        writer.stdin.flush()
+        a_said = writer.stdout.readline().split()
+    finally:
+        writer.stdin.close()
+        writer.wait(timeout=60)
+    assert a_said[:2] == (["refused", "TransactionException"] if b_landed else ["committed"]), " ".join(a_said)
+    landed, refused = (b, a) if b_landed else (a, b)
+    con = store.connect(spec)
+    assert con.execute("SELECT batch_id, file_name FROM batches").fetchall() == [(1, landed.name)]
+    r = ingest.import_file(con, refused)   # run again: lands after the other
+    assert r.batch_id == 2 and not r.already_imported
+    assert con.execute("SELECT count(*), count(DISTINCT event_id) FROM events").fetchone() == (32, 32)
+    assert con.execute("SELECT count(*), count(DISTINCT audit_id) FROM audit").fetchone() == (2, 2)
     con.close()

@@ -7,7 +7,10 @@ and into a DuckLake store on a SQLite catalog with a local data directory, each 
 of its own, in the same run; then the hexagon aggregation (:func:`intel.hexbin.aggregate`) is
 timed on each at resolutions 5 and 8 with a period filter (median of 20 runs after one warm-up).
 
-Usage: .venv/bin/python bench/bench_lake.py [--n 1000000]
+With ``--postgres DSN`` (a libpq connection string of an empty database) a third store, DuckLake
+on a PostgreSQL catalog, is measured in the same run.
+
+Usage: .venv/bin/python bench/bench_lake.py [--n 1000000] [--postgres "dbname=lake host=127.0.0.1"]
 """
 from __future__ import annotations
 
@@ -47,7 +50,9 @@ def main() -> None:
         return import_only(sys.argv[2], sys.argv[3])
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=1_000_000)
-    n = ap.parse_args().n
+    ap.add_argument("--postgres", default=None, help="libpq connection string of an empty database")
+    args = ap.parse_args()
+    n = args.n
     tmp = Path(tempfile.mkdtemp(prefix="bench_lake_"))
     rng = np.random.default_rng(42)
     types = np.array(["pistol", "revolver", "rifle", "shotgun", "ammunition", "magazine"])
@@ -65,6 +70,8 @@ def main() -> None:
     print(f"SYNTHETIC data: {n:,} records in a box around Toronto ({csv.stat().st_size / 1e6:.1f} MB CSV)")
     stores = {"embedded DuckDB": str(tmp / "bench.duckdb"),
               "DuckLake (SQLite catalog)": f"ducklake:sqlite:{tmp / 'lake.sqlite'};data={tmp / 'lake_data'}"}
+    if args.postgres:
+        stores["DuckLake (PostgreSQL catalog)"] = f"ducklake:postgres:{args.postgres};data={tmp / 'pg_data'}"
     f = hexbin.Filters(date_from="2020-01-01", date_to="2023-01-01")
     for name, spec in stores.items():
         child = subprocess.run([sys.executable, __file__, "--import-only", str(csv), spec],

@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from intel.config import DATA_DIR
+from intel import store
 from intel.store import audit, period_sql, transaction
 
 KIND = "area counts"
@@ -294,7 +295,7 @@ def import_area_counts(con, path: str | Path, profile: dict, *, user: str | None
     source = profile.get("source") or profile.get("name")
 
     def write() -> int:
-        batch_id = con.execute("SELECT nextval('batch_seq')").fetchone()[0]
+        batch_id = store.next_id(con, "batches", "batch_id")
         con.execute("INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::JSON, ?::JSON, ?)",
                     [batch_id, source, name, sha, profile.get("name"), datetime.now(timezone.utc).replace(tzinfo=None),
                      user, res.rows_read, res.accepted, res.quarantined, 0, opt_json, json.dumps(res.warnings), None])

@@ -51,6 +51,7 @@ from intel.tables import ROW_GROUP_ROWS, _arrow_table_fast, _dictionary_text
 from intel.borders.distance import border_distance
 from intel.config import DATA_DIR, PROFILES_DIR, RESOLUTIONS
 from intel.config import FINE_RES
+from intel import store
 from intel.store import audit, refresh_incidents, transaction
 
 
@@ -314,7 +315,7 @@ def load_profile(name: str, con=None) -> dict:
 
 def save_profile(con, profile: dict, user: str | None = None) -> None:
     """Save a per-source profile (column mapping and options) in the store."""
-    con.execute("INSERT OR REPLACE INTO profiles VALUES (?, ?, now())", [profile["name"], json.dumps(profile)])
+    store.replace_row(con, "profiles", [profile["name"], json.dumps(profile)], "(?, ?, now())")
     audit(con, "profile.save", {"name": profile["name"]}, user)
 
 
@@ -1225,7 +1226,7 @@ def import_file(con, path: str | Path, profile: dict | str | None = None, *, dat
                        report=prep._report)   # the builder (or frame): not the whole prep kept alive
 
     def write():
-        batch_id = con.execute("SELECT nextval('batch_seq')").fetchone()[0]
+        batch_id = store.next_id(con, "batches", "batch_id")
         con.execute(
             "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::JSON, ?::JSON, ?)",
             [batch_id, profile.get("source") or "upload", name, sha, profile.get("name"),

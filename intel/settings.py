@@ -274,11 +274,11 @@ def put(con, name: str, value: Any, user: str | None = None) -> Any:
     ValueError
         For a value outside the setting's range or choices; nothing is saved.
     """
-    from intel.store import audit
+    from intel.store import audit, replace_row
 
     v = _setting(name).check(value)
     old_found, old = _stored(name, con)
-    con.execute("INSERT OR REPLACE INTO settings VALUES (?, ?)", [name, json.dumps(v)])
+    replace_row(con, "settings", [name, json.dumps(v)])
     audit(con, "settings.change", {"name": name, "value": v, "previous": old if old_found else None}, user)
     return v
 

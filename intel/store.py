@@ -48,15 +48,35 @@ resolution is the H3 parent of the stored cell, computed in SQL by bit arithmeti
 SQL (:func:`intel.h3cells.parent_sql`) and the int/hex conversions at the edges live in
 :mod:`intel.h3cells`, the one H3 module.
 
+Back ends
+---------
+The store is an embedded DuckDB file by default. ``INTEL_STORE=ducklake:sqlite:<catalog file>`` (or
+``ducklake:postgres:<libpq connection string>``), with the data directory in ``INTEL_STORE_DATA`` or a
+``;data=<dir>`` part, selects a DuckLake store instead (:func:`parse_store`, :func:`connect`): the
+catalog in SQLite or PostgreSQL, the rows as Parquet files under the data directory, several
+processes reading and writing at once with snapshot isolation. :func:`connect` ATTACHes it as
+``lake`` in an in-memory DuckDB instance and makes it the default catalog, so every query of the
+analyses runs unchanged. DuckLake has no sequences, primary keys or indexes: the migrations are
+applied without them (:func:`lake_sql`), batch and audit ids come from :func:`next_id` (a counter
+row updated inside the writing transaction) and keyed rows are replaced by :func:`replace_row` (delete, then insert).
+:func:`snapshot_id` names the snapshot a connection reads.
+
 Concurrency
 -----------
-DuckDB allows one writing process. Viewers open the file read-only (``read_only=True``);
-imports write in one transaction, so readers never see half an import.
+DuckDB allows one process to open a store file for writing, and while it does no other process
+can open the file at all, not even read-only (the dashboard, ``intel serve``, holds its store
+read-write for imports and decisions). Inside that process every session reads through its own
+cursor and imports write in one transaction, so readers never see half an import. Another
+process that tries gets DuckDB's "Conflicting lock is held in <program> (PID n)";
+:func:`lock_holder` reads which process that is and :func:`lock_message` turns it into one
+sentence saying what holds the store and what to do (the CLI's error path uses it).
 """
 from __future__ import annotations
 
 import json
 import os
+import re
+from dataclasses import dataclass
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -96,6 +116,45 @@ def spatial_extension_path() -> str:
 def load_spatial(con: duckdb.DuckDBPyConnection) -> None:
     """Load the offline spatial extension into ``con`` (no network, no ``INSTALL``)."""
     con.execute(f"LOAD '{spatial_extension_path()}'")
+
+
+_EXTENSION_WHEELS = {
+    "ducklake": ("duckdb_extension_ducklake", "duckdb-extension-ducklake"),
+    "sqlite_scanner": ("duckdb_extension_sqlite_scanner", "duckdb-extension-sqlite-scanner"),
+    "postgres_scanner": ("duckdb_extension_postgres_scanner", "duckdb-extension-postgres-scanner"),
+}
+
+
+def extension_path(name: str) -> str:
+    """Path of the DuckDB extension ``name`` shipped by its ``duckdb-extension-*`` wheel.
+
+    Found as :func:`spatial_extension_path` finds the spatial one: ``extensions/v<duckdb
+    version>/<name>.duckdb_extension`` inside the wheel's package (``INSTALL`` needs the network).
+
+    Parameters
+    ----------
+    name : str
+        ``"ducklake"``, ``"sqlite_scanner"`` or ``"postgres_scanner"``.
+
+    Raises
+    ------
+    FileNotFoundError
+        The wheel is not installed, or was built for another DuckDB version; the message names
+        the package to install.
+    """
+    import importlib
+
+    module, package = _EXTENSION_WHEELS[name]
+    hint = f"install {package}=={duckdb.__version__} (the same version as duckdb)"
+    try:
+        mod = importlib.import_module(module)
+    except ImportError:
+        raise FileNotFoundError(f"the DuckDB extension {name} is not installed; {hint}") from None
+    base = Path(mod.__file__).resolve().parent / "extensions"
+    path = base / f"v{duckdb.__version__}" / f"{name}.duckdb_extension"
+    if not path.exists():
+        raise FileNotFoundError(f"DuckDB extension {name} for DuckDB {duckdb.__version__} not found under {base}; {hint}")
+    return str(path)
 
 
 MIGRATIONS: list[tuple[int, str]] = [
@@ -314,19 +373,24 @@ SCHEMA_VERSION = MIGRATIONS[-1][0]
 def migrate(con: duckdb.DuckDBPyConnection) -> int:
     """Apply every migration not yet recorded in ``schema_version``.
 
+    On a DuckLake store each migration is applied as :func:`lake_sql` rewrites it (no sequences,
+    no primary keys).
+
     Returns
     -------
     int
         The schema version after migration.
     """
-    con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMP)")
+    lake = is_lake(con)
+    fix = lake_sql if lake else (lambda sql: sql)
+    con.execute(fix("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMP)"))
     done = {r[0] for r in con.execute("SELECT version FROM schema_version").fetchall()}
     for version, sql in MIGRATIONS:
         if version in done:
             continue
         con.execute("BEGIN TRANSACTION")
         try:
-            con.execute(sql)
+            con.execute(fix(sql))
             con.execute("INSERT INTO schema_version VALUES (?, now())", [version])
             con.execute("COMMIT")
         except Exception:
@@ -340,22 +404,33 @@ def connect(db: str | os.PathLike | None = None, *, read_only: bool = False) -> 
 
     Parameters
     ----------
-    db : path, optional
-        Store file; ``None`` gives :data:`DEFAULT_DB`. ``":memory:"`` gives a throw-away store.
+    db : path or str, optional
+        Store file, or a DuckLake store written ``ducklake:sqlite:<catalog file>[;data=<dir>]`` or
+        ``ducklake:postgres:<connection string>;data=<dir>`` (:func:`parse_store`); ``None`` gives
+        :func:`default_store` (``$INTEL_STORE``, else :data:`DEFAULT_DB`). ``":memory:"`` gives a
+        throw-away store.
     read_only : bool
-        Open without write access (viewers). The file must exist.
+        Open without write access (viewers). The file (or SQLite catalog) must exist.
 
     Returns
     -------
     duckdb.DuckDBPyConnection
-        With the spatial extension loaded.
+        With the spatial extension loaded. For a DuckLake store, an in-memory DuckDB instance in
+        which the store is attached as ``lake`` and is the default catalog (``USE lake``); a cursor
+        of it must be made with :func:`cursor`, which does the same ``USE``.
 
     Raises
     ------
     FileNotFoundError
-        ``read_only`` and the file does not exist.
+        ``read_only`` and the file does not exist; a DuckLake store whose extension wheels are
+        missing.
+    ValueError
+        A DuckLake store written wrongly (see :func:`parse_store`).
     """
-    path = str(db if db is not None else DEFAULT_DB)
+    path = str(db if db is not None else default_store())
+    lake = parse_store(path)
+    if lake is not None:
+        return _connect_lake(lake, read_only)
     if read_only:
         if path != ":memory:" and not Path(path).exists():
             raise FileNotFoundError(f"store {path} does not exist; run `intel build` first")
@@ -367,6 +442,333 @@ def connect(db: str | os.PathLike | None = None, *, read_only: bool = False) -> 
         migrate(con)
     load_spatial(con)
     return con
+
+
+STORE_ENV = "INTEL_STORE"
+"""Environment variable naming the store (a DuckDB file or a ``ducklake:`` store); overrides ``INTEL_DB``."""
+STORE_DATA_ENV = "INTEL_STORE_DATA"
+"""Environment variable naming the data directory of a DuckLake store (when its ``;data=`` part is absent)."""
+LAKE = "lake"
+"""Catalog name under which a DuckLake store is attached."""
+
+
+def default_store() -> str:
+    """The store used when none is named: ``$INTEL_STORE``, else :data:`DEFAULT_DB` (``$INTEL_DB``)."""
+    return os.environ.get(STORE_ENV) or str(DEFAULT_DB)
+
+
+@dataclass(frozen=True)
+class LakeStore:
+    """A DuckLake store: where its catalog and its data files are.
+
+    Attributes
+    ----------
+    kind : str
+        ``"sqlite"`` or ``"postgres"``: the catalog database.
+    catalog : str
+        The SQLite catalog file, or the PostgreSQL connection string (``dbname=intel host=...``).
+    data_path : str
+        Directory (or ``s3://`` prefix) holding the Parquet files, ending with ``/``.
+    """
+
+    kind: str
+    catalog: str
+    data_path: str
+
+    @property
+    def attach_target(self) -> str:
+        """The ``ATTACH`` target, ``ducklake:<kind>:<catalog>``."""
+        return f"ducklake:{self.kind}:{self.catalog}"
+
+
+def parse_store(spec: str | os.PathLike) -> LakeStore | None:
+    """Read a store name: ``None`` for a DuckDB file, a :class:`LakeStore` for ``ducklake:...``.
+
+    Parameters
+    ----------
+    spec : str or path
+        ``ducklake:sqlite:<catalog file>`` or ``ducklake:postgres:<connection string>``, optionally
+        followed by ``;data=<dir>``. Without that part the data directory is ``$INTEL_STORE_DATA``,
+        else (SQLite only) ``<catalog file>.files/`` beside the catalog.
+
+    Raises
+    ------
+    ValueError
+        An unknown catalog kind, an empty catalog, or a PostgreSQL catalog without a data directory.
+    """
+    text = str(spec)
+    if not text.startswith("ducklake:"):
+        return None
+    rest, _, data = text.removeprefix("ducklake:").partition(";data=")
+    kind, _, catalog = rest.partition(":")
+    if kind not in ("sqlite", "postgres") or not catalog.strip():
+        raise ValueError(f"{text!r} is not a DuckLake store: write ducklake:sqlite:<catalog file> or "
+                         "ducklake:postgres:<connection string>, with ;data=<dir> or $INTEL_STORE_DATA")
+    data = data or os.environ.get(STORE_DATA_ENV, "")
+    if kind == "sqlite":
+        catalog = str(Path(catalog).expanduser().resolve())
+        data = data or catalog + ".files"
+    elif not data:
+        raise ValueError(f"the DuckLake store {text!r} needs a data directory: add ;data=<dir> or set $INTEL_STORE_DATA")
+    if "://" not in data:
+        data = str(Path(data).expanduser().resolve())
+    return LakeStore(kind, catalog, data.rstrip("/") + "/")
+
+
+def _literal(text: str) -> str:
+    # ATTACH takes no prepared parameters: its target and options are quoted as SQL literals
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+LAKE_SCHEMA = "CREATE TABLE IF NOT EXISTS id_counters (name VARCHAR NOT NULL, last_id BIGINT NOT NULL)"
+"""DuckLake only: the last id drawn per sequence name (the embedded store has real sequences)."""
+
+
+def _create_id_counters(con: duckdb.DuckDBPyConnection) -> None:
+    # one row per sequence from the start, so that every draw is an UPDATE of an existing row:
+    # DuckLake refuses the second of two transactions that both changed that row (measured on a
+    # PostgreSQL catalog), while two INSERTs of a first row would both commit with the same id
+    with transaction(con):
+        con.execute(LAKE_SCHEMA)
+        for (table, column), seq in _ID_SEQUENCES.items():
+            con.execute(f"INSERT INTO id_counters SELECT ?, coalesce(max({column}), 0) FROM {table}", [seq])
+
+
+def _connect_lake(lake: LakeStore, read_only: bool) -> duckdb.DuckDBPyConnection:
+    if lake.kind == "sqlite":
+        cat = Path(lake.catalog)
+        if read_only and not cat.exists():
+            raise FileNotFoundError(f"store {lake.attach_target} does not exist; import into it first")
+        cat.parent.mkdir(parents=True, exist_ok=True)
+    if "://" not in lake.data_path and not read_only:
+        Path(lake.data_path).mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()   # in memory: holds only this process's temp objects
+    try:
+        con.execute(f"LOAD '{extension_path('sqlite_scanner' if lake.kind == 'sqlite' else 'postgres_scanner')}'")
+        con.execute(f"LOAD '{extension_path('ducklake')}'")
+        opts = f"DATA_PATH {_literal(lake.data_path)}" + (", READ_ONLY" if read_only else "")
+        con.execute(f"ATTACH {_literal(lake.attach_target)} AS {LAKE} ({opts})")
+        con.execute(f"USE {LAKE}")
+        if not read_only:
+            migrate(con)
+            if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND table_name = "
+                               "'id_counters'", [LAKE]).fetchone()[0]:
+                _create_id_counters(con)
+        load_spatial(con)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def is_lake(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when ``con``'s default catalog is a DuckLake store."""
+    row = con.execute("SELECT type FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
+    return bool(row) and row[0] == "ducklake"
+
+
+def cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A cursor of ``con`` on the same store (a DuckDB cursor starts on the instance's first
+    catalog, so on a DuckLake store the ``USE lake`` of :func:`connect` is repeated)."""
+    cur = con.cursor()
+    attached = cur.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name = ? AND type = 'ducklake'",
+                           [LAKE]).fetchone()[0]
+    if attached:
+        cur.execute(f"USE {LAKE}")
+    return cur
+
+
+def lake_sql(sql: str) -> str:
+    """A migration as DuckLake accepts it: ``CREATE SEQUENCE`` statements and ``PRIMARY KEY``
+    constraints removed (DuckLake has neither; ids come from :func:`next_id`, keyed rows are
+    replaced by :func:`replace_row`)."""
+    sql = re.sub(r"CREATE SEQUENCE[^;]*;", "", sql, flags=re.IGNORECASE)
+    return re.sub(r"\s+PRIMARY KEY\b", "", sql, flags=re.IGNORECASE)
+
+
+_ID_SEQUENCES = {("batches", "batch_id"): "batch_seq", ("audit", "audit_id"): "audit_seq",
+                 ("events", "event_id"): "event_seq", ("quarantine", "quarantine_id"): "quarantine_seq"}
+
+
+def next_id(con: duckdb.DuckDBPyConnection, table: str, column: str) -> int:
+    """The next id of ``table.column``.
+
+    On the embedded store, ``nextval`` of the table's sequence (``batch_seq``, ``audit_seq``),
+    as before. On a DuckLake store (no sequences), one more than the larger of the table's
+    ``max(column)`` and the last id drawn (table ``id_counters``, :data:`LAKE_SCHEMA`, updated
+    here inside the caller's transaction), so the id of a deleted batch is not drawn again, as
+    with a sequence. Two writers that draw ids at the same time both update the counter row,
+    and DuckLake refuses the second commit ("Transaction conflict", measured on a PostgreSQL
+    catalog; a SQLite catalog refuses it as "database is locked"): ids stay unique, and the
+    refused import is rolled back whole and can be run again.
+
+    Parameters
+    ----------
+    table, column : str
+        One of the pairs with a sequence: ``batches.batch_id``, ``audit.audit_id``,
+        ``events.event_id``, ``quarantine.quarantine_id`` (trusted names, never user input).
+
+    Raises
+    ------
+    KeyError
+        Another pair.
+    """
+    seq = _ID_SEQUENCES[(table, column)]
+    if not is_lake(con):
+        return int(con.execute(f"SELECT nextval('{seq}')").fetchone()[0])
+    last = con.execute("SELECT max(last_id) FROM id_counters WHERE name = ?", [seq]).fetchone()[0]
+    stored = con.execute(f"SELECT coalesce(max({column}), 0) FROM {table}").fetchone()[0]
+    new = max(int(last or 0), int(stored)) + 1
+    if last is None:
+        con.execute("INSERT INTO id_counters VALUES (?, ?)", [seq, new])
+    else:
+        con.execute("UPDATE id_counters SET last_id = ? WHERE name = ?", [new, seq])
+    return new
+
+
+def replace_row(con: duckdb.DuckDBPyConnection, table: str, values: list, sql_values: str | None = None) -> None:
+    """Store one row of a table keyed by its first column (``settings``, ``profiles``), replacing
+    the row with the same key.
+
+    ``INSERT OR REPLACE`` on the embedded store (its primary key); on a DuckLake store, which has
+    no keys, ``DELETE`` of the key then ``INSERT``.
+
+    Parameters
+    ----------
+    table : str
+        ``"settings"`` or ``"profiles"`` (trusted name).
+    values : list
+        Parameters of the row, key first.
+    sql_values : str, optional
+        The ``VALUES`` list, e.g. ``"(?, ?, now())"``; default one ``?`` per value.
+    """
+    if table not in ("settings", "profiles"):
+        raise KeyError(table)
+    sql_values = sql_values or "(" + ", ".join("?" * len(values)) + ")"
+    if is_lake(con):
+        con.execute(f"DELETE FROM {table} WHERE name = ?", [values[0]])
+        con.execute(f"INSERT INTO {table} VALUES {sql_values}", values)
+    else:
+        con.execute(f"INSERT OR REPLACE INTO {table} VALUES {sql_values}", values)
+
+
+def snapshot_id(con: duckdb.DuckDBPyConnection) -> int | None:
+    """The latest snapshot of a DuckLake store (what a briefing or export made now reads); ``None``
+    on the embedded store, which keeps no snapshots."""
+    if not is_lake(con):
+        return None
+    row = con.execute("SELECT max(snapshot_id) FROM ducklake_snapshots(current_database())").fetchone()
+    return None if row is None or row[0] is None else int(row[0])
+
+
+@dataclass(frozen=True)
+class LockHolder:
+    """The process that holds a store file, as named by DuckDB's lock error.
+
+    Attributes
+    ----------
+    pid : int or None
+        Process id DuckDB names (``None`` when the message has none).
+    program : str or None
+        The program DuckDB names (e.g. ``/usr/bin/python3.11``).
+    command : str or None
+        The holder's command line from ``/proc/<pid>/cmdline`` (Linux), arguments joined by
+        spaces, an argument of several lines or over 80 characters shown as ``...``; ``None`` when it cannot be read (another OS, another user's process, ended).
+    """
+
+    pid: int | None
+    program: str | None
+    command: str | None
+
+    @property
+    def is_dashboard(self) -> bool:
+        """True when the command line is the dashboard's (``intel serve`` or ``streamlit run``)."""
+        text = self.command or ""
+        return "streamlit" in text or bool(re.search(r"\bintel(\.cli)?\b.*\bserve\b", text))
+
+    def describe(self) -> str:
+        """The holder in a few words: ``the dashboard (PID 123: streamlit run app.py ...)``."""
+        what = "the dashboard" if self.is_dashboard else "another process"
+        how = self.command or self.program
+        if self.pid is None:
+            return what if how is None else f"{what} ({how})"
+        return f"{what} (PID {self.pid}" + (f": {_shorten(how)})" if how else ")")
+
+
+def _shorten(text: str, limit: int = 160) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+_LOCK_RE = re.compile(r"Conflicting lock is held in (?P<program>.*?) \(PID (?P<pid>\d+)\)")
+
+
+def is_lock_error(exc: BaseException) -> bool:
+    """True when ``exc`` is DuckDB's error for a store file held by another process."""
+    return isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower()
+
+
+def lock_holder(exc: BaseException) -> LockHolder | None:
+    """Which process holds the store, from DuckDB's lock error.
+
+    DuckDB (1.5) words it ``Could not set lock on file "<path>": Conflicting lock is held in
+    <program> (PID <n>)``; the full command line is then read from ``/proc/<n>/cmdline`` where
+    that file exists and is readable.
+
+    Parameters
+    ----------
+    exc : Exception
+        The error raised by ``duckdb.connect``.
+
+    Returns
+    -------
+    LockHolder or None
+        ``None`` when ``exc`` is not a lock error; a holder with ``pid`` None when the message
+        names no PID.
+    """
+    if not is_lock_error(exc):
+        return None
+    m = _LOCK_RE.search(str(exc))
+    if not m:
+        return LockHolder(None, None, None)
+    pid = int(m.group("pid"))
+    command = None
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+        args = [a.decode("utf-8", "replace") for a in raw.split(b"\0") if a]
+        # a script passed inline (python -c "...") would drown the rest: shown as "..."
+        command = " ".join("..." if "\n" in a or len(a) > 80 else a for a in args) or None
+    except OSError:
+        pass
+    return LockHolder(pid, m.group("program").strip() or None, command)
+
+
+def lock_message(path: str | os.PathLike, exc: BaseException) -> str:
+    """One plain sentence for a store that another process holds: what holds it and what to do.
+
+    Parameters
+    ----------
+    path : path
+        The store file that could not be opened.
+    exc : Exception
+        DuckDB's lock error (see :func:`lock_holder`).
+
+    Returns
+    -------
+    str
+        Names the holding process (PID and command line when they can be read), says that DuckDB
+        lets only one process open a store file while it writes, and what to do: stop that process
+        (the dashboard) and run the command again, use the dashboard's own pages (Import, Data
+        quality, Admin) while it runs, or use a DuckLake store (``INTEL_STORE``) for concurrent use.
+    """
+    holder = lock_holder(exc) or LockHolder(None, None, None)
+    who = holder.describe()
+    stop = (f"stop the dashboard (kill {holder.pid}, or Ctrl+C where `intel serve` runs)" if holder.is_dashboard
+            and holder.pid else f"stop it{f' (PID {holder.pid})' if holder.pid else ''}")
+    return (f"the store {path} is in use by another process: {who} holds it. DuckDB lets one process "
+            "open a store file while it writes, and no other process can open it meanwhile, not even to "
+            f"read. To go on: {stop} and run the command again; or, while the dashboard runs, import and "
+            "decide on its Import and Data quality pages; or, for several processes at once, use a DuckLake "
+            "store (INTEL_STORE, see the README, 'Running the dashboard and the CLI at the same time').")
 
 
 @contextmanager
@@ -449,7 +851,8 @@ def period_sql(column: str, date_from=None, date_to=None) -> tuple[list[str], li
 
 def audit(con: duckdb.DuckDBPyConnection, action: str, detail: dict | None = None, user: str | None = None) -> None:
     """Append one line to the audit log (never updated or deleted)."""
-    con.execute(
-        "INSERT INTO audit VALUES (nextval('audit_seq'), now(), ?, ?, ?)",
-        [user or os.environ.get("INTEL_USER", "local"), action, json.dumps(detail or {}, default=str)],
-    )
+    params = [user or os.environ.get("INTEL_USER", "local"), action, json.dumps(detail or {}, default=str)]
+    if is_lake(con):   # no sequences in DuckLake
+        con.execute("INSERT INTO audit VALUES (?, now(), ?, ?, ?)", [next_id(con, "audit", "audit_id"), *params])
+    else:
+        con.execute("INSERT INTO audit VALUES (nextval('audit_seq'), now(), ?, ?, ?)", params)

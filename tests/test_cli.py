@@ -2,6 +2,7 @@
 traceback), resolution ranges from the configuration, the period grammar, ``intel settings``."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -186,6 +187,77 @@ def test_locked_store_is_a_plain_error(tmp_path):
     finally:
         holder.stdin.close()
         holder.wait(timeout=30)
+
+
+def _hold(db, *argv):
+    """A second process holding ``db`` read-write, its command line ending with ``argv``."""
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import duckdb, sys
+        con = duckdb.connect({str(db)!r})
+        print("ready", flush=True)
+        sys.stdin.read()
+    """), *argv], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "ready"
+    return holder
+
+
+def test_store_held_by_the_dashboard_names_it_for_every_verb(tmp_path):
+    # before: "Cannot open the store ...: Could not set lock ... Conflicting lock is held" and nothing
+    # on what holds it or what to do
+    db = tmp_path / "held.duckdb"
+    store.connect(db).close()
+    csv = tmp_path / "in.csv"
+    csv.write_text("date,latitude,longitude,firearms\n2020-01-01,43.7,-79.4,1\n")
+    holder = _hold(db, "streamlit", "run", "app.py", "--server.port", "8501")
+    try:
+        for args in (["hotspots", "--db", db, "--out", tmp_path / "h.csv"],          # reads
+                     ["batches", "list", "--db", db],
+                     ["settings", "get", "hotspot_k", "--db", db],
+                     ["import", csv, "--db", db],                                   # writes
+                     ["settings", "set", "hotspot_k", "2", "--db", db],
+                     ["build", "--db", db]):                                        # replaces the file
+            r = run(args)
+            out = " ".join(r.output.split())
+            assert r.exit_code == 2, (args, r.output)
+            assert "Traceback" not in r.output and "Conflicting lock" not in out, (args, r.output)
+            assert f"the dashboard (PID {holder.pid}: " in out, (args, out)
+            assert "streamlit run app.py --server.port 8501" in out, (args, out)
+            assert f"stop the dashboard (kill {holder.pid}" in out and "Import" in out, (args, out)
+            assert "DuckLake" in out and "one process" in out, (args, out)
+        assert not (tmp_path / "held.duckdb.tmp").exists()  # build stopped before building anything
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    assert run(["settings", "get", "hotspot_k", "--db", db]).exit_code == 0  # free again once it stopped
+
+
+def test_store_held_by_another_program_is_named_as_such(tmp_path):
+    db = tmp_path / "held.duckdb"
+    store.connect(db).close()
+    holder = _hold(db, "nightly-job")
+    try:
+        r = run(["flows", "--db", db, "--out", tmp_path / "f.csv"])
+        out = " ".join(r.output.split())
+        assert r.exit_code == 2 and "Traceback" not in r.output
+        assert f"another process (PID {holder.pid}: " in out and "nightly-job" in out
+        assert f"stop it (PID {holder.pid})" in out and "the dashboard (" not in out
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+
+
+def test_lock_holder_reads_pid_and_command_line():
+    import duckdb
+
+    exc = duckdb.IOException('IO Error: Could not set lock on file "/x/s.duckdb": Conflicting lock is held in '
+                             f"/usr/bin/python3 (PID {os.getpid()}). See also https://duckdb.org/docs")
+    h = store.lock_holder(exc)
+    assert h.pid == os.getpid() and h.program == "/usr/bin/python3"
+    assert h.command and h.command.split()[0] == open(f"/proc/{os.getpid()}/cmdline", "rb").read().split(b"\0")[0].decode()
+    gone = duckdb.IOException('Could not set lock on file "/x": Conflicting lock is held in prog (PID 999999999)')
+    assert store.lock_holder(gone) == store.LockHolder(999999999, "prog", None)
+    assert store.lock_holder(duckdb.IOException("Cannot open file: not a database")) is None
+    assert store.lock_holder(ValueError("lock")) is None
 
 
 def test_python_m_intel_cli(tmp_path):

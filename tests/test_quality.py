@@ -13,9 +13,12 @@ CASES = Path(__file__).resolve().parent / "cases"  # copies of ../shared/cases (
 pytestmark = pytest.mark.skipif(not CASES.exists(), reason="shared cases not available")
 
 
-@pytest.fixture()
-def con(tmp_path):
-    c = store.connect(tmp_path / "q.duckdb")
+@pytest.fixture(params=["duckdb", "ducklake"])
+def con(tmp_path, request):
+    # the decisions on both back ends: an embedded file, and a DuckLake store on a SQLite catalog
+    spec = (tmp_path / "q.duckdb" if request.param == "duckdb"
+            else f"ducklake:sqlite:{tmp_path / 'q.sqlite'};data={tmp_path / 'q_data'}")
+    c = store.connect(spec)
     yield c
     c.close()
 

@@ -10,7 +10,7 @@ unreadable markings (a caveat word, prose, only spaces: administrators only). Ea
 ``location_name`` names who may see it, so any leak is visible in any output. Users from BFA,
 CIV (two: the importer of the CIV batch and another) and MLI, a manager without a country, and
 an administrator read the store through :func:`intel.auth.apply_visibility` on their own
-cursor; the analyses (hexbin, hot spots, trends), the exports and the markings must show
+cursor (:func:`intel.store.cursor`), on both back ends (an embedded DuckDB file and a DuckLake store); the analyses (hexbin, hot spots, trends), the exports and the markings must show
 exactly their rows, while another cursor at the same time still sees everything.
 """
 from __future__ import annotations
@@ -114,9 +114,16 @@ def build_store(path) -> None:
     con.close()
 
 
-@pytest.fixture(scope="module")
-def con(tmp_path_factory):
-    db = tmp_path_factory.mktemp("rel") / "intel.duckdb"
+def _store_name(folder, backend: str) -> str:
+    """The embedded DuckDB file, or a DuckLake store on a SQLite catalog, in ``folder``."""
+    if backend == "ducklake":
+        return f"ducklake:sqlite:{folder / 'catalog.sqlite'};data={folder / 'data'}"
+    return str(folder / "intel.duckdb")
+
+
+@pytest.fixture(scope="module", params=["duckdb", "ducklake"])
+def con(tmp_path_factory, request):
+    db = _store_name(tmp_path_factory.mktemp("rel"), request.param)
     build_store(db)
     c = store.connect(db)
     yield c
@@ -129,22 +136,22 @@ def tags_seen(cur) -> set[str]:
 
 @pytest.mark.parametrize("user,key", USERS, ids=lambda x: getattr(x, "name", str(x)))
 def test_events_view_exact_rows(con, user, key):
-    cur = auth.apply_visibility(con.cursor(), user)
+    cur = auth.apply_visibility(store.cursor(con), user)
     assert tags_seen(cur) == VISIBLE_TAGS[key]
     assert cur.execute("SELECT count(*) FROM events").fetchone()[0] == expected(key)
     # another cursor at the same time still sees everything
-    other = con.cursor()
+    other = store.cursor(con)
     assert other.execute("SELECT count(*) FROM events").fetchone()[0] == sum(g[2] for g in GROUPS)
     assert cur.execute("SELECT count(*) FROM events").fetchone()[0] == expected(key)
 
 
 @pytest.mark.parametrize("user,key", USERS, ids=lambda x: getattr(x, "name", str(x)))
 def test_analyses_see_only_visible_rows(con, user, key):
-    cur = auth.apply_visibility(con.cursor(), user)
+    cur = auth.apply_visibility(store.cursor(con), user)
     n = expected(key)
     agg = hexbin.aggregate(cur, 8)
     assert int(agg["records"].sum()) == n
-    full = hexbin.aggregate(con.cursor(), 8)
+    full = hexbin.aggregate(store.cursor(con), 8)
     assert int(full["records"].sum()) == sum(g[2] for g in GROUPS)
     df, guard = hotspots.hotspots_from_store(cur, 8, k=1)
     assert guard.events == n
@@ -158,7 +165,7 @@ def test_analyses_see_only_visible_rows(con, user, key):
 
 @pytest.mark.parametrize("user,key", USERS, ids=lambda x: getattr(x, "name", str(x)))
 def test_exports_and_markings(con, user, key):
-    cur = auth.apply_visibility(con.cursor(), user)
+    cur = auth.apply_visibility(store.cursor(con), user)
     df, _ = hotspots.hotspots_from_store(cur, 8, k=1)
     csv = hotspots.export_cells(df, "csv")
     assert pd.read_csv(io.BytesIO(csv))["value"].sum() == expected(key)
@@ -184,7 +191,7 @@ def test_exports_and_markings(con, user, key):
 
 @pytest.mark.parametrize("user,key", USERS, ids=lambda x: getattr(x, "name", str(x)))
 def test_quarantine_and_batches(con, user, key):
-    cur = auth.apply_visibility(con.cursor(), user)
+    cur = auth.apply_visibility(store.cursor(con), user)
     q = cur.execute("SELECT raw FROM quarantine WHERE event_id IS NOT NULL").fetchall()
     assert {json.loads(r[0])["tag"] for r in q} == VISIBLE_TAGS[key]
     batches = {r[0] for r in cur.execute("SELECT releasability FROM batches").fetchall()}
@@ -198,8 +205,8 @@ def test_quarantine_and_batches(con, user, key):
 
 
 def test_viewer_cursor_cannot_write(con):
-    cur = auth.apply_visibility(con.cursor(), CIV)
-    before = con.cursor().execute("SELECT count(*) FROM events").fetchone()[0]
+    cur = auth.apply_visibility(store.cursor(con), CIV)
+    before = store.cursor(con).execute("SELECT count(*) FROM events").fetchone()[0]
     with pytest.raises(Exception):
         cur.execute("INSERT INTO events (event_id, batch_id, source, incident_key, status, kind) "
                     "VALUES (99999, 1, 'x', 'x', 'accepted', 'seizure')")
@@ -207,15 +214,16 @@ def test_viewer_cursor_cannot_write(con):
         cur.execute("DELETE FROM events")
     with pytest.raises(Exception):
         cur.execute("UPDATE events SET releasability = NULL")
-    assert con.cursor().execute("SELECT count(*) FROM events").fetchone()[0] == before
+    assert store.cursor(con).execute("SELECT count(*) FROM events").fetchone()[0] == before
 
 
-def test_read_only_connection_gets_views(tmp_path):
-    db = tmp_path / "ro.duckdb"
+@pytest.mark.parametrize("backend", ["duckdb", "ducklake"])
+def test_read_only_connection_gets_views(tmp_path, backend):
+    db = _store_name(tmp_path, backend)
     build_store(db)
     ro = store.connect(db, read_only=True)
     try:
-        cur = auth.apply_visibility(ro.cursor(), MLI)
+        cur = auth.apply_visibility(store.cursor(ro), MLI)
         assert cur.execute("SELECT count(*) FROM events").fetchone()[0] == expected("MLI")
     finally:
         ro.close()
@@ -310,7 +318,7 @@ def test_viewer_cursor_is_read_only_on_every_table(con):
     """A viewer's cursor cannot write any table, not only the restricted ones."""
     import duckdb
 
-    cur = auth.apply_visibility(con.cursor(), BFA)
+    cur = auth.apply_visibility(store.cursor(con), BFA)
     for sql in ("INSERT INTO audit VALUES (999, now(), 'x', 'x', '{}')",
                 "INSERT INTO settings VALUES ('marking', '\"X\"')",
                 "DELETE FROM countries", "INSERT INTO profiles VALUES ('p', '{}', now())"):

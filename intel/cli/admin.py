@@ -71,7 +71,8 @@ def _log(db: str | None, action: str, detail: dict) -> None:
     try:
         con = store.connect(db)
     except Exception as e:  # noqa: BLE001
-        click.echo(f"warning: the change was made but could not be written to the audit log of {db}: {e}", err=True)
+        why = store.lock_message(db, e) if store.is_lock_error(e) else e
+        click.echo(f"warning: the change was made but could not be written to the audit log of {db}: {why}", err=True)
         return
     try:
         store.audit(con, action, detail, user=os.environ.get("INTEL_USER", "cli"))

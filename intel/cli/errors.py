@@ -17,6 +17,7 @@ the :class:`IntelGroup` ``main``), so a verb invoked on its own (as tests do wit
 """
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from typing import NoReturn
 
@@ -28,12 +29,15 @@ __all__ = ["EXIT_CODE", "Fail", "fail", "describe", "reported", "IntelCommand", 
 EXIT_CODE = 2
 """Exit status of every failure of ``intel`` (click's own usage errors use the same)."""
 
-EXPECTED: tuple[type[BaseException], ...] = (ValueError, KeyError, OSError, duckdb.IOException)
+EXPECTED: tuple[type[BaseException], ...] = (ValueError, KeyError, OSError, duckdb.IOException,
+                                              duckdb.TransactionException)
 """Errors a verb may meet in normal use and reports as a sentence. ``ValueError`` covers the
 analyses' own errors (``HotspotError``, ``RiskError``, ``BacktestError``, ``ReadError``,
 ``ImportError_``), which subclass it; ``OSError`` covers ``FileNotFoundError`` and files that
 cannot be written; ``duckdb.IOException`` a store that is locked by another process or is not a
-DuckDB file."""
+DuckDB file; ``duckdb.TransactionException`` a commit refused because another process changed the
+store at the same moment (two writers of one DuckLake store; its SQLite catalog reports
+"database is locked")."""
 
 
 class Fail(click.ClickException):
@@ -61,9 +65,15 @@ def describe(exc: BaseException) -> str:
     if isinstance(exc, duckdb.IOException):
         text = str(exc).removeprefix("IO Error: ")
         if "lock" in text.lower():
-            return ("the store is in use by another process (the dashboard or another intel command); "
-                    f"stop it or try again: {text}")
+            from intel.store import lock_message
+
+            m = re.search(r'file "([^"]*)"', text)
+            return lock_message(m.group(1) if m else "", exc)
         return f"cannot open the store: {text}"
+    if isinstance(exc, duckdb.TransactionException):
+        text = " ".join(str(exc).split())
+        return ("another process changed the store at the same moment, so this command's changes could not be "
+                f"committed and nothing was written; run it again ({text})")
     if isinstance(exc, KeyError):
         key = exc.args[0] if exc.args else ""
         return str(key) if isinstance(key, str) and " " in key else f"unknown name {key!r}"

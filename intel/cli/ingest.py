@@ -19,7 +19,7 @@ from pathlib import Path
 import click
 
 from intel.cli.errors import IntelCommand, IntelGroup, fail
-from intel.cli.options import apply_options, db_option, open_store
+from intel.cli.options import apply_options, check_not_held, db_option, open_store
 
 __all__ = ["build_cmd", "import_cmd", "batches_cmd", "IMPORT_OPTIONS"]
 
@@ -29,6 +29,13 @@ __all__ = ["build_cmd", "import_cmd", "batches_cmd", "IMPORT_OPTIONS"]
 def build_cmd(db):
     from intel.reference import build as do_build
 
+    from intel.store import parse_store
+
+    if parse_store(str(db)) is not None:
+        fail(f"{db} is a DuckLake store: `intel build` rebuilds an embedded DuckDB file only (not yet a DuckLake "
+             "store, issue 18); build one with --db FILE.duckdb, or bring files into the DuckLake store with "
+             "`intel import FILE --db STORE`.")
+    check_not_held(db)  # never replace the file under a running dashboard
     try:
         s = do_build(db, progress=lambda m: click.echo(m))
     except Exception as e:  # noqa: BLE001 - any failure leaves the previous store; one sentence
@@ -109,6 +116,11 @@ def import_cmd(path, db, profile, report_path, date_order, crs, sheet, layer, de
         except (ValueError, OSError) as e:  # ReadError and ImportError_ are ValueErrors
             fail(f"import failed, the store is unchanged: {e}")
         click.echo(r.summary())
+        from intel.store import snapshot_id
+
+        snap = snapshot_id(con)
+        if snap is not None:   # a DuckLake store: the snapshot to read the store as of this import
+            click.echo(f"store snapshot: {snap}")
         for w in r.warnings:
             click.echo(f"warning: {w}")
         if report_path:

@@ -18,14 +18,25 @@ import click
 
 from intel import config, periods
 
-__all__ = ["DB_HELP", "db_option", "open_store", "PeriodType", "DayType", "period_option", "period_options", "res_option", "ResolutionType",
+__all__ = ["DB_HELP", "db_option", "open_store", "store_exists", "check_not_held", "PeriodType", "DayType", "period_option", "period_options", "res_option", "ResolutionType",
            "merge_period", "apply_options"]
 
-DB_HELP = "Store file (default: $INTEL_DB, else data/intel.duckdb)."
+DB_HELP = ("Store: a DuckDB file, or a DuckLake store ducklake:sqlite:CATALOG[;data=DIR] "
+           "(default: $INTEL_STORE, else $INTEL_DB, else data/intel.duckdb).")
 
 
 def _default_db() -> str:
-    return str(config.DEFAULT_DB)
+    from intel import store
+
+    return store.default_store()
+
+
+def store_exists(db) -> bool:
+    """True when the store ``db`` (a DuckDB file or a ``ducklake:`` store) can be opened to read:
+    the file exists, or it names a DuckLake store (whose catalog :func:`open_store` checks)."""
+    from intel import store
+
+    return store.parse_store(str(db)) is not None or Path(db).exists()
 
 
 db_option = click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=_default_db, help=DB_HELP)
@@ -46,9 +57,11 @@ def open_store(db, read_only: bool = True):
     Raises
     ------
     intel.cli.errors.Fail
-        A read-only open of a store that does not exist (the sentence says to run ``intel build``).
+        A read-only open of a store that does not exist (the sentence says to run ``intel build``);
+        a store held by another process, such as the running dashboard (the sentence names the
+        process and what to do, :func:`intel.store.lock_message`).
     duckdb.IOException
-        A locked or corrupt store (reported by the verb's error path).
+        A corrupt store (reported by the verb's error path).
     """
     import duckdb
 
@@ -56,14 +69,34 @@ def open_store(db, read_only: bool = True):
     from intel.cli.errors import fail
 
     path = Path(db)
-    if read_only and not path.exists():
+    if read_only and not store_exists(db):
         fail(f"the store {path} does not exist; run `intel build` first.")
     try:
-        return store.connect(path, read_only=read_only)
-    except duckdb.ConnectionException:
-        if not read_only:
-            raise
-        return store.connect(path)
+        try:
+            return store.connect(path, read_only=read_only)
+        except duckdb.ConnectionException:
+            if not read_only:
+                raise
+            return store.connect(path)
+    except duckdb.IOException as exc:
+        if store.is_lock_error(exc):
+            fail(store.lock_message(path, exc))
+        raise
+
+
+def check_not_held(db) -> None:
+    """Stop with :func:`open_store`'s sentence when another process holds the store file ``db``.
+
+    For verbs that replace the file rather than open it (``intel build``): replacing a file that
+    the dashboard holds would leave the dashboard on the old, deleted copy.
+
+    Raises
+    ------
+    intel.cli.errors.Fail
+        When another process holds ``db``.
+    """
+    if Path(db).exists():   # a DuckLake store is never replaced by a build
+        open_store(db, read_only=True).close()
 
 
 class PeriodType(click.ParamType):

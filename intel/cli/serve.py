@@ -26,6 +26,11 @@ def serve_cmd(db, port):
     from intel import config
     from intel.reference import ensure_store
 
+    from intel.store import parse_store
+
+    if parse_store(str(db)) is not None:
+        fail(f"{db} is a DuckLake store: the dashboard does not open DuckLake stores yet (issue 18); the CLI "
+             "verbs do. Serve an embedded store with --db FILE.duckdb (and unset INTEL_STORE).")
     dbp = Path(db)
     try:
         ensure_store(dbp, progress=lambda m: click.echo(m))

@@ -14,7 +14,7 @@ import os
 import click
 
 from intel.cli.errors import IntelGroup
-from intel.cli.options import db_option, open_store
+from intel.cli.options import db_option, open_store, store_exists
 
 __all__ = ["settings_cmd"]
 
@@ -47,7 +47,7 @@ def settings_cmd(ctx):
 def settings_list(db):
     from intel import settings
 
-    con = open_store(db) if os.path.exists(db) else None
+    con = open_store(db) if store_exists(db) else None
     try:
         rows = []
         for s in settings.SETTINGS.values():
@@ -76,7 +76,7 @@ def settings_list(db):
 def settings_get(name, db):
     from intel import settings
 
-    con = open_store(db) if os.path.exists(db) else None
+    con = open_store(db) if store_exists(db) else None
     try:
         click.echo(_value_text(settings.get(name, con)))
     finally:

@@ -288,6 +288,37 @@ def _null_mask(col: pd.Series) -> np.ndarray:
     return col.isna().to_numpy(dtype=bool)
 
 
+def _blank_cells(col: pd.Series) -> np.ndarray:
+    """Cells that are empty, null or only whitespace (a line of ``"  ;  ;;"`` is a blank line)."""
+    if isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow":
+        import pyarrow.compute as pc
+
+        arr = col.array.__arrow_array__()
+        space = pc.or_(pc.equal(pc.utf8_length(arr), 0), pc.utf8_is_space(arr))
+        return (pc.fill_null(space, True)).to_numpy(zero_copy_only=False)
+    out = col.isna().to_numpy(dtype=bool).copy()
+    for i in np.flatnonzero(~out):
+        v = col.iat[i]
+        out[i] = isinstance(v, str) and not v.strip()
+    return out
+
+
+def _total_rows(frame: pd.DataFrame, cols: list, sparse: np.ndarray) -> np.ndarray:
+    """Positions (of ``sparse``) whose row holds a total label (``TOTAL``, ``Total général``...)
+    in any column: a total line labels its sum in the id column or next to the count."""
+    hit = np.zeros(len(sparse), dtype=bool)
+    if not len(sparse):
+        return hit
+    for c in cols:
+        sub = frame[c].iloc[sparse]
+        if sub.dtype == object:
+            m = np.fromiter((isinstance(v, str) and _TOTAL.match(v) is not None for v in sub), bool, len(sub))
+        else:
+            m = sub.astype("string").str.match(_TOTAL).fillna(False).to_numpy(dtype=bool)
+        hit |= m
+    return hit
+
+
 def _positions_in(col: pd.Series, values: list[str]) -> np.ndarray:
     """Positions of the cells of ``col`` equal to one of ``values`` (Arrow kernels on Arrow text)."""
     if isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow":
@@ -338,13 +369,12 @@ def _tidy_rows(raw: RawTable) -> RawTable:
         frame = frame.drop(columns=drop_cols)
         cols = [c for c in cols if c not in drop_cols]
         raw.warnings.append(f"{len(drop_cols)} trailing column(s) with no name and no value were ignored.")
-    nulls = [_null_mask(frame[c]) for c in cols]
+    nulls = [_blank_cells(frame[c]) for c in cols]
     empty = np.logical_and.reduce(nulls)
     filled = len(cols) - np.add.reduce(nulls, dtype=np.int32)
     total = np.zeros(len(frame), dtype=bool)
     sparse = np.flatnonzero((filled <= max(2, len(cols) // 2)) & ~empty)   # a total line is mostly empty
-    for p in sparse:
-        total[p] = any(isinstance(v, str) and _TOTAL.match(v) is not None for v in (frame[c].iloc[p] for c in cols[:2]))
+    total[sparse] = _total_rows(frame, cols, sparse)
     notes = []
     if empty.any():
         rn = rows[empty]

@@ -213,6 +213,43 @@ def test_point_column_forms(tmp_path):
     assert rows["P-5"]["outcome"] != "accepted" and "COORDINATE_INVALID" in rows["P-5"]["reasons"]
 
 
+
+def test_point_column_degree_signs_ewkt_and_place_named_column(tmp_path):
+    """Issue 14 'lat, lon' kinds tried as a new user: a pair with degree signs, a decimal-comma
+    pair split by a comma (three commas: one split only), EWKT with SRID 4326 (another SRID is not
+    guessed: quarantined with its reason), and a column named 'location' (a place-name synonym)
+    whose values are points -- read as the point, not as a place name."""
+    path = _csv(tmp_path, "deg.csv",
+                "record_id,seizure_date,country,location\n"
+                "G-1,2023-05-01,Mali,\"12.6392°, -8.0029°\"\n"
+                "G-2,2023-05-02,Mali,12.6392º; -8.0029º\n"
+                "G-3,2023-05-03,Mali,\"12,6392, -8,0029\"\n"
+                "G-4,2023-05-04,Mali,SRID=4326;POINT(-0.0447 16.2717)\n"
+                "G-5,2023-05-05,Mali,SRID=32630;POINT(815880.3 1801273.7)\n"
+                "G-6,2023-05-06,Mali,13.5116;2.1254\n")
+    rep, con, rows = cli_import(tmp_path, path)
+    for rid, (la, lo, cell) in {"G-1": (12.6392, -8.0029, "875440d2bffffff"), "G-2": (12.6392, -8.0029, "875440d2bffffff"),
+                                "G-3": (12.6392, -8.0029, "875440d2bffffff"), "G-4": (16.2717, -0.0447, "8759ac455ffffff")}.items():
+        r = rows[rid]
+        assert r["outcome"] == "accepted" and r["h3_res7"] == cell, (rid, r)
+        assert near(r["latitude"], la) and near(r["longitude"], lo), rid
+    assert rows["G-5"]["outcome"] != "accepted" and "COORDINATE_INVALID" in rows["G-5"]["reasons"]
+    assert near(rows["G-6"]["latitude"], 13.5116) and near(rows["G-6"]["longitude"], 2.1254)
+    assert json.loads(events(con)["G-1"]["raw"])["point"] == "12.6392°, -8.0029°"   # the raw text is kept
+    from intel.ingest import suggest_mapping
+    assert suggest_mapping(["record_id", "location"])["place"] == "location"   # names alone: a place
+
+
+def test_place_column_of_names_stays_a_place():
+    import pandas as pd
+    from intel.ingest import suggest_mapping
+    f = pd.DataFrame({"record_id": ["A", "B"], "location": ["Bamako", "Kayes"]})
+    assert suggest_mapping(list(f.columns), f) == {"source_record_id": "record_id", "place": "location"}
+    f = pd.DataFrame({"record_id": ["A", "B"], "location": ["Bamako", "12.6392, -8.0029"],
+                      "latitude": ["1", "2"], "longitude": ["3", "4"]})
+    assert suggest_mapping(list(f.columns), f)["place"] == "location"   # coordinates mapped: names stay names
+
+
 # ---------------------------------------------------------------------------------------- swap check
 
 def test_swap_offered_only_inside_the_declared_country(tmp_path):

@@ -96,6 +96,9 @@ _ISO_WEEK = re.compile(r"^(\d{4})-?W(\d{2})(?:-?([1-7]))?$", re.IGNORECASE)
 _ISO_ORDINAL = re.compile(r"^(\d{4})-(\d{3})$")
 _TIME = re.compile(r"(?<![\d:])(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:\s*([AaPp])\.?\s*[Mm]\.?(?![a-z]))?")
 _TZ = re.compile(r"\s*(?:(?:GMT|UTC|Z)\s*([+-])(\d{2}):?(\d{2})|\b(?:GMT|UTC)\b|(?<=\d)Z)(?:\s*\([^)]*\))?", re.IGNORECASE)
+_TZ_BARE = re.compile(r"(?<=:\d\d)\s*([+-])(\d{2}):?(\d{2})\s*$")
+"""A bare UTC offset after a time, as e-mail and HTTP dates write it (RFC 2822:
+``Wed, 15 Mar 2023 10:00:00 +0100``)."""
 _TIME_H = re.compile(r"(?<![\d:])(\d{1,2})\s?h(\d{2})?()()(?![a-z])", re.IGNORECASE)
 """French hours: ``14h``, ``14h30``."""
 EPOCH_S_MIN, EPOCH_S_MAX = 631152000, 2082758400
@@ -202,7 +205,7 @@ def _classify_text(t: str):
     # month names, with an optional time (12- or 24-hour) and time zone (JavaScript Date.toString:
     # 'Wed Mar 15 2023 10:30:00 GMT-0600 (Central Standard Time)'); a zone converts to UTC
     tm, offset = (0, 0, 0.0), None
-    tzm = _TZ.search(s)
+    tzm = _TZ.search(s) or _TZ_BARE.search(s)
     if tzm:
         if tzm.group(1):
             sign = -1 if tzm.group(1) == "-" else 1

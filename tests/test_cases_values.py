@@ -378,3 +378,26 @@ def test_hemisphere_prefixed_pairs(tmp_path):
     rep, con, rows = cli_import(tmp_path, path)
     assert near(rows["H-1"]["latitude"], 19.4326) and near(rows["H-1"]["longitude"], -99.1332)
     assert near(rows["H-2"]["latitude"], -22.5609) and near(rows["H-2"]["longitude"], 17.0658)
+
+
+
+# ---------------------------------------------------------------------------------------- UCDP-like
+
+def test_ucdp_like_columns_dates_and_country_names(tmp_path):
+    """UCDP GED columns (``date_start``, ``country`` with bracketed former names and variants, an
+    inverted 'Congo, DRC'): every row dated from date_start and given its country."""
+    hdr = ("id,relid,year,type_of_violence,conflict_name,where_coordinates,adm_1,latitude,longitude,geom_wkt,"
+           "country,country_id,region,date_prec,date_start,date_end,best\n")
+    rows = [("1001", "DR Congo (Zaire)", "0.4913", "29.4732", "2021-03-02 00:00:00.000", "COD"),
+            ("1002", "Cote d\u2019Ivoire", "9.5969", "-4.3376", "2021-06-11 00:00:00.000", "CIV"),
+            ("1003", "Ivory Coast", "5.36", "-4.0083", "2021-06-12", "CIV"),
+            ("1004", "Bolivia (Plurinational State of)", "-16.4897", "-68.1193", "2019-11-15 00:00:00.000", "BOL"),
+            ("1006", "\"Congo, DRC\"", "1.5594", "30.2528", "2021-03-05", "COD")]
+    text = hdr + "".join(f"{i},R-{i},2021,1,X,Town,Adm,{la},{lo},POINT ({lo} {la}),{c},1,Africa,1,{d},{d},1\n"
+                         for i, c, la, lo, d, _ in rows)
+    rep, con, out = cli_import(tmp_path, _csv(tmp_path, "ged.csv", text))
+    assert rep["rows_read"] == 5 and rep["accepted"] == 5
+    for i, _c, la, lo, d, iso in rows:
+        r = out[i]
+        assert r["country_iso3"] == iso and r["date"][:10] == d[:10], (i, r)
+        assert near(r["latitude"], float(la)) and near(r["longitude"], float(lo)), i

@@ -56,7 +56,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-__all__ = ["RawTable", "ReadError", "SheetChoiceNeeded", "read_table", "list_sheets", "FORMATS"]
+__all__ = ["RawTable", "ReadError", "SheetChoiceNeeded", "read_table", "list_sheets", "FORMATS", "utf16_without_bom"]
 
 FORMATS = {
     ".csv": "csv", ".txt": "csv", ".tsv": "csv", ".tab": "csv",
@@ -176,12 +176,49 @@ def _is_utf8(data: bytes) -> bool:
         return False
 
 
+def utf16_without_bom(data: bytes) -> str | None:
+    """Whether ``data`` is UTF-16 text without a byte-order mark, and which byte order.
+
+    Returns ``"utf-16-le"``/``"utf-16-be"`` when ``data`` is UTF-16 text written without a byte-order
+    mark (some "Unicode text" exports): in the first 4 KiB, at least 30 % of the bytes at odd
+    (little-endian) or even (big-endian) positions are NUL and almost none (< 5 %) at the others,
+    the pattern of text whose characters are mostly below U+0100; and at least 95 % of the
+    decoded characters are printable or tab/CR/LF (binary data with NUL patterns is not text).
+    None otherwise.
+
+    Parameters
+    ----------
+    data : bytes
+        The file's bytes (only the first 4 KiB are looked at).
+
+    Returns
+    -------
+    str or None
+    """
+    head = data[:4096]
+    if len(head) < 8 or len(head) % 2 or b"\x00" not in head:
+        return None
+    even, odd = head[0::2], head[1::2]
+    e0, o0 = even.count(0) / len(even), odd.count(0) / len(odd)
+    enc = "utf-16-le" if o0 >= 0.3 and e0 < 0.05 else "utf-16-be" if e0 >= 0.3 and o0 < 0.05 else None
+    if enc is None:
+        return None
+    text = head.decode(enc, errors="replace")
+    readable = sum(ch.isprintable() or ch in "\t\r\n" for ch in text)
+    return enc if readable >= 0.95 * len(text) else None
+
+
 def _detect_encoding(data: bytes, warnings: list[str]) -> str:
     """Codec name for ``data``; see the module overview for the rule."""
     if data.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
         return "utf-16"
+    bomless = utf16_without_bom(data)
+    if bomless:
+        warnings.append(f"The file has no byte-order mark but its bytes are UTF-16 "
+                        f"({'little' if bomless.endswith('le') else 'big'}-endian); it was decoded as such.")
+        return bomless
     if _is_utf8(data):
         return "utf-8"
     guess = None

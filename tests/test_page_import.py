@@ -217,6 +217,18 @@ def test_utf16_tab_txt_upload(tmp_path, empty_store):
     assert _metric(at, "Accepted") == 1
 
 
+
+def test_utf16_without_bom_tab_txt_upload(tmp_path, empty_store):
+    """UTF-16 little-endian text written without its byte-order mark is read as UTF-16, not
+    refused as a binary file (NUL bytes) nor read as UTF-8 with NULs."""
+    text = ("record_id\tseizure_date\tcountry\tlatitude\tlongitude\r\n"
+            "U-1\t2023-04-03\tC\u00f4te d'Ivoire\t5.36\t-4.0083\r\n")
+    at = _page("export.txt", text.encode("utf-16-le"))
+    det = at.dataframe[0].value.iloc[0]
+    assert det["delimiter"] == "TAB" and det["encoding"].lower() == "utf-16-le"
+    _import_on_page(at)
+    assert _metric(at, "Accepted") == 1
+
 def test_delete_batch_on_page(tmp_path, empty_store):
     """The Import page deletes a batch after confirmation; the records are gone, the deletion audited."""
     name = "N14_trailing_columns_blank_rows_total.csv"

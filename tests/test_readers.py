@@ -259,3 +259,17 @@ def test_whitespace_only_lines_and_total_label_in_any_column(tmp_path):
     q = tmp_path / "u.csv"
     q.write_text("record_id,firearm_type,quantity,country\nT-1,pistol,1,Mali\n,Totalizer,,\n", encoding="utf-8")
     assert read_table(q).frame["firearm_type"].tolist() == ["pistol", "Totalizer"]
+
+
+
+def test_utf16_without_bom_both_byte_orders(tmp_path):
+    text = "record_id\tcountry\r\nX-1\tC\u00f4te d'Ivoire\r\n"
+    for enc in ("utf-16-le", "utf-16-be"):
+        p = tmp_path / f"{enc}.txt"
+        p.write_bytes(text.encode(enc))
+        t = read_table(p)
+        assert t.frame["country"].tolist() == ["C\u00f4te d'Ivoire"] and t.encoding == enc, enc
+        assert any("no byte-order mark" in w for w in t.warnings)
+    from intel.readers import utf16_without_bom
+    assert utf16_without_bom("abc,def\n".encode("utf-8")) is None
+    assert utf16_without_bom(b"\x00\x01\x02\x03" * 100) is None   # binary: NULs on both sides

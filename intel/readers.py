@@ -406,9 +406,18 @@ def _tidy_rows(raw: RawTable) -> RawTable:
         frame = frame.drop(columns=drop_cols)
         cols = [c for c in cols if c not in drop_cols]
         raw.warnings.append(f"{len(drop_cols)} trailing column(s) with no name and no value were ignored.")
-    nulls = [_blank_cells(frame[c]) for c in cols]
-    empty = np.logical_and.reduce(nulls)
+    nulls = [_null_mask(frame[c]) for c in cols]
     filled = len(cols) - np.add.reduce(nulls, dtype=np.int32)
+    # a blank line has every cell empty or only spaces; only lines whose first cell is blank can be
+    # one, so the other columns are looked at on those lines only (cheap at a million rows)
+    cand = np.flatnonzero(_blank_cells(frame[cols[0]]))
+    blank = np.ones(len(cand), dtype=bool)
+    for c in cols[1:]:
+        if not len(cand):
+            break
+        blank &= _blank_cells(frame[c].iloc[cand])
+    empty = np.zeros(len(frame), dtype=bool)
+    empty[cand[blank]] = True
     total = np.zeros(len(frame), dtype=bool)
     sparse = np.flatnonzero((filled <= max(2, len(cols) // 2)) & ~empty)   # a total line is mostly empty
     total[sparse] = _total_rows(frame, cols, sparse)

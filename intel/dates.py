@@ -144,8 +144,36 @@ def _epoch(v: int) -> pd.Timestamp | None:
     return None
 
 
+_TZ_NAMED = re.compile(r"(?<=\d)\s*\b(UT|CET|CEST|WAT|CAT|EAT|WET|WEST|EET|EEST|EST|EDT|CST|CDT|MST|MDT|PST|PDT)\s*$")
+_TZ_NAMED_MIN = {"UT": 0, "WET": 0, "WEST": 60, "CET": 60, "CEST": 120, "WAT": 60, "CAT": 120, "EAT": 180,
+                 "EET": 120, "EEST": 180, "EST": -300, "EDT": -240, "CST": -360, "CDT": -300, "MST": -420,
+                 "MDT": -360, "PST": -480, "PDT": -420}
+"""UTC offsets (minutes) of the zone abbreviations written after a time: RFC 2822's North American
+zones (``CST`` is US/Mexican Central, as RFC 2822 defines it) and the European and African zones
+(``WAT`` West Africa Time). Other abbreviations are not guessed."""
+
+
 def _classify_text(t: str):
-    """Classify one date text that is not plain ISO.
+    """Classify one date text that is not plain ISO; a trailing zone abbreviation after a time
+    (``2023-03-15 10:00:00 CET``, :data:`_TZ_NAMED_MIN`) converts the date-time to UTC.
+
+    Returns a tuple ``(kind, payload)`` as :func:`_classify_plain`. A day/month pair with a zone
+    abbreviation is ``("bad", "DATE_UNREADABLE")`` (its order is decided later, its zone would be lost).
+    """
+    m = _TZ_NAMED.search(t.strip()) if isinstance(t, str) and t[-1:].isalpha() else None
+    if m is None or ":" not in t:
+        return _classify_plain(t)
+    kind, payload = _classify_plain(t.strip()[:m.start()])
+    if kind == "date":
+        ts, prec, reasons = payload
+        return kind, (_utc(ts, _TZ_NAMED_MIN[m.group(1)]), prec, reasons)
+    if kind == "dm":
+        return "bad", "DATE_UNREADABLE"
+    return kind, payload
+
+
+def _classify_plain(t: str):
+    """Classify one date text that is not plain ISO (no trailing zone abbreviation).
 
     Returns a tuple ``(kind, payload)``:
     ``("date", (ts, precision, reasons))``; ``("dm", (a, b, y, time, reasons))`` for a
@@ -169,8 +197,8 @@ def _classify_text(t: str):
             return "bad", "DATE_INVALID"
         return "date", (pd.Timestamp(y, 1, 1) + pd.Timedelta(days=doy - 1), "day", [])
     # epoch seconds (9-10 digits) or milliseconds (12-13 digits), UTC
-    if re.fullmatch(r"\d{9,10}|\d{12,13}", s):
-        ts = _epoch(int(s))
+    if re.fullmatch(r"(?:\d{9,10}|\d{12,13})(?:\.\d+)?", s):   # '1678874400.0': a float export
+        ts = _epoch(int(s.split(".")[0]))
         return ("date", (ts, "day", [])) if ts is not None else ("bad", "DATE_OUT_OF_RANGE")
     # serial number or year written as text
     if re.fullmatch(r"\d+(\.\d+)?", s):

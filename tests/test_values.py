@@ -198,6 +198,21 @@ def test_dates_in_other_scripts():
                                         ("Wed, 15 Mar 2023 23:30:00 -0600", "2023-03-16 05:30:00"),
                                         ("15 Mar 2023 10:00 +05:30", "2023-03-15 04:30:00"),
                                         ("3/15/2023 2:30 PM", "2023-03-15 14:30:00"),
-                                        ("Wed Mar 15 2023 10:00:00 GMT+0100 (CET)", "2023-03-15 09:00:00")])
+                                        ("Wed Mar 15 2023 10:00:00 GMT+0100 (CET)", "2023-03-15 09:00:00"),
+                                        # zone abbreviations after a time (RFC 2822 CST = UTC-6; CET = UTC+1)
+                                        ("2023-03-15 10:00:00 CET", "2023-03-15 09:00:00"),
+                                        ("Wed, 15 Mar 2023 10:00:00 CST", "2023-03-15 16:00:00"),
+                                        ("Mar 15 2023 23:30 PST", "2023-03-16 07:30:00"),
+                                        # epoch seconds / ms written as floats by a spreadsheet
+                                        ("1678874400.0", "2023-03-15 10:00:00"),
+                                        ("1678874400000.0", "2023-03-15 10:00:00")])
 def test_date_time_forms(raw, expect):
     assert str(parse_dates(pd.Series([raw], dtype="str")).dates.iloc[0]) == expect
+
+
+
+def test_zone_abbreviation_not_guessed_where_it_would_be_lost():
+    """A day/month pair whose order is decided per column keeps no zone: unreadable, not shifted;
+    an unknown abbreviation is not guessed."""
+    r = parse_dates(pd.Series(["15/03/2023 10:00 CET", "2023-03-15 10:00:00 XYZT"], dtype="str"))
+    assert r.dates.isna().all() and all("DATE_UNREADABLE" in x for x in r.reasons)

@@ -876,6 +876,15 @@ def _point_text_one(u: str):
         if ok[0]:
             return float(la_[0]), float(lo_[0]), "utm", math.nan
         return None, None, None, math.nan
+    if t.count(";") == 1 and "," in t:   # '12,6392° N; 8,0029° W': decimal commas, split by the semicolon
+        a, b = (x.strip() for x in t.split(";"))
+        if re.fullmatch(r"[^,]*\d,\d[^,]*", a) and re.fullmatch(r"[^,]*\d,\d[^,]*", b):
+            a, b = a.replace(",", "."), b.replace(",", ".")
+            ends = (a[-1:].upper(), b[-1:].upper()) if a[-1:].isalpha() else (a[:1].upper(), b[:1].upper())
+            if ends[0] in "NS" and ends[1] in "EWO":
+                return a, b, "pair", math.nan
+            if ends[0] in "EWO" and ends[1] in "NS":
+                return b, a, "pair", math.nan
     m = _HEMI_PREFIX_PAIR_RE.match(t)   # 'N19.4326 W99.1332' (hemisphere letter first)
     if m:
         a, b = m.group("a").strip(), m.group("b").strip()

@@ -240,6 +240,22 @@ def test_point_column_degree_signs_ewkt_and_place_named_column(tmp_path):
     assert suggest_mapping(["record_id", "location"])["place"] == "location"   # names alone: a place
 
 
+def test_point_column_decimal_comma_with_hemisphere_letters(tmp_path):
+    """'12,6392° N; 8,0029° W' (decimal commas, split by the semicolon) in either order; a pair
+    with a hemisphere letter on one side only is not guessed."""
+    path = _csv(tmp_path, "hc.csv", "record_id,seizure_date,country,coordinates\n"
+                                    "H-1,2023-03-15,Mali,\"12,6392° N; 8,0029° W\"\n"
+                                    "H-2,2023-03-15,Mali,\"8,0029° W; 12,6392° N\"\n"
+                                    "H-3,2023-03-15,Mali,\"N 12,6392; W 8,0029\"\n"
+                                    "H-4,2023-03-15,Mali,\"12,6392; 8,0029 W\"\n")
+    rep, con, rows = cli_import(tmp_path, path)
+    for rid in ("H-1", "H-2", "H-3"):
+        r = rows[rid]
+        assert r["outcome"] == "accepted" and r["h3_res7"] == "875440d2bffffff", (rid, r)
+        assert near(r["latitude"], 12.6392) and near(r["longitude"], -8.0029), rid
+    assert rows["H-4"]["outcome"] != "accepted" and rows["H-4"]["latitude"] is None
+
+
 def test_place_column_of_names_stays_a_place():
     import pandas as pd
     from intel.ingest import suggest_mapping

@@ -421,7 +421,7 @@ def convert_projected(x: pd.Series, y: pd.Series, crs: str) -> tuple[pd.Series, 
 
 
 _POINT_RE = re.compile(
-    r"^\s*(?:c\(\s*|point\s*(?:z\s*|m\s*|zm\s*)?\(\s*)"
+    r"^\s*(?:c\(\s*|(?:srid\s*=\s*4326\s*;\s*)?point\s*(?:z\s*|m\s*|zm\s*)?\(\s*)"
     r"([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*[,\s]\s*"
     r"([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
     r"(?:\s*[,\s]\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)?\s*\)\s*$",
@@ -641,10 +641,15 @@ def _swap_rows(la, lo, fcodes, uniq, valid, swap_ok, tol, country_geoms, sus) ->
 # one column holding the whole point: "lat, lon" pairs, WKT, MGRS and UTM grid references
 # ============================================================================================
 
-_PAIR_RE = (r"^\s*[\(\[]?\s*(?P<a>[+-]?\d+(?:\.\d+)?)\s*(?:,\s*|;\s*|\s+|:)(?P<b>[+-]?\d+(?:\.\d+)?)\s*[\)\]]?\s*$")
-"""Two decimal numbers (decimal point) separated by a comma, semicolon, colon or space."""
-_PAIR_COMMA_RE = r"^\s*[\(\[]?\s*(?P<a>[+-]?\d+(?:,\d+)?)\s*(?:;\s*|\s+)(?P<b>[+-]?\d+(?:,\d+)?)\s*[\)\]]?\s*$"
-"""Two decimal-comma numbers separated by a semicolon or space (``19,4326; -99,1332``)."""
+_PAIR_RE = (r"^\s*[\(\[]?\s*(?P<a>[+-]?\d+(?:\.\d+)?)\s*[°º]?\s*(?:,\s*|;\s*|\s+|:)(?P<b>[+-]?\d+(?:\.\d+)?)\s*[°º]?"
+            r"\s*[\)\]]?\s*$")
+"""Two decimal numbers (decimal point) separated by a comma, semicolon, colon or space, each
+optionally followed by a degree sign (``12.6392°, -8.0029°``)."""
+_PAIR_COMMA_RE = (r"^\s*[\(\[]?\s*(?P<a>[+-]?\d+(?:,\d+)?)\s*[°º]?\s*(?:;\s*|\s+)(?P<b>[+-]?\d+(?:,\d+)?)\s*[°º]?"
+                  r"\s*[\)\]]?\s*$|"
+                  r"^\s*[\(\[]?\s*(?P<a2>[+-]?\d+,\d+)\s*[°º]?\s*,\s*(?P<b2>[+-]?\d+,\d+)\s*[°º]?\s*[\)\]]?\s*$")
+"""Two decimal-comma numbers separated by a semicolon or space (``19,4326; -99,1332``), or by a
+comma when both have their decimals (``12,6392, -8,0029``: three commas, one split only)."""
 _HEMI_PAIR_RE = re.compile(r"^\s*(?P<a>[^,;]*?[0-9.'\"°\s]\s*[NSEWO])\s*[,;\s]\s*(?P<b>[^,;]*?[0-9.'\"°\s]\s*[NSEWO])\s*$",
                            re.IGNORECASE)
 _HEMI_PREFIX_PAIR_RE = re.compile(r"^\s*(?P<a>[NSEWO]\s*[0-9][^,;NSEWO]*?)\s*[,;\s]\s*(?P<b>[NSEWO]\s*[0-9][^,;NSEWO]*?)\s*$",
@@ -829,6 +834,7 @@ def split_point_column(s: pd.Series, decimal: str = ".") -> tuple[pd.DataFrame, 
     pairs = t.where(left).str.extract(_PAIR_RE) if left.any() else pd.DataFrame({"a": [None] * n, "b": [None] * n})
     if decimal == "," or (left & pairs["a"].isna().to_numpy()).any():
         pc2 = t.where(left & pairs["a"].isna().to_numpy()).str.extract(_PAIR_COMMA_RE)
+        pc2["a"], pc2["b"] = pc2["a"].fillna(pc2["a2"]), pc2["b"].fillna(pc2["b2"])
         fill = pairs["a"].isna() & pc2["a"].notna()
         pairs.loc[fill, ["a", "b"]] = pc2.loc[fill, ["a", "b"]].to_numpy()
     ph = pairs["a"].notna().to_numpy() & left
@@ -870,6 +876,15 @@ def _point_text_one(u: str):
         if ok[0]:
             return float(la_[0]), float(lo_[0]), "utm", math.nan
         return None, None, None, math.nan
+    if t.count(";") == 1 and "," in t:   # '12,6392° N; 8,0029° W': decimal commas, split by the semicolon
+        a, b = (x.strip() for x in t.split(";"))
+        if re.fullmatch(r"[^,]*\d,\d[^,]*", a) and re.fullmatch(r"[^,]*\d,\d[^,]*", b):
+            a, b = a.replace(",", "."), b.replace(",", ".")
+            ends = (a[-1:].upper(), b[-1:].upper()) if a[-1:].isalpha() else (a[:1].upper(), b[:1].upper())
+            if ends[0] in "NS" and ends[1] in "EWO":
+                return a, b, "pair", math.nan
+            if ends[0] in "EWO" and ends[1] in "NS":
+                return b, a, "pair", math.nan
     m = _HEMI_PREFIX_PAIR_RE.match(t)   # 'N19.4326 W99.1332' (hemisphere letter first)
     if m:
         a, b = m.group("a").strip(), m.group("b").strip()

@@ -96,6 +96,9 @@ _ISO_WEEK = re.compile(r"^(\d{4})-?W(\d{2})(?:-?([1-7]))?$", re.IGNORECASE)
 _ISO_ORDINAL = re.compile(r"^(\d{4})-(\d{3})$")
 _TIME = re.compile(r"(?<![\d:])(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:\s*([AaPp])\.?\s*[Mm]\.?(?![a-z]))?")
 _TZ = re.compile(r"\s*(?:(?:GMT|UTC|Z)\s*([+-])(\d{2}):?(\d{2})|\b(?:GMT|UTC)\b|(?<=\d)Z)(?:\s*\([^)]*\))?", re.IGNORECASE)
+_TZ_BARE = re.compile(r"(?<=:\d\d)\s*([+-])(\d{2}):?(\d{2})\s*$")
+"""A bare UTC offset after a time, as e-mail and HTTP dates write it (RFC 2822:
+``Wed, 15 Mar 2023 10:00:00 +0100``)."""
 _TIME_H = re.compile(r"(?<![\d:])(\d{1,2})\s?h(\d{2})?()()(?![a-z])", re.IGNORECASE)
 """French hours: ``14h``, ``14h30``."""
 EPOCH_S_MIN, EPOCH_S_MAX = 631152000, 2082758400
@@ -141,8 +144,36 @@ def _epoch(v: int) -> pd.Timestamp | None:
     return None
 
 
+_TZ_NAMED = re.compile(r"(?<=\d)\s*\b(UT|CET|CEST|WAT|CAT|EAT|WET|WEST|EET|EEST|EST|EDT|CST|CDT|MST|MDT|PST|PDT)\s*$")
+_TZ_NAMED_MIN = {"UT": 0, "WET": 0, "WEST": 60, "CET": 60, "CEST": 120, "WAT": 60, "CAT": 120, "EAT": 180,
+                 "EET": 120, "EEST": 180, "EST": -300, "EDT": -240, "CST": -360, "CDT": -300, "MST": -420,
+                 "MDT": -360, "PST": -480, "PDT": -420}
+"""UTC offsets (minutes) of the zone abbreviations written after a time: RFC 2822's North American
+zones (``CST`` is US/Mexican Central, as RFC 2822 defines it) and the European and African zones
+(``WAT`` West Africa Time). Other abbreviations are not guessed."""
+
+
 def _classify_text(t: str):
-    """Classify one date text that is not plain ISO.
+    """Classify one date text that is not plain ISO; a trailing zone abbreviation after a time
+    (``2023-03-15 10:00:00 CET``, :data:`_TZ_NAMED_MIN`) converts the date-time to UTC.
+
+    Returns a tuple ``(kind, payload)`` as :func:`_classify_plain`. A day/month pair with a zone
+    abbreviation is ``("bad", "DATE_UNREADABLE")`` (its order is decided later, its zone would be lost).
+    """
+    m = _TZ_NAMED.search(t.strip()) if isinstance(t, str) and t[-1:].isalpha() else None
+    if m is None or ":" not in t:
+        return _classify_plain(t)
+    kind, payload = _classify_plain(t.strip()[:m.start()])
+    if kind == "date":
+        ts, prec, reasons = payload
+        return kind, (_utc(ts, _TZ_NAMED_MIN[m.group(1)]), prec, reasons)
+    if kind == "dm":
+        return "bad", "DATE_UNREADABLE"
+    return kind, payload
+
+
+def _classify_plain(t: str):
+    """Classify one date text that is not plain ISO (no trailing zone abbreviation).
 
     Returns a tuple ``(kind, payload)``:
     ``("date", (ts, precision, reasons))``; ``("dm", (a, b, y, time, reasons))`` for a
@@ -166,8 +197,8 @@ def _classify_text(t: str):
             return "bad", "DATE_INVALID"
         return "date", (pd.Timestamp(y, 1, 1) + pd.Timedelta(days=doy - 1), "day", [])
     # epoch seconds (9-10 digits) or milliseconds (12-13 digits), UTC
-    if re.fullmatch(r"\d{9,10}|\d{12,13}", s):
-        ts = _epoch(int(s))
+    if re.fullmatch(r"(?:\d{9,10}|\d{12,13})(?:\.\d+)?", s):   # '1678874400.0': a float export
+        ts = _epoch(int(s.split(".")[0]))
         return ("date", (ts, "day", [])) if ts is not None else ("bad", "DATE_OUT_OF_RANGE")
     # serial number or year written as text
     if re.fullmatch(r"\d+(\.\d+)?", s):
@@ -202,7 +233,7 @@ def _classify_text(t: str):
     # month names, with an optional time (12- or 24-hour) and time zone (JavaScript Date.toString:
     # 'Wed Mar 15 2023 10:30:00 GMT-0600 (Central Standard Time)'); a zone converts to UTC
     tm, offset = (0, 0, 0.0), None
-    tzm = _TZ.search(s)
+    tzm = _TZ.search(s) or _TZ_BARE.search(s)
     if tzm:
         if tzm.group(1):
             sign = -1 if tzm.group(1) == "-" else 1

@@ -248,17 +248,24 @@ def _name_variants(name: str) -> list[str]:
     return v
 
 
-def suggest_mapping(columns: list[str]) -> dict[str, str]:
+def suggest_mapping(columns: list[str], frame: pd.DataFrame | None = None) -> dict[str, str]:
     """Suggest which column holds each standard field, from column names in several languages.
 
     A column name is compared with each field's synonyms (:data:`FIELDS`) as is, then without
     noise such as a ``_raw`` suffix or a ``recovery_`` prefix (``lat_raw`` -> latitude,
     ``recovery_country`` -> country). Exact matches win over stripped ones.
 
+    With ``frame``, values decide where names cannot: when no coordinate field is suggested and
+    the column suggested as a place name (``location``, ``lugar``, ``position``...) holds points
+    in at least 80 % of its first 20 values ("lat, lon" pairs, WKT, MGRS, UTM), it is suggested
+    as ``point`` instead (a place name column of "12.6392; -8.0029" is a point, not a name).
+
     Parameters
     ----------
     columns : list of str
         Column names as read.
+    frame : pandas.DataFrame, optional
+        The rows as read (only the first 20 values of the place column are looked at).
 
     Returns
     -------
@@ -281,7 +288,20 @@ def suggest_mapping(columns: list[str]) -> dict[str, str]:
                     break
     if "latitude" in mapping and "longitude" in mapping:
         mapping.pop("point", None)
+    coord_fields = {"latitude", "longitude", "point", "easting", "northing"}
+    if frame is not None and "place" in mapping and not coord_fields & set(mapping) \
+            and mapping["place"] in frame.columns and _holds_points(frame[mapping["place"]]):
+        mapping["point"] = mapping.pop("place")
     return mapping
+
+
+def _holds_points(col: pd.Series, sample: int = 20) -> bool:
+    """Whether at least 80 % of the first ``sample`` non-missing values of ``col`` read as points."""
+    v = parse.without_placeholders(col).dropna().head(sample)
+    if len(v) == 0:
+        return False
+    p, _ = coords.split_point_column(v.astype(object))
+    return bool(p["form"].notna().mean() >= 0.8)
 
 
 def list_profiles(con=None) -> list[str]:
@@ -1196,9 +1216,10 @@ def import_file(con, path: str | Path, profile: dict | str | None = None, *, dat
     prog(0.1, "reading")
     raw = readers.read_table(path, sheet=sheet)
     if profile is None:
-        profile = {"name": None, "source": Path(name).stem, "kind": "seizure", "columns": suggest_mapping(list(raw.frame.columns))}
+        profile = {"name": None, "source": Path(name).stem, "kind": "seizure",
+                   "columns": suggest_mapping(list(raw.frame.columns), raw.frame)}
     elif profile.get("columns") is None:  # constants only (e.g. a releasability): suggest the mapping
-        profile = {**profile, "columns": suggest_mapping(list(raw.frame.columns))}
+        profile = {**profile, "columns": suggest_mapping(list(raw.frame.columns), raw.frame)}
     options = {"profile": profile.get("name"), "columns": profile.get("columns"), "date_order": date_order, "crs": crs,
                "constants": profile.get("constants"), "dedup": dedup}
     if len(raw.sheets) > 1:   # another sheet or layer of the same file is another import

@@ -570,6 +570,14 @@ _COUNTRY_ALIASES: dict[str, str | None] = {
     "south sudan": "SSD", "sudan": "SDN", "the bahamas": "BHS", "bahamas": "BHS", "brunei": "BRN",
     "cape verde islands": "CPV", "state of palestine": "PSE", "west bank": "PSE", "gaza": "PSE",
     "russian federation": "RUS", "soviet union": None, "yugoslavia": None, "ussr": None,
+    # World Bank / WDI spellings (inverted, abbreviated)
+    "Congo, Dem. Rep.": "COD", "Congo, Rep.": "COG", "Korea, Rep.": "KOR", "Korea, Dem. People's Rep.": "PRK",
+    "Korea, Dem. Rep.": "PRK", "Egypt, Arab Rep.": "EGY", "Iran, Islamic Rep.": "IRN", "Venezuela, RB": "VEN",
+    "Yemen, Rep.": "YEM", "Gambia, The": "GMB", "Bahamas, The": "BHS", "Micronesia, Fed. Sts.": "FSM",
+    "Lao PDR": "LAO", "Kyrgyz Republic": "KGZ", "Slovak Republic": "SVK", "Hong Kong SAR, China": "HKG",
+    "Macao SAR, China": "MAC", "St. Lucia": "LCA", "St. Kitts and Nevis": "KNA",
+    "St. Vincent and the Grenadines": "VCT", "Cote d'Ivoire": "CIV", "Congo (Kinshasa)": "COD",
+    "Congo (Brazzaville)": "COG",
 }
 """Curated names and codes, checked before pycountry and its translations."""
 
@@ -673,6 +681,19 @@ def match_country(raw) -> tuple[str | None, str | None]:
         if found and found[0]:
             return found[0], None
         if found:
+            return None, "COUNTRY_AMBIGUOUS"
+    # inverted and qualified names: "Congo, DRC", "Korea, South", "Congo, Republic of the",
+    # "Bamako, Mali" (a place, then its country)
+    parts = [x for x in _text(raw).split(",")]
+    if len(parts) == 2:
+        a, b = parts
+        inv = _lookup_country_key(_country_key(b + " " + a))
+        if inv is not False:
+            return (inv, None) if inv else (None, "COUNTRY_AMBIGUOUS")
+        ka, kb = _lookup_country_key(_country_key(a)), _lookup_country_key(_country_key(b))
+        if kb and (ka is False or ka is None or ka == kb):
+            return kb, None       # "Congo, DRC": an ambiguous name made precise; "Bamako, Mali"
+        if ka and kb:             # two different countries: which one is not for us to guess
             return None, "COUNTRY_AMBIGUOUS"
     return None, "COUNTRY_UNKNOWN"
 

@@ -56,7 +56,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-__all__ = ["RawTable", "ReadError", "SheetChoiceNeeded", "read_table", "list_sheets", "FORMATS"]
+__all__ = ["RawTable", "ReadError", "SheetChoiceNeeded", "read_table", "list_sheets", "FORMATS", "utf16_without_bom"]
 
 FORMATS = {
     ".csv": "csv", ".txt": "csv", ".tsv": "csv", ".tab": "csv",
@@ -176,12 +176,49 @@ def _is_utf8(data: bytes) -> bool:
         return False
 
 
+def utf16_without_bom(data: bytes) -> str | None:
+    """Whether ``data`` is UTF-16 text without a byte-order mark, and which byte order.
+
+    Returns ``"utf-16-le"``/``"utf-16-be"`` when ``data`` is UTF-16 text written without a byte-order
+    mark (some "Unicode text" exports): in the first 4 KiB, at least 30 % of the bytes at odd
+    (little-endian) or even (big-endian) positions are NUL and almost none (< 5 %) at the others,
+    the pattern of text whose characters are mostly below U+0100; and at least 95 % of the
+    decoded characters are printable or tab/CR/LF (binary data with NUL patterns is not text).
+    None otherwise.
+
+    Parameters
+    ----------
+    data : bytes
+        The file's bytes (only the first 4 KiB are looked at).
+
+    Returns
+    -------
+    str or None
+    """
+    head = data[:4096]
+    if len(head) < 8 or len(head) % 2 or b"\x00" not in head:
+        return None
+    even, odd = head[0::2], head[1::2]
+    e0, o0 = even.count(0) / len(even), odd.count(0) / len(odd)
+    enc = "utf-16-le" if o0 >= 0.3 and e0 < 0.05 else "utf-16-be" if e0 >= 0.3 and o0 < 0.05 else None
+    if enc is None:
+        return None
+    text = head.decode(enc, errors="replace")
+    readable = sum(ch.isprintable() or ch in "\t\r\n" for ch in text)
+    return enc if readable >= 0.95 * len(text) else None
+
+
 def _detect_encoding(data: bytes, warnings: list[str]) -> str:
     """Codec name for ``data``; see the module overview for the rule."""
     if data.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
         return "utf-16"
+    bomless = utf16_without_bom(data)
+    if bomless:
+        warnings.append(f"The file has no byte-order mark but its bytes are UTF-16 "
+                        f"({'little' if bomless.endswith('le') else 'big'}-endian); it was decoded as such.")
+        return bomless
     if _is_utf8(data):
         return "utf-8"
     guess = None
@@ -288,6 +325,37 @@ def _null_mask(col: pd.Series) -> np.ndarray:
     return col.isna().to_numpy(dtype=bool)
 
 
+def _blank_cells(col: pd.Series) -> np.ndarray:
+    """Cells that are empty, null or only whitespace (a line of ``"  ;  ;;"`` is a blank line)."""
+    if isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow":
+        import pyarrow.compute as pc
+
+        arr = col.array.__arrow_array__()
+        space = pc.or_(pc.equal(pc.utf8_length(arr), 0), pc.utf8_is_space(arr))
+        return (pc.fill_null(space, True)).to_numpy(zero_copy_only=False)
+    out = col.isna().to_numpy(dtype=bool).copy()
+    for i in np.flatnonzero(~out):
+        v = col.iat[i]
+        out[i] = isinstance(v, str) and not v.strip()
+    return out
+
+
+def _total_rows(frame: pd.DataFrame, cols: list, sparse: np.ndarray) -> np.ndarray:
+    """Positions (of ``sparse``) whose row holds a total label (``TOTAL``, ``Total général``...)
+    in any column: a total line labels its sum in the id column or next to the count."""
+    hit = np.zeros(len(sparse), dtype=bool)
+    if not len(sparse):
+        return hit
+    for c in cols:
+        sub = frame[c].iloc[sparse]
+        if sub.dtype == object:
+            m = np.fromiter((isinstance(v, str) and _TOTAL.match(v) is not None for v in sub), bool, len(sub))
+        else:
+            m = sub.astype("string").str.match(_TOTAL).fillna(False).to_numpy(dtype=bool)
+        hit |= m
+    return hit
+
+
 def _positions_in(col: pd.Series, values: list[str]) -> np.ndarray:
     """Positions of the cells of ``col`` equal to one of ``values`` (Arrow kernels on Arrow text)."""
     if isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow":
@@ -339,12 +407,20 @@ def _tidy_rows(raw: RawTable) -> RawTable:
         cols = [c for c in cols if c not in drop_cols]
         raw.warnings.append(f"{len(drop_cols)} trailing column(s) with no name and no value were ignored.")
     nulls = [_null_mask(frame[c]) for c in cols]
-    empty = np.logical_and.reduce(nulls)
     filled = len(cols) - np.add.reduce(nulls, dtype=np.int32)
+    # a blank line has every cell empty or only spaces; only lines whose first cell is blank can be
+    # one, so the other columns are looked at on those lines only (cheap at a million rows)
+    cand = np.flatnonzero(_blank_cells(frame[cols[0]]))
+    blank = np.ones(len(cand), dtype=bool)
+    for c in cols[1:]:
+        if not len(cand):
+            break
+        blank &= _blank_cells(frame[c].iloc[cand])
+    empty = np.zeros(len(frame), dtype=bool)
+    empty[cand[blank]] = True
     total = np.zeros(len(frame), dtype=bool)
     sparse = np.flatnonzero((filled <= max(2, len(cols) // 2)) & ~empty)   # a total line is mostly empty
-    for p in sparse:
-        total[p] = any(isinstance(v, str) and _TOTAL.match(v) is not None for v in (frame[c].iloc[p] for c in cols[:2]))
+    total[sparse] = _total_rows(frame, cols, sparse)
     notes = []
     if empty.any():
         rn = rows[empty]

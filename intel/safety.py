@@ -247,7 +247,10 @@ def check_upload(name: str, data: bytes, max_mb: int | None = None) -> str:
     if magic and not any(head.startswith(m) for m in magic):
         raise ValueError(f"{safe} does not look like a .{ext} file (its first bytes do not match).")
     if ext in ("csv", "tsv", "txt", "geojson", "json"):
-        if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):  # NUL outside UTF-16 text
+        from intel.readers import utf16_without_bom
+
+        if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")) \
+                and not utf16_without_bom(head):   # NUL outside UTF-16 text (with or without its BOM)
             raise ValueError(f"{safe} is not a text file (it contains NUL bytes).")
         if head.startswith((b"PK\x03\x04", b"SQLite format 3", b"PAR1", b"\x7fELF", b"MZ")):
             raise ValueError(f"{safe} is a binary file, not .{ext} text.")

@@ -217,7 +217,7 @@ base_profile: dict
 try:
     if choice == SUGGESTED:
         base_profile = {"name": None, "source": Path(name).stem, "kind": "seizure",
-                        "columns": ingest.suggest_mapping(list(raw.frame.columns))}
+                        "columns": ingest.suggest_mapping(list(raw.frame.columns), raw.frame)}
     else:
         base_profile = ingest.load_profile(choice, con)
 except ingest.ImportError_ as e:

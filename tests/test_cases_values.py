@@ -213,6 +213,59 @@ def test_point_column_forms(tmp_path):
     assert rows["P-5"]["outcome"] != "accepted" and "COORDINATE_INVALID" in rows["P-5"]["reasons"]
 
 
+
+def test_point_column_degree_signs_ewkt_and_place_named_column(tmp_path):
+    """Issue 14 'lat, lon' kinds tried as a new user: a pair with degree signs, a decimal-comma
+    pair split by a comma (three commas: one split only), EWKT with SRID 4326 (another SRID is not
+    guessed: quarantined with its reason), and a column named 'location' (a place-name synonym)
+    whose values are points -- read as the point, not as a place name."""
+    path = _csv(tmp_path, "deg.csv",
+                "record_id,seizure_date,country,location\n"
+                "G-1,2023-05-01,Mali,\"12.6392°, -8.0029°\"\n"
+                "G-2,2023-05-02,Mali,12.6392º; -8.0029º\n"
+                "G-3,2023-05-03,Mali,\"12,6392, -8,0029\"\n"
+                "G-4,2023-05-04,Mali,SRID=4326;POINT(-0.0447 16.2717)\n"
+                "G-5,2023-05-05,Mali,SRID=32630;POINT(815880.3 1801273.7)\n"
+                "G-6,2023-05-06,Mali,13.5116;2.1254\n")
+    rep, con, rows = cli_import(tmp_path, path)
+    for rid, (la, lo, cell) in {"G-1": (12.6392, -8.0029, "875440d2bffffff"), "G-2": (12.6392, -8.0029, "875440d2bffffff"),
+                                "G-3": (12.6392, -8.0029, "875440d2bffffff"), "G-4": (16.2717, -0.0447, "8759ac455ffffff")}.items():
+        r = rows[rid]
+        assert r["outcome"] == "accepted" and r["h3_res7"] == cell, (rid, r)
+        assert near(r["latitude"], la) and near(r["longitude"], lo), rid
+    assert rows["G-5"]["outcome"] != "accepted" and "COORDINATE_INVALID" in rows["G-5"]["reasons"]
+    assert near(rows["G-6"]["latitude"], 13.5116) and near(rows["G-6"]["longitude"], 2.1254)
+    assert json.loads(events(con)["G-1"]["raw"])["point"] == "12.6392°, -8.0029°"   # the raw text is kept
+    from intel.ingest import suggest_mapping
+    assert suggest_mapping(["record_id", "location"])["place"] == "location"   # names alone: a place
+
+
+def test_point_column_decimal_comma_with_hemisphere_letters(tmp_path):
+    """'12,6392° N; 8,0029° W' (decimal commas, split by the semicolon) in either order; a pair
+    with a hemisphere letter on one side only is not guessed."""
+    path = _csv(tmp_path, "hc.csv", "record_id,seizure_date,country,coordinates\n"
+                                    "H-1,2023-03-15,Mali,\"12,6392° N; 8,0029° W\"\n"
+                                    "H-2,2023-03-15,Mali,\"8,0029° W; 12,6392° N\"\n"
+                                    "H-3,2023-03-15,Mali,\"N 12,6392; W 8,0029\"\n"
+                                    "H-4,2023-03-15,Mali,\"12,6392; 8,0029 W\"\n")
+    rep, con, rows = cli_import(tmp_path, path)
+    for rid in ("H-1", "H-2", "H-3"):
+        r = rows[rid]
+        assert r["outcome"] == "accepted" and r["h3_res7"] == "875440d2bffffff", (rid, r)
+        assert near(r["latitude"], 12.6392) and near(r["longitude"], -8.0029), rid
+    assert rows["H-4"]["outcome"] != "accepted" and rows["H-4"]["latitude"] is None
+
+
+def test_place_column_of_names_stays_a_place():
+    import pandas as pd
+    from intel.ingest import suggest_mapping
+    f = pd.DataFrame({"record_id": ["A", "B"], "location": ["Bamako", "Kayes"]})
+    assert suggest_mapping(list(f.columns), f) == {"source_record_id": "record_id", "place": "location"}
+    f = pd.DataFrame({"record_id": ["A", "B"], "location": ["Bamako", "12.6392, -8.0029"],
+                      "latitude": ["1", "2"], "longitude": ["3", "4"]})
+    assert suggest_mapping(list(f.columns), f)["place"] == "location"   # coordinates mapped: names stay names
+
+
 # ---------------------------------------------------------------------------------------- swap check
 
 def test_swap_offered_only_inside_the_declared_country(tmp_path):
@@ -341,3 +394,26 @@ def test_hemisphere_prefixed_pairs(tmp_path):
     rep, con, rows = cli_import(tmp_path, path)
     assert near(rows["H-1"]["latitude"], 19.4326) and near(rows["H-1"]["longitude"], -99.1332)
     assert near(rows["H-2"]["latitude"], -22.5609) and near(rows["H-2"]["longitude"], 17.0658)
+
+
+
+# ---------------------------------------------------------------------------------------- UCDP-like
+
+def test_ucdp_like_columns_dates_and_country_names(tmp_path):
+    """UCDP GED columns (``date_start``, ``country`` with bracketed former names and variants, an
+    inverted 'Congo, DRC'): every row dated from date_start and given its country."""
+    hdr = ("id,relid,year,type_of_violence,conflict_name,where_coordinates,adm_1,latitude,longitude,geom_wkt,"
+           "country,country_id,region,date_prec,date_start,date_end,best\n")
+    rows = [("1001", "DR Congo (Zaire)", "0.4913", "29.4732", "2021-03-02 00:00:00.000", "COD"),
+            ("1002", "Cote d\u2019Ivoire", "9.5969", "-4.3376", "2021-06-11 00:00:00.000", "CIV"),
+            ("1003", "Ivory Coast", "5.36", "-4.0083", "2021-06-12", "CIV"),
+            ("1004", "Bolivia (Plurinational State of)", "-16.4897", "-68.1193", "2019-11-15 00:00:00.000", "BOL"),
+            ("1006", "\"Congo, DRC\"", "1.5594", "30.2528", "2021-03-05", "COD")]
+    text = hdr + "".join(f"{i},R-{i},2021,1,X,Town,Adm,{la},{lo},POINT ({lo} {la}),{c},1,Africa,1,{d},{d},1\n"
+                         for i, c, la, lo, d, _ in rows)
+    rep, con, out = cli_import(tmp_path, _csv(tmp_path, "ged.csv", text))
+    assert rep["rows_read"] == 5 and rep["accepted"] == 5
+    for i, _c, la, lo, d, iso in rows:
+        r = out[i]
+        assert r["country_iso3"] == iso and r["date"][:10] == d[:10], (i, r)
+        assert near(r["latitude"], float(la)) and near(r["longitude"], float(lo)), i

@@ -165,3 +165,18 @@ def test_country_vocabulary_includes_kosovo_and_congos():
     v = vocabulary("country")
     assert "Kosovo" in v and "Republic of the Congo" in v and "Democratic Republic of the Congo" in v
     assert match_country("Kosovo") == ("XKX", None)
+
+
+@pytest.mark.parametrize("raw,expect", [
+    ("Congo, DRC", ("COD", None)),                  # an ambiguous name made precise after the comma
+    ("Congo, Republic of the", ("COG", None)),      # inverted: "Republic of the Congo"
+    ("Korea, South", ("KOR", None)), ("Korea, North", ("PRK", None)),
+    ("Congo, Dem. Rep.", ("COD", None)), ("Egypt, Arab Rep.", ("EGY", None)), ("Gambia, The", ("GMB", None)),
+    ("Congo, Brazzaville", ("COG", None)), ("Bamako, Mali", ("MLI", None)),
+    ("Mali, Senegal", (None, "COUNTRY_AMBIGUOUS")),  # two countries: not guessed
+    ("Mali, Kayes", (None, "COUNTRY_UNKNOWN")),
+    ("DR Congo (Zaire)", ("COD", None)), ("Cote d\u2019Ivoire", ("CIV", None)), ("Ivory Coast", ("CIV", None)),
+    ("Bolivia (Plurinational State of)", ("BOL", None)),
+])
+def test_country_inverted_and_world_bank_names(raw, expect):
+    assert match_country(raw) == expect

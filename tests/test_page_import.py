@@ -217,6 +217,18 @@ def test_utf16_tab_txt_upload(tmp_path, empty_store):
     assert _metric(at, "Accepted") == 1
 
 
+
+def test_utf16_without_bom_tab_txt_upload(tmp_path, empty_store):
+    """UTF-16 little-endian text written without its byte-order mark is read as UTF-16, not
+    refused as a binary file (NUL bytes) nor read as UTF-8 with NULs."""
+    text = ("record_id\tseizure_date\tcountry\tlatitude\tlongitude\r\n"
+            "U-1\t2023-04-03\tC\u00f4te d'Ivoire\t5.36\t-4.0083\r\n")
+    at = _page("export.txt", text.encode("utf-16-le"))
+    det = at.dataframe[0].value.iloc[0]
+    assert det["delimiter"] == "TAB" and det["encoding"].lower() == "utf-16-le"
+    _import_on_page(at)
+    assert _metric(at, "Accepted") == 1
+
 def test_delete_batch_on_page(tmp_path, empty_store):
     """The Import page deletes a batch after confirmation; the records are gone, the deletion audited."""
     name = "N14_trailing_columns_blank_rows_total.csv"
@@ -270,3 +282,21 @@ def test_gpkg_layer_choice_on_page(tmp_path, empty_store):
     assert sel.label == "Layer to import" and sel.options[1:] == ["communes (Polygon)", "saisies (Point)"]
     _import_on_page(at)
     assert (_metric(at, "Rows read"), _metric(at, "Accepted")) == (1, 1)
+
+
+def test_location_column_of_points_on_page(tmp_path, empty_store):
+    """A column named 'location' (a place-name synonym) whose values are "lat, lon" pairs is
+    suggested as the point on the page as in the CLI: the record is located, not country-only."""
+    text = ("record_id,seizure_date,country,location\n"
+            "L-1,2023-05-01,Mali,\"12.6392°, -8.0029°\"\n"
+            "L-2,2023-05-02,Niger,13.5116;2.1254\n")
+    at = _import_on_page(_page("loc.csv", text.encode("utf-8")))
+    assert _metric(at, "Accepted") == 2
+    con = store.connect(empty_store)
+    try:
+        got = {r[0]: r[1:] for r in con.execute(
+            "SELECT source_record_id, latitude, longitude, h3_cell FROM events ORDER BY 1").fetchall()}
+    finally:
+        con.close()
+    assert abs(got["L-1"][0] - 12.6392) < 1e-4 and abs(got["L-1"][1] + 8.0029) < 1e-4 and got["L-1"][2] is not None
+    assert abs(got["L-2"][0] - 13.5116) < 1e-4 and abs(got["L-2"][1] - 2.1254) < 1e-4 and got["L-2"][2] is not None

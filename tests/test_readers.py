@@ -242,3 +242,34 @@ def test_csv_title_lines_above_the_header(tmp_path):
     q = tmp_path / "u.csv"
     q.write_text("a,b,c\nrecord_id,latitude,longitude\n", encoding="utf-8")
     assert list(read_table(q).frame.columns) == ["a", "b", "c"]
+
+
+def test_whitespace_only_lines_and_total_label_in_any_column(tmp_path):
+    """A line of cells holding only spaces is a blank line; a total line may put its label next to
+    the sum (here in firearm_type, record id blank): both skipped and reported, never records
+    (issue 14: 'quantity 18 instead of 9')."""
+    p = tmp_path / "t.csv"
+    p.write_text("record_id;firearm_type;quantity\r\nT-1;pistol;1\r\n  ;  ;\r\nT-2;rifle;2\r\n;Total général;3\r\n"
+                 ";;\r\n;TOTAL GENERAL;3\r\n", encoding="utf-8")
+    t = read_table(p)
+    assert t.frame["record_id"].tolist() == ["T-1", "T-2"] and t.row_numbers.tolist() == [2, 4]
+    assert any("blank or delimiter-only" in w and "3, 6" in w for w in t.warnings), t.warnings
+    assert any("2 total line(s)" in w and "row 5" in w and "row 7" in w for w in t.warnings), t.warnings
+    # a sparse real record whose type is a real word stays a record
+    q = tmp_path / "u.csv"
+    q.write_text("record_id,firearm_type,quantity,country\nT-1,pistol,1,Mali\n,Totalizer,,\n", encoding="utf-8")
+    assert read_table(q).frame["firearm_type"].tolist() == ["pistol", "Totalizer"]
+
+
+
+def test_utf16_without_bom_both_byte_orders(tmp_path):
+    text = "record_id\tcountry\r\nX-1\tC\u00f4te d'Ivoire\r\n"
+    for enc in ("utf-16-le", "utf-16-be"):
+        p = tmp_path / f"{enc}.txt"
+        p.write_bytes(text.encode(enc))
+        t = read_table(p)
+        assert t.frame["country"].tolist() == ["C\u00f4te d'Ivoire"] and t.encoding == enc, enc
+        assert any("no byte-order mark" in w for w in t.warnings)
+    from intel.readers import utf16_without_bom
+    assert utf16_without_bom("abc,def\n".encode("utf-8")) is None
+    assert utf16_without_bom(b"\x00\x01\x02\x03" * 100) is None   # binary: NULs on both sides

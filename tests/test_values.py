@@ -146,6 +146,8 @@ from intel.dates import parse_dates  # noqa: E402
     ("15 mars 2023", "2023-03-15"), ("mercredi 15 mars 2023", "2023-03-15"), ("1er mars 2023 à 14h", "2023-03-01"),
     ("15 de marzo de 2023", "2023-03-15"), ("marzo 15, 2023", "2023-03-15"), ("miércoles 15 de marzo de 2023", "2023-03-15"),
     ("15 de março de 2023", "2023-03-15"), ("quarta-feira, 15 de março de 2023", "2023-03-15"),
+    ("15 févr. 2023", "2023-02-15"), ("15 set. 2023", "2023-09-15"), ("15 ene. 2023", "2023-01-15"),
+    ("15 août 2023", "2023-08-15"), ("15 déc. 2023", "2023-12-15"), ("15 de setiembre de 2023", "2023-09-15"),
     ("15-MAR-23", "2023-03-15"), ("2023-03-15T22:30:00-06:00", "2023-03-16"), ("2023-03-15T10:30:00Z", "2023-03-15"),
 ])
 def test_date_forms(raw, expect):
@@ -190,6 +192,27 @@ def test_dates_in_other_scripts():
                                         ("15/03/2023 14h30", "2023-03-15 14:30:00"),
                                         ("Wed, 15 Mar 2023 10:30:00 GMT", "2023-03-15 10:30:00"),
                                         ("15/03/2023 2:30 p.m.", "2023-03-15 14:30:00"),
-                                        ("Mar 15, 2023, 2:30:00 PM", "2023-03-15 14:30:00")])
+                                        ("Mar 15, 2023, 2:30:00 PM", "2023-03-15 14:30:00"),
+                                        # RFC 2822 (e-mail, HTTP) with a bare offset: 10:00 at +01:00 is 09:00 UTC
+                                        ("Wed, 15 Mar 2023 10:00:00 +0100", "2023-03-15 09:00:00"),
+                                        ("Wed, 15 Mar 2023 23:30:00 -0600", "2023-03-16 05:30:00"),
+                                        ("15 Mar 2023 10:00 +05:30", "2023-03-15 04:30:00"),
+                                        ("3/15/2023 2:30 PM", "2023-03-15 14:30:00"),
+                                        ("Wed Mar 15 2023 10:00:00 GMT+0100 (CET)", "2023-03-15 09:00:00"),
+                                        # zone abbreviations after a time (RFC 2822 CST = UTC-6; CET = UTC+1)
+                                        ("2023-03-15 10:00:00 CET", "2023-03-15 09:00:00"),
+                                        ("Wed, 15 Mar 2023 10:00:00 CST", "2023-03-15 16:00:00"),
+                                        ("Mar 15 2023 23:30 PST", "2023-03-16 07:30:00"),
+                                        # epoch seconds / ms written as floats by a spreadsheet
+                                        ("1678874400.0", "2023-03-15 10:00:00"),
+                                        ("1678874400000.0", "2023-03-15 10:00:00")])
 def test_date_time_forms(raw, expect):
     assert str(parse_dates(pd.Series([raw], dtype="str")).dates.iloc[0]) == expect
+
+
+
+def test_zone_abbreviation_not_guessed_where_it_would_be_lost():
+    """A day/month pair whose order is decided per column keeps no zone: unreadable, not shifted;
+    an unknown abbreviation is not guessed."""
+    r = parse_dates(pd.Series(["15/03/2023 10:00 CET", "2023-03-15 10:00:00 XYZT"], dtype="str"))
+    assert r.dates.isna().all() and all("DATE_UNREADABLE" in x for x in r.reasons)

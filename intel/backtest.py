@@ -34,8 +34,9 @@ Methods compared (:func:`backtest`):
   chords on the sphere of :data:`intel.geodesy.EARTH_RADIUS_KM` (within 0.01 % of the
   great-circle distance below 100 km).
 
-The study area is the same for every method: the cells of the chosen area, or the data extent
-(cells overlapping the convex hull of the cells occupied in training *or* test). Only records
+The study area is the same for every method: the cells of the chosen area, or by default the
+land of the places with records (:mod:`intel.studyarea`, mode ``data``: per country, the hull of
+the cells occupied in training *or* test, cut to its land). Only records
 whose location precision is usable at the resolution are scored (:mod:`intel.risk`).
 
 Units: distances and bandwidths in km, periods half-open ``[from, to)`` of UTC days, ``area_pct``
@@ -225,7 +226,7 @@ def backtest(con, res: int, train, test, area=None, weights: dict | None = None,
         Half-open periods, or text in the grammar of :func:`intel.periods.parse_period`
         (``"2015:2019"``: 2015-01-01 to 2020-01-01), both sides required.
     area : intel.risk.Area, optional
-        Area of operation; default the data extent.
+        Area of operation; default the land of the places with records (kind ``data``).
     weights : dict, optional
         Risk-score weights (:data:`intel.risk.DEFAULT_WEIGHTS`).
     pcts : sequence of float
@@ -274,8 +275,12 @@ def backtest(con, res: int, train, test, area=None, weights: dict | None = None,
         raise BacktestError(f"There are no usable events in the test period {test[0]} to {test[1]}.")
     occ = np.unique(np.concatenate([tr["cell"].to_numpy(dtype="uint64"), te["cell"].to_numpy(dtype="uint64")]))
     try:
-        if area is None or getattr(area, "kind", "extent") == "extent":
-            sa = study_area(occ, res, "extent")
+        kind = getattr(area, "kind", "data") if area is not None else "data"
+        if kind in ("data", "extent"):
+            pairs = pd.concat([tr, te])[["cell", "country_iso3"]].drop_duplicates()
+            sa = study_area(pairs["cell"].to_numpy(dtype="uint64"), res, kind, con=con,
+                            iso3=pairs["country_iso3"].to_numpy(dtype=object),
+                            max_cells=score_kwargs.get("max_cells", 400_000))
             cells, desc = sa.cells, sa.description
         else:
             cells = polygon_cells(risk.area_shape(con, area), res, max_cells=score_kwargs.get("max_cells", 400_000))

@@ -7,15 +7,18 @@ verb writes the page's export columns (:data:`intel.hotspots.HOTSPOT_COLUMNS`,
 ``--out``, then prints the guardrail sentences (study area, records left out, reliability).
 ``--res`` accepts the hotspot range of :data:`intel.config.RESOLUTIONS` (5-9) and defaults to the
 setting ``hotspot_resolution``; ``--k``, ``--alpha``, ``--fdr`` and ``--step`` default to their
-settings too. When the statistics cannot be computed the verb prints one sentence and exits with
-status 2.
+settings too. The study area comes from the shared area options (:func:`intel.cli.options.area_options`:
+``--area``, ``--country``, ``--admin1``, ``--bbox``, ``--source``); the default is the land of the
+places with records. The first line printed names the area and its cells. When the statistics
+cannot be computed the verb prints one sentence and exits with status 2.
 """
 from __future__ import annotations
 
 import click
 
 from intel.cli.errors import IntelCommand, fail
-from intel.cli.options import apply_options, db_option, open_store, period_options, res_option
+from intel.cli.options import (apply_options, area_options, check_area, db_option, hotspot_area_kwargs, open_store,
+                               period_options, res_option)
 
 __all__ = ["hotspots_cmd", "emerging_cmd"]
 
@@ -40,16 +43,13 @@ _common = [
     period_options(),
     click.option("--value", type=click.Choice(["events", "firearms"]), default="events", show_default=True,
                  help="Count events (distinct incidents) or firearms."),
-    click.option("--area", type=click.Choice(["extent", "countries", "admin1"]), default="extent",
-                 show_default=True, help="Study area: data extent, or selected countries / admin-1 units."),
-    click.option("--area-code", "area_codes", multiple=True,
-                 help="ISO3 code or admin-1 id of the study area (repeatable)."),
+    area_options(),
     click.option("--out", type=click.Path(dir_okay=False), required=True,
                  help="Output file: .csv, .geojson or .parquet."),
 ]
 
 
-def _run(kind: str, db, res, k, fdr, alpha, period, value, area, area_codes, out, **extra):
+def _run(kind: str, db, res, k, fdr, alpha, period, value, area, out, **extra):
     from intel import settings
     from intel.hotspots import HOTSPOT_COLUMNS, export_cells, format_from_path
 
@@ -61,12 +61,14 @@ def _run(kind: str, db, res, k, fdr, alpha, period, value, area, area_codes, out
         fdr = fdr if fdr is not None else settings.get("fdr", con)
         alpha = alpha if alpha is not None else settings.get("significance", con)
         date_from, date_to = period
+        check_area(con, area)
+        where = hotspot_area_kwargs(area)
         try:
             if kind == "hotspots":
                 from intel.hotspots import hotspots_from_store
 
                 df, g = hotspots_from_store(con, res, k, value=value, fdr=fdr, alpha=alpha, date_from=date_from,
-                                            date_to=date_to, area=area, area_codes=area_codes)
+                                            date_to=date_to, **where)
                 cols = HOTSPOT_COLUMNS
             else:
                 from intel.emerging import EMERGING_COLUMNS, emerging_from_store
@@ -74,8 +76,7 @@ def _run(kind: str, db, res, k, fdr, alpha, period, value, area, area_codes, out
                 step = extra["step"] or settings.get("emerging_step", con)
                 extra["step"] = step
                 df, g = emerging_from_store(con, res, step, k, extra["time_lag"], value=value, fdr=fdr,
-                                            alpha=alpha, date_from=date_from, date_to=date_to,
-                                            area=area, area_codes=area_codes)
+                                            alpha=alpha, date_from=date_from, date_to=date_to, **where)
                 cols = EMERGING_COLUMNS
         except ValueError as exc:  # HotspotError: a sentence for the analyst
             fail(str(exc))
@@ -90,9 +91,9 @@ def _run(kind: str, db, res, k, fdr, alpha, period, value, area, area_codes, out
 
 @click.command("hotspots", cls=IntelCommand)
 @apply_options(_common)
-def hotspots_cmd(db, res, k, fdr, alpha, period, value, area, area_codes, out):
+def hotspots_cmd(db, res, k, fdr, alpha, period, value, area, out):
     """Getis-Ord Gi* hot and cold spots on H3 cells, written to OUT (CSV, GeoJSON or GeoParquet)."""
-    df, fdr = _run("hotspots", db, res, k, fdr, alpha, period, value, area, area_codes, out)
+    df, fdr = _run("hotspots", db, res, k, fdr, alpha, period, value, area, out)
     hot = int((df["bin"] > 0).sum())
     cold = int((df["bin"] < 0).sum())
     click.echo(f"Wrote {len(df):,} cells to {out}: {hot:,} hot spots and {cold:,} cold spots at 90% "
@@ -105,12 +106,12 @@ def hotspots_cmd(db, res, k, fdr, alpha, period, value, area, area_codes, out):
               help="Time step of the space-time cube (default: setting emerging_step).")
 @click.option("--time-lag", type=click.IntRange(0, 12), default=1, show_default=True,
               help="Previous time steps in the space-time neighbourhood.")
-def emerging_cmd(db, res, k, fdr, alpha, period, value, area, area_codes, out, step, time_lag):
+def emerging_cmd(db, res, k, fdr, alpha, period, value, area, out, step, time_lag):
     """Emerging hot spot categories of H3 cells, written to OUT (CSV, GeoJSON or GeoParquet)."""
     from intel.emerging import category_counts
 
     extra = {"step": step, "time_lag": time_lag}
-    df, _ = _run("emerging", db, res, k, fdr, alpha, period, value, area, area_codes, out, **extra)
+    df, _ = _run("emerging", db, res, k, fdr, alpha, period, value, area, out, **extra)
     click.echo(f"Wrote {len(df):,} cells to {out} ({df.attrs.get('steps', '?')} {extra['step']}s from "
                f"{df.attrs.get('first_period')} to {df.attrs.get('last_period')}).")
     for _, r in category_counts(df).iterrows():

@@ -13,10 +13,13 @@ Modes (:data:`AREA_MODES`):
 
 ``data`` (the default)
     For each country of the records (the records' own ISO 3166-1 alpha-3 code; a cell without
-    one takes the country whose polygon holds its centre), the convex hull (in degrees) of that
-    country's occupied cells, cut to that country's land polygon; the pieces are unioned, and
-    the occupied cells themselves are always included. So two clusters in two countries across
-    an ocean give two pieces and no ocean cell. A country whose records span more than 180
+    one takes the country whose polygon holds its centre), its occupied cells are split into
+    region clusters (single linkage: cells whose centres are within :data:`CLUSTER_KM` km of
+    each other, through any chain, form one cluster); each cluster's convex hull (in degrees)
+    is cut to that country's land polygon; the pieces are unioned, and the occupied cells
+    themselves are always included. So two clusters in two countries across an ocean give two
+    pieces and no ocean cell, and two towns 300 km apart do not bring the empty land between
+    them into the area. A country whose records span more than 180
     degrees of longitude (antimeridian), or a record whose country has no polygon, contributes
     its occupied cells and their 1-rings instead of a hull.
 ``extent``
@@ -57,7 +60,7 @@ import pyarrow as pa
 import shapely
 
 from intel.config import NATURAL_EARTH_GPKG
-from intel.geodesy import geod
+from intel.geodesy import EARTH_RADIUS_KM, geod, unit_vectors
 from intel.h3cells import cell_centres, edge_km, from_hex, resolution_of, to_hex
 
 MAX_STUDY_CELLS = 2_000_000
@@ -67,6 +70,9 @@ AREA_MODES = ("data", "extent", "countries", "admin1", "bbox")
 """Study-area modes, the default first (see the module overview)."""
 
 DEFAULT_AREA = "data"
+
+CLUSTER_KM = 50.0
+"""Largest gap, km between cell centres, inside one region cluster of the ``data`` area."""
 
 AREA_LABELS = {"data": "Land of the places with records", "extent": "Data extent (one hull)",
                "countries": "Selected countries", "admin1": "Selected admin-1 units", "bbox": "Box W,S,E,N"}
@@ -311,8 +317,41 @@ def _hull(cells: np.ndarray):
     return hull if hull.geom_type == "Polygon" else hull.buffer(1e-6)
 
 
-def data_pieces(con, occupied, iso3=None) -> tuple[list, np.ndarray, list]:
-    """The pieces of the ``data`` area: per country, the hull of its occupied cells cut to its land.
+def clusters(cells, cluster_km: float = CLUSTER_KM) -> np.ndarray:
+    """Region-cluster label of each cell: single linkage at ``cluster_km`` km between centres.
+
+    Parameters
+    ----------
+    cells : array of uint64, shape (m,)
+    cluster_km : float
+        Two cells whose centres are at most this far apart (chord on the sphere of
+        :data:`intel.geodesy.EARTH_RADIUS_KM`, within 0.01 % of the great-circle distance
+        below 100 km) are in one cluster, and so is any chain of such cells.
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (m,)
+        Labels 0..c-1.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+    from scipy.spatial import cKDTree
+
+    cells = _as_cells(cells)
+    if cells.size <= 1:
+        return np.zeros(cells.size, dtype=np.int64)
+    lat, lon = cell_centres(cells)
+    xyz = unit_vectors(lat, lon)
+    chord = 2 * np.sin(float(cluster_km) / EARTH_RADIUS_KM / 2)
+    pairs = cKDTree(xyz).query_pairs(chord, output_type="ndarray")
+    g = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(cells.size, cells.size))
+    _, labels = connected_components(g, directed=False)
+    return labels.astype(np.int64)
+
+
+def data_pieces(con, occupied, iso3=None, cluster_km: float = CLUSTER_KM) -> tuple[list, np.ndarray, list]:
+    """The pieces of the ``data`` area: per country and region cluster, the hull of its occupied
+    cells cut to the country's land.
 
     Parameters
     ----------
@@ -323,13 +362,16 @@ def data_pieces(con, occupied, iso3=None) -> tuple[list, np.ndarray, list]:
     iso3 : array of str or None, shape (m,), optional
         The records' country per entry of ``occupied``; missing entries take the country whose
         polygon holds the cell centre (:func:`cell_countries`).
+    cluster_km : float
+        Gap that separates region clusters (:func:`clusters`).
 
     Returns
     -------
     (geometries, extra_cells, labels)
-        One shapely geometry per country piece, the cells added without a hull (countries
-        without a polygon, or spanning the antimeridian: occupied cells and their 1-rings),
-        and one label per country (``"CAN"``, ``"XXX (no polygon)"``).
+        One shapely geometry per country piece (the union of its clusters' hulls cut to its
+        land), the cells added without a hull (countries without a polygon, or a cluster
+        spanning the antimeridian: occupied cells and their 1-rings), and one label per country
+        (``"CAN"``, ``"BFA (2 clusters)"``, ``"XXX (no polygon)"``).
     """
     occ = _as_cells(occupied)
     codes = np.full(occ.size, None, dtype=object) if iso3 is None else np.asarray(iso3, dtype=object).copy()
@@ -344,16 +386,25 @@ def data_pieces(con, occupied, iso3=None) -> tuple[list, np.ndarray, list]:
     geoms, extra, labels = [], [], []
     for key in keys:
         cells = np.unique(occ[codes == key])
-        hull = _hull(cells)
         poly = land.get(key)
-        if hull is None or poly is None:
+        if poly is None:
             extra.append(_with_rings(cells))
-            labels.append(f"{key} ({'no polygon' if poly is None else 'across the antimeridian'})")
+            labels.append(f"{key} (no polygon)")
             continue
-        piece = hull.intersection(poly)
-        if not piece.is_empty:
-            geoms.append(piece)
-        labels.append(key)
+        lab = clusters(cells, cluster_km)
+        hulls = []
+        for c in np.unique(lab):
+            hull = _hull(cells[lab == c])
+            if hull is None:
+                extra.append(_with_rings(cells[lab == c]))
+            else:
+                hulls.append(hull)
+        if hulls:
+            piece = shapely.union_all(hulls).intersection(poly)
+            if not piece.is_empty:
+                geoms.append(piece)
+        n = int(lab.max()) + 1
+        labels.append(key if n == 1 else f"{key} ({n} clusters)")
     lost = np.unique(occ[np.array([c is None for c in codes], dtype=bool)])
     if lost.size:  # no country at all (at sea): the cells themselves and their neighbours
         extra.append(_with_rings(lost))
@@ -366,7 +417,7 @@ def data_pieces(con, occupied, iso3=None) -> tuple[list, np.ndarray, list]:
 
 def study_area(occupied=None, res: int | None = None, mode: str = DEFAULT_AREA, *, geometry=None,
                label: str = "", max_cells: int = MAX_STUDY_CELLS, iso3=None, con=None,
-               min_res: int = 0) -> StudyArea:
+               min_res: int = 0, cluster_km: float = CLUSTER_KM) -> StudyArea:
     """All cells (zero-count included) of a study area at resolution ``res``.
 
     Parameters
@@ -394,6 +445,8 @@ def study_area(occupied=None, res: int | None = None, mode: str = DEFAULT_AREA, 
         ``data`` mode: the store whose country polygons cut the hulls.
     min_res : int
         Coarsest resolution the calling analysis accepts (for the too-large message).
+    cluster_km : float
+        ``data`` mode: gap in km that separates region clusters (:func:`clusters`).
 
     Returns
     -------
@@ -424,15 +477,16 @@ def study_area(occupied=None, res: int | None = None, mode: str = DEFAULT_AREA, 
                          "data extent to analyse.")
         uocc = np.unique(occ)
     if mode == "data":
-        geoms, extra, labels = data_pieces(con, occ, iso3)
+        geoms, extra, labels = data_pieces(con, occ, iso3, cluster_km)
         cells = uocc
         if geoms:
             cells = np.union1d(cells, polygon_cells(shapely.union_all(geoms), res, max_cells=max_cells,
                                                     min_res=min_res))
         cells = np.union1d(cells, extra)
         desc = (f"Land of the places with records: {cells.size:,} cells at resolution {res} in "
-                f"{len(labels)} piece{'s' if len(labels) != 1 else ''} ({', '.join(labels)}): per country, the hull of "
-                f"its cells with events ({uocc.size:,} in all) cut to its land; empty cells included, lakes not removed.")
+                f"{len(labels)} countr{'ies' if len(labels) != 1 else 'y'} ({', '.join(labels)}): per country and region "
+                f"cluster (gaps over {cluster_km:g} km split clusters), the hull of its cells with events ({uocc.size:,} "
+                "in all) cut to its land; empty cells included, lakes not removed.")
         return _capped(StudyArea(cells, res, mode, desc, labels), max_cells)
     if mode == "extent":
         hull = _hull(uocc)

@@ -632,3 +632,31 @@ def build_area(con, res: int, occupied, area: str = DEFAULT_AREA, area_codes=(),
         return study_area(occupied, res, area, max_cells=max_cells, iso3=iso3, con=con, min_res=min_res)
     geom, label = area_geometry(con, area, area_codes, bbox)
     return study_area(occupied, res, area, geometry=geom, label=label, max_cells=max_cells, min_res=min_res)
+
+
+def area_kwargs(area, filters=None) -> dict:
+    """Keyword arguments of :func:`intel.hotspots.hotspots_from_store` and
+    :func:`intel.emerging.emerging_from_store` for an area of operation.
+
+    Parameters
+    ----------
+    area : intel.risk.Area
+        Any object with ``kind`` (one of :data:`AREA_MODES`), ``codes``, ``bbox`` and
+        ``sources`` (the CLI's :func:`intel.cli.options.resolve_area`, the pages' area widgets).
+    filters : intel.hexbin.Filters, optional
+        Record filters; the area's sources are added to them.
+
+    Returns
+    -------
+    dict
+        ``area``, ``area_codes``, ``bbox``, ``filters``.
+    """
+    from dataclasses import replace
+
+    from intel.hexbin import Filters
+
+    filters = filters or Filters()
+    sources = tuple(getattr(area, "sources", ()) or ())
+    if sources:
+        filters = replace(filters, sources=sources)
+    return {"area": area.kind, "area_codes": tuple(area.codes or ()), "bbox": area.bbox, "filters": filters}

@@ -364,12 +364,8 @@ def check_area(con, area) -> None:
 
 def hotspot_area_kwargs(area, filters=None) -> dict:
     """Keyword arguments of :func:`intel.hotspots.hotspots_from_store` (and the emerging
-    analysis) for an area: ``area``, ``area_codes``, ``bbox`` and ``filters`` with the sources."""
-    from dataclasses import replace
+    analysis) for an area: ``area``, ``area_codes``, ``bbox`` and ``filters`` with the sources
+    (:func:`intel.studyarea.area_kwargs`, which the pages call too)."""
+    from intel.studyarea import area_kwargs
 
-    from intel.hexbin import Filters
-
-    filters = filters or Filters()
-    if area.sources:
-        filters = replace(filters, sources=tuple(area.sources))
-    return {"area": area.kind, "area_codes": tuple(area.codes), "bbox": area.bbox, "filters": filters}
+    return area_kwargs(area, filters)

@@ -162,3 +162,51 @@ def test_countries_mode_unchanged(store):
     assert sa._estimate_cells(shapely.from_wkb(bytes(store.execute(
         "SELECT geom_wkb FROM countries WHERE iso3 = 'CIV'").fetchone()[0])), 5) == pytest.approx(1_770, rel=0.03)
     assert area.description.startswith("Selected countries: ")
+
+
+# ------------------------------------------------------------------ the scenario of issue 15
+
+WEST_AFRICA = """date,latitude,longitude,country,firearms,category,description
+2024-03-02,12.3714,-1.5197,Burkina Faso,2,firearm,pistols seized at a checkpoint
+2024-03-09,11.1771,-4.2979,Burkina Faso,1,firearm,rifle
+2024-04-12,5.3600,-4.0083,Cote d'Ivoire,3,firearm,handguns in a vehicle
+2024-05-20,9.4580,-5.6296,Cote d'Ivoire,1,firearm,shotgun
+2024-06-01,12.6392,-8.0029,Mali,4,firearm,rifles
+2024-06-15,14.4843,-4.1827,Mali,1,firearm,pistol
+"""
+"""Six hand-made customs seizures at town positions (a test file, never in data/)."""
+
+
+def test_west_african_file_keeps_hotspots_and_planner_working_at_defaults(real_store, tmp_path):
+    import shutil
+
+    from intel import emerging, risk, settings
+    from intel.config import DEFAULT_RESOLUTION
+    from intel.ingest import import_file
+    from intel.store import connect
+
+    db = tmp_path / "wa.duckdb"
+    shutil.copy(real_store, db)
+    csv = tmp_path / "west_africa.csv"
+    csv.write_text(WEST_AFRICA, encoding="utf-8")
+    con = connect(db)
+    try:
+        r = import_file(con, csv, None, user="test")
+        assert r.summary().count("6 accepted") == 1
+        res, k = settings.get("hotspot_resolution", con), settings.get("hotspot_k", con)
+        df, g = hs.hotspots_from_store(con, res, k)                      # the Hotspots page defaults
+        # before: one hull from Toronto over the Atlantic to Mali, refused at resolution 8
+        for iso in ("BFA (2 clusters)", "CIV (2 clusters)", "MLI (2 clusters)", "CAN"):
+            assert iso in g.area
+        lat, lon = cell_centres(df["cell"].to_numpy())
+        assert not ((lon > -60) & (lon < -20)).any()
+        assert g.study_cells == len(df) < 5_000
+        assert df.loc[df["value"] > 0, "value"].sum() == g.events
+        em, eg = emerging.emerging_from_store(con, res, settings.get("emerging_step", con), k)
+        assert eg.study_cells == g.study_cells
+        p = risk.plan(con, DEFAULT_RESOLUTION["planner"], None, (None, None))   # the Planner page defaults
+        assert len(p.targets) > 0 and "CAN" in p.scores.attrs["area"]
+        with pytest.raises(hs.HotspotError, match=r"resolution \d is the finest"):
+            hs.hotspots_from_store(con, 8, k, area="extent")             # the old default, refused at res 8
+    finally:
+        con.close()

@@ -55,6 +55,11 @@ Methods compared (:func:`backtest`, :data:`METHODS`)
   chords on the sphere of :data:`intel.geodesy.EARTH_RADIUS_KM` (within 0.01 % of the
   great-circle distance below 100 km).
 
+The study area is the same for every method: the cells of the chosen area, or by default the
+land of the places with records (:mod:`intel.studyarea`, mode ``data``: per country, the hull of
+the cells occupied in the training period (no look-ahead), cut to its land). Only records
+whose location precision is usable at the resolution are scored (:mod:`intel.risk`).
+
 Warnings
 --------
 A backtest can look excellent for reasons that say nothing about the ranking. The result's
@@ -72,7 +77,6 @@ half-lives in days, ``area_pct`` in percent of study-area cells.
 from __future__ import annotations
 
 import math
-from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
@@ -675,7 +679,7 @@ def backtest(con, res: int, train=None, test=None, area=None, weights: dict | No
         (``"2015:2019"``: 2015-01-01 to 2020-01-01), both sides required. When both are
         missing, :func:`default_periods` takes them from the data of the area's sources.
     area : intel.risk.Area, optional
-        Area of operation; default the data extent of the training records.
+        Area of operation; default the land of the places with records (kind ``data``).
     weights : dict, optional
         Risk-score weights (:data:`intel.risk.DEFAULT_WEIGHTS`).
     pcts : sequence of float
@@ -732,11 +736,15 @@ def backtest(con, res: int, train=None, test=None, area=None, weights: dict | No
     if te.empty:
         raise BacktestError(f"There are no usable events in the test period {test[0]} to {test[1]}.")
     # study area from the training records only (no look-ahead)
-    occ = np.unique(tr["cell"].to_numpy(dtype="uint64"))
     try:
-        if area is None or getattr(area, "kind", "extent") == "extent":
-            sa = study_area(occ, res, "extent", max_cells=score_kwargs.get("max_cells", 400_000))
-            cells, desc = sa.cells, sa.description.replace("Data extent", "Data extent of the training period", 1)
+        kind = getattr(area, "kind", "data") if area is not None else "data"
+        if kind in ("data", "extent"):
+            # training records only: a test-period cell must not widen the area (no look-ahead)
+            pairs = tr[["cell", "country_iso3"]].drop_duplicates()
+            sa = study_area(pairs["cell"].to_numpy(dtype="uint64"), res, kind, con=con,
+                            iso3=pairs["country_iso3"].to_numpy(dtype=object),
+                            max_cells=score_kwargs.get("max_cells", 400_000))
+            cells, desc = sa.cells, sa.description + " (training period)"
         else:
             cells = polygon_cells(risk.area_shape(con, area), res, max_cells=score_kwargs.get("max_cells", 400_000))
             desc = f"{area.describe()}: {cells.size:,} cells at resolution {res}"

@@ -498,7 +498,7 @@ def _page_methods(fig, ctx) -> None:
         f"Map: H3 cells at resolution {ctx['map_res']} are the parents of the stored resolution-9 cells; records "
         f"located more coarsely than the cell size are drawn as hollow circles at their place, not as cells. Basemap: "
         "Natural Earth 1:10m generalised (public domain).",
-        "Hot spots: Getis-Ord Gi* on H3 cells over the data's extent including empty cells, binary k-ring weights, "
+        "Hot spots: Getis-Ord Gi* on H3 cells over the land of the places with records (per country and region cluster, never across an ocean) including empty cells, binary k-ring weights, "
         "Benjamini-Hochberg false discovery rate correction (Getis & Ord 1992; Ord & Getis 1995).",
         "## What the data cannot show",
         GAP_STATEMENT,
@@ -561,7 +561,7 @@ def _targets(con, filters: Filters, res: int):
             # the crossing of the cell's own border, or the note that none is known there (crossing_on_border)
             "official crossing": [crossing_text(a, b, c) for a, b, c in
                                   zip(t["nearest_crossing"], t["crossing_km"], t["crossing_note"])]})
-        note = (f"Planner (intel.risk) at H3 resolution {res} over the data's extent and the briefing period; "
+        note = (f"Planner (intel.risk) at H3 resolution {res} over the land of the places with records and the briefing period; "
                 "scores and their parts are explained on the Planner page. " + " ".join(p.notes))
         return out, note
     except Exception as e:  # noqa: BLE001 - not computable is a sentence, not a crash

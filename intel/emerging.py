@@ -62,12 +62,14 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.special import ndtr
 
-from intel.config import check_resolution
+from intel.config import RESOLUTIONS, check_resolution
 from intel.h3cells import hex_array
 from intel.hexbin import Filters
 from intel.hotspots import (MAX_STUDY_CELLS, MIN_EVENTS, VALUES, Guardrails, HotspotError, base_guardrails,
                             benjamini_hochberg, build_area, cell_values, confidence_bins,
-                            located_events_sql, neighbour_matrix, p_two_sided, record_accounting)
+                            located_events_sql, neighbour_matrix, occupied_countries, p_two_sided,
+                            record_accounting)
+from intel.studyarea import DEFAULT_AREA
 from intel.inference import MIN_WINDOW_EVENTS, describe, poisson_two_sided_p
 from intel.store import events_sql
 
@@ -465,8 +467,8 @@ def _period_bounds(con, sql: str, params: list, step: str, date_from, date_to):
 
 def cube_from_store(con, res: int, step: str = "month", value: str = "events",
                     filters: Filters | None = None, date_from=None, date_to=None,
-                    area: str = "extent", area_codes=(), max_cells: int = MAX_STUDY_CELLS,
-                    max_bins: int = MAX_CUBE_BINS) -> tuple[Cube, dict, int, int]:
+                    area: str = DEFAULT_AREA, area_codes=(), max_cells: int = MAX_STUDY_CELLS,
+                    max_bins: int = MAX_CUBE_BINS, bbox=None) -> tuple[Cube, dict, int, int]:
     """Zero-filled space-time cube of the store's events over a study area.
 
     Parameters
@@ -482,8 +484,8 @@ def cube_from_store(con, res: int, step: str = "month", value: str = "events",
     filters, date_from, date_to
         As in :func:`intel.hotspots.hotspots_from_store`; the steps run from the step of
         ``date_from`` (or the first event) to the step of the last day (or the last event).
-    area, area_codes, max_cells
-        Study area (see :func:`intel.hotspots.build_area`).
+    area, area_codes, max_cells, bbox
+        Study area (see :func:`intel.studyarea.build_area`); ``data`` by default.
     max_bins : int
         Cap on cells x steps.
 
@@ -510,7 +512,8 @@ def cube_from_store(con, res: int, step: str = "month", value: str = "events",
     if occ.empty:
         raise HotspotError("There are no located events at this resolution for the chosen filters, "
                            "so there is no space-time cube to analyse.")
-    sa = build_area(con, res, occ["cell"].to_numpy(), area, area_codes, max_cells)
+    occupied = occupied_countries(con, res, filters, date_from, date_to) if area == "data" else occ["cell"].to_numpy()
+    sa = build_area(con, res, occupied, area, area_codes, max_cells, bbox=bbox, min_res=RESOLUTIONS["hotspot"][0])
     sql, params = located_events_sql(res, filters, date_from, date_to)
     periods, notes = _period_bounds(con, sql, params, step, date_from, date_to)
     N, T = sa.cells.size, len(periods)
@@ -539,8 +542,8 @@ def cube_from_store(con, res: int, step: str = "month", value: str = "events",
 def emerging_from_store(con, res: int, step: str = "month", k: int = 1, time_lag: int = 1,
                         value: str = "events", fdr: bool = True, alpha: float = 0.05,
                         date_from=None, date_to=None, filters: Filters | None = None,
-                        area: str = "extent", area_codes=(), max_cells: int = MAX_STUDY_CELLS,
-                        max_bins: int = MAX_CUBE_BINS, method: str = "poisson") -> tuple[pd.DataFrame, Guardrails]:
+                        area: str = DEFAULT_AREA, area_codes=(), max_cells: int = MAX_STUDY_CELLS,
+                        max_bins: int = MAX_CUBE_BINS, method: str = "poisson", bbox=None) -> tuple[pd.DataFrame, Guardrails]:
     """Emerging hot spot analysis of the store's events (page and CLI entry point).
 
     Parameters are those of :func:`cube_from_store` and :func:`emerging_hotspots`.
@@ -561,7 +564,7 @@ def emerging_from_store(con, res: int, step: str = "month", k: int = 1, time_lag
         When the cube cannot be built or has no variation.
     """
     cube, acct, outside, undated = cube_from_store(con, res, step, value, filters, date_from, date_to,
-                                                   area, area_codes, max_cells, max_bins)
+                                                   area, area_codes, max_cells, max_bins, bbox)
     y = cube.values.sum(axis=1)
     if not np.any(y > 0):
         raise HotspotError("None of the located events fall inside the chosen study area and period.")
@@ -603,7 +606,7 @@ def emerging_from_store(con, res: int, step: str = "month", k: int = 1, time_lag
     if (df["category"] == NO_PATTERN).all():
         g.messages.append("No cell shows an emerging hot or cold spot pattern.")
     df.attrs.update(first_period=str(cube.periods[0].date()), last_period=str(cube.periods[-1].date()),
-                    step=step, area=cube.area.description, res=int(res), value=value)
+                    step=step, res=int(res), value=value, **cube.area.attrs())
     return df, g
 
 

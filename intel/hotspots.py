@@ -11,10 +11,11 @@ counts; the normal approximation is kept as ``method='normal'``.
 
 The pieces, each a pure function on arrays:
 
-* :func:`study_area` - every H3 cell at resolution ``r`` of the study area, **including cells
-  with no events** (the zeros are what makes a cell stand out). The area is the data's
-  extent (cells overlapping the convex hull of the occupied cells), or the union of selected
-  country or admin-1 polygons. It is capped at :data:`MAX_STUDY_CELLS` cells.
+* :func:`intel.studyarea.study_area` (imported here) - every H3 cell at resolution ``r`` of the
+  study area, **including cells with no events** (the zeros are what makes a cell stand out).
+  By default the land of the places with records (per country, the hull of its occupied cells
+  cut to its land polygon; never one hull across an ocean), or the data's extent, selected
+  countries, admin-1 units or a box. It is capped at :data:`MAX_STUDY_CELLS` cells.
 * :func:`neighbour_matrix` - binary k-ring weights (``grid_disk``), the cell itself included
   (the "star" in Gi*), restricted to the study area: a neighbour outside the area does not
   exist, so cells on the edge of the area have fewer neighbours, and a pentagon has 5 rather
@@ -62,25 +63,22 @@ import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import h3
 import h3ronpy
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import scipy.sparse as sp
-import shapely
 from scipy.special import ndtr
 
-from intel.config import check_resolution
+from intel.config import RESOLUTIONS, check_resolution
 from intel.export import json_value
-from intel.geodesy import geod
-from intel.h3cells import cell_centres, cell_ring, edge_km, from_hex, hex_array, parent_sql, resolution_of, to_hex
+from intel.h3cells import cell_centres, cell_ring, edge_km, from_hex, hex_array, parent_sql, resolution_of
 from intel.hexbin import Filters, coarse_sql, usable_sql
 from intel.safety import csv_bytes
 from intel.store import events_sql
-
-MAX_STUDY_CELLS = 2_000_000
-"""Largest study area, in cells, that :func:`study_area` will build."""
+# the study area lives in intel.studyarea; these names stay importable from here
+from intel.studyarea import (AREA_MODES, DEFAULT_AREA, MAX_STUDY_CELLS, StudyArea,  # noqa: F401
+                             area_geometry, build_area, polygon_cells, study_area)
 
 MIN_EVENTS = 30
 """Fewer events than this (or fewer non-zero cells) make a Gi* result unreliable."""
@@ -89,7 +87,6 @@ MIN_NONZERO_CELLS = 5
 """With fewer events than :data:`MIN_EVENTS` or fewer cells with events than this, the data are
 too sparse for any claim about hot or cold spots."""
 
-AREA_MODES = ("extent", "countries", "admin1")
 VALUES = ("events", "firearms")
 
 CONFIDENCE = {
@@ -379,183 +376,6 @@ def gi_star(cells, values, k: int = 1, *, fdr: bool = True, alpha: float = 0.05,
 
 
 # --------------------------------------------------------------------------------------
-# study area
-# --------------------------------------------------------------------------------------
-
-@dataclass
-class StudyArea:
-    """The cells a statistic is computed over.
-
-    Attributes
-    ----------
-    cells : numpy.ndarray of uint64, shape (n,)
-        Sorted, distinct cells at ``res``.
-    res : int
-    mode : str
-        ``extent``, ``countries`` or ``admin1``.
-    description : str
-        One sentence naming the area, shown next to the map and in the CLI output.
-    """
-
-    cells: np.ndarray
-    res: int
-    mode: str
-    description: str
-
-
-def _estimate_cells(geom, res: int) -> float:
-    """Approximate number of res-``res`` cells covering ``geom`` (geodesic area / mean cell area)."""
-    area_m2, _ = geod().geometry_area_perimeter(geom)
-    return abs(area_m2) / 1e6 / h3.average_hexagon_area(int(res), unit="km^2")
-
-
-def polygon_cells(geom, res: int, *, max_cells: int = MAX_STUDY_CELLS) -> np.ndarray:
-    """Cells at ``res`` overlapping a (multi)polygon in WGS84 degrees (lon, lat).
-
-    Parameters
-    ----------
-    geom : shapely Polygon or MultiPolygon
-        Longitude-latitude degrees (EPSG:4326); not crossing the antimeridian.
-    res : int
-        H3 resolution.
-    max_cells : int
-        Refuse areas estimated (from the geodesic area) to need more cells than this.
-
-    Returns
-    -------
-    numpy.ndarray of uint64
-        Sorted distinct cells that overlap the polygon (h3 ``contain='overlap'``).
-
-    Raises
-    ------
-    HotspotError
-        The area would exceed ``max_cells`` cells, or the geometry is empty.
-    """
-    if geom is None or geom.is_empty:
-        raise HotspotError("The study area is empty.")
-    est = _estimate_cells(geom, res)
-    if est > max_cells:
-        raise HotspotError(
-            f"The study area would need about {est:,.0f} cells at resolution {res}, more than the "
-            f"limit of {max_cells:,}; choose a coarser resolution or a smaller area.")
-    shape = h3.geo_to_h3shape(geom)
-    cells = h3.h3shape_to_cells_experimental(shape, int(res), contain="overlap")
-    out = np.unique(from_hex(cells))
-    if out.size > max_cells:
-        raise HotspotError(f"The study area has {out.size:,} cells at resolution {res}, more than the "
-                           f"limit of {max_cells:,}; choose a coarser resolution or a smaller area.")
-    return out
-
-
-def study_area(occupied=None, res: int | None = None, mode: str = "extent", *, geometry=None,
-               label: str = "", max_cells: int = MAX_STUDY_CELLS) -> StudyArea:
-    """All cells (zero-count included) of a study area at resolution ``res``.
-
-    Parameters
-    ----------
-    occupied : array of uint64, optional
-        Cells holding data, at ``res``. Required for ``mode='extent'``; in the other modes
-        they are only used to check that the data fall inside the area.
-    res : int
-        H3 resolution (taken from ``occupied`` when omitted).
-    mode : {'extent', 'countries', 'admin1'}
-        ``extent``: cells overlapping the convex hull (in degrees) of the vertices of the
-        occupied cells, plus the occupied cells themselves. When the occupied cells span
-        more than 180 degrees of longitude (antimeridian), the hull is not used and the area
-        is the occupied cells with their 1-rings. ``countries`` / ``admin1``: cells
-        overlapping ``geometry``, the union of the selected polygons.
-    geometry : shapely geometry, optional
-        Longitude-latitude (EPSG:4326) polygon(s); required for ``countries``/``admin1``.
-    label : str
-        Names of the selected units, used in the description.
-    max_cells : int
-        Cap on the area size.
-
-    Returns
-    -------
-    StudyArea
-
-    Raises
-    ------
-    HotspotError
-        No data for ``extent``, missing geometry, or more than ``max_cells`` cells.
-    ValueError
-        Unknown ``mode``.
-    """
-    if mode not in AREA_MODES:
-        raise ValueError(f"study-area mode must be one of {AREA_MODES}")
-    occ = _as_cells(occupied) if occupied is not None else np.zeros(0, dtype="uint64")
-    if res is None:
-        if occ.size == 0:
-            raise ValueError("res is required when there are no occupied cells")
-        res = _resolution(occ)
-    res = int(res)
-    if mode == "extent":
-        occ = np.unique(occ)
-        if occ.size == 0:
-            raise HotspotError("There are no located events for the chosen filters, so there is no "
-                               "data extent to analyse.")
-        pts = np.array([ll for h in to_hex(occ) for ll in h3.cell_to_boundary(h)])
-        lat, lon = pts[:, 0], pts[:, 1]
-        if lon.max() - lon.min() > 180:
-            ring = pa.array(h3ronpy.grid_disk(occ, 1, flatten=True)).to_numpy().astype("uint64")
-            cells = np.unique(np.concatenate([occ, ring]))
-            desc = (f"Data extent: the {occ.size:,} occupied cells and their neighbours "
-                    f"({cells.size:,} cells at resolution {res}; the data cross the antimeridian).")
-        else:
-            hull = shapely.MultiPoint(np.column_stack([lon, lat])).convex_hull
-            if hull.geom_type != "Polygon":
-                hull = hull.buffer(1e-6)
-            cells = np.union1d(polygon_cells(hull, res, max_cells=max_cells), occ)
-            desc = (f"Data extent: {cells.size:,} cells at resolution {res} covering the convex hull "
-                    f"of the {occ.size:,} cells with events (empty cells included).")
-        if cells.size > max_cells:
-            raise HotspotError(f"The study area has {cells.size:,} cells at resolution {res}, more than "
-                               f"the limit of {max_cells:,}; choose a coarser resolution or a smaller area.")
-        return StudyArea(cells, res, mode, desc)
-    if geometry is None:
-        raise HotspotError(f"No boundary was found for the selected {'countries' if mode == 'countries' else 'admin-1 units'}.")
-    cells = polygon_cells(geometry, res, max_cells=max_cells)
-    what = "countries" if mode == "countries" else "admin-1 units"
-    desc = (f"Selected {what}{': ' + label if label else ''}: {cells.size:,} cells at resolution {res} "
-            "overlapping their boundaries (empty cells included).")
-    return StudyArea(cells, res, mode, desc)
-
-
-def area_geometry(con, mode: str, codes) -> tuple[object, str]:
-    """Union of the store's country or admin-1 polygons.
-
-    Parameters
-    ----------
-    con : DuckDB connection to the store.
-    mode : {'countries', 'admin1'}
-    codes : sequence of str
-        ISO3 codes (``countries.iso3``) or ``admin1.admin1_id`` values.
-
-    Returns
-    -------
-    (geometry, label)
-        Shapely geometry in lon-lat degrees (or None when nothing matched) and the names.
-    """
-    codes = [str(c) for c in codes or ()]
-    if not codes:
-        raise HotspotError("Choose at least one country or admin-1 unit for the study area.")
-    ph = ", ".join("?" for _ in codes)
-    if mode == "countries":
-        rows = con.execute(f"SELECT coalesce(name, iso3), geom_wkb FROM countries WHERE iso3 IN ({ph})",
-                           codes).fetchall()
-    elif mode == "admin1":
-        rows = con.execute(f"SELECT coalesce(name, admin1_id), geom_wkb FROM admin1 WHERE admin1_id IN ({ph})",
-                           codes).fetchall()
-    else:
-        raise ValueError("mode must be 'countries' or 'admin1'")
-    geoms = [shapely.from_wkb(bytes(w)) for _, w in rows if w is not None]
-    if not geoms:
-        return None, ""
-    return shapely.union_all(geoms), ", ".join(sorted(str(n) for n, _ in rows))
-
-
-# --------------------------------------------------------------------------------------
 # the store
 # --------------------------------------------------------------------------------------
 
@@ -693,13 +513,21 @@ def cell_values(con, res: int, value: str = "events", filters: Filters | None = 
     return df
 
 
-def build_area(con, res: int, occupied: np.ndarray, area: str = "extent", area_codes=(),
-               max_cells: int = MAX_STUDY_CELLS) -> StudyArea:
-    """Study area from the store: the data's extent, or selected countries / admin-1 units."""
-    if area == "extent":
-        return study_area(occupied, res, "extent", max_cells=max_cells)
-    geom, label = area_geometry(con, area, area_codes)
-    return study_area(occupied, res, area, geometry=geom, label=label, max_cells=max_cells)
+def occupied_countries(con, res: int, filters: Filters | None = None, date_from=None,
+                       date_to=None) -> pd.DataFrame:
+    """The records' countries per occupied cell at ``res`` (for the ``data`` study area).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``cell`` (uint64) and ``iso3`` (str or None); one row per cell and country
+        (a border cell holding records of two countries gives two rows).
+    """
+    sql, params = located_events_sql(res, filters, date_from, date_to, extra="e.country_iso3 AS iso3")
+    df = con.execute(f"SELECT DISTINCT cell, iso3 FROM ({sql}) ORDER BY cell, iso3", params).df()
+    df["cell"] = df["cell"].astype("uint64")
+    df["iso3"] = df["iso3"].astype(object).where(df["iso3"].notna(), None)
+    return df
 
 
 def align(area_cells: np.ndarray, occ_cells: np.ndarray, occ_values: np.ndarray,
@@ -792,9 +620,10 @@ def method_guardrails(g: Guardrails, df: pd.DataFrame, n_tests: int) -> Guardrai
 
 def hotspots_from_store(con, res: int, k: int = 1, value: str = "events", fdr: bool = True,
                         alpha: float = 0.05, date_from=None, date_to=None,
-                        filters: Filters | None = None, area: str = "extent", area_codes=(),
+                        filters: Filters | None = None, area: str = DEFAULT_AREA, area_codes=(),
                         max_cells: int = MAX_STUDY_CELLS, method: str = "permutation",
-                        permutations: int = 9_999, seed: int | None = 12345) -> tuple[pd.DataFrame, Guardrails]:
+                        permutations: int = 9_999, seed: int | None = 12345,
+                        bbox=None) -> tuple[pd.DataFrame, Guardrails]:
     """Gi* hot spots of the store's events over a study area.
 
     Parameters
@@ -813,7 +642,11 @@ def hotspots_from_store(con, res: int, k: int = 1, value: str = "events", fdr: b
     date_from, date_to : str or date, optional
         Half-open period [date_from, date_to) of UTC days; overrides ``filters``' dates.
     filters : intel.hexbin.Filters, optional
-    area : {'extent', 'countries', 'admin1'}
+        Record filters; ``filters.sources`` limits the records (and so the ``data`` area) to
+        some sources.
+    area : {'data', 'extent', 'countries', 'admin1', 'bbox'}
+        Study-area mode (:mod:`intel.studyarea`); ``data``, the default, is the land of the
+        places with records, never a hull across an ocean.
     area_codes : sequence of str
         ISO3 codes or admin-1 ids for the polygon modes.
     max_cells : int
@@ -821,6 +654,8 @@ def hotspots_from_store(con, res: int, k: int = 1, value: str = "events", fdr: b
     method, permutations, seed
         p-values of :func:`gi_star`: ``permutation`` (default, 9,999 seeded conditional
         permutations) or ``normal``.
+    bbox : (W, S, E, N), optional
+        Degrees, for ``area='bbox'``.
 
     Returns
     -------
@@ -828,6 +663,8 @@ def hotspots_from_store(con, res: int, k: int = 1, value: str = "events", fdr: b
         The :func:`gi_star` table (all study-area cells, sorted by ``z`` descending) and its
         guardrails, which name the method (``method_text``) and warn when the permutation
         floor keeps FDR from calling a small hot spot (:func:`intel.inference.fdr_floor_message`).
+        ``attrs`` name the area used: ``area`` (sentence), ``area_mode``,
+        ``area_cells``, ``area_res``; ``Guardrails.area`` and ``study_cells`` repeat them.
 
     Raises
     ------
@@ -845,7 +682,8 @@ def hotspots_from_store(con, res: int, k: int = 1, value: str = "events", fdr: b
             msg += (f" {acct['coarse_records']:,} records were left out because their location is too coarse "
                     f"for resolution {res}; try a coarser resolution.")
         raise HotspotError(msg)
-    sa = build_area(con, res, occ["cell"].to_numpy(), area, area_codes, max_cells)
+    occupied = occupied_countries(con, res, filters, date_from, date_to) if area == "data" else occ["cell"].to_numpy()
+    sa = build_area(con, res, occupied, area, area_codes, max_cells, bbox=bbox, min_res=RESOLUTIONS["hotspot"][0])
     y, outside = align(sa.cells, occ["cell"].to_numpy(), occ["value"].to_numpy(), occ["records"].to_numpy())
     if not np.any(y > 0):
         raise HotspotError("None of the located events fall inside the chosen study area.")
@@ -863,7 +701,7 @@ def hotspots_from_store(con, res: int, k: int = 1, value: str = "events", fdr: b
     n_sig = int((df["bin"] != 0).sum())
     if n_sig == 0:
         g.messages.append("No cell is a significant hot or cold spot at 90% confidence or more.")
-    df.attrs.update(area=sa.description, res=int(res), value=value)
+    df.attrs.update(res=int(res), value=value, **sa.attrs())
     df = df.sort_values(["z", "value"], ascending=[False, False], na_position="last", kind="stable")
     return df.reset_index(drop=True), g
 

@@ -431,6 +431,59 @@ __all__ = ["get_con", "filter_options", "data_range", "provenance_tables", "over
            "admin1_list", "reporting_countries", "setting", "widget_default", "resolution_slider", "sidebar_filters", "provenance", "legend_html", "show_deck", "PLAIN_GAP"]
 
 
+def sidebar_area(prefix: str, header: bool = True):
+    """Study-area widgets in the sidebar (the CLI's ``--area``/``--country``/``--admin1``/``--bbox``).
+
+    Returns an :class:`intel.risk.Area` (kind ``data`` by default: the land of the places with
+    records, per country and region cluster, never a hull across an ocean), or ``None`` after a
+    warning when the chosen mode still lacks its codes or its box cannot be read.
+    """
+    from intel.risk.areas import Area, area_admin1, area_bbox, area_countries
+    from intel.studyarea import AREA_LABELS, AREA_MODES
+
+    sb = st.sidebar
+    if header:
+        sb.header("Study area")
+    mode = sb.radio("Study area", list(AREA_MODES), key=f"{prefix}_area_mode", format_func=AREA_LABELS.get,
+                    label_visibility="collapsed" if header else "visible",
+                    help="The cells the statistic compares: by default the land of the places with records "
+                         "(per country and region cluster, never across an ocean). Same as the CLI's --area.")
+    try:
+        if mode == "countries":
+            c = country_list()
+            names = dict(zip(c["iso3"], c["name"]))
+            chosen = sb.multiselect("Countries", list(c["iso3"]), key=f"{prefix}_area_countries",
+                                    format_func=lambda x: f"{x} - {names.get(x, x)}")
+            if not chosen:
+                sb.warning("Choose at least one country.")
+                return None
+            return area_countries(chosen)
+        if mode == "admin1":
+            c = country_list()
+            names = dict(zip(c["iso3"], c["name"]))
+            iso = sb.selectbox("Country of the admin-1 units", list(c["iso3"]), key=f"{prefix}_area_a1_country",
+                               format_func=lambda x: f"{x} - {names.get(x, x)}")
+            units = admin1_list(str(iso))
+            unit_names = dict(zip(units["admin1_id"], units["name"]))
+            chosen = sb.multiselect("Admin-1 units", list(units["admin1_id"]), key=f"{prefix}_area_admin1",
+                                    format_func=lambda x: unit_names.get(x, x))
+            if not chosen:
+                sb.warning("Choose at least one admin-1 unit.")
+                return None
+            return area_admin1(chosen)
+        if mode == "bbox":
+            text = sb.text_input("Box W,S,E,N (degrees WGS84)", key=f"{prefix}_area_bbox",
+                                 placeholder="-79.65,43.58,-79.10,43.86")
+            if not text.strip():
+                sb.warning("Give a box W,S,E,N in degrees.")
+                return None
+            return area_bbox(text)
+    except ValueError as exc:
+        sb.warning(str(exc))
+        return None
+    return Area(mode)
+
+
 # last, once every name above exists: a session that imports this module while another one is
 # rerouted by the call below must find a complete module
 _leave_mpa_v1()

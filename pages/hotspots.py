@@ -1,7 +1,8 @@
 """Hotspots: Getis-Ord Gi* hot and cold spots with FDR, and emerging hot spot categories.
 
 Thin page: widgets -> :func:`intel.hotspots.hotspots_from_store` and
-:func:`intel.emerging.emerging_from_store` -> pydeck maps, guardrails, table, downloads.
+:func:`intel.emerging.emerging_from_store` -> pydeck maps, guardrails, table, downloads. The study
+area is chosen in the sidebar (:func:`pages.common.sidebar_area`, the CLI's ``--area`` options).
 """
 from __future__ import annotations
 
@@ -16,9 +17,11 @@ import streamlit as st  # noqa: E402
 
 from intel import emerging as em  # noqa: E402
 from intel import hotspots as hs  # noqa: E402
+from intel import studyarea  # noqa: E402
 from intel.render import hexagons  # noqa: E402
 from pages.common import (cached, db_stamp, export_button, get_con, legend_html, provenance,  # noqa: E402
-                          resolution_slider, setting, sidebar_filters, stop_with_provenance, widget_default)
+                          resolution_slider, setting, sidebar_area, sidebar_filters, stop_with_provenance,
+                          widget_default)
 
 
 
@@ -28,6 +31,7 @@ st.caption("Which cells are statistically significant hot or cold spots (Getis-O
            "intensifying or fading (emerging hot spot analysis).")
 
 filters = sidebar_filters()
+area_choice = sidebar_area("hs")
 
 # first values from the named settings (intel.settings), as the CLI and the briefing use them
 K_DEFAULT = max(1, setting("hotspot_k", 1, int))
@@ -49,12 +53,9 @@ k = c2.slider("Neighbourhood k (rings)", 1, max(3, K_DEFAULT), key="hs_k",
               help="Gi* neighbourhood: the cell and every cell within k steps on the H3 grid.")
 value = c3.radio("Count", ["events", "firearms"], horizontal=True, key="hs_value")
 alpha = c4.select_slider("Significance (alpha)", options=ALPHAS, key="hs_alpha")
-c5, c6, c7 = st.columns([1, 2, 2])
+c5, c7 = st.columns([1, 2])
 fdr = c5.toggle("FDR correction", key="hs_fdr",
                 help="Benjamini-Hochberg false discovery rate over all cells tested.")
-area = c6.selectbox("Study area", ["extent", "countries", "admin1"], key="hs_area",
-                    format_func={"extent": "Data extent", "countries": "Selected countries",
-                                 "admin1": "Selected admin-1 units"}.get)
 step = c7.selectbox("Emerging time step", STEPS, key="hs_step")
 with st.expander("Inference (p-values)"):
     i1, i2 = st.columns(2)
@@ -63,26 +64,25 @@ with st.expander("Inference (p-values)"):
                       help="Permutations hold on sparse counts; the normal approximation is optimistic there.")
     perms = i2.number_input("Permutations", 99, 99999, step=1000, key="hs_perms",
                             help="The smallest p-value is 2/(permutations+1); FDR over many cells needs thousands.")
-codes: tuple = ()
-if area != "extent":
-    codes = tuple(c.strip() for c in st.text_input(
-        "Study-area codes (ISO3 or admin-1 ids, comma-separated)", key="hs_codes").split(",") if c.strip())
+if area_choice is None:
+    st.info("Complete the study area in the sidebar.")
+    stop_with_provenance()
 
 
 @cached(show_spinner="Computing Gi* ...", max_entries=32)
-def _hot(stamp, res, k, value, fdr, alpha, filters, area, codes, method, perms):
-    return hs.hotspots_from_store(get_con(), res, k, value=value, fdr=fdr, alpha=alpha, filters=filters,
-                                  area=area, area_codes=codes, method=method, permutations=perms)
+def _hot(stamp, res, k, value, fdr, alpha, filters, area, method, perms):
+    return hs.hotspots_from_store(get_con(), res, k, value=value, fdr=fdr, alpha=alpha, method=method,
+                                  permutations=perms, **studyarea.area_kwargs(area, filters))
 
 
 @cached(show_spinner="Computing emerging hot spots ...", max_entries=16)
-def _emerging(stamp, res, k, step, value, fdr, alpha, filters, area, codes):
+def _emerging(stamp, res, k, step, value, fdr, alpha, filters, area):
     return em.emerging_from_store(get_con(), res, step, k, 1, value=value, fdr=fdr, alpha=alpha,
-                                  filters=filters, area=area, area_codes=codes)
+                                  **studyarea.area_kwargs(area, filters))
 
 
 try:
-    hot, guard = _hot(db_stamp(), int(res), int(k), value, bool(fdr), float(alpha), filters, area, codes,
+    hot, guard = _hot(db_stamp(), int(res), int(k), value, bool(fdr), float(alpha), filters, area_choice,
                       str(method), int(perms))
 except hs.HotspotError as exc:
     st.error(str(exc))
@@ -93,14 +93,14 @@ except Exception as exc:  # noqa: BLE001 - never a traceback in the UI
 
 emg, eguard, emsg = None, None, None
 try:
-    emg, eguard = _emerging(db_stamp(), int(res), int(k), step, value, bool(fdr), float(alpha), filters, area, codes)
+    emg, eguard = _emerging(db_stamp(), int(res), int(k), step, value, bool(fdr), float(alpha), filters, area_choice)
 except hs.HotspotError as exc:
     emsg = str(exc)
 except Exception as exc:  # noqa: BLE001
     emsg = f"The emerging hot spot analysis could not be computed: {exc}"
 
 m1, m2, m3, m4 = st.columns(4)
-m1.metric("Study-area cells", f"{guard.study_cells:,}")
+m1.metric("Study-area cells", f"{guard.study_cells:,}", help=guard.area)
 m2.metric(f"{value.capitalize()} analysed", f"{guard.events:,}")
 m3.metric("Hot spot cells", f"{int((hot['bin'] > 0).sum()):,}")
 m4.metric("Cold spot cells", f"{int((hot['bin'] < 0).sum()):,}")

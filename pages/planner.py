@@ -13,8 +13,9 @@ from intel import backtest as bt
 from intel import periods, risk, settings, target_package
 from intel.render import hexagons
 from intel.safety import csv_bytes
+from intel.studyarea import AREA_LABELS
 from pages.common import (admin1_list, cached, country_list, data_range, db_stamp, export_button, get_con, legend_html,
-                          provenance, resolution_slider, show_deck)
+                          options, provenance, resolution_slider, show_deck)
 
 st.title("Operation planner")
 st.caption("A ranked, spaced list of target cells for an area of operation, each with the evidence behind its score.")
@@ -38,8 +39,10 @@ except Exception as exc:  # noqa: BLE001 - never a traceback in the UI
 names = dict(zip(countries["iso3"], countries["name"]))
 iso_options = sorted(set(countries["iso3"]) | set(risk.TRIGGER_DEFAULT) | {"BFA", "CIV", "MLI"})
 
-# ---------------------------------------------------------------- area of operation
-c1, c2 = st.columns([1, 2])
+# ---------------------------------------------------------------- area of operation (sidebar)
+st.sidebar.header("Area of operation")
+c1 = st.sidebar
+c2 = st.sidebar.container()
 
 
 @cached(show_spinner=False, max_entries=16)
@@ -83,10 +86,13 @@ with c2:
                        "and sector areas of responsibility (radius about 200-470 km), too coarse for the planner; "
                        "the Borders page ranks border stretches from them.")
         else:
-            mode = st.radio("Area of operation", ["extent", "countries", "admin1", "bbox"], horizontal=True,
-                            format_func={"extent": "Data extent", "countries": "Countries", "admin1": "Admin-1 units",
-                                         "bbox": "Box W,S,E,N"}.get, key="pl_mode")
-            if mode == "countries":
+            mode = st.radio("Area of operation", ["data", "extent", "countries", "admin1", "bbox"],
+                            format_func=AREA_LABELS.get, key="pl_mode",
+                            help="By default the land of the places with records, per country and region cluster, "
+                                 "never a hull across an ocean (the CLI's --area).")
+            if mode in ("data", "extent"):
+                area = risk.Area(mode)
+            elif mode == "countries":
                 chosen = st.multiselect("Countries", iso_options, format_func=lambda c: f"{c} - {names.get(c, c)}",
                                         key="pl_countries")
                 area = risk.area_countries(chosen) if chosen else None
@@ -107,6 +113,12 @@ with c2:
                 text = st.text_input("Box W,S,E,N (degrees WGS84)", value="-79.65,43.58,-79.10,43.86", key="pl_bbox",
                                      help="West, south, east, north in decimal degrees; e.g. Toronto -79.65,43.58,-79.10,43.86.")
                 area = risk.area_bbox(text)
+        sources = st.multiselect("Sources (all when empty)", list(options()["sources"]), key="pl_sources",
+                                 help="Only the records of these sources (the CLI's --source).")
+        if sources and area is not None:
+            from dataclasses import replace
+
+            area = replace(area, sources=tuple(sources))
     except ValueError as exc:
         _fail(str(exc), "warning")
 

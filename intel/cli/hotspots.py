@@ -9,16 +9,19 @@ verb writes the page's export columns (:data:`intel.hotspots.HOTSPOT_COLUMNS`,
 setting ``hotspot_resolution``; ``--k``, ``--alpha``, ``--fdr`` and ``--step`` default to their
 settings too, as do ``intel hotspots``' ``--method`` and ``--permutations`` (settings
 ``hotspot_method``, ``hotspot_permutations``; ``--seed`` defaults to
-:data:`intel.inference.DEFAULT_SEED`). Both verbs print the method line
-(:func:`intel.inference.describe`) with the guardrails. When the statistics cannot be computed the verb prints one sentence and exits with
-status 2.
+:data:`intel.inference.DEFAULT_SEED`). The study area comes from the shared area options
+(:func:`intel.cli.options.area_options`: ``--area``, ``--country``, ``--admin1``, ``--bbox``,
+``--source``); the default is the land of the places with records. Both verbs print the area and
+its cells, the method line (:func:`intel.inference.describe`) and the guardrails. When the
+statistics cannot be computed the verb prints one sentence and exits with status 2.
 """
 from __future__ import annotations
 
 import click
 
 from intel.cli.errors import IntelCommand, fail
-from intel.cli.options import apply_options, db_option, open_store, period_options, res_option
+from intel.cli.options import (apply_options, area_options, check_area, db_option, hotspot_area_kwargs, open_store,
+                               period_options, res_option)
 
 __all__ = ["hotspots_cmd", "emerging_cmd"]
 
@@ -45,16 +48,13 @@ _common = [
     period_options(),
     click.option("--value", type=click.Choice(["events", "firearms"]), default="events", show_default=True,
                  help="Count events (distinct incidents) or firearms."),
-    click.option("--area", type=click.Choice(["extent", "countries", "admin1"]), default="extent",
-                 show_default=True, help="Study area: data extent, or selected countries / admin-1 units."),
-    click.option("--area-code", "area_codes", multiple=True,
-                 help="ISO3 code or admin-1 id of the study area (repeatable)."),
+    area_options(),
     click.option("--out", type=click.Path(dir_okay=False), required=True,
                  help="Output file: .csv, .geojson or .parquet."),
 ]
 
 
-def _run(kind: str, db, res, k, fdr, alpha, period, value, area, area_codes, out, **extra):
+def _run(kind: str, db, res, k, fdr, alpha, period, value, area, out, **extra):
     from intel import settings
     from intel.hotspots import HOTSPOT_COLUMNS, export_cells, format_from_path
 
@@ -66,6 +66,8 @@ def _run(kind: str, db, res, k, fdr, alpha, period, value, area, area_codes, out
         fdr = fdr if fdr is not None else settings.get("fdr", con)
         alpha = alpha if alpha is not None else settings.get("significance", con)
         date_from, date_to = period
+        check_area(con, area)
+        where = hotspot_area_kwargs(area)
         try:
             if kind == "hotspots":
                 from intel.hotspots import hotspots_from_store
@@ -75,8 +77,8 @@ def _run(kind: str, db, res, k, fdr, alpha, period, value, area, area_codes, out
                 perms = extra["permutations"] or settings.get("hotspot_permutations", con)
                 seed = extra["seed"] if extra["seed"] is not None else DEFAULT_SEED
                 df, g = hotspots_from_store(con, res, k, value=value, fdr=fdr, alpha=alpha, date_from=date_from,
-                                            date_to=date_to, area=area, area_codes=area_codes, method=method,
-                                            permutations=perms, seed=seed)
+                                            date_to=date_to, method=method, permutations=perms, seed=seed,
+                                            **where)
                 cols = HOTSPOT_COLUMNS
             else:
                 from intel.emerging import EMERGING_COLUMNS, emerging_from_store
@@ -84,8 +86,7 @@ def _run(kind: str, db, res, k, fdr, alpha, period, value, area, area_codes, out
                 step = extra["step"] or settings.get("emerging_step", con)
                 extra["step"] = step
                 df, g = emerging_from_store(con, res, step, k, extra["time_lag"], value=value, fdr=fdr,
-                                            alpha=alpha, date_from=date_from, date_to=date_to,
-                                            area=area, area_codes=area_codes)
+                                            alpha=alpha, date_from=date_from, date_to=date_to, **where)
                 cols = EMERGING_COLUMNS
         except ValueError as exc:  # HotspotError: a sentence for the analyst
             fail(str(exc))
@@ -106,9 +107,9 @@ def _run(kind: str, db, res, k, fdr, alpha, period, value, area, area_codes, out
 @click.option("--permutations", type=click.IntRange(99, 99999), default=None,
               help="Number of permutations, 99-99999 (default: setting hotspot_permutations).")
 @click.option("--seed", type=int, default=None, help="Seed of the permutations (default 12345).")
-def hotspots_cmd(db, res, k, fdr, alpha, period, value, area, area_codes, out, method, permutations, seed):
+def hotspots_cmd(db, res, k, fdr, alpha, period, value, area, out, method, permutations, seed):
     """Getis-Ord Gi* hot and cold spots on H3 cells, written to OUT (CSV, GeoJSON or GeoParquet)."""
-    df, fdr = _run("hotspots", db, res, k, fdr, alpha, period, value, area, area_codes, out, method=method,
+    df, fdr = _run("hotspots", db, res, k, fdr, alpha, period, value, area, out, method=method,
                    permutations=permutations, seed=seed)
     hot = int((df["bin"] > 0).sum())
     cold = int((df["bin"] < 0).sum())
@@ -122,12 +123,12 @@ def hotspots_cmd(db, res, k, fdr, alpha, period, value, area, area_codes, out, m
               help="Time step of the space-time cube (default: setting emerging_step).")
 @click.option("--time-lag", type=click.IntRange(0, 12), default=1, show_default=True,
               help="Previous time steps in the space-time neighbourhood.")
-def emerging_cmd(db, res, k, fdr, alpha, period, value, area, area_codes, out, step, time_lag):
+def emerging_cmd(db, res, k, fdr, alpha, period, value, area, out, step, time_lag):
     """Emerging hot spot categories of H3 cells, written to OUT (CSV, GeoJSON or GeoParquet)."""
     from intel.emerging import category_counts
 
     extra = {"step": step, "time_lag": time_lag}
-    df, _ = _run("emerging", db, res, k, fdr, alpha, period, value, area, area_codes, out, **extra)
+    df, _ = _run("emerging", db, res, k, fdr, alpha, period, value, area, out, **extra)
     click.echo(f"Wrote {len(df):,} cells to {out} ({df.attrs.get('steps', '?')} {extra['step']}s from "
                f"{df.attrs.get('first_period')} to {df.attrs.get('last_period')}).")
     for _, r in category_counts(df).iterrows():

@@ -13,35 +13,36 @@ from __future__ import annotations
 import click
 
 from intel.cli.errors import IntelCommand, fail
-from intel.cli.options import apply_options, db_option, open_store, period_option, period_options, res_option
+from intel.cli.options import (apply_options, area_options, check_area, db_option, open_store, period_option,
+                               period_options, res_option)
 from intel.safety import write_csv
 
 __all__ = ["targets_cmd", "backtest_cmd"]
 
 
-def _area(area, admin1, bbox, preset, trigger_countries):
+def _area(area, preset, trigger_countries):
+    """The area of operation: a preset, or the shared area options (:func:`intel.cli.options.area_options`)."""
+    from dataclasses import replace
+
     from intel import risk
 
-    given = [x for x in (area, admin1, bbox, preset) if x]
-    if len(given) > 1:
-        raise ValueError("give only one of --area, --admin1, --bbox or --preset")
     if preset:
+        if area.kind != "data":
+            raise click.UsageError("give either --preset or --area/--country/--admin1/--bbox, not both.")
         codes = [c for c in (trigger_countries or "").split(",") if c.strip()]
-        return risk.preset_area(preset, codes or None)
-    if area:
-        return risk.area_countries(area.split(","))
-    if admin1:
-        return risk.area_admin1(admin1.split(","))
-    if bbox:
-        return risk.area_bbox(bbox)
-    return None
+        try:
+            a = risk.preset_area(preset, codes or None)
+        except ValueError as e:
+            raise click.UsageError(str(e)) from None
+        return replace(a, sources=area.sources) if area.sources else a
+    if trigger_countries:
+        raise click.UsageError("--trigger-countries applies only with --preset TRIGGER.")
+    return area
 
 
 _area_opts = [
     db_option,
-    click.option("--area", default=None, help="Countries, ISO3 codes separated by commas, e.g. BFA,CIV,MLI."),
-    click.option("--admin1", default=None, help="Admin-1 ids (admin1.admin1_id) separated by commas."),
-    click.option("--bbox", default=None, help="Box W,S,E,N in degrees WGS84, e.g. -117.5,25.5,-96.5,33.2."),
+    area_options(),
     click.option("--preset", type=click.Choice(["KAFO", "TRIGGER", "US_SW"], case_sensitive=False), default=None,
                  help="Preset area of operation."),
     click.option("--trigger-countries", default=None, help="Replace the Trigger country list (ISO3, commas)."),
@@ -59,14 +60,15 @@ _area_opts = [
               help="Minimum geodesic spacing between targets, km (default setting planner_min_spacing_km).")
 @period_options()
 @click.option("--out", type=click.Path(dir_okay=False), required=True, help="Output file: .csv, .geojson or .pdf.")
-def targets_cmd(db, area, admin1, bbox, preset, trigger_countries, res, weights, half_life_days, n, min_spacing_km,
+def targets_cmd(db, area, preset, trigger_countries, res, weights, half_life_days, n, min_spacing_km,
                 period, out):
     from intel import risk, target_package
 
     target_package.format_from_path(out)
-    a = _area(area, admin1, bbox, preset, trigger_countries)
+    a = _area(area, preset, trigger_countries)
     w = risk.parse_weights(weights)
     con = open_store(db)
+    check_area(con, a)
     try:
         p = risk.plan(con, res, a, period, n, min_spacing_km, w, half_life_days=half_life_days)
         target_package.write(p, out, con)
@@ -75,6 +77,7 @@ def targets_cmd(db, area, admin1, bbox, preset, trigger_countries, res, weights,
     except Exception as e:  # noqa: BLE001 - a plain sentence, never a traceback
         fail(f"the target list could not be computed: {e}")
     click.echo(f"{p.title()}: {len(p.targets)} targets at H3 resolution {res}, period {p.period[0]} to {p.period[1]}.")
+    click.echo(f"Study area: {p.scores.attrs.get('area', '')}")
     for note in p.notes:
         click.echo(f"- {note}")
     from intel.borders import crossing_text
@@ -97,14 +100,14 @@ def targets_cmd(db, area, admin1, bbox, preset, trigger_countries, res, weights,
 @click.option("--bandwidth-km", type=click.FloatRange(0, min_open=True), default=None,
               help="Kernel density bandwidth, km (default twice the H3 edge length, at least 0.5 km).")
 @click.option("--out", type=click.Path(dir_okay=False), required=True, help="Output CSV.")
-def backtest_cmd(db, area, admin1, bbox, preset, trigger_countries, res, weights, half_life_days, train, test_,
+def backtest_cmd(db, area, preset, trigger_countries, res, weights, half_life_days, train, test_,
                  bandwidth_km, out):
     from intel import backtest as bt
     from intel import risk
 
     if not str(out).lower().endswith(".csv"):
         fail("the backtest is written as CSV; give --out a .csv file name")
-    a = _area(area, admin1, bbox, preset, trigger_countries)
+    a = _area(area, preset, trigger_countries)
     w = risk.parse_weights(weights)
     train = None if train in (None, (None, None)) else train
     test_ = None if test_ in (None, (None, None)) else test_
@@ -112,6 +115,7 @@ def backtest_cmd(db, area, admin1, bbox, preset, trigger_countries, res, weights
         if p is not None and None in p:
             fail(f"{name} needs a start and an end, e.g. 2015:2019")
     con = open_store(db)
+    check_area(con, a)
     try:
         df = bt.backtest(con, res, train, test_, a, w, bandwidth_km=bandwidth_km, half_life_days=half_life_days)
         write_csv(df, out)
@@ -120,6 +124,7 @@ def backtest_cmd(db, area, admin1, bbox, preset, trigger_countries, res, weights
     except Exception as e:  # noqa: BLE001
         fail(f"the backtest could not be computed: {e}")
     click.echo(bt.summary_sentence(df))
+    click.echo(f"Study area: {df.attrs.get('area', '')}")
     for warning in df.attrs.get("warnings", []):
         click.echo(f"WARNING: {warning}")
     for note in df.attrs.get("notes", []):

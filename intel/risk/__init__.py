@@ -7,8 +7,10 @@ defend each choice. This module turns the analyses of the product (hot spots, em
 spots, borders, corridors, linked seizures) into one **risk score per H3 cell** whose parts are
 kept side by side, and picks a **target list** from it.
 
-1. **Area of operation** (:class:`Area`): the data's extent, a list of countries (ISO3), a list
-   of admin-1 units (``admin1.admin1_id``) or a box W,S,E,N in WGS84 degrees. :data:`PRESETS`
+1. **Area of operation** (:class:`Area`): by default the land of the places with records (per
+   country and region cluster, :mod:`intel.studyarea`), the data's extent, a list of countries
+   (ISO3), a list of admin-1 units (``admin1.admin1_id``) or a box W,S,E,N in WGS84 degrees,
+   optionally only some sources. :data:`PRESETS`
    holds KAFO, Trigger and the U.S. Southwest border.
 2. **Records** (:func:`area_records`): accepted located records inside the area and period. The
    precision guard keeps only records whose ``location_precision`` is usable at the chosen

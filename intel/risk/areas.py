@@ -1,8 +1,10 @@
-"""Areas of operation: the data's extent, countries, admin-1 units or a box, and the presets.
+"""Areas of operation: the land of the places with records, the data's extent, countries,
+admin-1 units or a box, and the presets.
 
-An :class:`Area` is a small frozen (hashable) value: ``kind`` (``extent``, ``countries``,
-``admin1`` or ``bbox``), ``codes`` (ISO3 codes or ``admin1.admin1_id`` values), ``bbox``
-(W, S, E, N in WGS84 degrees) and a display ``label``. :func:`area_countries`,
+An :class:`Area` is a small frozen (hashable) value: ``kind`` (``data``, ``extent``,
+``countries``, ``admin1`` or ``bbox``; the study-area modes of :mod:`intel.studyarea`),
+``codes`` (ISO3 codes or ``admin1.admin1_id`` values), ``bbox`` (W, S, E, N in WGS84 degrees),
+``sources`` (only the records of these sources) and a display ``label``. :func:`area_countries`,
 :func:`area_admin1` and :func:`area_bbox` build and check them (:func:`parse_bbox` reads the
 text form); :data:`PRESETS` holds KAFO, Trigger (:data:`TRIGGER_DEFAULT`) and the U.S.
 Southwest border (:data:`US_SW_BBOX`), :func:`preset_area` returns one. Against the store,
@@ -16,10 +18,11 @@ from dataclasses import dataclass
 import pandas as pd
 import shapely
 
-from intel.hotspots import area_geometry as _unit_geometry
 from intel.risk.errors import RiskError
+from intel.studyarea import AREA_MODES
+from intel.studyarea import area_geometry as _unit_geometry
 
-AREA_KINDS = ("extent", "countries", "admin1", "bbox")
+AREA_KINDS = AREA_MODES
 
 
 @dataclass(frozen=True)
@@ -28,20 +31,25 @@ class Area:
 
     Attributes
     ----------
-    kind : {'extent', 'countries', 'admin1', 'bbox'}
-        ``extent`` is the data's own extent (convex hull of the occupied cells).
+    kind : {'data', 'extent', 'countries', 'admin1', 'bbox'}
+        ``data`` (the default) is the land of the places with records (per country, the hull
+        of its occupied cells cut to its land: :func:`intel.studyarea.data_pieces`); ``extent``
+        is one convex hull of the occupied cells (may cross sea).
     codes : tuple of str
         ISO 3166-1 alpha-3 codes (``countries``) or ``admin1.admin1_id`` values (``admin1``).
     bbox : (W, S, E, N) or None
         WGS84 degrees (``bbox``); W < E, no antimeridian crossing.
     label : str
         Display name (e.g. ``KAFO``).
+    sources : tuple of str
+        Only the records of these sources (``events.source``); empty: every source.
     """
 
-    kind: str = "extent"
+    kind: str = "data"
     codes: tuple = ()
     bbox: tuple | None = None
     label: str = ""
+    sources: tuple = ()
 
     def describe(self) -> str:
         """Short description for titles, the CLI and the PDF."""
@@ -51,8 +59,12 @@ class Area:
             body = f"{len(self.codes)} admin-1 unit{'s' if len(self.codes) != 1 else ''}"
         elif self.kind == "bbox":
             body = "box W,S,E,N = " + ",".join(f"{v:g}" for v in self.bbox)
-        else:
+        elif self.kind == "extent":
             body = "data extent"
+        else:
+            body = "land of the places with records"
+        if self.sources:
+            body += f", source{'s' if len(self.sources) != 1 else ''} {', '.join(self.sources)}"
         return f"{self.label} ({body})" if self.label else body
 
 
@@ -146,7 +158,7 @@ def area_shape(con, area: Area | None):
     RiskError
         No boundary was found for the given codes.
     """
-    if area is None or area.kind == "extent":
+    if area is None or area.kind in ("data", "extent"):
         return None
     if area.kind == "bbox":
         return shapely.box(*area.bbox)
@@ -161,7 +173,7 @@ def area_shape(con, area: Area | None):
 
 def area_country_codes(con, area: Area | None) -> list[str]:
     """ISO3 codes of the countries an area covers (for boxes: countries whose polygon meets the box)."""
-    if area is None or area.kind == "extent":
+    if area is None or area.kind in ("data", "extent"):
         return []
     if area.kind == "countries":
         return list(area.codes)

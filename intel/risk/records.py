@@ -38,7 +38,7 @@ def area_records(con, res: int, area: Area | None = None, date_from=None, date_t
         H3 resolution in the "planner" range of :data:`intel.config.RESOLUTIONS` (3-9; the
         backtest's range is the same).
     area : Area, optional
-        ``None`` or ``extent``: every located record.
+        ``None``, ``data`` or ``extent``: every located record (of ``area.sources`` when given).
     date_from, date_to : str or date, optional
         Half-open period of UTC days.
 
@@ -48,8 +48,9 @@ def area_records(con, res: int, area: Area | None = None, date_from=None, date_t
         ``cell`` (uint64 parent at ``res``, 0 when the record has no stored cell),
         ``incident_key`` (source and key joined by U+001F: one value per incident across sources),
         ``firearms``, ``event_date``, ``latitude``, ``longitude``,
-        ``location_precision``, ``uncertainty_km``, ``country_iso3`` (ISO3 the record names, may be
-        missing), ``usable`` (precision usable at ``res`` and a stored cell).
+        ``location_precision``, ``uncertainty_km``, ``country_iso3`` (the record's own country,
+        which decides its piece of the ``data`` study area), ``usable`` (precision usable at
+        ``res`` and a stored cell).
 
     Raises
     ------
@@ -73,6 +74,9 @@ def area_records(con, res: int, area: Area | None = None, date_from=None, date_t
         # polygon says (CBP towns on the Rio Grande fall inside the Natural Earth Mexico polygon)
         where.append(f"(e.country_iso3 IS NULL OR e.country_iso3 IN ({', '.join('?' for _ in area.codes)}))")
         params += list(area.codes)
+    if area is not None and area.sources:
+        where.append(f"e.source IN ({', '.join('?' for _ in area.sources)})")
+        params += list(area.sources)
     if geom is not None:
         w, s, e, n = geom.bounds
         where.append("e.latitude BETWEEN ? AND ? AND e.longitude BETWEEN ? AND ?")
@@ -105,7 +109,7 @@ def check_records(con, res: int, area: Area | None, recs: pd.DataFrame, any_peri
     if recs.empty:
         if any_period is not None and len(any_period):
             lo, hi = any_period["event_date"].min(), any_period["event_date"].max()
-            raise RiskError(f"{area.describe() if area else 'The data extent'} holds no located records in the "
+            raise RiskError(f"{area.describe() if area else 'The land of the places with records'} holds no located records in the "
                             f"chosen period; its records run from {_iso(lo)} to {_iso(hi)}.")
         codes = area_country_codes(con, area)
         avail = country_statistics(con, codes)
@@ -117,7 +121,7 @@ def check_records(con, res: int, area: Area | None, recs: pd.DataFrame, any_peri
         radii = radii[np.isfinite(radii)]
         lo, hi = resolution_range("planner")
         best = finest_usable_resolution(float(radii.min()), lo, hi) if len(radii) else None
-        msg = (f"The {len(recs):,} located records of {area.describe() if area else 'the data extent'} are located only to "
+        msg = (f"The {len(recs):,} located records of {area.describe() if area else 'the places with records'} are located only to "
                f"{_join(precs) or 'an unknown precision'} level, too coarse for H3 resolution {res}: the smallest "
                f"radius of location uncertainty among them is {radii.min() if len(radii) else float('nan'):,.1f} km, "
                f"larger than the {edge_km(res):,.1f} km cell edge there.")

@@ -21,7 +21,7 @@ import pandas as pd
 
 from intel import settings
 from intel.borders import border_distance, bypass_candidates, official_crossings, snap_crossings
-from intel.config import FINE_RES, check_resolution
+from intel.config import FINE_RES, RESOLUTIONS, check_resolution
 from intel.emerging import MAX_CUBE_BINS, MIN_STEPS, emerging_hotspots
 from intel.h3cells import cell_centres, edge_km, from_hex, hex_array, parent
 from intel.hexbin import bin_points
@@ -41,6 +41,8 @@ from intel.risk.components import (
 from intel.risk.errors import RiskError
 from intel.risk.reach import border_in_reach, border_sentence, corridor_sentence, flows_reaching
 from intel.risk.records import area_records, check_records
+
+PLANNER_MIN_RES = RESOLUTIONS["planner"][0]
 
 SCORE_COLUMNS = (["h3", "latitude", "longitude", "events", "firearms", "recent", "gi_z", "gi_bin",
                   "emerging_category", "border_km", "corridor_weight", "bypass_events", "link_ends"]
@@ -86,7 +88,7 @@ def risk_scores(con, res: int, area: Area | None = None, period=(None, None), we
         H3 resolution in the "planner" range of :data:`intel.config.RESOLUTIONS` (5-9); cells
         are parents of the stored cells.
     area : Area, optional
-        Area of operation; ``None`` is the data extent.
+        Area of operation; ``None`` is the land of the places with records (kind ``data``).
     period : (date_from, date_to)
         Half-open period of UTC days; ``None`` ends are taken from the data (the end is the day
         after the last record). Intensity ages are counted from ``date_to``.
@@ -165,16 +167,18 @@ def risk_scores(con, res: int, area: Area | None = None, period=(None, None), we
                      f"{edge_km(res):,.1f} km cell edge).")
 
     # study area
-    occ = np.unique(use["cell"].to_numpy(dtype="uint64"))
     try:
         if study_cells is not None:
             cells = np.unique(np.asarray(study_cells, dtype="uint64"))
             desc = f"{cells.size:,} given cells at resolution {res}"
-        elif area is None or area.kind == "extent":
-            sa = study_area(occ, res, "extent", max_cells=max_cells)
+        elif area is None or area.kind in ("data", "extent"):
+            kind = area.kind if area is not None else "data"
+            pairs = use[["cell", "country_iso3"]].drop_duplicates()
+            sa = study_area(pairs["cell"].to_numpy(dtype="uint64"), res, kind, max_cells=max_cells,
+                            iso3=pairs["country_iso3"].to_numpy(dtype=object), con=con, min_res=PLANNER_MIN_RES)
             cells, desc = sa.cells, sa.description
         else:
-            cells = polygon_cells(area_shape(con, area), res, max_cells=max_cells)
+            cells = polygon_cells(area_shape(con, area), res, max_cells=max_cells, min_res=PLANNER_MIN_RES)
             desc = f"{area.describe()}: {cells.size:,} cells at resolution {res} (empty cells included)"
     except HotspotError as exc:
         raise RiskError(str(exc)) from None

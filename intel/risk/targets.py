@@ -153,7 +153,7 @@ class Plan:
         return self.scores.attrs.get("date_from"), self.scores.attrs.get("date_to")
 
     def title(self) -> str:
-        return f"Target list: {self.area.describe() if self.area else 'data extent'}"
+        return f"Target list: {self.area.describe() if self.area else 'land of the places with records'}"
 
 
 def provenance_lines(con, res: int | None = None) -> list[str]:

@@ -314,3 +314,16 @@ def test_bad_environment_setting_is_a_plain_error(tmp_path, monkeypatch):
     store.connect(db).close()
     r = run(["hotspots", "--db", db, "--out", tmp_path / "h.csv"])
     assert r.exit_code == 2 and "INTEL_HOTSPOT_RESOLUTION" in r.output and "from 5 to 9" in r.output
+
+
+def test_targets_trigger_preset_starts_at_the_suggested_resolution(real_store, tmp_path):
+    """Without --res, a preset ranks at the finest resolution its records support (the page does the same):
+    Colombian municipalities at 4; border municipalities appear with their crossing note."""
+    r = run(["targets", "--db", real_store, "--preset", "TRIGGER", "--out", tmp_path / "t.csv"])
+    assert r.exit_code == 0, r.output
+    assert "Resolution 4 suits the records of this area" in r.output and "at H3 resolution 4" in r.output
+    assert "Maicao" in r.output and "no official crossing known on this border (COL-VEN)" in r.output
+    # an explicit --res wins
+    r = run(["targets", "--db", real_store, "--preset", "TRIGGER", "--res", "3", "--out", tmp_path / "t3.csv"])
+    assert r.exit_code == 0, r.output
+    assert "suits" not in r.output and "at H3 resolution 3" in r.output

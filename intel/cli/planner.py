@@ -11,6 +11,7 @@ prints one plain sentence and exits with status 2, never a traceback.
 from __future__ import annotations
 
 import click
+from click.core import ParameterSource
 
 from intel.cli.errors import IntelCommand, fail
 from intel.cli.options import (apply_options, area_options, check_area, db_option, open_store, period_option,
@@ -70,6 +71,13 @@ def targets_cmd(db, area, preset, trigger_countries, res, weights, half_life_day
     con = open_store(db)
     check_area(con, a)
     try:
+        if preset and click.get_current_context().get_parameter_source("res") == ParameterSource.DEFAULT:
+            # a preset without --res starts where the planner page starts: the finest resolution
+            # its records support, country by country (risk.suggested_resolution)
+            sug = risk.suggested_resolution(con, a, *period)
+            click.echo(sug["sentence"])
+            if sug["resolution"] is not None:
+                res = int(sug["resolution"])
         p = risk.plan(con, res, a, period, n, min_spacing_km, w, half_life_days=half_life_days)
         target_package.write(p, out, con)
     except risk.RiskError as e:

@@ -744,7 +744,7 @@ def backtest(con, res: int, train=None, test=None, area=None, weights: dict | No
             sa = study_area(pairs["cell"].to_numpy(dtype="uint64"), res, kind, con=con,
                             iso3=pairs["country_iso3"].to_numpy(dtype=object),
                             max_cells=score_kwargs.get("max_cells", 400_000))
-            cells, desc = sa.cells, sa.description + " (training period)"
+            cells, desc = sa.cells, "Training period: " + sa.description
         else:
             cells = polygon_cells(risk.area_shape(con, area), res, max_cells=score_kwargs.get("max_cells", 400_000))
             desc = f"{area.describe()}: {cells.size:,} cells at resolution {res}"

@@ -69,8 +69,11 @@ DPI_PNG = 130
 MARK_COLOUR = "#b00020"
 
 GAP_STATEMENT = ("The bundled data is a North American case study (Toronto firearm-discharge incidents, U.S. CBP "
-                 "weapons and ammunition seizures, ATF trace flows) plus worldwide UNODC country statistics: no "
-                 "public point-level seizure register exists for West Africa or Latin America.")
+                 "weapons and ammunition seizures by area of responsibility, ATF trace flows), three Latin American "
+                 "registers (Colombian National Police seizures of Q1 2019 by municipality and day, Ecuador's 2023 "
+                 "seizures by province, Rio de Janeiro's monthly seizures per precinct area) and worldwide UNODC "
+                 "country statistics. No municipality-level seizure register was found for West Africa: KAFO "
+                 "countries appear through UNODC statistics and through records an analyst imports.")
 
 
 def plain(text) -> str:
@@ -182,6 +185,9 @@ def _table(ax, df: pd.DataFrame, fontsize: float = 8, col_widths=None, title: st
         ax.text(0, 0.9, "No rows.", fontsize=9, transform=ax.transAxes, va="top")
         return
     cells = [[plain(v) for v in row] for row in df.astype(str).values.tolist()]
+    if col_widths is None:  # widths from the longest text of each column, so no column is clipped
+        longest = [max([len(plain(c))] + [len(r[i]) for r in cells]) for i, c in enumerate(df.columns)]
+        col_widths = [n / sum(longest) for n in longest]
     t = ax.table(cellText=cells, colLabels=[plain(c) for c in df.columns], loc="upper left", cellLoc="left",
                  colLoc="left", colWidths=col_widths)
     t.auto_set_font_size(False)
@@ -192,6 +198,26 @@ def _table(ax, df: pd.DataFrame, fontsize: float = 8, col_widths=None, title: st
         if r == 0:
             cell.set_facecolor("#e8e8e8")
             cell.get_text().set_fontweight("bold")
+
+
+def provenance_display(prov: pd.DataFrame) -> pd.DataFrame:
+    """The sources-and-batches table with short headers and values that fit a landscape page:
+    file names cut to 34 characters, import time as a day, counts as whole numbers."""
+    if prov is None or prov.empty:
+        return prov
+    d = prov.copy()
+    short = {"file_name": "file", "sha256_12": "sha256", "imported": "imported", "rows_read": "read",
+             "rows_accepted": "accepted", "rows_quarantined": "quarant.", "rows_rejected": "rejected",
+             "date_precision": "dates to", "first_date": "first", "last_date": "last", "events": "events"}
+    if "file_name" in d:
+        d["file_name"] = d["file_name"].astype(str).map(lambda f: f if len(f) <= 34 else f[:31] + "...")
+    if "imported" in d:
+        d["imported"] = d["imported"].astype(str).str[:10]
+    for c in ("rows_read", "rows_accepted", "rows_quarantined", "rows_rejected", "events"):
+        if c in d:
+            d[c] = d[c].map(lambda v: f"{int(v):,}" if isinstance(v, (int, float, np.integer, np.floating))
+                            and np.isfinite(v) else str(v))
+    return d.rename(columns=short)
 
 
 def _fmt(v, pct: bool = False) -> str:
@@ -273,7 +299,7 @@ def _bounds(lon, lat, pad_frac: float = 0.08, min_span: float = 0.2, q: float = 
 # --------------------------------------------------------------------------------------
 
 def _page_summary(fig, ctx) -> None:
-    ax = fig.add_axes([0.04, 0.47, 0.92, 0.44])
+    ax = fig.add_axes([0.04, 0.47, 0.92, 0.42])
     lines = [f"## Period [{ctx['period'][0]}, {ctx['period'][1]}) (UTC days, end exclusive); sources: {ctx['sources_text']}"]
     lines.append("KPI 'as of' dates are the latest date in each source's filtered data, not today's date.")
     lines.append("## More or less than last year?")
@@ -283,11 +309,12 @@ def _page_summary(fig, ctx) -> None:
         lines += ctx["where"]
     for n in ctx["precision_notes"]:
         lines.append(n)
-    _text_block(ax, lines, fontsize=9, step=0.05)
-    ax2 = fig.add_axes([0.04, 0.05, 0.92, 0.40])
+    y = _text_block(ax, lines, fontsize=8.5, step=0.043)
+    # the table starts below the last line of text, however many sources the headline lists
+    top = min(0.45, 0.47 + 0.42 * y - 0.035)
+    ax2 = fig.add_axes([0.04, 0.05, 0.92, max(0.2, top - 0.05)])
     kd = kpi_display(ctx["kpis"]) if len(ctx["kpis"]) else pd.DataFrame()
-    _table(ax2, kd, fontsize=7.5, col_widths=[0.15, 0.09, 0.15, 0.15, 0.16, 0.14, 0.16],
-           title="Key figures: current period vs previous period (change in %)")
+    _table(ax2, kd, fontsize=7, title="Key figures: current period vs previous period (change in %)")
 
 
 def _page_map(fig, ctx) -> None:
@@ -399,7 +426,9 @@ def _page_trends(fig, ctx) -> None:
                  transform=axf.transAxes, fontsize=8)
     axf.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
     # where: year-over-year change by unit, per source
-    wb = ctx["where_tables"]
+    # a source without units (every row "(not recorded)") has no "where" to draw
+    wb = {src: d[d["group"].astype(str) != "(not recorded)"] for src, d in (ctx["where_tables"] or {}).items()}
+    wb = {src: d for src, d in wb.items() if len(d)}
     y0 = 0.08
     axw = fig.add_axes([0.06, y0, 0.9, 0.36])
     axw.set_axis_off()
@@ -413,9 +442,12 @@ def _page_trends(fig, ctx) -> None:
         colours = ["#cc0000" if c > 0 else "#3465a4" for c in d["change"]]
         ax.barh([plain(g) for g in d["group"]], d["change"], color=colours)
         ax.axvline(0, color="black", lw=0.6)
-        ax.set_title(plain(f"{src}: change in events by unit, year over year"), fontsize=8.5, loc="left")
+        width_chars = max(18, int(110 * (0.9 / k - 0.14)))
+        ax.set_title(plain("\n".join(textwrap.wrap(f"{src}: change in events by unit, year over year", width_chars))),
+                     fontsize=8.5 if k <= 2 else 7.5, loc="left")
         ax.tick_params(labelsize=7)
-        ax.set_xlabel("events, current 12 months minus previous 12 (red = more)", fontsize=7)
+        ax.set_xlabel("\n".join(textwrap.wrap("events, last 12 months minus the 12 before (red = more)", width_chars)),
+                      fontsize=7)
 
 
 def _page_hotspots(fig, ctx) -> None:
@@ -427,8 +459,8 @@ def _page_hotspots(fig, ctx) -> None:
         ax.set_axis_off()
         _table(ax, hs, fontsize=7.5, col_widths=[0.04, 0.11, 0.27, 0.07, 0.08, 0.06, 0.05, 0.07, 0.2], title=f"Top hot spots: Getis-Ord Gi* at H3 resolution {ctx['hotspot_res']}, "
                                            f"k = {ctx['hotspot_k']}, FDR-corrected; period as above")
-        fig.text(0.04, 0.47, plain("\n".join(textwrap.wrap(ctx["hotspot_msg"], 190)[:4])), fontsize=8, va="top")
-    ax2 = fig.add_axes([0.04, 0.07, 0.92, 0.34])
+        fig.text(0.04, 0.47, plain("\n".join(textwrap.wrap(ctx["hotspot_msg"], 200)[:4])), fontsize=7.5, va="top")
+    ax2 = fig.add_axes([0.04, 0.08, 0.92, 0.28])
     tg = ctx["targets"]
     if tg is None or tg.empty:
         _text_block(ax2, ["## Targets (planner)", ctx["targets_msg"]])
@@ -499,7 +531,8 @@ def _page_methods(fig, ctx) -> None:
         f"located more coarsely than the cell size are drawn as hollow circles at their place, not as cells. Basemap: "
         "Natural Earth 1:10m generalised (public domain).",
         "Hot spots: Getis-Ord Gi* on H3 cells over the land of the places with records (per country and region cluster, never across an ocean) including empty cells, binary k-ring weights, "
-        "Benjamini-Hochberg false discovery rate correction (Getis & Ord 1992; Ord & Getis 1995).",
+        "p-values by conditional permutation (Anselin 1995; the method line on the hot spot page names the number "
+        "of permutations) with Benjamini-Hochberg false discovery rate correction (Getis & Ord 1992; Ord & Getis 1995).",
         "## What the data cannot show",
         GAP_STATEMENT,
         f"Country statistics: {trends.UNODC_CITATION}. Gaps are years a country did not report; Mali does not "
@@ -508,7 +541,7 @@ def _page_methods(fig, ctx) -> None:
     ]
     _text_block(ax, lines, fontsize=8.5, step=0.045)
     ax2 = fig.add_axes([0.04, 0.06, 0.92, 0.32])
-    _table(ax2, ctx["provenance"], fontsize=7)
+    _table(ax2, provenance_display(ctx["provenance"]), fontsize=6.5)
 
 
 # --------------------------------------------------------------------------------------

@@ -64,7 +64,8 @@ def no_point_sentence(area: Area | None, available: pd.DataFrame) -> str:
     have = available[available["stat_rows"] > 0]
     lack = available[available["stat_rows"] == 0]
     parts = [f"{name} holds no point-level records in the store, so there is nothing to rank here: no public "
-             "point-level seizure register exists for this area."]
+             "seizure register of this area is bundled (none was found); import an agency export on the Import "
+             "page to rank it."]
     if len(available):
         what = []
         if len(have):

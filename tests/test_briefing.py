@@ -102,3 +102,19 @@ def test_cli_plain_failures(tmp_path, hand_store):
 def test_plain_escapes_dollar():
     assert briefing.plain("cost $5 and $6") == r"cost \$5 and \$6"
     assert briefing.plain(None) == ""
+
+
+def test_provenance_display_fits_the_page():
+    import pandas as pd
+
+    from intel.briefing import provenance_display
+
+    prov = pd.DataFrame({"source": ["t"], "file_name": ["toronto_shootings_firearm_discharges_2004_2024.csv"],
+                         "imported": ["2026-12-05 21:36:11.123"], "rows_read": [6295], "rows_accepted": [6233.0],
+                         "rows_quarantined": [62], "events": ["-"]})
+    d = provenance_display(prov)
+    assert list(d.columns) == ["source", "file", "imported", "read", "accepted", "quarant.", "events"]
+    row = d.iloc[0]
+    assert row["file"] == "toronto_shootings_firearm_disch..." and len(row["file"]) == 34
+    assert row["imported"] == "2026-12-05" and row["read"] == "6,295" and row["accepted"] == "6,233"
+    assert row["events"] == "-"

@@ -99,6 +99,7 @@ except hs.HotspotError as exc:
 except Exception as exc:  # noqa: BLE001
     emsg = f"The emerging hot spot analysis could not be computed: {exc}"
 
+shared_view = hexagons.hotspot_view(hot, int(res))  # both maps of the page share one view
 m1, m2, m3, m4 = st.columns(4)
 m1.metric("Study-area cells", f"{guard.study_cells:,}", help=guard.area)
 m2.metric(f"{value.capitalize()} analysed", f"{guard.events:,}")
@@ -118,7 +119,7 @@ with side_col:
     for m in guard.messages[1:] if guard.unreliable else guard.messages:
         st.warning(m)
 with map_col:
-    st.pydeck_chart(hexagons.hotspot_deck(hot, value, int(res)), height=520, key="hs_map")
+    st.pydeck_chart(hexagons.hotspot_deck(hot, value, int(res), view=shared_view), height=520, key="hs_map")
     st.caption("Cells with no events and no significant result are not drawn; they are part of the study area.")
 
 st.subheader("Emerging hot spots")
@@ -139,7 +140,7 @@ elif emg is not None:
             if m not in guard.messages and not (eguard.unreliable and m == eguard.messages[0]):
                 st.warning(m)
     with emap:
-        edeck = hexagons.emerging_deck(emg, value, int(res))
+        edeck = hexagons.emerging_deck(emg, value, int(res), view=shared_view)
         if edeck is None:
             st.info("No cell shows an emerging hot or cold spot pattern for this selection.")
         else:

@@ -27,6 +27,11 @@ def test_page_renders_maps_table_and_downloads(store):
     assert int(labels["Hot spot cells"]) > 0
     assert any("too coarse" in w.value for w in at.warning)
     assert len(at.dataframe) >= 1
+    # the hot spot and emerging maps share one view, so they line up
+    import json
+    specs = [json.loads(d.proto.json) for d in at.get("deck_gl_json_chart")]
+    if len(specs) == 2:
+        assert specs[0]["initialViewState"] == specs[1]["initialViewState"]
     md = " ".join(m.value for m in at.markdown)
     assert "Hot spot - 99% confidence" in md and "Confidence (FDR-corrected)" in md
     captions = " ".join(c.value for c in at.caption)

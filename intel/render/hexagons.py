@@ -100,7 +100,15 @@ def _category_hexes(data: pd.DataFrame, layer_id: str) -> pdk.Layer:
                      extruded=False, opacity=0.75)
 
 
-def hotspot_deck(hot: pd.DataFrame, value: str, res: int, layer_id: str = "gi-hexes") -> pdk.Deck:
+def hotspot_view(hot: pd.DataFrame, res: int) -> pdk.ViewState:
+    """The one view of a page's hot spot and emerging maps: framed on the cells the Gi* map draws
+    (cells with events or a significant bin), so the two maps line up."""
+    shown = hot[(hot["value"] > 0) | (hot["bin"] != 0)]
+    return cells_view(shown["h3"], res)
+
+
+def hotspot_deck(hot: pd.DataFrame, value: str, res: int, layer_id: str = "gi-hexes",
+                 view: pdk.ViewState | None = None) -> pdk.Deck:
     """Offline deck of the Gi* result: cells with events or a significant bin, coloured by bin.
 
     Parameters
@@ -113,12 +121,14 @@ def hotspot_deck(hot: pd.DataFrame, value: str, res: int, layer_id: str = "gi-he
         ``"events"`` or ``"firearms"``, named in the tooltip.
     res : int
         H3 resolution (decides the initial zoom).
+    view : pydeck.ViewState, optional
+        Default :func:`hotspot_view` of ``hot``.
     """
     shown = hot[(hot["value"] > 0) | (hot["bin"] != 0)].copy()
     shown["color"] = [BIN_COLOURS[int(b)] + [BIN_ALPHA] for b in shown["bin"]]
     shown["z"] = shown["z"].round(2)
     data = shown[["h3", "value", "z", "confidence", "color"]]
-    return offline_deck([_category_hexes(data, layer_id)], cells_view(data["h3"], res),
+    return offline_deck([_category_hexes(data, layer_id)], view or hotspot_view(hot, res),
                         {"text": "{h3}\n{value} " + value + "\nz = {z}\n{confidence}"})
 
 
@@ -128,7 +138,8 @@ def hotspot_legend() -> list[tuple[list[int], str]]:
     return [(BIN_COLOURS[b], CONFIDENCE[b]) for b in range(3, -4, -1)]
 
 
-def emerging_deck(emg: pd.DataFrame, value: str, res: int, layer_id: str = "ehsa-hexes") -> pdk.Deck | None:
+def emerging_deck(emg: pd.DataFrame, value: str, res: int, layer_id: str = "ehsa-hexes",
+                  view: pdk.ViewState | None = None) -> pdk.Deck | None:
     """Offline deck of the emerging hot spot categories, or ``None`` when no cell has a pattern.
 
     Parameters
@@ -140,6 +151,10 @@ def emerging_deck(emg: pd.DataFrame, value: str, res: int, layer_id: str = "ehsa
     res : int
         H3 resolution (decides the initial zoom).
 
+    view : pydeck.ViewState, optional
+        The page's shared view (:func:`hotspot_view`), so the maps line up; default framed on the
+        cells drawn.
+
     Cells of category :data:`intel.emerging.NO_PATTERN` are left off the map.
     """
     shown = emg[emg["category"] != NO_PATTERN].copy()
@@ -147,7 +162,7 @@ def emerging_deck(emg: pd.DataFrame, value: str, res: int, layer_id: str = "ehsa
         return None
     shown["color"] = [CATEGORY_COLOURS[c] + [CATEGORY_ALPHA] for c in shown["category"]]
     data = shown[["h3", "total", "category", "trend", "color"]]
-    return offline_deck([_category_hexes(data, layer_id)], cells_view(data["h3"], res),
+    return offline_deck([_category_hexes(data, layer_id)], view or cells_view(data["h3"], res),
                         {"text": "{h3}\n{category}\n{total} " + value + "\ntrend: {trend}"})
 
 

@@ -344,9 +344,8 @@ def plan(con, res: int, area: Area | None = None, period=(None, None), n: int | 
         notes.append(raised)
     dropped = picked.attrs.get("no_evidence_left_out", 0)
     if dropped:
-        notes.append(f"{dropped:,} cells with a positive score but no event in the period (neighbours of cells with "
-                     "events, scored on border, corridor or link parts alone) were not made targets: no target without "
-                     "evidence. Ask for neighbours to list them, flagged 'neighbour of rank N'.")
+        notes.append(f"{dropped:,} cells with a positive score but no event in the period (scored on their border, "
+                     "corridor or link parts alone) were not made targets: no target without evidence. Ask for neighbours to list them, flagged 'neighbour of rank N'.")
     flagged = int(targets["evidence"].astype(str).str.startswith("neighbour").sum())
     if flagged:
         notes.append(f"{flagged} targets have no event in the period; their evidence column names the nearest target "

@@ -164,14 +164,14 @@ def _fmt(v, kind: str) -> str:
 # (column, header, format, wrap at characters); headers are full words, wrapped at spaces, never cut
 WHERE_COLUMNS = [("rank", "#", "int", None), ("h3", "cell (H3)", "str", None), ("latitude", "latitude", "deg", None),
                  ("longitude", "longitude", "deg", None), ("dms", "DMS", "str", None), ("mgrs", "MGRS", "str", None),
-                 ("evidence", "evidence", "str", 18), ("nearest_town", "nearest town", "str", 16),
-                 ("town_km", "town km", "km", None), ("nearest_crossing", "crossing on own border", "str", 20),
-                 ("crossing_km", "crossing km", "km", None), ("crossing_note", "crossing note", "str", 26)]
+                 ("evidence", "evidence", "str", 24), ("nearest_town", "nearest town", "str", 22),
+                 ("town_km", "town km", "km", None), ("nearest_crossing", "crossing on own border", "str", 30),
+                 ("crossing_km", "crossing km", "km", None), ("crossing_note", "crossing note", "str", 34)]
 """Columns of the PDF's 'where' table: position in three forms, evidence, nearest town and crossing."""
 WHY_COLUMNS = ([("rank", "#", "int", None), ("h3", "cell (H3)", "str", None), ("score", "score", "pts", None)]
                + [(f"{c}_pts", c, "pts", None) for c in COMPONENTS]
                + [("events", "events", "int", None), ("firearms", "firearms", "int", None),
-                  ("gi_bin", "Gi* bin", "int", None), ("emerging_category", "emerging category", "str", 18)])
+                  ("gi_bin", "Gi* bin", "int", None), ("emerging_category", "emerging category", "str", 24)])
 """Columns of the PDF's 'why' table: the score and its parts (they add up to the score)."""
 
 PAGE_W_PT, PAGE_H_PT = 11.69 * 72, 8.27 * 72

@@ -10,8 +10,13 @@ Overview
 * :func:`to_pdf` - an A4 landscape PDF drawn with matplotlib (no network): page 1 a static map
   of the area (Natural Earth 1:10m generalised countries from
   ``data/sources/boundaries/ne_10m_generalised_world_map.gpkg``) with the target cells and their
-  ranks; then the table with the score parts, the nearest town and the official crossing of the
-  cell's own border, or the note saying none is known there (``crossing_note``); then the method and the data provenance. The
+  ranks, labels placed clear of each other (:mod:`intel.render.labels`, leader lines when pushed
+  away); then two tables drawn to fit the page: **where** (:data:`WHERE_COLUMNS`: latitude and
+  longitude in decimal degrees, DMS and MGRS (:mod:`intel.gridref`), the evidence, the nearest
+  town and the official crossing of the cell's own border, or the note saying none is known
+  there) and **why** (:data:`WHY_COLUMNS`: the score and its parts). Column widths are measured
+  from their text, headers are whole words wrapped at spaces, long names wrap, and the type
+  shrinks (8.5 pt down to 4.5 pt) until the table fits the page width: nothing is cut. Then the method and the data provenance. The
   marking line (setting ``marking``) is printed at the top and bottom of every page.
 * :func:`write` - one of the three by the file's extension (the CLI's ``--out``).
 
@@ -92,13 +97,11 @@ def _map_page(p: Plan, marking: str):
         ring = cell_ring(rec.h3)
         ax.add_patch(MplPolygon(ring, closed=True, facecolor=cmap(0.35 + 0.65 * rec.score / top),
                                 edgecolor="#400000", linewidth=0.8, alpha=0.9, zorder=3))
-        ax.annotate(str(rec.rank), (rec.longitude, rec.latitude), xytext=(4, 4), textcoords="offset points",
-                    fontsize=9, fontweight="bold", zorder=4,
-                    bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="#400000", lw=0.5, alpha=0.85))
         ax.plot(rec.longitude, rec.latitude, "o", ms=2.5, color="#400000", zorder=4)
     ax.set_xlim(w, e)
     ax.set_ylim(s, n)
     ax.set_aspect(1.0 / max(np.cos(np.radians((s + n) / 2)), 0.1))
+    _rank_labels(ax, fig, p.targets.sort_values("rank", kind="stable"))
     ax.set_xlabel("longitude (degrees)")
     ax.set_ylabel("latitude (degrees)")
     df, dt = p.period
@@ -106,54 +109,164 @@ def _map_page(p: Plan, marking: str):
                  f"minimum spacing {p.min_spacing_km:g} km", fontsize=11)
     return fig
 
-def _table_pages(p: Plan, marking: str, rows_per_page: int = 22):
-    import matplotlib.pyplot as plt
+def _rank_labels(ax, fig, t: pd.DataFrame, size: float = 9.0) -> None:
+    """Rank labels placed clear of each other and of every point (:mod:`intel.render.labels`),
+    in points (dpi-free); a label pushed away from its point gets a leader line."""
+    from intel.render.labels import place_labels
 
-    cols = ["rank", "h3", "score"] + [f"{c}_pts" for c in COMPONENTS] + ["events", "nearest_town", "town_km",
-                                                                          "nearest_crossing", "crossing_km",
-                                                                          "crossing_note"]
-    heads = ["#", "cell (H3)", "score"] + [c[:6] for c in COMPONENTS] + ["events", "nearest town", "km",
-                                                                         "crossing on own border", "km",
-                                                                         "crossing note"]
-    # narrow number columns, room for the names and the note (which is wrapped, never cut)
-    widths = [0.025, 0.085, 0.04] + [0.04] * len(COMPONENTS) + [0.04, 0.1, 0.035, 0.11, 0.035]
-    widths.append(max(0.05, 0.98 - sum(widths)))
-    t = p.targets
-    notes = "crossing_note" in t and t["crossing_note"].map(lambda v: isinstance(v, str) and bool(v)).any()
-    if notes:   # two-line notes take taller rows: fewer per page
-        rows_per_page = max(1, (rows_per_page * 2) // 3)
-    figs = []
-    for start in range(0, max(len(t), 1), rows_per_page):
-        fig = plt.figure(figsize=(11.69, 8.27))
+    if not len(t):
+        return
+    ax.apply_aspect()
+    xy = ax.transData.transform(np.column_stack([t["longitude"].to_numpy(float), t["latitude"].to_numpy(float)]))
+    xy = xy * 72.0 / fig.dpi                                   # display pixels -> points
+    labels = [str(r) for r in t["rank"]]
+    wid = [_text_w(s, size, bold=True) + 5.0 for s in labels]  # + the box's padding
+    dx, dy, lead = place_labels(xy[:, 0], xy[:, 1], wid, size + 5.0, gap=3.0, point_r=3.0)
+    for (lon, lat), lab, ox, oy, ld in zip(zip(t["longitude"], t["latitude"]), labels, dx, dy, lead):
+        ax.annotate(lab, (lon, lat), xytext=(ox, oy), textcoords="offset points", ha="center", va="center",
+                    fontsize=size, fontweight="bold", zorder=5,
+                    bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="#400000", lw=0.5, alpha=0.9),
+                    arrowprops=dict(arrowstyle="-", color="#400000", lw=0.6, shrinkA=0, shrinkB=2) if ld else None)
+
+
+def _text_w(text: str, size: float, bold: bool = False) -> float:
+    """Width of ``text`` (widest line) in points at ``size`` pt in matplotlib's default font."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextToPath
+
+    prop = FontProperties(size=size, weight="bold" if bold else "normal")
+    ttp = TextToPath()
+    return max((ttp.get_text_width_height_descent(line, prop, ismath=False)[0] for line in str(text).split("\n")),
+               default=0.0)
+
+
+def _wrap(text: str, chars: int | None) -> str:
+    return "\n".join(textwrap.wrap(text, chars, break_long_words=False, break_on_hyphens=False) or [""]) if chars \
+        else text
+
+
+def _fmt(v, kind: str) -> str:
+    if v is None or (isinstance(v, (float, np.floating)) and not np.isfinite(v)):
+        return ""
+    if isinstance(v, str):
+        return v
+    if kind == "int":
+        return f"{int(v):,}"
+    if kind == "deg":
+        return f"{float(v):.5f}"
+    if kind == "km":
+        return f"{float(v):.1f}"
+    if kind == "pts":
+        return f"{float(v):.3f}"
+    return str(v)
+
+
+# (column, header, format, wrap at characters); headers are full words, wrapped at spaces, never cut
+WHERE_COLUMNS = [("rank", "#", "int", None), ("h3", "cell (H3)", "str", None), ("latitude", "latitude", "deg", None),
+                 ("longitude", "longitude", "deg", None), ("dms", "DMS", "str", None), ("mgrs", "MGRS", "str", None),
+                 ("evidence", "evidence", "str", 24), ("nearest_town", "nearest town", "str", 22),
+                 ("town_km", "town km", "km", None), ("nearest_crossing", "crossing on own border", "str", 30),
+                 ("crossing_km", "crossing km", "km", None), ("crossing_note", "crossing note", "str", 34)]
+"""Columns of the PDF's 'where' table: position in three forms, evidence, nearest town and crossing."""
+WHY_COLUMNS = ([("rank", "#", "int", None), ("h3", "cell (H3)", "str", None), ("score", "score", "pts", None)]
+               + [(f"{c}_pts", c, "pts", None) for c in COMPONENTS]
+               + [("events", "events", "int", None), ("firearms", "firearms", "int", None),
+                  ("gi_bin", "Gi* bin", "int", None), ("emerging_category", "emerging category", "str", 24)])
+"""Columns of the PDF's 'why' table: the score and its parts (they add up to the score)."""
+
+PAGE_W_PT, PAGE_H_PT = 11.69 * 72, 8.27 * 72
+
+
+def _layout(t: pd.DataFrame, columns, size: float):
+    """Cell texts, header texts and column widths (points) measured from the text at ``size``."""
+    cols = [c for c in columns if c[0] in t.columns]
+    body = [[_wrap(_fmt(rec.get(k), fmt), wrap) for k, _, fmt, wrap in cols] for rec in t.to_dict(orient="records")]
+    pad = 0.9 * size
+    widths, heads = [], []
+    for j, (_, head, _, _) in enumerate(cols):
+        data_w = max([_text_w(r[j], size) for r in body] + [0.0])
+        word_w = max(_text_w(wd, size, bold=True) for wd in head.split())
+        inner = max(data_w, word_w)
+        # header words on as few lines as fit the column (never cut inside a word)
+        lines, cur = [], ""
+        for wd in head.split():
+            trial = f"{cur} {wd}".strip()
+            if cur and _text_w(trial, size, bold=True) > inner:
+                lines.append(cur)
+                cur = wd
+            else:
+                cur = trial
+        lines.append(cur)
+        heads.append("\n".join(lines))
+        widths.append(inner + pad)
+    return cols, heads, body, widths
+
+
+def _table_figs(t: pd.DataFrame, columns, title: str, marking: str, size: float = 8.5):
+    """Pages of one table whose columns fit the page width, headers unclipped, rows wrapped."""
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Rectangle
+
+    left, right, top, bottom = 24.0, 24.0, 62.0, 40.0
+    avail = PAGE_W_PT - left - right
+    while True:   # shrink the type until the widest table fits the page
+        cols, heads, body, widths = _layout(t, columns, size)
+        if sum(widths) <= avail or size <= 4.5:
+            break
+        size -= 0.5
+    lh = size * 1.22
+
+    def height(cells):
+        return max(c.count("\n") + 1 for c in cells) * lh + 0.6 * size
+
+    head_h = height(heads)
+    figs, i = [], 0
+    rows = body or [[""] * len(cols)]
+    while i < len(rows):
+        fig = plt.figure(figsize=(PAGE_W_PT / 72, PAGE_H_PT / 72))
         _mark(fig, marking)
-        ax = fig.add_axes([0.03, 0.08, 0.94, 0.82])
-        ax.axis("off")
-        ax.set_title("Targets and the parts of their score (parts add up to the score)", fontsize=11)
-        chunk = t.iloc[start:start + rows_per_page]
-        cells = []
-        for rec in chunk.to_dict(orient="records"):
-            row = []
-            for c in cols:
-                v = rec.get(c)
-                if c == "crossing_note":
-                    row.append("\n".join(textwrap.wrap(str(v), 34)) if isinstance(v, str) and v else "")
-                elif isinstance(v, (float, np.floating)):
-                    row.append("" if not np.isfinite(v) else (f"{v:.1f}" if c.endswith("km") else f"{v:.3f}"))
-                else:
-                    row.append(textwrap.shorten(str(v), 28, placeholder="...") if v is not None else "")
-            cells.append(row)
-        if not cells:
-            cells = [["" for _ in cols]]
-        tab = ax.table(cellText=cells, colLabels=heads, colWidths=widths, loc="upper center", cellLoc="left")
-        tab.auto_set_font_size(False)
-        tab.set_fontsize(6.5)
-        tab.scale(1, 1.35)
-        if notes:
-            for (i, _), cell in tab.get_celld().items():
-                if i > 0:
-                    cell.set_height(cell.get_height() * 1.5)
+        fig.text(left / PAGE_W_PT, 1 - (top - 18) / PAGE_H_PT, title, fontsize=11, va="bottom")
+
+        def put(x, y, txt, bold=False):
+            fig.text(x / PAGE_W_PT, 1 - y / PAGE_H_PT, txt, fontsize=size, va="top", ha="left",
+                     fontweight="bold" if bold else "normal", linespacing=1.22)
+
+        def rule(y, lw=0.4):
+            fig.add_artist(Line2D([left / PAGE_W_PT, (left + sum(widths)) / PAGE_W_PT], [1 - y / PAGE_H_PT] * 2,
+                                  lw=lw, color="#555555"))
+
+        y = top
+        fig.add_artist(Rectangle((left / PAGE_W_PT, 1 - (y + head_h) / PAGE_H_PT), sum(widths) / PAGE_W_PT,
+                                 head_h / PAGE_H_PT, color="#e8e8e8", lw=0))
+        x = left
+        for hd, wd in zip(heads, widths):
+            put(x + 0.45 * size, y + 0.3 * size, hd, bold=True)
+            x += wd
+        y += head_h
+        rule(y, 0.8)
+        while i < len(rows):
+            rh = height(rows[i])
+            if y + rh > PAGE_H_PT - bottom and y > top + head_h:
+                break
+            x = left
+            for txt, wd in zip(rows[i], widths):
+                put(x + 0.45 * size, y + 0.3 * size, txt)
+                x += wd
+            y += rh
+            rule(y)
+            i += 1
         figs.append(fig)
     return figs
+
+
+def _table_pages(p: Plan, marking: str):
+    """The 'where' table (positions, evidence, town, crossing) then the 'why' table (score parts)."""
+    t = p.targets
+    return (_table_figs(t, WHERE_COLUMNS, "Targets: where they are (WGS84 degrees, DMS, MGRS) and the evidence",
+                        marking)
+            + _table_figs(t, WHY_COLUMNS, "Targets: the parts of their score (parts add up to the score)", marking))
+
 
 def _text_page(title: str, paragraphs: list[str], marking: str):
     import matplotlib.pyplot as plt

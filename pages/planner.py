@@ -138,7 +138,11 @@ if preset in risk.PRESETS:
         pass
 n = p3.number_input("Targets", 1, 100, value=int(settings.get("planner_targets", con)), key="pl_n")
 spacing = p4.number_input("Min. spacing (km)", 0.0, 500.0, value=float(settings.get("planner_min_spacing_km", con)),
-                          step=0.5, key="pl_spacing")
+                          step=0.5, key="pl_spacing",
+                          help="Raised to the width of a cell at the chosen resolution when smaller (said below the map).")
+neighbours = st.checkbox("Also list cells without events (flagged 'neighbour of rank N')", value=False,
+                         key="pl_neighbours",
+                         help="By default only cells with at least one event in the period become targets.")
 with st.expander("Score weights", expanded=False):
     wcols = st.columns(len(risk.COMPONENTS))
     weights = {c: wcols[i].slider(c, 0.0, 1.0, float(risk.DEFAULT_WEIGHTS[c]), 0.05, key=f"pl_w_{c}",
@@ -153,13 +157,14 @@ d_to = (pd.Timestamp(p[1]) + pd.Timedelta(days=1)).date().isoformat() if len(p) 
 
 
 @cached(show_spinner="Scoring cells ...", max_entries=16)
-def _plan(stamp, res, area, d_from, d_to, n, spacing, weights_items, half_life):
-    return risk.plan(get_con(), res, area, (d_from, d_to), n, spacing, dict(weights_items), half_life_days=half_life)
+def _plan(stamp, res, area, d_from, d_to, n, spacing, weights_items, half_life, neighbours=False):
+    return risk.plan(get_con(), res, area, (d_from, d_to), n, spacing, dict(weights_items), neighbours=neighbours,
+                     half_life_days=half_life)
 
 
 @cached(show_spinner="Preparing the PDF ...", max_entries=8)
-def _pdf(stamp, res, area, d_from, d_to, n, spacing, weights_items, half_life, marking):
-    pl = _plan(stamp, res, area, d_from, d_to, n, spacing, weights_items, half_life)
+def _pdf(stamp, res, area, d_from, d_to, n, spacing, weights_items, half_life, neighbours, marking):
+    pl = _plan(stamp, res, area, d_from, d_to, n, spacing, weights_items, half_life, neighbours)
     return target_package.to_pdf(pl, marking)
 
 
@@ -179,7 +184,8 @@ def _default_periods(stamp, res, area):
     return y(tr), y(te)
 
 
-args = (db_stamp(), int(res), area, d_from, d_to, int(n), float(spacing), tuple(sorted(weights.items())), float(half_life))
+args = (db_stamp(), int(res), area, d_from, d_to, int(n), float(spacing), tuple(sorted(weights.items())), float(half_life),
+        bool(neighbours))
 try:
     plan = _plan(*args)
 except risk.NoPointData as exc:

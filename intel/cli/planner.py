@@ -59,9 +59,11 @@ _area_opts = [
 @click.option("--n", "n", type=click.IntRange(1, 500), default=None, help="Number of targets (default setting planner_targets).")
 @click.option("--min-spacing-km", type=click.FloatRange(0), default=None,
               help="Minimum geodesic spacing between targets, km (default setting planner_min_spacing_km).")
+@click.option("--neighbours", is_flag=True, default=False,
+              help="Also list cells without events in the period, flagged 'neighbour of rank N' (default: left out).")
 @period_options()
 @click.option("--out", type=click.Path(dir_okay=False), required=True, help="Output file: .csv, .geojson or .pdf.")
-def targets_cmd(db, area, preset, trigger_countries, res, weights, half_life_days, n, min_spacing_km,
+def targets_cmd(db, area, preset, trigger_countries, res, weights, half_life_days, n, min_spacing_km, neighbours,
                 period, out):
     from intel import risk, target_package
 
@@ -78,7 +80,7 @@ def targets_cmd(db, area, preset, trigger_countries, res, weights, half_life_day
             click.echo(sug["sentence"])
             if sug["resolution"] is not None:
                 res = int(sug["resolution"])
-        p = risk.plan(con, res, a, period, n, min_spacing_km, w, half_life_days=half_life_days)
+        p = risk.plan(con, res, a, period, n, min_spacing_km, w, neighbours=neighbours, half_life_days=half_life_days)
         target_package.write(p, out, con)
     except risk.RiskError as e:
         fail(str(e))
@@ -92,7 +94,8 @@ def targets_cmd(db, area, preset, trigger_countries, res, weights, half_life_day
 
     for r in p.targets.itertuples():
         # the crossing of the cell's own border with its km, or the note that none is known there
-        click.echo(f"{r.rank:>3}  {r.h3}  score {r.score:.3f}  {r.nearest_town or '-'} ({r.town_km:.1f} km)  "
+        click.echo(f"{r.rank:>3}  {r.h3}  {r.latitude:.5f}, {r.longitude:.5f}  {r.mgrs}  score {r.score:.3f}  "
+                   f"{r.evidence}  {r.nearest_town or '-'} ({r.town_km:.1f} km)  "
                    f"crossing: {crossing_text(r.nearest_crossing, r.crossing_km, r.crossing_note)}")
     click.echo(f"written: {out}")
 

@@ -26,6 +26,7 @@ from intel.borders.crossings import crossing_text
 from intel.emerging import NO_PATTERN
 from intel.hotspots import CONFIDENCE
 from intel.render.deck import cells_view, offline_deck, view_for
+from intel.render.labels import mercator_px, place_labels
 from intel.render.palettes import (BIN_ALPHA, BIN_COLOURS, CATEGORY_ALPHA, CATEGORY_COLOURS, COARSE_FILL_COLOUR,
                                    COARSE_LINE_COLOUR, HEX_LINE_COLOUR, HOTSPOT_LINE_COLOUR, SCORED_CELL_GREY,
                                    TARGET_LABEL_BACKGROUND, TARGET_LABEL_COLOUR, TARGET_LINE_COLOUR, class_breaks,
@@ -195,6 +196,9 @@ def target_layers(targets: pd.DataFrame, scores: pd.DataFrame) -> tuple[list[pdk
     (layers, view, top)
         Layers in drawing order (scored cells, target cells, rank labels), the view framing
         the targets and the top score the colours are scaled to (for :func:`target_legend`).
+        Rank labels never overlap at the view's zoom: each gets a pixel offset from
+        :func:`intel.render.labels.place_labels` (rank 1 placed first); zooming in only moves
+        the points apart.
     """
     t = targets.copy()
     top = max(float(t["score"].max()), 1e-9)
@@ -204,7 +208,14 @@ def target_layers(targets: pd.DataFrame, scores: pd.DataFrame) -> tuple[list[pdk
     # the crossing of the cell's own border with its km, or the note saying none is known there
     t["crossing"] = [crossing_text(a, b, c) for a, b, c in zip(t["nearest_crossing"], t["crossing_km"], note)]
     t["crossing_note"] = note
-    show = t[["h3", "rank", "label", "score", "events", "nearest_town", "town_km", "nearest_crossing",
+    t = t.sort_values("rank", kind="stable")
+    view = view_for(t["latitude"].to_numpy(), t["longitude"].to_numpy())
+    px, py = mercator_px(t["latitude"].to_numpy(), t["longitude"].to_numpy(), view.zoom)
+    size = 16
+    lw = [0.62 * size * len(s) + 8 for s in t["label"]]          # TextLayer box: glyphs + background padding
+    dx, dy, _ = place_labels(px, py, lw, size + 6, gap=3.0, point_r=4.0)
+    t["offset"] = [[float(a), float(b)] for a, b in zip(dx, dy)]   # pixels, y down
+    show = t[["h3", "rank", "label", "offset", "score", "events", "nearest_town", "town_km", "nearest_crossing",
               "crossing_km", "crossing_note", "crossing", "latitude", "longitude", "color"]].copy()
     for c in ("score", "town_km", "crossing_km"):
         show[c] = show[c].astype(float).round(2)
@@ -214,8 +225,9 @@ def target_layers(targets: pd.DataFrame, scores: pd.DataFrame) -> tuple[list[pdk
                       get_line_color=TARGET_LINE_COLOUR, line_width_min_pixels=2, stroked=True, extruded=False,
                       pickable=True, opacity=0.85)
     labels = pdk.Layer("TextLayer", show, id="target-ranks", get_position=["longitude", "latitude"],
-                       get_text="label", get_size=16, get_color=TARGET_LABEL_COLOUR,
-                       get_alignment_baseline="'bottom'", background=True,
+                       get_text="label", get_size=size, get_color=TARGET_LABEL_COLOUR,
+                       get_pixel_offset="offset", get_text_anchor="'middle'",
+                       get_alignment_baseline="'center'", background=True,
                        get_background_color=TARGET_LABEL_BACKGROUND, pickable=False)
     # context: every scored cell of the area, faint grey by score, under the targets
     ctx = scores[scores["score"] > 0][["h3", "score"]].copy()
@@ -223,7 +235,6 @@ def target_layers(targets: pd.DataFrame, scores: pd.DataFrame) -> tuple[list[pdk
     ctx["score"] = ctx["score"].astype(float).round(3)
     context = pdk.Layer("H3HexagonLayer", ctx, id="scored-cells", get_hexagon="h3", get_fill_color="color",
                         stroked=False, extruded=False, pickable=False)
-    view = view_for(show["latitude"].to_numpy(), show["longitude"].to_numpy())
     return [context, hexes, labels], view, top
 
 

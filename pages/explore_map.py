@@ -61,6 +61,12 @@ if show_points and len(coarse):
                         top_categories="not binned at this resolution")
     layer_list.append(hexagons.points_layer(pts))
 
+# reframe when the data change (resolution or filters): at resolution 5 the old view could leave
+# the records off screen; the view is kept across reruns that change neither
+frame_key = repr((int(res), filters))
+if st.session_state.get("map_view_key") != frame_key:
+    st.session_state.pop("map_view", None)
+    st.session_state["map_view_key"] = frame_key
 if "map_view" not in st.session_state:
     if len(cells):
         st.session_state["map_view"] = cells_fit_view(cells["h3"])

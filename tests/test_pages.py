@@ -51,6 +51,11 @@ def test_explore_map_resolution_and_filters_persist(real_store, app_env):
     at.multiselect(key="flt_sources").set_value(["toronto_tps_shootings"]).run()
     events_t = next(m for m in at.metric if m.label == "Events on the map").value
     assert int(events_t.replace(",", "")) < int(events5.replace(",", ""))
-    at.run()  # a rerun keeps the resolution and the filter
+    view_t = _deck(at)["initialViewState"]
+    at.run()  # a rerun keeps the resolution, the filter and the view
     assert at.slider(key="map_res").value == 5
     assert at.multiselect(key="flt_sources").value == ["toronto_tps_shootings"]
+    assert _deck(at)["initialViewState"] == view_t
+    # a change of the data on the map reframes it: all sources (North and South America) need a wider view
+    at.multiselect(key="flt_sources").set_value([]).run()
+    assert _deck(at)["initialViewState"]["zoom"] < view_t["zoom"]

@@ -67,7 +67,7 @@ def test_places_are_largest_first_with_bounded_priorities():
     from intel.render import deck
 
     places = deck.places_records()
-    assert all(p["p"] >= 15_000 for p in places)
+    assert all(p["p"] >= deck.PLACES_MIN_POPULATION for p in places) and len(places) > 5000
     assert [p["p"] for p in places] == sorted((p["p"] for p in places), reverse=True)
     toronto = next(p for p in places if p["n"] == "Toronto")
     assert toronto["p"] > 2_000_000 and abs(toronto["c"][0] + 79.4) < 0.1 and abs(toronto["c"][1] - 43.7) < 0.1

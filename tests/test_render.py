@@ -10,6 +10,7 @@ import json
 import h3
 import numpy as np
 import pandas as pd
+import pydeck as pdk
 import pytest
 
 from intel import emerging, hotspots
@@ -36,9 +37,52 @@ def test_palettes_cover_every_bin_and_category():
 
 def test_offline_deck_has_no_provider_and_the_basemap_first():
     spec = _spec(offline_deck([], view_for([], [])))
-    assert [layer["id"] for layer in spec["layers"]] == ["sea", "basemap"]
+    assert [layer["id"] for layer in spec["layers"]] == ["sea", "basemap", "lakes", "admin1", "country_lines", "places"]
     assert spec["layers"][1]["data"] == "/app/static/ne_countries.geojson"  # served by the app, no tiles
+    assert spec["layers"][3]["data"] == "/app/static/ne_admin1.geojson"
+    assert spec["layers"][-1]["data"] == "/app/static/places.json"
+    assert spec["layers"][-1]["extensions"] == [{"@@type": "CollisionFilterExtension"}]
+    assert spec["layers"][-1]["characterSet"] == "auto"  # a literal string, not an expression
     assert not spec.get("mapProvider")
+
+
+def test_basemap_files_are_small_and_hold_the_geography():
+    import shapely
+    from shapely.geometry import Point, shape
+
+    from intel.render import deck
+
+    assert deck.ensure_basemap_file().stat().st_size < 2e6
+    offline_deck([], view_for([], []))  # writes the admin-1, lakes and places files once
+    assert deck.ADMIN1_FILE.stat().st_size < 2e6 and deck.LAKES_FILE.stat().st_size < 2e6
+    lakes = shapely.union_all([shape(f["geometry"]) for f in json.loads(deck.LAKES_FILE.read_text())["features"]])
+    assert lakes.contains(Point(-77.9, 43.6))  # Lake Ontario, off Cobourg
+    assert not lakes.contains(Point(-79.40, 43.75))  # North York, on land
+    admin1 = shape(json.loads(deck.ADMIN1_FILE.read_text())["features"][0]["geometry"])
+    assert admin1.distance(Point(-106.0, 41.0)) < 0.05  # the Colorado-Wyoming line at 41 N
+    assert admin1.distance(Point(-79.3, 43.2)) > 0.05  # the Lake Ontario shore is a coast, not an admin-1 line
+
+
+def test_places_are_largest_first_with_bounded_priorities():
+    from intel.render import deck
+
+    places = deck.places_records()
+    assert all(p["p"] >= deck.PLACES_MIN_POPULATION for p in places) and len(places) > 5000
+    assert [p["p"] for p in places] == sorted((p["p"] for p in places), reverse=True)
+    toronto = next(p for p in places if p["n"] == "Toronto")
+    assert toronto["p"] > 2_000_000 and abs(toronto["c"][0] + 79.4) < 0.1 and abs(toronto["c"][1] - 43.7) < 0.1
+    assert toronto["s"] == 12 and toronto["r"] == round(100 * np.log10(toronto["p"]))
+    assert all(-1000 <= p["r"] <= 1000 for p in places)  # deck.gl's collision priority range
+
+
+def test_scale_caption_from_web_mercator_arithmetic():
+    from intel.render.deck import scale_caption
+
+    # equator, zoom 0: 100 px of 512 px for 40,075.017 km is 7,827 km
+    assert "100 px on the map is about 7,827 km" in scale_caption(pdk.ViewState(latitude=0, longitude=0, zoom=0))
+    # 60 N (cos = 0.5), zoom 10: 100 * 40,075.017 * 0.5 / (512 * 1024) = 3.82 km; west longitudes say W
+    cap = scale_caption(pdk.ViewState(latitude=60.0, longitude=-79.4, zoom=10))
+    assert "about 3.8 km" in cap and "60.00° N, 79.40° W" in cap
 
 
 def _hot_table() -> pd.DataFrame:
@@ -87,7 +131,8 @@ def test_target_deck_colours_scores_and_frames_the_targets():
     scores = pd.DataFrame({"h3": cells, "score": [2.0, 1.0, 0.5]})
     deck, key = hexagons.target_deck(targets, scores)
     spec = _spec(deck)
-    assert [layer["id"] for layer in spec["layers"]][2:] == ["scored-cells", "target-cells", "target-ranks"]
+    # the basemap's five layers first, the place names last
+    assert [layer["id"] for layer in spec["layers"]][5:-1] == ["scored-cells", "target-cells", "target-ranks"]
     tc = _layer(spec, "target-cells")["data"]
     assert tc[0]["color"] == [189, 0, 38, 220] and tc[1]["color"] == [254, 178, 76, 220]  # top class; half the top: class 3 of 6
     assert tc[0]["town_km"] == 1.23 and tc[0]["label"] == "1"
@@ -120,7 +165,7 @@ def test_flow_view_frames_one_destination_only():
 def test_border_layers_in_pixels_with_palette_colours():
     ev = pd.DataFrame({"latitude": [31.0, 31.1], "longitude": [-106.0, -106.1], "band": ["0-20 km", "far"],
                        "location_name": ["<b>x</b>", None], "border_km": [3.0, 90.0], "border_pair": ["MEX-USA"] * 2})
-    layer = json.loads(offline_deck([rb.band_layer(ev)], view_for([31], [-106])).to_json())["layers"][-1]
+    layer = json.loads(offline_deck([rb.band_layer(ev)], view_for([31], [-106])).to_json())["layers"][-2]  # before the place names
     assert layer["radiusUnits"] == "pixels"
     assert [d["colour"] for d in layer["data"]] == [[189, 0, 38, 200], [150, 150, 150, 200]]
     assert "&lt;b&gt;" in layer["data"][0]["tip"]  # record text escaped for the HTML tooltip

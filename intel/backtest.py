@@ -87,7 +87,8 @@ from intel.config import check_resolution
 from intel.geodesy import EARTH_RADIUS_KM, unit_vectors
 from intel.h3cells import cell_centres, edge_km
 from intel.hexbin import uncertainty_values
-from intel.hotspots import HotspotError, polygon_cells, study_area
+from intel.hotspots import HotspotError
+from intel.studyarea import polygon_cells, study_area, without_lakes
 
 AREA_PCTS = (1.0, 5.0, 10.0)
 """Shares of the study area (percent of cells) at which the rankings are scored."""
@@ -746,7 +747,7 @@ def backtest(con, res: int, train=None, test=None, area=None, weights: dict | No
                             max_cells=score_kwargs.get("max_cells", 400_000))
             cells, desc = sa.cells, "Training period: " + sa.description
         else:
-            cells = polygon_cells(risk.area_shape(con, area), res, max_cells=score_kwargs.get("max_cells", 400_000))
+            cells = polygon_cells(without_lakes(risk.area_shape(con, area)), res, max_cells=score_kwargs.get("max_cells", 400_000))
             desc = f"{area.describe()}: {cells.size:,} cells at resolution {res}"
     except HotspotError as exc:
         raise risk.RiskError(str(exc)) from None

@@ -52,7 +52,11 @@ STATIC_DIR = ROOT / "static"
 APP_PATH = ROOT / "app.py"
 
 NATURAL_EARTH_GPKG = SOURCES_DIR / "boundaries" / "ne_10m_generalised_world_map.gpkg"
-"""Natural Earth 1:10m countries, admin-1, land, lakes and places (one GeoPackage, offline)."""
+"""Natural Earth 1:10m generalised countries, admin-1 units and disputed borders (one GeoPackage, offline)."""
+
+NATURAL_EARTH_LAKES = SOURCES_DIR / "boundaries" / "ne_10m_lakes.gpkg"
+"""Natural Earth 1:10m lakes of 15 km2 or more (layer ``lakes``), for the basemap and to take lakes
+out of study areas (the country polygons include them)."""
 
 DEFAULT_DB = Path(os.environ.get("INTEL_DB", DATA_DIR / "intel.duckdb"))
 """Default store file."""

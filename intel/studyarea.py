@@ -33,9 +33,11 @@ Modes (:data:`AREA_MODES`):
 Land polygons are the Natural Earth 1:10m generalised polygons the store holds (``countries``,
 ``admin1``, loaded by :mod:`intel.reference` from ``data/sources/boundaries/
 ne_10m_generalised_world_map.gpkg``); a store without them (small test stores) falls back to the
-bundled GeoPackage itself. **Known gap**: that GeoPackage has no lakes layer and its country and
-admin-1 polygons include the lakes (Lake Ontario lies inside the U.S. and Canadian polygons), so
-lake cells are not removed (``data/README.md``).
+bundled GeoPackage itself. Those country and admin-1 polygons include the lakes (Lake Ontario
+lies inside the U.S. and Canadian polygons), so every area except ``extent`` has the bundled
+Natural Earth 1:10m lakes of 15 km2 or more taken out (:func:`without_lakes`,
+:data:`intel.config.NATURAL_EARTH_LAKES`): a cell whose centre lies in such a lake is not part
+of the area (a cell holding records always is).
 
 Size: an area is refused before any cell is made when its geodesic area (pyproj, WGS84) divided
 by the mean cell area exceeds :data:`MAX_STUDY_CELLS`; the message names the finest resolution
@@ -59,7 +61,7 @@ import pandas as pd
 import pyarrow as pa
 import shapely
 
-from intel.config import NATURAL_EARTH_GPKG
+from intel.config import NATURAL_EARTH_GPKG, NATURAL_EARTH_LAKES
 from intel.geodesy import EARTH_RADIUS_KM, geod, unit_vectors
 from intel.h3cells import cell_centres, edge_km, from_hex, resolution_of, to_hex
 
@@ -270,6 +272,41 @@ def _gpkg_countries(path: str) -> dict:
     return {k: shapely.union_all(list(v.geometry)) for k, v in g.groupby("iso3")}
 
 
+@functools.lru_cache(maxsize=1)
+def _lakes() -> tuple:
+    if not NATURAL_EARTH_LAKES.is_file():
+        return None, []
+    import geopandas as gpd
+
+    geoms = [g for g in gpd.read_file(NATURAL_EARTH_LAKES, layer="lakes").geometry.values if g is not None]
+    return shapely.STRtree(geoms), geoms
+
+
+def without_lakes(geom):
+    """``geom`` with the bundled lakes it meets taken out (lon-lat degrees).
+
+    Parameters
+    ----------
+    geom : shapely geometry or None
+
+    Returns
+    -------
+    shapely geometry or None
+        The difference with the Natural Earth 1:10m lakes of 15 km2 or more that intersect it
+        (:data:`intel.config.NATURAL_EARTH_LAKES`); ``geom`` unchanged when none does or when
+        the lakes file is missing.
+    """
+    if geom is None or geom.is_empty:
+        return geom
+    tree, lakes = _lakes()
+    if tree is None:
+        return geom
+    idx = tree.query(geom, predicate="intersects")
+    if len(idx) == 0:
+        return geom
+    return shapely.difference(geom, shapely.union_all([lakes[i] for i in idx]))
+
+
 def land_polygons(con, iso3s) -> dict:
     """Land polygon of each country: ``{iso3: shapely geometry}`` (lon-lat degrees).
 
@@ -430,7 +467,7 @@ def data_pieces(con, occupied, iso3=None, cluster_km: float = CLUSTER_KM) -> tup
             else:
                 hulls.append(hull)
         if hulls:
-            piece = shapely.union_all(hulls).intersection(poly)
+            piece = without_lakes(shapely.union_all(hulls).intersection(poly))
             if not piece.is_empty:
                 geoms.append(piece)
         n = int(lab.max()) + 1
@@ -516,7 +553,7 @@ def study_area(occupied=None, res: int | None = None, mode: str = DEFAULT_AREA, 
         desc = (f"Land of the places with records: {cells.size:,} cells at resolution {res} in "
                 f"{len(labels)} countr{'ies' if len(labels) != 1 else 'y'} ({', '.join(labels)}): per country and region "
                 f"cluster (gaps over {cluster_km:g} km split clusters), the hull of its cells with events ({uocc.size:,} "
-                "in all) cut to its land; empty cells included, lakes not removed.")
+                "in all) cut to its land; empty cells included, lakes of 15 km2 or more taken out.")
         return _capped(StudyArea(cells, res, mode, desc, labels), max_cells)
     if mode == "extent":
         hull = _hull(uocc)
@@ -532,9 +569,10 @@ def study_area(occupied=None, res: int | None = None, mode: str = DEFAULT_AREA, 
     what = {"countries": "countries", "admin1": "admin-1 units", "bbox": "box"}[mode]
     if geometry is None or geometry.is_empty:
         raise _error(f"No boundary was found for the selected {what}.")
-    cells = polygon_cells(geometry, res, max_cells=max_cells, min_res=min_res)
+    cells = polygon_cells(without_lakes(geometry), res, max_cells=max_cells, min_res=min_res)
     desc = (f"Selected {what}{': ' + label if label else ''}: {cells.size:,} cells at resolution {res} "
-            f"overlapping {'its land' if mode == 'bbox' else 'their boundaries'} (empty cells included).")
+            f"overlapping {'its land' if mode == 'bbox' else 'their boundaries'} (empty cells included; "
+            "lakes of 15 km2 or more taken out).")
     return StudyArea(cells, res, mode, desc)
 
 

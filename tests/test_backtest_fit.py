@@ -148,7 +148,9 @@ def test_study_area_uses_training_cells_only(tmp_path):
     con = connect(_store(tmp_path / "a.duckdb", rows + test + far), read_only=True)
     df = bt.backtest(con, 8, "2018:2019", "2020")
     tr = bt.risk.area_records(con, 8, None, "2018-01-01", "2020-01-01")
-    want = study_area(np.unique(tr["cell"].to_numpy(dtype="uint64")), 8, "extent").cells
+    pairs = tr[["cell", "country_iso3"]].drop_duplicates()
+    want = study_area(pairs["cell"].to_numpy(dtype="uint64"), 8, "data", con=con,
+                      iso3=pairs["country_iso3"].to_numpy(dtype=object)).cells   # training cells, lakes out
     assert df.attrs["study_cells"] == want.size
     from intel.hexbin import bin_points
     from intel.h3cells import parent

@@ -210,3 +210,23 @@ def test_west_african_file_keeps_hotspots_and_planner_working_at_defaults(real_s
             hs.hotspots_from_store(con, 8, k, area="extent")             # the old default, refused at res 8
     finally:
         con.close()
+
+
+def test_lakes_are_taken_out_of_the_data_area():
+    """Toronto's hull runs along Lake Ontario; the Natural Earth country polygons include the lake, the
+    bundled lakes file takes it out: a cell centred in the lake is not in the area, one on the shore is."""
+    res = 8
+    # Hamilton, Oakville, Toronto, Pickering, Oshawa: one cluster (gaps under 50 km) whose hull cuts
+    # across the north-west corner of the lake
+    pts = [(43.25, -79.87), (43.45, -79.68), (43.70, -79.40), (43.84, -79.09), (43.90, -78.86)]
+    occ = np.unique([h3.str_to_int(h3.latlng_to_cell(la, lo, res)) for la, lo in pts]).astype("uint64")
+    area = sa.study_area(occ, res, "data", iso3=["CAN"] * len(occ))
+    lake = h3.str_to_int(h3.latlng_to_cell(43.64, -79.30, res))    # about 3 km offshore, inside the hull
+    land = h3.str_to_int(h3.latlng_to_cell(43.70, -79.40, res))    # midtown
+    assert land in set(area.cells.tolist()) and lake not in set(area.cells.tolist())
+    assert "lakes of 15 km2 or more taken out" in area.description
+    # the lake polygon itself: the difference removes the lake and keeps the land
+    box = shapely.box(-79.6, 43.5, -79.1, 43.9)
+    cut = sa.without_lakes(box)
+    assert cut.area < box.area * 0.9 and not cut.contains(shapely.Point(-79.30, 43.64))
+    assert cut.contains(shapely.Point(-79.40, 43.70))

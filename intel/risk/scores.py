@@ -25,7 +25,8 @@ from intel.config import FINE_RES, RESOLUTIONS, check_resolution
 from intel.emerging import MAX_CUBE_BINS, MIN_STEPS, emerging_hotspots
 from intel.h3cells import cell_centres, edge_km, from_hex, hex_array, parent
 from intel.hexbin import bin_points
-from intel.hotspots import HotspotError, area_geometry, gi_star, neighbour_matrix, polygon_cells, study_area
+from intel.hotspots import HotspotError, gi_star, neighbour_matrix
+from intel.studyarea import area_geometry, polygon_cells, study_area, without_lakes
 from intel.periods import inclusive_end
 from intel.risk.areas import Area, area_shape
 from intel.risk.components import (
@@ -178,7 +179,7 @@ def risk_scores(con, res: int, area: Area | None = None, period=(None, None), we
                             iso3=pairs["country_iso3"].to_numpy(dtype=object), con=con, min_res=PLANNER_MIN_RES)
             cells, desc = sa.cells, sa.description
         else:
-            cells = polygon_cells(area_shape(con, area), res, max_cells=max_cells, min_res=PLANNER_MIN_RES)
+            cells = polygon_cells(without_lakes(area_shape(con, area)), res, max_cells=max_cells, min_res=PLANNER_MIN_RES)
             desc = f"{area.describe()}: {cells.size:,} cells at resolution {res} (empty cells included)"
     except HotspotError as exc:
         raise RiskError(str(exc)) from None

@@ -23,6 +23,11 @@ written after it, saved profiles and settings. When there is any, :func:`build` 
 --rebuild``); then the old file is kept beside the new one as ``<name>.backup-<UTC time>.duckdb``
 (:func:`backup_path`, with its ``.wal`` when it has one) and the summary names it. A store that
 cannot be read is treated as holding user data.
+
+:func:`refresh` (``intel build --refresh``) is the way to bring new reference tables into a store
+that holds user data: in one transaction it replaces the reference tables (countries, admin-1,
+crossings, country statistics, the ATF flows) and imports any bundled register not yet in the
+store, leaving every import, quarantine decision and audit line as it was.
 """
 from __future__ import annotations
 
@@ -39,7 +44,7 @@ import pycountry
 
 from intel import store
 from intel.config import NATURAL_EARTH_GPKG, SOURCES_DIR
-from intel.corridors import ATF_CSV, load_atf_flows
+from intel.corridors import ATF_CSV, ATF_SOURCE, load_atf_flows
 from intel.ingest import import_file
 
 TORONTO = SOURCES_DIR / "incidents" / "toronto_shootings_firearm_discharges_2004_2024.csv"
@@ -277,8 +282,9 @@ def build(db: str | os.PathLike | None = None, progress=print, *, rebuild: bool 
     if held and not rebuild:
         what = ", ".join(f"{v} {k}" for k, v in held.items()).replace("1 unreadable", "a store that cannot be read")
         raise StoreHoldsUserData(
-            f"{db} holds user data ({what}); `intel build` would replace it. Nothing was changed. To replace it "
-            f"anyway, keeping the old file as a backup beside it, run `intel build --rebuild`.")
+            f"{db} holds user data ({what}); `intel build` would replace it. Nothing was changed. To reload only the "
+            f"reference tables and keep it, run `intel build --refresh`; to replace it anyway, keeping the old file "
+            f"as a backup beside it, run `intel build --rebuild`.")
     tmp = db.with_suffix(db.suffix + ".tmp")
     for p in (tmp, Path(str(tmp) + ".wal")):
         if p.exists():
@@ -319,6 +325,65 @@ def build(db: str | os.PathLike | None = None, progress=print, *, rebuild: bool 
         wal.unlink()
     shutil.move(str(tmp), str(db))
     return BuildSummary(str(db), counts, imports, backup=str(backup) if backup else None)
+
+
+REFERENCE_TABLES = ("countries", "admin1", "crossings", "country_stats")
+"""Tables that only the build writes (replaced whole by :func:`refresh`); plus the ATF rows of ``flows``."""
+
+
+def refresh(db: str | os.PathLike | None = None, progress=print) -> BuildSummary:
+    """Reload the reference tables of an existing store in place, keeping its imports and audit log.
+
+    In one transaction: the rows of :data:`REFERENCE_TABLES` and the ATF flows
+    (``flows.source = ATF_SOURCE``) are deleted and loaded again from ``data/``, every bundled
+    register not yet imported is imported (one already there is left as it is: imports are
+    idempotent), and an audit line ``build.refresh`` is written. A failure changes nothing.
+
+    Parameters
+    ----------
+    db : path, optional
+        Existing store file (default :data:`intel.store.DEFAULT_DB`).
+    progress : callable(str)
+
+    Returns
+    -------
+    BuildSummary
+        Table counts after the refresh and the register imports (``already_imported`` when kept).
+
+    Raises
+    ------
+    FileNotFoundError
+        The store does not exist (run :func:`build`).
+    """
+    db = Path(db or store.DEFAULT_DB)
+    if not db.exists():
+        raise FileNotFoundError(f"store {db} does not exist; run `intel build` first")
+    con = store.connect(db)
+    imports = []
+    try:
+        with store.transaction(con):
+            for t in REFERENCE_TABLES:
+                con.execute(f"DELETE FROM {t}")   # trusted names, not input
+            con.execute("DELETE FROM flows WHERE source = ?", [ATF_SOURCE])
+            progress("reference: countries, admin-1 (Natural Earth)")
+            load_countries(con)
+            load_admin1(con)
+            progress("reference: UN/LOCODE border crossings")
+            load_unlocode_crossings(con)
+            progress("reference: UNODC country statistics")
+            load_unodc(con)
+            progress("flows: ATF source-to-recovery")
+            load_atf_flows(con, ATF_CSV)
+            for path, prof in REGISTERS:
+                r = import_file(con, path, prof, user=BUILD_USER, in_transaction=False)
+                progress(f"import: {path.name}: " + ("already in the store" if r.already_imported else r.summary()))
+                imports.append(r)
+            store.audit(con, "build.refresh", {"reference_tables": list(REFERENCE_TABLES) + ["flows (ATF)"]},
+                        BUILD_USER)
+        counts = table_counts(con)
+    finally:
+        con.close()
+    return BuildSummary(str(db), counts, imports)
 
 
 def ensure_store(db: str | os.PathLike | None = None, progress=print) -> Path:

@@ -183,3 +183,38 @@ def test_build_refuses_an_unreadable_store(monkeypatch, tmp_path):
     with pytest.raises(reference.StoreHoldsUserData, match="a store that cannot be read"):
         reference.build(db, progress=lambda m: None)
     assert db.read_bytes() == b"not a duckdb file" * 100
+
+
+def test_build_refresh_reloads_reference_tables_and_keeps_imports(monkeypatch, tmp_path):
+    from intel import ingest, reference
+
+    _fast_build(monkeypatch, tmp_path)
+    loads = []
+
+    def one_country(con, *a, **k):   # each load writes the one row of a small reference table
+        loads.append(1)
+        con.execute("INSERT INTO countries (iso3, name) VALUES ('GHA', ?)", [f"Ghana {len(loads)}"])
+        return 1
+    monkeypatch.setattr(reference, "load_countries", one_country)
+    db = tmp_path / "s.duckdb"
+    reference.build(db, progress=lambda m: None)
+    mine = tmp_path / "mine.csv"
+    mine.write_text("record_id,seizure_date,country,latitude,longitude,firearm_type,quantity\n"
+                    "M1,2024-03-05,GHA,5.6,-0.18,pistol,1\n")
+    con = connect(db)
+    ingest.import_file(con, mine, user="alice")
+    audit_before = con.execute("SELECT count(*) FROM audit").fetchone()[0]
+    con.close()
+    r = CliRunner().invoke(main, ["build", "--db", str(db)])
+    assert r.exit_code != 0 and "--refresh" in r.output, r.output
+    r = CliRunner().invoke(main, ["build", "--db", str(db), "--refresh"])
+    assert r.exit_code == 0, r.output
+    assert "bundled.csv: already in the store" in r.output, r.output
+    con = connect(db)
+    assert con.execute("SELECT iso3, name FROM countries").fetchall() == [("GHA", "Ghana 2")]   # replaced, once
+    assert sorted(con.execute("SELECT source, count(*) FROM events GROUP BY 1").fetchall()) == [
+        ("bundled", 2), ("mine", 1)]                                      # imports kept, registers not doubled
+    assert con.execute("SELECT count(*) FROM audit").fetchone()[0] == audit_before + 1   # + build.refresh
+    assert con.execute("SELECT action FROM audit ORDER BY audit_id DESC LIMIT 1").fetchone()[0] == "build.refresh"
+    con.close()
+    assert list(tmp_path.glob("s.backup-*")) == []

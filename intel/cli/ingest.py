@@ -32,8 +32,11 @@ __all__ = ["build_cmd", "import_cmd", "batches_cmd", "IMPORT_OPTIONS"]
 @click.option("--rebuild", is_flag=True, default=False,
               help="Replace a store that holds user data; the old file is kept beside it as "
                    "<name>.backup-<UTC time>.duckdb.")
-def build_cmd(db, rebuild):
-    from intel.reference import StoreHoldsUserData, build as do_build
+@click.option("--refresh", is_flag=True, default=False,
+              help="Keep the store and its imports: reload only the reference tables (countries, admin-1, "
+                   "crossings, country statistics, ATF flows) and import bundled registers not yet in it.")
+def build_cmd(db, rebuild, refresh):
+    from intel.reference import StoreHoldsUserData, build as do_build, refresh as do_refresh
 
     from intel.store import parse_store
 
@@ -42,6 +45,16 @@ def build_cmd(db, rebuild):
              "store, issue 18); build one with --db FILE.duckdb, or bring files into the DuckLake store with "
              "`intel import FILE --db STORE`.")
     check_not_held(db)  # never replace the file under a running dashboard
+    if refresh and rebuild:
+        fail("give --refresh (keep the store, reload reference tables) or --rebuild (replace it), not both.")
+    if refresh:
+        try:
+            s = do_refresh(db, progress=lambda m: click.echo(m))
+        except Exception as e:  # noqa: BLE001 - one transaction: nothing changed; one sentence
+            fail(f"refresh failed, the store is unchanged: {e}")
+        for line in s.lines():
+            click.echo(line)
+        return
     try:
         s = do_build(db, progress=lambda m: click.echo(m), rebuild=rebuild)
     except StoreHoldsUserData as e:

@@ -24,6 +24,15 @@ Flags that do not block a record (``CALIBRE_ASSUMED``, ``DATE_SERIAL_AS_TEXT``, 
 the record in ``events.flags``. An import is one transaction and is idempotent: a file already
 imported with the same profile and options (same SHA-256) changes nothing.
 
+Atomicity under faults: everything an import writes (the batch row, its events, its quarantine rows
+and its audit line) is written inside one transaction, so a process killed at any moment (even
+``kill -9`` while DuckDB commits) leaves the store with either none of the file or all of it with
+its batch row and audit line, and importing the file again lands it exactly once. The test
+(``tests/test_import_kill.py``) kills an importing process at named phases; for that, and only
+when the environment variable :data:`PAUSE_ENV` names a phase (``before_events``,
+``after_events``, ``before_commit``), the importer prints ``intel-test-pause <phase>`` to stderr
+and sleeps there (:func:`_pause_point`).
+
 The rules here are written over whole columns; the column building blocks (Arrow-backed text,
 per-distinct-value lookups, reason masks, raw-value JSON) are in :mod:`intel.columns`, the
 typed Arrow tables handed to DuckDB in :mod:`intel.tables`.
@@ -53,6 +62,29 @@ from intel.config import DATA_DIR, PROFILES_DIR, RESOLUTIONS
 from intel.config import FINE_RES
 from intel import store
 from intel.store import audit, refresh_incidents, transaction
+
+
+PAUSE_ENV = "INTEL_TEST_PAUSE_AT"
+"""Environment variable naming an import phase at which the importer pauses (fault-injection tests
+only; unset in normal use). ``INTEL_TEST_PAUSE_SECONDS`` sets how long (default 3600 s)."""
+PAUSE_PHASES = ("before_events", "after_events", "before_commit")
+"""Phases of the write at which :func:`_pause_point` can pause, in the order they are reached."""
+
+
+def _pause_point(phase: str) -> None:
+    """Pause at ``phase`` when :data:`PAUSE_ENV` names it (a test kills the process there).
+
+    Prints ``intel-test-pause <phase>`` to stderr, then sleeps ``INTEL_TEST_PAUSE_SECONDS``
+    (default 3600) seconds and carries on. Does nothing when the variable is unset.
+    """
+    import os
+    import sys
+    import time
+
+    if os.environ.get(PAUSE_ENV) != phase:
+        return
+    print(f"intel-test-pause {phase}", file=sys.stderr, flush=True)
+    time.sleep(float(os.environ.get("INTEL_TEST_PAUSE_SECONDS", "3600")))
 
 
 # Reason codes and what they do to a row.
@@ -1255,6 +1287,7 @@ def import_file(con, path: str | Path, profile: dict | str | None = None, *, dat
              res.rejected, opt_json, json.dumps(prep.warnings), (profile.get("constants") or {}).get("releasability")])
         import pyarrow as pa
 
+        _pause_point("before_events")
         ev = prep.events
         # one writer at a time (DuckDB): ids continue from the largest stored id
         first = con.execute("SELECT coalesce(max(event_id), 0) + 1 FROM events").fetchone()[0]
@@ -1272,6 +1305,7 @@ def import_file(con, path: str | Path, profile: dict | str | None = None, *, dat
                     "hash(source, incident_key) AS incident_id, false AS incident_multi) FROM _ev")
         refresh_incidents(con)
         con.unregister("_ev")
+        _pause_point("after_events")
         q = prep.quarantine
         if len(q):
             pos_to_event = dict(zip(ev["_pos"].to_numpy(), ev_ids))
@@ -1290,6 +1324,7 @@ def import_file(con, path: str | Path, profile: dict | str | None = None, *, dat
             con.unregister("_q")
         audit(con, "import", {"batch_id": int(batch_id), "file": name, "sha256": sha, "accepted": res.accepted,
                               "quarantined": res.quarantined, "rejected": res.rejected}, user)
+        _pause_point("before_commit")   # the last statement before COMMIT
         return int(batch_id)
 
     if in_transaction:

@@ -32,6 +32,11 @@ What is detected here, once per file, and reported on :class:`RawTable`:
 * **formula cells** (XLSX): the cached value is used when Excel calculated it; error values
   (``#N/A``, ``#REF!``...) and formulas never calculated (no cached value, or the dummy 0 of a
   workbook written by a tool with ``fullCalcOnLoad``) are listed in ``cell_issues``.
+* **size limits** (XLSX): the sheet is read row by row whatever its declared ``<dimension>`` says
+  (a stale one would hide rows, a huge one would pad every row), and a workbook whose expanded
+  parts exceed :data:`XLSX_MAX_EXPANDED_BYTES`, a sheet of more than :data:`XLSX_MAX_ROWS` rows or
+  :data:`XLSX_MAX_COLUMNS` columns, a cell of more than :data:`XLSX_MAX_FIELD_CHARS` characters,
+  or XML that expands entities without bound is refused with a :class:`ReadError` sentence.
 
 Geographic formats (GeoJSON, GeoPackage, GeoParquet) carry their geometry as extra columns
 ``__longitude`` and ``__latitude`` (WGS84 degrees, RFC 7946 lon-lat order; the representative
@@ -48,6 +53,7 @@ import datetime as _dt
 import io
 import json
 import re
+import xml.etree.ElementTree as ET
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,6 +80,29 @@ _NONLATIN = ("Cyrillic", "Greek", "Arabic", "Hebrew", "Thai", "CJK", "Hangul", "
 
 class ReadError(ValueError):
     """A file that cannot be read as a table; the message is plain English for the analyst."""
+
+
+XLSX_MAX_ROWS = 1_000_000
+"""Most sheet rows (counted from the first, empty ones included) an XLSX import reads."""
+XLSX_MAX_COLUMNS = 1_000
+"""Most columns of a sheet row (up to its last filled cell) an XLSX import reads."""
+XLSX_MAX_FIELD_CHARS = 32_767
+"""Most characters of one cell (Excel's own limit for a cell)."""
+XLSX_MAX_EXPANDED_BYTES = 1 << 30
+"""Most bytes (1 GiB) the parts of an XLSX workbook may declare once decompressed."""
+
+
+def _check_xlsx_size(path: Path) -> None:
+    """Refuse a workbook whose parts declare more than :data:`XLSX_MAX_EXPANDED_BYTES` once expanded."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            total = sum(i.file_size for i in z.infolist())
+    except (zipfile.BadZipFile, OSError):
+        return   # openpyxl reports it as not a workbook
+    if total > XLSX_MAX_EXPANDED_BYTES:
+        raise ReadError(f"{path.name} expands to {total / 2**20:,.0f} MB once decompressed, more than the "
+                        f"{XLSX_MAX_EXPANDED_BYTES / 2**20:,.0f} MB an import reads; nothing was imported. "
+                        "Split the workbook or save it as CSV.")
 
 
 @dataclass
@@ -939,6 +968,15 @@ def _read_xlsx(path: Path, sheet: str | None) -> RawTable:
 
     if path.stat().st_size == 0:
         raise ReadError(f"{path.name} is empty.")
+    _check_xlsx_size(path)
+    try:
+        return _read_xlsx_capped(path, sheet, openpyxl, InvalidFileException)
+    except ET.ParseError as exc:   # e.g. entity expansion refused by expat (billion laughs)
+        raise ReadError(f"{path.name} is not a readable Excel workbook (.xlsx): its XML is malformed or "
+                        f"expands without bound ({exc}); nothing was imported.") from None
+
+
+def _read_xlsx_capped(path: Path, sheet: str | None, openpyxl, InvalidFileException) -> RawTable:
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
@@ -951,9 +989,14 @@ def _read_xlsx(path: Path, sheet: str | None) -> RawTable:
         calc = getattr(wb, "calculation", None)
         full_calc = bool(getattr(calc, "fullCalcOnLoad", False))
         formulas = None
+        if hasattr(ws, "reset_dimensions"):   # read every row, whatever <dimension> declares
+            ws.reset_dimensions()
         if _has_formulas(path):
             wbf = openpyxl.load_workbook(path, read_only=True, data_only=False)
-            formulas = wbf[ws.title].iter_rows(values_only=True)
+            wsf = wbf[ws.title]
+            if hasattr(wsf, "reset_dimensions"):
+                wsf.reset_dimensions()
+            formulas = wsf.iter_rows(values_only=True)
         top = _scan_top(ws)
         if not top:
             raise ReadError(f"{path.name}: the sheet {ws.title!r} is empty.")
@@ -966,11 +1009,22 @@ def _read_xlsx(path: Path, sheet: str | None) -> RawTable:
         shown: list[str] = []
         for rn, row in enumerate(ws.iter_rows(), start=1):
             frow = next(formulas, ()) if formulas is not None else ()
+            if rn > XLSX_MAX_ROWS:
+                raise ReadError(f"{path.name}: the sheet {ws.title!r} has more than {XLSX_MAX_ROWS:,} rows, more "
+                                "than an import reads; nothing was imported. Split it or save it as CSV.")
+            if len(row) > XLSX_MAX_COLUMNS:
+                raise ReadError(f"{path.name}: row {rn} of the sheet {ws.title!r} reaches column {len(row):,}, more "
+                                f"than the {XLSX_MAX_COLUMNS:,} columns an import reads; nothing was imported. "
+                                "Delete the far-off cells or save the sheet as CSV.")
             if rn <= header_row:
                 continue
             vals = []
             for j, c in enumerate(row):
                 v = cached = c.value
+                if isinstance(v, str) and len(v) > XLSX_MAX_FIELD_CHARS:
+                    raise ReadError(f"{path.name}: the cell in row {rn}, column {j + 1} of the sheet {ws.title!r} "
+                                    f"holds {len(v):,} characters, more than the {XLSX_MAX_FIELD_CHARS:,} a cell "
+                                    "may hold; nothing was imported.")
                 fmt = getattr(c, "number_format", None)
                 if isinstance(v, (_dt.datetime, _dt.date)) and fmt:
                     h = _order_hint(fmt)

@@ -3,7 +3,9 @@
 Everything the dashboard shows is read from one DuckDB file (default ``data/intel.duckdb``).
 The schema is created and upgraded by an ordered list of migrations (``MIGRATIONS``); the
 table ``schema_version`` records which have been applied, so an old store is upgraded in place
-and a new one is built by the same steps.
+and a new one is built by the same steps. Every schema change is a new numbered migration (an
+applied one is never edited); migration 3 repairs stores built while migration 1 was still being
+edited (``tests/test_store_upgrade.py`` opens stores of those commits).
 
 Tables
 ------
@@ -365,9 +367,52 @@ MIGRATIONS: list[tuple[int, str]] = [
         );
         """,
     ),
+    (
+        3,
+        # ``events`` of a store built before migration 1 took its final shape (issue 19): see
+        # _events_to_v3. A function: it changes nothing on a store whose events are already right.
+        lambda con: _events_to_v3(con),
+    ),
 ]
+"""Ordered migrations ``(version, SQL script or function of the connection)``. Each is applied once,
+in its own transaction, and recorded in ``schema_version``. Never edit an applied migration (stores
+built with it would not see the change): every schema change is a new numbered entry."""
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
+def _events_ddl(name: str) -> str:
+    """``CREATE TABLE <name>`` with the columns of ``events`` as migration 1 now creates it."""
+    m = re.search(r"CREATE TABLE events \((.*?)\n        \);", MIGRATIONS[0][1], re.S)
+    return f"CREATE TABLE {name} ({m.group(1)}\n)"
+
+
+def _events_to_v3(con: duckdb.DuckDBPyConnection) -> None:
+    """Migration 3: bring ``events`` made by an earlier text of migration 1 to the current shape.
+
+    Migration 1 was edited after stores had been built with it (all recorded as schema version 1):
+    commit 31ba6c1 made ``event_id`` a PRIMARY KEY and ``raw``/``attrs`` JSON, and until b4a6353
+    there were no ``incident_id``/``incident_multi``. Such a table is rebuilt with the current
+    columns in the current order (old rows kept, ``raw``/``attrs`` as their JSON text, the
+    incident columns filled by :func:`refresh_incidents`). A table already in the current shape,
+    and every DuckLake store (created after these changes), is left as it is.
+    """
+    if is_lake(con):
+        return
+    cols = {r[0]: r[1] for r in con.execute("DESCRIBE events").fetchall()}
+    pk = con.execute("SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'events' "
+                     "AND constraint_type = 'PRIMARY KEY'").fetchone()[0]
+    if ("incident_id" in cols and "incident_multi" in cols and cols.get("raw") == "VARCHAR"
+            and cols.get("attrs") == "VARCHAR" and not pk):
+        return
+    con.execute(_events_ddl("events_v3"))
+    con.execute("ALTER TABLE events_v3 ADD COLUMN uncertainty_km DOUBLE")   # as migration 2 adds it
+    target = [(r[0], r[1]) for r in con.execute("DESCRIBE events_v3").fetchall()]
+    select = ", ".join((f"CAST({c} AS {t})" if c in cols else f"CAST(NULL AS {t})") for c, t in target)
+    con.execute(f"INSERT INTO events_v3 SELECT {select} FROM events")
+    con.execute("DROP TABLE events")
+    con.execute("ALTER TABLE events_v3 RENAME TO events")
+    refresh_incidents(con)
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> int:
@@ -390,7 +435,10 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
             continue
         con.execute("BEGIN TRANSACTION")
         try:
-            con.execute(fix(sql))
+            if callable(sql):
+                sql(con)
+            else:
+                con.execute(fix(sql))
             con.execute("INSERT INTO schema_version VALUES (?, now())", [version])
             con.execute("COMMIT")
         except Exception:

@@ -95,3 +95,126 @@ def test_cli_import_bad_file_is_a_plain_error(tmp_path):
     r = CliRunner().invoke(main, ["import", str(bad), "--db", str(tmp_path / "x.duckdb")])
     assert r.exit_code == 2
     assert "Traceback" not in r.output and "error:" in r.output
+
+
+# --- `intel build` never destroys user data (issue 19) ---------------------------------------
+
+def _fast_build(monkeypatch, tmp_path):
+    """Make build() quick: no reference loaders, one small bundled register (2 rows)."""
+    from intel import reference
+
+    reg = tmp_path / "bundled.csv"
+    reg.write_text("record_id,seizure_date,country,latitude,longitude,firearm_type,quantity\n"
+                   "B1,2024-01-05,GHA,5.6037,-0.1870,pistol,2\nB2,2024-01-06,GHA,6.6885,-1.6244,rifle,1\n")
+    for name in ("load_countries", "load_admin1", "load_unlocode_crossings", "load_unodc", "load_atf_flows"):
+        monkeypatch.setattr(reference, name, lambda con, *a, **k: 0)
+    monkeypatch.setattr(reference, "REGISTERS", [(reg, None)])
+
+
+def _sources(db):
+    con = connect(db)
+    try:
+        return sorted(r[0] for r in con.execute("SELECT DISTINCT source FROM events").fetchall())
+    finally:
+        con.close()
+
+
+def test_build_refuses_a_store_with_imports_and_rebuild_keeps_a_backup(monkeypatch, tmp_path):
+    from intel import ingest
+
+    _fast_build(monkeypatch, tmp_path)
+    db = tmp_path / "s.duckdb"
+    run = lambda *a: CliRunner().invoke(main, ["build", "--db", str(db), *a])  # noqa: E731
+    r = run()
+    assert r.exit_code == 0, r.output
+    r = run()   # a store holding only what a build wrote is rebuilt without asking, no backup
+    assert r.exit_code == 0, r.output
+    assert list(tmp_path.glob("s.backup-*")) == []
+    mine = tmp_path / "mine.csv"
+    mine.write_text("record_id,seizure_date,country,latitude,longitude,firearm_type,quantity\n"
+                    "M1,2024-03-05,GHA,5.6,-0.18,pistol,1\n")
+    con = connect(db)
+    ingest.import_file(con, mine, user="alice")
+    con.close()
+    assert _sources(db) == ["bundled", "mine"]
+    r = run()
+    assert r.exit_code != 0
+    assert "1 imports" in r.output and "--rebuild" in r.output and "Nothing was changed" in r.output, r.output
+    assert _sources(db) == ["bundled", "mine"]          # untouched
+    assert not (tmp_path / "s.duckdb.tmp").exists()     # refused before building anything
+    r = run("--rebuild")
+    assert r.exit_code == 0, r.output
+    backups = list(tmp_path.glob("s.backup-*.duckdb"))
+    assert len(backups) == 1 and f"previous store kept as: {backups[0]}" in r.output, r.output
+    assert _sources(db) == ["bundled"]
+    assert _sources(backups[0]) == ["bundled", "mine"]  # the user's import kept in the backup
+
+
+def test_build_refuses_a_store_with_audit_lines_only(monkeypatch, tmp_path):
+    from intel import reference, store
+
+    _fast_build(monkeypatch, tmp_path)
+    db = tmp_path / "s.duckdb"
+    reference.build(db, progress=lambda m: None)
+    assert reference.user_data(db) == {"imports": 0, "audit": 0, "profiles": 0, "settings": 0}
+    con = connect(db)
+    store.audit(con, "quality.decide", {"quarantine_id": 1}, "bob")
+    con.close()
+    assert reference.user_data(db)["audit"] == 1
+    import pytest
+
+    with pytest.raises(reference.StoreHoldsUserData, match="1 audit"):
+        reference.build(db, progress=lambda m: None)
+    s = reference.build(db, progress=lambda m: None, rebuild=True)
+    assert s.backup and reference.user_data(s.backup)["audit"] == 1
+    assert reference.user_data(db)["audit"] == 0
+
+
+def test_build_refuses_an_unreadable_store(monkeypatch, tmp_path):
+    from intel import reference
+
+    _fast_build(monkeypatch, tmp_path)
+    db = tmp_path / "s.duckdb"
+    db.write_bytes(b"not a duckdb file" * 100)
+    r = CliRunner().invoke(main, ["build", "--db", str(db)])
+    assert r.exit_code != 0 and "not a valid DuckDB database" in r.output, r.output   # check_not_held's sentence
+    import pytest
+
+    with pytest.raises(reference.StoreHoldsUserData, match="a store that cannot be read"):
+        reference.build(db, progress=lambda m: None)
+    assert db.read_bytes() == b"not a duckdb file" * 100
+
+
+def test_build_refresh_reloads_reference_tables_and_keeps_imports(monkeypatch, tmp_path):
+    from intel import ingest, reference
+
+    _fast_build(monkeypatch, tmp_path)
+    loads = []
+
+    def one_country(con, *a, **k):   # each load writes the one row of a small reference table
+        loads.append(1)
+        con.execute("INSERT INTO countries (iso3, name) VALUES ('GHA', ?)", [f"Ghana {len(loads)}"])
+        return 1
+    monkeypatch.setattr(reference, "load_countries", one_country)
+    db = tmp_path / "s.duckdb"
+    reference.build(db, progress=lambda m: None)
+    mine = tmp_path / "mine.csv"
+    mine.write_text("record_id,seizure_date,country,latitude,longitude,firearm_type,quantity\n"
+                    "M1,2024-03-05,GHA,5.6,-0.18,pistol,1\n")
+    con = connect(db)
+    ingest.import_file(con, mine, user="alice")
+    audit_before = con.execute("SELECT count(*) FROM audit").fetchone()[0]
+    con.close()
+    r = CliRunner().invoke(main, ["build", "--db", str(db)])
+    assert r.exit_code != 0 and "--refresh" in r.output, r.output
+    r = CliRunner().invoke(main, ["build", "--db", str(db), "--refresh"])
+    assert r.exit_code == 0, r.output
+    assert "bundled.csv: already in the store" in r.output, r.output
+    con = connect(db)
+    assert con.execute("SELECT iso3, name FROM countries").fetchall() == [("GHA", "Ghana 2")]   # replaced, once
+    assert sorted(con.execute("SELECT source, count(*) FROM events GROUP BY 1").fetchall()) == [
+        ("bundled", 2), ("mine", 1)]                                      # imports kept, registers not doubled
+    assert con.execute("SELECT count(*) FROM audit").fetchone()[0] == audit_before + 1   # + build.refresh
+    assert con.execute("SELECT action FROM audit ORDER BY audit_id DESC LIMIT 1").fetchone()[0] == "build.refresh"
+    con.close()
+    assert list(tmp_path.glob("s.backup-*")) == []

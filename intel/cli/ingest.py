@@ -2,7 +2,8 @@
 
 Where this sits: a thin layer over :mod:`intel.reference` (the bundled real sources) and
 :mod:`intel.ingest` (the single import path the Import page also calls). ``build`` rebuilds the
-store from ``data/`` (the previous store stays unchanged when it fails); ``import`` reads one CSV,
+store from ``data/`` (the previous store stays unchanged when it fails, and a store holding user
+data is replaced only with ``--rebuild``, its old file kept as a backup beside it); ``import`` reads one CSV,
 XLSX, GeoJSON, GeoPackage, Parquet or GeoParquet file into the store, prints the batch summary
 and its warnings, and with ``--report`` writes the per-row report as JSON.
 
@@ -24,10 +25,18 @@ from intel.cli.options import apply_options, check_not_held, db_option, open_sto
 __all__ = ["build_cmd", "import_cmd", "batches_cmd", "IMPORT_OPTIONS"]
 
 
-@click.command("build", cls=IntelCommand, help="Rebuild the store from the bundled real sources in data/.")
+@click.command("build", cls=IntelCommand,
+               help="Rebuild the store from the bundled real sources in data/. Refuses a store that holds "
+                    "imports, audit lines, saved profiles or settings of its users unless --rebuild is given.")
 @db_option
-def build_cmd(db):
-    from intel.reference import build as do_build
+@click.option("--rebuild", is_flag=True, default=False,
+              help="Replace a store that holds user data; the old file is kept beside it as "
+                   "<name>.backup-<UTC time>.duckdb.")
+@click.option("--refresh", is_flag=True, default=False,
+              help="Keep the store and its imports: reload only the reference tables (countries, admin-1, "
+                   "crossings, country statistics, ATF flows) and import bundled registers not yet in it.")
+def build_cmd(db, rebuild, refresh):
+    from intel.reference import StoreHoldsUserData, build as do_build, refresh as do_refresh
 
     from intel.store import parse_store
 
@@ -36,8 +45,20 @@ def build_cmd(db):
              "store, issue 18); build one with --db FILE.duckdb, or bring files into the DuckLake store with "
              "`intel import FILE --db STORE`.")
     check_not_held(db)  # never replace the file under a running dashboard
+    if refresh and rebuild:
+        fail("give --refresh (keep the store, reload reference tables) or --rebuild (replace it), not both.")
+    if refresh:
+        try:
+            s = do_refresh(db, progress=lambda m: click.echo(m))
+        except Exception as e:  # noqa: BLE001 - one transaction: nothing changed; one sentence
+            fail(f"refresh failed, the store is unchanged: {e}")
+        for line in s.lines():
+            click.echo(line)
+        return
     try:
-        s = do_build(db, progress=lambda m: click.echo(m))
+        s = do_build(db, progress=lambda m: click.echo(m), rebuild=rebuild)
+    except StoreHoldsUserData as e:
+        fail(str(e))
     except Exception as e:  # noqa: BLE001 - any failure leaves the previous store; one sentence
         fail(f"build failed, the previous store is unchanged: {e}")
     for line in s.lines():

@@ -317,13 +317,15 @@ def test_bad_environment_setting_is_a_plain_error(tmp_path, monkeypatch):
 
 
 def test_targets_trigger_preset_starts_at_the_suggested_resolution(real_store, tmp_path):
-    """Without --res, a preset ranks at the finest resolution its records support (the page does the same):
-    Colombian municipalities at 4; border municipalities appear with their crossing note."""
+    """Without --res, a preset ranks at the finest resolution at which most of its records can be used (the
+    page does the same): 3 for Trigger, with Colombian and Ecuadorian targets and their crossing notes."""
     r = run(["targets", "--db", real_store, "--preset", "TRIGGER", "--out", tmp_path / "t.csv"])
     assert r.exit_code == 0, r.output
-    assert "Resolution 4 suits the records of this area" in r.output and "at H3 resolution 4" in r.output
-    assert "Maicao" in r.output and "no official crossing known on this border (COL-VEN)" in r.output
+    assert "Resolution 3 is the finest at which most of this area's records can be used" in r.output
+    assert "at H3 resolution 3" in r.output
+    # targets in both countries, border municipalities with their crossing note
+    assert "Ipiales" in r.output and "(COL-ECU)" in r.output and "(ECU-PER)" in r.output and "(COL-VEN)" in r.output
     # an explicit --res wins
-    r = run(["targets", "--db", real_store, "--preset", "TRIGGER", "--res", "3", "--out", tmp_path / "t3.csv"])
+    r = run(["targets", "--db", real_store, "--preset", "TRIGGER", "--res", "4", "--out", tmp_path / "t4.csv"])
     assert r.exit_code == 0, r.output
-    assert "suits" not in r.output and "at H3 resolution 3" in r.output
+    assert "finest at which" not in r.output and "at H3 resolution 4" in r.output and "Maicao" in r.output

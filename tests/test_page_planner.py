@@ -81,19 +81,19 @@ def test_page_us_southwest_on_real_store(real_store, monkeypatch, tmp_path):
     assert "too coarse for H3 resolution 8" in text, text
     assert "cannot be ranked at any resolution the planner offers (3-9)" in text
     assert "Targets" not in {m.label for m in at.metric}
-    assert any("No country's records in this area" in c.value for c in at.caption)
+    assert any("too coarsely for any of the planner's resolutions" in c.value for c in at.caption)
 
 
-def test_page_trigger_on_real_store_ranks_colombian_places(real_store, monkeypatch, tmp_path):
+def test_page_trigger_on_real_store_ranks_colombian_and_ecuadorian_places(real_store, monkeypatch, tmp_path):
     monkeypatch.setenv("HOME", str(tmp_path))
     _use(monkeypatch, real_store)
     at = AppTest.from_file(PAGE, default_timeout=90).run()
     at.selectbox(key="pl_preset").set_value("TRIGGER").run()
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
-    # Colombian municipalities (median radius 12.6 km) fit resolution 4 (edge 26 km);
-    # most Ecuadorian provinces (median radius 69.0 km) are coarser than 3 and are named as left out
-    assert at.slider(key="pl_res").value == 4
+    # most of Trigger's records are usable only at 3 (64 %; Colombian municipalities alone fit 4, but
+    # Ecuadorian provinces, the larger register, need 3 or coarser), so the preset starts at 3
+    assert at.slider(key="pl_res").value == 3
     cap = " ".join(c.value for c in at.caption)
-    assert "COL at 4" in cap and "ECU: coarser than 3" in cap and "9,173 ECU" in cap
+    assert "COL 4" in cap and "ECU coarser than 3" in cap and "5,296 ECU" in cap
     assert int({m.label: m.value for m in at.metric}["Targets"]) >= 5

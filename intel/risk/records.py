@@ -134,7 +134,8 @@ def check_records(con, res: int, area: Area | None, recs: pd.DataFrame, any_peri
         raise TooCoarse(msg, best)
 
 
-def suggested_resolution(con, area: Area | None = None, date_from=None, date_to=None, share: float = 0.5) -> dict:
+def suggested_resolution(con, area: Area | None = None, date_from=None, date_to=None, share: float = 0.5,
+                         max_cells: int = 400_000) -> dict:
     """The finest planner resolution at which most of the area's records can be used.
 
     The suggestion is the finest resolution of the planner range
@@ -154,6 +155,9 @@ def suggested_resolution(con, area: Area | None = None, date_from=None, date_to=
         Half-open period of UTC days.
     share : float
         Share of the records (0 < share <= 1) that must be usable.
+    max_cells : int
+        Study-area cap of the planner (:func:`intel.risk.scores.risk_scores`): a country, admin-1
+        or box area must fit it at the suggested resolution, which is lowered until it does.
 
     Returns
     -------
@@ -183,6 +187,18 @@ def suggested_resolution(con, area: Area | None = None, date_from=None, date_to=
     known = np.nan_to_num(radii, nan=np.inf)
     fits_all = [r for r in range(lo, hi + 1) if np.mean(known <= edge_km(r)) >= share]
     res = max(fits_all) if fits_all else None
+    capped = None
+    if res is not None and area is not None and area.kind in ("countries", "admin1", "bbox"):
+        # a whole-country area must also fit the study-area cap at that resolution
+        from intel.studyarea import finest_fitting_resolution, without_lakes
+
+        try:
+            geom = without_lakes(area_shape(con, area))
+        except RiskError:
+            geom = None
+        fit = finest_fitting_resolution(geom, max_cells, below=res + 1) if geom is not None else res
+        if fit is not None and fit < res:
+            capped, res = res, max(fit, lo)
     left = {c: int(np.sum(~(np.nan_to_num(rc, nan=np.inf) <= edge_km(res)))) for c, rc in usable_at.items()} if res else {}
     if res is None:
         sentence = (f"Most of this area's records are located too coarsely for any of the planner's resolutions "
@@ -192,6 +208,9 @@ def suggested_resolution(con, area: Area | None = None, date_from=None, date_to=
         used = float(np.mean(known <= edge_km(res)))
         sentence = (f"Resolution {res} is the finest at which most of this area's records can be used ({used:.0%}; "
                     f"per country, the finest resolution keeping half its records: {', '.join(parts)}).")
+        if capped is not None:
+            sentence += (f" The records would allow {capped}, but the area of operation is too large for that "
+                         f"resolution ({max_cells:,} cells at most), so {res}.")
         out = [f"{n:,} {c}" for c, n in left.items() if n]
         if out:
             sentence += f" At {res}, these records are too coarse and left out: {', '.join(out)}."

@@ -23,8 +23,8 @@ Modes (:data:`AREA_MODES`):
     degrees of longitude (antimeridian), or a record whose country has no polygon, contributes
     its occupied cells and their 1-rings instead of a hull.
 ``extent``
-    One convex hull over every occupied cell (the behaviour before issue 15; it may cross
-    oceans).
+    One convex hull over every occupied cell, keeping only cells whose centre is on land (and
+    outside the lakes): between two continents it keeps the coasts' land, never the ocean.
 ``countries`` / ``admin1``
     The union of the selected country or admin-1 polygons of the store.
 ``bbox``
@@ -76,7 +76,7 @@ DEFAULT_AREA = "data"
 CLUSTER_KM = 50.0
 """Largest gap, km between cell centres, inside one region cluster of the ``data`` area."""
 
-AREA_LABELS = {"data": "Land of the places with records", "extent": "Data extent (one hull)",
+AREA_LABELS = {"data": "Land of the places with records", "extent": "Data extent (one hull, land only)",
                "countries": "Selected countries", "admin1": "Selected admin-1 units", "bbox": "Box W,S,E,N"}
 """Display name of each mode (pages)."""
 
@@ -365,6 +365,21 @@ def cell_countries(con, cells) -> np.ndarray:
     return out
 
 
+def on_land(con, cells) -> np.ndarray:
+    """Whether each cell's centre lies on land: inside a country polygon (:func:`cell_countries`)
+    and outside the bundled lakes (:func:`without_lakes`). Boolean array, shape (n,)."""
+    cells = _as_cells(cells)
+    ok = np.array([c is not None for c in cell_countries(con, cells)], dtype=bool)
+    tree, lakes = _lakes()
+    if tree is None or not ok.any():
+        return ok
+    lat, lon = cell_centres(cells)
+    hit = tree.query(shapely.points(lon[ok], lat[ok]), predicate="within")
+    idx = np.flatnonzero(ok)
+    ok[idx[np.unique(hit[0])]] = False
+    return ok
+
+
 def _cells_vertices(cells: np.ndarray) -> np.ndarray:
     """(lon, lat) vertices of cells, shape (m, 2)."""
     return np.array([(lng, lat) for h in to_hex(cells) for lat, lng in h3.cell_to_boundary(h)])
@@ -562,9 +577,11 @@ def study_area(occupied=None, res: int | None = None, mode: str = DEFAULT_AREA, 
             desc = (f"Data extent: the {uocc.size:,} occupied cells and their neighbours "
                     f"({cells.size:,} cells at resolution {res}; the data cross the antimeridian).")
         else:
-            cells = np.union1d(polygon_cells(hull, res, max_cells=max_cells, min_res=min_res), uocc)
-            desc = (f"Data extent: {cells.size:,} cells at resolution {res} covering the convex hull "
-                    f"of the {uocc.size:,} cells with events (empty cells included; it may cross sea).")
+            cells = polygon_cells(hull, res, max_cells=max_cells, min_res=min_res)
+            cells = np.union1d(cells[on_land(con, cells)], uocc)
+            desc = (f"Data extent: {cells.size:,} cells at resolution {res} of the convex hull of the "
+                    f"{uocc.size:,} cells with events that lie on land (empty cells included; sea and lakes of "
+                    "15 km2 or more left out).")
         return _capped(StudyArea(cells, res, mode, desc), max_cells)
     what = {"countries": "countries", "admin1": "admin-1 units", "bbox": "box"}[mode]
     if geometry is None or geometry.is_empty:

@@ -349,7 +349,7 @@ def area_options(f=None):
     opts = [
         click.option("--area", "area_mode", type=AreaModeType(), default=None,
                      help="Study area: data = land of the places with records, per country, never across an ocean "
-                          "(default); extent = one hull of all records; countries, admin1 or bbox (with their option)."),
+                          "(default); extent = one hull of all records, its land only; countries, admin1 or bbox (with their option)."),
         click.option("--country", "area_countries", multiple=True,
                      help="ISO 3166-1 alpha-3 code of the study area (repeatable or comma-separated, e.g. BFA,CIV)."),
         click.option("--admin1", "area_admin1", multiple=True,

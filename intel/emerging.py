@@ -98,6 +98,17 @@ EMERGING_COLUMNS = ["h3", "total", "has_events", "steps", "hot_steps", "cold_ste
 # statistics
 # --------------------------------------------------------------------------------------
 
+def _checked_cube(cube, W: sp.spmatrix, time_lag) -> tuple[np.ndarray, int]:
+    """The cube as float64 (N, T) matching ``W``, and ``time_lag`` as an int >= 0 (ValueError otherwise)."""
+    x = np.asarray(cube, dtype="float64")
+    if x.ndim != 2 or x.shape[0] != W.shape[0]:
+        raise ValueError("cube must have shape (cells, steps) matching W")
+    time_lag = int(time_lag)
+    if time_lag < 0:
+        raise ValueError("time_lag must be >= 0")
+    return x, time_lag
+
+
 def window_sums(cube: np.ndarray, W: sp.spmatrix, time_lag: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Sum and number of bins of every bin's space-time window (k-ring x ``time_lag`` previous steps).
 
@@ -116,12 +127,7 @@ def window_sums(cube: np.ndarray, W: sp.spmatrix, time_lag: int = 1) -> tuple[np
         ``sums[i, t] = sum x[j, s]`` over ``W[i, j] = 1`` and ``t - time_lag <= s <= t``;
         ``bins[i, t]`` the number of such bins.
     """
-    x = np.asarray(cube, dtype="float64")
-    if x.ndim != 2 or x.shape[0] != W.shape[0]:
-        raise ValueError("cube must have shape (cells, steps) matching W")
-    time_lag = int(time_lag)
-    if time_lag < 0:
-        raise ValueError("time_lag must be >= 0")
+    x, time_lag = _checked_cube(cube, W, time_lag)
     T = x.shape[1]
     spatial = np.asarray(W @ x)  # (N, T): k-ring sums per step
     csum = np.cumsum(spatial, axis=1)
@@ -162,12 +168,7 @@ def space_time_gi_star(cube: np.ndarray, W: sp.spmatrix, time_lag: int = 1) -> n
     HotspotError
         Fewer than 3 bins, or every bin has the same value.
     """
-    x = np.asarray(cube, dtype="float64")
-    if x.ndim != 2 or x.shape[0] != W.shape[0]:
-        raise ValueError("cube must have shape (cells, steps) matching W")
-    time_lag = int(time_lag)
-    if time_lag < 0:
-        raise ValueError("time_lag must be >= 0")
+    x, time_lag = _checked_cube(cube, W, time_lag)
     N, T = x.shape
     n = N * T
     if n < 3:

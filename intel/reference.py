@@ -251,6 +251,19 @@ def backup_path(db: str | os.PathLike, when: datetime | None = None) -> Path:
     return cand
 
 
+def _load_reference(con, progress) -> None:
+    """Load every reference table and the ATF flows (build and refresh share this)."""
+    progress("reference: countries, admin-1 (Natural Earth)")
+    load_countries(con)
+    load_admin1(con)
+    progress("reference: UN/LOCODE border crossings")
+    load_unlocode_crossings(con)
+    progress("reference: UNODC country statistics")
+    load_unodc(con)
+    progress("flows: ATF source-to-recovery")
+    load_atf_flows(con, ATF_CSV)
+
+
 def build(db: str | os.PathLike | None = None, progress=print, *, rebuild: bool = False) -> BuildSummary:
     """Rebuild the store at ``db`` from the bundled real sources.
 
@@ -292,15 +305,7 @@ def build(db: str | os.PathLike | None = None, progress=print, *, rebuild: bool 
     con = store.connect(tmp)
     imports = []
     try:
-        progress("reference: countries, admin-1 (Natural Earth)")
-        load_countries(con)
-        load_admin1(con)
-        progress("reference: UN/LOCODE border crossings")
-        load_unlocode_crossings(con)
-        progress("reference: UNODC country statistics")
-        load_unodc(con)
-        progress("flows: ATF source-to-recovery")
-        load_atf_flows(con, ATF_CSV)
+        _load_reference(con, progress)
         for path, prof in REGISTERS:
             progress(f"import: {path.name} (profile {prof})")
             r = import_file(con, path, prof, user=BUILD_USER)
@@ -365,15 +370,7 @@ def refresh(db: str | os.PathLike | None = None, progress=print) -> BuildSummary
             for t in REFERENCE_TABLES:
                 con.execute(f"DELETE FROM {t}")   # trusted names, not input
             con.execute("DELETE FROM flows WHERE source = ?", [ATF_SOURCE])
-            progress("reference: countries, admin-1 (Natural Earth)")
-            load_countries(con)
-            load_admin1(con)
-            progress("reference: UN/LOCODE border crossings")
-            load_unlocode_crossings(con)
-            progress("reference: UNODC country statistics")
-            load_unodc(con)
-            progress("flows: ATF source-to-recovery")
-            load_atf_flows(con, ATF_CSV)
+            _load_reference(con, progress)
             for path, prof in REGISTERS:
                 r = import_file(con, path, prof, user=BUILD_USER, in_transaction=False)
                 progress(f"import: {path.name}: " + ("already in the store" if r.already_imported else r.summary()))

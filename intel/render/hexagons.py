@@ -196,7 +196,8 @@ def target_layers(targets: pd.DataFrame, scores: pd.DataFrame) -> tuple[list[pdk
     (layers, view, top)
         Layers in drawing order (scored cells, target cells, rank labels), the view framing
         the targets and the top score the colours are scaled to (for :func:`target_legend`).
-        Rank labels never overlap at the view's zoom: each gets a pixel offset from
+        Rank labels never overlap at the view's zoom: each sits on its target cell unless it
+        would cover another rank, then gets a pixel offset from
         :func:`intel.render.labels.place_labels` (rank 1 placed first); zooming in only moves
         the points apart.
     """
@@ -213,7 +214,8 @@ def target_layers(targets: pd.DataFrame, scores: pd.DataFrame) -> tuple[list[pdk
     px, py = mercator_px(t["latitude"].to_numpy(), t["longitude"].to_numpy(), view.zoom)
     size = 16
     lw = [0.62 * size * len(s) + 8 for s in t["label"]]          # TextLayer box: glyphs + background padding
-    dx, dy, _ = place_labels(px, py, lw, size + 6, gap=3.0, point_r=4.0)
+    # each rank sits on its own target cell; it moves aside only where it would cover another rank
+    dx, dy, _ = place_labels(px, py, lw, size + 6, gap=3.0, point_r=4.0, on_point=True)
     t["offset"] = [[float(a), float(b)] for a, b in zip(dx, dy)]   # pixels, y down
     show = t[["h3", "rank", "label", "offset", "score", "events", "nearest_town", "town_km", "nearest_crossing",
               "crossing_km", "crossing_note", "crossing", "latitude", "longitude", "color"]].copy()

@@ -20,7 +20,7 @@ import numpy as np
 _DIRS = [(1, 1), (1, 0), (0, 1), (-1, 1), (1, -1), (-1, 0), (0, -1), (-1, -1)]
 
 
-def place_labels(x, y, w, h, gap: float = 4.0, point_r: float = 3.0, rings: int = 12):
+def place_labels(x, y, w, h, gap: float = 4.0, point_r: float = 3.0, rings: int = 12, on_point: bool = False):
     """Offsets that keep every label box clear of the others and of every point.
 
     Parameters
@@ -37,6 +37,10 @@ def place_labels(x, y, w, h, gap: float = 4.0, point_r: float = 3.0, rings: int 
     rings : int
         Rings tried before a label is left at its last try (overlap then possible only with
         more than 8 x ``rings`` crowded labels).
+    on_point : bool
+        Try the point itself first (the label drawn on its own marker, as on a map where the
+        marker carries its rank) and keep only labels, not points, clear; a label moves off its
+        marker only when it would cover another label.
 
     Returns
     -------
@@ -49,11 +53,16 @@ def place_labels(x, y, w, h, gap: float = 4.0, point_r: float = 3.0, rings: int 
     w = np.broadcast_to(np.asarray(w, float), (n,))
     h = np.broadcast_to(np.asarray(h, float), (n,))
     step = (float(h.max()) if n else 0.0) + gap
-    boxes: list[tuple[float, float, float, float]] = [(x[j] - point_r, y[j] - point_r, x[j] + point_r, y[j] + point_r)
-                                                     for j in range(n)]
+    boxes: list[tuple[float, float, float, float]] = [] if on_point else [
+        (x[j] - point_r, y[j] - point_r, x[j] + point_r, y[j] + point_r) for j in range(n)]
     dx, dy, lead = np.zeros(n), np.zeros(n), np.zeros(n, bool)
     for i in range(n):
         best = None
+        if on_point:
+            b = (x[i] - w[i] / 2, y[i] - h[i] / 2, x[i] + w[i] / 2, y[i] + h[i] / 2)
+            if not any(_overlap(b, o) for o in boxes):
+                boxes.append(b)
+                continue
         for ring in range(rings):
             for ux, uy in _DIRS:
                 ox = ux * (w[i] / 2 + gap + ring * step)

@@ -185,11 +185,11 @@ def target_scores(con, res: int, area, scores: pd.DataFrame, ranking: str = DEFA
     if v is None:
         why = "the period is not longer than a year, so there is no validation year and the simplest baseline is used"
     elif choice == bt.COUNTS:
-        why = (f"learnt from the period before {v[0]} and checked on its last year ({v[0]} to {v[1]}), no candidate found "
-               "clearly more events than the counts of the period")
+        why = (f"no candidate learnt from the period before {v[0]} found clearly more events than these counts in "
+               f"its last year ({v[0]} to {v[1]})")
     else:
-        why = (f"learnt from the period before {v[0]}, it found clearly more events than the counts of the period in its "
-               f"last year ({v[0]} to {v[1]})")
+        why = (f"it was learnt from the period before {v[0]} and found clearly more events than the counts of the "
+               f"period in its last year ({v[0]} to {v[1]})")
     sentence = (f"Ranked by the fitted ranking ({choice}) because {why}; it beat both baselines out of sample on the "
                 "bundled Toronto incidents where the weighted risk score did not, and the score's components stay beside "
                 "each target as the explanation.")

@@ -352,8 +352,8 @@ def plan(con, res: int, area: Area | None = None, period=(None, None), n: int | 
         notes.append(raised)
     dropped = picked.attrs.get("no_evidence_left_out", 0)
     if dropped:
-        notes.append(f"{dropped:,} cells with a positive score but no event in the period (scored on their border, "
-                     "corridor or link parts alone) were not made targets: no target without evidence. Ask for neighbours to list them, flagged 'neighbour of rank N'.")
+        notes.append(f"{dropped:,} cells with a positive score but no event in the period (scored only on parts "
+                     "that reach beyond a cell's own events: kernel density, Gi* neighbours, border, corridor or links) were not made targets: no target without evidence. Ask for neighbours to list them, flagged 'neighbour of rank N'.")
     flagged = int(targets["evidence"].astype(str).str.startswith("neighbour").sum())
     if flagged:
         notes.append(f"{flagged} targets have no event in the period; their evidence column names the nearest target "

@@ -56,7 +56,8 @@ def to_geojson(p: Plan) -> bytes:
         feats.append({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [cell_ring(rec["h3"])]},
                       "properties": {k: json_value(v) for k, v in rec.items()}})
     fc = {"type": "FeatureCollection", "features": feats,
-          "properties": {"title": p.title(), "res": p.res, "period": list(p.period), "weights": p.weights}}
+          "properties": {"title": p.title(), "res": p.res, "period": list(p.period), "weights": p.weights,
+                         "ranking": p.scores.attrs.get("ranking_choice")}}
     return json.dumps(fc, ensure_ascii=False).encode("utf-8")
 
 def _extent(p: Plan) -> tuple[float, float, float, float]:
@@ -168,8 +169,10 @@ WHERE_COLUMNS = [("rank", "#", "int", None), ("h3", "cell (H3)", "str", None), (
                  ("town_km", "town km", "km", None), ("nearest_crossing", "crossing on own border", "str", 30),
                  ("crossing_km", "crossing km", "km", None), ("crossing_note", "crossing note", "str", 34)]
 """Columns of the PDF's 'where' table: position in three forms, evidence, nearest town and crossing."""
-WHY_COLUMNS = ([("rank", "#", "int", None), ("h3", "cell (H3)", "str", None), ("score", "score", "pts", None)]
-               + [(f"{c}_pts", c, "pts", None) for c in COMPONENTS]
+WHY_COLUMNS = ([("rank", "#", "int", None), ("h3", "cell (H3)", "str", None), ("score", "score", "pts", None),
+                ("counts_pts", "counts", "pts", None), ("decayed_pts", "decayed counts", "pts", None),
+                ("density_pts", "kernel density", "pts", None)]
+               + [(f"{c}_pts", c, "pts", None) for c in COMPONENTS] + [("risk_score", "risk score", "pts", None)]
                + [("events", "events", "int", None), ("firearms", "firearms", "int", None),
                   ("gi_bin", "Gi* bin", "int", None), ("emerging_category", "emerging category", "str", 24)])
 """Columns of the PDF's 'why' table: the score and its parts (they add up to the score)."""

@@ -143,6 +143,13 @@ spacing = p4.number_input("Min. spacing (km)", 0.0, 500.0, value=float(settings.
 neighbours = st.checkbox("Also list cells without events (flagged 'neighbour of rank N')", value=False,
                          key="pl_neighbours",
                          help="By default only cells with at least one event in the period become targets.")
+ranking = st.radio("Ranking", list(risk.RANKINGS), index=list(risk.RANKINGS).index(risk.DEFAULT_RANKING),
+                   horizontal=True, key="pl_ranking",
+                   format_func={"fitted": "fitted on the period (default)",
+                                "risk score": "weighted risk score (weights below)"}.get,
+                   help="The fitted ranking is chosen on the last year of the period from counts, decayed counts, "
+                        "kernel density and the risk score; it beat both baselines in the backtests, the weighted "
+                        "risk score did not. The risk score's parts stay beside each target either way.")
 with st.expander("Score weights", expanded=False):
     wcols = st.columns(len(risk.COMPONENTS))
     weights = {c: wcols[i].slider(c, 0.0, 1.0, float(risk.DEFAULT_WEIGHTS[c]), 0.05, key=f"pl_w_{c}",
@@ -157,14 +164,14 @@ d_to = (pd.Timestamp(p[1]) + pd.Timedelta(days=1)).date().isoformat() if len(p) 
 
 
 @cached(show_spinner="Scoring cells ...", max_entries=16)
-def _plan(stamp, res, area, d_from, d_to, n, spacing, weights_items, half_life, neighbours=False):
+def _plan(stamp, res, area, d_from, d_to, n, spacing, weights_items, half_life, neighbours=False, ranking="fitted"):
     return risk.plan(get_con(), res, area, (d_from, d_to), n, spacing, dict(weights_items), neighbours=neighbours,
-                     half_life_days=half_life)
+                     half_life_days=half_life, ranking=ranking)
 
 
 @cached(show_spinner="Preparing the PDF ...", max_entries=8)
-def _pdf(stamp, res, area, d_from, d_to, n, spacing, weights_items, half_life, neighbours, marking):
-    pl = _plan(stamp, res, area, d_from, d_to, n, spacing, weights_items, half_life, neighbours)
+def _pdf(stamp, res, area, d_from, d_to, n, spacing, weights_items, half_life, neighbours, ranking, marking):
+    pl = _plan(stamp, res, area, d_from, d_to, n, spacing, weights_items, half_life, neighbours, ranking)
     return target_package.to_pdf(pl, marking)
 
 
@@ -185,7 +192,7 @@ def _default_periods(stamp, res, area):
 
 
 args = (db_stamp(), int(res), area, d_from, d_to, int(n), float(spacing), tuple(sorted(weights.items())), float(half_life),
-        bool(neighbours))
+        bool(neighbours), str(ranking))
 try:
     plan = _plan(*args)
 except risk.NoPointData as exc:
@@ -208,7 +215,8 @@ m1.metric("Targets", f"{len(plan.targets)}")
 m2.metric("Events scored", f"{a['used_events']:,}")
 m3.metric("Cells in the area", f"{a['study_cells']:,}")
 m4.metric("Records left out (too coarse)", f"{a['left_out_records']:,}")
-for note in plan.notes:
+st.info(plan.notes[0])   # which ranking ranks the targets, and why
+for note in plan.notes[1:]:
     st.warning(note)
 if plan.targets.empty:
     _fail("No cell has a positive score in this area and period, so there is no target to propose.", "info")
@@ -224,8 +232,9 @@ with side:
                "grey cells are the other scored cells of the area (darker = higher score).")
 
 st.subheader("Targets and the evidence behind them")
-st.caption("Each *_pts column is that component's share of the score (weight x component / sum of weights); "
-           "they add up to the score. Distances are geodesic km from the cell centre. A crossing is named only "
+st.caption("The *_pts columns are the parts of the score and add up to it: counts, decayed counts and kernel "
+           "density for the fitted ranking, and the seven risk-score components (weight x component / sum of weights, "
+           "times the risk score's share in the ranking); risk_score is the weighted risk score itself. Distances are geodesic km from the cell centre. A crossing is named only "
            "on the cell's own border and within 250 km (or that border's length plus the cell's distance to it); "
            "otherwise crossing_note says that no official crossing is known there.")
 st.dataframe(target_package.table(plan), hide_index=True, width="stretch")
@@ -250,8 +259,11 @@ with st.expander("Method", expanded=False):
 st.subheader("Backtest: would this ranking have found the next events?")
 st.caption("Fit on one period, test on the next: hit rate (share of the test events in the top cells) and "
            "PAI (hit rate / share of the area; Chainey, Tompson & Uhlig 2008) at 1, 5 and 10 % of the area, "
-           "for the risk score, a fitted ranking (chosen on the last training year) and the two baselines, "
-           "previous-period counts and kernel density. The study area and every method use training data only.")
+           "for the risk score, the fitted ranking (chosen on the last training year, as the target list above when it "
+           "is ranked 'fitted') and the two baselines, previous-period counts and kernel density. The study area and "
+           "every method use training data only.")
+st.caption(f"The target list above is ranked by: {plan.scores.attrs.get('ranking_choice', 'risk score')} "
+           f"({plan.scores.attrs.get('ranking', 'risk score')}).")
 def_train, def_test = _default_periods(db_stamp(), int(res), area)
 b1, b2, b3 = st.columns([1, 1, 1])
 train_txt = b1.text_input("Training years (Y1:Y2)", value=def_train, key="pl_train",

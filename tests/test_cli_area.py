@@ -157,3 +157,14 @@ def test_targets_print_the_area(db, tmp_path):
     r = run(["targets", "--db", db, "--res", 8, "--source", "tps", "--out", tmp_path / "t.csv"])
     assert r.exit_code == 0, r.output
     assert "source tps" in r.output and "1 country (CAN)" in _area_line(r.output)
+
+
+def test_targets_say_which_ranking(db, tmp_path):
+    r = run(["targets", "--db", db, "--res", 8, "--source", "tps", "--out", tmp_path / "t.csv"])
+    assert r.exit_code == 0, r.output
+    assert "- Ranked by the fitted ranking (" in r.output
+    r = run(["targets", "--db", db, "--res", 8, "--source", "tps", "--ranking", "score", "--out", tmp_path / "s.csv"])
+    assert r.exit_code == 0, r.output
+    assert "- Ranked by the weighted risk score" in r.output
+    t = pd.read_csv(tmp_path / "s.csv")
+    assert (t["score"] - t["risk_score"]).abs().max() < 1e-9

@@ -97,3 +97,12 @@ def test_page_trigger_on_real_store_ranks_colombian_and_ecuadorian_places(real_s
     cap = " ".join(c.value for c in at.caption)
     assert "COL 4" in cap and "ECU coarser than 3" in cap and "5,296 ECU" in cap
     assert int({m.label: m.value for m in at.metric}["Targets"]) >= 5
+
+
+def test_page_says_which_ranking_ranks_the_targets(small):
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not at.exception, at.exception
+    assert any(i.value.startswith("Ranked by the fitted ranking") for i in at.info)
+    at.radio(key="pl_ranking").set_value("risk score").run()
+    assert not at.exception and not at.error
+    assert any(i.value.startswith("Ranked by the weighted risk score") for i in at.info)

@@ -125,6 +125,8 @@ def _targets(cells):
     for comp in risk.COMPONENTS:
         t[f"{comp}_pts"] = t["score"] / len(risk.COMPONENTS)
         t[comp] = t["score"]
+    t["counts_pts"] = t["decayed_pts"] = t["density_pts"] = 0.0   # ranked by the risk score alone
+    t["risk_score"] = t["score"]
     t["events"] = [12] + [0] + [3] * (n - 2)
     t["evidence"] = ["12 events", "neighbour of rank 1 (17.1 km)"] + ["3 events"] * (n - 2)
     t["firearms"], t["recent"], t["gi_bin"], t["emerging_category"] = 4, 1.0, 3, "Intensifying Hot Spot"

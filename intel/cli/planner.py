@@ -61,10 +61,13 @@ _area_opts = [
               help="Minimum geodesic spacing between targets, km (default setting planner_min_spacing_km).")
 @click.option("--neighbours", is_flag=True, default=False,
               help="Also list cells without events in the period, flagged 'neighbour of rank N' (default: left out).")
+@click.option("--ranking", type=click.Choice(["fitted", "score"]), default="fitted", show_default=True,
+              help="fitted: the ranking chosen on the last year of the period (it beat both baselines in the "
+                   "backtests); score: the weighted risk score (--weights).")
 @period_options()
 @click.option("--out", type=click.Path(dir_okay=False), required=True, help="Output file: .csv, .geojson or .pdf.")
 def targets_cmd(db, area, preset, trigger_countries, res, weights, half_life_days, n, min_spacing_km, neighbours,
-                period, out):
+                ranking, period, out):
     from intel import risk, target_package
 
     target_package.format_from_path(out)
@@ -80,7 +83,8 @@ def targets_cmd(db, area, preset, trigger_countries, res, weights, half_life_day
             click.echo(sug["sentence"])
             if sug["resolution"] is not None:
                 res = int(sug["resolution"])
-        p = risk.plan(con, res, a, period, n, min_spacing_km, w, neighbours=neighbours, half_life_days=half_life_days)
+        p = risk.plan(con, res, a, period, n, min_spacing_km, w, neighbours=neighbours, half_life_days=half_life_days,
+                      ranking="risk score" if ranking == "score" else "fitted")
         target_package.write(p, out, con)
     except risk.RiskError as e:
         fail(str(e))

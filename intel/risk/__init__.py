@@ -60,7 +60,11 @@ kept side by side, and picks a **target list** from it.
    named only within min(250 km, that border's length + the cell's distance to it), otherwise
    ``crossing_note`` says "no official crossing known on this border (AAA-BBB)"), with
    geodesic distances in km.
-5. :func:`plan` runs the whole chain; the Planner page and ``intel targets`` both call it.
+5. **Ranking** (:mod:`intel.risk.ranking`): by default the targets are ranked not by the
+   weighted score but by the ranking fitted on the period's last year (counts, decayed counts,
+   kernel density, the score, tie blends; :func:`intel.backtest.fit_ranking`), which beat both
+   baselines out of sample where the score did not; the score's parts stay as the explanation.
+6. :func:`plan` runs the whole chain; the Planner page and ``intel targets`` both call it.
 
 Units: distances are geodesic km on the WGS84 ellipsoid (:class:`pyproj.Geod`), ages and
 half-lives in days, coordinates WGS84 degrees, periods half-open ``[date_from, date_to)`` of
@@ -86,6 +90,9 @@ Each step above lives in its own module; this package re-exports their public na
                               all (an official crossing within the border zone; flows ending in
                               the area's countries); where not, they are 0 and the result says so
 :mod:`intel.risk.scores`      :func:`risk_scores` and :data:`SCORE_COLUMNS` (step 3)
+:mod:`intel.risk.ranking`     :func:`target_scores`: the ranking the planner uses (fitted on
+                              the plan's period by default, or the risk score), with parts
+                              that add up to the target score
 :mod:`intel.risk.targets`     :func:`select_targets`, :func:`describe_targets`, :class:`Plan`,
                               :func:`plan`, :func:`method_text` (steps 4 and 5)
 ============================  ================================================================
@@ -94,7 +101,8 @@ Geodesic nearest points and GeoNames towns come from :mod:`intel.geodesy`, H3 ce
 from :mod:`intel.h3cells`; both are re-exported here as before.
 
 Dependencies run one way: ``components``, ``errors`` and ``reach`` import no other submodule at run time; ``areas`` uses ``errors``; ``records`` uses ``areas`` and ``errors``;
-``scores`` uses all of these; ``targets`` uses ``scores``.
+``scores`` uses all of these; ``ranking`` uses ``components`` (and, when called, ``records``,
+``scores`` and :mod:`intel.backtest`); ``targets`` uses ``scores`` and ``ranking``.
 """
 from __future__ import annotations
 
@@ -149,6 +157,11 @@ from intel.h3cells import cell_centres
 from intel.risk.scores import (
     SCORE_COLUMNS,
     risk_scores,
+)
+from intel.risk.ranking import (
+    DEFAULT_RANKING,
+    RANKINGS,
+    target_scores,
 )
 from intel.risk.targets import (
     TARGET_COLUMNS,
@@ -208,6 +221,10 @@ __all__ = [
     # scores
     "SCORE_COLUMNS",
     "risk_scores",
+    # ranking
+    "DEFAULT_RANKING",
+    "RANKINGS",
+    "target_scores",
     # targets
     "TARGET_COLUMNS",
     "Plan",

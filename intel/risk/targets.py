@@ -30,11 +30,12 @@ from intel.geodesy import GEONAMES_NOTE, geod, nearest_towns
 from intel.gridref import references
 from intel.risk.areas import Area
 from intel.risk.components import COMPONENTS, DEFAULT_WEIGHTS
+from intel.risk.ranking import DEFAULT_RANKING, RANKING_PTS, target_scores
 from intel.risk.records import _iso
 from intel.risk.scores import risk_scores
 
-TARGET_COLUMNS = (["rank", "h3", "latitude", "longitude", "dms", "mgrs", "score"] + [f"{c}_pts" for c in COMPONENTS]
-                  + ["events", "evidence", "firearms", "recent", "gi_bin", "emerging_category", "border_km",
+TARGET_COLUMNS = (["rank", "h3", "latitude", "longitude", "dms", "mgrs", "score"] + RANKING_PTS
+                  + [f"{c}_pts" for c in COMPONENTS] + ["risk_score", "events", "evidence", "firearms", "recent", "gi_bin", "emerging_category", "border_km",
                      "nearest_town", "town_country", "town_population", "town_km",
                      "nearest_crossing", "crossing_source", "crossing_km", "crossing_note"] + list(COMPONENTS))
 """Columns of the target table (CSV export, ``intel targets``, the Planner page)."""
@@ -296,7 +297,7 @@ def provenance_lines(con, res: int | None = None) -> list[str]:
 
 def plan(con, res: int, area: Area | None = None, period=(None, None), n: int | None = None,
          min_spacing_km: float | None = None, weights: dict | None = None, neighbours: bool = False,
-         **kwargs) -> Plan:
+         ranking: str = DEFAULT_RANKING, **kwargs) -> Plan:
     """Score the area and pick a spaced, explained target list (page and CLI entry point).
 
     Parameters
@@ -316,6 +317,11 @@ def plan(con, res: int, area: Area | None = None, period=(None, None), n: int | 
     neighbours : bool
         Keep targets with 0 events, flagged "neighbour of rank N" (default: left out, counted
         in the notes); see :func:`select_targets`.
+    ranking : {'fitted', 'risk score'}
+        How the cells are ranked (:func:`intel.risk.ranking.target_scores`): ``fitted``
+        (default) chooses among counts, decayed counts, kernel density, the risk score and tie
+        blends on the last year of ``period`` (no record after its end is read); ``risk score``
+        uses the weighted score. The first note says which was used and why.
     **kwargs
         Passed to :func:`risk_scores`.
 
@@ -334,18 +340,20 @@ def plan(con, res: int, area: Area | None = None, period=(None, None), n: int | 
     if cx is None:
         cx = official_crossings(con)
     scores = risk_scores(con, res, area, period, weights, crossings=cx, **kwargs)
+    scores = target_scores(con, res, area, scores, ranking, weights, crossings=cx,
+                           **{k: v for k, v in kwargs.items() if k != "study_cells"})
     pos = scores[scores["score"] > 0].sort_values("score", ascending=False, kind="stable")
     min_spacing_km, raised = spacing_for(res, min_spacing_km, pos["h3"])
     picked = select_targets(scores, n, min_spacing_km, neighbours=neighbours)
     targets = describe_targets(con, picked, cx)
     targets = targets[["cell"] + TARGET_COLUMNS]
-    notes = list(scores.attrs.get("notes", []))
+    notes = [scores.attrs["ranking_sentence"]] + list(scores.attrs.get("notes", []))
     if raised:
         notes.append(raised)
     dropped = picked.attrs.get("no_evidence_left_out", 0)
     if dropped:
-        notes.append(f"{dropped:,} cells with a positive score but no event in the period (scored on their border, "
-                     "corridor or link parts alone) were not made targets: no target without evidence. Ask for neighbours to list them, flagged 'neighbour of rank N'.")
+        notes.append(f"{dropped:,} cells with a positive score but no event in the period (scored only on parts "
+                     "that reach beyond a cell's own events: kernel density, Gi* neighbours, border, corridor or links) were not made targets: no target without evidence. Ask for neighbours to list them, flagged 'neighbour of rank N'.")
     flagged = int(targets["evidence"].astype(str).str.startswith("neighbour").sum())
     if flagged:
         notes.append(f"{flagged} targets have no event in the period; their evidence column names the nearest target "
@@ -365,9 +373,24 @@ def method_text(p: Plan) -> list[str]:
     a = p.scores.attrs
     w = p.weights
     tot = sum(w.values())
-    lines = [
-        f"Each H3 cell (resolution {p.res}) of the area gets seven components in [0, 1]; the score is their weighted "
-        "mean, and the parts shown add up to the score.",
+    if a.get("ranking") == "fitted":
+        head = [
+            a.get("ranking_sentence", ""),
+            "Fitted ranking: the candidates (previous-period counts; decayed counts, half-lives 365, 730 and 1460 days; "
+            "Gaussian kernel density at 0.5, 1 and 2 times the default bandwidth; the risk score; counts with their ties "
+            "broken by kernel density, decayed counts or the risk score) are built from the period before its last "
+            "365 days and scored on those days (mean hit rate at 1, 5 and 10 % of the area); previous-period counts "
+            "stay unless a candidate gains more than one standard error (clustered by cell); the choice is then "
+            "refitted on the whole period. No record after the period's end is read.",
+            "The target score is the chosen ranking divided by its largest value (best cell 1); counts_pts, "
+            "decayed_pts, density_pts and the seven component parts (the risk score's share in the ranking, 0 when "
+            "it takes no part) add up to it. risk_score is the weighted risk score, whose components follow.",
+        ]
+    else:
+        head = [a.get("ranking_sentence", "Ranked by the weighted risk score.")]
+    lines = head + [
+        f"Risk score: each H3 cell (resolution {p.res}) of the area gets seven components in [0, 1]; the risk score is "
+        "their weighted mean, and its parts add up to it.",
         f"intensity (weight {w['intensity'] / tot:.2f}): distinct incidents in the period, each counted "
         f"0.5 ** (age / {a.get('half_life_days', 180):g} days) from the period's end, then log1p(x) / log1p(max).",
         f"hotspot ({w['hotspot'] / tot:.2f}): Getis-Ord Gi* (Getis & Ord 1992), k = {a.get('k', 1)}, "

@@ -24,6 +24,25 @@ Flags that do not block a record (``CALIBRE_ASSUMED``, ``DATE_SERIAL_AS_TEXT``, 
 the record in ``events.flags``. An import is one transaction and is idempotent: a file already
 imported with the same profile and options (same SHA-256) changes nothing.
 
+Re-import
+---------
+A record that carries a source record id is keyed on (source, source record id): when a later
+file of the same source brings that id again and the stored record is one the importer may see,
+the stored record is *updated* (its values and marking replaced, keeping its ``event_id``, moved
+to the new batch, whose marking then applies; the replaced versions and their batches are in an
+``import.update`` audit line) or found *unchanged* (same values and batch marking, or an
+analyst's decision on it and the same input: the decision is kept) rather than stored again. The
+import result counts ``new``, ``updated`` and ``unchanged`` records. A record of another batch
+that the importer may not see is never matched: the row is stored as a new record. Rows without
+a record id keep the file-level idempotency below and the deduplication of :mod:`intel.dedup`.
+:func:`set_batch_marking` changes the marking of a batch in place (audited).
+
+What an import compares with: re-import matching, deduplication (``PROBABLE_DUPLICATE`` and the
+incident key it copies) and re-seizure leads (``RESEIZURE_LEAD``) look only at stored records
+the importing account may see (:func:`intel.auth.visible_events_sql`; the CLI and ``intel build``
+see everything), and a file already imported into a batch the importer may not see is reported
+as "already imported" without naming that batch.
+
 Atomicity under faults: everything an import writes (the batch row, its events, its quarantine rows
 and its audit line) is written inside one transaction, so a process killed at any moment (even
 ``kill -9`` while DuckDB commits) leaves the store with either none of the file or all of it with
@@ -1670,6 +1689,69 @@ def delete_batch(con, batch_id: int, user: str | None = None) -> dict:
         out = {"batch_id": bid, "file_name": row[0], "events": int(n_ev), "quarantine": int(n_q),
                "restored": int(restored or 0)}
         audit(con, "batch.delete", out, user)
+    return out
+
+
+def set_batch_marking(con, batch_id: int, marking: str | None, user) -> dict:
+    """Change the releasability marking of one import batch (one transaction, audited).
+
+    The batch's marking is replaced, and so is the own marking of each of its records that
+    carries the batch's old marking (the records that took the batch's marking at import, as
+    :func:`import_file` writes it; a record whose own marking was written the same way in its
+    file cannot be told apart and changes with it). Records with another own marking keep it,
+    and a record's effective marking stays the most restrictive of its own and the batch's
+    (:func:`intel.auth.effective_releasability`). Quarantine rows follow their record or batch.
+    Writes an audit line ``batch.marking`` with the old and new marking.
+
+    Parameters
+    ----------
+    con : DuckDB connection (writable, unrestricted).
+    batch_id : int
+    marking : str or None
+        The new marking, read by :func:`intel.auth.parse_releasability` (``REL TO BFA, CIV``,
+        ``REL TO FVEY``, ``NOFORN``, ``UNRESTRICTED`` or empty for none); stored canonical
+        (:func:`intel.auth.canonical_marking`).
+    user : intel.auth.User
+        Who changes it: an administrator, or the account that imported the batch.
+
+    Returns
+    -------
+    dict
+        ``batch_id``, ``file_name``, ``old`` and ``new`` (markings, None for none), ``events``
+        (records whose own marking changed) and ``changed`` (False when the marking was already
+        that one: then nothing is written).
+
+    Raises
+    ------
+    ImportError_
+        An unreadable marking, or (administrator) no such batch; nothing changed.
+    PermissionError
+        Another account's batch (a non-administrator is told the same for a batch that does not
+        exist, so the message never says whether a batch it may not see exists).
+    """
+    from intel import auth
+
+    bid = int(batch_id)
+    try:
+        new = auth.canonical_marking(marking)
+    except ValueError as e:
+        raise ImportError_(str(e)) from None
+    row = con.execute("SELECT file_name, releasability, imported_by FROM batches WHERE batch_id = ?", [bid]).fetchone()
+    if user is None or (user.role != "admin" and (row is None or row[2] != user.name)):
+        raise PermissionError(f"Only the account that imported a batch, or an administrator, may change its marking; "
+                              f"batch {bid} is not one you imported.")
+    if row is None:
+        raise ImportError_(f"there is no import batch {bid}; `intel batches list` shows the batches.")
+    old = row[1]
+    out = {"batch_id": bid, "file_name": row[0], "old": old, "new": new, "events": 0, "changed": old != new}
+    if old == new:
+        return out
+    with transaction(con):
+        n = con.execute("UPDATE events SET releasability = ? WHERE batch_id = ? AND releasability IS NOT DISTINCT FROM ?",
+                        [new, bid, old]).fetchone()[0]
+        con.execute("UPDATE batches SET releasability = ? WHERE batch_id = ?", [new, bid])
+        out["events"] = int(n or 0)
+        audit(con, "batch.marking", {k: out[k] for k in ("batch_id", "file_name", "old", "new", "events")}, user.name)
     return out
 
 

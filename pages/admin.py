@@ -224,7 +224,9 @@ with tab_batches:
         try:
             from intel import ingest
 
-            mine = ingest.list_batches(common.get_con())   # the batches this user may see
+            # an administrator's batches are all of them; anyone else's are those the account imported
+            # (listed even when their marking is not releasable to the importer's own country)
+            mine = ingest.list_batches(common.get_write_con("import"))
             if user.role != "admin":
                 mine = mine[mine["imported_by"] == user.name]
         except Exception as e:  # noqa: BLE001 - never a traceback in the UI

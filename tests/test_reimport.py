@@ -253,3 +253,20 @@ def test_visible_events_sql_matches_the_events_view(tmp_path, con):
         got = sorted(i for (i,) in con.execute(f"SELECT event_id FROM {auth.visible_events_sql(user)} v").fetchall())
         assert got == want, user.name
     assert 0 < len(got) < 15
+
+
+def test_reimport_and_marking_change_on_ducklake(tmp_path):
+    lake = f"ducklake:sqlite:{tmp_path / 'lake' / 'catalog.sqlite'};data={tmp_path / 'lake' / 'data'}"
+    c = store.connect(lake)
+    try:
+        p = _write(tmp_path / "a.csv", _rows(20))
+        r1 = ingest.import_file(c, p, _prof(), user="ama")
+        r2 = ingest.import_file(c, p, _prof(marking="REL TO BFA"), user="ama")
+        assert (r2.new, r2.updated, r2.unchanged) == (0, 20, 0)
+        assert c.execute("SELECT count(*), min(releasability), max(batch_id) FROM events").fetchone() == \
+            (20, "REL TO BFA", r2.batch_id)
+        out = ingest.set_batch_marking(c, r2.batch_id, "NOFORN", AMA)
+        assert out["events"] == 20 and _visible_count(c, KOFI) == 0 and _visible_count(c, AMA) == 20
+        assert r1.batch_id != r2.batch_id
+    finally:
+        c.close()

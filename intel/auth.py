@@ -808,6 +808,37 @@ def visible_sql(user: User, rel_expr: str, batch_expr: str | None = None, owner_
     return _visible_list_sql(user, lst, owner_expr)
 
 
+def visible_events_sql(user: User, events: str = "events", batches: str = "batches") -> str:
+    """SQL relation: the rows of ``events`` that ``user`` may see, columns as stored.
+
+    The rule of :func:`visible_to` (the effective marking of record and batch, the batch's importer
+    for ``NOFORN``), evaluated once per distinct (batch, record marking) pair as the ``events``
+    view of :func:`visibility_statements` does, but on the tables of any cursor, the writing one
+    included: an import compares its rows with stored records through it (:mod:`intel.ingest`:
+    re-import matching, deduplication, re-seizure leads), inside its own transaction.
+
+    Parameters
+    ----------
+    user : User
+    events, batches : str
+        Trusted SQL names of the two tables (never user input).
+
+    Returns
+    -------
+    str
+        ``events`` itself for an administrator; else a parenthesised ``SELECT`` to use as
+        ``FROM <relation> alias``. The only user values embedded are those of :func:`visible_sql`.
+    """
+    if user.role == "admin":
+        return events
+    eff = effective_list_sql(marking_list_sql("d._r"), marking_list_sql("b.releasability"))
+    pairs = (f"(SELECT d.batch_id, d._r, {_visible_list_sql(user, eff, 'b.imported_by')} AS _vis FROM "
+             f"(SELECT DISTINCT batch_id, releasability AS _r FROM {events}) d "
+             f"LEFT JOIN {batches} b ON b.batch_id = d.batch_id)")
+    return (f"(SELECT e.* FROM {events} e JOIN {pairs} p ON p.batch_id = e.batch_id "
+            f"AND p._r IS NOT DISTINCT FROM e.releasability WHERE p._vis)")
+
+
 def _ident(name: str) -> str:
     return '"' + str(name).replace('"', '""') + '"'
 

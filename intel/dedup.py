@@ -368,7 +368,8 @@ def probable_duplicates(new: pd.DataFrame, old: pd.DataFrame, distance_km: float
     return pd.DataFrame(list(out), columns=PAIR_COLUMNS)
 
 
-def stored_candidates(con, new: pd.DataFrame, distance_km: float, window_days: int) -> pd.DataFrame:
+def stored_candidates(con, new: pd.DataFrame, distance_km: float, window_days: int,
+                      scope: str = "events") -> pd.DataFrame:
     """Stored accepted records near the new ones in space and time (one parameterised query).
 
     Parameters
@@ -379,6 +380,10 @@ def stored_candidates(con, new: pd.DataFrame, distance_km: float, window_days: i
         Records being imported (``latitude``, ``longitude`` in degrees WGS84, ``event_date``).
     distance_km, window_days : float, int
         As for :func:`probable_duplicates`.
+    scope : str
+        Trusted SQL relation of the stored records to compare with (default the whole ``events``
+        table); :mod:`intel.ingest` passes the records the importer may see
+        (:func:`intel.auth.visible_events_sql`), so no hidden record is ever a candidate.
 
     Returns
     -------
@@ -404,9 +409,9 @@ def stored_candidates(con, new: pd.DataFrame, distance_km: float, window_days: i
     lo = (d.min() - pd.Timedelta(days=window_days)) if dated else pd.Timestamp("1900-01-01")
     hi = (d.max() + pd.Timedelta(days=window_days + 1)) if dated else pd.Timestamp("2100-01-01")
     return con.execute(
-        """SELECT event_id, latitude, longitude, event_date, seizing_agency, source, serial_key, firearm_type,
+        f"""SELECT event_id, latitude, longitude, event_date, seizing_agency, source, serial_key, firearm_type,
                   calibre, quantity, incident_key, status
-           FROM events WHERE status = 'accepted' AND latitude BETWEEN ? AND ? AND longitude BETWEEN ? AND ?
+           FROM {scope} s WHERE status = 'accepted' AND latitude BETWEEN ? AND ? AND longitude BETWEEN ? AND ?
              AND event_date >= ?::DATE AND event_date < ?::DATE""",
         [float(lat.min() - pad), float(lat.max() + pad), float(lon_lo - pad * 3), float(lon_hi + pad * 3),
          lo.date().isoformat(), hi.date().isoformat()]).df()
@@ -419,7 +424,7 @@ def _usable_keys(keys: pd.Series) -> np.ndarray:
     return np.fromiter((_key(v) is not None for v in keys.to_numpy(dtype=object)), dtype=bool, count=len(keys))
 
 
-def reseizure_leads(con, new: pd.DataFrame) -> np.ndarray:
+def reseizure_leads(con, new: pd.DataFrame, scope: str = "events") -> np.ndarray:
     """Boolean mask of new records whose serial key is already stored for another incident.
 
     Parameters
@@ -429,6 +434,10 @@ def reseizure_leads(con, new: pd.DataFrame) -> np.ndarray:
     new : DataFrame, shape (n, ...)
         Records being imported, with ``serial_key`` and ``incident_key`` (object or pandas
         ``str`` columns).
+    scope : str
+        Trusted SQL relation of the stored records to compare with (default the whole ``events``
+        table); :mod:`intel.ingest` passes the records the importer may see, so a hidden
+        record's serial never makes a lead.
 
     Returns
     -------
@@ -442,7 +451,8 @@ def reseizure_leads(con, new: pd.DataFrame) -> np.ndarray:
     columns) with the stored records; no row is read as a Python object for text columns.
     """
     lead = np.zeros(len(new), bool)
-    if con.execute("SELECT 1 FROM events WHERE serial_key IS NOT NULL AND status <> 'quarantined' LIMIT 1").fetchone() is None:
+    if con.execute(f"SELECT 1 FROM {scope} s WHERE serial_key IS NOT NULL AND status <> 'quarantined' "
+                   "LIMIT 1").fetchone() is None:
         return lead   # no stored serial key: no lead (skips the key list and join)
     usable = _usable_keys(new["serial_key"])
     if not usable.any():
@@ -457,7 +467,7 @@ def reseizure_leads(con, new: pd.DataFrame) -> np.ndarray:
     con.register("_keys", pa.table({"r": pa.array(rows), "k": text("serial_key"), "inc": text("incident_key")}))
     try:
         # placeholder keys ('SN', 'OBLITERATED') stored by older imports never make a lead
-        hit = con.execute("""SELECT DISTINCT r FROM _keys JOIN events ON serial_key = k
+        hit = con.execute(f"""SELECT DISTINCT r FROM _keys JOIN {scope} s ON serial_key = k
                              WHERE status <> 'quarantined' AND incident_key IS DISTINCT FROM inc
                                AND NOT list_contains(?, k)""", [placeholder_keys()]).fetchnumpy()["r"]
     finally:

@@ -24,6 +24,25 @@ Flags that do not block a record (``CALIBRE_ASSUMED``, ``DATE_SERIAL_AS_TEXT``, 
 the record in ``events.flags``. An import is one transaction and is idempotent: a file already
 imported with the same profile and options (same SHA-256) changes nothing.
 
+Re-import
+---------
+A record that carries a source record id is keyed on (source, source record id): when a later
+file of the same source brings that id again and the stored record is one the importer may see,
+the stored record is *updated* (its values and marking replaced, keeping its ``event_id``, moved
+to the new batch, whose marking then applies; the replaced versions and their batches are in an
+``import.update`` audit line) or found *unchanged* (same values and batch marking, or an
+analyst's decision on it and the same input: the decision is kept) rather than stored again. The
+import result counts ``new``, ``updated`` and ``unchanged`` records. A record of another batch
+that the importer may not see is never matched: the row is stored as a new record. Rows without
+a record id keep the file-level idempotency below and the deduplication of :mod:`intel.dedup`.
+:func:`set_batch_marking` changes the marking of a batch in place (audited).
+
+What an import compares with: re-import matching, deduplication (``PROBABLE_DUPLICATE`` and the
+incident key it copies) and re-seizure leads (``RESEIZURE_LEAD``) look only at stored records
+the importing account may see (:func:`intel.auth.visible_events_sql`; the CLI and ``intel build``
+see everything), and a file already imported into a batch the importer may not see is reported
+as "already imported" without naming that batch.
+
 Atomicity under faults: everything an import writes (the batch row, its events, its quarantine rows
 and its audit line) is written inside one transaction, so a process killed at any moment (even
 ``kill -9`` while DuckDB commits) leaves the store with either none of the file or all of it with
@@ -221,7 +240,14 @@ class NeedsChoice(ImportError_):
 
 @dataclass
 class ImportResult:
-    """What an import did. ``report`` has one row per input row (see :func:`report_frame`)."""
+    """What an import did. ``report`` has one row per input row (see :func:`report_frame`).
+
+    ``new``, ``updated`` and ``unchanged`` count the stored records (accepted and quarantined
+    rows) by what the import did to the store: stored as new records, replaced the values and
+    marking of a record already stored under the same (source, source record id), or found it
+    as it was (see "Re-import" in the module overview). ``already_imported`` with ``batch_id``
+    None: the same file was imported before, into a batch the importer may not see.
+    """
 
     batch_id: int | None
     file_name: str
@@ -233,12 +259,21 @@ class ImportResult:
     already_imported: bool = False
     warnings: list[str] = field(default_factory=list)
     report: pd.DataFrame | None = None   # may be given as a callable: built on first read
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
 
     def summary(self) -> str:
         if self.already_imported:
+            if self.batch_id is None:   # a batch the importer may not see is never named
+                return f"{self.file_name}: this file was already imported; nothing changed."
             return f"{self.file_name}: already imported as batch {self.batch_id}; nothing changed."
-        return (f"{self.file_name}: {self.rows_read} rows read, {self.accepted} accepted, "
+        text = (f"{self.file_name}: {self.rows_read} rows read, {self.accepted} accepted, "
                 f"{self.quarantined} quarantined, {self.rejected} rejected (batch {self.batch_id}).")
+        if self.updated or self.unchanged:
+            text += (f" Records: {self.new} new, {self.updated} updated, {self.unchanged} unchanged "
+                     "(matched by source record id).")
+        return text
 
 
 def _get_report(self):
@@ -1211,7 +1246,8 @@ def file_sha256(path: str | Path) -> str:
 def import_file(con, path: str | Path, profile: dict | str | None = None, *, date_order: str | None = None,
                 crs: str | None = None, sheet: str | None = None, user: str | None = None,
                 original_name: str | None = None, progress: Callable[[float, str], None] | None = None,
-                in_transaction: bool = True, border_distance: bool = True, dedup: bool = True) -> ImportResult:
+                in_transaction: bool = True, border_distance: bool = True, dedup: bool = True,
+                viewer=None) -> ImportResult:
     """Import one file into the store through the single import path.
 
     Parameters
@@ -1221,6 +1257,8 @@ def import_file(con, path: str | Path, profile: dict | str | None = None, *, dat
     profile : dict or str, optional
         Profile (or its name). ``None`` uses :func:`suggest_mapping` on the file's columns.
     date_order, crs : see :func:`prepare`.
+    user : str, optional
+        Account name written as the batch's importer and in the audit log.
     progress : callable(fraction, message), optional
         Called as the stages complete (for the Import page's progress bar).
     in_transaction : bool
@@ -1228,6 +1266,12 @@ def import_file(con, path: str | Path, profile: dict | str | None = None, *, dat
     dedup : bool
         Merge probable duplicates of other agencies' records (:mod:`intel.dedup`) and flag
         re-seizure leads; ``False`` stores every record as its own incident.
+    viewer : intel.auth.User, optional
+        The importing account. Its records are compared only with the stored records it may see
+        (:func:`intel.auth.visible_events_sql`): re-import matching by source record id,
+        deduplication, re-seizure leads; a file already imported into a batch it may not see is
+        reported without that batch's id. ``None`` (the CLI and ``intel build``, which hold the
+        store file) compares with every record.
 
     Returns
     -------
@@ -1268,22 +1312,46 @@ def import_file(con, path: str | Path, profile: dict | str | None = None, *, dat
     # without the profile) still counts as the same import
     legacy_json = json.dumps(options, sort_keys=True, default=str)
     opt_json = json.dumps({**options, "profile_body": profile}, sort_keys=True, default=str)
-    prev = con.execute("SELECT batch_id, rows_read, rows_accepted, rows_quarantined, rows_rejected FROM batches "
-                       "WHERE sha256 = ? AND (options = ?::JSON OR options = ?::JSON)",
-                       [sha, opt_json, legacy_json]).fetchone()
+    prev = con.execute("SELECT batch_id, rows_read, rows_accepted, rows_quarantined, rows_rejected, releasability, "
+                       "imported_by FROM batches WHERE sha256 = ? AND (options = ?::JSON OR options = ?::JSON) "
+                       "ORDER BY batch_id", [sha, opt_json, legacy_json]).fetchall()
     if prev:
-        return ImportResult(prev[0], name, sha, prev[1], prev[2], prev[3], prev[4], already_imported=True)
+        from intel.auth import visible_to
+
+        seen = [p for p in prev if viewer is None or visible_to(viewer, None, p[5], p[6])]
+        p = seen[0] if seen else prev[0]
+        # a batch the importer may not see is never named: "already imported", without its id
+        return ImportResult(p[0] if seen else None, name, sha, p[1], p[2], p[3], p[4], already_imported=True)
     prog(0.3, "parsing and validating")
     prep = prepare(raw, profile, date_order=date_order, crs=crs, file_name=name)
     prog(0.6, "locating")
     if border_distance and len(prep.events):
         _add_border_distance(prep.events)
-    if dedup and len(prep.events):
-        _apply_dedup(con, prep)
+    scope = "events"
+    if viewer is not None:
+        from intel.auth import visible_events_sql
+
+        scope = visible_events_sql(viewer)
+    matched = _stored_matches(con, prep.events, scope)   # event id each row updates, -1 for a new record
+    n_matched = int((matched >= 0).sum())
+    if n_matched:   # the stored versions of these records are not compared with their new versions
+        import pyarrow as pa
+
+        con.register("_reimported", pa.table({"event_id": pa.array(matched[matched >= 0], pa.int64())}))
+        compare = f"(SELECT * FROM {scope} c WHERE c.event_id NOT IN (SELECT event_id FROM _reimported))"
+    else:
+        compare = scope
+    try:
+        if dedup and len(prep.events):
+            _apply_dedup(con, prep, compare)
+    finally:
+        if n_matched:
+            con.unregister("_reimported")
     prog(0.75, "writing")
     n_acc, n_qua, n_rej = prep.outcome_counts()
     res = ImportResult(None, name, sha, n_acc + n_qua + n_rej, n_acc, n_qua, n_rej, warnings=prep.warnings,
                        report=prep._report)   # the builder (or frame): not the whole prep kept alive
+    marking = (profile.get("constants") or {}).get("releasability")
 
     def write():
         batch_id = store.next_id(con, "batches", "batch_id")
@@ -1291,46 +1359,71 @@ def import_file(con, path: str | Path, profile: dict | str | None = None, *, dat
             "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::JSON, ?::JSON, ?)",
             [batch_id, profile.get("source") or "upload", name, sha, profile.get("name"),
              datetime.now(timezone.utc).replace(tzinfo=None), user, res.rows_read, res.accepted, res.quarantined,
-             res.rejected, opt_json, json.dumps(prep.warnings), (profile.get("constants") or {}).get("releasability")])
+             res.rejected, opt_json, json.dumps(prep.warnings), marking])
         import pyarrow as pa
 
         _pause_point("before_events")
         ev = prep.events
-        # one writer at a time (DuckDB): ids continue from the largest stored id
+        # one writer at a time (DuckDB): ids continue from the largest stored id; a record already
+        # stored under its source record id keeps its id
         first = con.execute("SELECT coalesce(max(event_id), 0) + 1 FROM events").fetchone()[0]
-        ev_ids = np.arange(first, first + len(ev), dtype="int64")
+        is_new = matched < 0
+        ev_ids = matched.copy()
+        ev_ids[is_new] = np.arange(first, first + int(is_new.sum()), dtype="int64")
         ev = ev.assign(event_id=ev_ids, batch_id=batch_id)
         tbl = _dictionary_text(_arrow_table_fast(con, "events", ev))
         # record batches of one row group each: DuckDB scans and compresses them in parallel
         # (one 1M-row batch is written by a single thread, at half the speed on 2 cores)
         tbl = pa.Table.from_batches(tbl.to_batches(max_chunksize=ROW_GROUP_ROWS), schema=tbl.schema)
         con.register("_ev", tbl)
+        keep = np.empty(0, dtype=np.int64)
+        if n_matched:
+            keep, moved = _replace_matched(con, first, marking, batch_id, user)
+        res.new, res.updated, res.unchanged = int(is_new.sum()), n_matched - len(keep), len(keep)
         # incident_id and incident_multi set as refresh_incidents would set them on these rows
         # (hash of source and key, false), so its UPDATE touches only incidents of several rows
         # instead of rewriting every new row (an UPDATE of a million rows costs seconds at commit)
+        skip = " WHERE event_id NOT IN (SELECT event_id FROM _keep)" if len(keep) else ""
         con.execute("INSERT INTO events SELECT * REPLACE (NULLIF(h3_cell, 0) AS h3_cell, "
-                    "hash(source, incident_key) AS incident_id, false AS incident_multi) FROM _ev")
+                    "hash(source, incident_key) AS incident_id, false AS incident_multi) FROM _ev" + skip)
+        if len(keep):
+            con.unregister("_keep")
         refresh_incidents(con)
+        if res.updated:   # incidents an updated record left may be single rows again
+            con.execute("""UPDATE events SET incident_multi = false
+                           WHERE incident_multi AND incident_id IN (
+                               SELECT incident_id FROM events GROUP BY incident_id HAVING count(*) = 1)""")
         con.unregister("_ev")
         _pause_point("after_events")
         q = prep.quarantine
         if len(q):
             pos_to_event = dict(zip(ev["_pos"].to_numpy(), ev_ids))
+            if len(keep):   # an unchanged record keeps its quarantine row (and any decision on it)
+                kept = set(keep.tolist())
+                q = q[[pos_to_event.get(p) not in kept for p in q["_pos"]]]
+        if len(q):
             first_q = con.execute("SELECT coalesce(max(quarantine_id), 0) + 1 FROM quarantine").fetchone()[0]
             qids = np.arange(first_q, first_q + len(q), dtype="int64")
             qq = pd.DataFrame({
-                "quarantine_id": qids, "batch_id": batch_id, "row_number": q["row_number"],
-                "source_record_id": q["source_record_id"],
+                "quarantine_id": qids, "batch_id": batch_id, "row_number": q["row_number"].to_numpy(),
+                "source_record_id": q["source_record_id"].to_numpy(),
                 "event_id": [pos_to_event.get(p) for p in q["_pos"]],
-                "outcome": q["outcome"], "reasons": q["reasons"], "detail": q["detail"], "raw": q["raw"],
-                "suggested_latitude": q["suggested_latitude"], "suggested_longitude": q["suggested_longitude"],
+                "outcome": q["outcome"].to_numpy(), "reasons": list(q["reasons"]), "detail": q["detail"].to_numpy(),
+                "raw": q["raw"].to_numpy(), "suggested_latitude": q["suggested_latitude"].to_numpy(),
+                "suggested_longitude": q["suggested_longitude"].to_numpy(),
             })
             con.register("_q", qq)
             con.execute("INSERT INTO quarantine SELECT quarantine_id, batch_id, row_number, source_record_id, event_id, "
                         "outcome, reasons, detail, raw::JSON, suggested_latitude, suggested_longitude, NULL, NULL, NULL, NULL FROM _q")
             con.unregister("_q")
-        audit(con, "import", {"batch_id": int(batch_id), "file": name, "sha256": sha, "accepted": res.accepted,
-                              "quarantined": res.quarantined, "rejected": res.rejected}, user)
+        detail = {"batch_id": int(batch_id), "file": name, "sha256": sha, "accepted": res.accepted,
+                  "quarantined": res.quarantined, "rejected": res.rejected}
+        if n_matched:
+            detail.update(new=res.new, updated=res.updated, unchanged=res.unchanged)
+        audit(con, "import", detail, user)
+        if res.updated:   # what the re-import replaced: from which batches, under which markings
+            audit(con, "import.update", {"batch_id": int(batch_id), "file": name, "updated": res.updated,
+                                         "releasability": marking, "from_batches": moved}, user)
         _pause_point("before_commit")   # the last statement before COMMIT
         return int(batch_id)
 
@@ -1343,17 +1436,127 @@ def import_file(con, path: str | Path, profile: dict | str | None = None, *, dat
     return res
 
 
-def _apply_dedup(con, prep: Prepared) -> None:
-    """Merge probable duplicates into their incident and flag re-seizure leads (in place)."""
+def _stored_matches(con, ev: pd.DataFrame, scope: str) -> np.ndarray:
+    """The stored record each new record re-imports: same source and source record id.
+
+    Parameters
+    ----------
+    con : DuckDB connection.
+    ev : DataFrame, shape (n, ...)
+        The records being imported (``source``, one value for the whole file, and
+        ``source_record_id``).
+    scope : str
+        Trusted SQL relation of the stored records the importer may see.
+
+    Returns
+    -------
+    ndarray of int64, shape (n,)
+        ``event_id`` of the matched stored record, -1 for a new record. When a file holds
+        several rows with one record id (the items of one record), the k-th such row in file
+        order matches the k-th stored record of that id in ``event_id`` order; rows beyond the
+        stored ones are new. One join in DuckDB; no row is read as a Python object.
+    """
+    import pyarrow as pa
+
+    out = np.full(len(ev), -1, dtype=np.int64)
+    if not len(ev) or "source_record_id" not in ev.columns:
+        return out
+    rid = ev["source_record_id"]
+    has = (rid.notna() & (rid.astype(str) != "")).to_numpy(dtype=bool)
+    if not has.any():
+        return out
+    source = str(ev["source"].iloc[0])   # one source per import (the profile's)
+    if con.execute(f"SELECT 1 FROM {scope} s WHERE source = ? AND source_record_id IS NOT NULL LIMIT 1",
+                   [source]).fetchone() is None:
+        return out   # nothing of this source stored (a first import): no join
+    rows = np.flatnonzero(has)
+    con.register("_rid", pa.table({"r": pa.array(rows, pa.int64()),
+                                   "k": pa.array(rid.array[rows], type=pa.string(), from_pandas=True)}))
+    try:
+        hit = con.execute(f"""
+            WITH n AS (SELECT r, k, row_number() OVER (PARTITION BY k ORDER BY r) AS o FROM _rid),
+                 s AS (SELECT event_id, source_record_id AS k,
+                              row_number() OVER (PARTITION BY source_record_id ORDER BY event_id) AS o
+                       FROM {scope} s WHERE source = ? AND source_record_id IN (SELECT k FROM _rid))
+            SELECT n.r, s.event_id FROM n JOIN s ON s.k = n.k AND s.o = n.o""", [source]).fetchnumpy()
+    finally:
+        con.unregister("_rid")
+    out[np.asarray(hit["r"], dtype=np.int64)] = np.asarray(hit["event_id"], dtype=np.int64)
+    return out
+
+
+_NOT_COMPARED = {"event_id", "batch_id", "row_number", "incident_id", "incident_multi"}
+"""Columns of ``events`` that say where a record is stored, not what it says (left out when a
+re-imported record is compared with its stored version)."""
+
+
+def _replace_matched(con, first: int, marking: str | None, batch_id: int, user: str | None):
+    """Replace the stored versions of re-imported records (``_ev`` rows with ids below ``first``).
+
+    A record is *unchanged* when every value column (all but :data:`_NOT_COMPARED`) and its
+    batch's marking equal the new ones, or when an analyst decided on it (a decided quarantine
+    row, a corrected location) and its input (``raw``, ``attrs``, own marking) and batch marking
+    are the same: that decision is kept. Every other matched record is *updated*: its stored row
+    is deleted (the caller inserts the new one with the same ``event_id``, in the new batch),
+    and its undecided quarantine rows are marked ``superseded`` (the new batch lists it again if
+    it is still held back). Leaves the unchanged ids registered as ``_keep`` when there are any.
+
+    Returns
+    -------
+    keep : ndarray of int64
+        Ids of the unchanged records.
+    moved : list of dict
+        Per batch the updated records came from: ``batch_id``, ``releasability`` (its marking)
+        and ``records``.
+    """
+    import pyarrow as pa
+
+    cols = [r[0] for r in con.execute("DESCRIBE events").fetchall() if r[0] not in _NOT_COMPARED]
+    same = " AND ".join(f"e.{c} IS NOT DISTINCT FROM " + ("NULLIF(u.h3_cell, 0)" if c == "h3_cell" else f"u.{c}")
+                        for c in cols)
+    same_input = " AND ".join(f"e.{c} IS NOT DISTINCT FROM u.{c}" for c in ("raw", "attrs", "releasability", "kind"))
+    decided = ("(e.location_corrected IS NOT NULL OR EXISTS (SELECT 1 FROM quarantine q "
+               "WHERE q.event_id = e.event_id AND q.decision IS NOT NULL))")
+    keep = con.execute(
+        f"""SELECT u.event_id FROM _ev u JOIN events e ON e.event_id = u.event_id
+            JOIN batches b ON b.batch_id = e.batch_id
+            WHERE u.event_id < ? AND b.releasability IS NOT DISTINCT FROM ?
+              AND (({same}) OR ({decided} AND {same_input}))""", [int(first), marking]).fetchnumpy()["event_id"]
+    keep = np.asarray(keep, dtype=np.int64)
+    if len(keep):
+        con.register("_keep", pa.table({"event_id": pa.array(keep, pa.int64())}))
+        unkept = "AND e.event_id NOT IN (SELECT event_id FROM _keep)"
+    else:
+        unkept = ""
+    upd = f"SELECT u.event_id FROM _ev u WHERE u.event_id < {int(first)}"
+    moved = [{"batch_id": int(b), "releasability": m, "records": int(n)} for b, m, n in con.execute(
+        f"""SELECT e.batch_id, any_value(b.releasability), count(*) FROM events e
+            LEFT JOIN batches b ON b.batch_id = e.batch_id
+            WHERE e.event_id IN ({upd}) {unkept} GROUP BY e.batch_id ORDER BY e.batch_id""").fetchall()]
+    if moved:
+        con.execute(f"""UPDATE quarantine SET decision = 'superseded', decided_by = ?, decided_at = now(),
+                           decision_note = ?
+                        WHERE decision IS NULL AND event_id IN ({upd})
+                          {unkept.replace('e.event_id', 'event_id')}""",
+                    [user, f"replaced by a re-import of the record in batch {int(batch_id)}"])
+        con.execute(f"DELETE FROM events WHERE event_id IN ({upd}) {unkept.replace('e.event_id', 'event_id')}")
+    return keep, moved
+
+
+def _apply_dedup(con, prep: Prepared, scope: str = "events") -> None:
+    """Merge probable duplicates into their incident and flag re-seizure leads (in place).
+
+    ``scope`` is the trusted SQL relation of the stored records compared with (the records the
+    importer may see, without the stored versions of the records being re-imported)."""
     from intel import dedup, settings
 
     ev = prep.events
     km = float(settings.get("dedup_distance_km", con))
     days = int(settings.get("dedup_window_days", con))
-    if _one_agency_only(con, ev):   # nothing to merge: skip the candidate query and the frames
+    if _one_agency_only(con, ev, scope):   # nothing to merge: skip the candidate query and the frames
         pairs = pd.DataFrame(columns=["new_pos", "match_incident_key", "match_event_id", "distance_km", "days"])
     else:
-        old = dedup.stored_candidates(con, ev, km, days)
+        old = dedup.stored_candidates(con, ev, km, days, scope)
         pairs = dedup.probable_duplicates(ev, old, km, days)
 
     def flag(positions, code):   # a new list per flagged row (lists may be shared by rows)
@@ -1376,13 +1579,13 @@ def _apply_dedup(con, prep: Prepared) -> None:
         ev["incident_key"] = _str_col(keys, len(ev))
         flag(new_pos, "PROBABLE_DUPLICATE")
     # after merging: a serial key stored for another incident is a re-seizure lead
-    flag(np.flatnonzero(dedup.reseizure_leads(con, ev)), "RESEIZURE_LEAD")
+    flag(np.flatnonzero(dedup.reseizure_leads(con, ev, scope)), "RESEIZURE_LEAD")
     if len(pairs):
         prep.warnings.append(f"{len(pairs)} records are probable duplicates of another agency's records "
                              "and were merged into their incidents (deduplication can be switched off)")
 
 
-def _one_agency_only(con, ev: pd.DataFrame) -> bool:
+def _one_agency_only(con, ev: pd.DataFrame, scope: str = "events") -> bool:
     """True when :func:`intel.dedup.probable_duplicates` cannot find a pair: the located
     accepted new records and every located accepted stored record share one agency (or there
     are no located accepted new records)."""
@@ -1394,7 +1597,7 @@ def _one_agency_only(con, ev: pd.DataFrame) -> bool:
     uniq = agency[ok].astype(str).unique()   # on the Arrow text itself: no Python object per row
     if len(uniq) != 1:
         return False
-    other = con.execute("SELECT 1 FROM events WHERE status = 'accepted' AND latitude IS NOT NULL "
+    other = con.execute(f"SELECT 1 FROM {scope} s WHERE status = 'accepted' AND latitude IS NOT NULL "
                         "AND coalesce(seizing_agency, source) <> ? LIMIT 1", [str(uniq[0])]).fetchone()
     return other is None
 
@@ -1486,6 +1689,69 @@ def delete_batch(con, batch_id: int, user: str | None = None) -> dict:
         out = {"batch_id": bid, "file_name": row[0], "events": int(n_ev), "quarantine": int(n_q),
                "restored": int(restored or 0)}
         audit(con, "batch.delete", out, user)
+    return out
+
+
+def set_batch_marking(con, batch_id: int, marking: str | None, user) -> dict:
+    """Change the releasability marking of one import batch (one transaction, audited).
+
+    The batch's marking is replaced, and so is the own marking of each of its records that
+    carries the batch's old marking (the records that took the batch's marking at import, as
+    :func:`import_file` writes it; a record whose own marking was written the same way in its
+    file cannot be told apart and changes with it). Records with another own marking keep it,
+    and a record's effective marking stays the most restrictive of its own and the batch's
+    (:func:`intel.auth.effective_releasability`). Quarantine rows follow their record or batch.
+    Writes an audit line ``batch.marking`` with the old and new marking.
+
+    Parameters
+    ----------
+    con : DuckDB connection (writable, unrestricted).
+    batch_id : int
+    marking : str or None
+        The new marking, read by :func:`intel.auth.parse_releasability` (``REL TO BFA, CIV``,
+        ``REL TO FVEY``, ``NOFORN``, ``UNRESTRICTED`` or empty for none); stored canonical
+        (:func:`intel.auth.canonical_marking`).
+    user : intel.auth.User
+        Who changes it: an administrator, or the account that imported the batch.
+
+    Returns
+    -------
+    dict
+        ``batch_id``, ``file_name``, ``old`` and ``new`` (markings, None for none), ``events``
+        (records whose own marking changed) and ``changed`` (False when the marking was already
+        that one: then nothing is written).
+
+    Raises
+    ------
+    ImportError_
+        An unreadable marking, or (administrator) no such batch; nothing changed.
+    PermissionError
+        Another account's batch (a non-administrator is told the same for a batch that does not
+        exist, so the message never says whether a batch it may not see exists).
+    """
+    from intel import auth
+
+    bid = int(batch_id)
+    try:
+        new = auth.canonical_marking(marking)
+    except ValueError as e:
+        raise ImportError_(str(e)) from None
+    row = con.execute("SELECT file_name, releasability, imported_by FROM batches WHERE batch_id = ?", [bid]).fetchone()
+    if user is None or (user.role != "admin" and (row is None or row[2] != user.name)):
+        raise PermissionError(f"Only the account that imported a batch, or an administrator, may change its marking; "
+                              f"batch {bid} is not one you imported.")
+    if row is None:
+        raise ImportError_(f"there is no import batch {bid}; `intel batches list` shows the batches.")
+    old = row[1]
+    out = {"batch_id": bid, "file_name": row[0], "old": old, "new": new, "events": 0, "changed": old != new}
+    if old == new:
+        return out
+    with transaction(con):
+        n = con.execute("UPDATE events SET releasability = ? WHERE batch_id = ? AND releasability IS NOT DISTINCT FROM ?",
+                        [new, bid, old]).fetchone()[0]
+        con.execute("UPDATE batches SET releasability = ? WHERE batch_id = ?", [new, bid])
+        out["events"] = int(n or 0)
+        audit(con, "batch.marking", {k: out[k] for k in ("batch_id", "file_name", "old", "new", "events")}, user.name)
     return out
 
 

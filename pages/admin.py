@@ -4,7 +4,9 @@ A thin page over :mod:`intel.auth` and :mod:`intel.settings`: the accounts of th
 (add, change role, reset password, disable) for users with the ``manage_users`` permission; the
 settings table (value, where it comes from, valid range, help) for everyone, and an editor whose
 widgets are bounded by each setting's range or choices for users with the ``settings``
-permission, saving through :func:`intel.settings.put` (checked again there, audited); and the
+permission, saving through :func:`intel.settings.put` (checked again there, audited); a form that
+changes an import batch's releasability marking (:func:`intel.ingest.set_batch_marking`: the
+batch's importer or an administrator, audited); and the
 audit log with filters (user, action, period) and a CSV export for users with the ``audit``
 permission. Everyone else reads a plain sentence. Every change made here is written to the
 audit log. Values are shown only in tables and plain text, never as HTML; a refused value is a
@@ -43,7 +45,8 @@ user = _current_user()
 st.title("Admin")
 st.caption(f"Signed in as {user.label}, role {user.role}.")
 
-tab_users, tab_settings, tab_audit = st.tabs(["Users and roles", "Settings", "Audit log"])
+tab_users, tab_settings, tab_batches, tab_audit = st.tabs(["Users and roles", "Settings", "Batch markings",
+                                                         "Audit log"])
 
 # ------------------------------------------------------------------------------- users
 with tab_users:
@@ -210,6 +213,53 @@ with tab_settings:
                     st.rerun()
         st.caption("The same from the command line: `intel settings`, `intel settings set NAME VALUE`, "
                    "`intel settings reset NAME` (with `--db DB`).")
+
+# ------------------------------------------------------------------------------- batch markings
+with tab_batches:
+    if msg := st.session_state.pop("adm_mark_msg", None):
+        st.success(msg)
+    if not auth.can(user, "import"):
+        st.info("Only the account that imported a batch, or an administrator, can change its marking.")
+    else:
+        try:
+            from intel import ingest
+
+            # an administrator's batches are all of them; anyone else's are those the account imported
+            # (listed even when their marking is not releasable to the importer's own country)
+            mine = ingest.list_batches(common.get_write_con("import"))
+            if user.role != "admin":
+                mine = mine[mine["imported_by"] == user.name]
+        except Exception as e:  # noqa: BLE001 - never a traceback in the UI
+            mine = None
+            st.error(f"The batches could not be listed: {e}")
+        if mine is not None and not len(mine):
+            st.caption("No import batch whose marking you may change.")
+        elif mine is not None:
+            labels = {int(b.batch_id): f"batch {int(b.batch_id)}: {b.file_name} (imported by {b.imported_by or '?'})"
+                      for b in mine.itertuples()}
+            with st.form("adm_marking"):
+                st.markdown("**Change a batch's releasability marking** (its records that took the batch's marking "
+                            "change with it; written to the audit log with the old and new marking)")
+                bid = st.selectbox("Batch", list(labels), format_func=lambda b: labels[b], key="adm_mark_batch")
+                text = st.text_input("New marking (e.g. REL TO BFA, CIV, MLI; REL TO FVEY; NOFORN; empty = "
+                                     "unrestricted)", key="adm_mark_text")
+                if st.form_submit_button("Change marking"):
+                    try:
+                        out = ingest.set_batch_marking(common.get_write_con("import"), int(bid), text, user)
+                    except (ValueError, PermissionError) as e:
+                        st.error(f"The marking was not changed: {e}")
+                    except Exception as e:  # noqa: BLE001 - never a traceback in the UI
+                        st.error(f"The marking was not changed ({type(e).__name__}): {e}")
+                    else:
+                        if not out["changed"]:
+                            st.info(f"Batch {out['batch_id']} already has that marking; nothing changed.")
+                        else:
+                            st.cache_data.clear()
+                            st.session_state["adm_mark_msg"] = (
+                                f"Batch {out['batch_id']}: marking {out['old'] or 'UNRESTRICTED'} -> "
+                                f"{out['new'] or 'UNRESTRICTED'}; {out['events']:,} records changed with it.")
+                            st.rerun()
+        st.caption("The same from the command line: `intel batches marking BATCH_ID MARKING`.")
 
 # ------------------------------------------------------------------------------- audit
 with tab_audit:

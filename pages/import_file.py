@@ -19,7 +19,7 @@ import streamlit as st
 
 from intel import ingest, readers, template
 from intel.safety import csv_bytes
-from pages.common import export_button, get_write_con, provenance, user_name
+from pages.common import current_user, export_button, get_con, get_write_con, provenance, user_name
 
 MAX_UPLOAD_MB = int(os.environ.get("INTEL_MAX_UPLOAD_MB", "200"))
 """Largest accepted upload, MB (Streamlit's own server.maxUploadSize defaults to 200 MB too)."""
@@ -114,7 +114,7 @@ with st.expander("Undo an import (delete a batch)", expanded=False):
     st.write("Deleting a batch removes its records and its quarantine rows in one transaction; the deletion is "
              "written to the audit log and the analyses no longer see those records.")
     try:
-        batches = ingest.list_batches(con)
+        batches = ingest.list_batches(get_con())   # only the batches this user may see
     except Exception as e:  # noqa: BLE001 - never a traceback in the UI
         batches = None
         st.error(f"The batches could not be listed: {e}")
@@ -314,7 +314,7 @@ if go:
 
     try:
         res = ingest.import_file(con, path, profile, date_order=date_order, progress=progress, original_name=name,
-                                 user=_user(), sheet=sheet)
+                                 user=_user(), sheet=sheet, viewer=current_user())
     except ingest.NeedsChoice as e:
         st.session_state.pop("imp_result", None)
         st.warning(f"{e} Choose it above, then import again.")
@@ -328,6 +328,7 @@ if go:
             "file": res.file_name, "sha256": res.sha256, "batch_id": res.batch_id,
             "already_imported": res.already_imported, "rows_read": res.rows_read, "accepted": res.accepted,
             "quarantined": res.quarantined, "rejected": res.rejected, "warnings": list(res.warnings),
+            "new": res.new, "updated": res.updated, "unchanged": res.unchanged,
             "summary": res.summary(), "report": ingest.report_frame(res)}
 
 r = st.session_state.get("imp_result")
@@ -339,6 +340,14 @@ if r and r.get("sha256") == path.stem:
     m2.metric("Accepted", f"{r['accepted']:,}")
     m3.metric("Quarantined", f"{r['quarantined']:,}")
     m4.metric("Rejected", f"{r['rejected']:,}")
+    if r.get("updated") or r.get("unchanged"):   # records already stored under their source record id
+        n1, n2, n3 = st.columns(3)
+        n1.metric("New records", f"{r['new']:,}")
+        n2.metric("Updated records", f"{r['updated']:,}")
+        n3.metric("Unchanged records", f"{r['unchanged']:,}")
+        st.caption("Records already stored under the same source record id (in batches you may see) were "
+                   "updated with this file's values and marking, or left as they were when nothing changed; "
+                   "they were not stored twice.")
     for w in r["warnings"]:
         st.caption(f"Warning: {w}")
     if r["quarantined"] or r["rejected"]:

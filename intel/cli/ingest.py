@@ -5,7 +5,10 @@ Where this sits: a thin layer over :mod:`intel.reference` (the bundled real sour
 store from ``data/`` (the previous store stays unchanged when it fails, and a store holding user
 data is replaced only with ``--rebuild``, its old file kept as a backup beside it); ``import`` reads one CSV,
 XLSX, GeoJSON, GeoPackage, Parquet or GeoParquet file into the store, prints the batch summary
-and its warnings, and with ``--report`` writes the per-row report as JSON.
+(with the records new, updated and unchanged when a file re-imports records by their source record
+id) and its warnings, and with ``--report`` writes the per-row report as JSON. ``batches`` lists
+the import batches, deletes one (undo an import) or changes one's releasability marking
+(``intel batches marking BATCH_ID MARKING``, audited).
 
 Options of ``import`` are listed in :data:`IMPORT_OPTIONS` and passed to
 :func:`intel.ingest.import_file` by name, so a new reader option is one entry there and one
@@ -110,7 +113,7 @@ def _write_report(r, report_path: str) -> None:
     Path(report_path).write_text(json.dumps({
         "file": r.file_name, "sha256": r.sha256, "batch_id": r.batch_id, "already_imported": r.already_imported,
         "rows_read": r.rows_read, "accepted": r.accepted, "quarantined": r.quarantined, "rejected": r.rejected,
-        "warnings": r.warnings, "rows": rows}, ensure_ascii=False, indent=1), encoding="utf-8")
+        "new": r.new, "updated": r.updated, "unchanged": r.unchanged, "warnings": r.warnings, "rows": rows}, ensure_ascii=False, indent=1), encoding="utf-8")
     click.echo(f"report: {report_path}")
 
 
@@ -196,3 +199,40 @@ def batches_delete(batch_id, db, yes):
     click.echo(f"batch {out['batch_id']} ({out['file_name']}) deleted: {out['events']} records and "
                f"{out['quarantine']} quarantine rows removed"
                + (f"; {out['restored']} duplicate(s) of other batches count again" if out["restored"] else "") + ".")
+
+
+def _cli_user():
+    """The account the CLI acts as: ``$INTEL_USER`` (default ``cli``), an administrator (whoever
+    runs the CLI holds the store file itself)."""
+    from intel import auth
+
+    name = os.environ.get("INTEL_USER", "cli")
+    try:
+        return auth.User(name, "admin")
+    except ValueError:
+        return auth.User("cli", "admin")
+
+
+@batches_cmd.command("marking", help="Change the releasability marking of one import batch, e.g. "
+                                     "`intel batches marking 3 'REL TO BFA, CIV'` ('' or UNRESTRICTED for none; "
+                                     "one transaction, audited with the old and new marking).")
+@click.argument("batch_id", type=int)
+@click.argument("marking")
+@db_option
+def batches_marking(batch_id, marking, db):
+    from intel import ingest
+
+    con = open_store(db, read_only=False)
+    try:
+        try:
+            out = ingest.set_batch_marking(con, batch_id, marking, _cli_user())
+        except (ValueError, PermissionError) as e:
+            fail(f"the marking was not changed: {e}")
+    finally:
+        con.close()
+    if not out["changed"]:
+        click.echo(f"batch {out['batch_id']} ({out['file_name']}) is already marked "
+                   f"{out['new'] or 'UNRESTRICTED'}; nothing changed.")
+        return
+    click.echo(f"batch {out['batch_id']} ({out['file_name']}): marking {out['old'] or 'UNRESTRICTED'} -> "
+               f"{out['new'] or 'UNRESTRICTED'}; {out['events']} records changed with it.")

@@ -839,6 +839,34 @@ def visible_events_sql(user: User, events: str = "events", batches: str = "batch
             f"AND p._r IS NOT DISTINCT FROM e.releasability WHERE p._vis)")
 
 
+def updatable_events_sql(user: User, events: str = "events", batches: str = "batches") -> str:
+    """SQL relation: the stored records ``user`` may replace by re-importing them.
+
+    A re-import updates a record in place (:mod:`intel.ingest`), which may narrow or widen what
+    others see of it, so only the account that imported the record's batch, or an administrator,
+    may do so. A record another account imported is never updated by a re-import: the new row is
+    stored as a record of its own and compared with the visible ones (duplicates, re-seizure
+    leads) like any new row.
+
+    Parameters
+    ----------
+    user : User
+    events, batches : str
+        Trusted SQL names of the two tables (never user input).
+
+    Returns
+    -------
+    str
+        ``events`` for an administrator; else a parenthesised ``SELECT`` of the records of
+        batches whose ``imported_by`` is ``user.name`` and which the user may see.
+    """
+    if user.role == "admin":
+        return events
+    vis = visible_events_sql(user, events, batches)
+    return (f"(SELECT v.* FROM {vis} v JOIN {batches} ob ON ob.batch_id = v.batch_id "
+            f"WHERE ob.imported_by = {_sql_str(user.name)})")
+
+
 def _ident(name: str) -> str:
     return '"' + str(name).replace('"', '""') + '"'
 

@@ -1327,12 +1327,14 @@ def import_file(con, path: str | Path, profile: dict | str | None = None, *, dat
     prog(0.6, "locating")
     if border_distance and len(prep.events):
         _add_border_distance(prep.events)
-    scope = "events"
+    scope = owned = "events"
     if viewer is not None:
-        from intel.auth import visible_events_sql
+        from intel.auth import updatable_events_sql, visible_events_sql
 
-        scope = visible_events_sql(viewer)
-    matched = _stored_matches(con, prep.events, scope)   # event id each row updates, -1 for a new record
+        scope, owned = visible_events_sql(viewer), updatable_events_sql(viewer)
+    # event id each row updates, -1 for a new record: only records of the importer's own batches
+    # (or any, for an administrator) are updated; another account's record is compared as any row
+    matched = _stored_matches(con, prep.events, owned)
     n_matched = int((matched >= 0).sum())
     if n_matched:   # the stored versions of these records are not compared with their new versions
         import pyarrow as pa

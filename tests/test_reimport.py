@@ -124,6 +124,22 @@ def test_hidden_records_are_never_matched(tmp_path, con):
                        [r0.batch_id]).fetchone()[0] == 5
 
 
+def test_another_accounts_visible_records_are_not_updated(tmp_path, con):
+    # Kofi's records are releasable to BFA, so Ama sees them; re-importing their ids with another
+    # marking must not narrow or overwrite what Kofi imported: her rows are records of their own
+    rows = _rows(4)
+    r0 = ingest.import_file(con, _write(tmp_path / "a.csv", rows), _prof(marking="REL TO BFA, CIV"), user="kofi",
+                            viewer=KOFI)
+    r = ingest.import_file(con, _write(tmp_path / "b" / "a.csv", rows), _prof(marking="REL TO BFA"), user="ama",
+                           viewer=AMA)
+    assert (r.new, r.updated, r.unchanged) == (4, 0, 0)
+    assert con.execute("SELECT count(*) FROM events WHERE batch_id = ?", [r0.batch_id]).fetchone()[0] == 4
+    # ... while Kofi's own re-import updates his records in place
+    r2 = ingest.import_file(con, _write(tmp_path / "c" / "a.csv", rows), _prof(marking="REL TO CIV"), user="kofi",
+                            viewer=KOFI)
+    assert (r2.new, r2.updated) == (0, 4)
+
+
 def test_analyst_decision_survives_an_unchanged_reimport(tmp_path, con):
     rows = _rows(3) + ["R9,2024-01-09,BFA,0,0,pistol,1,SN00009,Douanes"]   # (0, 0): held back
     ingest.import_file(con, _write(tmp_path / "a.csv", rows), _prof(), user="ama")

@@ -54,7 +54,7 @@ from urllib.parse import urlsplit
 
 from intel import auth
 
-__all__ = ["clock", "AccountCache", "refresh", "credential_stamp", "idle_expired", "SignInThrottle", "Lock",
+__all__ = ["clock", "AccountCache", "refresh", "credential_stamp", "idle_minutes", "idle_expired", "SignInThrottle", "Lock",
            "DEFAULT_HOSTS", "allowed_hosts", "check_headers", "THROTTLE", "ACCOUNTS", "retry_text"]
 
 clock: Callable[[], float] = time.monotonic
@@ -153,6 +153,18 @@ def refresh(user: auth.User, accounts: Mapping[str, auth.Account],
 # --------------------------------------------------------------------------------------------
 # idle timeout
 # --------------------------------------------------------------------------------------------
+
+def idle_minutes(con=None) -> int:
+    """The idle limit in minutes: setting ``session_idle_minutes`` (:func:`intel.settings.get`:
+    environment, store, default). An invalid saved or environment value gives the default (the
+    Admin page shows the error), so a bad value never disables the timeout."""
+    from intel import settings
+
+    try:
+        return int(settings.get("session_idle_minutes", con))
+    except ValueError:
+        return int(settings.SETTINGS["session_idle_minutes"].default)
+
 
 def idle_expired(last_run: float | None, now: float, minutes: float) -> bool:
     """Whether a session whose previous run was at ``last_run`` has been idle too long.

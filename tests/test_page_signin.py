@@ -21,6 +21,9 @@ def shared(tmp_path, monkeypatch, app_env):
     auth.save_users(users, path)
     monkeypatch.setenv("INTEL_USERS", str(path))
     app_env(db)
+    from intel import sessions
+
+    sessions.THROTTLE.reset()  # failed sign-ins of other tests in this process do not count here
     return db
 
 

@@ -105,6 +105,15 @@ def test_idle_expired():
     assert sessions.idle_expired(1000, 1000 + 30 * 60 + 1, 30)
 
 
+def test_idle_minutes_setting(monkeypatch):
+    monkeypatch.delenv("INTEL_SESSION_IDLE_MINUTES", raising=False)
+    assert sessions.idle_minutes() == 30
+    monkeypatch.setenv("INTEL_SESSION_IDLE_MINUTES", "90")
+    assert sessions.idle_minutes() == 90
+    monkeypatch.setenv("INTEL_SESSION_IDLE_MINUTES", "0")  # outside 1-1440: the default, never "no limit"
+    assert sessions.idle_minutes() == 30
+
+
 def test_account_cache_reads_again_only_when_the_file_changes(tmp_path):
     uf = tmp_path / "users.json"
     auth.save_users(auth.add_user({}, "ama", PW, "analyst", "BFA"), uf)

@@ -400,3 +400,25 @@ def test_admin_form_is_loaded_with_the_account_and_changes_only_what_changed(sha
     changes = [d for _, d in _audit(db, "users.change")]
     assert len(changes) == 3 and '"password": "changed"' in changes[0] and "role" not in changes[0]
     assert '"country_iso3": "MLI"' in changes[2] and "password" not in changes[2]
+
+
+def test_serve_passes_the_allow_list_to_streamlit(monkeypatch):
+    from pathlib import Path
+
+    from intel.cli.serve import streamlit_command
+
+    monkeypatch.setenv("INTEL_ALLOWED_HOSTS", "intel.example.org")
+    cmd = streamlit_command(Path("app.py"), 8501)
+    hosts = [cmd[i + 1] for i, a in enumerate(cmd) if a == "--server.allowedHosts"]
+    assert hosts == ["127.0.0.1", "localhost", "::1", "intel.example.org"]
+    flags = dict(zip(cmd[::1], cmd[1::1]))
+    assert flags["--server.enableCORS"] == "true" and flags["--server.enableXsrfProtection"] == "true"
+    assert flags["--server.address"] == "127.0.0.1"
+
+
+def test_streamlit_config_keeps_the_protections():
+    import tomllib
+
+    cfg = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))["server"]
+    assert cfg["enableCORS"] is True and cfg["enableXsrfProtection"] is True
+    assert set(cfg["allowedHosts"]) == set(sessions.DEFAULT_HOSTS)

@@ -180,6 +180,30 @@ def _still_allowed(user: auth.User | None, action: str, users_file) -> bool:
     return auth.can(now, action)
 
 
+MEDIA_LIFETIME_S = 60.0
+"""Seconds a produced download stays at ``/media/<id>`` at most (see :func:`audited_download`)."""
+
+
+def _expire_media_later(seconds: float = MEDIA_LIFETIME_S) -> None:
+    """Run Streamlit's media clean-up twice after ``seconds`` (the first pass marks a download no
+    session references, the second deletes it), so a produced file does not wait for the next
+    script run of some session to be dropped."""
+    import threading
+
+    from streamlit import runtime
+
+    if not runtime.exists():
+        return
+    mgr = runtime.get_instance().media_file_mgr
+
+    def sweep():
+        mgr.remove_orphaned_files()
+        mgr.remove_orphaned_files()
+    t = threading.Timer(seconds, sweep)
+    t.daemon = True
+    t.start()
+
+
 def audited_download(container, label, data, *, file_name=None, mime=None, action: str = "export",
                      need: str = "export", detail: dict | None = None, **kw):
     """A download button whose file exists only when this session asks for it, with an audit line.
@@ -189,13 +213,17 @@ def audited_download(container, label, data, *, file_name=None, mime=None, actio
     id sent only to this session's browser and runs when that browser asks for it over its own
     websocket. The callable checks the account again (disabled, removed, or a role without
     ``need`` since the page was drawn: nothing is produced), writes the audit line ``action``
-    (with ``detail``, the file name and the user), and returns the bytes. Streamlit then keeps
-    the file at ``/media/<id>`` until its next clean-up (the end of a script run) and sends the
-    URL back to this session only. That URL itself is not tied to the session (Streamlit's
-    media endpoint checks no session): whoever holds the URL in that short window can fetch the
-    file. The id is a 128-bit hash of the content, the MIME type and the file name; the MIME
-    type carries a parameter with this session's random token, so the id differs per session
-    and cannot be computed from known content.
+    (with ``detail``, the file name and the user), and returns the bytes. Streamlit stores the
+    file at ``/media/<id>`` and sends that URL back to this session only.
+
+    What holds: nothing is stored before this session asks; every production is audited and
+    checked against the account as it is then; the id is a 128-bit hash of the content, the MIME
+    type and the file name, and the MIME type carries a parameter with this session's random
+    token, so the id differs per session and cannot be computed from known content; the file is
+    dropped at most :data:`MEDIA_LIFETIME_S` seconds later (:func:`_expire_media_later`), or
+    earlier by Streamlit's own clean-up at the ends of script runs. What does not hold:
+    Streamlit's media endpoint checks no session, so whoever holds the URL in that window can
+    fetch the file (more than once) without an audit line of their own.
     """
     user = current_user()
     users_file = auth.users_path() if (auth.multi_user() or _oidc_configured()) else None
@@ -213,6 +241,7 @@ def audited_download(container, label, data, *, file_name=None, mime=None, actio
         if not _still_allowed(user, need, users_file):
             raise PermissionError("the account may no longer download this file")
         store.audit(inst.cursor(), action, info, user.name if user else None)
+        _expire_media_later()
         return payload
 
     kw.setdefault("on_click", "ignore")

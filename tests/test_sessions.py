@@ -422,3 +422,35 @@ def test_streamlit_config_keeps_the_protections():
     cfg = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))["server"]
     assert cfg["enableCORS"] is True and cfg["enableXsrfProtection"] is True
     assert set(cfg["allowedHosts"]) == set(sessions.DEFAULT_HOSTS)
+
+
+def test_a_produced_download_is_dropped_within_its_lifetime(monkeypatch):
+    """Without the sweep a produced file stays at /media/<id> until some session's run ends."""
+    import time as _time
+
+    from streamlit import runtime
+    from streamlit.runtime.media_file_manager import MediaFileManager
+    from streamlit.runtime.media_file_storage import MediaFileStorageError
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
+    import pages.common as common
+
+    storage = MemoryMediaFileStorage("/media")
+    mgr = MediaFileManager(storage)
+    fid = mgr.add_deferred(lambda: b"a,b\n1,2\n", "text/csv; intel-session=abc", "coord", file_name="x.csv")
+    url = mgr.execute_deferred(fid)
+    file_id = url.rsplit("/", 1)[1].split(".")[0]
+    assert storage.get_file(file_id).content == b"a,b\n1,2\n"
+    monkeypatch.setattr(runtime, "exists", lambda: True)
+    monkeypatch.setattr(runtime, "get_instance", lambda: type("R", (), {"media_file_mgr": mgr})())
+    common._expire_media_later(0.05)
+    assert storage.get_file(file_id)  # still there right after
+    deadline = _time.time() + 5
+    while _time.time() < deadline:
+        try:
+            storage.get_file(file_id)
+        except MediaFileStorageError:
+            break
+        _time.sleep(0.05)
+    with pytest.raises(MediaFileStorageError):
+        storage.get_file(file_id)

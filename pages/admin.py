@@ -1,12 +1,12 @@
 """Admin: users and roles, the named settings, and the audit log.
 
 A thin page over :mod:`intel.auth` and :mod:`intel.settings`: the accounts of the users file
-(add; change role, country, agency, password or disabled flag in a form loaded with the chosen
-account's current values, writing only the fields the administrator changed) for users with the
-``manage_users`` permission; the
-settings table (value, where it comes from, valid range, help) for everyone, and an editor whose
-widgets are bounded by each setting's range or choices for users with the ``settings``
-permission, saving through :func:`intel.settings.put` (checked again there, audited); and the
+for users with the ``manage_users`` permission (add an account; change one in a form loaded with
+the chosen account's current role, country, agency, display name and disabled flag, writing only
+the fields the administrator changed, :func:`intel.auth.change_account`, so a password reset
+never demotes or re-enables anyone); the settings table (value, where it comes from, valid range,
+help) for everyone, and an editor whose widgets are bounded by each setting's range or choices
+for users with the ``settings`` permission, saving through :func:`intel.settings.put` (checked again there, audited); and the
 audit log with filters (user, action, period) and a CSV export for users with the ``audit``
 permission. Everyone else reads a plain sentence. Every change made here is written to the
 audit log. Values are shown only in tables and plain text, never as HTML; a refused value is a

@@ -166,7 +166,7 @@ def _session_token() -> str:
     return st.session_state["intel_session_token"]
 
 
-def _still_allowed(user: auth.User | None, action: str, users_file) -> bool:
+def _still_allowed(user: auth.User | None, action: str, users_file, stamp: str | None = None) -> bool:
     """Whether ``user`` may still take ``action`` under the users file as it is now (a download
     is generated after the page was drawn: the account may have changed in between)."""
     if user is None:
@@ -174,7 +174,7 @@ def _still_allowed(user: auth.User | None, action: str, users_file) -> bool:
     if users_file is None:
         return auth.can(user, action)
     try:
-        now, _ = sessions.refresh(user, sessions.ACCOUNTS.accounts(users_file))
+        now, _ = sessions.refresh(user, sessions.ACCOUNTS.accounts(users_file), stamp)
     except ValueError:
         return False
     return auth.can(now, action)
@@ -229,6 +229,7 @@ def audited_download(container, label, data, *, file_name=None, mime=None, actio
     users_file = auth.users_path() if (auth.multi_user() or _oidc_configured()) else None
     inst = _instance()
     token = _session_token()
+    stamp = st.session_state.get("intel_cred")
     if mime is None:
         import mimetypes
 
@@ -238,7 +239,7 @@ def audited_download(container, label, data, *, file_name=None, mime=None, actio
     info = {**(detail or {}), "file": file_name}
 
     def produce():
-        if not _still_allowed(user, need, users_file):
+        if not _still_allowed(user, need, users_file, stamp):
             raise PermissionError("the account may no longer download this file")
         store.audit(inst.cursor(), action, info, user.name if user else None)
         _expire_media_later()

@@ -54,8 +54,8 @@ from urllib.parse import urlsplit
 
 from intel import auth
 
-__all__ = ["clock", "AccountCache", "refresh", "credential_stamp", "idle_minutes", "idle_expired", "SignInThrottle", "Lock",
-           "DEFAULT_HOSTS", "allowed_hosts", "check_headers", "THROTTLE", "ACCOUNTS", "retry_text"]
+__all__ = ["clock", "AccountCache", "refresh", "credential_stamp", "idle_minutes", "idle_expired",
+           "SignInThrottle", "Lock", "DEFAULT_HOSTS", "allowed_hosts", "check_headers", "THROTTLE", "ACCOUNTS", "retry_text"]
 
 clock: Callable[[], float] = time.monotonic
 """Seconds on a monotonic clock; replaced in tests."""
@@ -278,7 +278,8 @@ class SignInThrottle:
                     e.until = t + seconds
                     out.append(Lock(k, e.locks, seconds, e.failures))
             if len(self._entries) > self.max_entries:
-                for k in sorted(self._entries, key=lambda k: self._entries[k].touched)[: len(self._entries) - self.max_entries]:
+                excess = len(self._entries) - self.max_entries
+                for k in sorted(self._entries, key=lambda k: self._entries[k].touched)[:excess]:
                     del self._entries[k]
         return out
 

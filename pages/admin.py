@@ -6,9 +6,10 @@ the chosen account's current role, country, agency, display name and disabled fl
 the fields the administrator changed, :func:`intel.auth.change_account`, so a password reset
 never demotes or re-enables anyone); the settings table (value, where it comes from, valid range,
 help) for everyone, and an editor whose widgets are bounded by each setting's range or choices
-for users with the ``settings`` permission, saving through :func:`intel.settings.put` (checked again there, audited); and the
-audit log with filters (user, action, period) and a CSV export for users with the ``audit``
-permission. Everyone else reads a plain sentence. Every change made here is written to the
+for users with the ``settings`` permission, saving through :func:`intel.settings.put` (checked
+again there, audited); and the audit log with filters (user, action, period) and a CSV export
+(produced on demand for the session and audited, :func:`pages.common.audited_download`) for
+users with the ``audit`` permission. Everyone else reads a plain sentence. Every change made here is written to the
 audit log. Values are shown only in tables and plain text, never as HTML; a refused value is a
 plain ``st.error`` sentence, never a traceback. The same table from the command line:
 ``intel settings``.

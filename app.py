@@ -8,8 +8,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 st.set_page_config(page_title="Firearms-trafficking route intelligence", layout="wide")
 
-from pages.common import sign_in_gate  # noqa: E402
+from pages.common import host_gate, sign_in_gate  # noqa: E402
 
+host_gate()  # before anything is shown: refuse host names outside the allow-list (DNS rebinding)
 sign_in_gate()
 
 PAGES = {

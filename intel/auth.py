@@ -414,6 +414,48 @@ def set_disabled(users: Mapping[str, Account], name: str, disabled: bool = True)
     return out
 
 
+ACCOUNT_FIELDS = ("role", "country_iso3", "agency", "display_name", "disabled", "password")
+"""Fields :func:`change_account` may change."""
+
+
+def change_account(users: Mapping[str, Account], name: str, **changes) -> dict[str, Account]:
+    """A copy of ``users`` with only the given fields of ``name``'s account changed.
+
+    Parameters
+    ----------
+    name : str
+        An existing account.
+    **changes
+        Any of :data:`ACCOUNT_FIELDS`: ``role``; ``country_iso3`` (ISO3, or ``None``/``""`` for no
+        country); ``agency``; ``display_name``; ``disabled`` (bool); ``password`` (the new
+        password, hashed here). A field not given keeps its value, so a password change never
+        touches the role or the disabled flag.
+
+    Raises
+    ------
+    ValueError
+        Unknown account or field, bad role or country, short password (nothing changed).
+    """
+    if name not in users:
+        raise ValueError(f"No user named {name!r}.")
+    unknown = set(changes) - set(ACCOUNT_FIELDS)
+    if unknown:
+        raise ValueError(f"Cannot change {', '.join(sorted(unknown))}; the fields are {', '.join(ACCOUNT_FIELDS)}.")
+    acct = users[name]
+    fields = {k: changes[k] for k in ("role", "agency", "display_name") if k in changes}
+    if "country_iso3" in changes:
+        c = (changes["country_iso3"] or "").strip().upper()
+        fields["country_iso3"] = c or None
+    new = replace(acct, user=replace(acct.user, **fields))  # User validates role and country
+    if "disabled" in changes:
+        new = replace(new, disabled=bool(changes["disabled"]))
+    if "password" in changes:
+        new = replace(new, password_hash=hash_password(changes["password"]))
+    out = dict(users)
+    out[name] = new
+    return out
+
+
 def users_frame(users: Mapping[str, Account]):
     """The accounts as a table (no hashes): name, display_name, role, agency, country_iso3, sign_in, disabled."""
     import pandas as pd
@@ -1075,7 +1117,7 @@ def audit_users(con) -> list[str]:
 __all__ = [
     "ROLES", "ACTIONS", "PERMISSIONS", "User", "Account", "LOCAL_USER", "can", "require", "users_path", "multi_user",
     "hash_password", "verify", "user_from_claims", "load_users", "save_users", "add_user", "set_role", "set_password",
-    "set_disabled", "users_frame", "parse_releasability", "marking_groups", "effective_releasability", "visible_to",
+    "set_disabled", "change_account", "ACCOUNT_FIELDS", "users_frame", "parse_releasability", "marking_groups", "effective_releasability", "visible_to",
     "canonical_marking", "marking_for", "combined_marking", "marking_list_sql", "effective_list_sql",
     "marking_text_sql", "visible_sql", "NOFORN_MARKING",
     "visibility_statements", "apply_visibility", "visibility_key", "user_for_key", "export_marking", "audit_frame", "audit_actions",

@@ -174,6 +174,8 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
     Setting("dedup_distance_km", 1.0, "Two agency records closer than this (and within the date window) may be one "
             "seizure.", "km", 0.0, 50.0),
     Setting("dedup_window_days", 2, "Date window for probable duplicates between agencies.", "days", 0, 30),
+    Setting("session_idle_minutes", 30, "A signed-in session with no activity for longer than this is signed out "
+            "(shared deployments only).", "minutes", 1, 1440),
 ]}
 
 

@@ -1,14 +1,16 @@
 """Admin: users and roles, the named settings, and the audit log.
 
 A thin page over :mod:`intel.auth` and :mod:`intel.settings`: the accounts of the users file
-(add, change role, reset password, disable) for users with the ``manage_users`` permission; the
-settings table (value, where it comes from, valid range, help) for everyone, and an editor whose
-widgets are bounded by each setting's range or choices for users with the ``settings``
-permission, saving through :func:`intel.settings.put` (checked again there, audited); a form that
-changes an import batch's releasability marking (:func:`intel.ingest.set_batch_marking`: the
-batch's importer or an administrator, audited); and the
-audit log with filters (user, action, period) and a CSV export for users with the ``audit``
-permission. Everyone else reads a plain sentence. Every change made here is written to the
+for users with the ``manage_users`` permission (add an account; change one in a form loaded with
+the chosen account's current role, country, agency, display name and disabled flag, writing only
+the fields the administrator changed, :func:`intel.auth.change_account`, so a password reset
+never demotes or re-enables anyone); the settings table (value, where it comes from, valid range,
+help) for everyone, and an editor whose widgets are bounded by each setting's range or choices
+for users with the ``settings`` permission, saving through :func:`intel.settings.put` (checked
+again there, audited); a form that changes an import batch's releasability marking
+(:func:`intel.ingest.set_batch_marking`: the batch's importer or an administrator, audited); and the audit log with filters (user, action, period) and a CSV export
+(produced on demand for the session and audited, :func:`pages.common.audited_download`) for
+users with the ``audit`` permission. Everyone else reads a plain sentence. Every change made here is written to the
 audit log. Values are shown only in tables and plain text, never as HTML; a refused value is a
 plain ``st.error`` sentence, never a traceback. The same table from the command line:
 ``intel settings``.
@@ -93,39 +95,59 @@ with tab_users:
                     st.rerun()
 
         if users:
+            st.markdown("**Change an account**")
+            who = st.selectbox("Account", sorted(users), key="adm_who")
+            acct = users[who]
+            loaded = {"role": acct.user.role, "country_iso3": acct.user.country_iso3 or "",
+                      "agency": acct.user.agency, "display_name": acct.user.display_name,
+                      "disabled": acct.disabled}
+            # the form shows the chosen account as it is in the file now; it is loaded again when
+            # another account is chosen or the file changed since (then a pending edit is dropped)
+            reloaded = st.session_state.get("adm_loaded") != (who, loaded)
+            if reloaded:
+                st.session_state.update({f"adm_{k}": v for k, v in loaded.items()}, adm_pw="",
+                                        adm_loaded=(who, loaded))
             with st.form("adm_change_user"):
-                st.markdown("**Change an account**")
-                c1, c2 = st.columns(2)
-                who = c1.selectbox("Account", sorted(users), key="adm_who")
-                new_role = c2.selectbox("Role", auth.ROLES, key="adm_role")
+                c1, c2, c3 = st.columns(3)
+                held = {"role": c1.selectbox("Role", auth.ROLES, key="adm_role"),
+                        "country_iso3": c2.text_input("Country (ISO3, empty for none)", key="adm_country_iso3",
+                                                      max_chars=3),
+                        "agency": c3.text_input("Agency", key="adm_agency")}
+                c4, c5 = st.columns(2)
+                held["display_name"] = c4.text_input("Display name", key="adm_display_name")
+                held["disabled"] = c5.checkbox("Disabled", key="adm_disabled")
                 new_pw = st.text_input("New password (leave empty to keep)", type="password", key="adm_pw")
-                disabled = st.checkbox("Disabled", key="adm_disabled")
-                if st.form_submit_button("Save changes"):
-                    try:
-                        if who == user.name and (new_role != "admin" or disabled):
-                            raise ValueError("You cannot remove your own administrator role or disable yourself; "
-                                             "ask another administrator.")
-                        changes = {}
-                        if users[who].user.role != new_role:
-                            users = auth.set_role(users, who, new_role)
-                            changes["role"] = new_role
-                        if new_pw:
-                            users = auth.set_password(users, who, new_pw)
-                            changes["password"] = "changed"
-                        if users[who].disabled != disabled:
-                            users = auth.set_disabled(users, who, disabled)
-                            changes["disabled"] = disabled
-                        if changes:
-                            auth.save_users(users, path)
-                    except ValueError as e:
-                        st.error(str(e))
+                submitted = st.form_submit_button("Save changes")
+            if submitted and reloaded:
+                st.warning(f"The account {who} changed since the form was loaded; the form now shows it as it "
+                           "is. Make your change again.")
+            elif submitted:
+                # only what the administrator changed in the form (a password alone changes nothing else)
+                changes = {k: (v.strip().upper() if k == "country_iso3" else v.strip() if isinstance(v, str) else v)
+                           for k, v in held.items()}
+                changes = {k: v for k, v in changes.items() if v != loaded[k]}
+                if new_pw:
+                    changes["password"] = new_pw
+                try:
+                    if who == user.name and (changes.get("role", "admin") != "admin" or changes.get("disabled")):
+                        raise ValueError("You cannot remove your own administrator role or disable yourself; "
+                                         "ask another administrator.")
+                    if changes:
+                        users = auth.change_account(users, who, **changes)
+                        auth.save_users(users, path)
+                except ValueError as e:
+                    st.error(str(e))
+                else:
+                    if changes:
+                        logged = {k: ("changed" if k == "password" else v) for k, v in changes.items()}
+                        _log("users.change", {"name": who, **logged})
+                        st.session_state["adm_user_msg"] = f"Account {who} changed: {', '.join(changes)}."
+                        st.session_state.pop("adm_loaded", None)
+                        st.rerun()
                     else:
-                        if changes:
-                            _log("users.change", {"name": who, **changes})
-                            st.success(f"Account {who} changed: {', '.join(changes)}.")
-                            st.rerun()
-                        else:
-                            st.info("Nothing to change.")
+                        st.info("Nothing to change.")
+            if msg := st.session_state.pop("adm_user_msg", None):
+                st.success(msg)
 
 # ------------------------------------------------------------------------------- settings
 def _current(con, name: str):
@@ -280,10 +302,11 @@ with tab_audit:
                               action=None if f_action == "(all)" else f_action, date_from=d_from, date_to=d_to)
         st.write(f"{len(df):,} lines. The log is append-only: lines are never changed or deleted.")
         st.dataframe(df, hide_index=True, width="stretch")
-        st.download_button(
-            "Audit log (CSV)", csv_bytes(df),
+        # produced for this session only when asked, and audited then (pages.common.audited_download)
+        common.audited_download(
+            st, "Audit log (CSV)", csv_bytes(df),
             file_name=f"audit_{d_from or 'start'}_{d_to or 'end'}.csv", mime="text/csv", key="adm_aud_csv",
-            on_click=_log, args=("export", {"what": "audit log", "rows": int(len(df)), "user_filter": f_user,
-                                            "action_filter": f_action, "from": d_from, "to": d_to}))
+            action="export", need="audit", detail={"what": "audit log", "rows": int(len(df)), "user_filter": f_user,
+                                                   "action_filter": f_action, "from": d_from, "to": d_to})
         st.caption("The same export from the command line: `intel audit --db DB --out FILE.csv "
                    "[--user U] [--action A] [--from D] [--to D]` (--to excluded).")

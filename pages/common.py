@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from intel import auth, config, hexbin, queries, settings, store
+from intel import auth, config, hexbin, queries, sessions, settings, store
 from intel import overview as _overview
 
 def _leave_mpa_v1() -> None:
@@ -157,9 +157,103 @@ def export_marking() -> str:
     return _marking(db_path(), db_stamp(), visibility())
 
 
+def _session_token() -> str:
+    """A random token of this browser session (sign-in throttling, download ids); never shown."""
+    import secrets
+
+    if "intel_session_token" not in st.session_state:
+        st.session_state["intel_session_token"] = secrets.token_hex(16)
+    return st.session_state["intel_session_token"]
+
+
+def _still_allowed(user: auth.User | None, action: str, users_file, stamp: str | None = None) -> bool:
+    """Whether ``user`` may still take ``action`` under the users file as it is now (a download
+    is generated after the page was drawn: the account may have changed in between)."""
+    if user is None:
+        return False
+    if users_file is None:
+        return auth.can(user, action)
+    try:
+        now, _ = sessions.refresh(user, sessions.ACCOUNTS.accounts(users_file), stamp)
+    except ValueError:
+        return False
+    return auth.can(now, action)
+
+
+MEDIA_LIFETIME_S = 60.0
+"""Seconds a produced download stays at ``/media/<id>`` at most (see :func:`audited_download`)."""
+
+
+def _expire_media_later(seconds: float = MEDIA_LIFETIME_S) -> None:
+    """Run Streamlit's media clean-up twice after ``seconds`` (the first pass marks a download no
+    session references, the second deletes it), so a produced file does not wait for the next
+    script run of some session to be dropped."""
+    import threading
+
+    from streamlit import runtime
+
+    if not runtime.exists():
+        return
+    mgr = runtime.get_instance().media_file_mgr
+
+    def sweep():
+        mgr.remove_orphaned_files()
+        mgr.remove_orphaned_files()
+    t = threading.Timer(seconds, sweep)
+    t.daemon = True
+    t.start()
+
+
+def audited_download(container, label, data, *, file_name=None, mime=None, action: str = "export",
+                     need: str = "export", detail: dict | None = None, **kw):
+    """A download button whose file exists only when this session asks for it, with an audit line.
+
+    The data are not handed to Streamlit's media store when the page is drawn: the button holds
+    a callable (``st.download_button(data=callable)``), which Streamlit registers under a random
+    id sent only to this session's browser and runs when that browser asks for it over its own
+    websocket. The callable checks the account again (disabled, removed, or a role without
+    ``need`` since the page was drawn: nothing is produced), writes the audit line ``action``
+    (with ``detail``, the file name and the user), and returns the bytes. Streamlit stores the
+    file at ``/media/<id>`` and sends that URL back to this session only.
+
+    What holds: nothing is stored before this session asks; every production is audited and
+    checked against the account as it is then; the id is a 128-bit hash of the content, the MIME
+    type and the file name, and the MIME type carries a parameter with this session's random
+    token, so the id differs per session and cannot be computed from known content; the file is
+    dropped at most :data:`MEDIA_LIFETIME_S` seconds later (:func:`_expire_media_later`), or
+    earlier by Streamlit's own clean-up at the ends of script runs. What does not hold:
+    Streamlit's media endpoint checks no session, so whoever holds the URL in that window can
+    fetch the file (more than once) without an audit line of their own.
+    """
+    user = current_user()
+    users_file = auth.users_path() if (auth.multi_user() or _oidc_configured()) else None
+    inst = _instance()
+    token = _session_token()
+    stamp = st.session_state.get("intel_cred")
+    if mime is None:
+        import mimetypes
+
+        mime = (mimetypes.guess_type(file_name or "")[0] or
+                ("text/plain" if isinstance(data, str) else "application/octet-stream"))
+    payload = data
+    info = {**(detail or {}), "file": file_name}
+
+    def produce():
+        if not _still_allowed(user, need, users_file, stamp):
+            raise PermissionError("the account may no longer download this file")
+        store.audit(inst.cursor(), action, info, user.name if user else None)
+        _expire_media_later()
+        return payload
+
+    kw.setdefault("on_click", "ignore")
+    return container.download_button(label, produce, file_name=file_name, mime=f"{mime}; intel-session={token}",
+                                     **kw)
+
+
 def export_button(container, label, data, file_name=None, mime=None, **kw):
     """A download button for an export: only for roles that may export; the file name carries
-    the releasability marking; each download is written to the audit log.
+    the releasability marking; each download is written to the audit log when the file is
+    produced for this session (:func:`audited_download`).
 
     ``container`` is ``st`` or a column; the other arguments are those of ``st.download_button``.
     """
@@ -170,11 +264,102 @@ def export_button(container, label, data, file_name=None, mime=None, **kw):
     marking = export_marking()
     slug = "".join(ch if ch.isalnum() else "_" for ch in marking.split("(")[0].strip()).strip("_")
     name = f"{slug}__{file_name}" if slug and file_name else file_name
+    return audited_download(container, label, data, file_name=name, mime=mime, action="export", need="export",
+                            detail={"marking": marking, "label": label}, **kw)
 
-    def _log():
-        store.audit(_instance().cursor(), "export", {"file": file_name, "marking": marking, "label": label},
-                    user.name if user else None)
-    return container.download_button(label, data, file_name=name, mime=mime, on_click=_log, **kw)
+
+def _request_headers() -> dict:
+    """The headers of the request that opened this session (its websocket handshake)."""
+    try:
+        return dict(st.context.headers)
+    except Exception:  # noqa: BLE001 - no request context: an in-process harness, see intel.sessions
+        return {}
+
+
+def host_gate() -> None:
+    """Refuse, before anything is shown, a request for a host name the dashboard does not answer to
+    (DNS rebinding): :func:`intel.sessions.check_headers` on the request's ``Host`` and ``Origin``."""
+    msg = sessions.check_headers(_request_headers())
+    if msg:
+        st.error(msg)
+        st.stop()
+
+
+def _audit(action: str, detail: dict, user_name: str | None) -> None:
+    store.audit(_instance().cursor(), action, detail, user_name)
+
+
+def _sign_out(message: str | None = None) -> None:
+    for k in ("intel_user", "intel_cred", "intel_last_run"):
+        st.session_state.pop(k, None)
+    if message:
+        st.session_state["intel_signed_out"] = message
+    if _oidc_configured() and getattr(st.user, "is_logged_in", False):
+        st.logout()  # else the provider's identity would sign the session straight back in
+
+
+def _keep_session_current() -> None:
+    """Idle timeout and the account's current rights, once per run of a signed-in session."""
+    user = st.session_state.get("intel_user")
+    now = sessions.clock()
+    if user is None:
+        return
+    try:
+        minutes = sessions.idle_minutes(get_con())
+    except Exception:  # noqa: BLE001 - an unreadable store: the default limit still applies
+        minutes = sessions.idle_minutes(None)
+    if sessions.idle_expired(st.session_state.get("intel_last_run"), now, minutes):
+        _audit("session_expired", {"idle_minutes": minutes}, user.name)
+        _sign_out(f"You were signed out after more than {minutes} minutes without activity. Sign in again.")
+        return
+    try:
+        accounts = sessions.ACCOUNTS.accounts(auth.users_path())
+    except ValueError as e:
+        st.error(f"{e} Nothing is shown until the users file is fixed.")
+        st.stop()
+    fresh, why = sessions.refresh(user, accounts, st.session_state.get("intel_cred"))
+    if fresh is None:
+        _audit("session_revoked", {"reason": why}, user.name)
+        _sign_out(why)
+        return
+    if fresh != user:
+        st.session_state["intel_user"] = fresh
+    st.session_state["intel_last_run"] = now
+
+
+def _signed_in(user: auth.User, accounts, method: str, failed_before: int = 0) -> None:
+    st.session_state["intel_user"] = user
+    st.session_state["intel_cred"] = sessions.credential_stamp(accounts.get(user.name))
+    st.session_state["intel_last_run"] = sessions.clock()
+    st.session_state.pop("intel_signed_out", None)
+    _audit("sign_in", {"method": method, **({"failed_before": failed_before} if failed_before else {})}, user.name)
+
+
+def _password_sign_in(accounts, name: str, password: str) -> None:
+    """Check a password under the throttle (:class:`intel.sessions.SignInThrottle`); one audit
+    line per lock, not per failure."""
+    name = (name or "").strip()[:64]
+    keys = (("name", name), ("session", _session_token()))
+    wait, key = sessions.THROTTLE.wait(*keys)
+    if wait > 0:
+        who = "for this user name" if key[0] == "name" else "from this browser"
+        st.error(f"Too many failed sign-ins {who}. Try again {sessions.retry_text(wait)}.")
+        return
+    u = auth.verify(accounts, name, password)
+    if u is None:
+        locks = sessions.THROTTLE.failure(*keys)
+        if locks:
+            worst = max(locks, key=lambda lk: lk.seconds)
+            _audit("sign_in_locked", {"name": name, "locks": worst.locks, "seconds": worst.seconds,
+                                      "failures": worst.failures, "keys": sorted(lk.key[0] for lk in locks)}, None)
+            st.error(f"Unknown user name or wrong password. Too many failed sign-ins: try again "
+                     f"{sessions.retry_text(worst.seconds)}.")
+        else:
+            st.error("Unknown user name or wrong password.")
+        return
+    failed = sessions.THROTTLE.success(*keys)
+    _signed_in(u, accounts, "password", failed)
+    st.rerun()
 
 
 def sign_in_gate() -> None:
@@ -182,31 +367,41 @@ def sign_in_gate() -> None:
 
     Local users are checked against the users file (hashed passwords, :mod:`intel.auth`); with
     an OIDC provider configured (``[auth]`` in ``.streamlit/secrets.toml``), ``st.login`` is used
-    and the identity is mapped to an account of the users file. Every sign-in, failed sign-in
-    and sign-out is written to the audit log.
+    and the identity is mapped to an account of the users file. On every run of a signed-in
+    session the account is read again (:func:`intel.sessions.refresh`: new rights at once; a
+    disabled, removed or re-passworded account is signed out) and the idle timeout
+    (``session_idle_minutes``) is applied. Password sign-in is throttled per user name and per
+    browser session (:class:`intel.sessions.SignInThrottle`). Sign-ins, locks, sign-outs,
+    expired and revoked sessions are written to the audit log.
     """
+    shared = auth.multi_user() or _oidc_configured()
+    if shared:
+        _keep_session_current()
     user = current_user()
     if user is not None:
-        if auth.multi_user() or _oidc_configured():
+        if shared:
             st.sidebar.caption(f"Signed in: {user.display_name or user.name} ({user.role}"
                                + (f", {user.country_iso3}" if user.country_iso3 else "") + ")")
             if st.sidebar.button("Sign out", key="sign_out"):
-                store.audit(_instance().cursor(), "sign_out", {}, user.name)
-                st.session_state.pop("intel_user", None)
-                if _oidc_configured() and getattr(st.user, "is_logged_in", False):
-                    st.logout()
+                _audit("sign_out", {}, user.name)
+                _sign_out()
                 st.rerun()
         return
     st.title("Sign in")
-    users = auth.load_users()
+    if msg := st.session_state.get("intel_signed_out"):
+        st.warning(msg)
+    try:
+        users = sessions.ACCOUNTS.accounts(auth.users_path())
+    except ValueError as e:
+        st.error(f"{e} Ask the administrator to fix the users file.")
+        st.stop()
     if _oidc_configured():
         if getattr(st.user, "is_logged_in", False):
             u = auth.user_from_claims(users, st.user.to_dict())
             if u is None:
                 st.error("Your identity is not linked to an account of this deployment. Ask an administrator.")
                 st.stop()
-            st.session_state["intel_user"] = u
-            store.audit(_instance().cursor(), "sign_in", {"method": "oidc"}, u.name)
+            _signed_in(u, users, "oidc")
             st.rerun()
         st.button("Sign in with your organisation", on_click=st.login)
     with st.form("sign_in"):
@@ -214,14 +409,7 @@ def sign_in_gate() -> None:
         password = st.text_input("Password", type="password")
         ok = st.form_submit_button("Sign in")
     if ok:
-        u = auth.verify(users, name, password)
-        if u is None:
-            store.audit(_instance().cursor(), "sign_in_failed", {"name": name[:64]}, None)
-            st.error("Unknown user name or wrong password.")
-        else:
-            st.session_state["intel_user"] = u
-            store.audit(_instance().cursor(), "sign_in", {"method": "password"}, u.name)
-            st.rerun()
+        _password_sign_in(users, name, password)
     st.stop()
 
 

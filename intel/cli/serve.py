@@ -3,6 +3,12 @@
 Where this sits: a thin layer that calls :func:`intel.reference.ensure_store` and then runs
 Streamlit on ``app.py`` (:data:`intel.config.APP_PATH`) with ``INTEL_DB`` pointing at the store,
 headless and without usage statistics. The exit status is Streamlit's.
+
+Host names: Streamlit's websocket accepts only the names of :func:`intel.sessions.allowed_hosts`
+(``server.allowedHosts``: the loopback names plus ``INTEL_ALLOWED_HOSTS``), with CORS and XSRF
+protection on, so a page of another site cannot open the dashboard by DNS rebinding; the router
+(``app.py``) checks ``Host`` and ``Origin`` again on every run, also when Streamlit is started
+another way.
 """
 from __future__ import annotations
 
@@ -16,7 +22,20 @@ import click
 from intel.cli.errors import IntelCommand, fail
 from intel.cli.options import db_option
 
-__all__ = ["serve_cmd"]
+__all__ = ["serve_cmd", "streamlit_command"]
+
+
+def streamlit_command(app: Path, port: int) -> list[str]:
+    """The ``streamlit run`` command line of ``intel serve`` (see the module overview)."""
+    from intel.sessions import allowed_hosts
+
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", "127.0.0.1",
+           "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
+           "--server.fileWatcherType", "none", "--server.runOnSave", "false",
+           "--server.enableCORS", "true", "--server.enableXsrfProtection", "true"]
+    for host in allowed_hosts():
+        cmd += ["--server.allowedHosts", host]
+    return cmd
 
 
 @click.command("serve", cls=IntelCommand, help="Build the store if missing and start the dashboard on 127.0.0.1.")
@@ -38,8 +57,6 @@ def serve_cmd(db, port):
         fail(f"cannot build the store: {e}")
     app = config.APP_PATH
     env = dict(os.environ, INTEL_DB=str(dbp.resolve()))
-    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", "127.0.0.1",
-           "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
-           "--server.fileWatcherType", "none", "--server.runOnSave", "false"]
+    cmd = streamlit_command(app, port)
     click.echo(f"dashboard: http://127.0.0.1:{port}")
     sys.exit(subprocess.call(cmd, env=env, cwd=str(app.parent)))

@@ -1038,6 +1038,52 @@ def audit(con: duckdb.DuckDBPyConnection, action: str, detail: dict | None = Non
             raise
 
 
+def carry_audit(con: duckdb.DuckDBPyConnection, old_db: str | os.PathLike) -> int:
+    """Copy the whole audit log of the store file ``old_db`` into the new embedded store ``con``.
+
+    ``intel build`` writes a new store beside the old one: the old log is copied first, line for
+    line with its ids, ``prev_id`` and ``chain_hash`` as they were (a log made before migration 5
+    is chained as that migration chains it), and ``audit_seq`` restarts after its last id, so the
+    build's own lines continue the same chain and ``intel verify`` checks the log across builds.
+    A damaged or changed old log is copied as it is (verify then names the broken line), never
+    re-chained.
+
+    Parameters
+    ----------
+    con : connection of a new, empty embedded store (fully migrated)
+    old_db : path of the store file being replaced; opened read-only
+
+    Returns
+    -------
+    int
+        Lines copied (0 when ``old_db`` has no audit table).
+
+    Raises
+    ------
+    duckdb.Error
+        ``old_db`` cannot be read (the caller decides: a store that cannot be read is kept as a backup).
+    """
+    if con.execute("SELECT count(*) FROM audit").fetchone()[0]:
+        raise ValueError("carry_audit copies into an empty audit log only")
+    con.execute(f"ATTACH {_literal(str(old_db))} AS _old_store (READ_ONLY)")
+    try:
+        cols = {r[0] for r in con.execute("SELECT column_name FROM duckdb_columns() WHERE database_name = "
+                                          "'_old_store' AND table_name = 'audit'").fetchall()}
+        if not cols:
+            return 0
+        chained = {"prev_id", "chain_hash"} <= cols
+        take = AUDIT_COLUMNS if chained else AUDIT_COLUMNS[:5]
+        con.execute(f"INSERT INTO audit ({', '.join(take)}) SELECT {', '.join(take)} FROM _old_store.audit")
+    finally:
+        con.execute("DETACH _old_store")
+    if not chained:
+        _audit_chain_v5(con)
+    n, last = con.execute("SELECT count(*), coalesce(max(audit_id), 0) FROM audit").fetchone()
+    con.execute("DROP SEQUENCE IF EXISTS audit_seq")
+    con.execute(f"CREATE SEQUENCE audit_seq START {int(last) + 1}")   # an integer, not input
+    return int(n)
+
+
 def in_transaction(con: duckdb.DuckDBPyConnection) -> bool:
     """True when ``con`` is inside an explicit transaction (``BEGIN`` not yet committed).
 

@@ -218,3 +218,52 @@ def test_damaged_store_is_one_sentence(tmp_path):
     db.write_bytes(b"\x00garbage" * 1000)
     res = _run(db)
     assert res.exit_code == 2 and res.output.startswith("error: ") and "Traceback" not in res.output
+
+
+def _fast_build(monkeypatch, tmp_path):
+    """build() without the reference loaders, with one small bundled register (2 rows)."""
+    from intel import reference
+
+    reg = tmp_path / "bundled.csv"
+    reg.write_text("record_id,seizure_date,country,latitude,longitude,firearm_type,quantity\n"
+                   "B1,2024-01-05,GHA,5.6037,-0.1870,pistol,2\nB2,2024-01-06,GHA,6.6885,-1.6244,rifle,1\n")
+    for name in ("load_countries", "load_admin1", "load_unlocode_crossings", "load_unodc", "load_atf_flows"):
+        monkeypatch.setattr(reference, name, lambda con, *a, **k: 0)
+    monkeypatch.setattr(reference, "REGISTERS", [(reg, None)])
+
+
+def _log(db):
+    con = store.connect(db, read_only=True)
+    try:
+        return con.execute("SELECT audit_id, action, user_name, prev_id, chain_hash FROM audit ORDER BY 1").fetchall()
+    finally:
+        con.close()
+
+
+def test_build_rebuild_and_refresh_keep_the_audit_log(monkeypatch, tmp_path):
+    """`intel build` (plain, --rebuild, --refresh) keeps every audit line and the chain verifies
+    across builds; the backup of a rebuild keeps it too. (Before: a rebuild started a new log.)"""
+    _fast_build(monkeypatch, tmp_path)
+    db = tmp_path / "s.duckdb"
+    run = lambda *a: CliRunner().invoke(main, ["build", "--db", str(db), *a])  # noqa: E731
+    assert run().exit_code == 0
+    first = _log(db)
+    assert run().exit_code == 0            # a store of only the build's own lines: rebuilt, log kept
+    second = _log(db)
+    assert second[:len(first)] == first and len(second) > len(first)
+    con = store.connect(db)
+    store.audit(con, "quality.decide", {"quarantine_id": 1}, "bob")
+    con.close()
+    before = _log(db)
+    r = run("--rebuild")
+    assert r.exit_code == 0, r.output
+    assert f"audit log: {len(before)} lines kept" in r.output
+    after = _log(db)
+    assert after[:len(before)] == before                        # same ids, users and hashes
+    assert after[len(before)][3] == before[-1][0]               # the build's first line chains on
+    (backup,) = tmp_path.glob("s.backup-*.duckdb")
+    assert _log(backup) == before
+    assert run("--refresh").exit_code == 0
+    assert _log(db)[:len(after)] == after
+    res = _run(db)
+    assert res.exit_code == 0, res.output

@@ -856,6 +856,51 @@ def lock_message(path: str | os.PathLike, exc: BaseException) -> str:
             "store (INTEL_STORE, see the README, 'Running the dashboard and the CLI at the same time').")
 
 
+def fault_message(exc: BaseException, path: str | os.PathLike | None = None) -> str:
+    """One plain sentence for a store that cannot be opened or written: held by another process,
+    damaged, read-only, or on a full disk.
+
+    Parameters
+    ----------
+    exc : Exception
+        What DuckDB (``duckdb.IOException`` and other ``duckdb.Error``) or the OS (``OSError``)
+        raised while opening or writing the store.
+    path : path, optional
+        The store, named in the sentence.
+
+    Returns
+    -------
+    str
+        A lock: :func:`lock_message`. No space left on the device: the disk is full, nothing of
+        the change was written. Permission denied, a read-only file system: the store cannot be
+        written. Not a DuckDB file, a corrupt block, a file cut short: the store is damaged, and
+        how to recover it. Otherwise: the store cannot be used, with DuckDB's text. DuckDB's own
+        text is kept in brackets at the end.
+    """
+    import errno
+
+    text = " ".join(str(exc).split()).removeprefix("IO Error: ")
+    low = text.lower()
+    code = getattr(exc, "errno", None)
+    where = f"the store {path}" if path else "the store"
+    if is_lock_error(exc):
+        m = re.search(r'file "([^"]*)"', text)
+        return lock_message(path or (m.group(1) if m else ""), exc)
+    if code == errno.ENOSPC or "no space left" in low or "disk is full" in low or "disk full" in low:
+        return (f"the disk holding {where} is full: nothing of this change was written (it was rolled back). "
+                f"Free some space and run it again. ({text})")
+    if code in (errno.EACCES, errno.EPERM, errno.EROFS) or any(
+            w in low for w in ("permission denied", "read-only file system", "read-only", "operation not permitted")):
+        return (f"{where} cannot be written: the file or its folder is read-only for this user. Give this user "
+                f"write access, or use a copy, and run it again. ({text})")
+    if any(w in low for w in ("not a valid duckdb database", "corrupt", "checksum", "could not read enough bytes",
+                              "invalid wal", "serialization")):
+        return (f"{where} is damaged or is not a store of this program, so it cannot be opened. Restore it from a "
+                "backup (`intel build --rebuild` keeps the old file beside the new one as <name>.backup-<time>"
+                f".duckdb), or build a new one with `intel build`. ({text})")
+    return f"{where} cannot be used: {text}"
+
+
 @contextmanager
 def transaction(con: duckdb.DuckDBPyConnection):
     """Run the body in one transaction: everything commits or nothing does."""

@@ -110,7 +110,7 @@ def _pause_point(phase: str) -> None:
 REJECT = {"LAT_OUT_OF_RANGE", "LON_OUT_OF_RANGE", "INVALID_DMS", "REPEATED_HEADER", "MALFORMED_LINE", "INVALID_H3",
           "COORDINATE_UNREADABLE", "TOTAL_ROW"}
 QUARANTINE = {
-    "CELL_ERROR", "FORMULA_NOT_CALCULATED", "MULTIPLE_LOCATIONS",
+    "CELL_ERROR", "FORMULA_NOT_CALCULATED", "MULTIPLE_LOCATIONS", "ENCODING_INVALID",
     "LATLON_SWAP_SUSPECTED", "PROJECTED_COORDINATES", "NULL_ISLAND", "MISSING_LOCATION", "HEMISPHERE_MISSING",
     "DATE_AMBIGUOUS", "DATE_INVALID", "COUNTRY_UNKNOWN", "COUNTRY_AMBIGUOUS", "PLACE_UNKNOWN",
     "PLACE_NOT_LOCATABLE", "COORDINATE_INVALID", "HEMISPHERE_AXIS_MISMATCH",
@@ -163,6 +163,8 @@ REASON_TEXT = {
                   "the error text is kept in the raw values",
     "FORMULA_NOT_CALCULATED": "a formula cell was never calculated (no cached value, or the dummy 0 written by the "
                               "tool that made the workbook): its value is unknown; open and save the file in Excel",
+    "ENCODING_INVALID": "a cell of the row held bytes that are not UTF-8 in a UTF-8 file; they were replaced by "
+                        "\ufffd in the raw values: check the value at the source",
     "MULTIPLE_LOCATIONS": "the geometry holds points of several places (a MultiPoint kilometres wide): not one location",
     "LOCATION_FROM_GEOMETRY": "located at the representative point of an area or line; the location precision is "
                               "its extent, not an exact point",

@@ -11,7 +11,12 @@ What is detected here, once per file, and reported on :class:`RawTable`:
   ISO-8859-1 because agency exports from Windows Excel are cp1252 (bytes 0x80-0x9F carry
   ``€ š ‘ ’`` there but are C1 control characters in ISO-8859-1). charset-normalizer is asked
   only when the bytes are neither UTF-8 nor decodable as cp1252, or when it recognises a
-  non-Latin script (Cyrillic, Greek, Arabic, Hebrew...).
+  non-Latin script (Cyrillic, Greek, Arabic, Hebrew...). A file that is UTF-8 but for a few
+  invalid bytes (no more invalid sequences than valid non-ASCII characters, e.g. ``Bogotá`` and one
+  stray ``0xFF``) is read as UTF-8 with each invalid byte replaced by U+FFFD
+  (:data:`UTF8_REPLACED`): one bad byte no longer makes the whole file cp1252, mangling every
+  valid name. The cells holding a replacement are listed in ``cell_issues`` as
+  ``ENCODING_INVALID``, which holds their rows back, and a warning names their lines.
 * **delimiter** (CSV): the one of ``, ; TAB |`` that splits the first lines into the most
   consistent number of fields (quotes respected).
 * **decimal mark and thousands separator** (CSV): from numeric-looking cells (``-34,6037``
@@ -37,6 +42,10 @@ What is detected here, once per file, and reported on :class:`RawTable`:
   parts exceed :data:`XLSX_MAX_EXPANDED_BYTES`, a sheet of more than :data:`XLSX_MAX_ROWS` rows or
   :data:`XLSX_MAX_COLUMNS` columns, a cell of more than :data:`XLSX_MAX_FIELD_CHARS` characters,
   or XML that expands entities without bound is refused with a :class:`ReadError` sentence.
+* **size limits** (CSV): a file of more than :data:`CSV_MAX_BYTES` bytes, more than
+  :data:`CSV_MAX_ROWS` records, more than :data:`CSV_MAX_COLUMNS` columns or a field of more than
+  :data:`CSV_MAX_FIELD_CHARS` characters is refused with a :class:`ReadError` sentence naming the
+  limit and, for a row or a field, the row (numbered as in the import report) and column.
 
 Geographic formats (GeoJSON, GeoPackage, GeoParquet) carry their geometry as extra columns
 ``__longitude`` and ``__latitude`` (WGS84 degrees, RFC 7946 lon-lat order; the representative
@@ -90,6 +99,57 @@ XLSX_MAX_FIELD_CHARS = 32_767
 """Most characters of one cell (Excel's own limit for a cell)."""
 XLSX_MAX_EXPANDED_BYTES = 1 << 30
 """Most bytes (1 GiB) the parts of an XLSX workbook may declare once decompressed."""
+
+
+CSV_MAX_BYTES = 1 << 30
+"""Most bytes (1 GiB) of a CSV file an import reads."""
+CSV_MAX_ROWS = 5_000_000
+"""Most records (lines after the header) of a CSV file an import reads."""
+CSV_MAX_COLUMNS = 1_000
+"""Most columns (header fields, or fields of the widest row) of a CSV file."""
+CSV_MAX_FIELD_CHARS = 32_767
+"""Most characters of one CSV field (as for an XLSX cell; Python's csv module would stop at 131,072)."""
+UTF8_REPLACED = "utf-8 (invalid bytes replaced)"
+"""The ``encoding`` of a CSV file read as UTF-8 with a few invalid bytes replaced by U+FFFD."""
+
+
+def _csv_cap(path: Path, what: str, limit: int, where: str = "") -> ReadError:
+    return ReadError(f"{path.name}: {what}, more than the {limit:,} an import reads{where}; nothing was imported. "
+                     "Split the file, or remove what does not belong in it.")
+
+
+def _check_csv_frame(path: Path, frame: pd.DataFrame, rows: np.ndarray) -> None:
+    """Refuse a CSV table over :data:`CSV_MAX_ROWS`, :data:`CSV_MAX_COLUMNS` or :data:`CSV_MAX_FIELD_CHARS`."""
+    if len(frame) > CSV_MAX_ROWS:
+        raise _csv_cap(path, f"the file has more than {CSV_MAX_ROWS:,} records (row {int(rows[CSV_MAX_ROWS]):,} is "
+                             "beyond the limit)", CSV_MAX_ROWS)
+    if len(frame.columns) > CSV_MAX_COLUMNS:
+        raise _csv_cap(path, f"the file has {len(frame.columns):,} columns", CSV_MAX_COLUMNS)
+    for name in frame.columns:
+        col = frame[name]
+        lengths = col.str.len() if col.dtype != object else col.map(lambda v: len(v) if isinstance(v, str) else 0)
+        lengths = np.asarray(lengths.fillna(0), dtype=np.int64)
+        if len(lengths) and lengths.max() > CSV_MAX_FIELD_CHARS:
+            i = int(np.argmax(lengths > CSV_MAX_FIELD_CHARS))
+            raise _csv_cap(path, f"the field of column {str(name)!r} in row {int(rows[i]):,} holds {int(lengths[i]):,} "
+                                 "characters", CSV_MAX_FIELD_CHARS, " in one field")
+
+
+def _utf8_replacements(data: bytes) -> int | None:
+    """Invalid UTF-8 sequences of ``data`` when it is UTF-8 but for a few of them, else None.
+
+    "A few": at least one valid non-ASCII character and no more invalid sequences than valid
+    non-ASCII characters (a cp1252 or Latin-1 file has almost no valid UTF-8 sequence: its
+    accented letters are lone bytes). Python's decoder never swallows an ASCII byte into a
+    replacement, so the counts come from the decoded length and the ASCII bytes.
+    """
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd") - data.count("\ufffd".encode("utf-8"))
+    if bad <= 0:
+        return None
+    ascii_bytes = int((np.frombuffer(data, dtype=np.uint8) < 0x80).sum())
+    valid = len(text) - ascii_bytes - text.count("\ufffd") + data.count("\ufffd".encode("utf-8"))
+    return bad if valid >= bad else None
 
 
 def _check_xlsx_size(path: Path) -> None:
@@ -250,6 +310,12 @@ def _detect_encoding(data: bytes, warnings: list[str]) -> str:
         return bomless
     if _is_utf8(data):
         return "utf-8"
+    bad = _utf8_replacements(data)
+    if bad is not None:
+        warnings.append(f"The file is UTF-8 but for {bad} invalid byte sequence(s); each was replaced by \ufffd "
+                        "and its row is held back (ENCODING_INVALID) where it falls in a mapped column. The rest "
+                        "of the file was read as UTF-8.")
+        return UTF8_REPLACED
     guess = None
     try:
         from charset_normalizer import from_bytes
@@ -522,6 +588,9 @@ _SEP_DIRECTIVE = re.compile(r"[ \t]*sep=([^\r\n])[ \t]*\r?\n", re.IGNORECASE)
 
 
 def _read_csv(path: Path, encoding: str | None, delimiter: str | None, decimal: str | None) -> RawTable:
+    size = path.stat().st_size
+    if size > CSV_MAX_BYTES:
+        raise _csv_cap(path, f"the file holds {size:,} bytes", CSV_MAX_BYTES, " (bytes)")
     data = path.read_bytes()
     if not data or data.isspace():
         raise ReadError(f"{path.name} is empty: there is no header row and no record.")
@@ -539,7 +608,7 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None, decimal: 
         utf8 = body
     else:
         try:
-            text = data.decode(enc)
+            text = data.decode("utf-8", errors="replace") if enc == UTF8_REPLACED else data.decode(enc)
         except (UnicodeDecodeError, LookupError) as exc:
             raise ReadError(f"{path.name} cannot be decoded as {enc}: {exc}") from None
         if text.startswith("\ufeff"):
@@ -584,6 +653,8 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None, decimal: 
             utf8 = utf8[off:]
         skipped += cut
     names = _clean_names(header)
+    if len(names) > CSV_MAX_COLUMNS:
+        raise _csv_cap(path, f"the header has {len(names):,} columns", CSV_MAX_COLUMNS)
     frame = None
     try:
         import pyarrow as pa
@@ -609,11 +680,30 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None, decimal: 
     except Exception as exc:  # ragged rows or other oddities: the careful slow path
         warnings.append(f"Fast CSV reader failed ({type(exc).__name__}); the file was read row by row.")
         text = text if text is not None else bytes(utf8).decode("utf-8")
-        frame = _read_csv_slow(text, delim, names, warnings)
+        frame = _read_csv_slow(text, delim, names, warnings, path)
     rows = np.arange(2 + skipped, len(frame) + 2 + skipped, dtype=np.int64)
+    _check_csv_frame(path, frame, rows)
     dec, thou = (decimal, "." if decimal == "," else None) if decimal else _detect_decimal(frame, delim)
-    return _tidy_rows(RawTable(frame=frame, row_numbers=rows, format="csv", encoding=enc, delimiter=delim,
-                               decimal=dec, thousands=thou, warnings=warnings))
+    raw = _tidy_rows(RawTable(frame=frame, row_numbers=rows, format="csv", encoding=enc, delimiter=delim,
+                              decimal=dec, thousands=thou, warnings=warnings))
+    if enc == UTF8_REPLACED:
+        _flag_replacements(raw)
+    return raw
+
+
+def _flag_replacements(raw: RawTable) -> None:
+    """List the cells holding U+FFFD (invalid bytes replaced) as ``ENCODING_INVALID`` and name their rows."""
+    lines: set[int] = set()
+    for name in raw.frame.columns:
+        col = raw.frame[name]
+        hit = np.asarray(col.astype(object).map(lambda v: isinstance(v, str) and "\ufffd" in v), dtype=bool)
+        if hit.any():
+            rns = [int(r) for r in np.asarray(raw.row_numbers)[hit]]
+            raw.cell_issues.setdefault(str(name), {}).update({r: "ENCODING_INVALID" for r in rns})
+            lines.update(rns)
+    if lines:
+        shown = ", ".join(str(r) for r in sorted(lines)[:10]) + (" ..." if len(lines) > 10 else "")
+        raw.warnings.append(f"Invalid bytes were replaced in row(s) {shown}.")
 
 
 def _csv_title_lines(sample: str, delim: str, skipped: int) -> tuple[int, list, list[str]] | None:
@@ -648,16 +738,34 @@ def _csv_title_lines(sample: str, delim: str, skipped: int) -> tuple[int, list, 
     return cut, header, notes
 
 
-def _read_csv_slow(text: str, delim: str, names: list[str], warnings: list[str]) -> pd.DataFrame:
-    """Python csv reader: pads short rows, keeps extra fields in extra columns, warns."""
+def _read_csv_slow(text: str, delim: str, names: list[str], warnings: list[str], path: Path | None = None) -> pd.DataFrame:
+    """Python csv reader: pads short rows, keeps extra fields in extra columns, warns; stops at the
+    caps (:data:`CSV_MAX_ROWS`, :data:`CSV_MAX_COLUMNS`, :data:`CSV_MAX_FIELD_CHARS`) as it reads."""
+    path = path or Path("the file")
     reader = csv.reader(io.StringIO(text), delimiter=delim)
     next(reader, None)
     records = []
     width = len(names)
     bad = 0
-    for r in reader:
+    while True:
+        try:
+            r = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:   # e.g. a field over the csv module's own limit
+            raise _csv_cap(path, f"row {len(records) + 2:,} cannot be read ({exc})", CSV_MAX_FIELD_CHARS,
+                           " in one field") from None
         if not r:
             continue
+        if len(records) >= CSV_MAX_ROWS:
+            raise _csv_cap(path, f"the file has more than {CSV_MAX_ROWS:,} records (row {len(records) + 2:,} is "
+                                 "beyond the limit)", CSV_MAX_ROWS)
+        if len(r) > CSV_MAX_COLUMNS:
+            raise _csv_cap(path, f"row {len(records) + 2:,} has {len(r):,} fields", CSV_MAX_COLUMNS, " (columns)")
+        long = next((v for v in r if len(v) > CSV_MAX_FIELD_CHARS), None)
+        if long is not None:
+            raise _csv_cap(path, f"a field of row {len(records) + 2:,} holds {len(long):,} characters",
+                           CSV_MAX_FIELD_CHARS, " in one field")
         if len(r) != width:
             bad += 1
         records.append([v if v != "" else None for v in r])

@@ -16,7 +16,9 @@ The store is written to a temporary file and moved into place only when everythi
 succeeded, so a failed build leaves the previous store untouched, and two builds give the
 same counts.
 
-A build never destroys user data. Before building, :func:`user_data` counts what the existing
+A build never destroys user data, and never the audit log: the old store's audit lines are copied
+into the new store first (:func:`intel.store.carry_audit`, chain and ids as they were) and the
+build's own lines continue that hash chain. Before building, :func:`user_data` counts what the existing
 store holds beyond what a build writes itself: import batches not made by the build, audit lines
 written after it, saved profiles and settings. When there is any, :func:`build` refuses
 (:class:`StoreHoldsUserData`, one sentence naming the counts) unless ``rebuild=True`` (``intel build
@@ -305,6 +307,13 @@ def build(db: str | os.PathLike | None = None, progress=print, *, rebuild: bool 
     con = store.connect(tmp)
     imports = []
     try:
+        if db.exists() and "unreadable" not in held:   # the audit log outlives every build
+            try:
+                n = store.carry_audit(con, db)
+            except Exception as e:  # noqa: BLE001 - then the old file is kept whole as the backup
+                raise StoreHoldsUserData(f"the audit log of {db} could not be read ({e}); nothing was changed.") from e
+            if n:
+                progress(f"audit log: {n} lines kept from the previous store")
         _load_reference(con, progress)
         for path, prof in REGISTERS:
             progress(f"import: {path.name} (profile {prof})")

@@ -21,7 +21,9 @@ Uploads
     :func:`safe_filename` reduces an uploaded file name to a plain base name (no directory,
     no ``..``, no NUL or control characters, bounded length, extension kept);
     :func:`check_upload` enforces :data:`ALLOWED_UPLOAD_TYPES`, :data:`MAX_UPLOAD_MB` and
-    a check of the first bytes against the claimed type.
+    a check of the first bytes against the claimed type. :func:`private_upload` holds the bytes
+    in a file of a directory of its own (mode 0700, under :func:`upload_base`, itself 0700 and
+    owned by this user) only while a reader needs them, and deletes it whatever happens.
 
 SQL is parameterised everywhere in :mod:`intel`; identifiers that reach SQL text are
 product constants, and the user-derived literals of :func:`intel.auth.visible_sql` (a
@@ -33,8 +35,12 @@ from __future__ import annotations
 import html
 import os
 import re
+import shutil
+import stat
+import tempfile
 import unicodedata
-from pathlib import PurePosixPath
+from contextlib import contextmanager
+from pathlib import Path, PurePosixPath
 
 import pandas as pd
 
@@ -259,3 +265,64 @@ def check_upload(name: str, data: bytes, max_mb: int | None = None) -> str:
 
 __all__ = ["ALLOWED_UPLOAD_TYPES", "MAX_UPLOAD_MB", "MAX_FILENAME_LEN", "escape_text", "escape_record_text",
            "csv_safe", "csv_cell", "csv_bytes", "write_csv", "safe_filename", "check_upload"]
+
+
+UPLOAD_DIR_ENV = "INTEL_UPLOAD_DIR"
+"""Environment variable naming the private base directory of uploads (default: see :func:`upload_base`)."""
+
+
+def upload_base() -> Path:
+    """The private base directory of uploads, created with mode 0700 when missing.
+
+    ``$INTEL_UPLOAD_DIR``, else ``<system temp>/intel-uploads-<uid>``. It must be a real
+    directory (not a symbolic link) owned by this user; a wider mode is narrowed to 0700.
+
+    Raises
+    ------
+    PermissionError
+        The path exists but is a link, not a directory, or another user's (one plain sentence).
+    """
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    base = Path(os.environ.get(UPLOAD_DIR_ENV) or Path(tempfile.gettempdir()) / f"intel-uploads-{uid}")
+    try:
+        base.mkdir(mode=0o700, parents=True)
+    except FileExistsError:
+        pass
+    st = os.lstat(base)
+    if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode) or (hasattr(os, "getuid") and st.st_uid != uid):
+        raise PermissionError(f"the upload folder {base} is not a private folder of this user (a link, a file or "
+                              f"another user's); remove it or set {UPLOAD_DIR_ENV} to another folder.")
+    if stat.S_IMODE(st.st_mode) != 0o700:
+        os.chmod(base, 0o700)
+    return base
+
+
+@contextmanager
+def private_upload(name: str, data: bytes):
+    """Hold uploaded bytes in a private file for the duration of the block, then delete it.
+
+    A new directory (mode 0700) is made under :func:`upload_base` for this upload alone and the
+    file (mode 0600, the safe base name of ``name``, so its extension is kept) is written in it;
+    the directory and everything in it are removed when the block ends, normally or by an
+    exception (Streamlit's ``st.stop`` and ``st.rerun`` included).
+
+    Parameters
+    ----------
+    name : str
+        Uploaded file name (made safe with :func:`safe_filename`).
+    data : bytes
+
+    Yields
+    ------
+    Path
+        The private file.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="upload-", dir=upload_base()))   # mkdtemp: mode 0700
+    try:
+        path = folder / safe_filename(name)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        yield path
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

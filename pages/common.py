@@ -17,6 +17,7 @@ import functools
 import os
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import streamlit as st
 
@@ -78,7 +79,12 @@ def _instance():
     if not Path(path).exists():
         st.error(f"The store {path} does not exist yet. Run `intel build` (the README's first command does it).")
         st.stop()
-    return _connection(path, db_stamp())
+    try:
+        return _connection(path, db_stamp())
+    except (duckdb.Error, OSError) as exc:   # damaged, read-only, full disk, held: one sentence
+        msg = store.fault_message(exc, path)
+        st.error(msg[:1].upper() + msg[1:])
+        st.stop()
 
 
 def _oidc_configured() -> bool:

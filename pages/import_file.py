@@ -1,9 +1,11 @@
 """Import: bring a file in, map its columns, preview the outcomes, import, see the summary.
 
 The page is a thin form over :mod:`intel.ingest` (the same ``import_file`` as ``intel import``).
-Upload handling is :func:`save_upload` (name + bytes -> a temporary file); the page calls it
-with the uploaded file, or, in tests, with ``st.session_state['_test_upload'] = (name, bytes)``
-(AppTest cannot drive ``st.file_uploader``). Record values are shown only in tables and plain
+Upload handling is :func:`check_upload_bytes` (type and size) and
+:func:`intel.safety.private_upload`: the bytes are written to a file of a private 0700 folder only
+while a reader or the import needs them, and deleted right after, whatever happens. The page takes
+the uploaded file, or, in tests, ``st.session_state['_test_upload'] = (name, bytes)`` (AppTest
+cannot drive ``st.file_uploader``). Record values are shown only in tables and plain
 text, never as HTML.
 """
 from __future__ import annotations
@@ -11,14 +13,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
 from intel import ingest, readers, template
-from intel.safety import csv_bytes
+from intel.safety import csv_bytes, private_upload
 from pages.common import current_user, export_button, get_con, get_write_con, provenance, user_name
 
 MAX_UPLOAD_MB = int(os.environ.get("INTEL_MAX_UPLOAD_MB", "200"))
@@ -30,22 +31,22 @@ AUTO_SHEET = "(chosen automatically)"
 PREVIEW_ROWS = 50
 FULL_PREVIEW_MAX = 20000  # files up to this many rows are previewed with the exact import outcomes
 SUGGESTED = "(suggested from the column names)"
-UPLOAD_DIR = Path(tempfile.gettempdir()) / "intel_uploads"
 
 
-def save_upload(name: str, data: bytes) -> Path:
-    """Write uploaded bytes to a temporary file that keeps the original extension.
+def check_upload_bytes(name: str, data: bytes) -> str:
+    """Check an upload's type and size before it is read; the SHA-256 of its bytes.
 
     Parameters
     ----------
     name : str
-        Uploaded file name (only its extension is used for the path).
+        Uploaded file name (its extension tells the type).
     data : bytes
 
     Returns
     -------
-    Path
-        ``<tmp>/intel_uploads/<sha256><ext>``; the same content gives the same path.
+    str
+        Hex SHA-256 of ``data`` (names the upload across reruns; the file itself lives only
+        inside :func:`intel.safety.private_upload`).
 
     Raises
     ------
@@ -60,11 +61,7 @@ def save_upload(name: str, data: bytes) -> Path:
         raise ValueError(f"{name} is empty.")
     if len(data) > MAX_UPLOAD_MB * 1024 * 1024:
         raise ValueError(f"{name} is larger than {MAX_UPLOAD_MB} MB; import it with `intel import` instead.")
-    UPLOAD_DIR.mkdir(parents=True, exist_ok=True)
-    path = UPLOAD_DIR / (hashlib.sha256(data).hexdigest() + ext)
-    if not path.exists():
-        path.write_bytes(data)
-    return path
+    return hashlib.sha256(data).hexdigest()
 
 
 def _user() -> str:
@@ -161,16 +158,22 @@ try:
     from intel.safety import check_upload
 
     name = check_upload(name, bytes(data))  # type, size and content checked; a safe file name
-    path = save_upload(name, bytes(data))
+    sha = check_upload_bytes(name, bytes(data))
 except ValueError as e:
     st.error(str(e))
     st.stop()
-file_key = path.stem[:16]
+file_key = sha[:16]
+suffix = Path(name).suffix.lower()
 
-sheets = readers.list_sheets(path)
+try:
+    with private_upload(name, bytes(data)) as path:   # deleted when the block ends, whatever happens
+        sheets = readers.list_sheets(path)
+except OSError as e:
+    st.error(f"The upload could not be held for reading: {e}")
+    st.stop()
 sheet = None
 if len(sheets) > 1:
-    kind = "layer" if path.suffix.lower() in (".gpkg", ".geojson", ".json") else "sheet"
+    kind = "layer" if suffix in (".gpkg", ".geojson", ".json") else "sheet"
     notes = dict(sheets)
     pick_sheet = st.selectbox(
         f"{kind.capitalize()} to import", [AUTO_SHEET] + [s for s, _ in sheets], key=f"imp_sheet_{file_key}",
@@ -180,7 +183,8 @@ if len(sheets) > 1:
     sheet = None if pick_sheet == AUTO_SHEET else pick_sheet
 
 try:
-    raw = readers.read_table(path, sheet=sheet)
+    with private_upload(name, bytes(data)) as path:
+        raw = readers.read_table(path, sheet=sheet)
 except readers.SheetChoiceNeeded as e:
     st.warning(f"{e}".replace("`intel import FILE --sheet NAME` (or its position, 1 = first), or the sheet "
                               "choice on the Import page", "the sheet choice above")
@@ -313,8 +317,10 @@ if go:
         bar.progress(min(max(float(frac), 0.0), 1.0), text=msg)
 
     try:
-        res = ingest.import_file(con, path, profile, date_order=date_order, progress=progress, original_name=name,
-                                 user=_user(), sheet=sheet, viewer=current_user())
+        with private_upload(name, bytes(data)) as path:
+            res = ingest.import_file(con, path, profile, date_order=date_order, progress=progress,
+                                     original_name=name, user=_user(), sheet=sheet,
+                                     viewer=current_user())
     except ingest.NeedsChoice as e:
         st.session_state.pop("imp_result", None)
         st.warning(f"{e} Choose it above, then import again.")
@@ -332,7 +338,7 @@ if go:
             "summary": res.summary(), "report": ingest.report_frame(res)}
 
 r = st.session_state.get("imp_result")
-if r and r.get("sha256") == path.stem:
+if r and r.get("sha256") == sha:
     st.subheader("Summary")
     (st.info if r["already_imported"] else st.success)(r["summary"])
     m1, m2, m3, m4 = st.columns(4)

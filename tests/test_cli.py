@@ -168,7 +168,7 @@ def test_corrupt_store_is_a_plain_error(tmp_path):
     bad = tmp_path / "bad.duckdb"
     bad.write_bytes(b"this is not a database" * 100)
     r = run(["flows", "--db", bad, "--out", tmp_path / "f.csv"])
-    assert r.exit_code == 2 and "cannot open the store" in r.output and "Traceback" not in r.output
+    assert r.exit_code == 2 and "is damaged or is not a store" in r.output and "Traceback" not in r.output
 
 
 def test_locked_store_is_a_plain_error(tmp_path):

@@ -19,6 +19,7 @@ module            verbs
 ``briefing``      ``briefing``
 ``admin``         ``audit``, ``users add|list|set-role|passwd|disable|enable``
 ``settings``      ``settings [list]|get|set|reset``
+``verify``        ``verify`` (check a store: schema, audit chain, batches, cells, quarantine)
 ``options``       shared options: ``--db``, ``--period``/``--from``/``--to``, ``--res``
 ``errors``        the one error path: :func:`~intel.cli.errors.fail`, exit status 2
 ================  ===================================================================
@@ -41,7 +42,7 @@ def main() -> None:
 
 
 def _register() -> None:
-    from intel.cli import admin, borders, briefing, corridors, hotspots, ingest, planner, serve, settings
+    from intel.cli import admin, borders, briefing, corridors, hotspots, ingest, planner, serve, settings, verify
 
     for cmd in (ingest.build_cmd, ingest.import_cmd, ingest.batches_cmd, serve.serve_cmd,
                 hotspots.hotspots_cmd, hotspots.emerging_cmd,
@@ -50,7 +51,7 @@ def _register() -> None:
                 planner.targets_cmd, planner.backtest_cmd,
                 briefing.briefing_cmd,
                 admin.audit_cmd, admin.users_cmd,
-                settings.settings_cmd):
+                settings.settings_cmd, verify.verify_cmd):
         main.add_command(cmd)
 
 

@@ -34,8 +34,9 @@ EXPECTED: tuple[type[BaseException], ...] = (ValueError, KeyError, OSError, duck
 """Errors a verb may meet in normal use and reports as a sentence. ``ValueError`` covers the
 analyses' own errors (``HotspotError``, ``RiskError``, ``BacktestError``, ``ReadError``,
 ``ImportError_``), which subclass it; ``OSError`` covers ``FileNotFoundError`` and files that
-cannot be written; ``duckdb.IOException`` a store that is locked by another process or is not a
-DuckDB file; ``duckdb.TransactionException`` a commit refused because another process changed the
+cannot be written; ``duckdb.IOException`` a store that is locked by another process, damaged (not a
+DuckDB file, a corrupt block), read-only or on a full disk (:func:`intel.store.fault_message`);
+``duckdb.TransactionException`` a commit refused because another process changed the
 store at the same moment (two writers of one DuckLake store; its SQLite catalog reports
 "database is locked")."""
 
@@ -62,14 +63,10 @@ def fail(message: str) -> NoReturn:
 
 def describe(exc: BaseException) -> str:
     """One plain sentence for an expected error (see :data:`EXPECTED`)."""
-    if isinstance(exc, duckdb.IOException):
-        text = str(exc).removeprefix("IO Error: ")
-        if "lock" in text.lower():
-            from intel.store import lock_message
+    if isinstance(exc, duckdb.IOException):   # locked, damaged, read-only, full disk
+        from intel.store import fault_message
 
-            m = re.search(r'file "([^"]*)"', text)
-            return lock_message(m.group(1) if m else "", exc)
-        return f"cannot open the store: {text}"
+        return fault_message(exc)
     if isinstance(exc, duckdb.TransactionException):
         text = " ".join(str(exc).split())
         return ("another process changed the store at the same moment, so this command's changes could not be "

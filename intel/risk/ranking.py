@@ -190,9 +190,9 @@ def target_scores(con, res: int, area, scores: pd.DataFrame, ranking: str = DEFA
     else:
         why = (f"it was learnt from the period before {v[0]} and found clearly more events than the counts of the "
                f"period in its last year ({v[0]} to {v[1]})")
-    sentence = (f"Ranked by the fitted ranking ({choice}) because {why}; it beat both baselines out of sample on the "
-                "bundled Toronto incidents where the weighted risk score did not, and the score's components stay beside "
-                "each target as the explanation.")
+    sentence = (f"Ranked by the fitted ranking ({choice}) because {why}. The weighted risk score's components stay "
+                "beside each target as the explanation; the backtest (Planner page, `intel backtest`) compares this "
+                "ranking with both baselines on this area's own records.")
     attrs.update(ranking="fitted", ranking_choice=choice, ranking_fit=fit["table"].to_dict("records"),
                  ranking_validation=v, ranking_note=fit["note"],
                  ranking_sentence=sentence)

@@ -32,6 +32,9 @@ def test_page_renders_maps_table_and_downloads(store):
     specs = [json.loads(d.proto.json) for d in at.get("deck_gl_json_chart")]
     if len(specs) == 2:
         assert specs[0]["initialViewState"] == specs[1]["initialViewState"]
+    # every map carries the scale caption under it (issue 17), as on the other map pages
+    scales = [c.value for c in at.caption if c.value.startswith("Initial view: 100 px on the map is about")]
+    assert specs and len(scales) == len(specs), scales
     md = " ".join(m.value for m in at.markdown)
     assert "Hot spot - 99% confidence" in md and "Confidence (FDR-corrected)" in md
     captions = " ".join(c.value for c in at.caption)

@@ -9,8 +9,9 @@ draws landscape A4 pages with matplotlib's ``PdfPages``:
 
 1. **Summary** - period, as-of dates, the "more or less than last year" sentences, and the KPI
    table (:func:`intel.trends.kpis`: last 28 days or last month, year to date, year over year).
-2. **Map** - a static map drawn from the same data as the Explore map: Natural Earth countries
-   from the bundled GeoPackage, H3 cells at the map resolution (coloured by events with the
+2. **Map** - a static map drawn from the same data as the Explore map, over the web map's
+   geography (:func:`intel.render.paper.draw_basemap`: land, lakes, admin-1 lines, borders and
+   place names from the same bundled files), H3 cells at the map resolution (coloured by events with the
    same quantile classes as :mod:`intel.render.palettes`), records too coarse for that resolution as
    hollow circles at their place, and Gi* hot spots (95 % and 99 %) outlined.
 3. **Trends** - events per month by source, firearms and ammunition per month, and the
@@ -38,10 +39,8 @@ import textwrap
 import zipfile
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from functools import lru_cache
 from pathlib import Path
 
-import geopandas as gpd
 import h3
 import matplotlib
 import matplotlib.dates as mdates
@@ -54,10 +53,9 @@ from matplotlib.patches import Patch, Rectangle
 
 from intel import h3cells, hexbin, hotspots, risk, settings, trends
 from intel.borders.crossings import crossing_text
-from intel.config import NATURAL_EARTH_GPKG
 from intel.h3cells import parent_sql
 from intel.hexbin import Filters
-from intel.render import palettes
+from intel.render import palettes, paper
 
 
 PAGE_SIZE = (11.69, 8.27)
@@ -253,27 +251,15 @@ def kpi_display(k: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-@lru_cache(maxsize=1)
-def _countries():
-    return gpd.read_file(NATURAL_EARTH_GPKG, layer="countries")[["geometry"]]
-
-
 def _cell_polys(hexes) -> list[np.ndarray]:
     # h3 returns (lat, lng); matplotlib wants (x=lon, y=lat)
     return [np.array([(lng, lat) for lat, lng in h3.cell_to_boundary(h)]) for h in hexes]
 
 
-def _draw_base(ax, bounds) -> None:
-    w, s, e, n = bounds
-    ax.set_facecolor(tuple(c / 255 for c in palettes.SEA_COLOUR))
-    try:
-        _countries().plot(ax=ax, facecolor=tuple(c / 255 for c in palettes.LAND_COLOUR), edgecolor="white",
-                          linewidth=0.6)
-    except Exception:  # noqa: BLE001 - a map without borders is still a map; say so on it
-        ax.text(0.01, 0.01, "country outlines unavailable", transform=ax.transAxes, fontsize=7)
-    ax.set_xlim(w, e)
-    ax.set_ylim(s, n)
-    ax.set_aspect(1 / max(np.cos(np.radians((s + n) / 2)), 0.2))
+def _draw_base(ax, bounds, places: int = 10) -> None:
+    """The web map's geography (land, lakes, admin-1 lines, borders, place names) framed on
+    ``bounds``: :func:`intel.render.paper.draw_basemap`."""
+    paper.draw_basemap(ax, bounds, places=places)
     ax.tick_params(labelsize=7)
     ax.set_xlabel("longitude (degrees)", fontsize=7)
     ax.set_ylabel("latitude (degrees)", fontsize=7)

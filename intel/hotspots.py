@@ -20,6 +20,11 @@ The pieces, each a pure function on arrays:
   (the "star" in Gi*), restricted to the study area: a neighbour outside the area does not
   exist, so cells on the edge of the area have fewer neighbours, and a pentagon has 5 rather
   than 6 neighbours at k = 1. Built vectorised with h3ronpy and ``searchsorted``.
+* :func:`edge_cells` - the cells on the edge of the study area: fewer of their immediate
+  neighbours (6, or 5 around a pentagon) inside the area than they have. Their neighbourhood is
+  cut short by the boundary, so few empty cells there can reach a "cold" z-score (the edge
+  effect Getis & Ord 1992 warn of); :func:`cold_edge_note` says so in one sentence when edge
+  cells make at least :data:`COLD_EDGE_SHARE` of the cold spots.
 * :func:`gi_star_z` - the Gi* z-score for each cell (formula below).
 * :func:`benjamini_hochberg` - BH-adjusted p-values (Benjamini & Hochberg 1995).
 * :func:`confidence_bins` - the ArcGIS *Hot Spot Analysis* confidence bins +-3, +-2, +-1
@@ -63,6 +68,7 @@ import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import h3
 import h3ronpy
 import numpy as np
 import pandas as pd
@@ -99,6 +105,9 @@ CONFIDENCE = {
     -3: "Cold spot - 99% confidence",
 }
 """Label of each confidence bin (ArcGIS Optimized Hot Spot Analysis ``Gi_Bin``)."""
+
+COLD_EDGE_SHARE = 0.5
+"""Share of the cold spot cells on the study-area edge from which :func:`cold_edge_note` warns."""
 
 HOTSPOT_COLUMNS = ["h3", "value", "neighbours", "neighbourhood_sum", "z", "p", "p_fdr",
                    "significant", "bin", "confidence", "isolated"]
@@ -173,6 +182,70 @@ def neighbour_matrix(cells, k: int = 1) -> sp.csr_matrix:
     indices = pos[found].astype(np.int64, copy=False)
     W = sp.csr_matrix((np.ones(indices.size), indices, indptr), shape=(n, n))
     return W
+
+
+def edge_cells(cells) -> np.ndarray:
+    """Which cells lie on the edge of the study area ``cells``.
+
+    A cell is on the edge when fewer of its immediate neighbours (grid distance 1: 6 cells, 5
+    around a pentagon) are in the area than it has, whatever the ``k`` of the statistic: its
+    Gi* neighbourhood is cut short by the boundary (Getis & Ord 1992, edge effect).
+
+    Parameters
+    ----------
+    cells : array of uint64, shape (n,)
+        Distinct H3 cells at one resolution: the study area.
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape (n,)
+        True for the cells on the edge, in input order.
+
+    Raises
+    ------
+    ValueError
+        Duplicated or invalid cells (:func:`neighbour_matrix`).
+    """
+    cells = _as_cells(cells)
+    if cells.size == 0:
+        return np.zeros(0, dtype=bool)
+    inside = np.asarray(neighbour_matrix(cells, 1).sum(axis=1)).ravel() - 1  # the cell itself is in its row
+    pentagons = np.array([h3.str_to_int(p) for p in h3.get_pentagons(_resolution(cells))], dtype="uint64")
+    full = np.where(np.isin(cells, pentagons), 5, 6)
+    return inside < full
+
+
+def cold_edge_note(bins, edge, share: float = COLD_EDGE_SHARE) -> str | None:
+    """One sentence when cold spots lie mostly on the study-area edge, else None.
+
+    Parameters
+    ----------
+    bins : array of int, shape (n,)
+        Confidence bins (-3..3, :func:`confidence_bins`); cold spots are ``bin < 0``.
+    edge : array of bool, shape (n,)
+        :func:`edge_cells` of the same cells.
+    share : float
+        The note is given when at least this share of the cold spot cells are edge cells.
+
+    Returns
+    -------
+    str or None
+        The sentence, with the counts, the edge share of the whole area for comparison and the
+        method's explanation; None without cold spots or below ``share``.
+    """
+    bins = np.asarray(bins)
+    edge = np.asarray(edge, dtype=bool)
+    if bins.shape != edge.shape:
+        raise ValueError("bins and edge must have the same length")
+    cold = bins < 0
+    n_cold, n_edge = int(cold.sum()), int((cold & edge).sum())
+    if n_cold == 0 or n_edge < share * n_cold:
+        return None
+    return (f"{n_edge:,} of the {n_cold:,} cold spot cells ({100 * n_edge / n_cold:.0f} %, against "
+            f"{100 * edge.mean():.0f} % of all study-area cells) lie on the edge of the study area, where fewer than "
+            "6 neighbours fall inside it: Gi* compares a neighbourhood cut short by the boundary with the whole "
+            "area, so a few empty cells there read as cold (the edge effect, Getis & Ord 1992); read them as no "
+            "records near the boundary rather than as a finding.")
 
 
 # --------------------------------------------------------------------------------------
@@ -400,6 +473,8 @@ class Guardrails:
         Located records whose cell is outside the chosen study area.
     isolated_cells : int
         Cells with a value whose k-ring neighbours are all empty.
+    cold_cells, cold_edge_cells : int
+        Cold spot cells (bin < 0), and those of them on the study-area edge (:func:`edge_cells`).
     fdr : bool
         Whether the FDR correction was applied.
     area : str
@@ -427,6 +502,8 @@ class Guardrails:
     unlocated_records: int = 0
     outside_area_records: int = 0
     isolated_cells: int = 0
+    cold_cells: int = 0
+    cold_edge_cells: int = 0
     fdr: bool = True
     area: str = ""
     too_sparse: bool = False
@@ -701,6 +778,12 @@ def hotspots_from_store(con, res: int, k: int = 1, value: str = "events", fdr: b
     n_sig = int((df["bin"] != 0).sum())
     if n_sig == 0:
         g.messages.append("No cell is a significant hot or cold spot at 90% confidence or more.")
+    df["edge"] = edge_cells(sa.cells)
+    g.cold_cells = int((df["bin"] < 0).sum())
+    g.cold_edge_cells = int(((df["bin"] < 0) & df["edge"]).sum())
+    note = cold_edge_note(df["bin"].to_numpy(), df["edge"].to_numpy())
+    if note:
+        g.messages.append(note)
     df.attrs.update(res=int(res), value=value, **sa.attrs())
     df = df.sort_values(["z", "value"], ascending=[False, False], na_position="last", kind="stable")
     return df.reset_index(drop=True), g

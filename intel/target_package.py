@@ -8,8 +8,8 @@ Overview
   **[longitude, latitude]** order (RFC 7946; ``h3.cell_to_boundary`` returns (lat, lng) and is
   converted here), with the table's columns as properties.
 * :func:`to_pdf` - an A4 landscape PDF drawn with matplotlib (no network): page 1 a static map
-  of the area (Natural Earth 1:10m generalised countries from
-  ``data/sources/boundaries/ne_10m_generalised_world_map.gpkg``) with the target cells and their
+  of the area over the web map's geography (:func:`intel.render.paper.draw_basemap`: Natural
+  Earth land, lakes, admin-1 lines and borders, place names) with the target cells and their
   ranks, labels placed clear of each other (:mod:`intel.render.labels`, leader lines when pushed
   away); then two tables drawn to fit the page: **where** (:data:`WHERE_COLUMNS`: latitude and
   longitude in decimal degrees, DMS and MGRS (:mod:`intel.gridref`), the evidence, the nearest
@@ -32,7 +32,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from intel.config import NATURAL_EARTH_GPKG
 from intel.export import json_value
 from intel.h3cells import cell_ring
 from intel.risk import COMPONENTS, TARGET_COLUMNS, Plan, method_text
@@ -77,20 +76,16 @@ def _mark(fig, marking: str) -> None:
         fig.text(0.5, 0.015, marking, ha="center", va="bottom", fontsize=11, fontweight="bold", color="#a00000")
 
 def _map_page(p: Plan, marking: str):
-    import geopandas as gpd
     import matplotlib.pyplot as plt
     from matplotlib.patches import Polygon as MplPolygon
+
+    from intel.render.paper import draw_basemap, draw_place_labels
 
     fig = plt.figure(figsize=(11.69, 8.27))
     _mark(fig, marking)
     ax = fig.add_axes([0.07, 0.1, 0.88, 0.78])
     w, s, e, n = _extent(p)
-    try:
-        world = gpd.read_file(NATURAL_EARTH_GPKG, layer="countries", bbox=(w, s, e, n))
-        world.plot(ax=ax, color="#e2e2da", edgecolor="white", linewidth=0.8)
-    except Exception:  # noqa: BLE001 - a missing basemap must not block the package
-        ax.text(0.5, 0.5, "(basemap unavailable)", transform=ax.transAxes, ha="center", color="grey")
-    ax.set_facecolor("#c5d9e8")
+    draw_basemap(ax, (w, s, e, n), places=0)  # the web map's geography; place names after the ranks
     scores = p.targets["score"].to_numpy(float) if len(p.targets) else np.zeros(0)
     cmap = plt.get_cmap("YlOrRd")
     top = max(float(scores.max()) if scores.size else 1.0, 1e-9)
@@ -99,10 +94,10 @@ def _map_page(p: Plan, marking: str):
         ax.add_patch(MplPolygon(ring, closed=True, facecolor=cmap(0.35 + 0.65 * rec.score / top),
                                 edgecolor="#400000", linewidth=0.8, alpha=0.9, zorder=3))
         ax.plot(rec.longitude, rec.latitude, "o", ms=2.5, color="#400000", zorder=4)
-    ax.set_xlim(w, e)
-    ax.set_ylim(s, n)
-    ax.set_aspect(1.0 / max(np.cos(np.radians((s + n) / 2)), 0.1))
-    _rank_labels(ax, fig, p.targets.sort_values("rank", kind="stable"))
+    ranks = _rank_labels(ax, fig, p.targets.sort_values("rank", kind="stable"))
+    # place names keep clear of the targets and of their rank labels
+    avoid = p.targets[["longitude", "latitude"]].to_numpy(float) if len(p.targets) else None
+    draw_place_labels(ax, (w, s, e, n), max_labels=12, avoid=avoid, avoid_artists=ranks, zorder=4.5)
     ax.set_xlabel("longitude (degrees)")
     ax.set_ylabel("latitude (degrees)")
     df, dt = p.period
@@ -110,24 +105,27 @@ def _map_page(p: Plan, marking: str):
                  f"minimum spacing {p.min_spacing_km:g} km", fontsize=11)
     return fig
 
-def _rank_labels(ax, fig, t: pd.DataFrame, size: float = 9.0) -> None:
+def _rank_labels(ax, fig, t: pd.DataFrame, size: float = 9.0) -> list:
     """Rank labels placed clear of each other and of every point (:mod:`intel.render.labels`),
-    in points (dpi-free); a label pushed away from its point gets a leader line."""
+    in points (dpi-free); a label pushed away from its point gets a leader line. Returns the
+    label artists."""
     from intel.render.labels import place_labels
 
     if not len(t):
-        return
+        return []
     ax.apply_aspect()
     xy = ax.transData.transform(np.column_stack([t["longitude"].to_numpy(float), t["latitude"].to_numpy(float)]))
     xy = xy * 72.0 / fig.dpi                                   # display pixels -> points
     labels = [str(r) for r in t["rank"]]
     wid = [_text_w(s, size, bold=True) + 5.0 for s in labels]  # + the box's padding
     dx, dy, lead = place_labels(xy[:, 0], xy[:, 1], wid, size + 5.0, gap=3.0, point_r=3.0)
+    out = []
     for (lon, lat), lab, ox, oy, ld in zip(zip(t["longitude"], t["latitude"]), labels, dx, dy, lead):
-        ax.annotate(lab, (lon, lat), xytext=(ox, oy), textcoords="offset points", ha="center", va="center",
+        out.append(ax.annotate(lab, (lon, lat), xytext=(ox, oy), textcoords="offset points", ha="center", va="center",
                     fontsize=size, fontweight="bold", zorder=5,
                     bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="#400000", lw=0.5, alpha=0.9),
-                    arrowprops=dict(arrowstyle="-", color="#400000", lw=0.6, shrinkA=0, shrinkB=2) if ld else None)
+                    arrowprops=dict(arrowstyle="-", color="#400000", lw=0.6, shrinkA=0, shrinkB=2) if ld else None))
+    return out
 
 
 def _text_w(text: str, size: float, bold: bool = False) -> float:

@@ -26,7 +26,7 @@ from intel.safety import csv_bytes  # noqa: E402
 from intel.render import borders as border_map  # noqa: E402
 from intel.render.deck import offline_deck  # noqa: E402
 from pages.common import (cached, data_range, db_stamp, export_button, get_con, keep, legend_html,  # noqa: E402
-                          provenance, stop_with_provenance)
+                          provenance, show_deck, stop_with_provenance)
 
 
 
@@ -173,7 +173,7 @@ try:
     view = border_map.focus_view(focus, segs, width_px=MAP_WIDTH_GUESS, height_px=MAP_HEIGHT, default=(35.0, -100.0, 3.0))
     map_col, key_col = st.columns([4, 1])
     with map_col:
-        st.pydeck_chart(offline_deck(layer_list, view, border_map.MAP_TOOLTIP), height=MAP_HEIGHT, key="borders_map")
+        show_deck(offline_deck(layer_list, view, border_map.MAP_TOOLTIP), key="borders_map", height=MAP_HEIGHT)
     with key_col:
         st.markdown(legend_html(load_legend, "Border stretches (width and colour by events)"), unsafe_allow_html=True)
         st.markdown(legend_html(border_map.points_legend(), "Points"), unsafe_allow_html=True)

@@ -24,7 +24,7 @@ from intel.render import corridors as flow_map  # noqa: E402
 from intel.render.deck import offline_deck  # noqa: E402
 from intel.render.links import links_layer, links_legend  # noqa: E402
 from pages.common import (cached, db_stamp, export_button, get_con, keep, legend_html, provenance,  # noqa: E402
-                          resolution_slider, stop_with_provenance)
+                          resolution_slider, show_deck, stop_with_provenance)
 
 
 
@@ -165,7 +165,7 @@ try:
     view = flow_map.flow_view(arcs, frame=dest != ALL, height_px=MAP_HEIGHT)
     map_col, key_col = st.columns([4, 1])
     with map_col:
-        st.pydeck_chart(offline_deck(layer_list, view, flow_map.TOOLTIP), height=MAP_HEIGHT, key="corridors_deck")
+        show_deck(offline_deck(layer_list, view, flow_map.TOOLTIP), key="corridors_deck", height=MAP_HEIGHT)
     with key_col:
         st.markdown(legend_html(flow_map.flow_legend(), "Flows (width: square root of firearms)"), unsafe_allow_html=True)
         if len(dens_map):

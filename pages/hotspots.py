@@ -20,7 +20,7 @@ from intel import hotspots as hs  # noqa: E402
 from intel import studyarea  # noqa: E402
 from intel.render import hexagons  # noqa: E402
 from pages.common import (cached, db_stamp, export_button, get_con, legend_html, provenance,  # noqa: E402
-                          resolution_slider, setting, sidebar_area, sidebar_filters, stop_with_provenance,
+                          resolution_slider, setting, show_deck, sidebar_area, sidebar_filters, stop_with_provenance,
                           widget_default)
 
 
@@ -119,7 +119,7 @@ with side_col:
     for m in guard.messages[1:] if guard.unreliable else guard.messages:
         st.warning(m)
 with map_col:
-    st.pydeck_chart(hexagons.hotspot_deck(hot, value, int(res), view=shared_view), height=520, key="hs_map")
+    show_deck(hexagons.hotspot_deck(hot, value, int(res), view=shared_view), key="hs_map", height=520)
     st.caption("Cells with no events and no significant result are not drawn; they are part of the study area.")
 
 st.subheader("Emerging hot spots")
@@ -144,7 +144,7 @@ elif emg is not None:
         if edeck is None:
             st.info("No cell shows an emerging hot or cold spot pattern for this selection.")
         else:
-            st.pydeck_chart(edeck, height=480, key="hs_emap")
+            show_deck(edeck, key="hs_emap", height=480)
 
 st.subheader("Cells")
 table = hot[hs.HOTSPOT_COLUMNS].copy()

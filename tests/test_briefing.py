@@ -118,3 +118,46 @@ def test_provenance_display_fits_the_page():
     assert row["file"] == "toronto_shootings_firearm_disch..." and len(row["file"]) == 34
     assert row["imported"] == "2026-12-05" and row["read"] == "6,295" and row["accepted"] == "6,233"
     assert row["events"] == "-"
+
+
+def _pixel(fig, ax, lon: float, lat: float, half: int = 2):
+    """Median RGB (0-1) of the (2 half + 1)^2 rendered pixels around (lon, lat) on ``ax``."""
+    import numpy as np
+
+    fig.canvas.draw()
+    img = np.asarray(fig.canvas.buffer_rgba())[..., :3] / 255.0
+    x, y = ax.transData.transform((lon, lat))
+    row, col = int(round(img.shape[0] - y)), int(round(x))  # display y points up, image rows down
+    return np.median(img[row - half:row + half + 1, col - half:col + half + 1].reshape(-1, 3), axis=0)
+
+
+def test_toronto_briefing_map_draws_lake_ontario_as_water():
+    """Issue 17: the PDF map drew the Great Lakes as land (the countries cover them). A Toronto
+    map page must show Lake Ontario in the sea colour and the land north of Toronto in the land
+    colour, with place names from the web map's places."""
+    import h3
+    import numpy as np
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+    from intel.render import palettes
+
+    pts = [(43.65, -79.38), (43.70, -79.42), (43.72, -79.30), (43.66, -79.50), (43.76, -79.40)]
+    cells = pd.DataFrame({"h3": [h3.latlng_to_cell(la, lo, 7) for la, lo in pts], "events": [5, 3, 2, 1, 1]})
+    coarse = pd.DataFrame(columns=["latitude", "longitude", "events", "records"])
+    ctx = dict(cells=cells, coarse=coarse, hot_cells=None, map_res=7, hotspot_res=8, map_note="test")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = Figure(figsize=(11.69, 8.27))
+    FigureCanvasAgg(fig)
+    briefing._page_map(fig, ctx)
+    overview = fig.axes[0]                            # 2-degree overview around Toronto
+    w, e = overview.get_xlim()
+    s, n = overview.get_ylim()
+    assert w < -79.0 < e and s < 43.45 < n and s < 44.1 < n and w < -80.2 < e
+    sea = np.array(palettes.SEA_COLOUR[:3]) / 255.0
+    land = np.array(palettes.LAND_COLOUR[:3]) / 255.0
+    assert np.abs(_pixel(fig, overview, -79.0, 43.45) - sea).max() < 0.02   # Lake Ontario, mid-lake
+    assert np.abs(_pixel(fig, overview, -80.2, 44.1) - land).max() < 0.02   # Dufferin County, inland
+    names = {t.get_text() for t in overview.texts}
+    assert "Toronto" in names and "Hamilton" in names

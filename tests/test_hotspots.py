@@ -116,6 +116,77 @@ def test_edge_cells_have_fewer_neighbours_and_outside_does_not_count():
     assert y.sum() == 5.0 and out == 9
 
 
+def test_edge_cells_of_a_hand_built_area():
+    """Issue 17: a cell is on the study-area edge when fewer than 6 of its neighbours are inside."""
+    c = h3.latlng_to_cell(*TORONTO, 8)
+    disk = cells_of(h3.grid_disk(c, 2))                    # centre, ring 1 (6), ring 2 (12); sorted
+    edge = dict(zip(map(h3.int_to_str, disk.tolist()), hs.edge_cells(disk)))
+    assert not edge[c] and not any(edge[x] for x in h3.grid_ring(c, 1))  # all 6 neighbours inside
+    assert all(edge[x] for x in h3.grid_ring(c, 2))                      # 2 or 3 neighbours outside
+    # a hole in the middle puts every ring-1 cell on the edge too (each loses the centre)
+    assert hs.edge_cells(disk[disk != h3.str_to_int(c)]).all()
+    # a pentagon with its 5 neighbours inside is not on the edge; its neighbours are
+    p = h3.get_pentagons(5)[0]
+    pdisk = cells_of(h3.grid_disk(p, 1))
+    assert hs.edge_cells(pdisk).tolist() == [int(x) != h3.str_to_int(p) for x in pdisk]
+    assert hs.edge_cells(np.zeros(0, dtype="uint64")).size == 0
+
+
+def test_cold_edge_note_counts_cold_spots_on_the_edge():
+    bins = np.array([-2, -1, -3, 0, 2, -1])
+    note = hs.cold_edge_note(bins, np.array([True, True, False, True, False, False]))
+    # 2 of the 4 cold cells are edge cells (50 %, the threshold); 3 of the 6 cells are edge cells
+    assert note.startswith("2 of the 4 cold spot cells (50 %, against 50 % of all study-area cells) lie on the edge")
+    assert "Getis & Ord 1992" in note and note.count(". ") == 0   # one sentence
+    assert hs.cold_edge_note(bins, np.array([True, False, False, True, False, False])) is None  # 1 of 4
+    assert hs.cold_edge_note(np.array([0, 2, 3]), np.array([True, True, True])) is None        # no cold spot
+    with pytest.raises(ValueError):
+        hs.cold_edge_note(bins, np.array([True]))
+
+
+EDGE_BBOX = (-79.60, 43.60, -79.35, 43.75)
+
+
+def make_edge_store(path, res: int = 7, bbox=EDGE_BBOX):
+    """Every cell of a box holds 4 events except a band of empty cells along its west edge
+    (about 3 km wide): the empty edge cells come out as cold spots."""
+    import shapely
+
+    from intel.store import connect
+    from intel.studyarea import polygon_cells
+
+    cells = polygon_cells(shapely.box(*bbox), res)
+    ll = np.array([h3.cell_to_latlng(h3.int_to_str(int(x))) for x in cells])
+    west = ll[:, 1] < bbox[0] + 0.04
+    rows, i = [], 0
+    for (lat, lon), empty in zip(ll, west):
+        for _ in range(0 if empty else 4):
+            i += 1
+            rows.append((i, 1, "test", f"E{i}", "accepted", "discharge incident", "2023-05-01", float(lat), float(lon),
+                         "exact", 1.0, int(bin_points(np.array([lat]), np.array([lon]))[0])))
+    con = connect(path)
+    con.execute("INSERT INTO batches VALUES (1,'test','t.csv','x',NULL,now(),NULL,0,0,0,0,NULL,NULL,NULL)")
+    con.executemany("INSERT INTO events (event_id, batch_id, source, incident_key, status, kind, event_date, latitude, "
+                    "longitude, location_precision, firearms, h3_cell) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+    con.close()
+    return str(path)
+
+
+def test_hotspots_from_store_says_when_cold_spots_sit_on_the_edge(tmp_path):
+    """The empty cells along the box's west edge come out cold; the guardrails count the cold
+    spots on the edge and say why in one sentence (issue 17)."""
+    from intel.store import connect
+
+    con = connect(make_edge_store(tmp_path / "edge.duckdb"), read_only=True)
+    df, g = hs.hotspots_from_store(con, 7, 1, area="bbox", bbox=EDGE_BBOX, method="normal", fdr=False)
+    con.close()
+    cold = df["bin"] < 0
+    assert g.cold_cells == int(cold.sum()) > 0
+    assert df["edge"].tolist() == hs.edge_cells(df["cell"].to_numpy()).tolist()
+    assert g.cold_edge_cells == int((cold & df["edge"]).sum()) >= 0.5 * g.cold_cells
+    assert any("lie on the edge of the study area" in m and "Getis & Ord 1992" in m for m in g.messages)
+
+
 def test_no_variation_raises_plain_sentence():
     cells = cells_of(h3.grid_disk(h3.latlng_to_cell(*TORONTO, 8), 2))
     with pytest.raises(hs.HotspotError, match="same value"):

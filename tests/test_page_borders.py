@@ -50,6 +50,8 @@ def test_borders_page(tmp_path, monkeypatch):
     ids = [l.get("id") for l in spec["layers"]]
     assert {"border-stretches", "official-crossings", "bypass-candidates", "events-by-band"} <= set(ids)
     assert spec.get("mapProvider") in (None, "")  # offline: no tile provider (mapStyle is a Streamlit placeholder)
+    # the map carries the scale caption under it (issue 17), as on the other map pages
+    assert sum(c.value.startswith("Initial view: 100 px on the map is about") for c in at.caption) == 1
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Events within 50 km of a border"] == "3"
     assert metrics["Bypass candidates"] == "2"  # Tucson sector and Yuma; El Paso sits at its crossing

@@ -56,6 +56,8 @@ def test_page_new_york_shows_east_coast_sources(use_db, atf_store):
     spec = deck_spec(at)
     ids = [layer["id"] for layer in spec["layers"]]
     assert {"corridor-cells", "flow-arcs", "flow-chevrons"} <= set(ids)
+    # the map carries the scale caption under it (issue 17), as on the other map pages
+    assert sum(c.value.startswith("Initial view: 100 px on the map is about") for c in at.caption) == 1
     arcs = next(layer for layer in spec["layers"] if layer["id"] == "flow-arcs")["data"]
     sources = {a["label"].split(" → ")[0] for a in arcs}
     assert {"Virginia", "Georgia", "South Carolina", "North Carolina", "Pennsylvania", "Florida"} <= sources

@@ -32,6 +32,9 @@ def test_page_renders_maps_table_and_downloads(store):
     specs = [json.loads(d.proto.json) for d in at.get("deck_gl_json_chart")]
     if len(specs) == 2:
         assert specs[0]["initialViewState"] == specs[1]["initialViewState"]
+    # every map carries the scale caption under it (issue 17), as on the other map pages
+    scales = [c.value for c in at.caption if c.value.startswith("Initial view: 100 px on the map is about")]
+    assert specs and len(scales) == len(specs), scales
     md = " ".join(m.value for m in at.markdown)
     assert "Hot spot - 99% confidence" in md and "Confidence (FDR-corrected)" in md
     captions = " ".join(c.value for c in at.caption)
@@ -111,3 +114,19 @@ def test_page_default_resolution_without_settings(store, monkeypatch):
     from intel import settings
 
     assert at.slider(key="hs_res").value == settings.SETTINGS["hotspot_resolution"].default == 8
+
+
+def test_page_says_when_cold_spots_lie_on_the_study_area_edge(tmp_path, monkeypatch):
+    """Issue 17: a box whose west edge is empty gives cold spots on the edge; the page says so."""
+    from tests.test_hotspots import EDGE_BBOX, make_edge_store
+
+    monkeypatch.setenv("INTEL_DB", make_edge_store(tmp_path / "edge.duckdb"))
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    at.sidebar.radio(key="hs_area_mode").set_value("bbox").run()
+    at.sidebar.text_input(key="hs_area_bbox").set_value(",".join(map(str, EDGE_BBOX))).run()
+    at.slider(key="hs_res").set_value(7)
+    at.radio(key="hs_method").set_value("normal")
+    at.toggle(key="hs_fdr").set_value(False).run()
+    assert not at.exception
+    notes = [w.value for w in at.warning if "lie on the edge of the study area" in w.value]
+    assert len(notes) == 1 and "Getis & Ord 1992" in notes[0]

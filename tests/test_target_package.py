@@ -163,3 +163,37 @@ def test_pdf_text_has_coordinates_and_whole_headers(tmp_path):
     html = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     xmax = [float(v) for v in pd.Series(html.split("xMax=\"")[1:]).str.split("\"").str[0]]
     assert xmax and max(xmax) <= 841.9
+
+
+def test_pdf_map_has_lake_and_place_names_clear_of_the_targets():
+    """Issue 17: the target map draws Lake Ontario as water and names places, and no place name
+    covers a target or its rank label (rank labels would otherwise hide a name under them)."""
+    from matplotlib.image import imread
+
+    from intel.render import palettes
+
+    c = h3.latlng_to_cell(43.65, -79.38, 7)
+    t = _targets([c] + list(h3.grid_ring(c, 2))[:4] + [h3.latlng_to_cell(43.25, -79.87, 7)])
+    scores = t[["h3", "score", "latitude", "longitude"]].copy()
+    scores.attrs.update(date_from="2024-01-01", date_to="2025-01-01")
+    p = risk.Plan(t, scores, None, 7, 4, 2.0, [], ["Test data."])
+    fig = tp._map_page(p, "TEST")
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    img = np.asarray(fig.canvas.buffer_rgba())[..., :3] / 255.0
+    x, y = ax.transData.transform((-79.5, 43.4))                  # Lake Ontario, off Mississauga
+    px = np.median(img[int(img.shape[0] - y) - 2:int(img.shape[0] - y) + 3, int(x) - 2:int(x) + 3].reshape(-1, 3), 0)
+    assert np.abs(px - np.array(palettes.SEA_COLOUR[:3]) / 255.0).max() < 0.02
+    ranks = [a for a in ax.texts if a.get_text().isdigit()]
+    places = [a for a in ax.texts if not a.get_text().isdigit()]
+    assert len(ranks) == len(t) and len(places) >= 3
+    names = {a.get_text() for a in places}
+    assert "Hamilton" not in names                                   # its label would sit on target 6
+    pts = ax.transData.transform(t[["longitude", "latitude"]].to_numpy(float))
+    for a in places:
+        b = a.get_window_extent()
+        assert not any(b.overlaps(r.get_window_extent()) for r in ranks), a.get_text()
+        assert not any(b.contains(x, y) for x, y in pts), a.get_text()
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)

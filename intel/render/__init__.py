@@ -22,6 +22,9 @@ Modules
     The offline basemap (bundled Natural Earth, served by the dashboard itself), view fitting, the
     ``"pixels"`` unit, and :func:`~intel.render.deck.offline_deck`, the one
     ``pdk.Deck(map_provider=None)`` every map is drawn on: no tiles, no token, no web request.
+:mod:`intel.render.paper`
+    The same basemap on a matplotlib axes for the PDF maps (land, lakes, admin-1 lines, borders,
+    place names that keep clear of each other), read from the web basemap's files.
 :mod:`intel.render.hexagons`
     H3 hexagon layers: event counts (Explore map, Trends), Gi* hot spots, emerging hot spots,
     planner targets; points for records too coarse to bin.

@@ -160,19 +160,30 @@ def lakes_geojson(min_area_deg2: float = 0.002, tolerance_deg: float = 0.01, gri
     return {"type": "FeatureCollection", "features": feats}
 
 
+def lakes_file() -> Path | None:
+    """The compact lakes GeoJSON (:func:`lakes_geojson`) under ``static/``, written when missing or
+    older than its source; None without a lakes source. Read by the web map and the PDF maps."""
+    src = lakes_source()
+    return None if src is None else _write_static(LAKES_FILE, lakes_geojson, src)
+
+
 def lakes_layer() -> pdk.Layer | None:
     """Lakes in the sea colour over the land, from :data:`LAKES_URL`; None without a lakes source."""
-    src = lakes_source()
-    if src is None:
+    if lakes_file() is None:
         return None
-    _write_static(LAKES_FILE, lakes_geojson, src)
     return pdk.Layer("GeoJsonLayer", LAKES_URL, id="lakes", filled=True, stroked=False,
                      get_fill_color=SEA_COLOUR, pickable=False)
 
 
+def admin1_file() -> Path:
+    """The admin-1 lines GeoJSON (:func:`admin1_geojson`) under ``static/``, written when missing
+    or older than the Natural Earth source. Read by the web map and the PDF maps."""
+    return _write_static(ADMIN1_FILE, admin1_geojson, GPKG)
+
+
 def admin1_layer() -> pdk.Layer:
     """Admin-1 lines, thin and a little darker than the land, from :data:`ADMIN1_URL`."""
-    _write_static(ADMIN1_FILE, admin1_geojson, GPKG)
+    admin1_file()
     return pdk.Layer("GeoJsonLayer", ADMIN1_URL, id="admin1", stroked=True, filled=False,
                      get_line_color=ADMIN1_LINE_COLOUR, line_width_min_pixels=1, line_width_max_pixels=1,
                      get_line_width=1, pickable=False)
@@ -230,11 +241,17 @@ def places_records(min_population: int = PLACES_MIN_POPULATION) -> list[dict]:
     return out
 
 
+def places_file() -> Path:
+    """The place labels JSON (:func:`places_records`) under ``static/``, rewritten when this module
+    changes. Read by the web map and the PDF maps."""
+    return _write_static(PLACES_FILE, places_records, Path(__file__))
+
+
 def places_layer() -> pdk.Layer:
     """Place names that thin out with zoom: a TextLayer of :func:`places_records` (served from
     :data:`PLACES_URL`) with deck.gl's CollisionFilterExtension, the more populous place winning
     where two labels would overlap (collision boxes drawn twice the label size, for spacing)."""
-    _write_static(PLACES_FILE, places_records, Path(__file__))  # rewritten when this module changes
+    places_file()
     return pdk.Layer(
         "TextLayer", PLACES_URL, id="places", get_position="c", get_text="n", get_size="s",
         size_units=PIXELS, get_color=PLACE_LABEL_COLOUR, character_set=pdk.types.String("auto"),

@@ -53,15 +53,40 @@ PLAIN_GAP = ("The bundled data: Toronto firearm-discharge incidents, U.S. CBP we
 
 
 def db_path() -> str:
-    return str(Path(os.environ.get("INTEL_DB", store.DEFAULT_DB)).resolve())
+    """The store the app serves: ``$INTEL_STORE`` (a DuckDB file or a ``ducklake:`` store, as the
+    CLI reads it), else ``$INTEL_DB``, else the default file; a file as its absolute path."""
+    spec = os.environ.get(store.STORE_ENV) or os.environ.get("INTEL_DB", str(store.DEFAULT_DB))
+    return spec if store.parse_store(spec) is not None else str(Path(spec).resolve())
 
 
 def db_stamp() -> float:
-    """Modification time of the store: part of every cache key, so a rebuild is seen."""
+    """The store's version: part of every cache key, so a rebuild or another process's import is
+    seen. The modification time of a store file; the current snapshot id of a DuckLake store
+    (one cheap catalog read per call: a commit by another process changes it)."""
+    path = db_path()
+    if store.parse_store(path) is not None:
+        try:
+            return float(store.snapshot_id(_instance().cursor()) or 0)
+        except Exception:  # noqa: BLE001 - an unreadable catalog: the page says so where it reads
+            return 0.0
     try:
-        return os.path.getmtime(db_path())
+        return os.path.getmtime(path)
     except OSError:
         return 0.0
+
+
+class _LakeInstance:
+    """A DuckLake store's connection whose ``cursor()`` reads the store (:func:`intel.store.cursor`:
+    a plain DuckDB cursor would start on the empty in-memory catalog)."""
+
+    def __init__(self, con):
+        self._con = con
+
+    def cursor(self):
+        return store.cursor(self._con)
+
+    def __getattr__(self, name):
+        return getattr(self._con, name)
 
 
 @st.cache_resource(show_spinner=False)
@@ -69,12 +94,20 @@ def _connection(path: str, stamp: float):
     # One DuckDB instance per server process (DuckDB allows one writing process): every session
     # reads through its own cursor and sees only committed transactions, so an import running in
     # this process is never seen half-done. Writes (imports, quarantine decisions, settings) go
-    # through the same instance.
-    return store.connect(path)
+    # through the same instance. A DuckLake store is opened once (stamp 0): its cursors see
+    # every snapshot committed since, by this process or another.
+    con = store.connect(path)
+    return _LakeInstance(con) if store.is_lake(con) else con
 
 
 def _instance():
     path = db_path()
+    if store.parse_store(path) is not None:
+        try:
+            return _connection(path, 0.0)
+        except Exception as exc:  # noqa: BLE001 - one sentence, never a traceback
+            st.error(f"The DuckLake store {path} cannot be opened: {exc}")
+            st.stop()
     if not Path(path).exists():
         st.error(f"The store {path} does not exist yet. Run `intel build` (the README's first command does it).")
         st.stop()

@@ -192,7 +192,8 @@ def export_marking() -> str:
 
 def export_button(container, label, data, file_name=None, mime=None, **kw):
     """A download button for an export: only for roles that may export; the file name carries
-    the releasability marking; each download is written to the audit log.
+    the releasability marking; each download is written to the audit log with the store snapshot
+    the page read (:func:`intel.store.snapshot_label`).
 
     ``container`` is ``st`` or a column; the other arguments are those of ``st.download_button``.
     """
@@ -203,10 +204,12 @@ def export_button(container, label, data, file_name=None, mime=None, **kw):
     marking = export_marking()
     slug = "".join(ch if ch.isalnum() else "_" for ch in marking.split("(")[0].strip()).strip("_")
     name = f"{slug}__{file_name}" if slug and file_name else file_name
+    # the snapshot the page's figures were read from (the cache stamp), for the audit line
+    snapshot = store.snapshot_label(_instance().cursor())
 
     def _log():
-        store.audit(_instance().cursor(), "export", {"file": file_name, "marking": marking, "label": label},
-                    user.name if user else None)
+        store.audit(_instance().cursor(), "export", {"file": file_name, "marking": marking, "label": label,
+                                                     "snapshot": snapshot}, user.name if user else None)
     return container.download_button(label, data, file_name=name, mime=mime, on_click=_log, **kw)
 
 

@@ -51,7 +51,7 @@ from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
-from intel import h3cells, hexbin, hotspots, risk, settings, trends
+from intel import h3cells, hexbin, hotspots, risk, settings, store, trends
 from intel.borders.crossings import crossing_text
 from intel.h3cells import parent_sql
 from intel.hexbin import Filters
@@ -101,6 +101,10 @@ class Briefing:
         The :func:`intel.trends.kpis` table used.
     hotspots : pandas.DataFrame or None
         The top hot spot cells shown, or None.
+    snapshot : str
+        The store snapshot it was made from (:func:`intel.store.snapshot_label`: ``DuckLake
+        snapshot 12``, reproduced by ``intel briefing --as-of 12``, or ``embedded store, no
+        snapshots``), printed on the methods and provenance page.
     """
 
     pdf: bytes
@@ -110,6 +114,7 @@ class Briefing:
     notes: list[str] = field(default_factory=list)
     kpis: pd.DataFrame | None = None
     hotspots: pd.DataFrame | None = None
+    snapshot: str = ""
 
     def write(self, pdf_path: str | Path) -> list[Path]:
         """Write the PDF and, next to it, ``<stem>_<figure>.png`` for every figure.
@@ -524,6 +529,9 @@ def _page_methods(fig, ctx) -> None:
         f"Country statistics: {trends.UNODC_CITATION}. Gaps are years a country did not report; Mali does not "
         "report in this source.",
         "## Sources and batches in the store",
+        f"Read from: {ctx.get('snapshot') or store.EMBEDDED_SNAPSHOT}"
+        + (f" (reproduce with intel briefing --as-of {ctx['snapshot'].split()[-1]})."
+           if str(ctx.get('snapshot', '')).startswith("DuckLake") else "."),
     ]
     _text_block(ax, lines, fontsize=8.5, step=0.045)
     ax2 = fig.add_axes([0.04, 0.06, 0.92, 0.32])
@@ -632,6 +640,7 @@ def make_briefing(con, date_from: str | None = None, date_to: str | None = None,
     lo, hi = trends.data_period(con, filters)
     period = (filters.date_from or lo or "-", filters.date_to or hi or "-")
     notes: list[str] = []
+    snapshot = store.snapshot_label(con)
 
     prec = trends.date_precision(con, filters)
     k = trends.kpis(con, filters)
@@ -692,7 +701,8 @@ def make_briefing(con, date_from: str | None = None, date_to: str | None = None,
                hotspots=hs_table, hotspot_msg=hs_msg, targets=targets, targets_msg=targets_msg,
                coverage=pd.concat(cov, ignore_index=True),
                group_totals=trends.country_group_totals(con, {"KAFO": list(kafo), "Trigger": list(trigger)}),
-               kafo_context=trends.country_context(con, kafo), trigger=list(trigger), provenance=prov.astype(object).fillna("-"))
+               kafo_context=trends.country_context(con, kafo), trigger=list(trigger), provenance=prov.astype(object).fillna("-"),
+               snapshot=snapshot)
 
     plan = [("summary", f"{title}: summary", _page_summary), ("map", "Map of the selection", _page_map),
             ("trends", "Trends and where the change happened", _page_trends),
@@ -721,5 +731,5 @@ def make_briefing(con, date_from: str | None = None, date_to: str | None = None,
                 fig.savefig(png, format="png", dpi=DPI_PNG)
                 pngs[name] = png.getvalue()
     return Briefing(pdf=buf.getvalue(), pngs=pngs, pages=len(plan), marking=marking, notes=notes, kpis=k,
-                    hotspots=hs_table)
+                    hotspots=hs_table, snapshot=snapshot)
 

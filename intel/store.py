@@ -465,8 +465,14 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
     """
     lake = is_lake(con)
     fix = lake_sql if lake else (lambda sql: sql)
-    con.execute(fix("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMP)"))
+    # only when missing: on DuckLake even a CREATE ... IF NOT EXISTS that changes nothing commits a
+    # new snapshot, which would make every connection a "change" of the store
+    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+                       "AND schema_name = 'main' AND table_name = 'schema_version'").fetchall()[0][0]:
+        con.execute(fix("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMP)"))
     done = {r[0] for r in con.execute("SELECT version FROM schema_version").fetchall()}
+    if all(version in done for version, _ in MIGRATIONS):
+        return SCHEMA_VERSION
     for version, sql in MIGRATIONS:
         if version in done:
             continue
@@ -484,7 +490,8 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
     return SCHEMA_VERSION
 
 
-def connect(db: str | os.PathLike | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def connect(db: str | os.PathLike | None = None, *, read_only: bool = False,
+            snapshot: int | None = None) -> duckdb.DuckDBPyConnection:
     """Open the store, creating and migrating it when writable.
 
     Parameters
@@ -496,6 +503,10 @@ def connect(db: str | os.PathLike | None = None, *, read_only: bool = False) -> 
         throw-away store.
     read_only : bool
         Open without write access (viewers). The file (or SQLite catalog) must exist.
+    snapshot : int, optional
+        DuckLake only: read the store as it was at this snapshot (``ATTACH ... (SNAPSHOT_VERSION
+        n)``, read-only whatever ``read_only`` says), to reproduce a briefing, target package or
+        export made from it (:func:`snapshot_id` names the snapshot a connection reads).
 
     Returns
     -------
@@ -510,12 +521,16 @@ def connect(db: str | os.PathLike | None = None, *, read_only: bool = False) -> 
         ``read_only`` and the file does not exist; a DuckLake store whose extension wheels are
         missing.
     ValueError
-        A DuckLake store written wrongly (see :func:`parse_store`).
+        A DuckLake store written wrongly (see :func:`parse_store`); ``snapshot`` on an embedded
+        store (it keeps no snapshots), or a snapshot the store does not have.
     """
     path = str(db if db is not None else default_store())
     lake = parse_store(path)
     if lake is not None:
-        return _connect_lake(lake, read_only)
+        return _connect_lake(lake, read_only or snapshot is not None, snapshot)
+    if snapshot is not None:
+        raise ValueError(f"the store {path} is an embedded DuckDB file, which keeps no snapshots; "
+                         "as-of reads need a DuckLake store (INTEL_STORE)")
     if read_only:
         if path != ":memory:" and not Path(path).exists():
             raise FileNotFoundError(f"store {path} does not exist; run `intel build` first")
@@ -619,12 +634,50 @@ def _create_id_counters(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(f"INSERT INTO id_counters SELECT ?, coalesce(max({column}), 0) FROM {table}", [seq])
 
 
-def _connect_lake(lake: LakeStore, read_only: bool) -> duckdb.DuckDBPyConnection:
+_WAL_CHECKED: set[str] = set()
+_WAL_LOCK = __import__("threading").Lock()
+
+
+def _sqlite_wal(catalog: Path) -> None:
+    """Put a SQLite catalog in write-ahead-log mode (kept in the file), once per process.
+
+    In SQLite's default mode a reader's open transaction blocks every writer's commit: a
+    dashboard whose cursor had read the catalog (DuckLake keeps its SQLite transaction open as
+    long as the DuckDB one, e.g. while a result is not yet fully fetched) made another
+    process's import fail with "database is locked" (measured). In WAL mode readers never block
+    the writer; writers still take turns. WAL needs the catalog on a local file system, which is
+    what a SQLite catalog is for (one machine; PostgreSQL for several).
+
+    Done with Python's own SQLite before this process's first DuckDB connection to the catalog,
+    and never again in this process: closing any file handle of the catalog drops every POSIX
+    lock the process holds on it, also those of DuckDB's SQLite, which then fails with "disk I/O
+    error" (measured). A catalog that another process holds in a long write stays as it is.
+    """
+    import sqlite3
+
+    key = str(catalog)
+    with _WAL_LOCK:
+        if key in _WAL_CHECKED:
+            return
+        _WAL_CHECKED.add(key)
+        try:
+            c = sqlite3.connect(catalog, timeout=10)
+            try:
+                if c.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                    c.execute("PRAGMA journal_mode=WAL")
+            finally:
+                c.close()
+        except sqlite3.Error:
+            pass
+
+
+def _connect_lake(lake: LakeStore, read_only: bool, snapshot: int | None = None) -> duckdb.DuckDBPyConnection:
     if lake.kind == "sqlite":
         cat = Path(lake.catalog)
         if read_only and not cat.exists():
             raise FileNotFoundError(f"store {lake.attach_target} does not exist; import into it first")
         cat.parent.mkdir(parents=True, exist_ok=True)
+        _sqlite_wal(cat)
     if "://" not in lake.data_path and not read_only:
         Path(lake.data_path).mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()   # in memory: holds only this process's temp objects
@@ -632,7 +685,14 @@ def _connect_lake(lake: LakeStore, read_only: bool) -> duckdb.DuckDBPyConnection
         con.execute(f"LOAD '{extension_path('sqlite_scanner' if lake.kind == 'sqlite' else 'postgres_scanner')}'")
         con.execute(f"LOAD '{extension_path('ducklake')}'")
         opts = f"DATA_PATH {_literal(lake.data_path)}" + (", READ_ONLY" if read_only else "")
-        con.execute(f"ATTACH {_literal(lake.attach_target)} AS {LAKE} ({opts})")
+        if snapshot is not None:
+            opts += f", SNAPSHOT_VERSION {int(snapshot)}"
+        try:
+            con.execute(f"ATTACH {_literal(lake.attach_target)} AS {LAKE} ({opts})")
+        except duckdb.Error as exc:
+            if snapshot is not None and "snapshot" in str(exc).lower():
+                raise ValueError(f"the store {lake.attach_target} has no snapshot {int(snapshot)}") from exc
+            raise
         con.execute(f"USE {LAKE}")
         if not read_only:
             migrate(con)
@@ -648,8 +708,8 @@ def _connect_lake(lake: LakeStore, read_only: bool) -> duckdb.DuckDBPyConnection
 
 def is_lake(con: duckdb.DuckDBPyConnection) -> bool:
     """True when ``con``'s default catalog is a DuckLake store."""
-    row = con.execute("SELECT type FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
-    return bool(row) and row[0] == "ducklake"
+    rows = con.execute("SELECT type FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
+    return bool(rows) and rows[0][0] == "ducklake"
 
 
 def cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
@@ -738,12 +798,30 @@ def replace_row(con: duckdb.DuckDBPyConnection, table: str, values: list, sql_va
 
 
 def snapshot_id(con: duckdb.DuckDBPyConnection) -> int | None:
-    """The latest snapshot of a DuckLake store (what a briefing or export made now reads); ``None``
-    on the embedded store, which keeps no snapshots."""
+    """The snapshot of a DuckLake store that ``con`` reads now; ``None`` on the embedded store,
+    which keeps no snapshots.
+
+    The latest committed snapshot (also one committed by another process after ``con`` was
+    opened), or the pinned one of a store opened with ``connect(..., snapshot=n)``. One row from
+    DuckLake's ``ducklake_current_snapshot`` (cheap: the pages call it on every rerun, as their
+    cache stamp), fetched whole so that no read stays open on the catalog.
+    """
     if not is_lake(con):
         return None
-    row = con.execute("SELECT max(snapshot_id) FROM ducklake_snapshots(current_database())").fetchone()
-    return None if row is None or row[0] is None else int(row[0])
+    rows = con.execute("SELECT * FROM ducklake_current_snapshot(current_database())").fetchall()
+    return None if not rows or rows[0][0] is None else int(rows[0][0])
+
+
+EMBEDDED_SNAPSHOT = "embedded store, no snapshots"
+"""What provenance says of a store file: it keeps no snapshots to read back."""
+
+
+def snapshot_label(con: duckdb.DuckDBPyConnection) -> str:
+    """The snapshot a briefing, target package or export was made from, in words for its
+    provenance and audit line: ``DuckLake snapshot 12`` (reproduce it with ``--as-of 12``), or
+    :data:`EMBEDDED_SNAPSHOT`."""
+    snap = snapshot_id(con)
+    return EMBEDDED_SNAPSHOT if snap is None else f"DuckLake snapshot {snap}"
 
 
 @dataclass(frozen=True)

@@ -54,15 +54,40 @@ PLAIN_GAP = ("The bundled data: Toronto firearm-discharge incidents, U.S. CBP we
 
 
 def db_path() -> str:
-    return str(Path(os.environ.get("INTEL_DB", store.DEFAULT_DB)).resolve())
+    """The store the app serves: ``$INTEL_STORE`` (a DuckDB file or a ``ducklake:`` store, as the
+    CLI reads it), else ``$INTEL_DB``, else the default file; a file as its absolute path."""
+    spec = os.environ.get(store.STORE_ENV) or os.environ.get("INTEL_DB", str(store.DEFAULT_DB))
+    return spec if store.parse_store(spec) is not None else str(Path(spec).resolve())
 
 
 def db_stamp() -> float:
-    """Modification time of the store: part of every cache key, so a rebuild is seen."""
+    """The store's version: part of every cache key, so a rebuild or another process's import is
+    seen. The modification time of a store file; the current snapshot id of a DuckLake store
+    (one cheap catalog read per call: a commit by another process changes it)."""
+    path = db_path()
+    if store.parse_store(path) is not None:
+        try:
+            return float(store.snapshot_id(_instance().cursor()) or 0)
+        except Exception:  # noqa: BLE001 - an unreadable catalog: the page says so where it reads
+            return 0.0
     try:
-        return os.path.getmtime(db_path())
+        return os.path.getmtime(path)
     except OSError:
         return 0.0
+
+
+class _LakeInstance:
+    """A DuckLake store's connection whose ``cursor()`` reads the store (:func:`intel.store.cursor`:
+    a plain DuckDB cursor would start on the empty in-memory catalog)."""
+
+    def __init__(self, con):
+        self._con = con
+
+    def cursor(self):
+        return store.cursor(self._con)
+
+    def __getattr__(self, name):
+        return getattr(self._con, name)
 
 
 @st.cache_resource(show_spinner=False)
@@ -70,12 +95,20 @@ def _connection(path: str, stamp: float):
     # One DuckDB instance per server process (DuckDB allows one writing process): every session
     # reads through its own cursor and sees only committed transactions, so an import running in
     # this process is never seen half-done. Writes (imports, quarantine decisions, settings) go
-    # through the same instance.
-    return store.connect(path)
+    # through the same instance. A DuckLake store is opened once (stamp 0): its cursors see
+    # every snapshot committed since, by this process or another.
+    con = store.connect(path)
+    return _LakeInstance(con) if store.is_lake(con) else con
 
 
 def _instance():
     path = db_path()
+    if store.parse_store(path) is not None:
+        try:
+            return _connection(path, 0.0)
+        except Exception as exc:  # noqa: BLE001 - one sentence, never a traceback
+            st.error(f"The DuckLake store {path} cannot be opened: {exc}")
+            st.stop()
     if not Path(path).exists():
         st.error(f"The store {path} does not exist yet. Run `intel build` (the README's first command does it).")
         st.stop()
@@ -258,8 +291,9 @@ def audited_download(container, label, data, *, file_name=None, mime=None, actio
 
 def export_button(container, label, data, file_name=None, mime=None, **kw):
     """A download button for an export: only for roles that may export; the file name carries
-    the releasability marking; each download is written to the audit log when the file is
-    produced for this session (:func:`audited_download`).
+    the releasability marking; each download is written to the audit log, with the store snapshot
+    the page read (:func:`intel.store.snapshot_label`), when the file is produced for this session
+    (:func:`audited_download`).
 
     ``container`` is ``st`` or a column; the other arguments are those of ``st.download_button``.
     """
@@ -270,8 +304,10 @@ def export_button(container, label, data, file_name=None, mime=None, **kw):
     marking = export_marking()
     slug = "".join(ch if ch.isalnum() else "_" for ch in marking.split("(")[0].strip()).strip("_")
     name = f"{slug}__{file_name}" if slug and file_name else file_name
+    # the snapshot the page's figures were read from (the cache stamp), for the audit line
+    snapshot = store.snapshot_label(_instance().cursor())
     return audited_download(container, label, data, file_name=name, mime=mime, action="export", need="export",
-                            detail={"marking": marking, "label": label}, **kw)
+                            detail={"marking": marking, "label": label, "snapshot": snapshot}, **kw)
 
 
 def _request_headers() -> dict:

@@ -9,7 +9,9 @@ Where this sits: a thin layer over the function the Trends and briefing page's b
 ``--period`` is read by :func:`intel.periods.parse_period` (``2024``, ``2024-03``, ``2015:2019``,
 ``FROM:TO`` with the TO day excluded ...); without it the whole store is used. ``--res`` and
 ``--hotspot-res`` accept the briefing and hotspot ranges of :data:`intel.config.RESOLUTIONS` and
-default to the settings ``map_resolution`` and ``hotspot_resolution``. The PNGs are written next
+default to the settings ``map_resolution`` and ``hotspot_resolution``. Every figure is read in one
+transaction (one snapshot); the snapshot is printed (``read from: DuckLake snapshot 12``) and on the
+PDF's provenance page, and ``--as-of 12`` makes the same briefing again from a DuckLake store. The PNGs are written next
 to the PDF as ``<name>_<figure>.png``. A failure prints one plain sentence with exit status 2.
 """
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 import click
 
 from intel.cli.errors import IntelCommand, fail
-from intel.cli.options import db_option, open_store, period_option, res_option
+from intel.cli.options import as_of_option, db_option, open_store, period_option, res_option
 
 __all__ = ["briefing_cmd"]
 
@@ -34,13 +36,15 @@ __all__ = ["briefing_cmd"]
 @click.option("--no-hotspots", is_flag=True, help="Skip the hot spot computation.")
 @click.option("--trigger", default=None,
               help="Comma-separated ISO3 list for the Trigger countries (default: the editable 15-country list).")
-def briefing_cmd(db, period, out, marking, sources, map_res, hotspot_res, no_hotspots, trigger):
+@as_of_option
+def briefing_cmd(db, period, out, marking, sources, map_res, hotspot_res, no_hotspots, trigger, as_of):
     from intel import briefing, trends
 
     if not str(out).lower().endswith(".pdf"):
         fail(f"--out must name a .pdf file, got {out}.")
     date_from, date_to = period
-    con = open_store(db)
+    con = open_store(db, as_of=as_of)
+    con.execute("BEGIN TRANSACTION")   # every figure from one snapshot, even while another process imports
     trig = tuple(t.strip().upper() for t in trigger.split(",") if t.strip()) if trigger else trends.TRIGGER_DEFAULT
     try:
         if sources:
@@ -56,8 +60,10 @@ def briefing_cmd(db, period, out, marking, sources, map_res, hotspot_res, no_hot
     except Exception as e:  # noqa: BLE001 - the CLI reports, it does not crash
         fail(f"the briefing could not be made: {e}")
     finally:
+        con.execute("ROLLBACK")
         con.close()
     click.echo(f"briefing: {written[0]} ({b.pages} pages, marking '{b.marking}')")
+    click.echo(f"read from: {b.snapshot}")
     for p in written[1:]:
         click.echo(f"figure: {p}")
     for line in trends.headline(b.kpis, "year over year", "events"):

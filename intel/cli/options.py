@@ -19,7 +19,7 @@ import click
 
 from intel import config, periods
 
-__all__ = ["DB_HELP", "db_option", "open_store", "store_exists", "check_not_held", "PeriodType", "DayType", "period_option",
+__all__ = ["DB_HELP", "db_option", "as_of_option", "open_store", "store_exists", "check_not_held", "PeriodType", "DayType", "period_option",
            "period_options", "res_option", "ResolutionType", "merge_period", "apply_options", "AREA_MODES", "area_options",
            "resolve_area", "hotspot_area_kwargs", "check_area"]
 
@@ -45,7 +45,14 @@ db_option = click.option("--db", type=click.Path(dir_okay=False, path_type=Path)
 """``--db PATH``: the store a verb works on (a :class:`pathlib.Path`)."""
 
 
-def open_store(db, read_only: bool = True):
+as_of_option = click.option(
+    "--as-of", "as_of", type=click.IntRange(0), default=None, metavar="SNAPSHOT",
+    help="Read a DuckLake store as it was at this snapshot (the id printed by the verb, in the PDF's "
+         "provenance and in the audit log), to reproduce an earlier output. Not for a DuckDB file.")
+"""``--as-of SNAPSHOT``: the DuckLake snapshot to read (:func:`open_store`'s ``as_of``)."""
+
+
+def open_store(db, read_only: bool = True, as_of: int | None = None):
     """Open the store named by ``--db``.
 
     Parameters
@@ -55,6 +62,9 @@ def open_store(db, read_only: bool = True):
     read_only : bool
         Readers open the file read-only, so they work while the dashboard serves it. When this
         process already holds the file read-write (tests, the app), that connection's mode is used.
+    as_of : int, optional
+        ``--as-of``: a DuckLake store read as of this snapshot (read-only); refused in one
+        sentence for a DuckDB file or a snapshot the store does not have.
 
     Raises
     ------
@@ -73,6 +83,11 @@ def open_store(db, read_only: bool = True):
     path = Path(db)
     if read_only and not store_exists(db):
         fail(f"the store {path} does not exist; run `intel build` first.")
+    if as_of is not None:
+        try:
+            return store.connect(path, read_only=True, snapshot=as_of)
+        except (ValueError, FileNotFoundError) as exc:
+            fail(f"{exc}.")
     try:
         try:
             return store.connect(path, read_only=read_only)

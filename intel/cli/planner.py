@@ -14,7 +14,7 @@ import click
 from click.core import ParameterSource
 
 from intel.cli.errors import IntelCommand, fail
-from intel.cli.options import (apply_options, area_options, check_area, db_option, open_store, period_option,
+from intel.cli.options import (apply_options, area_options, as_of_option, check_area, db_option, open_store, period_option,
                                period_options, res_option)
 from intel.safety import write_csv
 
@@ -66,16 +66,21 @@ _area_opts = [
                    "backtests); score: the weighted risk score (--weights).")
 @period_options()
 @click.option("--out", type=click.Path(dir_okay=False), required=True, help="Output file: .csv, .geojson or .pdf.")
+@as_of_option
 def targets_cmd(db, area, preset, trigger_countries, res, weights, half_life_days, n, min_spacing_km, neighbours,
-                ranking, period, out):
+                ranking, period, out, as_of):
     from intel import risk, target_package
 
     target_package.format_from_path(out)
     a = _area(area, preset, trigger_countries)
     w = risk.parse_weights(weights)
-    con = open_store(db)
+    con = open_store(db, as_of=as_of)
     check_area(con, a)
+    from intel.store import snapshot_label
+
+    con.execute("BEGIN TRANSACTION")   # the whole package from one snapshot, even while another process imports
     try:
+        read_from = snapshot_label(con)
         if preset and click.get_current_context().get_parameter_source("res") == ParameterSource.DEFAULT:
             # a preset without --res starts where the planner page starts: the finest resolution
             # its records support, country by country (risk.suggested_resolution)
@@ -90,6 +95,9 @@ def targets_cmd(db, area, preset, trigger_countries, res, weights, half_life_day
         fail(str(e))
     except Exception as e:  # noqa: BLE001 - a plain sentence, never a traceback
         fail(f"the target list could not be computed: {e}")
+    finally:
+        con.execute("ROLLBACK")
+    click.echo(f"read from: {read_from}")
     click.echo(f"{p.title()}: {len(p.targets)} targets at H3 resolution {res}, period {p.period[0]} to {p.period[1]}.")
     click.echo(f"Study area: {p.scores.attrs.get('area', '')}")
     for note in p.notes:

@@ -1,8 +1,13 @@
 """CLI verb ``intel serve``: build the store if it is missing and start the dashboard on 127.0.0.1.
 
 Where this sits: a thin layer that calls :func:`intel.reference.ensure_store` and then runs
-Streamlit on ``app.py`` (:data:`intel.config.APP_PATH`) with ``INTEL_DB`` pointing at the store,
-headless and without usage statistics. The exit status is Streamlit's.
+Streamlit on ``app.py`` (:data:`intel.config.APP_PATH`) with ``INTEL_STORE`` (and ``INTEL_DB``) naming
+the store, headless and without usage statistics. The exit status is Streamlit's.
+
+A DuckLake store (``--db ducklake:...`` or ``$INTEL_STORE``) is not built from ``data/``: it is
+opened once here (created and migrated when new, so a wrong catalog or a missing extension is
+one sentence before Streamlit starts) and filled by ``intel import`` or the Import page. Several
+``intel serve`` processes (replicas) and CLI verbs may use it at once.
 
 Host names: Streamlit's websocket accepts only the names of :func:`intel.sessions.allowed_hosts`
 (``server.allowedHosts``: the loopback names plus ``INTEL_ALLOWED_HOSTS``), with CORS and XSRF
@@ -45,18 +50,27 @@ def serve_cmd(db, port):
     from intel import config
     from intel.reference import ensure_store
 
-    from intel.store import parse_store
+    from intel import store
 
-    if parse_store(str(db)) is not None:
-        fail(f"{db} is a DuckLake store: the dashboard does not open DuckLake stores yet (issue 18); the CLI "
-             "verbs do. Serve an embedded store with --db FILE.duckdb (and unset INTEL_STORE).")
-    dbp = Path(db)
-    try:
-        ensure_store(dbp, progress=lambda m: click.echo(m))
-    except Exception as e:  # noqa: BLE001 - one sentence, never a traceback
-        fail(f"cannot build the store: {e}")
+    if store.parse_store(str(db)) is not None:
+        spec = str(db)
+        try:
+            con = store.connect(spec)
+            n = con.execute("SELECT count(*) FROM events").fetchall()[0][0]
+            con.close()
+        except Exception as e:  # noqa: BLE001 - one sentence, never a traceback
+            fail(f"cannot open the DuckLake store {spec}: {e}")
+        if not n:
+            click.echo("the DuckLake store holds no records yet: import files with `intel import` or the Import page.")
+        env = dict(os.environ, INTEL_STORE=spec)
+    else:
+        dbp = Path(db)
+        try:
+            ensure_store(dbp, progress=lambda m: click.echo(m))
+        except Exception as e:  # noqa: BLE001 - one sentence, never a traceback
+            fail(f"cannot build the store: {e}")
+        env = dict(os.environ, INTEL_DB=str(dbp.resolve()), INTEL_STORE=str(dbp.resolve()))
     app = config.APP_PATH
-    env = dict(os.environ, INTEL_DB=str(dbp.resolve()))
     cmd = streamlit_command(app, port)
     click.echo(f"dashboard: http://127.0.0.1:{port}")
     sys.exit(subprocess.call(cmd, env=env, cwd=str(app.parent)))

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from intel import settings
+from intel import settings, store
 from intel.borders import crossing_on_border, official_crossings
 from intel.geodesy import GEONAMES_NOTE, geod, nearest_towns
 from intel.gridref import references
@@ -272,8 +272,15 @@ class Plan:
 
 
 def provenance_lines(con, res: int | None = None) -> list[str]:
-    """Sources of the store (batches), reference data and licences, one sentence each."""
+    """The store snapshot read (:func:`intel.store.snapshot_label`), sources of the store (batches),
+    reference data and licences, one sentence each."""
     lines = []
+    try:
+        snap = store.snapshot_id(con)
+        lines.append(f"Read from: {store.EMBEDDED_SNAPSHOT}." if snap is None else
+                     f"Read from: DuckLake snapshot {snap} (reproduce with intel targets --as-of {snap}).")
+    except Exception:  # noqa: BLE001 - a store that cannot say: the other lines still stand
+        pass
     try:
         b = con.execute("""SELECT b.source, b.file_name, strftime(b.imported_at, '%Y-%m-%d') AS d, b.rows_accepted,
                                   min(e.event_date) AS lo, max(e.event_date) AS hi

@@ -1,4 +1,3 @@
-import pytest
 """As-of reads (issue 18): a briefing and a target package name the store snapshot they were
 read from, and ``--as-of SNAPSHOT`` makes them again from that snapshot of a DuckLake store after
 later imports; an embedded store says it keeps no snapshots.
@@ -11,6 +10,7 @@ from __future__ import annotations
 import re
 
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 from intel import ingest, store

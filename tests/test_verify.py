@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from intel import ingest, settings, store
 from intel.cli import main
 from intel.verify import verify
+from tests.test_build import _fast_build
 
 CSV = ("record_id,seizure_date,country,latitude,longitude,firearm_type,quantity\n"
        "A1,2024-01-05,GHA,5.6037,-0.1870,pistol,2\n"
@@ -218,18 +219,6 @@ def test_damaged_store_is_one_sentence(tmp_path):
     db.write_bytes(b"\x00garbage" * 1000)
     res = _run(db)
     assert res.exit_code == 2 and res.output.startswith("error: ") and "Traceback" not in res.output
-
-
-def _fast_build(monkeypatch, tmp_path):
-    """build() without the reference loaders, with one small bundled register (2 rows)."""
-    from intel import reference
-
-    reg = tmp_path / "bundled.csv"
-    reg.write_text("record_id,seizure_date,country,latitude,longitude,firearm_type,quantity\n"
-                   "B1,2024-01-05,GHA,5.6037,-0.1870,pistol,2\nB2,2024-01-06,GHA,6.6885,-1.6244,rifle,1\n")
-    for name in ("load_countries", "load_admin1", "load_unlocode_crossings", "load_unodc", "load_atf_flows"):
-        monkeypatch.setattr(reference, name, lambda con, *a, **k: 0)
-    monkeypatch.setattr(reference, "REGISTERS", [(reg, None)])
 
 
 def _log(db):

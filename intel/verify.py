@@ -37,7 +37,9 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from intel.config import RESOLUTIONS
 from intel import store
+from intel.hexbin import usable_sql
 
 __all__ = ["Finding", "VerifyReport", "verify", "check_schema", "check_audit_chain", "check_batches",
            "check_cells", "check_quarantine"]
@@ -209,10 +211,12 @@ def check_batches(con: duckdb.DuckDBPyConnection) -> list[Finding]:
 
 
 def check_cells(con: duckdb.DuckDBPyConnection) -> list[Finding]:
-    """No accepted event with coordinates lacks its H3 cell."""
+    """No accepted event with coordinates lacks its H3 cell, unless its location is coarser than
+    the coarsest map resolution (an area drawn over its extent, never binned as a point: the rule
+    of :func:`intel.hexbin.usable_sql` that the import applies)."""
     ids = [r[0] for r in con.execute(
-        "SELECT event_id FROM events WHERE status = 'accepted' AND latitude IS NOT NULL AND longitude IS NOT NULL "
-        "AND h3_cell IS NULL ORDER BY event_id").fetchall()]
+        "SELECT event_id FROM events e WHERE status = 'accepted' AND latitude IS NOT NULL AND longitude IS NOT NULL "
+        f"AND h3_cell IS NULL AND {usable_sql(RESOLUTIONS['map'][0])} ORDER BY event_id").fetchall()]
     if ids:
         return [Finding("cells", False, f"{len(ids):,} accepted events have coordinates but no H3 cell "
                                         f"(event_id {_ids(ids)}): they are missing from every map and hot spot.")]

@@ -277,3 +277,24 @@ def test_reimports_keep_the_batch_counts_right(tmp_path):
     con.execute("DELETE FROM events WHERE batch_id = ? AND source_record_id = 'A2'", [r1.batch_id])
     con.close()
     assert [f.check for f in _problems(db)] == ["batches"]
+
+
+def test_areas_wider_than_any_map_cell_need_no_cell(tmp_path):
+    """The hard case N10b (GeoJSON with polygons of admin-1 size) is accepted with its areas drawn
+    over their extent and never binned as points: verify does not call that a missing cell, while a
+    point record stripped of its cell still is."""
+    from tests.conftest import cases_dir
+
+    case = cases_dir() / "real-world" / "N10b_geojson_mixed_geometries.geojson"
+    db = tmp_path / "g.duckdb"
+    con = store.connect(db)
+    ingest.import_file(con, case)
+    assert con.execute("SELECT count(*) FROM events WHERE status = 'accepted' AND latitude IS NOT NULL "
+                       "AND h3_cell IS NULL").fetchone()[0] == 2
+    con.close()
+    assert _problems(db) == []
+    con = store.connect(db)
+    con.execute("UPDATE events SET h3_cell = NULL WHERE event_id = (SELECT min(event_id) FROM events "
+                "WHERE location_precision = 'exact')")
+    con.close()
+    assert [f.check for f in _problems(db)] == ["cells"]

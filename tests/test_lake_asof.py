@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 
 import pandas as pd
-import pytest
 from click.testing import CliRunner
 
 from intel import ingest, store
@@ -89,10 +88,9 @@ def test_embedded_store_says_it_keeps_no_snapshots(tmp_path):
     assert r.exit_code == 2 and "keeps no snapshots" in r.output and "Traceback" not in r.output, r.output
 
 
-@pytest.mark.skip(reason="exports are now audited when the session's browser asks for the file (pages.common.audited_download); "
-                         "this test still clicks the button and must be rewritten to call the producer")
 def test_export_audit_line_carries_the_snapshot(tmp_path, monkeypatch):
-    """The pages' export button writes the snapshot the page read into the export's audit line."""
+    """The pages' export button writes the snapshot the page read into the export's audit line
+    (when the file is produced for the session: :func:`pages.common.audited_download`)."""
     import json
 
     from tests.test_lake_app import ROOT
@@ -108,14 +106,14 @@ def test_export_audit_line_carries_the_snapshot(tmp_path, monkeypatch):
     monkeypatch.chdir(ROOT)
     from pages import common
 
-    class Container:   # stands in for st: keeps the click handler (AppTest cannot click a download)
+    class Container:   # stands in for st: keeps the producer (AppTest cannot ask for a download)
         def download_button(self, label, data, file_name=None, mime=None, on_click=None, **kw):
-            self.on_click = on_click
+            self.produce = data
             return False
 
     box = Container()
     common.export_button(box, "CSV", b"a,b\n", file_name="x.csv")
-    box.on_click()
+    assert box.produce() == b"a,b\n"
     ro = store.connect(spec, read_only=True)
     detail = ro.execute("SELECT detail FROM audit WHERE action = 'export'").fetchall()
     ro.close()

@@ -1268,11 +1268,15 @@ def import_file(con, path: str | Path, profile: dict | str | None = None, *, dat
     # without the profile) still counts as the same import
     legacy_json = json.dumps(options, sort_keys=True, default=str)
     opt_json = json.dumps({**options, "profile_body": profile}, sort_keys=True, default=str)
-    prev = con.execute("SELECT batch_id, rows_read, rows_accepted, rows_quarantined, rows_rejected FROM batches "
-                       "WHERE sha256 = ? AND (options = ?::JSON OR options = ?::JSON)",
-                       [sha, opt_json, legacy_json]).fetchone()
+    def landed():
+        rows = con.execute("SELECT batch_id, rows_read, rows_accepted, rows_quarantined, rows_rejected FROM batches "
+                           "WHERE sha256 = ? AND (options = ?::JSON OR options = ?::JSON)",
+                           [sha, opt_json, legacy_json]).fetchall()
+        return ImportResult(rows[0][0], name, sha, *rows[0][1:], already_imported=True) if rows else None
+
+    prev = landed()
     if prev:
-        return ImportResult(prev[0], name, sha, prev[1], prev[2], prev[3], prev[4], already_imported=True)
+        return prev
     prog(0.3, "parsing and validating")
     prep = prepare(raw, profile, date_order=date_order, crs=crs, file_name=name)
     prog(0.6, "locating")
@@ -1286,6 +1290,11 @@ def import_file(con, path: str | Path, profile: dict | str | None = None, *, dat
                        report=prep._report)   # the builder (or frame): not the whole prep kept alive
 
     def write():
+        # again inside the transaction: another process (a DuckLake store) may have committed the
+        # same file while this one was parsed; then nothing is written (the same file lands once)
+        again = landed()
+        if again:
+            return again
         batch_id = store.next_id(con, "batches", "batch_id")
         con.execute(
             "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::JSON, ?::JSON, ?)",
@@ -1336,9 +1345,12 @@ def import_file(con, path: str | Path, profile: dict | str | None = None, *, dat
 
     if in_transaction:
         with transaction(con):
-            res.batch_id = write()
+            written = write()
     else:
-        res.batch_id = write()
+        written = write()
+    if isinstance(written, ImportResult):
+        return written
+    res.batch_id = written
     prog(1.0, "done")
     return res
 

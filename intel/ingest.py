@@ -1314,16 +1314,23 @@ def import_file(con, path: str | Path, profile: dict | str | None = None, *, dat
     # without the profile) still counts as the same import
     legacy_json = json.dumps(options, sort_keys=True, default=str)
     opt_json = json.dumps({**options, "profile_body": profile}, sort_keys=True, default=str)
-    prev = con.execute("SELECT batch_id, rows_read, rows_accepted, rows_quarantined, rows_rejected, releasability, "
-                       "imported_by FROM batches WHERE sha256 = ? AND (options = ?::JSON OR options = ?::JSON) "
-                       "ORDER BY batch_id", [sha, opt_json, legacy_json]).fetchall()
-    if prev:
+    def landed():
+        prev = con.execute("SELECT batch_id, rows_read, rows_accepted, rows_quarantined, rows_rejected, "
+                           "releasability, imported_by FROM batches WHERE sha256 = ? "
+                           "AND (options = ?::JSON OR options = ?::JSON) ORDER BY batch_id",
+                           [sha, opt_json, legacy_json]).fetchall()
+        if not prev:
+            return None
         from intel.auth import visible_to
 
         seen = [p for p in prev if viewer is None or visible_to(viewer, None, p[5], p[6])]
         p = seen[0] if seen else prev[0]
         # a batch the importer may not see is never named: "already imported", without its id
         return ImportResult(p[0] if seen else None, name, sha, p[1], p[2], p[3], p[4], already_imported=True)
+
+    prev = landed()
+    if prev:
+        return prev
     prog(0.3, "parsing and validating")
     prep = prepare(raw, profile, date_order=date_order, crs=crs, file_name=name)
     prog(0.6, "locating")
@@ -1358,6 +1365,11 @@ def import_file(con, path: str | Path, profile: dict | str | None = None, *, dat
     marking = (profile.get("constants") or {}).get("releasability")
 
     def write():
+        # again inside the transaction: another process (a DuckLake store) may have committed the
+        # same file while this one was parsed; then nothing is written (the same file lands once)
+        again = landed()
+        if again:
+            return again
         batch_id = store.next_id(con, "batches", "batch_id")
         con.execute(
             "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::JSON, ?::JSON, ?)",
@@ -1433,9 +1445,12 @@ def import_file(con, path: str | Path, profile: dict | str | None = None, *, dat
 
     if in_transaction:
         with transaction(con):
-            res.batch_id = write()
+            written = write()
     else:
-        res.batch_id = write()
+        written = write()
+    if isinstance(written, ImportResult):
+        return written
+    res.batch_id = written
     prog(1.0, "done")
     return res
 

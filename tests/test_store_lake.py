@@ -250,8 +250,8 @@ def test_failed_import_and_deleted_batch_on_ducklake(tmp_path, monkeypatch):
 
 
 def _catalogs():
-    """SQLite always; PostgreSQL when $INTEL_TEST_POSTGRES names an empty database (a libpq
-    connection string, e.g. ``dbname=lake host=127.0.0.1 port=55432 user=postgres``)."""
+    """SQLite always; PostgreSQL when $INTEL_TEST_POSTGRES names a server (a libpq connection
+    string, e.g. ``dbname=lake host=127.0.0.1 port=55432 user=postgres``; .ci/postgres sets it)."""
     import os
 
     out = [pytest.param("sqlite", id="sqlite")]
@@ -277,7 +277,10 @@ def test_two_writers_at_once_never_share_an_id(tmp_path, catalog):
 
     from conftest import ROOT
 
-    spec = _lake(tmp_path) if catalog == "sqlite" else f"ducklake:postgres:{catalog};data={tmp_path / 'data'}"
+    from tests.test_lake_processes import pg_database
+
+    # a database of its own on the server: CI gives one DSN for every PostgreSQL test
+    spec = _lake(tmp_path) if catalog == "sqlite" else f"ducklake:postgres:{pg_database(catalog)};data={tmp_path / 'data'}"
     a = _csv(tmp_path)
     b = tmp_path / "other.csv"
     b.write_text(a.read_text().replace(",R", ",S").replace("\nR", "\nS"))

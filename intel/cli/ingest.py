@@ -117,6 +117,41 @@ def _write_report(r, report_path: str) -> None:
     click.echo(f"report: {report_path}")
 
 
+IMPORT_ATTEMPTS = 6
+"""How many times ``intel import`` tries a DuckLake commit that another writer refused."""
+
+
+def _import_retrying(con, run):
+    """Run the import ``run()``; on a DuckLake store, run it again when its commit was refused
+    because another process committed first (two imports at once: "Transaction conflict" on a
+    PostgreSQL catalog, "database is locked" on SQLite), up to :data:`IMPORT_ATTEMPTS` times with
+    a short random pause. Safe because an import is one transaction that either lands whole or
+    leaves nothing, and a file already in the store is recognised (by its SHA-256) and not
+    imported twice. The embedded store (one writing process) never retries.
+    """
+    import random
+    import time
+
+    import duckdb
+
+    from intel.store import is_lake
+
+    lake = is_lake(con)
+    for attempt in range(1, IMPORT_ATTEMPTS + 1):
+        try:
+            return run()
+        except duckdb.TransactionException:
+            if not lake or attempt == IMPORT_ATTEMPTS:
+                raise
+            try:
+                con.execute("ROLLBACK")
+            except duckdb.Error:
+                pass   # the refused commit already ended the transaction
+            click.echo(f"another process committed to the store first; importing again ({attempt + 1} of "
+                       f"{IMPORT_ATTEMPTS})", err=True)
+            time.sleep(random.uniform(0.1, 0.5) * attempt)
+
+
 @click.command("import", cls=IntelCommand,
                help="Import a CSV, XLSX, GeoJSON, GeoPackage, Parquet or GeoParquet file.")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
@@ -133,8 +168,9 @@ def import_cmd(path, db, profile, report_path, date_order, crs, sheet, layer, de
         if releasability:
             profile = _with_releasability(con, path, profile, releasability)
         try:
-            r = ingest.import_file(con, path, profile, date_order=date_order, crs=crs, sheet=sheet,
-                                   user=os.environ.get("INTEL_USER", "cli"), dedup=dedup)
+            r = _import_retrying(con, lambda: ingest.import_file(
+                con, path, profile, date_order=date_order, crs=crs, sheet=sheet,
+                user=os.environ.get("INTEL_USER", "cli"), dedup=dedup))
         except ingest.NeedsChoice as e:
             fail(f"{e} Re-run with --{e.choice.replace('_', '-')} {'|'.join(e.options)}.")
         except (ValueError, OSError) as e:  # ReadError and ImportError_ are ValueErrors

@@ -146,10 +146,10 @@ class JobQueue:
         with self._lock:
             busy = self._running is not None
             if len(self._waiting) >= self.max_waiting and (busy or self._waiting):
-                raise QueueFull(
-                    f"Another {self.what} is running and {len(self._waiting)} more "
-                    f"{'is' if len(self._waiting) == 1 else 'are'} waiting; nothing was imported. "
-                    f"Try again when they have finished.")
+                n = len(self._waiting)
+                more = f" and {n} more {'is' if n == 1 else 'are'} waiting" if n else ""
+                raise QueueFull(f"Another {self.what} is running{more}; yours was not started. "
+                                f"Try again in a few minutes.")
             job = Job(next(self._ids), fn, label, owner)
             self._jobs[job.id] = job
             self._waiting.append(job)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import shutil
 import sys
 import tempfile
@@ -127,11 +128,13 @@ async def importer(browser, url: str, files: list[Path], stats: Stats, page_time
             upload = page.locator("input[type='file']").first
             await upload.wait_for(state="attached", timeout=page_timeout * 1000)
             await upload.set_input_files(str(f), timeout=page_timeout * 1000)
-            go = page.get_by_role("button", name="Import", exact=True)
-            await go.wait_for(state="visible", timeout=page_timeout * 1000)
+            # the page has read this file (not still the previous one) and finished its run
+            await page.get_by_text(f"Ready to import {f.name} (").first.wait_for(
+                state="visible", timeout=page_timeout * 1000)
             await page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden", timeout=page_timeout * 1000)
+            go = page.get_by_role("button", name="Import", exact=True)
             await go.click(timeout=page_timeout * 1000)
-            done = page.get_by_text(f"{f.name}: ", exact=False).first
+            done = page.get_by_text(re.compile("^" + re.escape(f.name) + ": ")).first  # the summary line
             await done.wait_for(state="visible", timeout=page_timeout * 4000)
             await page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden", timeout=page_timeout * 1000)
             summary = await done.inner_text()

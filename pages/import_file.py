@@ -106,7 +106,7 @@ def _wait_for(job: jobs.Job) -> None:
     """Show the job's place in the queue, then its progress, until it is over (the session may
     leave: the import carries on, and this page finds it again on the next visit)."""
     box = st.empty()
-    bar = st.progress(0.0, text=f"{job.label}: waiting")
+    bar = st.progress(0.0, text=f"{job.label} (waiting)")
     while not job.over:
         ahead = jobs.IMPORTS.ahead_of(job)
         if ahead:
@@ -115,7 +115,7 @@ def _wait_for(job: jobs.Job) -> None:
                      "come back to see the result.")
         else:
             box.empty()
-        bar.progress(job.fraction, text=f"{job.label}: {job.message}")
+        bar.progress(job.fraction, text=f"{job.label} ({job.message})")
         job.wait(0.5)
     bar.empty()
     box.empty()
@@ -386,16 +386,18 @@ except ValueError as e:
     st.error(f"The releasability is not readable: {e}")
     prep = None
 job = jobs.IMPORTS.get(st.session_state.get("imp_job"))
-go = st.button("Import", type="primary", key="imp_go", disabled=prep is None or (job is not None and not job.over))
-if go and (job is None or job.over):
+if job is not None:   # an import this session started is queued or running: see it to its end first
+    _follow(job)
+if prep is not None:
+    st.caption(f"Ready to import {name} ({len(raw.frame):,} rows).")
+if st.button("Import", type="primary", key="imp_go", disabled=prep is None):
     try:
         job = _submit_import(name, bytes(data), profile, date_order, sheet)
     except jobs.QueueFull as e:
         st.warning(str(e))
     else:
         st.session_state["imp_job"] = job.id
-if job is not None:
-    _follow(job)
+        _follow(job)
 
 r = st.session_state.get("imp_result")
 if r and r.get("sha256") == sha:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from intel import ingest, readers, template
+from intel import ingest, jobs, readers, template
 from intel.safety import csv_bytes, private_upload
 from pages.common import current_user, export_button, get_con, get_write_con, provenance, user_name
 
@@ -79,6 +79,77 @@ def _head(raw: readers.RawTable, n: int) -> readers.RawTable:
     from dataclasses import replace
 
     return replace(raw, frame=raw.frame.head(n).reset_index(drop=True), row_numbers=raw.row_numbers[:n])
+
+
+def _submit_import(name: str, data: bytes, profile: dict, date_order, sheet) -> jobs.Job:
+    """Queue the import of ``data`` on the process's import worker (:data:`intel.jobs.IMPORTS`).
+
+    The job opens its own write cursor (checked against the user's role now), holds the bytes
+    in a private file only while it runs, and imports in one transaction, audited, exactly as
+    ``intel import`` does. Raises :class:`intel.jobs.QueueFull` when too many imports wait.
+    """
+    con = get_write_con("import")   # the role is checked here, in the user's session
+    user, viewer = _user(), current_user()
+
+    def run(progress):
+        try:
+            with private_upload(name, data) as path:
+                return ingest.import_file(con, path, profile, date_order=date_order, progress=progress,
+                                          original_name=name, user=user, sheet=sheet, viewer=viewer)
+        finally:
+            con.close()
+
+    return jobs.IMPORTS.submit(run, label=f"import of {name}", owner=user)
+
+
+def _wait_for(job: jobs.Job) -> None:
+    """Show the job's place in the queue, then its progress, until it is over (the session may
+    leave: the import carries on, and this page finds it again on the next visit)."""
+    box = st.empty()
+    bar = st.progress(0.0, text=f"{job.label} (waiting)")
+    while not job.over:
+        ahead = jobs.IMPORTS.ahead_of(job)
+        if ahead:
+            box.info(f"Another import is running: yours is queued ({ahead} ahead of it) and starts when "
+                     f"{'it has' if ahead == 1 else 'they have'} finished. You may leave this page; "
+                     "come back to see the result.")
+        else:
+            box.empty()
+        bar.progress(job.fraction, text=f"{job.label} ({job.message})")
+        job.wait(0.5)
+    bar.empty()
+    box.empty()
+    if job.waited_s() >= 1.0:
+        st.caption(f"Another import was running when you pressed Import: yours waited "
+                   f"{job.waited_s():.0f} s in the queue, then ran.")
+
+
+def _follow(job: jobs.Job) -> None:
+    """Wait for this session's import job and show its outcome (it is then forgotten by the session)."""
+    _wait_for(job)
+    st.session_state.pop("imp_job", None)
+    _show_outcome(job)
+
+
+def _show_outcome(job: jobs.Job) -> None:
+    """Turn a finished import job into the page's summary (``imp_result``) or a plain sentence."""
+    e = job.error
+    if isinstance(e, ingest.NeedsChoice):
+        st.session_state.pop("imp_result", None)
+        st.warning(f"{e} Choose it above, then import again.")
+    elif isinstance(e, (readers.ReadError, ingest.ImportError_, ValueError, OSError)):
+        st.error(f"The import failed and the store is unchanged: {e}")
+    elif e is not None:
+        st.error(f"The import failed and the store is unchanged ({type(e).__name__}): {e}")
+    else:
+        res = job.result
+        st.cache_data.clear()
+        st.session_state["imp_result"] = {
+            "file": res.file_name, "sha256": res.sha256, "batch_id": res.batch_id,
+            "already_imported": res.already_imported, "rows_read": res.rows_read, "accepted": res.accepted,
+            "quarantined": res.quarantined, "rejected": res.rejected, "warnings": list(res.warnings),
+            "new": res.new, "updated": res.updated, "unchanged": res.unchanged,
+            "summary": res.summary(), "report": ingest.report_frame(res)}
 
 
 st.title("Import")
@@ -150,6 +221,11 @@ elif st.session_state.get("_test_upload"):
     upload = tuple(st.session_state["_test_upload"])
 
 if upload is None:
+    pending = jobs.IMPORTS.get(st.session_state.get("imp_job"))
+    if pending is not None:   # an import this session started before leaving the page
+        _follow(pending)
+        if st.session_state.get("imp_result") and pending.error is None:
+            (st.info if pending.result.already_imported else st.success)(st.session_state["imp_result"]["summary"])
     st.info("Choose a file to start. Its rows are not stored until you press Import.")
     st.stop()
 
@@ -309,33 +385,19 @@ try:
 except ValueError as e:
     st.error(f"The releasability is not readable: {e}")
     prep = None
-go = st.button("Import", type="primary", key="imp_go", disabled=prep is None)
-if go:
-    bar = st.progress(0.0, text="starting")
-
-    def progress(frac: float, msg: str) -> None:
-        bar.progress(min(max(float(frac), 0.0), 1.0), text=msg)
-
+job = jobs.IMPORTS.get(st.session_state.get("imp_job"))
+if job is not None:   # an import this session started is queued or running: see it to its end first
+    _follow(job)
+if prep is not None:
+    st.caption(f"Ready to import {name} ({len(raw.frame):,} rows).")
+if st.button("Import", type="primary", key="imp_go", disabled=prep is None):
     try:
-        with private_upload(name, bytes(data)) as path:
-            res = ingest.import_file(con, path, profile, date_order=date_order, progress=progress,
-                                     original_name=name, user=_user(), sheet=sheet,
-                                     viewer=current_user())
-    except ingest.NeedsChoice as e:
-        st.session_state.pop("imp_result", None)
-        st.warning(f"{e} Choose it above, then import again.")
-    except (readers.ReadError, ingest.ImportError_, ValueError, OSError) as e:
-        st.error(f"The import failed and the store is unchanged: {e}")
-    except Exception as e:  # noqa: BLE001 - never a traceback in the UI
-        st.error(f"The import failed and the store is unchanged ({type(e).__name__}): {e}")
+        job = _submit_import(name, bytes(data), profile, date_order, sheet)
+    except jobs.QueueFull as e:
+        st.warning(str(e))
     else:
-        st.cache_data.clear()
-        st.session_state["imp_result"] = {
-            "file": res.file_name, "sha256": res.sha256, "batch_id": res.batch_id,
-            "already_imported": res.already_imported, "rows_read": res.rows_read, "accepted": res.accepted,
-            "quarantined": res.quarantined, "rejected": res.rejected, "warnings": list(res.warnings),
-            "new": res.new, "updated": res.updated, "unchanged": res.unchanged,
-            "summary": res.summary(), "report": ingest.report_frame(res)}
+        st.session_state["imp_job"] = job.id
+        _follow(job)
 
 r = st.session_state.get("imp_result")
 if r and r.get("sha256") == sha:

@@ -57,28 +57,27 @@ def import_only(csv: str, db: str) -> None:
     print(json.dumps({"seconds": secs, "load": load, "peak_mb": peak_mb(), "summary": r.summary()}))
 
 
-def main() -> None:
-    if len(sys.argv) == 4 and sys.argv[1] == "--import-only":
-        return import_only(sys.argv[2], sys.argv[3])
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--n", type=int, default=1_000_000)
-    args = ap.parse_args()
-    n = args.n
-    tmp = Path(tempfile.mkdtemp(prefix="bench_store_"))
-    real = tmp / "real.duckdb"
-    build(real, progress=lambda m: None)
-    con = store.connect(real, read_only=True)
+def synthetic_csv(real_db, n: int, csv: Path, seed: int = 42) -> dict:
+    """Write ``n`` SYNTHETIC records to ``csv``: the real store's accepted locations resampled with
+    replacement and jittered (sigma about 150 m), dates uniform over the real period, firearm type
+    and quantity at random. Also used by ``bench_browser.py``.
+
+    Returns
+    -------
+    dict
+        ``lat``, ``lon`` (arrays, degrees), ``lo``, ``hi`` (the real period), ``days`` (its length).
+    """
+    con = store.connect(real_db, read_only=True)
     pts = con.execute("SELECT latitude, longitude FROM events WHERE status='accepted' AND latitude IS NOT NULL").df()
     lo, hi = con.execute("SELECT min(event_date), max(event_date) FROM events WHERE status='accepted'").fetchone()
     con.close()
-    rng = np.random.default_rng(42)
+    rng = np.random.default_rng(seed)
     idx = rng.integers(0, len(pts), n)
     lat = pts["latitude"].to_numpy()[idx] + rng.normal(0, 0.00135, n)
     lon = pts["longitude"].to_numpy()[idx] + rng.normal(0, 0.00185, n)
     days = (pd.Timestamp(hi) - pd.Timestamp(lo)).days
     dates = pd.Timestamp(lo) + pd.to_timedelta(rng.integers(0, days + 1, n), unit="D")
     types = np.array(["pistol", "revolver", "rifle", "shotgun", "ammunition", "magazine"])
-    csv = tmp / "synthetic_1m.csv"
     pd.DataFrame({
         "record_id": np.char.add("SYN-", np.arange(n).astype(str)),
         "seizure_date": dates.strftime("%Y-%m-%d"),
@@ -89,6 +88,22 @@ def main() -> None:
     }).to_csv(csv, index=False)
     print(f"SYNTHETIC data: {n:,} records resampled from {len(pts):,} real locations, written to {csv.name} "
           f"({csv.stat().st_size / 1e6:.1f} MB)")
+    return {"lat": lat, "lon": lon, "lo": lo, "hi": hi, "days": days}
+
+
+def main() -> None:
+    if len(sys.argv) == 4 and sys.argv[1] == "--import-only":
+        return import_only(sys.argv[2], sys.argv[3])
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=1_000_000)
+    args = ap.parse_args()
+    n = args.n
+    tmp = Path(tempfile.mkdtemp(prefix="bench_store_"))
+    real = tmp / "real.duckdb"
+    build(real, progress=lambda m: None)
+    csv = tmp / "synthetic_1m.csv"
+    syn = synthetic_csv(real, n, csv)
+    lat, lon, lo, hi, days = syn["lat"], syn["lon"], syn["lo"], syn["hi"], syn["days"]
 
     # --- import through the product path, in a child process of its own (its peak memory alone)
     db = tmp / "bench.duckdb"

@@ -918,6 +918,10 @@ READ_ONLY_TABLES = ("audit", "settings", "profiles", "countries", "admin1", "sch
 """Tables every user may read, shadowed by pass-through views so that a viewer's cursor is
 read-only on the whole store (writes go through a separate cursor after a role check)."""
 """Tables shadowed by a temp view of the same name on a user's cursor."""
+BATCH_COUNTS_VIEW = "batch_counts"
+"""Temp view of a user's cursor: per batch (``batch_id``), ``rows_read``, ``rows_accepted``,
+``rows_quarantined`` and ``rows_rejected`` over the input rows the user may see (the stored
+counts less the hidden rows; :func:`intel.queries.batches` reads it when it exists)."""
 
 
 def visibility_statements(user: User, catalog: str) -> list[str]:
@@ -937,7 +941,8 @@ def visibility_statements(user: User, catalog: str) -> list[str]:
         marking; a ``NOFORN`` batch for its importer), ``quarantine`` (by the most restrictive of
         the batch's marking and the row's own: that of its stored record or, for a rejected row
         without one, the value of the batch's marking column in the raw row), and ``flows``, ``crossings``, ``country_stats`` (by their batch's
-        marking). Administrators get the same views with every row, so their cursor is
+        marking), and :data:`BATCH_COUNTS_VIEW` (each batch's counts over the rows the user
+        may see). Administrators get the same views with every row, so their cursor is
         read-only on those tables too.
     """
     cat = _ident(catalog)
@@ -970,6 +975,24 @@ def visibility_statements(user: User, catalog: str) -> list[str]:
         f"LEFT JOIN {bl} b ON b.batch_id = q.batch_id) y "
         f"WHERE {_visible_list_sql(user, eff, '_owner')}",
     ]
+    # the batches' counts over the rows the user may see (provenance): the stored counts less
+    # the hidden input rows (an input row may give several records: its row number counts once)
+    hidden_ev = (f"(SELECT e.batch_id, count(DISTINCT e.row_number) + count(*) FILTER (WHERE e.row_number IS NULL) "
+                 f"AS n FROM {t['events']} e JOIN {pairs} p ON p.batch_id = e.batch_id "
+                 f"AND p._r IS NOT DISTINCT FROM e.releasability WHERE NOT p._vis AND NOT EXISTS "
+                 f"(SELECT 1 FROM {t['quarantine']} q WHERE q.event_id = e.event_id) GROUP BY e.batch_id)")
+    hidden_q = (f"(SELECT batch_id, count(*) FILTER (WHERE outcome = 'quarantined') AS q, "
+                f"count(*) FILTER (WHERE outcome = 'rejected') AS r FROM "
+                f"(SELECT q.batch_id, q.outcome, {marking_list_sql(f'({q_own})')} AS _own, b._bat, b._owner "
+                f"FROM {t['quarantine']} q LEFT JOIN {t['events']} e ON e.event_id = q.event_id "
+                f"LEFT JOIN {bl} b ON b.batch_id = q.batch_id) y "
+                f"WHERE NOT {_visible_list_sql(user, eff, '_owner')} GROUP BY batch_id)")
+    stmts.append(
+        f"CREATE OR REPLACE TEMP VIEW {BATCH_COUNTS_VIEW} AS SELECT b.batch_id, "
+        f"b.rows_read - coalesce(he.n, 0) - coalesce(hq.q, 0) - coalesce(hq.r, 0) AS rows_read, "
+        f"b.rows_accepted - coalesce(he.n, 0) AS rows_accepted, b.rows_quarantined - coalesce(hq.q, 0) "
+        f"AS rows_quarantined, b.rows_rejected - coalesce(hq.r, 0) AS rows_rejected FROM {t['batches']} b "
+        f"LEFT JOIN {hidden_ev} he ON he.batch_id = b.batch_id LEFT JOIN {hidden_q} hq ON hq.batch_id = b.batch_id")
     for name in ("flows", "crossings", "country_stats"):
         stmts.append(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT x.* FROM {t[name]} x "
                      f"LEFT JOIN {bl} b ON b.batch_id = x.batch_id WHERE {_visible_list_sql(user, '_bat', '_owner')}")

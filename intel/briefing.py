@@ -24,8 +24,10 @@ draws landscape A4 pages with matplotlib's ``PdfPages``:
 6. **Methods and provenance** - definitions, sources, batches, licences and the plain
    statement of what the data cannot show.
 
-Every page carries the marking line (setting ``marking``, e.g. ``RESTRICTED``) at its top and
-bottom. Text that comes from records (place names, units, categories) is drawn as plain text:
+Every page carries the marking line at its top and bottom: the classification line (setting
+``marking``, e.g. ``RESTRICTED``, or the text given) and, after ``//``, the most restrictive
+releasability of the records the briefing holds (:func:`marking_line`), so a briefing of
+``NOFORN`` records says ``NOFORN`` whatever the text box says. Text that comes from records (place names, units, categories) is drawn as plain text:
 TeX is off and ``$`` is escaped, so mathtext never parses it. Periods are half-open
 ``[date_from, date_to)`` of UTC days.
 
@@ -51,7 +53,7 @@ from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
-from intel import h3cells, hexbin, hotspots, risk, settings, store, trends
+from intel import auth, h3cells, hexbin, hotspots, risk, settings, store, trends
 from intel.borders.crossings import crossing_text
 from intel.h3cells import parent_sql
 from intel.hexbin import Filters
@@ -595,6 +597,27 @@ def _targets(con, filters: Filters, res: int):
         return None, f"Targets: not computable for this selection. {e}"
 
 
+def marking_line(classification, data_marking: str) -> str:
+    """The marking line of a PDF: the given classification line (text box, setting ``marking`` or
+    ``--marking``), then ``//`` and the releasability of the records the document holds
+    (:func:`intel.auth.export_marking`), which the classification line can never replace.
+
+    Parameters
+    ----------
+    classification : str or None
+        E.g. ``'RESTRICTED'``; empty or ``None`` for none.
+    data_marking : str
+        E.g. ``'REL TO BFA, CIV, MLI'`` or ``'NOFORN'``.
+
+    Returns
+    -------
+    str
+        ``'RESTRICTED // NOFORN'``, or ``data_marking`` alone without a classification.
+    """
+    c = str(classification or "").strip()
+    return f"{c} // {data_marking}" if c else data_marking
+
+
 def make_briefing(con, date_from: str | None = None, date_to: str | None = None, *, marking: str | None = None,
                   sources=(), filters: Filters | None = None, map_res: int | None = None,
                   hotspot_res: int | None = None, with_hotspots: bool = True,
@@ -609,7 +632,9 @@ def make_briefing(con, date_from: str | None = None, date_to: str | None = None,
         Half-open period [date_from, date_to) of UTC days (ISO dates); default: all data.
         They override the dates of ``filters``.
     marking : str, optional
-        Marking line on every page; default the setting ``marking`` (e.g. 'RESTRICTED').
+        Classification line on every page; default the setting ``marking`` (e.g. 'RESTRICTED').
+        The line printed is :func:`marking_line`: this, then the releasability of the records
+        the briefing holds (the events ``con`` sees under ``filters``).
     sources : sequence of str
         Restrict to these sources (empty: all); added to ``filters``.
     filters : intel.hexbin.Filters, optional
@@ -633,7 +658,8 @@ def make_briefing(con, date_from: str | None = None, date_to: str | None = None,
         filters = replace(filters, sources=tuple(sources))
     if date_from is not None or date_to is not None:
         filters = replace(filters, date_from=date_from or filters.date_from, date_to=date_to or filters.date_to)
-    marking = str(marking if marking is not None else settings.get("marking", con))
+    marking = marking_line(marking if marking is not None else settings.get("marking", con),
+                           auth.export_marking(con, filters))
     map_res = int(map_res if map_res is not None else settings.get("map_resolution", con))
     hotspot_res = int(hotspot_res if hotspot_res is not None else settings.get("hotspot_resolution", con))
     hotspot_k = int(settings.get("hotspot_k", con))

@@ -377,19 +377,30 @@ def list_profiles(con=None) -> list[str]:
     """Names of the bundled profiles and those saved in the store."""
     names = sorted(p.stem for p in PROFILES_DIR.glob("*.json"))
     if con is not None:
-        names += [r[0] for r in con.execute("SELECT name FROM profiles ORDER BY name").fetchall() if r[0] not in names]
+        builtin = _builtin_profile_names()
+        names += [r[0] for r in con.execute("SELECT name FROM profiles ORDER BY name").fetchall()
+                  if r[0] not in names and r[0].strip().lower() not in builtin]
     return names
 
 
+def _builtin_profile_names() -> set[str]:
+    """Names of the bundled profiles (``data/profiles/*.json``), lower case."""
+    return {p.stem.lower() for p in PROFILES_DIR.glob("*.json")}
+
+
 def load_profile(name: str, con=None) -> dict:
-    """A profile by name (store first, then ``data/profiles``) or by path to a JSON file.
+    """A profile by name (a bundled one first, then one saved in the store, then
+    ``data/profiles``) or by path to a JSON file.
+
+    A bundled profile's name always means the bundled profile: a store row of that name
+    (saved before :func:`save_profile` refused such names) never shadows it.
 
     Raises
     ------
     ImportError_
         When no profile of that name exists.
     """
-    if con is not None:
+    if con is not None and name.lower() not in _builtin_profile_names():
         row = con.execute("SELECT body FROM profiles WHERE name = ?", [name]).fetchone()
         if row:
             return json.loads(row[0])
@@ -403,7 +414,17 @@ def load_profile(name: str, con=None) -> dict:
 
 
 def save_profile(con, profile: dict, user: str | None = None) -> None:
-    """Save a per-source profile (column mapping and options) in the store."""
+    """Save a per-source profile (column mapping and options) in the store (audited).
+
+    Raises
+    ------
+    ImportError_
+        When the name is that of a bundled profile (any case, spaces around ignored): a saved
+        profile would otherwise replace it for every user (issue 19).
+    """
+    if str(profile["name"]).strip().lower() in _builtin_profile_names():
+        raise ImportError_(f"{str(profile['name']).strip()!r} is the name of a built-in profile; "
+                           "save the mapping under another name.")
     store.replace_row(con, "profiles", [profile["name"], json.dumps(profile)], "(?, ?, now())")
     audit(con, "profile.save", {"name": profile["name"]}, user)
 

@@ -21,6 +21,8 @@ from datetime import date
 
 import pandas as pd
 
+from intel import auth
+
 __all__ = ["DataRange", "FilterOptions", "data_range", "filter_options", "batches", "source_ranges",
            "quarantine_outcomes", "countries", "admin1_units", "reporting_countries"]
 
@@ -121,12 +123,19 @@ def batches(con) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns ``source``, ``file_name``, ``imported`` (text 'YYYY-MM-DD HH:MM', UTC),
-        ``rows_read``, ``rows_accepted``, ``rows_quarantined``, ``rows_rejected``.
+        ``rows_read``, ``rows_accepted``, ``rows_quarantined``, ``rows_rejected``. On a cursor
+        restricted by :func:`intel.auth.apply_visibility` the counts are those of the input rows
+        the user may see (:data:`intel.auth.BATCH_COUNTS_VIEW`): rows marked for others are
+        neither shown nor counted; on an unrestricted cursor, the counts stored at import.
     """
+    restricted = con.execute("SELECT count(*) FROM duckdb_views() WHERE temporary AND view_name = ?",
+                             [auth.BATCH_COUNTS_VIEW]).fetchone()[0] > 0
+    counts = (f"JOIN {auth.BATCH_COUNTS_VIEW} c ON c.batch_id = b.batch_id" if restricted else "")
+    pre = "c." if restricted else "b."
     return con.execute(
-        """SELECT source, file_name, strftime(imported_at, '%Y-%m-%d %H:%M') AS imported, rows_read,
-                  rows_accepted, rows_quarantined, rows_rejected
-           FROM batches ORDER BY batch_id""").df()
+        f"""SELECT b.source, b.file_name, strftime(b.imported_at, '%Y-%m-%d %H:%M') AS imported,
+                   {pre}rows_read, {pre}rows_accepted, {pre}rows_quarantined, {pre}rows_rejected
+            FROM batches b {counts} ORDER BY b.batch_id""").df()
 
 
 def source_ranges(con) -> pd.DataFrame:

@@ -286,17 +286,24 @@ def _text_page(title: str, paragraphs: list[str], marking: str):
         y -= 0.008
     return fig
 
-def to_pdf(p: Plan, marking: str | None = None, con=None, backtest: pd.DataFrame | None = None) -> bytes:
+def to_pdf(p: Plan, marking: str | None = None, con=None, backtest: pd.DataFrame | None = None,
+           data_marking: str | None = None) -> bytes:
     """The target package as PDF: map, table, method, provenance; marking line on every page.
 
     Parameters
     ----------
     p : intel.risk.Plan
     marking : str, optional
-        Marking line; default the setting ``marking`` (read from ``con`` when given).
+        Classification line; default the setting ``marking`` (read from ``con`` when given).
     con : DuckDB connection, optional
+        The (user's) cursor the plan was computed from: the releasability of its events in the
+        plan's period (:func:`intel.auth.export_marking`) is printed after the classification
+        (:func:`intel.briefing.marking_line`), e.g. ``RESTRICTED // NOFORN``.
     backtest : pandas.DataFrame, optional
         :func:`intel.backtest.backtest` result to include with the method.
+    data_marking : str, optional
+        The records' releasability when known by the caller (it replaces the one read from
+        ``con``); with neither, the classification line alone is printed.
     """
     import matplotlib
 
@@ -307,6 +314,16 @@ def to_pdf(p: Plan, marking: str | None = None, con=None, backtest: pd.DataFrame
     from intel import settings
 
     marking = marking if marking is not None else str(settings.get("marking", con))
+    if data_marking is None and con is not None:
+        from intel import auth
+        from intel.hexbin import Filters
+
+        a = getattr(p.scores, "attrs", {}) or {}
+        data_marking = auth.export_marking(con, Filters(date_from=a.get("date_from"), date_to=a.get("date_to")))
+    if data_marking is not None:
+        from intel.briefing import marking_line
+
+        marking = marking_line(marking, data_marking)
     method = method_text(p)
     if backtest is not None and len(backtest):
         from intel.backtest import summary_sentence

@@ -14,7 +14,8 @@ from intel import periods, risk, settings, target_package
 from intel.render import hexagons
 from intel.safety import csv_bytes
 from intel.studyarea import AREA_LABELS
-from pages.common import (admin1_list, cached, country_list, data_range, db_stamp, export_button, get_con, legend_html,
+from pages.common import (admin1_list, cached, country_list, data_range, db_stamp, export_button, export_marking,
+                          get_con, legend_html,
                           options, provenance, resolution_slider, show_deck)
 
 st.title("Operation planner")
@@ -172,7 +173,7 @@ def _plan(stamp, res, area, d_from, d_to, n, spacing, weights_items, half_life, 
 @cached(show_spinner="Preparing the PDF ...", max_entries=8)
 def _pdf(stamp, res, area, d_from, d_to, n, spacing, weights_items, half_life, neighbours, ranking, marking):
     pl = _plan(stamp, res, area, d_from, d_to, n, spacing, weights_items, half_life, neighbours, ranking)
-    return target_package.to_pdf(pl, marking)
+    return target_package.to_pdf(pl, marking, data_marking=export_marking())
 
 
 @cached(show_spinner="Running the backtest ...", max_entries=8)

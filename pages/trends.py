@@ -320,7 +320,8 @@ with tab_b:
     keep("br_marking", "br_hot")
     if "br_marking" not in st.session_state:
         st.session_state["br_marking"] = str(settings.get("marking", con))
-    marking = st.text_input("Marking line (top and bottom of every page)", key="br_marking")
+    marking = st.text_input("Classification line (top and bottom of every page; the releasability of the records "
+                            "shown is added after //)", key="br_marking")
     if "br_hot" not in st.session_state:
         st.session_state["br_hot"] = True
     with_hot = st.checkbox("Include hot spots (Gi*)", key="br_hot")

@@ -161,3 +161,37 @@ def test_toronto_briefing_map_draws_lake_ontario_as_water():
     assert np.abs(_pixel(fig, overview, -80.2, 44.1) - land).max() < 0.02   # Dufferin County, inland
     names = {t.get_text() for t in overview.texts}
     assert "Toronto" in names and "Hamilton" in names
+
+
+@pytest.fixture(scope="module")
+def marked_store(tmp_path_factory):
+    from tests.test_releasability import build_store
+
+    db = tmp_path_factory.mktemp("brief_marked") / "marked.duckdb"
+    build_store(db)
+    return db
+
+
+@pytest.mark.parametrize("who,data_marking", [("ama", "NOFORN"), ("moussa", "REL TO MLI"),
+                                              ("nobody", "UNRESTRICTED (public sources)")])
+def test_briefing_marking_comes_from_the_records_it_holds(marked_store, tmp_path, who, data_marking):
+    """Issue 19: the PDF marking came from a text box, so a briefing of ``REL TO BFA, CIV, MLI``
+    and ``NOFORN`` records said RESTRICTED. The line on every page now carries the most
+    restrictive effective marking of the records the briefing holds, after the text box's."""
+    from intel import auth, store
+    from tests.test_releasability import BFA, MLI, NOCOUNTRY
+
+    user = {"ama": BFA, "moussa": MLI, "nobody": NOCOUNTRY}[who]
+    con = connect(marked_store, read_only=True)
+    try:
+        cur = auth.apply_visibility(store.cursor(con), user)
+        b = briefing.make_briefing(cur, marking="RESTRICTED", with_hotspots=False)
+    finally:
+        con.close()
+    assert b.marking == f"RESTRICTED // {data_marking}"
+    if shutil.which("pdftotext"):
+        pdf = tmp_path / "b.pdf"
+        pdf.write_bytes(b.pdf)
+        text = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True,
+                              text=True, check=True).stdout
+        assert text.count(data_marking) >= 2

@@ -127,3 +127,25 @@ def test_a_record_near_a_border_gets_a_finite_border_distance(tmp_path, monkeypa
     assert r.accepted == 1
     km, pair = con.execute("SELECT border_km, border_pair FROM events").fetchone()
     assert km is not None and math.isfinite(km) and km < 2 and pair == "MEX-USA"
+
+
+def test_saved_profile_cannot_replace_a_built_in_one(tmp_path):
+    """Issue 19: a profile saved under a bundled profile's name replaced it for everyone (the CBP
+    import then crashed). Saving under that name (any case) is refused, nothing is written, and a
+    row of that name left in a store by an earlier version never shadows the bundled profile."""
+    con = store.connect(tmp_path / "s.duckdb")
+    builtin = ingest.load_profile("cbp_weapons_seizures", con)
+    assert builtin["columns"]                       # the bundled profile maps columns
+    for name in ("cbp_weapons_seizures", " CBP_Weapons_Seizures "):
+        with pytest.raises(ingest.ImportError_, match="built-in"):
+            ingest.save_profile(con, {"name": name, "columns": {}}, user="ama")
+    assert con.execute("SELECT count(*) FROM profiles").fetchone()[0] == 0
+    assert con.execute("SELECT count(*) FROM audit WHERE action = 'profile.save'").fetchone()[0] == 0
+    # a row written before the rule: the bundled profile still wins
+    con.execute("INSERT INTO profiles VALUES ('cbp_weapons_seizures', '{\"name\": \"cbp_weapons_seizures\", "
+                "\"columns\": {}}', now())")
+    assert ingest.load_profile("cbp_weapons_seizures", con) == builtin
+    assert ingest.list_profiles(con).count("cbp_weapons_seizures") == 1
+    # another name is saved as before
+    ingest.save_profile(con, {"name": "cbp_local", "columns": {"latitude": "lat"}}, user="ama")
+    assert ingest.load_profile("cbp_local", con)["columns"] == {"latitude": "lat"}

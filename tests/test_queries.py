@@ -168,3 +168,34 @@ def test_overview_change_by_place(con):
     assert len(overview.change_by_place(con, 2)) == 2
     with pytest.raises(ValueError):
         overview.change_by_place(con, -1)
+
+
+def test_provenance_counts_leave_out_rows_the_user_may_not_see(tmp_path):
+    """Issue 19: hidden rows were counted in the provenance batch counts (and Overview's
+    "Rejected rows"). One unmarked batch with rows marked ``REL TO USA``: accepted, quarantined
+    and rejected. With/without: an unrestricted cursor and a USA analyst get the stored counts,
+    a BFA analyst only the rows releasable to BFA."""
+    from intel import ingest
+
+    p = tmp_path / "r.csv"
+    p.write_text("record_id,seizure_date,country,latitude,longitude,firearm_type,releasability\n"
+                 "R1,2024-01-05,GHA,5.6037,-0.1870,pistol,\n"
+                 "R2,2024-01-06,GHA,5.6037,-0.1870,rifle,\n"
+                 "R3,2024-01-07,GHA,5.6037,-0.1870,pistol,REL TO USA\n"
+                 "R4,not a date,GHA,5.6037,-0.1870,pistol,REL TO USA\n"      # quarantined
+                 "R5,2024-01-05,GHA,95.6037,-0.1870,pistol,REL TO USA\n"     # rejected
+                 "R6,2024-01-05,GHA,95.6037,-0.1870,pistol,\n")              # rejected
+    con = store.connect(tmp_path / "s.duckdb")
+    r = ingest.import_file(con, p, user="kofi", border_distance=False, dedup=False)
+    assert (r.rows_read, r.accepted, r.quarantined, r.rejected) == (6, 3, 1, 2)
+    cols = ["rows_read", "rows_accepted", "rows_quarantined", "rows_rejected"]
+    usa = auth.User("sam", "analyst", "USA")
+    admin = auth.User("root", "admin", "BFA")
+    for name, cur in (("all", con.cursor()), ("usa", auth.apply_visibility(con.cursor(), usa)),
+                      ("admin", auth.apply_visibility(con.cursor(), admin))):
+        assert queries.batches(cur)[cols].values.tolist() == [[6, 3, 1, 2]], name
+        assert overview.overview(cur).rejected == 2, name
+    bfa = auth.apply_visibility(con.cursor(), BFA)
+    assert queries.batches(bfa)[cols].values.tolist() == [[3, 2, 0, 1]]
+    assert overview.overview(bfa).rejected == 1 and overview.overview(bfa).quarantined == 0
+    con.close()

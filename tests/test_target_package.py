@@ -197,3 +197,30 @@ def test_pdf_map_has_lake_and_place_names_clear_of_the_targets():
     import matplotlib.pyplot as plt
 
     plt.close(fig)
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
+def test_pdf_marking_comes_from_the_records(tmp_path):
+    """Issue 19: the target package PDF printed the setting's marking whatever records it held.
+    Given the user's cursor, every page says the releasability of the records of the plan's
+    period after the classification line (a BFA reader of NOFORN records: NOFORN)."""
+    from intel import auth, store
+    from tests.test_releasability import BFA, MLI, build_store
+
+    db = tmp_path / "m.duckdb"
+    build_store(db)
+    c = h3.latlng_to_cell(31.76, -106.45, 5)
+    t = _targets([c] + list(h3.grid_ring(c, 1))[:2])
+    scores = t[["h3", "score", "latitude", "longitude"]].copy()
+    scores.attrs.update(date_from="2024-01-01", date_to="2025-01-01")
+    p = risk.Plan(t, scores, None, 5, 3, 17.1, [], ["Test data."])
+    con = store.connect(db, read_only=True)
+    try:
+        for user, want in ((BFA, "NOFORN"), (MLI, "REL TO MLI")):
+            pdf = tmp_path / f"{user.name}.pdf"
+            pdf.write_bytes(tp.to_pdf(p, marking="RESTRICTED", con=auth.apply_visibility(store.cursor(con), user)))
+            text = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True,
+                                  text=True, check=True).stdout
+            assert text.count(f"RESTRICTED // {want}") >= 2, (user.name, text[:200])
+    finally:
+        con.close()

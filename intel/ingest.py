@@ -72,10 +72,10 @@ import pandas as pd
 
 from intel import coords, hexbin, nomenclature, parse, readers, serials
 from intel.dates import parse_dates
-from intel.columns import (_add_lists_fast, _by_value, _col, _const_text, _eq, _fid, _ftext, _hex_strings, _iso_strings,
-                           _jsonable, _labels, _map_value, _nones, _null_text, _objs, _pa, _raw_field_json_fast,
-                           _reason_lists, _Reasons, _str_col, _text, _text_where, _v)
-from intel.tables import ROW_GROUP_ROWS, _arrow_table_fast, _dictionary_text
+from intel.columns import (add_reason_lists, by_value, mapped_column, const_text, equal_mask, record_ids, text_column, hex_strings, iso_strings,
+                           jsonable, label_column, map_value, nones, null_text, object_values, arrow_text, raw_field_json,
+                           row_reason_lists, Reasons, as_text_column, text_objects, text_where, frame_values)
+from intel.tables import ROW_GROUP_ROWS, arrow_table_fast, dictionary_text
 from intel.borders.distance import border_distance
 from intel.config import DATA_DIR, PROFILES_DIR, RESOLUTIONS
 from intel.config import FINE_RES
@@ -453,7 +453,7 @@ class Prepared:
             rep.at[rep.index[row], "reasons"] = list(rep["reasons"].iat[row]) + [code]
 
 
-def _without_cell_issues(raw: readers.RawTable, mapping: dict, R: _Reasons) -> tuple[pd.DataFrame, set]:
+def _without_cell_issues(raw: readers.RawTable, mapping: dict, R: Reasons) -> tuple[pd.DataFrame, set]:
     """The frame with the mapped cells that hold no value blanked, their rows flagged.
 
     Cells listed in ``raw.cell_issues`` (spreadsheet errors, formulas never calculated) are
@@ -534,7 +534,7 @@ def _fiscal_dates(frame, spec) -> tuple[pd.Series, pd.Series]:
 def _ccol(frame: pd.DataFrame, mapping: dict, name: str) -> pd.Series | None:
     """The column mapped onto ``name`` with its placeholders (``N/A``, ``-``, ``S/N``...) made
     missing (:func:`intel.parse.without_placeholders`); the raw column stays in ``frame``."""
-    s = _col(frame, mapping, name)
+    s = mapped_column(frame, mapping, name)
     return None if s is None else parse.without_placeholders(s)
 
 
@@ -564,15 +564,15 @@ def _convert_grid(x: pd.Series, y: pd.Series, zone: pd.Series | None, crs: str |
 def _plain_digits(s: pd.Series) -> bool:
     """Whether every non-missing value of ``s`` is ASCII digits only, or a whole number (a
     spreadsheet cell): nothing to convert, so no raw text to keep (Arrow text: one pass)."""
-    a = parse._arrow_str(s)
+    a = parse.arrow_str(s)
     if a is None:
         def plain(v):
-            if v is None or parse._missing(v):
+            if v is None or parse.is_missing(v):
                 return True
             if isinstance(v, str):
                 return v.isascii() and v.isdigit()
-            return parse._is_number(v) and float(v).is_integer()
-        return all(plain(v) for v in pd.unique(parse._as_object(s)))
+            return parse.is_number(v) and float(v).is_integer()
+        return all(plain(v) for v in pd.unique(parse.as_object(s)))
     import pyarrow.compute as pac
 
     return bool(pac.all(pac.or_kleene(pac.ascii_is_decimal(a), pac.is_null(a))).as_py() is not False)
@@ -654,7 +654,7 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
     n = len(frame)
     mapping = dict(profile.get("columns") or {})
     consts = dict(profile.get("constants") or {})
-    R = _Reasons(n)
+    R = Reasons(n)
     warnings: list[str] = list(raw.warnings)
     frame, blanked = _without_cell_issues(raw, mapping, R)
 
@@ -662,7 +662,7 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
     header_hits = np.zeros(n, dtype=int)
     for c in frame.columns:
         col = frame[c]
-        if _pa(col) is not None:
+        if arrow_text(col) is not None:
             header_hits += (col == c).fillna(False).to_numpy(dtype=bool)
         else:
             header_hits += (col.astype(object) == c).to_numpy()
@@ -672,9 +672,9 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
     ok_row = ~R.any({"REPEATED_HEADER", "MALFORMED_LINE"})
 
     all_ok = bool(ok_row.all())
-    src_id = _fid(_col(frame, mapping, "source_record_id"), n)
-    inc = _col(frame, mapping, "incident_key")
-    incident_key = _fid(inc, n) if inc is not None else src_id
+    src_id = record_ids(mapped_column(frame, mapping, "source_record_id"), n)
+    inc = mapped_column(frame, mapping, "incident_key")
+    incident_key = record_ids(inc, n) if inc is not None else src_id
     row_numbers = np.asarray(raw.row_numbers)
     if src_id.isna().any():
         src_id = src_id.where(src_id.notna(), pd.Series(row_numbers.astype(str), dtype=object))
@@ -697,20 +697,20 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
         from intel.daterecover import recover_dates_from_weekday
 
         spec = profile["date_recovery"]
-        ds = _col(frame, mapping, "event_date")
+        ds = mapped_column(frame, mapping, "event_date")
         raw_vals["date"] = ds
         raw_vals["weekday"] = frame[spec["weekday"]]
         rec = recover_dates_from_weekday(ds, frame[spec["weekday"]], fmt=spec["format"],
                                          language=spec.get("language", "es"),
                                          period=tuple(spec["period"]) if spec.get("period") else None, valid=ok_row)
         dates, date_prec = rec.dates, rec.precision
-        _add_lists_fast(R, rec.reasons)
+        add_reason_lists(R, rec.reasons)
         warnings.append(rec.summary())
     else:
-        ds = _col(frame, mapping, "event_date")
+        ds = mapped_column(frame, mapping, "event_date")
         if ds is None:
             dates = pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns]")
-            date_prec = _nones(n)
+            date_prec = nones(n)
             warnings.append("no date column mapped: records carry no date")
         else:
             raw_vals["date"] = ds
@@ -723,7 +723,7 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
                     f"The dates in column {mapping['event_date']!r} can be read day-first or month-first "
                     "and the file does not say which. Choose the date order.", "date_order", ["dayfirst", "monthfirst"])
             dates, date_prec = dr.dates, dr.precision
-            _add_lists_fast(R, dr.reasons)
+            add_reason_lists(R, dr.reasons)
             bad = ds.notna().to_numpy() & pd.isna(dates).to_numpy() & ok_row
             if bad.any():   # a placeholder ('N/D', '-') is no date, as a blank cell is
                 cand = np.flatnonzero(bad)
@@ -734,14 +734,14 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
     dates = pd.to_datetime(dates)
 
     # ---- country
-    cser = _col(frame, mapping, "country")
+    cser = mapped_column(frame, mapping, "country")
     if cser is not None:
         raw_vals["country"] = cser
-        cm = _by_value(cser, n, nomenclature.match_countries, ["iso3", "country_flag"])
+        cm = by_value(cser, n, nomenclature.match_countries, ["iso3", "country_flag"])
         iso3 = cm.col("iso3")
         cm.add_flags(R, "country_flag")
     else:
-        iso3 = _null_text(n)
+        iso3 = null_text(n)
     if consts.get("country"):
         ciso, _ = nomenclature.match_country(consts["country"])
         iso3 = iso3.where(iso3.notna(), ciso)
@@ -751,29 +751,29 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
     lon = np.full(n, np.nan)
     sug_lat = np.full(n, np.nan)
     sug_lon = np.full(n, np.nan)
-    precision = _const_text(consts.get("location_precision"), n)
+    precision = const_text(consts.get("location_precision"), n)
 
     def const_or(series, const, clean: bool = True):
         """Stripped text of ``series`` (placeholders made missing unless ``clean`` is False),
         ``const`` where missing."""
         if series is None:
-            return _const_text(const, n)
-        t = _ftext(parse.without_placeholders(series) if clean else series, n)
+            return const_text(const, n)
+        t = text_column(parse.without_placeholders(series) if clean else series, n)
         return t.where(t.notna(), const) if const is not None else t
 
-    place_type = const_or(_col(frame, mapping, "place_type"), consts.get("place_type"))
-    location_name = const_or(_col(frame, mapping, "location_name"), consts.get("location_name"))
-    admin1 = const_or(_col(frame, mapping, "admin1"), consts.get("admin1"))
-    region = const_or(_col(frame, mapping, "region"), consts.get("region"))
+    place_type = const_or(mapped_column(frame, mapping, "place_type"), consts.get("place_type"))
+    location_name = const_or(mapped_column(frame, mapping, "location_name"), consts.get("location_name"))
+    admin1 = const_or(mapped_column(frame, mapping, "admin1"), consts.get("admin1"))
+    region = const_or(mapped_column(frame, mapping, "region"), consts.get("region"))
     has_coords = False
     from_geometry = False
     uncertainty = np.full(n, np.nan)   # km; the record's own radius where the gazetteer states one
     if profile.get("gazetteer") and mapping.get("place"):
         g = _gazetteer(profile)
-        place = _text(frame[mapping["place"]], n)
+        place = text_objects(frame[mapping["place"]], n)
         if profile.get("place_code"):   # codes written as the source writes them -> gazetteer key
             spec = profile["place_code"]
-            place = _map_value(place, lambda v: place_code(v, spec)).astype(object)
+            place = map_value(place, lambda v: place_code(v, spec)).astype(object)
             place = place.where(place.notna(), None)
         raw_vals["place"] = frame[mapping["place"]]
         known = place.isin(g.index).to_numpy()
@@ -800,9 +800,9 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
         has_coords = True
     else:
         if mapping.get("place"):
-            location_name = location_name.where(location_name.notna(), _ftext(_ccol(frame, mapping, "place"), n))
-        lat_s, lon_s = _col(frame, mapping, "latitude"), _col(frame, mapping, "longitude")
-        pt = _col(frame, mapping, "point")
+            location_name = location_name.where(location_name.notna(), text_column(_ccol(frame, mapping, "place"), n))
+        lat_s, lon_s = mapped_column(frame, mapping, "latitude"), mapped_column(frame, mapping, "longitude")
+        pt = mapped_column(frame, mapping, "point")
         if lat_s is not None and mapping.get("latitude") == mapping.get("longitude"):
             # latitude and longitude mapped onto one column: it holds the whole point ("lat, lon")
             pt, lat_s, lon_s = lat_s, None, None
@@ -830,12 +830,12 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
             if coarse.any():
                 grid_precision = pd.Series(np.where(p["size_km"].to_numpy() >= 100, "admin-1",
                                            np.where(p["size_km"].to_numpy() >= 10, "municipality", "town")), dtype=object)
-        e_s, n_s = _col(frame, mapping, "easting"), _col(frame, mapping, "northing")
+        e_s, n_s = mapped_column(frame, mapping, "easting"), mapped_column(frame, mapping, "northing")
         if lat_s is None and lon_s is None and e_s is not None and n_s is not None:
             # UTM easting/northing: the zone per row (a zone column) or per file (--crs)
             raw_vals["easting"], raw_vals["northing"] = e_s, n_s
             if zone_s is not None:
-                raw_vals["utm_zone"] = _col(frame, mapping, "utm_zone")
+                raw_vals["utm_zone"] = mapped_column(frame, mapping, "utm_zone")
             la_, lo_, okc = _convert_grid(parse.without_placeholders(e_s), parse.without_placeholders(n_s), zone_s, crs)
             given = (e_s.notna() & n_s.notna()).to_numpy() & ~parse.placeholder_mask(e_s) & ~parse.placeholder_mask(n_s)
             if okc is None:   # no zone anywhere: the analyst must give it
@@ -867,7 +867,7 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
                                 else np.zeros(len(out), dtype=bool))
                     proj[out[has_zone | (bool(crs) & (np.abs(xo) > 180))]] = True
                 if zone_s is not None:
-                    raw_vals["utm_zone"] = _col(frame, mapping, "utm_zone")
+                    raw_vals["utm_zone"] = mapped_column(frame, mapping, "utm_zone")
                 plat, plon, okc = _convert_grid(lon_in[proj], lat_in[proj], zone_s[proj] if zone_s is not None else None,
                                                 crs, getattr(raw, "decimal", "."))
                 pc.loc[proj, "latitude"] = np.asarray(plat)
@@ -890,13 +890,13 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
                     reasons = reasons.copy()
                     for i in drop:
                         reasons.iat[i] = [c for c in reasons.iat[i] if c != "LATLON_SWAP_SUSPECTED"]
-            _add_lists_fast(R, reasons, None if all_ok else ok_row)
+            add_reason_lists(R, reasons, None if all_ok else ok_row)
             lat = np.array(pc["latitude"].to_numpy(dtype=float), copy=True)
             lon = np.array(pc["longitude"].to_numpy(dtype=float), copy=True)
             sug_lat = np.array(pc["suggested_latitude"].to_numpy(dtype=float), copy=True)
             sug_lon = np.array(pc["suggested_longitude"].to_numpy(dtype=float), copy=True)
             if not consts.get("location_precision"):
-                precision = _text_where(np.isfinite(lat), "exact", None)
+                precision = text_where(np.isfinite(lat), "exact", None)
                 if grid_precision is not None:   # coarse MGRS squares: the square, not a point
                     precision = precision.where(~(coarse & np.isfinite(lat)), grid_precision)
             if from_geometry:   # areas, lines and MultiPoints: precision from their extent, never exact
@@ -922,7 +922,7 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
         elif lat_s is not None or lon_s is not None:
             warnings.append("only one of latitude/longitude is mapped: records are stored without location")
     if not has_coords and not consts.get("location_precision"):
-        precision = _text_where(iso3.notna().to_numpy(), "country", None)
+        precision = text_where(iso3.notna().to_numpy(), "country", None)
     if not has_coords and not getattr(raw, "has_geometry", False) and n:
         # never located-nowhere in silence: say so, and name columns that look like locations
         looks = _location_like_columns(frame, mapping)
@@ -942,17 +942,17 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
     precision = precision.where(np.isfinite(lat) | iso3.notna().to_numpy(), None)
 
     # ---- firearm description
-    item = _ftext(_ccol(frame, mapping, "item_description"), n)
-    category = const_or(_col(frame, mapping, "category"), consts.get("category"))
-    ftype = _null_text(n)
+    item = text_column(_ccol(frame, mapping, "item_description"), n)
+    category = const_or(mapped_column(frame, mapping, "category"), consts.get("category"))
+    ftype = null_text(n)
     if profile.get("item_map"):
         imap = profile["item_map"]
         category = item.map(lambda v: (imap.get(v) or [None, None])[0]).where(item.notna(), category)
         ftype = item.map(lambda v: (imap.get(v) or [None, None])[1])
-    ft_s = _col(frame, mapping, "firearm_type")
+    ft_s = mapped_column(frame, mapping, "firearm_type")
     if ft_s is not None:
         raw_vals["firearm_type"] = ft_s
-        fm = _by_value(ft_s, n, nomenclature.match_firearm_types, ["firearm_type", "category", "type_flag"])
+        fm = by_value(ft_s, n, nomenclature.match_firearm_types, ["firearm_type", "category", "type_flag"])
         f_type, f_cat = fm.col("firearm_type"), fm.col("category")
         ftype = f_type.where(f_type.notna(), ftype)
         category = f_cat.where(f_cat.notna(), category)
@@ -965,72 +965,72 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
         typ2 = item.map(lambda v: (imap.get(v) or [None, None])[1])
         category = cat2.where(cat2.notna(), category)
         ftype = typ2.where(typ2.notna(), ftype)
-    cal_s = _col(frame, mapping, "calibre")
-    calibre = _null_text(n)
+    cal_s = mapped_column(frame, mapping, "calibre")
+    calibre = null_text(n)
     if cal_s is not None:
         raw_vals["calibre"] = cal_s
-        cm = _by_value(cal_s, n, nomenclature.match_calibres, ["calibre", "calibre_flag"])
+        cm = by_value(cal_s, n, nomenclature.match_calibres, ["calibre", "calibre_flag"])
         calibre = cm.col("calibre")
         cm.add_flags(R, "calibre_flag")
     make_s = _ccol(frame, mapping, "make")
-    make = _ftext(make_s, n)
+    make = text_column(make_s, n)
     if make_s is not None:
-        make = _map_value(make, lambda v: None if v is None else (nomenclature.match_make(v)[0] or v))
-    ctx_s = _col(frame, mapping, "criminal_context")   # "n/a" is its context "unknown"
-    ctx = _ftext(ctx_s, n)
+        make = map_value(make, lambda v: None if v is None else (nomenclature.match_make(v)[0] or v))
+    ctx_s = mapped_column(frame, mapping, "criminal_context")   # "n/a" is its context "unknown"
+    ctx = text_column(ctx_s, n)
     if ctx_s is not None:
-        ctx = _map_value(ctx, lambda v: None if v is None else (nomenclature.match_criminal_context(v)[0] or v))
-    ser_raw = _col(frame, mapping, "serial_number")
+        ctx = map_value(ctx, lambda v: None if v is None else (nomenclature.match_criminal_context(v)[0] or v))
+    ser_raw = mapped_column(frame, mapping, "serial_number")
     # 'S/N', 'OBLITERATED', 'N/A': no usable serial -- never a match key, never a re-seizure lead
     ser_s = parse.without_placeholders(ser_raw) if ser_raw is not None else None
-    serial = serials.serial_text(ser_s) if ser_s is not None else _null_text(n)
+    serial = serials.serial_text(ser_s) if ser_s is not None else null_text(n)
     serial_key = serials.serial_key(ser_s) if ser_s is not None else serial  # = key of serial_text
     if ser_s is not None:
         raw_vals["serial_number"] = ser_raw
-        _add_lists_fast(R, serials.serial_flags(ser_s))
+        add_reason_lists(R, serials.serial_flags(ser_s))
 
     dec = getattr(raw, "decimal", ".") or "."
     thou = getattr(raw, "thousands", None)
-    qty_s = _col(frame, mapping, "quantity")
+    qty_s = mapped_column(frame, mapping, "quantity")
     quantity = (parse.parse_numbers(qty_s, dec, thou, integer=True).to_numpy(dtype=float) if qty_s is not None
                 else np.ones(n))
     quantity = np.where(np.isnan(quantity), 1.0 if qty_s is None else np.nan, quantity)
-    ammo_s = _col(frame, mapping, "ammunition")
+    ammo_s = mapped_column(frame, mapping, "ammunition")
     ammo = (parse.parse_numbers(ammo_s, dec, thou, integer=True).to_numpy(dtype=float) if ammo_s is not None
             else np.full(n, np.nan))
     # counts written other than as plain digits ('1.500', '١٢', 'N/A') keep their raw text
     for name, col in (("quantity", qty_s), ("ammunition", ammo_s)):
         if col is not None and not _plain_digits(col):
             raw_vals[name] = col
-    is_firearm = _eq(category, "firearm") | (category.isna().to_numpy() & ftype.notna().to_numpy() & (ft_s is not None))
+    is_firearm = equal_mask(category, "firearm") | (category.isna().to_numpy() & ftype.notna().to_numpy() & (ft_s is not None))
     firearms = np.where(is_firearm, np.nan_to_num(quantity, nan=1.0), 0.0)
     if profile.get("kind") == "discharge incident":
         firearms = np.full(n, np.nan)
-    ammo = np.where(np.isnan(ammo) & _eq(category, "ammunition"), quantity, ammo)
+    ammo = np.where(np.isnan(ammo) & equal_mask(category, "ammunition"), quantity, ammo)
 
     def country_field(name):
-        s = _col(frame, mapping, name)
+        s = mapped_column(frame, mapping, name)
         if s is None:
-            return _null_text(n)
+            return null_text(n)
         raw_vals[name] = s
-        m = _by_value(s, n, nomenclature.match_countries, ["iso3", "country_flag"])
+        m = by_value(s, n, nomenclature.match_countries, ["iso3", "country_flag"])
         m.add_flags(R, "country_flag")
         return m.col("iso3")
 
     # per-record releasability: a marking nobody can read is held back, not guessed. Read on the
     # values as written (not stripped: a cell of only spaces is unreadable, never "no marking")
-    rel_s = _col(frame, mapping, "releasability")
+    rel_s = mapped_column(frame, mapping, "releasability")
     if rel_s is not None:
-        from intel.columns import _Coded
+        from intel.columns import Coded
 
         rel_codes, rel_uniq = pd.factorize(rel_s.astype(object).where(rel_s.notna(), None).to_numpy(dtype=object),
                                            use_na_sentinel=True)
         rel_codes = rel_codes.astype(np.int64)
         rel_codes[rel_codes < 0] = len(rel_uniq)
         rel_tab = _releasability_flags(pd.Series(list(rel_uniq) + [None], dtype=object))
-        _Coded(rel_codes, rel_tab[["rel_flag"]]).add_flags(R, "rel_flag")
+        Coded(rel_codes, rel_tab[["rel_flag"]]).add_flags(R, "rel_flag")
 
-    direction = _map_value(_ftext(_ccol(frame, mapping, "direction"), n),
+    direction = map_value(text_column(_ccol(frame, mapping, "direction"), n),
                            lambda v: None if v is None else DIRECTIONS.get(v.strip().lower()))
 
     origin_iso3 = country_field("origin_country")
@@ -1059,88 +1059,88 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
     lat_store = np.where(accepted, lat, np.nan)
     lon_store = np.where(accepted, lon, np.nan)
 
-    reason_lists = _reason_lists(R)
+    reason_lists = row_reason_lists(R)
     for k, s in list(raw_vals.items()):   # cells not parsed (spreadsheet errors, formulas) keep their raw text
         if getattr(s, "name", None) in blanked:
             raw_vals[k] = raw_frame[s.name]
-    raw_json = _raw_field_json_fast(raw_vals, n)
+    raw_json = raw_field_json(raw_vals, n)
     if profile.get("attrs") is not None:
         attrs_cols = [c for c in profile["attrs"] if c in frame.columns]
     else:  # user files: every column not mapped onto a field is kept as it was
         # fields with no column of their own in the store (notes, parts) are kept here too
         mapped = {c for f, c in mapping.items() if f not in ("notes", "parts_components")}
         attrs_cols = [c for c in frame.columns if c not in mapped and not str(c).startswith("__")]
-    if attrs_cols and all(_pa(frame[c]) is not None for c in attrs_cols):
+    if attrs_cols and all(arrow_text(frame[c]) is not None for c in attrs_cols):
         # Arrow text columns: the same JSON text, built by DuckDB instead of a Python loop per row
-        attrs_json = pd.Series(_raw_field_json_fast({c: frame[c] for c in attrs_cols}, n))
+        attrs_json = pd.Series(raw_field_json({c: frame[c] for c in attrs_cols}, n))
     else:
         attrs_json = (frame[attrs_cols].astype(object).where(frame[attrs_cols].notna(), None)
                       .apply(lambda r: json.dumps(r.to_dict(), default=str, ensure_ascii=False), axis=1)
-                      if attrs_cols else _nones(n))
+                      if attrs_cols else nones(n))
 
     st_code = np.where(accepted, 0, np.where(quarantined, 1, 2)).astype(np.int8)
     status = np.array(["accepted", "quarantined", "rejected"], dtype=object)[st_code]
     # a record whose only problems are about its location stays usable for non-spatial totals
     # (counts by country, trends): stored as 'unlocated', never binned, listed in the quarantine
     only_loc = quarantined & ~R.any(QUARANTINE - LOCATION_REASONS)
-    ev_status = _labels(np.where(accepted, 0, np.where(quarantined, np.where(only_loc, 3, 1), 2)),
+    ev_status = label_column(np.where(accepted, 0, np.where(quarantined, np.where(only_loc, 3, 1), 2)),
                         ["accepted", "quarantined", "rejected", "unlocated"])   # status, 'unlocated' where only_loc
     ev = {
         "row_number": row_numbers.astype("int64"),
         "source": profile.get("source") or profile.get("name") or "upload",
-        "source_record_id": _v(src_id),
-        "incident_key": _v(incident_key),
+        "source_record_id": frame_values(src_id),
+        "incident_key": frame_values(incident_key),
         "status": ev_status,
-        "kind": _v(const_or(_col(frame, mapping, "kind"), profile.get("kind") or "seizure", clean=False)),
+        "kind": frame_values(const_or(mapped_column(frame, mapping, "kind"), profile.get("kind") or "seizure", clean=False)),
         "event_date": pd.to_datetime(dates).to_numpy(),
         "date_precision": np.asarray(date_prec, dtype=object),
         "latitude": lat_store,
         "longitude": lon_store,
-        "location_precision": _v(precision.where(accepted, _text_where(iso3.notna().to_numpy(), "country", None))),
+        "location_precision": frame_values(precision.where(accepted, text_where(iso3.notna().to_numpy(), "country", None))),
         # only a located accepted record keeps its own radius (else its class radius applies)
         "uncertainty_km": np.where(accepted & np.isfinite(lat_store), uncertainty, np.nan),
-        "location_name": _v(location_name),
-        "country_iso3": _v(iso3),
-        "admin1": _v(admin1),
-        "region": _v(region),
-        "place_type": _v(place_type),
-        "direction": _v(direction),
-        "transport_mode": _v(_ftext(_ccol(frame, mapping, "transport_mode"), n)),
-        "seizing_agency": _v(const_or(_col(frame, mapping, "seizing_agency"), consts.get("seizing_agency"))),
-        "unit": _v(_ftext(_ccol(frame, mapping, "unit"), n)),
-        "category": _v(category),
-        "firearm_type": _v(ftype),
-        "item_description": _v(item),
-        "make": _v(make),
-        "model": _v(_ftext(_ccol(frame, mapping, "model"), n)),
-        "calibre": _v(calibre),
-        "serial_number": _v(serial),
+        "location_name": frame_values(location_name),
+        "country_iso3": frame_values(iso3),
+        "admin1": frame_values(admin1),
+        "region": frame_values(region),
+        "place_type": frame_values(place_type),
+        "direction": frame_values(direction),
+        "transport_mode": frame_values(text_column(_ccol(frame, mapping, "transport_mode"), n)),
+        "seizing_agency": frame_values(const_or(mapped_column(frame, mapping, "seizing_agency"), consts.get("seizing_agency"))),
+        "unit": frame_values(text_column(_ccol(frame, mapping, "unit"), n)),
+        "category": frame_values(category),
+        "firearm_type": frame_values(ftype),
+        "item_description": frame_values(item),
+        "make": frame_values(make),
+        "model": frame_values(text_column(_ccol(frame, mapping, "model"), n)),
+        "calibre": frame_values(calibre),
+        "serial_number": frame_values(serial),
         "serial_key": np.asarray(serial_key, dtype=object),
-        "other_markings": _v(_ftext(_ccol(frame, mapping, "other_markings"), n)),
+        "other_markings": frame_values(text_column(_ccol(frame, mapping, "other_markings"), n)),
         "quantity": quantity,
         "firearms": firearms,
         "ammunition": ammo,
-        "criminal_context": _v(ctx),
-        "origin_iso3": _v(origin_iso3),
-        "destination_iso3": _v(destination_iso3),
-        "manufacture_iso3": _v(manufacture_iso3),
-        "last_import_iso3": _v(last_import_iso3),
+        "criminal_context": frame_values(ctx),
+        "origin_iso3": frame_values(origin_iso3),
+        "destination_iso3": frame_values(destination_iso3),
+        "manufacture_iso3": frame_values(manufacture_iso3),
+        "last_import_iso3": frame_values(last_import_iso3),
         "h3_cell": cells,
         "border_km": np.nan,
         "border_pair": None,
         "border_segment": None,
         "flags": reason_lists,
         "raw": raw_json,
-        "attrs": attrs_json.array if _pa(attrs_json) is not None else attrs_json.to_numpy(),
+        "attrs": attrs_json.array if arrow_text(attrs_json) is not None else attrs_json.to_numpy(),
         # a marking is never a placeholder: 'N/A' stays as written and is held back as unreadable,
         # and so does a cell of only spaces (stored as written: stripped, it would take the
         # batch's marking and be shown to the batch's readers)
-        "releasability": _v(_own_marking(_col(frame, mapping, "releasability"), consts.get("releasability"), n)),
+        "releasability": frame_values(_own_marking(mapped_column(frame, mapping, "releasability"), consts.get("releasability"), n)),
     }
     # text columns as the DataFrame constructor would infer them (str, or object when all missing
     # or not all text), without its slow per-value inference
     same_key = incident_key is src_id
-    ev = {k: v if k == "flags" or (k == "incident_key" and same_key) else _str_col(v, n) for k, v in ev.items()}
+    ev = {k: v if k == "flags" or (k == "incident_key" and same_key) else as_text_column(v, n) for k, v in ev.items()}
     if same_key:   # one column of text converted once
         ev["incident_key"] = ev["source_record_id"]
     ev = pd.DataFrame(ev)
@@ -1152,11 +1152,11 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
     q_mal = frame["__malformed"].iloc[nq].to_numpy(dtype=object) if "__malformed" in frame.columns and len(nq) else None
     q = pd.DataFrame({
         "row_number": row_numbers[nq].astype("int64"),
-        "source_record_id": _objs(src_id.iloc[nq]),
+        "source_record_id": object_values(src_id.iloc[nq]),
         "outcome": status[nq],
         "reasons": [reason_lists[i] for i in nq],
         "detail": ["; ".join(REASON_TEXT.get(c, c) for c in reason_lists[i]) for i in nq],
-        "raw": [json.dumps({c: _jsonable(None if col[k] is pd.NA else col[k]) for c, col in zip(raw_cols, q_cols)}
+        "raw": [json.dumps({c: jsonable(None if col[k] is pd.NA else col[k]) for c, col in zip(raw_cols, q_cols)}
                            | ({"__line": q_mal[k]} if q_mal is not None and q_mal[k] is not None and q_mal[k] is not pd.NA else {}),
                            ensure_ascii=False) for k in range(len(nq))],
         "suggested_latitude": sug_lat[nq],
@@ -1186,7 +1186,7 @@ def _own_marking(series: pd.Series | None, const, n: int) -> pd.Series:
     """Each record's own marking as written (surrounding spaces kept, so that a cell of only
     spaces stays unreadable); ``const`` (the batch's marking) where the cell is missing or empty."""
     if series is None:
-        return _const_text(const, n)
+        return const_text(const, n)
     t = series.astype(object).where(series.notna(), None)
     t = t.map(lambda v: None if v is None or str(v) == "" else str(v))
     return t.where(t.notna(), const) if const is not None else t
@@ -1212,22 +1212,22 @@ def _report_frame(n, row_numbers, src_id, status, reason_lists, lat, lon, dates,
     """The per-row report (one row per input row) from :func:`prepare`'s columns."""
     return pd.DataFrame({
         "row_number": row_numbers.astype("int64"),
-        "source_record_id": _objs(src_id),
+        "source_record_id": object_values(src_id),
         "outcome": status,
         "reasons": reason_lists,
         "latitude": np.where(np.isfinite(lat), lat, np.nan),
         "longitude": np.where(np.isfinite(lon), lon, np.nan),
-        "date": _iso_strings(dates),
-        "country_iso3": _objs(iso3),
-        "origin_iso3": _objs(origin_iso3),
-        "destination_iso3": _objs(destination_iso3),
-        "calibre": _objs(calibre),
-        "serial_number": _objs(serial),
-        "firearm_type": _objs(ftype),
+        "date": iso_strings(dates),
+        "country_iso3": object_values(iso3),
+        "origin_iso3": object_values(origin_iso3),
+        "destination_iso3": object_values(destination_iso3),
+        "calibre": object_values(calibre),
+        "serial_number": object_values(serial),
+        "firearm_type": object_values(ftype),
         "quantity": quantity,
         "firearms": firearms,
         "ammunition": ammo,
-        "h3_res7": _hex_strings(h7),
+        "h3_res7": hex_strings(h7),
         "suggested_latitude": sug_lat,
         "suggested_longitude": sug_lon,
     })
@@ -1375,7 +1375,7 @@ def import_file(con, path: str | Path, profile: dict | str | None = None, *, dat
         ev_ids = matched.copy()
         ev_ids[is_new] = np.arange(first, first + int(is_new.sum()), dtype="int64")
         ev = ev.assign(event_id=ev_ids, batch_id=batch_id)
-        tbl = _dictionary_text(_arrow_table_fast(con, "events", ev))
+        tbl = dictionary_text(arrow_table_fast(con, "events", ev))
         # record batches of one row group each: DuckDB scans and compresses them in parallel
         # (one 1M-row batch is written by a single thread, at half the speed on 2 cores)
         tbl = pa.Table.from_batches(tbl.to_batches(max_chunksize=ROW_GROUP_ROWS), schema=tbl.schema)
@@ -1577,10 +1577,10 @@ def _apply_dedup(con, prep: Prepared, scope: str = "events") -> None:
         new_pos = pairs["new_pos"].to_numpy(dtype=np.int64)
         status = ev["status"].to_numpy(dtype=object).copy()
         status[new_pos] = "duplicate"
-        keys = _objs(ev["incident_key"]).copy()
+        keys = object_values(ev["incident_key"]).copy()
         keys[new_pos] = pairs["match_incident_key"].to_numpy(dtype=object)
-        ev["status"] = _str_col(status, len(ev))
-        ev["incident_key"] = _str_col(keys, len(ev))
+        ev["status"] = as_text_column(status, len(ev))
+        ev["incident_key"] = as_text_column(keys, len(ev))
         flag(new_pos, "PROBABLE_DUPLICATE")
     # after merging: a serial key stored for another incident is a re-seizure lead
     flag(np.flatnonzero(dedup.reseizure_leads(con, ev, scope)), "RESEIZURE_LEAD")

@@ -326,7 +326,7 @@ def _new_event(con, q: dict) -> int:
         if src in raw:
             fields[k] = raw[src]
     ev["raw"] = json.dumps(fields or raw, ensure_ascii=False)
-    tbl = tables._arrow_table(con, "events", ev)
+    tbl = tables.arrow_table(con, "events", ev)
     con.register("_qev", tbl)
     try:
         con.execute("INSERT INTO events SELECT * REPLACE (NULLIF(h3_cell, 0) AS h3_cell) FROM _qev")

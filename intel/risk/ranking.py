@@ -162,7 +162,7 @@ def target_scores(con, res: int, area, scores: pd.DataFrame, ranking: str = DEFA
     order = np.argsort(cells, kind="stable")
     cells_sorted = cells[order]
     recs = area_records(con, res, area, *period)
-    inc = bt._incidents(recs[recs["usable"]])
+    inc = bt.incidents_of_records(recs[recs["usable"]])
     inc = inc[np.isin(inc["cell"].to_numpy(dtype="uint64"), cells_sorted)]
     h = bt.default_bandwidth_km(res)
     risk_now = df["score"].to_numpy(float)[order]

@@ -74,7 +74,9 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from intel import coords, parse, pipeline, readers, store
+from intel import auth, coords, dedup, parse, pipeline, readers, settings, store
+from intel.areas import import_area_counts
+from intel.auth import updatable_events_sql, visible_events_sql, visible_to
 from intel.borders.distance import border_distance
 from intel.columns import as_text_column, object_values
 from intel.config import DATA_DIR, PROFILES_DIR
@@ -417,8 +419,6 @@ def import_file(con, path: str | Path, profile: dict | str | None = None, *, dat
     if isinstance(profile, str):
         profile = load_profile(profile, con)
     if profile is not None and profile.get("kind") == "area counts":   # counts per area and month, not records
-        from intel.areas import import_area_counts
-
         res = import_area_counts(con, path, profile, user=user, original_name=original_name,
                                  in_transaction=in_transaction)
         prog(1.0, "done")
@@ -445,8 +445,6 @@ def import_file(con, path: str | Path, profile: dict | str | None = None, *, dat
                        "imported_by FROM batches WHERE sha256 = ? AND (options = ?::JSON OR options = ?::JSON) "
                        "ORDER BY batch_id", [sha, opt_json, legacy_json]).fetchall()
     if prev:
-        from intel.auth import visible_to
-
         seen = [p for p in prev if viewer is None or visible_to(viewer, None, p[5], p[6])]
         p = seen[0] if seen else prev[0]
         # a batch the importer may not see is never named: "already imported", without its id
@@ -458,8 +456,6 @@ def import_file(con, path: str | Path, profile: dict | str | None = None, *, dat
         _add_border_distance(prep.events)
     scope = owned = "events"
     if viewer is not None:
-        from intel.auth import updatable_events_sql, visible_events_sql
-
         scope, owned = visible_events_sql(viewer), updatable_events_sql(viewer)
     # event id each row updates, -1 for a new record: only records of the importer's own batches
     # (or any, for an administrator) are updated; another account's record is compared as any row
@@ -679,8 +675,6 @@ def _apply_dedup(con, prep: Prepared, scope: str = "events") -> None:
 
     ``scope`` is the trusted SQL relation of the stored records compared with (the records the
     importer may see, without the stored versions of the records being re-imported)."""
-    from intel import dedup, settings
-
     ev = prep.events
     km = float(settings.get("dedup_distance_km", con))
     days = int(settings.get("dedup_window_days", con))
@@ -860,8 +854,6 @@ def set_batch_marking(con, batch_id: int, marking: str | None, user) -> dict:
         Another account's batch (a non-administrator is told the same for a batch that does not
         exist, so the message never says whether a batch it may not see exists).
     """
-    from intel import auth
-
     bid = int(batch_id)
     try:
         new = auth.canonical_marking(marking)

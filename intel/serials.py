@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow.compute as pc
 
 from intel.parse import (
-    EMPTY_REASONS, arrow_str, as_object, has_byte, is_number, bool_mask, is_missing, pa_bytes,
+    EMPTY_REASONS, PLACEHOLDERS, arrow_str, as_object, has_byte, is_number, bool_mask, is_missing, pa_bytes,
     pa_is_ascii, pa_objarr, pa_objects, pa_strip,
 )
 
@@ -76,8 +76,6 @@ def placeholder_keys() -> list[str]:
     """Match keys (as :func:`serial_key` writes them) of the placeholders of
     :data:`intel.parse.PLACEHOLDERS` (``S/N`` -> ``SN``, ``OBLITERATED``): keys that records
     stored before placeholders were recognised may hold, and that must never link two seizures."""
-    from intel.parse import PLACEHOLDERS
-
     return sorted({k for k in (_SERIAL_SEP.sub("", p).upper() for p in PLACEHOLDERS) if k})
 
 

@@ -32,9 +32,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from intel import settings
+from intel.backtest import summary_sentence
 from intel.config import NATURAL_EARTH_GPKG
 from intel.export import json_value
 from intel.h3cells import cell_ring
+from intel.render.labels import place_labels
 from intel.risk import COMPONENTS, TARGET_COLUMNS, Plan, method_text
 from intel.safety import csv_bytes
 
@@ -113,8 +116,6 @@ def _map_page(p: Plan, marking: str):
 def _rank_labels(ax, fig, t: pd.DataFrame, size: float = 9.0) -> None:
     """Rank labels placed clear of each other and of every point (:mod:`intel.render.labels`),
     in points (dpi-free); a label pushed away from its point gets a leader line."""
-    from intel.render.labels import place_labels
-
     if not len(t):
         return
     ax.apply_aspect()
@@ -306,13 +307,9 @@ def to_pdf(p: Plan, marking: str | None = None, con=None, backtest: pd.DataFrame
     import matplotlib.pyplot as plt
     from matplotlib.backends.backend_pdf import PdfPages
 
-    from intel import settings
-
     marking = marking if marking is not None else str(settings.get("marking", con))
     method = method_text(p)
     if backtest is not None and len(backtest):
-        from intel.backtest import summary_sentence
-
         method.append("Backtest (hit rate and PAI, Chainey, Tompson & Uhlig 2008): " + summary_sentence(backtest))
         for r in backtest.itertuples():
             method.append(f"  {r.method}, {r.area_pct:g} % of the area ({r.cells} cells): hit rate {r.hit_rate:.3f}, "

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from intel import store
+from intel.areas import KIND as AREA_KIND
 
 __all__ = ["Finding", "VerifyReport", "verify", "check_schema", "check_audit_chain", "check_batches",
            "check_cells", "check_quarantine"]
@@ -159,7 +160,6 @@ def check_batches(con: duckdb.DuckDBPyConnection) -> list[Finding]:
         for bid, ids in rows:
             out.append(Finding("batches", False, f"{len(ids):,} {what}s belong to batch {bid}, which has no batch row "
                                                  f"(orphans; {idcol} {_ids(ids)})."))
-    from intel.areas import KIND as AREA_KIND
 
     rows = con.execute("""
         SELECT b.batch_id, b.file_name, b.rows_read, b.rows_accepted, b.rows_quarantined, b.rows_rejected,

@@ -16,6 +16,7 @@ import pandas as pd
 from intel.corridors.flows import FLOW_COLUMNS
 from intel.config import SOURCES_DIR
 from intel.corridors.places import COUNTRY_PLACES, gpkg_country_points, state_points
+from intel.store import audit
 
 
 ATF_CSV = SOURCES_DIR / "flows" / "atf_source_recovery_by_state_2010_2020.csv"
@@ -164,8 +165,6 @@ def load_atf_flows(con, path: str | Path = ATF_CSV, batch_id: int | None = None)
     int
         Rows inserted.
     """
-    from intel.store import audit
-
     read = read_atf_flows(path)
     n = insert_flows(con, read.flows, batch_id)
     load_atf_flows.last_read = read  # type: ignore[attr-defined]

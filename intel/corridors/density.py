@@ -15,6 +15,7 @@ from intel.config import check_resolution
 from intel.corridors.cells import join_cells
 from intel.corridors.workers import cells_of_paths
 from intel.h3cells import check_h3_resolution, to_hex, unused_bits
+from intel.hexbin import bin_points
 
 
 def _layout(arrs, res: int, method: str, workers: int | None = None):
@@ -177,8 +178,6 @@ def corridor_density(flows: pd.DataFrame, res: int, method: str = "path", includ
     pw = np.bincount(pcode, weights=w, minlength=len(u))
     pn = np.bincount(pcode, minlength=len(u))
     if not include_ends:
-        from intel.hexbin import bin_points
-
         oc = bin_points(u[:, 0], u[:, 1], int(res))
         dc = bin_points(u[:, 2], u[:, 3], int(res))
         cells = join_cells(chunks)

@@ -39,6 +39,8 @@ import numpy as np
 import pandas as pd
 
 from intel.risk.components import COMPONENTS
+from intel.risk.records import area_records
+from intel.risk.scores import risk_scores
 
 RANKINGS = ("fitted", "risk score")
 """Rankings the planner can use: the fitted ranking, or the weighted risk score."""
@@ -139,9 +141,7 @@ def target_scores(con, res: int, area, scores: pd.DataFrame, ranking: str = DEFA
     ValueError
         An unknown ``ranking``.
     """
-    from intel import backtest as bt
-    from intel.risk.records import area_records
-    from intel.risk.scores import risk_scores
+    from intel import backtest as bt   # here: intel.backtest imports intel.risk
 
     if ranking not in RANKINGS:
         raise ValueError(f"unknown ranking {ranking!r}; use one of {', '.join(RANKINGS)}")

@@ -21,6 +21,7 @@ from intel.hexbin import PRECISIONS, finest_usable_resolution, uncertainty_value
 from intel.risk.areas import Area, area_country_codes, area_shape, country_statistics
 from intel.risk.errors import NoPointData, RiskError, TooCoarse, join_words, no_point_sentence
 from intel.store import period_sql
+from intel.studyarea import finest_fitting_resolution, without_lakes
 
 def iso_date(d) -> str | None:
     if d is None or (isinstance(d, float) and np.isnan(d)):
@@ -190,8 +191,6 @@ def suggested_resolution(con, area: Area | None = None, date_from=None, date_to=
     capped = None
     if res is not None and area is not None and area.kind in ("countries", "admin1", "bbox"):
         # a whole-country area must also fit the study-area cap at that resolution
-        from intel.studyarea import finest_fitting_resolution, without_lakes
-
         try:
             geom = without_lakes(area_shape(con, area))
         except RiskError:

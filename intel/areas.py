@@ -40,8 +40,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from intel import parse, readers, store
 from intel.config import DATA_DIR
-from intel import store
+from intel.gazetteers import equal_area_radius_km, geodesic_area_km2
 from intel.store import audit, period_sql, transaction
 
 KIND = "area counts"
@@ -95,8 +96,6 @@ def load_areas(profile: dict) -> pd.DataFrame:
         area code found in the polygons, the stated areas or the names.
     """
     import geopandas as gpd
-
-    from intel.gazetteers import equal_area_radius_km, geodesic_area_km2
 
     spec = profile["areas"]
     g = gpd.read_file(DATA_DIR / spec["polygons"])
@@ -183,8 +182,6 @@ def prepare_area_counts(raw, profile: dict) -> AreaPrepared:
         ``counts`` has the columns of ``area_counts`` (without ``batch_id``); ``quarantine``
         one row per input row that could not be read (raw values, reasons).
     """
-    from intel import parse
-
     spec = profile["area_counts"]
     f = raw.frame
     n = len(f)
@@ -274,8 +271,7 @@ def import_area_counts(con, path: str | Path, profile: dict, *, user: str | None
     -------
     intel.ingest.ImportResult
     """
-    from intel import readers
-    from intel.ingest import ImportResult, file_sha256
+    from intel.ingest import ImportResult, file_sha256   # here: intel.ingest imports this module
 
     path = Path(path)
     name = original_name or path.name

@@ -55,6 +55,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Iterable, Mapping
 
+from intel import config
 from intel.store import period_sql
 
 ROLES: tuple[str, ...] = ("analyst", "planner", "manager", "admin")
@@ -523,8 +524,6 @@ def marking_groups(path: str | os.PathLike | None = None) -> dict[str, tuple[str
         A group name that is not 2-16 capital letters, digits or ``_``, that is itself a
         country code, or a group with no member or a member that is not a known country code.
     """
-    from intel import config
-
     p = Path(path) if path is not None else config.MARKING_GROUPS_FILE
     try:
         stamp = (str(p), p.stat().st_mtime_ns)

@@ -356,7 +356,7 @@ def kde_scores(lat, lon, src_lat, src_lon, src_counts, bandwidth_km: float, cuto
     return out
 
 
-def _incidents(recs: pd.DataFrame) -> pd.DataFrame:
+def incidents_of_records(recs: pd.DataFrame) -> pd.DataFrame:
     """Distinct (cell, incident) pairs with the incident's first date and its source."""
     if recs.empty:
         return pd.DataFrame({"cell": np.zeros(0, dtype="uint64"), "incident_key": [], "d": pd.to_datetime([]),
@@ -692,7 +692,7 @@ def backtest_warnings(tr_all: pd.DataFrame, te_all: pd.DataFrame, cells: np.ndar
     # sources whose coverage differs between the periods
     mt, ms = _months(train), _months(test)
     rows = []
-    for src in sorted(set(_incidents(tr)["source"]) | set(_incidents(te)["source"])):
+    for src in sorted(set(incidents_of_records(tr)["source"]) | set(incidents_of_records(te)["source"])):
         def share(df, m):
             s = df[df["incident_key"].astype(str).str.startswith(src + chr(31))]
             return pd.to_datetime(s["event_date"]).dt.to_period("M").nunique() / m if len(s) else 0.0
@@ -802,7 +802,7 @@ def backtest(con, res: int, train=None, test=None, area=None, weights: dict | No
             desc = f"{area.describe()}: {cells.size:,} cells at resolution {res}"
     except HotspotError as exc:
         raise risk.RiskError(str(exc)) from None
-    inc_tr, inc_te = _incidents(tr), _incidents(te)
+    inc_tr, inc_te = incidents_of_records(tr), incidents_of_records(te)
     inc_tr = inc_tr[np.isin(inc_tr["cell"].to_numpy(dtype="uint64"), cells)]
     test_counts = _per_cell(inc_te, cells)
     in_area = inc_te[np.isin(inc_te["cell"].to_numpy(dtype="uint64"), cells)]["incident_key"].nunique()

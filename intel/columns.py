@@ -4,18 +4,18 @@ A million-row import spends its time on columns, not on rules, so the rules in
 :func:`intel.ingest.prepare` are written over whole columns built here:
 
 * **Arrow-backed text.** The CSV reader hands over pandas ``str`` columns backed by Arrow;
-  they stay Arrow from the reader to DuckDB (:func:`_ftext`, :func:`_fid`, :func:`_tstr`,
-  :func:`_const_text`, :func:`_text_where`): no Python string per cell. Object columns (XLSX,
-  GeoJSON, ...) take the original per-value helpers (:func:`_text`, :func:`_clean_id`) and give
+  they stay Arrow from the reader to DuckDB (:func:`text_column`, :func:`record_ids`, :func:`_tstr`,
+  :func:`const_text`, :func:`text_where`): no Python string per cell. Object columns (XLSX,
+  GeoJSON, ...) take the original per-value helpers (:func:`text_objects`, :func:`clean_id`) and give
   the same values.
 * **Once per distinct value.** Nomenclature lookups run on the distinct values of a column
-  and are spread back over the rows by integer codes (:class:`_Coded`, :func:`_by_value`,
-  :func:`_map_value`); flags become row masks through the codes.
-* **Reasons as masks.** Reason codes are boolean masks per code (:class:`_Reasons`); the
+  and are spread back over the rows by integer codes (:class:`Coded`, :func:`by_value`,
+  :func:`map_value`); flags become row masks through the codes.
+* **Reasons as masks.** Reason codes are boolean masks per code (:class:`Reasons`); the
   per-row lists are built once, shared by the rows with the same combination
-  (:func:`_reason_lists`).
+  (:func:`row_reason_lists`).
 * **Raw values as JSON text** built by Arrow kernels, one slice per core on threads
-  (:func:`_raw_field_json_fast`), with exactly the text ``json.dumps(..., ensure_ascii=False)``
+  (:func:`raw_field_json`), with exactly the text ``json.dumps(..., ensure_ascii=False)``
   gives (:func:`_raw_field_json`, the reference).
 """
 from __future__ import annotations
@@ -32,31 +32,31 @@ from intel.h3cells import to_hex
 from intel.threads import map_threads, slices
 
 
-def _col(frame: pd.DataFrame, mapping: dict, name: str) -> pd.Series | None:
+def mapped_column(frame: pd.DataFrame, mapping: dict, name: str) -> pd.Series | None:
     c = mapping.get(name)
     if c is None or c not in frame.columns:
         return None
     return frame[c]
 
 
-def _nones(n: int) -> pd.Series:
+def nones(n: int) -> pd.Series:
     """An object Series of ``n`` None (``pd.Series([None] * n, dtype=object)``, built faster)."""
     return pd.Series(np.full(n, None, dtype=object), dtype=object)
 
 
-def _text(s: pd.Series | None, n: int) -> pd.Series:
+def text_objects(s: pd.Series | None, n: int) -> pd.Series:
     if s is None:
-        return _nones(n)
+        return nones(n)
     out = s.astype(object).where(s.notna(), None)
     return out.map(lambda v: None if v is None else (str(v).strip() or None))
 
 
-def _clean_id(s: pd.Series) -> pd.Series:
+def clean_id(s: pd.Series) -> pd.Series:
     """Record ids written as floats by spreadsheet tools ('3460425857.0') back to their digits."""
     return s.map(lambda v: None if v is None else re.sub(r"^(\d+)\.0+$", r"\1", str(v)))
 
 
-class _Reasons:
+class Reasons:
     """Per-row reason codes kept as boolean masks (fast for millions of rows)."""
 
     def __init__(self, n: int):
@@ -82,16 +82,16 @@ class _Reasons:
 _EMPTY: list = []   # shared by every row without a reason (reason lists are read-only)
 
 
-def _pa(s):
+def arrow_text(s):
     """pyarrow string array of a string-dtype Series (readers' CSV columns), else None."""
-    return parse._arrow_str(s) if s is not None else None
+    return parse.arrow_str(s) if s is not None else None
 
 
 def _pa_trim(a):
     """``str(v).strip() or None`` of Arrow strings, as Arrow strings."""
     import pyarrow.compute as pc
 
-    t = parse._pa_strip(a)
+    t = parse.pa_strip(a)
     return pc.if_else(pc.equal(t, ""), None, t)
 
 
@@ -106,16 +106,16 @@ def _tstr(a) -> pd.Series:
     return pd.Series(pd.array(a, dtype=_STR))
 
 
-def _const_text(value: str | None, n: int) -> pd.Series:
+def const_text(value: str | None, n: int) -> pd.Series:
     """A ``str`` Series of ``n`` times ``value`` (missing when None)."""
     import pyarrow as pa
 
     if value is None:
-        return _null_text(n)
+        return null_text(n)
     return _tstr(pa.repeat(pa.scalar(str(value), pa.large_string()), n))
 
 
-def _text_where(mask: np.ndarray, yes: str | None, no: str | None) -> pd.Series:
+def text_where(mask: np.ndarray, yes: str | None, no: str | None) -> pd.Series:
     """A ``str`` Series: ``yes`` where ``mask``, else ``no`` (None: missing)."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -124,7 +124,7 @@ def _text_where(mask: np.ndarray, yes: str | None, no: str | None) -> pd.Series:
                             pa.scalar(no, pa.large_string())))
 
 
-def _null_text(n: int) -> pd.Series:
+def null_text(n: int) -> pd.Series:
     """A ``str`` Series of ``n`` missing values (a field the file does not have); the Arrow
     array (immutable) is shared by the calls of one import."""
     return _tstr(_null_array(n))
@@ -137,17 +137,17 @@ def _null_array(n: int):
     return pa.nulls(n, pa.large_string())
 
 
-def _v(s: pd.Series):
+def frame_values(s: pd.Series):
     """A column for the events frame: Arrow-backed text as it is, anything else as NumPy."""
-    return s.array if _pa(s) is not None else s.to_numpy()
+    return s.array if arrow_text(s) is not None else s.to_numpy()
 
 
-def _objs(s: pd.Series) -> np.ndarray:
+def object_values(s: pd.Series) -> np.ndarray:
     """Values as an object array of str / None (missing as None, not NaN): report and
     quarantine columns."""
-    a = _pa(s)
+    a = arrow_text(s)
     if a is not None:
-        return parse._pa_objarr(a)
+        return parse.pa_objarr(a)
     v = s.to_numpy(dtype=object)
     miss = pd.isna(v)
     if miss.any():
@@ -156,43 +156,43 @@ def _objs(s: pd.Series) -> np.ndarray:
     return v
 
 
-def _eq(s: pd.Series, value: str) -> np.ndarray:
+def equal_mask(s: pd.Series, value: str) -> np.ndarray:
     """Rows of a text Series equal to ``value`` (missing: False), as NumPy bool."""
     return (s == value).fillna(False).to_numpy(dtype=bool)
 
 
-def _ftext(s: pd.Series | None, n: int) -> pd.Series:
-    """:func:`_text` (stripped text, missing for blank); Arrow-backed ``str`` for Arrow columns
+def text_column(s: pd.Series | None, n: int) -> pd.Series:
+    """:func:`text_objects` (stripped text, missing for blank); Arrow-backed ``str`` for Arrow columns
     and for absent ones."""
     if s is None:
-        return _null_text(n)
-    a = _pa(s)
+        return null_text(n)
+    a = arrow_text(s)
     if a is None:
-        return _text(s, n)
+        return text_objects(s, n)
     return _tstr(_pa_trim(a))
 
 
-def _fid(s: pd.Series | None, n: int) -> pd.Series:
-    """:func:`_clean_id` of :func:`_text`, fast for Arrow-backed columns."""
-    a = _pa(s)
+def record_ids(s: pd.Series | None, n: int) -> pd.Series:
+    """:func:`clean_id` of :func:`text_objects`, fast for Arrow-backed columns."""
+    a = arrow_text(s)
     if a is None:
-        return _clean_id(_text(s, n))
+        return clean_id(text_objects(s, n))
     import pyarrow.compute as pc
 
     import pyarrow as pa
 
     t = _pa_trim(a)
-    ascii_ = parse._mask(pc.string_is_ascii(t))
+    ascii_ = parse.bool_mask(pc.string_is_ascii(t))
     out = pc.replace_substring_regex(t, r"^([0-9]+)\.0+$", r"\1")
-    other = np.flatnonzero(~ascii_ & parse._mask(pc.is_valid(t)))
+    other = np.flatnonzero(~ascii_ & parse.bool_mask(pc.is_valid(t)))
     if len(other):   # Unicode digits: the Python rule decides
-        vals = parse._pa_objarr(out)
-        vals[other] = _clean_id(pd.Series(parse._pa_objarr(t, other), dtype=object)).to_numpy()
+        vals = parse.pa_objarr(out)
+        vals[other] = clean_id(pd.Series(parse.pa_objarr(t, other), dtype=object)).to_numpy()
         out = pa.array(vals, pa.large_string(), from_pandas=True)
     return _tstr(out)
 
 
-class _Coded:
+class Coded:
     """Per-row results of a function evaluated once per distinct value: ``codes`` (row ->
     position in ``table``) and ``table`` (one row per distinct value, the last for missing)."""
 
@@ -212,7 +212,7 @@ class _Coded:
             return pd.Series(u[self.codes], dtype=object)
         return _tstr(ua.take(pa.array(self.codes)))
 
-    def add_flags(self, R: "_Reasons", name: str, ok: np.ndarray | None = None) -> None:
+    def add_flags(self, R: "Reasons", name: str, ok: np.ndarray | None = None) -> None:
         """Add the flag codes of column ``name`` (str or None per distinct value) to ``R``."""
         u = self.table[name].to_numpy(dtype=object)
         for f in dict.fromkeys(v for v in u if isinstance(v, str) and v):
@@ -220,12 +220,12 @@ class _Coded:
             R.add(f, m if ok is None else m & ok)
 
 
-def _by_value(s: pd.Series | None, n: int, fn, columns: list[str]) -> _Coded:
+def by_value(s: pd.Series | None, n: int, fn, columns: list[str]) -> Coded:
     """``fn`` (Series of stripped text -> DataFrame with ``columns``) evaluated on the distinct
     values of ``s`` only (missing values get ``fn``'s result for None)."""
-    a = _pa(s)
+    a = arrow_text(s)
     if a is None:
-        codes, uniq = pd.factorize(_text(s, n).to_numpy(dtype=object), use_na_sentinel=True)
+        codes, uniq = pd.factorize(text_objects(s, n).to_numpy(dtype=object), use_na_sentinel=True)
         uniq = list(uniq) + [None]
         codes = codes.astype(np.int64)
     else:
@@ -233,24 +233,24 @@ def _by_value(s: pd.Series | None, n: int, fn, columns: list[str]) -> _Coded:
 
         enc = pc.dictionary_encode(_pa_trim(a))
         codes = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-        uniq = list(parse._pa_objarr(enc.dictionary)) + [None]
+        uniq = list(parse.pa_objarr(enc.dictionary)) + [None]
     u = fn(pd.Series(np.array(uniq, dtype=object), dtype=object)).reset_index(drop=True)
     codes[codes < 0] = len(uniq) - 1
-    return _Coded(codes, u[columns])
+    return Coded(codes, u[columns])
 
 
-def _map_value(s: pd.Series, fn) -> pd.Series:
+def map_value(s: pd.Series, fn) -> pd.Series:
     """``s.map(fn)`` over the distinct values of a text Series (``fn`` pure; missing values
     get ``fn(None)``); Arrow-backed ``str`` when every result is text or None."""
     import pyarrow as pa
 
-    a = _pa(s)
+    a = arrow_text(s)
     if a is not None:
         import pyarrow.compute as pc
 
         enc = pc.dictionary_encode(a)
         codes = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-        uniq = list(parse._pa_objarr(enc.dictionary))
+        uniq = list(parse.pa_objarr(enc.dictionary))
     else:
         codes, uniq = pd.factorize(s.to_numpy(dtype=object), use_na_sentinel=True)
     res = np.empty(len(uniq) + 1, dtype=object)
@@ -265,7 +265,7 @@ def _map_value(s: pd.Series, fn) -> pd.Series:
     return out
 
 
-def _add_lists_fast(R: "_Reasons", lists, ok: np.ndarray | None = None) -> None:
+def add_reason_lists(R: "Reasons", lists, ok: np.ndarray | None = None) -> None:
     """``R.add_lists`` visiting only the rows that have reasons."""
     arr = np.asarray(lists.to_numpy() if isinstance(lists, pd.Series) else lists, dtype=object)
     for i in np.flatnonzero(np.fromiter(map(bool, arr), dtype=bool, count=len(arr))):
@@ -278,7 +278,7 @@ def _add_lists_fast(R: "_Reasons", lists, ok: np.ndarray | None = None) -> None:
             m[i] = True
 
 
-def _reason_lists(R: "_Reasons") -> np.ndarray:
+def row_reason_lists(R: "Reasons") -> np.ndarray:
     """Each row's reason codes (sorted) as an object array of lists; rows with the same
     reasons share one list (read-only: callers replace a row's list, never append to it)."""
     out = np.empty(R.n, dtype=object)
@@ -306,7 +306,7 @@ _JSON_CTRL = r"[\x00-\x07\x0b\x0e-\x1f]"   # written by Python's json as \u001f 
 
 def _ctrl_rows(arrs, n: int) -> np.ndarray:
     """Rows where some text holds a control character that JSON writes as ``\\u00XX`` (left to
-    Python by :func:`_raw_field_json_fast`); columns whose bytes hold no control character at
+    Python by :func:`raw_field_json`); columns whose bytes hold no control character at
     all skip the per-row regex."""
     import pyarrow.compute as pc
 
@@ -316,7 +316,7 @@ def _ctrl_rows(arrs, n: int) -> np.ndarray:
         buf = bufs[2] if len(bufs) >= 3 else None
         if buf is not None and not (np.frombuffer(buf, dtype=np.uint8) < 0x20).any():
             continue
-        ctrl |= parse._mask(pc.match_substring_regex(a, _JSON_CTRL))
+        ctrl |= parse.bool_mask(pc.match_substring_regex(a, _JSON_CTRL))
     return ctrl
 
 
@@ -366,9 +366,9 @@ def _sliced(fn, n: int):
     return pa.concat_arrays([p.combine_chunks() if isinstance(p, pa.ChunkedArray) else p for p in parts])
 
 
-def _raw_field_json_fast(raw_vals: dict[str, pd.Series], n: int):
+def raw_field_json(raw_vals: dict[str, pd.Series], n: int):
     """:func:`_raw_field_json` (same text) built by Arrow when every column is Arrow text."""
-    arrs = {k: _pa(v) for k, v in raw_vals.items()}
+    arrs = {k: arrow_text(v) for k, v in raw_vals.items()}
     if not raw_vals or any(a is None for a in arrs.values()) or n == 0:
         out = np.empty(n, dtype=object)
         out[:] = _raw_field_json(raw_vals, n)
@@ -379,9 +379,9 @@ def _raw_field_json_fast(raw_vals: dict[str, pd.Series], n: int):
                 n)
     ctrl = _ctrl_rows(arrs.values(), n)
     if ctrl.any():   # Python's escapes for control characters
-        out = parse._pa_objarr(j)
+        out = parse.pa_objarr(j)
         rows = np.flatnonzero(ctrl)
-        sub = {k: pd.Series(parse._pa_objarr(a, rows), dtype=object) for k, a in arrs.items()}
+        sub = {k: pd.Series(parse.pa_objarr(a, rows), dtype=object) for k, a in arrs.items()}
         out[rows] = _raw_field_json(sub, len(rows))
         return out
     # Arrow text, as pandas would store these strings anyway (no Python string per row)
@@ -391,7 +391,7 @@ def _raw_field_json_fast(raw_vals: dict[str, pd.Series], n: int):
 _STR = pd.StringDtype("pyarrow", na_value=np.nan)   # pandas' default text dtype
 
 
-def _str_col(v, n: int):
+def as_text_column(v, n: int):
     """A column value for ``pd.DataFrame({...})`` built without the constructor's per-value
     inference: NumPy text, a text scalar, or an object array of str/None (all missing
     included) become Arrow-backed ``str``; anything else is returned as is."""
@@ -418,7 +418,7 @@ def _str_col(v, n: int):
     return pd.array(a, dtype=_STR)
 
 
-def _labels(codes: np.ndarray, labels: list[str]):
+def label_column(codes: np.ndarray, labels: list[str]):
     """Arrow-backed ``str`` array of ``labels[code]`` (as ``np.where`` of the labels would give)."""
     import pyarrow as pa
 
@@ -426,7 +426,7 @@ def _labels(codes: np.ndarray, labels: list[str]):
     return pd.array(d.cast(pa.large_string()), dtype=_STR)
 
 
-def _iso_strings(dates) -> np.ndarray:
+def iso_strings(dates) -> np.ndarray:
     """``pd.Timestamp(d).isoformat()`` of each date (None for NaT), formatted once per distinct date."""
     arr = pd.to_datetime(pd.Series(dates)).to_numpy(dtype="datetime64[ns]")
     codes, uniq = pd.factorize(arr, use_na_sentinel=True)
@@ -435,7 +435,7 @@ def _iso_strings(dates) -> np.ndarray:
     return u[np.where(codes < 0, len(uniq), codes)]
 
 
-def _hex_strings(cells: np.ndarray) -> np.ndarray:
+def hex_strings(cells: np.ndarray) -> np.ndarray:
     """Hex text of H3 cells (None for 0, :func:`intel.h3cells.to_hex`), once per distinct cell."""
     codes, uniq = pd.factorize(np.asarray(cells, dtype="uint64"))
     u = np.empty(len(uniq), dtype=object)
@@ -444,7 +444,7 @@ def _hex_strings(cells: np.ndarray) -> np.ndarray:
 
 
 
-def _jsonable(v):
+def jsonable(v):
     if v is None or (isinstance(v, float) and np.isnan(v)):
         return None
     if isinstance(v, (int, float, str, bool)):
@@ -457,4 +457,4 @@ def _raw_field_json(raw_vals: dict[str, pd.Series], n: int) -> list:
         return [None] * n
     cols = {k: v.astype(object).where(v.notna(), None).to_numpy() for k, v in raw_vals.items()}
     keys = list(cols)
-    return [json.dumps({k: _jsonable(cols[k][i]) for k in keys}, ensure_ascii=False) for i in range(n)]
+    return [json.dumps({k: jsonable(cols[k][i]) for k in keys}, ensure_ascii=False) for i in range(n)]

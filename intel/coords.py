@@ -46,8 +46,8 @@ import pyarrow.compute as pc
 
 from intel.config import NATURAL_EARTH_GPKG
 from intel.parse import (
-    _arrow_str, _as_object, _blank_mask, _has_byte, _mask, _pa_bytes, _pa_decimals, _pa_objects,
-    _pa_replace_byte, _pa_strip, _per_distinct, _reason_column, _str_column, ascii_numerals, is_placeholder,
+    arrow_str, as_object, blank_mask, has_byte, bool_mask, pa_bytes, pa_decimals, pa_objects,
+    pa_replace_byte, pa_strip, per_distinct, reason_column, str_column, ascii_numerals, is_placeholder,
     parse_numbers,
 )
 
@@ -161,7 +161,7 @@ def _parse_angle(raw: str, axis: str) -> tuple[float, int, bool]:
 
 def _parse_axis(s: pd.Series, decimal: str, axis: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Vectorised parse of one coordinate column -> (value, state, explicitly_signed)."""
-    a = _arrow_str(s)
+    a = arrow_str(s)
     if a is None:
         return _parse_axis_obj(s, decimal, axis)
     # A few passes over the column: strip (skipped when no value can hold whitespace), comma
@@ -171,12 +171,12 @@ def _parse_axis(s: pd.Series, decimal: str, axis: str) -> tuple[np.ndarray, np.n
     val = np.full(n, np.nan)
     state = np.full(n, _UNREADABLE, dtype=np.int8)
     signed = np.zeros(n, dtype=bool)
-    t = _pa_strip(a)
-    blank = ~_mask(pc.is_valid(t)) | _mask(pc.equal(t, ""))
+    t = pa_strip(a)
+    blank = ~bool_mask(pc.is_valid(t)) | bool_mask(pc.equal(t, ""))
     state[blank] = _BLANK
     # a comma is a decimal mark in coordinates (same rule as the Python path)
-    t = _pa_replace_byte(t, ",", ".")
-    ok, vals = _pa_decimals(t, blank)
+    t = pa_replace_byte(t, ",", ".")
+    ok, vals = pa_decimals(t, blank)
     if vals is None:
         ok[:] = False
     else:
@@ -188,11 +188,11 @@ def _parse_axis(s: pd.Series, decimal: str, axis: str) -> tuple[np.ndarray, np.n
         state[ok] = _OK
         # explicitly signed: a leading '-' (the cast keeps it: '-0' is -0.0) or '+'
         signed[ok] = np.signbit(vals)
-        if _has_byte(_pa_bytes(t), "+"):
-            signed |= ok & _mask(pc.starts_with(t, "+"))
+        if has_byte(pa_bytes(t), "+"):
+            signed |= ok & bool_mask(pc.starts_with(t, "+"))
     rest = np.flatnonzero(~ok & ~blank)
     if len(rest):
-        v, st, sg = _per_distinct(a, rest, lambda u: _parse_axis_text(u, decimal, axis))
+        v, st, sg = per_distinct(a, rest, lambda u: _parse_axis_text(u, decimal, axis))
         val[rest], state[rest], signed[rest] = v, st, sg
     return val, state, signed
 
@@ -219,12 +219,12 @@ def _parse_axis_text(u, decimal: str, axis: str) -> tuple[np.ndarray, np.ndarray
     val = np.full(n, np.nan)
     state = np.full(n, _UNREADABLE, dtype=np.int8)
     signed = np.zeros(n, dtype=bool)
-    t = _pa_strip(u)
-    hit = _mask(pc.match_substring_regex(t, _RE_DMS[axis]))
+    t = pa_strip(u)
+    hit = bool_mask(pc.match_substring_regex(t, _RE_DMS[axis]))
     if hit.any():
         parts = pc.extract_regex(t.filter(pa.array(hit)), _RE_DMS[axis])
         d, mi, se = (pc.cast(parts.field(k), pa.float64()).to_numpy(zero_copy_only=False) for k in "dms")
-        neg = _mask(pc.is_in(parts.field("h"), pa.array(["S", "s", "W", "w", "O", "o"])))
+        neg = bool_mask(pc.is_in(parts.field("h"), pa.array(["S", "s", "W", "w", "O", "o"])))
         v = d + mi / 60.0 + se / 3600.0
         bad = (mi >= 60) | (se >= 60)
         val[hit] = np.where(bad, np.nan, np.where(neg, -v, v))
@@ -232,19 +232,19 @@ def _parse_axis_text(u, decimal: str, axis: str) -> tuple[np.ndarray, np.ndarray
         signed[hit] = True
     rest = np.flatnonzero(~hit)
     if len(rest):
-        v, st, sg = _parse_axis_obj(_pa_objects(u, rest), decimal, axis)
+        v, st, sg = _parse_axis_obj(pa_objects(u, rest), decimal, axis)
         val[rest], state[rest], signed[rest] = v, st, sg
     return val, state, signed
 
 
 def _parse_axis_obj(s: pd.Series, decimal: str, axis: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`_parse_axis` for object columns."""
-    s = _as_object(s)
+    s = as_object(s)
     n = len(s)
     val = np.full(n, np.nan)
     state = np.full(n, _UNREADABLE, dtype=np.int8)
     signed = np.zeros(n, dtype=bool)
-    blank = _blank_mask(s)
+    blank = blank_mask(s)
     state[blank] = _BLANK
     is_str = (s.map(type).to_numpy(dtype=object) == str) & ~blank
     is_num = ~is_str & ~blank
@@ -370,8 +370,8 @@ def parse_coordinates(lat: pd.Series, lon: pd.Series, decimal: str = ".") -> pd.
     out_lat = np.where(ok, la, np.nan)
     out_lon = np.where(ok, lo, np.nan)
     # a rejecting rule wins over a quarantining one (per row)
-    outcome = _str_column(["ok", "quarantined", "rejected"], np.where(is_rej, 2, np.where(is_qua, 1, 0)))
-    reasons = _reason_column(n, flagged)
+    outcome = str_column(["ok", "quarantined", "rejected"], np.where(is_rej, 2, np.where(is_qua, 1, 0)))
+    reasons = reason_column(n, flagged)
     return pd.DataFrame({
         "latitude": out_lat, "longitude": out_lon, "outcome": outcome,
         "reasons": reasons,
@@ -446,7 +446,7 @@ def parse_point_text(s: pd.Series) -> pd.DataFrame:
         ``latitude``, ``longitude`` (float degrees WGS84 as written, not range-checked:
         pass them through :func:`parse_coordinates`); NaN when unparseable.
     """
-    s = _as_object(s)
+    s = as_object(s)
     txt = s.where(s.map(lambda v: isinstance(v, str), na_action="ignore").fillna(False).astype(bool), None)
     ext = txt.astype("object").str.extract(_POINT_RE) if len(s) else pd.DataFrame({0: [], 1: []})
     lon = pd.to_numeric(ext[0], errors="coerce").to_numpy(dtype=float)
@@ -749,7 +749,7 @@ def parse_zone(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     -------
     (zone, letter) : numpy.ndarray of float (NaN if unreadable), numpy.ndarray of object
     """
-    s = _as_object(s)
+    s = as_object(s)
     t = s.map(lambda v: str(int(v)) if isinstance(v, (int, float, np.integer, np.floating)) and not pd.isna(v)
               and float(v).is_integer() else v)
     ext = t.astype("object").where(t.map(lambda v: isinstance(v, str))).str.extract(_ZONE_RE)
@@ -816,7 +816,7 @@ def split_point_column(s: pd.Series, decimal: str = ".") -> tuple[pd.DataFrame, 
         ``"mgrs"``, ``"utm"`` or None; ``size_km``: side of the grid square for MGRS (NaN
         otherwise).
     """
-    s = _as_object(s)
+    s = as_object(s)
     n = len(s)
     txt = s.map(lambda v: v if isinstance(v, str) else None)
     lat = np.full(n, None, dtype=object)

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 
-from intel.parse import (_EMPTY_REASONS, _arrow_str, _as_object, _blank_mask, _is_number, _pa_objects, ascii_numerals,
+from intel.parse import (EMPTY_REASONS, arrow_str, as_object, blank_mask, is_number, pa_objects, ascii_numerals,
                           is_placeholder)
 
 __all__ = ["parse_dates", "DateResult", "SERIAL_MIN", "SERIAL_MAX"]
@@ -378,13 +378,13 @@ def parse_dates(s: pd.Series, order: str = "auto", datemode: int = 0) -> DateRes
         raise ValueError(f"order must be 'auto', 'dayfirst' or 'monthfirst', not {order!r}")
     if datemode not in (0, 1):
         raise ValueError(f"datemode must be 0 (1900 system) or 1 (1904 system), not {datemode!r}")
-    a = _arrow_str(s)
+    a = arrow_str(s)
     if a is not None:
         # Arrow strings: parse each distinct text once (the order is decided over distinct
         # values anyway), then spread the results over the rows.
         enc = pc.dictionary_encode(a)
         codes = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
-        u = _parse_dates_obj(_pa_objects(enc.dictionary), order, datemode)
+        u = _parse_dates_obj(pa_objects(enc.dictionary), order, datemode)
         missing = codes < 0
         take = np.where(missing, 0, codes)
         if len(enc.dictionary):
@@ -396,7 +396,7 @@ def parse_dates(s: pd.Series, order: str = "auto", datemode: int = 0) -> DateRes
             dates = np.full(len(a), np.datetime64("NaT"), dtype="datetime64[ns]")
             prec = np.full(len(a), None, dtype=object)
         reasons = np.empty(len(a), dtype=object)
-        reasons.fill(_EMPTY_REASONS)
+        reasons.fill(EMPTY_REASONS)
         u_reasons = u.reasons.to_numpy(dtype=object)
         with_r = np.flatnonzero([bool(r) for r in u_reasons])
         if len(with_r):
@@ -416,20 +416,20 @@ def _parse_dates_obj(s, order: str, datemode: int) -> DateResult:
         prec = pd.Series(np.where(d.isna(), None, "day"), index=s.index, dtype=object)
         return DateResult(d, prec, pd.Series([[] for _ in range(len(s))], index=s.index, dtype=object),
                           "iso", False)
-    s = _as_object(s)
+    s = as_object(s)
     n = len(s)
     idx = s.index
     out = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
     prec = np.full(n, None, dtype=object)
     reasons: list[list[str]] = [[] for _ in range(n)]
-    blank = _blank_mask(s)
+    blank = blank_mask(s)
     types = s.map(type).to_numpy(dtype=object)
     kinds = np.zeros(n, dtype=np.int8)
     kinds[types == str] = 1
     other = np.flatnonzero((types != str) & ~blank)
     for i in other:
         v = s.iat[i]
-        kinds[i] = 2 if _is_number(v) else (3 if isinstance(v, (_dt.date, pd.Timestamp, np.datetime64)) else 0)
+        kinds[i] = 2 if is_number(v) else (3 if isinstance(v, (_dt.date, pd.Timestamp, np.datetime64)) else 0)
     kinds[blank] = 0
     # --- date objects
     obj = np.flatnonzero(kinds == 3)

@@ -48,7 +48,7 @@ import pandas as pd
 import pyarrow as pa
 
 from intel.geodesy import chord_for_km, km_for_chord
-from intel.geodesy import unit_vectors as _unit
+from intel.geodesy import unit_vectors
 
 from intel.serials import placeholder_keys
 
@@ -238,8 +238,8 @@ def _near_pairs(lat: np.ndarray, lon: np.ndarray, day: np.ndarray, code: np.ndar
         if not len(a):
             continue
         if xyz is None and len(a) > len(lat):   # dense: every unit vector once
-            xyz = _unit(lat, lon)
-        d = xyz[a] - xyz[b] if xyz is not None else _unit(lat[a], lon[a]) - _unit(lat[b], lon[b])
+            xyz = unit_vectors(lat, lon)
+        d = xyz[a] - xyz[b] if xyz is not None else unit_vectors(lat[a], lon[a]) - unit_vectors(lat[b], lon[b])
         keep = (d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1]) + d[:, 2] * d[:, 2] <= chord2
         a, b = a[keep], b[keep]
         out_i.append(np.maximum(a, b))
@@ -344,7 +344,7 @@ def probable_duplicates(new: pd.DataFrame, old: pd.DataFrame, distance_km: float
         return _empty()
 
     # distance of each pair (norms as dot products, like numpy.linalg.norm), nearest per record
-    diff = _unit(lat[I], lon[I]) - _unit(lat[J], lon[J])
+    diff = unit_vectors(lat[I], lon[I]) - unit_vectors(lat[J], lon[J])
     norm = np.sqrt((diff[:, None, :] @ diff[:, :, None])[:, 0, 0])
     dist = km_for_chord(norm)
     order = np.lexsort((J, dist, I))

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from intel.geodesy import EARTH_RADIUS_KM
-from intel.geodesy import unit_vectors as _xyz
+from intel.geodesy import unit_vectors
 
 __all__ = ["great_circle_points", "tangent_vectors"]
 
@@ -74,7 +74,7 @@ def great_circle_points(lat0, lon0, lat1, lon1, spacing_km: float):
     lat0, lon0, lat1, lon1 = (np.asarray(x, dtype="float64").ravel() for x in (lat0, lon0, lat1, lon1))
     if not (np.isfinite(lat0).all() and np.isfinite(lon0).all() and np.isfinite(lat1).all() and np.isfinite(lon1).all()):
         raise ValueError("flow end points must be finite WGS84 degrees")
-    a, b = _xyz(lat0, lon0), _xyz(lat1, lon1)
+    a, b = unit_vectors(lat0, lon0), unit_vectors(lat1, lon1)
     d = np.arctan2(np.linalg.norm(np.cross(a, b), axis=-1), np.sum(a * b, axis=-1))
     u = tangent_vectors(a, b)
     k = np.maximum(1, np.ceil(d * EARTH_RADIUS_KM / spacing_km).astype("int64"))

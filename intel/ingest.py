@@ -52,9 +52,13 @@ when the environment variable :data:`PAUSE_ENV` names a phase (``before_events``
 ``after_events``, ``before_commit``), the importer prints ``intel-test-pause <phase>`` to stderr
 and sleeps there (:func:`_pause_point`).
 
-The rules here are written over whole columns; the column building blocks (Arrow-backed text,
-per-distinct-value lookups, reason masks, raw-value JSON) are in :mod:`intel.columns`, the
-typed Arrow tables handed to DuckDB in :mod:`intel.tables`.
+Where the parts are: this module holds profiles and column mapping, :func:`prepare` (reference
+loading, then the pipeline) and the write path. The pipeline itself, as named stages over whole
+columns (rows and line faults, ids, dates, country, location, items, counts, markings, outcomes,
+events, quarantine, report), is :mod:`intel.pipeline`; the reason codes and what they do are in
+:mod:`intel.reasons`; the column building blocks (Arrow-backed text, per-distinct-value lookups,
+reason masks, raw-value JSON) in :mod:`intel.columns`; the typed Arrow tables handed to DuckDB in
+:mod:`intel.tables`.
 """
 from __future__ import annotations
 
@@ -70,17 +74,17 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from intel import coords, hexbin, nomenclature, parse, readers, serials
-from intel.dates import parse_dates
-from intel.columns import (_add_lists_fast, _by_value, _col, _const_text, _eq, _fid, _ftext, _hex_strings, _iso_strings,
-                           _jsonable, _labels, _map_value, _nones, _null_text, _objs, _pa, _raw_field_json_fast,
-                           _reason_lists, _Reasons, _str_col, _text, _text_where, _v)
-from intel.tables import ROW_GROUP_ROWS, _arrow_table_fast, _dictionary_text
+from intel import auth, coords, dedup, parse, pipeline, readers, settings, store
+from intel.areas import import_area_counts
+from intel.auth import updatable_events_sql, visible_events_sql, visible_to
 from intel.borders.distance import border_distance
-from intel.config import DATA_DIR, PROFILES_DIR, RESOLUTIONS
-from intel.config import FINE_RES
-from intel import store
+from intel.columns import as_text_column, object_values
+from intel.config import DATA_DIR, PROFILES_DIR
+# the pipeline's errors, result and vocabulary, named here too: callers import them from intel.ingest
+from intel.pipeline import DIRECTIONS, MONTHS, ImportError_, NeedsChoice, Prepared, place_code  # noqa: F401
+from intel.reasons import LOCATION_REASONS, QUARANTINE, REASON_TEXT, REJECT  # noqa: F401
 from intel.store import audit, refresh_incidents, transaction
+from intel.tables import ROW_GROUP_ROWS, arrow_table_fast, dictionary_text
 
 
 PAUSE_ENV = "INTEL_TEST_PAUSE_AT"
@@ -105,77 +109,6 @@ def _pause_point(phase: str) -> None:
     print(f"intel-test-pause {phase}", file=sys.stderr, flush=True)
     time.sleep(float(os.environ.get("INTEL_TEST_PAUSE_SECONDS", "3600")))
 
-
-# Reason codes and what they do to a row.
-REJECT = {"LAT_OUT_OF_RANGE", "LON_OUT_OF_RANGE", "INVALID_DMS", "REPEATED_HEADER", "MALFORMED_LINE", "INVALID_H3",
-          "COORDINATE_UNREADABLE", "TOTAL_ROW"}
-QUARANTINE = {
-    "CELL_ERROR", "FORMULA_NOT_CALCULATED", "MULTIPLE_LOCATIONS", "ENCODING_INVALID",
-    "LATLON_SWAP_SUSPECTED", "PROJECTED_COORDINATES", "NULL_ISLAND", "MISSING_LOCATION", "HEMISPHERE_MISSING",
-    "DATE_AMBIGUOUS", "DATE_INVALID", "COUNTRY_UNKNOWN", "COUNTRY_AMBIGUOUS", "PLACE_UNKNOWN",
-    "PLACE_NOT_LOCATABLE", "COORDINATE_INVALID", "HEMISPHERE_AXIS_MISMATCH",
-    "DATE_ORDER_CONFLICT", "DATE_OUT_OF_RANGE", "DATE_UNREADABLE", "RELEASABILITY_UNREADABLE",
-    "DATE_NOT_RECOVERED", "DATE_WEEKDAY_CONFLICT",
-}
-LOCATION_REASONS = {
-    "MULTIPLE_LOCATIONS",
-    "LATLON_SWAP_SUSPECTED", "PROJECTED_COORDINATES", "NULL_ISLAND", "MISSING_LOCATION", "HEMISPHERE_MISSING",
-    "LAT_OUT_OF_RANGE", "LON_OUT_OF_RANGE", "INVALID_DMS", "PLACE_UNKNOWN", "PLACE_NOT_LOCATABLE",
-    "COORDINATE_INVALID", "COORDINATE_UNREADABLE", "HEMISPHERE_AXIS_MISMATCH",
-}
-REASON_TEXT = {
-    "LATLON_SWAP_SUSPECTED": "latitude and longitude look swapped: checked against the declared country's borders "
-                             "(25 km tolerance), the point as given is outside it (or out of range) and the swapped "
-                             "point is inside it",
-    "LAT_OUT_OF_RANGE": "latitude outside -90..90",
-    "LON_OUT_OF_RANGE": "longitude outside -180..180",
-    "PROJECTED_COORDINATES": "coordinates look projected (metres), not degrees; give the CRS to convert them",
-    "NULL_ISLAND": "placeholder location at (0, 0) (Null Island)",
-    "MISSING_LOCATION": "no location given",
-    "INVALID_DMS": "degrees-minutes-seconds value with minutes or seconds of 60 or more",
-    "HEMISPHERE_MISSING": "degrees-minutes-seconds without sign or hemisphere letter",
-    "COORDINATE_INVALID": "coordinate text that cannot be read",
-    "DATE_AMBIGUOUS": "date order (day-first or month-first) cannot be decided from the file",
-    "DATE_INVALID": "date that cannot be read",
-    "DATE_SERIAL_AS_TEXT": "Excel date serial stored as text",
-    "COUNTRY_UNKNOWN": "country not recognised",
-    "COUNTRY_AMBIGUOUS": "country name matches more than one country",
-    "PLACE_UNKNOWN": "place name not in the source's gazetteer",
-    "PLACE_NOT_LOCATABLE": "the place has no single location (e.g. CBP preclearance stations abroad)",
-    "REPEATED_HEADER": "the line repeats the header",
-    "MALFORMED_LINE": "the line has the wrong number of fields",
-    "CALIBRE_ASSUMED": "calibre completed by assumption (e.g. '9mm' taken as 9x19mm)",
-    "CALIBRE_AMBIGUOUS": "calibre matches several cartridges; kept raw",
-    "CALIBRE_UNKNOWN": "calibre not in the nomenclature; kept raw",
-    "PROBABLE_DUPLICATE": "probably the same seizure as a record of another agency: merged into its incident, left out of sums",
-    "RESEIZURE_LEAD": "serial number already seized in another incident: linked as a re-seizure lead, not merged",
-    "COORDINATE_UNREADABLE": "coordinate text that cannot be read as degrees",
-    "HEMISPHERE_AXIS_MISMATCH": "hemisphere letter of the other axis (e.g. E in a latitude)",
-    "DATE_ORDER_CONFLICT": "the file's dates disagree on day-first or month-first",
-    "DATE_OUT_OF_RANGE": "date outside the plausible range (1990-2035 for Excel serials)",
-    "DATE_UNREADABLE": "date text that cannot be read",
-    "DATE_TWO_DIGIT_YEAR": "two-digit year completed",
-    "SERIAL_NUMERIC_IN_SOURCE": "serial number stored as a number in the source (leading zeros may be lost)",
-    "SERIAL_SCIENTIFIC_NOTATION": "serial number mangled into scientific notation by a spreadsheet",
-    "FIREARM_TYPE_UNKNOWN": "firearm type not in the nomenclature; kept raw",
-    "LOCATION_FROM_GAZETTEER": "located at the gazetteer place",
-    "CELL_ERROR": "a cell of the row holds a spreadsheet error (#N/A, #REF!, #DIV/0!...) instead of a value; "
-                  "the error text is kept in the raw values",
-    "FORMULA_NOT_CALCULATED": "a formula cell was never calculated (no cached value, or the dummy 0 written by the "
-                              "tool that made the workbook): its value is unknown; open and save the file in Excel",
-    "ENCODING_INVALID": "a cell of the row held bytes that are not UTF-8 in a UTF-8 file; they were replaced by "
-                        "\ufffd in the raw values: check the value at the source",
-    "MULTIPLE_LOCATIONS": "the geometry holds points of several places (a MultiPoint kilometres wide): not one location",
-    "LOCATION_FROM_GEOMETRY": "located at the representative point of an area or line; the location precision is "
-                              "its extent, not an exact point",
-    "DATE_DERIVED": "date lost by the publisher, recovered from the row's weekday and the rows' date order "
-                    "(date precision 'day-derived')",
-    "DATE_NOT_RECOVERED": "date lost by the publisher and not recoverable from weekday and row order",
-    "DATE_WEEKDAY_CONFLICT": "the recorded date falls on another weekday than the row states",
-    "TOTAL_ROW": "a line holding only the column total (not a record)",
-    "RELEASABILITY_UNREADABLE": "releasability marking that cannot be read (write e.g. 'REL TO BFA, CIV, MLI' "
-                                "or 'UNRESTRICTED'); held back until an analyst decides",
-}
 
 # Standard fields a column can be mapped onto, with the column names that suggest them.
 FIELDS: dict[str, list[str]] = {
@@ -221,24 +154,6 @@ FIELDS: dict[str, list[str]] = {
     "location_name": ["location_name", "neighbourhood", "barrio"],
     "releasability": ["releasability", "rel_to"],
 }
-
-DIRECTIONS = {"inbound": "inbound", "in": "inbound", "entrada": "inbound", "import": "inbound", "entrant": "inbound",
-              "outbound": "outbound", "out": "outbound", "salida": "outbound", "export": "outbound", "sortant": "outbound"}
-MONTHS = {m: i for i, m in enumerate(["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], 1)}
-
-
-class ImportError_(ValueError):
-    """An import that cannot proceed; the message is a plain sentence for the analyst."""
-
-
-class NeedsChoice(ImportError_):
-    """The file cannot be read without a choice from the analyst (e.g. date order)."""
-
-    def __init__(self, message: str, choice: str, options: list[str]):
-        super().__init__(message)
-        self.choice = choice
-        self.options = options
-
 
 @dataclass
 class ImportResult:
@@ -430,230 +345,22 @@ def save_profile(con, profile: dict, user: str | None = None) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# preparation (pure: no store writes)
+# preparation (pure: no store writes; the stages are in intel.pipeline)
 # --------------------------------------------------------------------------------------------
 
-class Prepared:
-    """What :func:`prepare` gives: ``events`` (one row per stored record: accepted and
-    quarantined), ``quarantine`` (one row per quarantined or rejected input row), ``report``
-    (one row per input row; built on first use) and ``warnings``."""
-
-    def __init__(self, events: pd.DataFrame, quarantine: pd.DataFrame, report, warnings: list[str],
-                 reasons: np.ndarray | None = None, status: np.ndarray | None = None):
-        self.events = events
-        self._status = status          # outcome of each input row
-        self.quarantine = quarantine
-        self._report = report          # DataFrame, or a callable building it
-        self.warnings = warnings
-        self._reasons = reasons        # the per-row reason lists the lazy report will show
-
-    @property
-    def report(self) -> pd.DataFrame:
-        if callable(self._report):
-            self._report = self._report()
-        return self._report
-
-    @report.setter
-    def report(self, value) -> None:
-        self._report = value
-
-    def outcome_counts(self) -> tuple[int, int, int]:
-        """Numbers of accepted, quarantined and rejected input rows."""
-        if self._status is not None:
-            st = self._status
-        else:
-            st = self.report["outcome"].to_numpy(dtype=object)
-        return int((st == "accepted").sum()), int((st == "quarantined").sum()), int((st == "rejected").sum())
-
-    def add_reason(self, row: int, code: str) -> None:
-        """Append ``code`` to the reasons of input row position ``row`` in the report."""
-        if callable(self._report) and self._reasons is not None:
-            self._reasons[row] = list(self._reasons[row]) + [code]
-        else:
-            rep = self.report
-            rep.at[rep.index[row], "reasons"] = list(rep["reasons"].iat[row]) + [code]
-
-
-def _without_cell_issues(raw: readers.RawTable, mapping: dict, R: _Reasons) -> tuple[pd.DataFrame, set]:
-    """The frame with the mapped cells that hold no value blanked, their rows flagged.
-
-    Cells listed in ``raw.cell_issues`` (spreadsheet errors, formulas never calculated) are
-    not parsed: in a mapped column they become missing and their row gets the reason code
-    (``CELL_ERROR`` or ``FORMULA_NOT_CALCULATED``), which holds it back. The raw frame keeps
-    their text for the quarantine.
-
-    Returns
-    -------
-    (pandas.DataFrame, set of str)
-        The frame to parse and the names of the columns blanked.
-    """
-    issues = getattr(raw, "cell_issues", None) or {}
-    used = {c for c in mapping.values() if c in issues}
-    if not used:
-        return raw.frame, set()
-    frame = raw.frame.copy()
-    pos_of = {int(r): i for i, r in enumerate(np.asarray(raw.row_numbers))}
-    n = len(frame)
-    for col in used:
-        vals = frame[col].astype(object).to_numpy(copy=True)
-        for code in sorted(set(issues[col].values())):
-            m = np.zeros(n, dtype=bool)
-            for rn, c in issues[col].items():
-                if c == code and rn in pos_of:
-                    m[pos_of[rn]] = True
-            vals[m] = None
-            R.add(code, m)
-        frame[col] = pd.Series(vals, dtype=object, index=frame.index)
-    return frame, used
-
-
-def _total_rows(frame: pd.DataFrame, qty_col: str) -> np.ndarray:
-    """Rows whose only value is in ``qty_col`` and equals the sum of that column over the other
-    rows (a spreadsheet's total line, e.g. Colombia's last line ``,,,,,,,,,"6,209"``)."""
-    others = [c for c in frame.columns if c != qty_col and not str(c).startswith("__")]
-    if not others or len(frame) < 2:
-        return np.zeros(len(frame), dtype=bool)
-    # rows still blank after each column: after the first column or two almost none are left, so
-    # the text test runs on a handful of rows instead of every row of every column
-    cand = np.arange(len(frame))
-    for c in others:
-        if not len(cand):
-            break
-        col = frame[c].iloc[cand]
-        empty = col.isna().to_numpy() | (col.astype(object).astype(str).str.strip() == "").to_numpy()
-        cand = cand[empty]
-    blank = np.zeros(len(frame), dtype=bool)
-    blank[cand] = True
-    if not len(cand):
-        return blank
-
-    def digits(v):
-        t = re.sub(r"\D", "", "" if v is None or v is pd.NA else str(v))
-        return int(t) if t else 0
-
-    q = np.array([digits(v) for v in frame[qty_col].astype(object)], dtype=np.int64)
-    total = int(q.sum())
-    out = np.zeros(len(frame), dtype=bool)
-    for i in cand:
-        out[i] = q[i] > 0 and q[i] == total - q[i]
-    return out
-
-
-def _fiscal_dates(frame, spec) -> tuple[pd.Series, pd.Series]:
-    fy = frame[spec["fiscal_year"]].astype(str).str.extract(r"(\d{4})")[0]
-    mon = frame[spec["month"]].astype(str).str.strip().str[:3].str.upper().map(MONTHS)
-    start = int(spec.get("start_month", 10))
-    fy_n = pd.to_numeric(fy, errors="coerce")
-    year = np.where(mon >= start, fy_n - 1, fy_n)
-    ok = ~(pd.isna(fy_n) | pd.isna(mon))
-    dates = pd.to_datetime(
-        pd.DataFrame({"year": np.where(ok, year, 2000), "month": np.where(ok, mon, 1), "day": 1}), errors="coerce"
-    ).where(ok)
-    return dates, pd.Series(np.where(ok, "month", None), dtype=object)
-
-
-def _ccol(frame: pd.DataFrame, mapping: dict, name: str) -> pd.Series | None:
-    """The column mapped onto ``name`` with its placeholders (``N/A``, ``-``, ``S/N``...) made
-    missing (:func:`intel.parse.without_placeholders`); the raw column stays in ``frame``."""
-    s = _col(frame, mapping, name)
-    return None if s is None else parse.without_placeholders(s)
-
-
-def _convert_grid(x: pd.Series, y: pd.Series, zone: pd.Series | None, crs: str | None, decimal: str = "."):
-    """WGS84 (lat, lon, converted) of projected easting ``x`` / northing ``y`` (metres): with a UTM
-    zone per row where ``zone`` gives one (:func:`intel.coords.utm_to_latlon`), else with the
-    file's ``crs``. ``converted`` is None when neither a zone nor a CRS is known."""
-    xs = parse.parse_numbers(x, decimal).to_numpy(dtype=float)
-    ys = parse.parse_numbers(y, decimal).to_numpy(dtype=float)
-    n = len(xs)
-    lat, lon = np.full(n, np.nan), np.full(n, np.nan)
-    if zone is None and not crs:
-        return lat, lon, None
-    todo = np.ones(n, dtype=bool)
-    if zone is not None:
-        z, letter = coords.parse_zone(zone)
-        has = np.isfinite(z)
-        la_, lo_, ok = coords.utm_to_latlon(z, letter, xs, ys)
-        lat[ok], lon[ok] = la_[ok], lo_[ok]
-        todo = ~has
-    if crs and todo.any():
-        pla, plo = coords.convert_projected(pd.Series(xs[todo]), pd.Series(ys[todo]), crs)
-        lat[todo], lon[todo] = pla.to_numpy(), plo.to_numpy()
-    return lat, lon, np.isfinite(lat) & np.isfinite(lon)
-
-
-def _plain_digits(s: pd.Series) -> bool:
-    """Whether every non-missing value of ``s`` is ASCII digits only, or a whole number (a
-    spreadsheet cell): nothing to convert, so no raw text to keep (Arrow text: one pass)."""
-    a = parse._arrow_str(s)
-    if a is None:
-        def plain(v):
-            if v is None or parse._missing(v):
-                return True
-            if isinstance(v, str):
-                return v.isascii() and v.isdigit()
-            return parse._is_number(v) and float(v).is_integer()
-        return all(plain(v) for v in pd.unique(parse._as_object(s)))
-    import pyarrow.compute as pac
-
-    return bool(pac.all(pac.or_kleene(pac.ascii_is_decimal(a), pac.is_null(a))).as_py() is not False)
-
-
-def _location_like_columns(frame: pd.DataFrame, mapping: dict, sample: int = 20) -> list[str]:
-    """Unmapped columns whose first non-missing values read as points (pairs, WKT, MGRS, UTM)."""
-    mapped = set(mapping.values())
-    out = []
-    for c in frame.columns:
-        if c in mapped or str(c).startswith("__"):
-            continue
-        v = frame[c].dropna().head(sample)
-        if len(v) == 0:
-            continue
-        p, _ = coords.split_point_column(v.astype(object))
-        if p["form"].notna().mean() >= 0.8:
-            out.append(c)
-    return out
-
-
 def _gazetteer(profile: dict) -> pd.DataFrame:
+    """The profile's gazetteer (a CSV under :data:`~intel.config.DATA_DIR`) indexed by place."""
     g = pd.read_csv(DATA_DIR / profile["gazetteer"], dtype=str, keep_default_na=False)
     return g.set_index("place")
-
-
-def place_code(value: str | None, spec: dict) -> str | None:
-    """The gazetteer key of a place code as a source writes it.
-
-    Parameters
-    ----------
-    value : str or None
-        The code as read, e.g. Colombia's ``CODIGO DANE`` written ``"5,002,000"``.
-    spec : dict
-        ``digits`` (keep only the digits; default true), ``drop_trailing`` (number of trailing
-        digits to drop, e.g. 3 for the ``000`` after a DIVIPOLA municipality code), ``zfill``
-        (left-pad with zeros to this width: DIVIPOLA codes are 5 digits, ``05002``).
-
-    Returns
-    -------
-    str or None
-        ``"05002"`` for ``"5,002,000"`` with ``{"drop_trailing": 3, "zfill": 5}``; None when no
-        digit is left.
-    """
-    if value is None:
-        return None
-    v = str(value).strip()
-    if spec.get("digits", True):
-        v = re.sub(r"\D", "", v)
-    k = int(spec.get("drop_trailing", 0) or 0)
-    if k:
-        v = v[:-k] if len(v) > k else ""
-    if not v:
-        return None
-    return v.zfill(int(spec["zfill"])) if spec.get("zfill") else v
 
 
 def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = None, crs: str | None = None,
             file_name: str = "") -> Prepared:
     """Turn a raw table into store-ready records, quarantine rows and a per-row report.
+
+    Loads the reference data the profile names (its gazetteer, when it maps a ``place``
+    column) and runs the import pipeline (:func:`intel.pipeline.run`, whose stages are listed
+    in :mod:`intel.pipeline`).
 
     Parameters
     ----------
@@ -671,587 +378,9 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
     NeedsChoice
         When the dates' order cannot be decided from the file and none was given.
     """
-    frame = raw_frame = raw.frame
-    n = len(frame)
-    mapping = dict(profile.get("columns") or {})
-    consts = dict(profile.get("constants") or {})
-    R = _Reasons(n)
-    warnings: list[str] = list(raw.warnings)
-    frame, blanked = _without_cell_issues(raw, mapping, R)
-
-    # malformed lines and repeated headers
-    header_hits = np.zeros(n, dtype=int)
-    for c in frame.columns:
-        col = frame[c]
-        if _pa(col) is not None:
-            header_hits += (col == c).fillna(False).to_numpy(dtype=bool)
-        else:
-            header_hits += (col.astype(object) == c).to_numpy()
-    R.add("REPEATED_HEADER", header_hits >= max(2, len(frame.columns) // 2))
-    if "__malformed" in frame.columns:
-        R.add("MALFORMED_LINE", frame["__malformed"].notna().to_numpy())
-    ok_row = ~R.any({"REPEATED_HEADER", "MALFORMED_LINE"})
-
-    all_ok = bool(ok_row.all())
-    src_id = _fid(_col(frame, mapping, "source_record_id"), n)
-    inc = _col(frame, mapping, "incident_key")
-    incident_key = _fid(inc, n) if inc is not None else src_id
-    row_numbers = np.asarray(raw.row_numbers)
-    if src_id.isna().any():
-        src_id = src_id.where(src_id.notna(), pd.Series(row_numbers.astype(str), dtype=object))
-    if incident_key.isna().any():
-        incident_key = incident_key.where(incident_key.notna(), src_id)
-    raw_vals: dict[str, pd.Series] = {}
-
-    # a last line that holds only the total of the quantity column is not a record
-    if mapping.get("quantity") in frame.columns:
-        tot = _total_rows(frame, mapping["quantity"]) & ok_row
-        if tot.any():
-            R.add("TOTAL_ROW", tot)
-            ok_row = ok_row & ~tot
-            all_ok = False
-
-    # ---- dates
-    if profile.get("fiscal_date"):
-        dates, date_prec = _fiscal_dates(frame, profile["fiscal_date"])
-    elif profile.get("date_recovery"):   # dates the publisher lost: weekday + row order (intel.daterecover)
-        from intel.daterecover import recover_dates_from_weekday
-
-        spec = profile["date_recovery"]
-        ds = _col(frame, mapping, "event_date")
-        raw_vals["date"] = ds
-        raw_vals["weekday"] = frame[spec["weekday"]]
-        rec = recover_dates_from_weekday(ds, frame[spec["weekday"]], fmt=spec["format"],
-                                         language=spec.get("language", "es"),
-                                         period=tuple(spec["period"]) if spec.get("period") else None, valid=ok_row)
-        dates, date_prec = rec.dates, rec.precision
-        _add_lists_fast(R, rec.reasons)
-        warnings.append(rec.summary())
-    else:
-        ds = _col(frame, mapping, "event_date")
-        if ds is None:
-            dates = pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns]")
-            date_prec = _nones(n)
-            warnings.append("no date column mapped: records carry no date")
-        else:
-            raw_vals["date"] = ds
-            hints = getattr(raw, "date_order_hints", None) or {}
-            order = date_order or profile.get("date_order") or hints.get(mapping["event_date"]) or "auto"
-            dr = parse_dates(ds if all_ok else ds.where(pd.Series(ok_row, index=ds.index)), order=order,
-                                   datemode=getattr(raw, "datemode", 0))
-            if dr.needs_choice:
-                raise NeedsChoice(
-                    f"The dates in column {mapping['event_date']!r} can be read day-first or month-first "
-                    "and the file does not say which. Choose the date order.", "date_order", ["dayfirst", "monthfirst"])
-            dates, date_prec = dr.dates, dr.precision
-            _add_lists_fast(R, dr.reasons)
-            bad = ds.notna().to_numpy() & pd.isna(dates).to_numpy() & ok_row
-            if bad.any():   # a placeholder ('N/D', '-') is no date, as a blank cell is
-                cand = np.flatnonzero(bad)
-                bad[cand[parse.placeholder_mask(ds.iloc[cand])]] = False
-            R.add("DATE_INVALID", bad & ~R.any({"DATE_AMBIGUOUS"}))
-            if dr.order_used not in ("iso",):
-                warnings.append(f"dates read {dr.order_used}")
-    dates = pd.to_datetime(dates)
-
-    # ---- country
-    cser = _col(frame, mapping, "country")
-    if cser is not None:
-        raw_vals["country"] = cser
-        cm = _by_value(cser, n, nomenclature.match_countries, ["iso3", "country_flag"])
-        iso3 = cm.col("iso3")
-        cm.add_flags(R, "country_flag")
-    else:
-        iso3 = _null_text(n)
-    if consts.get("country"):
-        ciso, _ = nomenclature.match_country(consts["country"])
-        iso3 = iso3.where(iso3.notna(), ciso)
-
-    # ---- location
-    lat = np.full(n, np.nan)
-    lon = np.full(n, np.nan)
-    sug_lat = np.full(n, np.nan)
-    sug_lon = np.full(n, np.nan)
-    precision = _const_text(consts.get("location_precision"), n)
-
-    def const_or(series, const, clean: bool = True):
-        """Stripped text of ``series`` (placeholders made missing unless ``clean`` is False),
-        ``const`` where missing."""
-        if series is None:
-            return _const_text(const, n)
-        t = _ftext(parse.without_placeholders(series) if clean else series, n)
-        return t.where(t.notna(), const) if const is not None else t
-
-    place_type = const_or(_col(frame, mapping, "place_type"), consts.get("place_type"))
-    location_name = const_or(_col(frame, mapping, "location_name"), consts.get("location_name"))
-    admin1 = const_or(_col(frame, mapping, "admin1"), consts.get("admin1"))
-    region = const_or(_col(frame, mapping, "region"), consts.get("region"))
-    has_coords = False
-    from_geometry = False
-    uncertainty = np.full(n, np.nan)   # km; the record's own radius where the gazetteer states one
-    if profile.get("gazetteer") and mapping.get("place"):
-        g = _gazetteer(profile)
-        place = _text(frame[mapping["place"]], n)
-        if profile.get("place_code"):   # codes written as the source writes them -> gazetteer key
-            spec = profile["place_code"]
-            place = _map_value(place, lambda v: place_code(v, spec)).astype(object)
-            place = place.where(place.notna(), None)
-        raw_vals["place"] = frame[mapping["place"]]
-        known = place.isin(g.index).to_numpy()
-        R.add("PLACE_UNKNOWN", ~known & place.notna().to_numpy() & ok_row)
-        R.add("MISSING_LOCATION", place.isna().to_numpy() & ok_row)
-        gi = g.reindex(place.fillna(""))
-        glat = pd.to_numeric(gi["latitude"].replace("", np.nan), errors="coerce").to_numpy()
-        glon = pd.to_numeric(gi["longitude"].replace("", np.nan), errors="coerce").to_numpy()
-        R.add("PLACE_NOT_LOCATABLE", known & np.isnan(glat) & ok_row)
-        lat, lon = glat, glon
-        precision = pd.Series(gi["location_precision"].replace("", None).to_numpy(), dtype=object).where(known, None)
-        place_type = place_type.where(place_type.notna(), pd.Series(gi["place_type"].replace("", None).to_numpy(), dtype=object))
-        location_name = location_name.where(location_name.notna(), place)
-        if "region" in gi:
-            region = region.where(region.notna(), pd.Series(gi["region"].replace("", None).to_numpy(), dtype=object))
-        if "admin1" in gi:
-            admin1 = admin1.where(admin1.notna(), pd.Series(gi["admin1"].replace("", None).to_numpy(), dtype=object))
-        if "location_name" in gi and not mapping.get("location_name") and not consts.get("location_name"):
-            # the gazetteer's name of a coded place (a DIVIPOLA code's municipality), not the code
-            gname = pd.Series(gi["location_name"].replace("", None).to_numpy(), dtype=object)
-            location_name = gname.where(gname.notna(), location_name)
-        if "uncertainty_km" in gi:   # the radius of the place's own area (e.g. equal-area circle)
-            uncertainty = pd.to_numeric(gi["uncertainty_km"].replace("", np.nan), errors="coerce").to_numpy(dtype=float)
-        has_coords = True
-    else:
-        if mapping.get("place"):
-            location_name = location_name.where(location_name.notna(), _ftext(_ccol(frame, mapping, "place"), n))
-        lat_s, lon_s = _col(frame, mapping, "latitude"), _col(frame, mapping, "longitude")
-        pt = _col(frame, mapping, "point")
-        if lat_s is not None and mapping.get("latitude") == mapping.get("longitude"):
-            # latitude and longitude mapped onto one column: it holds the whole point ("lat, lon")
-            pt, lat_s, lon_s = lat_s, None, None
-            mapping = {**mapping, "point": mapping["latitude"]}
-        if lat_s is None and lon_s is None and getattr(raw, "has_geometry", False):
-            lat_s, lon_s = frame["__latitude"], frame["__longitude"]
-            from_geometry = "__precision" in frame.columns
-        grid_precision, coarse = None, None
-        derived = False   # lat_s/lon_s converted from other columns: the raw text is theirs
-        zone_s = _ccol(frame, mapping, "utm_zone")
-        if lat_s is None and lon_s is None and pt is not None:
-            # one column holds the point: WKT, "lat, lon" pairs, MGRS or UTM grid references
-            raw_vals["point"] = pt
-            p, pw = coords.split_point_column(parse.without_placeholders(pt), getattr(raw, "decimal", ".") or ".")
-            warnings.extend(f"column {mapping['point']!r}: {w}" for w in pw)
-            unreadable = pt.notna().to_numpy() & p["form"].isna().to_numpy() & ~parse.placeholder_mask(pt)
-            lat_s, lon_s = p["lat"], p["lon"]
-            derived = True
-            R.add("COORDINATE_INVALID", unreadable & ok_row)
-            forms = set(p["form"].dropna())
-            if forms - {"wkt", "pair"}:
-                warnings.append(f"column {mapping['point']!r}: {', '.join(sorted(f.upper() for f in forms - {'wkt', 'pair'}))} "
-                                "grid references converted to latitude/longitude (the raw text is kept)")
-            coarse = p["size_km"].to_numpy() > 0.1   # MGRS squares of 1 km or more are not exact points
-            if coarse.any():
-                grid_precision = pd.Series(np.where(p["size_km"].to_numpy() >= 100, "admin-1",
-                                           np.where(p["size_km"].to_numpy() >= 10, "municipality", "town")), dtype=object)
-        e_s, n_s = _col(frame, mapping, "easting"), _col(frame, mapping, "northing")
-        if lat_s is None and lon_s is None and e_s is not None and n_s is not None:
-            # UTM easting/northing: the zone per row (a zone column) or per file (--crs)
-            raw_vals["easting"], raw_vals["northing"] = e_s, n_s
-            if zone_s is not None:
-                raw_vals["utm_zone"] = _col(frame, mapping, "utm_zone")
-            la_, lo_, okc = _convert_grid(parse.without_placeholders(e_s), parse.without_placeholders(n_s), zone_s, crs)
-            given = (e_s.notna() & n_s.notna()).to_numpy() & ~parse.placeholder_mask(e_s) & ~parse.placeholder_mask(n_s)
-            if okc is None:   # no zone anywhere: the analyst must give it
-                R.add("PROJECTED_COORDINATES", given & ok_row)
-                warnings.append("easting/northing without a UTM zone: map a zone column or give --crs (e.g. EPSG:32630)")
-            else:
-                R.add("COORDINATE_INVALID", given & ~okc & ok_row)
-            lat_s = pd.Series(np.where(np.isfinite(la_), la_, None), dtype=object)
-            lon_s = pd.Series(np.where(np.isfinite(lo_), lo_, None), dtype=object)
-            derived = True
-        if lat_s is not None and lon_s is not None:
-            has_coords = True
-            if not derived:
-                raw_vals["latitude"], raw_vals["longitude"] = lat_s, lon_s
-            lat_in = lat_s if all_ok else lat_s.where(pd.Series(ok_row, index=lat_s.index))
-            lon_in = lon_s if all_ok else lon_s.where(pd.Series(ok_row, index=lon_s.index))
-            pc = coords.parse_coordinates(lat_in, lon_in, decimal=getattr(raw, "decimal", ".") or ".")
-            reasons = pc["reasons"]
-            _grid = {"PROJECTED_COORDINATES", "LAT_OUT_OF_RANGE", "LON_OUT_OF_RANGE"}
-            if (crs or zone_s is not None) and _grid & set(c for r in reasons for c in (r or [])):
-                proj = np.array(reasons.map(lambda r: bool(r) and "PROJECTED_COORDINATES" in r).to_numpy(dtype=bool))
-                # metres near the equator or the central meridian: one value in degree range, the
-                # other not -- projected too when the row has a zone, or (--crs) an easting beyond 180
-                out = np.flatnonzero(reasons.map(lambda r: bool(r) and bool({"LAT_OUT_OF_RANGE", "LON_OUT_OF_RANGE"} & set(r)))
-                                     .to_numpy() & ~proj)
-                if len(out):
-                    xo = parse.parse_numbers(lon_in.iloc[out], getattr(raw, "decimal", ".")).to_numpy()
-                    has_zone = (np.isfinite(coords.parse_zone(zone_s.iloc[out])[0]) if zone_s is not None
-                                else np.zeros(len(out), dtype=bool))
-                    proj[out[has_zone | (bool(crs) & (np.abs(xo) > 180))]] = True
-                if zone_s is not None:
-                    raw_vals["utm_zone"] = _col(frame, mapping, "utm_zone")
-                plat, plon, okc = _convert_grid(lon_in[proj], lat_in[proj], zone_s[proj] if zone_s is not None else None,
-                                                crs, getattr(raw, "decimal", "."))
-                pc.loc[proj, "latitude"] = np.asarray(plat)
-                pc.loc[proj, "longitude"] = np.asarray(plon)
-                conv = np.zeros(n, dtype=bool)
-                conv[np.flatnonzero(proj)[okc]] = True
-                reasons = reasons.where(~conv, reasons.map(lambda r: [c for c in (r or []) if c not in _grid | {"LATLON_SWAP_SUSPECTED"}]
-                                                            + ["PROJECTED_CONVERTED"]))
-                pc.loc[conv, ["suggested_latitude", "suggested_longitude"]] = np.nan
-            # a swap is suggested only when the swapped point lies in the declared country
-            # (a Cote d'Ivoire point at lat 95, lon -4 is not offered (-4, 95), off Sumatra)
-            sug = np.isfinite(pc["suggested_latitude"].to_numpy(dtype=float))
-            if sug.any():
-                idx = np.flatnonzero(sug)
-                ins = coords.inside_country(pc["suggested_latitude"].to_numpy()[idx], pc["suggested_longitude"].to_numpy()[idx],
-                                            iso3.iloc[idx].to_numpy(dtype=object), coords.load_country_geoms())
-                drop = idx[~ins]
-                if len(drop):
-                    pc.loc[pc.index[drop], ["suggested_latitude", "suggested_longitude"]] = np.nan
-                    reasons = reasons.copy()
-                    for i in drop:
-                        reasons.iat[i] = [c for c in reasons.iat[i] if c != "LATLON_SWAP_SUSPECTED"]
-            _add_lists_fast(R, reasons, None if all_ok else ok_row)
-            lat = np.array(pc["latitude"].to_numpy(dtype=float), copy=True)
-            lon = np.array(pc["longitude"].to_numpy(dtype=float), copy=True)
-            sug_lat = np.array(pc["suggested_latitude"].to_numpy(dtype=float), copy=True)
-            sug_lon = np.array(pc["suggested_longitude"].to_numpy(dtype=float), copy=True)
-            if not consts.get("location_precision"):
-                precision = _text_where(np.isfinite(lat), "exact", None)
-                if grid_precision is not None:   # coarse MGRS squares: the square, not a point
-                    precision = precision.where(~(coarse & np.isfinite(lat)), grid_precision)
-            if from_geometry:   # areas, lines and MultiPoints: precision from their extent, never exact
-                gp = frame["__precision"].astype(object)
-                precision = pd.Series(np.where(np.isfinite(lat), gp.to_numpy(), None), dtype=object)
-                gnote = frame["__geometry_note"].astype(object).to_numpy()
-                R.add("MULTIPLE_LOCATIONS", (gnote == "MULTIPLE_LOCATIONS") & ok_row)
-                R.add("LOCATION_FROM_GEOMETRY", (gnote == "LOCATION_FROM_GEOMETRY") & ok_row)
-                if frame["__geometry"].notna().any():
-                    raw_vals["geometry"] = frame["__geometry"]
-            # swap check against the declared country's polygon
-            good = np.isfinite(lat) & np.isfinite(lon) & iso3.notna().to_numpy()
-            if good.any():
-                sw = coords.check_swaps(pd.Series(lat[good]), pd.Series(lon[good]), iso3[good].reset_index(drop=True),
-                                       coords.load_country_geoms())
-                idx = np.flatnonzero(good)
-                m = sw["swap_suspected"].to_numpy(dtype=bool)
-                swapped = np.zeros(n, dtype=bool)
-                swapped[idx[m]] = True
-                R.add("LATLON_SWAP_SUSPECTED", swapped)
-                sug_lat[idx[m]] = sw["suggested_latitude"].to_numpy()[m]
-                sug_lon[idx[m]] = sw["suggested_longitude"].to_numpy()[m]
-        elif lat_s is not None or lon_s is not None:
-            warnings.append("only one of latitude/longitude is mapped: records are stored without location")
-    if not has_coords and not consts.get("location_precision"):
-        precision = _text_where(iso3.notna().to_numpy(), "country", None)
-    if not has_coords and not getattr(raw, "has_geometry", False) and n:
-        # never located-nowhere in silence: say so, and name columns that look like locations
-        looks = _location_like_columns(frame, mapping)
-        warnings.append("no location column is mapped: records are located by their country only"
-                        + (f"; column(s) {', '.join(repr(c) for c in looks)} look like locations (map them as "
-                           "'point' for pairs, WKT, MGRS or UTM)" if looks else ""))
-
-    # rows whose location is the problem lose their coordinates
-    loc_bad = R.any(LOCATION_REASONS)
-    lat = np.where(loc_bad, np.nan, lat)
-    lon = np.where(loc_bad, np.nan, lon)
-    if has_coords and (mapping.get("latitude") or mapping.get("point") or getattr(raw, "has_geometry", False)):
-        missing = ~np.isfinite(lat) & ~loc_bad & ok_row
-        R.add("MISSING_LOCATION", missing)
-        lat = np.where(missing, np.nan, lat)
-    precision = precision.where(np.isfinite(lat) | iso3.isna().to_numpy(), "country")
-    precision = precision.where(np.isfinite(lat) | iso3.notna().to_numpy(), None)
-
-    # ---- firearm description
-    item = _ftext(_ccol(frame, mapping, "item_description"), n)
-    category = const_or(_col(frame, mapping, "category"), consts.get("category"))
-    ftype = _null_text(n)
-    if profile.get("item_map"):
-        imap = profile["item_map"]
-        category = item.map(lambda v: (imap.get(v) or [None, None])[0]).where(item.notna(), category)
-        ftype = item.map(lambda v: (imap.get(v) or [None, None])[1])
-    ft_s = _col(frame, mapping, "firearm_type")
-    if ft_s is not None:
-        raw_vals["firearm_type"] = ft_s
-        fm = _by_value(ft_s, n, nomenclature.match_firearm_types, ["firearm_type", "category", "type_flag"])
-        f_type, f_cat = fm.col("firearm_type"), fm.col("category")
-        ftype = f_type.where(f_type.notna(), ftype)
-        category = f_cat.where(f_cat.notna(), category)
-        fm.add_flags(R, "type_flag")
-    if profile.get("item_map") and profile.get("item_map_last"):
-        # the item map decides the category over the type (Ecuador: a blank-firing "PISTOLA" is
-        # not a firearm); its firearm type, where it gives one, too
-        imap = profile["item_map"]
-        cat2 = item.map(lambda v: (imap.get(v) or [None, None])[0])
-        typ2 = item.map(lambda v: (imap.get(v) or [None, None])[1])
-        category = cat2.where(cat2.notna(), category)
-        ftype = typ2.where(typ2.notna(), ftype)
-    cal_s = _col(frame, mapping, "calibre")
-    calibre = _null_text(n)
-    if cal_s is not None:
-        raw_vals["calibre"] = cal_s
-        cm = _by_value(cal_s, n, nomenclature.match_calibres, ["calibre", "calibre_flag"])
-        calibre = cm.col("calibre")
-        cm.add_flags(R, "calibre_flag")
-    make_s = _ccol(frame, mapping, "make")
-    make = _ftext(make_s, n)
-    if make_s is not None:
-        make = _map_value(make, lambda v: None if v is None else (nomenclature.match_make(v)[0] or v))
-    ctx_s = _col(frame, mapping, "criminal_context")   # "n/a" is its context "unknown"
-    ctx = _ftext(ctx_s, n)
-    if ctx_s is not None:
-        ctx = _map_value(ctx, lambda v: None if v is None else (nomenclature.match_criminal_context(v)[0] or v))
-    ser_raw = _col(frame, mapping, "serial_number")
-    # 'S/N', 'OBLITERATED', 'N/A': no usable serial -- never a match key, never a re-seizure lead
-    ser_s = parse.without_placeholders(ser_raw) if ser_raw is not None else None
-    serial = serials.serial_text(ser_s) if ser_s is not None else _null_text(n)
-    serial_key = serials.serial_key(ser_s) if ser_s is not None else serial  # = key of serial_text
-    if ser_s is not None:
-        raw_vals["serial_number"] = ser_raw
-        _add_lists_fast(R, serials.serial_flags(ser_s))
-
-    dec = getattr(raw, "decimal", ".") or "."
-    thou = getattr(raw, "thousands", None)
-    qty_s = _col(frame, mapping, "quantity")
-    quantity = (parse.parse_numbers(qty_s, dec, thou, integer=True).to_numpy(dtype=float) if qty_s is not None
-                else np.ones(n))
-    quantity = np.where(np.isnan(quantity), 1.0 if qty_s is None else np.nan, quantity)
-    ammo_s = _col(frame, mapping, "ammunition")
-    ammo = (parse.parse_numbers(ammo_s, dec, thou, integer=True).to_numpy(dtype=float) if ammo_s is not None
-            else np.full(n, np.nan))
-    # counts written other than as plain digits ('1.500', '١٢', 'N/A') keep their raw text
-    for name, col in (("quantity", qty_s), ("ammunition", ammo_s)):
-        if col is not None and not _plain_digits(col):
-            raw_vals[name] = col
-    is_firearm = _eq(category, "firearm") | (category.isna().to_numpy() & ftype.notna().to_numpy() & (ft_s is not None))
-    firearms = np.where(is_firearm, np.nan_to_num(quantity, nan=1.0), 0.0)
-    if profile.get("kind") == "discharge incident":
-        firearms = np.full(n, np.nan)
-    ammo = np.where(np.isnan(ammo) & _eq(category, "ammunition"), quantity, ammo)
-
-    def country_field(name):
-        s = _col(frame, mapping, name)
-        if s is None:
-            return _null_text(n)
-        raw_vals[name] = s
-        m = _by_value(s, n, nomenclature.match_countries, ["iso3", "country_flag"])
-        m.add_flags(R, "country_flag")
-        return m.col("iso3")
-
-    # per-record releasability: a marking nobody can read is held back, not guessed. Read on the
-    # values as written (not stripped: a cell of only spaces is unreadable, never "no marking")
-    rel_s = _col(frame, mapping, "releasability")
-    if rel_s is not None:
-        from intel.columns import _Coded
-
-        rel_codes, rel_uniq = pd.factorize(rel_s.astype(object).where(rel_s.notna(), None).to_numpy(dtype=object),
-                                           use_na_sentinel=True)
-        rel_codes = rel_codes.astype(np.int64)
-        rel_codes[rel_codes < 0] = len(rel_uniq)
-        rel_tab = _releasability_flags(pd.Series(list(rel_uniq) + [None], dtype=object))
-        _Coded(rel_codes, rel_tab[["rel_flag"]]).add_flags(R, "rel_flag")
-
-    direction = _map_value(_ftext(_ccol(frame, mapping, "direction"), n),
-                           lambda v: None if v is None else DIRECTIONS.get(v.strip().lower()))
-
-    origin_iso3 = country_field("origin_country")
-    destination_iso3 = country_field("destination_country")
-    manufacture_iso3 = country_field("country_of_manufacture")
-    last_import_iso3 = country_field("last_legal_import_country")
-
-    # ---- outcomes
-    # a repeated header or malformed line is rejected for that alone: its cells are not values
-    line_fault = R.any({"REPEATED_HEADER", "MALFORMED_LINE"})
-    if line_fault.any():
-        for code in list(R.masks):
-            if code not in ("REPEATED_HEADER", "MALFORMED_LINE"):
-                R.masks[code] = R.masks[code] & ~line_fault
-    rejected = R.any(REJECT)
-    quarantined = R.any(QUARANTINE) & ~rejected
-    accepted = ~rejected & ~quarantined
-    lat = np.where(accepted, lat, np.where(quarantined, lat, np.nan))
-    cells = np.zeros(n, dtype="uint64")
-    binable = accepted & np.isfinite(lat) & np.isfinite(lon)
-    if from_geometry:   # an area or line wider than any map cell is drawn over its area, never binned as a point
-        binable &= hexbin.usable_mask(RESOLUTIONS["map"][0], precision.to_numpy(dtype=object), uncertainty)
-    if binable.any():
-        cells[binable] = hexbin.bin_points(lat[binable], lon[binable], FINE_RES)
-    # quarantined rows never reach a map
-    lat_store = np.where(accepted, lat, np.nan)
-    lon_store = np.where(accepted, lon, np.nan)
-
-    reason_lists = _reason_lists(R)
-    for k, s in list(raw_vals.items()):   # cells not parsed (spreadsheet errors, formulas) keep their raw text
-        if getattr(s, "name", None) in blanked:
-            raw_vals[k] = raw_frame[s.name]
-    raw_json = _raw_field_json_fast(raw_vals, n)
-    if profile.get("attrs") is not None:
-        attrs_cols = [c for c in profile["attrs"] if c in frame.columns]
-    else:  # user files: every column not mapped onto a field is kept as it was
-        # fields with no column of their own in the store (notes, parts) are kept here too
-        mapped = {c for f, c in mapping.items() if f not in ("notes", "parts_components")}
-        attrs_cols = [c for c in frame.columns if c not in mapped and not str(c).startswith("__")]
-    if attrs_cols and all(_pa(frame[c]) is not None for c in attrs_cols):
-        # Arrow text columns: the same JSON text, built by DuckDB instead of a Python loop per row
-        attrs_json = pd.Series(_raw_field_json_fast({c: frame[c] for c in attrs_cols}, n))
-    else:
-        attrs_json = (frame[attrs_cols].astype(object).where(frame[attrs_cols].notna(), None)
-                      .apply(lambda r: json.dumps(r.to_dict(), default=str, ensure_ascii=False), axis=1)
-                      if attrs_cols else _nones(n))
-
-    st_code = np.where(accepted, 0, np.where(quarantined, 1, 2)).astype(np.int8)
-    status = np.array(["accepted", "quarantined", "rejected"], dtype=object)[st_code]
-    # a record whose only problems are about its location stays usable for non-spatial totals
-    # (counts by country, trends): stored as 'unlocated', never binned, listed in the quarantine
-    only_loc = quarantined & ~R.any(QUARANTINE - LOCATION_REASONS)
-    ev_status = _labels(np.where(accepted, 0, np.where(quarantined, np.where(only_loc, 3, 1), 2)),
-                        ["accepted", "quarantined", "rejected", "unlocated"])   # status, 'unlocated' where only_loc
-    ev = {
-        "row_number": row_numbers.astype("int64"),
-        "source": profile.get("source") or profile.get("name") or "upload",
-        "source_record_id": _v(src_id),
-        "incident_key": _v(incident_key),
-        "status": ev_status,
-        "kind": _v(const_or(_col(frame, mapping, "kind"), profile.get("kind") or "seizure", clean=False)),
-        "event_date": pd.to_datetime(dates).to_numpy(),
-        "date_precision": np.asarray(date_prec, dtype=object),
-        "latitude": lat_store,
-        "longitude": lon_store,
-        "location_precision": _v(precision.where(accepted, _text_where(iso3.notna().to_numpy(), "country", None))),
-        # only a located accepted record keeps its own radius (else its class radius applies)
-        "uncertainty_km": np.where(accepted & np.isfinite(lat_store), uncertainty, np.nan),
-        "location_name": _v(location_name),
-        "country_iso3": _v(iso3),
-        "admin1": _v(admin1),
-        "region": _v(region),
-        "place_type": _v(place_type),
-        "direction": _v(direction),
-        "transport_mode": _v(_ftext(_ccol(frame, mapping, "transport_mode"), n)),
-        "seizing_agency": _v(const_or(_col(frame, mapping, "seizing_agency"), consts.get("seizing_agency"))),
-        "unit": _v(_ftext(_ccol(frame, mapping, "unit"), n)),
-        "category": _v(category),
-        "firearm_type": _v(ftype),
-        "item_description": _v(item),
-        "make": _v(make),
-        "model": _v(_ftext(_ccol(frame, mapping, "model"), n)),
-        "calibre": _v(calibre),
-        "serial_number": _v(serial),
-        "serial_key": np.asarray(serial_key, dtype=object),
-        "other_markings": _v(_ftext(_ccol(frame, mapping, "other_markings"), n)),
-        "quantity": quantity,
-        "firearms": firearms,
-        "ammunition": ammo,
-        "criminal_context": _v(ctx),
-        "origin_iso3": _v(origin_iso3),
-        "destination_iso3": _v(destination_iso3),
-        "manufacture_iso3": _v(manufacture_iso3),
-        "last_import_iso3": _v(last_import_iso3),
-        "h3_cell": cells,
-        "border_km": np.nan,
-        "border_pair": None,
-        "border_segment": None,
-        "flags": reason_lists,
-        "raw": raw_json,
-        "attrs": attrs_json.array if _pa(attrs_json) is not None else attrs_json.to_numpy(),
-        # a marking is never a placeholder: 'N/A' stays as written and is held back as unreadable,
-        # and so does a cell of only spaces (stored as written: stripped, it would take the
-        # batch's marking and be shown to the batch's readers)
-        "releasability": _v(_own_marking(_col(frame, mapping, "releasability"), consts.get("releasability"), n)),
-    }
-    # text columns as the DataFrame constructor would infer them (str, or object when all missing
-    # or not all text), without its slow per-value inference
-    same_key = incident_key is src_id
-    ev = {k: v if k == "flags" or (k == "incident_key" and same_key) else _str_col(v, n) for k, v in ev.items()}
-    if same_key:   # one column of text converted once
-        ev["incident_key"] = ev["source_record_id"]
-    ev = pd.DataFrame(ev)
-
-    # the full raw row, verbatim, for every row that is not plainly accepted
-    nq = np.flatnonzero(~accepted)
-    raw_cols = [c for c in frame.columns if not str(c).startswith("__")]
-    q_cols = [raw_frame[c].iloc[nq].astype(object).to_numpy() for c in raw_cols] if len(nq) else []
-    q_mal = frame["__malformed"].iloc[nq].to_numpy(dtype=object) if "__malformed" in frame.columns and len(nq) else None
-    q = pd.DataFrame({
-        "row_number": row_numbers[nq].astype("int64"),
-        "source_record_id": _objs(src_id.iloc[nq]),
-        "outcome": status[nq],
-        "reasons": [reason_lists[i] for i in nq],
-        "detail": ["; ".join(REASON_TEXT.get(c, c) for c in reason_lists[i]) for i in nq],
-        "raw": [json.dumps({c: _jsonable(None if col[k] is pd.NA else col[k]) for c, col in zip(raw_cols, q_cols)}
-                           | ({"__line": q_mal[k]} if q_mal is not None and q_mal[k] is not None and q_mal[k] is not pd.NA else {}),
-                           ensure_ascii=False) for k in range(len(nq))],
-        "suggested_latitude": sug_lat[nq],
-        "suggested_longitude": sug_lon[nq],
-        "_pos": nq,
-    })
-
-    def build_report() -> pd.DataFrame:
-        h7 = np.zeros(n, dtype="uint64")
-        if binable.any():   # binned directly at resolution 7 (not the parent of the stored cell)
-            h7[binable] = hexbin.bin_points(lat[binable], lon[binable], 7)
-        return _report_frame(n, row_numbers, src_id, status, reason_lists, lat, lon, dates, iso3, origin_iso3,
-                             destination_iso3, calibre, serial, ftype, quantity, firearms, ammo, h7, sug_lat, sug_lon)
-
-    report = build_report
-    # warn when many rows share one problem
-    for code, m in R.masks.items():
-        k = int(m.sum())
-        if n >= 10 and k >= max(5, 0.2 * n):
-            warnings.append(f"{k} of {n} rows ({k / n:.0%}) share {code}: {REASON_TEXT.get(code, code)}")
-    keep = st_code != 2
-    ev = (ev if keep.all() else ev[keep]).reset_index(drop=False).rename(columns={"index": "_pos"})
-    return Prepared(ev, q, report, warnings, reasons=reason_lists, status=status)
-
-
-def _own_marking(series: pd.Series | None, const, n: int) -> pd.Series:
-    """Each record's own marking as written (surrounding spaces kept, so that a cell of only
-    spaces stays unreadable); ``const`` (the batch's marking) where the cell is missing or empty."""
-    if series is None:
-        return _const_text(const, n)
-    t = series.astype(object).where(series.notna(), None)
-    t = t.map(lambda v: None if v is None or str(v) == "" else str(v))
-    return t.where(t.notna(), const) if const is not None else t
-
-
-def _releasability_flags(values: pd.Series) -> pd.DataFrame:
-    """``rel_flag``: ``RELEASABILITY_UNREADABLE`` for each marking :func:`intel.auth.parse_releasability`
-    cannot read, else None."""
-    from intel.auth import parse_releasability
-
-    def flag(v):
-        try:
-            parse_releasability(v)
-        except ValueError:
-            return "RELEASABILITY_UNREADABLE"
-        return None
-
-    return pd.DataFrame({"rel_flag": [flag(v) for v in values]})
-
-
-def _report_frame(n, row_numbers, src_id, status, reason_lists, lat, lon, dates, iso3, origin_iso3, destination_iso3,
-                  calibre, serial, ftype, quantity, firearms, ammo, h7, sug_lat, sug_lon) -> pd.DataFrame:
-    """The per-row report (one row per input row) from :func:`prepare`'s columns."""
-    return pd.DataFrame({
-        "row_number": row_numbers.astype("int64"),
-        "source_record_id": _objs(src_id),
-        "outcome": status,
-        "reasons": reason_lists,
-        "latitude": np.where(np.isfinite(lat), lat, np.nan),
-        "longitude": np.where(np.isfinite(lon), lon, np.nan),
-        "date": _iso_strings(dates),
-        "country_iso3": _objs(iso3),
-        "origin_iso3": _objs(origin_iso3),
-        "destination_iso3": _objs(destination_iso3),
-        "calibre": _objs(calibre),
-        "serial_number": _objs(serial),
-        "firearm_type": _objs(ftype),
-        "quantity": quantity,
-        "firearms": firearms,
-        "ammunition": ammo,
-        "h3_res7": _hex_strings(h7),
-        "suggested_latitude": sug_lat,
-        "suggested_longitude": sug_lon,
-    })
+    uses_gazetteer = profile.get("gazetteer") and (profile.get("columns") or {}).get("place")
+    return pipeline.run(raw, profile, date_order=date_order, crs=crs,
+                        gazetteer=_gazetteer(profile) if uses_gazetteer else None)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1311,8 +440,6 @@ def import_file(con, path: str | Path, profile: dict | str | None = None, *, dat
     if isinstance(profile, str):
         profile = load_profile(profile, con)
     if profile is not None and profile.get("kind") == "area counts":   # counts per area and month, not records
-        from intel.areas import import_area_counts
-
         res = import_area_counts(con, path, profile, user=user, original_name=original_name,
                                  in_transaction=in_transaction)
         prog(1.0, "done")
@@ -1342,8 +469,6 @@ def import_file(con, path: str | Path, profile: dict | str | None = None, *, dat
                            [sha, opt_json, legacy_json]).fetchall()
         if not prev:
             return None
-        from intel.auth import visible_to
-
         seen = [p for p in prev if viewer is None or visible_to(viewer, None, p[5], p[6])]
         p = seen[0] if seen else prev[0]
         # a batch the importer may not see is never named: "already imported", without its id
@@ -1359,8 +484,6 @@ def import_file(con, path: str | Path, profile: dict | str | None = None, *, dat
         _add_border_distance(prep.events)
     scope = owned = "events"
     if viewer is not None:
-        from intel.auth import updatable_events_sql, visible_events_sql
-
         scope, owned = visible_events_sql(viewer), updatable_events_sql(viewer)
     # event id each row updates, -1 for a new record: only records of the importer's own batches
     # (or any, for an administrator) are updated; another account's record is compared as any row
@@ -1382,7 +505,7 @@ def import_file(con, path: str | Path, profile: dict | str | None = None, *, dat
     prog(0.75, "writing")
     n_acc, n_qua, n_rej = prep.outcome_counts()
     res = ImportResult(None, name, sha, n_acc + n_qua + n_rej, n_acc, n_qua, n_rej, warnings=prep.warnings,
-                       report=prep._report)   # the builder (or frame): not the whole prep kept alive
+                       report=prep.report_source)   # the builder (or frame): not the whole prep kept alive
     marking = (profile.get("constants") or {}).get("releasability")
 
     def write():
@@ -1408,7 +531,7 @@ def import_file(con, path: str | Path, profile: dict | str | None = None, *, dat
         ev_ids = matched.copy()
         ev_ids[is_new] = np.arange(first, first + int(is_new.sum()), dtype="int64")
         ev = ev.assign(event_id=ev_ids, batch_id=batch_id)
-        tbl = _dictionary_text(_arrow_table_fast(con, "events", ev))
+        tbl = dictionary_text(arrow_table_fast(con, "events", ev))
         # record batches of one row group each: DuckDB scans and compresses them in parallel
         # (one 1M-row batch is written by a single thread, at half the speed on 2 cores)
         tbl = pa.Table.from_batches(tbl.to_batches(max_chunksize=ROW_GROUP_ROWS), schema=tbl.schema)
@@ -1588,8 +711,6 @@ def _apply_dedup(con, prep: Prepared, scope: str = "events") -> None:
 
     ``scope`` is the trusted SQL relation of the stored records compared with (the records the
     importer may see, without the stored versions of the records being re-imported)."""
-    from intel import dedup, settings
-
     ev = prep.events
     km = float(settings.get("dedup_distance_km", con))
     days = int(settings.get("dedup_window_days", con))
@@ -1613,10 +734,10 @@ def _apply_dedup(con, prep: Prepared, scope: str = "events") -> None:
         new_pos = pairs["new_pos"].to_numpy(dtype=np.int64)
         status = ev["status"].to_numpy(dtype=object).copy()
         status[new_pos] = "duplicate"
-        keys = _objs(ev["incident_key"]).copy()
+        keys = object_values(ev["incident_key"]).copy()
         keys[new_pos] = pairs["match_incident_key"].to_numpy(dtype=object)
-        ev["status"] = _str_col(status, len(ev))
-        ev["incident_key"] = _str_col(keys, len(ev))
+        ev["status"] = as_text_column(status, len(ev))
+        ev["incident_key"] = as_text_column(keys, len(ev))
         flag(new_pos, "PROBABLE_DUPLICATE")
     # after merging: a serial key stored for another incident is a re-seizure lead
     flag(np.flatnonzero(dedup.reseizure_leads(con, ev, scope)), "RESEIZURE_LEAD")
@@ -1769,8 +890,6 @@ def set_batch_marking(con, batch_id: int, marking: str | None, user) -> dict:
         Another account's batch (a non-administrator is told the same for a batch that does not
         exist, so the message never says whether a batch it may not see exists).
     """
-    from intel import auth
-
     bid = int(batch_id)
     try:
         new = auth.canonical_marking(marking)

@@ -33,7 +33,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from intel.parse import _placeholder_key, is_placeholder
+from intel.parse import placeholder_key, is_placeholder
 
 __all__ = [
     "CALIBRES", "FIREARM_TYPES", "CRIMINAL_CONTEXTS", "PLACE_TYPES", "MAKES",
@@ -400,7 +400,7 @@ CRIMINAL_CONTEXTS: list[tuple[str, list[str]]] = [
 """UNODC IAFQ criminal contexts with aliases."""
 
 _CONTEXT_TABLE = _table(CRIMINAL_CONTEXTS)
-_CONTEXT_WORDS = frozenset(_placeholder_key(a) for canon, aliases in CRIMINAL_CONTEXTS for a in [canon, *aliases])
+_CONTEXT_WORDS = frozenset(placeholder_key(a) for canon, aliases in CRIMINAL_CONTEXTS for a in [canon, *aliases])
 """Words of the contexts that also spell a placeholder (``n/a``): values here, not missing."""
 
 

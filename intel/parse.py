@@ -20,8 +20,8 @@ for the column from its values (:func:`parse_numbers`), never per row.
 One module per kind of value:
 
 - this module: :func:`parse_numbers`, and the low-level pieces every parser uses -- the
-  helpers for object columns (:func:`_blank_mask`, :func:`_reason_column`...) and the Arrow
-  fast-path helpers (text, masks, byte looks, :func:`_per_distinct`; notes below);
+  helpers for object columns (:func:`blank_mask`, :func:`reason_column`...) and the Arrow
+  fast-path helpers (text, masks, byte looks, :func:`per_distinct`; notes below);
 - :mod:`intel.coords`: coordinates (``parse_coordinates``, ``convert_projected``,
   ``parse_point_text``), the country polygons (``load_country_geoms``) and the lat/lon swap
   check (``check_swaps``);
@@ -42,11 +42,11 @@ __all__ = ["parse_numbers", "is_placeholder", "placeholder_mask", "without_place
            "PLACEHOLDERS"]
 
 
-def _is_number(v) -> bool:
+def is_number(v) -> bool:
     return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
 
 
-def _missing(v) -> bool:
+def is_missing(v) -> bool:
     if v is None:
         return True
     try:
@@ -55,12 +55,12 @@ def _missing(v) -> bool:
         return False
 
 
-def _as_object(s) -> pd.Series:
+def as_object(s) -> pd.Series:
     s = s if isinstance(s, pd.Series) else pd.Series(s)
     return s.astype(object) if s.dtype != object else s
 
 
-def _blank_mask(s: pd.Series) -> np.ndarray:
+def blank_mask(s: pd.Series) -> np.ndarray:
     """True where the raw value is missing or whitespace-only text."""
     isna = pd.isna(s).to_numpy()
     is_str = (s.map(type).to_numpy(dtype=object) == str) & ~isna
@@ -97,7 +97,7 @@ them (``NA`` Namibia, ``SN`` Senegal in a country column) is kept by passing ``k
 _PH_KEEP_NONE: frozenset = frozenset()
 
 
-def _placeholder_key(t: str) -> str:
+def placeholder_key(t: str) -> str:
     import unicodedata
 
     t = unicodedata.normalize("NFKD", t)
@@ -121,7 +121,7 @@ def is_placeholder(v, keep: frozenset = _PH_KEEP_NONE) -> bool:
     """
     if not isinstance(v, str) or len(v) > 40:
         return False
-    k = _placeholder_key(v)
+    k = placeholder_key(v)
     return k in PLACEHOLDERS and k not in keep
 
 
@@ -153,22 +153,22 @@ def placeholder_mask(s: pd.Series, keep: frozenset = _PH_KEEP_NONE) -> np.ndarra
     numpy.ndarray of bool, shape (n,)
     """
     global _PH_VARIANTS
-    a = _arrow_str(s)
+    a = arrow_str(s)
     if a is None:
-        s = _as_object(s)
+        s = as_object(s)
         return np.fromiter((is_placeholder(v, keep) for v in s), dtype=bool, count=len(s))
     if _PH_VARIANTS is None:
         _PH_VARIANTS = _ph_variants()
-    t = _pa_strip(a)
-    hit = _mask(pc.is_in(t, value_set=pa.array(_PH_VARIANTS, t.type)))
+    t = pa_strip(a)
+    hit = bool_mask(pc.is_in(t, value_set=pa.array(_PH_VARIANTS, t.type)))
     if keep and hit.any():
-        hit &= ~_mask(pc.is_in(pc.utf8_lower(t), value_set=pa.array(sorted(keep), t.type)))
+        hit &= ~bool_mask(pc.is_in(pc.utf8_lower(t), value_set=pa.array(sorted(keep), t.type)))
     # other spellings ("N / A", "Sin Dato", accents): short texts without a digit, once each
-    odd = ~hit & _mask(pc.less_equal(pc.utf8_length(t), 40)) & ~_mask(pc.match_substring_regex(t, "[0-9]")) \
-        & _mask(pc.is_valid(t))
+    odd = ~hit & bool_mask(pc.less_equal(pc.utf8_length(t), 40)) & ~bool_mask(pc.match_substring_regex(t, "[0-9]")) \
+        & bool_mask(pc.is_valid(t))
     rows = np.flatnonzero(odd)
     if len(rows):
-        (r,) = _per_distinct(a, rows, lambda u: (np.array([is_placeholder(x, keep) for x in u.to_pylist()], bool),))
+        (r,) = per_distinct(a, rows, lambda u: (np.array([is_placeholder(x, keep) for x in u.to_pylist()], bool),))
         hit[rows] = r
     return hit
 
@@ -224,10 +224,10 @@ def ascii_numerals(t: str) -> str:
 # CSV columns arrive as Arrow-backed strings (intel.readers). Each parser reads the plain forms
 # of such a column with pyarrow.compute in C, then hands the rows it could not read -- and only
 # those -- to the per-value Python path as an object Series (the coordinate and number parsers
-# hand it each distinct text once, :func:`_per_distinct`), so every result is the one the
+# hand it each distinct text once, :func:`per_distinct`), so every result is the one the
 # Python path would give. Fast-path patterns are ASCII-only (RE2 ``\d`` is ASCII, Python's is
 # Unicode): any other text takes the Python path. A pass that cannot change anything is
-# skipped after a look at the raw UTF-8 bytes of the column (:func:`_pa_bytes`: no byte that
+# skipped after a look at the raw UTF-8 bytes of the column (:func:`pa_bytes`: no byte that
 # could start a space, no comma, no lower-case letter...), which costs a millisecond a pass.
 # Python ``str`` objects are made only for the rows that need them, except in the serial
 # parsers, whose result is one ``str`` per row (about 50 ns each, most of their time).
@@ -239,16 +239,16 @@ _RE_DECIMAL_DOT = r"^[+-]?(?:\d+\.?\d*|\.\d+)$"
 _RE_DECIMAL_COMMA = r"^[+-]?(?:\d+,?\d*|,\d+)$"
 
 
-_EMPTY_REASONS: list = []
+EMPTY_REASONS: list = []
 """Shared by every row without a reason in the reason columns built here: treat reason lists
 as read-only (a million distinct empty lists cost a second of allocation and GC)."""
 
 
-def _reason_column(n: int, flagged: list) -> np.ndarray:
+def reason_column(n: int, flagged: list) -> np.ndarray:
     """Object array of reason lists from ``(mask, code)`` pairs, codes in the given order;
-    rows without a reason share :data:`_EMPTY_REASONS`."""
+    rows without a reason share :data:`EMPTY_REASONS`."""
     out = np.empty(n, dtype=object)
-    out.fill(_EMPTY_REASONS)
+    out.fill(EMPTY_REASONS)
     if flagged:
         anyf = np.zeros(n, dtype=bool)
         for mask, _ in flagged:
@@ -258,7 +258,7 @@ def _reason_column(n: int, flagged: list) -> np.ndarray:
     return out
 
 
-def _arrow_str(s):
+def arrow_str(s):
     """The values of a string-dtype Series as one pyarrow string array, else None."""
     if not isinstance(s, pd.Series):
         return None
@@ -270,7 +270,7 @@ def _arrow_str(s):
     return None
 
 
-def _pa_bytes(a) -> np.ndarray | None:
+def pa_bytes(a) -> np.ndarray | None:
     """The UTF-8 bytes of the values of string array ``a``, as a NumPy view (no copy); None
     when ``a`` is not a plain (large) string array.
 
@@ -298,8 +298,8 @@ def _blocks(b: np.ndarray):
     return (b[i:i + _BYTE_BLOCK] for i in range(0, len(b), _BYTE_BLOCK))
 
 
-def _has_byte(b: np.ndarray | None, lo: str, hi: str | None = None) -> bool:
-    """Whether some byte of ``b`` (from :func:`_pa_bytes`; None: unknown, so yes) lies in
+def has_byte(b: np.ndarray | None, lo: str, hi: str | None = None) -> bool:
+    """Whether some byte of ``b`` (from :func:`pa_bytes`; None: unknown, so yes) lies in
     ``ord(lo)..ord(hi)`` (``hi`` defaults to ``lo``). The minimum and maximum byte answer
     most questions (a column of digits has no comma) before any block is looked at."""
     if b is None:
@@ -312,27 +312,27 @@ def _has_byte(b: np.ndarray | None, lo: str, hi: str | None = None) -> bool:
     return any(((c >= lo_) & (c <= hi_)).any() for c in _blocks(b))
 
 
-def _pa_is_ascii(b: np.ndarray | None) -> bool:
-    """True when every byte of ``b`` (from :func:`_pa_bytes`) is ASCII, so every value is."""
+def pa_is_ascii(b: np.ndarray | None) -> bool:
+    """True when every byte of ``b`` (from :func:`pa_bytes`) is ASCII, so every value is."""
     return b is not None and (len(b) == 0 or int(b.max()) < 0x80)
 
 
 def _pa_only_printable_ascii(b: np.ndarray | None) -> bool:
-    """True when every byte of ``b`` (from :func:`_pa_bytes`) is printable ASCII (``!`` to
+    """True when every byte of ``b`` (from :func:`pa_bytes`) is printable ASCII (``!`` to
     DEL), so no value holds whitespace."""
     return b is not None and (len(b) == 0 or (int(b.min()) > 0x20 and int(b.max()) < 0x80))
 
 
-def _pa_strip(a):
+def pa_strip(a):
     """``str.strip()`` of every value (same characters as Python); ``a`` itself when no value
     can hold whitespace (:func:`_pa_may_hold_space`)."""
-    if not _pa_may_hold_space(_pa_bytes(a)):
+    if not _pa_may_hold_space(pa_bytes(a)):
         return a
     return pc.utf8_trim(a, characters=_PY_WHITESPACE)
 
 
 def _pa_may_hold_space(b: np.ndarray | None) -> bool:
-    """False when the bytes ``b`` (from :func:`_pa_bytes`) surely hold none of the characters
+    """False when the bytes ``b`` (from :func:`pa_bytes`) surely hold none of the characters
     of :data:`_PY_WHITESPACE`: in UTF-8 each of them is a byte <= 0x20, or has a byte 0x85 or
     0xA0 (U+0085, U+00A0) or a lead byte 0xE1-0xE3 (U+1680 and up). ``°`` (C2 B0), accented
     Latin letters and the like do not count."""
@@ -340,16 +340,16 @@ def _pa_may_hold_space(b: np.ndarray | None) -> bool:
         return True
     if _pa_only_printable_ascii(b):
         return False
-    return (_has_byte(b, "\x00", " ") or _has_byte(b, "\x85") or _has_byte(b, "\xa0")
-            or _has_byte(b, "\xe1", "\xe3"))
+    return (has_byte(b, "\x00", " ") or has_byte(b, "\x85") or has_byte(b, "\xa0")
+            or has_byte(b, "\xe1", "\xe3"))
 
 
-def _pa_replace_byte(a, old: str, new: str):
+def pa_replace_byte(a, old: str, new: str):
     """``pc.replace_substring(a, old, new)`` for one ASCII character by another, done on the
     data buffer in one NumPy pass (an ASCII byte never occurs inside a multi-byte character);
     ``a`` itself when ``old`` does not occur."""
-    b = _pa_bytes(a)
-    if not _has_byte(b, old):
+    b = pa_bytes(a)
+    if not has_byte(b, old):
         return a
     validity, offsets, data = a.buffers()[:3]
     d = np.frombuffer(data, dtype=np.uint8).copy()
@@ -358,12 +358,12 @@ def _pa_replace_byte(a, old: str, new: str):
     return pa.Array.from_buffers(a.type, len(a), [validity, offsets, pa.py_buffer(d)], a.null_count, a.offset)
 
 
-def _mask(b) -> np.ndarray:
+def bool_mask(b) -> np.ndarray:
     """Arrow boolean array -> NumPy bool, null as False."""
     return pc.fill_null(b, False).to_numpy(zero_copy_only=False).astype(bool, copy=False)
 
 
-def _pa_objarr(a, idx=None) -> np.ndarray:
+def pa_objarr(a, idx=None) -> np.ndarray:
     """Arrow strings (optionally the rows ``idx``) as a writable object array of str / None."""
     if idx is not None:
         a = a.take(pa.array(idx, pa.int64()))
@@ -376,7 +376,7 @@ def _pa_objarr(a, idx=None) -> np.ndarray:
     return arr
 
 
-def _str_column(labels: list[str], codes: np.ndarray):
+def str_column(labels: list[str], codes: np.ndarray):
     """``labels[codes]`` as the column pandas infers from an object array of those strings
     (the ``str`` dtype, Arrow-backed), built by Arrow without a Python object per row."""
     dtype = pd.StringDtype(na_value=np.nan)
@@ -385,9 +385,9 @@ def _str_column(labels: list[str], codes: np.ndarray):
     return pd.arrays.ArrowStringArray(pc.take(pa.array(labels, pa.large_string()), pa.array(codes)), dtype=dtype)
 
 
-def _pa_objects(a, idx=None) -> pd.Series:
+def pa_objects(a, idx=None) -> pd.Series:
     """Arrow strings (optionally the rows ``idx``) as an object Series of str / None."""
-    return pd.Series(_pa_objarr(a, idx), dtype=object)
+    return pd.Series(pa_objarr(a, idx), dtype=object)
 
 
 def _pa_float(t, ok: np.ndarray) -> np.ndarray | None:
@@ -407,11 +407,11 @@ def _pa_rows_within(t, allowed: str) -> np.ndarray | None:
     passes), then Arrow's ``ascii_is_decimal`` reads each row: about a third of the cost of
     a regular expression.
     """
-    b = _pa_bytes(t)
+    b = pa_bytes(t)
     if b is None:
         return None
     if len(b) == 0:
-        return _mask(pc.ascii_is_decimal(t))
+        return bool_mask(pc.ascii_is_decimal(t))
     validity, offsets, data = t.buffers()[:3]
     d = np.frombuffer(data, dtype=np.uint8).copy()
     codes = list(allowed.encode("ascii"))
@@ -421,10 +421,10 @@ def _pa_rows_within(t, allowed: str) -> np.ndarray | None:
             hit |= c == x
         np.putmask(c, hit, ord("0"))
     digits = pa.Array.from_buffers(t.type, len(t), [validity, offsets, pa.py_buffer(d)], t.null_count, t.offset)
-    return _mask(pc.ascii_is_decimal(digits))
+    return bool_mask(pc.ascii_is_decimal(digits))
 
 
-def _pa_decimals(t, blank: np.ndarray, mark: str = ".") -> tuple[np.ndarray, np.ndarray | None]:
+def pa_decimals(t, blank: np.ndarray, mark: str = ".") -> tuple[np.ndarray, np.ndarray | None]:
     """The rows of stripped text ``t`` that are plain decimals (:data:`_RE_DECIMAL_DOT`, or
     :data:`_RE_DECIMAL_COMMA` when ``mark`` is ``","``), and their float64 values (None when
     Arrow could not cast them, as :func:`_pa_float`).
@@ -438,7 +438,7 @@ def _pa_decimals(t, blank: np.ndarray, mark: str = ".") -> tuple[np.ndarray, np.
     values are always those of the pattern and :func:`_pa_float`.
     """
     within = _pa_rows_within(t, "+-" + mark)
-    tt = _pa_replace_byte(t, ",", ".") if mark == "," else t
+    tt = pa_replace_byte(t, ",", ".") if mark == "," else t
     if within is not None:
         cand = within & ~blank
         if not cand.any():
@@ -446,11 +446,11 @@ def _pa_decimals(t, blank: np.ndarray, mark: str = ".") -> tuple[np.ndarray, np.
         vals = _pa_float(tt, cand)
         if vals is not None:
             return cand, vals
-    ok = _mask(pc.match_substring_regex(t, _RE_DECIMAL_DOT if mark == "." else _RE_DECIMAL_COMMA)) & ~blank
+    ok = bool_mask(pc.match_substring_regex(t, _RE_DECIMAL_DOT if mark == "." else _RE_DECIMAL_COMMA)) & ~blank
     return ok, (_pa_float(tt, ok) if ok.any() else np.empty(0))
 
 
-def _per_distinct(a, rows: np.ndarray, fn) -> tuple[np.ndarray, ...]:
+def per_distinct(a, rows: np.ndarray, fn) -> tuple[np.ndarray, ...]:
     """``fn`` applied to the distinct values of the rows ``rows`` (none null) of Arrow strings
     ``a``, its results spread back over those rows.
 
@@ -503,28 +503,29 @@ def parse_numbers(s: pd.Series, decimal: str = ".", thousands: str | None = None
     """
     if decimal == "," and thousands is None:
         thousands = "."
-    a = _arrow_str(s)
+    a = arrow_str(s)
     if a is None:
         return _parse_numbers_obj(s, decimal, thousands, integer, _decided)
-    t = _pa_strip(a)
-    blank = ~_mask(pc.is_valid(t)) | _mask(pc.equal(t, ""))
-    ok, vals = _pa_decimals(t, blank, "." if decimal == "." else ",")
+    t = pa_strip(a)
+    blank = ~bool_mask(pc.is_valid(t)) | bool_mask(pc.equal(t, ""))
+    ok, vals = pa_decimals(t, blank, "." if decimal == "." else ",")
     out = np.full(len(a), np.nan)
     if vals is None:
         ok[:] = False
     else:
         out[ok] = vals
-    rest = np.flatnonzero(~ok & _mask(pc.is_valid(a)))
+    rest = np.flatnonzero(~ok & bool_mask(pc.is_valid(a)))
     uniq = None
     if len(rest):
         enc = pc.dictionary_encode(a.take(pa.array(rest, pa.int64())))
         uniq = [ascii_numerals(x).strip() for x in enc.dictionary.to_pylist()]
     if not _decided:
         ev = _mark_evidence(uniq or [])
-        if ok.any() and _has_byte(_pa_bytes(t), decimal):   # plain decimals holding the file's mark
-            has = _mask(pc.match_substring(t, decimal)) & ok
+        if ok.any() and has_byte(pa_bytes(t), decimal):   # plain decimals holding the file's mark
+            has = bool_mask(pc.match_substring(t, decimal)) & ok
             if has.any():
-                amb = has & _mask(pc.match_substring_regex(t, r"^[+-]?[0-9]{1,3}" + re.escape(decimal) + r"[0-9]{3}$"))
+                amb = has & bool_mask(pc.match_substring_regex(
+                    t, r"^[+-]?[0-9]{1,3}" + re.escape(decimal) + r"[0-9]{3}$"))
                 ev[decimal][0] += int((has & ~amb).sum())
                 ev[decimal][2] += int(amb.sum())
         dec2, thou2 = _decide_marks(ev, decimal, thousands, integer)
@@ -591,7 +592,7 @@ def _decide_marks(ev: dict, decimal: str, thousands: str | None, integer: bool) 
 def _parse_numbers_obj(s, decimal: str, thousands: str | None, integer: bool = False,
                        _decided: bool = False) -> pd.Series:
     """:func:`parse_numbers` for object columns (per-value Python where needed)."""
-    s = _as_object(s)
+    s = as_object(s)
     idx = s.index
     out = np.full(len(s), np.nan)
     is_str = (s.map(type).to_numpy(dtype=object) == str)

@@ -38,8 +38,10 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 
-from intel import coords, hexbin, nomenclature
+from intel import coords, hexbin, ingest, nomenclature, readers, tables
+from intel.borders import border_distance
 from intel.config import FINE_RES
+from intel.reasons import LOCATION_REASONS as IMPORT_LOCATION_REASONS
 from intel.store import audit, refresh_incidents, transaction
 
 __all__ = ["list_quarantine", "decide", "apply_swap_suggestions", "decisions_log", "batches",
@@ -54,12 +56,8 @@ NULL_ISLAND_DEG = 0.001
 SWAP_TOL_DEG = 1e-6
 """Degrees within which a corrected point counts as equal to the suggested swap."""
 
-# reasons that concern the location (kept in step with intel.ingest.LOCATION_REASONS)
-try:  # pragma: no cover - the importer is always present in the product
-    from intel.ingest import LOCATION_REASONS as _LOC
-except Exception:  # noqa: BLE001
-    _LOC = set()
-LOCATION_REASONS = set(_LOC) | {"LATLON_SWAP_SUSPECTED", "PROJECTED_COORDINATES", "NULL_ISLAND", "MISSING_LOCATION",
+# reasons that concern the location: the importer's (intel.reasons) and those of older stores
+LOCATION_REASONS = set(IMPORT_LOCATION_REASONS) | {"LATLON_SWAP_SUSPECTED", "PROJECTED_COORDINATES", "NULL_ISLAND", "MISSING_LOCATION",
                                 "HEMISPHERE_MISSING", "LAT_OUT_OF_RANGE", "LON_OUT_OF_RANGE", "INVALID_DMS",
                                 "COORDINATE_INVALID", "COORDINATE_UNREADABLE", "HEMISPHERE_AXIS_MISMATCH",
                                 "INVALID_H3", "H3_PRECISION_LOSS", "PLACE_UNKNOWN", "PLACE_NOT_LOCATABLE"}
@@ -223,8 +221,6 @@ def _raw_coords(raw: dict, lat_key: str | None, lon_key: str | None) -> tuple[fl
 
 def _border(lat: float, lon: float) -> tuple:
     try:
-        from intel.borders import border_distance
-
         d = border_distance(np.array([lat]), np.array([lon]))
         return (float(d["border_km"].iloc[0]) if pd.notna(d["border_km"].iloc[0]) else None,
                 d["border_pair"].iloc[0], d["border_segment"].iloc[0])
@@ -249,8 +245,6 @@ def _batch_profile(con, opts: dict) -> dict:
     if isinstance(body, dict):
         return dict(body)
     if opts.get("profile"):
-        from intel import ingest
-
         try:
             return dict(ingest.load_profile(opts["profile"], con))
         except Exception:  # noqa: BLE001 - profile renamed or deleted since the import
@@ -284,8 +278,6 @@ def _row(con, quarantine_id: int) -> dict:
 def _new_event(con, q: dict) -> int:
     """A record for a rejected row (no stored record), built from its raw row through the
     importer's own parse with the batch's column mapping (location left out)."""
-    from intel import ingest, readers, tables
-
     opts = _batch_options(con, q["batch_id"])
     columns = dict(opts.get("columns") or {})
     for k in ("latitude", "longitude", "point"):
@@ -326,7 +318,7 @@ def _new_event(con, q: dict) -> int:
         if src in raw:
             fields[k] = raw[src]
     ev["raw"] = json.dumps(fields or raw, ensure_ascii=False)
-    tbl = tables._arrow_table(con, "events", ev)
+    tbl = tables.arrow_table(con, "events", ev)
     con.register("_qev", tbl)
     try:
         con.execute("INSERT INTO events SELECT * REPLACE (NULLIF(h3_cell, 0) AS h3_cell) FROM _qev")

@@ -44,6 +44,8 @@ from pathlib import Path, PurePosixPath
 
 import pandas as pd
 
+from intel.readers import utf16_without_bom
+
 ALLOWED_UPLOAD_TYPES: tuple[str, ...] = ("csv", "tsv", "txt", "xlsx", "geojson", "json", "gpkg", "parquet")
 """File extensions (lower case, no dot) the importer accepts from an upload."""
 
@@ -253,8 +255,6 @@ def check_upload(name: str, data: bytes, max_mb: int | None = None) -> str:
     if magic and not any(head.startswith(m) for m in magic):
         raise ValueError(f"{safe} does not look like a .{ext} file (its first bytes do not match).")
     if ext in ("csv", "tsv", "txt", "geojson", "json"):
-        from intel.readers import utf16_without_bom
-
         if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")) \
                 and not utf16_without_bom(head):   # NUL outside UTF-16 text (with or without its BOM)
             raise ValueError(f"{safe} is not a text file (it contains NUL bytes).")

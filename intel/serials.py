@@ -21,8 +21,8 @@ import pandas as pd
 import pyarrow.compute as pc
 
 from intel.parse import (
-    _EMPTY_REASONS, _arrow_str, _as_object, _has_byte, _is_number, _mask, _missing, _pa_bytes,
-    _pa_is_ascii, _pa_objarr, _pa_objects, _pa_strip,
+    EMPTY_REASONS, PLACEHOLDERS, arrow_str, as_object, has_byte, is_number, bool_mask, is_missing, pa_bytes,
+    pa_is_ascii, pa_objarr, pa_objects, pa_strip,
 )
 
 __all__ = ["serial_text", "serial_key", "serial_flags", "placeholder_keys"]
@@ -43,19 +43,19 @@ def serial_text(s: pd.Series) -> pd.Series:
     -------
     pandas.Series of object (str or None), shape (n,)
     """
-    a = _arrow_str(s)
+    a = arrow_str(s)
     if a is not None:
-        out = _pa_objarr(a)   # one Python str per row: the bulk of the cost, unavoidable
-        blank = _mask(pc.equal(_pa_strip(a), ""))
+        out = pa_objarr(a)   # one Python str per row: the bulk of the cost, unavoidable
+        blank = bool_mask(pc.equal(pa_strip(a), ""))
         if blank.any():
             out[blank] = None
         return pd.Series(out, index=s.index, dtype=object, copy=False)
-    s = _as_object(s)
+    s = as_object(s)
 
     def conv(v):
         if isinstance(v, str):
             return v if v.strip() else None
-        if _is_number(v):
+        if is_number(v):
             f = float(v)
             if not math.isfinite(f):
                 return None
@@ -65,7 +65,7 @@ def serial_text(s: pd.Series) -> pd.Series:
         return None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
 
     arr = np.empty(len(s), dtype=object)
-    arr[:] = [None if _missing(v) else conv(v) for v in s]
+    arr[:] = [None if is_missing(v) else conv(v) for v in s]
     return pd.Series(arr, index=s.index, dtype=object)
 
 
@@ -76,8 +76,6 @@ def placeholder_keys() -> list[str]:
     """Match keys (as :func:`serial_key` writes them) of the placeholders of
     :data:`intel.parse.PLACEHOLDERS` (``S/N`` -> ``SN``, ``OBLITERATED``): keys that records
     stored before placeholders were recognised may hold, and that must never link two seizures."""
-    from intel.parse import PLACEHOLDERS
-
     return sorted({k for k in (_SERIAL_SEP.sub("", p).upper() for p in PLACEHOLDERS) if k})
 
 
@@ -97,26 +95,26 @@ def serial_key(s: pd.Series) -> pd.Series:
     pandas.Series of object (str or None), shape (n,)
         ``None`` where the serial is missing or has no character left.
     """
-    a = _arrow_str(s)
+    a = arrow_str(s)
     if a is not None:
         # ASCII text: the same key computed by Arrow (NFKC is the identity on ASCII; the
         # class lists every ASCII character Python's \s matches); other text per value.
         # Each Arrow pass is skipped when the bytes of the column show it would change nothing.
-        valid = _mask(pc.is_valid(a)) & ~_mask(pc.equal(_pa_strip(a), ""))
-        b = _pa_bytes(a)
-        ascii_ = valid if _pa_is_ascii(b) else _mask(pc.string_is_ascii(a)) & valid
+        valid = bool_mask(pc.is_valid(a)) & ~bool_mask(pc.equal(pa_strip(a), ""))
+        b = pa_bytes(a)
+        ascii_ = valid if pa_is_ascii(b) else bool_mask(pc.string_is_ascii(a)) & valid
         k = a
-        if _has_byte(b, "\x00", " ") or _has_byte(b, "-", "/") or _has_byte(b, "\\") or _has_byte(b, "_"):
+        if has_byte(b, "\x00", " ") or has_byte(b, "-", "/") or has_byte(b, "\\") or has_byte(b, "_"):
             k = pc.replace_substring_regex(k, r"[\t\n\x0b\x0c\r\x1c-\x1f \-./\\_]+", "")
-        if _has_byte(b, "a", "z"):
+        if has_byte(b, "a", "z"):
             k = pc.ascii_upper(k)
-        out = _pa_objarr(k)   # one Python str per row: the bulk of the cost, unavoidable
-        drop = ~ascii_ | _mask(pc.equal(k, ""))
+        out = pa_objarr(k)   # one Python str per row: the bulk of the cost, unavoidable
+        drop = ~ascii_ | bool_mask(pc.equal(k, ""))
         if drop.any():
             out[drop] = None
         rest = np.flatnonzero(valid & ~ascii_)
         if len(rest):
-            out[rest] = serial_key(_pa_objects(a, rest)).to_numpy()
+            out[rest] = serial_key(pa_objects(a, rest)).to_numpy()
         return pd.Series(out, index=s.index, dtype=object, copy=False)
     t = serial_text(s)
 
@@ -147,28 +145,28 @@ def serial_flags(raw: pd.Series) -> pd.Series:
     -------
     pandas.Series of list of str, shape (n,)
     """
-    a = _arrow_str(raw)
+    a = arrow_str(raw)
     if a is not None:
         # text cells only: SERIAL_NUMERIC_IN_SOURCE cannot occur
-        t = _pa_strip(a)
-        b = _pa_bytes(t)
-        hit = (_mask(pc.match_substring_regex(t, r"^[0-9](\.[0-9]+)?[Ee]\+[0-9]+$")) if _has_byte(b, "+")
+        t = pa_strip(a)
+        b = pa_bytes(t)
+        hit = (bool_mask(pc.match_substring_regex(t, r"^[0-9](\.[0-9]+)?[Ee]\+[0-9]+$")) if has_byte(b, "+")
                else np.zeros(len(a), dtype=bool))
-        maybe = (np.zeros(len(a), dtype=bool) if _pa_is_ascii(b)
-                 else ~hit & ~_mask(pc.string_is_ascii(t)) & _mask(pc.is_valid(t)))
+        maybe = (np.zeros(len(a), dtype=bool) if pa_is_ascii(b)
+                 else ~hit & ~bool_mask(pc.string_is_ascii(t)) & bool_mask(pc.is_valid(t)))
         out = np.empty(len(a), dtype=object)
-        out.fill(_EMPTY_REASONS)
+        out.fill(EMPTY_REASONS)
         for i in np.flatnonzero(hit):
             out[i] = ["SERIAL_SCIENTIFIC_NOTATION"]
         rest = np.flatnonzero(maybe)   # Unicode digits: Python decides
         if len(rest):
-            out[rest] = serial_flags(_pa_objects(a, rest)).to_numpy()
+            out[rest] = serial_flags(pa_objects(a, rest)).to_numpy()
         return pd.Series(out, index=raw.index, dtype=object, copy=False)
-    raw = _as_object(raw)
+    raw = as_object(raw)
     sci = re.compile(r"^\d(\.\d+)?E\+\d+$", re.IGNORECASE)
 
     def f(v):
-        if _is_number(v):
+        if is_number(v):
             return ["SERIAL_NUMERIC_IN_SOURCE"]
         if isinstance(v, str) and sci.match(v.strip()):
             return ["SERIAL_SCIENTIFIC_NOTATION"]

@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import Callable, Mapping
 from urllib.parse import urlsplit
 
-from intel import auth
+from intel import auth, settings
 
 __all__ = ["clock", "AccountCache", "refresh", "credential_stamp", "idle_minutes", "idle_expired",
            "SignInThrottle", "Lock", "DEFAULT_HOSTS", "allowed_hosts", "check_headers", "THROTTLE", "ACCOUNTS", "retry_text"]
@@ -158,8 +158,6 @@ def idle_minutes(con=None) -> int:
     """The idle limit in minutes: setting ``session_idle_minutes`` (:func:`intel.settings.get`:
     environment, store, default). An invalid saved or environment value gives the default (the
     Admin page shows the error), so a bad value never disables the timeout."""
-    from intel import settings
-
     try:
         return int(settings.get("session_idle_minutes", con))
     except ValueError:

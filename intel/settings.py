@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from intel.config import DEFAULT_RESOLUTION, RESOLUTIONS
+from intel.store import audit, replace_row
 
 __all__ = ["Setting", "SETTINGS", "get", "put", "reset", "source", "env_name"]
 
@@ -276,8 +277,6 @@ def put(con, name: str, value: Any, user: str | None = None) -> Any:
     ValueError
         For a value outside the setting's range or choices; nothing is saved.
     """
-    from intel.store import audit, replace_row
-
     v = _setting(name).check(value)
     old_found, old = _stored(name, con)
     replace_row(con, "settings", [name, json.dumps(v)])
@@ -298,8 +297,6 @@ def reset(con, name: str, user: str | None = None) -> bool:
     KeyError
         For a name that is not in :data:`SETTINGS`.
     """
-    from intel.store import audit
-
     _setting(name)
     found, old = _stored(name, con)
     if not found:

@@ -52,7 +52,7 @@ Coordinates are WGS84 degrees (shapely geometries in longitude, latitude order);
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import h3
 import h3ronpy
@@ -64,6 +64,7 @@ import shapely
 from intel.config import NATURAL_EARTH_GPKG, NATURAL_EARTH_LAKES
 from intel.geodesy import EARTH_RADIUS_KM, geod, unit_vectors
 from intel.h3cells import cell_centres, edge_km, from_hex, resolution_of, to_hex
+from intel.hexbin import Filters
 
 MAX_STUDY_CELLS = 2_000_000
 """Largest study area, in cells, that :func:`study_area` will build."""
@@ -706,10 +707,6 @@ def area_kwargs(area, filters=None) -> dict:
     dict
         ``area``, ``area_codes``, ``bbox``, ``filters``.
     """
-    from dataclasses import replace
-
-    from intel.hexbin import Filters
-
     filters = filters or Filters()
     sources = tuple(getattr(area, "sources", ()) or ())
     if sources:

@@ -1,9 +1,9 @@
 """Arrow tables typed like the store's tables, for bulk inserts into DuckDB.
 
-:func:`_arrow_table` converts a DataFrame column by column to the store table's types (so
-sparse columns are never type-guessed); :func:`_arrow_table_fast` does the same without a
+:func:`arrow_table` converts a DataFrame column by column to the store table's types (so
+sparse columns are never type-guessed); :func:`arrow_table_fast` does the same without a
 Python loop per value where the column allows it (Arrow-backed text is passed through);
-:func:`_dictionary_text` dictionary-encodes few-valued text columns, which DuckDB compresses in
+:func:`dictionary_text` dictionary-encodes few-valued text columns, which DuckDB compresses in
 about half the time. Imports hand DuckDB record batches of :data:`ROW_GROUP_ROWS` rows so that
 it scans and compresses them on every core.
 """
@@ -22,7 +22,7 @@ _ARROW = {"VARCHAR": "string", "DOUBLE": "float64", "UBIGINT": "uint64", "BIGINT
           "DATE": "timestamp", "JSON": "string", "VARCHAR[]": "list", "TIMESTAMP": "timestamp", "BOOLEAN": "bool"}
 
 
-def _arrow_table(con, table: str, df: pd.DataFrame):
+def arrow_table(con, table: str, df: pd.DataFrame):
     """The rows of ``df`` as an Arrow table typed like the store table (no type guessing on
     sparse columns); store columns missing from ``df`` are NULL."""
     import pyarrow as pa
@@ -55,12 +55,12 @@ def _arrow_table(con, table: str, df: pd.DataFrame):
     return pa.Table.from_arrays(arrays, names=names)
 
 
-def _arrow_table_fast(con, table: str, df: pd.DataFrame):
-    """:func:`_arrow_table` without a Python loop per value where the column allows it (text
-    columns of str/None, list columns); any other column is converted by :func:`_arrow_table`."""
+def arrow_table_fast(con, table: str, df: pd.DataFrame):
+    """:func:`arrow_table` without a Python loop per value where the column allows it (text
+    columns of str/None, list columns); any other column is converted by :func:`arrow_table`."""
     import pyarrow as pa
 
-    slow = _arrow_table(con, table, df.iloc[:0])   # the store's schema, typed
+    slow = arrow_table(con, table, df.iloc[:0])   # the store's schema, typed
     arrays = []
     for fld in slow.schema:
         name, n = fld.name, len(df)
@@ -78,20 +78,20 @@ def _arrow_table_fast(con, table: str, df: pd.DataFrame):
             arr = pa.array(col.to_numpy(dtype="datetime64[ns]"), pa.timestamp("ns"), from_pandas=True)
         elif dt == object and _all_none(col):
             arr = pa.nulls(n, fld.type)
-        elif pa.types.is_large_string(fld.type) and parse._arrow_str(col) is not None:
-            arr = parse._arrow_str(col).cast(fld.type)   # already Arrow text (pandas 'str': no copy)
+        elif pa.types.is_large_string(fld.type) and parse.arrow_str(col) is not None:
+            arr = parse.arrow_str(col).cast(fld.type)   # already Arrow text (pandas 'str': no copy)
         elif pa.types.is_large_string(fld.type) or pa.types.is_list(fld.type):
             try:
                 arr = pa.array(col.to_numpy(dtype=object), fld.type, from_pandas=True)
             except (pa.ArrowTypeError, pa.ArrowInvalid, TypeError):
                 arr = None   # numbers or other objects in a text column: str() them as before
         if arr is None:
-            arr = _arrow_table(con, table, df[[name]]).column(name)
+            arr = arrow_table(con, table, df[[name]]).column(name)
         arrays.append(arr)
     return pa.Table.from_arrays(arrays, schema=slow.schema)
 
 
-def _dictionary_text(tbl):
+def dictionary_text(tbl):
     """``tbl`` with its few-valued text columns dictionary-encoded (status, kind, country,
     type, ...): DuckDB compresses a dictionary column in about half the time of plain text.
     A column is encoded when its first 4,096 values hold at most 64 distinct ones."""
@@ -111,5 +111,5 @@ def _dictionary_text(tbl):
 
 def _all_none(col: pd.Series) -> bool:
     """True when every value of an object column is missing (None/NaN: stored as NULL by
-    :func:`_arrow_table` whatever the column's type)."""
+    :func:`arrow_table` whatever the column's type)."""
     return bool(pd.isna(col.to_numpy(dtype=object)).all())

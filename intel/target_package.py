@@ -32,8 +32,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from intel import settings
+from intel.backtest import summary_sentence
 from intel.export import json_value
 from intel.h3cells import cell_ring
+from intel.render.labels import place_labels
 from intel.risk import COMPONENTS, TARGET_COLUMNS, Plan, method_text
 from intel.safety import csv_bytes
 
@@ -109,8 +112,6 @@ def _rank_labels(ax, fig, t: pd.DataFrame, size: float = 9.0) -> list:
     """Rank labels placed clear of each other and of every point (:mod:`intel.render.labels`),
     in points (dpi-free); a label pushed away from its point gets a leader line. Returns the
     label artists."""
-    from intel.render.labels import place_labels
-
     if not len(t):
         return []
     ax.apply_aspect()
@@ -311,8 +312,6 @@ def to_pdf(p: Plan, marking: str | None = None, con=None, backtest: pd.DataFrame
     import matplotlib.pyplot as plt
     from matplotlib.backends.backend_pdf import PdfPages
 
-    from intel import settings
-
     marking = marking if marking is not None else str(settings.get("marking", con))
     if data_marking is None and con is not None:
         from intel import auth
@@ -326,8 +325,6 @@ def to_pdf(p: Plan, marking: str | None = None, con=None, backtest: pd.DataFrame
         marking = marking_line(marking, data_marking)
     method = method_text(p)
     if backtest is not None and len(backtest):
-        from intel.backtest import summary_sentence
-
         method.append("Backtest (hit rate and PAI, Chainey, Tompson & Uhlig 2008): " + summary_sentence(backtest))
         for r in backtest.itertuples():
             method.append(f"  {r.method}, {r.area_pct:g} % of the area ({r.cells} cells): hit rate {r.hit_rate:.3f}, "

@@ -39,6 +39,7 @@ import duckdb
 
 from intel.config import RESOLUTIONS
 from intel import store
+from intel.areas import KIND as AREA_KIND
 from intel.hexbin import usable_sql
 
 __all__ = ["Finding", "VerifyReport", "verify", "check_schema", "check_audit_chain", "check_batches",
@@ -161,7 +162,6 @@ def check_batches(con: duckdb.DuckDBPyConnection) -> list[Finding]:
         for bid, ids in rows:
             out.append(Finding("batches", False, f"{len(ids):,} {what}s belong to batch {bid}, which has no batch row "
                                                  f"(orphans; {idcol} {_ids(ids)})."))
-    from intel.areas import KIND as AREA_KIND
 
     rows = con.execute("""
         SELECT b.batch_id, b.file_name, b.rows_read, b.rows_accepted, b.rows_quarantined, b.rows_rejected,

@@ -22,7 +22,7 @@ import pandas as pd
 import streamlit as st
 
 from intel import auth, config, hexbin, queries, sessions, settings, store
-from intel import overview as _overview
+from intel import overview
 
 def _leave_mpa_v1() -> None:
     """Route every session through ``app.py``.
@@ -491,9 +491,9 @@ def provenance_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 @cached(show_spinner="Reading the store ...", max_entries=16)
-def overview_figures(places: int = 20) -> _overview.Overview:
+def overview_figures(places: int = 20) -> overview.Overview:
     """The Overview page's figures (:func:`intel.overview.overview`)."""
-    return _overview.overview(get_con(), places)
+    return overview.overview(get_con(), places)
 
 
 @cached(show_spinner=False, max_entries=4)

@@ -159,3 +159,47 @@ def test_analyses_import_no_pydeck_and_hold_no_palette():
                     if isinstance(t, ast.Name) and ("COLOUR" in t.id or "COLOR" in t.id) and name not in PDF_RENDERERS:
                         offenders.append(f"{name} defines {t.id}")
     assert not offenders, offenders
+
+
+def private_names_used_across_modules(root: Path) -> list[str]:
+    """``user: module.name`` for each underscore name (not dunder) of an ``intel`` module that
+    another module of ``intel/`` or ``pages/`` imports (``from intel.x import _y``) or reads
+    (``x._y`` where ``x`` is an imported ``intel`` module). Walks whole files, function bodies too.
+    """
+    out = []
+    files = sorted([*(root / "intel").rglob("*.py"), *(root / "pages").rglob("*.py")])
+    for path in files:
+        me = _module_name(path, root)
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        modules = {}   # local name -> intel module it is bound to
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "intel":
+                for a in node.names:
+                    if a.name.startswith("_") and not a.name.startswith("__"):
+                        out.append(f"{me}: {node.module}.{a.name}")
+                    modules[a.asname or a.name] = f"{node.module}.{a.name}"
+            elif isinstance(node, ast.Import):
+                for a in node.names:
+                    if a.name.split(".")[0] == "intel":
+                        modules[a.asname or a.name.split(".")[0]] = a.name if a.asname else "intel"
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__")
+                    and isinstance(node.value, ast.Name) and modules.get(node.value.id, me) != me):
+                out.append(f"{me}: {modules[node.value.id]}.{node.attr}")
+    return out
+
+
+def test_private_name_walker_sees_both_forms(tmp_path):
+    (tmp_path / "intel").mkdir()
+    (tmp_path / "pages").mkdir()
+    (tmp_path / "intel" / "a.py").write_text("def _f():\n    pass\n")
+    (tmp_path / "intel" / "b.py").write_text("from intel.a import _f\n")
+    (tmp_path / "intel" / "c.py").write_text("def g():\n    from intel import a\n    return a._f, a.__name__\n")
+    (tmp_path / "pages" / "p.py").write_text("from intel import a as _a\n_a.__doc__\n")
+    assert private_names_used_across_modules(tmp_path) == ["intel.b: intel.a._f", "intel.c: intel.a._f"]
+
+
+def test_no_module_uses_another_modules_private_names():
+    """What another module uses has a public name (issue 13): no ``from intel.x import _y``, no ``x._y``."""
+    used = private_names_used_across_modules(ROOT)
+    assert not used, used

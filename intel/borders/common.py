@@ -34,7 +34,7 @@ SEIZURE_KINDS = ("seizure", "recovery")
 DISTANCE_BANDS = ((0.0, 20.0, "0-20 km"), (20.0, 50.0, "20-50 km"), (50.0, 80.0, "50-80 km"))
 """Distance bands of events to the border, km, half-open [lo, hi)."""
 
-_LON_CLIP = 180.0
-_EPS_DEG = 1e-7
-_K_NEAREST = 4
+LON_CLIP = 180.0
+EPS_DEG = 1e-7
+K_NEAREST = 4
 

@@ -31,7 +31,7 @@ import pandas as pd
 import pycountry
 
 from intel.borders.common import CROSSING_MAX_KM, FAR_KM, UNLOCODE_CSV, UNLOCODE_SOURCE
-from intel.borders.distance import _nearest_on_index
+from intel.borders.distance import border_distance, nearest_on_index
 from intel.borders.segments import BorderIndex, world_index
 from intel.geodesy import geod
 from intel.store import transaction
@@ -296,7 +296,7 @@ def snap_crossings(df: pd.DataFrame, index: BorderIndex | None = None, far_km: f
             mask = np.ones(len(segs), dtype=bool)
         sub = index.subset(mask) if kind != "any" else index
         rows = np.flatnonzero(ok & (keys_arr == key))
-        qlat, qlon, seg = _nearest_on_index(sub, lat[rows], lon[rows])
+        qlat, qlon, seg = nearest_on_index(sub, lat[rows], lon[rows])
         _, _, d = geod().inv(lon[rows], lat[rows], qlon, qlat)
         km[rows] = np.asarray(d) / 1000.0
         slat[rows], slon[rows] = qlat, qlon
@@ -527,8 +527,6 @@ def crossing_on_border(lat, lon, crossings: pd.DataFrame, index: BorderIndex | N
         When ``lat`` and ``lon`` differ in length or a coordinate is out of range (as
         :func:`intel.borders.border_distance`).
     """
-    from intel.borders.distance import border_distance
-
     lat = np.asarray(lat, dtype="float64").ravel()
     lon = np.asarray(lon, dtype="float64").ravel()
     if lat.shape != lon.shape:

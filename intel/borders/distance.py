@@ -16,16 +16,16 @@ import re
 import numpy as np
 import pandas as pd
 
-from intel.borders.common import _K_NEAREST, DISTANCE_BANDS
-from intel.borders.segments import BorderIndex, _ecef, world_index
+from intel.borders.common import K_NEAREST, DISTANCE_BANDS
+from intel.borders.segments import BorderIndex, ecef_unit, world_index
 from intel.geodesy import geod
 from intel.store import transaction
 from intel.threads import map_threads, slices
 
-def _nearest_on_index(index: BorderIndex, lat: np.ndarray, lon: np.ndarray, chunk: int = 200_000):
+def nearest_on_index(index: BorderIndex, lat: np.ndarray, lon: np.ndarray, chunk: int = 200_000):
     """Nearest border point (lat, lon) and stretch row for finite points.
 
-    Candidates are the edges touching the :data:`_K_NEAREST` nearest vertices (KD-tree on
+    Candidates are the edges touching the :data:`K_NEAREST` nearest vertices (KD-tree on
     earth-centred coordinates); the closest point of each edge chord is found exactly, and
     mapped back to lon-lat by the same linear interpolation that densified the edge.
     """
@@ -37,11 +37,11 @@ def _nearest_on_index(index: BorderIndex, lat: np.ndarray, lon: np.ndarray, chun
         return qlat, qlon, seg
     xyz, hn, ll = index.xyz, index.has_next, index.lonlat
     m = len(xyz)
-    k = min(_K_NEAREST, m)
+    k = min(K_NEAREST, m)
 
     def one(s0: int) -> None:   # one chunk; NumPy and the KD-tree release the GIL
         sl = slice(s0, min(n, s0 + chunk))
-        P = _ecef(lat[sl], lon[sl])
+        P = ecef_unit(lat[sl], lon[sl])
         _, idx = index.tree.query(P, k=k, workers=1)
         idx = idx.reshape(len(P), k)
         # candidate edges: (v, v+1) when v has a successor, (v-1, v) when v-1 has one
@@ -128,7 +128,7 @@ def border_distance(lat: np.ndarray, lon: np.ndarray, index: BorderIndex | None 
     pair = np.full(n, None, dtype=object)
     segid = np.full(n, None, dtype=object)
     if ok.any() and len(index.xyz):
-        qlat, qlon, seg = _nearest_on_index(index, lat[ok], lon[ok])
+        qlat, qlon, seg = nearest_on_index(index, lat[ok], lon[ok])
         d = _geodesic_m(lon[ok], lat[ok], qlon, qlat)
         km[ok] = np.asarray(d) / 1000.0
         segs = index.segments

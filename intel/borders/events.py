@@ -19,7 +19,7 @@ import pandas as pd
 from intel.borders.common import SEIZURE_KINDS
 from intel.borders.distance import border_distance, distance_band
 from intel.borders.segments import border_segments
-from intel.hexbin import PRECISION_KM, PRECISIONS
+from intel.hexbin import PRECISION_KM, PRECISIONS, uncertainty_sql
 from intel.periods import inclusive_end
 from intel.store import period_sql
 
@@ -81,8 +81,6 @@ def border_events(con, zone_km: float | None = None, date_from: str | None = Non
             parts.append(f"location_precision IN ({', '.join('?' for _ in precisions)})")
             params += list(precisions)
     if max_uncertainty_km is not None or uncertainty_below_km is not None:
-        from intel.hexbin import uncertainty_sql
-
         if max_uncertainty_km is not None:
             parts.append(f"{uncertainty_sql('')} <= ?")
             params.append(float(max_uncertainty_km))

@@ -31,9 +31,9 @@ import pycountry
 import shapely
 from scipy.spatial import cKDTree
 
-from intel.borders.common import _EPS_DEG, _LON_CLIP, DENSIFY_KM, STRETCH_KM
+from intel.borders.common import EPS_DEG, LON_CLIP, DENSIFY_KM, STRETCH_KM
 from intel.config import NATURAL_EARTH_GPKG
-from intel.geodesy import geod as _wgs84_geod
+from intel import geodesy
 
 def _iso3_of(row) -> str | None:
     """ISO3 of a Natural Earth ``countries`` row (Kosovo '-99'/XK -> XKX; missing -> alpha-2)."""
@@ -85,8 +85,8 @@ def read_countries(path: str | Path = NATURAL_EARTH_GPKG):
 
 def _edge_runs(coords: np.ndarray) -> list[np.ndarray]:
     """Split a coordinate run where edges lie on the +-180 clip line (dropping those edges)."""
-    on_clip = (np.abs(np.abs(coords[:-1, 0]) - _LON_CLIP) < _EPS_DEG) & (
-        np.abs(np.abs(coords[1:, 0]) - _LON_CLIP) < _EPS_DEG)
+    on_clip = (np.abs(np.abs(coords[:-1, 0]) - LON_CLIP) < EPS_DEG) & (
+        np.abs(np.abs(coords[1:, 0]) - LON_CLIP) < EPS_DEG)
     runs, start = [], 0
     for i in np.flatnonzero(on_clip):
         if i > start:
@@ -129,7 +129,7 @@ def _shared_lines(ga, gb) -> list[np.ndarray]:
 
 def _densify(c: np.ndarray, step_km: float) -> tuple[np.ndarray, np.ndarray]:
     """Insert vertices (linearly in lon-lat) so that no edge exceeds ``step_km``; cumulative km."""
-    geod = _wgs84_geod()
+    geod = geodesy.geod()
     _, _, d = geod.inv(c[:-1, 0], c[:-1, 1], c[1:, 0], c[1:, 1])
     d = np.asarray(d) / 1000.0
     n = np.maximum(1, np.ceil(d / step_km).astype(int))
@@ -156,7 +156,7 @@ class BorderIndex:
         Densified border vertices, WGS84 degrees (lon, lat).
     xyz : numpy.ndarray, shape (m, 3)
         The same vertices in earth-centred coordinates on the WGS84 ellipsoid (units of the
-        semi-major axis, :func:`_ecef`).
+        semi-major axis, :func:`ecef_unit`).
     has_next : numpy.ndarray of bool, shape (m,)
         Vertex ``i`` is joined to vertex ``i + 1`` by a border edge.
     seg : numpy.ndarray of int, shape (m,)
@@ -187,7 +187,7 @@ class BorderIndex:
 _WGS84_E2 = 6.69437999014e-3  # first eccentricity squared of WGS84
 
 
-def _ecef(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+def ecef_unit(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     """Earth-centred coordinates on the WGS84 ellipsoid in units of the semi-major axis, shape (n, 3).
 
     Straight-line (chord) distances between these points rank border points in the same order
@@ -277,7 +277,7 @@ def segments_from_countries(countries, iso_col: str = "iso3", stretch_km: float 
         lonlat = np.zeros((0, 2))
         hn = np.zeros(0, dtype=bool)
         sg = np.zeros(0, dtype=np.int32)
-    return BorderIndex(segs, lonlat, _ecef(lonlat[:, 1], lonlat[:, 0]), hn, sg)
+    return BorderIndex(segs, lonlat, ecef_unit(lonlat[:, 1], lonlat[:, 0]), hn, sg)
 
 
 def _file_sha(path: Path) -> str:

@@ -36,7 +36,7 @@ Submodules, one per concept (each name below is also importable from :mod:`intel
 :mod:`intel.corridors.cells`
     The H3 cells of each path, ``"path"`` and ``"sample"``.
 :mod:`intel.corridors.workers`
-    The split over two processes and the worker process (:func:`_worker_main`).
+    The split over two processes and the worker process (:func:`worker_main`).
 :mod:`intel.corridors.density`
     :func:`flow_cells`, :func:`corridor_density`, :func:`rank_pairs`.
 :mod:`intel.corridors.exports`

@@ -15,7 +15,8 @@ import pandas as pd
 
 from intel.corridors.flows import FLOW_COLUMNS
 from intel.config import SOURCES_DIR
-from intel.corridors.places import COUNTRY_PLACES, _gpkg_country_points, state_points
+from intel.corridors.places import COUNTRY_PLACES, gpkg_country_points, state_points
+from intel.store import audit
 
 
 ATF_CSV = SOURCES_DIR / "flows" / "atf_source_recovery_by_state_2010_2020.csv"
@@ -74,7 +75,7 @@ def read_atf_flows(path: str | Path = ATF_CSV, gpkg: str | None = None) -> AtfRe
     pts = state_points(gpkg)
     pos = {r.name: (r.code, r.latitude, r.longitude) for r in pts.itertuples()}
     if any(p in set(rec) | set(src) for p in COUNTRY_PLACES):
-        cp = _gpkg_country_points(gpkg).set_index("iso3")
+        cp = gpkg_country_points(gpkg).set_index("iso3")
         for name, iso in COUNTRY_PLACES.items():
             if iso in cp.index:
                 pos[name] = (iso, float(cp.at[iso, "latitude"]), float(cp.at[iso, "longitude"]))
@@ -164,8 +165,6 @@ def load_atf_flows(con, path: str | Path = ATF_CSV, batch_id: int | None = None)
     int
         Rows inserted.
     """
-    from intel.store import audit
-
     read = read_atf_flows(path)
     n = insert_flows(con, read.flows, batch_id)
     load_atf_flows.last_read = read  # type: ignore[attr-defined]

@@ -1,7 +1,7 @@
 """Cells of paths: the H3 cells along each flow's great circle, by ``"path"`` or ``"sample"``.
 
-:func:`_path_cells` draws each great circle as a one-cell-wide H3 line (h3o through h3ronpy),
-falling back to :func:`_sample_cells` (points every 0.45 mean edge lengths, each binned) where H3
+:func:`path_cells` draws each great circle as a one-cell-wide H3 line (h3o through h3ronpy),
+falling back to :func:`sample_cells` (points every 0.45 mean edge lengths, each binned) where H3
 cannot draw a grid path. Both return the number of cells of each path and the cells as chunks,
 grouped by path in order, each (path, cell) pair once. See "Cells of a flow (two methods)" in
 :mod:`intel.corridors`.
@@ -13,7 +13,7 @@ import pandas as pd
 
 from intel.geodesy import great_circle_km
 from intel.greatcircle import great_circle_points
-from intel.h3cells import edge_km as _edge_km
+from intel.h3cells import edge_km
 
 
 def _unique_pairs(flow: np.ndarray, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -27,11 +27,11 @@ def _unique_pairs(flow: np.ndarray, cells: np.ndarray) -> tuple[np.ndarray, np.n
     return flow[~dup], cells[~dup]
 
 
-def _sample_cells(lat0, lon0, lat1, lon1, res: int, chunk_points: int = 4_000_000):
-    """``"sample"`` cells of paths: ``(counts, cells)``, see :func:`_path_cells`."""
+def sample_cells(lat0, lon0, lat1, lon1, res: int, chunk_points: int = 4_000_000):
+    """``"sample"`` cells of paths: ``(counts, cells)``, see :func:`path_cells`."""
     from h3ronpy.vector import coordinates_to_cells
 
-    spacing = 0.45 * _edge_km(res)
+    spacing = 0.45 * edge_km(res)
     n = len(lat0)
     d_km = great_circle_km(lat0, lon0, lat1, lon1)
     pts = np.maximum(1, np.ceil(d_km / spacing)) + 1
@@ -65,14 +65,14 @@ def _path_cells_batch(lat, lon, fl, nflows, res):
     return np.diff(offs), vals
 
 
-def _path_cells(lat0, lon0, lat1, lon1, res: int, chunk_flows: int = 1000):
+def path_cells(lat0, lon0, lat1, lon1, res: int, chunk_flows: int = 1000):
     """``"path"`` cells of paths.
 
     Returns ``counts`` (n,), the number of cells of each path, and ``cells``, a list of uint64
     arrays whose concatenation holds the cells of path 0, then of path 1, ... (grouped by path in
     order; not concatenated here, a corridor density bins them chunk by chunk).
     """
-    step = min(16.0 * _edge_km(res), 250.0)
+    step = min(16.0 * edge_km(res), 250.0)
     n = len(lat0)
     out_n, out_c = [], []
 
@@ -85,7 +85,7 @@ def _path_cells(lat0, lon0, lat1, lon1, res: int, chunk_flows: int = 1000):
             out_c.append(c)
         except Exception:
             if e - s <= 8:
-                k, c = _sample_cells(lat0[sl], lon0[sl], lat1[sl], lon1[sl], res)
+                k, c = sample_cells(lat0[sl], lon0[sl], lat1[sl], lon1[sl], res)
                 out_n.append(k)
                 out_c.extend(c)
             else:
@@ -101,7 +101,7 @@ def _path_cells(lat0, lon0, lat1, lon1, res: int, chunk_flows: int = 1000):
     return counts, out_c
 
 
-def _join(chunks: list) -> np.ndarray:
+def join_cells(chunks: list) -> np.ndarray:
     """One uint64 array from a list of cell chunks."""
     if not chunks:
         return np.zeros(0, "uint64")

@@ -12,9 +12,10 @@ import numpy as np
 import pandas as pd
 
 from intel.config import check_resolution
-from intel.corridors.cells import _join
-from intel.corridors.workers import _cells_of_paths
+from intel.corridors.cells import join_cells
+from intel.corridors.workers import cells_of_paths
 from intel.h3cells import check_h3_resolution, to_hex, unused_bits
+from intel.hexbin import bin_points
 
 
 def _layout(arrs, res: int, method: str, workers: int | None = None):
@@ -27,7 +28,7 @@ def _layout(arrs, res: int, method: str, workers: int | None = None):
     key = np.round(np.column_stack(arrs), 7)
     u, codes = np.unique(key, axis=0, return_inverse=True)
     codes = codes.ravel()
-    counts, chunks = _cells_of_paths(u, int(res), method, workers)
+    counts, chunks = cells_of_paths(u, int(res), method, workers)
     return codes, u, counts, chunks
 
 
@@ -60,7 +61,7 @@ def _cell_sums(chunks: list, res: int, *weights):
             uniq = ((nz.astype("uint64") + np.uint64(lo)) << shift) | ((np.uint64(1) << shift) - np.uint64(1))
             return uniq, [cnt[nz].astype(float) if w is None else np.bincount(k, weights=w, minlength=span)[nz]
                           for w in weights]
-    codes, uniq = pd.factorize(_join(chunks))
+    codes, uniq = pd.factorize(join_cells(chunks))
     uniq = np.asarray(uniq, dtype="uint64")
     sums = [np.bincount(codes, weights=w, minlength=len(uniq)) if w is not None
             else np.bincount(codes, minlength=len(uniq)).astype(float) for w in weights]
@@ -110,7 +111,7 @@ def flow_cells(lat0, lon0, lat1, lon1, res: int, method: str = "path",
         if not np.isfinite(a).all() or (np.abs(a) > lim).any():
             raise ValueError("flow end points must be finite WGS84 degrees within range")
     codes, uniq, lens, chunks = _layout(arrs, int(res), method, workers)
-    pc = _join(chunks)
+    pc = join_cells(chunks)
     if len(uniq) == arrs[0].size and np.array_equal(codes, np.arange(len(codes))):
         return np.repeat(np.arange(len(uniq), dtype="int64"), lens), pc
     # expand to flows: for each flow, the cells of its path (cells come grouped by path, in order)
@@ -177,11 +178,9 @@ def corridor_density(flows: pd.DataFrame, res: int, method: str = "path", includ
     pw = np.bincount(pcode, weights=w, minlength=len(u))
     pn = np.bincount(pcode, minlength=len(u))
     if not include_ends:
-        from intel.hexbin import bin_points
-
         oc = bin_points(u[:, 0], u[:, 1], int(res))
         dc = bin_points(u[:, 2], u[:, 3], int(res))
-        cells = _join(chunks)
+        cells = join_cells(chunks)
         through = (cells != np.repeat(oc, lens)) & (cells != np.repeat(dc, lens))
         pf = np.repeat(np.arange(len(u), dtype="int64"), lens)[through]
         chunks, lens = [cells[through]], np.bincount(pf, minlength=len(u))

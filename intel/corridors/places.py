@@ -86,7 +86,7 @@ def state_points(gpkg: str | None = None) -> pd.DataFrame:
 
 
 @functools.lru_cache(maxsize=4)
-def _gpkg_country_points(gpkg: str | None = None) -> pd.DataFrame:
+def gpkg_country_points(gpkg: str | None = None) -> pd.DataFrame:
     import geopandas as gpd
 
     path = Path(gpkg or NATURAL_EARTH_GPKG)
@@ -123,4 +123,4 @@ def country_points(con=None, gpkg: str | None = None) -> pd.DataFrame:
             pts = shapely.point_on_surface(geoms)
             return pd.DataFrame({"iso3": df["iso3"], "name": df["name"],
                                  "latitude": shapely.get_y(pts), "longitude": shapely.get_x(pts)})
-    return _gpkg_country_points(str(gpkg) if gpkg else None).copy()
+    return gpkg_country_points(str(gpkg) if gpkg else None).copy()

@@ -1,9 +1,9 @@
 """Laying paths out in two processes: the split, the worker process, the join.
 
-:func:`_cells_of_paths` gives the cells of distinct paths in this process or, above
+:func:`cells_of_paths` gives the cells of distinct paths in this process or, above
 :data:`POOL_MIN_PATHS` paths and :data:`POOL_MIN_PAIRS` estimated (path, cell) pairs, cut into
 consecutive parts of about equal work (:func:`_part_bounds`): this process lays out the first part
-while a fresh Python (``sys.executable``) running :func:`_worker_main` lays out each other one, the
+while a fresh Python (``sys.executable``) running :func:`worker_main` lays out each other one, the
 paths and cells passed as files. The parts are joined in order, so the result is the same arrays,
 in the same order, as in one process. See "Two processes for large inputs" in
 :mod:`intel.corridors`.
@@ -20,7 +20,8 @@ import tempfile
 import numpy as np
 
 from intel.config import ROOT
-from intel.corridors.cells import _edge_km, _path_cells, _sample_cells
+from intel.corridors.cells import path_cells, sample_cells
+from intel.h3cells import edge_km
 from intel.geodesy import great_circle_km
 
 
@@ -34,7 +35,7 @@ below it starting a worker, about 0.5 s, and moving its cells back cost more tha
 
 _PART_ALIGN = 1000
 """Parts handed to processes start at multiples of this many paths: the ``chunk_flows`` of
-:func:`_path_cells`, so every h3o batch (and its pentagon fallback) is the one a single process runs."""
+:func:`path_cells`, so every h3o batch (and its pentagon fallback) is the one a single process runs."""
 
 
 def _path_km(u: np.ndarray) -> np.ndarray:
@@ -81,12 +82,12 @@ def _part_bounds(u: np.ndarray, parts: int) -> list[tuple[int, int]]:
 
 def _cells_part(method: str, part: np.ndarray, res: int):
     """``(counts, cell chunks)`` of paths ``part`` (p, 4)."""
-    fn = _path_cells if method == "path" else _sample_cells
+    fn = path_cells if method == "path" else sample_cells
     return fn(part[:, 0], part[:, 1], part[:, 2], part[:, 3], int(res))
 
 
-def _worker_main(folder: str, method: str, res: str) -> None:
-    """Worker process (started by :func:`_cells_of_paths`): lay out the paths in ``folder/in.npy``,
+def worker_main(folder: str, method: str, res: str) -> None:
+    """Worker process (started by :func:`cells_of_paths`): lay out the paths in ``folder/in.npy``,
     write their cells (raw uint64, ``cells.u64``) and then ``counts.npy`` there."""
     part = np.load(os.path.join(folder, "in.npy"))
     counts, chunks = _cells_part(method, part, int(res))
@@ -99,7 +100,7 @@ def _worker_main(folder: str, method: str, res: str) -> None:
 def _estimated_pairs(u: np.ndarray, res: int) -> float:
     """About how many (path, cell) pairs paths ``u`` give: one cell per 1.6 mean edge lengths of
     path (measured: 0.17 cells per km at res 6), plus one per path."""
-    return len(u) + float(_path_km(u).sum()) / (1.6 * _edge_km(res))
+    return len(u) + float(_path_km(u).sum()) / (1.6 * edge_km(res))
 
 
 def _scratch_dir(u: np.ndarray, res: int) -> str | None:
@@ -114,12 +115,12 @@ def _scratch_dir(u: np.ndarray, res: int) -> str | None:
     return None
 
 
-def _cells_of_paths(u: np.ndarray, res: int, method: str, workers: int | None = None):
-    """Cells of paths ``u`` (p, 4): ``counts`` (p,) and a list of cell chunks (see :func:`_path_cells`).
+def cells_of_paths(u: np.ndarray, res: int, method: str, workers: int | None = None):
+    """Cells of paths ``u`` (p, 4): ``counts`` (p,) and a list of cell chunks (see :func:`path_cells`).
 
     Computed in one process, or split over worker processes (:func:`_workers`): the paths are cut
     into consecutive parts (:func:`_part_bounds`); this process lays out the first part while a
-    fresh Python (``sys.executable``, running :func:`_worker_main`) lays out each other part, the
+    fresh Python (``sys.executable``, running :func:`worker_main`) lays out each other part, the
     paths and cells passed as files in a temporary folder (:func:`_scratch_dir`); the parts are joined in
     order, so the cells and their order are the same as in one process.
 
@@ -136,8 +137,8 @@ def _cells_of_paths(u: np.ndarray, res: int, method: str, workers: int | None = 
     results: list = [None] * len(bounds)
     with tempfile.TemporaryDirectory(prefix="intel-corridors-", dir=_scratch_dir(u, res)) as tmp:
         procs = {}
-        code = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); from intel.corridors.workers import _worker_main; "
-                "_worker_main(*sys.argv[1:])")
+        code = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); from intel.corridors.workers import worker_main; "
+                "worker_main(*sys.argv[1:])")
         try:
             for k, (a, b) in enumerate(bounds):
                 if not k:

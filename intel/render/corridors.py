@@ -22,7 +22,7 @@ import pydeck as pdk
 
 from intel.corridors.flows import aggregate_flows
 from intel.geodesy import EARTH_RADIUS_KM, central_angle, destination_point, initial_bearing
-from intel.geodesy import unit_vectors as _xyz
+from intel.geodesy import unit_vectors
 from intel.greatcircle import tangent_vectors
 from intel.render.deck import PIXELS, fit_view
 from intel.render.palettes import (CORRIDOR_ALPHA, CORRIDOR_LINE_COLOUR, SOURCE_COLOR, TARGET_COLOR, class_breaks,
@@ -110,7 +110,7 @@ def chevron_paths(records: pd.DataFrame, marks: int | None = None, size_km: floa
     d_km = central_angle(lat0, lon0, lat1, lon1) * EARTH_RADIUS_KM
     keep = d_km > 1.0
     rows = []
-    a, b = _xyz(lat0, lon0), _xyz(lat1, lon1)
+    a, b = unit_vectors(lat0, lon0), unit_vectors(lat1, lon1)
     u = tangent_vectors(a, b)
     d = d_km / EARTH_RADIUS_KM
     for i in np.flatnonzero(keep):

@@ -20,7 +20,7 @@ import shapely
 
 from intel.risk.errors import RiskError
 from intel.studyarea import AREA_MODES
-from intel.studyarea import area_geometry as _unit_geometry
+from intel.studyarea import area_geometry
 
 AREA_KINDS = AREA_MODES
 
@@ -163,7 +163,7 @@ def area_shape(con, area: Area | None):
     if area.kind == "bbox":
         return shapely.box(*area.bbox)
     if area.kind in ("countries", "admin1"):
-        geom, _ = _unit_geometry(con, area.kind, area.codes)
+        geom, _ = area_geometry(con, area.kind, area.codes)
         if geom is None:
             what = "countries" if area.kind == "countries" else "admin-1 units"
             raise RiskError(f"No boundary was found in the store for the {what} {', '.join(area.codes)}.")

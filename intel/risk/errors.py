@@ -52,7 +52,7 @@ class TooCoarse(RiskError):
         self.finest_res = finest_res
 
 
-def _join(items: list[str]) -> str:
+def join_words(items: list[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + " and " + items[-1]
@@ -69,10 +69,10 @@ def no_point_sentence(area: Area | None, available: pd.DataFrame) -> str:
     if len(available):
         what = []
         if len(have):
-            what.append("UNODC country statistics (Illicit Arms Flows Questionnaire) for " + _join(
+            what.append("UNODC country statistics (Illicit Arms Flows Questionnaire) for " + join_words(
                 [f"{r.name} ({r.iso3}, {int(r.first_year)}-{int(r.last_year)})" for r in have.itertuples()]))
         if len(lack):
-            what.append("nothing for " + _join([f"{r.name} ({r.iso3})" for r in lack.itertuples()]))
+            what.append("nothing for " + join_words([f"{r.name} ({r.iso3})" for r in lack.itertuples()]))
         parts.append("What is available: " + "; ".join(what) + ".")
         if len(have):
             parts.append("See the Trends and briefing page for the country statistics.")

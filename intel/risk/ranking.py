@@ -39,6 +39,8 @@ import numpy as np
 import pandas as pd
 
 from intel.risk.components import COMPONENTS
+from intel.risk.records import area_records
+from intel.risk.scores import risk_scores
 
 RANKINGS = ("fitted", "risk score")
 """Rankings the planner can use: the fitted ranking, or the weighted risk score."""
@@ -139,9 +141,7 @@ def target_scores(con, res: int, area, scores: pd.DataFrame, ranking: str = DEFA
     ValueError
         An unknown ``ranking``.
     """
-    from intel import backtest as bt
-    from intel.risk.records import area_records
-    from intel.risk.scores import risk_scores
+    from intel import backtest as bt   # here: intel.backtest imports intel.risk
 
     if ranking not in RANKINGS:
         raise ValueError(f"unknown ranking {ranking!r}; use one of {', '.join(RANKINGS)}")
@@ -162,7 +162,7 @@ def target_scores(con, res: int, area, scores: pd.DataFrame, ranking: str = DEFA
     order = np.argsort(cells, kind="stable")
     cells_sorted = cells[order]
     recs = area_records(con, res, area, *period)
-    inc = bt._incidents(recs[recs["usable"]])
+    inc = bt.incidents_of_records(recs[recs["usable"]])
     inc = inc[np.isin(inc["cell"].to_numpy(dtype="uint64"), cells_sorted)]
     h = bt.default_bandwidth_km(res)
     risk_now = df["score"].to_numpy(float)[order]

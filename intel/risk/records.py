@@ -19,10 +19,11 @@ from intel.config import check_resolution, resolution_range
 from intel.h3cells import edge_km, parent_sql
 from intel.hexbin import PRECISIONS, finest_usable_resolution, uncertainty_values, usable_mask
 from intel.risk.areas import Area, area_country_codes, area_shape, country_statistics
-from intel.risk.errors import NoPointData, RiskError, TooCoarse, _join, no_point_sentence
+from intel.risk.errors import NoPointData, RiskError, TooCoarse, join_words, no_point_sentence
 from intel.store import period_sql
+from intel.studyarea import finest_fitting_resolution, without_lakes
 
-def _iso(d) -> str | None:
+def iso_date(d) -> str | None:
     if d is None or (isinstance(d, float) and np.isnan(d)):
         return None
     return pd.Timestamp(d).date().isoformat()
@@ -110,7 +111,7 @@ def check_records(con, res: int, area: Area | None, recs: pd.DataFrame, any_peri
         if any_period is not None and len(any_period):
             lo, hi = any_period["event_date"].min(), any_period["event_date"].max()
             raise RiskError(f"{area.describe() if area else 'The land of the places with records'} holds no located records in the "
-                            f"chosen period; its records run from {_iso(lo)} to {_iso(hi)}.")
+                            f"chosen period; its records run from {iso_date(lo)} to {iso_date(hi)}.")
         codes = area_country_codes(con, area)
         avail = country_statistics(con, codes)
         raise NoPointData(no_point_sentence(area, avail), area, avail)
@@ -122,7 +123,7 @@ def check_records(con, res: int, area: Area | None, recs: pd.DataFrame, any_peri
         lo, hi = resolution_range("planner")
         best = finest_usable_resolution(float(radii.min()), lo, hi) if len(radii) else None
         msg = (f"The {len(recs):,} located records of {area.describe() if area else 'the places with records'} are located only to "
-               f"{_join(precs) or 'an unknown precision'} level, too coarse for H3 resolution {res}: the smallest "
+               f"{join_words(precs) or 'an unknown precision'} level, too coarse for H3 resolution {res}: the smallest "
                f"radius of location uncertainty among them is {radii.min() if len(radii) else float('nan'):,.1f} km, "
                f"larger than the {edge_km(res):,.1f} km cell edge there.")
         if best is not None:
@@ -190,8 +191,6 @@ def suggested_resolution(con, area: Area | None = None, date_from=None, date_to=
     capped = None
     if res is not None and area is not None and area.kind in ("countries", "admin1", "bbox"):
         # a whole-country area must also fit the study-area cap at that resolution
-        from intel.studyarea import finest_fitting_resolution, without_lakes
-
         try:
             geom = without_lakes(area_shape(con, area))
         except RiskError:

@@ -31,7 +31,7 @@ from intel.gridref import references
 from intel.risk.areas import Area
 from intel.risk.components import COMPONENTS, DEFAULT_WEIGHTS
 from intel.risk.ranking import DEFAULT_RANKING, RANKING_PTS, target_scores
-from intel.risk.records import _iso
+from intel.risk.records import iso_date
 from intel.risk.scores import risk_scores
 
 TARGET_COLUMNS = (["rank", "h3", "latitude", "longitude", "dms", "mgrs", "score"] + RANKING_PTS
@@ -287,7 +287,8 @@ def provenance_lines(con, res: int | None = None) -> list[str]:
                            FROM batches b LEFT JOIN events e ON e.batch_id = b.batch_id AND e.status = 'accepted'
                            GROUP BY ALL ORDER BY b.source""").fetchall()
         for src, fn, d, acc, lo, hi in b:
-            lines.append(f"{src}: {fn}, imported {d}, {int(acc or 0):,} records accepted, dates {_iso(lo)} to {_iso(hi)}.")
+            lines.append(f"{src}: {fn}, imported {d}, {int(acc or 0):,} records accepted, "
+                         f"dates {iso_date(lo)} to {iso_date(hi)}.")
     except Exception:  # noqa: BLE001
         pass
     lines += [

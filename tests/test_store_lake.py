@@ -7,6 +7,8 @@ equal, a second import of the same file must change nothing, and the snapshot id
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import h3
 import pandas as pd
 import pytest
@@ -326,3 +328,28 @@ def test_two_writers_at_once_never_share_an_id(tmp_path, catalog):
     assert con.execute("SELECT count(*), count(DISTINCT event_id) FROM events").fetchone() == (32, 32)
     assert con.execute("SELECT count(*), count(DISTINCT audit_id) FROM audit").fetchone() == (2, 2)
     con.close()
+
+
+def test_db_option_keeps_a_url_data_location():
+    """Issue 18: ``--db`` was a path, so ``ducklake:...;data=s3://bucket/prefix/`` reached the store
+    as ``s3:/bucket/prefix`` (a local directory). The option keeps a DuckLake name as text, a file
+    as a path, and refuses an unreadable DuckLake name in one sentence (exit 2)."""
+    import click
+    from click.testing import CliRunner
+
+    from intel.cli.options import db_option
+
+    seen = {}
+
+    @click.command()
+    @db_option
+    def show(db):
+        seen["db"] = db
+
+    spec = "ducklake:postgres:dbname=intel host=db.internal;data=s3://bucket/prefix/"
+    assert CliRunner().invoke(show, ["--db", spec]).exit_code == 0
+    assert seen["db"] == spec and store.parse_store(seen["db"]).data_path == "s3://bucket/prefix/"
+    assert CliRunner().invoke(show, ["--db", "some/dir/intel.duckdb"]).exit_code == 0
+    assert seen["db"] == Path("some/dir/intel.duckdb")
+    bad = CliRunner().invoke(show, ["--db", "ducklake:oracle:x"])
+    assert bad.exit_code == 2 and "is not a DuckLake store" in bad.output

@@ -19,7 +19,7 @@ import click
 
 from intel import config, periods
 
-__all__ = ["DB_HELP", "db_option", "as_of_option", "open_store", "store_exists", "check_not_held", "PeriodType", "DayType", "period_option",
+__all__ = ["DB_HELP", "StoreType", "db_option", "as_of_option", "open_store", "store_exists", "check_not_held", "PeriodType", "DayType", "period_option",
            "period_options", "res_option", "ResolutionType", "merge_period", "apply_options", "AREA_MODES", "area_options",
            "resolve_area", "hotspot_area_kwargs", "check_area"]
 
@@ -41,8 +41,35 @@ def store_exists(db) -> bool:
     return store.parse_store(str(db)) is not None or Path(db).exists()
 
 
-db_option = click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=_default_db, help=DB_HELP)
-"""``--db PATH``: the store a verb works on (a :class:`pathlib.Path`)."""
+class StoreType(click.ParamType):
+    """A store named on the command line: a :class:`pathlib.Path` for a DuckDB file, the text
+    itself for a DuckLake store (``ducklake:...``), whose data location may be a URL such as
+    ``s3://bucket/prefix/`` that a path would fold into ``s3:/bucket``.
+
+    Raises
+    ------
+    click.BadParameter
+        A ``ducklake:`` name :func:`intel.store.parse_store` cannot read (exit 2, its sentence).
+    """
+
+    name = "store"
+
+    def convert(self, value, param, ctx):
+        from intel import store
+
+        if isinstance(value, Path):
+            return value
+        text = str(value)
+        try:
+            if store.parse_store(text) is not None:
+                return text
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+        return Path(text)
+
+
+db_option = click.option("--db", type=StoreType(), default=_default_db, help=DB_HELP)
+"""``--db PATH``: the store a verb works on (a :class:`pathlib.Path`, or the ``ducklake:`` text)."""
 
 
 as_of_option = click.option(
@@ -80,7 +107,7 @@ def open_store(db, read_only: bool = True, as_of: int | None = None):
     from intel import store
     from intel.cli.errors import fail
 
-    path = Path(db)
+    path = db if store.parse_store(str(db)) is not None else Path(db)
     if read_only and not store_exists(db):
         fail(f"the store {path} does not exist; run `intel build` first.")
     if as_of is not None:

@@ -22,7 +22,8 @@ import). Folding holds the spool's lock, appends its lines in order in one trans
 their original time (``logged_at``) and their ``spool_id`` in ``detail``, then empties the file; a
 line whose ``spool_id`` is already in the log (a fold that stopped between its commit and the
 emptying) is not appended twice. A line that is not JSON (a torn write) is folded as
-``audit.spool_unreadable`` with its text, never dropped. ``intel verify`` names the lines
+``audit.spool_unreadable`` with its text (its ``spool_id`` a hash of its place and text), never
+dropped. ``intel verify`` names the lines
 still waiting (:func:`pending`).
 
 A DuckLake store takes several writers, so step 2 succeeds unless its catalog is unreachable;
@@ -31,6 +32,7 @@ stops with one sentence.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import uuid
@@ -196,17 +198,18 @@ def fold(con, path: Path | None = None) -> int:
         n = 0
         con.execute("BEGIN TRANSACTION")
         try:
-            for ln in lines:
+            for i, ln in enumerate(lines):
                 try:
                     d = json.loads(ln)
                     sid = str(d["spool_id"])
                     at = datetime.fromisoformat(d["logged_at"])
                     action, user = str(d["action"]), d.get("user_name")
                     detail = {**(d.get("detail") or {}), "spool_id": sid}
-                except (ValueError, KeyError, TypeError):
-                    sid, at, action, user = None, None, "audit.spool_unreadable", None
-                    detail = {"text": ln[:2000]}
-                if sid is not None and sid in done:
+                except (ValueError, KeyError, TypeError):   # its id: a hash of its place and text
+                    sid = "unreadable-" + hashlib.sha256(f"{i}:{ln}".encode("utf-8", "replace")).hexdigest()[:32]
+                    at, action, user = None, "audit.spool_unreadable", None
+                    detail = {"text": ln[:2000], "spool_id": sid}
+                if sid in done:
                     continue
                 store._append_audit(con, action, json.dumps(detail, default=str), user or "local", at=at)
                 n += 1

@@ -377,10 +377,8 @@ def _keep_session_current() -> None:
     now = sessions.clock()
     if user is None:
         return
-    try:
-        minutes = sessions.idle_minutes(get_con())
-    except Exception:  # noqa: BLE001 - an unreadable store: the default limit still applies
-        minutes = sessions.idle_minutes(None)
+    # environment, store, default; an unreadable store or a bad value gives the default limit
+    minutes = setting("session_idle_minutes", cast=int)
     if sessions.idle_expired(st.session_state.get("intel_last_run"), now, minutes):
         _audit("session_expired", {"idle_minutes": minutes}, user.name)
         _sign_out(f"You were signed out after more than {minutes} minutes without activity. Sign in again.")

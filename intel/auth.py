@@ -849,35 +849,57 @@ def visible_sql(user: User, rel_expr: str, batch_expr: str | None = None, owner_
     return _visible_list_sql(user, lst, owner_expr)
 
 
-def visible_events_sql(user: User, events: str = "events", batches: str = "batches") -> str:
+def _pairs_sql(user: User, events: str, batches: str) -> str:
+    """SQL relation: one row per distinct (batch, record marking) pair of ``events``, with
+    ``batch_id``, ``_r`` (the record's marking as stored), ``_text`` (the effective marking as text,
+    :func:`marking_text_sql`) and ``_vis`` (whether ``user`` may see the pair's records).
+
+    The one definition of the rule in SQL over stored records: the ``events`` view of
+    :func:`visibility_statements`, its batch counts and :func:`visible_events_sql` all join it. It
+    is evaluated per pair, not per record: a store holds a handful of pairs, and each record only
+    joins its own."""
+    bl = (f"(SELECT batch_id, releasability AS _braw, imported_by AS _owner, "
+          f"{marking_list_sql('releasability')} AS _bat FROM {batches})")
+    eff = effective_list_sql("_own", "_bat")
+    return (f"(SELECT batch_id, _r, {marking_text_sql('_eff', '_r', '_braw', '_own')} AS _text, "
+            f"{_visible_list_sql(user, '_eff', '_owner')} AS _vis FROM "
+            f"(SELECT x.*, {eff} AS _eff FROM (SELECT d.batch_id, d._r, {marking_list_sql('d._r')} AS _own, "
+            f"b._bat, b._braw, b._owner FROM (SELECT DISTINCT batch_id, releasability AS _r FROM {events}) d "
+            f"LEFT JOIN {bl} b ON b.batch_id = d.batch_id) x) y)")
+
+
+def visible_events_sql(user: User, events: str = "events", batches: str = "batches",
+                       effective_text: bool = False) -> str:
     """SQL relation: the rows of ``events`` that ``user`` may see, columns as stored.
 
     The rule of :func:`visible_to` (the effective marking of record and batch, the batch's importer
-    for ``NOFORN``), evaluated once per distinct (batch, record marking) pair as the ``events``
-    view of :func:`visibility_statements` does, but on the tables of any cursor, the writing one
-    included: an import compares its rows with stored records through it (:mod:`intel.ingest`:
-    re-import matching, deduplication, re-seizure leads), inside its own transaction.
+    for ``NOFORN``), evaluated once per distinct (batch, record marking) pair (:func:`_pairs_sql`),
+    on the tables of any cursor, the writing one included: an import compares its rows with stored
+    records through it (:mod:`intel.ingest`: re-import matching, deduplication, re-seizure leads),
+    inside its own transaction. The ``events`` view of :func:`visibility_statements` is this
+    relation with ``effective_text``.
 
     Parameters
     ----------
     user : User
     events, batches : str
         Trusted SQL names of the two tables (never user input).
+    effective_text : bool
+        Replace ``releasability`` with the effective marking as text (:func:`marking_text_sql`),
+        for an administrator too.
 
     Returns
     -------
     str
-        ``events`` itself for an administrator; else a parenthesised ``SELECT`` to use as
-        ``FROM <relation> alias``. The only user values embedded are those of :func:`visible_sql`.
+        ``events`` itself for an administrator (without ``effective_text``); else a parenthesised
+        ``SELECT`` to use as ``FROM <relation> alias``. The only user values embedded are those of
+        :func:`visible_sql`.
     """
-    if user.role == "admin":
+    if user.role == "admin" and not effective_text:
         return events
-    eff = effective_list_sql(marking_list_sql("d._r"), marking_list_sql("b.releasability"))
-    pairs = (f"(SELECT d.batch_id, d._r, {_visible_list_sql(user, eff, 'b.imported_by')} AS _vis FROM "
-             f"(SELECT DISTINCT batch_id, releasability AS _r FROM {events}) d "
-             f"LEFT JOIN {batches} b ON b.batch_id = d.batch_id)")
-    return (f"(SELECT e.* FROM {events} e JOIN {pairs} p ON p.batch_id = e.batch_id "
-            f"AND p._r IS NOT DISTINCT FROM e.releasability WHERE p._vis)")
+    cols = "e.* REPLACE (p._text AS releasability)" if effective_text else "e.*"
+    return (f"(SELECT {cols} FROM {events} e JOIN {_pairs_sql(user, events, batches)} p "
+            f"ON p.batch_id = e.batch_id AND p._r IS NOT DISTINCT FROM e.releasability WHERE p._vis)")
 
 
 def updatable_events_sql(user: User, events: str = "events", batches: str = "batches") -> str:
@@ -954,18 +976,12 @@ def visibility_statements(user: User, catalog: str) -> list[str]:
     q_own = ("CASE WHEN e.event_id IS NOT NULL THEN e.releasability "
              "ELSE json_transform(q.raw, '\"MAP(VARCHAR, VARCHAR)\"')[b._relcol] END")
     eff = effective_list_sql("_own", "_bat")
-    # the rule is evaluated once per distinct (batch, record marking) pair, not per record: a
-    # store holds a handful of pairs, and each record only joins its pair (visible or not, and
-    # the effective marking as text)
-    pairs = (f"(SELECT batch_id, _r, {marking_text_sql('_eff', '_r', '_braw', '_own')} AS _text, "
-             f"{_visible_list_sql(user, '_eff', '_owner')} AS _vis FROM "
-             f"(SELECT x.*, {eff} AS _eff FROM (SELECT d.batch_id, d._r, {marking_list_sql('d._r')} AS _own, "
-             f"b._bat, b._braw, b._owner FROM (SELECT DISTINCT batch_id, releasability AS _r FROM {t['events']}) d "
-             f"LEFT JOIN {bl} b ON b.batch_id = d.batch_id) x) y)")
+    # the rule per distinct (batch, record marking) pair: one definition (_pairs_sql), shared with
+    # visible_events_sql and the batch counts below
+    pairs = _pairs_sql(user, t["events"], t["batches"])
     stmts = [
-        f"CREATE OR REPLACE TEMP VIEW events AS SELECT e.* REPLACE (p._text AS releasability) "
-        f"FROM {t['events']} e JOIN {pairs} p ON p.batch_id = e.batch_id AND p._r IS NOT DISTINCT FROM e.releasability "
-        f"WHERE p._vis",
+        f"CREATE OR REPLACE TEMP VIEW events AS SELECT * FROM "
+        f"{visible_events_sql(user, t['events'], t['batches'], effective_text=True)}",
         f"CREATE OR REPLACE TEMP VIEW batches AS SELECT b.* FROM {t['batches']} b WHERE "
         f"{_visible_list_sql(user, marking_list_sql('b.releasability'), 'b.imported_by')}",
         f"CREATE OR REPLACE TEMP VIEW quarantine AS SELECT * EXCLUDE (_own, _bat, _owner) FROM "

@@ -44,7 +44,7 @@ from intel.config import FINE_RES
 from intel.reasons import LOCATION_REASONS as IMPORT_LOCATION_REASONS
 from intel.store import audit, refresh_incidents, transaction
 
-__all__ = ["list_quarantine", "decide", "apply_swap_suggestions", "decisions_log", "batches",
+__all__ = ["list_quarantine", "quarantine_marking", "decide", "apply_swap_suggestions", "decisions_log", "batches",
            "DECISIONS", "NULL_ISLAND_DEG", "SWAP_TOL_DEG"]
 
 DECISIONS = {"accept": "accepted", "correct": "corrected", "reject": "rejected"}
@@ -116,6 +116,51 @@ def list_quarantine(con, batch_id: int | None = None, reasons: list[str] | None 
             FROM quarantine q LEFT JOIN batches b USING (batch_id) LEFT JOIN events e ON e.event_id = q.event_id
             WHERE {' AND '.join(where)}
             ORDER BY q.batch_id, q.row_number, q.quarantine_id""", params).df()
+
+
+def quarantine_marking(con, quarantine_ids) -> str:
+    """The marking of an export of quarantine rows: the most restrictive effective marking of the
+    rows (:func:`intel.auth.combined_marking`).
+
+    A row's effective marking is the most restrictive of its batch's and its own: its stored
+    record's (on a restricted cursor already the effective one) or, for a rejected row without a
+    record, the value of the batch's marking column in the raw row (the rule of the
+    ``quarantine`` view of :func:`intel.auth.visibility_statements`).
+
+    Parameters
+    ----------
+    con : DuckDB cursor (restricted to the user or not)
+    quarantine_ids : iterable of int
+        The rows exported.
+
+    Returns
+    -------
+    str
+        ``'UNRESTRICTED (public sources)'`` for no rows.
+    """
+    from intel import auth
+
+    ids = [int(i) for i in quarantine_ids]
+    if not ids:
+        return auth.combined_marking([])
+    rows = con.execute(
+        "SELECT e.event_id IS NOT NULL, e.releasability, b.releasability, "
+        "json_extract_string(b.options, '$.columns.releasability'), CAST(q.raw AS VARCHAR) "
+        "FROM quarantine q LEFT JOIN events e ON e.event_id = q.event_id "
+        "LEFT JOIN batches b ON b.batch_id = q.batch_id WHERE list_contains(?, q.quarantine_id)", [ids]).fetchall()
+    marks = []
+    for has_event, own, batch, relcol, raw in rows:
+        if not has_event:
+            try:
+                own = (json.loads(raw) or {}).get(relcol) if raw and relcol else None
+            except ValueError:
+                own = None
+        try:
+            eff = auth.effective_releasability(own, batch)
+            marks.append(None if eff is None else "REL TO " + ", ".join(eff) if eff else "NOFORN")
+        except ValueError:
+            marks.append("unreadable marking")   # combined_marking: NOT RELEASABLE
+    return auth.combined_marking(marks)
 
 
 def batches(con) -> pd.DataFrame:

@@ -540,6 +540,8 @@ def connect(db: str | os.PathLike | None = None, *, read_only: bool = False,
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         con = duckdb.connect(path)
         migrate(con)
+        if path != ":memory:":
+            _fold_spool(con)   # audit lines of read-only channels written while the store was held
     load_spatial(con)
     return con
 
@@ -1100,10 +1102,11 @@ def audit_hash(prev_hash: str | None, audit_id: int, logged_at, user_name, actio
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _append_audit(con: duckdb.DuckDBPyConnection, action: str, detail: str, user: str) -> None:
+def _append_audit(con: duckdb.DuckDBPyConnection, action: str, detail: str, user: str, at=None) -> None:
     prev = con.execute("SELECT audit_id, chain_hash FROM audit ORDER BY audit_id DESC LIMIT 1").fetchone()
     aid = next_id(con, "audit", "audit_id")
-    at = con.execute("SELECT CAST(now() AS TIMESTAMP)").fetchone()[0]
+    if at is None:   # a spooled line (intel.auditspool.fold) keeps the time it happened
+        at = con.execute("SELECT CAST(now() AS TIMESTAMP)").fetchone()[0]
     h = audit_hash(prev[1] if prev else None, aid, at, user, action, detail)
     con.execute(f"INSERT INTO audit ({', '.join(AUDIT_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [aid, at, user, action, detail, prev[0] if prev else None, h])
@@ -1144,6 +1147,7 @@ def audit(con: duckdb.DuckDBPyConnection, action: str, detail: dict | None = Non
     if in_transaction(con):   # inside the caller's transaction: one try, theirs to commit
         _append_audit(con, action, text, user)
         return
+    _fold_spool(con)
     con.execute("BEGIN TRANSACTION")
     for attempt in range(AUDIT_RETRIES):
         try:
@@ -1159,6 +1163,17 @@ def audit(con: duckdb.DuckDBPyConnection, action: str, detail: dict | None = Non
         except BaseException:
             _rollback_quietly(con)
             raise
+
+
+def _fold_spool(con) -> None:
+    """Fold the audit spool of the store file ``con`` writes into its log before a new line
+    (:func:`intel.auditspool.fold`); a spool that cannot be read now waits for the next writer."""
+    from intel import auditspool
+
+    try:
+        auditspool.fold(con)
+    except (OSError, duckdb.Error):
+        pass
 
 
 def carry_audit(con: duckdb.DuckDBPyConnection, old_db: str | os.PathLike) -> int:

@@ -26,6 +26,11 @@ a plain sentence. The checks:
     No accepted event has coordinates without its H3 cell.
 ``quarantine``
     Every quarantine row has at least one reason.
+``spool``
+    Audit lines of read-only channels still waiting in the audit spool beside the store
+    (:mod:`intel.auditspool`: written while the store could not be opened for writing) are
+    counted and named; they are not a fault (the next writable open folds them into the chain),
+    so the finding passes, but until then they are outside the chain.
 
 It works on the embedded store and on a DuckLake store alike (plain SQL on the default
 catalog).
@@ -43,7 +48,7 @@ from intel.areas import KIND as AREA_KIND
 from intel.hexbin import usable_sql
 
 __all__ = ["Finding", "VerifyReport", "verify", "check_schema", "check_audit_chain", "check_batches",
-           "check_cells", "check_quarantine"]
+           "check_cells", "check_quarantine", "check_spool"]
 
 SHOW_IDS = 10
 """Largest number of ids named in one sentence (the count is always given)."""
@@ -232,7 +237,20 @@ def check_quarantine(con: duckdb.DuckDBPyConnection) -> list[Finding]:
     return [Finding("quarantine", True, "every quarantine row has a reason.")]
 
 
-CHECKS = (check_schema, check_audit_chain, check_batches, check_cells, check_quarantine)
+def check_spool(con: duckdb.DuckDBPyConnection) -> list[Finding]:
+    """Audit lines waiting in the audit spool of the store file (:mod:`intel.auditspool`)."""
+    from intel import auditspool
+
+    path = auditspool.spool_path_of(con)
+    n = auditspool.pending(path)
+    if n:
+        return [Finding("spool", True, f"{n:,} audit line(s) wait in {path}, outside the hash chain until the next "
+                                       "writable open of the store folds them in (an import, a settings "
+                                       "change, the dashboard's start or its next audit line).")]
+    return [Finding("spool", True, "no audit line waits in the audit spool.")]
+
+
+CHECKS = (check_schema, check_audit_chain, check_batches, check_cells, check_quarantine, check_spool)
 """The checks :func:`verify` runs, in order."""
 
 

@@ -22,6 +22,7 @@ import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from intel import borders, settings  # noqa: E402
+from intel.hexbin import Filters  # noqa: E402
 from intel.safety import csv_bytes  # noqa: E402
 from intel.render import borders as border_map  # noqa: E402
 from intel.render.deck import offline_deck  # noqa: E402
@@ -130,6 +131,8 @@ except Exception as e:  # noqa: BLE001
     stop_with_provenance()
 
 a = rank_seg.attrs
+# the records behind every export of the page: the period and the previous one it is compared with
+bor_filters = Filters(date_from=str(a["previous"][0]), date_to=str(a["period"][1]))
 ev_zone = ev[ev["border_km"] <= float(zone)]
 in_zone = borders.zone_totals(ev, float(zone))
 m1, m2, m3, m4 = st.columns(4)
@@ -193,17 +196,17 @@ with tab1:
         st.dataframe(rank_seg, hide_index=True, width="stretch")
     c1, c2 = st.columns(2)
     export_button(c1, "Stretches (CSV)", csv_bytes(rank_seg), "border_stretches.csv", "text/csv",
-                       key="dl_seg_csv")
+                       key="dl_seg_csv", filters=bor_filters)
     loaded = segs[segs["events"] > 0] if not show_all else segs
     export_button(c2, "Stretches with load (GeoJSON, lon-lat)", borders.to_geojson(loaded), "border_stretches.geojson",
-                       "application/geo+json", key="dl_seg_geojson")
+                       "application/geo+json", key="dl_seg_geojson", filters=bor_filters)
 with tab2:
     if rank_pair.empty:
         st.info("No country pair carries events in this period or the previous one.")
     else:
         st.dataframe(rank_pair, hide_index=True, width="stretch")
     export_button(st, "Country pairs (CSV)", csv_bytes(rank_pair), "border_pairs.csv", "text/csv",
-                       key="dl_pair_csv")
+                       key="dl_pair_csv", filters=bor_filters)
 with tab3:
     st.caption(cand.attrs.get("note", ""))
     if cand.attrs.get("crossings_unused"):
@@ -213,9 +216,9 @@ with tab3:
         st.dataframe(cand, hide_index=True, width="stretch")
     c1, c2 = st.columns(2)
     export_button(c1, "Candidates (CSV)", csv_bytes(cand), "bypass_candidates.csv", "text/csv",
-                       key="dl_cand_csv")
+                       key="dl_cand_csv", filters=bor_filters)
     export_button(c2, "Candidates (GeoJSON, lon-lat)", borders.to_geojson(cand), "bypass_candidates.geojson",
-                       "application/geo+json", key="dl_cand_geojson")
+                       "application/geo+json", key="dl_cand_geojson", filters=bor_filters)
 with tab4:
     if cx.empty:
         st.info("The store holds no official crossings. Run `intel build` (UN/LOCODE) or import a crossings file "
@@ -254,6 +257,6 @@ with tab5:
                    "Patrol sectors for the border between the ports. Events are distinct seizure events per group.")
         st.dataframe(borders.cbp_split_summary(split), hide_index=True, width="stretch")
         st.dataframe(split, hide_index=True, width="stretch")
-        export_button(st, "CBP split (CSV)", csv_bytes(split), "cbp_split.csv", "text/csv", key="dl_cbp_csv")
+        export_button(st, "CBP split (CSV)", csv_bytes(split), "cbp_split.csv", "text/csv", key="dl_cbp_csv", filters=bor_filters)
 
 provenance()

@@ -21,7 +21,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from intel import auth, config, hexbin, queries, sessions, settings, store
+from intel import auth, config, export, hexbin, queries, sessions, settings, store
 from intel import overview
 
 def _leave_mpa_v1() -> None:
@@ -187,13 +187,15 @@ def cached(**kw):
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _marking(path: str, stamp: float, vis: tuple) -> str:
-    return auth.export_marking(_restricted_cursor(vis))
+def _marking(path: str, stamp: float, vis: tuple, filters: hexbin.Filters | None = None) -> str:
+    return auth.export_marking(_restricted_cursor(vis), filters)
 
 
-def export_marking() -> str:
-    """The releasability marking of what the current user sees (carried by every export)."""
-    return _marking(db_path(), db_stamp(), visibility())
+def export_marking(filters: hexbin.Filters | None = None) -> str:
+    """The releasability marking of the records the current user sees under ``filters`` (the
+    page's sidebar filters: the rows an export of the page holds); without ``filters``, of
+    everything the user sees (more restrictive than any part of it, never less)."""
+    return _marking(db_path(), db_stamp(), visibility(), filters)
 
 
 def _session_token() -> str:
@@ -260,7 +262,8 @@ def audited_download(container, label, data, *, file_name=None, mime=None, actio
     type and the file name, and the MIME type carries a parameter with this session's random
     token, so the id differs per session and cannot be computed from known content; the file is
     dropped at most :data:`MEDIA_LIFETIME_S` seconds later (:func:`_expire_media_later`), or
-    earlier by Streamlit's own clean-up at the ends of script runs. What does not hold:
+    earlier by Streamlit's own clean-up at the ends of script runs. ``data`` may be a callable
+    returning the bytes: it then runs only when the file is asked for. What does not hold:
     Streamlit's media endpoint checks no session, so whoever holds the URL in that window can
     fetch the file (more than once) without an audit line of their own.
     """
@@ -274,12 +277,12 @@ def audited_download(container, label, data, *, file_name=None, mime=None, actio
 
         mime = (mimetypes.guess_type(file_name or "")[0] or
                 ("text/plain" if isinstance(data, str) else "application/octet-stream"))
-    payload = data
     info = {**(detail or {}), "file": file_name}
 
     def produce():
         if not _still_allowed(user, need, users_file, stamp):
             raise PermissionError("the account may no longer download this file")
+        payload = data() if callable(data) else data   # made now, for this session only
         store.audit(inst.cursor(), action, info, user.name if user else None)
         _expire_media_later()
         return payload
@@ -289,25 +292,53 @@ def audited_download(container, label, data, *, file_name=None, mime=None, actio
                                      **kw)
 
 
-def export_button(container, label, data, file_name=None, mime=None, **kw):
-    """A download button for an export: only for roles that may export; the file name carries
-    the releasability marking; each download is written to the audit log, with the store snapshot
-    the page read (:func:`intel.store.snapshot_label`), when the file is produced for this session
+def export_button(container, label, data, file_name=None, mime=None, *, filters: hexbin.Filters | None = None,
+                  marking: str | None = None, rows: int | None = None, **kw):
+    """A download button for an export: only for roles that may export; the file carries the
+    releasability marking of the rows it holds, inside (:func:`intel.export.mark_export`: a CSV
+    column, a GeoJSON member, GeoParquet/GeoPackage metadata ...) and in its name
+    (:func:`intel.export.marked_file_name`); each download is written to the audit log, with the
+    marking, the filters, the number of rows and the store snapshot the page read
+    (:func:`intel.store.snapshot_label`), when the file is produced for this session
     (:func:`audited_download`).
 
-    ``container`` is ``st`` or a column; the other arguments are those of ``st.download_button``.
+    Parameters
+    ----------
+    container : ``st`` or a column
+    label, data, file_name, mime
+        As for ``st.download_button`` (``data`` bytes or text).
+    filters : intel.hexbin.Filters, optional
+        The page's filters: the marking is that of the records they select
+        (:func:`export_marking`). Give it, or ``marking``, for every export of records.
+    marking : str, optional
+        The marking of the rows exported, computed by the page from those rows (e.g.
+        :func:`intel.quality.quarantine_marking`); wins over ``filters``. With neither, the
+        marking of everything the user sees (never less restrictive than the rows').
+    rows : int, optional
+        Rows exported, for the audit line.
     """
     user = current_user()
     if not auth.can(user, "export"):
         container.caption(f"{label}: your role may not export.")
         return False
-    marking = export_marking()
-    slug = "".join(ch if ch.isalnum() else "_" for ch in marking.split("(")[0].strip()).strip("_")
-    name = f"{slug}__{file_name}" if slug and file_name else file_name
+    if marking is None:
+        marking = export_marking(filters)
+    name = export.marked_file_name(file_name, marking)
     # the snapshot the page's figures were read from (the cache stamp), for the audit line
     snapshot = store.snapshot_label(_instance().cursor())
-    return audited_download(container, label, data, file_name=name, mime=mime, action="export", need="export",
-                            detail={"marking": marking, "label": label, "snapshot": snapshot}, **kw)
+    detail = {"marking": marking, "label": label, "snapshot": snapshot,
+              "filters": _filters_detail(filters), **({"rows": int(rows)} if rows is not None else {})}
+    return audited_download(container, label, lambda: export.mark_export(data, file_name, marking), file_name=name,
+                            mime=mime, action="export", need="export", detail=detail, **kw)
+
+
+def _filters_detail(filters: hexbin.Filters | None) -> dict | None:
+    """The filters of an export as plain values for its audit line (only those set)."""
+    if filters is None:
+        return None
+    from dataclasses import asdict
+
+    return {k: v for k, v in asdict(filters).items() if v not in (None, ())}
 
 
 def _request_headers() -> dict:
@@ -346,10 +377,8 @@ def _keep_session_current() -> None:
     now = sessions.clock()
     if user is None:
         return
-    try:
-        minutes = sessions.idle_minutes(get_con())
-    except Exception:  # noqa: BLE001 - an unreadable store: the default limit still applies
-        minutes = sessions.idle_minutes(None)
+    # environment, store, default; an unreadable store or a bad value gives the default limit
+    minutes = setting("session_idle_minutes", cast=int)
     if sessions.idle_expired(st.session_state.get("intel_last_run"), now, minutes):
         _audit("session_expired", {"idle_minutes": minutes}, user.name)
         _sign_out(f"You were signed out after more than {minutes} minutes without activity. Sign in again.")

@@ -83,7 +83,8 @@ show = rows.assign(reasons=rows["reasons"].map(_fmt_list))[
 st.dataframe(show, hide_index=True, width="stretch")
 if len(rows):
     export_button(st, "These rows (CSV)", csv_bytes(show), file_name="quarantine.csv",
-                       mime="text/csv", key="dq_csv")
+                  mime="text/csv", key="dq_csv", rows=len(show),
+                  marking=quality.quarantine_marking(con, rows["quarantine_id"]))
 
 # ---- one-click swap per batch
 if batch_id is not None:

@@ -94,7 +94,7 @@ if len(cells):
     st.subheader("Cells")
     st.dataframe(as_days(cells.drop(columns=["cell"]).head(500)), hide_index=True, width="stretch")
     export_button(st, "Cells as CSV", csv_bytes(cells.drop(columns=["cell"])),
-                       file_name=f"cells_res{res}.csv", mime="text/csv")
+                       file_name=f"cells_res{res}.csv", mime="text/csv", filters=filters, rows=len(cells))
 if len(coarse):
     with st.expander(f"Places too coarse for resolution {res} ({len(coarse)})"):
         st.dataframe(as_days(coarse), hide_index=True, width="stretch")

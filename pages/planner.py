@@ -11,6 +11,7 @@ import streamlit as st
 
 from intel import backtest as bt
 from intel import periods, risk, settings, target_package
+from intel.hexbin import Filters
 from intel.render import hexagons
 from intel.safety import csv_bytes
 from intel.studyarea import AREA_LABELS
@@ -173,7 +174,7 @@ def _plan(stamp, res, area, d_from, d_to, n, spacing, weights_items, half_life, 
 @cached(show_spinner="Preparing the PDF ...", max_entries=8)
 def _pdf(stamp, res, area, d_from, d_to, n, spacing, weights_items, half_life, neighbours, ranking, marking):
     pl = _plan(stamp, res, area, d_from, d_to, n, spacing, weights_items, half_life, neighbours, ranking)
-    return target_package.to_pdf(pl, marking, data_marking=export_marking())
+    return target_package.to_pdf(pl, marking, data_marking=export_marking(Filters(date_from=d_from, date_to=d_to)))
 
 
 @cached(show_spinner="Running the backtest ...", max_entries=8)
@@ -242,13 +243,14 @@ st.dataframe(target_package.table(plan), hide_index=True, width="stretch")
 
 d1, d2, d3 = st.columns(3)
 stem = f"targets_r{int(res)}"
+plan_filters = Filters(date_from=d_from, date_to=d_to)   # the records the plan scored
 try:
     export_button(d1, "Target list CSV", target_package.to_csv(plan), file_name=f"{stem}.csv", mime="text/csv",
-                       key="pl_dl_csv")
+                       key="pl_dl_csv", filters=plan_filters, rows=len(plan.targets))
     export_button(d2, "Target cells GeoJSON", target_package.to_geojson(plan), file_name=f"{stem}.geojson",
-                       mime="application/geo+json", key="pl_dl_geojson")
+                       mime="application/geo+json", key="pl_dl_geojson", filters=plan_filters, rows=len(plan.targets))
     export_button(d3, "Target package PDF", _pdf(*args, str(settings.get("marking", con))),
-                       file_name=f"{stem}.pdf", mime="application/pdf", key="pl_dl_pdf")
+                       file_name=f"{stem}.pdf", mime="application/pdf", key="pl_dl_pdf", filters=plan_filters)
 except Exception as exc:  # noqa: BLE001
     st.error(f"The downloads could not be prepared: {exc}")
 

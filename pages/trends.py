@@ -59,11 +59,11 @@ def downloads(chart: alt.Chart, data: pd.DataFrame, name: str) -> None:
     c1, c2 = st.columns(2)
     try:
         export_button(c1, "Chart as PNG", _png(chart.to_json()), file_name=f"{name}.png", mime="image/png",
-                           key=f"png_{name}")
+                           key=f"png_{name}", filters=filters)
     except Exception as e:  # noqa: BLE001 - a missing PNG must not hide the chart
         c1.caption(f"PNG export unavailable: {e}")
     export_button(c2, "Data as CSV", csv_bytes(data), file_name=f"{name}.csv", mime="text/csv",
-                       key=f"csv_{name}")
+                       key=f"csv_{name}", filters=filters, rows=len(data))
 
 
 tab_t, tab_c, tab_p, tab_b = st.tabs(["Trends", "Country context", "Time playback", "Briefing pack"])

@@ -410,3 +410,14 @@ def test_events_view_matches_python_rule_on_every_pair(tmp_path):
                         auth.parse_releasability(got[r["event_id"]])
                     continue
                 assert auth.parse_releasability(got[r["event_id"]]) == eff, (r, got[r["event_id"]])
+
+
+def test_events_view_is_visible_events_sql_one_definition():
+    """The ``events`` view of a user's cursor is :func:`intel.auth.visible_events_sql` (with the
+    effective marking as text): the pairs SQL has one definition (issue 19 review)."""
+    for user, _ in USERS:
+        stmts = auth.visibility_statements(user, "cat")
+        ev = auth.visible_events_sql(user, '"cat".main.events', '"cat".main.batches', effective_text=True)
+        assert stmts[0] == f"CREATE OR REPLACE TEMP VIEW events AS SELECT * FROM {ev}"
+        if user.role != "admin":
+            assert auth.visible_events_sql(user).count("SELECT DISTINCT batch_id, releasability") == 1

@@ -454,3 +454,14 @@ def test_a_produced_download_is_dropped_within_its_lifetime(monkeypatch):
         _time.sleep(0.05)
     with pytest.raises(MediaFileStorageError):
         storage.get_file(file_id)
+
+
+def test_idle_limit_is_read_by_the_one_setting_helper(monkeypatch):
+    """``_keep_session_current`` reads the idle limit through ``pages.common.setting`` (environment,
+    store, default, and its fallback), not a copy of that fallback (issue 19 review)."""
+    import inspect
+
+    import pages.common as common
+
+    src = inspect.getsource(common._keep_session_current)
+    assert 'setting("session_idle_minutes", cast=int)' in src and "idle_minutes(" not in src

@@ -47,6 +47,11 @@ def audit_cmd(db, out, user_name, action, period):
         write_csv(df, out)
     except OSError as e:
         fail(f"cannot write {out}: {e}")
+    from intel.cli.options import finish_export
+
+    # the audit log holds no records: its export is unrestricted, and is itself audited
+    finish_export(db, out, "audit", rows=len(df), marking=auth.UNRESTRICTED_MARKING, action="audit.export",
+                  filters={"user": user_name, "action": action, "date_from": date_from, "date_to": date_to})
     click.echo(f"{len(df):,} audit lines written to {out}")
 
 

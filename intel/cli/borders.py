@@ -13,7 +13,7 @@ from __future__ import annotations
 import click
 
 from intel.cli.errors import IntelCommand, fail
-from intel.cli.options import db_option, open_store, period_options, res_option
+from intel.cli.options import cli_marking, db_option, finish_export, open_store, period_options, res_option
 
 __all__ = ["borders_cmd", "bypass_cmd", "crossings_cmd"]
 
@@ -61,6 +61,19 @@ def borders_cmd(db, zone_km, period, by, all_kinds, out, top):
         click.echo(r[cols].head(top).to_string(index=False))
     if out:
         _write_csv(r, out)
+        _finish(db, con, out, "borders", r, a["previous"][0], a["period"][1],
+                {"zone_km": zone_km, "by": by, "all_kinds": all_kinds})
+
+
+def _finish(db, con, out, verb, r, date_from, date_to, filters) -> None:
+    """Marking inside the written file and the export's audit line (:func:`intel.cli.options.finish_export`)."""
+    from intel.store import snapshot_label
+
+    marking, snapshot = cli_marking(con, date_from, date_to), snapshot_label(con)
+    con.close()
+    finish_export(db, out, verb, rows=len(r), marking=marking, snapshot=snapshot,
+                  filters={"date_from": str(date_from) if date_from else None,
+                           "date_to": str(date_to) if date_to else None, **filters})
 
 
 def _write_csv(r, out: str) -> None:
@@ -110,6 +123,8 @@ def bypass_cmd(db, zone_km, min_km, res, period, no_ports, all_kinds, out, top):
         click.echo(show.to_string(index=False))
     if out:
         _write_csv(r, out)
+        _finish(db, con, out, "bypass", r, date_from, date_to,
+                {"zone_km": zone_km, "min_km": min_km, "res": res, "no_ports": no_ports, "all_kinds": all_kinds})
 
 
 @click.command("crossings", cls=IntelCommand, help="Import official crossings (CSV or GeoJSON: name, country pair, latitude, longitude, "

@@ -19,7 +19,7 @@ from __future__ import annotations
 import click
 
 from intel.cli.errors import IntelCommand, fail
-from intel.cli.options import as_of_option, db_option, open_store, period_option, res_option
+from intel.cli.options import as_of_option, cli_marking, db_option, finish_export, open_store, period_option, res_option
 
 __all__ = ["briefing_cmd"]
 
@@ -55,6 +55,7 @@ def briefing_cmd(db, period, out, marking, sources, map_res, hotspot_res, no_hot
         b = briefing.make_briefing(con, date_from, date_to, marking=marking, sources=sources, map_res=map_res,
                                    hotspot_res=hotspot_res, with_hotspots=not no_hotspots, trigger=trig)
         written = b.write(out)
+        data_marking = cli_marking(con, date_from, date_to, sources)
     except click.ClickException:
         raise
     except Exception as e:  # noqa: BLE001 - the CLI reports, it does not crash
@@ -62,6 +63,9 @@ def briefing_cmd(db, period, out, marking, sources, map_res, hotspot_res, no_hot
     finally:
         con.execute("ROLLBACK")
         con.close()
+    finish_export(db, written[0], "briefing", rows=None, marking=data_marking, snapshot=b.snapshot,
+                  action="briefing", also=written[1:],
+                  filters={"date_from": date_from, "date_to": date_to, "sources": list(sources), "as_of": as_of})
     click.echo(f"briefing: {written[0]} ({b.pages} pages, marking '{b.marking}')")
     click.echo(f"read from: {b.snapshot}")
     for p in written[1:]:

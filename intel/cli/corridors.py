@@ -20,10 +20,21 @@ from __future__ import annotations
 import click
 
 from intel.cli.errors import IntelCommand, fail
-from intel.cli.options import apply_options, db_option, open_store, period_option, res_option
+from intel.cli.options import apply_options, cli_marking, db_option, finish_export, open_store, period_option, res_option
 from intel.safety import write_csv
 
 __all__ = ["corridors_cmd", "flows_cmd"]
+
+
+def _marking(con, flows, start, end) -> tuple[str, str]:
+    """The marking of an export of ``flows`` (the events of the period and the batches of the stored
+    flows among them) and the snapshot read."""
+    from intel.store import snapshot_label
+
+    ids = [int(i) for i in flows["flow_id"].dropna()] if "flow_id" in flows else []
+    batches = [r[0] for r in con.execute("SELECT DISTINCT batch_id FROM flows WHERE list_contains(?, flow_id)",
+                                         [ids]).fetchall()] if ids else []
+    return cli_marking(con, start, end, batch_ids=batches), snapshot_label(con)
 
 
 def _period(period, from_year, to_year) -> tuple[str | None, str | None]:
@@ -80,8 +91,12 @@ def corridors_cmd(db, period, from_year, to_year, flow_types, origins, destinati
         except Exception as exc:  # noqa: BLE001 - one plain sentence, never a traceback
             fail(f"could not compute the corridors: {exc}.")
         write_csv(corridors.density_csv_frame(dens), out)
+        marking, snapshot = _marking(con, flows, start, end)
     finally:
         con.close()
+    finish_export(db, out, "corridors", rows=len(dens), marking=marking, snapshot=snapshot,
+                  filters={"date_from": start, "date_to": end, "flow_types": flow_types, "origins": origins,
+                           "destinations": destinations, "interstate_only": interstate_only, "res": r})
     left = dens.attrs.get("left_out", 0)
     click.echo(f"Wrote {len(dens):,} corridor cells at resolution {r} from {len(flows):,} flows to {out}."
                + (f" {left:,} flows without positions were left out." if left else ""))
@@ -99,8 +114,12 @@ def flows_cmd(db, period, from_year, to_year, flow_types, origins, destinations,
         flows = corridors.query_flows(con, start, end, flow_types or None, origins or None, destinations or None,
                                       interstate_only=interstate_only)
         write_csv(corridors.flows_csv_frame(flows), out)
+        marking, snapshot = _marking(con, flows, start, end)
     finally:
         con.close()
+    finish_export(db, out, "flows", rows=len(flows), marking=marking, snapshot=snapshot,
+                  filters={"date_from": start, "date_to": end, "flow_types": flow_types, "origins": origins,
+                           "destinations": destinations, "interstate_only": interstate_only})
     if flows.empty:
         click.echo(f"No flows match these filters; wrote an empty table to {out}.")
     else:

@@ -20,8 +20,8 @@ from __future__ import annotations
 import click
 
 from intel.cli.errors import IntelCommand, fail
-from intel.cli.options import (apply_options, area_options, check_area, db_option, hotspot_area_kwargs, open_store,
-                               period_options, res_option)
+from intel.cli.options import (apply_options, area_options, check_area, cli_marking, db_option, finish_export,
+                               hotspot_area_kwargs, open_store, period_options, res_option)
 
 __all__ = ["hotspots_cmd", "emerging_cmd"]
 
@@ -92,9 +92,15 @@ def _run(kind: str, db, res, k, fdr, alpha, period, value, area, out, **extra):
             fail(str(exc))
         except Exception as exc:  # noqa: BLE001 - one plain sentence, never a traceback
             fail(f"the {kind} analysis failed: {exc}")
+        from intel.store import snapshot_label
+
+        marking, snapshot = cli_marking(con, date_from, date_to), snapshot_label(con)
     finally:
         con.close()
     export_cells(df, fmt, out, columns=cols)
+    finish_export(db, out, kind, rows=len(df), marking=marking, snapshot=snapshot,
+                  filters={"date_from": date_from, "date_to": date_to, "res": res, "k": k, "value": value,
+                           "area": str(area) if area is not None else None})
     _echo_guardrails(g)
     return df, fdr
 

@@ -14,7 +14,8 @@ import click
 from click.core import ParameterSource
 
 from intel.cli.errors import IntelCommand, fail
-from intel.cli.options import (apply_options, area_options, as_of_option, check_area, db_option, open_store, period_option,
+from intel.cli.options import (apply_options, area_options, as_of_option, check_area, cli_marking, db_option,
+                               finish_export, open_store, period_option,
                                period_options, res_option)
 from intel.safety import write_csv
 
@@ -91,12 +92,17 @@ def targets_cmd(db, area, preset, trigger_countries, res, weights, half_life_day
         p = risk.plan(con, res, a, period, n, min_spacing_km, w, neighbours=neighbours, half_life_days=half_life_days,
                       ranking="risk score" if ranking == "score" else "fitted")
         target_package.write(p, out, con)
+        marking = cli_marking(con, *(p.period or (None, None)))
     except risk.RiskError as e:
         fail(str(e))
     except Exception as e:  # noqa: BLE001 - a plain sentence, never a traceback
         fail(f"the target list could not be computed: {e}")
     finally:
         con.execute("ROLLBACK")
+        con.close()
+    finish_export(db, out, "targets", rows=len(p.targets), marking=marking, snapshot=read_from,
+                  filters={"area": str(a), "res": res, "date_from": p.period[0], "date_to": p.period[1], "n": n,
+                           "ranking": ranking, "as_of": as_of})
     click.echo(f"read from: {read_from}")
     click.echo(f"{p.title()}: {len(p.targets)} targets at H3 resolution {res}, period {p.period[0]} to {p.period[1]}.")
     click.echo(f"Study area: {p.scores.attrs.get('area', '')}")
@@ -142,10 +148,19 @@ def backtest_cmd(db, area, preset, trigger_countries, res, weights, half_life_da
     try:
         df = bt.backtest(con, res, train, test_, a, w, bandwidth_km=bandwidth_km, half_life_days=half_life_days)
         write_csv(df, out)
+        from intel.store import snapshot_label
+
+        spans = [x for x in (train, test_) if x]
+        marking = cli_marking(con, min(s[0] for s in spans) if spans else None, max(s[1] for s in spans) if spans
+                              else None)
+        snapshot = snapshot_label(con)
     except (risk.RiskError, bt.BacktestError) as e:
         fail(str(e))
     except Exception as e:  # noqa: BLE001
         fail(f"the backtest could not be computed: {e}")
+    con.close()
+    finish_export(db, out, "backtest", rows=len(df), marking=marking, snapshot=snapshot,
+                  filters={"area": str(a), "res": res, "train": train, "test": test_})
     click.echo(bt.summary_sentence(df))
     click.echo(f"Study area: {df.attrs.get('area', '')}")
     for warning in df.attrs.get("warnings", []):

@@ -107,7 +107,7 @@ def test_recency_pattern_picks_a_recency_candidate():
             [0.2 / 2, 1 / 2, (1 + tie) / 2])
         assert t.loc[name, "gain"] == pytest.approx((0.2 + 1.0 + 0.2) / 3 / 2)
         assert t.loc[name, "gain_se"] == pytest.approx(0.0, abs=1e-12)
-        assert t.loc[name, "worst_fold_gain"] == pytest.approx(0.0, abs=1e-12)
+        assert t.loc[name, "worst_gain"] == pytest.approx(0.0, abs=1e-12)
         assert t.loc[name, "eligible"]
     # the blends that keep the order of the counts gain nothing, so they are not eligible
     for name in ("counts, ties by decayed counts (730 d)", "half counts, half decayed counts (1460 d)"):
@@ -136,15 +136,47 @@ def test_a_candidate_that_loses_one_fold_is_not_eligible(monkeypatch):
     t = fit["table"].set_index("candidate")
     dec = t.loc["decayed counts, half-life 365 d"]
     assert dec["gain"] == pytest.approx((0.2 + 1 + 0.2) / 3 / 3 - 7 / 150 / 3)
-    assert dec["worst_fold_gain"] == pytest.approx(-7 / 150)
+    assert dec["worst_gain"] == pytest.approx(-5 / 50)     # fold 2018 at 5 %: 5 against 10 events
     assert dec["gain"] > dec["gain_se"] and not dec["eligible"]
     assert fit["choice"] == "half counts, half decayed counts (730 d)"
     assert t.loc[fit["choice"], "gain"] == pytest.approx(1.4 / 3 / 3)
-    assert t.loc[fit["choice"], "worst_fold_gain"] == pytest.approx(0.0, abs=1e-12)
+    assert t.loc[fit["choice"], "worst_gain"] == pytest.approx(0.0, abs=1e-12)
     # without the every-fold condition the one-year winner would be eligible
     monkeypatch.setattr(bt, "REQUIRE_EVERY_FOLD", False)
     t2 = bt.fit_ranking(_inc(rows), cells, ("2016-01-01", "2020-01-01"), bandwidth_km=1.0)["table"].set_index("candidate")
     assert t2.loc["decayed counts, half-life 365 d", "eligible"]
+
+
+def test_a_candidate_that_loses_at_one_share_is_not_eligible(monkeypatch):
+    # Train 2018-2019: one fold, validation 2019 fitted on 2018. Shares 1 % (1 cell of 91) and 10 % (9).
+    # 2018: cell a 3 events in January, cell b 2 in December, eight cells c0..c7 one event each, c0 the
+    # oldest (Feb) and c7 the latest (Sep). 2019: a 2 events, c1..c7 10 each (N = 72).
+    # Counts: a (3) > b (2) > the eight c tied at 1. At 1 %: a, 2 hits; at 10 %: a, b and 7 of the 8 c,
+    # expected 7 / 8 * 70 = 61.25, so 63.25 hits. Decayed counts (365 d) put b first (2 recent events
+    # 1.96 against a's 3 old ones 1.59) and order the c by date: 1 %: b, 0 hits (-2); 10 %: a, b, c7..c1,
+    # 72 hits (+8.75). Mean over the shares: (-2 + 8.75) / 2 / 72 = 0.0469, over one standard error
+    # (0.017: the cluster of a, -2 * 0.5 - 0.0469 * 2, against seven c at 10 * 1/16 - 0.0469 * 10), but it
+    # loses at 1 %, so it is not eligible. Counts with ties broken by decayed counts (730 d) keep a first
+    # and take the seven latest c: 2 and 72 hits, gain 8.75 / 2 / 72 = 0.0608, no loss: chosen.
+    cells = _patch()
+    idx = list(range(0, 91, 9))[:10]
+    a, b, c = idx[0], idx[1], idx[2:]
+    rows = [(cells[a], f"2018-01-{d}") for d in (10, 20, 30)] + [(cells[b], f"2018-12-{d}") for d in (10, 20)]
+    rows += [(cells[ci], pd.Timestamp("2018-02-01") + pd.Timedelta(days=30 * j)) for j, ci in enumerate(c)]
+    rows += [(cells[a], f"2019-0{m}-15") for m in (3, 6)]
+    rows += [(cells[ci], pd.Timestamp("2019-01-05") + pd.Timedelta(days=30 * k)) for ci in c[1:] for k in range(10)]
+    fit = bt.fit_ranking(_inc(rows), cells, ("2018-01-01", "2020-01-01"), 1.0, pcts=(1, 10))
+    t = fit["table"].set_index("candidate")
+    assert t.loc[bt.COUNTS, ["hit_rate_1", "hit_rate_10"]].tolist() == pytest.approx([2 / 72, 63.25 / 72])
+    dec = t.loc["decayed counts, half-life 365 d"]
+    assert dec[["hit_rate_1", "hit_rate_10"]].tolist() == pytest.approx([0, 1])
+    assert dec["gain"] == pytest.approx((-2 + 8.75) / 2 / 72) and dec["worst_gain"] == pytest.approx(-2 / 72)
+    assert dec["gain"] > dec["gain_se"] and not dec["eligible"]
+    assert fit["choice"] == "counts, ties by decayed counts (730 d)"
+    assert t.loc[fit["choice"], "gain"] == pytest.approx(8.75 / 2 / 72)
+    monkeypatch.setattr(bt, "REQUIRE_EVERY_FOLD", False)
+    t2 = bt.fit_ranking(_inc(rows), cells, ("2018-01-01", "2020-01-01"), 1.0, pcts=(1, 10))["table"]
+    assert t2.set_index("candidate").loc["decayed counts, half-life 365 d", "eligible"]
 
 
 def test_pooled_gain_clusters_cells_across_folds():

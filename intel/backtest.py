@@ -36,15 +36,18 @@ Methods compared (:func:`backtest`, :data:`METHODS`)
 ----------------------------------------------------
 * ``risk score``: :func:`intel.risk.risk_scores` fitted on the training period (components that
   do not apply to the area are 0 there: :mod:`intel.risk.reach`);
-* ``fitted``: the candidate ranking (:data:`CANDIDATES`) that did best on an **inner split** of
-  the training period (the last 365 days of it as validation, the rest as training), refitted on
-  the whole training period (:func:`fit_ranking`). Candidates are previous-period counts,
-  exponentially decayed counts (half-lives :data:`HALF_LIVES_DAYS`), kernel density at
-  :data:`KDE_FACTORS` times the default bandwidth, the risk score, and blends that keep the
-  order of the counts and break their ties by kernel density, decayed counts or the score. The
-  criterion is the mean hit rate over the area shares; previous-period counts win ties, and a
-  gain within one standard error (clustered by cell) is a tie, so the fitted method leaves the
-  simplest baseline only when the validation year shows a clear gain;
+* ``fitted``: the candidate ranking (:data:`CANDIDATES`) chosen on **rolling-origin folds** of
+  the training period (each of its last :data:`VALIDATION_FOLDS` years as validation, fitted on
+  the training days before it), refitted on the whole training period (:func:`fit_ranking`).
+  Candidates are previous-period counts, counts with their ties broken by kernel density or
+  decayed counts, counts shrunk half-way toward decayed counts, exponentially decayed counts
+  (half-lives :data:`HALF_LIVES_DAYS`) and kernel density at :data:`KDE_FACTORS` times the
+  default bandwidth, all built from the incidents alone (the risk-score candidates compete only
+  when a ``score_fn`` is given, which costs a full risk score per fold). The criterion is the
+  gain in mean hit rate over previous-period counts, pooled over the folds and the area shares
+  with a standard error clustered by cell; a candidate must gain more than one standard error
+  and find fewer events than the counts in no fold at no share, and of those within one
+  standard error of the best the simplest is taken; otherwise previous-period counts stay;
 * ``previous-period counts``: events per cell in the training period (the naive "last period"
   hot spot map);
 * ``kernel density``: a Gaussian kernel density of the training events on the H3 grid: each
@@ -900,7 +903,8 @@ def backtest(con, res: int, train=None, test=None, area=None, weights: dict | No
         ``test_events``, ``bandwidth_km``, ``area``, ``notes``, ``warnings`` (plain sentences,
         :func:`backtest_warnings`), ``checks`` (the figures behind them), ``fitted_method``
         (the chosen candidate), ``fit`` (validation table of :func:`fit_ranking` as a list of
-        dicts, one per candidate), ``validation`` (the inner validation period),
+        dicts, one per candidate), ``validation`` (the span of the validation years), ``folds``
+        (the validation years, latest first),
         ``not_applicable`` (score components that are 0 in this area, with the reason),
         ``weights``, ``periods_from_data`` (bool).
 
@@ -995,6 +999,7 @@ def backtest(con, res: int, train=None, test=None, area=None, weights: dict | No
                     bandwidth_km=h, area=desc, notes=notes, warnings=warns, checks=checks,
                     # plain records, not DataFrames: pandas compares attrs when it combines frames
                     fitted_method=fit["choice"], fit=fit["table"].to_dict("records"), validation=fit["validation"],
+                    folds=list(fit["folds"]),
                     not_applicable=dict(sc.attrs.get("not_applicable", {})), weights=sc.attrs.get("weights"),
                     periods_from_data=from_data)
     return df

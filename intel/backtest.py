@@ -223,7 +223,7 @@ def hit_parts(scores, test_counts, k: int) -> dict:
     k = int(k)
     if not 1 <= k <= s.size:
         raise ValueError("k must be between 1 and the number of cells")
-    thr = np.sort(s)[::-1][k - 1]
+    thr = -np.partition(-s, k - 1)[k - 1]          # the k-th largest value
     above = s > thr
     tied = s == thr
     need = k - int(above.sum())
@@ -244,7 +244,7 @@ def cell_hit_shares(scores, k: int) -> np.ndarray:
     """Share of each cell's events that the ``k`` top cells capture: 1 above the cut-off,
     ``tied_taken / tied_cells`` on it, 0 below (the per-cell form of :func:`hit_parts`)."""
     s = np.nan_to_num(np.asarray(scores, dtype="float64"), nan=-np.inf)
-    thr = np.sort(s)[::-1][int(k) - 1]
+    thr = -np.partition(-s, int(k) - 1)[int(k) - 1]
     above, tied = s > thr, s == thr
     q = above.astype(float)
     q[tied] = (int(k) - int(above.sum())) / int(tied.sum())
@@ -358,15 +358,13 @@ def kde_scores(lat, lon, src_lat, src_lon, src_counts, bandwidth_km: float, cuto
     if out.size == 0 or w.size == 0:
         return out
     P, S = _xyz_km(lat, lon), _xyz_km(src_lat, src_lon)
-    lists = cKDTree(S).query_ball_point(P, r=cutoff * h)
-    counts = np.fromiter((len(x) for x in lists), dtype=np.int64, count=len(lists))
-    if counts.sum() == 0:
+    # every (point, source) pair within the cut-off at once (pairs at distance 0 included)
+    m = cKDTree(P).sparse_distance_matrix(cKDTree(S), cutoff * h, output_type="ndarray")
+    if m.size == 0:
         return out
-    rows = np.repeat(np.arange(len(lists)), counts)
-    cols = np.fromiter((j for x in lists for j in x), dtype=np.int64, count=int(counts.sum()))
+    rows, cols = m["i"].astype(np.int64), m["j"].astype(np.int64)
     d2 = ((P[rows] - S[cols]) ** 2).sum(axis=1)
-    np.add.at(out, rows, w[cols] * np.exp(-d2 / (2 * h * h)))
-    return out
+    return np.bincount(rows, weights=w[cols] * np.exp(-d2 / (2 * h * h)), minlength=out.size).astype(float)
 
 
 def incidents_of_records(recs: pd.DataFrame) -> pd.DataFrame:

@@ -306,8 +306,10 @@ if res_bt is not None:
     fit_table = pd.DataFrame(res_bt.attrs.get("fit") or [])
     if len(fit_table):
         with st.expander(f"How the fitted ranking was chosen: {res_bt.attrs.get('fitted_method')}", expanded=False):
-            st.caption("Validation on the last training year (training data only); gain and its standard error "
-                       "against previous-period counts, which win unless the gain exceeds one standard error.")
+            st.caption("Validation on each of the last three training years, each fitted on the years before it "
+                       "(training data only); gain over previous-period counts pooled over the years, its standard "
+                       "error, and the worst year's gain. Counts win unless a candidate gains more than one standard "
+                       "error and falls behind in no year; then the simplest within one standard error of the best.")
             st.dataframe(fit_table.round(4), hide_index=True, width="stretch")
     try:
         import altair as alt

@@ -61,8 +61,10 @@ def test_stable_pattern_keeps_previous_counts():
     hot = _far_apart(cells, 10)
     rows = [(cells[i], d) for y in range(2015, 2020) for r, i in enumerate(hot) for d in _spread(y, 20 - 2 * r)]
     fit = bt.fit_ranking(_inc(rows), cells, ("2015-01-01", "2020-01-01"), bandwidth_km=1.0)
+    # three rolling folds (2019, 2018, 2017), each fitted on the years before it; the same pattern in each
     assert fit["choice"] == bt.COUNTS
-    assert fit["validation"] == ("2019-01-01", "2020-01-01")
+    assert fit["folds"] == [("2019-01-01", "2020-01-01"), ("2018-01-01", "2019-01-01"), ("2017-01-01", "2018-01-01")]
+    assert fit["validation"] == ("2017-01-01", "2020-01-01")
     t = fit["table"].set_index("candidate")
     assert t.loc[bt.COUNTS, ["hit_rate_1", "hit_rate_5", "hit_rate_10"]].tolist() == pytest.approx(
         [20 / 110, 80 / 110, 108 / 110])
@@ -71,27 +73,133 @@ def test_stable_pattern_keeps_previous_counts():
     assert "no candidate beat them" in fit["note"]
 
 
-def test_recency_pattern_picks_decayed_counts():
+def test_recency_pattern_picks_a_recency_candidate():
     # 5 "old" cells with 10 events each in 2015 only; 5 "new" cells with 6 events in 2018 and 6 in 2019.
-    # Inner training 2015-2018: counts rank old (10) above new (6), so at 1 % and 5 % (1 and 5 cells)
-    # counts catch none of the 30 validation events and at 10 % (9 cells: 5 old + 4 of 5 new) 24 of 30.
-    # Decayed counts (365 d) rank new first (6 * ~0.5**0.5 = 4.2 > 10 * 0.5**3.5 = 0.9): 6, 30 and 30 of 30
-    # (the 5 new cells tie, so 1 cell catches 30 / 5 = 6 events). Gain over counts: mean of
-    # (0.2, 1.0, 0.2) = 0.4667, the same in every new cell, so its standard error is 0.
+    # Folds: 2019 (fitted on 2015-2018) and 2018 (fitted on 2015-2017); 2017 has no events and is skipped.
+    # Fold 2019: counts rank old (10) above new (6), so at 1 % and 5 % (1 and 5 cells) they catch none of
+    # the 30 events and at 10 % (9 cells: 5 old + 4 of 5 new) 24 of 30. A ranking that puts the new cells
+    # first catches 6, 30 and 30 of 30 (the 5 new cells tie, so 1 cell catches 30 / 5 = 6 events): gain
+    # mean(0.2, 1.0, 0.2) = 0.4667. Fold 2018: nothing knows the new cells yet (no events before 2018),
+    # every candidate ranks the old cells first and the 86 empty cells tie: gain 0, a draw. Pooled gain
+    # 0.4667 / 2 = 0.2333, the same in every new cell, so the standard error is 0.
+    # Which candidates put the new cells first in fold 2019 (days 5..355 of a year, ages from 2019-01-01)?
+    # decayed counts at any half-life (old 10 events 3-4 years back); "half counts, half decayed (730 d)":
+    # decayed old 2.979 and new 5.066 per cell, scaled by 80 / (5 * 2.979 + 5 * 5.066) = 1.989, so old
+    # 0.5 * 10 + 0.5 * 5.925 = 7.962 < new 0.5 * 6 + 0.5 * 10.076 = 8.038; but with 1460 d (old 5.450, new
+    # 5.504) old 8.980 > new 7.020, so that blend keeps the counts' order (gain 0). Five candidates tie at
+    # the best gain; the rule takes the simplest, the first in CANDIDATES order: the 730 d half blend.
     cells = _patch()
     idx = _far_apart(cells, 10)
     old, new = idx[:5], idx[5:]
     rows = [(cells[i], d) for i in old for d in _spread(2015, 10)]
     rows += [(cells[i], d) for i in new for y in (2018, 2019) for d in _spread(y, 6)]
     fit = bt.fit_ranking(_inc(rows), cells, ("2015-01-01", "2020-01-01"), bandwidth_km=1.0)
-    assert fit["choice"] == "decayed counts, half-life 365 d"
+    assert fit["folds"] == [("2019-01-01", "2020-01-01"), ("2018-01-01", "2019-01-01")]
+    assert fit["choice"] == "half counts, half decayed counts (730 d)"
     t = fit["table"].set_index("candidate")
-    assert t.loc[bt.COUNTS, ["hit_rate_1", "hit_rate_5", "hit_rate_10"]].tolist() == pytest.approx([0, 0, 24 / 30])
-    assert t.loc[fit["choice"], ["hit_rate_1", "hit_rate_5", "hit_rate_10"]].tolist() == pytest.approx([0.2, 1, 1])
-    assert t.loc[fit["choice"], "gain"] == pytest.approx((0.2 + 1.0 + 0.2) / 3)
-    assert t.loc[fit["choice"], "gain_se"] == pytest.approx(0.0, abs=1e-12)
-    # the blends keep the order of the counts: no gain at all
-    assert t.loc["counts, ties by decayed counts (730 d)", "gain"] == pytest.approx(0.0, abs=1e-12)
+    tie = 4 / 86 * 30 / 30                  # fold 2018 at 10 %: 5 old + 4 of the 86 tied empty cells
+    assert t.loc[bt.COUNTS, ["hit_rate_1", "hit_rate_5", "hit_rate_10"]].tolist() == pytest.approx(
+        [0, 0, (24 / 30 + tie) / 2])
+    best = ["half counts, half decayed counts (730 d)", "half counts, half decayed counts (365 d)",
+            *(f"decayed counts, half-life {h:g} d" for h in (1460, 730, 365))]
+    for name in best:
+        assert t.loc[name, ["hit_rate_1", "hit_rate_5", "hit_rate_10"]].tolist() == pytest.approx(
+            [0.2 / 2, 1 / 2, (1 + tie) / 2])
+        assert t.loc[name, "gain"] == pytest.approx((0.2 + 1.0 + 0.2) / 3 / 2)
+        assert t.loc[name, "gain_se"] == pytest.approx(0.0, abs=1e-12)
+        assert t.loc[name, "worst_gain"] == pytest.approx(0.0, abs=1e-12)
+        assert t.loc[name, "eligible"]
+    # the blends that keep the order of the counts gain nothing, so they are not eligible
+    for name in ("counts, ties by decayed counts (730 d)", "half counts, half decayed counts (1460 d)"):
+        assert t.loc[name, "gain"] == pytest.approx(0.0, abs=1e-12) and not t.loc[name, "eligible"]
+    # one fold only (the former rule): the same simplest-of-the-best choice
+    assert bt.fit_ranking(_inc(rows), cells, ("2015-01-01", "2020-01-01"), 1.0, folds=1)["choice"] == best[0]
+
+
+def test_a_candidate_that_loses_one_fold_is_not_eligible(monkeypatch):
+    # 15 cells in three groups of 5: "old" 6 events in 2016 and 2 in 2018; "new" 5 in 2017 and 1 in 2018;
+    # "newer" 7 in 2018 and 7 in 2019. Train 2016-2019, folds 2019, 2018, 2017.
+    # Fold 2019 (fitted on 2016-2018): counts old 8 > newer 7 > new 6, decayed counts (365 d) put newer
+    # first; validation 2019 = newer's 35 events: counts catch 0, 0, 28 (10 %: 5 old + 4 of 5 newer),
+    # decayed 7, 35, 35 -> gain mean(0.2, 1, 0.2) = 0.4667.
+    # Fold 2018 (fitted on 2016-2017): counts old 6 > new 5, decayed (365 d) new first; validation 2018 =
+    # old 10 + new 5 + newer 35 = 50 events (newer had none before): counts catch 2, 10, 14, decayed 1, 5,
+    # 13 -> gain -(1 + 5 + 1) / 3 / 50 = -0.0467. Fold 2017 (fitted on 2016: only old): a draw.
+    # Pooled gain of decayed counts (365 d): (0.4667 - 0.0467 + 0) / 3 = 0.14, well above its standard
+    # error, but it loses the 2018 fold, so it is not eligible. The 730 d half blend reorders only in 2019
+    # (old keeps its lead over new in 2018): gain 0.4667 / 3 = 0.1556 without a loss; it is chosen.
+    cells = _patch()
+    old, new, newer = [0, 6, 12, 18, 24], [30, 36, 42, 48, 54], [60, 66, 72, 78, 84]
+    plan = {tuple(old): ((2016, 6), (2018, 2)), tuple(new): ((2017, 5), (2018, 1)), tuple(newer): ((2018, 7), (2019, 7))}
+    rows = [(cells[i], d) for grp, yn in plan.items() for i in grp for y, n in yn for d in _spread(y, n)]
+    fit = bt.fit_ranking(_inc(rows), cells, ("2016-01-01", "2020-01-01"), bandwidth_km=1.0)
+    t = fit["table"].set_index("candidate")
+    dec = t.loc["decayed counts, half-life 365 d"]
+    assert dec["gain"] == pytest.approx((0.2 + 1 + 0.2) / 3 / 3 - 7 / 150 / 3)
+    assert dec["worst_gain"] == pytest.approx(-5 / 50)     # fold 2018 at 5 %: 5 against 10 events
+    assert dec["gain"] > dec["gain_se"] and not dec["eligible"]
+    assert fit["choice"] == "half counts, half decayed counts (730 d)"
+    assert t.loc[fit["choice"], "gain"] == pytest.approx(1.4 / 3 / 3)
+    assert t.loc[fit["choice"], "worst_gain"] == pytest.approx(0.0, abs=1e-12)
+    # without the every-fold condition the one-year winner would be eligible
+    monkeypatch.setattr(bt, "REQUIRE_EVERY_FOLD", False)
+    t2 = bt.fit_ranking(_inc(rows), cells, ("2016-01-01", "2020-01-01"), bandwidth_km=1.0)["table"].set_index("candidate")
+    assert t2.loc["decayed counts, half-life 365 d", "eligible"]
+
+
+def test_a_candidate_that_loses_at_one_share_is_not_eligible(monkeypatch):
+    # Train 2018-2019: one fold, validation 2019 fitted on 2018. Shares 1 % (1 cell of 91) and 10 % (9).
+    # 2018: cell a 3 events in January, cell b 2 in December, eight cells c0..c7 one event each, c0 the
+    # oldest (Feb) and c7 the latest (Sep). 2019: a 2 events, c1..c7 10 each (N = 72).
+    # Counts: a (3) > b (2) > the eight c tied at 1. At 1 %: a, 2 hits; at 10 %: a, b and 7 of the 8 c,
+    # expected 7 / 8 * 70 = 61.25, so 63.25 hits. Decayed counts (365 d) put b first (2 recent events
+    # 1.96 against a's 3 old ones 1.59) and order the c by date: 1 %: b, 0 hits (-2); 10 %: a, b, c7..c1,
+    # 72 hits (+8.75). Mean over the shares: (-2 + 8.75) / 2 / 72 = 0.0469, over one standard error
+    # (0.017: the cluster of a, -2 * 0.5 - 0.0469 * 2, against seven c at 10 * 1/16 - 0.0469 * 10), but it
+    # loses at 1 %, so it is not eligible. Counts with ties broken by decayed counts (730 d) keep a first
+    # and take the seven latest c: 2 and 72 hits, gain 8.75 / 2 / 72 = 0.0608, no loss: chosen.
+    cells = _patch()
+    idx = list(range(0, 91, 9))[:10]
+    a, b, c = idx[0], idx[1], idx[2:]
+    rows = [(cells[a], f"2018-01-{d}") for d in (10, 20, 30)] + [(cells[b], f"2018-12-{d}") for d in (10, 20)]
+    rows += [(cells[ci], pd.Timestamp("2018-02-01") + pd.Timedelta(days=30 * j)) for j, ci in enumerate(c)]
+    rows += [(cells[a], f"2019-0{m}-15") for m in (3, 6)]
+    rows += [(cells[ci], pd.Timestamp("2019-01-05") + pd.Timedelta(days=30 * k)) for ci in c[1:] for k in range(10)]
+    fit = bt.fit_ranking(_inc(rows), cells, ("2018-01-01", "2020-01-01"), 1.0, pcts=(1, 10))
+    t = fit["table"].set_index("candidate")
+    assert t.loc[bt.COUNTS, ["hit_rate_1", "hit_rate_10"]].tolist() == pytest.approx([2 / 72, 63.25 / 72])
+    dec = t.loc["decayed counts, half-life 365 d"]
+    assert dec[["hit_rate_1", "hit_rate_10"]].tolist() == pytest.approx([0, 1])
+    assert dec["gain"] == pytest.approx((-2 + 8.75) / 2 / 72) and dec["worst_gain"] == pytest.approx(-2 / 72)
+    assert dec["gain"] > dec["gain_se"] and not dec["eligible"]
+    assert fit["choice"] == "counts, ties by decayed counts (730 d)"
+    assert t.loc[fit["choice"], "gain"] == pytest.approx(8.75 / 2 / 72)
+    monkeypatch.setattr(bt, "REQUIRE_EVERY_FOLD", False)
+    t2 = bt.fit_ranking(_inc(rows), cells, ("2018-01-01", "2020-01-01"), 1.0, pcts=(1, 10))["table"]
+    assert t2.set_index("candidate").loc["decayed counts, half-life 365 d", "eligible"]
+
+
+def test_pooled_gain_clusters_cells_across_folds():
+    # 3 cells, k = 1 of 3 (pct 34 -> floor(1.02 + 0.5) = 1). Fold 1: base ranks cell 0 first, the candidate
+    # cell 1; events (0, 2, 0): gain 2 / 2 = 1. Fold 2: the same rankings, events (1, 1, 0), N = 2: gain 0.
+    # D = (1 + 0) / 2 = 0.5. Residuals per cell over both folds, r_c = 1/2 sum_f (n d - D_f n) / N_f:
+    # cell 0: fold 2 (1 * -1 - 0) / 2 = -0.5 -> r0 = -0.25; cell 1: fold 1 (2 - 2) / 2 = 0, fold 2
+    # (1 - 0) / 2 = 0.5 -> r1 = 0.25. m = 2 clusters: SE = sqrt(2 * (0.0625 + 0.0625)) = 0.5.
+    s, b = np.array([0.0, 1, 0]), np.array([1.0, 0, 0])
+    d, se = bt.pooled_gain([s, s], [b, b], [np.array([0.0, 2, 0]), np.array([1.0, 1, 0])], [34])
+    assert d == pytest.approx(0.5) and se == pytest.approx(0.5)
+    # one fold is paired_gain
+    assert bt.pooled_gain([s], [b], [np.array([1.0, 1, 0])], [34], [1]) == pytest.approx(
+        bt.paired_gain(s, b, np.array([1.0, 1, 0]), [34], missed=1), nan_ok=True)
+
+
+def test_validation_folds_are_whole_years_with_a_year_to_fit_on():
+    assert bt.validation_folds(("2015-01-01", "2020-01-01")) == [
+        ("2019-01-01", "2020-01-01"), ("2018-01-01", "2019-01-01"), ("2017-01-01", "2018-01-01")]
+    assert bt.validation_folds(("2010-01-01", "2015-01-01"))[-1] == ("2012-01-01", "2013-01-01")   # leap year
+    assert bt.validation_folds(("2018-06-01", "2020-01-01")) == [("2019-01-01", "2020-01-01")]
+    assert bt.validation_folds(("2019-01-01", "2020-01-01")) == []
+    assert bt.validation_folds(("2015-01-01", "2020-01-01"), folds=1) == [("2019-01-01", "2020-01-01")]
 
 
 def test_short_training_period_has_no_inner_split():

@@ -3,9 +3,10 @@
 Hand-built stores in Toronto at resolution 8, ten cells three rings apart:
 
 * **moving**: 5 "old" cells with 10 events each in 2015 only, 5 "new" cells with 4 events in
-  2018 and 4 in 2019. Inner training 2015-2018, validation 2019: counts rank the old cells first
+  2018 and 4 in 2019. Validation year 2019 (fitted on 2015-2018): counts rank the old cells first
   (10 > 4) and catch nothing at the top, a decayed count (365 d: 4 * ~0.7 against
-  10 * 0.5 ** 3.5 = 0.9) ranks the new cells first and catches every validation event, so the
+  10 * 0.5 ** 3.5 = 0.9) ranks the new cells first and catches every validation event; in the
+  validation year 2018 (fitted on 2015-2017) no candidate knows the new cells (a draw). So the
   fitted ranking leaves the counts and the new cells are the targets, although counts over the
   whole period (10 against 8) would pick the old ones;
 * **stable**: the same 10 cells with 20, 18, ..., 2 events on the same dates every year of
@@ -118,7 +119,9 @@ def test_moving_events_leave_the_counts_and_target_the_new_cells(tmp_path):
     p = risk.plan(con, 8, None, PERIOD, n=5, min_spacing_km=0)
     a = p.scores.attrs
     assert a["ranking"] == "fitted" and a["ranking_choice"] != "previous-period counts"
-    assert a["ranking_validation"] == ("2019-01-01", "2020-01-01")
+    # folds 2019 and 2018 (2017 has no events); in 2018 nothing knows the new cells yet: a draw
+    assert a["ranking_folds"] == [("2019-01-01", "2020-01-01"), ("2018-01-01", "2019-01-01")]
+    assert a["ranking_validation"] == ("2018-01-01", "2020-01-01")
     # the five targets are the five new cells (8 events each), not the old ones (10 each)
     assert set(p.targets["h3"]) == {_cell8(la, lo) for la, lo in new}
     assert p.notes[0].startswith(f"Ranked by the fitted ranking ({a['ranking_choice']})")

@@ -61,9 +61,10 @@ kept side by side, and picks a **target list** from it.
    ``crossing_note`` says "no official crossing known on this border (AAA-BBB)"), with
    geodesic distances in km.
 5. **Ranking** (:mod:`intel.risk.ranking`): by default the targets are ranked not by the
-   weighted score but by the ranking fitted on the period's last year (counts, decayed counts,
-   kernel density, the score, tie blends; :func:`intel.backtest.fit_ranking`), which beat both
-   baselines out of sample where the score did not; the score's parts stay as the explanation.
+   weighted score but by the ranking fitted on the period's last three years, one validation
+   year at a time (counts, counts with ties broken, counts shrunk toward decayed counts, decayed
+   counts, kernel density; :func:`intel.backtest.fit_ranking`), which beat both baselines out
+   of sample where the score did not; the score's parts stay as the explanation.
 6. :func:`plan` runs the whole chain; the Planner page and ``intel targets`` both call it.
 
 Units: distances are geodesic km on the WGS84 ellipsoid (:class:`pyproj.Geod`), ages and

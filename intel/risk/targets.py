@@ -384,12 +384,14 @@ def method_text(p: Plan) -> list[str]:
     if a.get("ranking") == "fitted":
         head = [
             a.get("ranking_sentence", ""),
-            "Fitted ranking: the candidates (previous-period counts; decayed counts, half-lives 365, 730 and 1460 days; "
-            "Gaussian kernel density at 0.5, 1 and 2 times the default bandwidth; the risk score; counts with their ties "
-            "broken by kernel density, decayed counts or the risk score) are built from the period before its last "
-            "365 days and scored on those days (mean hit rate at 1, 5 and 10 % of the area); previous-period counts "
-            "stay unless a candidate gains more than one standard error (clustered by cell); the choice is then "
-            "refitted on the whole period. No record after the period's end is read.",
+            "Fitted ranking: the candidates (previous-period counts; counts with their ties broken by kernel density "
+            "or decayed counts; counts shrunk half-way toward decayed counts; decayed counts, half-lives 365, 730 and "
+            "1460 days; Gaussian kernel density at 0.5, 1 and 2 times the default bandwidth) are built, for each of "
+            "the period's last three years, from the days before that year and scored on it (mean hit rate at 1, 5 "
+            "and 10 % of the area); previous-period counts stay unless a candidate gains more than one standard "
+            "error (pooled over the years, clustered by cell) and falls behind them in none of the years; of the "
+            "candidates within one standard error of the best, the simplest is taken and refitted on the whole "
+            "period. No record after the period's end is read.",
             "The target score is the chosen ranking divided by its largest value (best cell 1); counts_pts, "
             "decayed_pts, density_pts and the seven component parts (the risk score's share in the ranking, 0 when "
             "it takes no part) add up to it. risk_score is the weighted risk score, whose components follow.",

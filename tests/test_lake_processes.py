@@ -75,6 +75,9 @@ READER = textwrap.dedent("""
             errors.append(type(e).__name__ + ": " + " ".join(str(e).split())[:300])
         if reads == 1 and not errors:
             print("ready", flush=True)
+        elif reads == 0 and errors:                  # the first read failed: say why and stop, so the
+            print("failed " + errors[0], flush=True)   # test fails with the reason instead of waiting
+            break
         if stop:
             break
         time.sleep(0.05)

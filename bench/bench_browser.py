@@ -233,7 +233,7 @@ def filter_changes(page, n: int, sources: list[str]) -> list[float]:
         if i % 2 == 0:
             box.click()
             opt = page.get_by_role("option", name=src, exact=True).first
-            opt.wait_for(state="visible", timeout=30_000)
+            opt.wait_for(state="visible", timeout=TIMEOUT * 1000)  # a page still drawing opens the list late
             t0 = time.perf_counter()
             opt.click()
             what = f"source filter + {src}"

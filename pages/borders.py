@@ -144,9 +144,10 @@ st.caption(f"Period [{a['period'][0]}, {a['period'][1]}) compared with [{a['prev
            f"Distances are geodesic km (WGS84) to the nearest international land border of Natural Earth 1:10m; "
            f"stretches are about 50 km long. Natural Earth runs the boundary through shared lakes, so a lake "
            f"boundary (e.g. Lake Ontario) counts as a border.")
-if a.get("left_out"):
-    st.caption(f"{a['left_out']:,} records located only to an admin-1 area or a country were left out: their "
-               f"position is too coarse for a {zone} km zone.")
+if a.get("left_out") or in_zone.too_coarse:
+    st.caption(f"{max(int(a.get('left_out') or 0), in_zone.too_coarse):,} records of the zone are left out of these "
+               f"counts: their position is uncertain by {zone} km or more (e.g. CBP seizures placed at their "
+               f"Area of Responsibility's headquarters town), too coarse to place on a stretch of a {zone} km zone.")
 if ev_zone.empty:
     st.info(f"No accepted event with coordinates lies within {zone} km of an international land border in this "
             "period. This is not evidence of no trafficking: the bundled data has no point-level records for West "

@@ -158,3 +158,35 @@ def test_zone_totals_counts_incidents_of_each_source():
     assert borders.zone_totals(ev.iloc[:0], 50).events == 0
     with pytest.raises(ValueError):
         borders.zone_totals(ev, -1)
+
+
+def test_zone_totals_leave_out_records_too_coarse_for_the_zone_as_the_ranking_does():
+    """Real store, last year: 934 CBP events 'within 50 km' by their headquarters-town position
+    (uncertainty about 200 km) but 0 stretches with events. The totals now count what the stretches count."""
+    from intel import borders
+
+    ev = pd.DataFrame({"incident": ["a\x1fk1", "a\x1fk2", "b\x1fk3", "b\x1fk4"], "border_km": [5.0, 10.0, 20.0, 60.0],
+                       "firearms": [1.0, 2.0, 4.0, 8.0], "uncertainty_km": [0.01, 208.4, 50.0, 0.01]})
+    t = borders.zone_totals(ev, 50)
+    # k2 (208 km) and k3 (exactly the zone width) are too coarse; k4 is outside the zone
+    assert (t.events, t.firearms, t.records, t.too_coarse) == (1, 1.0, 1, 2)
+    assert borders.zone_totals(ev, 80).events == 3 and borders.zone_totals(ev, 80).too_coarse == 1  # k1, k3, k4
+
+
+def test_borders_page_events_agree_with_stretches(tmp_path, monkeypatch):
+    db = tmp_path / "t.duckdb"
+    _store(db)
+    con = store.connect(db)
+    # the two CBP records carry their Area of Responsibility's radius, as in the bundled data
+    con.execute("UPDATE events SET uncertainty_km = 208.4 WHERE source = 'cbp_weapons_seizures'")
+    con.close()
+    import intel.store
+
+    monkeypatch.setattr(intel.store, "DEFAULT_DB", db)
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not at.exception, at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    # only the Yuma record (exact, 2023-10-01, 3 firearms) is precise enough for a 50 km zone
+    assert metrics["Events within 50 km of a border"] == "1"
+    assert metrics["Stretches with events"] == "1"
+    assert any("uncertain by 50 km or more" in c.value for c in at.caption)

@@ -38,9 +38,10 @@ def test_palettes_cover_every_bin_and_category():
 def test_offline_deck_has_no_provider_and_the_basemap_first():
     spec = _spec(offline_deck([], view_for([], [])))
     assert [layer["id"] for layer in spec["layers"]] == ["sea", "basemap", "lakes", "admin1", "country_lines", "places"]
-    assert spec["layers"][1]["data"] == "/app/static/ne_countries.geojson"  # served by the app, no tiles
-    assert spec["layers"][3]["data"] == "/app/static/ne_admin1.geojson"
-    assert spec["layers"][-1]["data"] == "/app/static/places.json"
+    # served by the app, no tiles: the files of the view's box (Toronto at zoom 9, level 9)
+    assert spec["layers"][1]["data"].startswith("/app/static/views/land_v1_L9_")
+    assert spec["layers"][3]["data"].startswith("/app/static/views/admin1_v1_L9_")
+    assert spec["layers"][-1]["data"].startswith("/app/static/views/places_v1_L9_")
     assert spec["layers"][-1]["extensions"] == [{"@@type": "CollisionFilterExtension"}]
     assert spec["layers"][-1]["characterSet"] == "auto"  # a literal string, not an expression
     assert not spec.get("mapProvider")

@@ -61,7 +61,9 @@ def border_events(con, zone_km: float | None = None, date_from: str | None = Non
         value per incident across sources, what events count), ``source``, ``kind``, ``event_date``, ``latitude``,
         ``longitude``, ``location_precision``, ``location_name``, ``place_type``,
         ``direction`` (lower case), ``unit``, ``country_iso3``, ``firearms`` (0 when NULL),
-        ``h3_cell``, ``border_km``, ``border_pair``, ``border_segment``, ``band``.
+        ``h3_cell``, ``border_km``, ``border_pair``, ``border_segment``, ``band``,
+        ``uncertainty_km`` (the record's radius of location uncertainty,
+        :func:`intel.hexbin.uncertainty_sql`).
     """
     parts = ["status = 'accepted'", "latitude IS NOT NULL", "longitude IS NOT NULL"]
     params: list = []
@@ -94,7 +96,8 @@ def border_events(con, zone_km: float | None = None, date_from: str | None = Non
         f"""SELECT event_id, incident_key, source || chr(31) || incident_key AS incident, source, kind, event_date,
                    latitude, longitude, location_precision,
                    location_name, place_type, lower(direction) AS direction, unit, country_iso3,
-                   coalesce(firearms, 0) AS firearms, h3_cell, border_km, border_pair, border_segment
+                   coalesce(firearms, 0) AS firearms, h3_cell, border_km, border_pair, border_segment,
+                   {uncertainty_sql('')} AS uncertainty_km
             FROM events WHERE {' AND '.join(parts)}""", params).df()
     miss = df["border_km"].isna().to_numpy()
     if miss.any():
@@ -117,21 +120,29 @@ class ZoneTotals:
 
     ``events`` counts incidents with the store's one definition of an event (an incident is
     its source and incident key, :func:`intel.store.events_sql`): two sources that both
-    number their records ``1, 2, 3`` are different events.
+    number their records ``1, 2, 3`` are different events. ``events``, ``firearms`` and
+    ``records`` count the records the border ranking counts (position less uncertain than the
+    zone is wide); ``too_coarse`` the records within the zone by their stated position whose
+    radius of uncertainty is at least the zone width (counted by no stretch).
     """
     zone_km: float
     events: int
     firearms: float
     records: int
+    too_coarse: int = 0
 
 
 def zone_totals(events: pd.DataFrame, zone_km: float) -> ZoneTotals:
-    """Totals of the events of :func:`border_events` that lie within ``zone_km`` of a border.
+    """Totals of the events of :func:`border_events` that lie within ``zone_km`` of a border,
+    counted as :func:`border_ranking` counts them: a record whose radius of location uncertainty
+    is ``zone_km`` or more (a CBP position at its Area of Responsibility's headquarters town) is
+    counted in ``too_coarse`` only, so the totals agree with the stretches' loads.
 
     Parameters
     ----------
     events : pandas.DataFrame
-        A frame of :func:`border_events` (columns ``incident``, ``border_km``, ``firearms``).
+        A frame of :func:`border_events` (columns ``incident``, ``border_km``, ``firearms``;
+        ``uncertainty_km`` when present, else every record counts as precise enough).
     zone_km : float
         Zone width, geodesic km on WGS84 (``border_km <= zone_km``; a record of unknown
         distance is outside).
@@ -149,9 +160,15 @@ def zone_totals(events: pd.DataFrame, zone_km: float) -> ZoneTotals:
     if not z >= 0:
         raise ValueError(f"zone width must be 0 km or more, not {zone_km!r}")
     inside = events[events["border_km"] <= z] if len(events) else events
+    coarse = 0
+    if len(inside) and "uncertainty_km" in inside:
+        precise = inside["uncertainty_km"].astype(float) < z  # as border_ranking(uncertainty_below_km=zone)
+        coarse = int((~precise).sum())
+        inside = inside[precise]
     if not len(inside):
-        return ZoneTotals(z, 0, 0.0, 0)
-    return ZoneTotals(z, int(inside["incident"].nunique()), float(inside["firearms"].fillna(0).sum()), len(inside))
+        return ZoneTotals(z, 0, 0.0, 0, coarse)
+    return ZoneTotals(z, int(inside["incident"].nunique()), float(inside["firearms"].fillna(0).sum()), len(inside),
+                      coarse)
 
 
 def default_period(con, days: int = 365) -> tuple[str, str]:

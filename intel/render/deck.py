@@ -167,11 +167,12 @@ def lakes_file() -> Path | None:
     return None if src is None else _write_static(LAKES_FILE, lakes_geojson, src)
 
 
-def lakes_layer() -> pdk.Layer | None:
-    """Lakes in the sea colour over the land, from :data:`LAKES_URL`; None without a lakes source."""
+def lakes_layer(url: str | None = None) -> pdk.Layer | None:
+    """Lakes in the sea colour over the land, from ``url`` (default the world file :data:`LAKES_URL`);
+    None without a lakes source."""
     if lakes_file() is None:
         return None
-    return pdk.Layer("GeoJsonLayer", LAKES_URL, id="lakes", filled=True, stroked=False,
+    return pdk.Layer("GeoJsonLayer", url or LAKES_URL, id="lakes", filled=True, stroked=False,
                      get_fill_color=SEA_COLOUR, pickable=False)
 
 
@@ -181,28 +182,31 @@ def admin1_file() -> Path:
     return _write_static(ADMIN1_FILE, admin1_geojson, GPKG)
 
 
-def admin1_layer() -> pdk.Layer:
-    """Admin-1 lines, thin and a little darker than the land, from :data:`ADMIN1_URL`."""
+def admin1_layer(url: str | None = None) -> pdk.Layer:
+    """Admin-1 lines, thin and a little darker than the land, from ``url`` (default the world file
+    :data:`ADMIN1_URL`)."""
     admin1_file()
-    return pdk.Layer("GeoJsonLayer", ADMIN1_URL, id="admin1", stroked=True, filled=False,
+    return pdk.Layer("GeoJsonLayer", url or ADMIN1_URL, id="admin1", stroked=True, filled=False,
                      get_line_color=ADMIN1_LINE_COLOUR, line_width_min_pixels=1, line_width_max_pixels=1,
                      get_line_width=1, pickable=False)
 
 
-def basemap_layer() -> pdk.Layer:
+def basemap_layer(url: str | None = None) -> pdk.Layer:
     """Offline basemap: country polygons in light grey (no outline: :func:`country_lines_layer`
     draws the borders over the admin-1 lines), fetched from the dashboard's own static route
-    (:data:`BASEMAP_URL`), never from a tile server."""
-    ensure_basemap_file()
-    return pdk.Layer("GeoJsonLayer", BASEMAP_URL, id="basemap", stroked=False, filled=True,
+    (``url``, default the world file :data:`BASEMAP_URL`), never from a tile server."""
+    if url is None:
+        ensure_basemap_file()
+    return pdk.Layer("GeoJsonLayer", url or BASEMAP_URL, id="basemap", stroked=False, filled=True,
                      get_fill_color=LAND_COLOUR, pickable=False)
 
 
-def country_lines_layer() -> pdk.Layer:
-    """The country borders and coasts in white, from the same file as :func:`basemap_layer` (the
-    browser fetches it once)."""
-    ensure_basemap_file()
-    return pdk.Layer("GeoJsonLayer", BASEMAP_URL, id="country_lines", stroked=True, filled=False,
+def country_lines_layer(url: str | None = None) -> pdk.Layer:
+    """The country borders and coasts in white: from ``url`` (lines, :func:`intel.render.basemap.borders`)
+    or by default from the world file of :func:`basemap_layer` (its polygons' outlines)."""
+    if url is None:
+        ensure_basemap_file()
+    return pdk.Layer("GeoJsonLayer", url or BASEMAP_URL, id="country_lines", stroked=True, filled=False,
                      get_line_color=COUNTRY_LINE_COLOUR, line_width_min_pixels=1.5, get_line_width=1, pickable=False)
 
 
@@ -247,13 +251,14 @@ def places_file() -> Path:
     return _write_static(PLACES_FILE, places_records, Path(__file__))
 
 
-def places_layer() -> pdk.Layer:
+def places_layer(url: str | None = None) -> pdk.Layer:
     """Place names that thin out with zoom: a TextLayer of :func:`places_records` (served from
-    :data:`PLACES_URL`) with deck.gl's CollisionFilterExtension, the more populous place winning
+    ``url``, default the world file :data:`PLACES_URL`) with deck.gl's CollisionFilterExtension, the more populous place winning
     where two labels would overlap (collision boxes drawn twice the label size, for spacing)."""
-    places_file()
+    if url is None:
+        places_file()
     return pdk.Layer(
-        "TextLayer", PLACES_URL, id="places", get_position="c", get_text="n", get_size="s",
+        "TextLayer", url or PLACES_URL, id="places", get_position="c", get_text="n", get_size="s",
         size_units=PIXELS, get_color=PLACE_LABEL_COLOUR, character_set=pdk.types.String("auto"),
         font_family=pdk.types.String("Helvetica, Arial, sans-serif"), font_weight=600,
         font_settings={"sdf": True}, outline_width=4, outline_color=PLACE_OUTLINE_COLOUR,
@@ -381,7 +386,22 @@ def offline_deck(layers: list, view: pdk.ViewState, tooltip: dict | None = None)
     tooltip : dict, optional
         pydeck tooltip (``{"text": ...}`` or ``{"html": ...}``); none by default.
     """
-    base = [water_layer(), basemap_layer(), lakes_layer(), admin1_layer(), country_lines_layer()]
+    from intel.render.basemap import view_box, view_files
+
+    urls = view_files(view_box(float(view.latitude), float(view.longitude), float(view.zoom)))
+    base = [water_layer(), basemap_layer(urls["land"]), lakes_layer(urls["lakes"]), admin1_layer(urls["admin1"]),
+            country_lines_layer(urls["borders"])]
     base = [lay for lay in base if lay is not None]
-    return pdk.Deck(layers=[*base, *layers, places_layer()], initial_view_state=view,
-                    map_provider=None, tooltip=tooltip or False)
+    return CompactDeck(layers=[*base, *layers, places_layer(urls["places"])], initial_view_state=view,
+                       map_provider=None, tooltip=tooltip or False)
+
+
+class CompactDeck(pdk.Deck):
+    """A :class:`pydeck.Deck` whose JSON has no indentation (pydeck indents by two spaces: about a
+    third of the bytes Streamlit sends and the browser parses, with a pure-JavaScript JSON5 parser,
+    on every rerun)."""
+
+    def to_json(self) -> str:
+        from pydeck.bindings.json_tools import default_serialize
+
+        return json.dumps(self, sort_keys=True, default=default_serialize, separators=(",", ":"))

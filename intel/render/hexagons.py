@@ -19,13 +19,14 @@ tooltip is HTML-escaped (deck.gl renders tooltips as HTML). Colours come from
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pydeck as pdk
 
 from intel.borders.crossings import crossing_text
 from intel.emerging import NO_PATTERN
 from intel.hotspots import CONFIDENCE
-from intel.render.deck import cells_view, offline_deck, view_for
+from intel.render.deck import cells_view, fit_view, offline_deck, view_for
 from intel.render.labels import mercator_px, place_labels
 from intel.render.palettes import (BIN_ALPHA, BIN_COLOURS, CATEGORY_ALPHA, CATEGORY_COLOURS, COARSE_FILL_COLOUR,
                                    COARSE_LINE_COLOUR, HEX_LINE_COLOUR, HOTSPOT_LINE_COLOUR, SCORED_CELL_GREY,
@@ -35,6 +36,24 @@ from intel.safety import escape_record_text
 
 
 # --------------------------------------------------------------------------- counts per cell
+TOOLTIP_COLUMNS = ("h3", "events", "records", "firearms", "top_categories")
+"""Columns of a cell or point table that the count layers send (the tooltips name no others)."""
+
+
+def _compact(df: pd.DataFrame, coord_digits: int = 5) -> pd.DataFrame:
+    """A copy of ``df`` for a layer's JSON: float columns holding only whole numbers as integers
+    (``7993``, not ``7993.0``), ``latitude``/``longitude`` rounded to ``coord_digits`` decimals
+    (5 decimals: about 1 m)."""
+    out = df.copy()
+    for c in out.columns:
+        col = out[c]
+        if c in ("latitude", "longitude"):
+            out[c] = col.astype(float).round(coord_digits)
+        elif pd.api.types.is_float_dtype(col) and col.notna().all() and bool((col == col.round()).all()):
+            out[c] = col.astype("int64")
+    return out
+
+
 def hexagon_layer(cells: pd.DataFrame, value: str = "events", layer_id: str = "hexagons",
                   breaks: list[float] | None = None, extruded: bool = False) -> tuple[pdk.Layer, list]:
     """H3HexagonLayer of a cell table (column ``h3`` as hex string) coloured by ``value``.
@@ -56,16 +75,11 @@ def hexagon_layer(cells: pd.DataFrame, value: str = "events", layer_id: str = "h
     (pydeck.Layer, legend entries)
     """
     breaks = breaks or class_breaks(cells[value].to_numpy())
-    data = cells.copy()
-    data["color"] = colour_for(data[value].to_numpy(), breaks)
-    keep = [c for c in ("h3", "events", "records", "firearms", "ammunition", "top_categories", "first_date",
-                        "last_date", "color") if c in data.columns]
-    data = data[keep]
+    # only what the map draws and its tooltip shows: every byte is sent and parsed on each rerun
+    data = _compact(cells[[c for c in TOOLTIP_COLUMNS if c in cells.columns]])
+    data["color"] = colour_for(cells[value].to_numpy(), breaks)
     if "top_categories" in data:  # record text: escaped, deck.gl renders tooltips as HTML
         data = escape_record_text(data, ["top_categories"])
-    for c in ("first_date", "last_date"):
-        if c in data:
-            data[c] = data[c].astype(str)
     layer = pdk.Layer(
         "H3HexagonLayer", data, id=layer_id, get_hexagon="h3", get_fill_color="color", pickable=True,
         stroked=True, get_line_color=HEX_LINE_COLOUR, line_width_min_pixels=0.5, extruded=extruded, auto_highlight=True,
@@ -79,13 +93,15 @@ def points_layer(df: pd.DataFrame, layer_id: str = "coarse-points", radius_px: i
     Parameters
     ----------
     df : pandas.DataFrame
-        ``latitude``, ``longitude`` (degrees WGS84) and the tooltip columns. Text columns are
-        HTML-escaped (tooltips are rendered as HTML).
+        ``latitude``, ``longitude`` (degrees WGS84) and the tooltip columns
+        (:data:`TOOLTIP_COLUMNS`; others are not sent). Text columns are HTML-escaped (tooltips
+        are rendered as HTML).
     layer_id : str
     radius_px : int
         Radius in CSS pixels (up to three times that when zoomed in).
     """
-    df = escape_record_text(df)
+    keep = [c for c in (*TOOLTIP_COLUMNS, "latitude", "longitude") if c in df.columns]
+    df = escape_record_text(_compact(df[keep]))
     return pdk.Layer(
         "ScatterplotLayer", df, id=layer_id, get_position=["longitude", "latitude"], get_radius=1,
         radius_min_pixels=radius_px, radius_max_pixels=radius_px * 3, stroked=True, filled=True,
@@ -103,9 +119,20 @@ def _category_hexes(data: pd.DataFrame, layer_id: str) -> pdk.Layer:
 
 def hotspot_view(hot: pd.DataFrame, res: int) -> pdk.ViewState:
     """The one view of a page's hot spot and emerging maps: framed on the cells the Gi* map draws
-    (cells with events or a significant bin), so the two maps line up."""
+    (cells with events or a significant bin), so the two maps line up.
+
+    The view holds the cells' extent (:func:`intel.render.deck.fit_view` of their centres, the
+    extreme 2 % left out) and zooms in no further than :func:`intel.render.deck.cells_view`'s zoom
+    for the resolution, so cells far apart (Toronto and Bogota) are both on screen and the centre
+    is never the empty sea between them.
+    """
+    import h3
+
     shown = hot[(hot["value"] > 0) | (hot["bin"] != 0)]
-    return cells_view(shown["h3"], res)
+    if shown.empty:
+        return cells_view(shown["h3"], res)
+    ll = np.array([h3.cell_to_latlng(h) for h in shown["h3"]], dtype=float)
+    return fit_view(ll[:, 0], ll[:, 1], max_zoom=cells_view([], res).zoom)
 
 
 def hotspot_deck(hot: pd.DataFrame, value: str, res: int, layer_id: str = "gi-hexes",

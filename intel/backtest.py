@@ -84,10 +84,11 @@ from scipy.spatial import cKDTree
 
 from intel import periods, risk
 from intel.config import check_resolution
+from intel.errors import HotspotError
 from intel.geodesy import EARTH_RADIUS_KM, unit_vectors
 from intel.h3cells import cell_centres, edge_km
 from intel.hexbin import uncertainty_values
-from intel.hotspots import HotspotError, neighbour_matrix
+from intel.hotspots import neighbour_matrix
 from intel.studyarea import polygon_cells, study_area, without_lakes
 
 AREA_PCTS = (1.0, 5.0, 10.0)

@@ -17,7 +17,7 @@ import streamlit as st  # noqa: E402
 
 from intel import emerging as em  # noqa: E402
 from intel import hotspots as hs  # noqa: E402
-from intel import studyarea  # noqa: E402
+from intel import settings, studyarea  # noqa: E402
 from intel.render import hexagons  # noqa: E402
 from pages.common import (cached, db_stamp, export_button, get_con, legend_html, provenance,  # noqa: E402
                           resolution_slider, setting, show_deck, sidebar_area, sidebar_filters, stop_with_provenance,
@@ -49,7 +49,7 @@ widget_default("hs_step", setting("emerging_step", "month", str) if setting("eme
 
 c1, c2, c3, c4 = st.columns(4)
 res = resolution_slider(c1, "H3 resolution", "hotspot", "hs_res", "hotspot_resolution")
-k = c2.slider("Neighbourhood k (rings)", 1, max(3, K_DEFAULT), key="hs_k",
+k = c2.slider("Neighbourhood k (rings)", *settings.bounds("hotspot_k"), key="hs_k",
               help="Gi* neighbourhood: the cell and every cell within k steps on the H3 grid.")
 value = c3.radio("Count", ["events", "firearms"], horizontal=True, key="hs_value")
 alpha = c4.select_slider("Significance (alpha)", options=ALPHAS, key="hs_alpha")
@@ -62,7 +62,7 @@ with st.expander("Inference (p-values)"):
     method = i1.radio("Gi* p-values", METHODS, horizontal=True, key="hs_method",
                       format_func={"permutation": "Conditional permutations", "normal": "Normal approximation"}.get,
                       help="Permutations hold on sparse counts; the normal approximation is optimistic there.")
-    perms = i2.number_input("Permutations", 99, 99999, step=1000, key="hs_perms",
+    perms = i2.number_input("Permutations", *settings.bounds("hotspot_permutations"), step=1000, key="hs_perms",
                             help="The smallest p-value is 2/(permutations+1); FDR over many cells needs thousands.")
 if area_choice is None:
     st.info("Complete the study area in the sidebar.")

@@ -15,6 +15,7 @@ import pytest
 import shapely
 
 from intel import backtest as bt
+from intel.risk import fit as rf
 from intel.h3cells import cell_centres, from_hex
 
 CENTRE = (43.70, -79.40)   # Toronto
@@ -61,10 +62,10 @@ def test_stable_pattern_keeps_previous_counts():
     hot = _far_apart(cells, 10)
     rows = [(cells[i], d) for y in range(2015, 2020) for r, i in enumerate(hot) for d in _spread(y, 20 - 2 * r)]
     fit = bt.fit_ranking(_inc(rows), cells, ("2015-01-01", "2020-01-01"), bandwidth_km=1.0)
-    assert fit["choice"] == bt.COUNTS
+    assert fit["choice"] == rf.COUNTS
     assert fit["validation"] == ("2019-01-01", "2020-01-01")
     t = fit["table"].set_index("candidate")
-    assert t.loc[bt.COUNTS, ["hit_rate_1", "hit_rate_5", "hit_rate_10"]].tolist() == pytest.approx(
+    assert t.loc[rf.COUNTS, ["hit_rate_1", "hit_rate_5", "hit_rate_10"]].tolist() == pytest.approx(
         [20 / 110, 80 / 110, 108 / 110])
     assert t.loc["decayed counts, half-life 365 d", "gain"] == pytest.approx(0.0)
     assert (t["gain"] <= t["gain_se"].fillna(0) + 1e-12).all()   # nothing beats counts clearly
@@ -86,7 +87,7 @@ def test_recency_pattern_picks_decayed_counts():
     fit = bt.fit_ranking(_inc(rows), cells, ("2015-01-01", "2020-01-01"), bandwidth_km=1.0)
     assert fit["choice"] == "decayed counts, half-life 365 d"
     t = fit["table"].set_index("candidate")
-    assert t.loc[bt.COUNTS, ["hit_rate_1", "hit_rate_5", "hit_rate_10"]].tolist() == pytest.approx([0, 0, 24 / 30])
+    assert t.loc[rf.COUNTS, ["hit_rate_1", "hit_rate_5", "hit_rate_10"]].tolist() == pytest.approx([0, 0, 24 / 30])
     assert t.loc[fit["choice"], ["hit_rate_1", "hit_rate_5", "hit_rate_10"]].tolist() == pytest.approx([0.2, 1, 1])
     assert t.loc[fit["choice"], "gain"] == pytest.approx((0.2 + 1.0 + 0.2) / 3)
     assert t.loc[fit["choice"], "gain_se"] == pytest.approx(0.0, abs=1e-12)
@@ -97,15 +98,15 @@ def test_recency_pattern_picks_decayed_counts():
 def test_short_training_period_has_no_inner_split():
     cells = _patch()
     fit = bt.fit_ranking(_inc([(cells[0], "2019-03-01")]), cells, ("2019-01-01", "2020-01-01"), 1.0)
-    assert fit["choice"] == bt.COUNTS and fit["table"].empty and "no inner validation year" in fit["note"]
+    assert fit["choice"] == rf.COUNTS and fit["table"].empty and "no inner validation year" in fit["note"]
 
 
 def test_paired_gain_and_cell_hit_shares():
     # 4 cells, k = 2 of 4 (50 %). base ranks cells 0, 1 first; candidate ranks 0 and 2 first.
     # test events 1, 0, 3, 0 -> base 1 hit, candidate 4 hits, N = 4 (+1 missed = 5): gain 3 / 5.
     # Only cell 2 differs: one cluster carries the whole gain, the others have residual -D n_c.
-    assert bt.cell_hit_shares([5, 2, 2, 2], 2).tolist() == pytest.approx([1, 1 / 3, 1 / 3, 1 / 3])
-    d, se = bt.paired_gain([4, 1, 3, 0], [4, 3, 1, 0], [1, 0, 3, 0], [50], missed=1)
+    assert rf.cell_hit_shares([5, 2, 2, 2], 2).tolist() == pytest.approx([1, 1 / 3, 1 / 3, 1 / 3])
+    d, se = rf.paired_gain([4, 1, 3, 0], [4, 3, 1, 0], [1, 0, 3, 0], [50], missed=1)
     assert d == pytest.approx(3 / 5)
     e = np.array([1 * 0 - 0.6 * 1, 3 * 1 - 0.6 * 3, -0.6])    # cell 0, cell 2, the missed event
     assert se == pytest.approx(np.sqrt(3 / 2 * (e ** 2).sum()) / 5)

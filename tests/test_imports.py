@@ -250,3 +250,37 @@ def test_pages_hold_no_colours_and_draw_no_pydeck_of_their_own():
                      else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             offenders += [f"{path.name}:{node.lineno}: imports {n}" for n in names if n.split(".")[0] == "pydeck"]
     assert not offenders, offenders
+
+
+def function_level_imports(package_dir: Path) -> list[str]:
+    """``module -> imported module`` for each import of an ``intel`` module written inside a
+    function body (the imports :func:`module_graph` does not see)."""
+    base = package_dir.parent
+    out = []
+    for path in sorted(package_dir.rglob("*.py")):
+        name = _module_name(path, base)
+        for fn in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for node in ast.walk(fn):
+                if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == package_dir.name:
+                    out.append(f"{name} -> {node.module}")
+                elif isinstance(node, ast.Import):
+                    out += [f"{name} -> {a.name}" for a in node.names if a.name.split(".")[0] == package_dir.name]
+    return sorted(set(out))
+
+
+LOCAL_IMPORTS = {
+    "intel.render.paper -> intel.render.deck":
+        "the PDF renderers draw the basemap from the deck's data files without importing pydeck",
+}
+"""Function-level imports of ``intel`` modules allowed outside ``intel/cli`` (where each verb
+imports its analysis when run, so ``intel --help`` stays fast), each with its reason."""
+
+
+def test_no_hidden_cycles_behind_function_level_imports():
+    """Outside the CLI, an intel module imports the others at its top (issue 13: the cycles that
+    function-level imports hid are broken: ingest/areas/readers, hotspots/studyarea/inference,
+    risk/backtest, risk.scores/corridors/links), except :data:`LOCAL_IMPORTS`."""
+    found = [f for f in function_level_imports(INTEL) if not f.startswith("intel.cli")]
+    assert set(found) == set(LOCAL_IMPORTS), found

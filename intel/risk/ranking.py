@@ -15,7 +15,7 @@ target as the explanation.
 How (no look-ahead)
 -------------------
 :func:`target_scores` takes the risk scores of the plan's period ``[date_from, date_to)``
-(:func:`intel.risk.scores.risk_scores`) and calls :func:`intel.backtest.fit_ranking` on the
+(:func:`intel.risk.scores.risk_scores`) and calls :func:`intel.risk.fit.fit_ranking` on the
 incidents of that period only: the last 365 days of it are the validation period, every
 candidate (previous-period counts, decayed counts, kernel density, the risk score, blends that
 break the ties of the counts) is built from the days before and scored there, and the winner
@@ -25,7 +25,7 @@ records in the store, gives the same ranking.
 
 Parts that add up
 -----------------
-A candidate ranking is a sum of named parts (:func:`intel.backtest.candidate_parts`): counts,
+A candidate ranking is a sum of named parts (:func:`intel.risk.fit.candidate_parts`): counts,
 decayed counts, kernel density and the risk score. The target ``score`` is that sum divided by
 its largest value (the best cell scores 1), and the columns ``counts_pts``, ``decayed_pts``,
 ``density_pts`` (:data:`RANKING_PTS`) and the seven ``<component>_pts`` of the risk score
@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from intel.risk.components import COMPONENTS
+from intel.risk.fit import COUNTS, candidate_parts, default_bandwidth_km, fit_ranking, incidents_of_records
 from intel.risk.records import area_records
 from intel.risk.scores import risk_scores
 
@@ -61,7 +62,7 @@ def parts_to_score(parts: dict[str, np.ndarray], risk_pts: pd.DataFrame, risk_sc
     Parameters
     ----------
     parts : dict
-        ``{part: value per cell}`` with part names of :data:`intel.backtest.RANKING_PARTS`
+        ``{part: value per cell}`` with part names of :data:`intel.risk.fit.RANKING_PARTS`
         (``counts``, ``decayed``, ``density``, ``risk``), arrays of shape (n,), non-negative.
     risk_pts : pandas.DataFrame
         The seven ``<component>_pts`` columns of the risk score, n rows (they add up to
@@ -118,7 +119,7 @@ def target_scores(con, res: int, area, scores: pd.DataFrame, ranking: str = DEFA
         :func:`intel.risk.scores.risk_scores` of the plan's period (``attrs['date_from']`` and
         ``attrs['date_to']`` give the half-open period; ``cell`` the study area).
     ranking : {'fitted', 'risk score'}
-        ``fitted`` (default): :func:`intel.backtest.fit_ranking` on the period (its last 365
+        ``fitted`` (default): :func:`intel.risk.fit.fit_ranking` on the period (its last 365
         days as validation), refitted on the whole period; ``risk score``: the weighted score.
     weights : dict, optional
         Risk-score weights (for the risk-score candidate on the inner split).
@@ -141,8 +142,6 @@ def target_scores(con, res: int, area, scores: pd.DataFrame, ranking: str = DEFA
     ValueError
         An unknown ``ranking``.
     """
-    from intel import backtest as bt   # here: intel.backtest imports intel.risk
-
     if ranking not in RANKINGS:
         raise ValueError(f"unknown ranking {ranking!r}; use one of {', '.join(RANKINGS)}")
     df = scores.copy()
@@ -162,18 +161,18 @@ def target_scores(con, res: int, area, scores: pd.DataFrame, ranking: str = DEFA
     order = np.argsort(cells, kind="stable")
     cells_sorted = cells[order]
     recs = area_records(con, res, area, *period)
-    inc = bt.incidents_of_records(recs[recs["usable"]])
+    inc = incidents_of_records(recs[recs["usable"]])
     inc = inc[np.isin(inc["cell"].to_numpy(dtype="uint64"), cells_sorted)]
-    h = bt.default_bandwidth_km(res)
+    h = default_bandwidth_km(res)
     risk_now = df["score"].to_numpy(float)[order]
 
     def score_fn(p):
         s = risk_scores(con, res, area, p, weights, study_cells=cells_sorted, **score_kwargs)
         return s.set_index("cell")["score"].reindex(pd.Index(cells_sorted)).fillna(0).to_numpy(float)
 
-    fit = bt.fit_ranking(inc, cells_sorted, period, h, score_fn=score_fn)
+    fit = fit_ranking(inc, cells_sorted, period, h, score_fn=score_fn)
     choice = fit["choice"]
-    parts = bt.candidate_parts(inc, cells_sorted, period[1], h, risk_now)[choice]
+    parts = candidate_parts(inc, cells_sorted, period[1], h, risk_now)[choice]
     back = np.empty_like(order)
     back[order] = np.arange(n)                       # sorted position of each row of df
     parts = {k: np.asarray(v, float)[back] for k, v in parts.items()}
@@ -184,7 +183,7 @@ def target_scores(con, res: int, area, scores: pd.DataFrame, ranking: str = DEFA
     v = fit["validation"]
     if v is None:
         why = "the period is not longer than a year, so there is no validation year and the simplest baseline is used"
-    elif choice == bt.COUNTS:
+    elif choice == COUNTS:
         why = (f"no candidate learnt from the period before {v[0]} found clearly more events than these counts in "
                f"its last year ({v[0]} to {v[1]})")
     else:

@@ -270,10 +270,7 @@ def function_level_imports(package_dir: Path) -> list[str]:
     return sorted(set(out))
 
 
-LOCAL_IMPORTS = {
-    "intel.render.paper -> intel.render.deck":
-        "the PDF renderers draw the basemap from the deck's data files without importing pydeck",
-}
+LOCAL_IMPORTS: dict[str, str] = {}
 """Function-level imports of ``intel`` modules allowed outside ``intel/cli`` (where each verb
 imports its analysis when run, so ``intel --help`` stays fast), each with its reason."""
 

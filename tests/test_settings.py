@@ -168,3 +168,49 @@ def test_bounds_of_a_setting():
         settings.bounds("marking")
     with pytest.raises(KeyError):
         settings.bounds("no_such_setting")
+
+
+RES_NAMES = {"res", "resolution", "corridor_res", "map_res", "hotspot_res"}
+"""Parameter names that hold an H3 resolution."""
+
+
+def literal_resolutions(root) -> list[str]:
+    """``file:line name=value`` for each H3 resolution written as a number: a default of a
+    function parameter in ``intel/`` (outside intel/config.py, where they are decided) and an
+    argument passed by keyword or as a default in ``pages/``."""
+    import ast
+
+    out = []
+    files = [p for p in sorted((root / "intel").rglob("*.py")) if p.name != "config.py" or p.parent.name != "intel"]
+    files += sorted((root / "pages").glob("*.py"))
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            pairs = []
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                a = node.args
+                pos = [*a.posonlyargs, *a.args]
+                pairs += list(zip(pos[len(pos) - len(a.defaults):], a.defaults))
+                pairs += [(k, d) for k, d in zip(a.kwonlyargs, a.kw_defaults) if d is not None]
+                pairs = [(k.arg, d) for k, d in pairs]
+            elif isinstance(node, ast.Call):
+                pairs = [(k.arg, k.value) for k in node.keywords]
+            for name, value in pairs:
+                if name in RES_NAMES and isinstance(value, ast.Constant) and type(value.value) is int:
+                    out.append(f"{path.relative_to(root)}:{node.lineno} {name}={value.value}")
+    return out
+
+
+def test_no_resolution_is_written_as_a_number_outside_config():
+    """Every H3 resolution default is decided once, in :data:`intel.config.DEFAULT_RESOLUTION`
+    (issue 13); functions and pages name it from there."""
+    root = Path(__file__).resolve().parents[1]
+    assert literal_resolutions(root) == []
+
+
+def test_literal_resolution_walker(tmp_path):
+    (tmp_path / "intel").mkdir()
+    (tmp_path / "pages").mkdir()
+    (tmp_path / "intel" / "a.py").write_text("def f(con, zone=50.0, res: int = 5, *, map_res=3):\n    pass\n"
+                                             "def g(res=DEFAULT['map']):\n    pass\n")
+    (tmp_path / "pages" / "p.py").write_text("f(con, res=7)\nf(con, 7)\n")
+    assert literal_resolutions(tmp_path) == ["intel/a.py:1 res=5", "intel/a.py:1 map_res=3", "pages/p.py:1 res=7"]

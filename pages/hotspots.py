@@ -33,19 +33,17 @@ st.caption("Which cells are statistically significant hot or cold spots (Getis-O
 filters = sidebar_filters()
 area_choice = sidebar_area("hs")
 
-# first values from the named settings (intel.settings), as the CLI and the briefing use them
-K_DEFAULT = max(1, setting("hotspot_k", 1, int))
-ALPHAS = sorted({0.01, 0.05, 0.10, setting("significance", 0.05, float)})
-STEPS = ["month", "quarter", "week"]
-widget_default("hs_k", K_DEFAULT)
-widget_default("hs_alpha", setting("significance", 0.05, float))
-widget_default("hs_fdr", setting("fdr", True, bool))
-METHODS = ["permutation", "normal"]
-widget_default("hs_method", setting("hotspot_method", "permutation", str)
-               if setting("hotspot_method", "permutation", str) in METHODS else "permutation")
-widget_default("hs_perms", min(99999, max(99, setting("hotspot_permutations", 9999, int))))
-widget_default("hs_step", setting("emerging_step", "month", str) if setting("emerging_step", "month", str) in STEPS
-               else "month")
+# first values from the named settings (intel.settings), as the CLI and the briefing use them; their
+# ranges and choices bound the widgets (settings.get checks a value against them, so none is clamped here)
+ALPHAS = list(settings.SETTINGS["significance"].choices)
+STEPS = list(settings.SETTINGS["emerging_step"].choices)
+METHODS = list(settings.SETTINGS["hotspot_method"].choices)
+widget_default("hs_k", setting("hotspot_k", cast=int))
+widget_default("hs_alpha", setting("significance", cast=float))
+widget_default("hs_fdr", setting("fdr", cast=bool))
+widget_default("hs_method", setting("hotspot_method", cast=str))
+widget_default("hs_perms", setting("hotspot_permutations", cast=int))
+widget_default("hs_step", setting("emerging_step", cast=str))
 
 c1, c2, c3, c4 = st.columns(4)
 res = resolution_slider(c1, "H3 resolution", "hotspot", "hs_res", "hotspot_resolution")

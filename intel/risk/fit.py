@@ -29,7 +29,7 @@ AREA_PCTS = (1.0, 5.0, 10.0)
 
 RESULT_COLUMNS = ["method", "area_pct", "cells", "hit_rate", "pai", "hits", "hits_above", "tied_cells",
                   "tied_taken", "tied_events", "test_events", "study_cells"]
-"""Columns of :func:`evaluate` and :func:`backtest` (``intel backtest`` writes them). ``hits`` is
+"""Columns of :func:`evaluate` and :func:`intel.backtest.backtest` (``intel backtest`` writes them). ``hits`` is
 ``hits_above + tied_taken / tied_cells * tied_events``: test events in the cells ranked strictly
 above the cut-off, plus the expected share of the events of the ``tied_cells`` cells sharing the
 cut-off value, of which ``tied_taken`` are needed."""

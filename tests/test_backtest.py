@@ -100,6 +100,7 @@ def _grid_store(path):
     return path
 
 
+@pytest.mark.slow   # 33 s in the fast tier on the shared 2 cores (load ~35): see the tier timing of issue 13
 def test_backtest_on_a_store(tmp_path):
     from intel.store import connect
 

@@ -67,7 +67,7 @@ def prepare_store(records: int, db: Path) -> Path:
     import pandas as pd
 
     from bench_store import synthetic_csv
-    from intel import ingest, store
+    from intel import ingest, mapping, store
     from intel.reference import build
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_browser_"))
@@ -83,7 +83,7 @@ def prepare_store(records: int, db: Path) -> Path:
         con = store.connect(work)
         profile = {"name": "bench", "source": "SYNTHETIC-bench", "kind": "seizure", "date_order": "iso",
                    "constants": {"location_precision": "exact"},
-                   "columns": ingest.suggest_mapping(list(pd.read_csv(csv, nrows=1).columns))}
+                   "columns": mapping.suggest_mapping(list(pd.read_csv(csv, nrows=1).columns))}
         t = time.perf_counter()
         r = ingest.import_file(con, csv, profile, user="bench")
         con.execute("CHECKPOINT")

@@ -29,7 +29,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from intel import hexbin, ingest, store  # noqa: E402
+from intel import hexbin, ingest, mapping, store  # noqa: E402
 
 
 def import_only(csv: str, spec: str) -> None:
@@ -37,7 +37,7 @@ def import_only(csv: str, spec: str) -> None:
     con = store.connect(spec)
     profile = {"name": "bench", "source": "SYNTHETIC-bench", "kind": "seizure", "date_order": "iso",
                "constants": {"location_precision": "exact"},
-               "columns": ingest.suggest_mapping(list(pd.read_csv(csv, nrows=1).columns))}
+               "columns": mapping.suggest_mapping(list(pd.read_csv(csv, nrows=1).columns))}
     t = time.perf_counter()
     r = ingest.import_file(con, csv, profile, user="bench", border_distance=False)
     secs = time.perf_counter() - t

@@ -135,11 +135,11 @@ def import_only(csv: str, db: str) -> None:
     print seconds, load average, peak memory and the summary as one JSON line."""
     import json
 
-    from intel import ingest, store
+    from intel import ingest, mapping, store
 
     con = store.connect(db)
     profile = {"name": "bench-parse", "source": "SYNTHETIC-bench-parse", "kind": "seizure",
-               "columns": ingest.suggest_mapping(list(pd.read_csv(csv, nrows=1).columns))}
+               "columns": mapping.suggest_mapping(list(pd.read_csv(csv, nrows=1).columns))}
     t = time.perf_counter()
     r = ingest.import_file(con, csv, profile, user="bench", border_distance=False)
     secs = time.perf_counter() - t

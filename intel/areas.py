@@ -43,6 +43,7 @@ import pandas as pd
 from intel import parse, readers, store
 from intel.config import DATA_DIR
 from intel.gazetteers import equal_area_radius_km, geodesic_area_km2
+from intel.import_result import ImportResult, file_sha256
 from intel.store import audit, period_sql, transaction
 
 KIND = "area counts"
@@ -269,10 +270,8 @@ def import_area_counts(con, path: str | Path, profile: dict, *, user: str | None
 
     Returns
     -------
-    intel.ingest.ImportResult
+    intel.import_result.ImportResult
     """
-    from intel.ingest import ImportResult, file_sha256   # here: intel.ingest imports this module
-
     path = Path(path)
     name = original_name or path.name
     sha = file_sha256(path)

@@ -211,11 +211,11 @@ def fold(con, path: Path | None = None) -> int:
                     detail = {"text": ln[:2000], "spool_id": sid}
                 if sid in done:
                     continue
-                store._append_audit(con, action, json.dumps(detail, default=str), user or "local", at=at)
+                store.append_audit(con, action, json.dumps(detail, default=str), user or "local", at=at)
                 n += 1
             con.execute("COMMIT")
         except BaseException:
-            store._rollback_quietly(con)
+            store.rollback_quietly(con)
             raise
         f.seek(0)
         f.truncate()

@@ -36,12 +36,12 @@ Methods compared (:func:`backtest`, :data:`METHODS`)
 ----------------------------------------------------
 * ``risk score``: :func:`intel.risk.risk_scores` fitted on the training period (components that
   do not apply to the area are 0 there: :mod:`intel.risk.reach`);
-* ``fitted``: the candidate ranking (:data:`CANDIDATES`) chosen on **rolling-origin folds** of
-  the training period (each of its last :data:`VALIDATION_FOLDS` years as validation, fitted on
-  the training days before it), refitted on the whole training period (:func:`fit_ranking`).
+* ``fitted``: the candidate ranking (:data:`~intel.risk.fit.CANDIDATES`) chosen on **rolling-origin folds** of
+  the training period (each of its last :data:`~intel.risk.fit.VALIDATION_FOLDS` years as validation, fitted on
+  the training days before it), refitted on the whole training period (:func:`~intel.risk.fit.fit_ranking`).
   Candidates are previous-period counts, counts with their ties broken by kernel density or
   decayed counts, counts shrunk half-way toward decayed counts, exponentially decayed counts
-  (half-lives :data:`HALF_LIVES_DAYS`) and kernel density at :data:`KDE_FACTORS` times the
+  (half-lives :data:`~intel.risk.fit.HALF_LIVES_DAYS`) and kernel density at :data:`~intel.risk.fit.KDE_FACTORS` times the
   default bandwidth, all built from the incidents alone (the risk-score candidates compete only
   when a ``score_fn`` is given, which costs a full risk score per fold). The criterion is the
   gain in mean hit rate over previous-period counts, pooled over the folds and the area shares
@@ -53,7 +53,7 @@ Methods compared (:func:`backtest`, :data:`METHODS`)
 * ``kernel density``: a Gaussian kernel density of the training events on the H3 grid: each
   cell's value is ``sum_j n_j exp(-d_ij**2 / (2 h**2))`` over the occupied training cells ``j``
   within ``3 h``, ``d`` the distance between cell centres, ``h`` the bandwidth in km
-  (default :func:`default_bandwidth_km`: twice the mean H3 edge length, at least 0.5 km, so
+  (default :func:`~intel.risk.fit.default_bandwidth_km`: twice the mean H3 edge length, at least 0.5 km, so
   about 0.5 km at resolution 9, 1.1 km at resolution 8 and 20 km at resolution 5). Distances are
   chords on the sphere of :data:`intel.geodesy.EARTH_RADIUS_KM` (within 0.01 % of the
   great-circle distance below 100 km).
@@ -74,98 +74,30 @@ records in the study area left out because their location is coarser than the ce
 sources whose coverage (share of months with records) differs between training and test by more
 than :data:`COVERAGE_GAP`.
 
+Where the parts are: this module reads the store, builds the study area, runs the methods and
+words the warnings; the scoring (hit rate, PAI, ties), the candidate rankings and the fitted method
+are :mod:`intel.risk.fit`, which the planner's ranking (:mod:`intel.risk.ranking`) uses too.
+
 Units: distances and bandwidths in km, periods half-open ``[from, to)`` of UTC days, ages and
 half-lives in days, ``area_pct`` in percent of study-area cells.
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
-from scipy.spatial import cKDTree
 
 from intel import periods, risk
 from intel.config import check_resolution
-from intel.geodesy import EARTH_RADIUS_KM, unit_vectors
+from intel.errors import HotspotError
 from intel.h3cells import cell_centres, edge_km
 from intel.hexbin import uncertainty_values
-from intel.hotspots import HotspotError, neighbour_matrix
+from intel.risk.fit import (AREA_PCTS, RESULT_COLUMNS, candidate_rankings, default_bandwidth_km,  # noqa: F401
+                            evaluate, fit_ranking, incidents_of_records, kde_scores, per_cell)
+# RESULT_COLUMNS: the columns backtest() returns, named here too
 from intel.studyarea import polygon_cells, study_area, without_lakes
-
-AREA_PCTS = (1.0, 5.0, 10.0)
-"""Shares of the study area (percent of cells) at which the rankings are scored."""
 
 METHODS = ("risk score", "fitted", "previous-period counts", "kernel density")
 """Methods compared by :func:`backtest`, in output order."""
-
-RESULT_COLUMNS = ["method", "area_pct", "cells", "hit_rate", "pai", "hits", "hits_above", "tied_cells",
-                  "tied_taken", "tied_events", "test_events", "study_cells"]
-"""Columns of :func:`evaluate` and :func:`backtest` (``intel backtest`` writes them). ``hits`` is
-``hits_above + tied_taken / tied_cells * tied_events``: test events in the cells ranked strictly
-above the cut-off, plus the expected share of the events of the ``tied_cells`` cells sharing the
-cut-off value, of which ``tied_taken`` are needed."""
-
-HALF_LIVES_DAYS = (365.0, 730.0, 1460.0)
-"""Half-lives (days) of the decayed-count candidates of the fitted method."""
-
-KDE_FACTORS = (0.5, 1.0, 2.0)
-"""Bandwidths of the kernel-density candidates, as multiples of :func:`default_bandwidth_km`."""
-
-NEAR_REPEAT_HALF_LIVES_DAYS = (30.0, 90.0)
-"""Half-lives (days) of the triggering term of the near-repeat candidates (:func:`candidate_parts`).
-
-They do not compete by default (``near_repeat=False``): on the bundled Toronto incidents (three
-splits, train 2015-2019 / test 2020-2023, 2010-2014 / 2015-2019, 2013-2017 / 2018-2021, at
-resolutions 7, 8 and 9) they beat previous-period counts by more than one standard error in the
-validation year in 2 of 9 cases, were chosen once (resolution 9, first split), and there the
-fitted ranking did worse out of sample with them than without (mean test hit rate over 1, 5 and
-10 % of the area 34.4 % against 34.6 %). With the rolling-origin fit (eight splits, resolutions 8
-and 9) letting them compete made the fitted ranking at least the counts in 45 of 48 combinations
-(largest loss 4.8 test events) against 46 of 48 (largest loss 1.8) without them."""
-
-RANKING_PARTS = ("counts", "decayed", "density", "near_repeat", "risk")
-"""Names of the parts a candidate ranking is the sum of (:func:`candidate_parts`)."""
-
-COUNTS = "previous-period counts"
-CANDIDATES = (
-    COUNTS,
-    "counts, ties by kernel density",
-    "counts, ties by decayed counts (730 d)",
-    "counts, ties by risk score",
-    *(f"half counts, half decayed counts ({h:g} d)" for h in sorted(HALF_LIVES_DAYS, reverse=True)),
-    *(f"decayed counts, half-life {h:g} d" for h in sorted(HALF_LIVES_DAYS, reverse=True)),
-    *(f"kernel density {f:g}x bandwidth" for f in KDE_FACTORS),
-    "risk score",
-    *(f"near-repeat, triggering half-life {h:g} d" for h in NEAR_REPEAT_HALF_LIVES_DAYS),
-)
-"""Candidate rankings of the fitted method, simplest first: previous-period counts, counts with
-their ties broken (same order otherwise), counts shrunk half-way toward decayed counts, then
-rankings that replace the counts (the longest half-life, closest to the counts, first). The fit
-prefers the earlier of two candidates that do about equally well (:func:`fit_ranking`)."""
-
-VALIDATION_FOLDS = 3
-"""Largest number of rolling-origin validation folds (the last years of the training period,
-:func:`validation_folds`). One validation year let noise through: the best of about fifteen
-candidates in a single year is biased upward, and on the bundled Toronto incidents a
-one-year fit left previous-period counts for a candidate that then lost to them out of sample
-(e.g. train 2016-2019: the risk score, +2.2 % +- 2.0 % in 2019, then 22-36 fewer hits in
-2020-2023 at resolution 8)."""
-
-SE_RULE = 1.0
-"""A candidate must beat previous-period counts by more than this many standard errors of the
-pooled gain to be eligible (:func:`fit_ranking`)."""
-
-REQUIRE_EVERY_FOLD = True
-"""An eligible candidate must also find at least as many events as previous-period counts in
-every validation fold at every share of the area: the claim the backtest checks out of sample
-("at least the counts' hit rate at 1, 5 and 10 %"), checked year by year in training. A fold where
-neither knows of a change (e.g. before new places appear) is a draw, not a loss. On the bundled
-Toronto incidents (8 splits x resolutions 8, 9 x 1, 5, 10 %) this condition made the fitted
-ranking at least the counts in 46 of 48 combinations (largest loss 1.8 of 1,596 test events);
-asking only for no loss in the mean over the shares gave 42 of 48 (largest loss 4.4) but twice
-the total gain (+431 against +250 hits), and one validation year alone gave 36 of 48 (largest
-loss 36 hits). The figures are in the closing note of issue 16."""
 
 MIN_TEST_CELLS = 20
 """Fewer distinct test cells than this: the result rests on too few places to compare methods."""
@@ -179,550 +111,6 @@ COVERAGE_GAP = 0.5
 
 class BacktestError(ValueError):
     """The backtest cannot be run; the message is one plain sentence."""
-
-
-def cells_for_pct(study_cells: int, pct: float) -> int:
-    """Number of predicted cells at ``pct`` % of ``study_cells``: ``max(1, floor(pct/100*N + 0.5))``."""
-    n = int(study_cells)
-    if n < 1:
-        raise ValueError("the study area has no cells")
-    if not 0 < float(pct) <= 100:
-        raise ValueError("area percentages must lie in (0, 100]")
-    return min(n, max(1, int(math.floor(float(pct) / 100.0 * n + 0.5))))
-
-
-def hit_parts(scores, test_counts, k: int) -> dict:
-    """Test events captured by the ``k`` highest-scoring cells, as counts (ties by expectation).
-
-    Parameters
-    ----------
-    scores : array of float, shape (n,)
-        Ranking value per cell (higher = predicted first); NaN ranks last.
-    test_counts : array of float, shape (n,)
-        Test events per cell.
-    k : int
-        Number of predicted cells, 1 <= k <= n.
-
-    Returns
-    -------
-    dict
-        ``hits_above`` (events in cells scoring strictly above the cut-off value),
-        ``tied_cells`` (cells scoring exactly the cut-off value), ``tied_taken`` (how many of
-        them are needed to reach ``k``), ``tied_events`` (events in the tied cells) and
-        ``hits = hits_above + tied_taken / tied_cells * tied_events``.
-
-    Raises
-    ------
-    ValueError
-        Lengths differ or ``k`` is out of range.
-    """
-    s = np.nan_to_num(np.asarray(scores, dtype="float64"), nan=-np.inf)
-    t = np.asarray(test_counts, dtype="float64")
-    if s.shape != t.shape:
-        raise ValueError("scores and test counts must have the same length")
-    k = int(k)
-    if not 1 <= k <= s.size:
-        raise ValueError("k must be between 1 and the number of cells")
-    thr = -np.partition(-s, k - 1)[k - 1]          # the k-th largest value
-    above = s > thr
-    tied = s == thr
-    need = k - int(above.sum())
-    ha, te, nt = float(t[above].sum()), float(t[tied].sum()), int(tied.sum())
-    return {"hits": ha + (need / nt) * te, "hits_above": ha, "tied_cells": nt, "tied_taken": need, "tied_events": te}
-
-
-def hits_at(scores, test_counts, k: int) -> float:
-    """Test events captured by the ``k`` highest-scoring cells (ties at the cut-off by expectation).
-
-    ``sum(test in cells above the cut-off) + (k - above) / tied * sum(test in tied cells)``;
-    see :func:`hit_parts` for the parts.
-    """
-    return hit_parts(scores, test_counts, k)["hits"]
-
-
-def cell_hit_shares(scores, k: int) -> np.ndarray:
-    """Share of each cell's events that the ``k`` top cells capture: 1 above the cut-off,
-    ``tied_taken / tied_cells`` on it, 0 below (the per-cell form of :func:`hit_parts`)."""
-    s = np.nan_to_num(np.asarray(scores, dtype="float64"), nan=-np.inf)
-    thr = -np.partition(-s, int(k) - 1)[int(k) - 1]
-    above, tied = s > thr, s == thr
-    q = above.astype(float)
-    q[tied] = (int(k) - int(above.sum())) / int(tied.sum())
-    return q
-
-
-def paired_gain(scores, base_scores, test_counts, pcts=AREA_PCTS, missed: float = 0) -> tuple[float, float]:
-    """Mean hit-rate gain of ``scores`` over ``base_scores`` and its standard error, clustered by cell.
-
-    The gain is ``D = sum_c n_c d_c / N`` with ``d_c`` the difference of the two rankings' hit
-    shares of cell ``c`` (:func:`cell_hit_shares`, averaged over ``pcts``), ``n_c`` the events of
-    the cell and ``N`` all events (``missed`` included, with ``d = 0``). Events of one cell are hit
-    or missed together, so the standard error treats cells as clusters (ratio estimator):
-    ``SE = sqrt(m / (m - 1) * sum_c (n_c d_c - D n_c)**2) / N`` over the ``m`` cells holding
-    events (and each missed event as its own cluster).
-
-    Returns
-    -------
-    (float, float)
-        ``D`` and ``SE`` as shares of the events (NaN when there are none).
-    """
-    return pooled_gain([scores], [base_scores], [test_counts], pcts, [missed])
-
-
-def evaluate(scores, test_counts, pcts=AREA_PCTS, method: str = "score", missed: float = 0) -> pd.DataFrame:
-    """Hit rate and PAI (Chainey, Tompson & Uhlig 2008) of one ranking at several area shares.
-
-    Parameters
-    ----------
-    scores : array of float, shape (n,)
-        Ranking value of every study-area cell.
-    test_counts : array of float, shape (n,)
-        Test-period events in every study-area cell (zeros included).
-    pcts : sequence of float
-        Area shares in percent of the cells.
-    method : str
-        Label of the ranking.
-    missed : float
-        Test events outside the study area: added to the denominator as misses.
-
-    Returns
-    -------
-    pandas.DataFrame
-        :data:`RESULT_COLUMNS`, one row per share: ``cells`` predicted, ``hit_rate`` = hits /
-        test events, ``pai`` = hit_rate / (cells / study_cells), the hits as counts with their
-        tie parts. NaN when there are no test events.
-
-    Examples
-    --------
-    Ten cells, the two top-ranked hold 3 of the 5 test events: hit rate 0.6, PAI 0.6 / 0.2 = 3.
-
-    >>> r = evaluate([9, 8, 1, 1, 1, 1, 1, 1, 1, 1], [2, 1, 1, 1, 0, 0, 0, 0, 0, 0], [20]).iloc[0]
-    >>> round(float(r["hit_rate"]), 6), round(float(r["pai"]), 6)
-    (0.6, 3.0)
-    """
-    t = np.asarray(test_counts, dtype="float64")
-    n = t.size
-    total = float(t.sum()) + float(missed)
-    rows = []
-    for p in pcts:
-        k = cells_for_pct(n, p)
-        hp = hit_parts(scores, t, k)
-        hr = hp["hits"] / total if total > 0 else float("nan")
-        rows.append({"method": method, "area_pct": float(p), "cells": k, "hit_rate": hr,
-                     "pai": hr / (k / n) if total > 0 else float("nan"), **hp,
-                     "test_events": int(round(total)), "study_cells": n})
-    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
-
-
-def default_bandwidth_km(res: int) -> float:
-    """Default KDE bandwidth in km: ``max(0.5, 2 * mean H3 edge length at res)``."""
-    return max(0.5, 2.0 * edge_km(int(res)))
-
-
-def _xyz_km(lat, lon) -> np.ndarray:
-    """Points on the sphere of radius :data:`intel.geodesy.EARTH_RADIUS_KM`, km, shape (n, 3)."""
-    return EARTH_RADIUS_KM * unit_vectors(lat, lon)
-
-
-def kde_scores(lat, lon, src_lat, src_lon, src_counts, bandwidth_km: float, cutoff: float = 3.0) -> np.ndarray:
-    """Gaussian kernel density at points from weighted source points.
-
-    Parameters
-    ----------
-    lat, lon : arrays of float, shape (n,)
-        Evaluation points (cell centres), degrees WGS84.
-    src_lat, src_lon : arrays of float, shape (m,)
-        Source points (centres of occupied training cells), degrees.
-    src_counts : array of float, shape (m,)
-        Weight of each source (training events).
-    bandwidth_km : float
-        Standard deviation ``h`` of the Gaussian kernel, km.
-    cutoff : float
-        Sources farther than ``cutoff * h`` are ignored (their weight is below 1.1 % at 3 h).
-
-    Returns
-    -------
-    numpy.ndarray of float64, shape (n,)
-        ``sum_j n_j exp(-d_ij**2 / (2 h**2))`` (unnormalised; only the order matters).
-
-    Raises
-    ------
-    ValueError
-        When the bandwidth is not a positive number of km.
-    """
-    h = float(bandwidth_km)
-    if not h > 0:
-        raise ValueError("the bandwidth must be a positive number of km")
-    out = np.zeros(len(np.asarray(lat)))
-    w = np.asarray(src_counts, float)
-    if out.size == 0 or w.size == 0:
-        return out
-    P, S = _xyz_km(lat, lon), _xyz_km(src_lat, src_lon)
-    # every (point, source) pair within the cut-off at once (pairs at distance 0 included)
-    m = cKDTree(P).sparse_distance_matrix(cKDTree(S), cutoff * h, output_type="ndarray")
-    if m.size == 0:
-        return out
-    rows, cols = m["i"].astype(np.int64), m["j"].astype(np.int64)
-    d2 = ((P[rows] - S[cols]) ** 2).sum(axis=1)
-    return np.bincount(rows, weights=w[cols] * np.exp(-d2 / (2 * h * h)), minlength=out.size).astype(float)
-
-
-def incidents_of_records(recs: pd.DataFrame) -> pd.DataFrame:
-    """Distinct (cell, incident) pairs with the incident's first date and its source."""
-    if recs.empty:
-        return pd.DataFrame({"cell": np.zeros(0, dtype="uint64"), "incident_key": [], "d": pd.to_datetime([]),
-                             "source": []})
-    inc = recs.groupby(["cell", "incident_key"], as_index=False).agg(d=("event_date", "min"))
-    inc["d"] = pd.to_datetime(inc["d"])
-    inc["source"] = inc["incident_key"].astype(str).str.split(chr(31), n=1).str[0]
-    return inc
-
-
-def _per_cell(inc: pd.DataFrame, cells: np.ndarray, weights=None) -> np.ndarray:
-    """Sum of ``weights`` (default 1 per incident) per cell of ``cells``."""
-    if inc.empty:
-        return np.zeros(cells.size)
-    w = np.ones(len(inc)) if weights is None else np.asarray(weights, float)
-    s = pd.Series(w, index=pd.Index(inc["cell"].to_numpy(dtype="uint64"))).groupby(level=0).sum()
-    return s.reindex(pd.Index(cells)).fillna(0.0).to_numpy(float)
-
-
-def _unit(x: np.ndarray) -> np.ndarray:
-    """``x / max(x)`` (zeros when the maximum is not positive)."""
-    x = np.nan_to_num(np.asarray(x, float))
-    m = x.max() if x.size else 0.0
-    return x / m if m > 0 else np.zeros_like(x)
-
-
-def decayed_counts(inc: pd.DataFrame, cells: np.ndarray, end, half_life_days: float) -> np.ndarray:
-    """Exponentially decayed event counts per cell: ``sum 0.5 ** (age_days / half_life_days)``.
-
-    Parameters
-    ----------
-    inc : pandas.DataFrame
-        Distinct incidents with ``cell`` (uint64) and ``d`` (first date).
-    cells : array of uint64, shape (n,)
-        Study-area cells.
-    end : date or str
-        End of the period (exclusive); the age of an event is ``end - d`` in days.
-    half_life_days : float
-        Days after which an event counts half.
-
-    Returns
-    -------
-    numpy.ndarray of float, shape (n,)
-    """
-    if inc.empty:
-        return np.zeros(cells.size)
-    age = (pd.Timestamp(end) - inc["d"]).dt.days.to_numpy(float)
-    return _per_cell(inc, cells, risk.decay_weights(np.nan_to_num(age, nan=0.0), half_life_days))
-
-
-def candidate_parts(inc: pd.DataFrame, cells: np.ndarray, end, bandwidth_km: float,
-                    score=None, near_repeat: bool = False) -> dict[str, dict[str, np.ndarray]]:
-    """Every candidate ranking of :data:`CANDIDATES` from one period's incidents, as named parts.
-
-    Parameters
-    ----------
-    inc : pandas.DataFrame
-        Distinct incidents of the period (``cell``, ``d``).
-    cells : array of uint64, shape (n,)
-        Study-area cells.
-    end : date or str
-        End of the period (exclusive), for the ages of the decayed counts.
-    bandwidth_km : float
-        Default kernel bandwidth, km (multiplied by :data:`KDE_FACTORS`).
-    score : array of float, shape (n,), optional
-        Risk score of the cells for the same period; without it the score candidates are left out.
-    near_repeat : bool
-        Include the near-repeat candidates (:data:`NEAR_REPEAT_HALF_LIVES_DAYS`; default False,
-        see :data:`NEAR_REPEAT_HALF_LIVES_DAYS` for why); they need the ring-1 neighbours of the
-        cells (:func:`intel.hotspots.neighbour_matrix`) and are left out when those cannot be built.
-
-    Returns
-    -------
-    dict
-        ``{candidate name: {part name: value per cell}}``; a candidate's ranking value is the sum
-        of its parts (:func:`candidate_rankings`). Part names are :data:`RANKING_PARTS`:
-        ``counts`` (events of the period), ``decayed`` (decayed counts), ``density`` (kernel
-        density), ``near_repeat`` (triggering term), ``risk`` (the risk score). The tie-break
-        blends are ``counts + 0.5 * x / max(x)``: the counts keep their order, ``x`` only orders
-        cells of equal count. The near-repeat candidates are ``counts + sum over the cell and its
-        ring-1 neighbours of 0.5 ** (age / h)`` with a short half-life ``h``: a stationary
-        background plus a self-exciting triggering term (after Mohler et al. 2011, "Self-exciting
-        point process modeling of crime", *JASA* 106, 100-108, with fixed rather than EM-fitted
-        parameters).
-    """
-    counts = _per_cell(inc, cells)
-    out: dict[str, dict[str, np.ndarray]] = {COUNTS: {"counts": counts}}
-    dec = {}
-    for h in HALF_LIVES_DAYS:
-        dec[h] = decayed_counts(inc, cells, end, h)
-        out[f"decayed counts, half-life {h:g} d"] = {"decayed": dec[h]}
-    clat, clon = cell_centres(cells)
-    occ = counts > 0
-    kde = {}
-    for f in KDE_FACTORS:
-        kde[f] = kde_scores(clat, clon, clat[occ], clon[occ], counts[occ], f * bandwidth_km)
-        out[f"kernel density {f:g}x bandwidth"] = {"density": kde[f]}
-    if score is not None:
-        out["risk score"] = {"risk": np.asarray(score, float)}
-    out["counts, ties by kernel density"] = {"counts": counts, "density": 0.5 * _unit(kde[1.0])}
-    out["counts, ties by decayed counts (730 d)"] = {"counts": counts, "decayed": 0.5 * _unit(dec[730.0])}
-    if score is not None:
-        out["counts, ties by risk score"] = {"counts": counts, "risk": 0.5 * _unit(score)}
-    tot = float(counts.sum())
-    for h in HALF_LIVES_DAYS:
-        ds = float(dec[h].sum())
-        scaled = dec[h] * (tot / ds) if ds > 0 else np.zeros_like(counts)
-        out[f"half counts, half decayed counts ({h:g} d)"] = {"counts": 0.5 * counts, "decayed": 0.5 * scaled}
-    if near_repeat and len(inc):
-        try:
-            W = neighbour_matrix(cells, 1)
-        except Exception:  # noqa: BLE001 - the other candidates still compete
-            W = None
-        if W is not None:
-            for h in NEAR_REPEAT_HALF_LIVES_DAYS:
-                trig = np.asarray(W @ decayed_counts(inc, cells, end, h), float).ravel()
-                out[f"near-repeat, triggering half-life {h:g} d"] = {"counts": counts, "near_repeat": trig}
-    return out
-
-
-def candidate_rankings(inc: pd.DataFrame, cells: np.ndarray, end, bandwidth_km: float,
-                       score=None, near_repeat: bool = False) -> dict[str, np.ndarray]:
-    """Every candidate ranking of :data:`CANDIDATES` from one period's incidents.
-
-    The sums of the parts of :func:`candidate_parts` (same parameters).
-
-    Returns
-    -------
-    dict
-        ``{candidate name: ranking value per cell}``, arrays of shape (n,).
-    """
-    return {name: np.sum(list(parts.values()), axis=0)
-            for name, parts in candidate_parts(inc, cells, end, bandwidth_km, score, near_repeat).items()}
-
-
-def validation_folds(train, folds: int = VALIDATION_FOLDS) -> list[tuple[str, str]]:
-    """Rolling-origin validation periods at the end of a training period, latest first.
-
-    Fold ``k`` (k = 1, 2, ...) validates on the ``k``-th last year of ``train``, ``[t1 - k years,
-    t1 - (k - 1) years)`` (calendar years: same month and day), and is fitted on the training
-    days before it (from ``t0``). The first fold needs at least one day to fit on; every further
-    fold needs at least a year, so no fold is fitted on a stub.
-
-    Parameters
-    ----------
-    train : (str, str)
-        Training period ``[t0, t1)``, ISO dates.
-    folds : int
-        Largest number of folds.
-
-    Returns
-    -------
-    list of (str, str)
-        Half-open validation periods, ISO dates, the latest first (empty when the training
-        period is not longer than a year).
-
-    Examples
-    --------
-    >>> validation_folds(("2017-01-01", "2020-01-01"))
-    [('2019-01-01', '2020-01-01'), ('2018-01-01', '2019-01-01')]
-    """
-    t0, t1 = pd.Timestamp(train[0]), pd.Timestamp(train[1])
-    out = []
-    for k in range(1, int(folds) + 1):
-        v1, v0 = t1 - pd.DateOffset(years=k - 1), t1 - pd.DateOffset(years=k)
-        if v0 <= t0 or (k > 1 and v0 < t0 + pd.DateOffset(years=1)):
-            break
-        out.append((v0.date().isoformat(), v1.date().isoformat()))
-    return out
-
-
-def pooled_gain(fold_scores, fold_base, fold_counts, pcts=AREA_PCTS, fold_missed=None) -> tuple[float, float]:
-    """Mean hit-rate gain of a ranking over a base ranking across validation folds, with its standard
-    error clustered by cell across the folds.
-
-    Fold ``f`` gives ``D_f = sum_c n_fc d_fc / N_f`` (:func:`paired_gain`: ``d_fc`` the difference
-    of the hit shares of cell ``c``, averaged over ``pcts``; ``N_f`` all events of the fold, missed
-    ones included). The pooled gain is ``D = mean_f D_f``. A cell's events in different years are
-    not independent (a hot cell stays hot), so each cell is one cluster over all folds, with
-    residual ``r_c = 1/K sum_f (n_fc d_fc - D_f n_fc) / N_f``; each missed event is its own
-    cluster (``r = -D_f / (K N_f)``); ``SE = sqrt(m / (m - 1) * sum r**2)`` over the ``m``
-    clusters. With one fold this is :func:`paired_gain`.
-
-    Parameters
-    ----------
-    fold_scores, fold_base : sequences of arrays of float, each shape (n,)
-        The ranking and the base ranking of the cells, one array per fold.
-    fold_counts : sequence of arrays of float, each shape (n,)
-        Validation events per cell, one array per fold.
-    pcts : sequence of float
-        Area shares in percent.
-    fold_missed : sequence of float, optional
-        Validation events outside the study area, per fold (default 0).
-
-    Returns
-    -------
-    (float, float)
-        ``D`` and ``SE`` as shares of the events (NaN when no fold has events; SE NaN with fewer
-        than two clusters).
-    """
-    K = len(fold_counts)
-    fold_missed = [0.0] * K if fold_missed is None else list(fold_missed)
-    if K == 0:
-        return float("nan"), float("nan")
-    n = np.asarray(fold_counts[0]).size
-    r = np.zeros(n)
-    occ = np.zeros(n, dtype=bool)
-    extra: list[np.ndarray] = []
-    Ds = []
-    for s, b, t, miss in zip(fold_scores, fold_base, fold_counts, fold_missed):
-        t = np.asarray(t, float)
-        N = float(t.sum()) + float(miss)
-        if not N > 0:
-            Ds.append(0.0)
-            continue
-        d = np.zeros(n)
-        for p in pcts:
-            k = cells_for_pct(n, p)
-            d += cell_hit_shares(s, k) - cell_hit_shares(b, k)
-        d /= len(pcts)
-        D = float((t * d).sum() / N)
-        Ds.append(D)
-        r += (t * d - D * t) / N / K
-        occ |= t > 0
-        extra.append(np.full(int(round(miss)), -D / N / K))
-    if all(float(np.asarray(t, float).sum()) + float(m) <= 0 for t, m in zip(fold_counts, fold_missed)):
-        return float("nan"), float("nan")
-    e = np.concatenate([r[occ], *extra]) if extra else r[occ]
-    m = e.size
-    se = float(np.sqrt(m / (m - 1) * (e ** 2).sum())) if m > 1 else float("nan")
-    return float(np.mean(Ds)), se
-
-
-def fit_ranking(inc: pd.DataFrame, cells: np.ndarray, train, bandwidth_km: float, pcts=AREA_PCTS,
-                score_fn=None, near_repeat: bool = False, folds: int = VALIDATION_FOLDS) -> dict:
-    """Choose a ranking on rolling-origin validation folds inside the training period (training data only).
-
-    Each of the last ``folds`` years of ``train`` (:func:`validation_folds`) is a validation
-    period; every candidate of :func:`candidate_rankings` is built from the training incidents
-    before it and scored on it (hit rate at each of ``pcts``, :func:`evaluate`). Candidates are
-    compared with previous-period counts by their gain in mean hit rate, pooled over the folds
-    and the shares, with a standard error clustered by cell (:func:`pooled_gain`). The choice
-    (one-standard-error rule: Breiman, Friedman, Olshen & Stone 1984; Hastie, Tibshirani &
-    Friedman 2009, section 7.10, with rolling-origin folds as in Tashman 2000, "Out-of-sample
-    tests of forecasting accuracy", *Int. J. Forecasting* 16, 437-450):
-
-    1. a candidate is **eligible** when its pooled gain exceeds one standard error
-       (:data:`SE_RULE`) and it finds fewer events than the counts in no fold at no share
-       (:data:`REQUIRE_EVERY_FOLD`): one lucky year or share cannot carry it;
-    2. without an eligible candidate, previous-period counts (the simplest baseline);
-    3. otherwise, of the eligible candidates whose gain is within one standard error of the
-       best one's, the first in :data:`CANDIDATES` order (the simplest: counts with their ties
-       broken come before blends, blends before rankings that replace the counts). Ties go the
-       same way, so the choice is deterministic.
-
-    Parameters
-    ----------
-    inc : pandas.DataFrame
-        Distinct incidents of the whole training period (``cell``, ``d``).
-    cells : array of uint64
-        Study-area cells.
-    train : (str, str)
-        Training period, half-open ISO dates.
-    bandwidth_km : float
-        Default kernel bandwidth, km.
-    pcts : sequence of float
-        Area shares in percent.
-    score_fn : callable, optional
-        ``score_fn((date_from, date_to)) -> array`` risk score of ``cells`` for a period; when it
-        is missing (the default of the backtest and the planner: it costs a full risk score per
-        fold) or fails in a fold, the score candidates are left out.
-    near_repeat : bool
-        Let the near-repeat candidates compete (:func:`candidate_parts`).
-    folds : int
-        Largest number of validation folds (:data:`VALIDATION_FOLDS`).
-
-    Returns
-    -------
-    dict
-        ``choice`` (a name of :data:`CANDIDATES`); ``table`` (DataFrame: ``candidate``, one
-        ``hit_rate_<pct>`` column per share (mean over the folds), ``mean_hit_rate``, ``gain``
-        and ``gain_se`` over previous-period counts (pooled), ``worst_gain`` (the smallest gain
-        of one fold at one share), ``eligible``; empty without a fold); ``validation`` (ISO dates: from
-        the start of the earliest fold to the end of the training period, or None);
-        ``folds`` (the validation periods used, latest first); ``note`` (plain sentence).
-    """
-    t0 = pd.Timestamp(train[0])
-    cols = ["candidate", *(f"hit_rate_{p:g}" for p in pcts), "mean_hit_rate", "gain", "gain_se", "worst_gain",
-            "eligible"]
-    empty = pd.DataFrame(columns=cols)
-    fl = validation_folds(train, folds)
-    if not fl:
-        return {"choice": COUNTS, "table": empty, "validation": None, "folds": [],
-                "note": ("The training period is not longer than a year, so there is no inner "
-                         "validation year: the fitted method is previous-period counts.")}
-    used, ranks, vcs, missed = [], [], [], []
-    score_ok, note = score_fn is not None, ""
-    for v0s, v1s in fl:
-        v0, v1 = pd.Timestamp(v0s), pd.Timestamp(v1s)
-        inner, val = inc[inc["d"] < v0], inc[(inc["d"] >= v0) & (inc["d"] < v1)]
-        if inner.empty or val.empty:
-            continue
-        score = None
-        if score_ok:
-            try:
-                score = score_fn((t0.date().isoformat(), v0s))
-            except Exception as exc:  # noqa: BLE001 - the other candidates still compete
-                score_ok = False
-                note = f" The risk score could not be fitted on an inner training period ({exc}); it did not compete."
-        used.append((v0s, v1s))
-        ranks.append(candidate_rankings(inner, cells, v0s, bandwidth_km, score, near_repeat))
-        vc = _per_cell(val, cells)
-        vcs.append(vc)
-        missed.append(max(float(val["incident_key"].nunique()) - vc.sum(), 0.0))
-    if not used:
-        return {"choice": COUNTS, "table": empty, "validation": (fl[-1][0], fl[0][1]), "folds": [],
-                "note": (f"No validation year from {fl[-1][0]} to {fl[0][1]} has events both before and in it, so "
-                         "the inner split cannot be scored: the fitted method is previous-period counts.")}
-    names = [c for c in CANDIDATES if all(c in r for r in ranks)]
-    if not score_ok:
-        names = [c for c in names if "risk score" not in c]
-    rows = []
-    for name in names:
-        hr = np.mean([evaluate(r[name], vc, pcts, name, missed=m)["hit_rate"].to_numpy(float)
-                      for r, vc, m in zip(ranks, vcs, missed)], axis=0)
-        gain, se = pooled_gain([r[name] for r in ranks], [r[COUNTS] for r in ranks], vcs, pcts, missed)
-        worst = min(paired_gain(r[name], r[COUNTS], vc, [p], m)[0]
-                    for r, vc, m in zip(ranks, vcs, missed) for p in pcts)
-        rows.append({"candidate": name, **{f"hit_rate_{p:g}": h for p, h in zip(pcts, hr)},
-                     "mean_hit_rate": float(hr.mean()), "gain": gain, "gain_se": se, "worst_gain": worst})
-    table = pd.DataFrame(rows)
-    table["eligible"] = ((table["candidate"] != COUNTS)
-                         & (table["gain"] > table["gain_se"].fillna(np.inf) * SE_RULE + 1e-12)
-                         & ((table["worst_gain"] >= -1e-12) | (not REQUIRE_EVERY_FOLD)))
-    ok = table[table["eligible"]]
-    if len(ok):
-        best = ok.loc[ok["gain"].idxmax()]
-        choice = ok[ok["gain"] >= best["gain"] - best["gain_se"] - 1e-12]["candidate"].iloc[0]
-    else:
-        choice = COUNTS
-    r = table.set_index("candidate").loc[choice]
-    base = float(table.loc[table["candidate"] == COUNTS, "mean_hit_rate"].iloc[0])
-    nf = len(used)
-    fold_txt = (f"{nf} validation year{'s' if nf > 1 else ''} ({', '.join(f'{a} to {b}' for a, b in reversed(used))}), "
-                "each fitted on the training days before it")
-    why = (f"mean hit rate {r['mean_hit_rate']:.1%} against {base:.1%} for previous-period counts, a gain of "
-           f"{r['gain']:.1%} with a standard error of {r['gain_se']:.1%}, behind in no validation year at no share "
-           "of the area"
-           if choice != COUNTS else
-           "no candidate beat them by more than one standard error of the gain without falling behind at some "
-           "share of the area in some validation year")
-    events = int(round(sum(vc.sum() + m for vc, m in zip(vcs, missed))))
-    note = (f"Fitted on {fold_txt} ({events:,} validation events); chosen: {choice} ({why}), then refitted on the "
-            "whole training period." + note)
-    return {"choice": choice, "table": table, "validation": (used[-1][0], used[0][1]), "folds": used, "note": note}
 
 
 def _full_years(dates: pd.Series, min_months: int = 10) -> list[int]:
@@ -959,13 +347,13 @@ def backtest(con, res: int, train=None, test=None, area=None, weights: dict | No
         raise risk.RiskError(str(exc)) from None
     inc_tr, inc_te = incidents_of_records(tr), incidents_of_records(te)
     inc_tr = inc_tr[np.isin(inc_tr["cell"].to_numpy(dtype="uint64"), cells)]
-    test_counts = _per_cell(inc_te, cells)
+    test_counts = per_cell(inc_te, cells)
     in_area = inc_te[np.isin(inc_te["cell"].to_numpy(dtype="uint64"), cells)]["incident_key"].nunique()
     missed = int(inc_te["incident_key"].nunique() - in_area)
     if missed > 0:
         notes.append(f"{missed:,} test events fall outside the study area (cells the training period never reached); "
                      "they count as misses for every method.")
-    train_counts = _per_cell(inc_tr, cells)
+    train_counts = per_cell(inc_tr, cells)
 
     def score_for(period) -> np.ndarray:
         s = risk.risk_scores(con, res, area, period, weights, study_cells=cells, **score_kwargs)

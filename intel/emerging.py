@@ -63,15 +63,15 @@ import scipy.sparse as sp
 from scipy.special import ndtr
 
 from intel.config import RESOLUTIONS, check_resolution
+from intel.errors import HotspotError
 from intel.h3cells import hex_array
 from intel.hexbin import Filters
-from intel.hotspots import (MAX_STUDY_CELLS, MIN_EVENTS, VALUES, Guardrails, HotspotError, base_guardrails,
-                            benjamini_hochberg, build_area, cell_values, confidence_bins,
-                            located_events_sql, neighbour_matrix, occupied_countries, p_two_sided,
-                            record_accounting)
-from intel.studyarea import DEFAULT_AREA
-from intel.inference import MIN_WINDOW_EVENTS, describe, poisson_two_sided_p
+from intel.hotspots import (MAX_STUDY_CELLS, MIN_EVENTS, VALUES, Guardrails, base_guardrails, build_area,
+                            cell_values, confidence_bins, located_events_sql, neighbour_matrix,
+                            occupied_countries, p_two_sided, record_accounting)
+from intel.inference import MIN_WINDOW_EVENTS, benjamini_hochberg, describe, poisson_two_sided_p
 from intel.store import events_sql
+from intel.studyarea import DEFAULT_AREA
 
 STEPS = ("week", "month", "quarter")
 _FREQ = {"week": "W-MON", "month": "MS", "quarter": "QS"}

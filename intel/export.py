@@ -45,6 +45,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from intel.safety import csv_cell
+
 
 def json_value(v):
     """One table value as plain JSON data.
@@ -110,8 +112,6 @@ def marked_file_name(file_name: str | None, marking: str) -> str | None:
 
 
 def _mark_csv(text: str, marking: str) -> str:
-    from intel.safety import csv_cell
-
     rows = list(csv.reader(io.StringIO(text, newline="")))
     if not rows:
         return text

@@ -26,7 +26,7 @@ The pieces, each a pure function on arrays:
   effect Getis & Ord 1992 warn of); :func:`cold_edge_note` says so in one sentence when edge
   cells make at least :data:`COLD_EDGE_SHARE` of the cold spots.
 * :func:`gi_star_z` - the Gi* z-score for each cell (formula below).
-* :func:`benjamini_hochberg` - BH-adjusted p-values (Benjamini & Hochberg 1995).
+* :func:`intel.inference.benjamini_hochberg` - BH-adjusted p-values (Benjamini & Hochberg 1995).
 * :func:`confidence_bins` - the ArcGIS *Hot Spot Analysis* confidence bins +-3, +-2, +-1
   for 99, 95 and 90 % confidence. With FDR on, a cell gets bin +-3 only if it passes the BH
   procedure at q = 0.01, +-2 at q = 0.05, +-1 at q = 0.10 (ArcGIS's FDR option).
@@ -77,9 +77,12 @@ import scipy.sparse as sp
 from scipy.special import ndtr
 
 from intel.config import RESOLUTIONS, check_resolution
+from intel.errors import HotspotError
 from intel.export import json_value
 from intel.h3cells import cell_centres, cell_ring, edge_km, from_hex, hex_array, parent_sql, resolution_of
 from intel.hexbin import Filters, coarse_sql, usable_sql
+from intel.inference import (METHODS, benjamini_hochberg, describe, fdr_floor_message,
+                             gi_star_permutation_p)
 from intel.safety import csv_bytes
 from intel.store import events_sql
 # the study area lives in intel.studyarea; these names stay importable from here
@@ -112,10 +115,6 @@ COLD_EDGE_SHARE = 0.5
 HOTSPOT_COLUMNS = ["h3", "value", "neighbours", "neighbourhood_sum", "z", "p", "p_fdr",
                    "significant", "bin", "confidence", "isolated"]
 """Columns of the hot spot export and of ``intel hotspots`` output (``cell`` stays inside)."""
-
-
-class HotspotError(ValueError):
-    """The statistic cannot be computed; the message is one plain sentence for the analyst."""
 
 
 # --------------------------------------------------------------------------------------
@@ -299,38 +298,6 @@ def p_two_sided(z: np.ndarray) -> np.ndarray:
     return p
 
 
-def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p-values (Benjamini & Hochberg 1995).
-
-    ``p_adj[(i)] = min_{j >= i} min(1, m p_(j) / j)`` for the p-values sorted ascending,
-    ``m`` the number of tests. A test passes the BH procedure at false discovery rate ``q``
-    exactly when ``p_adj <= q``. Equals ``scipy.stats.false_discovery_control(p, method='bh')``.
-
-    Parameters
-    ----------
-    p : array of float, shape (m,)
-        p-values in [0, 1]. NaN entries are not counted as tests and stay NaN.
-
-    Returns
-    -------
-    numpy.ndarray of float64, shape (m,)
-    """
-    p = np.asarray(p, dtype="float64")
-    out = np.full(p.shape, np.nan)
-    ok = ~np.isnan(p)
-    q = p[ok]
-    m = q.size
-    if m == 0:
-        return out
-    order = np.argsort(q, kind="stable")  # fast with the many ties of count data
-    ranked = q[order] * m / np.arange(1, m + 1)
-    ranked = np.minimum.accumulate(ranked[::-1])[::-1]
-    adj = np.empty(m)
-    adj[order] = np.minimum(ranked, 1.0)
-    out[ok] = adj
-    return out
-
-
 def confidence_bins(z: np.ndarray, p: np.ndarray) -> np.ndarray:
     """ArcGIS confidence bins from z-scores and (raw or FDR-adjusted) p-values.
 
@@ -404,8 +371,6 @@ def gi_star(cells, values, k: int = 1, *, fdr: bool = True, alpha: float = 0.05,
         Mismatched lengths, ``k < 1``, ``alpha`` outside (0, 1), an unknown ``method`` or
         ``permutations < 1``.
     """
-    from intel.inference import METHODS, describe, gi_star_permutation_p
-
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}")
     cells = _as_cells(cells)
@@ -683,8 +648,6 @@ def method_guardrails(g: Guardrails, df: pd.DataFrame, n_tests: int) -> Guardrai
     FDR on, appends :func:`intel.inference.fdr_floor_message` when ``n_tests`` cells times the
     smallest attainable p-value exceeds ``alpha``. Returns ``g``.
     """
-    from intel.inference import fdr_floor_message
-
     a = df.attrs
     g.method, g.permutations, g.seed = a.get("method", ""), a.get("permutations"), a.get("seed")
     g.method_text = a.get("method_text", "")

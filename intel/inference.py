@@ -19,8 +19,8 @@ spots that a permutation test does not support. This module gives the two tests 
 * :func:`poisson_upper_p`, :func:`poisson_two_sided_p` - **exact Poisson tails** for a count
   ``K`` against an expected count ``mu`` (emerging hot spots: the events in a cell's k-ring x
   time-lag window against the cube mean times the window's number of bins).
-* :func:`benjamini_hochberg` - re-exported from :mod:`intel.hotspots` (Benjamini & Hochberg
-  1995), applied to whichever p-values were computed.
+* :func:`benjamini_hochberg` - BH-adjusted p-values (Benjamini & Hochberg 1995), applied to
+  whichever p-values were computed (Gi* in :mod:`intel.hotspots`, emerging hot spots).
 * :func:`describe` - one sentence naming the method and its sources, shown beside every result
   (Hotspots page, briefing, CLI).
 
@@ -47,8 +47,6 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 from scipy.stats import poisson
-
-from intel.hotspots import benjamini_hochberg
 
 __all__ = ["METHODS", "DEFAULT_PERMUTATIONS", "DEFAULT_SEED", "MIN_WINDOW_EVENTS", "gi_star_permutation_p",
            "poisson_upper_p", "poisson_lower_p", "poisson_two_sided_p", "benjamini_hochberg", "min_p",
@@ -280,3 +278,35 @@ def describe(method: str, permutations: int | None = None, seed=DEFAULT_SEED) ->
                 f"against the cube mean (windows with fewer than {MIN_WINDOW_EVENTS} events are never "
                 f"significant; firearm counts are over-dispersed, so their p-values are optimistic); {fdr}.")
     raise ValueError("method must be 'permutation', 'normal' or 'poisson'")
+
+
+def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values (Benjamini & Hochberg 1995).
+
+    ``p_adj[(i)] = min_{j >= i} min(1, m p_(j) / j)`` for the p-values sorted ascending,
+    ``m`` the number of tests. A test passes the BH procedure at false discovery rate ``q``
+    exactly when ``p_adj <= q``. Equals ``scipy.stats.false_discovery_control(p, method='bh')``.
+
+    Parameters
+    ----------
+    p : array of float, shape (m,)
+        p-values in [0, 1]. NaN entries are not counted as tests and stay NaN.
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (m,)
+    """
+    p = np.asarray(p, dtype="float64")
+    out = np.full(p.shape, np.nan)
+    ok = ~np.isnan(p)
+    q = p[ok]
+    m = q.size
+    if m == 0:
+        return out
+    order = np.argsort(q, kind="stable")  # fast with the many ties of count data
+    ranked = q[order] * m / np.arange(1, m + 1)
+    ranked = np.minimum.accumulate(ranked[::-1])[::-1]
+    adj = np.empty(m)
+    adj[order] = np.minimum(ranked, 1.0)
+    out[ok] = adj
+    return out

@@ -3,7 +3,7 @@
 Every file, the bundled real sources included, enters the store through :func:`import_file`
 (the ``intel import`` verb and the Import page call it; ``intel build`` calls it for the
 bundled sources). A *profile* tells how a source's columns map onto the standard fields
-(:data:`FIELDS`); without one, :func:`suggest_mapping` proposes a mapping from column names in
+(:data:`intel.mapping.FIELDS`); without one, :func:`intel.mapping.suggest_mapping` proposes a mapping from column names in
 several languages, which the analyst confirms (and may save as a profile).
 
 Outcomes
@@ -52,8 +52,11 @@ when the environment variable :data:`PAUSE_ENV` names a phase (``before_events``
 ``after_events``, ``before_commit``), the importer prints ``intel-test-pause <phase>`` to stderr
 and sleeps there (:func:`_pause_point`).
 
-Where the parts are: this module holds profiles and column mapping, :func:`prepare` (reference
-loading, then the pipeline) and the write path. The pipeline itself, as named stages over whole
+Where the parts are: this module holds profiles, :func:`prepare` (reference loading, then the
+pipeline) and the write path. The column mapping (:data:`~intel.mapping.FIELDS`,
+:func:`~intel.mapping.suggest_mapping`) is :mod:`intel.mapping`; what an import returns
+(:class:`~intel.import_result.ImportResult`, :func:`~intel.import_result.report_frame`) and the
+file identity (:func:`~intel.import_result.file_sha256`) are :mod:`intel.import_result`. The pipeline itself, as named stages over whole
 columns (rows and line faults, ids, dates, country, location, items, counts, markings, outcomes,
 events, quarantine, report), is :mod:`intel.pipeline`; the reason codes and what they do are in
 :mod:`intel.reasons`; the column building blocks (Arrow-backed text, per-distinct-value lookups,
@@ -62,11 +65,7 @@ reason masks, raw-value JSON) in :mod:`intel.columns`; the typed Arrow tables ha
 """
 from __future__ import annotations
 
-import hashlib
 import json
-import re
-import unicodedata
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -74,12 +73,14 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from intel import auth, coords, dedup, parse, pipeline, readers, settings, store
+from intel import auth, dedup, pipeline, readers, settings, store
 from intel.areas import import_area_counts
 from intel.auth import updatable_events_sql, visible_events_sql, visible_to
 from intel.borders.distance import border_distance
 from intel.columns import as_text_column, object_values
 from intel.config import DATA_DIR, PROFILES_DIR
+from intel.import_result import ImportResult, file_sha256
+from intel.mapping import suggest_mapping
 # the pipeline's errors, result and vocabulary, named here too: callers import them from intel.ingest
 from intel.pipeline import DIRECTIONS, MONTHS, ImportError_, NeedsChoice, Prepared, place_code  # noqa: F401
 from intel.reasons import LOCATION_REASONS, QUARANTINE, REASON_TEXT, REJECT  # noqa: F401
@@ -110,183 +111,9 @@ def _pause_point(phase: str) -> None:
     time.sleep(float(os.environ.get("INTEL_TEST_PAUSE_SECONDS", "3600")))
 
 
-# Standard fields a column can be mapped onto, with the column names that suggest them.
-FIELDS: dict[str, list[str]] = {
-    "source_record_id": ["record_id", "id", "record", "folio", "event_id", "case_id", "case", "caso", "expediente", "numero", "id_registro", "reference", "ref", "n_pv", "no_pv", "numero_pv", "proces_verbal"],
-    "incident_key": ["incident_key", "incident", "event", "seizure_id"],
-    "event_date": ["seizure_date", "date", "fecha", "data", "datum", "date_saisie", "date_start", "start_date", "fecha_incautacion", "fecha_decomiso", "occ_date", "datum_oduzimanja", "recovery_date"],
-    "latitude": ["latitude", "lat", "latitud", "y", "breite", "geo_lat", "sirina", "širina"],
-    "longitude": ["longitude", "lon", "lng", "long", "longitud", "x", "laenge", "geo_lon", "duzina", "dužina"],
-    "point": ["geometry", "point", "wkt", "geom", "coordenadas", "coordinates", "coords", "coordonnees", "coordenadas_gps",
-              "latlon", "lat_lon", "lat_long", "latlng", "lat_lng", "gps", "gps_coordinates", "position", "mgrs",
-              "mgrs_ref", "grid", "grid_ref", "grid_reference", "usng", "utm", "carroyage"],
-    "easting": ["easting", "utm_easting", "utm_x", "x_utm", "utm_e", "este_utm", "e_utm"],
-    "northing": ["northing", "utm_northing", "utm_y", "y_utm", "utm_n", "norte_utm", "n_utm"],
-    "utm_zone": ["utm_zone", "zone_utm", "zone", "zona", "zona_utm", "huso", "fuseau"],
-    "place": ["place_name", "place", "location", "lugar", "localidad", "ciudad", "city", "town", "ville", "mjesto", "municipio", "locality", "lieu", "localite"],
-    "country": ["country", "pais", "país", "pays", "land", "drzava", "država", "country_code", "iso3", "iso2",
-                "seizure_country", "recovery_country", "country_of_seizure"],
-    "admin1": ["admin1", "adm_1", "adm1", "state", "province", "provincia", "estado", "departamento", "region_admin", "entity"],
-    "region": ["region", "región"],
-    "place_type": ["place_type", "tipo_lugar", "location_type", "type_lieu"],
-    "seizing_agency": ["seizing_agency", "agency", "agencia", "institucion", "institución", "organisme", "agencija"],
-    "unit": ["unit", "unidad", "division", "area_of_responsibility"],
-    "criminal_context": ["criminal_context", "context", "contexto", "delito", "offence", "offense", "infraction"],
-    "firearm_type": ["firearm_type", "type", "tipo", "tipo_arma", "weapon_type", "type_arme", "vrsta", "vrsta_oruzja", "category", "categoria", "type_d_arme", "type_arme_saisie"],
-    "make": ["make", "marca", "marque", "manufacturer", "fabricante", "proizvodjac"],
-    "model": ["model", "modelo", "modele", "modèle"],
-    "calibre": ["calibre", "caliber", "calibro", "kalibar", "kaliber", "cal"],
-    "serial_number": ["serial_number", "serial", "serie", "numero_serie", "n_serie", "no_serie", "serijski_broj", "serial_no", "sn", "n_de_serie", "no_de_serie", "numero_de_serie"],
-    "other_markings": ["other_markings", "markings", "marcajes", "marquages"],
-    "country_of_manufacture": ["country_of_manufacture", "pais_fabricacion", "manufacture_country"],
-    "last_legal_import_country": ["last_legal_import_country", "last_import_country", "pais_importacion"],
-    "origin_country": ["origin_country", "origin", "origen", "pais_origen", "departure_country", "provenance"],
-    "destination_country": ["destination_country", "destination", "destino", "pais_destino"],
-    "quantity": ["quantity", "cantidad", "quantite", "quantité", "kolicina", "količina", "qty", "number_of_firearms", "armas", "quantity_seized",
-                 "cantidad_armas", "firearms", "n_firearms", "nombre_armes", "quantidade"],
-    "ammunition": ["ammunition_rounds", "ammunition", "rounds", "municiones", "cantidad_municiones", "munitions", "municao", "municija"],
-    "parts_components": ["parts_components", "parts", "piezas", "pieces"],
-    "direction": ["direction", "inbound_outbound", "sentido", "direccion"],
-    "transport_mode": ["transport_mode", "mode_of_transportation", "mode", "transporte"],
-    "item_description": ["item_description", "description", "descripcion"],
-    "kind": ["kind", "event_kind"],
-    "notes": ["notes", "notas", "observaciones", "remarks", "comments"],
-    "location_name": ["location_name", "neighbourhood", "barrio"],
-    "releasability": ["releasability", "rel_to"],
-}
-
-@dataclass
-class ImportResult:
-    """What an import did. ``report`` has one row per input row (see :func:`report_frame`).
-
-    ``new``, ``updated`` and ``unchanged`` count the stored records (accepted and quarantined
-    rows) by what the import did to the store: stored as new records, replaced the values and
-    marking of a record already stored under the same (source, source record id), or found it
-    as it was (see "Re-import" in the module overview). ``already_imported`` with ``batch_id``
-    None: the same file was imported before, into a batch the importer may not see.
-    """
-
-    batch_id: int | None
-    file_name: str
-    sha256: str
-    rows_read: int
-    accepted: int
-    quarantined: int
-    rejected: int
-    already_imported: bool = False
-    warnings: list[str] = field(default_factory=list)
-    report: pd.DataFrame | None = None   # may be given as a callable: built on first read
-    new: int = 0
-    updated: int = 0
-    unchanged: int = 0
-
-    def summary(self) -> str:
-        if self.already_imported:
-            if self.batch_id is None:   # a batch the importer may not see is never named
-                return f"{self.file_name}: this file was already imported; nothing changed."
-            return f"{self.file_name}: already imported as batch {self.batch_id}; nothing changed."
-        text = (f"{self.file_name}: {self.rows_read} rows read, {self.accepted} accepted, "
-                f"{self.quarantined} quarantined, {self.rejected} rejected (batch {self.batch_id}).")
-        if self.updated or self.unchanged:
-            text += (f" Records: {self.new} new, {self.updated} updated, {self.unchanged} unchanged "
-                     "(matched by source record id).")
-        return text
-
-
-def _get_report(self):
-    r = self.__dict__.get("_report")
-    if callable(r):
-        r = self.__dict__["_report"] = r()
-    return r
-
-
-def _set_report(self, value) -> None:
-    self.__dict__["_report"] = value
-
-
-# ``report`` is a property over the dataclass field: the per-row report of a large import is
-# built only when someone reads it (the dataclass __init__ assigns through the setter)
-ImportResult.report = property(_get_report, _set_report)
-
-
 # --------------------------------------------------------------------------------------------
-# profiles and column mapping
+# profiles
 # --------------------------------------------------------------------------------------------
-
-def _norm_name(s: str) -> str:
-    s = unicodedata.normalize("NFKD", str(s)).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "_", s.lower()).strip("_")
-
-
-_NOISE_SUFFIX = re.compile(r"_(raw|txt|text|orig|original|value|val|str|string|given|as_given|src)$")
-_NOISE_PREFIX = re.compile(r"^(recovery|seizure|seized|event|incident|occ|rec|record|reported|fecha_de)_")
-
-
-def _name_variants(name: str) -> list[str]:
-    v = [_norm_name(name)]
-    for _ in range(2):
-        more = []
-        for x in v:
-            more += [_NOISE_SUFFIX.sub("", x), _NOISE_PREFIX.sub("", x)]
-        v += [m for m in more if m and m not in v]
-    return v
-
-
-def suggest_mapping(columns: list[str], frame: pd.DataFrame | None = None) -> dict[str, str]:
-    """Suggest which column holds each standard field, from column names in several languages.
-
-    A column name is compared with each field's synonyms (:data:`FIELDS`) as is, then without
-    noise such as a ``_raw`` suffix or a ``recovery_`` prefix (``lat_raw`` -> latitude,
-    ``recovery_country`` -> country). Exact matches win over stripped ones.
-
-    With ``frame``, values decide where names cannot: when no coordinate field is suggested and
-    the column suggested as a place name (``location``, ``lugar``, ``position``...) holds points
-    in at least 80 % of its first 20 values ("lat, lon" pairs, WKT, MGRS, UTM), it is suggested
-    as ``point`` instead (a place name column of "12.6392; -8.0029" is a point, not a name).
-
-    Parameters
-    ----------
-    columns : list of str
-        Column names as read.
-    frame : pandas.DataFrame, optional
-        The rows as read (only the first 20 values of the place column are looked at).
-
-    Returns
-    -------
-    dict
-        ``{field: column}`` for the fields found; a column is used for one field at most.
-    """
-    syn = {fld: {_norm_name(n) for n in [fld, *names]} for fld, names in FIELDS.items()}
-    mapping: dict[str, str] = {}
-    used: set[str] = set()
-    for level in range(3):  # 0: exact name, 1-2: names with noise removed
-        for c in columns:
-            if c in used or str(c).startswith("__"):
-                continue
-            variants = _name_variants(c)
-            cand = variants[:1] if level == 0 else variants[1:]
-            for fld, names in syn.items():
-                if fld not in mapping and any(v in names for v in cand):
-                    mapping[fld] = c
-                    used.add(c)
-                    break
-    if "latitude" in mapping and "longitude" in mapping:
-        mapping.pop("point", None)
-    coord_fields = {"latitude", "longitude", "point", "easting", "northing"}
-    if frame is not None and "place" in mapping and not coord_fields & set(mapping) \
-            and mapping["place"] in frame.columns and _holds_points(frame[mapping["place"]]):
-        mapping["point"] = mapping.pop("place")
-    return mapping
-
-
-def _holds_points(col: pd.Series, sample: int = 20) -> bool:
-    """Whether at least 80 % of the first ``sample`` non-missing values of ``col`` read as points."""
-    v = parse.without_placeholders(col).dropna().head(sample)
-    if len(v) == 0:
-        return False
-    p, _ = coords.split_point_column(v.astype(object))
-    return bool(p["form"].notna().mean() >= 0.8)
-
 
 def list_profiles(con=None) -> list[str]:
     """Names of the bundled profiles and those saved in the store."""
@@ -386,14 +213,6 @@ def prepare(raw: readers.RawTable, profile: dict, *, date_order: str | None = No
 # --------------------------------------------------------------------------------------------
 # writing
 # --------------------------------------------------------------------------------------------
-
-def file_sha256(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
 
 def import_file(con, path: str | Path, profile: dict | str | None = None, *, date_order: str | None = None,
                 crs: str | None = None, sheet: str | None = None, user: str | None = None,
@@ -912,8 +731,3 @@ def set_batch_marking(con, batch_id: int, marking: str | None, user) -> dict:
         out["events"] = int(n or 0)
         audit(con, "batch.marking", {k: out[k] for k in ("batch_id", "file_name", "old", "new", "events")}, user.name)
     return out
-
-
-def report_frame(result: ImportResult) -> pd.DataFrame:
-    """The per-row report of an import (the ``--report`` file's rows)."""
-    return result.report if result.report is not None else pd.DataFrame()

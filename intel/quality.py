@@ -38,7 +38,7 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 
-from intel import coords, hexbin, ingest, nomenclature, readers, tables
+from intel import auth, coords, hexbin, ingest, nomenclature, readers, tables
 from intel.borders import border_distance
 from intel.config import FINE_RES
 from intel.reasons import LOCATION_REASONS as IMPORT_LOCATION_REASONS
@@ -138,8 +138,6 @@ def quarantine_marking(con, quarantine_ids) -> str:
     str
         ``'UNRESTRICTED (public sources)'`` for no rows.
     """
-    from intel import auth
-
     ids = [int(i) for i in quarantine_ids]
     if not ids:
         return auth.combined_marking([])

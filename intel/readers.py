@@ -71,6 +71,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from intel.mapping import suggest_mapping
+
 __all__ = ["RawTable", "ReadError", "SheetChoiceNeeded", "read_table", "list_sheets", "FORMATS", "utf16_without_bom"]
 
 FORMATS = {
@@ -818,9 +820,7 @@ _RECORD_FIELDS = {"event_date", "latitude", "longitude", "point", "place"}
 
 
 def _known_fields(names: list) -> set[str]:
-    """Standard fields that :func:`intel.ingest.suggest_mapping` finds among ``names``."""
-    from intel.ingest import suggest_mapping   # lazy: ingest imports this module
-
+    """Standard fields that :func:`intel.mapping.suggest_mapping` finds among ``names``."""
     return set(suggest_mapping([str(n).strip() for n in names if isinstance(n, str) and n.strip()]))
 
 

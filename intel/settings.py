@@ -22,7 +22,7 @@ from typing import Any
 from intel.config import DEFAULT_RESOLUTION, RESOLUTIONS
 from intel.store import audit, replace_row
 
-__all__ = ["Setting", "SETTINGS", "get", "put", "reset", "source", "env_name"]
+__all__ = ["Setting", "SETTINGS", "bounds", "get", "put", "reset", "source", "env_name"]
 
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
@@ -185,6 +185,24 @@ def _setting(name: str) -> Setting:
         return SETTINGS[name]
     except KeyError:
         raise KeyError(f"there is no setting named {name!r}; the settings are {', '.join(SETTINGS)}") from None
+
+
+def bounds(name: str) -> tuple:
+    """The valid range ``(lo, hi)`` of a numeric setting, both included, in the setting's unit and kind.
+
+    Pages bound their widgets with it, so a widget and ``intel settings set`` accept the same values.
+
+    Raises
+    ------
+    KeyError
+        No setting of that name.
+    ValueError
+        The setting has no range (text, true/false or a choice).
+    """
+    s = _setting(name)
+    if s.lo is None or s.hi is None:
+        raise ValueError(f"the setting {name} has no numeric range")
+    return s.kind(s.lo), s.kind(s.hi)
 
 
 def env_name(name: str) -> str:

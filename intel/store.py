@@ -1102,7 +1102,7 @@ def audit_hash(prev_hash: str | None, audit_id: int, logged_at, user_name, actio
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _append_audit(con: duckdb.DuckDBPyConnection, action: str, detail: str, user: str, at=None) -> None:
+def append_audit(con: duckdb.DuckDBPyConnection, action: str, detail: str, user: str, at=None) -> None:
     prev = con.execute("SELECT audit_id, chain_hash FROM audit ORDER BY audit_id DESC LIMIT 1").fetchone()
     aid = next_id(con, "audit", "audit_id")
     if at is None:   # a spooled line (intel.auditspool.fold) keeps the time it happened
@@ -1145,23 +1145,23 @@ def audit(con: duckdb.DuckDBPyConnection, action: str, detail: dict | None = Non
     user = user or os.environ.get("INTEL_USER", "local")
     text = json.dumps(detail or {}, default=str)
     if in_transaction(con):   # inside the caller's transaction: one try, theirs to commit
-        _append_audit(con, action, text, user)
+        append_audit(con, action, text, user)
         return
     _fold_spool(con)
     con.execute("BEGIN TRANSACTION")
     for attempt in range(AUDIT_RETRIES):
         try:
-            _append_audit(con, action, text, user)
+            append_audit(con, action, text, user)
             con.execute("COMMIT")
             return
         except duckdb.TransactionException:
-            _rollback_quietly(con)
+            rollback_quietly(con)
             if attempt == AUDIT_RETRIES - 1:
                 raise
             time.sleep(0.05 * (attempt + 1))
             con.execute("BEGIN TRANSACTION")
         except BaseException:
-            _rollback_quietly(con)
+            rollback_quietly(con)
             raise
 
 
@@ -1241,7 +1241,7 @@ def in_transaction(con: duckdb.DuckDBPyConnection) -> bool:
             con.execute(f"USE {LAKE}")
 
 
-def _rollback_quietly(con) -> None:
+def rollback_quietly(con) -> None:
     try:
         con.execute("ROLLBACK")
     except duckdb.Error:

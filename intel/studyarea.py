@@ -62,6 +62,7 @@ import pyarrow as pa
 import shapely
 
 from intel.config import NATURAL_EARTH_GPKG, NATURAL_EARTH_LAKES
+from intel.errors import HotspotError
 from intel.geodesy import EARTH_RADIUS_KM, geod, unit_vectors
 from intel.h3cells import cell_centres, edge_km, from_hex, resolution_of, to_hex
 from intel.hexbin import Filters
@@ -83,10 +84,7 @@ AREA_LABELS = {"data": "Land of the places with records", "extent": "Data extent
 
 
 def _error(msg: str) -> Exception:
-    """The analyses' one error type (:class:`intel.hotspots.HotspotError`), imported late:
-    :mod:`intel.hotspots` imports this module."""
-    from intel.hotspots import HotspotError
-
+    """The analyses' one error type (:class:`intel.errors.HotspotError`) with ``msg``."""
     return HotspotError(msg)
 
 
@@ -237,7 +235,7 @@ def polygon_cells(geom, res: int, *, max_cells: int = MAX_STUDY_CELLS, min_res: 
 
     Raises
     ------
-    intel.hotspots.HotspotError
+    intel.errors.HotspotError
         The area would exceed ``max_cells`` cells (the message proposes the finest resolution
         that fits), or the geometry is empty.
     """
@@ -537,7 +535,7 @@ def study_area(occupied=None, res: int | None = None, mode: str = DEFAULT_AREA, 
 
     Raises
     ------
-    intel.hotspots.HotspotError
+    intel.errors.HotspotError
         No data for ``data``/``extent``, missing geometry, or more than ``max_cells`` cells
         (the message names the finest resolution that fits).
     ValueError
@@ -620,7 +618,7 @@ def area_geometry(con, mode: str, codes, bbox=None) -> tuple[object, str]:
 
     Raises
     ------
-    intel.hotspots.HotspotError
+    intel.errors.HotspotError
         No code (or no box) given.
     ValueError
         Unknown mode.

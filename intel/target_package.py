@@ -32,11 +32,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from intel import settings
+from intel import auth, settings
 from intel.backtest import summary_sentence
+from intel.briefing import marking_line
 from intel.export import json_value
 from intel.h3cells import cell_ring
+from intel.hexbin import Filters
 from intel.render.labels import place_labels
+from intel.render.paper import draw_basemap, draw_place_labels
 from intel.risk import COMPONENTS, TARGET_COLUMNS, Plan, method_text
 from intel.safety import csv_bytes
 
@@ -81,8 +84,6 @@ def _mark(fig, marking: str) -> None:
 def _map_page(p: Plan, marking: str):
     import matplotlib.pyplot as plt
     from matplotlib.patches import Polygon as MplPolygon
-
-    from intel.render.paper import draw_basemap, draw_place_labels
 
     fig = plt.figure(figsize=(11.69, 8.27))
     _mark(fig, marking)
@@ -314,14 +315,9 @@ def to_pdf(p: Plan, marking: str | None = None, con=None, backtest: pd.DataFrame
 
     marking = marking if marking is not None else str(settings.get("marking", con))
     if data_marking is None and con is not None:
-        from intel import auth
-        from intel.hexbin import Filters
-
         a = getattr(p.scores, "attrs", {}) or {}
         data_marking = auth.export_marking(con, Filters(date_from=a.get("date_from"), date_to=a.get("date_to")))
     if data_marking is not None:
-        from intel.briefing import marking_line
-
         marking = marking_line(marking, data_marking)
     method = method_text(p)
     if backtest is not None and len(backtest):

@@ -42,8 +42,8 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from intel import auditspool, store
 from intel.config import RESOLUTIONS
-from intel import store
 from intel.areas import KIND as AREA_KIND
 from intel.hexbin import usable_sql
 
@@ -239,8 +239,6 @@ def check_quarantine(con: duckdb.DuckDBPyConnection) -> list[Finding]:
 
 def check_spool(con: duckdb.DuckDBPyConnection) -> list[Finding]:
     """Audit lines waiting in the audit spool of the store file (:mod:`intel.auditspool`)."""
-    from intel import auditspool
-
     path = auditspool.spool_path_of(con)
     n = auditspool.pending(path)
     if n:

@@ -58,7 +58,7 @@ def crossings(stamp: float, ports: bool) -> pd.DataFrame:
 @cached(show_spinner=False, max_entries=16)
 def bypass(stamp: float, zone: float, min_km: float, d_from: str, d_to: str, ports: bool, kinds: tuple,
            _cx: pd.DataFrame) -> pd.DataFrame:
-    return borders.bypass_candidates(get_con(), zone, min_km, 5, d_from, d_to, crossings=_cx, kinds=kinds)
+    return borders.bypass_candidates(get_con(), zone, min_km, date_from=d_from, date_to=d_to, crossings=_cx, kinds=kinds)
 
 
 @cached(show_spinner=False, max_entries=16)

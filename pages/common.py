@@ -23,6 +23,8 @@ import streamlit as st
 
 from intel import auth, config, export, hexbin, queries, sessions, settings, store
 from intel import overview
+from intel.render.palettes import SWATCH_LINE_COLOUR
+
 
 def _leave_mpa_v1() -> None:
     """Route every session through ``app.py``.
@@ -676,7 +678,7 @@ def legend_html(entries: list, title: str) -> str:
 
     rows = "".join(
         f"<div style='display:flex;align-items:center;gap:6px'><span style='display:inline-block;width:14px;height:14px;"
-        f"background:rgb({int(c[0])},{int(c[1])},{int(c[2])});border:1px solid #888'></span>{html.escape(str(t))}</div>"
+        f"background:rgb({int(c[0])},{int(c[1])},{int(c[2])});border:1px solid {SWATCH_LINE_COLOUR}'></span>{html.escape(str(t))}</div>"
         for c, t in entries)
     return f"<div style='font-size:0.85em'><b>{html.escape(title)}</b>{rows}</div>"
 

@@ -5,6 +5,7 @@ import streamlit as st
 from intel import h3cells, hexbin
 from intel.render import hexagons
 from intel.render.deck import cells_fit_view, offline_deck, view_for
+from intel.render.palettes import COARSE_FILL_COLOUR
 from intel.safety import csv_bytes
 from pages.common import (as_days, cached, export_button, get_con, keep, legend_html, provenance, resolution_slider, show_deck,
                           sidebar_filters)
@@ -87,7 +88,7 @@ with legend_col:
     if legend:
         st.markdown(legend_html(legend, f"{value} per cell"), unsafe_allow_html=True)
     if show_points and len(coarse):
-        st.markdown(legend_html([((60, 60, 160), f"{len(coarse)} places, too coarse for res {res}")], "Points"),
+        st.markdown(legend_html([(COARSE_FILL_COLOUR, f"{len(coarse)} places, too coarse for res {res}")], "Points"),
                     unsafe_allow_html=True)
 
 if len(cells):

@@ -17,7 +17,7 @@ import streamlit as st  # noqa: E402
 
 from intel import emerging as em  # noqa: E402
 from intel import hotspots as hs  # noqa: E402
-from intel import studyarea  # noqa: E402
+from intel import settings, studyarea  # noqa: E402
 from intel.render import hexagons  # noqa: E402
 from pages.common import (cached, db_stamp, export_button, get_con, legend_html, provenance,  # noqa: E402
                           resolution_slider, setting, show_deck, sidebar_area, sidebar_filters, stop_with_provenance,
@@ -33,23 +33,21 @@ st.caption("Which cells are statistically significant hot or cold spots (Getis-O
 filters = sidebar_filters()
 area_choice = sidebar_area("hs")
 
-# first values from the named settings (intel.settings), as the CLI and the briefing use them
-K_DEFAULT = max(1, setting("hotspot_k", 1, int))
-ALPHAS = sorted({0.01, 0.05, 0.10, setting("significance", 0.05, float)})
-STEPS = ["month", "quarter", "week"]
-widget_default("hs_k", K_DEFAULT)
-widget_default("hs_alpha", setting("significance", 0.05, float))
-widget_default("hs_fdr", setting("fdr", True, bool))
-METHODS = ["permutation", "normal"]
-widget_default("hs_method", setting("hotspot_method", "permutation", str)
-               if setting("hotspot_method", "permutation", str) in METHODS else "permutation")
-widget_default("hs_perms", min(99999, max(99, setting("hotspot_permutations", 9999, int))))
-widget_default("hs_step", setting("emerging_step", "month", str) if setting("emerging_step", "month", str) in STEPS
-               else "month")
+# first values from the named settings (intel.settings), as the CLI and the briefing use them; their
+# ranges and choices bound the widgets (settings.get checks a value against them, so none is clamped here)
+ALPHAS = list(settings.SETTINGS["significance"].choices)
+STEPS = list(settings.SETTINGS["emerging_step"].choices)
+METHODS = list(settings.SETTINGS["hotspot_method"].choices)
+widget_default("hs_k", setting("hotspot_k", cast=int))
+widget_default("hs_alpha", setting("significance", cast=float))
+widget_default("hs_fdr", setting("fdr", cast=bool))
+widget_default("hs_method", setting("hotspot_method", cast=str))
+widget_default("hs_perms", setting("hotspot_permutations", cast=int))
+widget_default("hs_step", setting("emerging_step", cast=str))
 
 c1, c2, c3, c4 = st.columns(4)
 res = resolution_slider(c1, "H3 resolution", "hotspot", "hs_res", "hotspot_resolution")
-k = c2.slider("Neighbourhood k (rings)", 1, max(3, K_DEFAULT), key="hs_k",
+k = c2.slider("Neighbourhood k (rings)", *settings.bounds("hotspot_k"), key="hs_k",
               help="Gi* neighbourhood: the cell and every cell within k steps on the H3 grid.")
 value = c3.radio("Count", ["events", "firearms"], horizontal=True, key="hs_value")
 alpha = c4.select_slider("Significance (alpha)", options=ALPHAS, key="hs_alpha")
@@ -62,7 +60,7 @@ with st.expander("Inference (p-values)"):
     method = i1.radio("Gi* p-values", METHODS, horizontal=True, key="hs_method",
                       format_func={"permutation": "Conditional permutations", "normal": "Normal approximation"}.get,
                       help="Permutations hold on sparse counts; the normal approximation is optimistic there.")
-    perms = i2.number_input("Permutations", 99, 99999, step=1000, key="hs_perms",
+    perms = i2.number_input("Permutations", *settings.bounds("hotspot_permutations"), step=1000, key="hs_perms",
                             help="The smallest p-value is 2/(permutations+1); FDR over many cells needs thousands.")
 if area_choice is None:
     st.info("Complete the study area in the sidebar.")

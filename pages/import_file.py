@@ -18,7 +18,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from intel import ingest, jobs, readers, template
+from intel import import_result, ingest, jobs, readers, template
+from intel.mapping import FIELDS, suggest_mapping
 from intel.safety import csv_bytes, private_upload
 from pages.common import current_user, export_button, get_con, get_write_con, provenance, user_name
 
@@ -149,7 +150,7 @@ def _show_outcome(job: jobs.Job) -> None:
             "already_imported": res.already_imported, "rows_read": res.rows_read, "accepted": res.accepted,
             "quarantined": res.quarantined, "rejected": res.rejected, "warnings": list(res.warnings),
             "new": res.new, "updated": res.updated, "unchanged": res.unchanged,
-            "summary": res.summary(), "report": ingest.report_frame(res)}
+            "summary": res.summary(), "report": import_result.report_frame(res)}
 
 
 st.title("Import")
@@ -297,7 +298,7 @@ base_profile: dict
 try:
     if choice == SUGGESTED:
         base_profile = {"name": None, "source": Path(name).stem, "kind": "seizure",
-                        "columns": ingest.suggest_mapping(list(raw.frame.columns), raw.frame)}
+                        "columns": suggest_mapping(list(raw.frame.columns), raw.frame)}
     else:
         base_profile = ingest.load_profile(choice, con)
 except ingest.ImportError_ as e:
@@ -305,7 +306,7 @@ except ingest.ImportError_ as e:
     st.stop()
 
 mapped = dict(base_profile.get("columns") or {})
-fields = list(ingest.FIELDS) + [f for f in mapped if f not in ingest.FIELDS]
+fields = list(FIELDS) + [f for f in mapped if f not in FIELDS]
 map_df = pd.DataFrame({"field": fields, "column": [mapped.get(f) if mapped.get(f) in columns else None for f in fields]})
 edited = st.data_editor(
     map_df, hide_index=True, width="stretch", disabled=["field"], key=f"imp_map_{file_key}_{profiles.index(choice)}",

@@ -138,8 +138,10 @@ if preset in risk.PRESETS:
         st.caption(_suggested(db_stamp(), area)["sentence"])
     except Exception:  # noqa: BLE001 - the plan below reports store and area errors
         pass
-n = p3.number_input("Targets", 1, 100, value=int(settings.get("planner_targets", con)), key="pl_n")
-spacing = p4.number_input("Min. spacing (km)", 0.0, 500.0, value=float(settings.get("planner_min_spacing_km", con)),
+n = p3.number_input("Targets", *settings.bounds("planner_targets"), value=int(settings.get("planner_targets", con)),
+                    key="pl_n")
+spacing = p4.number_input("Min. spacing (km)", *settings.bounds("planner_min_spacing_km"),
+                          value=float(settings.get("planner_min_spacing_km", con)),
                           step=0.5, key="pl_spacing",
                           help="Raised to the width of a cell at the chosen resolution when smaller (said below the map).")
 neighbours = st.checkbox("Also list cells without events (flagged 'neighbour of rank N')", value=False,
@@ -156,7 +158,7 @@ with st.expander("Score weights", expanded=False):
     wcols = st.columns(len(risk.COMPONENTS))
     weights = {c: wcols[i].slider(c, 0.0, 1.0, float(risk.DEFAULT_WEIGHTS[c]), 0.05, key=f"pl_w_{c}",
                                   help=risk.WEIGHT_HELP[c]) for i, c in enumerate(risk.COMPONENTS)}
-    half_life = st.number_input("Half-life of recent intensity (days)", 7.0, 3650.0,
+    half_life = st.number_input("Half-life of recent intensity (days)", *settings.bounds("decay_half_life_days"),
                                 float(settings.get("decay_half_life_days", con)), 30.0, key="pl_half_life")
 if sum(weights.values()) <= 0:
     _fail("Give at least one score component a positive weight.", "warning")

@@ -14,7 +14,8 @@ import streamlit as st
 from intel import briefing, hexbin, settings, trends
 from intel.render import hexagons
 from intel.render.deck import cells_fit_view, offline_deck, view_for
-from intel.render.palettes import class_breaks
+from intel.render.palettes import (CHANGE_DOWN_COLOUR, CHANGE_UP_COLOUR, COUNTRY_CONTEXT_SCHEME, NOT_REPORTED_COLOUR,
+                                   class_breaks)
 from intel.safety import csv_bytes
 from pages.common import (as_days, cached, db_stamp, export_button, get_con, keep, legend_html, provenance, reporting_countries,
                           resolution_slider, show_deck, sidebar_filters)
@@ -120,7 +121,7 @@ with tab_t:
             chart = alt.Chart(top).mark_bar().encode(
                 x=alt.X("change:Q", title=f"change in {w_m} (current minus previous)"),
                 y=alt.Y("group:N", sort=None, title=w_by),
-                color=alt.condition(alt.datum.change > 0, alt.value("#cc0000"), alt.value("#3465a4")),
+                color=alt.condition(alt.datum.change > 0, alt.value(CHANGE_UP_COLOUR), alt.value(CHANGE_DOWN_COLOUR)),
                 tooltip=["group", "current", "previous", "change", alt.Tooltip("change_pct:Q", format=".1f")],
             ).properties(height=max(120, 22 * len(top)), title=f"{w_src}: {w_cmp}, red = more")
             st.altair_chart(chart, width="stretch")
@@ -193,9 +194,9 @@ with tab_c:
         base = alt.Chart(heat).encode(x=alt.X("year:O", title="year"), y=alt.Y("iso3:N", title=None, sort=codes))
         chart = (base.mark_rect(stroke="white").encode(
             color=alt.condition("isValid(datum.arms_seized)",
-                                alt.Color("arms_seized:Q", scale=alt.Scale(scheme="yelloworangered", type="log"),
+                                alt.Color("arms_seized:Q", scale=alt.Scale(scheme=COUNTRY_CONTEXT_SCHEME, type="log"),
                                           title="arms seized"),
-                                alt.value("#d9d9d9")),
+                                alt.value(NOT_REPORTED_COLOUR)),
             tooltip=["country:N", "year:O", "arms_seized:Q", "status:N"])
             + base.mark_text(fontSize=8).encode(text=alt.Text("arms_seized:Q", format=",.0f"))
         ).properties(title="Arms seized per country and year (grey = not reported)", height=max(80, 24 * len(codes)))

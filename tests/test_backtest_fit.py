@@ -15,6 +15,7 @@ import pytest
 import shapely
 
 from intel import backtest as bt
+from intel.risk import fit as rf
 from intel.h3cells import cell_centres, from_hex
 
 CENTRE = (43.70, -79.40)   # Toronto
@@ -60,13 +61,13 @@ def test_stable_pattern_keeps_previous_counts():
     cells = _patch()
     hot = _far_apart(cells, 10)
     rows = [(cells[i], d) for y in range(2015, 2020) for r, i in enumerate(hot) for d in _spread(y, 20 - 2 * r)]
-    fit = bt.fit_ranking(_inc(rows), cells, ("2015-01-01", "2020-01-01"), bandwidth_km=1.0)
+    fit = rf.fit_ranking(_inc(rows), cells, ("2015-01-01", "2020-01-01"), bandwidth_km=1.0)
     # three rolling folds (2019, 2018, 2017), each fitted on the years before it; the same pattern in each
-    assert fit["choice"] == bt.COUNTS
+    assert fit["choice"] == rf.COUNTS
     assert fit["folds"] == [("2019-01-01", "2020-01-01"), ("2018-01-01", "2019-01-01"), ("2017-01-01", "2018-01-01")]
     assert fit["validation"] == ("2017-01-01", "2020-01-01")
     t = fit["table"].set_index("candidate")
-    assert t.loc[bt.COUNTS, ["hit_rate_1", "hit_rate_5", "hit_rate_10"]].tolist() == pytest.approx(
+    assert t.loc[rf.COUNTS, ["hit_rate_1", "hit_rate_5", "hit_rate_10"]].tolist() == pytest.approx(
         [20 / 110, 80 / 110, 108 / 110])
     assert t.loc["decayed counts, half-life 365 d", "gain"] == pytest.approx(0.0)
     assert (t["gain"] <= t["gain_se"].fillna(0) + 1e-12).all()   # nothing beats counts clearly
@@ -93,12 +94,12 @@ def test_recency_pattern_picks_a_recency_candidate():
     old, new = idx[:5], idx[5:]
     rows = [(cells[i], d) for i in old for d in _spread(2015, 10)]
     rows += [(cells[i], d) for i in new for y in (2018, 2019) for d in _spread(y, 6)]
-    fit = bt.fit_ranking(_inc(rows), cells, ("2015-01-01", "2020-01-01"), bandwidth_km=1.0)
+    fit = rf.fit_ranking(_inc(rows), cells, ("2015-01-01", "2020-01-01"), bandwidth_km=1.0)
     assert fit["folds"] == [("2019-01-01", "2020-01-01"), ("2018-01-01", "2019-01-01")]
     assert fit["choice"] == "half counts, half decayed counts (730 d)"
     t = fit["table"].set_index("candidate")
     tie = 4 / 86 * 30 / 30                  # fold 2018 at 10 %: 5 old + 4 of the 86 tied empty cells
-    assert t.loc[bt.COUNTS, ["hit_rate_1", "hit_rate_5", "hit_rate_10"]].tolist() == pytest.approx(
+    assert t.loc[rf.COUNTS, ["hit_rate_1", "hit_rate_5", "hit_rate_10"]].tolist() == pytest.approx(
         [0, 0, (24 / 30 + tie) / 2])
     best = ["half counts, half decayed counts (730 d)", "half counts, half decayed counts (365 d)",
             *(f"decayed counts, half-life {h:g} d" for h in (1460, 730, 365))]
@@ -113,7 +114,7 @@ def test_recency_pattern_picks_a_recency_candidate():
     for name in ("counts, ties by decayed counts (730 d)", "half counts, half decayed counts (1460 d)"):
         assert t.loc[name, "gain"] == pytest.approx(0.0, abs=1e-12) and not t.loc[name, "eligible"]
     # one fold only (the former rule): the same simplest-of-the-best choice
-    assert bt.fit_ranking(_inc(rows), cells, ("2015-01-01", "2020-01-01"), 1.0, folds=1)["choice"] == best[0]
+    assert rf.fit_ranking(_inc(rows), cells, ("2015-01-01", "2020-01-01"), 1.0, folds=1)["choice"] == best[0]
 
 
 def test_a_candidate_that_loses_one_fold_is_not_eligible(monkeypatch):
@@ -132,7 +133,7 @@ def test_a_candidate_that_loses_one_fold_is_not_eligible(monkeypatch):
     old, new, newer = [0, 6, 12, 18, 24], [30, 36, 42, 48, 54], [60, 66, 72, 78, 84]
     plan = {tuple(old): ((2016, 6), (2018, 2)), tuple(new): ((2017, 5), (2018, 1)), tuple(newer): ((2018, 7), (2019, 7))}
     rows = [(cells[i], d) for grp, yn in plan.items() for i in grp for y, n in yn for d in _spread(y, n)]
-    fit = bt.fit_ranking(_inc(rows), cells, ("2016-01-01", "2020-01-01"), bandwidth_km=1.0)
+    fit = rf.fit_ranking(_inc(rows), cells, ("2016-01-01", "2020-01-01"), bandwidth_km=1.0)
     t = fit["table"].set_index("candidate")
     dec = t.loc["decayed counts, half-life 365 d"]
     assert dec["gain"] == pytest.approx((0.2 + 1 + 0.2) / 3 / 3 - 7 / 150 / 3)
@@ -142,8 +143,8 @@ def test_a_candidate_that_loses_one_fold_is_not_eligible(monkeypatch):
     assert t.loc[fit["choice"], "gain"] == pytest.approx(1.4 / 3 / 3)
     assert t.loc[fit["choice"], "worst_gain"] == pytest.approx(0.0, abs=1e-12)
     # without the every-fold condition the one-year winner would be eligible
-    monkeypatch.setattr(bt, "REQUIRE_EVERY_FOLD", False)
-    t2 = bt.fit_ranking(_inc(rows), cells, ("2016-01-01", "2020-01-01"), bandwidth_km=1.0)["table"].set_index("candidate")
+    monkeypatch.setattr(rf, "REQUIRE_EVERY_FOLD", False)
+    t2 = rf.fit_ranking(_inc(rows), cells, ("2016-01-01", "2020-01-01"), bandwidth_km=1.0)["table"].set_index("candidate")
     assert t2.loc["decayed counts, half-life 365 d", "eligible"]
 
 
@@ -165,17 +166,17 @@ def test_a_candidate_that_loses_at_one_share_is_not_eligible(monkeypatch):
     rows += [(cells[ci], pd.Timestamp("2018-02-01") + pd.Timedelta(days=30 * j)) for j, ci in enumerate(c)]
     rows += [(cells[a], f"2019-0{m}-15") for m in (3, 6)]
     rows += [(cells[ci], pd.Timestamp("2019-01-05") + pd.Timedelta(days=30 * k)) for ci in c[1:] for k in range(10)]
-    fit = bt.fit_ranking(_inc(rows), cells, ("2018-01-01", "2020-01-01"), 1.0, pcts=(1, 10))
+    fit = rf.fit_ranking(_inc(rows), cells, ("2018-01-01", "2020-01-01"), 1.0, pcts=(1, 10))
     t = fit["table"].set_index("candidate")
-    assert t.loc[bt.COUNTS, ["hit_rate_1", "hit_rate_10"]].tolist() == pytest.approx([2 / 72, 63.25 / 72])
+    assert t.loc[rf.COUNTS, ["hit_rate_1", "hit_rate_10"]].tolist() == pytest.approx([2 / 72, 63.25 / 72])
     dec = t.loc["decayed counts, half-life 365 d"]
     assert dec[["hit_rate_1", "hit_rate_10"]].tolist() == pytest.approx([0, 1])
     assert dec["gain"] == pytest.approx((-2 + 8.75) / 2 / 72) and dec["worst_gain"] == pytest.approx(-2 / 72)
     assert dec["gain"] > dec["gain_se"] and not dec["eligible"]
     assert fit["choice"] == "counts, ties by decayed counts (730 d)"
     assert t.loc[fit["choice"], "gain"] == pytest.approx(8.75 / 2 / 72)
-    monkeypatch.setattr(bt, "REQUIRE_EVERY_FOLD", False)
-    t2 = bt.fit_ranking(_inc(rows), cells, ("2018-01-01", "2020-01-01"), 1.0, pcts=(1, 10))["table"]
+    monkeypatch.setattr(rf, "REQUIRE_EVERY_FOLD", False)
+    t2 = rf.fit_ranking(_inc(rows), cells, ("2018-01-01", "2020-01-01"), 1.0, pcts=(1, 10))["table"]
     assert t2.set_index("candidate").loc["decayed counts, half-life 365 d", "eligible"]
 
 
@@ -186,34 +187,34 @@ def test_pooled_gain_clusters_cells_across_folds():
     # cell 0: fold 2 (1 * -1 - 0) / 2 = -0.5 -> r0 = -0.25; cell 1: fold 1 (2 - 2) / 2 = 0, fold 2
     # (1 - 0) / 2 = 0.5 -> r1 = 0.25. m = 2 clusters: SE = sqrt(2 * (0.0625 + 0.0625)) = 0.5.
     s, b = np.array([0.0, 1, 0]), np.array([1.0, 0, 0])
-    d, se = bt.pooled_gain([s, s], [b, b], [np.array([0.0, 2, 0]), np.array([1.0, 1, 0])], [34])
+    d, se = rf.pooled_gain([s, s], [b, b], [np.array([0.0, 2, 0]), np.array([1.0, 1, 0])], [34])
     assert d == pytest.approx(0.5) and se == pytest.approx(0.5)
     # one fold is paired_gain
-    assert bt.pooled_gain([s], [b], [np.array([1.0, 1, 0])], [34], [1]) == pytest.approx(
-        bt.paired_gain(s, b, np.array([1.0, 1, 0]), [34], missed=1), nan_ok=True)
+    assert rf.pooled_gain([s], [b], [np.array([1.0, 1, 0])], [34], [1]) == pytest.approx(
+        rf.paired_gain(s, b, np.array([1.0, 1, 0]), [34], missed=1), nan_ok=True)
 
 
 def test_validation_folds_are_whole_years_with_a_year_to_fit_on():
-    assert bt.validation_folds(("2015-01-01", "2020-01-01")) == [
+    assert rf.validation_folds(("2015-01-01", "2020-01-01")) == [
         ("2019-01-01", "2020-01-01"), ("2018-01-01", "2019-01-01"), ("2017-01-01", "2018-01-01")]
-    assert bt.validation_folds(("2010-01-01", "2015-01-01"))[-1] == ("2012-01-01", "2013-01-01")   # leap year
-    assert bt.validation_folds(("2018-06-01", "2020-01-01")) == [("2019-01-01", "2020-01-01")]
-    assert bt.validation_folds(("2019-01-01", "2020-01-01")) == []
-    assert bt.validation_folds(("2015-01-01", "2020-01-01"), folds=1) == [("2019-01-01", "2020-01-01")]
+    assert rf.validation_folds(("2010-01-01", "2015-01-01"))[-1] == ("2012-01-01", "2013-01-01")   # leap year
+    assert rf.validation_folds(("2018-06-01", "2020-01-01")) == [("2019-01-01", "2020-01-01")]
+    assert rf.validation_folds(("2019-01-01", "2020-01-01")) == []
+    assert rf.validation_folds(("2015-01-01", "2020-01-01"), folds=1) == [("2019-01-01", "2020-01-01")]
 
 
 def test_short_training_period_has_no_inner_split():
     cells = _patch()
-    fit = bt.fit_ranking(_inc([(cells[0], "2019-03-01")]), cells, ("2019-01-01", "2020-01-01"), 1.0)
-    assert fit["choice"] == bt.COUNTS and fit["table"].empty and "no inner validation year" in fit["note"]
+    fit = rf.fit_ranking(_inc([(cells[0], "2019-03-01")]), cells, ("2019-01-01", "2020-01-01"), 1.0)
+    assert fit["choice"] == rf.COUNTS and fit["table"].empty and "no inner validation year" in fit["note"]
 
 
 def test_paired_gain_and_cell_hit_shares():
     # 4 cells, k = 2 of 4 (50 %). base ranks cells 0, 1 first; candidate ranks 0 and 2 first.
     # test events 1, 0, 3, 0 -> base 1 hit, candidate 4 hits, N = 4 (+1 missed = 5): gain 3 / 5.
     # Only cell 2 differs: one cluster carries the whole gain, the others have residual -D n_c.
-    assert bt.cell_hit_shares([5, 2, 2, 2], 2).tolist() == pytest.approx([1, 1 / 3, 1 / 3, 1 / 3])
-    d, se = bt.paired_gain([4, 1, 3, 0], [4, 3, 1, 0], [1, 0, 3, 0], [50], missed=1)
+    assert rf.cell_hit_shares([5, 2, 2, 2], 2).tolist() == pytest.approx([1, 1 / 3, 1 / 3, 1 / 3])
+    d, se = rf.paired_gain([4, 1, 3, 0], [4, 3, 1, 0], [1, 0, 3, 0], [50], missed=1)
     assert d == pytest.approx(3 / 5)
     e = np.array([1 * 0 - 0.6 * 1, 3 * 1 - 0.6 * 3, -0.6])    # cell 0, cell 2, the missed event
     assert se == pytest.approx(np.sqrt(3 / 2 * (e ** 2).sum()) / 5)

@@ -164,6 +164,7 @@ def test_imported_crossing_is_used_at_once(tmp_path):
     assert "crossing_note" in risk.TARGET_COLUMNS
 
 
+@pytest.mark.slow   # 77 s in the fast tier on the shared 2 cores (load ~35): see the tier timing of issue 13
 def test_tooltips_show_the_note_not_a_far_crossing():
     import json
 

@@ -51,6 +51,7 @@ def hand_store(tmp_path_factory):
 
 
 @needs_poppler
+@pytest.mark.slow   # 51 s in the fast tier on the shared 2 cores (load ~35): see the tier timing of issue 13
 def test_briefing_hand_store(hand_store, tmp_path):
     con = connect(hand_store, read_only=True)
     b = briefing.make_briefing(con, marking="RESTRICTED - TEST $5 price")
@@ -172,6 +173,7 @@ def marked_store(tmp_path_factory):
     return db
 
 
+@pytest.mark.slow   # 27-37 s in the fast tier on the shared 2 cores (load ~35): see the tier timing of issue 13
 @pytest.mark.parametrize("who,data_marking", [("ama", "NOFORN"), ("moussa", "REL TO MLI"),
                                               ("nobody", "UNRESTRICTED (public sources)")])
 def test_briefing_marking_comes_from_the_records_it_holds(marked_store, tmp_path, who, data_marking):

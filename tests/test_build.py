@@ -1,4 +1,5 @@
 """The default store, built from the bundled real data through the product's import path."""
+import pytest
 from click.testing import CliRunner
 
 from intel import hexbin
@@ -59,6 +60,7 @@ def test_cbp_fiscal_dates_and_town_precision(real_store):
     assert hexbin.left_out(con, 3, f)["records"].sum() == 22558 - fits
 
 
+@pytest.mark.slow   # 150 s in the fast tier on the shared 2 cores (load ~35): see the tier timing of issue 13
 def test_cli_build_twice_same_counts_and_import_idempotent(tmp_path):
     db = tmp_path / "cli.duckdb"
     r = CliRunner().invoke(main, ["build", "--db", str(db)])
@@ -119,6 +121,7 @@ def _sources(db):
         con.close()
 
 
+@pytest.mark.slow   # 23 s in the fast tier on the shared 2 cores (load ~35): see the tier timing of issue 13
 def test_build_refuses_a_store_with_imports_and_rebuild_keeps_a_backup(monkeypatch, tmp_path):
     from intel import ingest
 

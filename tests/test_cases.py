@@ -601,6 +601,7 @@ def test_second_header_with_another_column_order(tmp_path):
 
 # ------------------------------------------------------------------ undo an import
 
+@pytest.mark.slow   # 29 s in the fast tier on the shared 2 cores (load ~35): see the tier timing of issue 13
 def test_batches_delete_through_cli(tmp_path):
     """`intel batches delete ID` removes one batch, its records and quarantine rows, audited."""
     rep, con, rows = cli_import(tmp_path, f"real-world/{N05}")

@@ -236,7 +236,7 @@ def test_point_column_degree_signs_ewkt_and_place_named_column(tmp_path):
     assert rows["G-5"]["outcome"] != "accepted" and "COORDINATE_INVALID" in rows["G-5"]["reasons"]
     assert near(rows["G-6"]["latitude"], 13.5116) and near(rows["G-6"]["longitude"], 2.1254)
     assert json.loads(events(con)["G-1"]["raw"])["point"] == "12.6392°, -8.0029°"   # the raw text is kept
-    from intel.ingest import suggest_mapping
+    from intel.mapping import suggest_mapping
     assert suggest_mapping(["record_id", "location"])["place"] == "location"   # names alone: a place
 
 
@@ -258,7 +258,7 @@ def test_point_column_decimal_comma_with_hemisphere_letters(tmp_path):
 
 def test_place_column_of_names_stays_a_place():
     import pandas as pd
-    from intel.ingest import suggest_mapping
+    from intel.mapping import suggest_mapping
     f = pd.DataFrame({"record_id": ["A", "B"], "location": ["Bamako", "Kayes"]})
     assert suggest_mapping(list(f.columns), f) == {"source_record_id": "record_id", "place": "location"}
     f = pd.DataFrame({"record_id": ["A", "B"], "location": ["Bamako", "12.6392, -8.0029"],

@@ -329,3 +329,14 @@ def test_targets_trigger_preset_starts_at_the_suggested_resolution(real_store, t
     r = run(["targets", "--db", real_store, "--preset", "TRIGGER", "--res", "4", "--out", tmp_path / "t4.csv"])
     assert r.exit_code == 0, r.output
     assert "finest at which" not in r.output and "at H3 resolution 4" in r.output and "Maicao" in r.output
+
+
+def test_year_options_read_as_the_one_period_grammar():
+    """``--from-year``/``--to-year`` mean what ``--period Y1:Y2`` means (years inclusive, half-open result)."""
+    from intel.cli.corridors import _period
+
+    assert _period((None, None), 2019, 2020) == periods.parse_period("2019:2020") == ("2019-01-01", "2021-01-01")
+    assert _period((None, None), None, 2020) == (None, "2021-01-01")
+    assert _period((None, None), 2019, None) == ("2019-01-01", None)
+    with pytest.raises(click.UsageError):
+        _period((None, None), 2020, 2019)

@@ -367,6 +367,7 @@ def reference_density(df, res, method):
     return pd.DataFrame({"h3": [h3.int_to_str(int(x)) for x in uniq], "weight": w, "flows": n})
 
 
+@pytest.mark.slow   # 17-41 s in the fast tier on the shared 2 cores (load ~35): see the tier timing of issue 13
 @pytest.mark.parametrize("method", METHODS)
 def test_worker_process_gives_the_single_process_result(method, caplog):
     df = us_flows(3000)

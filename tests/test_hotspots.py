@@ -12,6 +12,7 @@ from scipy.stats import false_discovery_control, norm
 
 from intel import hotspots as hs
 from intel.hexbin import bin_points
+from intel.inference import benjamini_hochberg
 
 TORONTO = (43.70, -79.40)
 
@@ -197,9 +198,9 @@ def test_no_variation_raises_plain_sentence():
 def test_benjamini_hochberg_matches_scipy():
     rng = np.random.default_rng(3)
     p = np.concatenate([rng.random(500), rng.random(100) * 1e-3, [0.01, 0.01, 0.5, 1.0]])
-    np.testing.assert_allclose(hs.benjamini_hochberg(p), false_discovery_control(p, method="bh"), atol=1e-15)
+    np.testing.assert_allclose(benjamini_hochberg(p), false_discovery_control(p, method="bh"), atol=1e-15)
     p2 = np.array([0.01, np.nan, 0.04, 0.03])
-    out = hs.benjamini_hochberg(p2)
+    out = benjamini_hochberg(p2)
     assert np.isnan(out[1])
     np.testing.assert_allclose(out[[0, 2, 3]], false_discovery_control(p2[[0, 2, 3]]), atol=1e-15)
 
@@ -211,7 +212,7 @@ def test_confidence_bins_and_fdr():
     # BH over m = 7 tests, by hand: sorted p = 0.0027 (z=3), 0.0069 (z=-2.7), 0.0455 (z=2), 0.0500 (z=-1.96),
     # 0.0891 (z=1.7), 0.3173 (z=1), 1 (z=0); p*m/rank = 0.0189, 0.0243, 0.1062, 0.0875, 0.1247, 0.370, 1;
     # running minimum from the right: 0.0189, 0.0243, 0.0875, 0.0875, 0.1247, 0.370, 1.
-    padj = hs.benjamini_hochberg(p)
+    padj = benjamini_hochberg(p)
     np.testing.assert_allclose(padj, [0.0189, 0.0875, 0.1247, 0.370, 0.0243, 0.0875, 1.0], atol=5e-4)
     assert hs.confidence_bins(z, padj).tolist() == [2, 1, 0, 0, -2, -1, 0]
 

@@ -11,6 +11,7 @@ cycle of ``from x import name`` would raise ImportError in one of those orders.
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -133,6 +134,9 @@ def test_fresh_interpreter_imports_in_any_order(first, reverse):
     assert r.returncode == 0, r.stderr[-3000:]
 
 
+HEX_COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
+"""A CSS colour written as hex."""
+
 PDF_RENDERERS = {"intel.briefing", "intel.target_package"}
 """Renderers that draw PDFs with matplotlib: they may name their own print colours (the marking)."""
 
@@ -158,6 +162,9 @@ def test_analyses_import_no_pydeck_and_hold_no_palette():
                 for t in tgts:
                     if isinstance(t, ast.Name) and ("COLOUR" in t.id or "COLOR" in t.id) and name not in PDF_RENDERERS:
                         offenders.append(f"{name} defines {t.id}")
+            if (isinstance(node, ast.Constant) and isinstance(node.value, str) and HEX_COLOUR.match(node.value)
+                    and name not in PDF_RENDERERS):
+                offenders.append(f"{name}:{node.lineno} writes the colour {node.value}")
     assert not offenders, offenders
 
 
@@ -203,3 +210,77 @@ def test_no_module_uses_another_modules_private_names():
     """What another module uses has a public name (issue 13): no ``from intel.x import _y``, no ``x._y``."""
     used = private_names_used_across_modules(ROOT)
     assert not used, used
+
+
+
+def colour_literals(path: Path) -> list[str]:
+    """``line: literal`` for each colour written out in ``path``: a CSS hex string (``"#cc0000"``),
+    a tuple or list of 3 or 4 integers in 0-255 with one above 12 (an RGB(A) colour, not the
+    column ratios of ``st.columns([1, 1, 2])``), or a name holding ``COLOUR``/``COLOR``."""
+    out = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and HEX_COLOUR.match(node.value):
+            out.append(f"{node.lineno}: {node.value}")
+        elif isinstance(node, (ast.Tuple, ast.List)) and len(node.elts) in (3, 4) and all(
+                isinstance(e, ast.Constant) and type(e.value) is int and 0 <= e.value <= 255 for e in node.elts) \
+                and max(e.value for e in node.elts) > 12:
+            out.append(f"{node.lineno}: {ast.unparse(node)}")
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            for t in (node.targets if isinstance(node, ast.Assign) else [node.target]):
+                if isinstance(t, ast.Name) and ("COLOUR" in t.id.upper() or "COLOR" in t.id.upper()):
+                    out.append(f"{node.lineno}: {t.id} =")
+    return out
+
+
+def test_colour_walker_sees_each_form(tmp_path):
+    p = tmp_path / "page.py"
+    p.write_text('a = st.columns([1, 1, 2])\nb = ("#cc0000", [60, 60, 160], (1, 2, 300))\nline_colour = x\n')
+    assert sorted(colour_literals(p)) == ["2: #cc0000", "2: [60, 60, 160]", "3: line_colour ="]
+
+
+def test_pages_hold_no_colours_and_draw_no_pydeck_of_their_own():
+    """Pages and the router name colours from :mod:`intel.render.palettes` and build no pydeck
+    object themselves: layers and the deck come from :mod:`intel.render` (issue 13)."""
+    files = sorted((ROOT / "pages").glob("*.py")) + [ROOT / "app.py"]
+    offenders = []
+    for path in files:
+        offenders += [f"{path.name}:{c}" for c in colour_literals(path)]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            offenders += [f"{path.name}:{node.lineno}: imports {n}" for n in names if n.split(".")[0] == "pydeck"]
+    assert not offenders, offenders
+
+
+def function_level_imports(package_dir: Path) -> list[str]:
+    """``module -> imported module`` for each import of an ``intel`` module written inside a
+    function body (the imports :func:`module_graph` does not see)."""
+    base = package_dir.parent
+    out = []
+    for path in sorted(package_dir.rglob("*.py")):
+        name = _module_name(path, base)
+        for fn in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for node in ast.walk(fn):
+                if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == package_dir.name:
+                    out.append(f"{name} -> {node.module}")
+                elif isinstance(node, ast.Import):
+                    out += [f"{name} -> {a.name}" for a in node.names if a.name.split(".")[0] == package_dir.name]
+    return sorted(set(out))
+
+
+LOCAL_IMPORTS: dict[str, str] = {
+    "intel.store -> intel": "intel.store.connect folds the audit spool (intel.auditspool), which writes through "
+                            "intel.store's audit writer: a real cycle, kept inside the one function that folds",
+}
+"""Function-level imports of ``intel`` modules allowed outside ``intel/cli`` (where each verb
+imports its analysis when run, so ``intel --help`` stays fast), each with its reason."""
+
+
+def test_no_hidden_cycles_behind_function_level_imports():
+    """Outside the CLI, an intel module imports the others at its top (issue 13: the cycles that
+    function-level imports hid are broken: ingest/areas/readers, hotspots/studyarea/inference,
+    risk/backtest, risk.scores/corridors/links), except :data:`LOCAL_IMPORTS`."""
+    found = [f for f in function_level_imports(INTEL) if not f.startswith("intel.cli")]
+    assert set(found) == set(LOCAL_IMPORTS), found

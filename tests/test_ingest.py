@@ -5,7 +5,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from intel import ingest, store
+from intel import ingest, mapping, store
 from intel.cli import main
 
 GOOD = ("record_id,seizure_date,country,latitude,longitude,firearm_type,quantity\n"
@@ -73,10 +73,10 @@ def test_all_ambiguous_dates_wait_for_the_analyst(tmp_path):
 
 
 def test_suggest_mapping_languages_and_noise():
-    m = ingest.suggest_mapping(["record_id", "fecha", "pais", "latitud", "longitud", "calibre_raw", "cantidad_armas"])
+    m = mapping.suggest_mapping(["record_id", "fecha", "pais", "latitud", "longitud", "calibre_raw", "cantidad_armas"])
     assert m == {"source_record_id": "record_id", "event_date": "fecha", "country": "pais", "latitude": "latitud",
                  "longitude": "longitud", "calibre": "calibre_raw", "quantity": "cantidad_armas"}
-    assert ingest.suggest_mapping(["lat_raw", "lon_raw"]) == {"latitude": "lat_raw", "longitude": "lon_raw"}
+    assert mapping.suggest_mapping(["lat_raw", "lon_raw"]) == {"latitude": "lat_raw", "longitude": "lon_raw"}
 
 
 def test_unreadable_releasability_is_held_back(tmp_path):

@@ -479,13 +479,13 @@ def test_prepare_same_on_arrow_and_object_frames(name):
     """The importer gives the same records whichever kind of text column the reader returns."""
     import dataclasses
 
-    from intel import ingest
+    from intel import ingest, mapping
 
     t = read_table(CASES / name)
     obj = t.frame.astype(object)
     obj = obj.where(obj.notna(), None)
     t_obj = dataclasses.replace(t, frame=obj)
-    profile = {"name": None, "source": "x", "kind": "seizure", "columns": ingest.suggest_mapping(list(t.frame.columns))}
+    profile = {"name": None, "source": "x", "kind": "seizure", "columns": mapping.suggest_mapping(list(t.frame.columns))}
     a, b = ingest.prepare(t, profile), ingest.prepare(t_obj, profile)
     for got, want in ((a.events, b.events), (a.report, b.report), (a.quarantine, b.quarantine)):
         assert list(got.columns) == list(want.columns)

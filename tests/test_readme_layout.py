@@ -36,3 +36,16 @@ def test_layout_names_every_intel_module_and_no_missing_one():
     everything = {p.stem for p in (ROOT / "intel").rglob("*.py")} | {f"{p.name}/" for p in ROOT.iterdir() if p.is_dir()}
     everything |= {f"{p.name}/" for p in (ROOT / "intel").iterdir() if p.is_dir()}
     assert names - everything - NOT_MODULES == set(), f"names not in the tree: {sorted(names - everything - NOT_MODULES)}"
+
+
+def test_every_intel_module_says_what_it_is_for():
+    """Each module of ``intel/`` opens with a docstring of at least one full sentence (issue 13:
+    module docstrings say what the module is for and where it sits)."""
+    import ast
+
+    thin = []
+    for path in sorted((ROOT / "intel").rglob("*.py")):
+        doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+        if len(doc) < 60 or "." not in doc:
+            thin.append(str(path.relative_to(ROOT)))
+    assert thin == [], f"modules without an overview: {thin}"

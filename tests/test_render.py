@@ -51,24 +51,24 @@ def test_basemap_files_are_small_and_hold_the_geography():
     import shapely
     from shapely.geometry import Point, shape
 
-    from intel.render import deck
+    from intel.render import worldfiles as basemap
 
-    assert deck.ensure_basemap_file().stat().st_size < 2e6
+    assert basemap.ensure_basemap_file().stat().st_size < 2e6
     offline_deck([], view_for([], []))  # writes the admin-1, lakes and places files once
-    assert deck.ADMIN1_FILE.stat().st_size < 2e6 and deck.LAKES_FILE.stat().st_size < 2e6
-    lakes = shapely.union_all([shape(f["geometry"]) for f in json.loads(deck.LAKES_FILE.read_text())["features"]])
+    assert basemap.ADMIN1_FILE.stat().st_size < 2e6 and basemap.LAKES_FILE.stat().st_size < 2e6
+    lakes = shapely.union_all([shape(f["geometry"]) for f in json.loads(basemap.LAKES_FILE.read_text())["features"]])
     assert lakes.contains(Point(-77.9, 43.6))  # Lake Ontario, off Cobourg
     assert not lakes.contains(Point(-79.40, 43.75))  # North York, on land
-    admin1 = shape(json.loads(deck.ADMIN1_FILE.read_text())["features"][0]["geometry"])
+    admin1 = shape(json.loads(basemap.ADMIN1_FILE.read_text())["features"][0]["geometry"])
     assert admin1.distance(Point(-106.0, 41.0)) < 0.05  # the Colorado-Wyoming line at 41 N
     assert admin1.distance(Point(-79.3, 43.2)) > 0.05  # the Lake Ontario shore is a coast, not an admin-1 line
 
 
 def test_places_are_largest_first_with_bounded_priorities():
-    from intel.render import deck
+    from intel.render import worldfiles as basemap
 
-    places = deck.places_records()
-    assert all(p["p"] >= deck.PLACES_MIN_POPULATION for p in places) and len(places) > 5000
+    places = basemap.places_records()
+    assert all(p["p"] >= basemap.PLACES_MIN_POPULATION for p in places) and len(places) > 5000
     assert [p["p"] for p in places] == sorted((p["p"] for p in places), reverse=True)
     toronto = next(p for p in places if p["n"] == "Toronto")
     assert toronto["p"] > 2_000_000 and abs(toronto["c"][0] + 79.4) < 0.1 and abs(toronto["c"][1] - 43.7) < 0.1

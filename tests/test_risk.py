@@ -263,3 +263,52 @@ def test_border_part_applies_on_a_border_with_no_known_crossing(tmp_path):
     near = df.loc[df["border_km"] < 50, "border"]
     assert len(near) and (near > 0).all()
     assert (df.loc[df["border_km"] > 60, "border"] == 0).all()
+
+
+# ------------------------------------------------------------------ a structural part that fails (issue 13)
+def _fail_links(monkeypatch, exc):
+    """Make the re-seizure links part raise ``exc`` (wherever the score reads it from)."""
+    def boom(*a, **k):
+        raise exc
+    import intel.links
+    import intel.risk.scores as scores
+    monkeypatch.setattr(intel.links, "seizure_links", boom)
+    monkeypatch.setattr(scores, "seizure_links", boom, raising=False)
+
+
+def test_a_part_that_fails_on_the_store_is_zero_and_named(small, monkeypatch):
+    """A store without what the links part reads: the part is 0, ``attrs['failed']`` and the
+    notes say so in one sentence, and the other parts are still computed."""
+    import duckdb
+
+    con, _ = small
+    _fail_links(monkeypatch, duckdb.CatalogException("Table with name links does not exist"))
+    df = risk.risk_scores(con, 8, None, ("2022-01-01", "2023-01-01"), components=("intensity", "links"))
+    assert (df["links"] == 0).all() and (df["link_ends"] == 0).all()
+    assert set(df.attrs["failed"]) == {"links"}
+    assert df.attrs["failed"]["links"].startswith("Re-seizure links could not be computed (")
+    assert df.attrs["failed"]["links"] in df.attrs["notes"]
+    assert df["intensity"].max() == 1.0                      # the other part is still there
+
+
+def test_a_defect_in_a_part_is_not_hidden_as_a_zero(small, monkeypatch):
+    """A programming error (here a TypeError) in a structural part propagates: before, any
+    exception, a missing module included, silently made the part 0."""
+    con, _ = small
+    _fail_links(monkeypatch, TypeError("unsupported operand"))
+    with pytest.raises(TypeError, match="unsupported operand"):
+        risk.risk_scores(con, 8, None, ("2022-01-01", "2023-01-01"), components=("intensity", "links"))
+
+
+def test_structural_parts_are_imported_at_the_top_of_the_score_module():
+    """The corridor and links modules are module-level imports of the score (a missing module fails
+    when ``intel.risk`` is imported, never inside a try that turns it into a zero part)."""
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse((Path(risk.__file__).parent / "scores.py").read_text(encoding="utf-8"))
+    top = {n.module for n in tree.body if isinstance(n, ast.ImportFrom)}
+    assert {"intel.corridors", "intel.links"} <= top
+    inner = [n.module for f in ast.walk(tree) if isinstance(f, ast.FunctionDef)
+             for n in ast.walk(f) if isinstance(n, ast.ImportFrom)]
+    assert inner == []

@@ -118,3 +118,99 @@ def test_unknown_setting_is_refused(tmp_path):
         settings.get("no_such_setting")
     with pytest.raises(KeyError):
         settings.put(con, "no_such_setting", 1)
+
+
+def literal_widget_ranges(path) -> list[str]:
+    """``line: widget(lo, hi)`` for each ``slider``, ``number_input`` or ``select_slider`` of a page whose
+    lower and upper bounds are both written as numbers (positional or ``min_value``/``max_value``)."""
+    import ast
+
+    out = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("slider", "number_input", "select_slider")):
+            continue
+        kw = {k.arg: k.value for k in node.keywords}
+        lo = node.args[1] if len(node.args) > 1 else kw.get("min_value")
+        hi = node.args[2] if len(node.args) > 2 else kw.get("max_value")
+        if isinstance(lo, ast.Constant) and isinstance(hi, ast.Constant):
+            out.append(f"{node.lineno}: {node.func.attr}({lo.value}, {hi.value})")
+    return out
+
+
+def test_pages_bound_setting_widgets_by_the_settings_ranges():
+    """A page widget whose bounds are written as numbers must not repeat the range of a named
+    setting or of an H3 resolution use: those are decided once (intel.settings, intel.config)
+    and read by the pages (issue 13). Score weights (0-1) are not settings."""
+    ranges = {(float(s.lo), float(s.hi)): name for name, s in settings.SETTINGS.items() if s.lo is not None}
+    ranges |= {(float(lo), float(hi)): f"resolution range of {use}" for use, (lo, hi) in config.RESOLUTIONS.items()}
+    root = Path(__file__).resolve().parents[1]
+    offenders = []
+    for page in sorted((root / "pages").glob("*.py")):
+        for hit in literal_widget_ranges(page):
+            lo, hi = (float(x) for x in hit.split("(", 1)[1].rstrip(")").split(", "))
+            if (lo, hi) in ranges:
+                offenders.append(f"{page.name}:{hit} repeats {ranges[(lo, hi)]}")
+    assert not offenders, offenders
+
+
+def test_literal_widget_walker(tmp_path):
+    p = tmp_path / "p.py"
+    p.write_text('a = st.slider("x", 1, 3)\nb = c.number_input("y", min_value=0.0, max_value=500.0)\n'
+                 'c = c.number_input("z", *settings.bounds("planner_targets"))\nd = st.slider("w", 0, hi)\n')
+    assert literal_widget_ranges(p) == ["1: slider(1, 3)", "2: number_input(0.0, 500.0)"]
+
+
+def test_bounds_of_a_setting():
+    assert settings.bounds("planner_targets") == (1, 100) and isinstance(settings.bounds("planner_targets")[0], int)
+    assert settings.bounds("decay_half_life_days") == (7.0, 3650.0)
+    with pytest.raises(ValueError):
+        settings.bounds("marking")
+    with pytest.raises(KeyError):
+        settings.bounds("no_such_setting")
+
+
+RES_NAMES = {"res", "resolution", "corridor_res", "map_res", "hotspot_res"}
+"""Parameter names that hold an H3 resolution."""
+
+
+def literal_resolutions(root) -> list[str]:
+    """``file:line name=value`` for each H3 resolution written as a number: a default of a
+    function parameter in ``intel/`` (outside intel/config.py, where they are decided) and an
+    argument passed by keyword or as a default in ``pages/``."""
+    import ast
+
+    out = []
+    files = [p for p in sorted((root / "intel").rglob("*.py")) if p.name != "config.py" or p.parent.name != "intel"]
+    files += sorted((root / "pages").glob("*.py"))
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            pairs = []
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                a = node.args
+                pos = [*a.posonlyargs, *a.args]
+                pairs += list(zip(pos[len(pos) - len(a.defaults):], a.defaults))
+                pairs += [(k, d) for k, d in zip(a.kwonlyargs, a.kw_defaults) if d is not None]
+                pairs = [(k.arg, d) for k, d in pairs]
+            elif isinstance(node, ast.Call):
+                pairs = [(k.arg, k.value) for k in node.keywords]
+            for name, value in pairs:
+                if name in RES_NAMES and isinstance(value, ast.Constant) and type(value.value) is int:
+                    out.append(f"{path.relative_to(root)}:{node.lineno} {name}={value.value}")
+    return out
+
+
+def test_no_resolution_is_written_as_a_number_outside_config():
+    """Every H3 resolution default is decided once, in :data:`intel.config.DEFAULT_RESOLUTION`
+    (issue 13); functions and pages name it from there."""
+    root = Path(__file__).resolve().parents[1]
+    assert literal_resolutions(root) == []
+
+
+def test_literal_resolution_walker(tmp_path):
+    (tmp_path / "intel").mkdir()
+    (tmp_path / "pages").mkdir()
+    (tmp_path / "intel" / "a.py").write_text("def f(con, zone=50.0, res: int = 5, *, map_res=3):\n    pass\n"
+                                             "def g(res=DEFAULT['map']):\n    pass\n")
+    (tmp_path / "pages" / "p.py").write_text("f(con, res=7)\nf(con, 7)\n")
+    assert literal_resolutions(tmp_path) == ["intel/a.py:1 res=5", "intel/a.py:1 map_res=3", "pages/p.py:1 res=7"]

@@ -73,7 +73,7 @@ def test_fast_event_count_equals_distinct_incidents(tmp_path):
 def test_events_count_incidents_per_source(tmp_path):
     """Two agencies both numbering their records 1 and 2 at the same place: four incidents, not
     two, in every analysis that counts events (hand-computed)."""
-    from intel import borders, hexbin, hotspots, ingest, risk, trends
+    from intel import borders, hexbin, hotspots, ingest, mapping, risk, trends
 
     con = store.connect(tmp_path / "k.duckdb")
     for src, lon in (("agency_a", -79.3832), ("agency_b", -79.3831)):
@@ -82,7 +82,7 @@ def test_events_count_incidents_per_source(tmp_path):
                      f"1,2024-01-05,CAN,43.6532,{lon},pistol\n"
                      f"2,2024-01-20,CAN,43.6532,{lon},rifle\n")
         ingest.import_file(con, p, {"name": None, "source": src, "kind": "seizure", "seizing_agency": src,
-                                    "columns": ingest.suggest_mapping(["record_id", "seizure_date", "country", "latitude",
+                                    "columns": mapping.suggest_mapping(["record_id", "seizure_date", "country", "latitude",
                                                                        "longitude", "firearm_type"])},
                            dedup=False)
     assert int(hexbin.aggregate(con, 7)["events"].sum()) == 4

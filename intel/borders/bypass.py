@@ -14,16 +14,18 @@ import pandas as pd
 from intel.borders.common import SEIZURE_KINDS
 from intel.borders.crossings import crossing_on_border, official_crossings
 from intel.borders.events import border_events
-from intel.config import FINE_RES, check_resolution
+from intel.config import DEFAULT_RESOLUTION, FINE_RES, check_resolution
 from intel.geodesy import nearest
 from intel.h3cells import edge_km, parent, to_hex
 from intel.hexbin import bin_points
+from intel.settings import SETTINGS
 
 _CANDIDATES = 3
 """Nearest crossings (by chord) examined for each event before the exact geodesic picks one."""
 
 
-def bypass_candidates(con, zone_km: float = 50.0, min_km: float = 10.0, res: int = 5,
+def bypass_candidates(con, zone_km: float = SETTINGS["border_zone_km"].default,
+                      min_km: float = SETTINGS["bypass_min_km"].default, res: int = DEFAULT_RESOLUTION["border"],
                       date_from: str | None = None, date_to: str | None = None,
                       crossings: pd.DataFrame | None = None, ports_as_crossings: bool = True,
                       sources: tuple[str, ...] = (), kinds: tuple[str, ...] = SEIZURE_KINDS) -> pd.DataFrame:
@@ -33,17 +35,18 @@ def bypass_candidates(con, zone_km: float = 50.0, min_km: float = 10.0, res: int
     ----------
     con : duckdb.DuckDBPyConnection
     zone_km : float
-        Border zone, km: only events with ``border_km <= zone_km``.
+        Border zone, km: only events with ``border_km <= zone_km`` (default: the default of the
+        setting ``border_zone_km``).
     min_km : float
         An event is a bypass event when its geodesic distance to the nearest official
-        crossing exceeds ``min_km`` km.
+        crossing exceeds ``min_km`` km (default: the default of the setting ``bypass_min_km``).
     res : int
         H3 resolution of the clusters (parent of the stored cell, :mod:`intel.h3cells` rule), in
         the "border" range of :data:`intel.config.RESOLUTIONS` (3-9; ValueError outside it).
         Only records whose radius of location uncertainty (their own, else their precision's
         class radius; :func:`intel.hexbin.usable_mask`) is at most the cell edge at ``res``
-        are clustered; resolution 5 (edge ~10 km) takes town-level records without a radius
-        of their own.
+        are clustered; the default, :data:`intel.config.DEFAULT_RESOLUTION` ``["border"]`` (5,
+        edge ~10 km), takes town-level records without a radius of their own.
     date_from, date_to : str, optional
         Half-open period.
     crossings : pandas.DataFrame, optional

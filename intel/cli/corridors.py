@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import click
 
+from intel import periods
 from intel.cli.errors import IntelCommand, fail
 from intel.cli.options import apply_options, cli_marking, db_option, finish_export, open_store, period_option, res_option
 from intel.safety import write_csv
@@ -45,9 +46,12 @@ def _period(period, from_year, to_year) -> tuple[str | None, str | None]:
         raise click.UsageError("give either --period or --from-year/--to-year, not both.")
     if from_year is not None and to_year is not None and to_year < from_year:
         raise click.UsageError(f"--to-year {to_year} is before --from-year {from_year}.")
-    start = f"{int(from_year):04d}-01-01" if from_year is not None else None
-    end = f"{int(to_year) + 1:04d}-01-01" if to_year is not None else None
-    return start, end
+    left = "" if from_year is None else f"{int(from_year):04d}"
+    right = "" if to_year is None else f"{int(to_year):04d}"
+    try:
+        return periods.parse_period(f"{left}:{right}")   # the one grammar: Y1:Y2 is inclusive
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 _common = [

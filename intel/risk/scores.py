@@ -5,7 +5,10 @@ period (:mod:`intel.risk.records`), builds the study area (data extent, the area
 cells or cells given by the caller), and computes per cell the components of
 :mod:`intel.risk.components`: time-decayed intensity, Getis-Ord Gi* hot spots, emerging hot
 spots on a monthly cube, border proximity, corridor load, bypass candidates and re-seizure
-link ends. A component that cannot be computed is 0 and a plain note says why; so is a
+link ends. A structural component (corridor load, bypass candidates, re-seizure links) that fails
+on the data or the store (:data:`COMPONENT_ERRORS`) is 0, a plain note says why and
+``attrs['failed']`` names it with that sentence; any other exception (a defect, a missing
+module) propagates rather than silently zeroing the part. So is a
 structural component that does not apply to the area (:mod:`intel.risk.reach`: no land border
 within reach, no trafficking flow reaching the area's countries), listed in
 ``attrs['not_applicable']``. The result has
@@ -19,13 +22,18 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+import duckdb
+
 from intel import settings
 from intel.borders import border_distance, bypass_candidates, official_crossings, snap_crossings
 from intel.config import FINE_RES, RESOLUTIONS, check_resolution
+from intel.corridors import corridor_density, query_flows
 from intel.emerging import MAX_CUBE_BINS, MIN_STEPS, emerging_hotspots
 from intel.h3cells import cell_centres, edge_km, from_hex, hex_array, parent
 from intel.hexbin import bin_points
-from intel.hotspots import HotspotError, gi_star, neighbour_matrix
+from intel.links import seizure_links
+from intel.errors import HotspotError
+from intel.hotspots import gi_star, neighbour_matrix
 from intel.studyarea import area_geometry, polygon_cells, study_area, without_lakes
 from intel.periods import inclusive_end
 from intel.risk.areas import Area, area_shape
@@ -49,6 +57,13 @@ SCORE_COLUMNS = (["h3", "latitude", "longitude", "events", "firearms", "recent",
                   "emerging_category", "border_km", "corridor_weight", "bypass_events", "link_ends"]
                  + list(COMPONENTS) + [f"{c}_pts" for c in COMPONENTS] + ["score"])
 """Columns of :func:`risk_scores` (besides the integer ``cell``)."""
+
+COMPONENT_ERRORS = (ValueError, duckdb.Error)
+"""Failures of one structural part (corridor load, bypass candidates, re-seizure links) that leave
+the other parts meaningful: data the part cannot use (:class:`ValueError` and its subclasses, such
+as :class:`intel.errors.HotspotError`) or a store that lacks what the part reads
+(:class:`duckdb.Error`). Such a part is 0 and ``attrs['failed']`` says why; any other exception
+is a defect and propagates."""
 
 
 def _map_parent(cells: np.ndarray, res: int, table_cells: np.ndarray, table_values: np.ndarray) -> np.ndarray:
@@ -127,7 +142,9 @@ def risk_scores(con, res: int, area: Area | None = None, period=(None, None), we
         ``outside_records``, ``study_cells``, ``half_life_days``, ``zone_km``,
         ``not_applicable`` (``{component: sentence}`` for parts that do not apply to the area and
         are 0: ``border`` and ``bypass`` without a land border within reach, ``corridor`` without
-        a flow reaching the area's countries; :mod:`intel.risk.reach`).
+        a flow reaching the area's countries; :mod:`intel.risk.reach`), ``failed``
+        (``{component: sentence}`` for structural parts that failed with one of
+        :data:`COMPONENT_ERRORS` and are 0; the sentence is also in ``notes``).
 
     Raises
     ------
@@ -268,12 +285,11 @@ def risk_scores(con, res: int, area: Area | None = None, period=(None, None), we
         if "border" not in not_applicable:
             df["border"] = border_component(df["border_km"], zone_km)
 
+    failed: dict[str, str] = {}   # structural part -> the sentence saying why it is 0
     # corridor load
     df["corridor_weight"], df["corridor"] = 0.0, 0.0
     if "corridor" in components:
         try:
-            from intel.corridors import corridor_density, query_flows
-
             flows = query_flows(con, d_from.isoformat(), d_to.isoformat())
             isos = sorted(set(use["country_iso3"].dropna().astype(str))) if "country_iso3" in use else []
             if isos and len(flows):
@@ -286,8 +302,9 @@ def risk_scores(con, res: int, area: Area | None = None, period=(None, None), we
                 dens = corridor_density(flows, corridor_res, include_ends=False)
                 df["corridor_weight"] = _map_parent(cells, corridor_res, dens["cell"].to_numpy(), dens["weight"].to_numpy())
                 df["corridor"] = log_norm(df["corridor_weight"])
-        except Exception as exc:  # noqa: BLE001 - one failing part must not hide the others
-            notes.append(f"Corridor load could not be computed ({exc}); the corridor part is 0.")
+        except COMPONENT_ERRORS as exc:   # one failing part must not hide the others
+            failed["corridor"] = f"Corridor load could not be computed ({exc}); the corridor part is 0."
+            notes.append(failed["corridor"])
 
     # bypass candidates
     df["bypass_events"], df["bypass"] = 0.0, 0.0
@@ -301,15 +318,14 @@ def risk_scores(con, res: int, area: Area | None = None, period=(None, None), we
                     notes.append("Some bypass candidates rest on positions coarser than a street (the point of a "
                                  "municipality, town or headquarters, not the place of the seizure); their bypass "
                                  "part is indicative only.")
-        except Exception as exc:  # noqa: BLE001
-            notes.append(f"Bypass candidates could not be computed ({exc}); the bypass part is 0.")
+        except COMPONENT_ERRORS as exc:
+            failed["bypass"] = f"Bypass candidates could not be computed ({exc}); the bypass part is 0."
+            notes.append(failed["bypass"])
 
     # re-seizure links
     df["link_ends"], df["links"] = 0.0, 0.0
     if "links" in components:
         try:
-            from intel.links import seizure_links
-
             ed = seizure_links(con, d_from.isoformat(), d_to.isoformat())
             if len(ed):
                 lat = np.concatenate([ed["lat_a"].to_numpy(float), ed["lat_b"].to_numpy(float)])
@@ -319,8 +335,9 @@ def risk_scores(con, res: int, area: Area | None = None, period=(None, None), we
                     lc = parent(bin_points(lat[ok], lon[ok], FINE_RES), res)
                     df["link_ends"] = _map_parent(cells, res, lc, np.ones(lc.size))
                     df["links"] = log_norm(df["link_ends"])
-        except Exception as exc:  # noqa: BLE001
-            notes.append(f"Re-seizure links could not be computed ({exc}); the links part is 0.")
+        except COMPONENT_ERRORS as exc:
+            failed["links"] = f"Re-seizure links could not be computed ({exc}); the links part is 0."
+            notes.append(failed["links"])
 
     parts = combine(df, w)
     for c in parts.columns:
@@ -332,5 +349,5 @@ def risk_scores(con, res: int, area: Area | None = None, period=(None, None), we
                     left_out_records=int(len(coarse)), left_out_events=int(coarse["incident_key"].nunique()),
                     outside_records=outside, study_cells=int(n), half_life_days=half_life_days, zone_km=zone_km,
                     bypass_min_km=bypass_min_km, corridor_res=corridor_res, k=int(k), fdr=bool(fdr),
-                    not_applicable=not_applicable)
+                    not_applicable=not_applicable, failed=failed)
     return df

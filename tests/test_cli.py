@@ -9,6 +9,7 @@ import textwrap
 import time
 
 import click
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -323,8 +324,11 @@ def test_targets_trigger_preset_starts_at_the_suggested_resolution(real_store, t
     assert r.exit_code == 0, r.output
     assert "Resolution 3 is the finest at which most of this area's records can be used" in r.output
     assert "at H3 resolution 3" in r.output
-    # targets in both countries, border municipalities with their crossing note
-    assert "Ipiales" in r.output and "(COL-ECU)" in r.output and "(ECU-PER)" in r.output and "(COL-VEN)" in r.output
+    # targets in both countries, each with the crossing note of its own border
+    t = pd.read_csv(tmp_path / "t.csv")
+    assert {"CO", "EC"} <= set(t["town_country"])   # ISO 3166-1 alpha-2 of the nearest town, t["town_country"].tolist()
+    assert t["crossing_note"].notna().all() and t["crossing_note"].str.contains(r"\((?:COL|ECU)-[A-Z]{3}\)").all()
+    assert "(COL-ECU)" in r.output and "(ECU-PER)" in r.output and "(COL-VEN)" in r.output
     # an explicit --res wins
     r = run(["targets", "--db", real_store, "--preset", "TRIGGER", "--res", "4", "--out", tmp_path / "t4.csv"])
     assert r.exit_code == 0, r.output

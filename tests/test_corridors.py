@@ -315,14 +315,14 @@ def test_cli_corridors_and_flows(atf_db, tmp_path):
                                            "--to-year", "2020", "--out", str(out), "--interstate-only"])
     assert r.exit_code == 0, r.output
     c = pd.read_csv(out)
-    assert c.columns[:5].tolist() == ["cell", "latitude", "longitude", "weight", "rank"]
+    assert c.columns[:6].tolist() == ["marking", "cell", "latitude", "longitude", "weight", "rank"]   # marking first (issue 19)
     assert c["rank"].tolist()[:3] == [1, 2, 3]
     assert h3.is_valid_cell(c["cell"].iloc[0])
     out2 = tmp_path / "f.csv"
     r = CliRunner().invoke(flows_cmd, ["--db", str(atf_db), "--out", str(out2)])
     assert r.exit_code == 0, r.output
     f = pd.read_csv(out2, dtype={"period": str})
-    assert f.columns[:4].tolist() == ["origin", "destination", "weight", "period"]
+    assert f.columns[:5].tolist() == ["marking", "origin", "destination", "weight", "period"]
     hit = f[(f.origin == "AZ") & (f.destination == "CA") & (f.period == "2020")]
     assert hit["weight"].tolist() == [3352.0]
 

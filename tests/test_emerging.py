@@ -136,7 +136,7 @@ def test_cli_emerging(store, tmp_path):
     assert r.exit_code == 0, r.output
     assert "24 months" in r.output
     got = pd.read_csv(out)
-    assert list(got.columns) == ["h3", "latitude", "longitude"] + em.EMERGING_COLUMNS[1:]  # cell centre after h3
+    assert list(got.columns) == ["marking", "h3", "latitude", "longitude"] + em.EMERGING_COLUMNS[1:]  # cell centre after h3
     assert set(got["category"]) <= set(em.CATEGORIES)
     out2 = tmp_path / "e.geojson"
     r = CliRunner().invoke(emerging_cmd, ["--db", store, "--res", "8", "--step", "quarter", "--no-fdr", "--out", str(out2)])

@@ -336,7 +336,7 @@ def test_cli_hotspots(store, tmp_path):
                                           "--to", "2024-01-01", "--out", str(out)])
     assert r.exit_code == 0, r.output
     assert "hot spots" in r.output and "too coarse" in r.output
-    assert list(pd.read_csv(out).columns) == ["h3", "latitude", "longitude"] + hs.HOTSPOT_COLUMNS[1:]
+    assert list(pd.read_csv(out).columns) == ["marking", "h3", "latitude", "longitude"] + hs.HOTSPOT_COLUMNS[1:]
     r = CliRunner().invoke(hotspots_cmd, ["--db", store, "--res", "8", "--no-fdr", "--from", "1990-01-01",
                                           "--to", "1990-02-01", "--out", str(out)])
     assert r.exit_code == 2 and "Traceback" not in r.output and "no located events" in r.output

@@ -10,17 +10,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from intel import ingest, jobs, store
+from tests.test_page_import import empty_store  # noqa: F401  (the same empty store fixture)
 
 CASES = Path(__file__).resolve().parent / "cases"
 NAME = "C01_latlon_swapped.csv"
-
-
-@pytest.fixture()
-def empty_store(tmp_path, app_env):
-    db = tmp_path / "page.duckdb"
-    store.connect(db).close()
-    app_env(db)
-    return db
 
 
 @pytest.fixture()

@@ -530,14 +530,14 @@ def _page_methods(fig, ctx) -> None:
         GAP_STATEMENT,
         f"Country statistics: {trends.UNODC_CITATION}. Gaps are years a country did not report; Mali does not "
         "report in this source.",
-        "## Sources and batches in the store",
-        f"Read from: {ctx.get('snapshot') or store.EMBEDDED_SNAPSHOT}"
-        + (f" (reproduce with intel briefing --as-of {ctx['snapshot'].split()[-1]})."
-           if str(ctx.get('snapshot', '')).startswith("DuckLake") else "."),
     ]
     _text_block(ax, lines, fontsize=8.5, step=0.045)
+    # heading and snapshot line are the table's title, so they can never run into the table's header
+    read_from = (f"Sources and batches in the store. Read from: {ctx.get('snapshot') or store.EMBEDDED_SNAPSHOT}"
+                 + (f" (reproduce with intel briefing --as-of {ctx['snapshot'].split()[-1]})."
+                    if str(ctx.get('snapshot', '')).startswith("DuckLake") else "."))
     ax2 = fig.add_axes([0.04, 0.06, 0.92, 0.32])
-    _table(ax2, provenance_display(ctx["provenance"]), fontsize=6.5)
+    _table(ax2, provenance_display(ctx["provenance"]), fontsize=6.5, title=read_from)
 
 
 # --------------------------------------------------------------------------------------

@@ -45,6 +45,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from intel import auth
 from intel.safety import csv_cell
 
 
@@ -88,6 +89,41 @@ def json_value(v):
 # --------------------------------------------------------------------------------------------
 # markings in exported files
 # --------------------------------------------------------------------------------------------
+
+def records_marking(con, filters=None, batch_ids=(), *, events: bool = True) -> str:
+    """The marking of an export built from stored records: the events selected by ``filters`` and
+    the rows of the import batches ``batch_ids`` (stored flows, crossings, counts per area).
+
+    Parameters
+    ----------
+    con : DuckDB connection or cursor
+        Unrestricted (CLI) or restricted to the user's view (:func:`intel.auth.apply_visibility`).
+    filters : intel.hexbin.Filters, optional
+        The events the export was computed from; ``None`` means every event ``con`` sees.
+    batch_ids : iterable of int
+        Import batches of the non-event rows the export also holds; ``None`` entries are ignored.
+    events : bool
+        ``False`` when the export holds no event at all (only batch rows, or only public
+        reference tables such as UNODC's): the events' markings are then left out.
+
+    Returns
+    -------
+    str
+        The most restrictive marking (:func:`intel.auth.combined_marking`) of the events'
+        effective markings (:func:`intel.auth.export_marking`) and the batches' releasability;
+        :data:`intel.auth.UNRESTRICTED_MARKING` when nothing restricted was used. Never less
+        restrictive than the rows exported (a filter applied after the query only removes rows).
+    """
+    parts = []
+    if events:
+        m = auth.export_marking(con, filters)
+        parts.append(None if m == auth.UNRESTRICTED_MARKING else m)
+    ids = sorted({int(b) for b in batch_ids if b is not None})
+    if ids:
+        parts += [r[0] for r in con.execute(
+            "SELECT releasability FROM batches WHERE list_contains(?, batch_id)", [ids]).fetchall()]
+    return auth.combined_marking(parts) if parts else auth.UNRESTRICTED_MARKING
+
 
 MARKING_COLUMN = "marking"
 """Name of the column (CSV), member (GeoJSON, JSON) and metadata key (GeoParquet) of the marking."""
@@ -288,4 +324,5 @@ def file_marking(data: bytes | str, file_name: str | None) -> str | None:
     return None
 
 
-__all__ = ["json_value", "MARKING_COLUMN", "marking_slug", "marked_file_name", "mark_export", "file_marking"]
+__all__ = ["json_value", "MARKING_COLUMN", "marking_slug", "marked_file_name", "mark_export", "file_marking",
+           "records_marking"]

@@ -60,6 +60,7 @@ import numpy as np
 import pandas as pd
 
 from intel.hexbin import Filters
+from intel.export import records_marking
 from intel.periods import inclusive_end
 from intel.store import events_sql
 
@@ -743,7 +744,7 @@ def data_period(con, filters: Filters | None = None) -> tuple[str | None, str | 
 __all__ = ["MEASURES", "GRAINS", "DIMENSIONS", "KAFO", "TRIGGER_DEFAULT", "LOCATION_CATEGORIES", "series",
            "small_multiples", "date_precision", "comparison_periods", "kpis", "kpi_breakdown", "headline",
            "country_indicator", "country_context", "country_coverage", "country_group_totals",
-           "playback_steps", "data_period", "pct_change"]
+           "playback_steps", "data_period", "pct_change", "register_totals", "register_marking"]
 
 
 def register_totals(con, iso3s, area_measure: str = "arma_fogo_total") -> pd.DataFrame:
@@ -798,3 +799,32 @@ def register_totals(con, iso3s, area_measure: str = "arma_fogo_total") -> pd.Dat
     un = un.loc[un["reported"], ["iso3", "year", "value"]].rename(columns={"value": "unodc_arms_seized"})
     df = df.merge(un, on=["iso3", "year"], how="left")
     return df[cols].sort_values(["iso3", "year", "source"]).reset_index(drop=True)
+
+
+def register_marking(con, iso3s, area_measure: str = "arma_fogo_total") -> str:
+    """The marking of an export of :func:`register_totals` for the same countries.
+
+    Parameters
+    ----------
+    con : DuckDB connection (the user's view of the store).
+    iso3s : list of str
+        ISO 3166-1 alpha-3 codes.
+    area_measure : str
+        Measure of ``area_counts`` that counts firearms.
+
+    Returns
+    -------
+    str
+        :func:`intel.export.records_marking` of the accepted events of those countries and of the
+        import batches of their counts per area (UNODC figures are public and add nothing);
+        unrestricted when ``iso3s`` is empty (the table is empty).
+    """
+    iso3s = tuple(str(i).upper() for i in iso3s)
+    if not iso3s:
+        return records_marking(con, None, (), events=False)
+    ph = ", ".join("?" for _ in iso3s)
+    batches = [r[0] for r in con.execute(
+        f"""SELECT DISTINCT c.batch_id FROM area_counts c JOIN areas a ON a.source = c.source AND a.area_id = c.area_id
+            WHERE c.measure = ? AND c.status = 'recorded' AND a.country_iso3 IN ({ph})""",
+        [area_measure, *iso3s]).fetchall()]
+    return records_marking(con, Filters(countries=iso3s), batches)

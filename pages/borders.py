@@ -26,8 +26,8 @@ from intel.hexbin import Filters  # noqa: E402
 from intel.safety import csv_bytes  # noqa: E402
 from intel.render import borders as border_map  # noqa: E402
 from intel.render.deck import offline_deck  # noqa: E402
-from pages.common import (cached, data_range, db_stamp, export_button, get_con, keep, legend_html,  # noqa: E402
-                          provenance, show_deck, stop_with_provenance)
+from pages.common import (cached, data_range, db_stamp, export_button, export_marking, get_con, keep,  # noqa: E402
+                          legend_html, provenance, show_deck, stop_with_provenance)
 
 
 
@@ -216,10 +216,12 @@ with tab3:
     if len(cand):
         st.dataframe(cand, hide_index=True, width="stretch")
     c1, c2 = st.columns(2)
+    # candidates are the zone's events measured against the crossings: both sets' markings
+    cand_mark = export_marking(bor_filters, cx["batch_id"] if "batch_id" in cx else ())
     export_button(c1, "Candidates (CSV)", csv_bytes(cand), "bypass_candidates.csv", "text/csv",
-                       key="dl_cand_csv", filters=bor_filters)
+                  key="dl_cand_csv", marking=cand_mark, rows=len(cand))
     export_button(c2, "Candidates (GeoJSON, lon-lat)", borders.to_geojson(cand), "bypass_candidates.geojson",
-                       "application/geo+json", key="dl_cand_geojson", filters=bor_filters)
+                  "application/geo+json", key="dl_cand_geojson", marking=cand_mark, rows=len(cand))
 with tab4:
     if cx.empty:
         st.info("The store holds no official crossings. Run `intel build` (UN/LOCODE) or import a crossings file "
@@ -242,9 +244,12 @@ with tab4:
                    "longitude", "snap_km", "snap_segment", "far_from_border"]]
         st.dataframe(show, hide_index=True, width="stretch")
         c1, c2 = st.columns(2)
-        export_button(c1, "Crossings (CSV)", csv_bytes(cx), "crossings.csv", "text/csv", key="dl_cx_csv")
+        # crossings: their import batches' markings; ports of entry taken from events add the events'
+        cx_mark = export_marking(None, cx["batch_id"], events=bool(ports))
+        export_button(c1, "Crossings (CSV)", csv_bytes(cx), "crossings.csv", "text/csv", key="dl_cx_csv",
+                      marking=cx_mark, rows=len(cx))
         export_button(c2, "Crossings (GeoJSON, lon-lat)", borders.to_geojson(cx), "crossings.geojson",
-                           "application/geo+json", key="dl_cx_geojson")
+                      "application/geo+json", key="dl_cx_geojson", marking=cx_mark, rows=len(cx))
 with tab5:
     try:
         split = cbp(stamp, d_from, d_to)

@@ -189,15 +189,19 @@ def cached(**kw):
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _marking(path: str, stamp: float, vis: tuple, filters: hexbin.Filters | None = None) -> str:
-    return auth.export_marking(_restricted_cursor(vis), filters)
+def _marking(path: str, stamp: float, vis: tuple, filters: hexbin.Filters | None = None, batch_ids: tuple = (),
+             events: bool = True) -> str:
+    return export.records_marking(_restricted_cursor(vis), filters, batch_ids, events=events)
 
 
-def export_marking(filters: hexbin.Filters | None = None) -> str:
+def export_marking(filters: hexbin.Filters | None = None, batch_ids=(), events: bool = True) -> str:
     """The releasability marking of the records the current user sees under ``filters`` (the
     page's sidebar filters: the rows an export of the page holds); without ``filters``, of
-    everything the user sees (more restrictive than any part of it, never less)."""
-    return _marking(db_path(), db_stamp(), visibility(), filters)
+    everything the user sees (more restrictive than any part of it, never less). ``batch_ids``
+    adds the import batches of non-event rows the export holds (crossings, flows); ``events=False``
+    leaves the events out for exports that hold none (:func:`intel.export.records_marking`)."""
+    ids = tuple(sorted({int(b) for b in batch_ids if b is not None and not pd.isna(b)}))
+    return _marking(db_path(), db_stamp(), visibility(), filters, ids, bool(events))
 
 
 def _session_token() -> str:

@@ -60,6 +60,11 @@ def links(stamp: float, date_from: str, date_to: str):
     return e, link_groups(e)
 
 
+@cached(show_spinner=False, max_entries=32)
+def flows_marking(stamp: float, key: tuple, date_from: str, date_to: str, _flows: pd.DataFrame) -> str:
+    return corridors.flows_marking(get_con(), _flows, date_from, date_to)
+
+
 def _defaults(con):
     try:
         return int(settings.get("corridor_resolution", con)), float(settings.get("flow_min_weight", con))
@@ -217,12 +222,14 @@ with tab_links:
 
 c1, c2, c3 = st.columns(3)
 try:
+    # the marking of the flows shown: their import batches' and the events of the period
+    mark = flows_marking(stamp, key, date_from, date_to, flows)
     export_button(c1, "Flows as GeoJSON lines", corridors.to_geojson_text(corridors.flows_geojson(flows)),
-                       file_name="flows.geojson", mime="application/geo+json")
+                  file_name="flows.geojson", mime="application/geo+json", marking=mark, rows=len(flows))
     export_button(c2, "Flows as CSV", csv_bytes(corridors.flows_csv_frame(flows)),
-                       file_name="flows.csv", mime="text/csv")
+                  file_name="flows.csv", mime="text/csv", marking=mark, rows=len(flows))
     export_button(c3, "Corridor cells as CSV", csv_bytes(corridors.density_csv_frame(dens)),
-                       file_name=f"corridors_res{res}.csv", mime="text/csv")
+                  file_name=f"corridors_res{res}.csv", mime="text/csv", marking=mark, rows=len(dens))
 except Exception as e:  # noqa: BLE001
     st.error(f"The exports could not be prepared: {e}")
 provenance()

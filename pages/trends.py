@@ -17,8 +17,8 @@ from intel.render.deck import cells_fit_view, offline_deck, view_for
 from intel.render.palettes import (CHANGE_DOWN_COLOUR, CHANGE_UP_COLOUR, COUNTRY_CONTEXT_SCHEME, NOT_REPORTED_COLOUR,
                                    class_breaks)
 from intel.safety import csv_bytes
-from pages.common import (as_days, cached, db_stamp, export_button, get_con, keep, legend_html, provenance, reporting_countries,
-                          resolution_slider, show_deck, sidebar_filters)
+from pages.common import (as_days, cached, db_stamp, export_button, export_marking, get_con, keep, legend_html,
+                          provenance, reporting_countries, resolution_slider, show_deck, sidebar_filters)
 
 st.title("Trends and briefing")
 st.caption("More or less than last year, and where; country context; the map through time; a PDF to take away.")
@@ -55,16 +55,22 @@ def _png(spec: str) -> bytes:
     return vlc.vegalite_to_png(spec, scale=2)
 
 
-def downloads(chart: alt.Chart, data: pd.DataFrame, name: str) -> None:
-    """PNG (vl-convert, offline) and CSV downloads for one chart."""
+@cached(show_spinner=False, max_entries=16)
+def _register_marking(stamp: float, codes: tuple) -> str:
+    return trends.register_marking(get_con(), list(codes))
+
+
+def downloads(chart: alt.Chart, data: pd.DataFrame, name: str, marking: str | None = None) -> None:
+    """PNG (vl-convert, offline) and CSV downloads for one chart, marked with ``marking`` (the
+    records behind it) or, without it, with the marking of the page's filtered events."""
     c1, c2 = st.columns(2)
     try:
         export_button(c1, "Chart as PNG", _png(chart.to_json()), file_name=f"{name}.png", mime="image/png",
-                           key=f"png_{name}", filters=filters)
+                           key=f"png_{name}", filters=filters, marking=marking)
     except Exception as e:  # noqa: BLE001 - a missing PNG must not hide the chart
         c1.caption(f"PNG export unavailable: {e}")
     export_button(c2, "Data as CSV", csv_bytes(data), file_name=f"{name}.csv", mime="text/csv",
-                       key=f"csv_{name}", filters=filters, rows=len(data))
+                       key=f"csv_{name}", filters=filters, marking=marking, rows=len(data))
 
 
 tab_t, tab_c, tab_p, tab_b = st.tabs(["Trends", "Country context", "Time playback", "Briefing pack"])
@@ -166,6 +172,8 @@ with tab_t:
                 downloads(facet, sm, f"small_multiples_{measure}_{grain}_{by_label}")
 
 # ------------------------------------------------------------------------------ country context
+# UNODC's questionnaire figures are public: their exports carry no event's marking
+PUBLIC = export_marking(events=False)
 with tab_c:
     st.subheader("Country context: UNODC arms seized")
     st.caption(f"Source: {trends.UNODC_CITATION}. Years a country did not report are shown as gaps "
@@ -201,7 +209,7 @@ with tab_c:
             + base.mark_text(fontSize=8).encode(text=alt.Text("arms_seized:Q", format=",.0f"))
         ).properties(title="Arms seized per country and year (grey = not reported)", height=max(80, 24 * len(codes)))
         st.altair_chart(chart, width="stretch")
-        downloads(chart, heat, "unodc_arms_seized")
+        downloads(chart, heat, "unodc_arms_seized", PUBLIC)
 
         loc_cols = list(trends.LOCATION_CATEGORIES.values())
         long = ctxt.melt(id_vars=["iso3", "country", "year"], value_vars=loc_cols, var_name="location",
@@ -216,7 +224,7 @@ with tab_c:
                 tooltip=["country:N", "year:O", "location:N", "arms:Q"],
             ).properties(width=160, height=200, title="Arms seized by location (reported years only)")
             st.altair_chart(bars)
-            downloads(bars, long, "unodc_by_location")
+            downloads(bars, long, "unodc_by_location", PUBLIC)
         gt = trends.country_group_totals(con, {"KAFO": list(trends.KAFO), "Trigger": list(trigger)})
         if len(gt):
             gl = alt.Chart(gt.dropna(subset=["arms_seized"])).mark_line(point=True).encode(
@@ -224,7 +232,7 @@ with tab_c:
                 color="group:N", tooltip=["group", "year", "arms_seized", "countries_reported", "countries"],
             ).properties(height=260, title="Group totals: read with the number of countries reporting")
             st.altair_chart(gl, width="stretch")
-            downloads(gl, gt, "unodc_group_totals")
+            downloads(gl, gt, "unodc_group_totals", PUBLIC)
         st.dataframe(as_days(cov), hide_index=True, width="stretch")
         st.dataframe(as_days(ctxt), hide_index=True, width="stretch")
         reg = trends.register_totals(con, codes)
@@ -238,7 +246,8 @@ with tab_c:
                        "for scale, not for equality.")
             st.dataframe(reg, hide_index=True, width="stretch")
             export_button(st, "Registers as CSV", csv_bytes(reg), file_name="registers_beside_unodc.csv",
-                          mime="text/csv", key="csv_registers")
+                          mime="text/csv", key="csv_registers", marking=_register_marking(db_stamp(), tuple(codes)),
+                          rows=len(reg))
 
 # ------------------------------------------------------------------------------ playback
 with tab_p:

@@ -21,21 +21,19 @@ import click
 
 from intel import periods
 from intel.cli.errors import IntelCommand, fail
-from intel.cli.options import apply_options, cli_marking, db_option, finish_export, open_store, period_option, res_option
+from intel.cli.options import apply_options, db_option, finish_export, open_store, period_option, res_option
 from intel.safety import write_csv
 
 __all__ = ["corridors_cmd", "flows_cmd"]
 
 
 def _marking(con, flows, start, end) -> tuple[str, str]:
-    """The marking of an export of ``flows`` (the events of the period and the batches of the stored
-    flows among them) and the snapshot read."""
+    """The marking of an export of ``flows`` (:func:`intel.corridors.flows_marking`) and the
+    snapshot read."""
+    from intel import corridors
     from intel.store import snapshot_label
 
-    ids = [int(i) for i in flows["flow_id"].dropna()] if "flow_id" in flows else []
-    batches = [r[0] for r in con.execute("SELECT DISTINCT batch_id FROM flows WHERE list_contains(?, flow_id)",
-                                         [ids]).fetchall()] if ids else []
-    return cli_marking(con, start, end, batch_ids=batches), snapshot_label(con)
+    return corridors.flows_marking(con, flows, start, end), snapshot_label(con)
 
 
 def _period(period, from_year, to_year) -> tuple[str | None, str | None]:

@@ -18,6 +18,8 @@ from pathlib import Path
 import click
 
 from intel import config, periods
+from intel.export import records_marking
+from intel.hexbin import Filters
 
 __all__ = ["DB_HELP", "StoreType", "db_option", "as_of_option", "open_store", "store_exists", "check_not_held", "PeriodType", "DayType", "period_option",
            "period_options", "res_option", "ResolutionType", "merge_period", "apply_options", "AREA_MODES", "area_options",
@@ -451,23 +453,15 @@ def hotspot_area_kwargs(area, filters=None) -> dict:
 # --------------------------------------------------------------------------------------------
 
 def cli_marking(con, date_from=None, date_to=None, sources=(), batch_ids=()) -> str:
-    """The marking of an export of the verb's records: :func:`intel.auth.export_marking` of the
-    accepted events of the period (and sources), combined with the markings of the batches of
-    stored rows the export also holds (``batch_ids``: stored flows, crossings).
+    """The marking of an export of the verb's records: :func:`intel.export.records_marking` of the
+    accepted events of the period (and sources) and of the batches of stored rows the export also
+    holds (``batch_ids``: stored flows, crossings).
 
     The CLI reads the store unrestricted, so the marking covers every record the verb read under
     those filters (an area or kind filter applied after it can only make the rows fewer: the
     marking may be more restrictive than the rows', never less)."""
-    from intel import auth
-    from intel.hexbin import Filters
-
-    m = auth.export_marking(con, Filters(date_from=date_from, date_to=date_to, sources=tuple(sources or ())))
-    ids = sorted({int(b) for b in batch_ids if b is not None})
-    if not ids:
-        return m
-    rels = [r[0] for r in con.execute("SELECT releasability FROM batches WHERE list_contains(?, batch_id)",
-                                      [ids]).fetchall()]
-    return auth.combined_marking([None if m == auth.UNRESTRICTED_MARKING else m, *rels])
+    return records_marking(con, Filters(date_from=date_from, date_to=date_to, sources=tuple(sources or ())),
+                           batch_ids)
 
 
 def finish_export(db, out, verb: str, *, rows: int | None, marking: str, filters: dict | None = None,

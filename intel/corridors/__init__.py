@@ -114,13 +114,15 @@ from intel.corridors.density import corridor_density, flow_cells, rank_pairs
 from intel.corridors.exports import (density_csv_frame, flows_csv_frame, flows_geojson, split_antimeridian,
                                      to_geojson_text)
 from intel.corridors.flows import (FLOW_COLUMNS, FLOW_TYPES, aggregate_flows, event_flows, filter_flows,
-                                   query_flows, reseizure_flows, stored_flows)
+                                   flows_marking, query_flows, reseizure_flows,
+                                   stored_flows)
 from intel.corridors.places import COUNTRY_PLACES, TERRITORY_ADM0, USPS, country_points, state_points
 from intel.corridors.workers import POOL_MIN_PAIRS, POOL_MIN_PATHS
 
 __all__ = [
     "USPS", "FLOW_COLUMNS", "FLOW_TYPES", "state_points", "country_points", "read_atf_flows", "load_atf_flows",
     "insert_flows", "stored_flows", "event_flows", "reseizure_flows", "query_flows", "filter_flows", "aggregate_flows",
+    "flows_marking",
     "flow_cells", "corridor_density", "rank_pairs", "split_antimeridian",
     "flows_geojson", "flows_csv_frame", "density_csv_frame",
     # the other public names of the former single-file module (pages, CLI, tests, bench use some)

@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 
 from intel.corridors.places import country_points
+from intel.export import records_marking
+from intel.hexbin import Filters
 from intel.links import seizure_links
 from intel.store import events_sql, period_sql
 
@@ -215,3 +217,28 @@ def aggregate_flows(flows: pd.DataFrame) -> pd.DataFrame:
         weight=("weight", "sum"), periods=("weight", "size"),
         period_start=("period_start", "min"), period_end=("period_end", "max"))
     return g.sort_values(["weight", "origin", "destination"], ascending=[False, True, True]).reset_index(drop=True)
+
+
+def flows_marking(con, flows: pd.DataFrame, date_from=None, date_to=None) -> str:
+    """The marking of an export of ``flows`` (a :func:`query_flows` table, or rows of it).
+
+    Stored flows carry their import batch's releasability; flows derived from events (negative
+    ``flow_id``) carry the events' markings, so the events of the period count too.
+
+    Parameters
+    ----------
+    con : DuckDB connection or cursor (the user's view of the store, or unrestricted for the CLI).
+    flows : pandas.DataFrame
+        Flow rows with a ``flow_id`` column (positive ids are stored flows).
+    date_from, date_to : str or date, optional
+        The period the flows were queried for (``YYYY-MM-DD``, half-open ``[from, to)``).
+
+    Returns
+    -------
+    str
+        :func:`intel.export.records_marking` of the period's events and the stored flows' batches.
+    """
+    ids = sorted({int(i) for i in flows["flow_id"].dropna() if int(i) > 0}) if "flow_id" in flows else []
+    batches = [r[0] for r in con.execute("SELECT DISTINCT batch_id FROM flows WHERE list_contains(?, flow_id)",
+                                         [ids]).fetchall()] if ids else []
+    return records_marking(con, Filters(date_from=date_from, date_to=date_to), batches)

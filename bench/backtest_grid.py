@@ -20,8 +20,10 @@ hits and hit rate of each ranking, the candidate the fit chose, and at the end h
 48 combinations the fitted ranking is at least each baseline, with its largest loss and its
 total gain in hits.
 
-``--rule`` scores a variant of the fit instead of (or beside) the default one; the variants
-are the rules tried for issue 16 (:data:`RULES`). Every variant decides on the training
+``--rule`` scores a variant of the fit instead of (or beside) the default one (:data:`RULES`:
+``fitted``, the fit of the backtest and the planner; ``fitted-before``, the same without the
+tie-break by the narrower kernel that issue 16 added). ``--splits holdout`` runs the further
+splits of :data:`HOLDOUT_SPLITS` instead. Every variant decides on the training
 period's own validation years only; the test period is read for scoring alone.
 
 Runs with the store of ``intel build`` (about 1-2 minutes per rule on 2 cores).
@@ -56,6 +58,20 @@ SPLITS = (
 )
 """Training and test years (closed ranges): 5 training years, 1-4 test years, sliding."""
 
+HOLDOUT_SPLITS = (
+    ("2005:2009", "2010:2013"),
+    ("2007:2011", "2012"),
+    ("2009:2013", "2014:2016"),
+    ("2011:2015", "2016:2017"),
+    ("2013:2017", "2018:2021"),
+    ("2016:2020", "2021:2023"),
+    ("2017:2021", "2022:2023"),
+    ("2005:2009", "2010"),
+    ("2013:2017", "2018"),
+)
+"""Further splits (``--splits holdout``), not used when the tie-break by the narrower kernel was
+chosen on :data:`SPLITS`: a check that the choice holds beyond the grid it was picked on."""
+
 RESOLUTIONS = (8, 9)
 
 
@@ -65,7 +81,14 @@ def fitted_default(inp: dict, train, h: float, pcts) -> tuple[np.ndarray, str]:
     return rf.candidate_rankings(inp["inc_tr"], inp["cells"], train[1], h)[fit["choice"]], fit["choice"]
 
 
-RULES = {"fitted": fitted_default}
+def fitted_before(inp: dict, train, h: float, pcts) -> tuple[np.ndarray, str]:
+    """The fit before issue 16's tie-break by the narrower kernel (:data:`intel.risk.fit.TIES_NARROW`)."""
+    cands = [c for c in rf.CANDIDATES if c != rf.TIES_NARROW]
+    fit = rf.fit_ranking(inp["inc_tr"], inp["cells"], train, h, pcts, candidates=cands)
+    return rf.candidate_rankings(inp["inc_tr"], inp["cells"], train[1], h)[fit["choice"]], fit["choice"]
+
+
+RULES = {"fitted": fitted_default, "fitted-before": fitted_before}
 """Fitted-ranking rules scored by ``--rule`` (name -> ``fn(inputs, train, bandwidth_km, pcts)``
 returning the ranking values per study cell and the chosen candidate's name)."""
 
@@ -123,8 +146,10 @@ def summarise(df: pd.DataFrame, rule: str) -> str:
                      f"{cell(r['kde'])}  {ch.loc[key]}{mark}")
     for base in ("counts", "kde"):
         d = w[rule] - w[base]
-        lines.append(f"{rule} >= {base}: {(d >= -1e-9).sum()}/{len(d)}; largest loss {max(0.0, -d.min()):.1f} hits; "
-                     f"total gain {d.sum():+.1f} hits")
+        worst = d.idxmin()
+        loss = (f"largest loss {-d.min():.1f} of {n.loc[worst]:,} test events ({worst[0]} -> {worst[1]}, res "
+                f"{worst[2]}, {worst[3]:g} %)" if d.min() < -1e-9 else "no loss")
+        lines.append(f"{rule} >= {base}: {(d >= -1e-9).sum()}/{len(d)}; {loss}; total gain {d.sum():+.1f} hits")
     return "\n".join(lines)
 
 
@@ -132,17 +157,20 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--db", required=True, help="store built by `intel build`")
     ap.add_argument("--rule", action="append", choices=sorted(RULES), help="fit rule(s) to score (default fitted)")
+    ap.add_argument("--splits", choices=("grid", "holdout"), default="grid",
+                    help="grid: SPLITS (default); holdout: HOLDOUT_SPLITS")
     ap.add_argument("--res", type=int, action="append", help="resolution(s) (default 8 and 9)")
     ap.add_argument("--csv", help="also write the long table here")
     a = ap.parse_args(argv)
     rules = tuple(a.rule or ["fitted"])
     con = store.connect(a.db, read_only=True)
     t = time.perf_counter()
-    df = grid(con, resolutions=tuple(a.res or RESOLUTIONS), rules=rules)
+    splits = SPLITS if a.splits == "grid" else HOLDOUT_SPLITS
+    df = grid(con, splits, resolutions=tuple(a.res or RESOLUTIONS), rules=rules)
     for r in rules:
         print(summarise(df, r))
         print()
-    print(f"{len(SPLITS)} splits x {len(a.res or RESOLUTIONS)} resolutions x {len(rf.AREA_PCTS)} shares in "
+    print(f"{len(splits)} splits x {len(a.res or RESOLUTIONS)} resolutions x {len(rf.AREA_PCTS)} shares in "
           f"{time.perf_counter() - t:.0f} s")
     if a.csv:
         df.to_csv(a.csv, index=False)

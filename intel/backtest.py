@@ -39,8 +39,9 @@ Methods compared (:func:`backtest`, :data:`METHODS`)
 * ``fitted``: the candidate ranking (:data:`~intel.risk.fit.CANDIDATES`) chosen on **rolling-origin folds** of
   the training period (each of its last :data:`~intel.risk.fit.VALIDATION_FOLDS` years as validation, fitted on
   the training days before it), refitted on the whole training period (:func:`~intel.risk.fit.fit_ranking`).
-  Candidates are previous-period counts, counts with their ties broken by kernel density or
-  decayed counts, counts shrunk half-way toward decayed counts, exponentially decayed counts
+  Candidates are previous-period counts, counts with their ties broken by kernel density (at
+  half and at the default bandwidth, :data:`~intel.risk.fit.TIES_NARROW`) or decayed counts,
+  counts shrunk half-way toward decayed counts, exponentially decayed counts
   (half-lives :data:`~intel.risk.fit.HALF_LIVES_DAYS`) and kernel density at :data:`~intel.risk.fit.KDE_FACTORS` times the
   default bandwidth, all built from the incidents alone (the risk-score candidates compete only
   when a ``score_fn`` is given, which costs a full risk score per fold). The criterion is the

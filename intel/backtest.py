@@ -39,8 +39,9 @@ Methods compared (:func:`backtest`, :data:`METHODS`)
 * ``fitted``: the candidate ranking (:data:`~intel.risk.fit.CANDIDATES`) chosen on **rolling-origin folds** of
   the training period (each of its last :data:`~intel.risk.fit.VALIDATION_FOLDS` years as validation, fitted on
   the training days before it), refitted on the whole training period (:func:`~intel.risk.fit.fit_ranking`).
-  Candidates are previous-period counts, counts with their ties broken by kernel density or
-  decayed counts, counts shrunk half-way toward decayed counts, exponentially decayed counts
+  Candidates are previous-period counts, counts with their ties broken by kernel density (at
+  half and at the default bandwidth, :data:`~intel.risk.fit.TIES_NARROW`) or decayed counts,
+  counts shrunk half-way toward decayed counts, exponentially decayed counts
   (half-lives :data:`~intel.risk.fit.HALF_LIVES_DAYS`) and kernel density at :data:`~intel.risk.fit.KDE_FACTORS` times the
   default bandwidth, all built from the incidents alone (the risk-score candidates compete only
   when a ``score_fn`` is given, which costs a full risk score per fold). The criterion is the
@@ -259,6 +260,81 @@ def _period(p, name: str) -> tuple[str, str]:
     return p
 
 
+def backtest_inputs(con, res: int, train, test, area=None, max_cells: int = 400_000) -> dict:
+    """The records, study area and per-cell counts a backtest scores its methods on (no look-ahead).
+
+    The part of :func:`backtest` that every method shares, also used by ``bench/backtest_grid.py``
+    to score rankings on many splits without a risk score per split.
+
+    Parameters
+    ----------
+    con : DuckDB connection to the store.
+    res : int
+        H3 resolution (already checked).
+    train, test : (str, str)
+        Half-open periods, ISO dates, ``train[1] <= test[0]``.
+    area : intel.risk.Area, optional
+        Area of operation (default the land of the places with records).
+    max_cells : int
+        Largest study area, cells.
+
+    Returns
+    -------
+    dict
+        ``tr_all``, ``te_all`` (:func:`intel.risk.area_records` of each period), ``both`` (the
+        two concatenated), ``cells`` (study-area cells, uint64, from the training records only),
+        ``area`` (its description), ``inc_tr`` (training incidents inside the study area),
+        ``inc_te`` (all usable test incidents), ``train_counts`` and ``test_counts`` (per study
+        cell), ``missed`` (test events outside the study area), ``notes`` (plain sentences).
+
+    Raises
+    ------
+    intel.risk.RiskError
+        The area cannot be ranked at ``res``.
+    BacktestError
+        No usable events in the training or test period.
+    """
+    notes: list[str] = []
+    tr_all = risk.area_records(con, res, area, *train)
+    te_all = risk.area_records(con, res, area, *test)
+    both = pd.concat([tr_all, te_all], ignore_index=True)
+    if both.empty:
+        risk.check_records(con, res, area, both, risk.area_records(con, res, area))
+    risk.check_records(con, res, area, both)
+    tr, te = tr_all[tr_all["usable"]], te_all[te_all["usable"]]
+    if tr.empty:
+        raise BacktestError(f"There are no usable events in the training period {train[0]} to {train[1]}.")
+    if te.empty:
+        raise BacktestError(f"There are no usable events in the test period {test[0]} to {test[1]}.")
+    # study area from the training records only (no look-ahead)
+    try:
+        kind = getattr(area, "kind", "data") if area is not None else "data"
+        if kind in ("data", "extent"):
+            # training records only: a test-period cell must not widen the area (no look-ahead)
+            pairs = tr[["cell", "country_iso3"]].drop_duplicates()
+            sa = study_area(pairs["cell"].to_numpy(dtype="uint64"), res, kind, con=con,
+                            iso3=pairs["country_iso3"].to_numpy(dtype=object),
+                            max_cells=max_cells)
+            cells, desc = sa.cells, "Training period: " + sa.description
+        else:
+            cells = polygon_cells(without_lakes(risk.area_shape(con, area)), res, max_cells=max_cells)
+            desc = f"{area.describe()}: {cells.size:,} cells at resolution {res}"
+    except HotspotError as exc:
+        raise risk.RiskError(str(exc)) from None
+    inc_tr, inc_te = incidents_of_records(tr), incidents_of_records(te)
+    inc_tr = inc_tr[np.isin(inc_tr["cell"].to_numpy(dtype="uint64"), cells)]
+    test_counts = per_cell(inc_te, cells)
+    in_area = inc_te[np.isin(inc_te["cell"].to_numpy(dtype="uint64"), cells)]["incident_key"].nunique()
+    missed = int(inc_te["incident_key"].nunique() - in_area)
+    if missed > 0:
+        notes.append(f"{missed:,} test events fall outside the study area (cells the training period never reached); "
+                     "they count as misses for every method.")
+    train_counts = per_cell(inc_tr, cells)
+    return {"tr_all": tr_all, "te_all": te_all, "both": both, "cells": cells, "area": desc, "inc_tr": inc_tr,
+            "inc_te": inc_te, "train_counts": train_counts, "test_counts": test_counts, "missed": missed,
+            "notes": notes}
+
+
 def backtest(con, res: int, train=None, test=None, area=None, weights: dict | None = None, pcts=AREA_PCTS,
              bandwidth_km: float | None = None, **score_kwargs) -> pd.DataFrame:
     """Fit each method on ``train``, score it on ``test`` (page and CLI entry point).
@@ -319,41 +395,10 @@ def backtest(con, res: int, train=None, test=None, area=None, weights: dict | No
     if not train[1] <= test[0]:
         raise BacktestError(f"The test period ({test[0]} to {test[1]}) must start on or after the end of the "
                             f"training period ({train[0]} to {train[1]}).")
-    tr_all = risk.area_records(con, res, area, *train)
-    te_all = risk.area_records(con, res, area, *test)
-    both = pd.concat([tr_all, te_all], ignore_index=True)
-    if both.empty:
-        risk.check_records(con, res, area, both, risk.area_records(con, res, area))
-    risk.check_records(con, res, area, both)
-    tr, te = tr_all[tr_all["usable"]], te_all[te_all["usable"]]
-    if tr.empty:
-        raise BacktestError(f"There are no usable events in the training period {train[0]} to {train[1]}.")
-    if te.empty:
-        raise BacktestError(f"There are no usable events in the test period {test[0]} to {test[1]}.")
-    # study area from the training records only (no look-ahead)
-    try:
-        kind = getattr(area, "kind", "data") if area is not None else "data"
-        if kind in ("data", "extent"):
-            # training records only: a test-period cell must not widen the area (no look-ahead)
-            pairs = tr[["cell", "country_iso3"]].drop_duplicates()
-            sa = study_area(pairs["cell"].to_numpy(dtype="uint64"), res, kind, con=con,
-                            iso3=pairs["country_iso3"].to_numpy(dtype=object),
-                            max_cells=score_kwargs.get("max_cells", 400_000))
-            cells, desc = sa.cells, "Training period: " + sa.description
-        else:
-            cells = polygon_cells(without_lakes(risk.area_shape(con, area)), res, max_cells=score_kwargs.get("max_cells", 400_000))
-            desc = f"{area.describe()}: {cells.size:,} cells at resolution {res}"
-    except HotspotError as exc:
-        raise risk.RiskError(str(exc)) from None
-    inc_tr, inc_te = incidents_of_records(tr), incidents_of_records(te)
-    inc_tr = inc_tr[np.isin(inc_tr["cell"].to_numpy(dtype="uint64"), cells)]
-    test_counts = per_cell(inc_te, cells)
-    in_area = inc_te[np.isin(inc_te["cell"].to_numpy(dtype="uint64"), cells)]["incident_key"].nunique()
-    missed = int(inc_te["incident_key"].nunique() - in_area)
-    if missed > 0:
-        notes.append(f"{missed:,} test events fall outside the study area (cells the training period never reached); "
-                     "they count as misses for every method.")
-    train_counts = per_cell(inc_tr, cells)
+    inp = backtest_inputs(con, res, train, test, area, score_kwargs.get("max_cells", 400_000))
+    tr_all, te_all, both, cells, desc = inp["tr_all"], inp["te_all"], inp["both"], inp["cells"], inp["area"]
+    inc_tr, test_counts, train_counts, missed = inp["inc_tr"], inp["test_counts"], inp["train_counts"], inp["missed"]
+    notes += inp["notes"]
 
     def score_for(period) -> np.ndarray:
         s = risk.risk_scores(con, res, area, period, weights, study_cells=cells, **score_kwargs)

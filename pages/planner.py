@@ -240,7 +240,9 @@ st.caption("The *_pts columns are the parts of the score and add up to it: count
            "density for the fitted ranking, and the seven risk-score components (weight x component / sum of weights, "
            "times the risk score's share in the ranking); risk_score is the weighted risk score itself. Distances are geodesic km from the cell centre. A crossing is named only "
            "on the cell's own border and within 250 km (or that border's length plus the cell's distance to it); "
-           "otherwise crossing_note says that no official crossing is known there.")
+           "otherwise crossing_note says that no official crossing is known there. In an area with no land border "
+           "within reach (border part 0, e.g. Toronto) no crossing is named; the note says so and gives the nearest "
+           "official crossing's distance.")
 st.dataframe(target_package.table(plan), hide_index=True, width="stretch")
 
 d1, d2, d3 = st.columns(3)

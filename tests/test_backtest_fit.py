@@ -180,6 +180,48 @@ def test_a_candidate_that_loses_at_one_share_is_not_eligible(monkeypatch):
     assert t2.set_index("candidate").loc["decayed counts, half-life 365 d", "eligible"]
 
 
+def test_ties_by_the_narrower_kernel_follow_the_nearest_hot_cell():
+    # Three far-apart pieces at resolution 8 (105 cells): a disk of radius 3 around b0 whose ring 3 holds
+    # 18 cells m of 2 events a year; b0 and two of its neighbours (cells b) 1 event in 2018; a hot cell h
+    # of 10 events a year, three of its neighbours (cells a) 1 event in 2018 and 2 in 2019; a disk of
+    # radius 4 without events (about 24 km apart: no kernel reaches across). Train 2018-2019, one fold:
+    # validation 2019 fitted on 2018, share 21 % = 22 cells: h, the 18 m and 3 of the 6 cells tied at 1
+    # (the a and the b). Bandwidth 2 km: the narrower tie-break (1 km) weighs h next door (weight
+    # exp(-0.92**2 / 2) = 0.66, ten events) above the m ring 2.4-2.8 km away (weights under 0.06), so the
+    # a come first; at 2 km the ring's 36 events (weights 0.39-0.48) outweigh h, so the b come first.
+    # 2019 has 10 + 36 + 6 = 52 events: counts 10 + 36 + 3 / 6 * 6 = 49, narrow 52, default 46.
+    # Gain 3 / 52 = 0.058 against a standard error of 0.034 (clusters: three a cells carry the gain).
+    b0, h0 = h3.latlng_to_cell(43.70, -79.40, 8), h3.latlng_to_cell(43.70, -79.10, 8)
+    f0 = h3.latlng_to_cell(43.90, -79.40, 8)
+    m, b, a = list(h3.grid_ring(b0, 3)), [b0, *list(h3.grid_ring(b0, 1))[:2]], list(h3.grid_ring(h0, 1))[:3]
+    cells = np.sort(from_hex(list(set(h3.grid_disk(b0, 3)) | set(h3.grid_disk(h0, 1)) | set(h3.grid_disk(f0, 4)))))
+    assert cells.size == 105 and rf.cells_for_pct(cells.size, 21) == 22
+    hx = from_hex
+    rows = [(hx([h0])[0], d) for y in (2018, 2019) for d in _spread(y, 10)]
+    rows += [(hx([c])[0], d) for c in m for y in (2018, 2019) for d in _spread(y, 2)]
+    rows += [(hx([c])[0], d) for c in b + a for d in _spread(2018, 1)]
+    rows += [(hx([c])[0], d) for c in a for d in _spread(2019, 2)]
+    inc = _inc(rows)
+    r = rf.candidate_rankings(inc[inc["d"] < "2019-01-01"], cells, "2019-01-01", 2.0)
+    at = lambda name, cs: r[name][np.searchsorted(cells, hx(cs))]  # noqa: E731
+    assert at(rf.TIES_NARROW, a).min() > at(rf.TIES_NARROW, b).max()                         # narrow: a first
+    assert at("counts, ties by kernel density", b).min() > at("counts, ties by kernel density", a).max()
+    fit = rf.fit_ranking(inc, cells, ("2018-01-01", "2020-01-01"), 2.0, pcts=(21,), folds=1)
+    t = fit["table"].set_index("candidate")
+    assert t.loc[rf.COUNTS, "hit_rate_21"] == pytest.approx(49 / 52)
+    assert t.loc[rf.TIES_NARROW, "hit_rate_21"] == pytest.approx(1.0)
+    assert t.loc["counts, ties by kernel density", "hit_rate_21"] == pytest.approx(46 / 52)
+    assert t.loc[rf.TIES_NARROW, "gain"] == pytest.approx(3 / 52)
+    assert t.loc[rf.TIES_NARROW, "gain"] > t.loc[rf.TIES_NARROW, "gain_se"]
+    assert fit["choice"] == rf.TIES_NARROW
+    # without the narrower tie-break (the fit before issue 16) nothing is eligible: counts stay
+    before = [c for c in rf.CANDIDATES if c != rf.TIES_NARROW]
+    assert rf.fit_ranking(inc, cells, ("2018-01-01", "2020-01-01"), 2.0, pcts=(21,), folds=1,
+                          candidates=before)["choice"] == rf.COUNTS
+    # it is tried before the default-bandwidth tie-break, so it wins when both do equally well
+    assert rf.CANDIDATES.index(rf.TIES_NARROW) < rf.CANDIDATES.index("counts, ties by kernel density")
+
+
 def test_pooled_gain_clusters_cells_across_folds():
     # 3 cells, k = 1 of 3 (pct 34 -> floor(1.02 + 0.5) = 1). Fold 1: base ranks cell 0 first, the candidate
     # cell 1; events (0, 2, 0): gain 2 / 2 = 1. Fold 2: the same rankings, events (1, 1, 0), N = 2: gain 0.

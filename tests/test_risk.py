@@ -172,6 +172,58 @@ def test_default_score_parts_and_range(small):
     assert df["events"].iloc[0] == 10
 
 
+def test_plan_without_land_border_names_no_crossing_as_its_own(small):
+    """Issue 16: where the border part is 0 (no land border within reach), the target list must not
+    pair it with a "crossing on own border" ~85 km away; the note says why and keeps the distance."""
+    con, _ = small
+    p = risk.plan(con, 8, risk.area_bbox("-79.6,43.55,-79.2,43.85"), ("2022-01-01", "2023-01-01"), n=3,
+                  min_spacing_km=2.0, crossings=PEACE_BRIDGE)
+    t = p.targets
+    assert len(t) >= 1 and (t["border"] == 0).all() and "border" in p.scores.attrs["not_applicable"]
+    assert t["nearest_crossing"].isna().all() and t["crossing_km"].isna().all() and t["crossing_source"].isna().all()
+    for note in t["crossing_note"]:
+        assert note.startswith("no land border within the 50 km border zone (border part 0); nearest official "
+                               "crossing: Peace Bridge, ")
+        assert 70 < float(note.rsplit(", ", 1)[1].removesuffix(" km")) < 110
+    from intel.borders import crossing_text
+
+    assert crossing_text(t["nearest_crossing"].iloc[0], t["crossing_km"].iloc[0], t["crossing_note"].iloc[0]).startswith(
+        "no land border")
+    assert risk.targets.no_border_note(50, None, None) == "no land border within the 50 km border zone (border part 0)"
+
+
+def _flow(o, d) -> pd.DataFrame:
+    """One ATF-like flow from ``o`` to ``d`` ((lat, lon) degrees), weight 10, in 2022."""
+    return pd.DataFrame([{"flow_id": "f1", "source": "test", "flow_type": "trace", "origin": "o", "origin_name": "o",
+                          "origin_lat": o[0], "origin_lon": o[1], "destination": "d", "destination_name": "d",
+                          "destination_lat": d[0], "destination_lon": d[1], "weight": 10.0,
+                          "period_start": pd.Timestamp("2022-01-01"), "period_end": pd.Timestamp("2022-12-31")}])
+
+
+@pytest.mark.parametrize("flow, applies", [
+    (((42.30, -83.03), (45.42, -75.70)), True),     # Windsor -> Ottawa: ends in CAN, path over Toronto
+    (((49.28, -123.12), (47.61, -122.33)), False),  # Vancouver -> Seattle: ends in CAN, path far away
+    (((41.88, -87.63), (42.65, -73.75)), False),    # Chicago -> Albany: U.S. interstate, no end in CAN
+])
+def test_corridor_part_only_where_a_reaching_flow_passes_over_the_area(small, monkeypatch, flow, applies):
+    """Issue 16: the corridor part is positive only in cells a flow ending in the area's countries passes
+    over; otherwise it is 0 everywhere and the result says why."""
+    import intel.risk.scores as rs
+
+    con, _ = small
+    monkeypatch.setattr(rs, "query_flows", lambda con, a, b: _flow(*flow))
+    df = risk.risk_scores(con, 8, risk.area_bbox("-79.6,43.55,-79.2,43.85"), ("2022-01-01", "2023-01-01"),
+                          crossings=PEACE_BRIDGE)
+    na = df.attrs["not_applicable"]
+    if applies:
+        assert (df["corridor"] > 0).any() and "corridor" not in na
+    else:
+        assert (df["corridor"] == 0).all() and "corridor" in na and na["corridor"] in df.attrs["notes"]
+        assert "corridor part is 0 here" in na["corridor"]
+    if flow[0][0] == 49.28:
+        assert na["corridor"].startswith("1 trafficking flow of the period starts or ends in CAN, but none passes over")
+
+
 def test_plan_on_small_store(small):
     con, _ = small
     p = risk.plan(con, 8, None, ("2022-01-01", "2023-01-01"), n=5, min_spacing_km=2.0)

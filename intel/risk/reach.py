@@ -19,7 +19,8 @@ data:
   U.S. states can pass over Ontario without having anything to do with it. A flow **reaches** an
   area only when one of its ends lies in a country that holds the area's records
   (:func:`flows_reaching`); the others are left out, and when none is left the corridor part is
-  0 and the result says so.
+  0 and the result says so. A flow that is kept weighs only the cells its great circle passes
+  over, so when no kept flow passes over the area the part is 0 too, and the result says that.
 
 Distances are geodesic km on WGS84 (:func:`intel.geodesy.nearest`); coordinates are WGS84
 degrees. This module reads no table itself: the caller passes crossings, flows and country
@@ -103,8 +104,18 @@ def border_sentence(zone_km: float, best_km: float) -> str:
             "Ontario). The border and bypass parts are 0 here.")
 
 
-def corridor_sentence(countries) -> str:
-    """Plain sentence for an area that no trafficking flow reaches."""
+def corridor_sentence(countries, flows_kept: int = 0) -> str:
+    """Plain sentence for an area that no trafficking flow reaches.
+
+    ``flows_kept`` is the number of flows that do start or end in ``countries`` but whose great
+    circles cross none of the area's cells (then the sentence says that instead).
+    """
     names = ", ".join(sorted(countries)) or "the area's countries"
+    if flows_kept:
+        one = flows_kept == 1
+        where = (f"{'starts or ends' if one else 'start or end'} in {names}" if countries
+                 else ("is" if one else "are") + " known")
+        return (f"{flows_kept:,} trafficking flow{'s' if flows_kept != 1 else ''} of the period {where}, but none "
+                "passes over this area's cells on its great circle, so the corridor part is 0 here.")
     return (f"No trafficking flow in the period starts or ends in {names} (e.g. U.S. interstate traces only pass "
             "over it on their great circles), so the corridor part is 0 here.")

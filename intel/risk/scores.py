@@ -302,6 +302,9 @@ def risk_scores(con, res: int, area: Area | None = None, period=(None, None), we
                 dens = corridor_density(flows, corridor_res, include_ends=False)
                 df["corridor_weight"] = _map_parent(cells, corridor_res, dens["cell"].to_numpy(), dens["weight"].to_numpy())
                 df["corridor"] = log_norm(df["corridor_weight"])
+                if not (df["corridor_weight"] > 0).any():   # kept flows, but no path over the area
+                    not_applicable["corridor"] = corridor_sentence(isos, len(flows))
+                    notes.append(not_applicable["corridor"])
         except COMPONENT_ERRORS as exc:   # one failing part must not hide the others
             failed["corridor"] = f"Corridor load could not be computed ({exc}); the corridor part is 0."
             notes.append(failed["corridor"])

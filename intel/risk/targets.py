@@ -12,7 +12,8 @@ cells. Every target carries its position as decimal degrees, DMS and MGRS (:mod:
 
 :func:`describe_targets` adds the nearest town and the official crossing of the cell's own border
 with their distances (:func:`intel.borders.crossing_on_border`: none named beyond min(250 km, the
-border's length + distance), a ``crossing_note`` instead). :func:`plan` runs the whole chain (scores, selection, description) and returns a
+border's length + distance), a ``crossing_note`` instead; none either where the area has no land
+border within reach and the border part is 0, :func:`no_border_note`). :func:`plan` runs the whole chain (scores, selection, description) and returns a
 :class:`Plan` with the target table (:data:`TARGET_COLUMNS`), the scores, plain notes and
 provenance (:func:`provenance_lines`); :func:`method_text` states the method in plain
 sentences for the Planner page and the PDF.
@@ -190,7 +191,8 @@ def spacing_for(res: int, min_spacing_km: float, h3_cells) -> tuple[float, str |
                   "let two neighbouring cells both be targets.")
 
 
-def describe_targets(con, targets: pd.DataFrame, crossings: pd.DataFrame | None = None) -> pd.DataFrame:
+def describe_targets(con, targets: pd.DataFrame, crossings: pd.DataFrame | None = None,
+                     border_zone_km: float | None = None) -> pd.DataFrame:
     """Add the nearest town and the official crossing of the target's own border (geodesic km).
 
     Parameters
@@ -201,6 +203,12 @@ def describe_targets(con, targets: pd.DataFrame, crossings: pd.DataFrame | None 
     crossings : pandas.DataFrame, optional
         Crossings to use (default: the store's official crossings, analysts' imports included,
         and CBP ports of entry).
+    border_zone_km : float, optional
+        Given when the area has **no land border within reach** (the border part of the score
+        is 0 there, :mod:`intel.risk.reach`): the border zone in km. Then no crossing is named
+        as the target's own (name, source and km empty) and ``crossing_note`` says that no land
+        border lies within the zone, with the nearest official crossing and its distance for
+        orientation, so the list does not pair a "crossing on own border" with a border part of 0.
 
     Returns
     -------
@@ -226,7 +234,24 @@ def describe_targets(con, targets: pd.DataFrame, crossings: pd.DataFrame | None 
     out["crossing_source"] = cb["crossing_source"].to_numpy(object)
     out["crossing_km"] = cb["crossing_km"].to_numpy(float)
     out["crossing_note"] = cb["crossing_note"].to_numpy(object)
+    if border_zone_km is not None and len(out):
+        out["crossing_note"] = [no_border_note(border_zone_km, n, k) for n, k in
+                                zip(out["nearest_crossing"], out["crossing_km"])]
+        out["nearest_crossing"], out["crossing_source"], out["crossing_km"] = None, None, np.nan
     return out
+
+
+def no_border_note(zone_km: float, name=None, km=None) -> str:
+    """Crossing note of a target in an area with no land border within reach (border part 0).
+
+    ``"no land border within the 50 km border zone (border part 0); nearest official crossing:
+    Buffalo Field Office, 109 km"``; the second half only when a crossing (``name``, ``km`` in
+    km) is known.
+    """
+    txt = f"no land border within the {float(zone_km):g} km border zone (border part 0)"
+    if name is not None and str(name) != "" and km is not None and np.isfinite(float(km)):
+        txt += f"; nearest official crossing: {name}, {float(km):,.0f} km"
+    return txt
 
 
 @dataclass
@@ -353,7 +378,9 @@ def plan(con, res: int, area: Area | None = None, period=(None, None), n: int | 
     pos = scores[scores["score"] > 0].sort_values("score", ascending=False, kind="stable")
     min_spacing_km, raised = spacing_for(res, min_spacing_km, pos["h3"])
     picked = select_targets(scores, n, min_spacing_km, neighbours=neighbours)
-    targets = describe_targets(con, picked, cx)
+    # no land border within reach: the crossing column must not suggest one (border part 0)
+    no_border = "border" in scores.attrs.get("not_applicable", {})
+    targets = describe_targets(con, picked, cx, scores.attrs.get("zone_km") if no_border else None)
     targets = targets[["cell"] + TARGET_COLUMNS]
     notes = [scores.attrs["ranking_sentence"]] + list(scores.attrs.get("notes", []))
     if raised:
@@ -385,7 +412,7 @@ def method_text(p: Plan) -> list[str]:
         head = [
             a.get("ranking_sentence", ""),
             "Fitted ranking: the candidates (previous-period counts; counts with their ties broken by kernel density "
-            "or decayed counts; counts shrunk half-way toward decayed counts; decayed counts, half-lives 365, 730 and "
+            "at half or at the default bandwidth, or by decayed counts; counts shrunk half-way toward decayed counts; decayed counts, half-lives 365, 730 and "
             "1460 days; Gaussian kernel density at 0.5, 1 and 2 times the default bandwidth) are built, for each of "
             "the period's last three years, from the days before that year and scored on it (mean hit rate at 1, 5 "
             "and 10 % of the area); previous-period counts stay unless a candidate gains more than one standard "
@@ -419,7 +446,9 @@ def method_text(p: Plan) -> list[str]:
         "before it (never less than the width of a cell at the resolution), each with at least one event in the period "
         "unless flagged 'neighbour of rank N'; positions as decimal degrees, DMS and MGRS; nearest town from GeoNames (population >= 15,000); the nearest official crossing on the cell's own "
         "border (the country pair of its nearest border stretch), named only within min(250 km, that border's length "
-        "+ the cell's distance to it), otherwise the note 'no official crossing known on this border'.",
+        "+ the cell's distance to it), otherwise the note 'no official crossing known on this border'; where no "
+        "land border is within reach (border part 0) none is named and the note says so, with the nearest "
+        "official crossing's distance.",
         "Only records located finely enough for the resolution are used; the others are counted and reported.",
     ]
     return lines

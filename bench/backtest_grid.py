@@ -1,0 +1,181 @@
+"""Backtest grid of the fitted ranking against both baselines (``python bench/backtest_grid.py --db S``).
+
+Issue 16 asks that the planner's ranking find at least as many test events as previous-period
+counts and as kernel density "in every combination", on the default split (train 2015-2019, test
+2020-2023) and on other splits of the same data. This script scores the three rankings of
+:func:`intel.backtest.backtest` that need no risk score (``fitted``, ``previous-period counts``,
+``kernel density``) on a grid:
+
+* 8 splits of the Toronto incidents (source ``toronto_tps_shootings``, full years 2004-2023):
+  5 training years and the following 1 to 4 test years, sliding across the data
+  (:data:`SPLITS`, the default split included);
+* H3 resolutions 8 and 9;
+* 1, 5 and 10 % of the study area (:data:`intel.risk.fit.AREA_PCTS`).
+
+Each combination uses :func:`intel.backtest.backtest_inputs` (the same records, training-only
+study area and counts as the backtest) and :func:`intel.risk.fit.fit_ranking` (the same choice
+as the backtest and the planner). Hits are counts of test events, ties at the cut-off shared by
+expectation (:func:`intel.risk.fit.hit_parts`), so they can be fractional. The table prints the
+hits and hit rate of each ranking, the candidate the fit chose, and at the end how many of the
+48 combinations the fitted ranking is at least each baseline, with its largest loss and its
+total gain in hits.
+
+``--rule`` scores a variant of the fit instead of (or beside) the default one (:data:`RULES`:
+``fitted``, the fit of the backtest and the planner; ``fitted-before``, the same without the
+tie-break by the narrower kernel that issue 16 added). ``--splits holdout`` runs the further
+splits of :data:`HOLDOUT_SPLITS` instead. Every variant decides on the training
+period's own validation years only; the test period is read for scoring alone.
+
+Runs with the store of ``intel build`` (about 15 s per rule on 2 cores, the splits read once per rule).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from intel import backtest as bt  # noqa: E402
+from intel import store  # noqa: E402
+from intel.h3cells import cell_centres  # noqa: E402
+from intel.risk import Area  # noqa: E402
+from intel.risk import fit as rf  # noqa: E402
+
+SPLITS = (
+    ("2004:2008", "2009:2012"),
+    ("2006:2010", "2011:2013"),
+    ("2008:2012", "2013:2014"),
+    ("2010:2014", "2015"),
+    ("2012:2016", "2017:2020"),
+    ("2014:2018", "2019:2021"),
+    ("2015:2019", "2020:2023"),
+    ("2018:2022", "2023"),
+)
+"""Training and test years (closed ranges): 5 training years, 1-4 test years, sliding."""
+
+HOLDOUT_SPLITS = (
+    ("2005:2009", "2010:2013"),
+    ("2007:2011", "2012"),
+    ("2009:2013", "2014:2016"),
+    ("2011:2015", "2016:2017"),
+    ("2013:2017", "2018:2021"),
+    ("2016:2020", "2021:2023"),
+    ("2017:2021", "2022:2023"),
+    ("2005:2009", "2010"),
+    ("2013:2017", "2018"),
+)
+"""Further splits (``--splits holdout``), not used when the tie-break by the narrower kernel was
+chosen on :data:`SPLITS`: a check that the choice holds beyond the grid it was picked on."""
+
+RESOLUTIONS = (8, 9)
+
+
+def fitted_default(inp: dict, train, h: float, pcts) -> tuple[np.ndarray, str]:
+    """The backtest's fitted ranking: :func:`intel.risk.fit.fit_ranking`, refitted on all training data."""
+    fit = rf.fit_ranking(inp["inc_tr"], inp["cells"], train, h, pcts)
+    return rf.candidate_rankings(inp["inc_tr"], inp["cells"], train[1], h)[fit["choice"]], fit["choice"]
+
+
+def fitted_before(inp: dict, train, h: float, pcts) -> tuple[np.ndarray, str]:
+    """The fit before issue 16's tie-break by the narrower kernel (:data:`intel.risk.fit.TIES_NARROW`)."""
+    cands = [c for c in rf.CANDIDATES if c != rf.TIES_NARROW]
+    fit = rf.fit_ranking(inp["inc_tr"], inp["cells"], train, h, pcts, candidates=cands)
+    return rf.candidate_rankings(inp["inc_tr"], inp["cells"], train[1], h)[fit["choice"]], fit["choice"]
+
+
+RULES = {"fitted": fitted_default, "fitted-before": fitted_before}
+"""Fitted-ranking rules scored by ``--rule`` (name -> ``fn(inputs, train, bandwidth_km, pcts)``
+returning the ranking values per study cell and the chosen candidate's name)."""
+
+
+def grid(con, splits=SPLITS, resolutions=RESOLUTIONS, rules=("fitted",), source="toronto_tps_shootings",
+         pcts=rf.AREA_PCTS) -> pd.DataFrame:
+    """Hits of every rule and both baselines on every split, resolution and area share.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per split, resolution, share and method: ``train``, ``test``, ``res``,
+        ``area_pct``, ``method`` (a rule name, ``counts`` or ``kde``), ``choice`` (the rule's
+        chosen candidate), ``hits``, ``hit_rate``, ``test_events``.
+    """
+    from intel.periods import parse_period
+
+    area = Area(kind="data", sources=(source,))
+    rows = []
+    for res in resolutions:
+        h = rf.default_bandwidth_km(res)
+        for tr_s, te_s in splits:
+            train, test = parse_period(tr_s, require_both=True), parse_period(te_s, require_both=True)
+            inp = bt.backtest_inputs(con, res, train, test, area)
+            cells, tc, miss = inp["cells"], inp["test_counts"], inp["missed"]
+            clat, clon = cell_centres(cells)
+            occ = inp["train_counts"] > 0
+            rankings = {"counts": (inp["train_counts"], ""),
+                        "kde": (rf.kde_scores(clat, clon, clat[occ], clon[occ], inp["train_counts"][occ], h), "")}
+            for r in rules:
+                rankings[r] = RULES[r](inp, train, h, pcts)
+            for name, (scores, choice) in rankings.items():
+                ev = rf.evaluate(scores, tc, pcts, name, missed=miss)
+                for e in ev.itertuples():
+                    rows.append({"train": tr_s, "test": te_s, "res": res, "area_pct": e.area_pct, "method": name,
+                                 "choice": choice, "hits": e.hits, "hit_rate": e.hit_rate,
+                                 "test_events": e.test_events})
+    return pd.DataFrame(rows)
+
+
+def summarise(df: pd.DataFrame, rule: str) -> str:
+    """Lines of the table for ``rule`` and its tally against both baselines."""
+    w = df.pivot_table(index=["train", "test", "res", "area_pct"], columns="method", values="hits")
+    ch = df[df["method"] == rule].set_index(["train", "test", "res", "area_pct"])["choice"]
+    n = df.groupby(["train", "test", "res", "area_pct"])["test_events"].first()
+    lines = [f"rule {rule}",
+             f"{'train':>9} {'test':>9} {'res':>3} {'pct':>4} {'events':>6}  {'fitted':>15} {'counts':>15} "
+             f"{'KDE':>15}  choice"]
+    for key, r in w.iterrows():
+        N = n.loc[key]
+        cell = lambda x: f"{x:7.1f} {x / N:6.1%}"  # noqa: E731
+        mark = "" if r[rule] >= r["counts"] - 1e-9 else "  < counts"
+        mark += "" if r[rule] >= r["kde"] - 1e-9 else "  < KDE"
+        lines.append(f"{key[0]:>9} {key[1]:>9} {key[2]:>3} {key[3]:>4g} {N:>6}  {cell(r[rule])} {cell(r['counts'])} "
+                     f"{cell(r['kde'])}  {ch.loc[key]}{mark}")
+    for base in ("counts", "kde"):
+        d = w[rule] - w[base]
+        worst = d.idxmin()
+        loss = (f"largest loss {-d.min():.1f} of {n.loc[worst]:,} test events ({worst[0]} -> {worst[1]}, res "
+                f"{worst[2]}, {worst[3]:g} %)" if d.min() < -1e-9 else "no loss")
+        lines.append(f"{rule} >= {base}: {(d >= -1e-9).sum()}/{len(d)}; {loss}; total gain {d.sum():+.1f} hits")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--db", required=True, help="store built by `intel build`")
+    ap.add_argument("--rule", action="append", choices=sorted(RULES), help="fit rule(s) to score (default fitted)")
+    ap.add_argument("--splits", choices=("grid", "holdout"), default="grid",
+                    help="grid: SPLITS (default); holdout: HOLDOUT_SPLITS")
+    ap.add_argument("--res", type=int, action="append", help="resolution(s) (default 8 and 9)")
+    ap.add_argument("--csv", help="also write the long table here")
+    a = ap.parse_args(argv)
+    rules = tuple(a.rule or ["fitted"])
+    con = store.connect(a.db, read_only=True)
+    t = time.perf_counter()
+    splits = SPLITS if a.splits == "grid" else HOLDOUT_SPLITS
+    df = grid(con, splits, resolutions=tuple(a.res or RESOLUTIONS), rules=rules)
+    for r in rules:
+        print(summarise(df, r))
+        print()
+    print(f"{len(splits)} splits x {len(a.res or RESOLUTIONS)} resolutions x {len(rf.AREA_PCTS)} shares in "
+          f"{time.perf_counter() - t:.0f} s")
+    if a.csv:
+        df.to_csv(a.csv, index=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

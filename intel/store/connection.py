@@ -14,7 +14,8 @@ import duckdb
 
 from intel.store.auditlog import fold_spool
 from intel.store.extensions import extension_path, load_spatial
-from intel.store.lake import ID_SEQUENCES, LAKE, LAKE_SCHEMA, LakeStore, default_store, literal, parse_store, transaction
+from intel.store.lake import (ID_SEQUENCES, LAKE, LAKE_SCHEMA, LakeStore, default_store, literal, parse_store,
+                              transaction)
 from intel.store.schema import migrate
 
 

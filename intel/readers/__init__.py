@@ -89,4 +89,6 @@ from intel.readers.table import (  # noqa: F401
     read_table,
 )
 
-__all__ = ['RawTable', 'ReadError', 'SheetChoiceNeeded', 'read_table', 'list_sheets', 'FORMATS', 'utf16_without_bom']
+__all__ = [
+    "RawTable", "ReadError", "SheetChoiceNeeded", "read_table", "list_sheets", "FORMATS", "utf16_without_bom",
+]

@@ -7,7 +7,7 @@ on 2 cores, with no copy of the data to another process. :func:`slices` cuts the
 :func:`map_threads` runs a function over the pieces and keeps their order.
 
 Not for shared objects that are not safe to query from two threads at once (GEOS prepared
-geometries: see :data:`intel.coords._GEOS_LOCK`).
+geometries: see :data:`intel.coords.countries._GEOS_LOCK`).
 """
 from __future__ import annotations
 

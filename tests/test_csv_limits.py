@@ -14,6 +14,7 @@ from __future__ import annotations
 import pytest
 
 from intel import ingest, readers, store
+from intel.readers import csvfile
 
 HEAD = "record_id,seizure_date,country,place,firearm_type,quantity\n"
 
@@ -25,7 +26,7 @@ def _write(tmp_path, text: str | bytes, name="f.csv"):
 
 
 def test_row_cap_names_the_row(tmp_path, monkeypatch):
-    monkeypatch.setattr(readers, "CSV_MAX_ROWS", 3)
+    monkeypatch.setattr(csvfile, "CSV_MAX_ROWS", 3)
     ok = _write(tmp_path, HEAD + "".join(f"R{i},2024-01-0{i},COL,Cali,pistol,1\n" for i in range(1, 4)))
     assert len(readers.read_table(ok).frame) == 3       # exactly at the cap: read
     p = _write(tmp_path, HEAD + "".join(f"R{i},2024-01-0{i},COL,Cali,pistol,1\n" for i in range(1, 5)))
@@ -35,14 +36,14 @@ def test_row_cap_names_the_row(tmp_path, monkeypatch):
 
 
 def test_column_cap(tmp_path, monkeypatch):
-    monkeypatch.setattr(readers, "CSV_MAX_COLUMNS", 5)
+    monkeypatch.setattr(csvfile, "CSV_MAX_COLUMNS", 5)
     p = _write(tmp_path, HEAD + "R1,2024-01-01,COL,Cali,pistol,1\n")
     with pytest.raises(readers.ReadError, match="the header has 6 columns, more than the 5"):
         readers.read_table(p)
 
 
 def test_ragged_row_over_the_column_cap(tmp_path, monkeypatch):
-    monkeypatch.setattr(readers, "CSV_MAX_COLUMNS", 7)
+    monkeypatch.setattr(csvfile, "CSV_MAX_COLUMNS", 7)
     p = _write(tmp_path, HEAD + "R1,2024-01-01,COL,Cali,pistol,1\nR2,2024-01-02,COL,Cali,pistol,1,x,y,z\n")
     with pytest.raises(readers.ReadError, match="row 3 has 9 fields, more than the 7"):
         readers.read_table(p)
@@ -50,7 +51,7 @@ def test_ragged_row_over_the_column_cap(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("ragged", [False, True])
 def test_field_cap_names_column_and_row(tmp_path, monkeypatch, ragged):
-    monkeypatch.setattr(readers, "CSV_MAX_FIELD_CHARS", 10)
+    monkeypatch.setattr(csvfile, "CSV_MAX_FIELD_CHARS", 10)
     extra = ",extra" if ragged else ""   # a ragged file takes the row-by-row path
     p = _write(tmp_path, HEAD + "R1,2024-01-01,COL,Cali,pistol,1\n"
                        f"R2,2024-01-02,COL,{'Barranquilla'},pistol,1{extra}\n")
@@ -62,7 +63,7 @@ def test_field_cap_names_column_and_row(tmp_path, monkeypatch, ragged):
 
 def test_byte_cap(tmp_path, monkeypatch):
     p = _write(tmp_path, HEAD + "R1,2024-01-01,COL,Cali,pistol,1\n")
-    monkeypatch.setattr(readers, "CSV_MAX_BYTES", p.stat().st_size - 1)
+    monkeypatch.setattr(csvfile, "CSV_MAX_BYTES", p.stat().st_size - 1)
     with pytest.raises(readers.ReadError, match=f"holds {p.stat().st_size} bytes, more than the"):
         readers.read_table(p)
 
@@ -72,7 +73,7 @@ def test_cap_is_one_sentence_in_the_cli(tmp_path, monkeypatch):
 
     from intel.cli import main
 
-    monkeypatch.setattr(readers, "CSV_MAX_ROWS", 1)
+    monkeypatch.setattr(csvfile, "CSV_MAX_ROWS", 1)
     p = _write(tmp_path, HEAD + "R1,2024-01-01,COL,Cali,pistol,1\nR2,2024-01-02,COL,Cali,pistol,1\n")
     r = CliRunner().invoke(main, ["import", str(p), "--db", str(tmp_path / "s.duckdb")])
     assert r.exit_code == 2 and r.output.startswith("error: import failed, the store is unchanged: f.csv: the file has more than 1 records"), r.output

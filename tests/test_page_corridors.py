@@ -31,6 +31,7 @@ def use_db(monkeypatch, tmp_path):
     def use(db):
         monkeypatch.setenv("INTEL_DB", str(db))
         monkeypatch.setattr(store, "DEFAULT_DB", Path(db))
+        monkeypatch.setattr(store.lake, "DEFAULT_DB", Path(db))   # read by store.default_store
     return use
 
 

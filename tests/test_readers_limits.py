@@ -7,6 +7,7 @@ import openpyxl
 import pytest
 
 from intel import readers
+from intel.readers import xlsx
 
 HEADER = ["record_id", "seizure_date", "country", "latitude", "longitude"]
 
@@ -51,11 +52,11 @@ def test_huge_declared_dimension_reads_the_real_rows(tmp_path):
 
 
 def test_too_many_rows_is_refused(tmp_path, monkeypatch):
-    monkeypatch.setattr(readers, "XLSX_MAX_ROWS", 50)
+    monkeypatch.setattr(xlsx, "XLSX_MAX_ROWS", 50)
     p = _workbook(tmp_path / "a.xlsx", n=60)
     with pytest.raises(readers.ReadError, match="more than 50 rows"):
         readers.read_table(p)
-    monkeypatch.setattr(readers, "XLSX_MAX_ROWS", 61)   # header + 60 records: read
+    monkeypatch.setattr(xlsx, "XLSX_MAX_ROWS", 61)   # header + 60 records: read
     assert len(readers.read_table(p).frame) == 60
 
 
@@ -76,7 +77,7 @@ def test_an_oversized_field_is_refused(tmp_path):
 
 def test_expanded_size_is_checked_before_reading(tmp_path, monkeypatch):
     p = _workbook(tmp_path / "a.xlsx", n=5)
-    monkeypatch.setattr(readers, "XLSX_MAX_EXPANDED_BYTES", 1000)
+    monkeypatch.setattr(xlsx, "XLSX_MAX_EXPANDED_BYTES", 1000)
     with pytest.raises(readers.ReadError, match="once decompressed"):
         readers.read_table(p)
 

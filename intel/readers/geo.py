@@ -35,7 +35,7 @@ def _objectify(df: pd.DataFrame) -> pd.DataFrame:
             arr[miss] = None
             arr = np.array([v.item() if isinstance(v, np.generic) else v for v in arr], dtype=object)
         out[c] = arr
-    frame = pd.DataFrame(out, dtype=object)
+    frame = pd.DataFrame(out, index=pd.RangeIndex(len(df)), dtype=object)   # the rows even with no column
     frame.columns = clean_names(list(df.columns))
     return frame
 
@@ -155,6 +155,63 @@ def _choose_layer(path: Path, sheet: str | None, warnings: list[str]) -> str | N
                             f"decided safely and nothing was imported. {way_out}", names, "layer")
 
 
+GEO_NAMES = {"geojson": "GeoJSON", "gpkg": "GeoPackage"}
+"""Names of the spatial formats in messages."""
+
+
+def _json_shape(path: Path) -> str:
+    """What a ``.json``/``.geojson`` file holds, from its text: ``'not json'``, ``'records'`` (a list
+    of objects, as spreadsheets and APIs export tables), ``'other json'`` or ``'geojson'``."""
+    import json
+
+    if path.stat().st_size > 256 * 2**20:   # too large to parse only for a message
+        return "geojson"
+    try:
+        with open(path, encoding="utf-8-sig") as f:
+            doc = json.load(f)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return "not json"
+    if isinstance(doc, list) and doc and all(isinstance(d, dict) for d in doc[:50]):
+        return "records"
+    if isinstance(doc, dict) and doc.get("type") in ("FeatureCollection", "Feature"):
+        return "geojson"
+    return "other json"
+
+
+def unreadable_geo_message(path: Path, fmt: str, exc: BaseException) -> str:
+    """One plain message for a spatial file GDAL cannot open, saying what the file is instead and
+    what to do; GDAL's own words only where the file does look like the format (its first sentence,
+    without the advice on driver prefixes, which a user of this product cannot apply).
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file.
+    fmt : str
+        ``geojson`` or ``gpkg`` (:data:`intel.readers.raw.FORMATS`).
+    exc : BaseException
+        What the GDAL reader raised.
+
+    Returns
+    -------
+    str
+    """
+    name, what = path.name, GEO_NAMES.get(fmt, fmt)
+    todo = "Save the table as CSV or Excel (one row per record), or export it from the GIS as GeoJSON or GeoPackage."
+    if fmt == "geojson":
+        shape = _json_shape(path)
+        if shape == "not json":
+            return f"{name} is not JSON (a .json or .geojson file must be JSON text), so it cannot be read. {todo}"
+        if shape == "records":
+            return (f"{name} holds a JSON list of records, not GeoJSON: this product reads JSON only as a GeoJSON "
+                    f"FeatureCollection whose features carry point geometries. {todo}")
+        if shape == "other json":
+            return (f"{name} holds JSON but not GeoJSON (a GeoJSON file is an object with \"type\": "
+                    f"\"FeatureCollection\" and a list of features). {todo}")
+    detail = str(exc).split("; It might help")[0].replace(str(path), name).strip().rstrip(".")
+    return f"{name} is not a readable {what} file ({detail}). {todo}"
+
+
 def read_geo(path: Path, fmt: str, sheet: str | None) -> RawTable:
     import pyogrio
 
@@ -165,7 +222,7 @@ def read_geo(path: Path, fmt: str, sheet: str | None) -> RawTable:
     try:
         gdf = pyogrio.read_dataframe(path, layer=layer)
     except Exception as exc:
-        raise ReadError(f"{path.name} is not a readable {fmt} file: {exc}") from None
+        raise ReadError(unreadable_geo_message(path, fmt, exc)) from None
     if layer is None and fmt == "gpkg":
         try:
             layer = str(pyogrio.list_layers(path)[0][0])

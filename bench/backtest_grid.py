@@ -73,6 +73,24 @@ HOLDOUT_SPLITS = (
 """Further splits (``--splits holdout``), not used when the tie-break by the narrower kernel was
 chosen on :data:`SPLITS`: a check that the choice holds beyond the grid it was picked on."""
 
+SHORT_SPLITS = (
+    ("2005:2007", "2008:2009"),
+    ("2009:2011", "2012"),
+    ("2013:2015", "2016:2018"),
+    ("2017:2019", "2020:2021"),
+    ("2020:2022", "2023"),
+    ("2004:2007", "2008:2010"),
+    ("2008:2011", "2012:2013"),
+    ("2012:2015", "2016"),
+    ("2016:2019", "2020:2022"),
+    ("2019:2022", "2023"),
+)
+"""A third set (``--splits short``): 3- and 4-year training periods (2 and 3 inner validation
+years) and 1-3 test years, defined before any rule change was scored on it, to check a change
+of the fit that was judged on :data:`SPLITS` and :data:`HOLDOUT_SPLITS`."""
+
+SPLIT_SETS = {"grid": SPLITS, "holdout": HOLDOUT_SPLITS, "short": SHORT_SPLITS}
+
 RESOLUTIONS = (8, 9)
 
 
@@ -196,8 +214,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--db", required=True, help="store built by `intel build`")
     ap.add_argument("--rule", action="append", choices=sorted(RULES), help="fit rule(s) to score (default fitted)")
-    ap.add_argument("--splits", choices=("grid", "holdout"), default="grid",
-                    help="grid: SPLITS (default); holdout: HOLDOUT_SPLITS")
+    ap.add_argument("--splits", choices=sorted(SPLIT_SETS), default="grid",
+                    help="grid: SPLITS (default); holdout: HOLDOUT_SPLITS; short: SHORT_SPLITS")
     ap.add_argument("--res", type=int, action="append", help="resolution(s) (default 8 and 9)")
     ap.add_argument("--csv", help="also write the long table here")
     ap.add_argument("--table-out", help="also write the table(s) as markdown here")
@@ -205,7 +223,7 @@ def main(argv=None) -> int:
     rules = tuple(a.rule or ["fitted"])
     con = store.connect(a.db, read_only=True)
     t = time.perf_counter()
-    splits = SPLITS if a.splits == "grid" else HOLDOUT_SPLITS
+    splits = SPLIT_SETS[a.splits]
     df = grid(con, splits, resolutions=tuple(a.res or RESOLUTIONS), rules=rules)
     for r in rules:
         print(summarise(df, r))

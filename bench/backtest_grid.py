@@ -22,8 +22,9 @@ total gain in hits.
 
 ``--rule`` scores a variant of the fit instead of (or beside) the default one (:data:`RULES`:
 ``fitted``, the fit of the backtest and the planner; ``fitted-before``, the same without the
-tie-break by the narrower kernel that issue 16 added). ``--splits holdout`` runs the further
-splits of :data:`HOLDOUT_SPLITS` instead. ``--table-out FILE`` also writes the tables as
+tie-break by the narrower kernel that issue 16 added; the variants tried and not kept).
+``--splits holdout`` runs the further splits of :data:`HOLDOUT_SPLITS` instead, ``--splits short``
+those of :data:`SHORT_SPLITS` (3- and 4-year training periods). ``--table-out FILE`` also writes the tables as
 markdown (for a closing note), ``--csv FILE`` the long table. Every variant decides on the training
 period's own validation years only; the test period is read for scoring alone.
 
@@ -107,9 +108,78 @@ def fitted_before(inp: dict, train, h: float, pcts) -> tuple[np.ndarray, str]:
     return rf.candidate_rankings(inp["inc_tr"], inp["cells"], train[1], h)[fit["choice"]], fit["choice"]
 
 
-RULES = {"fitted": fitted_default, "fitted-before": fitted_before}
+TIE_BREAKS = (rf.TIES_NARROW, "counts, ties by kernel density", "counts, ties by decayed counts (730 d)")
+"""The tie-break candidates of :data:`intel.risk.fit.CANDIDATES` (counts keep their order)."""
+
+
+def _when_counts(to: str):
+    """A rule: the default fit, but counts with their ties broken by ``to`` where the fit keeps plain counts."""
+    def rule(inp: dict, train, h: float, pcts) -> tuple[np.ndarray, str]:
+        fit = rf.fit_ranking(inp["inc_tr"], inp["cells"], train, h, pcts)
+        choice = to if fit["choice"] == rf.COUNTS else fit["choice"]
+        return rf.candidate_rankings(inp["inc_tr"], inp["cells"], train[1], h)[choice], choice
+    rule.__doc__ = f"The default fit; where it keeps plain counts, {to} instead."
+    return rule
+
+
+def fitted_strict(inp: dict, train, h: float, pcts, margin: float = 0.001) -> tuple[np.ndarray, str]:
+    """The default fit with eligibility asking a worst fold-and-share gain of at least ``margin``
+    (share of the validation events) instead of at least 0 (:data:`intel.risk.fit.REQUIRE_EVERY_FOLD`)."""
+    fit = rf.fit_ranking(inp["inc_tr"], inp["cells"], train, h, pcts)
+    t = fit["table"]
+    if len(t):
+        ok = t[t["eligible"] & (t["worst_gain"] >= margin - 1e-12)]
+        if len(ok):
+            best = ok.loc[ok["gain"].idxmax()]
+            choice = ok[ok["gain"] >= best["gain"] - best["gain_se"] - 1e-12]["candidate"].iloc[0]
+        else:
+            choice = rf.COUNTS
+    else:
+        choice = rf.COUNTS
+    return rf.candidate_rankings(inp["inc_tr"], inp["cells"], train[1], h)[choice], choice
+
+
+def hedge(inp: dict, train, h: float, pcts) -> tuple[np.ndarray, str]:
+    """Of plain counts and :data:`TIE_BREAKS`, the ranking whose worst inner-validation margin over
+    both baselines (hit rate minus that of previous-period counts and of kernel density at the
+    default bandwidth, in any fold at any share) is largest; the earlier one on a tie."""
+    inc, cells = inp["inc_tr"], inp["cells"]
+    kde = "kernel density 1x bandwidth"
+    best, best_m = rf.COUNTS, -np.inf
+    folds = []
+    for v0s, v1s in rf.validation_folds(train):
+        v0, v1 = pd.Timestamp(v0s), pd.Timestamp(v1s)
+        inner, val = inc[inc["d"] < v0], inc[(inc["d"] >= v0) & (inc["d"] < v1)]
+        if inner.empty or val.empty:
+            continue
+        vc = rf.per_cell(val, cells)
+        miss = max(float(val["incident_key"].nunique()) - vc.sum(), 0.0)
+        folds.append((rf.candidate_rankings(inner, cells, v0s, h), vc, miss))
+    for c in (rf.COUNTS, *TIE_BREAKS):
+        if not folds:
+            break
+        m = min(float((rf.evaluate(r[c], vc, pcts, missed=miss)["hit_rate"].to_numpy()
+                       - np.maximum(rf.evaluate(r[rf.COUNTS], vc, pcts, missed=miss)["hit_rate"].to_numpy(),
+                                    rf.evaluate(r[kde], vc, pcts, missed=miss)["hit_rate"].to_numpy())).min())
+                for r, vc, miss in folds)
+        if m > best_m + 1e-12:
+            best, best_m = c, m
+    return rf.candidate_rankings(inc, cells, train[1], h)[best], best
+
+
+RULES = {"fitted": fitted_default, "fitted-before": fitted_before,
+         "ties-always": _when_counts(rf.TIES_NARROW), "ties-recency": _when_counts(TIE_BREAKS[2]),
+         "fitted-strict": fitted_strict, "hedge": hedge}
 """Fitted-ranking rules scored by ``--rule`` (name -> ``fn(inputs, train, bandwidth_km, pcts)``
-returning the ranking values per study cell and the chosen candidate's name)."""
+returning the ranking values per study cell and the chosen candidate's name). Besides the fit of
+the backtest and the planner (``fitted``) and the fit before the narrower kernel's tie-break
+(``fitted-before``), the training-only variants tried against the last losses of issue 16:
+``ties-always`` and ``ties-recency`` break the ties of plain counts (by the narrower kernel, by
+recency-weighted counts) wherever the fit keeps them; ``fitted-strict`` asks every fold at every
+share for a gain of at least 0.1 % of the events; ``hedge`` maximises the worst inner-validation
+margin over both baselines among counts and the tie-breaks. None was kept: each lowered the
+number of combinations at least the counts, or the total gain, on at least one set of splits
+(figures in the closing note of issue 16)."""
 
 
 def grid(con, splits=SPLITS, resolutions=RESOLUTIONS, rules=("fitted",), source="toronto_tps_shootings",

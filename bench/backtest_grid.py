@@ -16,9 +16,9 @@ Each combination uses :func:`intel.backtest.backtest_inputs` (the same records, 
 study area and counts as the backtest) and :func:`intel.risk.fit.fit_ranking` (the same choice
 as the backtest and the planner). Hits are counts of test events, ties at the cut-off shared by
 expectation (:func:`intel.risk.fit.hit_parts`), so they can be fractional. The table prints the
-hits, hit rate (%) and PAI (hit rate / share of the study area) of each ranking, the candidate the fit chose, and at the end how many of the
-48 combinations the fitted ranking is at least each baseline, with its largest loss and its
-total gain in hits.
+hits, hit rate (%) and PAI (hit rate / share of the study area) of each ranking, the candidate
+the fit chose, and at the end in how many combinations the fitted ranking is at least each
+baseline, with its largest loss and its total gain in hits.
 
 ``--rule`` scores a variant of the fit instead of (or beside) the default one (:data:`RULES`:
 ``fitted``, the fit of the backtest and the planner; ``fitted-before``, the same without the

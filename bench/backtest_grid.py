@@ -16,14 +16,16 @@ Each combination uses :func:`intel.backtest.backtest_inputs` (the same records, 
 study area and counts as the backtest) and :func:`intel.risk.fit.fit_ranking` (the same choice
 as the backtest and the planner). Hits are counts of test events, ties at the cut-off shared by
 expectation (:func:`intel.risk.fit.hit_parts`), so they can be fractional. The table prints the
-hits and hit rate of each ranking, the candidate the fit chose, and at the end how many of the
-48 combinations the fitted ranking is at least each baseline, with its largest loss and its
-total gain in hits.
+hits, hit rate (%) and PAI (hit rate / share of the study area) of each ranking, the candidate
+the fit chose, and at the end in how many combinations the fitted ranking is at least each
+baseline, with its largest loss and its total gain in hits.
 
 ``--rule`` scores a variant of the fit instead of (or beside) the default one (:data:`RULES`:
 ``fitted``, the fit of the backtest and the planner; ``fitted-before``, the same without the
-tie-break by the narrower kernel that issue 16 added). ``--splits holdout`` runs the further
-splits of :data:`HOLDOUT_SPLITS` instead. Every variant decides on the training
+tie-break by the narrower kernel that issue 16 added; the variants tried and not kept).
+``--splits holdout`` runs the further splits of :data:`HOLDOUT_SPLITS` instead, ``--splits short``
+those of :data:`SHORT_SPLITS` (3- and 4-year training periods). ``--table-out FILE`` also writes the tables as
+markdown (for a closing note), ``--csv FILE`` the long table. Every variant decides on the training
 period's own validation years only; the test period is read for scoring alone.
 
 Runs with the store of ``intel build`` (about 15 s per rule on 2 cores, the splits read once per rule).
@@ -72,6 +74,24 @@ HOLDOUT_SPLITS = (
 """Further splits (``--splits holdout``), not used when the tie-break by the narrower kernel was
 chosen on :data:`SPLITS`: a check that the choice holds beyond the grid it was picked on."""
 
+SHORT_SPLITS = (
+    ("2005:2007", "2008:2009"),
+    ("2009:2011", "2012"),
+    ("2013:2015", "2016:2018"),
+    ("2017:2019", "2020:2021"),
+    ("2020:2022", "2023"),
+    ("2004:2007", "2008:2010"),
+    ("2008:2011", "2012:2013"),
+    ("2012:2015", "2016"),
+    ("2016:2019", "2020:2022"),
+    ("2019:2022", "2023"),
+)
+"""A third set (``--splits short``): 3- and 4-year training periods (2 and 3 inner validation
+years) and 1-3 test years, defined before any rule change was scored on it, to check a change
+of the fit that was judged on :data:`SPLITS` and :data:`HOLDOUT_SPLITS`."""
+
+SPLIT_SETS = {"grid": SPLITS, "holdout": HOLDOUT_SPLITS, "short": SHORT_SPLITS}
+
 RESOLUTIONS = (8, 9)
 
 
@@ -88,9 +108,78 @@ def fitted_before(inp: dict, train, h: float, pcts) -> tuple[np.ndarray, str]:
     return rf.candidate_rankings(inp["inc_tr"], inp["cells"], train[1], h)[fit["choice"]], fit["choice"]
 
 
-RULES = {"fitted": fitted_default, "fitted-before": fitted_before}
+TIE_BREAKS = (rf.TIES_NARROW, "counts, ties by kernel density", "counts, ties by decayed counts (730 d)")
+"""The tie-break candidates of :data:`intel.risk.fit.CANDIDATES` (counts keep their order)."""
+
+
+def _when_counts(to: str):
+    """A rule: the default fit, but counts with their ties broken by ``to`` where the fit keeps plain counts."""
+    def rule(inp: dict, train, h: float, pcts) -> tuple[np.ndarray, str]:
+        fit = rf.fit_ranking(inp["inc_tr"], inp["cells"], train, h, pcts)
+        choice = to if fit["choice"] == rf.COUNTS else fit["choice"]
+        return rf.candidate_rankings(inp["inc_tr"], inp["cells"], train[1], h)[choice], choice
+    rule.__doc__ = f"The default fit; where it keeps plain counts, {to} instead."
+    return rule
+
+
+def fitted_strict(inp: dict, train, h: float, pcts, margin: float = 0.001) -> tuple[np.ndarray, str]:
+    """The default fit with eligibility asking a worst fold-and-share gain of at least ``margin``
+    (share of the validation events) instead of at least 0 (:data:`intel.risk.fit.REQUIRE_EVERY_FOLD`)."""
+    fit = rf.fit_ranking(inp["inc_tr"], inp["cells"], train, h, pcts)
+    t = fit["table"]
+    if len(t):
+        ok = t[t["eligible"] & (t["worst_gain"] >= margin - 1e-12)]
+        if len(ok):
+            best = ok.loc[ok["gain"].idxmax()]
+            choice = ok[ok["gain"] >= best["gain"] - best["gain_se"] - 1e-12]["candidate"].iloc[0]
+        else:
+            choice = rf.COUNTS
+    else:
+        choice = rf.COUNTS
+    return rf.candidate_rankings(inp["inc_tr"], inp["cells"], train[1], h)[choice], choice
+
+
+def hedge(inp: dict, train, h: float, pcts) -> tuple[np.ndarray, str]:
+    """Of plain counts and :data:`TIE_BREAKS`, the ranking whose worst inner-validation margin over
+    both baselines (hit rate minus that of previous-period counts and of kernel density at the
+    default bandwidth, in any fold at any share) is largest; the earlier one on a tie."""
+    inc, cells = inp["inc_tr"], inp["cells"]
+    kde = "kernel density 1x bandwidth"
+    best, best_m = rf.COUNTS, -np.inf
+    folds = []
+    for v0s, v1s in rf.validation_folds(train):
+        v0, v1 = pd.Timestamp(v0s), pd.Timestamp(v1s)
+        inner, val = inc[inc["d"] < v0], inc[(inc["d"] >= v0) & (inc["d"] < v1)]
+        if inner.empty or val.empty:
+            continue
+        vc = rf.per_cell(val, cells)
+        miss = max(float(val["incident_key"].nunique()) - vc.sum(), 0.0)
+        folds.append((rf.candidate_rankings(inner, cells, v0s, h), vc, miss))
+    for c in (rf.COUNTS, *TIE_BREAKS):
+        if not folds:
+            break
+        m = min(float((rf.evaluate(r[c], vc, pcts, missed=miss)["hit_rate"].to_numpy()
+                       - np.maximum(rf.evaluate(r[rf.COUNTS], vc, pcts, missed=miss)["hit_rate"].to_numpy(),
+                                    rf.evaluate(r[kde], vc, pcts, missed=miss)["hit_rate"].to_numpy())).min())
+                for r, vc, miss in folds)
+        if m > best_m + 1e-12:
+            best, best_m = c, m
+    return rf.candidate_rankings(inc, cells, train[1], h)[best], best
+
+
+RULES = {"fitted": fitted_default, "fitted-before": fitted_before,
+         "ties-always": _when_counts(rf.TIES_NARROW), "ties-recency": _when_counts(TIE_BREAKS[2]),
+         "fitted-strict": fitted_strict, "hedge": hedge}
 """Fitted-ranking rules scored by ``--rule`` (name -> ``fn(inputs, train, bandwidth_km, pcts)``
-returning the ranking values per study cell and the chosen candidate's name)."""
+returning the ranking values per study cell and the chosen candidate's name). Besides the fit of
+the backtest and the planner (``fitted``) and the fit before the narrower kernel's tie-break
+(``fitted-before``), the training-only variants tried against the last losses of issue 16:
+``ties-always`` and ``ties-recency`` break the ties of plain counts (by the narrower kernel, by
+recency-weighted counts) wherever the fit keeps them; ``fitted-strict`` asks every fold at every
+share for a gain of at least 0.1 % of the events; ``hedge`` maximises the worst inner-validation
+margin over both baselines among counts and the tie-breaks. None was kept: each lowered the
+number of combinations at least the counts, or the total gain, on at least one set of splits
+(figures in the closing note of issue 16)."""
 
 
 def grid(con, splits=SPLITS, resolutions=RESOLUTIONS, rules=("fitted",), source="toronto_tps_shootings",
@@ -102,7 +191,8 @@ def grid(con, splits=SPLITS, resolutions=RESOLUTIONS, rules=("fitted",), source=
     pandas.DataFrame
         One row per split, resolution, share and method: ``train``, ``test``, ``res``,
         ``area_pct``, ``method`` (a rule name, ``counts`` or ``kde``), ``choice`` (the rule's
-        chosen candidate), ``hits``, ``hit_rate``, ``test_events``.
+        chosen candidate), ``hits``, ``hit_rate`` (share of the test events), ``pai`` (hit rate /
+        share of the study cells predicted), ``cells`` (predicted), ``study_cells``, ``test_events``.
     """
     from intel.periods import parse_period
 
@@ -124,48 +214,86 @@ def grid(con, splits=SPLITS, resolutions=RESOLUTIONS, rules=("fitted",), source=
                 ev = rf.evaluate(scores, tc, pcts, name, missed=miss)
                 for e in ev.itertuples():
                     rows.append({"train": tr_s, "test": te_s, "res": res, "area_pct": e.area_pct, "method": name,
-                                 "choice": choice, "hits": e.hits, "hit_rate": e.hit_rate,
-                                 "test_events": e.test_events})
+                                 "choice": choice, "hits": e.hits, "hit_rate": e.hit_rate, "pai": e.pai,
+                                 "cells": e.cells, "study_cells": e.study_cells, "test_events": e.test_events})
     return pd.DataFrame(rows)
 
 
-def summarise(df: pd.DataFrame, rule: str) -> str:
-    """Lines of the table for ``rule`` and its tally against both baselines."""
-    w = df.pivot_table(index=["train", "test", "res", "area_pct"], columns="method", values="hits")
-    ch = df[df["method"] == rule].set_index(["train", "test", "res", "area_pct"])["choice"]
-    n = df.groupby(["train", "test", "res", "area_pct"])["test_events"].first()
-    lines = [f"rule {rule}",
-             f"{'train':>9} {'test':>9} {'res':>3} {'pct':>4} {'events':>6}  {'fitted':>15} {'counts':>15} "
-             f"{'KDE':>15}  choice"]
-    for key, r in w.iterrows():
-        N = n.loc[key]
-        cell = lambda x: f"{x:7.1f} {x / N:6.1%}"  # noqa: E731
-        mark = "" if r[rule] >= r["counts"] - 1e-9 else "  < counts"
-        mark += "" if r[rule] >= r["kde"] - 1e-9 else "  < KDE"
-        lines.append(f"{key[0]:>9} {key[1]:>9} {key[2]:>3} {key[3]:>4g} {N:>6}  {cell(r[rule])} {cell(r['counts'])} "
-                     f"{cell(r['kde'])}  {ch.loc[key]}{mark}")
+def tally(df: pd.DataFrame, rule: str) -> list[str]:
+    """Sentences: in how many combinations ``rule`` finds at least each baseline's hits, its
+    largest loss and its total gain (hits, fractional where ties are shared)."""
+    w = df.pivot_table(index=KEY, columns="method", values="hits")
+    n = df.groupby(KEY)["test_events"].first()
+    out = []
     for base in ("counts", "kde"):
         d = w[rule] - w[base]
         worst = d.idxmin()
         loss = (f"largest loss {-d.min():.1f} of {n.loc[worst]:,} test events ({worst[0]} -> {worst[1]}, res "
                 f"{worst[2]}, {worst[3]:g} %)" if d.min() < -1e-9 else "no loss")
-        lines.append(f"{rule} >= {base}: {(d >= -1e-9).sum()}/{len(d)}; {loss}; total gain {d.sum():+.1f} hits")
-    return "\n".join(lines)
+        out.append(f"{rule} >= {base}: {(d >= -1e-9).sum()}/{len(d)}; {loss}; total gain {d.sum():+.1f} hits")
+    return out
+
+
+KEY = ["train", "test", "res", "area_pct"]
+METHODS = (("counts", "counts"), ("kde", "KDE"))
+
+
+def summarise(df: pd.DataFrame, rule: str) -> str:
+    """Lines of the text table for ``rule`` (hits, hit rate in %, PAI of the rule and both
+    baselines per combination) and its tally against both baselines (:func:`tally`)."""
+    w = df.set_index(KEY + ["method"])
+    ch = df[df["method"] == rule].set_index(KEY)["choice"]
+    n = df.groupby(KEY)["test_events"].first()
+    head = "".join(f" {lab:>22}" for lab in (rule[:22], "counts", "KDE"))
+    lines = [f"rule {rule} (each ranking: hits, hit rate %, PAI)",
+             f"{'train':>9} {'test':>9} {'res':>3} {'pct':>4} {'events':>6} {head}  choice"]
+    for key in n.index:
+        cell = lambda m: (f"{w.loc[(*key, m), 'hits']:7.1f} {w.loc[(*key, m), 'hit_rate']:6.1%} "  # noqa: E731
+                          f"{w.loc[(*key, m), 'pai']:7.2f}")
+        h = {m: w.loc[(*key, m), "hits"] for m in (rule, "counts", "kde")}
+        mark = "" if h[rule] >= h["counts"] - 1e-9 else "  < counts"
+        mark += "" if h[rule] >= h["kde"] - 1e-9 else "  < KDE"
+        lines.append(f"{key[0]:>9} {key[1]:>9} {key[2]:>3} {key[3]:>4g} {n.loc[key]:>6}  {cell(rule)}  "
+                     f"{cell('counts')}  {cell('kde')}  {ch.loc[key]}{mark}")
+    return "\n".join(lines + tally(df, rule))
+
+
+def markdown(df: pd.DataFrame, rule: str) -> str:
+    """The table of :func:`summarise` as markdown: per combination the test events and, for
+    ``rule``, previous-period counts and kernel density, the hits, hit rate (%) and PAI, then the
+    rule's chosen candidate; the tally below it."""
+    w = df.set_index(KEY + ["method"])
+    ch = df[df["method"] == rule].set_index(KEY)["choice"]
+    n = df.groupby(KEY)["test_events"].first()
+    cols = ["train", "test", "res", "area %", "test events"]
+    for lab in ("fitted", "counts", "KDE"):
+        cols += [f"{lab} hits", f"{lab} hit %", f"{lab} PAI"]
+    cols.append("fitted choice")
+    lines = [f"Rule `{rule}`.", "", "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for key in n.index:
+        vals = [key[0], key[1], str(key[2]), f"{key[3]:g}", f"{n.loc[key]:,}"]
+        for m in (rule, "counts", "kde"):
+            r = w.loc[(*key, m)]
+            vals += [f"{r['hits']:.1f}", f"{100 * r['hit_rate']:.1f}", f"{r['pai']:.2f}"]
+        vals.append(ch.loc[key])
+        lines.append("| " + " | ".join(vals) + " |")
+    return "\n".join(lines + [""] + [f"- {t}" for t in tally(df, rule)])
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--db", required=True, help="store built by `intel build`")
     ap.add_argument("--rule", action="append", choices=sorted(RULES), help="fit rule(s) to score (default fitted)")
-    ap.add_argument("--splits", choices=("grid", "holdout"), default="grid",
-                    help="grid: SPLITS (default); holdout: HOLDOUT_SPLITS")
+    ap.add_argument("--splits", choices=sorted(SPLIT_SETS), default="grid",
+                    help="grid: SPLITS (default); holdout: HOLDOUT_SPLITS; short: SHORT_SPLITS")
     ap.add_argument("--res", type=int, action="append", help="resolution(s) (default 8 and 9)")
     ap.add_argument("--csv", help="also write the long table here")
+    ap.add_argument("--table-out", help="also write the table(s) as markdown here")
     a = ap.parse_args(argv)
     rules = tuple(a.rule or ["fitted"])
     con = store.connect(a.db, read_only=True)
     t = time.perf_counter()
-    splits = SPLITS if a.splits == "grid" else HOLDOUT_SPLITS
+    splits = SPLIT_SETS[a.splits]
     df = grid(con, splits, resolutions=tuple(a.res or RESOLUTIONS), rules=rules)
     for r in rules:
         print(summarise(df, r))
@@ -174,6 +302,8 @@ def main(argv=None) -> int:
           f"{time.perf_counter() - t:.0f} s")
     if a.csv:
         df.to_csv(a.csv, index=False)
+    if a.table_out:
+        Path(a.table_out).write_text("\n\n".join(markdown(df, r) for r in rules) + "\n", encoding="utf-8")
     return 0
 
 

@@ -10,8 +10,9 @@ names another one).
 The dashboard is started as ``intel serve`` starts it (``streamlit run app.py`` on 127.0.0.1,
 headless, no file watcher) and driven with Playwright and Debian's chromium (headless, software
 GL). A map counts as drawn when its canvas shows the basemap's land colour and data pixels
-(saturated colours: hexagons, hot spots, targets), read from element screenshots polled every
-~0.2 s, so every figure carries up to one poll (plus one screenshot) of overshoot.
+(saturated colours: hexagons, hot spots, targets; Hotspots and Planner: the land, once the run is
+over), read from element screenshots polled every ~0.2 s while no script run is under way, so
+every figure carries up to one poll (plus one screenshot) of overshoot.
 
 Figures (seconds; medians over ``--runs``, each run listed):
 * **serve to first map**: from starting the server process to the Explore map drawn in a fresh
@@ -175,14 +176,21 @@ def _running(page) -> bool:
 def wait_map(page, t0: float, before: np.ndarray | None = None, timeout: float = TIMEOUT, data: bool = True) -> float:
     """Seconds from ``t0`` until the map is drawn (and differs from ``before`` when given).
 
-    With ``data`` false (Hotspots, Planner: at the framed zoom their cells can be smaller than a
-    pixel, or only grey and pale classes, so no saturated pixel need show), the map counts as
-    drawn when its canvas shows the land and the script run is over (the deck's JSON, data
-    layers included, arrives with the run)."""
+    The canvas is read (element screenshots) only while no script run is under way (Streamlit's
+    status widget absent); a run's map is drawn after its run anyway. With ``data`` false
+    (Hotspots, Planner: at the framed zoom their cells can be smaller than a pixel, or only grey
+    and pale classes, so no saturated pixel need show), the map counts as drawn when its canvas
+    shows the land after the run (the deck's JSON, data layers included, arrives with the run)."""
     end = t0 + timeout
     while time.perf_counter() < end:
+        if _running(page):
+            # a script run is under way: the map is not final yet, and a screenshot (a forced frame
+            # and a read-back of the WebGL canvas, seconds under SwiftShader on a loaded machine)
+            # would hold up the browser's own handling of the run's messages
+            time.sleep(POLL)
+            continue
         img = _shot(page)
-        if drawn(img, data) and (before is None or changed(before, img)) and (data or not _running(page)):
+        if drawn(img, data) and (before is None or changed(before, img)):
             return time.perf_counter() - t0
         time.sleep(POLL)
     return float("nan")
@@ -298,6 +306,7 @@ def main() -> None:
 
     con = store.connect(db, read_only=True)
     n_events = con.execute("SELECT count(*) FROM events WHERE status = 'accepted'").fetchone()[0]
+    n_synth = con.execute("SELECT count(*) FROM events WHERE source = 'SYNTHETIC-bench'").fetchone()[0]
     sources = [s for (s,) in con.execute("SELECT DISTINCT source FROM events WHERE status = 'accepted' "
                                          "AND source <> 'SYNTHETIC-bench' ORDER BY source").fetchall()]
     con.close()
@@ -345,7 +354,7 @@ def main() -> None:
         shutil.rmtree(home, ignore_errors=True)
     load = os.getloadavg()
     print()
-    print(f"SYNTHETIC store: {n_events:,} accepted events ({args.records:,} synthetic + the real data), {db}")
+    print(f"SYNTHETIC store: {n_events:,} accepted events ({n_synth:,} synthetic + the real data), {db}")
     print(f"load average (1, 5, 15 min): {', '.join(f'{x:.2f}' for x in load)} on {os.cpu_count()} CPUs"
           + ("  -- the machine is shared and loaded: these figures are upper bounds" if load[0] > (os.cpu_count() or 1) else ""))
     ok = [report(name, what, xs) for name, (what, xs) in results.items()]

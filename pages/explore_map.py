@@ -3,7 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from intel import h3cells, hexbin
-from intel.render import hexagons
+from intel.render import counts
 from intel.render.deck import cells_fit_view, offline_deck, view_for
 from intel.render.palettes import COARSE_FILL_COLOUR
 from intel.safety import csv_bytes
@@ -55,12 +55,12 @@ def explore(filters: hexbin.Filters) -> None:
     layer_list = []
     legend = []
     if len(cells):
-        hex_layer, legend = hexagons.hexagon_layer(cells, value)
+        hex_layer, legend = counts.hexagon_layer(cells, value)
         layer_list.append(hex_layer)
     if show_points and len(coarse):
         pts = coarse.assign(h3=coarse["location_name"] + " (" + coarse["location_precision"] + " precision)",
                             top_categories="not binned at this resolution")
-        layer_list.append(hexagons.points_layer(pts))
+        layer_list.append(counts.points_layer(pts))
 
     # reframe when the data change (resolution or filters): at resolution 5 the old view could leave
     # the records off screen; the view is kept across reruns that change neither

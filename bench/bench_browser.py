@@ -25,6 +25,14 @@ Figures (seconds; medians over ``--runs``, each run listed):
 Targets (issue 17) on 2 cores: first map <= 5 s, redraw <= 1 s, page first render <= 3 s.
 The machine's load average is printed with the figures: on a shared machine they are upper bounds.
 
+Where the time goes (100k store, December 2026, load average 10-70 on 2 cores): the server's
+part of a resolution change is 0.2-0.4 s of CPU (query cached per resolution and filters, the
+map and its widgets rerun alone in a fragment, deck JSON 70-300 kB); the same browser that
+needs 5-9 s to show the redrawn map keeps one WebGL context (no shader recompiles) and spends
+the time in Chromium's software compositing and SwiftShader (``bench/profile_browser.py``:
+renderer "Commit" and GPU-thread tasks, about 5-6 s each; JavaScript well under 1 s). Dropping
+the place labels, the metrics or the tables from the page did not change it measurably.
+
 Usage: .venv/bin/python bench/bench_browser.py [--records 1000000] [--runs 3] [--db PATH] [--pages Overview,Planner]
 """
 from __future__ import annotations

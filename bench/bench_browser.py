@@ -30,8 +30,9 @@ part of a resolution change is 0.2-0.4 s of CPU (query cached per resolution and
 map and its widgets rerun alone in a fragment, deck JSON 70-300 kB); the same browser that
 needs 5-9 s to show the redrawn map keeps one WebGL context (no shader recompiles) and spends
 the time in Chromium's software compositing and SwiftShader (``bench/profile_browser.py``:
-renderer "Commit" and GPU-thread tasks, about 5-6 s each; JavaScript well under 1 s). Dropping
-the place labels, the metrics or the tables from the page did not change it measurably.
+renderer "Commit" and GPU-thread tasks, about 5-6 s each; JavaScript well under 1 s). In single trials, dropping
+the place labels, the metrics or the tables from the page, or rerunning the map alone (a
+fragment) did not change it beyond the noise of the shared machine.
 
 Usage: .venv/bin/python bench/bench_browser.py [--records 1000000] [--runs 3] [--db PATH] [--pages Overview,Planner]
 """

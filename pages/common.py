@@ -312,7 +312,9 @@ def export_button(container, label, data, file_name=None, mime=None, *, filters:
     ----------
     container : ``st`` or a column
     label, data, file_name, mime
-        As for ``st.download_button`` (``data`` bytes or text).
+        As for ``st.download_button`` (``data`` bytes or text), or ``data`` a callable returning
+        them, run only when this session asks for the file (exports that take time to write,
+        GeoPackage, GeoParquet, PDF, are then not made on every script run).
     filters : intel.hexbin.Filters, optional
         The page's filters: the marking is that of the records they select
         (:func:`export_marking`). Give it, or ``marking``, for every export of records.
@@ -334,7 +336,9 @@ def export_button(container, label, data, file_name=None, mime=None, *, filters:
     snapshot = store.snapshot_label(_instance().cursor())
     detail = {"marking": marking, "label": label, "snapshot": snapshot,
               "filters": _filters_detail(filters), **({"rows": int(rows)} if rows is not None else {})}
-    return audited_download(container, label, lambda: export.mark_export(data, file_name, marking), file_name=name,
+    return audited_download(container, label,
+                            lambda: export.mark_export(data() if callable(data) else data, file_name, marking),
+                            file_name=name,
                             mime=mime, action="export", need="export", detail=detail, **kw)
 
 

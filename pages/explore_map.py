@@ -3,23 +3,15 @@ import pandas as pd
 import streamlit as st
 
 from intel import h3cells, hexbin
-from intel.render import hexagons
+from intel.render import counts
 from intel.render.deck import cells_fit_view, offline_deck, view_for
 from intel.render.palettes import COARSE_FILL_COLOUR
 from intel.safety import csv_bytes
-from pages.common import (as_days, cached, export_button, get_con, keep, legend_html, provenance, resolution_slider, show_deck,
-                          sidebar_filters)
+from pages.common import (as_days, cached, db_stamp, export_button, get_con, keep, legend_html, provenance, resolution_slider, show_deck,
+                          sidebar_filters, widget_default)
 
 st.title("Explore map")
 st.caption("Where are the events, by kind, category, period, at which H3 resolution.")
-
-filters = sidebar_filters()
-keep("map_res", "map_value", "map_points")
-c1, c2, c3 = st.columns([2, 2, 2])
-res = resolution_slider(c1, "H3 resolution", "map", "map_res", "map_resolution",
-                        help="Cells at coarser resolutions are the H3 parents of the stored resolution-9 cells.")
-value = c2.radio("Colour by", ["events", "firearms"], horizontal=True, key="map_value")
-show_points = c3.checkbox("Show records too coarse for this resolution as labelled points", value=True, key="map_points")
 
 
 @cached(show_spinner=False, max_entries=64)
@@ -28,75 +20,89 @@ def cells_for(db_key: float, res: int, f: hexbin.Filters) -> tuple[pd.DataFrame,
     return hexbin.aggregate(con, res, f), hexbin.left_out(con, res, f)
 
 
-try:
-    from pages.common import db_stamp
+@st.fragment
+def explore(filters: hexbin.Filters) -> None:
+    """The map, its own widgets and tables: a change of resolution, colour or points reruns only
+    this (the sidebar filters rerun the page)."""
+    c1, c2, c3 = st.columns([2, 2, 2])
+    res = resolution_slider(c1, "H3 resolution", "map", "map_res", "map_resolution",
+                            help="Cells at coarser resolutions are the H3 parents of the stored resolution-9 cells.")
+    value = c2.radio("Colour by", ["events", "firearms"], horizontal=True, key="map_value")
+    show_points = c3.checkbox("Show records too coarse for this resolution as labelled points", key="map_points")
 
-    cells, coarse = cells_for(db_stamp(), int(res), filters)
-except Exception as e:  # noqa: BLE001 - never a traceback in the UI
-    st.error(f"The map could not be computed: {e}")
-    st.stop()
+    try:
+        cells, coarse = cells_for(db_stamp(), int(res), filters)
+    except Exception as e:  # noqa: BLE001 - never a traceback in the UI
+        st.error(f"The map could not be computed: {e}")
+        st.stop()
 
-n_left = int(coarse["records"].sum()) if len(coarse) else 0
-m1, m2, m3, m4 = st.columns(4)
-m1.metric("Cells", f"{len(cells):,}")
-m2.metric("Events on the map", f"{int(cells['events'].sum()) if len(cells) else 0:,}")
-m3.metric("Firearms on the map", f"{int(cells['firearms'].sum()) if len(cells) else 0:,}")
-m4.metric("Records left out (too coarse)", f"{n_left:,}")
-if n_left:
-    places = ", ".join(coarse["location_precision"].dropna().unique())
-    st.info(f"{n_left:,} records located only to {places} precision are coarser than a resolution-{res} cell "
-            f"(mean edge {h3cells.edge_km(res):.1f} km) and are not drawn as hexagons"
-            + (" ; they are shown as hollow labelled points." if show_points else "."))
+    n_left = int(coarse["records"].sum()) if len(coarse) else 0
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric("Cells", f"{len(cells):,}")
+    m2.metric("Events on the map", f"{int(cells['events'].sum()) if len(cells) else 0:,}")
+    m3.metric("Firearms on the map", f"{int(cells['firearms'].sum()) if len(cells) else 0:,}")
+    m4.metric("Records left out (too coarse)", f"{n_left:,}")
+    if n_left:
+        places = ", ".join(coarse["location_precision"].dropna().unique())
+        st.info(f"{n_left:,} records located only to {places} precision are coarser than a resolution-{res} cell "
+                f"(mean edge {h3cells.edge_km(res):.1f} km) and are not drawn as hexagons"
+                + (" ; they are shown as hollow labelled points." if show_points else "."))
 
-if len(cells) == 0 and not (show_points and len(coarse)):
-    st.warning("No record with a location fine enough for this resolution matches the filters: "
-               "this is not evidence of absence. Widen the filters or choose a coarser resolution.")
+    if len(cells) == 0 and not (show_points and len(coarse)):
+        st.warning("No record with a location fine enough for this resolution matches the filters: "
+                   "this is not evidence of absence. Widen the filters or choose a coarser resolution.")
 
-layer_list = []
-legend = []
-if len(cells):
-    hex_layer, legend = hexagons.hexagon_layer(cells, value)
-    layer_list.append(hex_layer)
-if show_points and len(coarse):
-    pts = coarse.assign(h3=coarse["location_name"] + " (" + coarse["location_precision"] + " precision)",
-                        top_categories="not binned at this resolution")
-    layer_list.append(hexagons.points_layer(pts))
-
-# reframe when the data change (resolution or filters): at resolution 5 the old view could leave
-# the records off screen; the view is kept across reruns that change neither
-frame_key = repr((int(res), filters))
-if st.session_state.get("map_view_key") != frame_key:
-    st.session_state.pop("map_view", None)
-    st.session_state["map_view_key"] = frame_key
-if "map_view" not in st.session_state:
+    layer_list = []
+    legend = []
     if len(cells):
-        st.session_state["map_view"] = cells_fit_view(cells["h3"])
-    elif len(coarse):
-        st.session_state["map_view"] = view_for(coarse["latitude"], coarse["longitude"])
-    else:
-        st.session_state["map_view"] = view_for([], [])
-if st.button("Frame the data"):
-    st.session_state.pop("map_view", None)
-    st.rerun()
-
-tooltip = {"html": "<b>{h3}</b><br/>events: {events}<br/>firearms: {firearms}<br/>records: {records}<br/>{top_categories}",
-           "style": {"fontSize": "12px"}}
-map_col, legend_col = st.columns([5, 1])
-with map_col:
-    show_deck(offline_deck(layer_list, st.session_state["map_view"], tooltip), key="explore_deck")
-with legend_col:
-    if legend:
-        st.markdown(legend_html(legend, f"{value} per cell"), unsafe_allow_html=True)
+        hex_layer, legend = counts.hexagon_layer(cells, value)
+        layer_list.append(hex_layer)
     if show_points and len(coarse):
-        st.markdown(legend_html([(COARSE_FILL_COLOUR, f"{len(coarse)} places, too coarse for res {res}")], "Points"),
-                    unsafe_allow_html=True)
+        pts = coarse.assign(h3=coarse["location_name"] + " (" + coarse["location_precision"] + " precision)",
+                            top_categories="not binned at this resolution")
+        layer_list.append(counts.points_layer(pts))
 
-if len(cells):
-    st.subheader("Cells")
-    st.dataframe(as_days(cells.drop(columns=["cell"]).head(500)), hide_index=True, width="stretch")
-    export_button(st, "Cells as CSV", csv_bytes(cells.drop(columns=["cell"])),
-                       file_name=f"cells_res{res}.csv", mime="text/csv", filters=filters, rows=len(cells))
-if len(coarse):
-    with st.expander(f"Places too coarse for resolution {res} ({len(coarse)})"):
-        st.dataframe(as_days(coarse), hide_index=True, width="stretch")
+    # reframe when the data change (resolution or filters): at resolution 5 the old view could leave
+    # the records off screen; the view is kept across reruns that change neither
+    frame_key = repr((int(res), filters))
+    if st.session_state.get("map_view_key") != frame_key:
+        st.session_state.pop("map_view", None)
+        st.session_state["map_view_key"] = frame_key
+    if "map_view" not in st.session_state:
+        if len(cells):
+            st.session_state["map_view"] = cells_fit_view(cells["h3"])
+        elif len(coarse):
+            st.session_state["map_view"] = view_for(coarse["latitude"], coarse["longitude"])
+        else:
+            st.session_state["map_view"] = view_for([], [])
+    if st.button("Frame the data"):
+        st.session_state.pop("map_view", None)
+        st.rerun(scope="fragment")
+
+    tooltip = {"html": "<b>{h3}</b><br/>events: {events}<br/>firearms: {firearms}<br/>records: {records}<br/>{top_categories}",
+               "style": {"fontSize": "12px"}}
+    map_col, legend_col = st.columns([5, 1])
+    with map_col:
+        show_deck(offline_deck(layer_list, st.session_state["map_view"], tooltip), key="explore_deck")
+    with legend_col:
+        if legend:
+            st.markdown(legend_html(legend, f"{value} per cell"), unsafe_allow_html=True)
+        if show_points and len(coarse):
+            st.markdown(legend_html([(COARSE_FILL_COLOUR, f"{len(coarse)} places, too coarse for res {res}")], "Points"),
+                        unsafe_allow_html=True)
+
+    if len(cells):
+        st.subheader("Cells")
+        st.dataframe(as_days(cells.drop(columns=["cell"]).head(500)), hide_index=True, width="stretch")
+        export_button(st, "Cells as CSV", lambda: csv_bytes(cells.drop(columns=["cell"])),
+                      file_name=f"cells_res{res}.csv", mime="text/csv", filters=filters, rows=len(cells))
+    if len(coarse):
+        with st.expander(f"Places too coarse for resolution {res} ({len(coarse)})"):
+            st.dataframe(as_days(coarse), hide_index=True, width="stretch")
+
+
+filters = sidebar_filters()
+keep("map_res", "map_value", "map_points")
+widget_default("map_points", True)
+explore(filters)
 provenance()

@@ -155,16 +155,16 @@ st.dataframe(table, hide_index=True, width="stretch", height=360)
 
 d1, d2, d3, d5, d4 = st.columns(5)
 try:
-    export_button(d1, "Hot spots CSV", hs.export_cells(hot, "csv", columns=hs.HOTSPOT_COLUMNS),
+    export_button(d1, "Hot spots CSV", lambda: hs.export_cells(hot, "csv", columns=hs.HOTSPOT_COLUMNS),
                        file_name=f"hotspots_r{res}_k{k}.csv", mime="text/csv", key="dl_csv", filters=filters, rows=len(hot))
-    export_button(d2, "Hot spots GeoJSON", hs.export_cells(hot, "geojson", columns=hs.HOTSPOT_COLUMNS),
+    export_button(d2, "Hot spots GeoJSON", lambda: hs.export_cells(hot, "geojson", columns=hs.HOTSPOT_COLUMNS),
                        file_name=f"hotspots_r{res}_k{k}.geojson", mime="application/geo+json", key="dl_geojson", filters=filters, rows=len(hot))
-    export_button(d3, "Hot spots GeoParquet", hs.export_cells(hot, "parquet", columns=hs.HOTSPOT_COLUMNS),
+    export_button(d3, "Hot spots GeoParquet", lambda: hs.export_cells(hot, "parquet", columns=hs.HOTSPOT_COLUMNS),
                        file_name=f"hotspots_r{res}_k{k}.parquet", mime="application/octet-stream", key="dl_parquet", filters=filters, rows=len(hot))
-    export_button(d5, "Hot spots GeoPackage", hs.export_cells(hot, "gpkg", columns=hs.HOTSPOT_COLUMNS),
+    export_button(d5, "Hot spots GeoPackage", lambda: hs.export_cells(hot, "gpkg", columns=hs.HOTSPOT_COLUMNS),
                        file_name=f"hotspots_r{res}_k{k}.gpkg", mime="application/geopackage+sqlite3", key="dl_gpkg", filters=filters, rows=len(hot))
     if emg is not None:
-        export_button(d4, "Emerging CSV", hs.export_cells(emg, "csv", columns=em.EMERGING_COLUMNS),
+        export_button(d4, "Emerging CSV", lambda: hs.export_cells(emg, "csv", columns=em.EMERGING_COLUMNS),
                            file_name=f"emerging_r{res}_{step}.csv", mime="text/csv", key="dl_emerging", filters=filters, rows=len(emg))
 except Exception as exc:  # noqa: BLE001
     st.error(f"The export could not be prepared: {exc}")

@@ -173,12 +173,6 @@ def _plan(stamp, res, area, d_from, d_to, n, spacing, weights_items, half_life, 
                      half_life_days=half_life, ranking=ranking)
 
 
-@cached(show_spinner="Preparing the PDF ...", max_entries=8)
-def _pdf(stamp, res, area, d_from, d_to, n, spacing, weights_items, half_life, neighbours, ranking, marking):
-    pl = _plan(stamp, res, area, d_from, d_to, n, spacing, weights_items, half_life, neighbours, ranking)
-    return target_package.to_pdf(pl, marking, data_marking=export_marking(Filters(date_from=d_from, date_to=d_to)))
-
-
 @cached(show_spinner="Running the backtest ...", max_entries=8)
 def _backtest(stamp, res, area, train, test, weights_items, half_life):
     return bt.backtest(get_con(), res, train, test, area, dict(weights_items), half_life_days=half_life)
@@ -249,11 +243,14 @@ d1, d2, d3 = st.columns(3)
 stem = f"targets_r{int(res)}"
 plan_filters = Filters(date_from=d_from, date_to=d_to)   # the records the plan scored
 try:
-    export_button(d1, "Target list CSV", target_package.to_csv(plan), file_name=f"{stem}.csv", mime="text/csv",
+    export_button(d1, "Target list CSV", lambda: target_package.to_csv(plan), file_name=f"{stem}.csv", mime="text/csv",
                        key="pl_dl_csv", filters=plan_filters, rows=len(plan.targets))
-    export_button(d2, "Target cells GeoJSON", target_package.to_geojson(plan), file_name=f"{stem}.geojson",
+    export_button(d2, "Target cells GeoJSON", lambda: target_package.to_geojson(plan), file_name=f"{stem}.geojson",
                        mime="application/geo+json", key="pl_dl_geojson", filters=plan_filters, rows=len(plan.targets))
-    export_button(d3, "Target package PDF", _pdf(*args, str(settings.get("marking", con))),
+    # the files are written when asked for (the PDF draws maps: seconds), from what the page shows
+    pdf_marks = (str(settings.get("marking", con)), export_marking(plan_filters))
+    export_button(d3, "Target package PDF",
+                  lambda: target_package.to_pdf(plan, pdf_marks[0], data_marking=pdf_marks[1]),
                        file_name=f"{stem}.pdf", mime="application/pdf", key="pl_dl_pdf", filters=plan_filters)
 except Exception as exc:  # noqa: BLE001
     st.error(f"The downloads could not be prepared: {exc}")

@@ -28,6 +28,10 @@ Modules
 :mod:`intel.render.hexagons`
     H3 hexagon layers: event counts (Explore map, Trends), Gi* hot spots, emerging hot spots,
     planner targets; points for records too coarse to bin.
+:mod:`intel.render.counts`
+    The count layers alone (event counts per cell, points for records too coarse to bin),
+    re-exported by :mod:`~intel.render.hexagons`; imports no analysis module, so the Explore
+    map's first run does not wait for scipy.
 :mod:`intel.render.borders`
     Border stretches by load, events by distance band, official crossings, bypass candidates.
 :mod:`intel.render.corridors`

@@ -5,7 +5,8 @@ analysis returns and hands back pydeck layers (and legend entries ``(rgb, text)`
 
 * :func:`hexagon_layer` - the cells of :func:`intel.hexbin.aggregate` coloured YlOrRd by quantile
   class (Explore map, Trends playback, bench), and :func:`points_layer` for the records too
-  coarse to bin, drawn as hollow circles so they do not read as exact;
+  coarse to bin, drawn as hollow circles so they do not read as exact (both defined in
+  :mod:`intel.render.counts`, which imports no analysis module, and re-exported here);
 * :func:`hotspot_deck`, :func:`hotspot_legend` - the Gi* table of
   :func:`intel.hotspots.hotspots_from_store` coloured by confidence bin;
 * :func:`emerging_deck`, :func:`emerging_legend` - the categories of
@@ -26,87 +27,13 @@ import pydeck as pdk
 from intel.borders.crossings import crossing_text
 from intel.emerging import NO_PATTERN
 from intel.hotspots import CONFIDENCE
+from intel.render.counts import TOOLTIP_COLUMNS, hexagon_layer, points_layer  # noqa: F401 - re-exported
 from intel.render.deck import cells_view, fit_view, offline_deck, view_for
 from intel.render.labels import mercator_px, place_labels
-from intel.render.palettes import (BIN_ALPHA, BIN_COLOURS, CATEGORY_ALPHA, CATEGORY_COLOURS, COARSE_FILL_COLOUR,
-                                   COARSE_LINE_COLOUR, HEX_LINE_COLOUR, HOTSPOT_LINE_COLOUR, SCORED_CELL_GREY,
-                                   TARGET_LABEL_BACKGROUND, TARGET_LABEL_COLOUR, TARGET_LINE_COLOUR, class_breaks,
-                                   colour_for, legend, score_colour, score_legend)
+from intel.render.palettes import (BIN_ALPHA, BIN_COLOURS, CATEGORY_ALPHA, CATEGORY_COLOURS, HOTSPOT_LINE_COLOUR,
+                                   SCORED_CELL_GREY, TARGET_LABEL_BACKGROUND, TARGET_LABEL_COLOUR, TARGET_LINE_COLOUR,
+                                   score_colour, score_legend)
 from intel.safety import escape_record_text
-
-
-# --------------------------------------------------------------------------- counts per cell
-TOOLTIP_COLUMNS = ("h3", "events", "records", "firearms", "top_categories")
-"""Columns of a cell or point table that the count layers send (the tooltips name no others)."""
-
-
-def _compact(df: pd.DataFrame, coord_digits: int = 5) -> pd.DataFrame:
-    """A copy of ``df`` for a layer's JSON: float columns holding only whole numbers as integers
-    (``7993``, not ``7993.0``), ``latitude``/``longitude`` rounded to ``coord_digits`` decimals
-    (5 decimals: about 1 m)."""
-    out = df.copy()
-    for c in out.columns:
-        col = out[c]
-        if c in ("latitude", "longitude"):
-            out[c] = col.astype(float).round(coord_digits)
-        elif pd.api.types.is_float_dtype(col) and col.notna().all() and bool((col == col.round()).all()):
-            out[c] = col.astype("int64")
-    return out
-
-
-def hexagon_layer(cells: pd.DataFrame, value: str = "events", layer_id: str = "hexagons",
-                  breaks: list[float] | None = None, extruded: bool = False) -> tuple[pdk.Layer, list]:
-    """H3HexagonLayer of a cell table (column ``h3`` as hex string) coloured by ``value``.
-
-    Parameters
-    ----------
-    cells : pandas.DataFrame
-        From :func:`intel.hexbin.aggregate` (``h3``, ``events``, ``records``, ``firearms``, ...).
-    value : str
-        Column that decides the colour (YlOrRd, quantile classes).
-    layer_id : str
-    breaks : list of float, optional
-        Class upper bounds (e.g. of a whole period, so steps are comparable); default: the
-        quantile classes of ``cells[value]``.
-    extruded : bool
-
-    Returns
-    -------
-    (pydeck.Layer, legend entries)
-    """
-    breaks = breaks or class_breaks(cells[value].to_numpy())
-    # only what the map draws and its tooltip shows: every byte is sent and parsed on each rerun
-    data = _compact(cells[[c for c in TOOLTIP_COLUMNS if c in cells.columns]])
-    data["color"] = colour_for(cells[value].to_numpy(), breaks)
-    if "top_categories" in data:  # record text: escaped, deck.gl renders tooltips as HTML
-        data = escape_record_text(data, ["top_categories"])
-    layer = pdk.Layer(
-        "H3HexagonLayer", data, id=layer_id, get_hexagon="h3", get_fill_color="color", pickable=True,
-        stroked=True, get_line_color=HEX_LINE_COLOUR, line_width_min_pixels=0.5, extruded=extruded, auto_highlight=True,
-    )
-    return layer, legend(breaks, value, values=cells[value].to_numpy())
-
-
-def points_layer(df: pd.DataFrame, layer_id: str = "coarse-points", radius_px: int = 7) -> pdk.Layer:
-    """Labelled points (for records too coarse to bin): hollow circles so they do not read as exact.
-
-    Parameters
-    ----------
-    df : pandas.DataFrame
-        ``latitude``, ``longitude`` (degrees WGS84) and the tooltip columns
-        (:data:`TOOLTIP_COLUMNS`; others are not sent). Text columns are HTML-escaped (tooltips
-        are rendered as HTML).
-    layer_id : str
-    radius_px : int
-        Radius in CSS pixels (up to three times that when zoomed in).
-    """
-    keep = [c for c in (*TOOLTIP_COLUMNS, "latitude", "longitude") if c in df.columns]
-    df = escape_record_text(_compact(df[keep]))
-    return pdk.Layer(
-        "ScatterplotLayer", df, id=layer_id, get_position=["longitude", "latitude"], get_radius=1,
-        radius_min_pixels=radius_px, radius_max_pixels=radius_px * 3, stroked=True, filled=True,
-        get_fill_color=COARSE_FILL_COLOUR, get_line_color=COARSE_LINE_COLOUR, line_width_min_pixels=2, pickable=True,
-    )
 
 
 # --------------------------------------------------------------------------- hot spots

@@ -118,7 +118,9 @@ with side_col:
         st.warning(m)
 with map_col:
     show_deck(hexagons.hotspot_deck(hot, value, int(res), view=shared_view), key="hs_map", height=520)
-    st.caption("Cells with no events and no significant result are not drawn; they are part of the study area.")
+    st.caption("Cells with no events and no significant result are not drawn; they are part of the study area. "
+               "A dot marks the centre of each hot or cold spot cell, so cells smaller than a pixel at this zoom "
+               "still show.")
 
 st.subheader("Emerging hot spots")
 if emsg:

@@ -104,6 +104,13 @@ def test_hotspot_deck_draws_cells_with_events_or_a_significant_bin():
     assert layer["opacity"] == 0.75 and layer["getLineColor"] == [90, 90, 90, 90]
     assert spec["initialViewState"]["zoom"] == 10  # resolution 8
     assert "{value} events" in deck._tooltip["text"]  # Streamlit sends the tooltip apart from the spec
+    # significant cells also get a dot of fixed pixel size at their centre: visible when the cells
+    # are smaller than a pixel (res 8 framed over a continent); the bin-0 cell with events gets none
+    marks = _layer(spec, "gi-hexes-marks")
+    lat0, lon0 = h3.cell_to_latlng(hot["h3"][0])
+    assert [(m["lat"], m["lon"]) for m in marks["data"]][0] == (round(lat0, 5), round(lon0, 5))
+    assert [m["color"] for m in marks["data"]] == [[215, 48, 39, 255], [*palettes.BIN_COLOURS[-2], 255]]
+    assert marks["radiusMinPixels"] == marks["radiusMaxPixels"] == hexagons.MARK_PX > 1
 
 
 def test_hotspot_legend_hottest_first():
@@ -118,6 +125,8 @@ def test_emerging_deck_leaves_no_pattern_out_and_says_when_nothing_is_left():
     layer = _layer(_spec(hexagons.emerging_deck(emg, "firearms", 7)), "ehsa-hexes")
     assert [d["h3"] for d in layer["data"]] == [cells[0]]
     assert layer["data"][0]["color"] == [128, 0, 38, 210]
+    marks = _layer(_spec(hexagons.emerging_deck(emg, "firearms", 7)), "ehsa-hexes-marks")
+    assert len(marks["data"]) == 1 and marks["data"][0]["color"] == [128, 0, 38, 255]
     assert hexagons.emerging_deck(emg.iloc[[1]], "events", 7) is None
     counts = pd.DataFrame({"category": ["New Hot Spot"], "cells": [1]})
     assert hexagons.emerging_legend(counts) == [([128, 0, 38], "New Hot Spot (1)")]

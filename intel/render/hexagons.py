@@ -44,6 +44,26 @@ def _category_hexes(data: pd.DataFrame, layer_id: str) -> pdk.Layer:
                      extruded=False, opacity=0.75)
 
 
+MARK_PX = 2.5
+"""Radius in screen pixels of the dot drawn at the centre of each significant or patterned cell:
+at a zoom where the cells are smaller than a pixel (hot spots of resolution 8 or 9 framed over a
+country or a continent) the dots still show where they are; zoomed in, a dot marks the cell's
+centre inside its hexagon."""
+
+
+def _centre_marks(data: pd.DataFrame, layer_id: str) -> pdk.Layer:
+    """Dots of :data:`MARK_PX` pixels at the centres of the cells of ``data`` (``h3``, ``color``),
+    opaque, so cells smaller than a pixel stay visible."""
+    import h3
+
+    ll = np.array([h3.cell_to_latlng(h) for h in data["h3"]], dtype=float).reshape(-1, 2)
+    marks = pd.DataFrame({"lat": ll[:, 0].round(5), "lon": ll[:, 1].round(5),
+                          "color": [list(c[:3]) + [255] for c in data["color"]]})
+    return pdk.Layer("ScatterplotLayer", marks, id=layer_id, get_position=["lon", "lat"], get_radius=1,
+                     radius_units="meters", radius_min_pixels=MARK_PX, radius_max_pixels=MARK_PX,
+                     get_fill_color="color", stroked=False, filled=True, pickable=False)
+
+
 def hotspot_view(hot: pd.DataFrame, res: int) -> pdk.ViewState:
     """The one view of a page's hot spot and emerging maps: framed on the cells the Gi* map draws
     (cells with events or a significant bin), so the two maps line up.
@@ -83,7 +103,11 @@ def hotspot_deck(hot: pd.DataFrame, value: str, res: int, layer_id: str = "gi-he
     shown["color"] = [BIN_COLOURS[int(b)] + [BIN_ALPHA] for b in shown["bin"]]
     shown["z"] = shown["z"].round(2)
     data = shown[["h3", "value", "z", "confidence", "color"]]
-    return offline_deck([_category_hexes(data, layer_id)], view or hotspot_view(hot, res),
+    layers = [_category_hexes(data, layer_id)]
+    significant = data[shown["bin"].to_numpy() != 0]
+    if len(significant):
+        layers.append(_centre_marks(significant, layer_id + "-marks"))
+    return offline_deck(layers, view or hotspot_view(hot, res),
                         {"text": "{h3}\n{value} " + value + "\nz = {z}\n{confidence}"})
 
 
@@ -117,7 +141,8 @@ def emerging_deck(emg: pd.DataFrame, value: str, res: int, layer_id: str = "ehsa
         return None
     shown["color"] = [CATEGORY_COLOURS[c] + [CATEGORY_ALPHA] for c in shown["category"]]
     data = shown[["h3", "total", "category", "trend", "color"]]
-    return offline_deck([_category_hexes(data, layer_id)], view or cells_view(data["h3"], res),
+    layers = [_category_hexes(data, layer_id), _centre_marks(data, layer_id + "-marks")]
+    return offline_deck(layers, view or cells_view(data["h3"], res),
                         {"text": "{h3}\n{category}\n{total} " + value + "\ntrend: {trend}"})
 
 

@@ -44,7 +44,7 @@ def cases_dir() -> Path:
 def pytest_collection_modifyitems(config, items):
     """Mark every test that needs the real store (a whole build, 1-3 min) as ``slow``.
 
-    The fast tier is ``pytest -m "not browser and not slow"``; CI runs everything.
+    The fast tier is ``pytest -m "not browser and not slow" -n 2``; CI runs everything.
     """
     for item in items:
         if "real_store" in getattr(item, "fixturenames", ()):

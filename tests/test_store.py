@@ -24,7 +24,7 @@ def test_read_only_refuses_missing_file(tmp_path):
 
 
 def test_spatial_extension_is_offline():
-    con = store.connect(":memory:")
+    con = store.connect(":memory:", spatial=True)
     # ST_Distance_Sphere takes (lat, lon) points: one degree of latitude is about 111.19 km
     d = con.execute("SELECT ST_Distance_Sphere(ST_Point(43.0, -79.0), ST_Point(44.0, -79.0))").fetchone()[0]
     assert abs(d / 1000 - 111.19) < 0.01

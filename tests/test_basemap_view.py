@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 import h3
+import numpy as np
 import pandas as pd
 import pydeck as pdk
 import pytest
@@ -90,3 +91,21 @@ def test_hotspot_view_holds_cells_far_apart():
     assert v.zoom < 5 and 4.6 < v.latitude < 43.7
     # one cell only: zoomed in no further than the resolution's zoom (9 at resolution 7)
     assert hexagons.hotspot_view(hot.iloc[[0]], 7).zoom == pytest.approx(9.0)
+
+
+def test_place_labels_written_for_a_box_never_overlap():
+    # North York holds Willowdale and Willowdale East 1.5 km apart: their labels printed over each
+    # other on the Hotspots map (the browser's collision filter let both through)
+    for zoom in (9.0, 10.0, 11.0):
+        box = view_box(43.77, -79.41, zoom)
+        placed = basemap.places(box)
+        names = [p["n"] for p in placed]
+        assert "Toronto" in names or zoom > 10
+        assert not ("Willowdale" in names and "Willowdale East" in names)
+        boxes = np.array([basemap._label_box(p, box.level - 0.5) for p in placed])
+        x0, y0, x1, y1 = (boxes[:, i][:, None] for i in range(4))
+        meet = (x0 < x1.T) & (x0.T < x1) & (y0 < y1.T) & (y0.T < y1)
+        np.fill_diagonal(meet, False)
+        assert not meet.any()
+    # the thinning keeps the largest places: Toronto's neighbours at zoom 9
+    assert {"Toronto", "Mississauga", "Brampton"} <= {p["n"] for p in basemap.places(view_box(43.7, -79.4, 9.0))}

@@ -17,6 +17,7 @@ from intel import emerging, hotspots
 from intel.render import borders as rb
 from intel.render import corridors as rc
 from intel.render import hexagons, palettes
+from intel.render.basemap import FORMAT
 from intel.render.deck import PIXELS, cells_fit_view, cells_view, offline_deck, view_for
 from intel.render.links import links_layer, links_legend
 
@@ -39,9 +40,9 @@ def test_offline_deck_has_no_provider_and_the_basemap_first():
     spec = _spec(offline_deck([], view_for([], [])))
     assert [layer["id"] for layer in spec["layers"]] == ["sea", "basemap", "lakes", "admin1", "country_lines", "places"]
     # served by the app, no tiles: the files of the view's box (Toronto at zoom 9, level 9)
-    assert spec["layers"][1]["data"].startswith("/app/static/views/land_v1_L9_")
-    assert spec["layers"][3]["data"].startswith("/app/static/views/admin1_v1_L9_")
-    assert spec["layers"][-1]["data"].startswith("/app/static/views/places_v1_L9_")
+    assert spec["layers"][1]["data"].startswith(f"/app/static/views/land_v{FORMAT}_L9_")
+    assert spec["layers"][3]["data"].startswith(f"/app/static/views/admin1_v{FORMAT}_L9_")
+    assert spec["layers"][-1]["data"].startswith(f"/app/static/views/places_v{FORMAT}_L9_")
     assert spec["layers"][-1]["extensions"] == [{"@@type": "CollisionFilterExtension"}]
     assert spec["layers"][-1]["characterSet"] == "auto"  # a literal string, not an expression
     assert not spec.get("mapProvider")

@@ -48,6 +48,7 @@ from pathlib import Path
 import numpy as np
 
 from intel.config import NATURAL_EARTH_GPKG, STATIC_DIR
+from intel.render.labels import mercator_px
 from intel.render.worldfiles import admin1_file, lakes_file, places_file
 
 VIEW_DIR = STATIC_DIR / "views"
@@ -61,11 +62,15 @@ TOLERANCE_PX = 0.75
 """Simplification tolerance in CSS pixels at the box's level."""
 PLACES_PER_BOX = 400
 """Most place labels written per box (deck.gl's collision filter thins them further on screen)."""
+LABEL_CHAR_EM = 0.6
+"""Width of a label's character in ems (of its size ``s`` in pixels), for the label box."""
+LABEL_GAP_PX = 4.0
+"""Space in pixels kept free around each label box."""
 ADMIN1_MIN_LEVEL = 4
 """Lowest level (rounded zoom) with admin-1 lines."""
 COARSE_LEVEL = 1
 """Level of the land drawn outside the box (tolerance about a quarter degree)."""
-FORMAT = 1
+FORMAT = 2
 """Version of the files' content: part of their names, so a change of this module never serves an
 old file."""
 
@@ -264,16 +269,40 @@ def admin1(box: Box) -> str:
     return _collection(_cut(parts, tree, box, tol), digits)
 
 
+def _label_box(p: dict, zoom: float) -> tuple[float, float, float, float]:
+    """Screen box (x0, y0, x1, y1, CSS pixels at ``zoom``) of a place label centred on its place,
+    :data:`LABEL_GAP_PX` added on each side."""
+    x, y = mercator_px(p["c"][1], p["c"][0], zoom)
+    size = float(p.get("s", 12))
+    half_w = LABEL_CHAR_EM * size * len(str(p["n"])) / 2 + LABEL_GAP_PX
+    half_h = size / 2 + LABEL_GAP_PX
+    return float(x) - half_w, float(y) - half_h, float(x) + half_w, float(y) + half_h
+
+
 def places(box: Box, limit: int = PLACES_PER_BOX) -> list[dict]:
-    """The ``limit`` most populous labelled places inside the box (records of
-    :func:`intel.render.worldfiles.places_records`, largest first)."""
-    out = []
+    """The most populous labelled places inside the box whose labels do not overlap at the box's
+    zoom (records of :func:`intel.render.worldfiles.places_records`, largest first, at most
+    ``limit``).
+
+    Labels are placed largest first; a place whose label box (its name's width at
+    :data:`LABEL_CHAR_EM` ems of its size, :data:`LABEL_GAP_PX` around it) would meet one already
+    placed at the lowest zoom the box serves (its level minus a half) is left out, so two
+    neighbourhoods of one name (Willowdale, Willowdale East) never print over each other, whatever
+    the browser's own collision filter does. Zooming in only moves labels apart.
+    """
+    zoom = max(box.level - 0.5, 0.0)
+    out, boxes = [], np.empty((0, 4))
     for p in _places():
         x, y = p["c"]
-        if box.w <= x <= box.e and box.s <= y <= box.n:
-            out.append(p)
-            if len(out) >= limit:
-                break
+        if not (box.w <= x <= box.e and box.s <= y <= box.n):
+            continue
+        b = _label_box(p, zoom)
+        if len(boxes) and np.any((boxes[:, 0] < b[2]) & (b[0] < boxes[:, 2]) & (boxes[:, 1] < b[3]) & (b[1] < boxes[:, 3])):
+            continue
+        out.append(p)
+        boxes = np.vstack([boxes, b])
+        if len(out) >= limit:
+            break
     return out
 
 

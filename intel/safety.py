@@ -154,6 +154,37 @@ def csv_bytes(df: pd.DataFrame, **to_csv) -> bytes:
     return csv_safe(df).to_csv(**to_csv).encode("utf-8")
 
 
+def write_text_atomic(path, text: str, mode: int = 0o644) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` through a unique temporary file in the same folder and a
+    rename, so that concurrent writers (two servers, a server and the CLI) never share a temporary
+    file and readers never see half a file. The folder is created when missing.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    text : str
+    mode : int
+        Permission bits of the file (``0o600`` for the users file).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.chmod(tmp, mode)
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return p
+
+
 def write_csv(df: pd.DataFrame, path, **to_csv) -> None:
     """Write ``df`` made safe by :func:`csv_safe` to ``path`` (a file name or an open text file),
     for the CLI's CSV outputs; ``index=False`` unless given."""

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Mapping
 
 from intel.auth.roles import User
+from intel.safety import write_text_atomic
 
 
 MIN_PASSWORD_LEN = 10
@@ -201,17 +201,7 @@ def save_users(users: Mapping[str, Account], path: str | os.PathLike | None = No
         text = "\n".join(lines)
     else:
         text = json.dumps({"users": entries}, ensure_ascii=False, indent=2) + "\n"
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".users-", dir=str(p.parent))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return p
+    return write_text_atomic(p, text, mode=0o600)
 
 
 def add_user(users: Mapping[str, Account], name: str, password: str | None, role: str,

@@ -39,8 +39,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -50,6 +48,7 @@ import numpy as np
 from intel.config import NATURAL_EARTH_GPKG, STATIC_DIR
 from intel.render.labels import mercator_px
 from intel.render.worldfiles import admin1_file, lakes_file, places_file
+from intel.safety import write_text_atomic
 
 VIEW_DIR = STATIC_DIR / "views"
 VIEW_URL = "/app/static/views"
@@ -312,19 +311,10 @@ written as JSON)."""
 
 
 def _write(path: Path, content) -> None:
-    """Write ``content`` (JSON text, or a value written as compact JSON) to ``path`` atomically (a unique temporary file in the same
-    folder, then a rename), so concurrent sessions and processes never read half a file."""
-    VIEW_DIR.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=VIEW_DIR, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(content if isinstance(content, str) else json.dumps(content, separators=(",", ":"),
-                                                                          ensure_ascii=False))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``content`` (JSON text, or a value written as compact JSON) to ``path`` atomically
+    (:func:`intel.safety.write_text_atomic`), so concurrent sessions and processes never read half a file."""
+    write_text_atomic(path, content if isinstance(content, str)
+                      else json.dumps(content, separators=(",", ":"), ensure_ascii=False))
 
 
 @lru_cache(maxsize=512)

@@ -13,12 +13,11 @@ Coordinates are WGS84 degrees, GeoJSON [longitude, latitude] (RFC 7946).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 
 from intel.config import NATURAL_EARTH_GPKG, NATURAL_EARTH_LAKES, STATIC_DIR
+from intel.safety import write_text_atomic
 
 GPKG = NATURAL_EARTH_GPKG
 """Natural Earth GeoPackage the basemap is drawn from (:data:`intel.config.NATURAL_EARTH_GPKG`)."""
@@ -51,18 +50,9 @@ def basemap_geojson(tolerance_deg: float = 0.08, digits: int = 2) -> dict:
 def _write_static(path: Path, make, newer_than: Path | None = None) -> Path:
     """Write ``make()`` as compact JSON to ``path`` when it is missing (or older than ``newer_than``)."""
     if not path.exists() or (newer_than is not None and path.stat().st_mtime < newer_than.stat().st_mtime):
-        STATIC_DIR.mkdir(exist_ok=True)
-        # a unique temporary file, then a rename: two processes writing at once (two servers, a
-        # server and a PDF from the CLI) never share a temporary file nor read half a file
-        fd, tmp = tempfile.mkstemp(dir=STATIC_DIR, prefix=path.name, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(json.dumps(make(), separators=(",", ":"), ensure_ascii=False))
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        # two processes writing at once (two servers, a server and a PDF from the CLI) never share a
+        # temporary file nor read half a file
+        write_text_atomic(path, json.dumps(make(), separators=(",", ":"), ensure_ascii=False))
     return path
 
 def ensure_basemap_file() -> Path:

@@ -90,6 +90,12 @@ def json_value(v):
 # markings in exported files
 # --------------------------------------------------------------------------------------------
 
+def batch_id_list(batch_ids) -> list[int]:
+    """The distinct import batch ids of ``batch_ids`` (any iterable, e.g. a table's ``batch_id``
+    column), sorted, missing values (``None``, NaN) left out."""
+    return sorted({int(b) for b in batch_ids if b is not None and not pd.isna(b)})
+
+
 def records_marking(con, filters=None, batch_ids=(), *, events: bool = True) -> str:
     """The marking of an export built from stored records: the events selected by ``filters`` and
     the rows of the import batches ``batch_ids`` (stored flows, crossings, counts per area).
@@ -118,7 +124,7 @@ def records_marking(con, filters=None, batch_ids=(), *, events: bool = True) -> 
     if events:
         m = auth.export_marking(con, filters)
         parts.append(None if m == auth.UNRESTRICTED_MARKING else m)
-    ids = sorted({int(b) for b in batch_ids if b is not None})
+    ids = batch_id_list(batch_ids)
     if ids:
         parts += [r[0] for r in con.execute(
             "SELECT releasability FROM batches WHERE list_contains(?, batch_id)", [ids]).fetchall()]
@@ -325,4 +331,4 @@ def file_marking(data: bytes | str, file_name: str | None) -> str | None:
 
 
 __all__ = ["json_value", "MARKING_COLUMN", "marking_slug", "marked_file_name", "mark_export", "file_marking",
-           "records_marking"]
+           "records_marking", "batch_id_list"]

@@ -747,6 +747,15 @@ __all__ = ["MEASURES", "GRAINS", "DIMENSIONS", "KAFO", "TRIGGER_DEFAULT", "LOCAT
            "playback_steps", "data_period", "pct_change", "register_totals", "register_marking"]
 
 
+def _area_counts_of(n: int) -> str:
+    """FROM and WHERE of the recorded counts per area of one measure in ``n`` countries (parameters:
+    the measure, then the ``n`` ISO3 codes): the part of :func:`register_totals` and
+    :func:`register_marking` that must select the same rows."""
+    ph = ", ".join("?" for _ in range(n))
+    return ("FROM area_counts c JOIN areas a ON a.source = c.source AND a.area_id = c.area_id "
+            f"WHERE c.measure = ? AND c.status = 'recorded' AND a.country_iso3 IN ({ph})")
+
+
 def register_totals(con, iso3s, area_measure: str = "arma_fogo_total") -> pd.DataFrame:
     """Firearms in the store's own seizure registers per country and year, beside UNODC's figure.
 
@@ -788,8 +797,7 @@ def register_totals(con, iso3s, area_measure: str = "arma_fogo_total") -> pd.Dat
     ac = con.execute(
         f"""SELECT a.country_iso3 AS iso3, year(c.month) AS year, c.source, 'counts per area' AS kind,
                    sum(c.value) AS firearms, NULL::BIGINT AS events, count(DISTINCT c.month) AS months
-            FROM area_counts c JOIN areas a ON a.source = c.source AND a.area_id = c.area_id
-            WHERE c.measure = ? AND c.status = 'recorded' AND a.country_iso3 IN ({ph})
+            {_area_counts_of(len(iso3s))}
             GROUP BY ALL""", [area_measure, *iso3s]).df()
     df = pd.concat([d for d in (ev, ac) if len(d)], ignore_index=True) if len(ev) or len(ac) else pd.DataFrame(columns=cols[:-1])
     if df.empty:
@@ -822,9 +830,6 @@ def register_marking(con, iso3s, area_measure: str = "arma_fogo_total") -> str:
     iso3s = tuple(str(i).upper() for i in iso3s)
     if not iso3s:
         return records_marking(con, None, (), events=False)
-    ph = ", ".join("?" for _ in iso3s)
-    batches = [r[0] for r in con.execute(
-        f"""SELECT DISTINCT c.batch_id FROM area_counts c JOIN areas a ON a.source = c.source AND a.area_id = c.area_id
-            WHERE c.measure = ? AND c.status = 'recorded' AND a.country_iso3 IN ({ph})""",
-        [area_measure, *iso3s]).fetchall()]
+    batches = [r[0] for r in con.execute(f"SELECT DISTINCT c.batch_id {_area_counts_of(len(iso3s))}",
+                                         [area_measure, *iso3s]).fetchall()]
     return records_marking(con, Filters(countries=iso3s), batches)

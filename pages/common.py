@@ -200,8 +200,7 @@ def export_marking(filters: hexbin.Filters | None = None, batch_ids=(), events: 
     everything the user sees (more restrictive than any part of it, never less). ``batch_ids``
     adds the import batches of non-event rows the export holds (crossings, flows); ``events=False``
     leaves the events out for exports that hold none (:func:`intel.export.records_marking`)."""
-    ids = tuple(sorted({int(b) for b in batch_ids if b is not None and not pd.isna(b)}))
-    return _marking(db_path(), db_stamp(), visibility(), filters, ids, bool(events))
+    return _marking(db_path(), db_stamp(), visibility(), filters, tuple(export.batch_id_list(batch_ids)), bool(events))
 
 
 def _session_token() -> str:

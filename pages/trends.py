@@ -12,12 +12,13 @@ import pandas as pd
 import streamlit as st
 
 from intel import briefing, hexbin, settings, trends
+from intel.auth import UNRESTRICTED_MARKING
 from intel.render import hexagons
 from intel.render.deck import cells_fit_view, offline_deck, view_for
 from intel.render.palettes import (CHANGE_DOWN_COLOUR, CHANGE_UP_COLOUR, COUNTRY_CONTEXT_SCHEME, NOT_REPORTED_COLOUR,
                                    class_breaks)
 from intel.safety import csv_bytes
-from pages.common import (as_days, cached, db_stamp, export_button, export_marking, get_con, keep, legend_html,
+from pages.common import (as_days, cached, db_stamp, export_button, get_con, keep, legend_html,
                           provenance, reporting_countries, resolution_slider, show_deck, sidebar_filters)
 
 st.title("Trends and briefing")
@@ -173,7 +174,7 @@ with tab_t:
 
 # ------------------------------------------------------------------------------ country context
 # UNODC's questionnaire figures are public: their exports carry no event's marking
-PUBLIC = export_marking(events=False)
+PUBLIC = UNRESTRICTED_MARKING
 with tab_c:
     st.subheader("Country context: UNODC arms seized")
     st.caption(f"Source: {trends.UNODC_CITATION}. Years a country did not report are shown as gaps "

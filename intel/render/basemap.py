@@ -290,16 +290,17 @@ def places(box: Box, limit: int = PLACES_PER_BOX) -> list[dict]:
     the browser's own collision filter does. Zooming in only moves labels apart.
     """
     zoom = max(box.level - 0.5, 0.0)
-    out, boxes = [], np.empty((0, 4))
+    out, boxes = [], np.empty((limit, 4))   # the boxes of the labels placed so far: boxes[:len(out)]
     for p in _places():
         x, y = p["c"]
         if not (box.w <= x <= box.e and box.s <= y <= box.n):
             continue
         b = _label_box(p, zoom)
-        if len(boxes) and np.any((boxes[:, 0] < b[2]) & (b[0] < boxes[:, 2]) & (boxes[:, 1] < b[3]) & (b[1] < boxes[:, 3])):
+        k = boxes[:len(out)]
+        if np.any((k[:, 0] < b[2]) & (b[0] < k[:, 2]) & (k[:, 1] < b[3]) & (b[1] < k[:, 3])):
             continue
+        boxes[len(out)] = b
         out.append(p)
-        boxes = np.vstack([boxes, b])
         if len(out) >= limit:
             break
     return out

@@ -26,6 +26,7 @@ import pydeck as pdk
 
 from intel.borders.crossings import crossing_text
 from intel.emerging import NO_PATTERN
+from intel.h3cells import cell_centres, from_hex
 from intel.hotspots import CONFIDENCE
 from intel.render.counts import TOOLTIP_COLUMNS, hexagon_layer, points_layer  # noqa: F401 - re-exported
 from intel.render.deck import cells_view, fit_view, offline_deck, view_for
@@ -54,10 +55,8 @@ centre inside its hexagon."""
 def _centre_marks(data: pd.DataFrame, layer_id: str) -> pdk.Layer:
     """Dots of :data:`MARK_PX` pixels at the centres of the cells of ``data`` (``h3``, ``color``),
     opaque, so cells smaller than a pixel stay visible."""
-    import h3
-
-    ll = np.array([h3.cell_to_latlng(h) for h in data["h3"]], dtype=float).reshape(-1, 2)
-    marks = pd.DataFrame({"lat": ll[:, 0].round(5), "lon": ll[:, 1].round(5),
+    lat, lon = cell_centres(from_hex(data["h3"].astype(str).tolist()))
+    marks = pd.DataFrame({"lat": lat.round(5), "lon": lon.round(5),
                           "color": [list(c[:3]) + [255] for c in data["color"]]})
     return pdk.Layer("ScatterplotLayer", marks, id=layer_id, get_position=["lon", "lat"], get_radius=1,
                      radius_units="meters", radius_min_pixels=MARK_PX, radius_max_pixels=MARK_PX,
@@ -73,13 +72,11 @@ def hotspot_view(hot: pd.DataFrame, res: int) -> pdk.ViewState:
     for the resolution, so cells far apart (Toronto and Bogota) are both on screen and the centre
     is never the empty sea between them.
     """
-    import h3
-
     shown = hot[(hot["value"] > 0) | (hot["bin"] != 0)]
     if shown.empty:
         return cells_view(shown["h3"], res)
-    ll = np.array([h3.cell_to_latlng(h) for h in shown["h3"]], dtype=float)
-    return fit_view(ll[:, 0], ll[:, 1], max_zoom=cells_view([], res).zoom)
+    lat, lon = cell_centres(from_hex(shown["h3"].astype(str).tolist()))
+    return fit_view(lat, lon, max_zoom=cells_view([], res).zoom)
 
 
 def hotspot_deck(hot: pd.DataFrame, value: str, res: int, layer_id: str = "gi-hexes",

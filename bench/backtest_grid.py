@@ -96,7 +96,16 @@ RESOLUTIONS = (8, 9)
 
 
 def fitted_default(inp: dict, train, h: float, pcts) -> tuple[np.ndarray, str]:
-    """The backtest's fitted ranking: :func:`intel.risk.fit.fit_ranking`, refitted on all training data."""
+    """The backtest's fitted ranking: :func:`intel.risk.fit.fit_ranking`, refitted on all training data
+    (:func:`intel.risk.fit.fitted_ranking`, ties at each share's cut-off broken share by share)."""
+    fit = rf.fit_ranking(inp["inc_tr"], inp["cells"], train, h, pcts)
+    parts = rf.candidate_parts(inp["inc_tr"], inp["cells"], train[1], h)
+    return rf.fitted_ranking(parts, fit, pcts), fit["ranking"]
+
+
+def fitted_pooled_ties(inp: dict, train, h: float, pcts) -> tuple[np.ndarray, str]:
+    """The fit before the share-by-share ties (:func:`intel.risk.fit.share_ties`): the candidate
+    chosen on all shares pooled, its tie-break (if any) applied at every share."""
     fit = rf.fit_ranking(inp["inc_tr"], inp["cells"], train, h, pcts)
     return rf.candidate_rankings(inp["inc_tr"], inp["cells"], train[1], h)[fit["choice"]], fit["choice"]
 
@@ -167,7 +176,7 @@ def hedge(inp: dict, train, h: float, pcts) -> tuple[np.ndarray, str]:
     return rf.candidate_rankings(inc, cells, train[1], h)[best], best
 
 
-RULES = {"fitted": fitted_default, "fitted-before": fitted_before,
+RULES = {"fitted": fitted_default, "fitted-pooled-ties": fitted_pooled_ties, "fitted-before": fitted_before,
          "ties-always": _when_counts(rf.TIES_NARROW), "ties-recency": _when_counts(TIE_BREAKS[2]),
          "fitted-strict": fitted_strict, "hedge": hedge}
 """Fitted-ranking rules scored by ``--rule`` (name -> ``fn(inputs, train, bandwidth_km, pcts)``

@@ -48,7 +48,10 @@ Methods compared (:func:`backtest`, :data:`METHODS`)
   gain in mean hit rate over previous-period counts, pooled over the folds and the area shares
   with a standard error clustered by cell; a candidate must gain more than one standard error
   and find fewer events than the counts in no fold at no share, and of those within one
-  standard error of the best the simplest is taken; otherwise previous-period counts stay;
+  standard error of the best the simplest is taken; otherwise previous-period counts stay. When
+  counts or a tie-break is taken, the tie of the counts at each share's cut-off is then broken
+  share by share, by the tie-break that gained at that share alone in no fold less than the counts
+  (:func:`~intel.risk.fit.share_ties`), or left shared;
 * ``previous-period counts``: events per cell in the training period (the naive "last period"
   hot spot map);
 * ``kernel density``: a Gaussian kernel density of the training events on the H3 grid: each
@@ -92,8 +95,9 @@ from intel.config import check_resolution
 from intel.errors import HotspotError
 from intel.h3cells import cell_centres, edge_km
 from intel.hexbin import uncertainty_values
-from intel.risk.fit import (AREA_PCTS, RESULT_COLUMNS, candidate_rankings, default_bandwidth_km,  # noqa: F401
-                            evaluate, fit_ranking, incidents_of_records, kde_scores, per_cell)
+from intel.risk.fit import (AREA_PCTS, RESULT_COLUMNS, candidate_parts, candidate_rankings,  # noqa: F401
+                            default_bandwidth_km, evaluate, fit_ranking, fitted_ranking, incidents_of_records,
+                            kde_scores, per_cell)
 # RESULT_COLUMNS: the columns backtest() returns, named here too
 from intel.studyarea import polygon_cells, study_area, without_lakes
 
@@ -366,7 +370,7 @@ def backtest(con, res: int, train=None, test=None, area=None, weights: dict | No
         ``attrs``: ``train``, ``test``, ``res``, ``study_cells``, ``train_events``,
         ``test_events``, ``bandwidth_km``, ``area``, ``notes``, ``warnings`` (plain sentences,
         :func:`backtest_warnings`), ``checks`` (the figures behind them), ``fitted_method``
-        (the chosen candidate), ``fit`` (validation table of :func:`fit_ranking` as a list of
+        (the fitted ranking, ``ranking`` of :func:`fit_ranking`), ``fit`` (validation table of :func:`fit_ranking` as a list of
         dicts, one per candidate), ``validation`` (the span of the validation years), ``folds``
         (the validation years, latest first),
         ``not_applicable`` (score components that are 0 in this area, with the reason),
@@ -418,7 +422,7 @@ def backtest(con, res: int, train=None, test=None, area=None, weights: dict | No
 
     # candidates from the incidents only: no second risk score per validation fold (see fit_ranking)
     fit = fit_ranking(inc_tr, cells, train, h, pcts)
-    fitted = candidate_rankings(inc_tr, cells, train[1], h, score)[fit["choice"]]
+    fitted = fitted_ranking(candidate_parts(inc_tr, cells, train[1], h, score), fit, pcts)
     notes.append(fit["note"])
 
     parts = [evaluate(score, test_counts, pcts, METHODS[0], missed),
@@ -431,7 +435,7 @@ def backtest(con, res: int, train=None, test=None, area=None, weights: dict | No
                     train_events=int(train_counts.sum()), test_events=int(round(test_counts.sum() + missed)),
                     bandwidth_km=h, area=desc, notes=notes, warnings=warns, checks=checks,
                     # plain records, not DataFrames: pandas compares attrs when it combines frames
-                    fitted_method=fit["choice"], fit=fit["table"].to_dict("records"), validation=fit["validation"],
+                    fitted_method=fit["ranking"], fit=fit["table"].to_dict("records"), validation=fit["validation"],
                     folds=list(fit["folds"]),
                     not_applicable=dict(sc.attrs.get("not_applicable", {})), weights=sc.attrs.get("weights"),
                     periods_from_data=from_data)

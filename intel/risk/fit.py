@@ -114,6 +114,29 @@ asking only for no loss in the mean over the shares gave 42 of 48 (largest loss 
 the total gain (+431 against +250 hits), and one validation year alone gave 36 of 48 (largest
 loss 36 hits). The figures are in the closing note of issue 16."""
 
+TIE_BREAKS = (TIES_NARROW, "counts, ties by kernel density", "counts, ties by decayed counts (730 d)",
+              "counts, ties by risk score")
+"""The candidates that keep the order of the counts and only break their ties (:func:`share_ties`)."""
+
+SHARE_TIES_SE_RULE = 3.0
+"""Standard errors a tie-break must clear at one share of the area to break the counts' tie there
+when the fit keeps plain previous-period counts (:func:`share_ties`); when the fit chose a
+tie-break, one standard error (:data:`SE_RULE`) as in the choice itself.
+
+A tie at a share's cut-off is broken, or not, share by share: which cells of one count make the
+cut-off at 1 % says nothing about those that make it at 10 % (other counts, other places). The
+rule that chose one tie-break for all shares at once kept plain counts wherever one share in one
+fold lost, and broke every share's ties wherever none did. Measured with ``bench/backtest_grid.py``
+on the bundled Toronto incidents (rules ``fitted`` and ``fitted-pooled-ties``, the former rule):
+on the 8 grid splits 48 of 48 combinations at least the counts and 48 of 48 at least kernel
+density either way, total gain over the counts +325.2 hits against +117.7; on the 9 holdout splits
+53 of 54 and 54 of 54 against 53 and 52 (the losses to kernel density at 2005-2009 / 2010,
+resolution 9, came from a tie-break left out for its loss at 1 % in one fold), gain +242.0 against
++84.6; on the 10 short splits 57 of 60 and 60 of 60 against 54 and 60, gain +310.8 against +187.1.
+The largest losses to the counts are unchanged (1.8 and 2.4 events). Three standard errors when
+the fit keeps the counts: with two, the counts' lead fell to 52 of 54 on the holdout splits."""
+
+
 def cells_for_pct(study_cells: int, pct: float) -> int:
     """Number of predicted cells at ``pct`` % of ``study_cells``: ``max(1, floor(pct/100*N + 0.5))``."""
     n = int(study_cells)
@@ -535,6 +558,116 @@ def pooled_gain(fold_scores, fold_base, fold_counts, pcts=AREA_PCTS, fold_missed
     return float(np.mean(Ds)), se
 
 
+def share_ties(ranks, vcs, missed, choice: str, pcts=AREA_PCTS, candidates=CANDIDATES) -> dict:
+    """The tie-break, if any, that orders the counts' tie at each share's cut-off (validation folds only).
+
+    At each share ``p`` of ``pcts`` the candidates of :data:`TIE_BREAKS` are compared with
+    previous-period counts at that share alone: a tie-break is **eligible** at ``p`` when its gain
+    pooled over the folds (:func:`pooled_gain` with ``[p]``) exceeds :data:`SE_RULE` standard
+    errors if ``choice`` is a tie-break, :data:`SHARE_TIES_SE_RULE` if it is plain counts, and it
+    finds fewer events than the counts at ``p`` in no fold. Of the eligible ones within one
+    standard error of the best, the first in :data:`CANDIDATES` order; none when no tie-break is
+    eligible (the tie stays, shared by expectation).
+
+    Parameters
+    ----------
+    ranks : sequence of dict
+        Per fold, ``{candidate name: ranking value per cell}`` (:func:`candidate_rankings`).
+    vcs : sequence of arrays of float
+        Validation events per cell, one array per fold.
+    missed : sequence of float
+        Validation events outside the study area, per fold.
+    choice : str
+        The candidate chosen on all shares pooled (:func:`fit_ranking`); any other than counts or
+        a tie-break leaves no tie to break (empty result).
+    pcts : sequence of float
+        Area shares in percent.
+    candidates : sequence of str
+        The candidates that compete (only their tie-breaks are tried).
+
+    Returns
+    -------
+    dict
+        ``{pct: tie-break name or None}`` (empty when ``choice`` is neither counts nor a tie-break).
+    """
+    if choice != COUNTS and choice not in TIE_BREAKS:
+        return {}
+    rule = SE_RULE if choice in TIE_BREAKS else SHARE_TIES_SE_RULE
+    names = [c for c in CANDIDATES if c in TIE_BREAKS and c in candidates and all(c in r for r in ranks)]
+    out = {}
+    for p in pcts:
+        ok = []
+        for name in names:
+            gain, se = pooled_gain([r[name] for r in ranks], [r[COUNTS] for r in ranks], vcs, [p], missed)
+            worst = min(paired_gain(r[name], r[COUNTS], vc, [p], m)[0] for r, vc, m in zip(ranks, vcs, missed))
+            se = se if np.isfinite(se) else np.inf
+            if gain > se * rule + 1e-12 and worst >= -1e-12:
+                ok.append((name, gain, se))
+        if ok:
+            best = max(ok, key=lambda x: x[1])
+            out[float(p)] = next(n for n, g, _ in ok if g >= best[1] - best[2] - 1e-12)
+        else:
+            out[float(p)] = None
+    return out
+
+
+def fitted_parts(parts: dict, fit: dict, pcts=AREA_PCTS) -> dict[str, np.ndarray]:
+    """The parts of the fitted ranking from every candidate's parts of the whole period.
+
+    Parameters
+    ----------
+    parts : dict
+        :func:`candidate_parts` of the period the ranking is for (the whole training period).
+    fit : dict
+        :func:`fit_ranking`'s result.
+    pcts : sequence of float
+        The shares ``fit`` was chosen at.
+
+    Returns
+    -------
+    dict
+        ``{part name: value per cell}``. Without share-by-share ties (``fit["ties"]`` empty) the
+        parts of ``fit["choice"]``. Otherwise the counts, plus for each share ``p`` with a tie-break
+        ``fit["ties"][p]`` that tie-break's part on the cells of the count at the cut-off of ``p``
+        (the ``k``-th largest count, :func:`cells_for_pct`) and zero elsewhere; when two shares cut
+        at the same count, the first of them with a tie-break orders it. The other counts keep their ties.
+    """
+    ties = fit.get("ties") or {}
+    if not ties:
+        return dict(parts[fit["choice"]])
+    counts = np.asarray(parts[COUNTS]["counts"], float)
+    out: dict[str, np.ndarray] = {"counts": counts}
+    done = set()
+    for p in sorted(ties):
+        name = ties[p]
+        k = cells_for_pct(counts.size, p)
+        thr = float(-np.partition(-counts, k - 1)[k - 1])
+        if name is None or thr in done:
+            continue
+        done.add(thr)
+        grp = counts == thr
+        for part, v in parts[name].items():
+            if part == "counts":
+                continue
+            out[part] = out.get(part, np.zeros_like(counts)) + np.where(grp, np.asarray(v, float), 0.0)
+    return out
+
+
+def ranking_label(choice: str, ties: dict) -> str:
+    """Name of the fitted ranking: ``choice`` when the share-by-share ties (:func:`share_ties`) add
+    nothing to it (none, or ``choice``'s own tie-break at every share), else
+    ``"counts, ties by share (1 %: <tie-break or none>; ...)"``."""
+    if not ties or all(t == choice for t in ties.values()) or (choice == COUNTS and not any(ties.values())):
+        return choice
+    short = {n: n.replace("counts, ties by ", "") if n else "none" for n in ties.values()}
+    return "counts, ties by share (" + "; ".join(f"{p:g} %: {short[t]}" for p, t in ties.items()) + ")"
+
+
+def fitted_ranking(parts: dict, fit: dict, pcts=AREA_PCTS) -> np.ndarray:
+    """Ranking value per cell of the fitted ranking: the sum of :func:`fitted_parts`."""
+    return np.sum(list(fitted_parts(parts, fit, pcts).values()), axis=0)
+
+
 def fit_ranking(inc: pd.DataFrame, cells: np.ndarray, train, bandwidth_km: float, pcts=AREA_PCTS,
                 score_fn=None, near_repeat: bool = False, folds: int = VALIDATION_FOLDS,
                 candidates=CANDIDATES) -> dict:
@@ -556,7 +689,10 @@ def fit_ranking(inc: pd.DataFrame, cells: np.ndarray, train, bandwidth_km: float
     3. otherwise, of the eligible candidates whose gain is within one standard error of the
        best one's, the first in :data:`CANDIDATES` order (the simplest: counts with their ties
        broken come before blends, blends before rankings that replace the counts). Ties go the
-       same way, so the choice is deterministic.
+       same way, so the choice is deterministic;
+    4. when the choice is plain counts or a tie-break, the tie at each share's cut-off is then
+       broken, or left shared, share by share (:func:`share_ties`, :data:`SHARE_TIES_SE_RULE`);
+       :func:`fitted_parts` builds the ranking.
 
     Parameters
     ----------
@@ -585,7 +721,10 @@ def fit_ranking(inc: pd.DataFrame, cells: np.ndarray, train, bandwidth_km: float
     Returns
     -------
     dict
-        ``choice`` (a name of :data:`CANDIDATES`); ``table`` (DataFrame: ``candidate``, one
+        ``choice`` (a name of :data:`CANDIDATES`, chosen on all shares pooled); ``ties``
+        (:func:`share_ties`: ``{pct: tie-break or None}``, empty when ``choice`` is neither counts
+        nor a tie-break or there is no fold); ``ranking`` (:func:`ranking_label`, the name of the
+        ranking :func:`fitted_parts` builds); ``table`` (DataFrame: ``candidate``, one
         ``hit_rate_<pct>`` column per share (mean over the folds), ``mean_hit_rate``, ``gain``
         and ``gain_se`` over previous-period counts (pooled), ``worst_gain`` (the smallest gain
         of one fold at one share), ``eligible``; empty without a fold); ``validation`` (ISO dates: from
@@ -598,7 +737,7 @@ def fit_ranking(inc: pd.DataFrame, cells: np.ndarray, train, bandwidth_km: float
     empty = pd.DataFrame(columns=cols)
     fl = validation_folds(train, folds)
     if not fl:
-        return {"choice": COUNTS, "table": empty, "validation": None, "folds": [],
+        return {"choice": COUNTS, "ties": {}, "ranking": COUNTS, "table": empty, "validation": None, "folds": [],
                 "note": ("The training period is not longer than a year, so there is no inner "
                          "validation year: the fitted method is previous-period counts.")}
     used, ranks, vcs, missed = [], [], [], []
@@ -621,7 +760,8 @@ def fit_ranking(inc: pd.DataFrame, cells: np.ndarray, train, bandwidth_km: float
         vcs.append(vc)
         missed.append(max(float(val["incident_key"].nunique()) - vc.sum(), 0.0))
     if not used:
-        return {"choice": COUNTS, "table": empty, "validation": (fl[-1][0], fl[0][1]), "folds": [],
+        return {"choice": COUNTS, "ties": {}, "ranking": COUNTS, "table": empty, "validation": (fl[-1][0], fl[0][1]),
+                "folds": [],
                 "note": (f"No validation year from {fl[-1][0]} to {fl[0][1]} has events both before and in it, so "
                          "the inner split cannot be scored: the fitted method is previous-period counts.")}
     names = [c for c in candidates if all(c in r for r in ranks)]
@@ -660,6 +800,13 @@ def fit_ranking(inc: pd.DataFrame, cells: np.ndarray, train, bandwidth_km: float
            "no candidate beat them by more than one standard error of the gain without falling behind at some "
            "share of the area in some validation year")
     events = int(round(sum(vc.sum() + m for vc, m in zip(vcs, missed))))
+    ties = share_ties(ranks, vcs, missed, choice, pcts, names)
+    label = ranking_label(choice, ties)
+    if label != choice:
+        by = "; ".join(f"{p:g} %: {t or 'none (tie shared)'}" for p, t in ties.items())
+        why += (f". Ties of the counts at each share's cut-off are then broken by the tie-break that found more "
+                f"events there in the validation years ({by})")
     note = (f"Fitted on {fold_txt} ({events:,} validation events); chosen: {choice} ({why}), then refitted on the "
             "whole training period." + note)
-    return {"choice": choice, "table": table, "validation": (used[-1][0], used[0][1]), "folds": used, "note": note}
+    return {"choice": choice, "ties": ties, "ranking": label, "table": table, "validation": (used[-1][0], used[0][1]),
+            "folds": used, "note": note}

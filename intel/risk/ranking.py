@@ -49,7 +49,8 @@ import numpy as np
 import pandas as pd
 
 from intel.risk.components import COMPONENTS
-from intel.risk.fit import COUNTS, candidate_parts, default_bandwidth_km, fit_ranking, incidents_of_records
+from intel.risk.fit import (COUNTS, candidate_parts, default_bandwidth_km, fit_ranking, fitted_parts,
+                            incidents_of_records)
 from intel.risk.records import area_records
 
 RANKINGS = ("fitted", "risk score")
@@ -143,7 +144,8 @@ def target_scores(con, res: int, area, scores: pd.DataFrame, ranking: str = DEFA
         ``scores`` with ``risk_score`` (the weighted risk score), the part columns
         :data:`ALL_PTS` and ``score`` replaced by the planner's ranking (best cell 1 for the
         fitted ranking), sorted best first (ties by cell id). ``attrs`` as ``scores`` plus
-        ``ranking`` (``fitted`` or ``risk score``), ``ranking_choice`` (the candidate used),
+        ``ranking`` (``fitted`` or ``risk score``), ``ranking_choice`` (the ranking used: ``ranking`` of
+        :func:`intel.risk.fit.fit_ranking`),
         ``ranking_sentence`` (one plain sentence: which ranking and why), ``ranking_fit`` (the
         validation table as a list of dicts), ``ranking_validation`` (ISO dates from the start
         of the earliest validation year to the end of the period, or None) and
@@ -181,8 +183,8 @@ def target_scores(con, res: int, area, scores: pd.DataFrame, ranking: str = DEFA
     # the candidates are built from the incidents only, so the risk score is computed once (by the
     # caller) and not again for every validation fold
     fit = fit_ranking(inc, cells_sorted, period, h)
-    choice = fit["choice"]
-    parts = candidate_parts(inc, cells_sorted, period[1], h, risk_now)[choice]
+    choice = fit["ranking"]
+    parts = fitted_parts(candidate_parts(inc, cells_sorted, period[1], h, risk_now), fit)
     back = np.empty_like(order)
     back[order] = np.arange(n)                       # sorted position of each row of df
     parts = {k: np.asarray(v, float)[back] for k, v in parts.items()}
@@ -194,7 +196,7 @@ def target_scores(con, res: int, area, scores: pd.DataFrame, ranking: str = DEFA
     years = f"each of its last {nf} years" if nf > 1 else "its last year"
     if v is None or nf == 0:
         why = "the period is too short or too sparse for a validation year, so the simplest baseline is used"
-    elif choice == COUNTS:
+    elif fit["choice"] == COUNTS and choice == COUNTS:
         why = (f"no candidate learnt from the days before {years} ({v[0]} to {v[1]}) found clearly more events "
                "than these counts there")
     else:

@@ -222,6 +222,56 @@ def test_ties_by_the_narrower_kernel_follow_the_nearest_hot_cell():
     assert rf.CANDIDATES.index(rf.TIES_NARROW) < rf.CANDIDATES.index("counts, ties by kernel density")
 
 
+def test_ties_are_broken_share_by_share():
+    # 91 cells, shares 1 % (1 cell) and 10 % (9 cells); train 2018-2019, one fold: 2019 fitted on 2018. Only
+    # the tie-break by decayed counts (730 d) competes with the counts. 2018: a1 and a2 3 events each (a1 in
+    # January, a2 in December), c1..c7 one event each in November-December, c8..c14 one each in January-February.
+    # 2019: a1 4 events, c1..c7 2 each (N = 18). At 1 % the counts take half of a1 and a2 (2 hits), the
+    # tie-break a2 (0): a loss, so the tie-break is not eligible on the shares pooled and the fit keeps counts.
+    # At 10 % (a1, a2 and 7 of the 14 tied c) the counts expect 4 + 7 / 14 * 14 = 11 hits, the tie-break takes
+    # c1..c7: 18. Gain 7 / 18 = 0.389 at that share alone; clusters c1..c7 (2 * 0.5 - 0.389 * 2) / 18 and a1
+    # (-0.389 * 4) / 18: SE = sqrt(8 / 7 * (7 * 0.01235 ** 2 + 0.08642 ** 2)) = 0.0988, 3.9 standard errors,
+    # above SHARE_TIES_SE_RULE (3): the tie at 10 % is broken, the one at 1 % stays shared.
+    cells = _patch()
+    a1, a2, c = cells[0], cells[10], cells[20:34]
+    rows = [(a1, f"2018-01-{d}") for d in (5, 10, 15)] + [(a2, f"2018-12-{d}") for d in (5, 10, 15)]
+    rows += [(ci, pd.Timestamp("2018-11-01") + pd.Timedelta(days=7 * j)) for j, ci in enumerate(c[:7])]
+    rows += [(ci, pd.Timestamp("2018-01-03") + pd.Timedelta(days=7 * j)) for j, ci in enumerate(c[7:])]
+    rows += [(a1, f"2019-0{m}-15") for m in (2, 4, 6, 8)]
+    rows += [(ci, f"2019-{m:02d}-10") for ci in c[:7] for m in (3, 9)]
+    tb = "counts, ties by decayed counts (730 d)"
+    inc = _inc(rows)
+    fit = rf.fit_ranking(inc, cells, ("2018-01-01", "2020-01-01"), 1.0, pcts=(1, 10), candidates=(rf.COUNTS, tb))
+    t = fit["table"].set_index("candidate")
+    assert t.loc[tb, "worst_gain"] == pytest.approx(-2 / 18) and not t.loc[tb, "eligible"]
+    assert fit["choice"] == rf.COUNTS
+    assert fit["ties"] == {1.0: None, 10.0: tb}
+    assert fit["ranking"] == "counts, ties by share (1 %: none; 10 %: decayed counts (730 d))"
+    ranks = [rf.candidate_rankings(inc[inc["d"] < "2019-01-01"], cells, "2019-01-01", 1.0)]
+    vc = [rf.per_cell(inc[inc["d"] >= "2019-01-01"], cells)]
+    g, se = rf.pooled_gain([ranks[0][tb]], [ranks[0][rf.COUNTS]], vc, [10])
+    assert g == pytest.approx(7 / 18) and se == pytest.approx(0.09876, abs=1e-4) and g > 3 * se
+    # the same gain with a tie-break already chosen on all shares needs one standard error, without: three
+    assert rf.share_ties(ranks, vc, [0.0], rf.COUNTS, (10,)) == {10.0: tb}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(rf, "SHARE_TIES_SE_RULE", 4.0)
+        assert rf.share_ties(ranks, vc, [0.0], rf.COUNTS, (10,)) == {10.0: None}
+        assert rf.share_ties(ranks, vc, [0.0], tb, (10,)) == {10.0: tb}
+    # a candidate that replaces the counts leaves no tie to break
+    assert rf.share_ties(ranks, vc, [0.0], "decayed counts, half-life 730 d", (10,)) == {}
+    # refitted on 2018-2019: a1 7 events, a2 and c1..c7 3, c8..c14 1. The 10 % cut-off (9 cells) falls on
+    # the count 3, so the tie-break orders those 8 cells only; the 1 % cut-off (a1 alone) keeps the counts.
+    parts = rf.fitted_parts(rf.candidate_parts(inc, cells, "2020-01-01", 1.0), fit, (1, 10))
+    counts = rf.per_cell(inc, cells)
+    assert set(parts) == {"counts", "decayed"} and parts["counts"].tolist() == counts.tolist()
+    full = rf.candidate_parts(inc, cells, "2020-01-01", 1.0)[tb]["decayed"]
+    assert np.flatnonzero(parts["decayed"]).tolist() == np.flatnonzero(counts == 3).tolist()
+    assert parts["decayed"][counts == 3] == pytest.approx(full[counts == 3])
+    score = rf.fitted_ranking(rf.candidate_parts(inc, cells, "2020-01-01", 1.0), fit, (1, 10))
+    assert np.argsort(-score, kind="stable")[0] == np.searchsorted(cells, a1)
+    assert "10 %: counts, ties by decayed counts (730 d)" in fit["note"]
+
+
 def test_pooled_gain_clusters_cells_across_folds():
     # 3 cells, k = 1 of 3 (pct 34 -> floor(1.02 + 0.5) = 1). Fold 1: base ranks cell 0 first, the candidate
     # cell 1; events (0, 2, 0): gain 2 / 2 = 1. Fold 2: the same rankings, events (1, 1, 0), N = 2: gain 0.

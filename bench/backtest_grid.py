@@ -21,8 +21,11 @@ the fit chose, and at the end in how many combinations the fitted ranking is at 
 baseline, with its largest loss and its total gain in hits.
 
 ``--rule`` scores a variant of the fit instead of (or beside) the default one (:data:`RULES`:
-``fitted``, the fit of the backtest and the planner; ``fitted-before``, the same without the
-tie-break by the narrower kernel that issue 16 added; the variants tried and not kept).
+``fitted``, the fit of the backtest and the planner, whose ties of the counts at each share's
+cut-off are broken share by share (:func:`intel.risk.fit.share_ties`); ``fitted-pooled-ties``,
+the former default, one candidate chosen on all shares pooled and its tie-break applied at every
+share; ``fitted-before``, that rule without the tie-break by the narrower kernel that issue 16
+added; the variants tried and not kept).
 ``--splits holdout`` runs the further splits of :data:`HOLDOUT_SPLITS` instead, ``--splits short``
 those of :data:`SHORT_SPLITS` (3- and 4-year training periods). ``--table-out FILE`` also writes the tables as
 markdown (for a closing note), ``--csv FILE`` the long table. Every variant decides on the training
@@ -180,9 +183,11 @@ RULES = {"fitted": fitted_default, "fitted-pooled-ties": fitted_pooled_ties, "fi
          "ties-always": _when_counts(rf.TIES_NARROW), "ties-recency": _when_counts(TIE_BREAKS[2]),
          "fitted-strict": fitted_strict, "hedge": hedge}
 """Fitted-ranking rules scored by ``--rule`` (name -> ``fn(inputs, train, bandwidth_km, pcts)``
-returning the ranking values per study cell and the chosen candidate's name). Besides the fit of
-the backtest and the planner (``fitted``) and the fit before the narrower kernel's tie-break
-(``fitted-before``), the training-only variants tried against the last losses of issue 16:
+returning the ranking values per study cell and the chosen ranking's name). Besides the fit of
+the backtest and the planner (``fitted``, ties broken share by share), the former fit that chose
+one tie-break for all shares (``fitted-pooled-ties``) and the fit before the narrower kernel's
+tie-break (``fitted-before``), the training-only variants of the pooled rule tried against the
+last losses of issue 16:
 ``ties-always`` and ``ties-recency`` break the ties of plain counts (by the narrower kernel, by
 recency-weighted counts) wherever the fit keeps them; ``fitted-strict`` asks every fold at every
 share for a gain of at least 0.1 % of the events; ``hedge`` maximises the worst inner-validation

@@ -10,10 +10,10 @@ eight training / test splits of 5 training years and the following 1-4 test year
 1, 5 and 10 % of the area) the fitted ranking's hit rate is at least that of kernel density and
 of previous-period counts in all 48 combinations. On nine further splits (``--splits holdout``)
 it is at least the counts in 53 of 54 (the loss: 1.8 of 725 test events at resolution 9, 5 %,
-where it breaks the counts' ties by kernel density) and at least kernel density in 52 of 54
-(there, in a one-year test, kernel density beats the counts, which the fit kept, by 0.7 and
-2.4 of 251 events), while the risk score with its default weights falls below
-previous-period counts in most of them. The planner
+where it breaks the counts' ties by kernel density) and at least kernel density in all 54; on
+ten splits with 3- and 4-year training periods (``--splits short``) at least the counts in 57 of
+60 (largest loss 2.4 of 345 events) and kernel density in all 60, while the risk score with its
+default weights falls below previous-period counts in most of them. The planner
 therefore ranks by the fitted ranking by default (:data:`DEFAULT_RANKING`); the weighted risk
 score stays available (``ranking="risk score"``) and its seven components stay beside every
 target as the explanation.
@@ -28,7 +28,10 @@ counts, counts with their ties broken by kernel density (half and whole default 
 toward decayed counts, decayed counts, kernel density) is built from the days before it and
 scored there, and the winner (previous-period counts unless a candidate gains more than one
 standard error pooled over the years and gains in each of them; of the candidates within one
-standard error of the best, the simplest) is refitted on the whole period. The candidates are
+standard error of the best, the simplest) is refitted on the whole period. When the winner is
+the counts or counts with their ties broken, the tie at the cut-off of each share of the area
+(1, 5, 10 %) is broken share by share, by the tie-break that did better than the counts at that
+share in the validation years (:func:`intel.risk.fit.share_ties`, :func:`intel.risk.fit.fitted_parts`). The candidates are
 built from the incidents alone, so the risk score is computed once, for the explanation, and
 not again per validation year. Nothing after ``date_to`` is read, so the same plan made later,
 with more records in the store, gives the same ranking.

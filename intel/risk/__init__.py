@@ -62,8 +62,8 @@ kept side by side, and picks a **target list** from it.
    geodesic distances in km.
 5. **Ranking** (:mod:`intel.risk.ranking`): by default the targets are ranked not by the
    weighted score but by the ranking fitted on the period's last three years, one validation
-   year at a time (counts, counts with ties broken share by share, counts shrunk toward decayed counts, decayed
-   counts, kernel density; :func:`intel.risk.fit.fit_ranking`), which beat both baselines out
+   year at a time (counts, counts with ties broken share by share, counts shrunk toward decayed
+   counts, decayed counts, kernel density; :func:`intel.risk.fit.fit_ranking`), which beat both baselines out
    of sample where the score did not; the score's parts stay as the explanation.
 6. :func:`plan` runs the whole chain; the Planner page and ``intel targets`` both call it.
 

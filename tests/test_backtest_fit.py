@@ -270,6 +270,11 @@ def test_ties_are_broken_share_by_share():
     score = rf.fitted_ranking(rf.candidate_parts(inc, cells, "2020-01-01", 1.0), fit, (1, 10))
     assert np.argsort(-score, kind="stable")[0] == np.searchsorted(cells, a1)
     assert "10 %: counts, ties by decayed counts (730 d)" in fit["note"]
+    # share ties that add nothing to the choice (its own tie-break at every share) leave the choice whole
+    same = {"choice": tb, "ties": {1.0: tb, 10.0: tb}}
+    assert rf.ranking_label(tb, same["ties"]) == tb
+    whole = rf.fitted_parts(rf.candidate_parts(inc, cells, "2020-01-01", 1.0), same, (1, 10))
+    assert whole["decayed"].tolist() == full.tolist()
 
 
 def test_pooled_gain_clusters_cells_across_folds():

@@ -627,14 +627,16 @@ def fitted_parts(parts: dict, fit: dict, pcts=AREA_PCTS) -> dict[str, np.ndarray
     Returns
     -------
     dict
-        ``{part name: value per cell}``. Without share-by-share ties (``fit["ties"]`` empty) the
-        parts of ``fit["choice"]``. Otherwise the counts, plus for each share ``p`` with a tie-break
+        ``{part name: value per cell}``. When the share-by-share ties add nothing to the choice
+        (:func:`ranking_label` is ``fit["choice"]``: no ties, plain counts with none broken, or the
+        chosen tie-break at every share) the parts of ``fit["choice"]``, all its ties broken.
+        Otherwise the counts, plus for each share ``p`` with a tie-break
         ``fit["ties"][p]`` that tie-break's part on the cells of the count at the cut-off of ``p``
         (the ``k``-th largest count, :func:`cells_for_pct`) and zero elsewhere; when two shares cut
         at the same count, the first of them with a tie-break orders it. The other counts keep their ties.
     """
     ties = fit.get("ties") or {}
-    if not ties:
+    if ranking_label(fit["choice"], ties) == fit["choice"]:
         return dict(parts[fit["choice"]])
     counts = np.asarray(parts[COUNTS]["counts"], float)
     out: dict[str, np.ndarray] = {"counts": counts}
@@ -656,7 +658,8 @@ def fitted_parts(parts: dict, fit: dict, pcts=AREA_PCTS) -> dict[str, np.ndarray
 
 def ranking_label(choice: str, ties: dict) -> str:
     """Name of the fitted ranking: ``choice`` when the share-by-share ties (:func:`share_ties`) add
-    nothing to it (none, or ``choice``'s own tie-break at every share), else
+    nothing to it (none, none broken after plain counts, or ``choice``'s own tie-break at every
+    share; :func:`fitted_parts` then gives ``choice`` itself), else
     ``"counts, ties by share (1 %: <tie-break or none>; ...)"``."""
     if not ties or all(t == choice for t in ties.values()) or (choice == COUNTS and not any(ties.values())):
         return choice

@@ -17,7 +17,7 @@ from __future__ import annotations
 import pandas as pd
 import pydeck as pdk
 
-from intel.render.palettes import COARSE_FILL_COLOUR, COARSE_LINE_COLOUR, HEX_LINE_COLOUR, class_breaks, colour_for, legend
+from intel.render.palettes import COARSE_FILL_COLOUR, COARSE_LINE_COLOUR, class_breaks, colour_for, legend
 from intel.safety import escape_record_text
 
 
@@ -68,7 +68,7 @@ def hexagon_layer(cells: pd.DataFrame, value: str = "events", layer_id: str = "h
         data = escape_record_text(data, ["top_categories"])
     layer = pdk.Layer(
         "H3HexagonLayer", data, id=layer_id, get_hexagon="h3", get_fill_color="color", pickable=True,
-        stroked=True, get_line_color=HEX_LINE_COLOUR, line_width_min_pixels=0.5, extruded=extruded, auto_highlight=True,
+        stroked=False, extruded=extruded, auto_highlight=True,
     )
     return layer, legend(breaks, value, values=cells[value].to_numpy())
 

@@ -73,8 +73,9 @@ def basemap_layer(url: str | None = None) -> pdk.Layer:
 
 
 def country_lines_layer(url: str | None = None) -> pdk.Layer:
-    """The country borders and coasts in white: from ``url`` (lines, :func:`intel.render.basemap.borders`)
-    or by default from the world file of :func:`basemap_layer` (its polygons' outlines)."""
+    """Country lines in white: from ``url`` (the land borders of :func:`intel.render.basemap.borders`;
+    no coasts, the land's colour against the sea draws them) or by default from the world file of
+    :func:`basemap_layer` (its polygons' outlines, coasts included)."""
     if url is None:
         ensure_basemap_file()
     return pdk.Layer("GeoJsonLayer", url or BASEMAP_URL, id="country_lines", stroked=True, filled=False,

@@ -31,7 +31,7 @@ from intel.hotspots import CONFIDENCE
 from intel.render.counts import TOOLTIP_COLUMNS, hexagon_layer, points_layer  # noqa: F401 - re-exported
 from intel.render.deck import cells_view, fit_view, offline_deck, view_for
 from intel.render.labels import mercator_px, place_labels
-from intel.render.palettes import (BIN_ALPHA, BIN_COLOURS, CATEGORY_ALPHA, CATEGORY_COLOURS, HOTSPOT_LINE_COLOUR,
+from intel.render.palettes import (BIN_ALPHA, BIN_COLOURS, CATEGORY_ALPHA, CATEGORY_COLOURS,
                                    SCORED_CELL_GREY, TARGET_LABEL_BACKGROUND, TARGET_LABEL_COLOUR, TARGET_LINE_COLOUR,
                                    score_colour, score_legend)
 from intel.safety import escape_record_text
@@ -41,8 +41,7 @@ from intel.safety import escape_record_text
 def _category_hexes(data: pd.DataFrame, layer_id: str) -> pdk.Layer:
     """Translucent hexagons of cells that carry their own ``color`` (hot spot and emerging maps)."""
     return pdk.Layer("H3HexagonLayer", data, id=layer_id, get_hexagon="h3", get_fill_color="color",
-                     pickable=True, stroked=True, get_line_color=HOTSPOT_LINE_COLOUR, line_width_min_pixels=0.3,
-                     extruded=False, opacity=0.75)
+                     pickable=True, stroked=False, extruded=False, opacity=0.75)
 
 
 MARK_PX = 2.5

@@ -35,8 +35,6 @@ MISSING_COLOUR = (250, 250, 250)
 """A value that was not recorded (NaN): near-white, outlined by the layer's line colour."""
 
 # --------------------------------------------------------------------------- explore map
-HEX_LINE_COLOUR = [80, 80, 80, 120]
-"""Outline of the explore-map hexagons (RGBA)."""
 COARSE_FILL_COLOUR, COARSE_LINE_COLOUR = [60, 60, 160, 60], [30, 30, 120]
 """Hollow circles of records too coarse to bin (RGBA fill, RGB outline)."""
 
@@ -56,7 +54,6 @@ BIN_COLOURS = {
 }
 """RGB colour of each Gi* confidence bin (ColorBrewer RdYlBu, as in ArcGIS's hot spot renderer)."""
 BIN_ALPHA = 200
-HOTSPOT_LINE_COLOUR = [90, 90, 90, 90]
 
 # --------------------------------------------------------------------------- emerging hot spots
 CATEGORY_COLOURS = {
@@ -100,7 +97,6 @@ SOURCE_COLOR = [0, 140, 255, 210]
 TARGET_COLOR = [225, 30, 45, 230]
 """End of a flow arc (recovery place), RGBA."""
 CORRIDOR_ALPHA = 200
-CORRIDOR_LINE_COLOUR = [120, 60, 0, 90]
 LINK_COLOUR = (130, 40, 170)
 """Links between seizures of the same serial key (purple)."""
 LINK_ALPHA = 220

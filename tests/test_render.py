@@ -102,7 +102,7 @@ def test_hotspot_deck_draws_cells_with_events_or_a_significant_bin():
     assert set(drawn) == {hot["h3"][0], hot["h3"][1], hot["h3"][3]}  # the empty, non-significant cell is left out
     assert drawn[hot["h3"][0]]["color"] == [215, 48, 39, 200] and drawn[hot["h3"][0]]["z"] == 3.14
     assert drawn[hot["h3"][1]]["color"] == [*palettes.BIN_COLOURS[-2], 200]
-    assert layer["opacity"] == 0.75 and layer["getLineColor"] == [90, 90, 90, 90]
+    assert layer["opacity"] == 0.75 and layer["stroked"] is False and layer["highPrecision"] is True
     assert spec["initialViewState"]["zoom"] == 10  # resolution 8
     assert "{value} events" in deck._tooltip["text"]  # Streamlit sends the tooltip apart from the spec
     # significant cells also get a dot of fixed pixel size at their centre: visible when the cells

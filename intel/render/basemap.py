@@ -23,9 +23,11 @@ share one box and its files. :func:`view_files` writes, once per box, under ``st
   land at the coarsest level (a few thousand vertices), so a user who zooms out still sees the
   continents;
 * ``borders``: the land borders between countries (not the coasts: the land's colour against the
-  sea draws them) cut the same way (inside the box in detail, outside coarse);
+  sea draws them) cut the same way (inside the box in detail, outside coarse), written as straight
+  segments for a LineLayer (:func:`_segments`);
 * ``lakes``: the Natural Earth lakes (:func:`intel.render.worldfiles.lakes_file`) inside the box;
-* ``admin1``: the admin-1 lines (:func:`intel.render.worldfiles.admin1_file`) inside the box;
+* ``admin1``: the admin-1 lines (:func:`intel.render.worldfiles.admin1_file`) inside the box, as
+  segments too;
 * ``places``: the :data:`PLACES_PER_BOX` most populous labelled places
   (:func:`intel.render.worldfiles.places_records`) inside the box.
 
@@ -69,7 +71,7 @@ ADMIN1_MIN_LEVEL = 4
 """Lowest level (rounded zoom) with admin-1 lines."""
 COARSE_LEVEL = 1
 """Level of the land drawn outside the box (tolerance about a quarter degree)."""
-FORMAT = 3
+FORMAT = 4
 """Version of the files' content: part of their names, so a change of this module never serves an
 old file."""
 
@@ -252,12 +254,31 @@ def land(box: Box) -> str:
     return _collection([*_cut(g, tree, box, tol), *_outside(coarse_land, box)], digits)
 
 
-def borders(box: Box) -> str:
-    """Land borders between countries (no coasts): inside the box in detail, coarse outside it."""
+def _segments(geoms, digits: int) -> list[dict]:
+    """The straight segments of line geometries as ``{"s": [lon, lat], "t": [lon, lat]}`` records
+    (degrees rounded to ``digits`` decimals; zero-length segments left out), the rows of a deck.gl
+    LineLayer: without a GPU its two-vertex segments cost the browser a fraction of a PathLayer's
+    mitred joints (:mod:`intel.render.deck`)."""
+    import shapely
+
+    geoms = np.asarray(geoms, dtype=object)
+    if not len(geoms):
+        return []
+    parts = shapely.get_parts(shapely.set_precision(geoms, 10.0 ** -digits))
+    parts = parts[(shapely.get_type_id(parts) == 1) & ~shapely.is_empty(parts)]
+    coords, index = shapely.get_coordinates(parts, return_index=True)
+    coords = np.round(coords, digits)
+    keep = (index[1:] == index[:-1]) & (coords[1:] != coords[:-1]).any(axis=1)
+    return [{"s": a, "t": b} for a, b in zip(coords[:-1][keep].tolist(), coords[1:][keep].tolist())]
+
+
+def borders(box: Box) -> list[dict]:
+    """Land borders between countries (no coasts) as segments (:func:`_segments`): inside the box
+    in detail, coarse outside it."""
     _, _, lines, tree = _countries()
     tol, digits = _tolerance(box)
     _, coarse_lines = _coarse_world()
-    return _collection([*_cut(lines, tree, box, tol), *_outside(coarse_lines, box)], digits)
+    return _segments([*_cut(lines, tree, box, tol), *_outside(coarse_lines, box)], digits)
 
 
 def lakes(box: Box) -> str:
@@ -269,14 +290,14 @@ def lakes(box: Box) -> str:
     return _collection(_cut(src[0], src[1], box, tol), digits)
 
 
-def admin1(box: Box) -> str:
-    """The admin-1 lines inside the box; none below level :data:`ADMIN1_MIN_LEVEL` (a continent's
-    state lines would outweigh the rest of the map)."""
+def admin1(box: Box) -> list[dict]:
+    """The admin-1 lines inside the box as segments (:func:`_segments`); none below level
+    :data:`ADMIN1_MIN_LEVEL` (a continent's state lines would outweigh the rest of the map)."""
     if box.level < ADMIN1_MIN_LEVEL:
-        return _collection([], 1)
+        return []
     parts, tree = _admin1()
     tol, digits = _tolerance(box)
-    return _collection(_cut(parts, tree, box, tol), digits)
+    return _segments(_cut(parts, tree, box, tol), digits)
 
 
 def _label_box(p: dict, zoom: float) -> tuple[float, float, float, float]:

@@ -24,7 +24,7 @@ from intel.corridors.flows import aggregate_flows
 from intel.geodesy import EARTH_RADIUS_KM, central_angle, destination_point, initial_bearing
 from intel.geodesy import unit_vectors
 from intel.greatcircle import tangent_vectors
-from intel.render.deck import PIXELS, fit_view
+from intel.render.deck import HEX_POLYGONS, PIXELS, fit_view
 from intel.render.palettes import (CORRIDOR_ALPHA, SOURCE_COLOR, TARGET_COLOR, class_breaks,
                                    colour_for, legend)
 
@@ -189,7 +189,7 @@ def corridor_layer(density: pd.DataFrame, top: int | None = 5000, layer_id: str 
         data = []
     return pdk.Layer(
         "H3HexagonLayer", data=data, id=layer_id, get_hexagon="h3", get_fill_color="color",
-        filled=True, stroked=False, extruded=False, pickable=True, high_precision=False,
+        filled=True, stroked=False, extruded=False, pickable=True, **HEX_POLYGONS,
     )
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import pandas as pd
 import pydeck as pdk
 
+from intel.render.deck import HEX_POLYGONS
 from intel.render.palettes import COARSE_FILL_COLOUR, COARSE_LINE_COLOUR, class_breaks, colour_for, legend
 from intel.safety import escape_record_text
 
@@ -68,7 +69,7 @@ def hexagon_layer(cells: pd.DataFrame, value: str = "events", layer_id: str = "h
         data = escape_record_text(data, ["top_categories"])
     layer = pdk.Layer(
         "H3HexagonLayer", data, id=layer_id, get_hexagon="h3", get_fill_color="color", pickable=True,
-        stroked=False, extruded=extruded, auto_highlight=True,
+        stroked=False, extruded=extruded, auto_highlight=True, **HEX_POLYGONS,
     )
     return layer, legend(breaks, value, values=cells[value].to_numpy())
 

@@ -30,7 +30,7 @@ import numpy as np
 import pydeck as pdk
 
 from intel.render.basemap import view_box, view_files
-from intel.render.worldfiles import (ADMIN1_URL, BASEMAP_URL, LAKES_URL, PLACES_URL, admin1_file,
+from intel.render.worldfiles import (BASEMAP_URL, LAKES_URL, PLACES_URL,
                                      ensure_basemap_file, lakes_file, places_file)
 from intel.render.palettes import (ADMIN1_LINE_COLOUR, COUNTRY_LINE_COLOUR, LAND_COLOUR, PLACE_LABEL_COLOUR,
                                    PLACE_OUTLINE_COLOUR, SEA_COLOUR)
@@ -44,6 +44,13 @@ pydeck turns a plain string property into a JavaScript expression (``"pixels"`` 
 :class:`pydeck.types.String` is sent as the literal string."""
 
 
+HEX_POLYGONS = {"high_precision": True}
+"""H3HexagonLayer settings every hexagon layer uses: cells drawn as polygons (each hexagon's own
+outline, the polygon shader the land already compiled) rather than as instanced columns. Without a
+GPU this halves the redraw of a map of 13,000 resolution-9 cells (``bench/``), and the outlines are
+exact at every latitude."""
+
+
 def lakes_layer(url: str | None = None) -> pdk.Layer | None:
     """Lakes in the sea colour over the land, from ``url`` (default the world file :data:`LAKES_URL`);
     None without a lakes source."""
@@ -53,13 +60,19 @@ def lakes_layer(url: str | None = None) -> pdk.Layer | None:
                      get_fill_color=SEA_COLOUR, pickable=False)
 
 
-def admin1_layer(url: str | None = None) -> pdk.Layer:
-    """Admin-1 lines, thin and a little darker than the land, from ``url`` (default the world file
-    :data:`ADMIN1_URL`)."""
-    admin1_file()
-    return pdk.Layer("GeoJsonLayer", url or ADMIN1_URL, id="admin1", stroked=True, filled=False,
-                     get_line_color=ADMIN1_LINE_COLOUR, line_width_min_pixels=1, line_width_max_pixels=1,
-                     get_line_width=1, pickable=False)
+def admin1_layer(url: str) -> pdk.Layer:
+    """Admin-1 lines, thin and a little darker than the land: a LineLayer of the segments at ``url``
+    (:func:`intel.render.basemap.admin1`)."""
+    return _segment_layer(url, "admin1", ADMIN1_LINE_COLOUR, 1.0)
+
+
+def _segment_layer(url: str, layer_id: str, colour, width_px: float) -> pdk.Layer:
+    """A LineLayer of ``{"s": [lon, lat], "t": [lon, lat]}`` segments served at ``url``, ``width_px``
+    CSS pixels wide. Without a GPU the browser runs every vertex shader on the CPU on every frame:
+    a LineLayer's two-vertex segments cost a fraction of a PathLayer's mitred joints (measured in
+    ``bench/``: the country lines' first draw 0.7 s instead of 1.5 s, each redraw a third)."""
+    return pdk.Layer("LineLayer", url, id=layer_id, get_source_position="s", get_target_position="t",
+                     get_color=colour, get_width=width_px, width_units=PIXELS, pickable=False)
 
 
 def basemap_layer(url: str | None = None) -> pdk.Layer:
@@ -72,14 +85,10 @@ def basemap_layer(url: str | None = None) -> pdk.Layer:
                      get_fill_color=LAND_COLOUR, pickable=False)
 
 
-def country_lines_layer(url: str | None = None) -> pdk.Layer:
-    """Country lines in white: from ``url`` (the land borders of :func:`intel.render.basemap.borders`;
-    no coasts, the land's colour against the sea draws them) or by default from the world file of
-    :func:`basemap_layer` (its polygons' outlines, coasts included)."""
-    if url is None:
-        ensure_basemap_file()
-    return pdk.Layer("GeoJsonLayer", url or BASEMAP_URL, id="country_lines", stroked=True, filled=False,
-                     get_line_color=COUNTRY_LINE_COLOUR, line_width_min_pixels=1.5, get_line_width=1, pickable=False)
+def country_lines_layer(url: str) -> pdk.Layer:
+    """The land borders between countries in white: a LineLayer of the segments at ``url``
+    (:func:`intel.render.basemap.borders`: no coasts, the land's colour against the sea draws them)."""
+    return _segment_layer(url, "country_lines", COUNTRY_LINE_COLOUR, 1.5)
 
 
 def places_layer(url: str | None = None) -> pdk.Layer:

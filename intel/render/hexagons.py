@@ -29,7 +29,7 @@ from intel.emerging import NO_PATTERN
 from intel.h3cells import cell_centres, from_hex
 from intel.hotspots import CONFIDENCE
 from intel.render.counts import TOOLTIP_COLUMNS, hexagon_layer, points_layer  # noqa: F401 - re-exported
-from intel.render.deck import cells_view, fit_view, offline_deck, view_for
+from intel.render.deck import HEX_POLYGONS, cells_view, fit_view, offline_deck, view_for
 from intel.render.labels import mercator_px, place_labels
 from intel.render.palettes import (BIN_ALPHA, BIN_COLOURS, CATEGORY_ALPHA, CATEGORY_COLOURS,
                                    SCORED_CELL_GREY, TARGET_LABEL_BACKGROUND, TARGET_LABEL_COLOUR, TARGET_LINE_COLOUR,
@@ -41,7 +41,7 @@ from intel.safety import escape_record_text
 def _category_hexes(data: pd.DataFrame, layer_id: str) -> pdk.Layer:
     """Translucent hexagons of cells that carry their own ``color`` (hot spot and emerging maps)."""
     return pdk.Layer("H3HexagonLayer", data, id=layer_id, get_hexagon="h3", get_fill_color="color",
-                     pickable=True, stroked=False, extruded=False, opacity=0.75)
+                     pickable=True, stroked=False, extruded=False, opacity=0.75, **HEX_POLYGONS)
 
 
 MARK_PX = 2.5
@@ -200,7 +200,7 @@ def target_layers(targets: pd.DataFrame, scores: pd.DataFrame) -> tuple[list[pdk
     show = escape_record_text(show, ["nearest_town", "nearest_crossing", "crossing"])
     hexes = pdk.Layer("H3HexagonLayer", show, id="target-cells", get_hexagon="h3", get_fill_color="color",
                       get_line_color=TARGET_LINE_COLOUR, line_width_min_pixels=2, stroked=True, extruded=False,
-                      pickable=True, opacity=0.85)
+                      pickable=True, opacity=0.85, **HEX_POLYGONS)
     labels = pdk.Layer("TextLayer", show, id="target-ranks", get_position=["longitude", "latitude"],
                        get_text="label", get_size=size, get_color=TARGET_LABEL_COLOUR,
                        get_pixel_offset="offset", get_text_anchor="'middle'",
@@ -211,7 +211,7 @@ def target_layers(targets: pd.DataFrame, scores: pd.DataFrame) -> tuple[list[pdk
     ctx["color"] = [[*SCORED_CELL_GREY, int(30 + 150 * min(1.0, s / top))] for s in ctx["score"]]
     ctx["score"] = ctx["score"].astype(float).round(3)
     context = pdk.Layer("H3HexagonLayer", ctx, id="scored-cells", get_hexagon="h3", get_fill_color="color",
-                        stroked=False, extruded=False, pickable=False)
+                        stroked=False, extruded=False, pickable=False, **HEX_POLYGONS)
     return [context, hexes, labels], view, top
 
 

@@ -97,54 +97,58 @@ except hs.HotspotError as exc:
 except Exception as exc:  # noqa: BLE001
     emsg = f"The emerging hot spot analysis could not be computed: {exc}"
 
-shared_view = hexagons.hotspot_view(hot, int(res))  # both maps of the page share one view
+shared_view = hexagons.hotspot_view(hot, int(res))  # both layers of the map share one view
 m1, m2, m3, m4 = st.columns(4)
 m1.metric("Study-area cells", f"{guard.study_cells:,}", help=guard.area)
 m2.metric(f"{value.capitalize()} analysed", f"{guard.events:,}")
 m3.metric("Hot spot cells", f"{int((hot['bin'] > 0).sum()):,}")
 m4.metric("Cold spot cells", f"{int((hot['bin'] < 0).sum()):,}")
 
-st.subheader("Hot and cold spots (Gi*)")
+st.subheader("Map")
+LAYERS = ["Hot and cold spots (Gi*)", "Emerging hot spots"]
+shown = st.radio("Layer", LAYERS, horizontal=True, key="hs_layer",
+                 help="One map, one view: the Gi* result or the emerging hot spot categories of the same cells.")
 map_col, side_col = st.columns([3, 1])
 with side_col:
-    st.markdown(legend_html(hexagons.hotspot_legend(),
-                            "Confidence" + (" (FDR-corrected)" if fdr else " (no FDR)")),
-                unsafe_allow_html=True)
+    if shown == LAYERS[0]:
+        st.markdown(legend_html(hexagons.hotspot_legend(),
+                                "Confidence" + (" (FDR-corrected)" if fdr else " (no FDR)")),
+                    unsafe_allow_html=True)
+    elif emg is not None:
+        st.markdown(legend_html(hexagons.emerging_legend(em.category_counts(emg)),
+                                f"Category ({emg.attrs.get('steps')} {step}s, "
+                                f"{emg.attrs.get('first_period')} to {emg.attrs.get('last_period')})"),
+                    unsafe_allow_html=True)
     st.caption(guard.area)
     st.caption(guard.method_text)
+    if eguard is not None:
+        st.caption(eguard.method_text)
     if guard.unreliable:
         st.error("The statistics cannot support this result: " + guard.messages[0])
     for m in guard.messages[1:] if guard.unreliable else guard.messages:
         st.warning(m)
-with map_col:
-    show_deck(hexagons.hotspot_deck(hot, value, int(res), view=shared_view), key="hs_map", height=520)
-    st.caption("Cells with no events and no significant result are not drawn; they are part of the study area. "
-               "A dot marks the centre of each hot or cold spot cell, so cells smaller than a pixel at this zoom "
-               "still show.")
-
-st.subheader("Emerging hot spots")
-if emsg:
-    st.error(emsg)
-elif emg is not None:
-    emap, eside = st.columns([3, 1])
-    with eside:
-        present = em.category_counts(emg)
-        st.markdown(legend_html(hexagons.emerging_legend(present),
-                                f"Category ({emg.attrs.get('steps')} {step}s, "
-                                f"{emg.attrs.get('first_period')} to {emg.attrs.get('last_period')})"),
-                    unsafe_allow_html=True)
-        st.caption(eguard.method_text)
+    if eguard is not None:
         if eguard.unreliable:
-            st.error("The statistics cannot support this result: " + eguard.messages[0])
+            st.error("The emerging hot spot statistics cannot support this result: " + eguard.messages[0])
         for m in eguard.messages:
             if m not in guard.messages and not (eguard.unreliable and m == eguard.messages[0]):
                 st.warning(m)
-    with emap:
-        edeck = hexagons.emerging_deck(emg, value, int(res), view=shared_view)
+with map_col:
+    # one deck (one WebGL context) whose layers follow the choice: without a GPU each map on a page
+    # costs the browser its own shaders and frames
+    if shown == LAYERS[0]:
+        show_deck(hexagons.hotspot_deck(hot, value, int(res), view=shared_view), key="hs_map", height=520)
+        st.caption("Cells with no events and no significant result are not drawn; they are part of the study area. "
+                   "A dot marks the centre of each hot or cold spot cell, so cells smaller than a pixel at this zoom "
+                   "still show.")
+    elif emsg:
+        st.error(emsg)
+    else:
+        edeck = hexagons.emerging_deck(emg, value, int(res), view=shared_view) if emg is not None else None
         if edeck is None:
             st.info("No cell shows an emerging hot or cold spot pattern for this selection.")
         else:
-            show_deck(edeck, key="hs_emap", height=480)
+            show_deck(edeck, key="hs_map", height=520)
 
 st.subheader("Cells")
 table = hot[hs.HOTSPOT_COLUMNS].copy()

@@ -27,19 +27,29 @@ def test_page_renders_maps_table_and_downloads(store):
     assert int(labels["Hot spot cells"]) > 0
     assert any("too coarse" in w.value for w in at.warning)
     assert len(at.dataframe) >= 1
-    # the hot spot and emerging maps share one view, so they line up
+    # one map (one WebGL context in the browser) whose layer is chosen: Gi* first, then the emerging
+    # categories in the same view, so they line up
     import json
     specs = [json.loads(d.proto.json) for d in at.get("deck_gl_json_chart")]
-    if len(specs) == 2:
-        assert specs[0]["initialViewState"] == specs[1]["initialViewState"]
+    assert len(specs) == 1 and "gi-hexes" in [l["id"] for l in specs[0]["layers"]]
     # every map carries the scale caption under it (issue 17), as on the other map pages
     scales = [c.value for c in at.caption if c.value.startswith("Initial view: 100 px on the map is about")]
-    assert specs and len(scales) == len(specs), scales
+    assert len(scales) == 1, scales
     md = " ".join(m.value for m in at.markdown)
     assert "Hot spot - 99% confidence" in md and "Confidence (FDR-corrected)" in md
     captions = " ".join(c.value for c in at.caption)
     assert "conditional permutation p-values (Anselin 1995; 9,999 permutations" in captions  # the method line
     assert "exact Poisson" in captions  # the emerging method line
+    at.radio(key="hs_layer").set_value("Emerging hot spots").run()
+    assert not at.exception
+    decks = [json.loads(d.proto.json) for d in at.get("deck_gl_json_chart")]
+    infos = " ".join(i.value for i in at.info)
+    assert len(decks) == 1 or "No cell shows an emerging" in infos
+    if decks:
+        assert "ehsa-hexes" in [l["id"] for l in decks[0]["layers"]]
+        assert decks[0]["initialViewState"] == specs[0]["initialViewState"]
+    assert "Category (" in " ".join(m.value for m in at.markdown) or "No cell shows" in infos
+    at.radio(key="hs_layer").set_value("Hot and cold spots (Gi*)").run()
     assert at.radio(key="hs_method").value == "permutation"
     at.radio(key="hs_method").set_value("normal").run()
     assert not at.exception

@@ -25,14 +25,18 @@ Figures (seconds; medians over ``--runs``, each run listed):
 Targets (issue 17) on 2 cores: first map <= 5 s, redraw <= 1 s, page first render <= 3 s.
 The machine's load average is printed with the figures: on a shared machine they are upper bounds.
 
-Where the time goes (100k store, December 2026, load average 10-70 on 2 cores): the server's
-part of a resolution change is 0.2-0.4 s of CPU (query cached per resolution and filters, the
-map and its widgets rerun alone in a fragment, deck JSON 70-300 kB); the same browser that
-needs 5-9 s to show the redrawn map keeps one WebGL context (no shader recompiles) and spends
-the time in Chromium's software compositing and SwiftShader (``bench/profile_browser.py``:
-renderer "Commit" and GPU-thread tasks, about 5-6 s each; JavaScript well under 1 s). In single trials, dropping
-the place labels, the metrics or the tables from the page, or rerunning the map alone (a
-fragment) did not change it beyond the noise of the shared machine.
+Where the time goes (1M store, December 2026, 2 cores): the server's part of a widget change is
+0.2-0.4 s and of a page's first run 1-2 s; the rest is the browser drawing the deck without a GPU.
+A Chrome trace (``bench/profile_browser.py``; GPU-thread ``CommandBuffer::Flush`` and the renderer's
+``GLES2::ReadPixels``, with which the software compositor reads every WebGL frame back) showed
+SwiftShader running the vertex shaders on the CPU: hexagon outlines (a path of six mitred segments
+per cell) cost 4 s per frame at 13,000 resolution-9 cells, the countries' outlines (coasts included,
+220,000 vertices at 10 m) 1.5 s per frame. Dropping the outlines, drawing only the land borders (the
+coasts show as the land's edge), the lines as LineLayer segments, the hexagons as polygons and the
+Hotspots page's two maps as one took a resolution change from 3.15 to 1.18 s (medians, same store
+and machine) and the Explore page's first render from 8.9 to 5.6 s. What remains of a first
+render is mostly the first use of each layer's shaders in a new WebGL context (about 0.3-0.8 s
+each) and the JavaScript bundles; on a machine with a GPU these take milliseconds.
 
 Usage: .venv/bin/python bench/bench_browser.py [--records 1000000] [--runs 3] [--db PATH] [--pages Overview,Planner]
 """

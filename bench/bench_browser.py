@@ -121,13 +121,14 @@ def _free_port() -> int:
 
 
 def start_server(db: Path, home: Path):
-    """``streamlit run app.py`` as ``intel serve`` runs it; returns (process, url, start time)."""
+    """The dashboard as ``intel serve`` starts it (:func:`intel.cli.serve.streamlit_command`);
+    returns (process, url, start time)."""
+    from intel.cli.serve import streamlit_command
+
     port = _free_port()
     env = dict(os.environ, HOME=str(home), INTEL_DB=str(db), PYTHONPATH=str(ROOT))
     env.pop("INTEL_USERS", None)
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.address", "127.0.0.1",
-           "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
-           "--server.fileWatcherType", "none", "--server.runOnSave", "false"]
+    cmd = streamlit_command(ROOT / "app.py", port)
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=str(ROOT), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     return proc, f"http://127.0.0.1:{port}", t0

@@ -1,0 +1,42 @@
+"""The process ``intel serve`` runs: Streamlit's own command line, after starting to import, in the
+background, the modules every page's first run needs.
+
+Why: the first script run of a new server process imported pandas, pyarrow, DuckDB, pydeck, h3
+and the intel modules (1.2-1.9 s on 2 cores, measured December 2026) while the first user waited.
+Started with the server, the imports run while Streamlit starts and while the browser loads the
+dashboard's JavaScript. Nothing is connected to, read or computed here: the store, the user and
+the caches are the script's business as before. An import that fails here fails again, with its
+message, where the page needs it.
+"""
+from __future__ import annotations
+
+import importlib
+import sys
+import threading
+
+WARM = ("pandas", "pyarrow", "duckdb", "pydeck", "h3", "numpy", "intel.store", "intel.hexbin",
+        "intel.render.counts", "intel.render.deck", "intel.render.hexagons")
+"""Modules imported in the background at start (module names, in order)."""
+
+
+def warm_imports(names=WARM) -> None:
+    """Import ``names`` one after the other; an import error is left to the page that needs the module."""
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - reported where the page imports it
+            pass
+
+
+def main() -> None:
+    """``python -m intel.cli.streamlit_main run app.py ...``: Streamlit's command line (the same
+    arguments as ``streamlit``), the warm imports started first in a daemon thread."""
+    threading.Thread(target=warm_imports, name="intel-warm-imports", daemon=True).start()
+    from streamlit.web import cli
+
+    sys.argv = ["streamlit", *sys.argv[1:]]
+    cli.main(prog_name="streamlit")
+
+
+if __name__ == "__main__":
+    main()

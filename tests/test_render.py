@@ -143,10 +143,15 @@ def test_target_deck_colours_scores_and_frames_the_targets():
     deck, key = hexagons.target_deck(targets, scores)
     spec = _spec(deck)
     # the basemap's five layers first, the place names last
-    assert [layer["id"] for layer in spec["layers"]][5:-1] == ["scored-cells", "target-cells", "target-ranks"]
+    assert [layer["id"] for layer in spec["layers"]][5:-1] == ["scored-cells", "target-cells", "target-outlines", "target-ranks"]
     tc = _layer(spec, "target-cells")["data"]
     assert tc[0]["color"] == [189, 0, 38, 220] and tc[1]["color"] == [254, 178, 76, 220]  # top class; half the top: class 3 of 6
     assert tc[0]["town_km"] == 1.23 and tc[0]["label"] == "1"
+    # the outlines: six edges per target, each a corner of the cell to the next one
+    segs = _layer(spec, "target-outlines")["data"]
+    assert len(segs) == 12
+    corners = {tuple(round(v, 6) for v in (lng, lat)) for lat, lng in h3.cell_to_boundary(cells[0])}
+    assert {tuple(s["s"]) for s in segs[:6]} == corners and {tuple(s["t"]) for s in segs[:6]} == corners
     ctx = _layer(spec, "scored-cells")["data"]
     assert [c["color"][3] for c in ctx] == [180, 105, 67]  # grey, more opaque with the score
     assert key[0] == (palettes.YLORRD[5], "score 1.67-2.00") and len(key) == 6

@@ -26,10 +26,10 @@ import pydeck as pdk
 
 from intel.borders.crossings import crossing_text
 from intel.emerging import NO_PATTERN
-from intel.h3cells import cell_centres, from_hex
+from intel.h3cells import cell_centres, cell_ring, from_hex
 from intel.hotspots import CONFIDENCE
 from intel.render.counts import TOOLTIP_COLUMNS, hexagon_layer, points_layer  # noqa: F401 - re-exported
-from intel.render.deck import HEX_POLYGONS, cells_view, fit_view, offline_deck, view_for
+from intel.render.deck import HEX_POLYGONS, PIXELS, cells_view, fit_view, offline_deck, view_for
 from intel.render.labels import mercator_px, place_labels
 from intel.render.palettes import (BIN_ALPHA, BIN_COLOURS, CATEGORY_ALPHA, CATEGORY_COLOURS,
                                    SCORED_CELL_GREY, TARGET_LABEL_BACKGROUND, TARGET_LABEL_COLOUR, TARGET_LINE_COLOUR,
@@ -169,7 +169,7 @@ def target_layers(targets: pd.DataFrame, scores: pd.DataFrame) -> tuple[list[pdk
     Returns
     -------
     (layers, view, top)
-        Layers in drawing order (scored cells, target cells, rank labels), the view framing
+        Layers in drawing order (scored cells, target cells, their outlines, rank labels), the view framing
         the targets and the top score the colours are scaled to (for :func:`target_legend`).
         Rank labels never overlap at the view's zoom: each sits on its target cell unless it
         would cover another rank, then gets a pixel offset from
@@ -199,8 +199,12 @@ def target_layers(targets: pd.DataFrame, scores: pd.DataFrame) -> tuple[list[pdk
     # crossing and town names may come from an analyst's file: escaped, deck.gl renders tooltips as HTML
     show = escape_record_text(show, ["nearest_town", "nearest_crossing", "crossing"])
     hexes = pdk.Layer("H3HexagonLayer", show, id="target-cells", get_hexagon="h3", get_fill_color="color",
-                      get_line_color=TARGET_LINE_COLOUR, line_width_min_pixels=2, stroked=True, extruded=False,
-                      pickable=True, opacity=0.85, **HEX_POLYGONS)
+                      stroked=False, extruded=False, pickable=True, opacity=0.85, **HEX_POLYGONS)
+    # the targets' outlines as LineLayer segments, the program the basemap's lines already use: a
+    # stroked hexagon layer would compile a PathLayer, about a second of a first render without a GPU
+    outlines = pdk.Layer("LineLayer", target_outline_segments(show["h3"]), id="target-outlines",
+                         get_source_position="s", get_target_position="t", get_color=TARGET_LINE_COLOUR,
+                         get_width=2, width_units=PIXELS, pickable=False)
     labels = pdk.Layer("TextLayer", show, id="target-ranks", get_position=["longitude", "latitude"],
                        get_text="label", get_size=size, get_color=TARGET_LABEL_COLOUR,
                        get_pixel_offset="offset", get_text_anchor="'middle'",
@@ -212,7 +216,18 @@ def target_layers(targets: pd.DataFrame, scores: pd.DataFrame) -> tuple[list[pdk
     ctx["score"] = ctx["score"].astype(float).round(3)
     context = pdk.Layer("H3HexagonLayer", ctx, id="scored-cells", get_hexagon="h3", get_fill_color="color",
                         stroked=False, extruded=False, pickable=False, **HEX_POLYGONS)
-    return [context, hexes, labels], view, top
+    return [context, hexes, outlines, labels], view, top
+
+
+def target_outline_segments(cells) -> list[dict]:
+    """The edges of H3 cells (hex strings) as LineLayer segments ``{"s": [lon, lat], "t": [lon, lat]}``
+    (degrees WGS84, six per hexagon; :func:`intel.h3cells.cell_ring`)."""
+    out = []
+    for h in cells:
+        ring = cell_ring(h)
+        out += [{"s": [round(a[0], 6), round(a[1], 6)], "t": [round(b[0], 6), round(b[1], 6)]}
+                for a, b in zip(ring[:-1], ring[1:])]
+    return out
 
 
 def target_deck(targets: pd.DataFrame, scores: pd.DataFrame) -> tuple[pdk.Deck, list]:

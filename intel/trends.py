@@ -790,7 +790,7 @@ def register_totals(con, iso3s, area_measure: str = "arma_fogo_total") -> pd.Dat
     ph = ", ".join("?" for _ in iso3s)
     ev = con.execute(
         f"""SELECT country_iso3 AS iso3, year(event_date) AS year, source, 'records' AS kind,
-                   sum(firearms) AS firearms, count(DISTINCT source || chr(31) || incident_key) AS events,
+                   sum(firearms) AS firearms, {events_sql()} AS events,
                    count(DISTINCT date_trunc('month', event_date)) AS months
             FROM events WHERE status = 'accepted' AND event_date IS NOT NULL AND country_iso3 IN ({ph})
             GROUP BY ALL""", iso3s).df()

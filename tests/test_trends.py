@@ -253,3 +253,21 @@ def test_registers_beside_unodc_on_the_real_store(real_store):
     # counts per precinct area and month: the zero placeholder months of late 2024 are not counted
     assert rio["kind"] == "counts per area" and rio["months"] == 8 and pd.isna(rio["events"])
     assert "MLI" not in set(reg["iso3"])  # no Malian register: nothing is invented
+
+
+@pytest.mark.parametrize("refreshed", [False, True])
+def test_register_totals_counts_each_incident_once(tmp_path, refreshed):
+    """Hand-built: source S1 has incident k1 on two rows (two items) and k2 on one; S2 reuses the
+    key k1. Events per (country, year, source): S1 2, S2 1; firearms summed over rows: S1 1+2+4."""
+    from intel.store import refresh_incidents
+
+    con = connect(str(tmp_path / "reg.duckdb"))
+    _ins(con, [("S1", "k1", "accepted", "seizure", "2024-03-01", "day", None, "U", "pistol", 1, None),
+               ("S1", "k1", "accepted", "seizure", "2024-03-01", "day", None, "U", "rifle", 2, None),
+               ("S1", "k2", "accepted", "seizure", "2024-04-01", "day", None, "U", "pistol", 4, None),
+               ("S2", "k1", "accepted", "seizure", "2024-05-01", "day", None, "U", "pistol", 8, None)])
+    if refreshed:
+        refresh_incidents(con)
+    t = trends.register_totals(con, ["CAN"]).set_index("source")
+    assert t.loc["S1", "events"] == 2 and t.loc["S1", "firearms"] == 7 and t.loc["S1", "months"] == 2
+    assert t.loc["S2", "events"] == 1 and t.loc["S2", "firearms"] == 8

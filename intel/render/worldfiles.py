@@ -62,8 +62,6 @@ def ensure_basemap_file() -> Path:
 
 ADMIN1_FILE = STATIC_DIR / "ne_admin1.geojson"
 
-ADMIN1_URL = "/app/static/ne_admin1.geojson"
-
 def admin1_geojson(tolerance_deg: float = 0.05, grid_deg: float = 0.01) -> dict:
     """Natural Earth admin-1 (state, province) boundaries as one GeoJSON MultiLineString feature.
 

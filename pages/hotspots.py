@@ -123,6 +123,8 @@ with side_col:
     st.caption(guard.method_text)
     if eguard is not None:
         st.caption(eguard.method_text)
+    elif emsg and shown == LAYERS[0]:
+        st.warning(emsg)   # the emerging layer's failure is said beside the Gi* layer too
     if guard.unreliable:
         st.error("The statistics cannot support this result: " + guard.messages[0])
     for m in guard.messages[1:] if guard.unreliable else guard.messages:

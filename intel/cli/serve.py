@@ -1,7 +1,7 @@
 """CLI verb ``intel serve``: build the store if it is missing and start the dashboard on 127.0.0.1.
 
 Where this sits: a thin layer that calls :func:`intel.reference.ensure_store` and then runs
-Streamlit (through :mod:`intel.cli.streamlit_main`) on ``app.py`` (:data:`intel.config.APP_PATH`) with ``INTEL_STORE`` (and ``INTEL_DB``) naming
+Streamlit (through ``launch.py`` beside it) on ``app.py`` (:data:`intel.config.APP_PATH`) with ``INTEL_STORE`` (and ``INTEL_DB``) naming
 the store, headless and without usage statistics. The exit status is Streamlit's.
 
 A DuckLake store (``--db ducklake:...`` or ``$INTEL_STORE``) is not built from ``data/``: it is
@@ -32,11 +32,11 @@ __all__ = ["serve_cmd", "streamlit_command"]
 
 def streamlit_command(app: Path, port: int) -> list[str]:
     """The ``streamlit run`` command line of ``intel serve`` (see the module overview), run through
-    :mod:`intel.cli.streamlit_main` (Streamlit's command line, the first page's imports started in
-    the background)."""
+    ``launch.py`` beside ``app`` (Streamlit's command line, the first page's imports started in
+    the background; outside the ``intel`` package, which never imports Streamlit)."""
     from intel.sessions import allowed_hosts
 
-    cmd = [sys.executable, "-m", "intel.cli.streamlit_main", "run", str(app), "--server.address", "127.0.0.1",
+    cmd = [sys.executable, str(Path(app).parent / "launch.py"), "run", str(app), "--server.address", "127.0.0.1",
            "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
            "--server.fileWatcherType", "none", "--server.runOnSave", "false",
            "--server.enableCORS", "true", "--server.enableXsrfProtection", "true"]

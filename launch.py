@@ -1,5 +1,6 @@
 """The process ``intel serve`` runs: Streamlit's own command line, after starting to import, in the
-background, the modules every page's first run needs.
+background, the modules every page's first run needs. It sits beside ``app.py`` (the app layer),
+since the ``intel`` package never imports Streamlit.
 
 Why: the first script run of a new server process imported pandas, pyarrow, DuckDB, pydeck, h3
 and the intel modules (1.2-1.9 s on 2 cores, measured December 2026) while the first user waited.
@@ -29,7 +30,7 @@ def warm_imports(names=WARM) -> None:
 
 
 def main() -> None:
-    """``python -m intel.cli.streamlit_main run app.py ...``: Streamlit's command line (the same
+    """``python launch.py run app.py ...``: Streamlit's command line (the same
     arguments as ``streamlit``), the warm imports started first in a daemon thread."""
     threading.Thread(target=warm_imports, name="intel-warm-imports", daemon=True).start()
     from streamlit.web import cli

@@ -38,7 +38,12 @@ and machine) and the Explore page's first render from 8.9 to 5.6 s. What remains
 render is mostly the first use of each layer's shaders in a new WebGL context (about 0.3-0.8 s
 each) and the JavaScript bundles; on a machine with a GPU these take milliseconds.
 
-Usage: .venv/bin/python bench/bench_browser.py [--records 1000000] [--runs 3] [--db PATH] [--pages Overview,Planner]
+The floor: the same two figures for `bench/floor_app.py`, a page with nothing but one map of the
+basemap's layer kinds (a polygon, a line, a label) and no data, served and timed the same way: the
+part of each target that Streamlit, deck.gl and software GL take on this machine before any
+change to the dashboard can matter (printed beside the targets, not judged; `--no-floor` skips it).
+
+Usage: .venv/bin/python bench/bench_browser.py [--records 1000000] [--runs 3] [--db PATH] [--pages Overview,Planner] [--no-floor]
 """
 from __future__ import annotations
 
@@ -132,6 +137,39 @@ def start_server(db: Path, home: Path):
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=str(ROOT), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     return proc, f"http://127.0.0.1:{port}", t0
+
+
+def start_floor(home: Path):
+    """``floor_app.py`` (a page with one basemap-kind map and no data) served as the dashboard is,
+    but without ``launch.py``'s warm imports; returns (process, url, start time)."""
+    from intel.cli.serve import streamlit_command
+
+    port = _free_port()
+    env = dict(os.environ, HOME=str(home), PYTHONPATH=str(ROOT))
+    cmd = streamlit_command(ROOT / "app.py", port)
+    cmd = [sys.executable, "-m", "streamlit", "run", str(BENCH / "floor_app.py"), *cmd[4:]]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=str(ROOT), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    return proc, f"http://127.0.0.1:{port}", t0
+
+
+def floor(browser, home: Path, runs: int) -> dict[str, list[float]]:
+    """The floor's serve-to-first-map and page first render (seconds, ``runs`` of the latter)."""
+    proc, url, t0 = start_floor(home)
+    try:
+        wait_health(url, proc)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(url, wait_until="commit")
+        first = wait_map(page, t0)
+        page.close()
+        return {"serve to first map": [first],
+                "page first render": [page_render(browser, url, "", True) for _ in range(runs)]}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 def wait_health(url: str, proc, timeout: float = TIMEOUT) -> None:
@@ -307,6 +345,7 @@ def main() -> None:
     ap.add_argument("--db", type=Path, default=None, help="store to serve (built when missing)")
     ap.add_argument("--pages", default="Overview,Explore map,Hotspots,Planner",
                     help="pages whose first render is measured, comma-separated")
+    ap.add_argument("--no-floor", action="store_true", help="skip the floor (a page with one map and no data)")
     args = ap.parse_args()
     if not Path(CHROMIUM).exists():
         sys.exit("error: chromium not found at /usr/bin/chromium (apt-get install chromium)")
@@ -326,6 +365,7 @@ def main() -> None:
     con.close()
     home = Path(tempfile.mkdtemp(prefix="bench_browser_home_"))
     results = {}
+    floors = {}
     proc = None
     try:
         with sync_playwright() as p:
@@ -357,6 +397,10 @@ def main() -> None:
                     xs.append(page_render(browser, url, path, is_map, data))
                 print(f"  page {name}: " + ", ".join(f"{x:.2f}" for x in xs))
                 results[f"page first render: {name}"] = ("page first render", xs)
+            if not args.no_floor:
+                floors = floor(browser, home, args.runs)
+                print("  floor (bench/floor_app.py): " + "; ".join(f"{k} " + ", ".join(f"{x:.2f}" for x in v)
+                                                                 for k, v in floors.items()))
             browser.close()
     finally:
         if proc is not None:
@@ -373,6 +417,10 @@ def main() -> None:
           + ("  -- the machine is shared and loaded: these figures are upper bounds" if load[0] > (os.cpu_count() or 1) else ""))
     ok = [report(name, what, xs) for name, (what, xs) in results.items()]
     print(f"{sum(ok)} of {len(ok)} figures within target")
+    for what, xs in floors.items():
+        med, runs = _fmt(xs)
+        print(f"{'floor: ' + what:<42} median {med:6.2f} s  (runs: {runs})  of the {TARGETS[what]:g} s target: "
+              f"a page with one basemap-kind map and no data (bench/floor_app.py)")
 
 
 if __name__ == "__main__":

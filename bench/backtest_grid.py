@@ -22,13 +22,17 @@ baseline, with its largest loss and its total gain in hits.
 
 ``--rule`` scores a variant of the fit instead of (or beside) the default one (:data:`RULES`:
 ``fitted``, the fit of the backtest and the planner, whose ties of the counts at each share's
-cut-off are broken share by share (:func:`intel.risk.fit.share_ties`); ``fitted-pooled-ties``,
-the former default, one candidate chosen on all shares pooled and its tie-break applied at every
-share; ``fitted-before``, that rule without the tie-break by the narrower kernel that issue 16
-added; the variants tried and not kept, among them ``coarse-ties``, the share-by-share ties with
-coarsened tie-breaks).
+cut-off are broken share by share (:func:`intel.risk.fit.share_ties`), where no single tie-break
+is eligible by the mean rank of the tie-breakers (:data:`intel.risk.fit.TIES_MEAN`);
+``fitted-single-tiebreak``, that fit without the mean rank (the default before it);
+``fitted-pooled-ties``, the former default, one candidate chosen on all shares pooled and its
+tie-break applied at every share; ``fitted-before``, that rule without the tie-break by the
+narrower kernel that issue 16 added; the variants tried and not kept, among them ``coarse-ties``,
+the share-by-share ties with coarsened tie-breaks, ``ties-mean-only`` and the agreement rules
+``ties-agree-all`` and ``ties-agree-majority``, :func:`share_rule`).
 ``--splits holdout`` runs the further splits of :data:`HOLDOUT_SPLITS` instead, ``--splits short``
-those of :data:`SHORT_SPLITS` (3- and 4-year training periods). ``--table-out FILE`` also writes the tables as
+those of :data:`SHORT_SPLITS` (3- and 4-year training periods), ``--splits extra`` those of
+:data:`EXTRA_SPLITS` (6- and 2-year training periods). ``--table-out FILE`` also writes the tables as
 markdown (for a closing note), ``--csv FILE`` the long table. Every variant decides on the training
 period's own validation years only; the test period is read for scoring alone.
 
@@ -339,7 +343,29 @@ density everywhere, but with a smaller total gain over the counts (+289.1, +272.
 2, 3, 6, 8, 10 and 16 classes: 159, 159, 159, 160, 157 and 159 of 162 at least the counts
 (``fitted``: 158), gains between +611 and +872 in all (``fitted``: +878). Not kept: the gain it
 costs is far larger than the losses it avoids, and the number of classes would be picked on
-these same splits."""
+these same splits; on :data:`EXTRA_SPLITS` it then fell to 57 of 60 against the counts (largest
+loss 3.9) and 58 of 60 against kernel density (largest loss 11.2).
+
+The variants of the mean-rank tie-break (:func:`share_rule`; pooled choice as in ``fitted``,
+figures as grid / holdout / short / extra splits, combinations at least the counts, total gain
+over the counts in hits; the former default ``fitted-single-tiebreak``: 48 / 53 / 57 / 60,
++325.2 / +242.0 / +310.8 / +352.5, kernel density beaten everywhere):
+
+* ``fitted`` (kept): the mean only where no single tie-break is eligible: 48 / 53 / 57 / 60, the
+  same losses, +324.2 / +295.3 / +310.8 / +378.8;
+* ``ties-mean-last``: the mean competing beside the single tie-breaks, last in order of
+  preference (so it can raise the one-standard-error bar they are judged by): 48 / 53 / 57 / 60,
+  +324.2 / +290.3 / +307.8 / +378.8;
+* ``ties-mean-only``: the mean as the only tie-break: 48 / 54 / 57 / 58 (largest losses 0.4 on
+  the short splits, 4.3 on the extra ones), +296.6 / +263.8 / +267.5 / +309.8. It loses less on
+  the first three sets but gives up about 50 hits there and loses on the fourth; with the mean
+  also a candidate of the pooled choice, it lost 10.5 hits at 2011-2015 / 2016-2017, resolution 8,
+  10 % (not in :data:`RULES`);
+* ``ties-agree-all`` and ``ties-agree-majority``: only the cells of the tie at the cut-off that
+  every tie-breaker, or a majority, puts in the tie's share to be taken are promoted, the rest
+  stays shared (:func:`_agreement`): 48 / 53 / 60 / 58 and 48 / 54 / 58 / 60, but behind kernel
+  density in 4 and 3 combinations (largest loss 27.6 and 2.4 hits) and a total gain of +134.0 and
+  +519.8 hits against +1,309.1."""
 
 
 def grid(con, splits=SPLITS, resolutions=RESOLUTIONS, rules=("fitted",), source="toronto_tps_shootings",

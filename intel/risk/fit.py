@@ -122,18 +122,15 @@ TIE_BREAKS = (TIES_NARROW, "counts, ties by kernel density", "counts, ties by de
 
 TIES_MEAN = "counts, ties by mean rank of the tie-breaks"
 """Counts, their ties ordered by the mean within-tie rank of the tie-breakers of :data:`TIES_MEAN_OF`
-(:func:`intel.risk.tiebreaks.mean_rank_parts`). Not a candidate of the pooled choice: it competes
-only share by share, and only where no single tie-break is eligible (:func:`share_ties`).
-
-Averaging noisy orderings lowers the variance of the order (the reason bagging works), so a weak
-signal that the tie-breakers share can clear the standard-error bar where none of them does alone.
-Measured with ``bench/backtest_grid.py`` on the bundled Toronto incidents (``fitted`` against
-``fitted-single-tiebreak``): the same combinations at least the counts and kernel density (48 of
-48, 53 of 54, 57 of 60 and 48, 54, 60 of grid, holdout and short splits), the same losses, and a
-total gain over the counts of +325.2 -> +324.2, +242.0 -> +295.3, +310.8 -> +310.8 hits; on 10
-further splits (``--splits extra``) 60 of 60 either way, +352.5 -> +378.8. As the only tie-break
-it lost less on the three sets (159 of 162, largest loss 0.4) but gained about 50 events less and
-lost 4.3 events on the further splits (58 of 60)."""
+(:mod:`intel.risk.tiebreaks`). Not a candidate of the pooled choice: it competes only share by
+share, where no single tie-break is eligible (:func:`share_ties`). Averaging noisy orderings
+lowers the variance of the order, so a signal the tie-breakers share can clear the
+standard-error bar where none of them does alone. With ``bench/backtest_grid.py`` (``fitted``
+against ``fitted-single-tiebreak``, grid / holdout / short / extra splits): the same combinations
+at least the counts (48, 53, 57, 60) and kernel density (all), the same losses, total gain over
+the counts +324.2 / +295.3 / +310.8 / +378.8 hits against +325.2 / +242.0 / +310.8 / +352.5.
+The mean as the only tie-break, or ties broken only where the tie-breakers agree, did worse
+(``ties-mean-only``, ``ties-agree-all``, ``ties-agree-majority`` in the bench's ``RULES``)."""
 
 TIES_MEAN_OF = TIE_BREAKS[:3]
 """The tie-breakers :data:`TIES_MEAN` averages: those built from the incidents alone (the risk
@@ -148,7 +145,8 @@ A tie at a share's cut-off is broken, or not, share by share: which cells of one
 cut-off at 1 % says nothing about those that make it at 10 % (other counts, other places). The
 rule that chose one tie-break for all shares at once kept plain counts wherever one share in one
 fold lost, and broke every share's ties wherever none did. Measured with ``bench/backtest_grid.py``
-on the bundled Toronto incidents (rules ``fitted`` and ``fitted-pooled-ties``, the former rule):
+on the bundled Toronto incidents (rules ``fitted-single-tiebreak``, this rule before :data:`TIES_MEAN`,
+and ``fitted-pooled-ties``, the former rule):
 on the 8 grid splits 48 of 48 combinations at least the counts and 48 of 48 at least kernel
 density either way, total gain over the counts +325.2 hits against +117.7; on the 9 holdout splits
 53 of 54 and 54 of 54 against 53 and 52 (the losses to kernel density at 2005-2009 / 2010,

@@ -2,9 +2,9 @@
 
 Every pattern is small and its answer is worked out by hand in the comments: a stable pattern
 where previous-period counts are optimal (the fitted method keeps them), a pattern where recency
-matters (it picks decayed counts), a tie no single tie-break may break but their mean rank may, a degenerate test on a few fixed points (warned about), and a
-test period reaching cells the training period never did (kept out of the study area, counted
-as misses).
+matters (it picks decayed counts), a tie no single tie-break may break but their mean rank may,
+a degenerate test on a few fixed points (warned about), and a test period reaching cells the
+training period never did (kept out of the study area, counted as misses).
 """
 from __future__ import annotations
 

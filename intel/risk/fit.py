@@ -5,7 +5,7 @@ ranking (:mod:`intel.risk.ranking`) calls :func:`fit_ranking` on the period it r
 backtest (:mod:`intel.backtest`) scores the same candidates and baselines on a later test period.
 The method (hit rate, PAI, ties by expectation, the candidates and the rolling-origin validation folds) is
 described in the overview of :mod:`intel.backtest`. This module reads no store and imports only
-:mod:`intel.risk.components` of its package, so :mod:`intel.risk` can import it without importing
+:mod:`intel.risk.components` and :mod:`intel.risk.tiebreaks` of its package, so :mod:`intel.risk` can import it without importing
 :mod:`intel.backtest` (which imports :mod:`intel.risk`).
 
 Units: distances and bandwidths in km, ages and half-lives in days, ``area_pct`` in percent of
@@ -395,7 +395,7 @@ def decayed_counts(inc: pd.DataFrame, cells: np.ndarray, end, half_life_days: fl
 
 def candidate_parts(inc: pd.DataFrame, cells: np.ndarray, end, bandwidth_km: float,
                     score=None, near_repeat: bool = False) -> dict[str, dict[str, np.ndarray]]:
-    """Every candidate ranking of :data:`CANDIDATES` and :data:`TIES_MEAN` from one period's incidents, as named parts.
+    """Every candidate ranking of :data:`CANDIDATES` (and :data:`TIES_MEAN`) from one period's incidents, as parts.
 
     Parameters
     ----------
@@ -423,8 +423,9 @@ def candidate_parts(inc: pd.DataFrame, cells: np.ndarray, end, bandwidth_km: flo
         density), ``near_repeat`` (triggering term), ``risk`` (the risk score). The tie-break
         blends are ``counts + 0.5 * x / max(x)``: the counts keep their order, ``x`` only orders
         cells of equal count; :data:`TIES_MEAN` is ``counts + 0.5 * mean rank`` split over the
-        ``density`` and ``decayed`` parts (:func:`intel.risk.tiebreaks.mean_rank_parts`). The near-repeat candidates are ``counts + sum over the cell and its
-        ring-1 neighbours of 0.5 ** (age / h)`` with a short half-life ``h``: a stationary
+        ``density`` and ``decayed`` parts (:func:`intel.risk.tiebreaks.mean_rank_parts`). The
+        near-repeat candidates are ``counts + sum over the cell and its ring-1 neighbours of
+        0.5 ** (age / h)`` with a short half-life ``h``: a stationary
         background plus a self-exciting triggering term (after Mohler et al. 2011, "Self-exciting
         point process modeling of crime", *JASA* 106, 100-108, with fixed rather than EM-fitted
         parameters).

@@ -51,7 +51,8 @@ Methods compared (:func:`backtest`, :data:`METHODS`)
   standard error of the best the simplest is taken; otherwise previous-period counts stay. When
   counts or a tie-break is taken, the tie of the counts at each share's cut-off is then broken
   share by share, by the tie-break that gained at that share alone in no fold less than the counts
-  (:func:`~intel.risk.fit.share_ties`), or left shared;
+  (:func:`~intel.risk.fit.share_ties`), where none does by the mean within-tie rank of the
+  tie-breakers (:data:`~intel.risk.fit.TIES_MEAN`) if it passes the same test, or left shared;
 * ``previous-period counts``: events per cell in the training period (the naive "last period"
   hot spot map);
 * ``kernel density``: a Gaussian kernel density of the training events on the H3 grid: each

@@ -2,9 +2,9 @@
 
 Every pattern is small and its answer is worked out by hand in the comments: a stable pattern
 where previous-period counts are optimal (the fitted method keeps them), a pattern where recency
-matters (it picks decayed counts), a degenerate test on a few fixed points (warned about), and a
-test period reaching cells the training period never did (kept out of the study area, counted
-as misses).
+matters (it picks decayed counts), a tie no single tie-break may break but their mean rank may,
+a degenerate test on a few fixed points (warned about), and a test period reaching cells the
+training period never did (kept out of the study area, counted as misses).
 """
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import shapely
 
 from intel import backtest as bt
 from intel.risk import fit as rf
+from intel.risk.tiebreaks import mean_rank_parts
 from intel.h3cells import cell_centres, from_hex
 
 CENTRE = (43.70, -79.40)   # Toronto
@@ -275,6 +276,64 @@ def test_ties_are_broken_share_by_share():
     assert rf.ranking_label(tb, same["ties"]) == tb
     whole = rf.fitted_parts(rf.candidate_parts(inc, cells, "2020-01-01", 1.0), same, (1, 10))
     assert whole["decayed"].tolist() == full.tolist()
+
+
+def test_mean_rank_of_the_tie_breaks_on_isolated_cells():
+    # Three cells of the patch, no two within 3 rings (2.4 km), one event each in 2019 (January, June,
+    # December); bandwidth 0.5 km, so no kernel reaches another cell (cut-off 1.5 km) and both kernel
+    # densities are 1 in each: tied, average rank 2 of 3, normalised 2/3. Decayed counts rank them by date:
+    # 1/3, 2/3, 1. Mean rank (2/3 + 2/3 + r) / 3 = 5/9, 6/9, 7/9: the latest event first. The parts: density
+    # 0.5 * (2/3 + 2/3) / 3 = 2/9 in each, decayed 0.5 * r / 3 = 1/18, 2/18, 3/18.
+    cells = _patch()
+    idx = _far_apart(cells, 3)
+    inc = _inc([(cells[i], d) for i, d in zip(idx, ("2019-01-10", "2019-06-10", "2019-12-10"))])
+    parts = rf.candidate_parts(inc, cells, "2020-01-01", 0.5)[rf.TIES_MEAN]
+    assert set(parts) == {"counts", "density", "decayed"}
+    assert parts["density"][idx] == pytest.approx([2 / 9] * 3)
+    assert parts["decayed"][idx] == pytest.approx([1 / 18, 2 / 18, 3 / 18])
+    total = np.sum(list(parts.values()), axis=0)
+    assert total[idx] == pytest.approx([1 + 5 / 18, 1 + 6 / 18, 1 + 7 / 18])
+    others = np.setdiff1d(np.arange(cells.size), idx)
+    assert total[others].max() <= 0.5                  # count 0 (ordered by the kernels near the three): below
+
+
+def test_mean_rank_breaks_a_tie_no_single_tie_break_may():
+    # Five cells a..e of count 1 (the rest of 100 cells 0), two folds, share 1 % = 1 cell: the counts take 1/5
+    # of each tied cell. The tie-breakers order the five: narrow b > a > c > d = e, default kernel
+    # c > a > b > d = e, decayed d > a > c > b = e; all three put a second (rank 4/5), the others' means are
+    # 11/15 at most, so the mean rank puts a first. Fold 1: a 2 events, b 1; fold 2: a 2, c 1, e 1. The counts
+    # find 3/5 and 4/5; narrow takes b: 1 and 0, a loss in fold 2; the default kernel takes c: 0 and 1, a loss
+    # in fold 1; decayed takes d: 0 and 0, losses. None is eligible.
+    # The mean takes a: 2 of 3 and 2 of 4 events, gains (2 - 3/5) / 3 = 0.467 and (2 - 4/5) / 4 = 0.3, pooled
+    # 0.383; clusters a (0.8 * 2 - 0.467 * 2) / 3 and (0.8 * 2 - 0.3 * 2) / 4, halved: 0.236; b (-0.2 - 0.467)
+    # / 3 / 2 = -0.111; c and e (-0.2 - 0.3) / 4 / 2 = -0.0625: SE = sqrt(4 / 3 * sum r**2) = 0.318. Above one
+    # standard error (the fit chose a tie-break), not above three (it kept the counts).
+    n = 100
+    c = np.zeros(n)
+    c[:5] = 1
+    x = {rf.TIES_MEAN_OF[0]: [2, 3, 1, 0, 0], rf.TIES_MEAN_OF[1]: [2, 1, 3, 0, 0], rf.TIES_MEAN_OF[2]: [2, 0, 1, 3, 0]}
+    pad = lambda v: np.concatenate([np.asarray(v, float), np.zeros(n - 5)])  # noqa: E731
+    r = {rf.COUNTS: c, **{k: c + 0.1 * pad(v) for k, v in x.items()}}
+    mean_parts = mean_rank_parts(c, {k: ("density", pad(v)) for k, v in x.items()})
+    r[rf.TIES_MEAN] = np.sum(list(mean_parts.values()), axis=0)
+    assert np.argmax(r[rf.TIES_MEAN]) == 0
+    vc = [pad([2, 1, 0, 0, 0]), pad([2, 0, 1, 0, 1])]
+    g, se = rf.pooled_gain([r[rf.TIES_MEAN]] * 2, [c] * 2, vc, [1])
+    assert g == pytest.approx((1.4 / 3 + 1.2 / 4) / 2) and se == pytest.approx(0.318, abs=1e-3)
+    for name in rf.TIES_MEAN_OF:
+        assert min(rf.paired_gain(r[name], c, v, [1])[0] for v in vc) < 0
+    assert rf.share_ties([r, r], vc, [0, 0], rf.TIES_NARROW, (1,)) == {1.0: rf.TIES_MEAN}
+    assert rf.share_ties([r, r], vc, [0, 0], rf.COUNTS, (1,)) == {1.0: None}           # 1.2 standard errors < 3
+    assert rf.share_ties([r, r], vc, [0, 0], rf.TIES_NARROW, (1,), mean=False) == {1.0: None}
+    # the mean competes only with all its tie-breakers, and only where no single one is eligible
+    assert rf.share_ties([r, r], vc, [0, 0], rf.TIES_NARROW, (1,), rf.CANDIDATES[:2]) == {1.0: None}
+    r2 = {**r, rf.TIES_MEAN_OF[2]: c + 0.1 * pad([3, 0, 1, 2, 0])}                     # decayed: a first
+    assert rf.share_ties([r2, r2], vc, [0, 0], rf.TIES_NARROW, (1,)) == {1.0: rf.TIES_MEAN_OF[2]}
+    # refitted: the mean's parts order the tie at the cut-off only, under the name of the share's rule
+    fit = {"choice": rf.TIES_NARROW, "ties": {1.0: rf.TIES_MEAN}}
+    fp = rf.fitted_parts({rf.COUNTS: {"counts": c}, rf.TIES_MEAN: mean_parts}, fit, (1,))
+    assert np.argmax(np.sum(list(fp.values()), axis=0)) == 0
+    assert rf.ranking_label(fit["choice"], fit["ties"]) == "counts, ties by share (1 %: mean rank of the tie-breaks)"
 
 
 def test_pooled_gain_clusters_cells_across_folds():

@@ -5,7 +5,7 @@ ranking (:mod:`intel.risk.ranking`) calls :func:`fit_ranking` on the period it r
 backtest (:mod:`intel.backtest`) scores the same candidates and baselines on a later test period.
 The method (hit rate, PAI, ties by expectation, the candidates and the rolling-origin validation folds) is
 described in the overview of :mod:`intel.backtest`. This module reads no store and imports only
-:mod:`intel.risk.components` of its package, so :mod:`intel.risk` can import it without importing
+:mod:`intel.risk.components` and :mod:`intel.risk.tiebreaks` of its package, so :mod:`intel.risk` can import it without importing
 :mod:`intel.backtest` (which imports :mod:`intel.risk`).
 
 Units: distances and bandwidths in km, ages and half-lives in days, ``area_pct`` in percent of
@@ -23,6 +23,7 @@ from intel.geodesy import EARTH_RADIUS_KM, unit_vectors
 from intel.h3cells import cell_centres, edge_km
 from intel.hotspots import neighbour_matrix
 from intel.risk.components import decay_weights
+from intel.risk.tiebreaks import mean_rank_parts
 
 AREA_PCTS = (1.0, 5.0, 10.0)
 """Shares of the study area (percent of cells) at which the rankings are scored."""
@@ -119,6 +120,22 @@ TIE_BREAKS = (TIES_NARROW, "counts, ties by kernel density", "counts, ties by de
               "counts, ties by risk score")
 """The candidates that keep the order of the counts and only break their ties (:func:`share_ties`)."""
 
+TIES_MEAN = "counts, ties by mean rank of the tie-breaks"
+"""Counts, their ties ordered by the mean within-tie rank of the tie-breakers of :data:`TIES_MEAN_OF`
+(:mod:`intel.risk.tiebreaks`). Not a candidate of the pooled choice: it competes only share by
+share, where no single tie-break is eligible (:func:`share_ties`). Averaging noisy orderings
+lowers the variance of the order, so a signal the tie-breakers share can clear the
+standard-error bar where none of them does alone. With ``bench/backtest_grid.py`` (``fitted``
+against ``fitted-single-tiebreak``, grid / holdout / short / extra splits): the same combinations
+at least the counts (48, 53, 57, 60) and kernel density (all), the same losses, total gain over
+the counts +324.2 / +295.3 / +310.8 / +378.8 hits against +325.2 / +242.0 / +310.8 / +352.5.
+The mean as the only tie-break, or ties broken only where the tie-breakers agree, did worse
+(``ties-mean-only``, ``ties-agree-all``, ``ties-agree-majority`` in the bench's ``RULES``)."""
+
+TIES_MEAN_OF = TIE_BREAKS[:3]
+"""The tie-breakers :data:`TIES_MEAN` averages: those built from the incidents alone (the risk
+score, given only to the refitted ranking, would make the ensemble differ from the validated one)."""
+
 SHARE_TIES_SE_RULE = 3.0
 """Standard errors a tie-break must clear at one share of the area to break the counts' tie there
 when the fit keeps plain previous-period counts (:func:`share_ties`); when the fit chose a
@@ -128,7 +145,8 @@ A tie at a share's cut-off is broken, or not, share by share: which cells of one
 cut-off at 1 % says nothing about those that make it at 10 % (other counts, other places). The
 rule that chose one tie-break for all shares at once kept plain counts wherever one share in one
 fold lost, and broke every share's ties wherever none did. Measured with ``bench/backtest_grid.py``
-on the bundled Toronto incidents (rules ``fitted`` and ``fitted-pooled-ties``, the former rule):
+on the bundled Toronto incidents (rules ``fitted-single-tiebreak``, this rule before :data:`TIES_MEAN`,
+and ``fitted-pooled-ties``, the former rule):
 on the 8 grid splits 48 of 48 combinations at least the counts and 48 of 48 at least kernel
 density either way, total gain over the counts +325.2 hits against +117.7; on the 9 holdout splits
 53 of 54 and 54 of 54 against 53 and 52 (the losses to kernel density at 2005-2009 / 2010,
@@ -377,7 +395,7 @@ def decayed_counts(inc: pd.DataFrame, cells: np.ndarray, end, half_life_days: fl
 
 def candidate_parts(inc: pd.DataFrame, cells: np.ndarray, end, bandwidth_km: float,
                     score=None, near_repeat: bool = False) -> dict[str, dict[str, np.ndarray]]:
-    """Every candidate ranking of :data:`CANDIDATES` from one period's incidents, as named parts.
+    """Every candidate ranking of :data:`CANDIDATES` (and :data:`TIES_MEAN`) from one period's incidents, as parts.
 
     Parameters
     ----------
@@ -404,8 +422,10 @@ def candidate_parts(inc: pd.DataFrame, cells: np.ndarray, end, bandwidth_km: flo
         ``counts`` (events of the period), ``decayed`` (decayed counts), ``density`` (kernel
         density), ``near_repeat`` (triggering term), ``risk`` (the risk score). The tie-break
         blends are ``counts + 0.5 * x / max(x)``: the counts keep their order, ``x`` only orders
-        cells of equal count. The near-repeat candidates are ``counts + sum over the cell and its
-        ring-1 neighbours of 0.5 ** (age / h)`` with a short half-life ``h``: a stationary
+        cells of equal count; :data:`TIES_MEAN` is ``counts + 0.5 * mean rank`` split over the
+        ``density`` and ``decayed`` parts (:func:`intel.risk.tiebreaks.mean_rank_parts`). The
+        near-repeat candidates are ``counts + sum over the cell and its ring-1 neighbours of
+        0.5 ** (age / h)`` with a short half-life ``h``: a stationary
         background plus a self-exciting triggering term (after Mohler et al. 2011, "Self-exciting
         point process modeling of crime", *JASA* 106, 100-108, with fixed rather than EM-fitted
         parameters).
@@ -429,6 +449,8 @@ def candidate_parts(inc: pd.DataFrame, cells: np.ndarray, end, bandwidth_km: flo
     out["counts, ties by decayed counts (730 d)"] = {"counts": counts, "decayed": 0.5 * _unit(dec[730.0])}
     if score is not None:
         out["counts, ties by risk score"] = {"counts": counts, "risk": 0.5 * _unit(score)}
+    x = (("density", kde[TIES_NARROW_FACTOR]), ("density", kde[1.0]), ("decayed", dec[730.0]))
+    out[TIES_MEAN] = mean_rank_parts(counts, dict(zip(TIES_MEAN_OF, x)))
     tot = float(counts.sum())
     for h in HALF_LIVES_DAYS:
         ds = float(dec[h].sum())
@@ -559,7 +581,7 @@ def pooled_gain(fold_scores, fold_base, fold_counts, pcts=AREA_PCTS, fold_missed
     return float(np.mean(Ds)), se
 
 
-def share_ties(ranks, vcs, missed, choice: str, pcts=AREA_PCTS, candidates=CANDIDATES) -> dict:
+def share_ties(ranks, vcs, missed, choice: str, pcts=AREA_PCTS, candidates=CANDIDATES, mean: bool = True) -> dict:
     """The tie-break, if any, that orders the counts' tie at each share's cut-off (validation folds only).
 
     At each share ``p`` of ``pcts`` the candidates of :data:`TIE_BREAKS` are compared with
@@ -567,8 +589,10 @@ def share_ties(ranks, vcs, missed, choice: str, pcts=AREA_PCTS, candidates=CANDI
     pooled over the folds (:func:`pooled_gain` with ``[p]``) exceeds :data:`SE_RULE` standard
     errors if ``choice`` is a tie-break, :data:`SHARE_TIES_SE_RULE` if it is plain counts, and it
     finds fewer events than the counts at ``p`` in no fold. Of the eligible ones within one
-    standard error of the best, the first in :data:`CANDIDATES` order; none when no tie-break is
-    eligible (the tie stays, shared by expectation).
+    standard error of the best, the first in :data:`CANDIDATES` order. When none is eligible, the
+    ensemble :data:`TIES_MEAN` if it is eligible by the same test (``mean`` true and every
+    tie-breaker of :data:`TIES_MEAN_OF` among ``candidates``); otherwise none (the tie stays,
+    shared by expectation).
 
     Parameters
     ----------
@@ -585,20 +609,38 @@ def share_ties(ranks, vcs, missed, choice: str, pcts=AREA_PCTS, candidates=CANDI
         Area shares in percent.
     candidates : sequence of str
         The candidates that compete (only their tie-breaks are tried).
+    mean : bool
+        Let :data:`TIES_MEAN` compete where no single tie-break is eligible.
 
     Returns
     -------
     dict
         ``{pct: tie-break name or None}`` (empty when ``choice`` is neither counts nor a tie-break).
+
+    Examples
+    --------
+    Five cells of count 1, one to take (20 %): each tie-breaker puts another cell first and loses in
+    some fold; all three rank the first cell second, so the mean rank puts it first, and it holds
+    two events in both folds (gain 0.38, standard error 0.32).
+
+    >>> c, v = np.ones(5), [np.array([2.0, 1, 0, 0, 0]), np.array([2.0, 0, 1, 0, 1])]
+    >>> x = [[2.0, 3, 1, 0, 0], [2.0, 1, 3, 0, 0], [2.0, 0, 1, 3, 0]]
+    >>> r = {COUNTS: c, **{n: c + 0.1 * np.array(xi) for n, xi in zip(TIES_MEAN_OF, x)}}
+    >>> r[TIES_MEAN] = sum(mean_rank_parts(c, {n: ("density", xi) for n, xi in zip(TIES_MEAN_OF, x)}).values())
+    >>> share_ties([r, r], v, [0, 0], TIES_NARROW, (20,))
+    {20.0: 'counts, ties by mean rank of the tie-breaks'}
     """
     if choice != COUNTS and choice not in TIE_BREAKS:
         return {}
     rule = SE_RULE if choice in TIE_BREAKS else SHARE_TIES_SE_RULE
     names = [c for c in CANDIDATES if c in TIE_BREAKS and c in candidates and all(c in r for r in ranks)]
+    use_mean = mean and all(c in candidates for c in TIES_MEAN_OF) and all(TIES_MEAN in r for r in ranks)
     out = {}
     for p in pcts:
         ok = []
-        for name in names:
+        for name in names + ([TIES_MEAN] if use_mean else []):
+            if ok and name == TIES_MEAN:
+                break                                   # the ensemble only where no single one is eligible
             gain, se = pooled_gain([r[name] for r in ranks], [r[COUNTS] for r in ranks], vcs, [p], missed)
             worst = min(paired_gain(r[name], r[COUNTS], vc, [p], m)[0] for r, vc, m in zip(ranks, vcs, missed))
             se = se if np.isfinite(se) else np.inf
@@ -674,7 +716,7 @@ def fitted_ranking(parts: dict, fit: dict, pcts=AREA_PCTS) -> np.ndarray:
 
 def fit_ranking(inc: pd.DataFrame, cells: np.ndarray, train, bandwidth_km: float, pcts=AREA_PCTS,
                 score_fn=None, near_repeat: bool = False, folds: int = VALIDATION_FOLDS,
-                candidates=CANDIDATES) -> dict:
+                candidates=CANDIDATES, tie_mean: bool = True) -> dict:
     """Choose a ranking on rolling-origin validation folds inside the training period (training data only).
 
     Each of the last ``folds`` years of ``train`` (:func:`validation_folds`) is a validation
@@ -695,7 +737,8 @@ def fit_ranking(inc: pd.DataFrame, cells: np.ndarray, train, bandwidth_km: float
        broken come before blends, blends before rankings that replace the counts). Ties go the
        same way, so the choice is deterministic;
     4. when the choice is plain counts or a tie-break, the tie at each share's cut-off is then
-       broken, or left shared, share by share (:func:`share_ties`, :data:`SHARE_TIES_SE_RULE`);
+       broken, or left shared, share by share (:func:`share_ties`, :data:`SHARE_TIES_SE_RULE`;
+       where no single tie-break is eligible, the mean rank of the tie-breakers, :data:`TIES_MEAN`);
        :func:`fitted_parts` builds the ranking.
 
     Parameters
@@ -721,6 +764,9 @@ def fit_ranking(inc: pd.DataFrame, cells: np.ndarray, train, bandwidth_km: float
     candidates : sequence of str
         Names of :data:`CANDIDATES` that compete, in order of preference (default all; a subset
         lets ``bench/backtest_grid.py`` compare the fit with and without a candidate).
+    tie_mean : bool
+        Let :data:`TIES_MEAN` break a share's tie where no single tie-break is eligible
+        (:func:`share_ties`; False gives the fit before it, ``fitted-single-tiebreak`` in the bench).
 
     Returns
     -------
@@ -804,7 +850,7 @@ def fit_ranking(inc: pd.DataFrame, cells: np.ndarray, train, bandwidth_km: float
            "no candidate beat them by more than one standard error of the gain without falling behind at some "
            "share of the area in some validation year")
     events = int(round(sum(vc.sum() + m for vc, m in zip(vcs, missed))))
-    ties = share_ties(ranks, vcs, missed, choice, pcts, names)
+    ties = share_ties(ranks, vcs, missed, choice, pcts, names, tie_mean)
     label = ranking_label(choice, ties)
     if label != choice:
         by = "; ".join(f"{p:g} %: {t or 'none (tie shared)'}" for p, t in ties.items())

@@ -31,7 +31,8 @@ standard error pooled over the years and gains in each of them; of the candidate
 standard error of the best, the simplest) is refitted on the whole period. When the winner is
 the counts or counts with their ties broken, the tie at the cut-off of each share of the area
 (1, 5, 10 %) is broken share by share, by the tie-break that did better than the counts at that
-share in the validation years (:func:`intel.risk.fit.share_ties`, :func:`intel.risk.fit.fitted_parts`). The candidates are
+share in the validation years, or where no single one did, by the mean of their ranks within the
+tie if it did (:func:`intel.risk.fit.share_ties`, :func:`intel.risk.fit.fitted_parts`). The candidates are
 built from the incidents alone, so the risk score is computed once, for the explanation, and
 not again per validation year. Nothing after ``date_to`` is read, so the same plan made later,
 with more records in the store, gives the same ranking.

@@ -74,7 +74,7 @@ CATEGORY_ALPHA = 210
 # --------------------------------------------------------------------------- planner
 TARGET_ALPHA = 220
 TARGET_LINE_COLOUR = [60, 0, 0, 220]
-TARGET_LABEL_COLOUR, TARGET_LABEL_BACKGROUND = [20, 20, 20, 255], [255, 255, 255, 200]
+TARGET_LABEL_COLOUR, TARGET_LABEL_HALO = [20, 20, 20, 255], [255, 255, 255, 230]
 SCORED_CELL_GREY = (90, 90, 90)
 """The other scored cells of the area: grey, more opaque the higher the score."""
 

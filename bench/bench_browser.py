@@ -36,12 +36,19 @@ coasts show as the land's edge), the lines as LineLayer segments, the hexagons a
 Hotspots page's two maps as one took a resolution change from 3.15 to 1.18 s (medians, same store
 and machine) and the Explore page's first render from 8.9 to 5.6 s. What remains of a first
 render is mostly the first use of each layer's shaders in a new WebGL context (about 0.3-0.8 s
-each) and the JavaScript bundles; on a machine with a GPU these take milliseconds.
+each) and the JavaScript bundles; on a machine with a GPU these take milliseconds. Each kind of
+layer a page adds costs its first render about 0.5-2 s here (trials dropping one layer at a time,
+medians of 3): the Planner's rank labels on a background box (a TextBackgroundLayer) about 2 s,
+so they are drawn with a halo (Planner 8.2 -> 6.8 s, same store, machine and hour); the Hotspots
+page's centre dots (a ScatterplotLayer) about 1.2 s, the place names about 0.8 s (both kept: the
+dots show cells smaller than a pixel, the names say where the map is).
 
 The floor: the same two figures for `bench/floor_app.py`, a page with nothing but one map of the
 basemap's layer kinds (a polygon, a line, a label) and no data, served and timed the same way: the
 part of each target that Streamlit, deck.gl and software GL take on this machine before any
 change to the dashboard can matter (printed beside the targets, not judged; `--no-floor` skips it).
+In December 2026 on 2 cores the floor was 4.4 s to the first map and 3.2 s (2.7-3.3) for a first
+render: the page first render target of 3 s is below what a page with any map takes here.
 
 Usage: .venv/bin/python bench/bench_browser.py [--records 1000000] [--runs 3] [--db PATH] [--pages Overview,Planner] [--no-floor]
 """

@@ -133,9 +133,13 @@ def _free_port() -> int:
 
 
 def start_server(db: Path, home: Path):
-    """The dashboard as ``intel serve`` starts it (:func:`intel.cli.serve.streamlit_command`);
-    returns (process, url, start time)."""
+    """The dashboard as ``intel serve`` starts it (:func:`intel.cli.serve.streamlit_command`, after
+    :func:`intel.render.worldfiles.prepare_files`, which ``intel serve`` also runs before the server
+    starts: once per installation, so not timed); returns (process, url, start time)."""
     from intel.cli.serve import streamlit_command
+    from intel.render.worldfiles import prepare_files
+
+    prepare_files()
 
     port = _free_port()
     env = dict(os.environ, HOME=str(home), INTEL_DB=str(db), PYTHONPATH=str(ROOT))

@@ -112,3 +112,30 @@ def test_place_labels_written_for_a_box_never_overlap():
         assert overlaps((x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0, 0, 0) == 0
     # the thinning keeps the largest places: Toronto's neighbours at zoom 9
     assert {"Toronto", "Mississauga", "Brampton"} <= {p["n"] for p in basemap.places(view_box(43.7, -79.4, 9.0))}
+
+
+def test_reference_files_are_written_once_and_then_only_checked():
+    from intel.render.worldfiles import ADMIN1_FILE, PLACES_FILE, prepare_files
+
+    files = prepare_files()
+    assert ADMIN1_FILE in files and PLACES_FILE in files
+    assert all(f.is_file() and f.stat().st_size > 1000 for f in files)
+    before = {f: f.stat().st_mtime_ns for f in files}
+    assert prepare_files() == files
+    assert {f: f.stat().st_mtime_ns for f in files} == before  # not rewritten
+
+
+def test_sources_are_read_once_when_the_launcher_and_a_map_ask_at_the_same_time():
+    import threading
+
+    loaders = (basemap._countries, basemap._coarse_world, basemap._lakes, basemap._admin1, basemap._places)
+    for f in loaders:
+        f.cache_clear()
+    threads = [threading.Thread(target=basemap.prepare_sources) for _ in range(3)]
+    for t in threads:
+        t.start()
+    view_files(view_box(43.7, -79.4, 9.0))
+    for t in threads:
+        t.join()
+    # one reading per source: the others waited on the lock, then found it cached
+    assert [f.cache_info().misses for f in loaders] == [1] * len(loaders)

@@ -72,6 +72,14 @@ def serve_cmd(db, port):
         except Exception as e:  # noqa: BLE001 - one sentence, never a traceback
             fail(f"cannot build the store: {e}")
         env = dict(os.environ, INTEL_DB=str(dbp.resolve()), INTEL_STORE=str(dbp.resolve()))
+    from intel.render.worldfiles import ADMIN1_FILE, prepare_files
+
+    if not ADMIN1_FILE.exists():
+        click.echo("writing the offline basemap's reference files under static/ (once) ...")
+    try:
+        prepare_files()  # once per installation: the map's reference files (admin-1 lines, lakes, places)
+    except Exception as e:  # noqa: BLE001 - one sentence, never a traceback
+        fail(f"cannot write the basemap's files under static/: {e}")
     app = config.APP_PATH
     cmd = streamlit_command(app, port)
     click.echo(f"dashboard: http://127.0.0.1:{port}")

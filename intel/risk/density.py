@@ -94,13 +94,6 @@ def per_cell(inc: pd.DataFrame, cells: np.ndarray, weights=None) -> np.ndarray:
     return s.reindex(pd.Index(cells)).fillna(0.0).to_numpy(float)
 
 
-def _unit(x: np.ndarray) -> np.ndarray:
-    """``x / max(x)`` (zeros when the maximum is not positive)."""
-    x = np.nan_to_num(np.asarray(x, float))
-    m = x.max() if x.size else 0.0
-    return x / m if m > 0 else np.zeros_like(x)
-
-
 def decayed_counts(inc: pd.DataFrame, cells: np.ndarray, end, half_life_days: float) -> np.ndarray:
     """Exponentially decayed event counts per cell: ``sum 0.5 ** (age_days / half_life_days)``.
 

@@ -8,8 +8,9 @@ One analysis, :func:`overview`, returns the figures of the Overview page:
 * per place, the same comparison, the 20 places with the largest change first.
 
 Events are counted with the store's one definition of an event (:func:`intel.store.events_sql`:
-an incident is its source and incident key). Records counted are those ``accepted`` or
-``unlocated`` (a record whose only fault is its location still counts in non-spatial totals).
+an incident is its source and incident key). Records counted are the ``accepted`` ones, as on
+every other page, map and PDF (one event count everywhere); ``unlocated`` records (real seizures
+whose only fault is their location) are listed in the quarantine and counted there.
 
 Periods: each source is compared over its own latest 24 months, ending at its last event date
 ``hi``: the last 12 months are ``(hi - 12 months, hi]``, the previous 12 months
@@ -29,7 +30,7 @@ from intel.store import events_sql
 
 __all__ = ["Overview", "overview", "totals_by_source", "change_by_source", "change_by_place", "COUNTED"]
 
-COUNTED = "status IN ('accepted', 'unlocated')"
+COUNTED = "status = 'accepted'"
 """Records the Overview counts."""
 
 LAST_12M = "e.event_date > hi - INTERVAL 12 MONTH"
@@ -103,7 +104,9 @@ def change_by_place(con, limit: int = 20) -> pd.DataFrame:
     """Places with the largest change in events, last 12 months of their source against the 12 before.
 
     A place is ``coalesce(location_name, unit, country_iso3)`` within its source (Toronto
-    neighbourhoods, CBP Areas of Responsibility, countries).
+    neighbourhoods, CBP Areas of Responsibility, countries). Sources with no event in their
+    previous 12 months are left out, as their change in % is missing in :func:`change_by_source`:
+    such a source began within the period, so every place's "change" would be its start.
 
     Parameters
     ----------
@@ -135,6 +138,7 @@ def change_by_place(con, limit: int = 20) -> pd.DataFrame:
             WHERE e.{COUNTED} AND e.event_date > hi - INTERVAL 24 MONTH
             GROUP BY 1, 2)
         SELECT *, last_12m - previous_12m AS change FROM per
+        WHERE source IN (SELECT source FROM per GROUP BY source HAVING sum(previous_12m) > 0)
         ORDER BY abs(last_12m - previous_12m) DESC, last_12m DESC, source, place LIMIT ?""", [int(limit)]).df()
 
 

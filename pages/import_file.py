@@ -23,11 +23,12 @@ from intel.mapping import FIELDS, suggest_mapping
 from intel.safety import csv_bytes, private_upload
 from pages.common import current_user, export_button, get_con, get_write_con, provenance, user_name
 
+# largest accepted upload, MB (Streamlit's own server.maxUploadSize defaults to 200 MB too); comments,
+# not docstrings: Streamlit draws every bare string of a page script on the page
 MAX_UPLOAD_MB = int(os.environ.get("INTEL_MAX_UPLOAD_MB", "200"))
-"""Largest accepted upload, MB (Streamlit's own server.maxUploadSize defaults to 200 MB too)."""
+# extensions the page accepts: those intel.readers.read_table reads (.txt is Excel's "Unicode text",
+# UTF-16 and tab-separated)
 UPLOAD_TYPES = ["csv", "txt", "tsv", "xlsx", "geojson", "json", "gpkg", "parquet"]
-"""Extensions the page accepts: those :func:`intel.readers.read_table` reads (``.txt`` is Excel's
-"Unicode text", UTF-16 and tab-separated)."""
 AUTO_SHEET = "(chosen automatically)"
 PREVIEW_ROWS = 50
 FULL_PREVIEW_MAX = 20000  # files up to this many rows are previewed with the exact import outcomes

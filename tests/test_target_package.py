@@ -224,3 +224,24 @@ def test_pdf_marking_comes_from_the_records(tmp_path):
             assert text.count(f"RESTRICTED // {want}") >= 2, (user.name, text[:200])
     finally:
         con.close()
+
+
+def test_provenance_says_when_a_batch_holds_no_dated_record(tmp_path):
+    """A batch of counts per area (Rio de Janeiro's precincts) has no events: its line printed
+    'dates None to None'."""
+    from intel import store
+    from intel.risk.targets import provenance_lines
+
+    con = store.connect(tmp_path / "s.duckdb")
+    for b, src, name in [(1, "a", "a.csv"), (2, "rio", "rio.csv")]:
+        con.execute("INSERT INTO batches VALUES (?, ?, ?, 'x', NULL, '2024-05-01 10:30:00', NULL, ?, ?, 0, 0, "
+                    "NULL, NULL, NULL)", [b, src, name, 2 if b == 1 else 7, 2 if b == 1 else 7])
+    con.execute("INSERT INTO events (event_id, batch_id, source, incident_key, status, kind, event_date) VALUES "
+                "(1, 1, 'a', '1', 'accepted', 'seizure', '2023-02-01'), "
+                "(2, 1, 'a', '2', 'accepted', 'seizure', '2024-03-05')")
+    lines = provenance_lines(con)
+    a = [x for x in lines if x.startswith("a: ")][0]
+    rio = [x for x in lines if x.startswith("rio: ")][0]
+    assert a == "a: a.csv, imported 2024-05-01, 2 rows accepted, dates 2023-02-01 to 2024-03-05."
+    assert rio.startswith("rio: rio.csv, imported 2024-05-01, 7 rows accepted, no dated record")
+    assert not any("None" in x for x in lines)

@@ -312,8 +312,10 @@ def provenance_lines(con, res: int | None = None) -> list[str]:
                            FROM batches b LEFT JOIN events e ON e.batch_id = b.batch_id AND e.status = 'accepted'
                            GROUP BY ALL ORDER BY b.source""").fetchall()
         for src, fn, d, acc, lo, hi in b:
-            lines.append(f"{src}: {fn}, imported {d}, {int(acc or 0):,} records accepted, "
-                         f"dates {iso_date(lo)} to {iso_date(hi)}.")
+            # a batch of counts per area (e.g. Rio de Janeiro's precincts) holds no dated record
+            dates = (f"dates {iso_date(lo)} to {iso_date(hi)}" if lo is not None else
+                     "no dated record (counts per area or no accepted record: not on the maps or in the ranking)")
+            lines.append(f"{src}: {fn}, imported {d}, {int(acc or 0):,} rows accepted, {dates}.")
     except Exception:  # noqa: BLE001
         pass
     lines += [

@@ -37,6 +37,7 @@ puts ``NAME.pdf`` and ``NAME_<figure>.png`` side by side, :meth:`Briefing.png_zi
 from __future__ import annotations
 
 import io
+import os
 import textwrap
 import zipfile
 from dataclasses import dataclass, field, replace
@@ -372,6 +373,56 @@ def _page_map(fig, ctx) -> None:
     fig.text(0.05, 0.055, plain(ctx["map_note"]), fontsize=8, va="top")
 
 
+def _date_axis(ax) -> None:
+    """Date ticks that name each tick once (years, then months within a year: matplotlib's concise
+    formatter); a year-only format repeated the year on every tick of a short series."""
+    loc = mdates.AutoDateLocator(minticks=3, maxticks=8)
+    ax.xaxis.set_major_locator(loc)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
+
+
+def shared_prefix_note(df: pd.DataFrame, column: str, min_chars: int = 25) -> tuple[pd.DataFrame, str | None]:
+    """``df`` with the text every row of ``column`` starts with taken out, and that text; or ``df``
+    and None when the rows share less than ``min_chars`` characters.
+
+    The shared part ends at a ``": "`` or ``"; "`` (so a word is never cut); when nothing is left
+    in any row the column is dropped. A table cell cannot wrap: the note that no land border lies
+    within reach, the same on every target, was cut at the page's edge and hid the nearest crossing.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"c": ["no land border within reach; nearest: A, 9 km",
+    ...                         "no land border within reach; nearest: B, 12 km"]})
+    >>> out, note = shared_prefix_note(d, "c")
+    >>> note, out["c"].tolist()
+    ('no land border within reach; nearest', ['A, 9 km', 'B, 12 km'])
+    """
+    if column not in df or df.empty:
+        return df, None
+    vals = df[column].astype(str).tolist()
+    common = os.path.commonprefix(vals)
+    cut = max(common.rfind(": "), common.rfind("; "))
+    if len(set(vals)) == 1:
+        cut = len(common)
+    if cut < min_chars:
+        return df, None
+    rest = [v[cut:].lstrip(":; ").strip() for v in vals]
+    note = common[:cut].rstrip(":; ")
+    if not any(rest):
+        return df.drop(columns=column), note
+    return df.assign(**{column: [r or "-" for r in rest]}), note
+
+
+def _lines(text: str, width: int, most: int) -> str:
+    """``text`` wrapped to ``width`` characters, at most ``most`` lines, the last ending in an
+    ellipsis when the text goes on."""
+    w = textwrap.wrap(text, width)
+    if len(w) > most:
+        w = w[:most]
+        w[-1] = w[-1].rstrip(" .,;") + " ... (in full on the Planner page)"
+    return "\n".join(w)
+
+
 def _page_trends(fig, ctx) -> None:
     s = ctx["series"]
     srcs = list(dict.fromkeys(s["group"])) if len(s) else []
@@ -385,7 +436,7 @@ def _page_trends(fig, ctx) -> None:
         ax.plot(d["period"], d["events"], color="#3465a4", lw=1)
         ax.set_title(plain(f"{src}: events per month"), fontsize=9, loc="left")
         ax.tick_params(labelsize=7)
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+        _date_axis(ax)
         ax.grid(alpha=0.3)
     if not srcs:
         ax = fig.add_axes([0.06, 0.5, 0.42, 0.36])
@@ -417,20 +468,20 @@ def _page_trends(fig, ctx) -> None:
     else:
         axf.text(0.5, 0.5, "No source in this selection records firearm counts.", ha="center",
                  transform=axf.transAxes, fontsize=8)
-    axf.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
+    _date_axis(axf)
     # where: year-over-year change by unit, per source
     # a source without units (every row "(not recorded)") has no "where" to draw
     wb = {src: d[d["group"].astype(str) != "(not recorded)"] for src, d in (ctx["where_tables"] or {}).items()}
     wb = {src: d for src, d in wb.items() if len(d)}
-    y0 = 0.08
-    axw = fig.add_axes([0.06, y0, 0.9, 0.36])
+    y0 = 0.13   # the bars' axis label (two lines) stays above the footer's marking line
+    axw = fig.add_axes([0.06, y0, 0.9, 0.31])
     axw.set_axis_off()
     if not wb:
         axw.text(0, 0.9, "No comparison by unit is available for this selection.", fontsize=9)
         return
     k = len(wb)
     for i, (src, d) in enumerate(wb.items()):
-        ax = fig.add_axes([0.06 + i * (0.9 / k) + 0.1, y0, 0.9 / k - 0.14, 0.34])
+        ax = fig.add_axes([0.06 + i * (0.9 / k) + 0.1, y0, 0.9 / k - 0.14, 0.29])
         d = d.head(8).iloc[::-1]
         colours = ["#cc0000" if c > 0 else "#3465a4" for c in d["change"]]
         ax.barh([plain(g) for g in d["group"]], d["change"], color=colours)
@@ -453,14 +504,17 @@ def _page_hotspots(fig, ctx) -> None:
         _table(ax, hs, fontsize=7.5, col_widths=[0.04, 0.11, 0.27, 0.07, 0.08, 0.06, 0.05, 0.07, 0.2], title=f"Top hot spots: Getis-Ord Gi* at H3 resolution {ctx['hotspot_res']}, "
                                            f"k = {ctx['hotspot_k']}, FDR-corrected; period as above")
         fig.text(0.04, 0.47, plain("\n".join(textwrap.wrap(ctx["hotspot_msg"], 200)[:4])), fontsize=7.5, va="top")
-    ax2 = fig.add_axes([0.04, 0.08, 0.92, 0.28])
+    ax2 = fig.add_axes([0.04, 0.1, 0.92, 0.26])
     tg = ctx["targets"]
     if tg is None or tg.empty:
         _text_block(ax2, ["## Targets (planner)", ctx["targets_msg"]])
     else:
-        _table(ax2, tg, fontsize=7, col_widths=[0.04, 0.11, 0.17, 0.07, 0.07, 0.06, 0.06, 0.06, 0.36],
+        tg, note = shared_prefix_note(tg, "official crossing")
+        widths = [0.04, 0.11, 0.22, 0.06, 0.07, 0.05, 0.06, 0.05, 0.34][:len(tg.columns)]
+        _table(ax2, tg, fontsize=7, col_widths=[w / sum(widths) for w in widths],
                title="Targets proposed by the planner (top 10)")
-        fig.text(0.04, 0.065, plain("\n".join(textwrap.wrap(ctx["targets_msg"], 190)[:2])), fontsize=7, va="top")
+        msg = (f"Official crossing, every target: {note}. " if note else "") + ctx["targets_msg"]
+        fig.text(0.04, 0.078, plain(_lines(msg, 210, 3)), fontsize=6.5, va="top")
 
 
 def _page_country(fig, ctx) -> None:

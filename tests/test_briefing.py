@@ -197,3 +197,21 @@ def test_briefing_marking_comes_from_the_records_it_holds(marked_store, tmp_path
         text = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True,
                               text=True, check=True).stdout
         assert text.count(data_marking) >= 2
+
+
+def test_a_note_shared_by_every_target_leaves_the_crossing_column():
+    import pandas as pd
+
+    from intel.briefing import shared_prefix_note
+
+    d = pd.DataFrame({"rank": [1, 2], "official crossing": [
+        "no land border within the 50 km border zone (border part 0); nearest official crossing: Buffalo, 100 km",
+        "no land border within the 50 km border zone (border part 0); nearest official crossing: Lewiston, 93 km"]})
+    out, note = shared_prefix_note(d, "official crossing")
+    assert note == "no land border within the 50 km border zone (border part 0); nearest official crossing"
+    assert out["official crossing"].tolist() == ["Buffalo, 100 km", "Lewiston, 93 km"]
+    same, note = shared_prefix_note(d.assign(**{"official crossing": ["none known within the border zone"] * 2}),
+                                    "official crossing")
+    assert note == "none known within the border zone" and list(same.columns) == ["rank"]
+    mixed = d.assign(**{"official crossing": ["Rosso (45.8 km)", "Rosso (12.0 km)"]})
+    assert shared_prefix_note(mixed, "official crossing") == (mixed, None)   # too little in common

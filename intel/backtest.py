@@ -467,7 +467,8 @@ def trust_sentence(df: pd.DataFrame) -> str:
 
     A method is named when its hit rate is at least that of every other method at every share;
     otherwise the method with the highest mean hit rate over the shares, saying that it does not
-    lead everywhere. Equal figures go to the simpler method (:data:`TRUST_ORDER`). Warnings of
+    lead everywhere. Equal figures go to the simpler method (:data:`TRUST_ORDER`); when every
+    method has the same figures everywhere, no method is named (the test cannot tell them apart). Warnings of
     the backtest are mentioned, since they limit any such claim.
     """
     if df.empty or df["hit_rate"].isna().all():
@@ -480,6 +481,10 @@ def trust_sentence(df: pd.DataFrame) -> str:
     fdesc = f" (fitted = {fm})" if fm else ""
     warn = (" Read it with the warnings above: they limit what this backtest can show."
             if df.attrs.get("warnings") else "")
+    if len(lead) == len(order) and len(order) > 1:
+        return ("Every method finds the same test events at every share of the area tested: this "
+                "backtest cannot tell the rankings apart (too few cells or events to choose between them), "
+                f"so it gives no reason to prefer any.{warn}")
     if lead:
         return (f"Trust {lead[0]}{fdesc if lead[0] == 'fitted' else ''} for this area: its hit rate is at least that of "
                 f"every other method at every share of the area tested.{warn}")

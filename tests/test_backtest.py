@@ -121,3 +121,14 @@ def test_backtest_on_a_store(tmp_path):
         bt.backtest(con, 8, "2020", "2019")
     with pytest.raises(bt.BacktestError):
         bt.backtest(con, 8, "2019", "2022")
+
+
+def test_trust_names_no_method_when_all_tie_everywhere():
+    from intel.backtest import trust_sentence
+
+    rows = [{"method": m, "area_pct": p, "hit_rate": 0.061} for m in ("previous-period counts", "kernel density",
+                                                                     "risk score", "fitted") for p in (1.0, 5.0, 10.0)]
+    tie = trust_sentence(pd.DataFrame(rows))
+    assert tie.startswith("Every method finds the same test events") and "Trust" not in tie
+    rows[0]["hit_rate"] = 0.07   # counts ahead at 1 %, equal elsewhere: counts lead
+    assert trust_sentence(pd.DataFrame(rows)).startswith("Trust previous-period counts")

@@ -47,8 +47,9 @@ The floor: the same two figures for `bench/floor_app.py`, a page with nothing bu
 basemap's layer kinds (a polygon, a line, a label) and no data, served and timed the same way: the
 part of each target that Streamlit, deck.gl and software GL take on this machine before any
 change to the dashboard can matter (printed beside the targets, not judged; `--no-floor` skips it).
-In December 2026 on 2 cores the floor was 4.4 s to the first map and 3.2 s (2.7-3.3) for a first
-render: the page first render target of 3 s is below what a page with any map takes here.
+Measured twice on 7 December 2026 (2 cores, same machine, two hours apart): 3.4-4.4 s to the
+first map and 2.5-3.2 s (medians of 3) for a first render, so a page with any map has at most
+about half a second of the 3 s target for its data, widgets and other layers here.
 
 Usage: .venv/bin/python bench/bench_browser.py [--records 1000000] [--runs 3] [--db PATH] [--pages Overview,Planner] [--no-floor]
 """

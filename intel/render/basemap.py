@@ -24,7 +24,7 @@ share one box and its files. :func:`view_files` writes, once per box, under ``st
   continents;
 * ``borders``: the land borders between countries (not the coasts: the land's colour against the
   sea draws them) cut the same way (inside the box in detail, outside coarse), written as straight
-  segments for a LineLayer (:func:`_segments`);
+  segments for a LineLayer (:func:`line_segments`);
 * ``lakes``: the Natural Earth lakes (:func:`intel.render.worldfiles.lakes_file`) inside the box;
 * ``admin1``: the admin-1 lines (:func:`intel.render.worldfiles.admin1_file`) inside the box, as
   segments too;
@@ -41,8 +41,8 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
 import threading
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -197,7 +197,7 @@ def prepare_sources() -> None:
     """Read the sources every box is cut from (countries and their land borders, the coarse world,
     lakes, admin-1 lines, places), once per process; later calls return at once.
 
-    :func:`view_files` calls it first; the dashboard's launcher (``launch.py``) calls it in the
+    :func:`view_files` calls it before it cuts a box's first file; the dashboard's launcher (``launch.py``) calls it in the
     background while the server starts, so the first map does not wait for it (about 1.5 s on 2
     cores, December 2026). One lock: a map asked for while the launcher reads waits for that
     reading instead of doing it a second time beside it.
@@ -280,7 +280,7 @@ def land(box: Box) -> str:
     return _collection([*_cut(g, tree, box, tol), *_outside(coarse_land, box)], digits)
 
 
-def _segments(geoms, digits: int) -> list[dict]:
+def line_segments(geoms, digits: int) -> list[dict]:
     """The straight segments of line geometries as ``{"s": [lon, lat], "t": [lon, lat]}`` records
     (degrees rounded to ``digits`` decimals; zero-length segments left out), the rows of a deck.gl
     LineLayer: without a GPU its two-vertex segments cost the browser a fraction of a PathLayer's
@@ -299,12 +299,12 @@ def _segments(geoms, digits: int) -> list[dict]:
 
 
 def borders(box: Box) -> list[dict]:
-    """Land borders between countries (no coasts) as segments (:func:`_segments`): inside the box
+    """Land borders between countries (no coasts) as segments (:func:`line_segments`): inside the box
     in detail, coarse outside it."""
     _, _, lines, tree = _countries()
     tol, digits = _tolerance(box)
     _, coarse_lines = _coarse_world()
-    return _segments([*_cut(lines, tree, box, tol), *_outside(coarse_lines, box)], digits)
+    return line_segments([*_cut(lines, tree, box, tol), *_outside(coarse_lines, box)], digits)
 
 
 def lakes(box: Box) -> str:
@@ -317,13 +317,13 @@ def lakes(box: Box) -> str:
 
 
 def admin1(box: Box) -> list[dict]:
-    """The admin-1 lines inside the box as segments (:func:`_segments`); none below level
+    """The admin-1 lines inside the box as segments (:func:`line_segments`); none below level
     :data:`ADMIN1_MIN_LEVEL` (a continent's state lines would outweigh the rest of the map)."""
     if box.level < ADMIN1_MIN_LEVEL:
         return []
     parts, tree = _admin1()
     tol, digits = _tolerance(box)
-    return _segments(_cut(parts, tree, box, tol), digits)
+    return line_segments(_cut(parts, tree, box, tol), digits)
 
 
 def _label_box(p: dict, zoom: float) -> tuple[float, float, float, float]:
@@ -387,15 +387,15 @@ def view_files(box: Box) -> dict[str, str]:
         When a file cannot be written.
     """
     urls = {}
-    prepare_sources()
     for kind, make in KINDS.items():
         name = f"{kind}_{box.key}.json"
         path = VIEW_DIR / name
         if not path.is_file():
+            prepare_sources()   # only when a file is cut: a box written before needs no source
             _write(path, make(box))
         urls[kind] = f"{VIEW_URL}/{name}"
     return urls
 
 
-__all__ = ["Box", "view_box", "view_files", "prepare_sources", "degrees_per_px", "land", "borders", "lakes", "admin1", "places",
+__all__ = ["Box", "view_box", "view_files", "prepare_sources", "line_segments", "degrees_per_px", "land", "borders", "lakes", "admin1", "places",
            "VIEW_DIR", "VIEW_URL"]

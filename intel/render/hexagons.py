@@ -28,6 +28,7 @@ from intel.borders.crossings import crossing_text
 from intel.emerging import NO_PATTERN
 from intel.h3cells import cell_centres, cell_ring, from_hex
 from intel.hotspots import CONFIDENCE
+from intel.render.basemap import line_segments
 from intel.render.counts import TOOLTIP_COLUMNS, hexagon_layer, points_layer  # noqa: F401 - re-exported
 from intel.render.deck import HEX_POLYGONS, PIXELS, cells_view, fit_view, offline_deck, view_for
 from intel.render.labels import mercator_px, place_labels
@@ -224,13 +225,11 @@ def target_layers(targets: pd.DataFrame, scores: pd.DataFrame) -> tuple[list[pdk
 
 def target_outline_segments(cells) -> list[dict]:
     """The edges of H3 cells (hex strings) as LineLayer segments ``{"s": [lon, lat], "t": [lon, lat]}``
-    (degrees WGS84, six per hexagon; :func:`intel.h3cells.cell_ring`)."""
-    out = []
-    for h in cells:
-        ring = cell_ring(h)
-        out += [{"s": [round(a[0], 6), round(a[1], 6)], "t": [round(b[0], 6), round(b[1], 6)]}
-                for a, b in zip(ring[:-1], ring[1:])]
-    return out
+    (degrees WGS84, 6 decimals, six per hexagon; :func:`intel.h3cells.cell_ring` cut by the
+    basemap's :func:`intel.render.basemap.line_segments`)."""
+    import shapely
+
+    return line_segments([shapely.LineString(cell_ring(h)) for h in cells], 6)
 
 
 def target_deck(targets: pd.DataFrame, scores: pd.DataFrame) -> tuple[pdk.Deck, list]:

@@ -159,7 +159,8 @@ def start_floor(home: Path):
     port = _free_port()
     env = dict(os.environ, HOME=str(home), PYTHONPATH=str(ROOT))
     cmd = streamlit_command(ROOT / "app.py", port)
-    cmd = [sys.executable, "-m", "streamlit", "run", str(BENCH / "floor_app.py"), *cmd[4:]]
+    options = cmd[cmd.index(str(ROOT / "app.py")) + 1:]   # the dashboard's server options, whatever precedes them
+    cmd = [sys.executable, "-m", "streamlit", "run", str(BENCH / "floor_app.py"), *options]
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=str(ROOT), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     return proc, f"http://127.0.0.1:{port}", t0

@@ -25,7 +25,7 @@ draws landscape A4 pages with matplotlib's ``PdfPages``:
    statement of what the data cannot show.
 
 Every page carries the marking line at its top and bottom: the classification line (setting
-``marking``, e.g. ``RESTRICTED``, or the text given) and, after ``//``, the most restrictive
+``marking``, empty by default, e.g. ``RESTRICTED``, or the text given) and, after ``//``, the most restrictive
 releasability of the records the briefing holds (:func:`marking_line`), so a briefing of
 ``NOFORN`` records says ``NOFORN`` whatever the text box says. Text that comes from records (place names, units, categories) is drawn as plain text:
 TeX is off and ``$`` is escaped, so mathtext never parses it. Periods are half-open
@@ -686,7 +686,8 @@ def make_briefing(con, date_from: str | None = None, date_to: str | None = None,
         Half-open period [date_from, date_to) of UTC days (ISO dates); default: all data.
         They override the dates of ``filters``.
     marking : str, optional
-        Classification line on every page; default the setting ``marking`` (e.g. 'RESTRICTED').
+        Classification line on every page; default the setting ``marking`` (empty by default: the
+        records' releasability alone, e.g. 'UNRESTRICTED (public sources)').
         The line printed is :func:`marking_line`: this, then the releasability of the records
         the briefing holds (the events ``con`` sees under ``filters``).
     sources : sequence of str

@@ -103,7 +103,8 @@ class Setting:
         kind, text = self.kind, isinstance(value, str)
         bad = ValueError(f"{self.name} must be {_KIND_WORDS[kind]}, not {_show(value)}.")
         if kind is str:
-            if not text or not value.strip() or "\n" in value or "\r" in value:
+            # free text (no choices) may be empty: "none", e.g. no classification line
+            if not text or "\n" in value or "\r" in value or (not value.strip() and self.choices is not None):
                 raise bad
             return value.strip()
         if kind is bool:
@@ -171,7 +172,9 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
     Setting("planner_min_spacing_km", 5.0, "Minimum distance between two proposed targets.", "km", 0.0, 500.0),
     Setting("decay_half_life_days", 180.0, "Half-life of the time decay of recent intensity in the risk score.", "days",
             7.0, 3650.0),
-    Setting("marking", "RESTRICTED", "Marking line printed at top and bottom of every briefing page and export."),
+    Setting("marking", "", "Classification line printed before the records' releasability (after //) at the top "
+            "and bottom of every PDF page (briefing, target package) and at the head of the PDF's file name; empty: "
+            "the releasability of the records alone, e.g. UNRESTRICTED for public data."),
     Setting("dedup_distance_km", 1.0, "Two agency records closer than this (and within the date window) may be one "
             "seizure.", "km", 0.0, 50.0),
     Setting("dedup_window_days", 2, "Date window for probable duplicates between agencies.", "days", 0, 30),

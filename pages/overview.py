@@ -20,8 +20,11 @@ except Exception as e:  # noqa: BLE001 - never a traceback in the UI
 c = st.columns(4)
 c[0].metric("Events", f"{ov.events:,}")
 c[1].metric("Firearms seized", f"{ov.firearms:,}")
-c[2].metric("Quarantined rows", f"{ov.quarantined:,}")
-c[3].metric("Rejected rows", f"{ov.rejected:,}")
+# the same two figures, under the same names, as the Data quality page: every row the quarantine holds,
+# and of them those rejected on import
+c[2].metric("Rows in quarantine", f"{ov.quarantined + ov.rejected:,}",
+            help="Rows held back at import for review, including those rejected; decided on the Data quality page.")
+c[3].metric("Rejected on import", f"{ov.rejected:,}")
 
 st.subheader("By source")
 st.dataframe(as_days(ov.totals), hide_index=True, width="stretch")

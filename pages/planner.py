@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from intel import backtest as bt
-from intel import periods, risk, settings, target_package
+from intel import briefing, periods, risk, settings, target_package
 from intel.hexbin import Filters
 from intel.render import hexagons
 from intel.safety import csv_bytes
@@ -248,10 +248,12 @@ try:
     export_button(d2, "Target cells GeoJSON", lambda: target_package.to_geojson(plan), file_name=f"{stem}.geojson",
                        mime="application/geo+json", key="pl_dl_geojson", filters=plan_filters, rows=len(plan.targets))
     # the files are written when asked for (the PDF draws maps: seconds), from what the page shows
+    # the PDF's file name starts with the line its pages print: classification (if any) // releasability
     pdf_marks = (str(settings.get("marking", con)), export_marking(plan_filters))
     export_button(d3, "Target package PDF",
                   lambda: target_package.to_pdf(plan, pdf_marks[0], data_marking=pdf_marks[1]),
-                       file_name=f"{stem}.pdf", mime="application/pdf", key="pl_dl_pdf", filters=plan_filters)
+                  file_name=f"{stem}.pdf", mime="application/pdf", key="pl_dl_pdf",
+                  marking=briefing.marking_line(*pdf_marks))
 except Exception as exc:  # noqa: BLE001
     st.error(f"The downloads could not be prepared: {exc}")
 

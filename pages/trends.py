@@ -331,8 +331,8 @@ with tab_b:
     keep("br_marking", "br_hot")
     if "br_marking" not in st.session_state:
         st.session_state["br_marking"] = str(settings.get("marking", con))
-    marking = st.text_input("Classification line (top and bottom of every page; the releasability of the records "
-                            "shown is added after //)", key="br_marking")
+    marking = st.text_input("Classification line (optional; printed before the releasability of the records shown, "
+                            "after //, at the top and bottom of every page and in the file names)", key="br_marking")
     if "br_hot" not in st.session_state:
         st.session_state["br_hot"] = True
     with_hot = st.checkbox("Include hot spots (Gi*)", key="br_hot")
@@ -351,10 +351,11 @@ with tab_b:
     if res_b:
         st.success(f"Briefing ready: {res_b['pages']} pages, marked '{md(res_b['marking'])}'.")
         d1, d2 = st.columns(2)
+        # the file names start with the line every page prints (classification, if any, // releasability)
         export_button(d1, "Download the PDF", res_b["pdf"], file_name="briefing.pdf", mime="application/pdf",
-                           key="br_dl_pdf")
+                      key="br_dl_pdf", marking=res_b["marking"])
         export_button(d2, "Download the figures (PNG, zip)", res_b["zip"], file_name="briefing_figures.zip",
-                           mime="application/zip", key="br_dl_zip")
+                      mime="application/zip", key="br_dl_zip", marking=res_b["marking"])
         for n in res_b["notes"]:
             st.caption(md(n))
 

@@ -59,12 +59,14 @@ def test_page_series_breakdown_and_playback(hand):
 @pytest.mark.slow   # 24 s in the fast tier on the shared 2 cores (load ~30): see the tier timing of issue 13
 def test_page_briefing_one_click(hand):
     at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert at.text_input(key="br_marking").value == ""   # no classification line unless one is given
     at.text_input(key="br_marking").set_value("OFFICIAL").run()
     at.button(key="br_make").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("Briefing ready: 6 pages" in s.value for s in at.success)
-    labels = [d.label for d in at.get("download_button")]
-    assert "Download the PDF" in labels and "Download the figures (PNG, zip)" in labels
+    assert any("OFFICIAL // UNRESTRICTED (public sources)" in s.value.replace("\\", "") for s in at.success)
+    buttons = {d.label: d.proto.url for d in at.get("download_button")}
+    assert "Download the PDF" in buttons and "Download the figures (PNG, zip)" in buttons
 
 
 def test_page_real_store(real_store, tmp_path, monkeypatch):

@@ -16,13 +16,19 @@ def test_overview(real_store, app_env):
     assert not at.exception
     text = " ".join(m.value for m in at.info)
     assert "Colombian National Police" in text and "West Africa" in text
-    assert any(m.label == "Quarantined rows" and m.value == "127" for m in at.metric)
-    assert any(m.label == "Rejected rows" and m.value == "1" for m in at.metric)  # the Colombian total line
+    # as on the Data quality page: all rows the quarantine holds (127 quarantined + 1 rejected), then the rejected
+    assert any(m.label == "Rows in quarantine" and m.value == "128" for m in at.metric)
+    assert any(m.label == "Rejected on import" and m.value == "1" for m in at.metric)  # the Colombian total line
     # calendar days are shown as days, never with a 00:00:00 time (provenance, per-source tables)
     for df in at.dataframe:
         assert not any(str(t).startswith("datetime") for t in df.value.dtypes), df.value.dtypes
     per = next(df.value for df in at.dataframe if "first" in df.value.columns)
     assert str(per["first"].iloc[0]).count(":") == 0
+    # the Data quality page shows the same two figures under the same names
+    dq = AppTest.from_file("../pages/data_quality.py", default_timeout=60).run()
+    assert not dq.exception
+    want = {m.label: m.value for m in at.metric if m.label in ("Rows in quarantine", "Rejected on import")}
+    assert {m.label: m.value for m in dq.metric if m.label in want} == want
 
 
 def test_explore_map_draws_hexes_offline(real_store, app_env):

@@ -30,7 +30,10 @@ chosen area, or the data extent of the *training* cells (cells overlapping the c
 cells occupied in training), never cells known only from the test period; the baselines and the
 fitted method read training records only. Only records whose location precision is usable at
 the resolution are scored (:mod:`intel.risk`). When no periods are given,
-:func:`default_periods` takes them from the data of the area's own sources.
+:func:`period_choice` takes them from the months the area's own sources cover (whole years where
+they cover two or more, else whole months) and says why; without a resolution,
+:func:`default_resolution` keeps the default one or goes coarser when the records' location
+precision needs it.
 
 Methods compared (:func:`backtest`, :data:`METHODS`)
 ----------------------------------------------------
@@ -92,7 +95,7 @@ import numpy as np
 import pandas as pd
 
 from intel import periods, risk
-from intel.config import check_resolution
+from intel.config import DEFAULT_RESOLUTION, check_resolution, resolution_range
 from intel.errors import HotspotError
 from intel.h3cells import cell_centres, edge_km
 from intel.hexbin import uncertainty_values
@@ -128,14 +131,114 @@ def _full_years(dates: pd.Series, min_months: int = 10) -> list[int]:
     return sorted(int(y) for y, n in m.items() if n >= min_months)
 
 
+MIN_MONTH_SHARE = 0.1
+"""A month counts as covered by the records (:func:`period_choice`) when it holds at least this
+share of the median month's records (of the months with any): two stray records dated on the
+last day of the year before a register starts do not make that year's December a data month."""
+
+
+def _n(k: int, word: str) -> str:
+    """``k`` with ``word``, plural unless 1 (``1 month``, ``3 months``)."""
+    return f"{k:,} {word}" if k == 1 else f"{k:,} {word}s"
+
+
+def period_choice(con, res: int, area=None) -> dict:
+    """Training and test periods taken from the months the area's usable records cover, explained.
+
+    **Whole years**, when the usable records cover at least two calendar years in at least 10 of
+    their 12 months: the years considered run from the first to the last such year; of these ``n``
+    years the last ``max(1, min(4, n // 3))`` are the test period and the up to 5 years before them
+    the training period (Toronto 2004-2023: train 2015:2019, test 2020:2023; CBP fiscal years
+    2022-2025: train 2022:2023, test 2024).
+
+    **Whole months** otherwise (a register of one year or one quarter): the months considered run
+    from the first to the last month holding at least :data:`MIN_MONTH_SHARE` of the median
+    month's records; of these ``n`` months (``n >= 2``) the last ``max(1, min(48, n // 3))`` are the
+    test period and the up to 60 months before them the training period (Ecuador 2023-01 to
+    2023-11: train 2023-01:2023-08, test 2023-09:2023-11; Colombia 2019-01 to 2019-03: train
+    2019-01:2019-02, test 2019-03).
+
+    Parameters
+    ----------
+    con : DuckDB connection to the store.
+    res : int
+        H3 resolution; only the records usable at it count.
+    area : intel.risk.Area, optional
+        Area of operation, with its sources (default every located record).
+
+    Returns
+    -------
+    dict
+        ``train``, ``test`` (half-open ``(from, to)`` ISO dates), ``unit`` (``"years"`` or
+        ``"months"``), ``train_text``, ``test_text`` (the periods in the product's grammar,
+        :func:`intel.periods.period_text`) and ``sentence`` (which periods, from which data, why).
+
+    Raises
+    ------
+    intel.risk.RiskError
+        The area has no usable records at ``res`` (:func:`intel.risk.check_records`).
+    BacktestError
+        The usable records cover fewer than two months.
+    """
+    res = check_resolution(res, "backtest")
+    recs = risk.area_records(con, res, area)
+    risk.check_records(con, res, area, recs)
+    d = pd.to_datetime(recs.loc[recs["usable"], "event_date"].dropna())
+    years = _full_years(d)
+    if len(years) >= 2:
+        y0, y1 = years[0], years[-1]
+        n = y1 - y0 + 1
+        nt = max(1, min(4, n // 3))
+        ntr = min(5, n - nt)
+        ts = y1 - nt + 1
+        train, test = (f"{ts - ntr}-01-01", f"{ts}-01-01"), (f"{ts}-01-01", f"{y1 + 1}-01-01")
+        unit = "years"
+        why = (f"the usable records at resolution {res} cover the calendar years {y0} to {y1} (years with records "
+               f"in at least 10 of their 12 months); of these {n} years the last {_n(nt, 'year') if nt > 1 else 'year'} "
+               f"{'is' if nt == 1 else 'are'} the test period and the {_n(ntr, 'year')} before the training period")
+        after = sorted({int(y) for y in d.dt.year.unique()} - set(range(y0, y1 + 1)))
+        after = [y for y in after if y > y1]
+        if after:
+            why += (f"; {', '.join(map(str, after))}, with records in fewer than 10 months, "
+                    f"{'is' if len(after) == 1 else 'are'} left out")
+    else:
+        per_month = d.dt.to_period("M").value_counts()
+        covered = sorted(per_month[per_month >= max(1.0, MIN_MONTH_SHARE * float(per_month.median()))].index) \
+            if len(per_month) else []
+        if not covered or covered[0] == covered[-1]:
+            raise BacktestError("The usable records cover less than two months, so there is no training and test "
+                                "period to compare; choose the periods yourself or a coarser resolution.")
+        m0, m1 = covered[0], covered[-1]
+        n = (m1.year - m0.year) * 12 + m1.month - m0.month + 1
+        nt = max(1, min(48, n // 3))
+        ntr = min(60, n - nt)
+        ts = m1 - (nt - 1)
+        first = ts - ntr
+        train = (first.start_time.date().isoformat(), ts.start_time.date().isoformat())
+        test = (ts.start_time.date().isoformat(), (m1 + 1).start_time.date().isoformat())
+        unit = "months"
+        stray = per_month[(per_month.index < m0) | (per_month.index > m1)]
+        why = (f"the usable records at resolution {res} do not cover two calendar years in at least 10 of their "
+               f"12 months ({'only ' + str(years[0]) + ' does' if years else 'none does'}), so whole months "
+               f"are used: they cover the months {m0} to {m1}; of these {n} months the last "
+               f"{_n(nt, 'month') if nt > 1 else 'month'} {'is' if nt == 1 else 'are'} the test period "
+               f"and the {_n(ntr, 'month')} before the training period")
+        if len(stray):
+            k = int(stray.sum())
+            why += (f" ({_n(k, 'record')} of {', '.join(str(m) for m in sorted(stray.index))} "
+                    f"{'falls' if k == 1 else 'fall'} outside both periods: too few to make a month of data, less than "
+                    f"{MIN_MONTH_SHARE:.0%} of the median month's {float(per_month.median()):,.0f} records)")
+    tt, st = periods.period_text(*train), periods.period_text(*test)
+    sentence = (f"Periods taken from the data of the area's sources: training {tt}, test {st} ({train[0]} to "
+                f"{train[1]} and {test[0]} to {test[1]}, the end day excluded): {why}.")
+    return {"train": train, "test": test, "unit": unit, "train_text": tt, "test_text": st, "sentence": sentence}
+
+
 def default_periods(con, res: int, area=None) -> tuple[tuple[str, str], tuple[str, str]]:
     """Training and test periods taken from the data of the area's own usable records.
 
-    The years considered run from the first to the last calendar year in which the usable
-    records cover at least 10 of the 12 months (all years with records when fewer than two do).
-    Of these ``n`` years the last ``max(1, min(4, n // 3))`` are the test period and the up to 5
-    years before them the training period (Toronto 2004-2023: train 2015:2019, test 2020:2023;
-    CBP fiscal years 2022-2025: train 2022:2023, test 2024).
+    The rule is :func:`period_choice` (whole years where the records cover at least two, else
+    whole months), which also says why.
 
     Returns
     -------
@@ -147,24 +250,67 @@ def default_periods(con, res: int, area=None) -> tuple[tuple[str, str], tuple[st
     intel.risk.RiskError
         The area has no usable records at ``res`` (:func:`intel.risk.check_records`).
     BacktestError
-        The usable records span fewer than two calendar years.
+        The usable records cover fewer than two months.
     """
-    res = check_resolution(res, "backtest")
-    recs = risk.area_records(con, res, area)
-    risk.check_records(con, res, area, recs)
-    use = recs[recs["usable"]]
-    years = _full_years(use["event_date"])
-    if len(years) < 2:
-        years = sorted(set(pd.to_datetime(use["event_date"].dropna()).dt.year.astype(int)))
-    if len(years) < 2 or years[-1] - years[0] < 1:
-        raise BacktestError("The usable records span less than two calendar years, so there is no training and test "
-                            "period to compare; choose the periods yourself or a coarser resolution.")
-    y0, y1 = years[0], years[-1]
-    n = y1 - y0 + 1
-    nt = max(1, min(4, n // 3))
-    ntr = min(5, n - nt)
-    ts = y1 - nt + 1
-    return ((f"{ts - ntr}-01-01", f"{ts}-01-01"), (f"{ts}-01-01", f"{y1 + 1}-01-01"))
+    c = period_choice(con, res, area)
+    return c["train"], c["test"]
+
+
+def default_resolution(con, area=None, date_from=None, date_to=None) -> dict:
+    """The resolution a backtest runs at when none is given: the default, or coarser when the records need it.
+
+    The rule, on the area's located records (of the period when given):
+
+    1. when some resolution of the backtest range keeps at least half of them usable
+       (:func:`intel.risk.suggested_resolution`), the finer of that and the default
+       :data:`intel.config.DEFAULT_RESOLUTION` (``"backtest"``, 8): Toronto's intersections
+       support 9, so 8; Colombian municipalities support 4 (94 % usable), so 4;
+    2. otherwise the default when any record is usable there (a mixed area: the backtest ranks
+       the finer records and warns about the others); else the finest resolution at which any
+       record is usable (Ecuadorian provinces, radius of location uncertainty 33-140 km: 3, where
+       42 % are); else the default, and the backtest says the records are too coarse.
+
+    Parameters
+    ----------
+    con : DuckDB connection to the store.
+    area : intel.risk.Area, optional
+        Area of operation, with its sources.
+    date_from, date_to : str, optional
+        Half-open period of UTC days the records are taken from (default all dates).
+
+    Returns
+    -------
+    dict
+        ``resolution`` (int), ``usable_share`` (float, share of the located records usable at it,
+        NaN when there are none) and ``sentence`` (which resolution and why, for pages and the CLI).
+    """
+    default = DEFAULT_RESOLUTION["backtest"]
+    lo, hi = resolution_range("backtest")
+    recs = risk.area_records(con, lo, area, date_from, date_to)
+    radii = np.nan_to_num(uncertainty_values(recs["location_precision"].to_numpy(dtype=object),
+                                             recs["uncertainty_km"].to_numpy(dtype=object)), nan=np.inf)
+    share = {r: float(np.mean(radii <= edge_km(r))) if len(radii) else float("nan") for r in range(lo, hi + 1)}
+    sug = risk.suggested_resolution(con, area, date_from, date_to) if len(radii) else {"resolution": None}
+    best = sug["resolution"]
+    if best is not None:
+        res = min(best, default)
+        why = ("the default; the records' location precision supports it" if best >= default else
+               f"coarser than the default {default}, which the records' location precision does not support")
+        why += f": {sug['sentence'].rstrip('.')}"
+    elif share.get(default, 0) > 0:
+        res = default
+        why = (f"the default: no resolution of {lo}-{hi} keeps most of this area's records usable, and at {default} "
+               f"{share[default]:.0%} of them are (the others are too coarsely located and left out)")
+    elif any(share[r] > 0 for r in share):
+        res = max(r for r in share if share[r] > 0)
+        why = (f"coarser than the default {default}, at which none of this area's {len(radii):,} located records is "
+               f"usable (their location is too coarse): {res} is the finest resolution at which any is, "
+               f"{share[res]:.0%} of them (no resolution of {lo}-{hi} keeps most of them)")
+    else:
+        res = default
+        why = "the default; no resolution of the backtest range can use this area's records"
+    return {"resolution": int(res), "usable_share": share.get(res, float("nan")),
+            "sentence": f"Resolution {res} ({edge_km(res):,.2f} km cell edge), {why}."}
 
 
 def _months(period) -> int:
@@ -352,7 +498,7 @@ def backtest(con, res: int, train=None, test=None, area=None, weights: dict | No
     train, test : (date_from, date_to) or str, optional
         Half-open periods, or text in the grammar of :func:`intel.periods.parse_period`
         (``"2015:2019"``: 2015-01-01 to 2020-01-01), both sides required. When both are
-        missing, :func:`default_periods` takes them from the data of the area's sources.
+        missing, :func:`period_choice` takes them from the months the area's sources cover.
     area : intel.risk.Area, optional
         Area of operation; default the land of the places with records (kind ``data``).
     weights : dict, optional
@@ -375,7 +521,8 @@ def backtest(con, res: int, train=None, test=None, area=None, weights: dict | No
         dicts, one per candidate), ``validation`` (the span of the validation years), ``folds``
         (the validation years, latest first),
         ``not_applicable`` (score components that are 0 in this area, with the reason),
-        ``weights``, ``periods_from_data`` (bool).
+        ``weights``, ``periods_from_data`` (bool), ``periods_sentence`` (which periods were taken
+        from the data and why, :func:`period_choice`; None when they were given).
 
     Raises
     ------
@@ -391,11 +538,12 @@ def backtest(con, res: int, train=None, test=None, area=None, weights: dict | No
     notes: list[str] = []
     from_data = train is None and test is None
     if from_data:
-        train, test = default_periods(con, res, area)
-        notes.append(f"Periods taken from the data of the area's sources: training {train[0]} to {train[1]}, "
-                     f"test {test[0]} to {test[1]}.")
+        choice = period_choice(con, res, area)
+        train, test = choice["train"], choice["test"]
+        notes.append(choice["sentence"])
     elif train is None or test is None:
         raise BacktestError("Give both the training and the test period, or neither (then both are taken from the data).")
+    periods_sentence = choice["sentence"] if from_data else None
     train, test = _period(train, "training"), _period(test, "test")
     if not train[1] <= test[0]:
         raise BacktestError(f"The test period ({test[0]} to {test[1]}) must start on or after the end of the "
@@ -439,7 +587,7 @@ def backtest(con, res: int, train=None, test=None, area=None, weights: dict | No
                     fitted_method=fit["ranking"], fit=fit["table"].to_dict("records"), validation=fit["validation"],
                     folds=list(fit["folds"]),
                     not_applicable=dict(sc.attrs.get("not_applicable", {})), weights=sc.attrs.get("weights"),
-                    periods_from_data=from_data)
+                    periods_from_data=from_data, periods_sentence=periods_sentence)
     return df
 
 

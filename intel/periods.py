@@ -19,7 +19,8 @@ empty, ``:`` or ``all``    no limit                              ``None`` .. ``N
 The rule behind the table: a year or a month names the whole of that unit, so on the left it
 starts the period and on the right it ends it inclusively; a full date on the right is the
 first day *not* included (the half-open convention of the store, ISO 8601 intervals and
-pandas' ``closed="left"``). :func:`inclusive_end` converts a last-day-included date to that form.
+pandas' ``closed="left"``); :func:`period_text` writes a period back in its shortest form
+(``2015:2019``, ``2023-01:2023-08``). :func:`inclusive_end` converts a last-day-included date to that form.
 :func:`equal_halves` splits whole years into two periods of equal length for a comparison.
 """
 from __future__ import annotations
@@ -27,10 +28,15 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-__all__ = ["parse_period", "inclusive_end", "describe_period", "equal_halves", "PERIOD_HELP"]
+__all__ = ["parse_period", "inclusive_end", "describe_period", "period_text", "equal_halves", "PERIOD_HELP",
+           "PERIOD_FORMS"]
 
-PERIOD_HELP = ("YYYY, YYYY-MM, Y1:Y2 (years, inclusive), YYYY-MM:YYYY-MM (months, inclusive) "
-               "or FROM:TO with ISO dates (the TO day excluded); either side may be empty")
+PERIOD_FORMS = ("YYYY, YYYY-MM, Y1:Y2 (years, inclusive), YYYY-MM:YYYY-MM (months, inclusive) "
+                "or FROM:TO with ISO dates (the TO day excluded)")
+"""The accepted forms, without saying whether a side may be left open."""
+
+PERIOD_HELP = PERIOD_FORMS + "; either side may be empty"
+"""The accepted forms of a period that may be open on either side."""
 
 _YEAR = re.compile(r"^\d{4}$")
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
@@ -81,7 +87,7 @@ def parse_period(text, *, require_both: bool = False) -> tuple[str | None, str |
     t = "" if text is None else str(text).strip()
     if t.lower() in ("", ":", "all"):
         if require_both:
-            raise ValueError(f"the period needs a start and an end: use {PERIOD_HELP}")
+            raise ValueError(f"the period needs a start and an end: use {PERIOD_FORMS}")
         return None, None
     if ":" in t:
         parts = [p.strip() for p in t.split(":")]
@@ -98,7 +104,7 @@ def parse_period(text, *, require_both: bool = False) -> tuple[str | None, str |
     else:
         start, end = _unit(t, t)
     if require_both and (start is None or end is None):
-        raise ValueError(f"the period {t!r} needs a start and an end: use {PERIOD_HELP}")
+        raise ValueError(f"the period {t!r} needs a start and an end: use {PERIOD_FORMS}")
     if start is not None and end is not None and end <= start:
         raise ValueError(f"the period {t!r} is empty: it ends before it starts (an ISO end date is excluded)")
     return (start.isoformat() if start else None), (end.isoformat() if end else None)
@@ -122,6 +128,41 @@ def describe_period(date_from: str | None, date_to: str | None) -> str:
     if date_from:
         return f"from {date_from} on"
     return f"up to {last} (inclusive)"
+
+
+def period_text(date_from: str, date_to: str) -> str:
+    """The shortest text in the product's grammar for a closed half-open period (its inverse).
+
+    Whole calendar years are written ``Y1:Y2`` (``Y`` for one year), whole months
+    ``YYYY-MM:YYYY-MM`` (``YYYY-MM`` for one month), anything else ``FROM:TO`` with ISO days, the
+    ``TO`` day excluded. ``parse_period(period_text(a, b)) == (a, b)``.
+
+    Parameters
+    ----------
+    date_from, date_to : str
+        ISO dates ``YYYY-MM-DD``, ``date_from < date_to``; ``date_to`` is excluded.
+
+    Returns
+    -------
+    str
+        E.g. ``("2015-01-01", "2020-01-01")`` -> ``"2015:2019"``, ``("2023-01-01", "2023-09-01")``
+        -> ``"2023-01:2023-08"``, ``("2023-09-01", "2023-10-01")`` -> ``"2023-09"``.
+
+    Raises
+    ------
+    ValueError
+        A side is missing or not an ISO date.
+    """
+    if not date_from or not date_to:
+        raise ValueError("period_text needs a start and an end")
+    a, b = date.fromisoformat(str(date_from)[:10]), date.fromisoformat(str(date_to)[:10])
+    last = b - timedelta(days=1)
+    if a.month == 1 and a.day == 1 and b.month == 1 and b.day == 1:
+        return f"{a.year:04d}" if last.year == a.year else f"{a.year:04d}:{last.year:04d}"
+    if a.day == 1 and b.day == 1:
+        first_m, last_m = f"{a.year:04d}-{a.month:02d}", f"{last.year:04d}-{last.month:02d}"
+        return first_m if first_m == last_m else f"{first_m}:{last_m}"
+    return f"{a.isoformat()}:{b.isoformat()}"
 
 
 def equal_halves(first_year: int, last_year: int) -> tuple[tuple[str, str], tuple[str, str], int | None]:

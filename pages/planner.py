@@ -180,13 +180,12 @@ def _backtest(stamp, res, area, train, test, weights_items, half_life):
 
 @cached(max_entries=16)
 def _default_periods(stamp, res, area):
-    """Training and test years from the data of the area's sources, as text (empty when there are none)."""
+    """Training and test periods from the months the area's sources cover, as text, and why (empty when none)."""
     try:
-        tr, te = bt.default_periods(get_con(), res, area)
-    except Exception:  # noqa: BLE001 - the page then asks for the years
-        return "", ""
-    y = lambda p: f"{p[0][:4]}:{int(p[1][:4]) - 1}"  # noqa: E731 - closed years of a half-open period
-    return y(tr), y(te)
+        c = bt.period_choice(get_con(), res, area)
+    except Exception:  # noqa: BLE001 - the page then asks for the periods
+        return "", "", ""
+    return c["train_text"], c["test_text"], c["sentence"]
 
 
 args = (db_stamp(), int(res), area, d_from, d_to, int(n), float(spacing), tuple(sorted(weights.items())), float(half_life),
@@ -270,11 +269,15 @@ st.caption("Fit on one period, test on the next: hit rate (share of the test eve
            "every method use training data only.")
 st.caption(f"The target list above is ranked by: {plan.scores.attrs.get('ranking_choice', 'risk score')} "
            f"({plan.scores.attrs.get('ranking', 'risk score')}).")
-def_train, def_test = _default_periods(db_stamp(), int(res), area)
+def_train, def_test, def_why = _default_periods(db_stamp(), int(res), area)
 b1, b2, b3 = st.columns([1, 1, 1])
-train_txt = b1.text_input("Training years (Y1:Y2)", value=def_train, key="pl_train",
-                          help="Default: from the data of the area's sources. Leave both empty to use them.")
-test_txt = b2.text_input("Test years (Y3 or Y3:Y4)", value=def_test, key="pl_test")
+train_txt = b1.text_input("Training period (e.g. 2015:2019 or 2023-01:2023-08)", value=def_train, key="pl_train",
+                          help="Default: from the months the area's sources cover (whole years where they cover two "
+                               "or more, else whole months). Leave both empty to use them. Years and months are "
+                               "included whole; an ISO end day (2023-01-01:2023-09-01) is excluded.")
+test_txt = b2.text_input("Test period (e.g. 2020:2023 or 2023-09:2023-11)", value=def_test, key="pl_test")
+if def_why:
+    st.caption(def_why)
 run = b3.button("Run backtest", key="pl_bt_run")
 if run:
     try:

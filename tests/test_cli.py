@@ -53,7 +53,7 @@ def test_every_res_option_takes_its_use_range_from_the_configuration():
                 lo, hi = config.RESOLUTIONS[p.type.use]
                 assert f"{lo}-{hi}" in p.help, name
                 seen.add(p.type.use)
-    assert seen == {"hotspot", "border", "corridor", "planner", "briefing"}
+    assert seen == {"hotspot", "border", "corridor", "planner", "backtest", "briefing"}
 
 
 @pytest.mark.parametrize("verb,res", [("corridors", "7"), ("bypass", "2"), ("targets", "2"), ("briefing", "10")])

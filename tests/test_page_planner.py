@@ -106,3 +106,22 @@ def test_page_says_which_ranking_ranks_the_targets(small):
     at.radio(key="pl_ranking").set_value("risk score").run()
     assert not at.exception and not at.error
     assert any(i.value.startswith("Ranked by the weighted risk score") for i in at.info)
+
+
+def test_page_backtest_defaults_are_the_months_the_sources_cover(tmp_path, monkeypatch):
+    # the CLI's rule (intel.backtest.period_choice), written in the grammar: a province register
+    # of 2023-01 to 2023-11 gets months, not the calendar years 2022 and 2023
+    from tests.test_backtest_defaults import PLACES, _store as prov_store
+
+    rows = [(la, lo, f"2023-{m:02d}-15", "admin-1", 40.0) for m in range(1, 12) for la, lo in PLACES]
+    monkeypatch.setenv("HOME", str(tmp_path))
+    _use(monkeypatch, prov_store(tmp_path / "p.duckdb", rows, "ec"))
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at.slider(key="pl_res").set_value(3).run()
+    assert not at.exception, at.exception
+    assert at.text_input(key="pl_train").value == "2023-01:2023-08"
+    assert at.text_input(key="pl_test").value == "2023-09:2023-11"
+    assert any("training 2023-01:2023-08, test 2023-09:2023-11" in c.value for c in at.caption)
+    at.button(key="pl_bt_run").click().run()
+    assert not at.exception and not at.error
+    assert any("Fitted on 2023-01-01 to 2023-09-01, tested on 2023-09-01 to 2023-12-01" in i.value for i in at.info)

@@ -105,3 +105,17 @@ def test_equal_halves_compare_equal_lengths():
     assert a == ("2020-01-01", "2022-01-01") and b == ("2022-01-01", "2024-01-01") and dropped is None
     with pytest.raises(ValueError):
         periods.equal_halves(2020, 2020)
+
+
+@pytest.mark.parametrize("p, want", [
+    (("2015-01-01", "2020-01-01"), "2015:2019"),        # whole years
+    (("2019-01-01", "2020-01-01"), "2019"),             # one year
+    (("2023-01-01", "2023-09-01"), "2023-01:2023-08"),  # whole months
+    (("2023-12-01", "2024-01-01"), "2023-12"),          # one month, ending in the next year
+    (("2022-11-01", "2023-02-01"), "2022-11:2023-01"),  # months across a year
+    (("2019-01-01", "2019-01-15"), "2019-01-01:2019-01-15"),  # days: the end day excluded
+    (("2019-03-01", "2020-01-01"), "2019-03:2019-12"),  # starts mid-year: months
+])
+def test_period_text_is_the_inverse_of_parse_period(p, want):
+    assert periods.period_text(*p) == want
+    assert periods.parse_period(want) == p

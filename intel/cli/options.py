@@ -194,11 +194,13 @@ def period_option(flag: str = "--period", dest: str = "period", *, require_both:
                   required: bool = False, help: str | None = None):
     """Decorator adding one period option (see :class:`PeriodType`); the help ends with the grammar.
 
-    Without ``required`` the default is all dates, ``(None, None)``.
+    Without ``required`` or ``require_both`` the default is all dates, ``(None, None)``; with
+    ``require_both`` (both sides must be given when the option is) it is ``None``, the option not given.
     """
-    text = (help or "Half-open period of UTC days.") + f" Forms: {periods.PERIOD_HELP}."
+    forms = periods.PERIOD_FORMS + ("; no open side (2015: or :2019)" if require_both else "; either side may be empty")
+    text = (help or "Half-open period of UTC days.") + f" Forms: {forms}."
     return click.option(flag, dest, type=PeriodType(require_both), required=required,
-                        default=None if required else "", help=text)
+                        default=None if required or require_both else "", help=text)
 
 
 def merge_period(period, date_from, date_to) -> tuple[str | None, str | None]:

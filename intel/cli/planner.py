@@ -4,7 +4,12 @@ Where this sits: a thin layer over the functions the Planner page calls (:func:`
 :func:`intel.backtest.backtest`); the verbs write the same columns as the page's downloads. The
 output format follows the extension of ``--out`` (``targets``: .csv, .geojson or .pdf;
 ``backtest``: .csv). ``--res`` accepts the planner range of :data:`intel.config.RESOLUTIONS`;
-``--train`` and ``--test`` are closed periods in the product's grammar (:mod:`intel.periods`).
+``--train`` and ``--test`` are periods in the product's grammar (:mod:`intel.periods`) with both
+ends given: half-open in days, a year or month on the right included whole (``2015:2019`` is
+2015-01-01 up to, not including, 2020-01-01). Without ``--res`` the backtest runs at the default
+resolution, or coarser when the records' location precision needs it
+(:func:`intel.backtest.default_resolution`); without ``--train``/``--test`` at the periods the
+area's sources cover (:func:`intel.backtest.period_choice`); the output says which and why.
 When the area cannot be ranked (no point-level records, records too coarse, bad input) the verb
 prints one plain sentence and exits with status 2, never a traceback.
 """
@@ -13,10 +18,10 @@ from __future__ import annotations
 import click
 from click.core import ParameterSource
 
+from intel import config
 from intel.cli.errors import IntelCommand, fail
-from intel.cli.options import (apply_options, area_options, as_of_option, check_area, cli_marking, db_option,
-                               finish_export, open_store, period_option,
-                               period_options, res_option)
+from intel.cli.options import (ResolutionType, apply_options, area_options, as_of_option, check_area, cli_marking,
+                               db_option, finish_export, open_store, period_option, period_options, res_option)
 from intel.safety import write_csv
 
 __all__ = ["targets_cmd", "backtest_cmd"]
@@ -48,7 +53,7 @@ _area_opts = [
     click.option("--preset", type=click.Choice(["KAFO", "TRIGGER", "US_SW"], case_sensitive=False), default=None,
                  help="Preset area of operation."),
     click.option("--trigger-countries", default=None, help="Replace the Trigger country list (ISO3, commas)."),
-    res_option("planner"),
+    _res_opt := res_option("planner"),
     click.option("--weights", default=None, help="Component weights, e.g. intensity=0.5,hotspot=0.2 (others default)."),
     click.option("--half-life-days", type=float, default=None, help="Decay half-life of recent intensity, days."),
 ]
@@ -118,14 +123,25 @@ def targets_cmd(db, area, preset, trigger_countries, res, weights, half_life_day
     click.echo(f"written: {out}")
 
 
+_bt_res = click.option("--res", "res", type=ResolutionType("backtest"), default=None,
+                       help="H3 resolution, {}-{} for backtest (default: {}, or the finest coarser one at which most of "
+                            "the records can be used when their location precision does not support {}; the output "
+                            "says which and why).".format(*config.RESOLUTIONS["backtest"],
+                                                           config.DEFAULT_RESOLUTION["backtest"],
+                                                           config.DEFAULT_RESOLUTION["backtest"]))
+
+
 @click.command("backtest", cls=IntelCommand, help="Fit the risk score, a fitted ranking and two baselines on one period, "
                                 "test on the next: hit rate and PAI at 1, 5 and 10 % of the area (CSV), with warnings.")
-@apply_options(_area_opts)
-@period_option("--train", "train",
-               help="Training period, closed on both sides (e.g. 2015:2019); with --test, or neither: then both "
-                    "come from the data of the area's sources.")
-@period_option("--test", "test_",
-               help="Test period, closed on both sides (e.g. 2020:2023).")
+@apply_options([_bt_res if o is _res_opt else o for o in _area_opts])
+@period_option("--train", "train", require_both=True,
+               help="Training period (e.g. 2015:2019: the years 2015 to 2019 whole, 2015-01-01 up to, not "
+                    "including, 2020-01-01). Give it with --test, or neither: then both come from the months the "
+                    "area's sources cover (whole years where they cover two or more, else whole months), and the "
+                    "output says which.")
+@period_option("--test", "test_", require_both=True,
+               help="Test period, starting on or after the end of --train (e.g. 2020:2023: 2020-01-01 up to, "
+                    "not including, 2024-01-01).")
 @click.option("--bandwidth-km", type=click.FloatRange(0, min_open=True), default=None,
               help="Kernel density bandwidth, km (default twice the H3 edge length, at least 0.5 km).")
 @click.option("--out", type=click.Path(dir_okay=False), required=True, help="Output CSV.")
@@ -140,19 +156,25 @@ def backtest_cmd(db, area, preset, trigger_countries, res, weights, half_life_da
     w = risk.parse_weights(weights)
     train = None if train in (None, (None, None)) else train
     test_ = None if test_ in (None, (None, None)) else test_
-    for name, p in (("--train", train), ("--test", test_)):
-        if p is not None and None in p:
-            fail(f"{name} needs a start and an end, e.g. 2015:2019")
+    if (train is None) != (test_ is None):
+        fail("give both --train and --test, or neither (then both are taken from the data)")
     con = open_store(db)
     check_area(con, a)
     try:
+        if res is None:
+            # no --res: the default, or coarser where the records' location precision needs it
+            choice = bt.default_resolution(con, a, train[0] if train else None, test_[1] if test_ else None)
+            res = choice["resolution"]
+            click.echo(f"--res not given: {choice['sentence']}")
+        # no --train/--test: the backtest takes them from the months the area's sources cover
         df = bt.backtest(con, res, train, test_, a, w, bandwidth_km=bandwidth_km, half_life_days=half_life_days)
+        train, test_ = df.attrs["train"], df.attrs["test"]
+        if df.attrs.get("periods_sentence"):
+            click.echo(f"--train and --test not given: {df.attrs['periods_sentence']}")
         write_csv(df, out)
         from intel.store import snapshot_label
 
-        spans = [x for x in (train, test_) if x]
-        marking = cli_marking(con, min(s[0] for s in spans) if spans else None, max(s[1] for s in spans) if spans
-                              else None)
+        marking = cli_marking(con, train[0], test_[1])
         snapshot = snapshot_label(con)
     except (risk.RiskError, bt.BacktestError) as e:
         fail(str(e))
@@ -166,7 +188,8 @@ def backtest_cmd(db, area, preset, trigger_countries, res, weights, half_life_da
     for warning in df.attrs.get("warnings", []):
         click.echo(f"WARNING: {warning}")
     for note in df.attrs.get("notes", []):
-        click.echo(f"- {note}")
+        if note != df.attrs.get("periods_sentence"):   # said above
+            click.echo(f"- {note}")
     for r in df.itertuples():
         tie = (f" (ties: {r.hits_above:g} above + {r.tied_taken}/{r.tied_cells} of the {r.tied_events:g} in tied cells)"
                if r.tied_cells > 1 and r.tied_events > 0 else "")  # ties among empty cells change no hit

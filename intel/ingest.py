@@ -35,7 +35,7 @@ analyst's decision on it and the same input: the decision is kept) rather than s
 import result counts ``new``, ``updated`` and ``unchanged`` records. A record of another batch
 that the importer may not see is never matched: the row is stored as a new record. Rows without
 a record id keep the file-level idempotency below and the deduplication of :mod:`intel.dedup`.
-:func:`set_batch_marking` changes the marking of a batch in place (audited).
+:func:`intel.batches.set_batch_marking` changes the marking of a batch in place (audited).
 
 What an import compares with: re-import matching, deduplication (``PROBABLE_DUPLICATE`` and the
 incident key it copies) and re-seizure leads (``RESEIZURE_LEAD``) look only at stored records
@@ -53,7 +53,10 @@ when the environment variable :data:`PAUSE_ENV` names a phase (``before_events``
 and sleeps there (:func:`_pause_point`).
 
 Where the parts are: this module holds profiles, :func:`prepare` (reference loading, then the
-pipeline) and the write path. The column mapping (:data:`~intel.mapping.FIELDS`,
+pipeline) and the write path. What the write path compares with the stored records (re-import
+matching by source record id, deduplication and re-seizure leads) is :mod:`intel.import_matching`;
+what is done with a batch afterwards (list, delete, change its marking) is :mod:`intel.batches`,
+whose functions are named here too. The column mapping (:data:`~intel.mapping.FIELDS`,
 :func:`~intel.mapping.suggest_mapping`) is :mod:`intel.mapping`; what an import returns
 (:class:`~intel.import_result.ImportResult`, :func:`~intel.import_result.report_frame`) and the
 file identity (:func:`~intel.import_result.file_sha256`) are :mod:`intel.import_result`. The pipeline itself, as named stages over whole
@@ -73,12 +76,14 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from intel import auth, dedup, pipeline, readers, settings, store
+from intel import pipeline, readers, store
 from intel.areas import import_area_counts
 from intel.auth import updatable_events_sql, visible_events_sql, visible_to
+# undoing an import and changing a batch's marking, named here too: callers import them from intel.ingest
+from intel.batches import delete_batch, list_batches, set_batch_marking  # noqa: F401
 from intel.borders.distance import border_distance
-from intel.columns import as_text_column, object_values
 from intel.config import DATA_DIR, PROFILES_DIR
+from intel.import_matching import apply_dedup, replace_matched, stored_matches
 from intel.import_result import ImportResult, file_sha256
 from intel.mapping import suggest_mapping
 # the pipeline's errors, result and vocabulary, named here too: callers import them from intel.ingest
@@ -306,7 +311,7 @@ def import_file(con, path: str | Path, profile: dict | str | None = None, *, dat
         scope, owned = visible_events_sql(viewer), updatable_events_sql(viewer)
     # event id each row updates, -1 for a new record: only records of the importer's own batches
     # (or any, for an administrator) are updated; another account's record is compared as any row
-    matched = _stored_matches(con, prep.events, owned)
+    matched = stored_matches(con, prep.events, owned)
     n_matched = int((matched >= 0).sum())
     if n_matched:   # the stored versions of these records are not compared with their new versions
         import pyarrow as pa
@@ -317,7 +322,7 @@ def import_file(con, path: str | Path, profile: dict | str | None = None, *, dat
         compare = scope
     try:
         if dedup and len(prep.events):
-            _apply_dedup(con, prep, compare)
+            apply_dedup(con, prep, compare)
     finally:
         if n_matched:
             con.unregister("_reimported")
@@ -357,7 +362,7 @@ def import_file(con, path: str | Path, profile: dict | str | None = None, *, dat
         con.register("_ev", tbl)
         keep = np.empty(0, dtype=np.int64)
         if n_matched:
-            keep, moved = _replace_matched(con, first, marking, batch_id, user)
+            keep, moved = replace_matched(con, first, marking, batch_id, user)
         res.new, res.updated, res.unchanged = int(is_new.sum()), n_matched - len(keep), len(keep)
         # incident_id and incident_multi set as refresh_incidents would set them on these rows
         # (hash of source and key, false), so its UPDATE touches only incidents of several rows
@@ -418,170 +423,6 @@ def import_file(con, path: str | Path, profile: dict | str | None = None, *, dat
     return res
 
 
-def _stored_matches(con, ev: pd.DataFrame, scope: str) -> np.ndarray:
-    """The stored record each new record re-imports: same source and source record id.
-
-    Parameters
-    ----------
-    con : DuckDB connection.
-    ev : DataFrame, shape (n, ...)
-        The records being imported (``source``, one value for the whole file, and
-        ``source_record_id``).
-    scope : str
-        Trusted SQL relation of the stored records the importer may see.
-
-    Returns
-    -------
-    ndarray of int64, shape (n,)
-        ``event_id`` of the matched stored record, -1 for a new record. When a file holds
-        several rows with one record id (the items of one record), the k-th such row in file
-        order matches the k-th stored record of that id in ``event_id`` order; rows beyond the
-        stored ones are new. One join in DuckDB; no row is read as a Python object.
-    """
-    import pyarrow as pa
-
-    out = np.full(len(ev), -1, dtype=np.int64)
-    if not len(ev) or "source_record_id" not in ev.columns:
-        return out
-    rid = ev["source_record_id"]
-    has = (rid.notna() & (rid.astype(str) != "")).to_numpy(dtype=bool)
-    if not has.any():
-        return out
-    source = str(ev["source"].iloc[0])   # one source per import (the profile's)
-    if con.execute(f"SELECT 1 FROM {scope} s WHERE source = ? AND source_record_id IS NOT NULL LIMIT 1",
-                   [source]).fetchone() is None:
-        return out   # nothing of this source stored (a first import): no join
-    rows = np.flatnonzero(has)
-    con.register("_rid", pa.table({"r": pa.array(rows, pa.int64()),
-                                   "k": pa.array(rid.array[rows], type=pa.string(), from_pandas=True)}))
-    try:
-        hit = con.execute(f"""
-            WITH n AS (SELECT r, k, row_number() OVER (PARTITION BY k ORDER BY r) AS o FROM _rid),
-                 s AS (SELECT event_id, source_record_id AS k,
-                              row_number() OVER (PARTITION BY source_record_id ORDER BY event_id) AS o
-                       FROM {scope} s WHERE source = ? AND source_record_id IN (SELECT k FROM _rid))
-            SELECT n.r, s.event_id FROM n JOIN s ON s.k = n.k AND s.o = n.o""", [source]).fetchnumpy()
-    finally:
-        con.unregister("_rid")
-    out[np.asarray(hit["r"], dtype=np.int64)] = np.asarray(hit["event_id"], dtype=np.int64)
-    return out
-
-
-_NOT_COMPARED = {"event_id", "batch_id", "row_number", "incident_id", "incident_multi"}
-"""Columns of ``events`` that say where a record is stored, not what it says (left out when a
-re-imported record is compared with its stored version)."""
-
-
-def _replace_matched(con, first: int, marking: str | None, batch_id: int, user: str | None):
-    """Replace the stored versions of re-imported records (``_ev`` rows with ids below ``first``).
-
-    A record is *unchanged* when every value column (all but :data:`_NOT_COMPARED`) and its
-    batch's marking equal the new ones, or when an analyst decided on it (a decided quarantine
-    row, a corrected location) and its input (``raw``, ``attrs``, own marking) and batch marking
-    are the same: that decision is kept. Every other matched record is *updated*: its stored row
-    is deleted (the caller inserts the new one with the same ``event_id``, in the new batch),
-    and its undecided quarantine rows are marked ``superseded`` (the new batch lists it again if
-    it is still held back). Leaves the unchanged ids registered as ``_keep`` when there are any.
-
-    Returns
-    -------
-    keep : ndarray of int64
-        Ids of the unchanged records.
-    moved : list of dict
-        Per batch the updated records came from: ``batch_id``, ``releasability`` (its marking)
-        and ``records``.
-    """
-    import pyarrow as pa
-
-    cols = [r[0] for r in con.execute("DESCRIBE events").fetchall() if r[0] not in _NOT_COMPARED]
-    same = " AND ".join(f"e.{c} IS NOT DISTINCT FROM " + ("NULLIF(u.h3_cell, 0)" if c == "h3_cell" else f"u.{c}")
-                        for c in cols)
-    same_input = " AND ".join(f"e.{c} IS NOT DISTINCT FROM u.{c}" for c in ("raw", "attrs", "releasability", "kind"))
-    decided = ("(e.location_corrected IS NOT NULL OR EXISTS (SELECT 1 FROM quarantine q "
-               "WHERE q.event_id = e.event_id AND q.decision IS NOT NULL))")
-    keep = con.execute(
-        f"""SELECT u.event_id FROM _ev u JOIN events e ON e.event_id = u.event_id
-            JOIN batches b ON b.batch_id = e.batch_id
-            WHERE u.event_id < ? AND b.releasability IS NOT DISTINCT FROM ?
-              AND (({same}) OR ({decided} AND {same_input}))""", [int(first), marking]).fetchnumpy()["event_id"]
-    keep = np.asarray(keep, dtype=np.int64)
-    if len(keep):
-        con.register("_keep", pa.table({"event_id": pa.array(keep, pa.int64())}))
-        unkept = "AND e.event_id NOT IN (SELECT event_id FROM _keep)"
-    else:
-        unkept = ""
-    upd = f"SELECT u.event_id FROM _ev u WHERE u.event_id < {int(first)}"
-    moved = [{"batch_id": int(b), "releasability": m, "records": int(n)} for b, m, n in con.execute(
-        f"""SELECT e.batch_id, any_value(b.releasability), count(*) FROM events e
-            LEFT JOIN batches b ON b.batch_id = e.batch_id
-            WHERE e.event_id IN ({upd}) {unkept} GROUP BY e.batch_id ORDER BY e.batch_id""").fetchall()]
-    if moved:
-        con.execute(f"""UPDATE quarantine SET decision = 'superseded', decided_by = ?, decided_at = now(),
-                           decision_note = ?
-                        WHERE decision IS NULL AND event_id IN ({upd})
-                          {unkept.replace('e.event_id', 'event_id')}""",
-                    [user, f"replaced by a re-import of the record in batch {int(batch_id)}"])
-        con.execute(f"DELETE FROM events WHERE event_id IN ({upd}) {unkept.replace('e.event_id', 'event_id')}")
-    return keep, moved
-
-
-def _apply_dedup(con, prep: Prepared, scope: str = "events") -> None:
-    """Merge probable duplicates into their incident and flag re-seizure leads (in place).
-
-    ``scope`` is the trusted SQL relation of the stored records compared with (the records the
-    importer may see, without the stored versions of the records being re-imported)."""
-    ev = prep.events
-    km = float(settings.get("dedup_distance_km", con))
-    days = int(settings.get("dedup_window_days", con))
-    if _one_agency_only(con, ev, scope):   # nothing to merge: skip the candidate query and the frames
-        pairs = pd.DataFrame(columns=["new_pos", "match_incident_key", "match_event_id", "distance_km", "days"])
-    else:
-        old = dedup.stored_candidates(con, ev, km, days, scope)
-        pairs = dedup.probable_duplicates(ev, old, km, days)
-
-    def flag(positions, code):   # a new list per flagged row (lists may be shared by rows)
-        if not len(positions):
-            return
-        flags = ev["flags"].to_numpy(dtype=object).copy()
-        pos_of_row = ev["_pos"].to_numpy()
-        for p in positions:
-            flags[p] = list(flags[p]) + [code]
-            prep.add_reason(int(pos_of_row[p]), code)
-        ev["flags"] = flags
-
-    if len(pairs):   # whole columns replaced once (Arrow text cannot be set row by row cheaply)
-        new_pos = pairs["new_pos"].to_numpy(dtype=np.int64)
-        status = ev["status"].to_numpy(dtype=object).copy()
-        status[new_pos] = "duplicate"
-        keys = object_values(ev["incident_key"]).copy()
-        keys[new_pos] = pairs["match_incident_key"].to_numpy(dtype=object)
-        ev["status"] = as_text_column(status, len(ev))
-        ev["incident_key"] = as_text_column(keys, len(ev))
-        flag(new_pos, "PROBABLE_DUPLICATE")
-    # after merging: a serial key stored for another incident is a re-seizure lead
-    flag(np.flatnonzero(dedup.reseizure_leads(con, ev, scope)), "RESEIZURE_LEAD")
-    if len(pairs):
-        prep.warnings.append(f"{len(pairs)} records are probable duplicates of another agency's records "
-                             "and were merged into their incidents (deduplication can be switched off)")
-
-
-def _one_agency_only(con, ev: pd.DataFrame, scope: str = "events") -> bool:
-    """True when :func:`intel.dedup.probable_duplicates` cannot find a pair: the located
-    accepted new records and every located accepted stored record share one agency (or there
-    are no located accepted new records)."""
-    ok = ev["latitude"].notna().to_numpy() & (ev["status"] == "accepted").to_numpy()
-    if not ok.any():
-        return True
-    sa = ev["seizing_agency"]
-    agency = ev["source"] if sa.isna().all() else sa.where(sa.notna(), ev["source"])   # else the source
-    uniq = agency[ok].astype(str).unique()   # on the Arrow text itself: no Python object per row
-    if len(uniq) != 1:
-        return False
-    other = con.execute(f"SELECT 1 FROM {scope} s WHERE status = 'accepted' AND latitude IS NOT NULL "
-                        "AND coalesce(seizing_agency, source) <> ? LIMIT 1", [str(uniq[0])]).fetchone()
-    return other is None
-
-
 def _add_border_distance(ev: pd.DataFrame) -> None:
     """Fill border_km / border_pair / border_segment (geodesic km to the nearest land border)."""
     lat = ev["latitude"].to_numpy(dtype=float)
@@ -598,136 +439,3 @@ def _add_border_distance(ev: pd.DataFrame) -> None:
     ev["border_km"] = km
     ev["border_pair"] = pair
     ev["border_segment"] = seg
-
-
-def list_batches(con) -> pd.DataFrame:
-    """The import batches, newest first.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``batch_id``, ``source``, ``file_name``, ``imported_at``, ``imported_by``,
-        ``rows_read``, ``rows_accepted``, ``rows_quarantined``, ``rows_rejected`` and
-        ``records`` (rows of the batch now in ``events``).
-    """
-    return con.execute(
-        "SELECT b.batch_id, b.source, b.file_name, b.imported_at, b.imported_by, b.rows_read, b.rows_accepted, "
-        "b.rows_quarantined, b.rows_rejected, (SELECT count(*) FROM events e WHERE e.batch_id = b.batch_id) AS records "
-        "FROM batches b ORDER BY b.batch_id DESC").df()
-
-
-def delete_batch(con, batch_id: int, user: str | None = None) -> dict:
-    """Delete one import batch (undo an import): its records, its quarantine rows and the batch.
-
-    One transaction, audited (``batch.delete``). Records of other batches that were merged into
-    an incident of this batch as probable duplicates (status ``duplicate``) and have no other
-    record left in that incident count again (status ``accepted``), so deleting a batch never
-    makes a seizure disappear from another agency's file. Reference rows of the batch
-    (crossings, flows, country statistics) go too.
-
-    Parameters
-    ----------
-    con : DuckDB connection (writable).
-    batch_id : int
-    user : str, optional
-        Who deleted it (audit log).
-
-    Returns
-    -------
-    dict
-        ``batch_id``, ``file_name``, ``events`` and ``quarantine`` (rows deleted),
-        ``restored`` (duplicates of other batches counted again).
-
-    Raises
-    ------
-    ImportError_
-        When there is no such batch (nothing changed).
-    """
-    row = con.execute("SELECT file_name, source FROM batches WHERE batch_id = ?", [int(batch_id)]).fetchone()
-    if row is None:
-        raise ImportError_(f"there is no import batch {batch_id}; `intel batches list` shows the batches.")
-    bid = int(batch_id)
-    with transaction(con):
-        n_ev = con.execute("SELECT count(*) FROM events WHERE batch_id = ?", [bid]).fetchone()[0]
-        n_q = con.execute("SELECT count(*) FROM quarantine WHERE batch_id = ?", [bid]).fetchone()[0]
-        restored = con.execute(
-            """UPDATE events SET status = 'accepted'
-               WHERE batch_id <> ? AND status = 'duplicate'
-                 AND incident_key IN (SELECT incident_key FROM events WHERE batch_id = ? AND status <> 'duplicate')
-                 AND incident_key NOT IN (SELECT incident_key FROM events
-                                          WHERE batch_id <> ? AND status <> 'duplicate')""",
-            [bid, bid, bid]).fetchone()[0]
-        con.execute("DELETE FROM quarantine WHERE batch_id = ?", [bid])
-        con.execute("DELETE FROM events WHERE batch_id = ?", [bid])
-        for table in ("crossings", "flows", "country_stats"):   # fixed names, not input
-            con.execute(f"DELETE FROM {table} WHERE batch_id = ?", [bid])
-        con.execute("DELETE FROM batches WHERE batch_id = ?", [bid])
-        # incidents left with one row count as single rows again
-        con.execute("""UPDATE events SET incident_multi = false
-                       WHERE incident_multi AND incident_id IN (
-                           SELECT incident_id FROM events GROUP BY incident_id HAVING count(*) = 1)""")
-        out = {"batch_id": bid, "file_name": row[0], "events": int(n_ev), "quarantine": int(n_q),
-               "restored": int(restored or 0)}
-        audit(con, "batch.delete", out, user)
-    return out
-
-
-def set_batch_marking(con, batch_id: int, marking: str | None, user) -> dict:
-    """Change the releasability marking of one import batch (one transaction, audited).
-
-    The batch's marking is replaced, and so is the own marking of each of its records that
-    carries the batch's old marking (the records that took the batch's marking at import, as
-    :func:`import_file` writes it; a record whose own marking was written the same way in its
-    file cannot be told apart and changes with it). Records with another own marking keep it,
-    and a record's effective marking stays the most restrictive of its own and the batch's
-    (:func:`intel.auth.effective_releasability`). Quarantine rows follow their record or batch.
-    Writes an audit line ``batch.marking`` with the old and new marking.
-
-    Parameters
-    ----------
-    con : DuckDB connection (writable, unrestricted).
-    batch_id : int
-    marking : str or None
-        The new marking, read by :func:`intel.auth.parse_releasability` (``REL TO BFA, CIV``,
-        ``REL TO FVEY``, ``NOFORN``, ``UNRESTRICTED`` or empty for none); stored canonical
-        (:func:`intel.auth.canonical_marking`).
-    user : intel.auth.User
-        Who changes it: an administrator, or the account that imported the batch.
-
-    Returns
-    -------
-    dict
-        ``batch_id``, ``file_name``, ``old`` and ``new`` (markings, None for none), ``events``
-        (records whose own marking changed) and ``changed`` (False when the marking was already
-        that one: then nothing is written).
-
-    Raises
-    ------
-    ImportError_
-        An unreadable marking, or (administrator) no such batch; nothing changed.
-    PermissionError
-        Another account's batch (a non-administrator is told the same for a batch that does not
-        exist, so the message never says whether a batch it may not see exists).
-    """
-    bid = int(batch_id)
-    try:
-        new = auth.canonical_marking(marking)
-    except ValueError as e:
-        raise ImportError_(str(e)) from None
-    row = con.execute("SELECT file_name, releasability, imported_by FROM batches WHERE batch_id = ?", [bid]).fetchone()
-    if user is None or (user.role != "admin" and (row is None or row[2] != user.name)):
-        raise PermissionError(f"Only the account that imported a batch, or an administrator, may change its marking; "
-                              f"batch {bid} is not one you imported.")
-    if row is None:
-        raise ImportError_(f"there is no import batch {bid}; `intel batches list` shows the batches.")
-    old = row[1]
-    out = {"batch_id": bid, "file_name": row[0], "old": old, "new": new, "events": 0, "changed": old != new}
-    if old == new:
-        return out
-    with transaction(con):
-        n = con.execute("UPDATE events SET releasability = ? WHERE batch_id = ? AND releasability IS NOT DISTINCT FROM ?",
-                        [new, bid, old]).fetchone()[0]
-        con.execute("UPDATE batches SET releasability = ? WHERE batch_id = ?", [new, bid])
-        out["events"] = int(n or 0)
-        audit(con, "batch.marking", {k: out[k] for k in ("batch_id", "file_name", "old", "new", "events")}, user.name)
-    return out

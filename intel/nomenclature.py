@@ -8,6 +8,14 @@ or fuzzy matching, so ``9mm Makarov`` can never become ``9mm`` (9x19mm) and ``Gu
 never become Guinea-Bissau. Unknown or ambiguous values are returned as ``None`` with a flag;
 callers keep the raw value next to the canonical one.
 
+This module holds the word vocabularies (item types with their category, criminal contexts,
+place types, makes, directions) and :func:`vocabulary`, the drop-down lists of all of them. Two
+vocabularies have modules of their own, re-exported here so that ``from intel.nomenclature import
+match_calibre`` keeps working: :mod:`intel.calibres` (cartridge names) and
+:mod:`intel.country_names` (country names and codes). The raw-value helpers all of them share
+(blank cells, whole-float text, accents, one match per distinct value) are in
+:mod:`intel.vocabkeys`.
+
 Sources
 -------
 * Firearm types, criminal contexts and place types follow the categories of the UNODC
@@ -25,15 +33,15 @@ not an error.
 """
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
-from functools import lru_cache
 
-import numpy as np
 import pandas as pd
 
-from intel.parse import placeholder_key, is_placeholder
+from intel.calibres import CALIBRE_AMBIGUOUS, CALIBRE_ASSUMED, CALIBRES, match_calibre, match_calibres  # noqa: F401
+from intel.country_names import country_name, match_countries, match_country
+from intel.parse import placeholder_key
+from intel.vocabkeys import is_blank, map_unique, raw_text, strip_accents
 
 __all__ = [
     "CALIBRES", "FIREARM_TYPES", "CRIMINAL_CONTEXTS", "PLACE_TYPES", "MAKES",
@@ -43,217 +51,12 @@ __all__ = [
 ]
 
 
-def _blank(raw, keep: frozenset = frozenset()) -> bool:
-    """Missing, whitespace-only or a placeholder for "no value" (:data:`intel.parse.PLACEHOLDERS`:
-    ``N/A``, ``-``, ``S/N``...) other than the keys in ``keep`` (real codes of the column)."""
-    if raw is None:
-        return True
-    if isinstance(raw, float) and math.isnan(raw):
-        return True
-    try:
-        if pd.isna(raw):
-            return True
-    except (TypeError, ValueError):
-        pass
-    return isinstance(raw, str) and (not raw.strip() or is_placeholder(raw, keep))
-
-
-def _text(raw) -> str:
-    if isinstance(raw, float) and raw.is_integer():
-        return str(int(raw))
-    return str(raw)
-
-
-def _strip_accents(t: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", t) if not unicodedata.combining(c))
-
-
-def _map_unique(s: pd.Series, fn, columns: list[str]) -> pd.DataFrame:
-    """Apply ``fn`` (raw -> tuple) to the distinct values of ``s`` only."""
-    s = s if isinstance(s, pd.Series) else pd.Series(s)
-    s = s.astype(object)
-    codes, uniq = pd.factorize(s, use_na_sentinel=True)
-    res = [fn(u) for u in uniq]
-    nonef = tuple(None for _ in columns)
-    blank_res = fn(None)
-    cols = {}
-    for k, name in enumerate(columns):
-        vals = [r[k] for r in res] + [blank_res[k] if blank_res else nonef[k]]
-        arr = np.empty(len(vals), dtype=object)
-        arr[:] = vals
-        cols[name] = pd.Series(arr[codes], index=s.index, dtype=object)  # code -1 picks the appended blank result
-    return pd.DataFrame(cols, index=s.index)
-
-
-# ============================================================================================
-# calibres
-# ============================================================================================
-
-CALIBRES: list[tuple[str, list[str]]] = [
-    ("9x19mm", ["9x19", "9x19mm", "9mm luger", "9 mm luger", "9mm parabellum", "9 mm parabellum", "9mm para",
-                "9x19 para", "9 para", "9x19 parabellum", "9x19 luger", "9mm nato", "9x19 nato", "9 luger",
-                "9 parabellum", "9mm pb", "9x19mm parabellum"]),
-    ("9x17mm (.380 ACP)", [".380 acp", "380 acp", "380 auto", ".380 auto", ".380", "380", "9mm kurz", "9 kurz",
-                           "9x17", "9x17mm", "9mm short", "9 short", "9mm browning court", "9 court", "9mm corto",
-                           "9x17 kurz", ".380 acp (9x17mm)", "9mm browning short"]),
-    ("9x18mm Makarov", ["9x18", "9x18 makarov", "9mm makarov", "9x18mm pm", "9x18 pm", "9 makarov", "9mm pm",
-                        "9x18mm makarov", "9 mak", "9mm mak"]),
-    ("9x21mm IMI", ["9x21", "9x21 imi", "9mm imi"]),
-    ("9mm P.A.K.", ["9mm pak", "9 pak", "9mm p.a.k.", "9mm r.k.", "9mm rk", "9mm knall", "9mm blank",
-                    "9mm pa", "9 mm p.a."]),
-    (".38 Special", [".38 spl", "38 spl", ".38 special", "38 especial", "38 special", ".38 sp", ".38 spc",
-                     ".38 s&w special", "38 spl.", ".38 especial", "38 esp", ".38 spec"]),
-    (".38 Super", [".38 super", "38 super", ".38 super auto", "38 super auto", ".38 super acp"]),
-    (".38 S&W", [".38 s&w", "38 s&w", "38 smith & wesson"]),
-    (".357 Magnum", [".357 mag", "357 mag", ".357 magnum", "357 magnum", ".357 mag."]),
-    (".357 SIG", [".357 sig", "357 sig"]),
-    (".40 S&W", [".40 s&w", "40 sw", "40 s&w", ".40 sw", ".40 smith & wesson", "10x22mm"]),
-    ("10mm Auto", ["10mm auto", "10 auto", "10mm"]),
-    (".45 ACP", [".45 acp", "45 acp", "45 auto", ".45 auto", "11.43x23", "11.43x23mm", ".45 apc"]),
-    (".45 Colt", [".45 colt", "45 colt", ".45 long colt", "45 lc", ".45 lc"]),
-    (".44 Magnum", [".44 magnum", ".44 mag", "44 mag", "44 magnum", ".44 rem mag"]),
-    (".44 Special", [".44 special", ".44 spl", "44 spl"]),
-    (".32 ACP (7.65x17mm)", [".32 acp", "32 acp", "32 auto", ".32 auto", "7.65 browning", "7.65mm browning",
-                             "7.65x17", "7.65x17mm", "7.65mm", "7.65"]),
-    (".25 ACP (6.35x15mm)", [".25 acp", "25 acp", "25 auto", ".25 auto", "6.35 browning", "6.35mm", "6.35x15",
-                             "6.35"]),
-    (".32 S&W Long", [".32 s&w long", "32 s&w long", ".32 long"]),
-    (".22 LR", [".22 lr", "22 lr", ".22lr", "22lr", "22 l.r.", ".22 long rifle", "22 long rifle", "5.6mm lr"]),
-    (".22 Short", [".22 short", "22 short"]),
-    (".22 WMR", [".22 wmr", "22 wmr", ".22 magnum", "22 mag", ".22 mag"]),
-    ("7.62x25mm Tokarev", ["7.62x25", "7.62x25mm", "7.62 tokarev", "7.62x25 tokarev", "7.62 tt", ".30 tokarev"]),
-    ("5.7x28mm", ["5.7x28", "5.7x28mm", "5.7 fn"]),
-    ("4.6x30mm", ["4.6x30", "4.6x30mm"]),
-    ("5.45x39mm", ["5.45x39", "5.45x39mm", "5.45 soviet"]),
-    ("5.56x45mm NATO", ["5.56x45", "5.56x45mm", "5.56 nato", "5.56x45 nato", "5.56x45mm nato"]),
-    (".223 Remington", [".223 rem", "223 rem", ".223 remington", ".223", "223"]),
-    ("7.62x39mm", ["7.62x39", "7.62x39mm", "7.62 m43", "7.62x39 m43", "7.62 soviet", "7.62 short"]),
-    ("7.62x51mm NATO", ["7.62x51", "7.62x51mm", "7.62 nato", "7.62x51 nato"]),
-    ("7.62x54mmR", ["7.62x54r", "7.62x54mmr", "7.62x54", "7.62x54 r", "7.62x53r"]),
-    (".308 Winchester", [".308 win", "308 win", ".308 winchester", ".308", "308"]),
-    (".30-06 Springfield", [".30-06", "30-06", ".30-06 springfield", "30.06", "7.62x63"]),
-    (".30-30 Winchester", [".30-30", "30-30", ".30-30 win"]),
-    (".300 Winchester Magnum", [".300 win mag", "300 win mag", ".300 winchester magnum", "300 wm"]),
-    (".300 AAC Blackout", [".300 blackout", "300 blk", ".300 aac blackout", "300 aac", "7.62x35"]),
-    (".303 British", [".303 british", ".303", "303", "303 british"]),
-    ("8x57mm IS", ["8x57", "8x57is", "8x57 is", "8mm mauser", "7.92x57", "7.92x57mm", "8x57mm"]),
-    (".243 Winchester", [".243 win", "243 win", ".243"]),
-    (".270 Winchester", [".270 win", "270 win", ".270"]),
-    (".338 Lapua Magnum", [".338 lapua", "338 lapua", ".338 lapua magnum", "338 lm"]),
-    (".50 BMG (12.7x99mm)", [".50 bmg", "50 bmg", "12.7x99", "12.7x99mm", ".50 browning"]),
-    ("12.7x108mm", ["12.7x108", "12.7x108mm"]),
-    ("12 gauge", ["12 ga", "12 gauge", "12ga", "12g", "12/70", "12/76", "12/89", "12 bore", "12", "cal. 12",
-                  "calibre 12", "12 ga.", "calibre 12/70", "12 gage"]),
-    ("16 gauge", ["16 ga", "16 gauge", "16ga", "16/70", "16", "16 bore"]),
-    ("20 gauge", ["20 ga", "20 gauge", "20ga", "20/70", "20/76", "20 bore"]),
-    ("28 gauge", ["28 ga", "28 gauge", "28ga"]),
-    (".410 bore", [".410", "410", ".410 bore", "410 ga", "410 gauge", "36 ga", "36 gauge"]),
-    ("40x46mm grenade", ["40x46", "40x46mm", "40mm grenade"]),
-]
-"""Canonical calibre (C.I.P./SAAMI name) and its aliases."""
-
-CALIBRE_ASSUMED: dict[str, str] = {
-    "9mm": "9x19mm", "9 mm": "9x19mm", "9": "9x19mm",
-    "5.56": "5.56x45mm NATO", "5,56": "5.56x45mm NATO",
-    ".40": ".40 S&W", "40": ".40 S&W", ".40 cal": ".40 S&W",
-    ".357": ".357 Magnum", "357": ".357 Magnum",
-    ".44": ".44 Magnum",
-    ".32": ".32 ACP (7.65x17mm)",
-    ".25": ".25 ACP (6.35x15mm)",
-    "5.45": "5.45x39mm",
-}
-"""Incomplete names read as the most common cartridge, with ``CALIBRE_ASSUMED``."""
-
-CALIBRE_AMBIGUOUS: dict[str, list[str]] = {
-    ".38": [".38 Special", ".38 Super", ".38 S&W"],
-    "38": [".38 Special", ".38 Super", ".38 S&W"],
-    ".45": [".45 ACP", ".45 Colt"],
-    "45": [".45 ACP", ".45 Colt"],
-    ".22": [".22 LR", ".22 Short", ".22 WMR"],
-    "22": [".22 LR", ".22 Short", ".22 WMR"],
-    "7.62": ["7.62x39mm", "7.62x51mm NATO", "7.62x54mmR", "7.62x25mm Tokarev"],
-    "7,62": ["7.62x39mm", "7.62x51mm NATO", "7.62x54mmR", "7.62x25mm Tokarev"],
-    ".30": [".30-06 Springfield", ".30-30 Winchester", ".308 Winchester"],
-    "7.65": [".32 ACP (7.65x17mm)"],
-}
-"""Names that fit several cartridges: never resolved automatically (``CALIBRE_AMBIGUOUS``)."""
-# '7.65' alone is conventionally 7.65 Browning; it is listed as an alias above, not ambiguous
-CALIBRE_AMBIGUOUS.pop("7.65")
-
-
-def _calibre_key(raw: str) -> str:
-    """Normalised lookup key of a calibre text (see module overview)."""
-    t = unicodedata.normalize("NFKC", str(raw)).lower().strip()
-    t = t.replace("×", "x").replace("\u0445", "x").replace("*", "x")
-    t = re.sub(r"(?<=\d),(?=\d)", ".", t)                       # decimal comma
-    t = re.sub(r"\b(?:calibre|caliber|calibro|cal|kaliber|kal)\b\.?", " ", t)
-    t = re.sub(r"(?<=\d)\s*mm\b", " ", t)                       # '9 mm', '9x19mm'
-    t = re.sub(r"(?<!\d)\.|\.(?!\d)", " ", t)                   # dots that are not decimal points
-    t = re.sub(r"[\s\-_]+", "", t)
-    return t
-
-
-def _build_calibre_tables():
-    alias: dict[str, str] = {}
-    for canon, aliases in CALIBRES:
-        for a in [canon] + aliases:
-            k = _calibre_key(a)
-            if k in alias and alias[k] != canon:
-                raise RuntimeError(f"calibre alias {a!r} maps to both {alias[k]} and {canon}")
-            alias[k] = canon
-    assumed = {_calibre_key(k): v for k, v in CALIBRE_ASSUMED.items()}
-    ambiguous = {_calibre_key(k): v for k, v in CALIBRE_AMBIGUOUS.items()}
-    return alias, assumed, ambiguous
-
-
-_CAL_ALIAS, _CAL_ASSUMED, _CAL_AMBIG = _build_calibre_tables()
-
-
-def match_calibre(raw) -> tuple[str | None, str | None]:
-    """Canonical calibre of a raw text.
-
-    Parameters
-    ----------
-    raw : str or number or None
-
-    Returns
-    -------
-    (canonical, flag) : tuple
-        ``(name, None)`` for a known alias; ``(name, "CALIBRE_ASSUMED")`` for an incomplete
-        name with one usual reading (``9mm`` -> ``9x19mm``); ``(None, "CALIBRE_AMBIGUOUS")``
-        (``.38``); ``(None, "CALIBRE_UNKNOWN")``; ``(None, None)`` when empty.
-    """
-    if _blank(raw):
-        return None, None
-    k = _calibre_key(_text(raw))
-    if not k:
-        return None, None
-    if k in _CAL_ASSUMED:
-        return _CAL_ASSUMED[k], "CALIBRE_ASSUMED"
-    if k in _CAL_AMBIG:
-        return None, "CALIBRE_AMBIGUOUS"
-    if k in _CAL_ALIAS:
-        return _CAL_ALIAS[k], None
-    return None, "CALIBRE_UNKNOWN"
-
-
-def match_calibres(s: pd.Series) -> pd.DataFrame:
-    """Vectorised :func:`match_calibre` over distinct values.
-
-    Returns
-    -------
-    pandas.DataFrame, shape (n,), index of ``s``
-        ``calibre``, ``calibre_flag`` (object; None where not applicable).
-    """
-    return _map_unique(s, match_calibre, ["calibre", "calibre_flag"])
-
-
 # ============================================================================================
 # generic word vocabularies
 # ============================================================================================
 
 def _word_key(raw) -> str:
-    t = _strip_accents(unicodedata.normalize("NFKC", _text(raw))).lower()
+    t = strip_accents(unicodedata.normalize("NFKC", raw_text(raw))).lower()
     t = t.replace("&", " and ").replace("’", "'")
     t = re.sub(r"[^0-9a-z\u0400-\u04ff]+", " ", t)
     return re.sub(r"\s+", " ", t).strip()
@@ -357,7 +160,7 @@ def match_firearm_type(raw) -> tuple[str | None, str | None, str | None]:
         ``category`` is ``firearm``, ``ammunition``, ``parts``, ``accessory`` or ``other``;
         ``(None, None, "FIREARM_TYPE_UNKNOWN")`` when not recognised; all None when empty.
     """
-    if _blank(raw):
+    if is_blank(raw):
         return None, None, None
     c = _lookup(_TYPE_TABLE, raw)
     if c is None:
@@ -367,7 +170,7 @@ def match_firearm_type(raw) -> tuple[str | None, str | None, str | None]:
 
 def match_firearm_types(s: pd.Series) -> pd.DataFrame:
     """Vectorised :func:`match_firearm_type`: columns ``firearm_type``, ``category``, ``type_flag``."""
-    return _map_unique(s, match_firearm_type, ["firearm_type", "category", "type_flag"])
+    return map_unique(s, match_firearm_type, ["firearm_type", "category", "type_flag"])
 
 
 CRIMINAL_CONTEXTS: list[tuple[str, list[str]]] = [
@@ -409,7 +212,7 @@ def match_criminal_context(raw) -> tuple[str | None, str | None]:
 
     ``unknown`` is a context of its own (UNODC IAFQ), so its aliases (``n/a``, ``sin dato``)
     map onto it rather than being missing values."""
-    if _blank(raw, _CONTEXT_WORDS):
+    if is_blank(raw, _CONTEXT_WORDS):
         return None, None
     c = _lookup(_CONTEXT_TABLE, raw)
     return (c, None) if c else (None, "CONTEXT_UNKNOWN")
@@ -443,7 +246,7 @@ _PLACE_TABLE = _table(PLACE_TYPES)
 
 def match_place_type(raw) -> tuple[str | None, str | None]:
     """Canonical place type: ``(place_type, None)``, ``(None, "PLACE_TYPE_UNKNOWN")`` or ``(None, None)``."""
-    if _blank(raw):
+    if is_blank(raw):
         return None, None
     c = _lookup(_PLACE_TABLE, raw)
     return (c, None) if c else (None, "PLACE_TYPE_UNKNOWN")
@@ -515,227 +318,10 @@ def match_make(raw) -> tuple[str | None, str | None]:
 
     Unknown makes are common (small makers); callers keep the raw text as the make then.
     """
-    if _blank(raw):
+    if is_blank(raw):
         return None, None
     c = _lookup(_MAKE_TABLE, raw)
     return (c, None) if c else (None, "MAKE_UNKNOWN")
-
-
-# ============================================================================================
-# countries
-# ============================================================================================
-
-_COUNTRY_ALIASES: dict[str, str | None] = {
-    # None means ambiguous
-    "congo": None, "the congo": None, "korea": None, "guinea republic": "GIN", "republic of guinea": "GIN",
-    "kosovo": "XKX", "kosova": "XKX", "xk": "XKX", "xkx": "XKX", "ksv": "XKX", "republic of kosovo": "XKX",
-    "republika kosova": "XKX", "kosovo*": "XKX", "косово": "XKX", "kosovë": "XKX", "kosove": "XKX",
-    "kosovo and metohija": "XKX", "kosovo i metohija": "XKX",
-    "macedonia": "MKD", "fyrom": "MKD", "former yugoslav republic of macedonia": "MKD",
-    "the former yugoslav republic of macedonia": "MKD", "republic of macedonia": "MKD", "makedonija": "MKD",
-    "severna makedonija": "MKD", "sjeverna makedonija": "MKD", "македонија": "MKD", "северна македонија": "MKD",
-    "ee uu": "USA", "eeuu": "USA", "ee.uu.": "USA", "estados unidos": "USA", "estados unidos de america": "USA",
-    "usa": "USA", "us": "USA", "u s": "USA", "u.s.": "USA", "u.s.a.": "USA", "united states of america": "USA",
-    "america": "USA", "etats unis": "USA", "états-unis": "USA", "eua": "USA", "sad": "USA", "сад": "USA",
-    "uk": "GBR", "great britain": "GBR", "britain": "GBR", "england": "GBR", "reino unido": "GBR",
-    "royaume uni": "GBR",
-    "bosnia": "BIH", "bih": "BIH", "bosna i hercegovina": "BIH", "bosnia and herzegovina": "BIH",
-    "bosnia herzegovina": "BIH", "bosna": "BIH", "босна и херцеговина": "BIH", "bosnie herzegovine": "BIH",
-    "turkey": "TUR", "türkiye": "TUR", "turkiye": "TUR", "turquia": "TUR", "turquie": "TUR", "turska": "TUR",
-    "ivory coast": "CIV", "cote d ivoire": "CIV", "costa de marfil": "CIV", "costa do marfim": "CIV",
-    "elfenbeinkuste": "CIV", "cote divoire": "CIV",
-    "brasil": "BRA", "brésil": "BRA", "brazil": "BRA",
-    "srbija": "SRB", "србија": "SRB", "serbie": "SRB", "serbia": "SRB", "republika srbija": "SRB",
-    "crna gora": "MNE", "црна гора": "MNE", "hrvatska": "HRV", "slovenija": "SVN", "shqipëria": "ALB",
-    "shqiperia": "ALB", "albanija": "ALB",
-    "russia": "RUS", "россия": "RUS", "rusia": "RUS", "russie": "RUS",
-    "venezuela": "VEN", "bolivia": "BOL", "iran": "IRN", "syria": "SYR", "laos": "LAO", "vietnam": "VNM",
-    "viet nam": "VNM", "moldova": "MDA", "tanzania": "TZA", "czech republic": "CZE", "czechia": "CZE",
-    "holland": "NLD", "the netherlands": "NLD", "the gambia": "GMB", "gambia": "GMB",
-    "dr congo": "COD", "drc": "COD", "rdc": "COD", "democratic republic of the congo": "COD",
-    "congo kinshasa": "COD", "congo brazzaville": "COG", "republic of the congo": "COG",
-    "republique du congo": "COG", "republique democratique du congo": "COD",
-    "guinea bissau": "GNB", "guinée bissau": "GNB", "guinea equatorial": "GNQ", "equatorial guinea": "GNQ",
-    "guinée équatoriale": "GNQ", "guinée": "GIN", "guine": "GIN", "papua new guinea": "PNG",
-    "palestine": "PSE", "cabo verde": "CPV", "cape verde": "CPV", "eswatini": "SWZ", "swaziland": "SWZ",
-    "south korea": "KOR", "north korea": "PRK", "taiwan": "TWN", "micronesia": "FSM",
-    "emiratos arabes unidos": "ARE", "uae": "ARE", "méxico": "MEX", "mexique": "MEX", "perú": "PER",
-    "el salvador": "SLV", "honduras": "HND", "guatemala": "GTM", "panamá": "PAN", "haití": "HTI",
-    "república dominicana": "DOM", "republica dominicana": "DOM", "nigéria": "NGA",
-    # former and common names (UCDP writes "DR Congo (Zaire)", "Myanmar (Burma)"...)
-    "zaire": "COD", "congo zaire": "COD", "democratic republic of congo": "COD", "burma": "MMR",
-    "kampuchea": "KHM", "rhodesia": "ZWE", "malagasy": "MDG", "malagasy republic": "MDG", "surinam": "SUR",
-    "east timor": "TLS", "dahomey": "BEN", "upper volta": "BFA", "ceylon": "LKA", "siam": "THA", "persia": "IRN",
-    "north yemen": "YEM", "yemen arab republic": "YEM", "kingdom of eswatini": "SWZ", "swaziland": "SWZ",
-    "south sudan": "SSD", "sudan": "SDN", "the bahamas": "BHS", "bahamas": "BHS", "brunei": "BRN",
-    "cape verde islands": "CPV", "state of palestine": "PSE", "west bank": "PSE", "gaza": "PSE",
-    "russian federation": "RUS", "soviet union": None, "yugoslavia": None, "ussr": None,
-    # World Bank / WDI spellings (inverted, abbreviated)
-    "Congo, Dem. Rep.": "COD", "Congo, Rep.": "COG", "Korea, Rep.": "KOR", "Korea, Dem. People's Rep.": "PRK",
-    "Korea, Dem. Rep.": "PRK", "Egypt, Arab Rep.": "EGY", "Iran, Islamic Rep.": "IRN", "Venezuela, RB": "VEN",
-    "Yemen, Rep.": "YEM", "Gambia, The": "GMB", "Bahamas, The": "BHS", "Micronesia, Fed. Sts.": "FSM",
-    "Lao PDR": "LAO", "Kyrgyz Republic": "KGZ", "Slovak Republic": "SVK", "Hong Kong SAR, China": "HKG",
-    "Macao SAR, China": "MAC", "St. Lucia": "LCA", "St. Kitts and Nevis": "KNA",
-    "St. Vincent and the Grenadines": "VCT", "Cote d'Ivoire": "CIV", "Congo (Kinshasa)": "COD",
-    "Congo (Brazzaville)": "COG",
-}
-"""Curated names and codes, checked before pycountry and its translations."""
-
-_TRANSLATION_LANGS = ["fr", "es", "pt", "pt_BR", "de", "it", "nl", "sr", "sr@latin", "bs", "hr", "mk", "sq",
-                      "sl", "ru", "uk", "bg", "tr", "ar", "pl", "cs", "ro", "el", "ca", "sv", "da", "nb_NO", "fi",
-                      "hu", "zh_CN", "ja", "ko", "fa", "he"]
-
-
-def _country_key(raw) -> str:
-    t = unicodedata.normalize("NFKC", _text(raw)).strip().lower()
-    t = t.replace("\u2019", "'").replace("\u2018", "'").replace("`", "'").replace("´", "'")
-    t = _strip_accents(t)
-    t = re.sub(r"[.']", "", t)
-    t = re.sub(r"[\s\-_,/()]+", " ", t)
-    return t.strip()
-
-
-def _put(table: dict, name, code) -> None:
-    """Add ``name`` -> ``code`` to a key table; a key claimed by two codes becomes None."""
-    if not name:
-        return
-    k = _country_key(name)
-    if not k:
-        return
-    if k in table and table[k] != code:
-        table[k] = None
-    else:
-        table[k] = code
-
-
-@lru_cache(maxsize=1)
-def _primary_table() -> dict[str, str | None]:
-    """Key -> ISO3 of ISO codes and English names (pycountry), overridden by the curated
-    aliases; value None marks an ambiguous key."""
-    import pycountry
-
-    primary: dict[str, str | None] = {}
-    for c in pycountry.countries:
-        _put(primary, c.alpha_2, c.alpha_3)
-        _put(primary, c.alpha_3, c.alpha_3)
-        for attr in ("name", "official_name", "common_name"):
-            _put(primary, getattr(c, attr, None), c.alpha_3)
-    primary.update({_country_key(k): v for k, v in _COUNTRY_ALIASES.items()})
-    return primary
-
-
-@lru_cache(maxsize=1)
-def _translated_table() -> dict[str, str | None]:
-    """Key -> ISO3 of pycountry's translated country names (built on the first name the
-    primary table does not know: reading the catalogues takes a few tenths of a second)."""
-    import gettext
-
-    import pycountry
-
-    translated: dict[str, str | None] = {}
-    for lang in _TRANSLATION_LANGS:
-        try:
-            tr = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[lang])
-        except OSError:
-            continue
-        for c in pycountry.countries:
-            for attr in ("name", "official_name", "common_name"):
-                n = getattr(c, attr, None)
-                if n:
-                    t = tr.gettext(n)
-                    if t != n:
-                        _put(translated, t, c.alpha_3)
-    return translated
-
-
-def match_country(raw) -> tuple[str | None, str | None]:
-    """ISO 3166-1 alpha-3 code of a country name or code.
-
-    Lookup is whole-string, accent-, case-, apostrophe- and hyphen-insensitive, in this
-    order: curated aliases (several languages and scripts, ``EE.UU.``, ``FYROM``, ``BiH``,
-    Kosovo -> ``XKX``), ISO alpha-2/alpha-3 codes and English names (pycountry), then
-    pycountry's translations of country names (French, Spanish, Portuguese, German, Serbian
-    Cyrillic and Latin, Macedonian, ...). No fuzzy matching.
-
-    Returns
-    -------
-    (iso3, flag) : tuple
-        ``(code, None)``; ``(None, "COUNTRY_AMBIGUOUS")`` for names such as ``Congo``;
-        ``(None, "COUNTRY_UNKNOWN")``; ``(None, None)`` when empty.
-    """
-    if _blank(raw, _code_keys()):
-        return None, None
-    k = _country_key(raw)
-    if not k:
-        return None, None
-    code = _lookup_country_key(k)
-    if code is not False:
-        return (code, None) if code else (None, "COUNTRY_AMBIGUOUS")
-    # "DR Congo (Zaire)", "Myanmar (Burma)": the name, else the bracketed former name
-    m = re.fullmatch(r"\s*([^()]+?)\s*[(\[]\s*([^()\[\]]+?)\s*[)\]]\s*", _text(raw))
-    if m:
-        name, former = (_country_key(x) for x in m.groups())
-        # the bracketed part counts only as a name (a code there, "(Mu)", is too easily another country)
-        keys = [name] + ([former] if len(former) > 3 else [])
-        found = [c for c in (_lookup_country_key(k) for k in keys) if c is not False]
-        if found and found[0]:
-            return found[0], None
-        if found:
-            return None, "COUNTRY_AMBIGUOUS"
-    # inverted and qualified names: "Congo, DRC", "Korea, South", "Congo, Republic of the",
-    # "Bamako, Mali" (a place, then its country)
-    parts = [x for x in _text(raw).split(",")]
-    if len(parts) == 2:
-        a, b = parts
-        inv = _lookup_country_key(_country_key(b + " " + a))
-        if inv is not False:
-            return (inv, None) if inv else (None, "COUNTRY_AMBIGUOUS")
-        ka, kb = _lookup_country_key(_country_key(a)), _lookup_country_key(_country_key(b))
-        if kb and (ka is False or ka is None or ka == kb):
-            return kb, None       # "Congo, DRC": an ambiguous name made precise; "Bamako, Mali"
-        if ka and kb:             # two different countries: which one is not for us to guess
-            return None, "COUNTRY_AMBIGUOUS"
-    return None, "COUNTRY_UNKNOWN"
-
-
-@lru_cache(maxsize=1)
-def _code_keys() -> frozenset:
-    """ISO 3166-1 alpha-2 and alpha-3 codes in lower case: real values in a country column even
-    where they spell a placeholder (``NA`` Namibia, ``SN`` Senegal)."""
-    import pycountry
-
-    return frozenset(x.lower() for c in pycountry.countries for x in (c.alpha_2, c.alpha_3)) | {"xk", "xkx"}
-
-
-def _lookup_country_key(k: str):
-    """ISO3 of a country key; None when ambiguous; False when unknown."""
-    for table in (_primary_table, _translated_table):
-        t = table()
-        if k in t:
-            return t[k]
-    return False
-
-
-def match_countries(s: pd.Series) -> pd.DataFrame:
-    """Vectorised :func:`match_country`: columns ``iso3``, ``country_flag``."""
-    return _map_unique(s, match_country, ["iso3", "country_flag"])
-
-
-_DISPLAY = {"XKX": "Kosovo", "COG": "Republic of the Congo", "COD": "Democratic Republic of the Congo"}
-
-
-def country_name(iso3: str | None) -> str | None:
-    """English display name of an ISO 3166-1 alpha-3 code (``XKX`` -> ``Kosovo``); None if unknown."""
-    if not iso3:
-        return None
-    if iso3.upper() in _DISPLAY:
-        return _DISPLAY[iso3.upper()]
-    import pycountry
-
-    c = pycountry.countries.get(alpha_3=iso3.upper())
-    if c is None:
-        return None
-    return getattr(c, "common_name", None) or c.name
 
 
 # ============================================================================================

@@ -6,8 +6,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from intel.calibres import _calibre_key
 from intel.nomenclature import (
-    CALIBRES, FIREARM_TYPES, MAKES, _calibre_key, country_name, match_calibre, match_calibres, match_countries,
+    CALIBRES, FIREARM_TYPES, MAKES, country_name, match_calibre, match_calibres, match_countries,
     match_country, match_criminal_context, match_firearm_type, match_firearm_types, match_make,
     match_place_type, vocabulary,
 )

@@ -325,14 +325,14 @@ def test_arrow_paths_match_python_paths():
 
 
 def test_python_whitespace_set():
-    from intel.parse import _PY_WHITESPACE
+    from intel.arrowtext import _PY_WHITESPACE
 
     assert set(_PY_WHITESPACE) == {chr(c) for c in range(0x110000) if chr(c).isspace()}
 
 
 def test_whitespace_byte_check_finds_every_space():
     """The byte look that lets the Arrow paths skip stripping sees every Python space."""
-    from intel.parse import _PY_WHITESPACE, _pa_may_hold_space
+    from intel.arrowtext import _PY_WHITESPACE, _pa_may_hold_space
 
     for ch in _PY_WHITESPACE:
         assert _pa_may_hold_space(np.frombuffer(("12.5" + ch).encode(), dtype=np.uint8)), hex(ord(ch))
@@ -348,7 +348,7 @@ def test_arrow_cast_reads_exactly_the_decimal_pattern():
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from intel.parse import _RE_DECIMAL_DOT
+    from intel.arrowtext import _RE_DECIMAL_DOT
 
     pattern = re.compile(_RE_DECIMAL_DOT)
     texts = ["".join(p) for k in range(1, 6) for p in itertools.product("09.+-", repeat=k)]

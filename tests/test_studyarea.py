@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 import shapely
 
+from intel import area_size
 from intel import hotspots as hs
 from intel import studyarea as sa
 from intel.h3cells import cell_centres, from_hex
@@ -161,7 +162,7 @@ def test_countries_mode_unchanged(store):
     # Cote d'Ivoire: about 322,000 km2 / 182 km2 per res-5 cell there = about 1,770 cells, plus the
     # cells that straddle its boundary
     assert 1_750 < area.n_cells < 2_000
-    assert sa._estimate_cells(shapely.from_wkb(bytes(store.execute(
+    assert area_size._estimate_cells(shapely.from_wkb(bytes(store.execute(
         "SELECT geom_wkb FROM countries WHERE iso3 = 'CIV'").fetchone()[0])), 5) == pytest.approx(1_770, rel=0.03)
     assert area.description.startswith("Selected countries: ")
 

@@ -401,14 +401,39 @@ def grid(con, splits=SPLITS, resolutions=RESOLUTIONS, rules=("fitted",), source=
                 for e in ev.itertuples():
                     rows.append({"train": tr_s, "test": te_s, "res": res, "area_pct": e.area_pct, "method": name,
                                  "choice": choice, "hits": e.hits, "hit_rate": e.hit_rate, "pai": e.pai,
-                                 "cells": e.cells, "study_cells": e.study_cells, "test_events": e.test_events})
+                                 "cells": e.cells, "study_cells": e.study_cells, "test_events": e.test_events,
+                                 "tie_sd": e.tie_sd,
+                                 "counts_order": top_is_tie_order(scores, inp["train_counts"], e.cells)})
     return pd.DataFrame(rows)
+
+
+def top_is_tie_order(scores, base, k: int) -> bool:
+    """Whether the ``k`` top cells of ``scores`` are the ``k`` top cells of ``base`` under some order
+    of ``base``'s ties: every cell above ``base``'s cut-off value taken, none below it.
+
+    Parameters
+    ----------
+    scores, base : array of float, shape (n,)
+        Two rankings of the same cells (higher first; NaN last).
+    k : int
+        Number of top cells, 1 <= k <= n.
+    """
+    s = np.nan_to_num(np.asarray(scores, dtype="float64"), nan=-np.inf)
+    b = np.nan_to_num(np.asarray(base, dtype="float64"), nan=-np.inf)
+    top = np.argsort(-s, kind="stable")[:int(k)]
+    cut = -np.partition(-b, int(k) - 1)[int(k) - 1]
+    return bool((b[top] >= cut).all() and (b[top] > cut).sum() == (b > cut).sum())
 
 
 def tally(df: pd.DataFrame, rule: str) -> list[str]:
     """Sentences: in how many combinations ``rule`` finds at least each baseline's hits, its
-    largest loss and its total gain (hits, fractional where ties are shared)."""
+    largest loss and its total gain (hits, fractional where ties are shared). Against the counts,
+    the losses are also told apart: in how many the rule's top cells are a top of the counts under
+    some order of their ties (:func:`top_is_tie_order`), and in how many the loss is within the
+    standard deviation of the counts' hits over those orders (``tie_sd``)."""
     w = df.pivot_table(index=KEY, columns="method", values="hits")
+    sd = df[df["method"] == "counts"].set_index(KEY)["tie_sd"]
+    order = df[df["method"] == rule].set_index(KEY)["counts_order"]
     n = df.groupby(KEY)["test_events"].first()
     out = []
     for base in ("counts", "kde"):
@@ -417,6 +442,14 @@ def tally(df: pd.DataFrame, rule: str) -> list[str]:
         loss = (f"largest loss {-d.min():.1f} of {n.loc[worst]:,} test events ({worst[0]} -> {worst[1]}, res "
                 f"{worst[2]}, {worst[3]:g} %)" if d.min() < -1e-9 else "no loss")
         out.append(f"{rule} >= {base}: {(d >= -1e-9).sum()}/{len(d)}; {loss}; total gain {d.sum():+.1f} hits")
+        lost = d[d < -1e-9].index
+        if base == "counts" and len(lost):
+            within = int((-d[lost] <= sd.reindex(lost) + 1e-9).sum())
+            out.append(f"  of its {len(lost)} losses to the counts, {int(order.reindex(lost).sum())} are a list ranked "
+                       f"by the counts with their ties in another order, and {within} are within the standard "
+                       f"deviation of the counts' hits over the orders of their tied cells ("
+                       + ", ".join(f"{-d[i]:.1f} <= {sd[i]:.1f}" if -d[i] <= sd[i] + 1e-9 else f"{-d[i]:.1f} > {sd[i]:.1f}"
+                                   for i in lost) + ")")
     return out
 
 

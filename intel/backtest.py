@@ -21,7 +21,10 @@ are handled by expectation: when the cut-off falls inside a group of equally ran
 needed number of them is taken at random, so the hits credited are those of the cells ranked
 strictly above plus ``needed / tied`` of the test events of the tied group. Every result row
 spells this out as counts: ``hits = hits_above + tied_taken / tied_cells * tied_events``. This
-makes the figures independent of row order and fair to count-based rankings full of ties.
+makes the figures independent of row order and fair to count-based rankings full of ties. The
+column ``tie_sd`` is the standard deviation of those hits over the orders of the tied cells: one
+list ranked by the same values finds more or fewer, and a ranking that orders the counts' ties
+(the fitted ranking's usual form) is one such list (:func:`tie_order_sentence`).
 
 No look-ahead
 -------------
@@ -635,7 +638,40 @@ def trust_sentence(df: pd.DataFrame) -> str:
                 f"so it gives no reason to prefer any.{warn}")
     if lead:
         return (f"Trust {lead[0]}{fdesc if lead[0] == 'fitted' else ''} for this area: its hit rate is at least that of "
-                f"every other method at every share of the area tested.{warn}")
+                f"every other method at every share of the area tested."
+                f"{tie_order_sentence(df) if 'fitted' not in lead else ''}{warn}")
     best = p.mean(axis=1).idxmax()
     return (f"No method leads at every share; by mean hit rate over the shares, {best}"
-            f"{fdesc if best == 'fitted' else ''} does best, so trust it with care.{warn}")
+            f"{fdesc if best == 'fitted' else ''} does best, so trust it with care.{tie_order_sentence(df)}{warn}")
+
+
+def tie_order_sentence(df: pd.DataFrame) -> str:
+    """Where the fitted list falls below previous-period counts only by the order of the counts' ties.
+
+    When the fitted ranking is the counts with their ties ordered (a name ``counts, ties by ...``),
+    it is itself one list ranked by previous-period counts; the counts' ``hits`` are the average
+    over all orders of their tied cells. Where the fitted list finds fewer test events than that
+    average, by no more than the average's standard deviation over the tie orders (``tie_sd``,
+    :func:`intel.risk.hits.hit_parts`), the sentence says so with the figures; otherwise it is
+    empty.
+
+    Returns
+    -------
+    str
+        A sentence with a leading space, or ``''``.
+    """
+    fm = str(df.attrs.get("fitted_method") or "")
+    if not fm.startswith("counts, ties by"):
+        return ""
+    f = df[df["method"] == "fitted"].set_index("area_pct")
+    c = df[df["method"] == "previous-period counts"].set_index("area_pct")
+    below = [a for a in f.index if a in c.index and f.at[a, "hits"] < c.at[a, "hits"] - 1e-9]
+    if not below or any(c.at[a, "hits"] - f.at[a, "hits"] > c.at[a, "tie_sd"] + 1e-9 for a in below):
+        return ""
+    shares = ", ".join(f"{a:g} %" for a in below)
+    short = ", ".join(f"{c.at[a, 'hits'] - f.at[a, 'hits']:.1f}" for a in below)
+    spread = ", ".join(f"{c.at[a, 'tie_sd']:.1f}" for a in below)
+    return (f" The fitted list is itself ranked by previous-period counts, its ties ordered ({fm[8:]}); where it "
+            f"finds fewer test events than the counts' average over the orders of their tied cells ({shares} of the "
+            f"area, by {short} events), the shortfall is within the spread of those orders (standard deviation "
+            f"{spread} events): a counts list with its ties in another order may find more or fewer.")

@@ -306,8 +306,9 @@ if res_bt is not None:
     for note in res_bt.attrs.get("notes", []):
         st.caption(note)
     st.caption("hits = hits_above + tied_taken / tied_cells x tied_events: when the cut-off falls inside a group of "
-               "equally ranked cells, the needed number of them is taken at random (expected value).")
-    st.dataframe(res_bt.round({"hit_rate": 3, "pai": 2, "hits": 1, "tied_events": 1}), hide_index=True,
+               "equally ranked cells, the needed number of them is taken at random (expected value); tie_sd is the "
+               "standard deviation of the hits over the orders of those tied cells.")
+    st.dataframe(res_bt.round({"hit_rate": 3, "pai": 2, "hits": 1, "tied_events": 1, "tie_sd": 1}), hide_index=True,
                  width="stretch")
     fit_table = pd.DataFrame(res_bt.attrs.get("fit") or [])
     if len(fit_table):

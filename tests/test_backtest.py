@@ -132,3 +132,33 @@ def test_trust_names_no_method_when_all_tie_everywhere():
     assert tie.startswith("Every method finds the same test events") and "Trust" not in tie
     rows[0]["hit_rate"] = 0.07   # counts ahead at 1 %, equal elsewhere: counts lead
     assert trust_sentence(pd.DataFrame(rows)).startswith("Trust previous-period counts")
+
+
+def test_tie_sd_is_the_spread_of_the_hits_over_tie_orders():
+    from intel.risk.hits import hit_parts
+
+    # cut-off inside the four cells scored 3 (test events 4, 0, 1, 1), two of them needed: the six pairs
+    # give 4, 5, 5, 1, 1, 2 events, plus 2 above: mean 5, variance (1 + 4 + 4 + 4 + 4 + 1) / 6 = 3
+    hp = hit_parts([5, 3, 3, 3, 3, 1], [2, 4, 0, 1, 1, 0], 3)
+    assert hp["hits"] == 5.0 and hp["tied_cells"] == 4 and hp["tied_taken"] == 2
+    assert hp["tie_sd"] == pytest.approx(3 ** 0.5)
+    assert hit_parts([5, 3, 3, 1], [2, 4, 0, 1], 3)["tie_sd"] == 0.0   # the cut-off splits no tie
+
+
+def test_trust_says_when_fitted_falls_short_only_by_the_counts_tie_order():
+    from intel.backtest import trust_sentence
+
+    def frame(fitted_hits):
+        rows = []
+        for m, h, sd in (("previous-period counts", (50.0, 100.0), (0.0, 2.0)), ("fitted", fitted_hits, (0.0, 0.0)),
+                         ("kernel density", (40.0, 90.0), (0.0, 0.0))):
+            for p, hh, s in zip((1.0, 5.0), h, sd):
+                rows.append({"method": m, "area_pct": p, "hits": hh, "hit_rate": hh / 200, "tie_sd": s})
+        df = pd.DataFrame(rows)
+        df.attrs["fitted_method"] = "counts, ties by kernel density"
+        return df
+
+    text = trust_sentence(frame((60.0, 98.5)))   # ahead at 1 %, 1.5 short at 5 % where the counts vary by 2.0
+    assert text.startswith("No method leads") and "ties ordered (ties by kernel density)" in text
+    assert "(5 % of the area, by 1.5 events)" in text and "standard deviation 2.0 events" in text
+    assert "standard deviation" not in trust_sentence(frame((60.0, 97.0)))   # 3.0 short: more than the spread

@@ -30,15 +30,27 @@ def _long() -> pd.DataFrame:
             rows.append({"train": "2015:2019", "test": "2020:2023", "res": 9, "area_pct": pct, "method": m,
                          "choice": "previous-period counts" if m == "fitted" else "", "hits": h,
                          "hit_rate": h / 200, "pai": (h / 200) / (cells / 100), "cells": cells,
-                         "study_cells": 100, "test_events": 200})
+                         "study_cells": 100, "test_events": 200,
+                         # the counts' hits at 5 % vary by 2.0 with the order of their ties; fitted is one such order
+                         "tie_sd": 2.0 if (m, pct) == ("counts", 5.0) else 0.0, "counts_order": m == "fitted"})
     return pd.DataFrame(rows)
 
 
 def test_tally_counts_wins_loss_and_gain(grid):
-    counts, kde = grid.tally(_long(), "fitted")
+    counts, losses, kde = grid.tally(_long(), "fitted")
     assert counts.startswith("fitted >= counts: 1/2; largest loss 1.5 of 200 test events")
     assert counts.endswith("total gain +8.5 hits")
+    assert losses == ("  of its 1 losses to the counts, 1 are a list ranked by the counts with their ties in another "
+                      "order, and 1 are within the standard deviation of the counts' hits over the orders of their "
+                      "tied cells (1.5 <= 2.0)")
     assert kde == "fitted >= kde: 2/2; no loss; total gain +28.5 hits"
+
+
+def test_top_is_tie_order(grid):
+    base = [5, 3, 3, 3, 1]
+    assert grid.top_is_tie_order([9, 1, 2, 8, 0], base, 2)       # cell 0, then tied cell 3
+    assert not grid.top_is_tie_order([9, 1, 2, 0, 8], base, 2)   # cell 4 is below the cut-off 3
+    assert not grid.top_is_tie_order([0, 9, 8, 7, 1], base, 3)   # cell 0 (above the cut-off) left out
 
 
 def test_text_table_has_hit_rate_and_pai(grid):

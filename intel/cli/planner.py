@@ -191,7 +191,8 @@ def backtest_cmd(db, area, preset, trigger_countries, res, weights, half_life_da
         if note != df.attrs.get("periods_sentence"):   # said above
             click.echo(f"- {note}")
     for r in df.itertuples():
-        tie = (f" (ties: {r.hits_above:g} above + {r.tied_taken}/{r.tied_cells} of the {r.tied_events:g} in tied cells)"
+        tie = (f" (ties: {r.hits_above:g} above + {r.tied_taken}/{r.tied_cells} of the {r.tied_events:g} in tied cells, "
+               f"+/- {r.tie_sd:.1f} by their order)"
                if r.tied_cells > 1 and r.tied_events > 0 else "")  # ties among empty cells change no hit
         click.echo(f"{r.method:<24} {r.area_pct:>5g} %  {r.cells:>6} cells  hit rate {r.hit_rate:.3f}  PAI {r.pai:.2f}  "
                    f"hits {r.hits:.1f} of {r.test_events}{tie}")

@@ -24,11 +24,13 @@ import pandas as pd
 AREA_PCTS = (1.0, 5.0, 10.0)
 """Shares of the study area (percent of cells) at which the rankings are scored."""
 RESULT_COLUMNS = ["method", "area_pct", "cells", "hit_rate", "pai", "hits", "hits_above", "tied_cells",
-                  "tied_taken", "tied_events", "test_events", "study_cells"]
+                  "tied_taken", "tied_events", "tie_sd", "test_events", "study_cells"]
 """Columns of :func:`evaluate` and :func:`intel.backtest.backtest` (``intel backtest`` writes them). ``hits`` is
 ``hits_above + tied_taken / tied_cells * tied_events``: test events in the cells ranked strictly
 above the cut-off, plus the expected share of the events of the ``tied_cells`` cells sharing the
-cut-off value, of which ``tied_taken`` are needed."""
+cut-off value, of which ``tied_taken`` are needed. ``tie_sd`` is the standard deviation of the hits
+over the orders of those tied cells (0 when the cut-off splits no tie): a list that ranks by the
+same value finds ``hits`` only on average over its tie orders, one list finds more or fewer."""
 
 
 def cells_for_pct(study_cells: int, pct: float) -> int:
@@ -58,8 +60,12 @@ def hit_parts(scores, test_counts, k: int) -> dict:
     dict
         ``hits_above`` (events in cells scoring strictly above the cut-off value),
         ``tied_cells`` (cells scoring exactly the cut-off value), ``tied_taken`` (how many of
-        them are needed to reach ``k``), ``tied_events`` (events in the tied cells) and
-        ``hits = hits_above + tied_taken / tied_cells * tied_events``.
+        them are needed to reach ``k``), ``tied_events`` (events in the tied cells),
+        ``hits = hits_above + tied_taken / tied_cells * tied_events`` and ``tie_sd``, the
+        standard deviation of the hits when the ``tied_taken`` cells are drawn at random from
+        the tied ones: ``sqrt(m (g - m) / (g - 1) * var)`` for ``m`` of ``g`` cells whose events
+        have the population variance ``var`` (the variance of a sum drawn without
+        replacement; Cochran 1977, *Sampling Techniques*, ch. 2, simple random sampling).
 
     Raises
     ------
@@ -78,7 +84,9 @@ def hit_parts(scores, test_counts, k: int) -> dict:
     tied = s == thr
     need = k - int(above.sum())
     ha, te, nt = float(t[above].sum()), float(t[tied].sum()), int(tied.sum())
-    return {"hits": ha + (need / nt) * te, "hits_above": ha, "tied_cells": nt, "tied_taken": need, "tied_events": te}
+    sd = math.sqrt(max(0.0, need * (nt - need) / (nt - 1) * float(np.var(t[tied])))) if nt > 1 else 0.0
+    return {"hits": ha + (need / nt) * te, "hits_above": ha, "tied_cells": nt, "tied_taken": need, "tied_events": te,
+            "tie_sd": sd}
 
 
 def hits_at(scores, test_counts, k: int) -> float:

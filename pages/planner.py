@@ -6,6 +6,8 @@ The same figures come from ``intel targets`` and ``intel backtest``.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import streamlit as st
 
@@ -67,6 +69,31 @@ def _preset_changed() -> None:
             st.session_state["pl_period"] = (sug["first"], sug["last"])
 
 
+def _area_changed() -> None:
+    # a chosen area (sources, countries, the data's own) starts at a resolution its records support, as a
+    # preset does: Ecuador's province-level register at 3, not at 8 where none of its records can be used
+    ss = st.session_state
+    mode, key = ss.get("pl_mode", "data"), ss.get("pl_preset")
+    if key in risk.PRESETS:
+        chosen = risk.preset_area(key, ss.get("pl_trigger"))
+    elif mode in ("data", "extent") or mode == "countries" and ss.get("pl_countries"):
+        chosen = risk.area_countries(ss["pl_countries"]) if mode == "countries" else risk.Area(mode)
+    else:
+        return   # admin-1 units and boxes: the user's own choice of place; the page warns if too fine
+    if ss.get("pl_sources"):
+        chosen = replace(chosen, sources=tuple(ss["pl_sources"]))
+    try:
+        ss["pl_res"] = int(_default_resolution(db_stamp(), chosen)["resolution"])
+    except Exception:  # noqa: BLE001 - the page below reports store and area errors
+        return
+
+
+@cached(show_spinner=False, max_entries=16)
+def _default_resolution(stamp, area):
+    # the backtest's rule (intel backtest without --res): the default 8, or coarser when the records need it
+    return bt.default_resolution(get_con(), area)
+
+
 preset = c1.selectbox("Preset", list(PRESET_LABELS), format_func=PRESET_LABELS.get, key="pl_preset",
                       on_change=_preset_changed)
 area = None
@@ -89,14 +116,14 @@ with c2:
                        "the Borders page ranks border stretches from them.")
         else:
             mode = st.radio("Area of operation", ["data", "extent", "countries", "admin1", "bbox"],
-                            format_func=AREA_LABELS.get, key="pl_mode",
+                            format_func=AREA_LABELS.get, key="pl_mode", on_change=_area_changed,
                             help="By default the land of the places with records, per country and region cluster, "
                                  "never a hull across an ocean (the CLI's --area).")
             if mode in ("data", "extent"):
                 area = risk.Area(mode)
             elif mode == "countries":
                 chosen = st.multiselect("Countries", iso_options, format_func=lambda c: f"{c} - {names.get(c, c)}",
-                                        key="pl_countries")
+                                        key="pl_countries", on_change=_area_changed)
                 area = risk.area_countries(chosen) if chosen else None
                 if not chosen:
                     _fail("Choose at least one country.", "info")
@@ -116,10 +143,9 @@ with c2:
                                      help="West, south, east, north in decimal degrees; e.g. Toronto -79.65,43.58,-79.10,43.86.")
                 area = risk.area_bbox(text)
         sources = st.multiselect("Sources (all when empty)", list(options()["sources"]), key="pl_sources",
+                                 on_change=_area_changed,
                                  help="Only the records of these sources (the CLI's --source).")
         if sources and area is not None:
-            from dataclasses import replace
-
             area = replace(area, sources=tuple(sources))
     except ValueError as exc:
         _fail(str(exc), "warning")

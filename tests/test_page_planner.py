@@ -125,3 +125,19 @@ def test_page_backtest_defaults_are_the_months_the_sources_cover(tmp_path, monke
     at.button(key="pl_bt_run").click().run()
     assert not at.exception and not at.error
     assert any("Fitted on 2023-01-01 to 2023-09-01, tested on 2023-09-01 to 2023-12-01" in i.value for i in at.info)
+
+
+def test_page_choosing_a_source_starts_at_a_resolution_its_records_support(real_store, monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    _use(monkeypatch, real_store)
+    at = AppTest.from_file(PAGE, default_timeout=90).run()
+    assert at.slider(key="pl_res").value == 8
+    # Ecuador's register: provinces and cantons; none usable at 8, 42 % at 3 (intel backtest's rule)
+    at.multiselect(key="pl_sources").set_value(["ecuador_mdi_armas_ilicitas"]).run()
+    assert not at.exception, at.exception
+    assert at.slider(key="pl_res").value == 3
+    assert not at.error, [e.value for e in at.error]
+    assert int({m.label: m.value for m in at.metric}["Targets"]) >= 1
+    # Colombian municipalities: 4
+    at.multiselect(key="pl_sources").set_value(["colombia_policia_incautaciones"]).run()
+    assert at.slider(key="pl_res").value == 4

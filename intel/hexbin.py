@@ -173,6 +173,12 @@ class Filters:
     bbox: tuple[float, float, float, float] | None = None  # W, S, E, N degrees
     max_border_km: float | None = None  # border zone: geodesic km to the nearest land border
 
+    def narrows(self) -> bool:
+        """True when the filters limit the records by kind, category, country, source, box or
+        border zone (the period aside): only then can a message advise wider filters."""
+        return bool(self.kinds or self.categories or self.countries or self.sources or self.bbox
+                    or self.max_border_km is not None)
+
     def where(self, alias: str = "e") -> tuple[str, list]:
         """WHERE clause (without the keyword) and its parameters; accepted records only."""
         a = alias

@@ -254,7 +254,7 @@ def polygon_cells(geom, res: int, *, max_cells: int = MAX_STUDY_CELLS, min_res: 
     out = np.unique(from_hex(cells))
     if out.size > max_cells:
         raise _error(f"The study area has {out.size:,} cells at resolution {res}, more than the "
-                     f"limit of {max_cells:,}; choose a coarser resolution or a smaller area.")
+                     f"limit of {max_cells:,}; choose {_smaller(res, min_res)}.")
     return out
 
 
@@ -568,7 +568,7 @@ def study_area(occupied=None, res: int | None = None, mode: str = DEFAULT_AREA, 
                 f"{len(labels)} countr{'ies' if len(labels) != 1 else 'y'} ({', '.join(labels)}): per country and region "
                 f"cluster (gaps over {cluster_km:g} km split clusters), the hull of its cells with events ({uocc.size:,} "
                 "in all) cut to its land; empty cells included, lakes of 15 km2 or more taken out.")
-        return _capped(StudyArea(cells, res, mode, desc, labels), max_cells)
+        return _capped(StudyArea(cells, res, mode, desc, labels), max_cells, min_res)
     if mode == "extent":
         hull = _hull(uocc)
         if hull is None:
@@ -581,7 +581,7 @@ def study_area(occupied=None, res: int | None = None, mode: str = DEFAULT_AREA, 
             desc = (f"Data extent: {cells.size:,} cells at resolution {res} of the convex hull of the "
                     f"{uocc.size:,} cells with events that lie on land (empty cells included; sea and lakes of "
                     "15 km2 or more left out).")
-        return _capped(StudyArea(cells, res, mode, desc), max_cells)
+        return _capped(StudyArea(cells, res, mode, desc), max_cells, min_res)
     what = {"countries": "countries", "admin1": "admin-1 units", "bbox": "box"}[mode]
     if geometry is None or geometry.is_empty:
         raise _error(f"No boundary was found for the selected {what}.")
@@ -592,10 +592,15 @@ def study_area(occupied=None, res: int | None = None, mode: str = DEFAULT_AREA, 
     return StudyArea(cells, res, mode, desc)
 
 
-def _capped(sa: StudyArea, max_cells: int) -> StudyArea:
+def _smaller(res: int, min_res: int) -> str:
+    """The advice for too many cells: a coarser resolution only while ``res`` is above ``min_res``."""
+    return "a coarser resolution or a smaller area" if int(res) > int(min_res) else "a smaller area"
+
+
+def _capped(sa: StudyArea, max_cells: int, min_res: int = 0) -> StudyArea:
     if sa.cells.size > max_cells:
         raise _error(f"The study area has {sa.cells.size:,} cells at resolution {sa.res}, more than "
-                     f"the limit of {max_cells:,}; choose a coarser resolution or a smaller area.")
+                     f"the limit of {max_cells:,}; choose {_smaller(sa.res, min_res)}.")
     return sa
 
 

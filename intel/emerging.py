@@ -55,7 +55,7 @@ half-open [from, to).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -494,24 +494,28 @@ def advice(res: int, step: str, period_cut: bool, filters: Filters | None, want:
     return [possible[w][1] for w in want if possible[w][0]]
 
 
-def _period_bounds(con, sql: str, params: list, step: str, date_from, date_to):
+def _period_bounds(con, sql: str, params: list, step: str, date_from, date_to, whole_sql: str, whole_params: list):
     """Time steps of the cube, a note when the requested period runs past the data, and whether
     the period leaves out dated records (:attr:`Cube.period_cut`).
 
     The steps cover the requested period clipped to the first and last dated event of the
     selection, so empty steps past the end of the data are not read as "the hot spot faded".
+    ``whole_sql`` is the selection without its period: dated records of it before the first or
+    after the last of ``sql`` mean the period cuts the data.
     """
     row = con.execute(f"SELECT min(event_date), max(event_date) FROM ({sql}) WHERE event_date IS NOT NULL",
                       params).fetchone()
     if row[0] is None:
         raise HotspotError("No located event has a date, so no space-time cube can be built.")
     first, last = pd.Timestamp(row[0]), pd.Timestamp(row[1])
+    every = con.execute(f"SELECT min(event_date), max(event_date) FROM ({whole_sql}) WHERE event_date IS NOT NULL",
+                        whole_params).fetchone()
     lo = pd.Timestamp(str(date_from)) if date_from is not None else first
     hi = (pd.Timestamp(str(date_to)) - pd.Timedelta(days=1)) if date_to is not None else last
     if hi < lo:
         raise HotspotError("The period is empty: the end date is not after the start date.")
     notes = []
-    cut = bool(lo > first or hi < last)
+    cut = bool(pd.Timestamp(every[0]) < first or pd.Timestamp(every[1]) > last)
     if lo < first or hi > last:
         notes.append(f"The selected events run from {first.date()} to {last.date()}; the space-time cube "
                      "covers only that span, so steps without data are not read as cooling.")
@@ -571,7 +575,9 @@ def cube_from_store(con, res: int, step: str = "month", value: str = "events",
     occupied = occupied_countries(con, res, filters, date_from, date_to) if area == "data" else occ["cell"].to_numpy()
     sa = build_area(con, res, occupied, area, area_codes, max_cells, bbox=bbox, min_res=RESOLUTIONS["hotspot"][0])
     sql, params = located_events_sql(res, filters, date_from, date_to)
-    periods, notes, cut = _period_bounds(con, sql, params, step, date_from, date_to)
+    whole_sql, whole_params = located_events_sql(res, replace(filters or Filters(), date_from=None, date_to=None),
+                                                 None, None)
+    periods, notes, cut = _period_bounds(con, sql, params, step, date_from, date_to, whole_sql, whole_params)
     N, T = sa.cells.size, len(periods)
     if N * T > max_bins:
         ways = advice(res, step, cut, filters, ("coarser", "longer_step", "shorter_period"))
@@ -629,10 +635,11 @@ def emerging_from_store(con, res: int, step: str = "month", k: int = 1, time_lag
     if T < MIN_STEPS:
         g.unreliable = True
         ways = advice(res, step, cube.period_cut, filters, ("shorter_step", "longer_period", "wider"))
+        sfx = "s" if T != 1 else ""
         # no way left: the shortest step, every dated record and no filter (so say why, advise nothing)
-        span = (f"the selected records cover only these {T} {step}s ({cube.periods[0].date()} to "
+        span = (f"the selected records cover only {T} {step}{sfx} ({cube.periods[0].date()} to "
                 f"{cube.periods[-1].date()}) and no step shorter than a {step} is offered")
-        g.messages.insert(0, f"Only {T} time steps ({step}s): the Mann-Kendall trend needs at least "
+        g.messages.insert(0, f"Only {T} time step{sfx} ({step}{sfx}): the Mann-Kendall trend needs at least "
                              f"{MIN_STEPS}, so the emerging categories are not reliable; "
                              + (f"choose {_or_list(ways)}." if ways else f"{span}."))
     g.messages.extend(cube.notes or [])

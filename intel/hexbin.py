@@ -265,6 +265,27 @@ def aggregate(con: duckdb.DuckDBPyConnection, res: int, filters: Filters | None 
     return df[cols]
 
 
+def binned_at(places: pd.DataFrame, res: int) -> bool:
+    """True when some place of a :func:`left_out` table would be binned at ``res``.
+
+    Parameters
+    ----------
+    places : pandas.DataFrame
+        :func:`left_out` rows (``uncertainty_km``, each place's largest radius, km).
+    res : int
+        H3 resolution, usually the coarsest a page offers.
+
+    Returns
+    -------
+    bool
+        Whether a place's largest radius is at most the mean edge at ``res`` (:func:`usable_sql`'s
+        rule), so a coarser resolution would draw it; a message advises a coarser resolution only then.
+    """
+    if places is None or places.empty or "uncertainty_km" not in places.columns:
+        return False
+    return bool((pd.to_numeric(places["uncertainty_km"], errors="coerce") <= edge_km(int(res))).any())
+
+
 def left_out(con: duckdb.DuckDBPyConnection, res: int, filters: Filters | None = None) -> pd.DataFrame:
     """Accepted records too coarse to bin at ``res``, grouped by place.
 

@@ -29,8 +29,9 @@ def explore(filters: hexbin.Filters) -> None:
     res = resolution_slider(c1, "H3 resolution", "map", "map_res", "map_resolution",
                             help="Cells at coarser resolutions are the H3 parents of the stored resolution-9 cells.")
     value = c2.radio("Colour by", ["events", "firearms"], horizontal=True, key="map_value")
-    show_points = c3.checkbox("Show records too coarse for this resolution as hollow points", key="map_points",
-                              help="One hollow point per place; hover over it for its name and counts.")
+    show_points = c3.checkbox("Show too-coarse records as hollow points", key="map_points",
+                              help="Records too coarse for this resolution: one hollow point per place; hover over it for its "
+                              "name and counts.")
 
     try:
         cells, coarse = cells_for(db_stamp(), int(res), filters)
@@ -53,10 +54,12 @@ def explore(filters: hexbin.Filters) -> None:
 
     empty_map = None
     if len(cells) == 0 and not (show_points and len(coarse)):
-        # advise only what the widgets still allow (no coarser resolution at the coarsest)
+        # advise only what the widgets still allow and would draw: no coarser resolution at the coarsest
+        # one, nor when even the coarsest leaves every place out (province-level records)
+        coarsest = RESOLUTIONS["map"][0]
         ways = (["widen the filters"] if filters_narrowed(filters) else []) + \
-            (["choose a coarser resolution"] if int(res) > RESOLUTIONS["map"][0] else []) + \
-            (["show the records too coarse for this resolution as points"] if len(coarse) else [])
+            (["choose a coarser resolution"] if int(res) > coarsest and hexbin.binned_at(coarse, coarsest) else []) + \
+            (["tick 'Show too-coarse records as hollow points'"] if len(coarse) else [])
         empty_map = ("No record with a location fine enough for this resolution matches the filters: "
                      "this is not evidence of absence.")
         if ways:

@@ -53,12 +53,24 @@ def test_empty_map_is_explained_at_the_map_with_possible_advice(coarse_store):
     kind, text = col[0]
     assert kind == "Warning" and col[1][0] == "deck", col   # said right above the map
     # resolution 3 is the coarsest and no filter narrows the records: only the points can help
-    assert text.endswith("this is not evidence of absence. Show the records too coarse for this resolution as points."), text
+    tick = "Tick 'Show too-coarse records as hollow points'."
+    assert text.endswith("this is not evidence of absence. " + tick), text
     assert "coarser resolution" not in text and "Widen" not in text
+    # at 6 a coarser resolution is offered, but province records (100 km) fit no cell even at 3 (69 km)
     at.slider(key="map_res").set_value(6).run()
-    text = _map_column(at)[0][1]
-    assert text.endswith("Choose a coarser resolution or show the records too coarse for this resolution as points."), text
+    assert _map_column(at)[0][1].endswith("absence. " + tick)
     at.multiselect(key="flt_sources").set_value(["test"]).run()
     text = _map_column(at)[0][1]
-    assert text.endswith("Widen the filters, choose a coarser resolution or show the records too coarse for this "
-                         "resolution as points."), text
+    assert text.endswith("absence. Widen the filters or tick 'Show too-coarse records as hollow points'."), text
+
+
+def test_coarser_resolution_is_advised_when_it_would_draw_something(tmp_path, monkeypatch):
+    # municipality records (20 km) fit a resolution-3 cell (69 km edge), not a resolution-6 one
+    monkeypatch.setenv("INTEL_DB", tiny_store(tmp_path / "muni.duckdb", [("2022-01-03", -1.95, -79.93, "municipality")] * 4))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    at.checkbox(key="map_points").set_value(False).run()
+    at.slider(key="map_res").set_value(6).run()
+    assert not at.exception
+    text = _map_column(at)[0][1]
+    assert text.endswith("absence. Choose a coarser resolution or tick 'Show too-coarse records as hollow points'."), text

@@ -153,7 +153,7 @@ m1.metric("Flows (rows)", f"{len(flows):,}")
 m2.metric("Firearms in these flows", f"{flows['weight'].sum():,.0f}")
 m3.metric("Origin-destination pairs drawn", f"{len(arcs):,} of {len(pairs_all):,}")
 m4.metric(f"Corridor cells (res {res})", f"{len(dens):,}")
-if hidden:
+if hidden and len(arcs):   # with no arc drawn, the map itself says why
     st.caption(f"{hidden:,} pairs lighter than {min_w:,.0f} firearms are not drawn (they still count in the "
                "corridor cells and the tables).")
 if "source-recovery" in set(flows["flow_type"]):

@@ -20,7 +20,7 @@ from intel.errors import HotspotError
 from intel.geodesy import geod
 from intel.h3cells import edge_km, from_hex
 
-__all__ = ["MAX_STUDY_CELLS", "finest_fitting_resolution", "too_large_message", "polygon_cells"]
+__all__ = ["MAX_STUDY_CELLS", "finest_fitting_resolution", "too_large_message", "smaller_advice", "polygon_cells"]
 
 MAX_STUDY_CELLS = 2_000_000
 """Largest study area, in cells, that :func:`intel.studyarea.study_area` will build."""
@@ -112,6 +112,12 @@ def too_large_message(geom, res: int, max_cells: int, min_res: int = 0, est: flo
                   "a box or a source).")
 
 
+def smaller_advice(res: int, min_res: int) -> str:
+    """The advice for a study area of too many cells: a coarser resolution only while ``res`` is
+    above ``min_res`` (the coarsest the caller offers), else a smaller area alone."""
+    return "a coarser resolution or a smaller area" if int(res) > int(min_res) else "a smaller area"
+
+
 def polygon_cells(geom, res: int, *, max_cells: int = MAX_STUDY_CELLS, min_res: int = 0) -> np.ndarray:
     """Cells at ``res`` overlapping a (multi)polygon in WGS84 degrees (lon, lat).
 
@@ -152,5 +158,5 @@ def polygon_cells(geom, res: int, *, max_cells: int = MAX_STUDY_CELLS, min_res: 
     out = np.unique(from_hex(cells))
     if out.size > max_cells:
         raise HotspotError(f"The study area has {out.size:,} cells at resolution {res}, more than the "
-                     f"limit of {max_cells:,}; choose a coarser resolution or a smaller area.")
+                     f"limit of {max_cells:,}; choose {smaller_advice(res, min_res)}.")
     return out

@@ -55,7 +55,7 @@ half-open [from, to).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -431,6 +431,12 @@ class Cube:
     values : numpy.ndarray of float, shape (N, T)
     step : str
     area : intel.hotspots.StudyArea
+    notes : list of str
+        Sentences about the period (it ran past the data).
+    period_cut : bool
+        True when the requested period leaves out dated records of the selection (some lie
+        before or after it), so a longer period would add time steps; False when the cube
+        already spans every dated record.
     """
 
     cells: np.ndarray
@@ -439,31 +445,84 @@ class Cube:
     step: str
     area: object
     notes: list = None
+    period_cut: bool = False
 
 
-def _period_bounds(con, sql: str, params: list, step: str, date_from, date_to):
-    """Time steps of the cube and a note when the requested period runs past the data.
+def _or_list(options: list[str]) -> str:
+    """``['a', 'b', 'c']`` -> ``'a, b or c'`` (the advice of a message)."""
+    return options[0] if len(options) == 1 else ", ".join(options[:-1]) + " or " + options[-1]
+
+
+def advice(res: int, step: str, period_cut: bool, filters: Filters | None, want: tuple[str, ...]) -> list[str]:
+    """The changes among ``want`` that the current choices still allow, as phrases for a message.
+
+    A message must not tell the analyst to choose a shorter step when the shortest is already
+    chosen, or a coarser resolution at the coarsest one.
+
+    Parameters
+    ----------
+    res : int
+        H3 resolution chosen; ``coarser`` is possible above the hotspot minimum
+        (:data:`intel.config.RESOLUTIONS`), ``finer`` below its maximum.
+    step : str
+        Time step chosen (one of :data:`STEPS`, shortest first).
+    period_cut : bool
+        Whether the period leaves out dated records (:attr:`Cube.period_cut`).
+    filters : intel.hexbin.Filters or None
+        Record filters; ``wider`` is possible only when they limit something
+        (:meth:`intel.hexbin.Filters.narrows`).
+    want : tuple of str
+        Among ``shorter_step``, ``longer_step``, ``coarser``, ``finer``, ``longer_period``,
+        ``shorter_period``, ``wider``, in the order the phrases are to be given.
+
+    Returns
+    -------
+    list of str
+        Phrases such as ``'a shorter step'``; empty when none of ``want`` is possible.
+    """
+    lo, hi = RESOLUTIONS["hotspot"]
+    i = STEPS.index(step) if step in STEPS else -1
+    possible = {
+        "shorter_step": (i > 0, "a shorter step"),
+        "longer_step": (0 <= i < len(STEPS) - 1, "a longer step"),
+        "coarser": (int(res) > lo, "a coarser resolution"),
+        "finer": (int(res) < hi, "a finer resolution"),
+        "longer_period": (bool(period_cut), "a longer period"),
+        "shorter_period": (True, "a shorter period"),
+        "wider": (bool(filters and filters.narrows()), "wider filters (more sources, countries or kinds)"),
+    }
+    return [possible[w][1] for w in want if possible[w][0]]
+
+
+def _period_bounds(con, sql: str, params: list, step: str, date_from, date_to, whole_sql: str, whole_params: list):
+    """Time steps of the cube, a note when the requested period runs past the data, and whether
+    the period leaves out dated records (:attr:`Cube.period_cut`).
 
     The steps cover the requested period clipped to the first and last dated event of the
     selection, so empty steps past the end of the data are not read as "the hot spot faded".
+    ``whole_sql`` is the selection without its period: dated records of it before the first or
+    after the last of ``sql`` mean the period cuts the data.
     """
     row = con.execute(f"SELECT min(event_date), max(event_date) FROM ({sql}) WHERE event_date IS NOT NULL",
                       params).fetchone()
     if row[0] is None:
         raise HotspotError("No located event has a date, so no space-time cube can be built.")
     first, last = pd.Timestamp(row[0]), pd.Timestamp(row[1])
+    every = con.execute(f"SELECT min(event_date), max(event_date) FROM ({whole_sql}) WHERE event_date IS NOT NULL",
+                        whole_params).fetchone()
     lo = pd.Timestamp(str(date_from)) if date_from is not None else first
     hi = (pd.Timestamp(str(date_to)) - pd.Timedelta(days=1)) if date_to is not None else last
     if hi < lo:
         raise HotspotError("The period is empty: the end date is not after the start date.")
     notes = []
+    cut = bool(pd.Timestamp(every[0]) < first or pd.Timestamp(every[1]) > last)
     if lo < first or hi > last:
         notes.append(f"The selected events run from {first.date()} to {last.date()}; the space-time cube "
                      "covers only that span, so steps without data are not read as cooling.")
         lo, hi = max(lo, first), min(hi, last)
     start = pd.Timestamp(con.execute("SELECT date_trunc(?, ?::DATE)", [step, lo.date()]).fetchone()[0])
     end = pd.Timestamp(con.execute("SELECT date_trunc(?, ?::DATE)", [step, hi.date()]).fetchone()[0])
-    return pd.date_range(start, end, freq=_FREQ[step]), notes
+    return pd.date_range(start, end, freq=_FREQ[step]), notes, cut
 
 
 def cube_from_store(con, res: int, step: str = "month", value: str = "events",
@@ -516,12 +575,14 @@ def cube_from_store(con, res: int, step: str = "month", value: str = "events",
     occupied = occupied_countries(con, res, filters, date_from, date_to) if area == "data" else occ["cell"].to_numpy()
     sa = build_area(con, res, occupied, area, area_codes, max_cells, bbox=bbox, min_res=RESOLUTIONS["hotspot"][0])
     sql, params = located_events_sql(res, filters, date_from, date_to)
-    periods, notes = _period_bounds(con, sql, params, step, date_from, date_to)
+    whole_sql, whole_params = located_events_sql(res, replace(filters or Filters(), date_from=None, date_to=None),
+                                                 None, None)
+    periods, notes, cut = _period_bounds(con, sql, params, step, date_from, date_to, whole_sql, whole_params)
     N, T = sa.cells.size, len(periods)
     if N * T > max_bins:
+        ways = advice(res, step, cut, filters, ("coarser", "longer_step", "shorter_period"))
         raise HotspotError(f"The space-time cube would have {N:,} cells x {T:,} steps = {N * T:,} bins, more "
-                           f"than the limit of {max_bins:,}; choose a coarser resolution, a longer step or a "
-                           "shorter period.")
+                           f"than the limit of {max_bins:,}; choose {_or_list(ways)}.")
     agg = events_sql() if value == "events" else "coalesce(sum(firearms), 0)"
     df = con.execute(
         f"SELECT cell, date_trunc(?, event_date)::DATE AS period, {agg}::DOUBLE AS value, count(*) AS records "
@@ -537,7 +598,7 @@ def cube_from_store(con, res: int, step: str = "month", value: str = "events",
         ok = (sa.cells[ci] == c) & (ti >= 0)
         np.add.at(cube, (ci[ok], ti[ok]), df["value"].to_numpy()[ok])
         outside = int(df["records"].to_numpy()[~ok].sum())
-    return Cube(sa.cells, periods, cube, step, sa, notes), acct, outside, undated
+    return Cube(sa.cells, periods, cube, step, sa, notes, cut), acct, outside, undated
 
 
 def emerging_from_store(con, res: int, step: str = "month", k: int = 1, time_lag: int = 1,
@@ -573,9 +634,14 @@ def emerging_from_store(con, res: int, step: str = "month", k: int = 1, time_lag
     T = len(cube.periods)
     if T < MIN_STEPS:
         g.unreliable = True
-        g.messages.insert(0, f"Only {T} time steps ({step}s): the Mann-Kendall trend needs at least "
-                             f"{MIN_STEPS}, so the emerging categories are not reliable; choose a shorter step "
-                             "or a longer period.")
+        ways = advice(res, step, cube.period_cut, filters, ("shorter_step", "longer_period", "wider"))
+        sfx = "s" if T != 1 else ""
+        # no way left: the shortest step, every dated record and no filter (so say why, advise nothing)
+        span = (f"the selected records cover only {T} {step}{sfx} ({cube.periods[0].date()} to "
+                f"{cube.periods[-1].date()}) and no step shorter than a {step} is offered")
+        g.messages.insert(0, f"Only {T} time step{sfx} ({step}{sfx}): the Mann-Kendall trend needs at least "
+                             f"{MIN_STEPS}, so the emerging categories are not reliable; "
+                             + (f"choose {_or_list(ways)}." if ways else f"{span}."))
     g.messages.extend(cube.notes or [])
     if undated:
         g.messages.append(f"{undated:,} located records have no date and were left out of the space-time cube.")
@@ -584,9 +650,12 @@ def emerging_from_store(con, res: int, step: str = "month", k: int = 1, time_lag
     unit = "events" if value == "events" else "firearms"
     if df.attrs["max_window_events"] < MIN_WINDOW_EVENTS or g.events < MIN_EVENTS:
         g.unreliable = g.too_sparse = True
+        ways = advice(res, step, cube.period_cut, filters, ("longer_step", "coarser", "longer_period", "wider"))
         sparse = (f"Too sparse for any claim: no {step}'s k-ring x time-lag window holds {MIN_WINDOW_EVENTS} {unit} "
-                  f"(the most is {df.attrs['max_window_events']:,.0f}), so no bin can be a hot spot; "
-                  "choose a longer step, a coarser resolution or a longer period."
+                  f"(the most is {df.attrs['max_window_events']:,.0f}), so no bin can be a hot spot"
+                  + (f"; choose {_or_list(ways)}." if ways else
+                     "; the longest step and the coarsest resolution are already chosen and the period "
+                     "already spans every record.")
                   if df.attrs["max_window_events"] < MIN_WINDOW_EVENTS else
                   f"Only {g.events:,} {unit} in the space-time cube (fewer than {MIN_EVENTS}): too sparse for any "
                   "claim about emerging hot spots; read the categories as a description only.")
@@ -605,7 +674,8 @@ def emerging_from_store(con, res: int, step: str = "month", k: int = 1, time_lag
     df = df.sort_values(["_o", "total"], ascending=[True, False], kind="stable").drop(columns="_o")
     df = df.reset_index(drop=True)
     if (df["category"] == NO_PATTERN).all():
-        g.messages.append("No cell shows an emerging hot or cold spot pattern.")
+        g.empty_map = "No cell shows an emerging hot or cold spot pattern."
+        g.messages.append(g.empty_map)
     df.attrs.update(first_period=str(cube.periods[0].date()), last_period=str(cube.periods[-1].date()),
                     step=step, res=int(res), value=value, **cube.area.attrs())
     return df, g

@@ -173,6 +173,12 @@ class Filters:
     bbox: tuple[float, float, float, float] | None = None  # W, S, E, N degrees
     max_border_km: float | None = None  # border zone: geodesic km to the nearest land border
 
+    def narrows(self) -> bool:
+        """True when the filters limit the records by kind, category, country, source, box or
+        border zone (the period aside): only then can a message advise wider filters."""
+        return bool(self.kinds or self.categories or self.countries or self.sources or self.bbox
+                    or self.max_border_km is not None)
+
     def where(self, alias: str = "e") -> tuple[str, list]:
         """WHERE clause (without the keyword) and its parameters; accepted records only."""
         a = alias
@@ -257,6 +263,27 @@ def aggregate(con: duckdb.DuckDBPyConnection, res: int, filters: Filters | None 
     df.insert(1, "h3", to_hex(df["cell"].to_numpy()))
     cols = ["cell", "h3", "events", "records", "firearms", "ammunition", "top_categories", "first_date", "last_date"]
     return df[cols]
+
+
+def binned_at(places: pd.DataFrame, res: int) -> bool:
+    """True when some place of a :func:`left_out` table would be binned at ``res``.
+
+    Parameters
+    ----------
+    places : pandas.DataFrame
+        :func:`left_out` rows (``uncertainty_km``, each place's largest radius, km).
+    res : int
+        H3 resolution, usually the coarsest a page offers.
+
+    Returns
+    -------
+    bool
+        Whether a place's largest radius is at most the mean edge at ``res`` (:func:`usable_sql`'s
+        rule), so a coarser resolution would draw it; a message advises a coarser resolution only then.
+    """
+    if places is None or places.empty or "uncertainty_km" not in places.columns:
+        return False
+    return bool((pd.to_numeric(places["uncertainty_km"], errors="coerce") <= edge_km(int(res))).any())
 
 
 def left_out(con: duckdb.DuckDBPyConnection, res: int, filters: Filters | None = None) -> pd.DataFrame:

@@ -223,8 +223,12 @@ def min_p(method: str, permutations: int = DEFAULT_PERMUTATIONS) -> float:
     return 2.0 / (int(permutations) + 1.0) if method == "permutation" else 0.0
 
 
-def fdr_floor_message(n_tests: int, method: str, permutations: int, alpha: float) -> str | None:
+def fdr_floor_message(n_tests: int, method: str, permutations: int, alpha: float,
+                      max_permutations: int | None = None) -> str | None:
     """A sentence when ``n_tests * min_p > alpha`` (a lone cell cannot pass FDR), else None.
+
+    It advises more permutations only while ``permutations`` is below ``max_permutations``
+    (the largest the setting allows; None: no limit), else only a smaller study area.
 
     The Benjamini-Hochberg step passes the ``j`` smallest p-values when ``p_(j) <= j alpha / m``;
     with every p at least ``p_min``, fewer than ``m p_min / alpha`` cells can never pass, so a
@@ -236,8 +240,10 @@ def fdr_floor_message(n_tests: int, method: str, permutations: int, alpha: float
     need = int(np.ceil(n_tests * pm / alpha))
     return (f"With {int(permutations):,} permutations the smallest p-value is {pm:.1e}; over {n_tests:,} cells the "
             f"false discovery rate step needs at least {need:,} equally extreme cells before it can call any, "
-            "so a small hot spot cannot be found: raise the number of permutations (setting "
-            "hotspot_permutations) or use a smaller study area.")
+            "so a small hot spot cannot be found: "
+            + ("raise the number of permutations (setting hotspot_permutations) or "
+               if max_permutations is None or int(permutations) < int(max_permutations) else "")
+            + "use a smaller study area.")
 
 
 def describe(method: str, permutations: int | None = None, seed=DEFAULT_SEED) -> str:

@@ -51,7 +51,7 @@ import shapely
 
 # the cells of an area and their cap, the land: named here too (callers import them from intel.studyarea)
 from intel.area_size import (MAX_STUDY_CELLS, finest_fitting_resolution, polygon_cells,  # noqa: F401
-                             too_large_message)
+                             smaller_advice, too_large_message)
 from intel.errors import HotspotError
 from intel.h3cells import resolution_of
 from intel.hexbin import Filters
@@ -181,7 +181,7 @@ def study_area(occupied=None, res: int | None = None, mode: str = DEFAULT_AREA, 
                 f"{len(labels)} countr{'ies' if len(labels) != 1 else 'y'} ({', '.join(labels)}): per country and region "
                 f"cluster (gaps over {cluster_km:g} km split clusters), the hull of its cells with events ({uocc.size:,} "
                 "in all) cut to its land; empty cells included, lakes of 15 km2 or more taken out.")
-        return _capped(StudyArea(cells, res, mode, desc, labels), max_cells)
+        return _capped(StudyArea(cells, res, mode, desc, labels), max_cells, min_res)
     if mode == "extent":
         hull = cells_hull(uocc)
         if hull is None:
@@ -194,7 +194,7 @@ def study_area(occupied=None, res: int | None = None, mode: str = DEFAULT_AREA, 
             desc = (f"Data extent: {cells.size:,} cells at resolution {res} of the convex hull of the "
                     f"{uocc.size:,} cells with events that lie on land (empty cells included; sea and lakes of "
                     "15 km2 or more left out).")
-        return _capped(StudyArea(cells, res, mode, desc), max_cells)
+        return _capped(StudyArea(cells, res, mode, desc), max_cells, min_res)
     what = {"countries": "countries", "admin1": "admin-1 units", "bbox": "box"}[mode]
     if geometry is None or geometry.is_empty:
         raise _error(f"No boundary was found for the selected {what}.")
@@ -205,10 +205,10 @@ def study_area(occupied=None, res: int | None = None, mode: str = DEFAULT_AREA, 
     return StudyArea(cells, res, mode, desc)
 
 
-def _capped(sa: StudyArea, max_cells: int) -> StudyArea:
+def _capped(sa: StudyArea, max_cells: int, min_res: int = 0) -> StudyArea:
     if sa.cells.size > max_cells:
         raise _error(f"The study area has {sa.cells.size:,} cells at resolution {sa.res}, more than "
-                     f"the limit of {max_cells:,}; choose a coarser resolution or a smaller area.")
+                     f"the limit of {max_cells:,}; choose {smaller_advice(sa.res, min_res)}.")
     return sa
 
 

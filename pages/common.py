@@ -642,6 +642,22 @@ def sidebar_filters(with_border: bool = True) -> hexbin.Filters:
     return f
 
 
+def filters_narrowed(f: hexbin.Filters) -> bool:
+    """True when the sidebar filters leave records out, so a message may advise widening them.
+
+    A kind, category, country, source or border-zone filter (:meth:`intel.hexbin.Filters.narrows`)
+    or a period shorter than the store's dated records (``lo`` to ``hi`` of :func:`options`).
+    """
+    if f.narrows():
+        return True
+    o = options()
+    if o["lo"] is None or pd.isna(o["lo"]):
+        return False
+    lo = pd.Timestamp(o["lo"]).date().isoformat()
+    end = (pd.Timestamp(o["hi"]) + pd.Timedelta(days=1)).date().isoformat()
+    return (f.date_from or lo) > lo or (f.date_to or end) < end
+
+
 def as_days(df: pd.DataFrame) -> pd.DataFrame:
     """The table with every date-time column whose values all fall at midnight shown as days
     (``2021-10-01``, not ``2021-10-01 00:00:00``): the store keeps calendar days (UTC)."""

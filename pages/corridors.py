@@ -126,8 +126,14 @@ except Exception as e:  # noqa: BLE001
     stop_with_provenance()
 
 if flows.empty:
-    st.warning("No flow matches these filters. This is not evidence that no firearms moved: widen the period, "
-               "choose another recovery place or clear the source filter.")
+    # advise only what the sidebar still allows
+    ways = ((["widen the period"] if tuple(years) != (y_lo, y_hi) else [])
+            + (["choose another recovery place"] if dest != ALL else [])
+            + (["clear the source filter"] if origs else [])
+            + (["add flow types"] if set(types) != set(types_present) else [])
+            + (["include the flows within one place"] if inter else []))
+    st.warning("No flow matches these filters. This is not evidence that no firearms moved"
+               + (": " + ", ".join(ways[:-1]) + (" or " if len(ways) > 1 else "") + ways[-1] + "." if ways else "."))
     stop_with_provenance()
 
 try:
@@ -147,7 +153,7 @@ m1.metric("Flows (rows)", f"{len(flows):,}")
 m2.metric("Firearms in these flows", f"{flows['weight'].sum():,.0f}")
 m3.metric("Origin-destination pairs drawn", f"{len(arcs):,} of {len(pairs_all):,}")
 m4.metric(f"Corridor cells (res {res})", f"{len(dens):,}")
-if hidden:
+if hidden and len(arcs):   # with no arc drawn, the map itself says why
     st.caption(f"{hidden:,} pairs lighter than {min_w:,.0f} firearms are not drawn (they still count in the "
                "corridor cells and the tables).")
 if "source-recovery" in set(flows["flow_type"]):
@@ -170,6 +176,9 @@ try:
     view = flow_map.flow_view(arcs, frame=dest != ALL, height_px=MAP_HEIGHT)
     map_col, key_col = st.columns([4, 1])
     with map_col:
+        if arcs.empty:   # why no arc is drawn, said right at the map
+            st.info(f"No flow is drawn: all {len(pairs_all):,} origin-destination pairs are lighter than "
+                    f"{min_w:,.0f} firearms; lower 'Do not draw flows lighter than' in the sidebar to draw them.")
         show_deck(offline_deck(layer_list, view, flow_map.TOOLTIP), key="corridors_deck", height=MAP_HEIGHT)
     with key_col:
         st.markdown(legend_html(flow_map.flow_legend(), "Flows (width: square root of firearms)"), unsafe_allow_html=True)

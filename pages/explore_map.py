@@ -7,8 +7,9 @@ from intel.render import counts
 from intel.render.deck import cells_fit_view, offline_deck, view_for
 from intel.render.palettes import COARSE_FILL_COLOUR
 from intel.safety import csv_bytes
-from pages.common import (as_days, cached, db_stamp, export_button, get_con, keep, legend_html, provenance, resolution_slider, show_deck,
-                          sidebar_filters, widget_default)
+from intel.config import RESOLUTIONS
+from pages.common import (as_days, cached, db_stamp, export_button, filters_narrowed, get_con, keep, legend_html, provenance,
+                          resolution_slider, show_deck, sidebar_filters, widget_default)
 
 st.title("Explore map")
 st.caption("Where are the events, by kind, category, period, at which H3 resolution.")
@@ -28,7 +29,9 @@ def explore(filters: hexbin.Filters) -> None:
     res = resolution_slider(c1, "H3 resolution", "map", "map_res", "map_resolution",
                             help="Cells at coarser resolutions are the H3 parents of the stored resolution-9 cells.")
     value = c2.radio("Colour by", ["events", "firearms"], horizontal=True, key="map_value")
-    show_points = c3.checkbox("Show records too coarse for this resolution as labelled points", key="map_points")
+    show_points = c3.checkbox("Show too-coarse records as hollow points", key="map_points",
+                              help="Records too coarse for this resolution: one hollow point per place; hover over it for its "
+                              "name and counts.")
 
     try:
         cells, coarse = cells_for(db_stamp(), int(res), filters)
@@ -46,11 +49,22 @@ def explore(filters: hexbin.Filters) -> None:
         places = ", ".join(coarse["location_precision"].dropna().unique())
         st.info(f"{n_left:,} records located only to {places} precision are coarser than a resolution-{res} cell "
                 f"(mean edge {h3cells.edge_km(res):.1f} km) and are not drawn as hexagons"
-                + (" ; they are shown as hollow labelled points." if show_points else "."))
+                + ("; they are shown as hollow points, one per place (hover over one for its name and counts)."
+                   if show_points else "."))
 
+    empty_map = None
     if len(cells) == 0 and not (show_points and len(coarse)):
-        st.warning("No record with a location fine enough for this resolution matches the filters: "
-                   "this is not evidence of absence. Widen the filters or choose a coarser resolution.")
+        # advise only what the widgets still allow and would draw: no coarser resolution at the coarsest
+        # one, nor when even the coarsest leaves every place out (province-level records)
+        coarsest = RESOLUTIONS["map"][0]
+        ways = (["widen the filters"] if filters_narrowed(filters) else []) + \
+            (["choose a coarser resolution"] if int(res) > coarsest and hexbin.binned_at(coarse, coarsest) else []) + \
+            (["tick 'Show too-coarse records as hollow points'"] if len(coarse) else [])
+        empty_map = ("No record with a location fine enough for this resolution matches the filters: "
+                     "this is not evidence of absence.")
+        if ways:
+            advice = ", ".join(ways[:-1]) + (" or " if len(ways) > 1 else "") + ways[-1]
+            empty_map += f" {advice[0].upper()}{advice[1:]}."
 
     layer_list = []
     legend = []
@@ -83,6 +97,8 @@ def explore(filters: hexbin.Filters) -> None:
                "style": {"fontSize": "12px"}}
     map_col, legend_col = st.columns([5, 1])
     with map_col:
+        if empty_map:   # why the map is empty, said right at the map
+            st.warning(empty_map)
         show_deck(offline_deck(layer_list, st.session_state["map_view"], tooltip), key="explore_deck")
     with legend_col:
         if legend:

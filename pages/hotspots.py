@@ -108,7 +108,33 @@ st.subheader("Map")
 LAYERS = ["Hot and cold spots (Gi*)", "Emerging hot spots"]
 shown = st.radio("Layer", LAYERS, horizontal=True, key="hs_layer",
                  help="One map, one view: the Gi* result or the emerging hot spot categories of the same cells.")
+# what makes the shown map empty or untrustworthy is said at the map, right above it; the other
+# warnings and the method text follow beside it
+at_map = {guard.empty_map} if shown == LAYERS[0] else ({eguard.empty_map} if eguard is not None else set())
 map_col, side_col = st.columns([3, 1])
+with map_col:
+    # one deck (one WebGL context) whose layers follow the choice: without a GPU each map on a page
+    # costs the browser its own shaders and frames
+    if shown == LAYERS[0]:
+        if guard.unreliable:
+            st.error("The statistics cannot support this result: " + guard.messages[0])
+        if guard.empty_map:
+            st.info(guard.empty_map)
+        show_deck(hexagons.hotspot_deck(hot, value, int(res), view=shared_view), key="hs_map", height=520)
+        st.caption("Cells with no events and no significant result are not drawn; they are part of the study area. "
+                   "A dot marks the centre of each hot or cold spot cell, so cells smaller than a pixel at this zoom "
+                   "still show.")
+    elif emsg:
+        st.error(emsg)
+    else:
+        if eguard is not None and eguard.unreliable:
+            st.error("The emerging hot spot statistics cannot support this result: " + eguard.messages[0])
+        edeck = hexagons.emerging_deck(emg, value, int(res), view=shared_view) if emg is not None else None
+        if edeck is None:
+            st.info(eguard.empty_map if eguard is not None and eguard.empty_map else
+                    "No cell shows an emerging hot or cold spot pattern for this selection.")
+        else:
+            show_deck(edeck, key="hs_map", height=520)
 with side_col:
     if shown == LAYERS[0]:
         st.markdown(legend_html(hexagons.hotspot_legend(),
@@ -119,38 +145,23 @@ with side_col:
                                 f"Category ({emg.attrs.get('steps')} {step}s, "
                                 f"{emg.attrs.get('first_period')} to {emg.attrs.get('last_period')})"),
                     unsafe_allow_html=True)
+    if emsg and shown == LAYERS[0]:
+        st.warning(emsg)   # the emerging layer's failure is said beside the Gi* layer too
+    if guard.unreliable and shown != LAYERS[0]:
+        st.error("The statistics cannot support this result: " + guard.messages[0])
+    for m in guard.messages[1:] if guard.unreliable else guard.messages:
+        if m not in at_map:
+            st.warning(m)
+    if eguard is not None:
+        if eguard.unreliable and shown == LAYERS[0]:
+            st.error("The emerging hot spot statistics cannot support this result: " + eguard.messages[0])
+        for m in eguard.messages:
+            if m not in guard.messages and m not in at_map and not (eguard.unreliable and m == eguard.messages[0]):
+                st.warning(m)
     st.caption(guard.area)
     st.caption(guard.method_text)
     if eguard is not None:
         st.caption(eguard.method_text)
-    elif emsg and shown == LAYERS[0]:
-        st.warning(emsg)   # the emerging layer's failure is said beside the Gi* layer too
-    if guard.unreliable:
-        st.error("The statistics cannot support this result: " + guard.messages[0])
-    for m in guard.messages[1:] if guard.unreliable else guard.messages:
-        st.warning(m)
-    if eguard is not None:
-        if eguard.unreliable:
-            st.error("The emerging hot spot statistics cannot support this result: " + eguard.messages[0])
-        for m in eguard.messages:
-            if m not in guard.messages and not (eguard.unreliable and m == eguard.messages[0]):
-                st.warning(m)
-with map_col:
-    # one deck (one WebGL context) whose layers follow the choice: without a GPU each map on a page
-    # costs the browser its own shaders and frames
-    if shown == LAYERS[0]:
-        show_deck(hexagons.hotspot_deck(hot, value, int(res), view=shared_view), key="hs_map", height=520)
-        st.caption("Cells with no events and no significant result are not drawn; they are part of the study area. "
-                   "A dot marks the centre of each hot or cold spot cell, so cells smaller than a pixel at this zoom "
-                   "still show.")
-    elif emsg:
-        st.error(emsg)
-    else:
-        edeck = hexagons.emerging_deck(emg, value, int(res), view=shared_view) if emg is not None else None
-        if edeck is None:
-            st.info("No cell shows an emerging hot or cold spot pattern for this selection.")
-        else:
-            show_deck(edeck, key="hs_map", height=520)
 
 st.subheader("Cells")
 table = hot[hs.HOTSPOT_COLUMNS].copy()

@@ -91,6 +91,22 @@ def test_page_says_so_when_nothing_matches(use_db, atf_store):
     at.multiselect(key="cor_orig").set_value(["Maine"]).run()
     assert not at.exception
     assert any("No flow matches" in w.value for w in at.warning)
+    # the advice names only what the sidebar still allows: the full period is chosen already
+    msg = next(w.value for w in at.warning if "No flow matches" in w.value)
+    assert msg.endswith(": choose another recovery place, clear the source filter or include the flows within "
+                        "one place."), msg
+    assert "widen the period" not in msg
+
+
+def test_page_says_at_the_map_when_every_flow_is_too_light_to_draw(use_db, atf_store):
+    use_db(atf_store)
+    at = run_page()
+    at.number_input(key="cor_min").set_value(10_000_000.0).run()
+    assert not at.exception
+    col = next(c for c in at.columns if any(getattr(e, "type", "") == "deck_gl_json_chart" for e in c.children.values()))
+    first = list(col.children.values())[0]
+    assert type(first).__name__ == "Info" and first.value.startswith("No flow is drawn: all ")
+    assert "lighter than 10,000,000 firearms" in first.value
 
 
 def test_page_on_an_empty_store(use_db, tmp_path):

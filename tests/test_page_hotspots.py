@@ -140,3 +140,71 @@ def test_page_says_when_cold_spots_lie_on_the_study_area_edge(tmp_path, monkeypa
     assert not at.exception
     notes = [w.value for w in at.warning if "lie on the edge of the study area" in w.value]
     assert len(notes) == 1 and "Getis & Ord 1992" in notes[0]
+
+
+def _map_and_side(at):
+    """The children of the map column (the one holding the deck, or the first after the metrics whose
+    first child is a message) and of the column beside it, as (kind, text) pairs in page order."""
+    cols = list(at.columns)
+    i = next(j for j, c in enumerate(cols)
+             if any(getattr(e, "type", "") == "deck_gl_json_chart" or type(e).__name__ in ("Info", "Error")
+                    for e in c.children.values()))
+
+    def kinds(col):
+        out = []
+        for e in col.children.values():
+            kind = "deck" if getattr(e, "type", "") == "deck_gl_json_chart" else type(e).__name__
+            out.append((kind, e.value if isinstance(getattr(e, "value", None), str) else ""))
+        return out
+    return kinds(cols[i]), kinds(cols[i + 1])
+
+
+def test_page_says_why_the_map_is_empty_at_the_map(tmp_path, monkeypatch):
+    """Defect of a user trial: "no significant cell" sat under the method paragraphs, far below the
+    map. It is said in the map column right before the map; the method text follows the warnings."""
+    import datetime as dt
+
+    from tests.test_emerging_advice import tiny_store
+
+    # 40 events, 120 days apart, each in its own cell far from the others: no hot or cold spot
+    path = tiny_store(tmp_path / "flat.duckdb", [(dt.date(2010, 1, 15) + dt.timedelta(days=120 * i),
+                                                  40.0 + 0.5 * (i % 10), -79.4 - 0.7 * (i // 10), "exact")
+                                                 for i in range(40)])
+    monkeypatch.setenv("INTEL_DB", path)
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not at.exception
+    at_map, side = _map_and_side(at)
+    assert at_map[0] == ("Info", "No cell is a significant hot or cold spot at 90% confidence or more.")
+    assert at_map[1][0] == "deck"
+    assert not any("No cell is a significant" in text for _, text in side)   # said once, at the map
+    # beside the map: legend, warnings, then the study area and method text last
+    kinds = [k for k, _ in side]
+    assert "Warning" in kinds and kinds.index("Caption") > max(i for i, k in enumerate(kinds) if k == "Warning")
+
+
+def test_page_says_why_the_emerging_map_cannot_be_trusted_at_the_map(tmp_path, monkeypatch):
+    """250 events over 8 weeks, step week (the shortest): the emerging layer says at the map that
+    8 steps are too few, and advises no shorter step."""
+    import datetime as dt
+
+    from tests.test_emerging_advice import tiny_store
+
+    rows = [(dt.date(2022, 1, 3) + dt.timedelta(days=i % 50), 43.655 + 0.0005 * (i % 7), -79.385 + 0.0005 * (i % 5),
+             "exact") for i in range(150)]
+    rows += [(dt.date(2022, 1, 3) + dt.timedelta(days=i % 50), 43.5 + 0.003 * (i % 40), -79.6 + 0.004 * (i // 40),
+              "exact") for i in range(100)]
+    monkeypatch.setenv("INTEL_DB", tiny_store(tmp_path / "short.duckdb", rows))
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    at.selectbox(key="hs_step").set_value("week").run()
+    at.radio(key="hs_layer").set_value("Emerging hot spots").run()
+    assert not at.exception
+    at_map, side = _map_and_side(at)
+    kind, text = at_map[0]
+    assert kind == "Error" and text.startswith("The emerging hot spot statistics cannot support this result: "
+                                               "Only 8 time steps (weeks)"), at_map
+    assert "shorter step" not in text and "no step shorter than a week is offered" in text
+    assert not any("Only 8 time steps" in t for _, t in side)   # said once, at the map
+    # on the month step, a shorter step is offered
+    at.selectbox(key="hs_step").set_value("month").run()
+    at_map, _ = _map_and_side(at)
+    assert at_map[0][0] == "Error" and at_map[0][1].endswith("choose a shorter step.")

@@ -4,6 +4,7 @@ its title). Modules the pages import (pages/common.py) are not page scripts and 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,3 +32,33 @@ def test_no_page_script_draws_a_bare_string():
     found = {p.name: _bare_strings(p) for p in SCRIPTS}
     assert len(found) >= 10
     assert {k: v for k, v in found.items() if v} == {}
+
+
+# a space before ";" or "," in a text meant for people (the Explore map said "hexagons ; they are ...")
+_SPACED = re.compile(r"(^|[\w)\]}'\"%.]) +[;,](\s|$)")
+
+
+def _spaced_punctuation(path: Path) -> list[tuple[int, str]]:
+    """Line and text of every string literal (f-string parts too, docstrings aside) with a space
+    before a semicolon or comma that ends a clause (followed by a space or the string's end)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docs = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr)}
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs \
+                and _SPACED.search(node.value):
+            found.append((node.lineno, node.value))
+    return found
+
+
+def test_the_check_finds_a_space_before_punctuation(tmp_path):
+    f = tmp_path / "m.py"
+    f.write_text('"""Doc ; string."""\nA = "cells" + (" ; they are drawn." if x else ".")\n'
+                 'B = f"{n} cells , of which"\nC = "ducklake:x;data=<dir>, or a, b; c"\n', encoding="utf-8")
+    assert sorted(line for line, _ in _spaced_punctuation(f)) == [2, 3]
+
+
+def test_no_user_facing_string_has_a_space_before_punctuation():
+    files = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py")), *sorted((ROOT / "intel").rglob("*.py"))]
+    found = {str(p.relative_to(ROOT)): hits for p in files if (hits := _spaced_punctuation(p))}
+    assert found == {}

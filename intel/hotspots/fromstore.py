@@ -19,6 +19,7 @@ from intel.errors import HotspotError
 from intel.h3cells import edge_km, parent_sql
 from intel.hexbin import Filters, coarse_sql, usable_sql
 from intel.inference import fdr_floor_message
+from intel.settings import bounds
 from intel.store import events_sql
 from intel.studyarea import DEFAULT_AREA, MAX_STUDY_CELLS, StudyArea, build_area
 from intel.hotspots.gistar import (MIN_EVENTS, MIN_NONZERO_CELLS, VALUES, as_cells, cold_edge_note,
@@ -67,6 +68,10 @@ class Guardrails:
         Seed of the permutations.
     method_text : str
         One sentence naming the method and its sources (:func:`intel.inference.describe`).
+    empty_map : str
+        Why the map shows no hot or cold spot (e.g. "No cell is a significant hot or cold spot
+        ..."), also in ``messages``; empty when the map shows some. Pages say it at the map,
+        before the method text, so the analyst reads why the map is empty where it is empty.
     """
 
     messages: list[str] = field(default_factory=list)
@@ -88,6 +93,7 @@ class Guardrails:
     permutations: int | None = None
     seed: int | None = None
     method_text: str = ""
+    empty_map: str = ""
 
 
 def _where(res: int, filters: Filters | None, date_from, date_to) -> tuple[Filters, str, list]:
@@ -264,7 +270,8 @@ def method_guardrails(g: Guardrails, df: pd.DataFrame, n_tests: int) -> Guardrai
     g.method, g.permutations, g.seed = a.get("method", ""), a.get("permutations"), a.get("seed")
     g.method_text = a.get("method_text", "")
     if a.get("fdr") and g.method == "permutation":
-        msg = fdr_floor_message(n_tests, g.method, g.permutations, float(a.get("alpha", 0.05)))
+        msg = fdr_floor_message(n_tests, g.method, g.permutations, float(a.get("alpha", 0.05)),
+                                max_permutations=bounds("hotspot_permutations")[1])
         if msg:
             g.messages.append(msg)
     return g
@@ -332,7 +339,8 @@ def hotspots_from_store(con, res: int, k: int = 1, value: str = "events", fdr: b
         msg = "There are no located events at this resolution for the chosen filters, so there are no hot spots to compute."
         if acct["coarse_records"]:
             msg += (f" {acct['coarse_records']:,} records were left out because their location is too coarse "
-                    f"for resolution {res}; try a coarser resolution.")
+                    f"for resolution {res}" + ("; try a coarser resolution." if res > RESOLUTIONS["hotspot"][0]
+                                               else ", the coarsest resolution offered here."))
         raise HotspotError(msg)
     occupied = occupied_countries(con, res, filters, date_from, date_to) if area == "data" else occ["cell"].to_numpy()
     sa = build_area(con, res, occupied, area, area_codes, max_cells, bbox=bbox, min_res=RESOLUTIONS["hotspot"][0])
@@ -349,10 +357,12 @@ def hotspots_from_store(con, res: int, k: int = 1, value: str = "events", fdr: b
             "their z-scores rest on their own count alone.")
     if df["z"].isna().any():
         g.messages.append(f"{int(df['z'].isna().sum()):,} cells have the whole study area as neighbourhood "
-                          "and get no z-score; use a smaller k or a larger area.")
+                          "and get no z-score; use " + ("a smaller k or " if k > bounds("hotspot_k")[0] else "")
+                          + "a larger area.")
     n_sig = int((df["bin"] != 0).sum())
     if n_sig == 0:
-        g.messages.append("No cell is a significant hot or cold spot at 90% confidence or more.")
+        g.empty_map = "No cell is a significant hot or cold spot at 90% confidence or more."
+        g.messages.append(g.empty_map)
     df["edge"] = edge_cells(sa.cells)
     g.cold_cells = int((df["bin"] < 0).sum())
     g.cold_edge_cells = int(((df["bin"] < 0) & df["edge"]).sum())

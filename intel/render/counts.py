@@ -75,7 +75,8 @@ def hexagon_layer(cells: pd.DataFrame, value: str = "events", layer_id: str = "h
 
 
 def points_layer(df: pd.DataFrame, layer_id: str = "coarse-points", radius_px: int = 7) -> pdk.Layer:
-    """Labelled points (for records too coarse to bin): hollow circles so they do not read as exact.
+    """Hollow points, one per place, for records too coarse to bin (hollow so they do not read as
+    exact); they carry no text label: the tooltip names the place and its counts.
 
     Parameters
     ----------

@@ -264,3 +264,60 @@ def test_every_class_of_the_borders_legends_is_distinct_and_drawn_in_its_legend_
     # a zone lists only the bands that start inside it
     assert [t for _, t in rb.points_legend(20)][:1] == ["event 0-20 km from a border"]
     assert len(rb.points_legend(20)) == 3 and len(rb.points_legend(50)) == 4 and len(rb.points_legend(80)) == 5
+
+
+def _targets(lats, lons, scores, res=6):
+    cells = [h3.latlng_to_cell(a, b, res) for a, b in zip(lats, lons)]
+    n = len(cells)
+    return pd.DataFrame({"h3": cells, "rank": range(1, n + 1), "score": scores, "events": [1] * n,
+                         "nearest_town": ["T"] * n, "town_km": [1.0] * n, "nearest_crossing": [None] * n,
+                         "crossing_km": [float("nan")] * n, "latitude": lats, "longitude": lons})
+
+
+def test_every_target_has_a_marker_in_its_score_colour_and_its_rank_beside_it():
+    """User trial (KAFO, resolution 6): the target cells were smaller than a pixel at the framed zoom, so
+    only the rank digits showed, on the very spot of the target. Each target now has a marker of a fixed
+    pixel size in its score colour (the legend's swatch, opaque) over a dark disc, and its rank beside it."""
+    t = _targets([12.64], [-8.00], [3.0])
+    spec = _spec(hexagons.target_deck(t, t[["h3", "score"]])[0])
+    assert [layer["id"] for layer in spec["layers"]][5:-1] == ["scored-cells", "target-cells", "target-outlines",
+                                                               "target-ranks"]   # no layer added
+    layer = _layer(spec, "target-ranks")
+    rows = layer["data"]
+    assert [r["text"] for r in rows] == [hexagons.MARKER_GLYPH, hexagons.MARKER_GLYPH, "1"]
+    ring, disc, rank = rows
+    assert ring["size"] > disc["size"] == hexagons.MARKER_PX and rank["size"] == hexagons.RANK_PX
+    assert ring["offset"] == disc["offset"] == [0.0, 0.0]                # the marker on the cell's centre
+    assert disc["text_color"] == [*palettes.YLORRD[5], 255] == [*hexagons.target_legend(3.0)[0][0], 255]
+    # the rank north-east of its marker, clear of it: half its box (0.62 x 16 px + 8 px wide, 22 px high)
+    # plus the marker's clearance (8 px) and 2 px: (17.92 / 2 + 10, -(22 / 2 + 10)) pixels, y down
+    assert rank["offset"] == pytest.approx([18.96, -21.0])
+    assert layer["getPixelOffset"] == "@@=offset" and layer["characterSet"] == "auto" and layer["pickable"] is True
+    assert rank["rank"] == 1 and rank["h3"] == t["h3"][0]                 # the tooltip's fields on every row
+
+
+def test_rank_labels_never_cover_a_marker_nor_each_other():
+    """Nine targets a few resolution-6 cells apart and one 3 degrees away (the view's zoom then puts the
+    nine within a few pixels of each other, the crowded case of the trial's rank 10 on its marker): at
+    the deck's initial zoom no label box overlaps another or any target's marker square."""
+    from intel.render.labels import mercator_px, overlaps
+
+    lats = [12.60 + 0.06 * (i % 3) for i in range(9)] + [15.6]
+    lons = [-8.00 + 0.07 * (i // 3) for i in range(9)] + [-8.0]
+    t = _targets(lats, lons, list(np.linspace(3.0, 0.3, 10)))
+    layers, view, _ = hexagons.target_layers(t, t[["h3", "score"]])
+    rows = pd.DataFrame(_layer(_spec(offline_deck(layers, view)), "target-ranks")["data"])
+    ranks = rows[rows["text"] != hexagons.MARKER_GLYPH].sort_values("rank")
+    assert len(ranks) == 10 and (rows["text"] == hexagons.MARKER_GLYPH).sum() == 20
+    assert view.zoom < 7   # the premise: the nine are crowded (cells some 8 km apart, < 15 px at this zoom)
+    x, y = mercator_px(ranks["latitude"], ranks["longitude"], view.zoom)
+    dx = np.array([o[0] for o in ranks["offset"]])
+    dy = np.array([o[1] for o in ranks["offset"]])
+    w, h = np.array(hexagons.rank_label_width(ranks["text"])), hexagons.RANK_PX + 6
+    assert overlaps(x, y, w, h, dx, dy) == 0
+    r = hexagons.MARKER_CLEAR_PX
+    for i in range(10):
+        bx0, bx1 = x[i] + dx[i] - w[i] / 2, x[i] + dx[i] + w[i] / 2
+        by0, by1 = y[i] + dy[i] - h / 2, y[i] + dy[i] + h / 2
+        for j in range(10):
+            assert not (bx0 < x[j] + r and x[j] - r < bx1 and by0 < y[j] + r and y[j] - r < by1), (i + 1, j + 1)

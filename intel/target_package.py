@@ -95,9 +95,11 @@ def _map_page(p: Plan, marking: str):
     top = max(float(scores.max()) if scores.size else 1.0, 1e-9)
     for rec in p.targets.itertuples():
         ring = cell_ring(rec.h3)
-        ax.add_patch(MplPolygon(ring, closed=True, facecolor=cmap(0.35 + 0.65 * rec.score / top),
-                                edgecolor="#400000", linewidth=0.8, alpha=0.9, zorder=3))
-        ax.plot(rec.longitude, rec.latitude, "o", ms=2.5, color="#400000", zorder=4)
+        colour = cmap(0.35 + 0.65 * rec.score / top)
+        ax.add_patch(MplPolygon(ring, closed=True, facecolor=colour, edgecolor="#400000", linewidth=0.8, alpha=0.9,
+                                zorder=3))
+        # a marker of a fixed size in the score colour: at a country's extent the cell is smaller than a dot
+        ax.plot(rec.longitude, rec.latitude, "o", ms=2 * MARKER_PT, mfc=colour, mec="#400000", mew=0.8, zorder=4)
     ranks = _rank_labels(ax, fig, p.targets.sort_values("rank", kind="stable"))
     # place names keep clear of the targets and of their rank labels
     avoid = p.targets[["longitude", "latitude"]].to_numpy(float) if len(p.targets) else None
@@ -108,6 +110,10 @@ def _map_page(p: Plan, marking: str):
     ax.set_title(f"{p.title()}\n{len(p.targets)} targets, H3 resolution {p.res}, period {df} to {dt} (half-open), "
                  f"minimum spacing {p.min_spacing_km:g} km", fontsize=11)
     return fig
+
+MARKER_PT = 3.0
+"""Radius of a target's marker on the PDF map, points (a disc in the score colour, dark edge)."""
+
 
 def _rank_labels(ax, fig, t: pd.DataFrame, size: float = 9.0) -> list:
     """Rank labels placed clear of each other and of every point (:mod:`intel.render.labels`),
@@ -120,7 +126,8 @@ def _rank_labels(ax, fig, t: pd.DataFrame, size: float = 9.0) -> list:
     xy = xy * 72.0 / fig.dpi                                   # display pixels -> points
     labels = [str(r) for r in t["rank"]]
     wid = [_text_w(s, size, bold=True) + 5.0 for s in labels]  # + the box's padding
-    dx, dy, lead = place_labels(xy[:, 0], xy[:, 1], wid, size + 5.0, gap=3.0, point_r=3.0)
+    # beside the markers, never on one: every marker's square kept clear, the first ring just outside it
+    dx, dy, lead = place_labels(xy[:, 0], xy[:, 1], wid, size + 5.0, gap=MARKER_PT + 2.0, point_r=MARKER_PT + 0.5)
     out = []
     for (lon, lat), lab, ox, oy, ld in zip(zip(t["longitude"], t["latitude"]), labels, dx, dy, lead):
         out.append(ax.annotate(lab, (lon, lat), xytext=(ox, oy), textcoords="offset points", ha="center", va="center",

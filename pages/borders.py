@@ -133,7 +133,8 @@ except Exception as e:  # noqa: BLE001
 a = rank_seg.attrs
 # the records behind every export of the page: the period and the previous one it is compared with
 bor_filters = Filters(date_from=str(a["previous"][0]), date_to=str(a["period"][1]))
-ev_zone = ev[ev["border_km"] <= float(zone)]
+# the records the headline counts are the records the map draws: within the zone and precise enough for it
+ev_zone, _ = borders.zone_records(ev, float(zone))
 in_zone = borders.zone_totals(ev, float(zone))
 m1, m2, m3, m4 = st.columns(4)
 m1.metric(f"Events within {zone} km of a border", f"{in_zone.events:,}")
@@ -149,9 +150,9 @@ if a.get("left_out") or in_zone.too_coarse:
                f"counts: their position is uncertain by {zone} km or more (e.g. CBP seizures placed at their "
                f"Area of Responsibility's headquarters town), too coarse to place on a stretch of a {zone} km zone.")
 if ev_zone.empty:
-    st.info(f"No accepted event with coordinates lies within {zone} km of an international land border in this "
-            "period. This is not evidence of no trafficking: the bundled data has no point-level records for West "
-            "Africa or Latin America.")
+    st.info(f"No accepted event with a position precise enough lies within {zone} km of an international land border "
+            "in this period, so the map draws no event. This is not evidence of no trafficking: the bundled data has "
+            "no point-level records for West Africa or Latin America.")
 if len(ev_zone) and (ev_zone["location_precision"] == "town").any():
     st.warning("Some border-zone records are town-level positions (the bundled CBP seizures sit at the "
                "headquarters town of their Area of Responsibility). Their distance to the border and the bypass "
@@ -166,7 +167,7 @@ def _rgb(c) -> str:
 try:
     stretches, load_legend = border_map.stretch_layer(segs, show_all)
     # drawing order: event dots under the stretches, crossings and candidate rings on top
-    layer_list = [border_map.band_layer(ev), stretches, border_map.crossing_layer(cx), *border_map.bypass_layers(cand)]
+    layer_list = [border_map.band_layer(ev_zone), stretches, border_map.crossing_layer(cx), *border_map.bypass_layers(cand)]
     # frame the initial view on the border-zone events of one country pair (the heaviest by default)
     pairs = [p for p in rank_pair.sort_values("rank")["pair"].astype(str) if (ev_zone["border_pair"] == p).any()] \
         if len(rank_pair) and len(ev_zone) else []
@@ -180,7 +181,7 @@ try:
         show_deck(offline_deck(layer_list, view, border_map.MAP_TOOLTIP), key="borders_map", height=MAP_HEIGHT)
     with key_col:
         st.markdown(legend_html(load_legend, "Border stretches (width and colour by events)"), unsafe_allow_html=True)
-        st.markdown(legend_html(border_map.points_legend(), "Points"), unsafe_allow_html=True)
+        st.markdown(legend_html(border_map.points_legend(float(zone)), "Points"), unsafe_allow_html=True)
         st.markdown(f"<div style='font-size:0.85em'><span style='display:inline-block;width:14px;height:14px;"
                     f"border-radius:50%;border:2px solid {_rgb(border_map.CANDIDATE_COLOUR)}'></span> bypass candidate "
                     f"(ring size by events, labelled with its rank)</div>", unsafe_allow_html=True)

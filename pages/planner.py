@@ -251,7 +251,8 @@ with map_col:
 with side:
     st.markdown(legend_html(score_key, "Target score"), unsafe_allow_html=True)
     st.caption(a["area"])
-    st.caption(f"Period {a['date_from']} to {a['date_to']} (half-open); numbers on the map are ranks; "
+    st.caption(f"Period {a['date_from']} to {a['date_to']} (half-open); each target is a disc in its score colour, "
+               "its rank beside it; "
                "grey cells are the other scored cells of the area (darker = higher score).")
 
 st.subheader("Targets and the evidence behind them")

@@ -190,3 +190,70 @@ def test_borders_page_events_agree_with_stretches(tmp_path, monkeypatch):
     assert metrics["Events within 50 km of a border"] == "1"
     assert metrics["Stretches with events"] == "1"
     assert any("uncertain by 50 km or more" in c.value for c in at.caption)
+
+
+def test_borders_headline_and_map_dots_are_the_same_records(tmp_path, monkeypatch):
+    """User trial, real store: the headline said 0 events within 50 km while the map drew a dot on the
+    U.S.-Mexico line (a CBP sector's headquarters-town position, radius of uncertainty 280-470 km, too
+    coarse for the zone; the map drew every record within 80 km). Hand-built: one precise event 0.8 km
+    from the border (counted and drawn), one record at the same kind of place but uncertain by 300 km
+    (neither), one precise event about 60 km from the border (outside a 50 km zone: neither)."""
+    db = tmp_path / "h.duckdb"
+    con = store.connect(db)
+    rows = [
+        (1, 1, "test", "p1", "accepted", "seizure", pd.Timestamp("2024-03-01"), 31.76, -106.49,
+         "exact", "El Paso", None, None, None, 2.0, None),
+        (2, 1, "cbp_weapons_seizures", "c1", "accepted", "seizure", pd.Timestamp("2024-03-02"), 29.3627, -100.8968,
+         "town", "Del Rio Sector", "border area", "inbound", "Del Rio Sector", 1.0, "Southwest Border"),
+        (3, 1, "test", "p2", "accepted", "seizure", pd.Timestamp("2024-03-03"), 32.30, -106.78,
+         "exact", "Las Cruces", None, None, None, 4.0, None),
+    ]
+    df = pd.DataFrame(rows, columns=COLS)
+    con.register("_ev", df)
+    con.execute(f"INSERT INTO events ({', '.join(COLS)}) SELECT {', '.join(COLS)} FROM _ev")
+    con.execute("UPDATE events SET uncertainty_km = 300.0 WHERE incident_key = 'c1'")
+    store.refresh_incidents(con)
+    from intel import borders
+
+    ev = borders.border_events(con, 80.0)
+    con.close()
+    km = dict(zip(ev["incident_key"], ev["border_km"]))
+    assert km["p1"] < 20 and km["c1"] < 50 and 50 < km["p2"] <= 80, km   # the premise of the test
+    monkeypatch.setenv("INTEL_DB", str(db))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    import intel.store
+
+    monkeypatch.setattr(intel.store, "DEFAULT_DB", db)
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not at.exception, at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Events within 50 km of a border"] == "1"
+    assert metrics["Firearms among them"] == "2"
+    spec = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+    dots = next(l for l in spec["layers"] if l.get("id") == "events-by-band")["data"]
+    assert [(d["latitude"], d["longitude"]) for d in dots] == [(31.76, -106.49)]
+    # a 20 km zone: the same event, and no 20-50 km entry in the key
+    at.selectbox(key="bor_zone").set_value(20).run()
+    assert {m.label: m.value for m in at.metric}["Events within 20 km of a border"] == "1"
+    spec = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+    assert len(next(l for l in spec["layers"] if l.get("id") == "events-by-band")["data"]) == 1
+    assert not any("20-50 km" in m.value for m in at.markdown)
+    # an 80 km zone: the event 60 km away is counted and drawn too, the coarse record still neither
+    at.selectbox(key="bor_zone").set_value(80).run()
+    assert {m.label: m.value for m in at.metric}["Events within 80 km of a border"] == "2"
+    spec = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+    assert len(next(l for l in spec["layers"] if l.get("id") == "events-by-band")["data"]) == 2
+
+
+def test_zone_records_are_the_records_zone_totals_count():
+    from intel import borders
+
+    ev = pd.DataFrame({"incident": ["a\x1fk1", "a\x1fk2", "b\x1fk3", "b\x1fk4"], "border_km": [5.0, 10.0, 20.0, 60.0],
+                       "firearms": [1.0, 2.0, 4.0, 8.0], "uncertainty_km": [0.01, 208.4, 50.0, 0.01]})
+    rec, coarse = borders.zone_records(ev, 50)
+    assert rec["incident"].tolist() == ["a\x1fk1"] and coarse == 2
+    rec, coarse = borders.zone_records(ev, 80)
+    assert rec["incident"].tolist() == ["a\x1fk1", "b\x1fk3", "b\x1fk4"] and coarse == 1
+    assert len(borders.zone_records(ev.iloc[:0], 50)[0]) == 0
+    with pytest.raises(ValueError):
+        borders.zone_records(ev, float("nan"))

@@ -141,3 +141,23 @@ def test_page_choosing_a_source_starts_at_a_resolution_its_records_support(real_
     # Colombian municipalities: 4
     at.multiselect(key="pl_sources").set_value(["colombia_policia_incautaciones"]).run()
     assert at.slider(key="pl_res").value == 4
+
+
+def test_page_map_marks_every_target_with_its_rank_beside_it(small):
+    """Every target on the page's map has a marker glyph of fixed pixel size in the score colour, and its
+    rank is offset from it (never drawn on the marker)."""
+    import json
+
+    from intel.render import hexagons
+
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not at.exception, at.exception
+    n = int({m.label: m.value for m in at.metric}["Targets"])
+    spec = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+    rows = next(layer for layer in spec["layers"] if layer.get("id") == "target-ranks")["data"]
+    marks = [r for r in rows if r["text"] == hexagons.MARKER_GLYPH]
+    ranks = [r for r in rows if r["text"] != hexagons.MARKER_GLYPH]
+    assert n >= 1 and len(marks) == 2 * n and len(ranks) == n
+    assert all(r["offset"] == [0.0, 0.0] for r in marks)
+    assert all(abs(r["offset"][0]) >= hexagons.MARKER_CLEAR_PX or abs(r["offset"][1]) >= hexagons.MARKER_CLEAR_PX
+               for r in ranks)

@@ -183,7 +183,7 @@ def test_border_layers_in_pixels_with_palette_colours():
                        "location_name": ["<b>x</b>", None], "border_km": [3.0, 90.0], "border_pair": ["MEX-USA"] * 2})
     layer = json.loads(offline_deck([rb.band_layer(ev)], view_for([31], [-106])).to_json())["layers"][-2]  # before the place names
     assert layer["radiusUnits"] == "pixels"
-    assert [d["colour"] for d in layer["data"]] == [[189, 0, 38, 200], [150, 150, 150, 200]]
+    assert [d["colour"] for d in layer["data"]] == [[*palettes.BAND_COLOURS["0-20 km"], 255], [150, 150, 150, 255]]
     assert "&lt;b&gt;" in layer["data"][0]["tip"]  # record text escaped for the HTML tooltip
     assert rb.points_legend()[-1] == (palettes.FAR_CROSSING_COLOUR, "crossing far from its border (flagged)")
     lat, lon = rb.map_focus(pd.DataFrame(columns=["latitude", "longitude"]), None)
@@ -221,3 +221,103 @@ def test_sea_spans_beyond_the_antimeridian():
     lons = [p[0] for p in ring]
     lats = [p[1] for p in ring]
     assert min(lons) <= -360 and max(lons) >= 360 and max(lats) > 85.0
+
+
+def _lab(rgb) -> np.ndarray:
+    """CIELAB (D65) of an sRGB colour of 0-255 integers."""
+    c = np.asarray(rgb[:3], float) / 255.0
+    c = np.where(c > 0.04045, ((c + 0.055) / 1.055) ** 2.4, c / 12.92)
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]) @ c
+    t = xyz / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(t > (6 / 29) ** 3, np.cbrt(t), t / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def test_every_class_of_the_borders_legends_is_distinct_and_drawn_in_its_legend_colour():
+    """User trial: two oranges in the Borders legend looked alike (the 20-50 km band and the flagged
+    crossing; the band was also the 2nd load class's orange). Every class of the map's two keys and the
+    candidate rings differ by at least LEGEND_MIN_DELTA_E (CIE76), and each layer draws its legend's colour."""
+    vals = np.array([1.0, 2, 3, 5, 8, 13, 21, 40])
+    breaks = rb.load_breaks(vals)
+    load_key = rb.load_legend(breaks, float(vals.max()))
+    assert len(load_key) == 5   # none + four classes
+    classes = [(tuple(c), t) for c, t in load_key + rb.points_legend()] + [(tuple(palettes.CANDIDATE_COLOUR), "candidate")]
+    for i, (a, ta) in enumerate(classes):
+        for b, tb in classes[i + 1:]:
+            d = float(np.linalg.norm(_lab(a) - _lab(b)))
+            assert d >= palettes.LEGEND_MIN_DELTA_E, (ta, tb, round(d, 1))
+    # the stretches: the colour of each class is its legend swatch, opaque
+    assert [rb.load_colour(v, breaks) for v in (0, 1, 40)] == [[*load_key[0][0], 255], [*load_key[1][0], 255],
+                                                               [*load_key[-1][0], 255]]
+    # the event dots and the crossings: the legend's colours, opaque
+    ev = pd.DataFrame({"latitude": [31.0, 31.1, 31.2], "longitude": [-106.0, -106.1, -106.2],
+                       "band": ["0-20 km", "20-50 km", "50-80 km"], "location_name": ["a", "b", "c"],
+                       "border_km": [3.0, 30.0, 60.0], "border_pair": ["MEX-USA"] * 3})
+    dots = [d["colour"] for d in json.loads(offline_deck([rb.band_layer(ev)], view_for([31], [-106])).to_json())
+            ["layers"][-2]["data"]]
+    assert dots == [[*c, 255] for c, _ in rb.points_legend()[:3]]
+    cx = pd.DataFrame({"latitude": [31.0, 40.0], "longitude": [-106.0, -100.0], "far_from_border": [False, True],
+                       "name": ["A", "B"], "source": ["t", "t"], "snap_km": [0.5, 400.0]})
+    drawn = [d["colour"] for d in json.loads(offline_deck([rb.crossing_layer(cx)], view_for([31], [-106])).to_json())
+             ["layers"][-2]["data"]]
+    assert drawn == [[*c, 255] for c, _ in rb.points_legend()[3:]]
+    # a zone lists only the bands that start inside it
+    assert [t for _, t in rb.points_legend(20)][:1] == ["event 0-20 km from a border"]
+    assert len(rb.points_legend(20)) == 3 and len(rb.points_legend(50)) == 4 and len(rb.points_legend(80)) == 5
+
+
+def _targets(lats, lons, scores, res=6):
+    cells = [h3.latlng_to_cell(a, b, res) for a, b in zip(lats, lons)]
+    n = len(cells)
+    return pd.DataFrame({"h3": cells, "rank": range(1, n + 1), "score": scores, "events": [1] * n,
+                         "nearest_town": ["T"] * n, "town_km": [1.0] * n, "nearest_crossing": [None] * n,
+                         "crossing_km": [float("nan")] * n, "latitude": lats, "longitude": lons})
+
+
+def test_every_target_has_a_marker_in_its_score_colour_and_its_rank_beside_it():
+    """User trial (KAFO, resolution 6): the target cells were smaller than a pixel at the framed zoom, so
+    only the rank digits showed, on the very spot of the target. Each target now has a marker of a fixed
+    pixel size in its score colour (the legend's swatch, opaque) over a dark disc, and its rank beside it."""
+    t = _targets([12.64], [-8.00], [3.0])
+    spec = _spec(hexagons.target_deck(t, t[["h3", "score"]])[0])
+    assert [layer["id"] for layer in spec["layers"]][5:-1] == ["scored-cells", "target-cells", "target-outlines",
+                                                               "target-ranks"]   # no layer added
+    layer = _layer(spec, "target-ranks")
+    rows = layer["data"]
+    assert [r["text"] for r in rows] == [hexagons.MARKER_GLYPH, hexagons.MARKER_GLYPH, "1"]
+    ring, disc, rank = rows
+    assert ring["size"] > disc["size"] == hexagons.MARKER_PX and rank["size"] == hexagons.RANK_PX
+    assert ring["offset"] == disc["offset"] == [0.0, 0.0]                # the marker on the cell's centre
+    assert disc["text_color"] == [*palettes.YLORRD[5], 255] == [*hexagons.target_legend(3.0)[0][0], 255]
+    # the rank north-east of its marker, clear of it: half its box (0.62 x 16 px + 8 px wide, 22 px high)
+    # plus the marker's clearance (8 px) and 2 px: (17.92 / 2 + 10, -(22 / 2 + 10)) pixels, y down
+    assert rank["offset"] == pytest.approx([18.96, -21.0])
+    assert layer["getPixelOffset"] == "@@=offset" and layer["characterSet"] == "auto" and layer["pickable"] is True
+    assert rank["rank"] == 1 and rank["h3"] == t["h3"][0]                 # the tooltip's fields on every row
+
+
+def test_rank_labels_never_cover_a_marker_nor_each_other():
+    """Nine targets a few resolution-6 cells apart and one 3 degrees away (the view's zoom then puts the
+    nine within a few pixels of each other, the crowded case of the trial's rank 10 on its marker): at
+    the deck's initial zoom no label box overlaps another or any target's marker square."""
+    from intel.render.labels import mercator_px, overlaps
+
+    lats = [12.60 + 0.06 * (i % 3) for i in range(9)] + [15.6]
+    lons = [-8.00 + 0.07 * (i // 3) for i in range(9)] + [-8.0]
+    t = _targets(lats, lons, list(np.linspace(3.0, 0.3, 10)))
+    layers, view, _ = hexagons.target_layers(t, t[["h3", "score"]])
+    rows = pd.DataFrame(_layer(_spec(offline_deck(layers, view)), "target-ranks")["data"])
+    ranks = rows[rows["text"] != hexagons.MARKER_GLYPH].sort_values("rank")
+    assert len(ranks) == 10 and (rows["text"] == hexagons.MARKER_GLYPH).sum() == 20
+    assert view.zoom < 7   # the premise: the nine are crowded (cells some 8 km apart, < 15 px at this zoom)
+    x, y = mercator_px(ranks["latitude"], ranks["longitude"], view.zoom)
+    dx = np.array([o[0] for o in ranks["offset"]])
+    dy = np.array([o[1] for o in ranks["offset"]])
+    w, h = np.array(hexagons.rank_label_width(ranks["text"])), hexagons.RANK_PX + 6
+    assert overlaps(x, y, w, h, dx, dy) == 0
+    r = hexagons.MARKER_CLEAR_PX
+    for i in range(10):
+        bx0, bx1 = x[i] + dx[i] - w[i] / 2, x[i] + dx[i] + w[i] / 2
+        by0, by1 = y[i] + dy[i] - h / 2, y[i] + dy[i] + h / 2
+        for j in range(10):
+            assert not (bx0 < x[j] + r and x[j] - r < bx1 and by0 < y[j] + r and y[j] - r < by1), (i + 1, j + 1)

@@ -104,6 +104,8 @@ def test_deck_labels_do_not_overlap_at_the_initial_zoom():
     layers, view, _ = target_layers(t, t[["h3", "score"]])
     lab = [layer for layer in layers if layer.id == "target-ranks"][0]
     d = pd.DataFrame(lab.data)
+    d = d[d["text"] == d["label"]]   # the ranks (the layer's other rows are the targets' marker glyphs)
+    assert len(d) == len(t)
     px, py = mercator_px(d["latitude"], d["longitude"], view.zoom)
     w = [0.62 * 16 * len(s) + 8 for s in d["label"]]
     off = np.array(d["offset"].tolist())
@@ -136,6 +138,36 @@ def _targets(cells):
     t["crossing_source"], t["crossing_km"] = "CBP", 4.25
     t["crossing_note"] = None
     return t[["cell"] + risk.TARGET_COLUMNS]
+
+
+def test_pdf_map_marks_every_target_in_its_score_colour_with_its_rank_beside_it():
+    """As on the Planner's map (user trial, KAFO): at a wide extent the cells are smaller than a dot, so
+    each target has a marker of a fixed size in its cell's score colour, and no rank label covers a marker."""
+    import matplotlib.pyplot as plt
+
+    c = h3.latlng_to_cell(12.6, -8.0, 6)
+    far = h3.latlng_to_cell(14.5, -4.2, 6)            # Bamako and Mopti: about 450 km apart
+    t = _targets([c] + list(h3.grid_ring(c, 2))[:4] + [far])
+    scores = t[["h3", "score", "latitude", "longitude"]].copy()
+    scores.attrs.update(date_from="2024-01-01", date_to="2025-01-01")
+    p = risk.Plan(t, scores, None, 6, 4, 2.0, [], ["Test data."])
+    fig = tp._map_page(p, "TEST")
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    cells = [pt for pt in ax.patches if pt.get_zorder() == 3]
+    marks = [ln for ln in ax.lines if ln.get_marker() == "o"]
+    assert len(marks) == len(t) == len(cells)
+    for m, cell in zip(marks, cells):
+        assert m.get_markersize() == 2 * tp.MARKER_PT
+        assert np.allclose(m.get_markerfacecolor()[:3], cell.get_facecolor()[:3])   # the cell's score colour
+    ranks = [a for a in ax.texts if a.get_text().isdigit()]
+    for a in ranks:
+        box = a.get_bbox_patch().get_window_extent()
+        for m in marks:
+            x, y = ax.transData.transform((m.get_xdata()[0], m.get_ydata()[0]))
+            r = tp.MARKER_PT * fig.dpi / 72.0
+            assert not (box.x0 < x + r and x - r < box.x1 and box.y0 < y + r and y - r < box.y1), a.get_text()
+    plt.close(fig)
 
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")

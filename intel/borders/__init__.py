@@ -83,6 +83,7 @@ from intel.borders.events import (
     default_period,
     previous_period,
     segment_load,
+    zone_records,
     zone_totals,
 )
 from intel.borders.exports import to_geojson
@@ -107,7 +108,7 @@ __all__ = [
     "load_crossings", "official_crossings", "crossing_on_border", "crossing_text", "no_crossing_note", "NO_LAND_BORDER_NOTE",
     "border_lengths", "crossing_audit", "audit_sentence",
     # events: events near borders, border ranking
-    "border_events", "default_period", "previous_period", "border_ranking", "segment_load", "ZoneTotals", "zone_totals",
+    "border_events", "default_period", "previous_period", "border_ranking", "segment_load", "ZoneTotals", "zone_records", "zone_totals",
     # bypass: bypass candidates
     "bypass_candidates",
     # cbp: CBP split

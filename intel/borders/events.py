@@ -132,11 +132,53 @@ class ZoneTotals:
     too_coarse: int = 0
 
 
+def zone_records(events: pd.DataFrame, zone_km: float) -> tuple[pd.DataFrame, int]:
+    """The records of :func:`border_events` that a border zone counts, and how many it leaves out.
+
+    A record is counted when it lies within ``zone_km`` of a border (``border_km <= zone_km``; a
+    record of unknown distance is outside) and its radius of location uncertainty is below
+    ``zone_km`` (as :func:`border_ranking` with ``uncertainty_below_km=zone_km``): a record placed
+    at its Area of Responsibility's headquarters town (CBP, radius 280-470 km) is too coarse to
+    say it lies in a 50 km zone. The Borders page's headline (:func:`zone_totals`) and its map's
+    event dots both come from these records, so the two always show the same events.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        A frame of :func:`border_events` (columns ``border_km``; ``uncertainty_km`` when
+        present, else every record counts as precise enough).
+    zone_km : float
+        Zone width, geodesic km on WGS84.
+
+    Returns
+    -------
+    (pandas.DataFrame, int)
+        The counted rows of ``events`` (same columns, index reset) and the number of records
+        within the zone by their stated position that are too coarse to count.
+
+    Raises
+    ------
+    ValueError
+        When ``zone_km`` is negative or not a number.
+    """
+    z = float(zone_km)
+    if not z >= 0:
+        raise ValueError(f"zone width must be 0 km or more, not {zone_km!r}")
+    if not len(events):
+        return events.reset_index(drop=True), 0
+    inside = events[events["border_km"].astype(float) <= z]
+    if "uncertainty_km" not in inside:
+        return inside.reset_index(drop=True), 0
+    precise = inside["uncertainty_km"].astype(float) < z  # as border_ranking(uncertainty_below_km=zone)
+    return inside[precise].reset_index(drop=True), int((~precise).sum())
+
+
 def zone_totals(events: pd.DataFrame, zone_km: float) -> ZoneTotals:
     """Totals of the events of :func:`border_events` that lie within ``zone_km`` of a border,
-    counted as :func:`border_ranking` counts them: a record whose radius of location uncertainty
-    is ``zone_km`` or more (a CBP position at its Area of Responsibility's headquarters town) is
-    counted in ``too_coarse`` only, so the totals agree with the stretches' loads.
+    counted as :func:`border_ranking` counts them: the records of :func:`zone_records` (a record
+    whose radius of location uncertainty is ``zone_km`` or more, such as a CBP position at its
+    Area of Responsibility's headquarters town, is counted in ``too_coarse`` only), so the totals
+    agree with the stretches' loads and with the event dots of the Borders map.
 
     Parameters
     ----------
@@ -156,15 +198,8 @@ def zone_totals(events: pd.DataFrame, zone_km: float) -> ZoneTotals:
     ValueError
         When ``zone_km`` is negative or not a number.
     """
+    inside, coarse = zone_records(events, zone_km)
     z = float(zone_km)
-    if not z >= 0:
-        raise ValueError(f"zone width must be 0 km or more, not {zone_km!r}")
-    inside = events[events["border_km"] <= z] if len(events) else events
-    coarse = 0
-    if len(inside) and "uncertainty_km" in inside:
-        precise = inside["uncertainty_km"].astype(float) < z  # as border_ranking(uncertainty_below_km=zone)
-        coarse = int((~precise).sum())
-        inside = inside[precise]
     if not len(inside):
         return ZoneTotals(z, 0, 0.0, 0, coarse)
     return ZoneTotals(z, int(inside["incident"].nunique()), float(inside["firearms"].fillna(0).sum()), len(inside),

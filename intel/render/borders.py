@@ -20,6 +20,7 @@ import pandas as pd
 import pydeck as pdk
 import shapely
 
+from intel.borders.common import DISTANCE_BANDS
 from intel.borders.crossings import crossing_text
 from intel.render.deck import PIXELS, fit_view
 from intel.render.palettes import (BAND_COLOURS, CANDIDATE_COLOUR, CROSSING_COLOUR, FAR_CROSSING_COLOUR,
@@ -48,11 +49,12 @@ def load_breaks(values) -> list[float]:
 
 
 def load_colour(v: float, breaks: list[float]) -> list[int]:
-    """RGBA of a stretch carrying ``v`` events (grey, translucent, for none)."""
+    """RGBA of a stretch carrying ``v`` events (grey for none), opaque: the colour drawn is the
+    legend's swatch (:func:`load_legend`)."""
     if not v or v <= 0:
-        return [*NO_LOAD_COLOUR, 120]
+        return [*NO_LOAD_COLOUR, 255]
     k = int(np.searchsorted(breaks, v, side="left"))
-    return [*LOAD_COLOURS[min(k, len(LOAD_COLOURS) - 1)], 235]
+    return [*LOAD_COLOURS[min(k, len(LOAD_COLOURS) - 1)], 255]
 
 
 def load_legend(breaks: list[float], vmax: float) -> list[tuple[tuple[int, int, int], str]]:
@@ -111,9 +113,13 @@ def _point_frame(df: pd.DataFrame, colour, tip) -> pd.DataFrame:
 
 
 def band_layer(ev: pd.DataFrame, layer_id: str = "events-by-band"):
-    """Small dots (3 px) of border-zone events coloured by distance band."""
+    """Small opaque dots (3 px) of border-zone events coloured by distance band (the legend's
+    colours, :func:`points_legend`).
+
+    ``ev`` should be the records the page counts (:func:`intel.borders.zone_records`), so the
+    dots are the events of the headline: every row is drawn."""
     d = _point_frame(ev.drop_duplicates(["latitude", "longitude", "band"]),
-                     lambda r: (*BAND_COLOURS.get(r.band, OTHER_BAND_COLOUR), 200),
+                     lambda r: (*BAND_COLOURS.get(r.band, OTHER_BAND_COLOUR), 255),
                      lambda r: f"{_h(r.location_name or 'event')}<br/>{r.border_km:.1f} km from {_h(r.border_pair)}")
     return pdk.Layer("ScatterplotLayer", d, id=layer_id, get_position=["longitude", "latitude"],
                      get_fill_color="colour", get_radius=3, radius_units=PIXELS, radius_min_pixels=2,
@@ -122,7 +128,7 @@ def band_layer(ev: pd.DataFrame, layer_id: str = "events-by-band"):
 
 def crossing_layer(cx: pd.DataFrame, layer_id: str = "official-crossings"):
     """Official crossings (5 px, white outline); orange when far from their border (flagged)."""
-    d = _point_frame(cx, lambda r: (*(FAR_CROSSING_COLOUR if r.far_from_border else CROSSING_COLOUR), 230),
+    d = _point_frame(cx, lambda r: (*(FAR_CROSSING_COLOUR if r.far_from_border else CROSSING_COLOUR), 255),
                      lambda r: (f"<b>{_h(r.name)}</b> ({_h(r.source)})<br/>{r.snap_km:.1f} km from its border"
                                 + (" - flagged: far from any border, position kept as published"
                                    if r.far_from_border else "")))
@@ -191,7 +197,15 @@ def focus_view(ev_zone: pd.DataFrame, segs=None, width_px: int = 720, height_px:
     return fit_view(lat, lon, width_px=width_px, height_px=height_px, default=default)
 
 
-def points_legend() -> list[tuple[tuple[int, int, int], str]]:
-    """Legend entries ``(rgb, text)`` of the point layers: event bands, then crossings."""
-    return ([(c, f"event {b} from a border") for b, c in BAND_COLOURS.items()]
-            + [(CROSSING_COLOUR, "official crossing"), (FAR_CROSSING_COLOUR, "crossing far from its border (flagged)")])
+def points_legend(zone_km: float | None = None) -> list[tuple[tuple[int, int, int], str]]:
+    """Legend entries ``(rgb, text)`` of the point layers: event bands, then crossings.
+
+    Parameters
+    ----------
+    zone_km : float, optional
+        Width of the border zone the map draws (km): only the bands that start inside it are
+        listed (a 20 km zone has no 20-50 km dot). Default every band.
+    """
+    bands = [(BAND_COLOURS[b], f"event {b} from a border") for lo, _, b in DISTANCE_BANDS
+             if zone_km is None or lo < float(zone_km)]
+    return bands + [(CROSSING_COLOUR, "official crossing"), (FAR_CROSSING_COLOUR, "crossing far from its border (flagged)")]

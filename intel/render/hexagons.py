@@ -154,6 +154,19 @@ TARGET_TOOLTIP = {"text": "#{rank} {h3}\nscore {score}\n{events} events\n"
                           "crossing: {crossing}"}
 
 
+RANK_PX = 16
+"""Size of a target's rank label, CSS pixels."""
+MARKER_GLYPH = "\u25cf"
+"""The target marker: the black circle glyph (U+25CF), drawn in the score colour over a dark one."""
+MARKER_PX = 20
+"""Font size of the marker's inner glyph, CSS pixels: a disc about 12 px across at every zoom."""
+MARKER_RING_PX = 6
+"""How much larger the dark glyph under it is, CSS pixels of font size: a ring about 2 px wide."""
+MARKER_CLEAR_PX = 8.0
+"""Half-size of the square kept clear of rank labels around each marker, CSS pixels (the disc's
+radius and its ring, and a pixel to spare): a rank never covers a marker."""
+
+
 def target_layers(targets: pd.DataFrame, scores: pd.DataFrame) -> tuple[list[pdk.Layer], pdk.ViewState, float]:
     """Layers of a plan: every scored cell in faint grey, the targets in YlOrRd with their rank.
 
@@ -170,12 +183,14 @@ def target_layers(targets: pd.DataFrame, scores: pd.DataFrame) -> tuple[list[pdk
     Returns
     -------
     (layers, view, top)
-        Layers in drawing order (scored cells, target cells, their outlines, rank labels), the view framing
-        the targets and the top score the colours are scaled to (for :func:`target_legend`).
-        Rank labels never overlap at the view's zoom: each sits on its target cell unless it
-        would cover another rank, then gets a pixel offset from
-        :func:`intel.render.labels.place_labels` (rank 1 placed first); zooming in only moves
-        the points apart.
+        Layers in drawing order (scored cells, target cells, their outlines, target markers, rank
+        labels), the view framing the targets and the top score the colours are scaled to (for
+        :func:`target_legend`). Each target has a marker of a fixed pixel size (:data:`MARKER_PX`,
+        opaque score colour, dark ring) at its cell's centre, so it shows at any zoom, even where
+        the cell is smaller than a pixel. Rank labels sit beside their markers, never on one and
+        never on each other at the view's zoom: pixel offsets from
+        :func:`intel.render.labels.place_labels` (rank 1 placed first, every marker kept clear by
+        :data:`MARKER_CLEAR_PX`); zooming in only moves the points apart.
     """
     t = targets.copy()
     top = max(float(t["score"].max()), 1e-9)
@@ -186,15 +201,16 @@ def target_layers(targets: pd.DataFrame, scores: pd.DataFrame) -> tuple[list[pdk
     t["crossing"] = [crossing_text(a, b, c) for a, b, c in zip(t["nearest_crossing"], t["crossing_km"], note)]
     t["crossing_note"] = note
     t = t.sort_values("rank", kind="stable")
+    t["mark_color"] = [score_colour(s, top, 255) for s in t["score"]]   # opaque: the legend's swatch
     view = view_for(t["latitude"].to_numpy(), t["longitude"].to_numpy())
     px, py = mercator_px(t["latitude"].to_numpy(), t["longitude"].to_numpy(), view.zoom)
-    size = 16
-    lw = [0.62 * size * len(s) + 8 for s in t["label"]]          # label box: glyphs + halo
-    # each rank sits on its own target cell; it moves aside only where it would cover another rank
-    dx, dy, _ = place_labels(px, py, lw, size + 6, gap=3.0, point_r=4.0, on_point=True)
-    t["offset"] = [[float(a), float(b)] for a, b in zip(dx, dy)]   # pixels, y down
+    lw = rank_label_width(t["label"])
+    # each rank sits beside its target's marker, clear of every marker and of the ranks placed before;
+    # placed with y up (north), so the first choice is north-east of the marker, as on a map
+    dx, dy, _ = place_labels(px, -py, lw, RANK_PX + 6, gap=MARKER_CLEAR_PX + 2.0, point_r=MARKER_CLEAR_PX)
+    t["offset"] = [[float(a), float(-b)] for a, b in zip(dx, dy)]   # pixels, y down
     show = t[["h3", "rank", "label", "offset", "score", "events", "nearest_town", "town_km", "nearest_crossing",
-              "crossing_km", "crossing_note", "crossing", "latitude", "longitude", "color"]].copy()
+              "crossing_km", "crossing_note", "crossing", "latitude", "longitude", "color", "mark_color"]].copy()
     for c in ("score", "town_km", "crossing_km"):
         show[c] = show[c].astype(float).round(2)
     # crossing and town names may come from an analyst's file: escaped, deck.gl renders tooltips as HTML
@@ -208,12 +224,18 @@ def target_layers(targets: pd.DataFrame, scores: pd.DataFrame) -> tuple[list[pdk
                          get_width=2, width_units=PIXELS, pickable=False)
     # the ranks with a halo (a signed-distance-field outline), as map labels are drawn, not on a
     # background box: the box's TextBackgroundLayer cost about 2 s of the page's first render
-    # without a GPU (its own program and frames; 7.8 -> 5.4 s, median of 3, December 2026)
-    labels = pdk.Layer("TextLayer", show, id="target-ranks", get_position=["longitude", "latitude"],
-                       get_text="label", get_size=size, get_color=TARGET_LABEL_COLOUR,
-                       get_pixel_offset="offset", get_text_anchor="'middle'",
+    # without a GPU (its own program and frames; 7.8 -> 5.4 s, median of 3, December 2026).
+    # In the same layer, before the ranks, each target's marker: a disc of a fixed pixel size at the
+    # cell's centre in its score colour over a larger dark disc (its ring). Cells of resolution 6 and
+    # finer are smaller than a pixel at a country's zoom; the marker still shows where, and how high,
+    # each target is. Glyphs of the ranks' own TextLayer: no layer, program or font atlas of its own
+    # (a ScatterplotLayer would compile a program, 0.5-1.2 s of a first render here)
+    labels = pdk.Layer("TextLayer", marker_and_rank_rows(show), id="target-ranks",
+                       get_position=["longitude", "latitude"], get_text="text", get_size="size",
+                       get_color="text_color", get_pixel_offset="offset", get_text_anchor="'middle'",
                        get_alignment_baseline="'center'", font_weight=700, font_settings={"sdf": True},
-                       outline_width=4, outline_color=TARGET_LABEL_HALO, pickable=False)
+                       character_set=pdk.types.String("auto"),
+                       outline_width=4, outline_color=TARGET_LABEL_HALO, pickable=True)
     # context: every scored cell of the area, faint grey by score, under the targets
     ctx = scores[scores["score"] > 0][["h3", "score"]].copy()
     ctx["color"] = [[*SCORED_CELL_GREY, int(30 + 150 * min(1.0, s / top))] for s in ctx["score"]]
@@ -221,6 +243,38 @@ def target_layers(targets: pd.DataFrame, scores: pd.DataFrame) -> tuple[list[pdk
     context = pdk.Layer("H3HexagonLayer", ctx, id="scored-cells", get_hexagon="h3", get_fill_color="color",
                         stroked=False, extruded=False, pickable=False, **HEX_POLYGONS)
     return [context, hexes, outlines, labels], view, top
+
+
+def marker_and_rank_rows(show: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the Planner's ``target-ranks`` TextLayer, in drawing order: every target's dark
+    marker disc, then its disc in the score colour, then its rank.
+
+    Parameters
+    ----------
+    show : pandas.DataFrame
+        The targets as :func:`target_layers` draws them: ``label`` (rank text), ``offset`` (the
+        rank's pixel offset, y down), ``mark_color`` (opaque RGBA of the score) and the tooltip's
+        fields.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``3 * len(show)`` rows with the columns of ``show`` and ``text``, ``size`` (CSS pixels),
+        ``text_color`` (RGBA) and ``offset`` (``[0, 0]`` for the two discs: centred on the cell).
+    """
+    base = show.drop(columns=["color", "mark_color"])
+    n = len(show)
+    ring = base.assign(text=MARKER_GLYPH, size=MARKER_PX + MARKER_RING_PX, offset=[[0.0, 0.0]] * n,
+                       text_color=[list(TARGET_LINE_COLOUR[:3]) + [255]] * n)
+    disc = base.assign(text=MARKER_GLYPH, size=MARKER_PX, offset=[[0.0, 0.0]] * n,
+                       text_color=list(show["mark_color"]))
+    rank = base.assign(text=show["label"], size=RANK_PX, text_color=[list(TARGET_LABEL_COLOUR)] * n)
+    return pd.concat([ring, disc, rank], ignore_index=True)
+
+
+def rank_label_width(labels) -> list[float]:
+    """Width in CSS pixels of the box of each rank label (:data:`RANK_PX` bold digits and their halo)."""
+    return [0.62 * RANK_PX * len(str(s)) + 8 for s in labels]
 
 
 def target_outline_segments(cells) -> list[dict]:

@@ -83,11 +83,17 @@ LOAD_COLOURS = [(254, 217, 118), (253, 141, 60), (240, 59, 32), (189, 0, 38)]
 """Border-stretch colours by load class (ColorBrewer YlOrRd, classes 2-6 of 6)."""
 NO_LOAD_COLOUR = (120, 120, 120)
 """A border stretch without events."""
-BAND_COLOURS = {"0-20 km": (189, 0, 38), "20-50 km": (253, 141, 60), "50-80 km": (254, 217, 118)}
-"""Border-zone events by distance band."""
+BAND_COLOURS = {"0-20 km": (0, 90, 50), "20-50 km": (35, 139, 69), "50-80 km": (116, 196, 118)}
+"""Border-zone events by distance band: ColorBrewer Greens, darkest nearest the border. Not the
+stretches' YlOrRd (:data:`LOAD_COLOURS`): an event dot must never take the colour of a load class
+(the 20-50 km band and the 2nd load class were one orange, the 50-80 km band and the 1st one yellow)."""
 OTHER_BAND_COLOUR = (150, 150, 150)
-CROSSING_COLOUR, FAR_CROSSING_COLOUR = (30, 90, 200), (230, 120, 0)
-"""Official crossings; orange for one far from its border (flagged)."""
+CROSSING_COLOUR, FAR_CROSSING_COLOUR = (30, 90, 200), (0, 200, 220)
+"""Official crossings in blue; cyan for one far from its border (flagged). The flagged crossing was
+orange, too like the 2nd load class and the 20-50 km band in the legend beside it."""
+LEGEND_MIN_DELTA_E = 15.0
+"""Smallest CIE76 colour difference (CIELAB, D65) between two classes of one map's legends
+(``tests/test_render.py`` checks the Borders map's: stretches, points and candidates)."""
 CANDIDATE_COLOUR = (200, 0, 120)
 """Bypass candidates (rings and rank labels)."""
 

@@ -43,7 +43,7 @@ def plain(text) -> str:
     return str(text).replace("$", r"\$")
 
 
-def page_figure() -> Figure:
+def page_figure():
     """An empty landscape A4 page (:data:`PAGE_SIZE`), not attached to pyplot."""
     return Figure(figsize=PAGE_SIZE)
 

@@ -27,7 +27,8 @@ One module per kind of value:
 - :mod:`intel.coords`: coordinates (``parse_coordinates``, ``convert_projected``,
   ``parse_point_text``), the country polygons (``load_country_geoms``) and the lat/lon swap
   check (``check_swaps``);
-- :mod:`intel.dates`: dates (``parse_dates``, ``DateResult``);
+- :mod:`intel.dates`: dates (``parse_dates``, ``DateResult``; one distinct text is read by
+  :mod:`intel.datetext`);
 - :mod:`intel.serials`: serial numbers (``serial_text``, ``serial_key``, ``serial_flags``).
 """
 from __future__ import annotations

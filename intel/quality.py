@@ -28,19 +28,33 @@ rows whose effective marking the user may see, so the listing, the per-batch cou
 decisions log show nothing else. The decisions write through a separate, unrestricted
 cursor; :func:`decide` and :func:`apply_swap_suggestions` take the user's restricted cursor as
 ``reader`` and refuse a row it does not show, exactly as a row that does not exist.
+
+One module per part:
+
+- this module: the decisions (:func:`decide`, :func:`apply_swap_suggestions`) and what they
+  write (a record built for a rejected row, the corrected location);
+- :mod:`intel.quarantine_listing`: the listing (``list_quarantine``, ``quarantine_marking``,
+  ``batches``, ``decisions_log``);
+- :mod:`intel.decision_values`: the corrected values checked before writing
+  (``validate_point``, ``read_date``, ``read_country``, ``raw_point``) and ``DecisionError``.
+
+Every public name of the two is named here too.
 """
 from __future__ import annotations
 
 import json
 import math
-from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
 
-from intel import auth, coords, hexbin, ingest, nomenclature, readers, tables
+from intel import coords, hexbin, ingest, nomenclature, readers, tables
 from intel.borders import border_distance
 from intel.config import FINE_RES
+# the listing and the values of a decision, named here too: ``quality.list_quarantine`` keeps working
+from intel.decision_values import (NULL_ISLAND_DEG, DecisionError, raw_point, read_country,  # noqa: F401
+                                   read_date, validate_point)
+from intel.quarantine_listing import batches, decisions_log, list_quarantine, quarantine_marking  # noqa: F401
 from intel.reasons import LOCATION_REASONS as IMPORT_LOCATION_REASONS
 from intel.store import audit, refresh_incidents, transaction
 
@@ -49,9 +63,6 @@ __all__ = ["list_quarantine", "quarantine_marking", "decide", "apply_swap_sugges
 
 DECISIONS = {"accept": "accepted", "correct": "corrected", "reject": "rejected"}
 """Decision verb -> value stored in ``quarantine.decision``."""
-
-NULL_ISLAND_DEG = 0.001
-"""A point with |lat| and |lon| both below this (degrees) is Null Island, treated as missing."""
 
 SWAP_TOL_DEG = 1e-6
 """Degrees within which a corrected point counts as equal to the suggested swap."""
@@ -63,204 +74,9 @@ LOCATION_REASONS = set(IMPORT_LOCATION_REASONS) | {"LATLON_SWAP_SUSPECTED", "PRO
                                 "INVALID_H3", "H3_PRECISION_LOSS", "PLACE_UNKNOWN", "PLACE_NOT_LOCATABLE"}
 
 
-class DecisionError(ValueError):
-    """A decision that cannot be taken; the message is a plain sentence for the analyst."""
-
-
 # --------------------------------------------------------------------------------------------
-# listing
+# what a decision reads: the border, the batch's options and profile
 # --------------------------------------------------------------------------------------------
-
-def list_quarantine(con, batch_id: int | None = None, reasons: list[str] | None = None,
-                    outcome: str | None = None, undecided_only: bool = False) -> pd.DataFrame:
-    """Quarantined and rejected rows with their raw values, reasons and suggestions.
-
-    Parameters
-    ----------
-    con : DuckDB connection to the store.
-    batch_id : int, optional
-        Only rows of this import.
-    reasons : list of str, optional
-        Only rows carrying at least one of these reason codes.
-    outcome : {'quarantined', 'rejected'}, optional
-    undecided_only : bool
-        Only rows without a decision.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``quarantine_id``, ``batch_id``, ``file_name``, ``row_number``,
-        ``source_record_id``, ``event_id``, ``outcome``, ``reasons`` (list of str), ``detail``,
-        ``raw`` (the input row, JSON text), ``suggested_latitude``, ``suggested_longitude``
-        (degrees), ``decision``, ``decided_by``, ``decided_at``, ``decision_note``,
-        ``country_iso3``, ``quantity`` (of the stored record, when there is one);
-        ordered by batch and row.
-    """
-    where, params = ["1=1"], []
-    if batch_id is not None:
-        where.append("q.batch_id = ?")
-        params.append(int(batch_id))
-    if reasons:
-        where.append("list_has_any(q.reasons, ?::VARCHAR[])")
-        params.append(list(reasons))
-    if outcome:
-        where.append("q.outcome = ?")
-        params.append(outcome)
-    if undecided_only:
-        where.append("q.decision IS NULL")
-    return con.execute(
-        f"""SELECT q.quarantine_id, q.batch_id, b.file_name, q.row_number, q.source_record_id, q.event_id,
-                   q.outcome, q.reasons, q.detail, CAST(q.raw AS VARCHAR) AS raw,
-                   q.suggested_latitude, q.suggested_longitude, q.decision, q.decided_by, q.decided_at,
-                   q.decision_note, e.country_iso3, e.quantity
-            FROM quarantine q LEFT JOIN batches b USING (batch_id) LEFT JOIN events e ON e.event_id = q.event_id
-            WHERE {' AND '.join(where)}
-            ORDER BY q.batch_id, q.row_number, q.quarantine_id""", params).df()
-
-
-def quarantine_marking(con, quarantine_ids) -> str:
-    """The marking of an export of quarantine rows: the most restrictive effective marking of the
-    rows (:func:`intel.auth.combined_marking`).
-
-    A row's effective marking is the most restrictive of its batch's and its own: its stored
-    record's (on a restricted cursor already the effective one) or, for a rejected row without a
-    record, the value of the batch's marking column in the raw row (the rule of the
-    ``quarantine`` view of :func:`intel.auth.visibility_statements`).
-
-    Parameters
-    ----------
-    con : DuckDB cursor (restricted to the user or not)
-    quarantine_ids : iterable of int
-        The rows exported.
-
-    Returns
-    -------
-    str
-        ``'UNRESTRICTED (public sources)'`` for no rows.
-    """
-    ids = [int(i) for i in quarantine_ids]
-    if not ids:
-        return auth.combined_marking([])
-    rows = con.execute(
-        "SELECT e.event_id IS NOT NULL, e.releasability, b.releasability, "
-        "json_extract_string(b.options, '$.columns.releasability'), CAST(q.raw AS VARCHAR) "
-        "FROM quarantine q LEFT JOIN events e ON e.event_id = q.event_id "
-        "LEFT JOIN batches b ON b.batch_id = q.batch_id WHERE list_contains(?, q.quarantine_id)", [ids]).fetchall()
-    marks = []
-    for has_event, own, batch, relcol, raw in rows:
-        if not has_event:
-            try:
-                own = (json.loads(raw) or {}).get(relcol) if raw and relcol else None
-            except ValueError:
-                own = None
-        try:
-            eff = auth.effective_releasability(own, batch)
-            marks.append(None if eff is None else "REL TO " + ", ".join(eff) if eff else "NOFORN")
-        except ValueError:
-            marks.append("unreadable marking")   # combined_marking: NOT RELEASABLE
-    return auth.combined_marking(marks)
-
-
-def batches(con) -> pd.DataFrame:
-    """Imports that have quarantine rows: ``batch_id``, ``file_name``, ``imported_at``, ``rows``,
-    ``undecided``."""
-    return con.execute(
-        """SELECT b.batch_id, b.file_name, b.imported_at, count(*) AS rows,
-                  count(*) FILTER (WHERE q.decision IS NULL) AS undecided
-           FROM quarantine q JOIN batches b USING (batch_id)
-           GROUP BY ALL ORDER BY b.batch_id DESC""").df()
-
-
-def decisions_log(con, limit: int = 500) -> pd.DataFrame:
-    """The decisions recorded in the audit log on rows ``con`` shows in ``quarantine``, newest
-    first: ``logged_at``, ``user_name``, ``quarantine_id``, ``decision``, ``note``, ``detail``
-    (JSON text). On a restricted cursor, decisions on rows the user may not see are left out
-    (their detail names the record); the Admin page's audit log has every line."""
-    return con.execute(
-        """SELECT logged_at, user_name, CAST(detail->>'quarantine_id' AS BIGINT) AS quarantine_id,
-                  detail->>'decision' AS decision, detail->>'note' AS note, CAST(detail AS VARCHAR) AS detail
-           FROM audit WHERE action = 'quarantine.decision'
-             AND TRY_CAST(detail->>'quarantine_id' AS BIGINT) IN (SELECT quarantine_id FROM quarantine)
-           ORDER BY audit_id DESC LIMIT ?""", [int(limit)]).df()
-
-
-# --------------------------------------------------------------------------------------------
-# validation helpers
-# --------------------------------------------------------------------------------------------
-
-def _num(v, name: str) -> float | None:
-    if v is None or (isinstance(v, str) and not v.strip()):
-        return None
-    try:
-        x = float(str(v).strip().replace(",", ".")) if isinstance(v, str) else float(v)
-    except ValueError:
-        raise DecisionError(f"The {name} {v!r} is not a number of degrees.") from None
-    if math.isnan(x):
-        return None
-    return x
-
-
-def validate_point(latitude, longitude) -> tuple[float, float]:
-    """Check a corrected point (WGS84 degrees): both given, in range, not Null Island.
-
-    Raises
-    ------
-    DecisionError
-        With a plain sentence saying what is wrong.
-    """
-    lat, lon = _num(latitude, "latitude"), _num(longitude, "longitude")
-    if lat is None or lon is None:
-        raise DecisionError("Give both latitude and longitude to correct the location.")
-    if not -90 <= lat <= 90:
-        raise DecisionError(f"Latitude {lat} is outside -90..90 degrees.")
-    if not -180 <= lon <= 180:
-        raise DecisionError(f"Longitude {lon} is outside -180..180 degrees.")
-    if abs(lat) < NULL_ISLAND_DEG and abs(lon) < NULL_ISLAND_DEG:
-        raise DecisionError("The point (0, 0) is Null Island, a placeholder; give the real location.")
-    return lat, lon
-
-
-def _parse_date(v) -> date | None:
-    if v is None or (isinstance(v, str) and not v.strip()):
-        return None
-    if isinstance(v, datetime):
-        return v.date()
-    if isinstance(v, date):
-        return v
-    try:
-        return datetime.strptime(str(v).strip()[:10], "%Y-%m-%d").date()
-    except ValueError:
-        raise DecisionError(f"The date {v!r} must be written YYYY-MM-DD.") from None
-
-
-def _country(v) -> str | None:
-    if v is None or (isinstance(v, str) and not v.strip()):
-        return None
-    iso3, flag = nomenclature.match_country(v)
-    if iso3 is None:
-        what = "matches more than one country" if flag == "COUNTRY_AMBIGUOUS" else "is not a known country"
-        raise DecisionError(f"The country {v!r} {what}; give an ISO 3166-1 code.")
-    return iso3
-
-
-def _raw_coords(raw: dict, lat_key: str | None, lon_key: str | None) -> tuple[float, float] | None:
-    """The coordinates as given, when they read as an in-range, non-Null-Island point."""
-    la = raw.get(lat_key) if lat_key else raw.get("latitude")
-    lo = raw.get(lon_key) if lon_key else raw.get("longitude")
-    if la is None or lo is None:
-        return None
-    txt = f"{la}{lo}"
-    decimal = "," if ("," in txt and "." not in txt) else "."
-    pc = coords.parse_coordinates(pd.Series([la], dtype=object), pd.Series([lo], dtype=object), decimal=decimal)
-    lat = float(pc["latitude"].iloc[0]) if pd.notna(pc["latitude"].iloc[0]) else None
-    lon = float(pc["longitude"].iloc[0]) if pd.notna(pc["longitude"].iloc[0]) else None
-    if lat is None or lon is None:
-        return None
-    try:
-        return validate_point(lat, lon)
-    except DecisionError:
-        return None
-
 
 def _border(lat: float, lon: float) -> tuple:
     try:
@@ -444,8 +260,8 @@ def decide(con, quarantine_id: int, decision: str, user: str | None, note: str |
             sl, so = q["suggested_latitude"], q["suggested_longitude"]
             how = ("swap" if sl is not None and so is not None and abs(point[0] - sl) <= SWAP_TOL_DEG
                    and abs(point[1] - so) <= SWAP_TOL_DEG else "manual")
-        new_date = _parse_date(date)
-        new_country = _country(country_iso3)
+        new_date = read_date(date)
+        new_country = read_country(country_iso3)
         if point is None and new_date is None and new_country is None:
             raise DecisionError("Give at least one corrected value (location, date or country).")
         if point is None and loc_reasons:
@@ -458,7 +274,7 @@ def decide(con, quarantine_id: int, decision: str, user: str | None, note: str |
         if q["event_id"] is None:
             raise DecisionError("This row was rejected and has no stored record: it cannot be accepted as given; "
                                 "correct it or reject it.")
-        point = _raw_coords(q["raw"], cols.get("latitude"), cols.get("longitude"))
+        point = raw_point(q["raw"], cols.get("latitude"), cols.get("longitude"))
         if loc_reasons and point is None:
             raise DecisionError(f"This row has no usable coordinates ({', '.join(loc_reasons)}): "
                                 "it cannot be accepted as given; correct the location or reject it.")

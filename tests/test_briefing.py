@@ -151,7 +151,7 @@ def test_toronto_briefing_map_draws_lake_ontario_as_water():
 
     fig = Figure(figsize=(11.69, 8.27))
     FigureCanvasAgg(fig)
-    briefing._page_map(fig, ctx)
+    briefing.page_map(fig, ctx)
     overview = fig.axes[0]                            # 2-degree overview around Toronto
     w, e = overview.get_xlim()
     s, n = overview.get_ylim()

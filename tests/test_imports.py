@@ -137,7 +137,7 @@ def test_fresh_interpreter_imports_in_any_order(first, reverse):
 HEX_COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
 """A CSS colour written as hex."""
 
-PDF_RENDERERS = {"intel.briefing", "intel.target_package"}
+PDF_RENDERERS = {"intel.briefing", "intel.briefing_draw", "intel.briefing_pages", "intel.target_package"}
 """Renderers that draw PDFs with matplotlib: they may name their own print colours (the marking)."""
 
 

@@ -35,6 +35,9 @@ COUNTED = "status = 'accepted'"
 
 LAST_12M = "e.event_date > hi - INTERVAL 12 MONTH"
 PREV_12M = "e.event_date <= hi - INTERVAL 12 MONTH AND e.event_date > hi - INTERVAL 24 MONTH"
+PREV_COVERED = "lo <= hi - INTERVAL 24 MONTH + INTERVAL 1 DAY"
+"""The source's data reach back over the whole of its previous 12 months (its first date at most
+the first day of that window), so its two periods compare equal lengths."""
 
 
 @dataclass(frozen=True)
@@ -81,22 +84,29 @@ def totals_by_source(con) -> pd.DataFrame:
 def change_by_source(con) -> pd.DataFrame:
     """Per source, events in its last 12 months against the 12 months before.
 
+    The two periods are equal lengths only when the source's data cover the whole of the
+    previous 12 months (:data:`PREV_COVERED`); otherwise (a register of one quarter, one that
+    began within the two years) the previous count is missing, not 0, and so is the change.
+
     Returns
     -------
     pandas.DataFrame
-        Columns ``source``, ``last_12m``, ``previous_12m`` (events), ``data_until`` (the
-        source's last event date) and ``change_%`` (percent, 1 decimal; NaN when the previous
-        12 months hold no event), sorted by source.
+        Columns ``source``, ``last_12m``, ``previous_12m`` (events; missing when the data do
+        not cover the previous 12 months), ``data_from``, ``data_until`` (the source's first and
+        last event dates) and ``change_%`` (percent, 1 decimal; NaN when the previous 12 months
+        are missing or hold no event), sorted by source.
     """
     df = con.execute(f"""
-        WITH last AS (SELECT source, max(event_date) AS hi FROM events WHERE {COUNTED} GROUP BY source)
+        WITH last AS (SELECT source, min(event_date) AS lo, max(event_date) AS hi FROM events WHERE {COUNTED}
+                      GROUP BY source)
         SELECT e.source,
                {events_sql("e.", LAST_12M)} AS last_12m,
-               {events_sql("e.", PREV_12M)} AS previous_12m,
-               any_value(hi) AS data_until
+               CASE WHEN any_value({PREV_COVERED}) THEN {events_sql("e.", PREV_12M)} END AS previous_12m,
+               any_value(lo) AS data_from, any_value(hi) AS data_until
         FROM events e JOIN last USING (source) WHERE e.{COUNTED} GROUP BY e.source ORDER BY e.source""").df()
-    prev = df["previous_12m"].where(df["previous_12m"] > 0)
-    df["change_%"] = ((df["last_12m"] - df["previous_12m"]) / prev * 100).astype(float).round(1)
+    df["previous_12m"] = df["previous_12m"].astype("Int64")
+    prev = df["previous_12m"].astype(float).where(df["previous_12m"].astype(float) > 0)
+    df["change_%"] = ((df["last_12m"] - prev) / prev * 100).astype(float).round(1)
     return df
 
 
@@ -104,9 +114,10 @@ def change_by_place(con, limit: int = 20) -> pd.DataFrame:
     """Places with the largest change in events, last 12 months of their source against the 12 before.
 
     A place is ``coalesce(location_name, unit, country_iso3)`` within its source (Toronto
-    neighbourhoods, CBP Areas of Responsibility, countries). Sources with no event in their
-    previous 12 months are left out, as their change in % is missing in :func:`change_by_source`:
-    such a source began within the period, so every place's "change" would be its start.
+    neighbourhoods, CBP Areas of Responsibility, countries). Sources whose data do not cover their
+    whole previous 12 months (:data:`PREV_COVERED`) or hold no event there are left out, as their
+    change is missing in :func:`change_by_source`: such a source began within the period, so every
+    place's "change" would be its start.
 
     Parameters
     ----------
@@ -128,7 +139,8 @@ def change_by_place(con, limit: int = 20) -> pd.DataFrame:
     if int(limit) < 0:
         raise ValueError(f"limit must be 0 or more, not {limit}")
     return con.execute(f"""
-        WITH last AS (SELECT source, max(event_date) AS hi FROM events WHERE {COUNTED} GROUP BY source),
+        WITH last AS (SELECT source, min(event_date) AS lo, max(event_date) AS hi FROM events WHERE {COUNTED}
+                      GROUP BY source),
         per AS (
             SELECT e.source, coalesce(e.location_name, e.unit, e.country_iso3) AS place,
                    {events_sql("e.", LAST_12M)} AS last_12m,
@@ -139,6 +151,7 @@ def change_by_place(con, limit: int = 20) -> pd.DataFrame:
             GROUP BY 1, 2)
         SELECT *, last_12m - previous_12m AS change FROM per
         WHERE source IN (SELECT source FROM per GROUP BY source HAVING sum(previous_12m) > 0)
+          AND source IN (SELECT source FROM last WHERE {PREV_COVERED})
         ORDER BY abs(last_12m - previous_12m) DESC, last_12m DESC, source, place LIMIT ?""", [int(limit)]).df()
 
 

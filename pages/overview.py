@@ -7,6 +7,10 @@ import streamlit as st
 
 from pages.common import PLAIN_GAP, as_days, overview_figures, provenance, stop_with_provenance
 
+CHANGE_NAMES = {"last_12m": "last 12 months", "previous_12m": "12 months before", "data_from": "data from",
+                "data_until": "data until", "change_%": "change %", "firearms_last_12m": "firearms, last 12 months",
+                "change": "change (events)"}
+
 st.title("Firearms-trafficking route intelligence")
 st.caption("Overview for managers: what changed, where, compared with the previous period.")
 st.info(PLAIN_GAP)
@@ -31,10 +35,18 @@ st.dataframe(as_days(ov.totals), hide_index=True, width="stretch")
 
 st.subheader("Last 12 months of each source against the 12 months before")
 if len(ov.by_source):
-    st.dataframe(as_days(ov.by_source), hide_index=True, width="stretch")
+    # a source whose data do not cover its previous 12 months has no comparison of equal lengths: said, not 0
+    st.dataframe(as_days(ov.by_source).rename(columns=CHANGE_NAMES), hide_index=True, width="stretch",
+                 column_config={"12 months before": st.column_config.NumberColumn(format="%d"),
+                                "change %": st.column_config.NumberColumn(format="%+.1f")})
+    short = ov.by_source[ov.by_source["previous_12m"].isna()]
+    if len(short):
+        st.caption("No figure for the 12 months before: the data of " + ", ".join(
+            f"{r.source} (from {r.data_from:%Y-%m-%d})" for r in short.itertuples())
+            + " do not cover them, so the two periods would not be of equal length.")
 
 st.subheader("Where: places with the largest change (last 12 months against the 12 before)")
-st.dataframe(as_days(ov.by_place), hide_index=True, width="stretch")
+st.dataframe(as_days(ov.by_place).rename(columns=CHANGE_NAMES), hide_index=True, width="stretch")
 st.caption("Toronto places are neighbourhoods; CBP places are Areas of Responsibility (field offices and "
            "Border Patrol sectors). Each source is compared over its own latest 24 months.")
 provenance()

@@ -24,6 +24,12 @@ def test_overview(real_store, app_env):
         assert not any(str(t).startswith("datetime") for t in df.value.dtypes), df.value.dtypes
     per = next(df.value for df in at.dataframe if "first" in df.value.columns)
     assert str(per["first"].iloc[0]).count(":") == 0
+    # equal lengths only: Colombia's quarter and Ecuador's 2023 have no 12 months before, said, never 0
+    ch = next(df.value for df in at.dataframe if "12 months before" in df.value.columns).set_index("source")
+    assert ch["12 months before"].isna().tolist() == [False, True, True, False]
+    assert ch.at["toronto_tps_shootings", "12 months before"] > 0
+    assert any("colombia_policia_incautaciones (from 2019-01-01), ecuador_mdi_armas_ilicitas (from 2022-12-31) do "
+               "not cover them" in c.value for c in at.caption)
     # the Data quality page shows the same two figures under the same names
     dq = AppTest.from_file("../pages/data_quality.py", default_timeout=60).run()
     assert not dq.exception

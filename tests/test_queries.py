@@ -151,16 +151,33 @@ def test_overview_totals_count_one_event_per_source_and_key(con):
     assert pd.Timestamp(t["last"].iloc[0]).date() == date(2024, 1, 10)
 
 
+def _a_from_2021(con):
+    """Source a's data start 2021-12-15, so they cover its whole previous 12 months (2022-01-11 to
+    2023-01-10): an accepted incident there, before the two windows."""
+    con.execute(f"INSERT INTO events ({', '.join(COLS)}) VALUES (10, 1, 'a', '7', 'accepted', 'seizure', "
+                "'2021-12-15', 'Y', 'USA', 'firearm', 'rifle', 1.0, NULL)")
+    store.refresh_incidents(con)
+
+
 def test_overview_change_by_source(con):
     s = overview.change_by_source(con)
+    # a's data start 2022-12-01: one month of its previous 12 (2022-01-11 to 2023-01-10), so the two
+    # periods are not of equal length: the previous count is missing, not 1; b and c start within it too
     assert list(s["source"]) == ["a", "b", "c"]
+    assert list(s["last_12m"]) == [1, 1, 1] and s["previous_12m"].isna().all() and s["change_%"].isna().all()
+    _a_from_2021(con)
+    s = overview.change_by_source(con)
     # a ends 2024-01-10 (its last accepted record): last 12 months hold incident 1, the 12 before incident 2
-    assert list(s["last_12m"]) == [1, 1, 1] and list(s["previous_12m"]) == [1, 0, 0]
+    assert list(s["last_12m"]) == [1, 1, 1] and s["previous_12m"].tolist()[0] == 1
+    assert s["previous_12m"].isna().tolist() == [False, True, True]
     assert s["change_%"].iloc[0] == 0.0 and math.isnan(s["change_%"].iloc[1]) and math.isnan(s["change_%"].iloc[2])
+    assert [pd.Timestamp(d).date() for d in s["data_from"]] == [date(2021, 12, 15), date(2020, 5, 5), date(2021, 1, 1)]
     assert [pd.Timestamp(d).date() for d in s["data_until"]] == [date(2024, 1, 10), date(2020, 5, 5), date(2021, 1, 1)]
 
 
 def test_overview_change_by_place(con):
+    assert overview.change_by_place(con).empty   # no source covers its previous 12 months
+    _a_from_2021(con)
     p = overview.change_by_place(con)
     # b and c have no event in their previous 12 months (they begin there): left out, not ranked as changes
     assert list(zip(p["source"], p["place"], p["last_12m"], p["previous_12m"], p["firearms_last_12m"],

@@ -78,10 +78,10 @@ def test_save_goes_through_put_and_the_audit_log(db, monkeypatch):
 
 def test_refused_value_is_a_plain_error(db, monkeypatch):
     at = _page(monkeypatch)
-    at.text_input(key="adm_set_marking").set_value("   ")
+    at.text_input(key="adm_set_marking").set_value("SECRET\nREL TO BFA")   # blank is allowed: no classification line
     _button(at, "Save settings").click().run()
     assert not at.exception, at.exception
-    assert [e.value for e in at.error] == ["marking: marking must be one line of text, not '   '."]
+    assert [e.value for e in at.error] == ["marking: marking must be one line of text, not 'SECRET\\nREL TO BFA'."]
     rows, _ = _saved(db)
     assert rows == {}
 

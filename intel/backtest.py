@@ -140,6 +140,51 @@ share of the median month's records (of the months with any): two stray records 
 last day of the year before a register starts do not make that year's December a data month."""
 
 
+def _source_months(dates: pd.Series) -> tuple:
+    """First and last month a source's records cover (months with at least
+    :data:`MIN_MONTH_SHARE` of its median month's records)."""
+    pm = dates.dt.to_period("M").value_counts()
+    cov = sorted(pm[pm >= max(1.0, MIN_MONTH_SHARE * float(pm.median()))].index)
+    return cov[0], cov[-1]
+
+
+def _overlapping_sources(usable: pd.DataFrame) -> tuple[pd.Series, str]:
+    """The dates a default split is taken from: those of the source with the most usable records
+    and of every source whose months overlap its months; a source whose months lie wholly apart
+    (a register of another year) would be all training or all test, never both, so it is left out
+    of the choice, and the sentence returned says so (empty when none is).
+
+    Parameters
+    ----------
+    usable : pandas.DataFrame
+        Usable records of :func:`intel.risk.area_records` (``incident_key`` starts with the source
+        and U+001F, ``event_date``).
+
+    Returns
+    -------
+    (pandas.Series, str)
+        Event dates (datetime64) and a sentence with a leading space, or ``''``.
+    """
+    d = pd.to_datetime(usable["event_date"])
+    src = usable["incident_key"].astype(str).str.split("\x1f").str[0]
+    ok = d.notna()
+    d, src = d[ok], src[ok]
+    if src.nunique() < 2:
+        return d, ""
+    spans = {s: _source_months(d[src == s]) for s in src.unique()}
+    big = src.value_counts().index[0]
+    b0, b1 = spans[big]
+    apart = sorted(s for s, (a0, a1) in spans.items() if a1 < b0 or a0 > b1)
+    if not apart:
+        return d, ""
+    keep = ~src.isin(apart)
+    names = ", ".join(f"{s} ({spans[s][0]} to {spans[s][1]})" for s in apart)
+    return d[keep], (f" The records of {names} cover no month of {big} ({b0} to {b1}, the source with the most "
+                     f"usable records), so no split could hold them in both periods: the periods follow {big}, and "
+                     f"{'that source lies' if len(apart) == 1 else 'those sources lie'} outside them; choose the "
+                     f"periods yourself, or one source, to test {'it' if len(apart) == 1 else 'them'}.")
+
+
 def _n(k: int, word: str) -> str:
     """``k`` with ``word``, plural unless 1 (``1 month``, ``3 months``)."""
     return f"{k:,} {word}" if k == 1 else f"{k:,} {word}s"
@@ -186,7 +231,7 @@ def period_choice(con, res: int, area=None) -> dict:
     res = check_resolution(res, "backtest")
     recs = risk.area_records(con, res, area)
     risk.check_records(con, res, area, recs)
-    d = pd.to_datetime(recs.loc[recs["usable"], "event_date"].dropna())
+    d, apart = _overlapping_sources(recs.loc[recs["usable"]])
     years = _full_years(d)
     if len(years) >= 2:
         y0, y1 = years[0], years[-1]
@@ -233,7 +278,7 @@ def period_choice(con, res: int, area=None) -> dict:
                     f"{MIN_MONTH_SHARE:.0%} of the median month's {float(per_month.median()):,.0f} records)")
     tt, st = periods.period_text(*train), periods.period_text(*test)
     sentence = (f"Periods taken from the data of the area's sources: training {tt}, test {st} ({train[0]} to "
-                f"{train[1]} and {test[0]} to {test[1]}, the end day excluded): {why}.")
+                f"{train[1]} and {test[0]} to {test[1]}, the end day excluded): {why}.{apart}")
     return {"train": train, "test": test, "unit": unit, "train_text": tt, "test_text": st, "sentence": sentence}
 
 

@@ -156,3 +156,26 @@ def test_cli_help_says_what_the_period_grammar_does():
     assert "2015-01-01 up to, not including, 2020-01-01" in text and "no open side" in text
     assert periods.parse_period("2015:2019") == periods.parse_period("2015-01-01:2020-01-01") \
         == ("2015-01-01", "2020-01-01")
+
+
+def test_sources_of_disjoint_months_split_on_the_largest(tmp_path):
+    from intel.store import connect
+
+    # "co": 2019-01..03, 10 usable records a month (30); "ec": 2023-01..11, 4 usable a month (44)
+    # -> "ec" has the most usable records (44 > 30); "co"'s months lie wholly apart from its months, so the
+    # periods follow "ec" (11 months: train 2023-01..08, test 2023-09..11) and "co" is said to lie outside them
+    rows = [(la, lo, f"2019-{m:02d}-{d:02d}", "municipality", 12.0, "co") for m in (1, 2, 3) for la, lo in PLACES
+            for d in (5, 20)]
+    rows += [(la, lo, f"2023-{m:02d}-15", "admin-1", 40.0, "ec") for m in range(1, 12) for la, lo in PLACES[:4]]
+    path = _store(tmp_path / "two.duckdb", [r[:5] for r in rows], "co")
+    con = connect(path)
+    ec_ids = [i + 1 for i, r in enumerate(rows) if r[5] == "ec"]
+    con.execute("UPDATE events SET source = 'ec' WHERE list_contains(?, event_id)", [ec_ids])
+    con.close()
+    con = connect(path, read_only=True)
+    c = bt.period_choice(con, 3, risk.Area("data"))
+    assert c["train"] == ("2023-01-01", "2023-09-01") and c["test"] == ("2023-09-01", "2023-12-01")
+    assert ("The records of co (2019-01 to 2019-03) cover no month of ec (2023-01 to 2023-11, the source with the "
+            "most usable records)") in c["sentence"]
+    # one source alone: no such sentence
+    assert "cover no month" not in bt.period_choice(con, 3, risk.Area("data", sources=("ec",)))["sentence"]

@@ -99,9 +99,9 @@ def border_sentence(zone_km: float, best_km: float) -> str:
     """Plain sentence for an area with no land border within reach."""
     far = (f" (the nearest is {best_km:,.0f} km from the area)" if np.isfinite(best_km) else "")
     return (f"No official border crossing lies within the {zone_km:g} km border zone of this area{far}, so no land "
-            "border is within reach: the nearest line in the reference map may run through a lake (Natural Earth "
-            "runs country polygons through shared lakes; Toronto lies about 45 km from the CAN-USA line in Lake "
-            "Ontario). The border and bypass parts are 0 here.")
+            "border is within reach (a line through a shared lake or the sea is no land border: Natural Earth runs "
+            "country polygons through shared lakes, e.g. the CAN-USA line in Lake Ontario). The border and bypass "
+            "parts are 0 here.")
 
 
 def corridor_sentence(countries, flows_kept: int = 0) -> str:
@@ -117,5 +117,5 @@ def corridor_sentence(countries, flows_kept: int = 0) -> str:
                  else ("is" if one else "are") + " known")
         return (f"{flows_kept:,} trafficking flow{'s' if flows_kept != 1 else ''} of the period {where}, but none "
                 "passes over this area's cells on its great circle, so the corridor part is 0 here.")
-    return (f"No trafficking flow in the period starts or ends in {names} (e.g. U.S. interstate traces only pass "
-            "over it on their great circles), so the corridor part is 0 here.")
+    return (f"No trafficking flow in the period starts or ends in {names} (flows that only pass over the area on "
+            "their great circles do not count), so the corridor part is 0 here.")

@@ -387,12 +387,15 @@ if res_bt is not None:
     try:
         import altair as alt
 
+        # horizontal bars: the methods' names ("fitted (previous-period counts)") read whole on the left,
+        # once for the three panels, instead of being cut under narrow vertical bars
         chart = (alt.Chart(res_bt).mark_bar()
-                 .encode(x=alt.X("method:N", title=None), y=alt.Y("pai:Q", title="PAI"),
+                 .encode(y=alt.Y("method:N", title=None, axis=alt.Axis(labelLimit=0)),
+                         x=alt.X("pai:Q", title="PAI"),
                          color=alt.Color("method:N", legend=None),
                          column=alt.Column("area_pct:O", title="% of the area"),
                          tooltip=["method", "area_pct", "cells", "hit_rate", "pai"])
-                 .properties(width=150, height=220))
+                 .properties(width=170, height=alt.Step(26)))
         st.altair_chart(chart)
     except Exception as exc:  # noqa: BLE001
         st.caption(f"(chart unavailable: {exc})")

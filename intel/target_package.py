@@ -10,7 +10,7 @@ Overview
 * :func:`to_pdf` - an A4 landscape PDF drawn with matplotlib (no network): page 1 a static map
   of the area over the web map's geography (:func:`intel.render.paper.draw_basemap`: Natural
   Earth land, lakes, admin-1 lines and borders, place names) with the target cells and their
-  ranks, labels placed clear of each other (:mod:`intel.render.labels`, leader lines when pushed
+  ranks in the Planner page's score classes and colours, with its legend (:func:`target_rgb`), labels placed clear of each other (:mod:`intel.render.labels`, leader lines when pushed
   away); then two tables drawn to fit the page: **where** (:data:`WHERE_COLUMNS`: latitude and
   longitude in decimal degrees, DMS and MGRS (:mod:`intel.gridref`), the evidence, the nearest
   town and the official crossing of the cell's own border, or the note saying none is known
@@ -39,6 +39,7 @@ from intel.export import json_value
 from intel.h3cells import cell_ring
 from intel.hexbin import Filters
 from intel.render.labels import place_labels
+from intel.render.palettes import score_colour, score_legend
 from intel.render.paper import draw_basemap, draw_place_labels
 from intel.risk import COMPONENTS, TARGET_COLUMNS, Plan, method_text
 from intel.safety import csv_bytes
@@ -87,15 +88,16 @@ def _map_page(p: Plan, marking: str):
 
     fig = plt.figure(figsize=(11.69, 8.27))
     _mark(fig, marking)
-    ax = fig.add_axes([0.07, 0.1, 0.88, 0.78])
+    ax = fig.add_axes([0.06, 0.1, 0.8, 0.78])   # the legend of the score classes on its right
     w, s, e, n = _extent(p)
     draw_basemap(ax, (w, s, e, n), places=0)  # the web map's geography; place names after the ranks
     scores = p.targets["score"].to_numpy(float) if len(p.targets) else np.zeros(0)
-    cmap = plt.get_cmap("YlOrRd")
+    # the Planner page's classes and colours (intel.render.hexagons.target_layers): six equal classes
+    # of [0, top score] in YlOrRd, so a target is the same colour on the page and on paper
     top = max(float(scores.max()) if scores.size else 1.0, 1e-9)
     for rec in p.targets.itertuples():
         ring = cell_ring(rec.h3)
-        colour = cmap(0.35 + 0.65 * rec.score / top)
+        colour = target_rgb(rec.score, top)
         ax.add_patch(MplPolygon(ring, closed=True, facecolor=colour, edgecolor="#400000", linewidth=0.8, alpha=0.9,
                                 zorder=3))
         # a marker of a fixed size in the score colour: at a country's extent the cell is smaller than a dot
@@ -104,12 +106,23 @@ def _map_page(p: Plan, marking: str):
     # place names keep clear of the targets and of their rank labels
     avoid = p.targets[["longitude", "latitude"]].to_numpy(float) if len(p.targets) else None
     draw_place_labels(ax, (w, s, e, n), max_labels=12, avoid=avoid, avoid_artists=ranks, zorder=4.5)
+    if len(p.targets):
+        handles = [MplPolygon([(0, 0), (1, 0), (1, 1)], closed=True, facecolor=tuple(v / 255 for v in rgb),
+                              edgecolor="#400000", linewidth=0.6, label=text) for rgb, text in score_legend(top)]
+        ax.legend(handles=handles, title="Target score", loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                  fontsize=8, title_fontsize=9, frameon=False, handlelength=1.4)
     ax.set_xlabel("longitude (degrees)")
     ax.set_ylabel("latitude (degrees)")
     df, dt = p.period
     ax.set_title(f"{p.title()}\n{len(p.targets)} targets, H3 resolution {p.res}, period {df} to {dt} (half-open), "
                  f"minimum spacing {p.min_spacing_km:g} km", fontsize=11)
     return fig
+
+def target_rgb(score: float, top: float) -> tuple[float, float, float]:
+    """Matplotlib RGB (0-1) of a target's score: the class colour of the Planner page's map and legend
+    (:func:`intel.render.palettes.score_colour`, six equal classes of ``[0, top]``)."""
+    return tuple(v / 255 for v in score_colour(score, top)[:3])
+
 
 MARKER_PT = 3.0
 """Radius of a target's marker on the PDF map, points (a disc in the score colour, dark edge)."""

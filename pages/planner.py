@@ -85,7 +85,25 @@ def _area_changed() -> None:
     try:
         ss["pl_res"] = int(_default_resolution(db_stamp(), chosen)["resolution"])
     except Exception:  # noqa: BLE001 - the page below reports store and area errors
+        pass
+    # and over the span of its records, as a preset does (Colombia's register holds 2019-01..2019-03 only,
+    # the page's default of the data's last three years none of it); the whole data: that default again
+    try:
+        if chosen.sources or chosen.kind == "countries":
+            sug = _suggested(db_stamp(), chosen)
+            if sug["first"] is not None:
+                ss["pl_period"] = (sug["first"], sug["last"])
+        else:
+            whole = data_range()
+            if whole.lo is not None:
+                ss["pl_period"] = (_default_from(whole.lo, whole.hi), whole.hi)
+    except Exception:  # noqa: BLE001 - the page below reports store and area errors
         return
+
+
+def _default_from(lo, hi):
+    """First day of the page's default period: the data's last three years, or all of it when shorter."""
+    return max(lo, (pd.Timestamp(hi) - pd.DateOffset(years=3)).date())
 
 
 @cached(show_spinner=False, max_entries=16)
@@ -155,9 +173,10 @@ lo, hi = span.lo, span.hi
 if lo is None:
     _fail("The store holds no dated records, so there is nothing to rank.", "info")
 p1, p2, p3, p4 = st.columns([2, 1, 1, 1])
-default_from = max(lo, (pd.Timestamp(hi) - pd.DateOffset(years=3)).date())
-period = p1.date_input("Period (from, to inclusive)", value=(default_from, hi), min_value=lo, max_value=hi,
-                       key="pl_period")
+default_from = _default_from(lo, hi)
+if "pl_period" not in st.session_state:   # set here, not by value=: the area's callbacks set it too
+    st.session_state["pl_period"] = (default_from, hi)
+period = p1.date_input("Period (from, to inclusive)", min_value=lo, max_value=hi, key="pl_period")
 res = resolution_slider(p2, "H3 resolution", "planner", "pl_res")
 if preset in risk.PRESETS:
     try:
@@ -216,6 +235,68 @@ def _default_periods(stamp, res, area):
 
 args = (db_stamp(), int(res), area, d_from, d_to, int(n), float(spacing), tuple(sorted(weights.items())), float(half_life),
         bool(neighbours), str(ranking))
+
+
+# ---------------------------------------------------------------- map and table
+def _show_plan(plan) -> None:
+    """Metrics, map, explained target table, downloads and method of a plan (nothing more when it has no target)."""
+    a = plan.scores.attrs
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric("Targets", f"{len(plan.targets)}")
+    m2.metric("Events scored", f"{a['used_events']:,}")
+    m3.metric("Cells in the area", f"{a['study_cells']:,}")
+    m4.metric("Records left out (too coarse)", f"{a['left_out_records']:,}")
+    st.info(plan.notes[0])   # which ranking ranks the targets, and why
+    for note in plan.notes[1:]:
+        st.warning(note)
+    if plan.targets.empty:
+        st.info("No cell has a positive score in this area and period, so there is no target to propose.")
+        return
+
+    deck, score_key = hexagons.target_deck(plan.targets, plan.scores)
+    map_col, side = st.columns([3, 1])
+    with map_col:
+        show_deck(deck, key="pl_map", height=520)
+    with side:
+        st.markdown(legend_html(score_key, "Target score"), unsafe_allow_html=True)
+        st.caption(a["area"])
+        st.caption(f"Period {a['date_from']} to {a['date_to']} (half-open); each target is a disc in its score colour, "
+                   "its rank beside it; "
+                   "grey cells are the other scored cells of the area (darker = higher score).")
+
+    st.subheader("Targets and the evidence behind them")
+    st.caption("The *_pts columns are the parts of the score and add up to it: counts, decayed counts and kernel "
+               "density for the fitted ranking, and the seven risk-score components (weight x component / sum of weights, "
+               "times the risk score's share in the ranking); risk_score is the weighted risk score itself. Distances are geodesic km from the cell centre. A crossing is named only "
+               "on the cell's own border and within 250 km (or that border's length plus the cell's distance to it); "
+               "otherwise crossing_note says that no official crossing is known there. In an area with no land border "
+               "within reach (border part 0, e.g. Toronto) no crossing is named; the note says so and gives the nearest "
+               "official crossing's distance.")
+    st.dataframe(target_package.table(plan), hide_index=True, width="stretch")
+
+    d1, d2, d3 = st.columns(3)
+    stem = f"targets_r{int(res)}"
+    plan_filters = Filters(date_from=d_from, date_to=d_to)   # the records the plan scored
+    try:
+        export_button(d1, "Target list CSV", lambda: target_package.to_csv(plan), file_name=f"{stem}.csv", mime="text/csv",
+                           key="pl_dl_csv", filters=plan_filters, rows=len(plan.targets))
+        export_button(d2, "Target cells GeoJSON", lambda: target_package.to_geojson(plan), file_name=f"{stem}.geojson",
+                           mime="application/geo+json", key="pl_dl_geojson", filters=plan_filters, rows=len(plan.targets))
+        # the files are written when asked for (the PDF draws maps: seconds), from what the page shows
+        # the PDF's file name starts with the line its pages print: classification (if any) // releasability
+        pdf_marks = (str(settings.get("marking", con)), export_marking(plan_filters))
+        export_button(d3, "Target package PDF",
+                      lambda: target_package.to_pdf(plan, pdf_marks[0], data_marking=pdf_marks[1]),
+                      file_name=f"{stem}.pdf", mime="application/pdf", key="pl_dl_pdf",
+                      marking=briefing.marking_line(*pdf_marks))
+    except Exception as exc:  # noqa: BLE001
+        st.error(f"The downloads could not be prepared: {exc}")
+
+    with st.expander("Method", expanded=False):
+        for line in risk.method_text(plan):
+            st.markdown(f"- {line}")
+
+
 try:
     plan = _plan(*args)
 except risk.NoPointData as exc:
@@ -227,65 +308,14 @@ except risk.NoPointData as exc:
 except risk.TooCoarse as exc:
     _fail(str(exc), "warning")
 except risk.RiskError as exc:
-    _fail(str(exc), "warning")
+    # e.g. no record of the area in the period: no targets, but the backtest below takes its periods
+    # from the area's data, so it stays available
+    st.warning(str(exc))
+    plan = None
 except Exception as exc:  # noqa: BLE001
     _fail(f"The target list could not be computed: {exc}")
-
-# ---------------------------------------------------------------- map and table
-a = plan.scores.attrs
-m1, m2, m3, m4 = st.columns(4)
-m1.metric("Targets", f"{len(plan.targets)}")
-m2.metric("Events scored", f"{a['used_events']:,}")
-m3.metric("Cells in the area", f"{a['study_cells']:,}")
-m4.metric("Records left out (too coarse)", f"{a['left_out_records']:,}")
-st.info(plan.notes[0])   # which ranking ranks the targets, and why
-for note in plan.notes[1:]:
-    st.warning(note)
-if plan.targets.empty:
-    _fail("No cell has a positive score in this area and period, so there is no target to propose.", "info")
-
-deck, score_key = hexagons.target_deck(plan.targets, plan.scores)
-map_col, side = st.columns([3, 1])
-with map_col:
-    show_deck(deck, key="pl_map", height=520)
-with side:
-    st.markdown(legend_html(score_key, "Target score"), unsafe_allow_html=True)
-    st.caption(a["area"])
-    st.caption(f"Period {a['date_from']} to {a['date_to']} (half-open); each target is a disc in its score colour, "
-               "its rank beside it; "
-               "grey cells are the other scored cells of the area (darker = higher score).")
-
-st.subheader("Targets and the evidence behind them")
-st.caption("The *_pts columns are the parts of the score and add up to it: counts, decayed counts and kernel "
-           "density for the fitted ranking, and the seven risk-score components (weight x component / sum of weights, "
-           "times the risk score's share in the ranking); risk_score is the weighted risk score itself. Distances are geodesic km from the cell centre. A crossing is named only "
-           "on the cell's own border and within 250 km (or that border's length plus the cell's distance to it); "
-           "otherwise crossing_note says that no official crossing is known there. In an area with no land border "
-           "within reach (border part 0, e.g. Toronto) no crossing is named; the note says so and gives the nearest "
-           "official crossing's distance.")
-st.dataframe(target_package.table(plan), hide_index=True, width="stretch")
-
-d1, d2, d3 = st.columns(3)
-stem = f"targets_r{int(res)}"
-plan_filters = Filters(date_from=d_from, date_to=d_to)   # the records the plan scored
-try:
-    export_button(d1, "Target list CSV", lambda: target_package.to_csv(plan), file_name=f"{stem}.csv", mime="text/csv",
-                       key="pl_dl_csv", filters=plan_filters, rows=len(plan.targets))
-    export_button(d2, "Target cells GeoJSON", lambda: target_package.to_geojson(plan), file_name=f"{stem}.geojson",
-                       mime="application/geo+json", key="pl_dl_geojson", filters=plan_filters, rows=len(plan.targets))
-    # the files are written when asked for (the PDF draws maps: seconds), from what the page shows
-    # the PDF's file name starts with the line its pages print: classification (if any) // releasability
-    pdf_marks = (str(settings.get("marking", con)), export_marking(plan_filters))
-    export_button(d3, "Target package PDF",
-                  lambda: target_package.to_pdf(plan, pdf_marks[0], data_marking=pdf_marks[1]),
-                  file_name=f"{stem}.pdf", mime="application/pdf", key="pl_dl_pdf",
-                  marking=briefing.marking_line(*pdf_marks))
-except Exception as exc:  # noqa: BLE001
-    st.error(f"The downloads could not be prepared: {exc}")
-
-with st.expander("Method", expanded=False):
-    for line in risk.method_text(plan):
-        st.markdown(f"- {line}")
+if plan is not None:
+    _show_plan(plan)
 
 # ---------------------------------------------------------------- backtest
 st.subheader("Backtest: would this ranking have found the next events?")
@@ -294,15 +324,24 @@ st.caption("Fit on one period, test on the next: hit rate (share of the test eve
            "for the risk score, the fitted ranking (chosen on the last training year, as the target list above when it "
            "is ranked 'fitted') and the two baselines, previous-period counts and kernel density. The study area and "
            "every method use training data only.")
-st.caption(f"The target list above is ranked by: {plan.scores.attrs.get('ranking_choice', 'risk score')} "
-           f"({plan.scores.attrs.get('ranking', 'risk score')}).")
+if plan is not None:
+    st.caption(f"The target list above is ranked by: {plan.scores.attrs.get('ranking_choice', 'risk score')} "
+               f"({plan.scores.attrs.get('ranking', 'risk score')}).")
 def_train, def_test, def_why = _default_periods(db_stamp(), int(res), area)
+# a keyed field keeps its text across reruns (value= counts only on the first), so when the defaults change
+# (another source, area or resolution) the fields are set to them before they are drawn: the caption's
+# periods and the fields' never disagree; a user's own text stays until the defaults change again
+if st.session_state.get("pl_bt_defaults") != (def_train, def_test):
+    st.session_state["pl_bt_defaults"] = (def_train, def_test)
+    st.session_state["pl_train"], st.session_state["pl_test"] = def_train, def_test
+    st.session_state.pop("pl_bt_result", None)   # a result of other periods would be read as this area's
+    st.session_state.pop("pl_bt_error", None)
 b1, b2, b3 = st.columns([1, 1, 1])
-train_txt = b1.text_input("Training period (e.g. 2015:2019 or 2023-01:2023-08)", value=def_train, key="pl_train",
+train_txt = b1.text_input("Training period (e.g. 2015:2019 or 2023-01:2023-08)", key="pl_train",
                           help="Default: from the months the area's sources cover (whole years where they cover two "
                                "or more, else whole months). Leave both empty to use them. Years and months are "
                                "included whole; an ISO end day (2023-01-01:2023-09-01) is excluded.")
-test_txt = b2.text_input("Test period (e.g. 2020:2023 or 2023-09:2023-11)", value=def_test, key="pl_test")
+test_txt = b2.text_input("Test period (e.g. 2020:2023 or 2023-09:2023-11)", key="pl_test")
 if def_why:
     st.caption(def_why)
 run = b3.button("Run backtest", key="pl_bt_run")
@@ -348,12 +387,15 @@ if res_bt is not None:
     try:
         import altair as alt
 
+        # horizontal bars: the methods' names ("fitted (previous-period counts)") read whole on the left,
+        # once for the three panels, instead of being cut under narrow vertical bars
         chart = (alt.Chart(res_bt).mark_bar()
-                 .encode(x=alt.X("method:N", title=None), y=alt.Y("pai:Q", title="PAI"),
+                 .encode(y=alt.Y("method:N", title=None, axis=alt.Axis(labelLimit=0)),
+                         x=alt.X("pai:Q", title="PAI"),
                          color=alt.Color("method:N", legend=None),
                          column=alt.Column("area_pct:O", title="% of the area"),
                          tooltip=["method", "area_pct", "cells", "hit_rate", "pai"])
-                 .properties(width=150, height=220))
+                 .properties(width=170, height=alt.Step(26)))
         st.altair_chart(chart)
     except Exception as exc:  # noqa: BLE001
         st.caption(f"(chart unavailable: {exc})")

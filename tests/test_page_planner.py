@@ -161,3 +161,53 @@ def test_page_map_marks_every_target_with_its_rank_beside_it(small):
     assert all(r["offset"] == [0.0, 0.0] for r in marks)
     assert all(abs(r["offset"][0]) >= hexagons.MARKER_CLEAR_PX or abs(r["offset"][1]) >= hexagons.MARKER_CLEAR_PX
                for r in ranks)
+
+
+def test_page_backtest_fields_follow_the_defaults_when_a_source_is_chosen(real_store, monkeypatch, tmp_path):
+    """User trial: with Sources = Ecuador the caption said "training 2023-01:2023-08, test 2023-09:2023-11"
+    but the fields kept the whole store's years (a keyed field keeps its text), so the run failed."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    _use(monkeypatch, real_store)
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not at.exception, at.exception
+    before = (at.text_input(key="pl_train").value, at.text_input(key="pl_test").value)
+    at.multiselect(key="pl_sources").set_value(["ecuador_mdi_armas_ilicitas"]).run()
+    assert not at.exception, at.exception
+    assert before != ("2023-01:2023-08", "2023-09:2023-11")   # the premise: the defaults change
+    assert at.text_input(key="pl_train").value == "2023-01:2023-08"
+    assert at.text_input(key="pl_test").value == "2023-09:2023-11"
+    assert any("training 2023-01:2023-08, test 2023-09:2023-11" in c.value for c in at.caption)
+    at.button(key="pl_bt_run").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("Fitted on 2023-01-01 to 2023-09-01, tested on 2023-09-01 to 2023-12-01" in i.value for i in at.info)
+    # a user's own text stays while the defaults do not change
+    at.text_input(key="pl_test").set_value("2023-10:2023-11").run()
+    assert at.text_input(key="pl_test").value == "2023-10:2023-11"
+
+
+def test_page_choosing_a_source_sets_the_period_to_its_records_and_keeps_the_backtest(real_store, monkeypatch,
+                                                                                     tmp_path):
+    """User trial: Colombia's register holds 2019-01-01 to 2019-03-31; the period stayed at the store's last
+    three years, nothing was ranked, and the backtest section disappeared with the plan's warning."""
+    import datetime as dt
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    _use(monkeypatch, real_store)
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    at.multiselect(key="pl_sources").set_value(["colombia_policia_incautaciones"]).run()
+    assert not at.exception, at.exception
+    assert tuple(at.date_input(key="pl_period").value) == (dt.date(2019, 1, 1), dt.date(2019, 3, 31))
+    assert int({m.label: m.value for m in at.metric}["Targets"]) >= 1
+    # a period without any of its records: no targets, but the backtest stays, its periods from the data
+    at.date_input(key="pl_period").set_value((dt.date(2024, 1, 1), dt.date(2024, 12, 31))).run()
+    assert not at.exception, at.exception
+    assert any("holds no located records in the chosen period" in w.value for w in at.warning)
+    assert "Targets" not in {m.label for m in at.metric}
+    assert at.text_input(key="pl_train").value == "2019-01:2019-02"
+    at.button(key="pl_bt_run").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any(i.value.startswith("Fitted on 2019-01-01 to 2019-03-01") for i in at.info)
+    # all sources again: the page's default period, the store's last three years
+    at.multiselect(key="pl_sources").set_value([]).run()
+    assert not at.exception, at.exception
+    assert at.date_input(key="pl_period").value[1] - at.date_input(key="pl_period").value[0] > dt.timedelta(days=1000)

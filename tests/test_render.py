@@ -321,3 +321,20 @@ def test_rank_labels_never_cover_a_marker_nor_each_other():
         by0, by1 = y[i] + dy[i] - h / 2, y[i] + dy[i] + h / 2
         for j in range(10):
             assert not (bx0 < x[j] + r and x[j] - r < bx1 and by0 < y[j] + r and y[j] - r < by1), (i + 1, j + 1)
+
+
+def test_target_view_frames_every_target_even_far_apart():
+    """User trial (Ecuador, resolution 3): four targets, rank 4 on the Galapagos (-0.81, -90.91), 1,000 km
+    west of the three mainland ones; the view centred on their median left it off the map. Every target
+    now lies inside the initial view of a map of the planner's size, clear of its edges."""
+    from intel.render.labels import mercator_px
+
+    lats, lons = [-0.18, -2.19, -1.05, -0.81], [-78.47, -79.89, -80.45, -90.91]
+    t = _targets(lats, lons, [3.0, 2.0, 1.0, 0.001], res=3)
+    view = _spec(hexagons.target_deck(t, t[["h3", "score"]])[0])["initialViewState"]
+    w, h = hexagons.TARGET_MAP_PX
+    x, y = mercator_px(lats, lons, view["zoom"])
+    cx, cy = mercator_px([view["latitude"]], [view["longitude"]], view["zoom"])
+    assert np.all(np.abs(x - cx[0]) <= w / 2 - 20) and np.all(np.abs(y - cy[0]) <= h / 2 - 20)
+    # and not zoomed out needlessly: the targets span most of the width
+    assert np.ptp(x) > 0.5 * w

@@ -277,3 +277,36 @@ def test_provenance_says_when_a_batch_holds_no_dated_record(tmp_path):
     assert a == "a: a.csv, imported 2024-05-01, 2 rows accepted, dates 2023-02-01 to 2024-03-05."
     assert rio.startswith("rio: rio.csv, imported 2024-05-01, 7 rows accepted, no dated record")
     assert not any("None" in x for x in lines)
+
+
+def test_pdf_map_colours_targets_in_the_planner_pages_classes_with_its_legend():
+    """User trial (Colombia 2019 Q1): ranks 9 and 10, score 0.139 of a top of about 1, were pale yellow on
+    the Planner page (its legend: "score 0.00-0.17") but orange in the PDF, whose own colour scale started
+    at 35 % of YlOrRd. The PDF now uses the page's six equal classes of [0, top] and draws their legend."""
+    import matplotlib.pyplot as plt
+
+    from intel.render import hexagons, palettes
+
+    c = h3.latlng_to_cell(4.6, -74.1, 5)
+    far = h3.latlng_to_cell(6.2, -75.6, 5)
+    t = _targets([c, far, h3.latlng_to_cell(3.4, -76.5, 5)])
+    t["score"] = [1.0, 0.139, 0.55]
+    scores = t[["h3", "score", "latitude", "longitude"]].copy()
+    scores.attrs.update(date_from="2019-01-01", date_to="2019-04-01")
+    p = risk.Plan(t, scores, None, 5, 3, 2.0, [], ["Test data."])
+    fig = tp._map_page(p, "TEST")
+    ax = fig.axes[0]
+    marks = [ln for ln in ax.lines if ln.get_marker() == "o"]
+    cells = [pt for pt in ax.patches if pt.get_zorder() == 3]
+    expected = [palettes.YLORRD[5], palettes.YLORRD[0], palettes.YLORRD[3]]   # 1.0, 0.139 (< 1/6), 0.55 (3/6-4/6)
+    for m, cell, rgb, s in zip(marks, cells, expected, t["score"]):
+        assert tuple(palettes.score_colour(s, 1.0)[:3]) == rgb                  # the page's colour of that score
+        assert np.allclose(m.get_markerfacecolor()[:3], np.array(rgb) / 255)
+        assert np.allclose(cell.get_facecolor()[:3], np.array(rgb) / 255)
+    leg = ax.get_legend()
+    assert leg is not None and leg.get_title().get_text() == "Target score"
+    assert [x.get_text() for x in leg.get_texts()] == [text for _, text in hexagons.target_legend(1.0)]
+    assert [tuple(np.round(np.array(h.get_facecolor()[:3]) * 255).astype(int)) for h in leg.legend_handles] == \
+        [rgb for rgb, _ in hexagons.target_legend(1.0)]
+    assert leg.get_texts()[-1].get_text() == "score 0.00-0.17"
+    plt.close(fig)

@@ -30,7 +30,7 @@ from intel.h3cells import cell_centres, cell_ring, from_hex
 from intel.hotspots import CONFIDENCE
 from intel.render.basemap import line_segments
 from intel.render.counts import TOOLTIP_COLUMNS, hexagon_layer, points_layer  # noqa: F401 - re-exported
-from intel.render.deck import HEX_POLYGONS, PIXELS, cells_view, fit_view, offline_deck, view_for
+from intel.render.deck import HEX_POLYGONS, PIXELS, cells_view, fit_view, offline_deck
 from intel.render.labels import mercator_px, place_labels
 from intel.render.palettes import (BIN_ALPHA, BIN_COLOURS, CATEGORY_ALPHA, CATEGORY_COLOURS,
                                    SCORED_CELL_GREY, TARGET_LABEL_COLOUR, TARGET_LABEL_HALO, TARGET_LINE_COLOUR,
@@ -167,6 +167,11 @@ MARKER_CLEAR_PX = 8.0
 radius and its ring, and a pixel to spare): a rank never covers a marker."""
 
 
+TARGET_MAP_PX = (700, 520)
+"""Width (a guess: three quarters of the page's content) and height (the Planner's deck) in CSS pixels of
+the target map, which its initial view fits every target into, with a margin."""
+
+
 def target_layers(targets: pd.DataFrame, scores: pd.DataFrame) -> tuple[list[pdk.Layer], pdk.ViewState, float]:
     """Layers of a plan: every scored cell in faint grey, the targets in YlOrRd with their rank.
 
@@ -184,7 +189,8 @@ def target_layers(targets: pd.DataFrame, scores: pd.DataFrame) -> tuple[list[pdk
     -------
     (layers, view, top)
         Layers in drawing order (scored cells, target cells, their outlines, target markers, rank
-        labels), the view framing the targets and the top score the colours are scaled to (for
+        labels), the view framing every target (:func:`intel.render.deck.fit_view` of their box in a
+        map of :data:`TARGET_MAP_PX`) and the top score the colours are scaled to (for
         :func:`target_legend`). Each target has a marker of a fixed pixel size (:data:`MARKER_PX`,
         opaque score colour, dark ring) at its cell's centre, so it shows at any zoom, even where
         the cell is smaller than a pixel. Rank labels sit beside their markers, never on one and
@@ -202,7 +208,10 @@ def target_layers(targets: pd.DataFrame, scores: pd.DataFrame) -> tuple[list[pdk
     t["crossing_note"] = note
     t = t.sort_values("rank", kind="stable")
     t["mark_color"] = [score_colour(s, top, 255) for s in t["score"]]   # opaque: the legend's swatch
-    view = view_for(t["latitude"].to_numpy(), t["longitude"].to_numpy())
+    # every target inside the initial view: the box of all of them (no quantile trim), not a window around
+    # their median, which left Ecuador's rank 4 on the Galapagos (-0.81, -90.91) outside
+    view = fit_view(t["latitude"].to_numpy(), t["longitude"].to_numpy(), width_px=TARGET_MAP_PX[0],
+                    height_px=TARGET_MAP_PX[1], trim=0.0, max_zoom=10.0)
     px, py = mercator_px(t["latitude"].to_numpy(), t["longitude"].to_numpy(), view.zoom)
     lw = rank_label_width(t["label"])
     # each rank sits beside its target's marker, clear of every marker and of the ranks placed before;

@@ -218,7 +218,9 @@ def page_trends(fig, ctx) -> None:
     _date_axis(axf)
     # where: year-over-year change by unit, per source
     # a source without units (every row "(not recorded)") has no "where" to draw
-    wb = {src: d[d["group"].astype(str) != "(not recorded)"] for src, d in (ctx["where_tables"] or {}).items()}
+    # and a source whose data do not cover the previous period has no change to draw, only its start
+    wb = {src: d[d["group"].astype(str) != trends.NOT_RECORDED] for src, d in (ctx["where_tables"] or {}).items()
+          if "covered" not in d or d["covered"].all()}
     wb = {src: d for src, d in wb.items() if len(d)}
     y0 = 0.13   # the bars' axis label (two lines) stays above the footer's marking line
     axw = fig.add_axes([0.06, y0, 0.9, 0.31])

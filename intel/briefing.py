@@ -345,7 +345,7 @@ def make_briefing(con, date_from: str | None = None, date_to: str | None = None,
         prov = prov.merge(pe, on="source", how="left") if len(prov) else pe
     ctx = dict(period=period, sources_text=", ".join(filters.sources) or "all", kpis=k, headline=headline,
                where=where_lines, precision_notes=precision_notes, cells=cells, coarse=coarse, map_res=map_res,
-               hot_cells=hot_cells, hotspot_res=hotspot_res, hotspot_k=hotspot_k, map_note=map_note,
+               precision=prec, hot_cells=hot_cells, hotspot_res=hotspot_res, hotspot_k=hotspot_k, map_note=map_note,
                series=trends.series(con, "month", "source", filters), where_tables=where_tables,
                hotspots=hs_table, hotspot_msg=hs_msg, targets=targets, targets_msg=targets_msg,
                coverage=pd.concat(cov, ignore_index=True),

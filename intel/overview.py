@@ -27,8 +27,10 @@ import pandas as pd
 
 from intel.queries import quarantine_outcomes
 from intel.store import events_sql
+from intel.trends import NO_EARLIER_DATA, NOT_RECORDED_TEXT, unrecorded_as_nan
 
-__all__ = ["Overview", "overview", "totals_by_source", "change_by_source", "change_by_place", "COUNTED"]
+__all__ = ["Overview", "overview", "totals_by_source", "change_by_source", "change_by_place", "COUNTED",
+           "totals_display", "change_display"]
 
 COUNTED = "status = 'accepted'"
 """Records the Overview counts."""
@@ -37,7 +39,8 @@ LAST_12M = "e.event_date > hi - INTERVAL 12 MONTH"
 PREV_12M = "e.event_date <= hi - INTERVAL 12 MONTH AND e.event_date > hi - INTERVAL 24 MONTH"
 PREV_COVERED = "lo <= hi - INTERVAL 24 MONTH + INTERVAL 1 DAY"
 """The source's data reach back over the whole of its previous 12 months (its first date at most
-the first day of that window), so its two periods compare equal lengths."""
+the first day of that window), so its two periods compare equal lengths: the rule of
+:func:`intel.trends.covers`, in SQL."""
 
 
 @dataclass(frozen=True)
@@ -72,13 +75,54 @@ def totals_by_source(con) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns ``source``, ``kind``, ``events`` (int), ``firearms``, ``ammunition`` (rounds;
-        0 when none), ``first``, ``last`` (dates), sorted by source then kind.
+        Columns ``source``, ``kind``, ``events`` (int), ``firearms``, ``ammunition`` (float, rounds;
+        0 when none, NaN when the source records no such count: :func:`intel.trends.unrecorded_as_nan`,
+        e.g. Toronto's discharge incidents carry no firearm count), ``first``, ``last`` (dates),
+        sorted by source then kind.
     """
-    return con.execute(f"""
-        SELECT source, kind, {events_sql()} AS events, coalesce(sum(firearms), 0) AS firearms,
-               coalesce(sum(ammunition), 0) AS ammunition, min(event_date) AS first, max(event_date) AS last
+    df = con.execute(f"""
+        SELECT source, kind, {events_sql()} AS events, sum(firearms) AS firearms,
+               sum(ammunition) AS ammunition, min(event_date) AS first, max(event_date) AS last
         FROM events WHERE {COUNTED} GROUP BY source, kind ORDER BY source, kind""").df()
+    return unrecorded_as_nan(df, "source")
+
+
+def _count_text(v) -> str:
+    return NOT_RECORDED_TEXT if pd.isna(v) else f"{v:,.0f}"
+
+
+def totals_display(tot: pd.DataFrame) -> pd.DataFrame:
+    """:func:`totals_by_source` as shown: firearms and rounds as text, ``"not recorded"``
+    (:data:`intel.trends.NOT_RECORDED_TEXT`) where the source records no such count, never 0.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same columns; ``firearms`` and ``ammunition`` are strings (``"1,234"``).
+    """
+    out = tot.copy()
+    for c in ("firearms", "ammunition"):
+        out[c] = out[c].map(_count_text).astype(object)
+    return out
+
+
+def change_display(by_source: pd.DataFrame) -> pd.DataFrame:
+    """:func:`change_by_source` as shown: the previous 12 months and the change as text,
+    ``"no earlier data"`` (:data:`intel.trends.NO_EARLIER_DATA`) where the data do not cover the
+    previous 12 months, never an empty cell or None.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same columns; ``previous_12m`` (``"1,234"``) and ``change_%`` (``"+5.1"``; ``"n/a"``
+        when the previous 12 months hold no event) are strings.
+    """
+    out = by_source.copy()
+    missing = out["previous_12m"].isna()
+    out["previous_12m"] = [NO_EARLIER_DATA if m else f"{int(v):,}" for m, v in zip(missing, out["previous_12m"])]
+    out["change_%"] = [NO_EARLIER_DATA if m else ("n/a" if pd.isna(v) else f"{v:+.1f}")
+                       for m, v in zip(missing, out["change_%"])]
+    return out.astype({"previous_12m": object, "change_%": object})
 
 
 def change_by_source(con) -> pd.DataFrame:
@@ -173,7 +217,7 @@ def overview(con, places: int = 20) -> Overview:
     q = quarantine_outcomes(con)
     return Overview(
         events=int(tot["events"].sum()) if len(tot) else 0,
-        firearms=int(tot["firearms"].sum()) if len(tot) else 0,
+        firearms=int(tot["firearms"].sum(skipna=True)) if len(tot) else 0,
         quarantined=int(q.loc[q["outcome"] == "quarantined", "n"].sum()),
         rejected=int(q.loc[q["outcome"] == "rejected", "n"].sum()),
         totals=tot,

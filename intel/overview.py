@@ -30,7 +30,7 @@ from intel.store import events_sql
 from intel.trends import NO_EARLIER_DATA, NOT_RECORDED_TEXT, unrecorded_as_nan
 
 __all__ = ["Overview", "overview", "totals_by_source", "change_by_source", "change_by_place", "COUNTED",
-           "totals_display", "change_display"]
+           "totals_display", "change_display", "places_display"]
 
 COUNTED = "status = 'accepted'"
 """Records the Overview counts."""
@@ -106,6 +106,20 @@ def totals_display(tot: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def places_display(by_place: pd.DataFrame) -> pd.DataFrame:
+    """:func:`change_by_place` as shown: ``firearms_last_12m`` as text, ``"not recorded"`` where the
+    source records no firearm count (Toronto's discharge incidents), never 0.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same columns; ``firearms_last_12m`` is a string (``"1,234"``).
+    """
+    out = by_place.copy()
+    out["firearms_last_12m"] = out["firearms_last_12m"].map(_count_text).astype(object)
+    return out
+
+
 def change_display(by_source: pd.DataFrame) -> pd.DataFrame:
     """:func:`change_by_source` as shown: the previous 12 months and the change as text,
     ``"no earlier data"`` (:data:`intel.trends.NO_EARLIER_DATA`) where the data do not cover the
@@ -172,7 +186,8 @@ def change_by_place(con, limit: int = 20) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns ``source``, ``place``, ``last_12m``, ``previous_12m`` (events),
-        ``firearms_last_12m``, ``change`` (last minus previous, events); largest absolute
+        ``firearms_last_12m`` (NaN when the source records no firearm count, as
+        :func:`intel.trends.unrecorded_as_nan`), ``change`` (last minus previous, events); largest absolute
         change first, ties by ``last_12m`` descending then source and place.
 
     Raises
@@ -183,13 +198,15 @@ def change_by_place(con, limit: int = 20) -> pd.DataFrame:
     if int(limit) < 0:
         raise ValueError(f"limit must be 0 or more, not {limit}")
     return con.execute(f"""
-        WITH last AS (SELECT source, min(event_date) AS lo, max(event_date) AS hi FROM events WHERE {COUNTED}
-                      GROUP BY source),
+        WITH last AS (SELECT source, min(event_date) AS lo, max(event_date) AS hi,
+                             count(firearms) > 0 AS firearms_recorded
+                      FROM events WHERE {COUNTED} GROUP BY source),
         per AS (
             SELECT e.source, coalesce(e.location_name, e.unit, e.country_iso3) AS place,
                    {events_sql("e.", LAST_12M)} AS last_12m,
                    {events_sql("e.", PREV_12M)} AS previous_12m,
-                   coalesce(sum(firearms) FILTER (WHERE {LAST_12M}), 0) AS firearms_last_12m
+                   CASE WHEN any_value(firearms_recorded)
+                        THEN coalesce(sum(firearms) FILTER (WHERE {LAST_12M}), 0) END AS firearms_last_12m
             FROM events e JOIN last USING (source)
             WHERE e.{COUNTED} AND e.event_date > hi - INTERVAL 24 MONTH
             GROUP BY 1, 2)

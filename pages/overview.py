@@ -5,7 +5,7 @@ Thin page: :func:`pages.common.overview_figures` (the cached :func:`intel.overvi
 """
 import streamlit as st
 
-from intel.overview import change_display, totals_display
+from intel.overview import change_display, places_display, totals_display
 from pages.common import PLAIN_GAP, as_days, overview_figures, provenance, stop_with_provenance
 
 CHANGE_NAMES = {"last_12m": "last 12 months", "previous_12m": "12 months before", "data_from": "data from",
@@ -47,7 +47,7 @@ if len(ov.by_source):
             + " do not cover them, so the two periods would not be of equal length.")
 
 st.subheader("Where: places with the largest change (last 12 months against the 12 before)")
-st.dataframe(as_days(ov.by_place).rename(columns=CHANGE_NAMES), hide_index=True, width="stretch")
+st.dataframe(as_days(places_display(ov.by_place)).rename(columns=CHANGE_NAMES), hide_index=True, width="stretch")
 st.caption("Toronto places are neighbourhoods; CBP places are Areas of Responsibility (field offices and "
            "Border Patrol sectors). Each source is compared over its own latest 24 months.")
 provenance()

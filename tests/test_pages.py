@@ -39,6 +39,9 @@ def test_overview(real_store, app_env):
     assert (tot.loc[["toronto_tps_shootings", "colombia_policia_incautaciones", "ecuador_mdi_armas_ilicitas"],
                     "ammunition"] == "not recorded").all()
     assert "not recorded" not in tot.loc[["cbp_weapons_seizures"], "firearms"].tolist()
+    where = next(df.value for df in at.dataframe if "firearms, last 12 months" in df.value.columns)
+    tor = where[where["source"] == "toronto_tps_shootings"]
+    assert len(tor) and (tor["firearms, last 12 months"] == "not recorded").all()
     assert any("colombia_policia_incautaciones (from 2019-01-01), ecuador_mdi_armas_ilicitas (from 2022-12-31) do "
                "not cover them" in c.value for c in at.caption)
     # the Data quality page shows the same two figures under the same names

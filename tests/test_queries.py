@@ -193,6 +193,7 @@ def test_overview_change_by_place(con):
     # b and c have no event in their previous 12 months (they begin there): left out, not ranked as changes
     assert list(zip(p["source"], p["place"], p["last_12m"], p["previous_12m"], p["firearms_last_12m"],
                     p["change"])) == [("a", "X", 1, 0, 2.0, 1), ("a", "Y", 0, 1, 0.0, -1)]
+    assert overview.places_display(p)["firearms_last_12m"].tolist() == ["2", "0"]   # a records firearms: a real 0
     assert len(overview.change_by_place(con, 1)) == 1
     with pytest.raises(ValueError):
         overview.change_by_place(con, -1)

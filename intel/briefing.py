@@ -212,6 +212,40 @@ def marking_line(classification, data_marking: str) -> str:
     return f"{c} // {data_marking}" if c else data_marking
 
 
+def where_line(source: str, d: pd.DataFrame, by: str = "unit") -> str | None:
+    """The "Where" sentence of one source: its largest rises and falls by ``by``, year over year.
+
+    Parameters
+    ----------
+    source : str
+        The source's name, at the head of the sentence.
+    d : pandas.DataFrame
+        :func:`intel.trends.kpi_breakdown` of the source (columns ``group``, ``change``, ``covered``).
+    by : str
+        The dimension's name as printed (``'unit'``).
+
+    Returns
+    -------
+    str or None
+        ``"cbp, events by unit, year over year: largest rises A (+137), ...; largest falls B (-467)."``;
+        ``"...: no earlier data to compare."`` when the source's data do not cover the previous
+        period (its every "rise" would only be its start); records without a value of ``by``
+        (:data:`intel.trends.NOT_RECORDED`) are named "records without a unit"; None when nothing changed.
+    """
+    head = f"{source}, events by {by}, year over year: "
+    if d.empty:
+        return None
+    if "covered" in d and not bool(d["covered"].iloc[0]):
+        return head + f"{trends.NO_EARLIER_DATA} to compare."
+    name = {trends.NOT_RECORDED: f"records without a {by}"}
+    parts = []
+    for label, sel in (("largest rises", d[d["change"] > 0]), ("largest falls", d[d["change"] < 0])):
+        sel = sel.head(3)
+        if len(sel):
+            parts.append(f"{label} " + ", ".join(f"{name.get(g, g)} ({c:+,.0f})" for g, c in zip(sel["group"], sel["change"])))
+    return head + "; ".join(parts) + "." if parts else None
+
+
 def make_briefing(con, date_from: str | None = None, date_to: str | None = None, *, marking: str | None = None,
                   sources=(), filters: Filters | None = None, map_res: int | None = None,
                   hotspot_res: int | None = None, with_hotspots: bool = True,
@@ -275,15 +309,9 @@ def make_briefing(con, date_from: str | None = None, date_to: str | None = None,
             continue
         if len(d):
             where_tables[src] = d
-            up = d[d["change"] > 0].head(3)
-            down = d[d["change"] < 0].head(3)
-            parts = []
-            if len(up):
-                parts.append("largest rises " + ", ".join(f"{g} ({c:+,.0f})" for g, c in zip(up["group"], up["change"])))
-            if len(down):
-                parts.append("largest falls " + ", ".join(f"{g} ({c:+,.0f})" for g, c in zip(down["group"], down["change"])))
-            if parts:
-                where_lines.append(f"{src}, events by unit, year over year: " + "; ".join(parts) + ".")
+            line = where_line(src, d)
+            if line:
+                where_lines.append(line)
     precision_notes = [f"{r.source}: dates are {r.date_precision}s only; compared on whole months, no 28-day figure."
                        for r in prec.itertuples() if r.date_precision != "day"]
 
@@ -317,7 +345,7 @@ def make_briefing(con, date_from: str | None = None, date_to: str | None = None,
         prov = prov.merge(pe, on="source", how="left") if len(prov) else pe
     ctx = dict(period=period, sources_text=", ".join(filters.sources) or "all", kpis=k, headline=headline,
                where=where_lines, precision_notes=precision_notes, cells=cells, coarse=coarse, map_res=map_res,
-               hot_cells=hot_cells, hotspot_res=hotspot_res, hotspot_k=hotspot_k, map_note=map_note,
+               precision=prec, hot_cells=hot_cells, hotspot_res=hotspot_res, hotspot_k=hotspot_k, map_note=map_note,
                series=trends.series(con, "month", "source", filters), where_tables=where_tables,
                hotspots=hs_table, hotspot_msg=hs_msg, targets=targets, targets_msg=targets_msg,
                coverage=pd.concat(cov, ignore_index=True),

@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from intel import trends
+
 __all__ = ["PAGE_SIZE", "DPI_PNG", "MARK_COLOUR", "plain", "page_figure", "frame_page", "text_block", "draw_table",
            "provenance_display", "kpi_display", "shared_prefix_note"]
 
@@ -137,12 +139,6 @@ def provenance_display(prov: pd.DataFrame) -> pd.DataFrame:
     return d.rename(columns=short)
 
 
-def _fmt(v, pct: bool = False) -> str:
-    if v is None or pd.isna(v):
-        return "n/a"
-    return f"{v:+.1f} %" if pct else f"{v:,.0f}"
-
-
 def kpi_display(k: pd.DataFrame) -> pd.DataFrame:
     """The KPI table as printed: one row per source and comparison.
 
@@ -151,7 +147,8 @@ def kpi_display(k: pd.DataFrame) -> pd.DataFrame:
     pandas.DataFrame
         Columns ``Source``, ``Comparison``, ``Current [from, to)``, ``Previous [from, to)``,
         ``Events``, ``Firearms``, ``Ammunition (rounds)``; each measure as
-        ``"current vs previous (change %)"`` or ``"not recorded"``.
+        ``"current vs previous (change %)"``, ``"current (no earlier data)"`` when the source's data
+        do not cover the previous period, or ``"not recorded"`` (:func:`intel.trends.comparison_text`).
     """
     rows = []
     for (src, comp), g in k.groupby(["source", "comparison"], sort=False):
@@ -161,11 +158,11 @@ def kpi_display(k: pd.DataFrame) -> pd.DataFrame:
                "Previous [from, to)": f"{r0.previous_from.date()} - {r0.previous_to.date()}"}
         for m, label in (("events", "Events"), ("firearms", "Firearms"), ("ammunition", "Ammunition (rounds)")):
             r = g[g["measure"] == m]
-            if r.empty or pd.isna(r.iloc[0]["current"]):
-                row[label] = "not recorded"
+            if r.empty:
+                row[label] = trends.NOT_RECORDED_TEXT
             else:
                 r = r.iloc[0]
-                row[label] = f"{_fmt(r.current)} vs {_fmt(r.previous)} ({_fmt(r.change_pct, True)})"
+                row[label] = trends.comparison_text(r.current, r.previous, bool(r.covered), r.change_pct)
         rows.append(row)
     return pd.DataFrame(rows)
 

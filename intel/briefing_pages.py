@@ -24,7 +24,7 @@ from intel import h3cells, store, trends
 from intel.briefing_draw import draw_table, kpi_display, plain, provenance_display, shared_prefix_note, text_block
 from intel.render import palettes, paper
 
-__all__ = ["GAP_STATEMENT", "page_summary", "page_map", "page_trends", "page_hotspots", "page_country",
+__all__ = ["GAP_STATEMENT", "partial_months", "page_summary", "page_map", "page_trends", "page_hotspots", "page_country",
            "page_methods"]
 
 GAP_STATEMENT = ("The bundled data is a North American case study (Toronto firearm-discharge incidents, U.S. CBP "
@@ -150,12 +150,51 @@ def page_map(fig, ctx) -> None:
     fig.text(0.05, 0.055, plain(ctx["map_note"]), fontsize=8, va="top")
 
 
-def _date_axis(ax) -> None:
+def _date_axis(ax, periods=None) -> str:
     """Date ticks that name each tick once (years, then months within a year: matplotlib's concise
-    formatter); a year-only format repeated the year on every tick of a short series."""
-    loc = mdates.AutoDateLocator(minticks=3, maxticks=8)
+    formatter); a year-only format repeated the year on every tick of a short series.
+
+    The formatter's offset text (e.g. "2019-Mar" at the axis' lower right) is never drawn: it hung
+    below a small panel into the next one. For a series of monthly ``periods`` spanning less than
+    two years the ticks are whole months (never mid-month days such as "15") and the years are
+    returned, to go into the panel's title ("" otherwise)."""
+    per = pd.to_datetime(pd.Series(periods)) if periods is not None and len(periods) else None
+    if per is not None and (per.max() - per.min()).days < 730:
+        months = (per.max().year - per.min().year) * 12 + per.max().month - per.min().month + 1
+        loc = mdates.MonthLocator(bymonthday=1, interval=max(1, -(-months // 6)))
+        y0, y1 = per.min().year, per.max().year
+        years = str(y0) if y0 == y1 else f"{y0}-{y1}"
+    else:
+        loc = mdates.AutoDateLocator(minticks=3, maxticks=8)
+        years = ""
     ax.xaxis.set_major_locator(loc)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc, show_offset=False))
+    return years
+
+
+def partial_months(periods, first_date, last_date) -> np.ndarray:
+    """Which months of a monthly series the source's data cover only in part: the first month when
+    the data start after its first day, the last when they end before its last day.
+
+    Parameters
+    ----------
+    periods : sequence of date-like
+        First days of the months.
+    first_date, last_date : date-like
+        The source's first and last event dates (UTC days).
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        One flag per period. Ecuador's 2023 register holds two records of 2022-12-31: December 2022
+        is 2 events from one day, drawn as a hollow point with its value, not as a collapse to 0.
+    """
+    p = pd.to_datetime(pd.Series(periods)).reset_index(drop=True)
+    if not len(p) or pd.isna(first_date) or pd.isna(last_date):
+        return np.zeros(len(p), dtype=bool)
+    first, last = pd.Timestamp(first_date).normalize(), pd.Timestamp(last_date).normalize()
+    month_end = p + pd.offsets.MonthEnd(0)
+    return (((p < first) & (month_end >= first)) | ((month_end > last) & (p <= last))).to_numpy()
 
 
 def _lines(text: str, width: int, most: int) -> str:
@@ -173,6 +212,9 @@ def page_trends(fig, ctx) -> None:
     year-over-year change by unit (``ctx`` keys ``series``, ``where_tables``)."""
     s = ctx["series"]
     srcs = list(dict.fromkeys(s["group"])) if len(s) else []
+    pr = ctx.get("precision")
+    spans = ({r.source: (r.first_date, r.last_date, r.date_precision) for r in pr.itertuples()}
+             if pr is not None and len(pr) else {})
     n = max(len(srcs), 1)
     top = 0.86
     gap = 0.06
@@ -181,16 +223,25 @@ def page_trends(fig, ctx) -> None:
         ax = fig.add_axes([0.06, top - (i + 1) * h - i * gap, 0.42, h])
         d = s[s["group"] == src]
         ax.plot(d["period"], d["events"], color="#3465a4", lw=1)
-        ax.set_title(plain(f"{src}: events per month"), fontsize=9, loc="left")
+        sp = spans.get(src)
+        part = (partial_months(d["period"], sp[0], sp[1]) if sp is not None and sp[2] == "day"
+                else np.zeros(len(d), dtype=bool))
+        if part.any():
+            ax.scatter(d["period"][part], d["events"][part], s=14, facecolors="white", edgecolors="#3465a4",
+                       linewidths=1, zorder=3)
+            for x, v in zip(d["period"][part], d["events"][part]):
+                ax.annotate(f"{v:,.0f} (part month)", (x, v), fontsize=6.5, xytext=(4, 2), textcoords="offset points")
         ax.tick_params(labelsize=7)
-        _date_axis(ax)
+        years = _date_axis(ax, d["period"])
+        ax.set_title(plain(f"{src}: events per month" + (f" ({years})" if years else "")), fontsize=9,
+                     loc="left")
         ax.grid(alpha=0.3)
     if not srcs:
         ax = fig.add_axes([0.06, 0.5, 0.42, 0.36])
         ax.set_axis_off()
         ax.text(0, 0.5, "No dated records in this selection.", fontsize=10)
     # firearms and ammunition where recorded
-    axf = fig.add_axes([0.56, 0.55, 0.40, 0.31])
+    axf = fig.add_axes([0.56, 0.61, 0.40, 0.25])
     any_f = False
     for src in srcs:
         d = s[s["group"] == src]
@@ -211,14 +262,18 @@ def page_trends(fig, ctx) -> None:
     if any_f:
         h1, l1 = axf.get_legend_handles_labels()
         h2, l2 = axa.get_legend_handles_labels()
-        axf.legend(h1 + h2, l1 + l2, fontsize=7, loc="upper left")
+        # below the axes, outside them: inside, the box covered a line (Colombia's 2019 firearms)
+        axf.legend(h1 + h2, l1 + l2, fontsize=6.5, loc="upper left", bbox_to_anchor=(0.0, -0.1), ncol=2,
+                   frameon=False, borderaxespad=0.0)
     else:
         axf.text(0.5, 0.5, "No source in this selection records firearm counts.", ha="center",
                  transform=axf.transAxes, fontsize=8)
     _date_axis(axf)
     # where: year-over-year change by unit, per source
     # a source without units (every row "(not recorded)") has no "where" to draw
-    wb = {src: d[d["group"].astype(str) != "(not recorded)"] for src, d in (ctx["where_tables"] or {}).items()}
+    # and a source whose data do not cover the previous period has no change to draw, only its start
+    wb = {src: d[d["group"].astype(str) != trends.NOT_RECORDED] for src, d in (ctx["where_tables"] or {}).items()
+          if "covered" not in d or d["covered"].all()}
     wb = {src: d for src, d in wb.items() if len(d)}
     y0 = 0.13   # the bars' axis label (two lines) stays above the footer's marking line
     axw = fig.add_axes([0.06, y0, 0.9, 0.31])
@@ -272,7 +327,7 @@ def page_country(fig, ctx) -> None:
     per year and the KAFO countries by location (``ctx`` keys ``coverage``, ``group_totals``,
     ``kafo_context``, ``trigger``)."""
     cov = ctx["coverage"]
-    ax = fig.add_axes([0.04, 0.45, 0.52, 0.44])
+    ax = fig.add_axes([0.04, 0.45, 0.52, 0.40])   # its title clear of the page's heading
     show = cov.copy()
     if len(show):
         for c in ("first_year", "last_year"):

@@ -27,8 +27,10 @@ import pandas as pd
 
 from intel.queries import quarantine_outcomes
 from intel.store import events_sql
+from intel.trends import NO_EARLIER_DATA, NOT_RECORDED_TEXT, unrecorded_as_nan
 
-__all__ = ["Overview", "overview", "totals_by_source", "change_by_source", "change_by_place", "COUNTED"]
+__all__ = ["Overview", "overview", "totals_by_source", "change_by_source", "change_by_place", "COUNTED",
+           "totals_display", "change_display", "places_display"]
 
 COUNTED = "status = 'accepted'"
 """Records the Overview counts."""
@@ -37,7 +39,8 @@ LAST_12M = "e.event_date > hi - INTERVAL 12 MONTH"
 PREV_12M = "e.event_date <= hi - INTERVAL 12 MONTH AND e.event_date > hi - INTERVAL 24 MONTH"
 PREV_COVERED = "lo <= hi - INTERVAL 24 MONTH + INTERVAL 1 DAY"
 """The source's data reach back over the whole of its previous 12 months (its first date at most
-the first day of that window), so its two periods compare equal lengths."""
+the first day of that window), so its two periods compare equal lengths: the rule of
+:func:`intel.trends.covers`, in SQL."""
 
 
 @dataclass(frozen=True)
@@ -72,13 +75,68 @@ def totals_by_source(con) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns ``source``, ``kind``, ``events`` (int), ``firearms``, ``ammunition`` (rounds;
-        0 when none), ``first``, ``last`` (dates), sorted by source then kind.
+        Columns ``source``, ``kind``, ``events`` (int), ``firearms``, ``ammunition`` (float, rounds;
+        0 when none, NaN when the source records no such count: :func:`intel.trends.unrecorded_as_nan`,
+        e.g. Toronto's discharge incidents carry no firearm count), ``first``, ``last`` (dates),
+        sorted by source then kind.
     """
-    return con.execute(f"""
-        SELECT source, kind, {events_sql()} AS events, coalesce(sum(firearms), 0) AS firearms,
-               coalesce(sum(ammunition), 0) AS ammunition, min(event_date) AS first, max(event_date) AS last
+    df = con.execute(f"""
+        SELECT source, kind, {events_sql()} AS events, sum(firearms) AS firearms,
+               sum(ammunition) AS ammunition, min(event_date) AS first, max(event_date) AS last
         FROM events WHERE {COUNTED} GROUP BY source, kind ORDER BY source, kind""").df()
+    return unrecorded_as_nan(df, "source")
+
+
+def _count_text(v) -> str:
+    return NOT_RECORDED_TEXT if pd.isna(v) else f"{v:,.0f}"
+
+
+def totals_display(tot: pd.DataFrame) -> pd.DataFrame:
+    """:func:`totals_by_source` as shown: firearms and rounds as text, ``"not recorded"``
+    (:data:`intel.trends.NOT_RECORDED_TEXT`) where the source records no such count, never 0.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same columns; ``firearms`` and ``ammunition`` are strings (``"1,234"``).
+    """
+    out = tot.copy()
+    for c in ("firearms", "ammunition"):
+        out[c] = out[c].map(_count_text).astype(object)
+    return out
+
+
+def places_display(by_place: pd.DataFrame) -> pd.DataFrame:
+    """:func:`change_by_place` as shown: ``firearms_last_12m`` as text, ``"not recorded"`` where the
+    source records no firearm count (Toronto's discharge incidents), never 0.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same columns; ``firearms_last_12m`` is a string (``"1,234"``).
+    """
+    out = by_place.copy()
+    out["firearms_last_12m"] = out["firearms_last_12m"].map(_count_text).astype(object)
+    return out
+
+
+def change_display(by_source: pd.DataFrame) -> pd.DataFrame:
+    """:func:`change_by_source` as shown: the previous 12 months and the change as text,
+    ``"no earlier data"`` (:data:`intel.trends.NO_EARLIER_DATA`) where the data do not cover the
+    previous 12 months, never an empty cell or None.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same columns; ``previous_12m`` (``"1,234"``) and ``change_%`` (``"+5.1"``; ``"n/a"``
+        when the previous 12 months hold no event) are strings.
+    """
+    out = by_source.copy()
+    missing = out["previous_12m"].isna()
+    out["previous_12m"] = [NO_EARLIER_DATA if m else f"{int(v):,}" for m, v in zip(missing, out["previous_12m"])]
+    out["change_%"] = [NO_EARLIER_DATA if m else ("n/a" if pd.isna(v) else f"{v:+.1f}")
+                       for m, v in zip(missing, out["change_%"])]
+    return out.astype({"previous_12m": object, "change_%": object})
 
 
 def change_by_source(con) -> pd.DataFrame:
@@ -128,7 +186,8 @@ def change_by_place(con, limit: int = 20) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns ``source``, ``place``, ``last_12m``, ``previous_12m`` (events),
-        ``firearms_last_12m``, ``change`` (last minus previous, events); largest absolute
+        ``firearms_last_12m`` (NaN when the source records no firearm count, as
+        :func:`intel.trends.unrecorded_as_nan`), ``change`` (last minus previous, events); largest absolute
         change first, ties by ``last_12m`` descending then source and place.
 
     Raises
@@ -139,13 +198,15 @@ def change_by_place(con, limit: int = 20) -> pd.DataFrame:
     if int(limit) < 0:
         raise ValueError(f"limit must be 0 or more, not {limit}")
     return con.execute(f"""
-        WITH last AS (SELECT source, min(event_date) AS lo, max(event_date) AS hi FROM events WHERE {COUNTED}
-                      GROUP BY source),
+        WITH last AS (SELECT source, min(event_date) AS lo, max(event_date) AS hi,
+                             count(firearms) > 0 AS firearms_recorded
+                      FROM events WHERE {COUNTED} GROUP BY source),
         per AS (
             SELECT e.source, coalesce(e.location_name, e.unit, e.country_iso3) AS place,
                    {events_sql("e.", LAST_12M)} AS last_12m,
                    {events_sql("e.", PREV_12M)} AS previous_12m,
-                   coalesce(sum(firearms) FILTER (WHERE {LAST_12M}), 0) AS firearms_last_12m
+                   CASE WHEN any_value(firearms_recorded)
+                        THEN coalesce(sum(firearms) FILTER (WHERE {LAST_12M}), 0) END AS firearms_last_12m
             FROM events e JOIN last USING (source)
             WHERE e.{COUNTED} AND e.event_date > hi - INTERVAL 24 MONTH
             GROUP BY 1, 2)
@@ -173,7 +234,7 @@ def overview(con, places: int = 20) -> Overview:
     q = quarantine_outcomes(con)
     return Overview(
         events=int(tot["events"].sum()) if len(tot) else 0,
-        firearms=int(tot["firearms"].sum()) if len(tot) else 0,
+        firearms=int(tot["firearms"].sum(skipna=True)) if len(tot) else 0,
         quarantined=int(q.loc[q["outcome"] == "quarantined", "n"].sum()),
         rejected=int(q.loc[q["outcome"] == "rejected", "n"].sum()),
         totals=tot,

@@ -84,6 +84,14 @@ DIMENSIONS: dict[str, str] = {
 NOT_RECORDED = "(not recorded)"
 """Group label for records without a value in the breakdown dimension."""
 
+NOT_RECORDED_TEXT = "not recorded"
+"""How a measure a source never records is printed (on the Overview, the Trends page and the briefing):
+never as 0. The rule is :func:`unrecorded_as_nan` (the same as ``This source does not record ...``
+of :func:`kpis`)."""
+
+NO_EARLIER_DATA = "no earlier data"
+"""How a previous period the source's data do not cover (:func:`covers`) is printed: never as 0."""
+
 COMPARISONS = ("last 28 days", "year to date", "year over year")
 
 # --------------------------------------------------------------------------------------
@@ -125,6 +133,86 @@ def next_period(start, grain: str) -> pd.Timestamp:
     t = _ts(start)
     return {"week": t + pd.Timedelta(days=7), "month": t + pd.DateOffset(months=1),
             "quarter": t + pd.DateOffset(months=3), "year": t + pd.DateOffset(years=1)}[grain]
+
+
+def covers(first_date, previous_from) -> bool:
+    """Whether a source's data cover a previous period: its first record is on or before the
+    period's first day.
+
+    The one rule of every comparison (:func:`kpis` ``covered``, :func:`kpi_breakdown`, the Overview's
+    12 months before): a previous period the data do not reach is missing, not 0, and has no change.
+
+    Parameters
+    ----------
+    first_date : date-like or None
+        The source's first event date (UTC day); None or NaT when it has none.
+    previous_from : date-like
+        First day of the previous period (inclusive).
+
+    Returns
+    -------
+    bool
+    """
+    return bool(first_date is not None and pd.notna(first_date) and _ts(first_date) <= _ts(previous_from))
+
+
+def unrecorded_as_nan(df: pd.DataFrame, by, measures=("firearms", "ammunition")) -> pd.DataFrame:
+    """Measures summed in SQL (``sum`` is NULL when no record carries the measure) with the rule
+    "this source does not record ...": a group of ``by`` where no row carries the measure keeps NaN
+    (not recorded, printed :data:`NOT_RECORDED_TEXT`), other missing values are real zeros.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Rows with the columns ``by`` and ``measures``.
+    by : str or list of str
+        The grouping (e.g. ``'source'``): whether a measure is recorded is decided per group.
+    measures : sequence of str
+        Measure columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with each measure as float: NaN where the group never records it, else the value or 0.
+    """
+    out = df.copy()
+    keys = [out[b] for b in ([by] if isinstance(by, str) else by)]
+    for m in measures:
+        v = out[m].astype(float)
+        if len(out):
+            rec = v.notna().groupby(keys).transform("any").astype(bool)
+            v = v.where(~rec, v.fillna(0.0))
+        out[m] = v
+    return out
+
+
+def comparison_text(current, previous, covered: bool, change_pct=float("nan")) -> str:
+    """One comparison as printed: ``"1,296 vs 2,360 (-45.1 %)"``, ``"5,672 (no earlier data)"``
+    when the data do not cover the previous period (:func:`covers`) and hold nothing there,
+    ``"9,173 vs 12 (earlier data incomplete)"`` when they cover only part of it, or
+    :data:`NOT_RECORDED_TEXT` when ``current`` is missing (the measure is not recorded).
+
+    Parameters
+    ----------
+    current, previous : float
+        Counts (events, firearms or rounds); NaN when not recorded.
+    covered : bool
+        The data cover the previous period (:func:`covers`).
+    change_pct : float
+        Change in % (NaN when not computable: printed ``n/a``).
+
+    Returns
+    -------
+    str
+    """
+    if current is None or pd.isna(current):
+        return NOT_RECORDED_TEXT
+    if not covered:
+        if previous is None or pd.isna(previous) or previous == 0:
+            return f"{current:,.0f} ({NO_EARLIER_DATA})"
+        return f"{current:,.0f} vs {previous:,.0f} (earlier data incomplete)"
+    pct = "n/a" if change_pct is None or pd.isna(change_pct) else f"{change_pct:+.1f} %"
+    return f"{current:,.0f} vs {previous:,.0f} ({pct})"
 
 
 def _without_period(filters: Filters | None) -> Filters:
@@ -172,9 +260,7 @@ def series(con, grain: str = "month", by: str | None = None, filters: Filters | 
             GROUP BY 1, 2 ORDER BY 2, 1""", params).df()
     # a measure a group never records (Toronto incidents carry no firearm count) stays NaN;
     # otherwise a period without it is a zero
-    recorded = {m: df.groupby("group")[m].transform(lambda v: v.notna().any()) for m in ("firearms", "ammunition")}
-    for m in ("firearms", "ammunition"):
-        df[m] = df[m].astype(float).where(~(recorded[m] & df[m].isna()), 0.0)
+    df = unrecorded_as_nan(df, "group")
     cols = ["period", "period_end", "group", *MEASURES, "records"]
     if df.empty:
         return pd.DataFrame({c: pd.Series(dtype="float64" if c in ("firearms", "ammunition") else "object")
@@ -193,9 +279,7 @@ def series(con, grain: str = "month", by: str | None = None, filters: Filters | 
         df = pd.concat(parts, ignore_index=True)
         for c in ("events", "records"):
             df[c] = df[c].fillna(0)
-        for c in ("firearms", "ammunition"):
-            rec = df.groupby("group")[c].transform(lambda v: v.notna().any())
-            df[c] = df[c].where(~rec, df[c].fillna(0.0))
+        df = unrecorded_as_nan(df, "group")
     df["events"] = df["events"].astype("int64")
     df["records"] = df["records"].astype("int64")
     df["period_end"] = [next_period(p, grain) for p in df["period"]]
@@ -393,7 +477,7 @@ def kpis(con, filters: Filters | None = None, measures=MEASURES, by_source: bool
         for per in comparison_periods(as_of, basis):
             cur = _totals(con, f, per["current_from"], per["current_to"])
             prv = _totals(con, f, per["previous_from"], per["previous_to"])
-            covered = bool(pd.notna(first) and first <= per["previous_from"])
+            covered = covers(first, per["previous_from"])
             for m in measures:
                 c = float(cur[m].sum()) if len(cur) else 0.0
                 v = float(prv[m].sum()) if len(prv) else 0.0
@@ -438,7 +522,9 @@ def kpi_breakdown(con, by: str, comparison: str = "year over year", measure: str
     -------
     pandas.DataFrame
         Columns ``source``, ``group``, ``current``, ``previous``, ``change``, ``change_pct``
-        (%, NaN when the previous value is 0 or the data do not cover it), ``current_from``, ``current_to``, ``previous_from``, ``previous_to``; sorted by
+        (%, NaN when the previous value is 0 or the data do not cover it), ``current_from``, ``current_to``,
+        ``previous_from``, ``previous_to``, ``covered`` (bool, :func:`covers`: False when the source's data
+        do not reach back over the previous period, so its "change" is only its start); sorted by
         the absolute change, largest first.
     """
     filters = filters or Filters()
@@ -447,7 +533,7 @@ def kpi_breakdown(con, by: str, comparison: str = "year over year", measure: str
     k = kpis(con, filters, measures=(measure,))
     k = k[k["comparison"] == comparison]
     cols = ["source", "group", "current", "previous", "change", "change_pct",
-            "current_from", "current_to", "previous_from", "previous_to"]
+            "current_from", "current_to", "previous_from", "previous_to", "covered"]
     if k.empty:
         return pd.DataFrame(columns=cols)
     r = k.iloc[0]
@@ -460,6 +546,7 @@ def kpi_breakdown(con, by: str, comparison: str = "year over year", measure: str
     df["change"] = df["current"] - df["previous"]
     df["change_pct"] = pct_change(df["current"], df["previous"]) if r["covered"] else np.nan
     df["source"] = r["source"]
+    df["covered"] = bool(r["covered"])
     for c in ("current_from", "current_to", "previous_from", "previous_to"):
         df[c] = r[c]
     df = df.reindex(df["change"].abs().sort_values(ascending=False, kind="stable").index)
@@ -552,4 +639,5 @@ def data_period(con, filters: Filters | None = None) -> tuple[str | None, str | 
 __all__ = ["MEASURES", "GRAINS", "DIMENSIONS", "KAFO", "TRIGGER_DEFAULT", "LOCATION_CATEGORIES", "series",
            "small_multiples", "date_precision", "comparison_periods", "kpis", "kpi_breakdown", "headline",
            "country_indicator", "country_context", "country_coverage", "country_group_totals",
-           "playback_steps", "data_period", "pct_change", "register_totals", "register_marking"]
+           "playback_steps", "data_period", "pct_change", "covers", "unrecorded_as_nan", "comparison_text",
+           "NOT_RECORDED", "NOT_RECORDED_TEXT", "NO_EARLIER_DATA", "register_totals", "register_marking"]

@@ -5,6 +5,7 @@ Thin page: :func:`pages.common.overview_figures` (the cached :func:`intel.overvi
 """
 import streamlit as st
 
+from intel.overview import change_display, places_display, totals_display
 from pages.common import PLAIN_GAP, as_days, overview_figures, provenance, stop_with_provenance
 
 CHANGE_NAMES = {"last_12m": "last 12 months", "previous_12m": "12 months before", "data_from": "data from",
@@ -31,14 +32,14 @@ c[2].metric("Rows in quarantine", f"{ov.quarantined + ov.rejected:,}",
 c[3].metric("Rejected on import", f"{ov.rejected:,}")
 
 st.subheader("By source")
-st.dataframe(as_days(ov.totals), hide_index=True, width="stretch")
+# a count the source does not record (Toronto's incidents: firearms; most sources: rounds) reads "not recorded", not 0
+st.dataframe(as_days(totals_display(ov.totals)), hide_index=True, width="stretch")
 
 st.subheader("Last 12 months of each source against the 12 months before")
 if len(ov.by_source):
     # a source whose data do not cover its previous 12 months has no comparison of equal lengths: said, not 0
-    st.dataframe(as_days(ov.by_source).rename(columns=CHANGE_NAMES), hide_index=True, width="stretch",
-                 column_config={"12 months before": st.column_config.NumberColumn(format="%d"),
-                                "change %": st.column_config.NumberColumn(format="%+.1f")})
+    st.dataframe(as_days(change_display(ov.by_source)).rename(columns=CHANGE_NAMES), hide_index=True,
+                 width="stretch")
     short = ov.by_source[ov.by_source["previous_12m"].isna()]
     if len(short):
         st.caption("No figure for the 12 months before: the data of " + ", ".join(
@@ -46,7 +47,7 @@ if len(ov.by_source):
             + " do not cover them, so the two periods would not be of equal length.")
 
 st.subheader("Where: places with the largest change (last 12 months against the 12 before)")
-st.dataframe(as_days(ov.by_place).rename(columns=CHANGE_NAMES), hide_index=True, width="stretch")
+st.dataframe(as_days(places_display(ov.by_place)).rename(columns=CHANGE_NAMES), hide_index=True, width="stretch")
 st.caption("Toronto places are neighbourhoods; CBP places are Areas of Responsibility (field offices and "
            "Border Patrol sectors). Each source is compared over its own latest 24 months.")
 provenance()

@@ -123,6 +123,10 @@ with tab_t:
         bd = _breakdown(db_stamp(), w_by, w_cmp, w_m, filters, w_src)
         if bd.empty or bd["current"].isna().all():
             st.info("No comparison for this choice.")
+        elif not bd["covered"].all():
+            # as in the briefing's "Where": a source whose data start after the previous period began has no change
+            st.info(md(f"{w_src}, {w_cmp}: {trends.NO_EARLIER_DATA} to compare. Its data start after the previous "
+                       "period began, so each group's 'change' would only be its start."))
         else:
             top = bd.head(15)
             chart = alt.Chart(top).mark_bar().encode(

@@ -215,3 +215,37 @@ def test_a_note_shared_by_every_target_leaves_the_crossing_column():
     assert note == "none known within the border zone" and list(same.columns) == ["rank"]
     mixed = d.assign(**{"official crossing": ["Rosso (45.8 km)", "Rosso (12.0 km)"]})
     assert shared_prefix_note(mixed, "official crossing") == (mixed, None)   # too little in common
+
+
+def test_key_figures_and_where_of_a_source_without_earlier_data(tmp_path):
+    """Colombia's quarter and Ecuador's 2023 printed "5,672 vs 0 (n/a)" and "largest rises (not
+    recorded) (+5,672)": a source without earlier data prints "no earlier data", never "vs 0"."""
+    import pandas as pd
+
+    from intel import trends
+    from intel.briefing_draw import kpi_display
+    from tests.test_trends import _new_source_store
+
+    con = _new_source_store(tmp_path / "n.duckdb")
+    kd = kpi_display(trends.kpis(con))
+    assert kd["Events"].tolist() == ["2 (no earlier data)"] * 3
+    assert kd["Firearms"].tolist() == ["3 (no earlier data)"] * 3
+    assert kd["Ammunition (rounds)"].tolist() == ["not recorded"] * 3
+    assert not kd.apply(lambda c: c.astype(str).str.contains(" vs 0")).any().any()
+    d = trends.kpi_breakdown(con, "unit", "year over year", "events", source="new")
+    assert briefing.where_line("new", d) == "new, events by unit, year over year: no earlier data to compare."
+    # a covered source: records without a unit are named so, not "(not recorded)"
+    d = pd.DataFrame({"group": [trends.NOT_RECORDED, "U1", "U2"], "change": [5.0, -2.0, 0.0], "covered": True})
+    assert briefing.where_line("x", d) == ("x, events by unit, year over year: largest rises records without a unit "
+                                           "(+5); largest falls U1 (-2).")
+    assert briefing.where_line("x", d.assign(change=0.0)) is None
+
+
+def test_a_month_the_data_cover_in_part_is_marked():
+    from intel.briefing_pages import partial_months
+
+    per = ["2022-12-01", "2023-01-01", "2023-11-01"]
+    # Ecuador: two records of 2022-12-31, the register ends 2023-11-30
+    assert partial_months(per, "2022-12-31", "2023-11-30").tolist() == [True, False, False]
+    assert partial_months(per, "2022-12-01", "2023-11-15").tolist() == [False, False, True]
+    assert partial_months(per, None, None).tolist() == [False, False, False]

@@ -26,8 +26,22 @@ def test_overview(real_store, app_env):
     assert str(per["first"].iloc[0]).count(":") == 0
     # equal lengths only: Colombia's quarter and Ecuador's 2023 have no 12 months before, said, never 0
     ch = next(df.value for df in at.dataframe if "12 months before" in df.value.columns).set_index("source")
-    assert ch["12 months before"].isna().tolist() == [False, True, True, False]
-    assert ch.at["toronto_tps_shootings", "12 months before"] > 0
+    assert (ch["12 months before"] == "no earlier data").tolist() == [False, True, True, False]
+    assert (ch["change %"] == "no earlier data").tolist() == [False, True, True, False]
+    assert int(ch.at["toronto_tps_shootings", "12 months before"].replace(",", "")) > 0
+    # no table of the page shows a missing value (drawn as the text None)
+    for df in at.dataframe:
+        assert not df.value.isna().any().any(), df.value
+    # a count the source does not record reads "not recorded", never 0: Toronto's discharge incidents
+    # carry no firearm count, and Toronto, Colombia and Ecuador no rounds of ammunition
+    tot = per.set_index("source")
+    assert tot.at["toronto_tps_shootings", "firearms"] == "not recorded"
+    assert (tot.loc[["toronto_tps_shootings", "colombia_policia_incautaciones", "ecuador_mdi_armas_ilicitas"],
+                    "ammunition"] == "not recorded").all()
+    assert "not recorded" not in tot.loc[["cbp_weapons_seizures"], "firearms"].tolist()
+    where = next(df.value for df in at.dataframe if "firearms, last 12 months" in df.value.columns)
+    tor = where[where["source"] == "toronto_tps_shootings"]
+    assert len(tor) and (tor["firearms, last 12 months"] == "not recorded").all()
     assert any("colombia_policia_incautaciones (from 2019-01-01), ecuador_mdi_armas_ilicitas (from 2022-12-31) do "
                "not cover them" in c.value for c in at.caption)
     # the Data quality page shows the same two figures under the same names

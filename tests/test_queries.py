@@ -145,8 +145,14 @@ def test_overview_totals_count_one_event_per_source_and_key(con):
     assert ov.events == 4 and ov.firearms == 4
     assert (ov.quarantined, ov.rejected) == (2, 1)
     t = ov.totals
-    assert list(zip(t["source"], t["kind"], t["events"], t["firearms"], t["ammunition"])) == [
-        ("a", "seizure", 2, 3.0, 50.0), ("b", "discharge incident", 1, 0.0, 0.0), ("c", "recovery", 1, 1.0, 0.0)]
+    # b records neither firearms nor rounds, c no rounds: missing ("not recorded"), never 0
+    got = [(s, k, e, None if pd.isna(f) else f, None if pd.isna(a) else a)
+           for s, k, e, f, a in zip(t["source"], t["kind"], t["events"], t["firearms"], t["ammunition"])]
+    assert got == [("a", "seizure", 2, 3.0, 50.0), ("b", "discharge incident", 1, None, None),
+                   ("c", "recovery", 1, 1.0, None)]
+    shown = overview.totals_display(t)
+    assert shown["firearms"].tolist() == ["3", "not recorded", "1"]
+    assert shown["ammunition"].tolist() == ["50", "not recorded", "not recorded"]
     assert pd.Timestamp(t["first"].iloc[0]).date() == date(2022, 12, 1)
     assert pd.Timestamp(t["last"].iloc[0]).date() == date(2024, 1, 10)
 
@@ -165,12 +171,17 @@ def test_overview_change_by_source(con):
     # periods are not of equal length: the previous count is missing, not 1; b and c start within it too
     assert list(s["source"]) == ["a", "b", "c"]
     assert list(s["last_12m"]) == [1, 1, 1] and s["previous_12m"].isna().all() and s["change_%"].isna().all()
+    shown = overview.change_display(s)
+    assert shown["previous_12m"].tolist() == ["no earlier data"] * 3 and shown["change_%"].tolist() == ["no earlier data"] * 3
     _a_from_2021(con)
     s = overview.change_by_source(con)
     # a ends 2024-01-10 (its last accepted record): last 12 months hold incident 1, the 12 before incident 2
     assert list(s["last_12m"]) == [1, 1, 1] and s["previous_12m"].tolist()[0] == 1
     assert s["previous_12m"].isna().tolist() == [False, True, True]
     assert s["change_%"].iloc[0] == 0.0 and math.isnan(s["change_%"].iloc[1]) and math.isnan(s["change_%"].iloc[2])
+    shown = overview.change_display(s)
+    assert shown["previous_12m"].tolist() == ["1", "no earlier data", "no earlier data"]
+    assert shown["change_%"].tolist() == ["+0.0", "no earlier data", "no earlier data"]
     assert [pd.Timestamp(d).date() for d in s["data_from"]] == [date(2021, 12, 15), date(2020, 5, 5), date(2021, 1, 1)]
     assert [pd.Timestamp(d).date() for d in s["data_until"]] == [date(2024, 1, 10), date(2020, 5, 5), date(2021, 1, 1)]
 
@@ -182,6 +193,7 @@ def test_overview_change_by_place(con):
     # b and c have no event in their previous 12 months (they begin there): left out, not ranked as changes
     assert list(zip(p["source"], p["place"], p["last_12m"], p["previous_12m"], p["firearms_last_12m"],
                     p["change"])) == [("a", "X", 1, 0, 2.0, 1), ("a", "Y", 0, 1, 0.0, -1)]
+    assert overview.places_display(p)["firearms_last_12m"].tolist() == ["2", "0"]   # a records firearms: a real 0
     assert len(overview.change_by_place(con, 1)) == 1
     with pytest.raises(ValueError):
         overview.change_by_place(con, -1)

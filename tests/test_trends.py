@@ -271,3 +271,41 @@ def test_register_totals_counts_each_incident_once(tmp_path, refreshed):
     t = trends.register_totals(con, ["CAN"]).set_index("source")
     assert t.loc["S1", "events"] == 2 and t.loc["S1", "firearms"] == 7 and t.loc["S1", "months"] == 2
     assert t.loc["S2", "events"] == 1 and t.loc["S2", "firearms"] == 8
+
+
+def _new_source_store(path):
+    """A source whose data begin 2024-03-10 (n1: unit U1, 2 firearms; n2: no unit, 1 firearm; no
+    rounds recorded): every previous period starts before its data, so nothing can be compared."""
+    con = connect(str(path))
+    _ins(con, [("new", "n1", "accepted", "seizure", "2024-03-10", "day", None, "U1", "firearm", 2.0, None),
+               ("new", "n2", "accepted", "seizure", "2024-03-20", "day", None, None, "firearm", 1.0, None)])
+    return con
+
+
+def test_a_source_without_earlier_data_is_not_compared_with_0(tmp_path):
+    con = _new_source_store(tmp_path / "n.duckdb")
+    k = trends.kpis(con)
+    assert not k["covered"].any()
+    texts = [trends.comparison_text(r.current, r.previous, r.covered, r.change_pct) for r in k.itertuples()]
+    # 2 events and 3 firearms in each current period (the 28 days, the year, the 12 months to 2024-03-20)
+    assert texts == ["2 (no earlier data)", "3 (no earlier data)", "not recorded"] * 3
+    d = trends.kpi_breakdown(con, "unit", "year over year", "events", source="new")
+    assert not d["covered"].any() and set(d["group"]) == {"U1", trends.NOT_RECORDED}
+
+
+def test_comparison_text_and_covers():
+    assert trends.comparison_text(7, 5, True, 40.0) == "7 vs 5 (+40.0 %)"
+    assert trends.comparison_text(600, 0, True, float("nan")) == "600 vs 0 (n/a)"   # a real 0 before
+    assert trends.comparison_text(5, 0, False) == "5 (no earlier data)"
+    assert trends.comparison_text(5, 4, False) == "5 vs 4 (earlier data incomplete)"
+    assert trends.comparison_text(float("nan"), float("nan"), True) == "not recorded"
+    assert trends.covers("2022-07-01", "2022-07-01") and not trends.covers("2022-07-02", "2022-07-01")
+    assert not trends.covers(None, "2022-07-01") and not trends.covers(pd.NaT, "2022-07-01")
+
+
+def test_unrecorded_as_nan_per_group():
+    df = pd.DataFrame({"source": ["a", "a", "b"], "firearms": [2.0, None, None], "ammunition": [None, None, 5.0]})
+    out = trends.unrecorded_as_nan(df, "source")
+    # a records firearms (its missing value is 0) but no rounds; b records rounds but no firearms
+    assert out["firearms"].fillna(-1).tolist() == [2.0, 0.0, -1]
+    assert out["ammunition"].fillna(-1).tolist() == [-1, -1, 5.0]

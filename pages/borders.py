@@ -33,13 +33,30 @@ from pages.common import (cached, data_range, db_stamp, export_button, export_ma
 
 MAP_HEIGHT = 560
 MAP_WIDTH_GUESS = 720  # CSS px of the map column; only used to choose the initial zoom
+CHANGE_COLUMNS = {"firearms": st.column_config.NumberColumn(format="%.0f"),
+                  "change": st.column_config.NumberColumn(format="%+d"),
+                  "change_pct": st.column_config.NumberColumn(format="%+.1f")}
 CHANGE_FORMATS = {"events_prev": "{:.0f}", "firearms_prev": "{:.0f}", "change": "{:+.0f}", "change_pct": "{:+.1f}"}
 
 
-def change_view(rank: pd.DataFrame):
-    """The ranking as drawn: a missing previous figure or change is a blank cell (not "None"); numbers stay numbers."""
-    cols = {c: f for c, f in CHANGE_FORMATS.items() if c in rank}
-    return rank.style.format(cols, na_rep="")
+def change_view(rank: pd.DataFrame) -> pd.DataFrame:
+    """The ranking as drawn. Streamlit writes a missing number as "None", so a column of previous figures or
+    changes with a missing value (a source not covering both periods) is drawn as text, blank where missing;
+    complete columns stay numbers (they sort as numbers)."""
+    out = rank.copy()
+    for c, f in CHANGE_FORMATS.items():
+        if c in out and out[c].isna().any():
+            out[c] = [f.format(float(v)) if pd.notna(v) else "" for v in out[c]]
+    return out
+
+
+def show_ranking(rank: pd.DataFrame) -> None:
+    """Draw a border ranking: :func:`change_view`, number formats on the columns that stay numbers."""
+    view = change_view(rank)
+    st.dataframe(view, hide_index=True, width="stretch",
+                 column_config={c: v for c, v in CHANGE_COLUMNS.items()
+                                if c in view and pd.api.types.is_numeric_dtype(view[c])})
+
 
 st.title("Borders")
 st.caption("Which stretches of which borders carry seizures; where seizures cluster away from the official "
@@ -204,7 +221,7 @@ with tab1:
         st.info("No border stretch carries events in this period or the previous one.")
     else:
         # a change is missing (blank, not 0 or "None") where a source does not cover both periods: said why
-        st.dataframe(change_view(rank_seg), hide_index=True, width="stretch")
+        show_ranking(rank_seg)
         if borders.cover_note(rank_seg):
             st.caption(borders.cover_note(rank_seg))
     c1, c2 = st.columns(2)
@@ -217,7 +234,7 @@ with tab2:
     if rank_pair.empty:
         st.info("No country pair carries events in this period or the previous one.")
     else:
-        st.dataframe(change_view(rank_pair), hide_index=True, width="stretch")
+        show_ranking(rank_pair)
         if borders.cover_note(rank_pair):
             st.caption(borders.cover_note(rank_pair))
     export_button(st, "Country pairs (CSV)", csv_bytes(rank_pair), "border_pairs.csv", "text/csv",

@@ -33,6 +33,30 @@ from pages.common import (cached, data_range, db_stamp, export_button, export_ma
 
 MAP_HEIGHT = 560
 MAP_WIDTH_GUESS = 720  # CSS px of the map column; only used to choose the initial zoom
+CHANGE_COLUMNS = {"firearms": st.column_config.NumberColumn(format="%.0f"),
+                  "change": st.column_config.NumberColumn(format="%+d"),
+                  "change_pct": st.column_config.NumberColumn(format="%+.1f")}
+CHANGE_FORMATS = {"events_prev": "{:.0f}", "firearms_prev": "{:.0f}", "change": "{:+.0f}", "change_pct": "{:+.1f}"}
+
+
+def change_view(rank: pd.DataFrame) -> pd.DataFrame:
+    """The ranking as drawn. Streamlit writes a missing number as "None", so a column of previous figures or
+    changes with a missing value (a source not covering both periods) is drawn as text, blank where missing;
+    complete columns stay numbers (they sort as numbers)."""
+    out = rank.copy()
+    for c, f in CHANGE_FORMATS.items():
+        if c in out and out[c].isna().any():
+            out[c] = [f.format(float(v)) if pd.notna(v) else "" for v in out[c]]
+    return out
+
+
+def show_ranking(rank: pd.DataFrame) -> None:
+    """Draw a border ranking: :func:`change_view`, number formats on the columns that stay numbers."""
+    view = change_view(rank)
+    st.dataframe(view, hide_index=True, width="stretch",
+                 column_config={c: v for c, v in CHANGE_COLUMNS.items()
+                                if c in view and pd.api.types.is_numeric_dtype(view[c])})
+
 
 st.title("Borders")
 st.caption("Which stretches of which borders carry seizures; where seizures cluster away from the official "
@@ -151,8 +175,9 @@ if a.get("left_out") or in_zone.too_coarse:
                f"Area of Responsibility's headquarters town), too coarse to place on a stretch of a {zone} km zone.")
 if ev_zone.empty:
     st.info(f"No accepted event with a position precise enough lies within {zone} km of an international land border "
-            "in this period, so the map draws no event. This is not evidence of no trafficking: the bundled data has "
-            "no point-level records for West Africa or Latin America.")
+            "in this period, so the map draws no event. This is not evidence of no trafficking: the bundled data hold "
+            "no point-level records for West Africa or Latin America; the Latin American registers (Colombia, Ecuador) "
+            "are at municipality or province level and cover only some periods.")
 if len(ev_zone) and (ev_zone["location_precision"] == "town").any():
     st.warning("Some border-zone records are town-level positions (the bundled CBP seizures sit at the "
                "headquarters town of their Area of Responsibility). Their distance to the border and the bypass "
@@ -195,7 +220,10 @@ with tab1:
     if rank_seg.empty:
         st.info("No border stretch carries events in this period or the previous one.")
     else:
-        st.dataframe(rank_seg, hide_index=True, width="stretch")
+        # a change is missing (blank, not 0 or "None") where a source does not cover both periods: said why
+        show_ranking(rank_seg)
+        if borders.cover_note(rank_seg):
+            st.caption(borders.cover_note(rank_seg))
     c1, c2 = st.columns(2)
     export_button(c1, "Stretches (CSV)", csv_bytes(rank_seg), "border_stretches.csv", "text/csv",
                        key="dl_seg_csv", filters=bor_filters)
@@ -206,7 +234,9 @@ with tab2:
     if rank_pair.empty:
         st.info("No country pair carries events in this period or the previous one.")
     else:
-        st.dataframe(rank_pair, hide_index=True, width="stretch")
+        show_ranking(rank_pair)
+        if borders.cover_note(rank_pair):
+            st.caption(borders.cover_note(rank_pair))
     export_button(st, "Country pairs (CSV)", csv_bytes(rank_pair), "border_pairs.csv", "text/csv",
                        key="dl_pair_csv", filters=bor_filters)
 with tab3:

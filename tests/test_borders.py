@@ -245,6 +245,8 @@ def small_store(tmp_path):
         _ev(15, 31.35, -110.93, "2023-09-01", 2),
         # quarantined: never counted
         _ev(16, 31.35, -110.93, "2024-03-01", 9, status="quarantined"),
+        # far from the border (Kansas City): the source's data cover both periods of test_border_ranking
+        _ev(17, 39.10, -94.58, "2023-07-01", 1), _ev(18, 39.10, -94.58, "2024-06-30", 1),
     ]
     _insert(con, rows)
     con.close()
@@ -254,7 +256,7 @@ def small_store(tmp_path):
 def test_fill_border_columns(small_store):
     con = store.connect(small_store)
     n = borders.fill_border_columns(con)
-    assert n == 16
+    assert n == 18
     row = con.execute("SELECT border_pair, border_km FROM events WHERE event_id = 1").fetchone()
     assert row[0] == "MEX-USA" and row[1] < 2
     assert borders.fill_border_columns(con) == 0
@@ -285,6 +287,81 @@ def test_bypass_ranking(small_store):
     # with min_km larger than every distance, nothing is left
     c3 = borders.bypass_candidates(con, 50, 5000, date_from="2024-01-01", date_to="2024-07-01")
     assert c3.empty and "within" in c3.attrs["note"]
+
+
+def _muni(i, lat, lon, d, source="muni", key=None):
+    """A municipality-level record (class radius 20 km, hexbin.PRECISION_KM)."""
+    return _ev(i, lat, lon, d, prec="municipality", source=source, key=key)
+
+
+def test_bypass_says_why_no_record_is_fine_enough(tmp_path):
+    """Municipality-level records (radius 20 km) count in a 50 km zone (20 < 50) but are too coarse for
+    clusters at resolution 5 (edge 9.9 km): the note says so with the figures, not "no usable positions"."""
+    con = store.connect(tmp_path / "t.duckdb")
+    # three records of two incidents near the MEX-USA border (k2 twice), one far inland (Kansas City)
+    _insert(con, [_muni(1, 31.35, -110.93, "2024-01-05"), _muni(2, 32.70, -114.70, "2024-01-06"),
+                  _muni(3, 32.701, -114.701, "2024-01-07", key="k2"), _muni(4, 39.10, -94.58, "2024-01-08")])
+    c = borders.bypass_candidates(con, 50, 10, date_from="2024-01-01", date_to="2024-07-01")
+    assert c.empty and c.attrs["left_out"] == 3
+    zone = borders.zone_totals(borders.border_events(con, 80, "2024-01-01", "2024-07-01"), 50)
+    assert zone.events == 2  # the page's headline
+    assert c.attrs["note"] == (
+        "None of the 2 events in the border zone is located finely enough for bypass clustering (it needs a radius "
+        "of location uncertainty of at most 9.9 km, the cell edge at H3 resolution 5; these are municipality-level, "
+        "about 20 km).")
+    # a 20 km zone counts none of them (radius 20 is not below 20): said as such
+    c20 = borders.bypass_candidates(con, 20, 10, date_from="2024-01-01", date_to="2024-07-01")
+    assert c20.attrs["note"].startswith("No events in the 20 km border zone in this period.")
+    # one fine record among them: a candidate, and the coarse ones are said to be left out
+    _insert(con, [_ev(5, 31.351, -110.931, "2024-01-09")])
+    c2 = borders.bypass_candidates(con, 50, 10, date_from="2024-01-01", date_to="2024-07-01")
+    assert len(c2) == 1 and "3 border-zone records are located too coarsely for clustering" in c2.attrs["note"]
+
+
+def test_change_only_where_the_sources_cover_both_periods(tmp_path):
+    """Period [2024-01-01, 2024-07-01), previous [2023-07-03, 2024-01-01). Source "full" has data from
+    2023-07-01 to 2024-06-30 (covers both); "ended" stops on 2023-11-30; "began" starts on 2024-01-01."""
+    con = store.connect(tmp_path / "t.duckdb")
+    kc = (39.10, -94.58)  # far from every border: spans the source's data, counted by no stretch
+    _insert(con, [
+        _ev(1, *kc, "2023-07-01", source="full"), _ev(2, *kc, "2024-06-30", source="full"),
+        # Nogales stretch: full, 1 previous and 3 current events -> change +2, +200 %
+        _ev(3, 31.35, -110.93, "2023-09-01", source="full"), _ev(4, 31.35, -110.93, "2024-02-01", source="full"),
+        _ev(5, 31.351, -110.931, "2024-02-02", source="full"), _ev(6, 31.352, -110.932, "2024-02-03", source="full"),
+        # Yuma stretch: "ended" has 2 previous events and none now -> no change (not -2, -100 %)
+        _ev(7, 32.70, -114.70, "2023-07-10", source="ended"), _ev(8, 32.70, -114.70, "2023-11-30", source="ended"),
+        # McAllen stretch: "began" has 1 current event -> no change (not +1 against 0)
+        _ev(9, 26.10, -98.27, "2024-01-01", source="began"), _ev(10, 26.10, -98.27, "2024-03-01", source="began"),
+    ])
+    cover = borders.source_cover(con, "2023-07-03", "2024-07-01").set_index("source")["covers"]
+    assert cover.to_dict() == {"began": False, "ended": False, "full": True}
+    s = borders.border_ranking(con, 50, "2024-01-01", "2024-07-01", by="segment").set_index("segment_id")
+    assert len(s) == 3
+    nog = s[s["events"] == 3].iloc[0]
+    assert (nog["events_prev"], nog["change"], nog["change_pct"]) == (1, 2, pytest.approx(200.0))
+    yuma = s[s["events"] == 0].iloc[0]
+    assert pd.isna(yuma["events_prev"]) and pd.isna(yuma["change"]) and pd.isna(yuma["change_pct"])
+    assert pd.isna(yuma["firearms_prev"])
+    mca = s[s["events"] == 2].iloc[0]
+    assert pd.isna(mca["events_prev"]) and pd.isna(mca["change"]) and pd.isna(mca["change_pct"])
+    assert s.attrs["uncovered"] == [("began", "2024-01-01", "2024-03-01"), ("ended", "2023-07-10", "2023-11-30")]
+    note = borders.cover_note(s)
+    assert note.startswith("No previous figure or change for 2 rows: the data of began (2024-01-01 to 2024-03-01), "
+                           "ended (2023-07-10 to 2023-11-30) do not cover both [2023-07-03, 2024-01-01) and "
+                           "[2024-01-01, 2024-07-01)")
+    # the whole pair mixes the three sources: no change either
+    p = borders.border_ranking(con, 50, "2024-01-01", "2024-07-01", by="pair")
+    assert len(p) == 1 and p["events"].iloc[0] == 5 and pd.isna(p["change"].iloc[0])
+    # the map's stretches: the tooltip says why instead of a change of 0
+    load = borders.segment_load(con, 50, "2024-01-01", "2024-07-01")
+    assert load["change"].isna().sum() == 2 and (load["change"] == 2).sum() == 1
+    from intel.render.borders import stretch_layer
+
+    tips = [row["tip"] for row in stretch_layer(load, True)[0].data]
+    assert sum("no change figure" in t for t in tips) == 2 and sum("change +2" in t for t in tips) == 1
+    # only the covering source: every row has its change, no note
+    f = borders.border_ranking(con, 50, "2024-01-01", "2024-07-01", sources=("full",))
+    assert f["change"].notna().all() and borders.cover_note(f) == "" and f.attrs["uncovered"] == []
 
 
 def test_bypass_recency_breaks_ties(tmp_path):
@@ -417,3 +494,25 @@ def test_discharge_incidents_do_not_load_a_border(tmp_path):
     assert r["events"].sum() == 1
     assert borders.border_ranking(con, 50, "2024-01-01", "2024-07-01", by="pair", kinds=())["events"].sum() == 2
     assert borders.bypass_candidates(con, 50, 10, date_from="2024-01-01", date_to="2024-07-01", kinds=())["events"].sum() == 2
+
+
+def test_cli_says_why_no_bypass_and_no_change(tmp_path):
+    """`intel bypass` prints the page's sentence on municipality-level records; `intel borders` says why
+    a stretch has no change (the source's data begin within the previous period)."""
+    from click.testing import CliRunner
+
+    from intel.cli.borders import borders_cmd, bypass_cmd
+
+    db = tmp_path / "t.duckdb"
+    con = store.connect(db)
+    _insert(con, [_muni(1, 31.35, -110.93, "2019-01-05"), _muni(2, 32.70, -114.70, "2019-03-06")])
+    con.close()
+    args = ["--db", str(db), "--zone-km", "50", "--period", "2019-01:2019-03"]
+    r = CliRunner().invoke(bypass_cmd, args)
+    assert r.exit_code == 0, r.output
+    assert ("None of the 2 events in the border zone is located finely enough for bypass clustering (it needs a "
+            "radius of location uncertainty of at most 9.9 km") in r.output
+    r = CliRunner().invoke(borders_cmd, args)
+    assert r.exit_code == 0, r.output
+    assert ("No previous figure or change for 2 rows: the data of muni (2019-01-05 to 2019-03-06) do not cover "
+            "both") in r.output

@@ -257,3 +257,41 @@ def test_zone_records_are_the_records_zone_totals_count():
     assert len(borders.zone_records(ev.iloc[:0], 50)[0]) == 0
     with pytest.raises(ValueError):
         borders.zone_records(ev, float("nan"))
+
+
+def test_borders_page_says_why_no_bypass_and_no_change(tmp_path, monkeypatch):
+    """A register of one quarter at municipality level (radius 20 km): two events in the 50 km zone, no
+    bypass candidate, and the sentence says why (the radius clustering needs); the stretches have no
+    previous figure (the data begin within the period) and a caption says so; the missing cells are blank."""
+    db = tmp_path / "m.duckdb"
+    con = store.connect(db)
+    rows = [
+        (1, 1, "muni", "k1", "accepted", "seizure", pd.Timestamp("2019-01-05"), 31.35, -110.93,
+         "municipality", "Nogales", None, None, None, 1.0, None),
+        (2, 1, "muni", "k2", "accepted", "seizure", pd.Timestamp("2019-03-06"), 32.70, -114.70,
+         "municipality", "Yuma", None, None, None, 1.0, None),
+    ]
+    con.register("_ev", pd.DataFrame(rows, columns=COLS))
+    con.execute(f"INSERT INTO events ({', '.join(COLS)}) SELECT {', '.join(COLS)} FROM _ev")
+    store.refresh_incidents(con)
+    con.close()
+    monkeypatch.setenv("INTEL_DB", str(db))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    import intel.store
+
+    monkeypatch.setattr(intel.store, "DEFAULT_DB", db)
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not at.exception, at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Events within 50 km of a border"] == "2" and metrics["Bypass candidates"] == "0"
+    captions = [c.value for c in at.caption]
+    assert any(c.startswith("None of the 2 events in the border zone is located finely enough for bypass clustering "
+                            "(it needs a radius of location uncertainty of at most 9.9 km") for c in captions)
+    assert not any("usable positions" in c for c in captions)
+    assert any(c.startswith("No previous figure or change for 2 rows: the data of muni (2019-01-05 to 2019-03-06)")
+               for c in captions)
+    assert any(c.startswith("No previous figure or change for 1 row: ") for c in captions)  # the pair
+    seg = at.dataframe[0].value  # missing figures are blank cells, not "None"
+    assert seg["events"].tolist() == [1, 1]
+    for c in ("change", "change_pct", "events_prev", "firearms_prev"):
+        assert seg[c].tolist() == ["", ""], c

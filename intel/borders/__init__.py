@@ -45,7 +45,7 @@ distances are geodesic km on the WGS84 ellipsoid; countries are ISO 3166-1 alpha
 """
 from __future__ import annotations
 
-from intel.borders.bypass import bypass_candidates
+from intel.borders.bypass import bypass_candidates, too_coarse_note
 from intel.borders.cbp import CBP_SOURCE, cbp_region_table, cbp_split, cbp_split_summary
 from intel.borders.common import (
     CBP_CSV,
@@ -80,9 +80,11 @@ from intel.borders.events import (
     ZoneTotals,
     border_events,
     border_ranking,
+    cover_note,
     default_period,
     previous_period,
     segment_load,
+    source_cover,
     zone_records,
     zone_totals,
 )
@@ -108,9 +110,9 @@ __all__ = [
     "load_crossings", "official_crossings", "crossing_on_border", "crossing_text", "no_crossing_note", "NO_LAND_BORDER_NOTE",
     "border_lengths", "crossing_audit", "audit_sentence",
     # events: events near borders, border ranking
-    "border_events", "default_period", "previous_period", "border_ranking", "segment_load", "ZoneTotals", "zone_records", "zone_totals",
+    "border_events", "default_period", "previous_period", "border_ranking", "cover_note", "segment_load", "source_cover", "ZoneTotals", "zone_records", "zone_totals",
     # bypass: bypass candidates
-    "bypass_candidates",
+    "bypass_candidates", "too_coarse_note",
     # cbp: CBP split
     "CBP_SOURCE", "cbp_region_table", "cbp_split", "cbp_split_summary",
     # exports: GeoJSON

@@ -13,7 +13,7 @@ import pandas as pd
 
 from intel.borders.common import SEIZURE_KINDS
 from intel.borders.crossings import crossing_on_border, official_crossings
-from intel.borders.events import border_events
+from intel.borders.events import border_events, zone_records
 from intel.config import DEFAULT_RESOLUTION, FINE_RES, check_resolution
 from intel.geodesy import nearest
 from intel.h3cells import edge_km, parent, to_hex
@@ -22,6 +22,48 @@ from intel.settings import SETTINGS
 
 _CANDIDATES = 3
 """Nearest crossings (by chord) examined for each event before the exact geodesic picks one."""
+
+
+def too_coarse_note(zone: pd.DataFrame, zone_km: float, res: int) -> str:
+    """The sentence said when no border-zone record is located finely enough to be clustered.
+
+    Parameters
+    ----------
+    zone : pandas.DataFrame
+        The border-zone records of :func:`intel.borders.border_events` (columns ``incident``,
+        ``border_km``, ``location_precision``, ``uncertainty_km``), none of them fine enough.
+    zone_km : float
+        Zone width, geodesic km.
+    res : int
+        H3 resolution of the clusters; a record is clustered when its radius of location
+        uncertainty is at most the mean cell edge at ``res`` (:func:`intel.h3cells.edge_km`, km).
+
+    Returns
+    -------
+    str
+        "No events in the border zone ..." when the zone counts no event (records whose radius is
+        ``zone_km`` or more are not counted, as :func:`intel.borders.zone_records`); else "None of the
+        N events in the border zone is located finely enough for bypass clustering (it needs a radius of
+        location uncertainty of at most X km, ...; these are municipality-level, about A-B km, median M km)."
+        with one clause per precision level (separated by ";"), most records first.
+    """
+    edge = edge_km(res)
+    counted, coarse = zone_records(zone, float(zone_km))
+    n = int(counted["incident"].nunique()) if len(counted) else 0
+    tail = (f" {coarse:,} further records are too coarse even for the {float(zone_km):g} km zone." if coarse else "")
+    if not n:
+        return f"No events in the {float(zone_km):g} km border zone in this period.{tail}"
+    parts = []
+    prec = counted["location_precision"].fillna("unknown precision")
+    for level, grp in counted.groupby(prec, sort=False)["uncertainty_km"]:
+        r = grp.astype(float)
+        lo, hi, med = r.min(), r.max(), r.median()
+        size = f"about {lo:.0f} km" if round(lo) == round(hi) else f"about {lo:.0f}-{hi:.0f} km, median {med:.0f} km"
+        parts.append((len(grp), f"{level}-level, {size}"))
+    desc = "; ".join(t for _, t in sorted(parts, key=lambda x: -x[0]))
+    return (f"None of the {n:,} events in the border zone is located finely enough for bypass clustering (it needs "
+            f"a radius of location uncertainty of at most {edge:.1f} km, the cell edge at H3 resolution {int(res)}; "
+            f"these are {desc}).{tail}")
 
 
 def bypass_candidates(con, zone_km: float = SETTINGS["border_zone_km"].default,
@@ -98,7 +140,7 @@ def bypass_candidates(con, zone_km: float = SETTINGS["border_zone_km"].default,
                  crossings_unused=int(len(cx) - len(used)))
     if ev.empty:
         out = pd.DataFrame(columns=cols)
-        attrs["note"] = "No events with usable positions in the border zone."
+        attrs["note"] = too_coarse_note(all_zone, zone_km, res)
         out.attrs.update(attrs)
         return out
     lat, lon = ev["latitude"].to_numpy(float), ev["longitude"].to_numpy(float)
@@ -148,6 +190,9 @@ def bypass_candidates(con, zone_km: float = SETTINGS["border_zone_km"].default,
     out = out[cols]
     note = (f"{len(out)} candidate cells (H3 resolution {res}) from {len(far)} border-zone records farther than "
             f"{min_km:g} km from any of {len(used)} official crossings.")
+    if attrs["left_out"]:
+        note += (f" {attrs['left_out']:,} border-zone records are located too coarsely for clustering (radius of "
+                 f"location uncertainty above {edge_km(res):.1f} km) and are left out.")
     if out["indicative"].any():
         note += (" Some positions are town-level (for the bundled CBP data: the headquarters town of the Area of "
                  "Responsibility), so these candidates are indicative only, not actual bypass points.")

@@ -260,8 +260,13 @@ def border_ranking(con, zone_km: float = 50.0, date_from: str | None = None, dat
         either period; columns ``events``, ``firearms`` (this period), ``events_prev``,
         ``firearms_prev``, ``change`` (events - events_prev), ``change_pct`` (NaN when the
         previous period is 0), ``events_inbound``, ``events_outbound``, ``firearms_inbound``,
-        ``firearms_outbound``, ``rank`` (by events, then firearms). ``attrs`` holds the
-        periods and the number of records left out for coarse precision.
+        ``firearms_outbound``, ``rank`` (by events, then firearms). ``events_prev``,
+        ``firearms_prev``, ``change`` and ``change_pct`` are missing (``<NA>``/NaN, not 0) for a
+        row with a record of a source whose data do not cover both periods (:func:`source_cover`):
+        a register that begins or ends within them would show its start or end as a change.
+        ``attrs`` holds the periods, the number of records left out for coarse precision and
+        ``uncovered``: the sources of such rows, each as ``(source, first_date, last_date)``
+        (ISO dates of its accepted records).
 
     Raises
     ------
@@ -299,14 +304,85 @@ def border_ranking(con, zone_km: float = 50.0, date_from: str | None = None, dat
     out["change"] = out["events"] - out["events_prev"]
     out["change_pct"] = np.where(out["events_prev"] > 0,
                                  100.0 * out["change"] / out["events_prev"].where(out["events_prev"] > 0, 1), np.nan)
+    # a change only where every source of the row's records has data over both periods
+    cover = source_cover(con, p_from, date_to)
+    bad_sources = set(cover.loc[~cover["covers"], "source"])
+    both = pd.concat([cur[keys + ["source"]], prev[keys + ["source"]]], ignore_index=True)
+    bad_rows = both[both["source"].isin(bad_sources)]
+    if len(bad_rows):
+        bad_keys = bad_rows[keys].drop_duplicates().assign(_uncovered=True)
+        out = out.merge(bad_keys, on=keys, how="left")
+        miss = out["_uncovered"].eq(True).to_numpy()
+        out = out.drop(columns="_uncovered")
+    else:
+        miss = np.zeros(len(out), dtype=bool)
+    for c in ("events_prev", "change"):
+        out[c] = out[c].astype("Int64").mask(miss)
+    for c in ("firearms_prev", "change_pct"):
+        out[c] = out[c].astype(float).mask(miss)
+    used = set(bad_rows["source"])
+    uncovered = [(r.source, pd.Timestamp(r.first_date).date().isoformat(), pd.Timestamp(r.last_date).date().isoformat())
+                 for r in cover.itertuples() if r.source in used]
     out = out.sort_values(["events", "firearms"] + keys, ascending=[False, False] + [True] * len(keys))
     out = out.reset_index(drop=True)
     out.insert(0, "rank", np.arange(1, len(out) + 1))
     out = out[["rank"] + keys + ["events", "firearms", "change", "change_pct", "events_prev", "firearms_prev",
                                  "events_inbound", "events_outbound", "firearms_inbound", "firearms_outbound"]]
     out.attrs.update(period=(date_from, date_to), previous=(p_from, p_to), zone_km=float(zone_km),
-                     left_out=int(len(all_cur) - len(cur)), precisions=precisions)
+                     left_out=int(len(all_cur) - len(cur)), precisions=precisions, uncovered=uncovered)
     return out
+
+
+def cover_note(ranking: pd.DataFrame) -> str:
+    """The sentence saying why some rows of a :func:`border_ranking` have no previous figure or change.
+
+    Parameters
+    ----------
+    ranking : pandas.DataFrame
+        A :func:`border_ranking` result (its ``attrs`` ``uncovered``, ``period`` and ``previous``).
+
+    Returns
+    -------
+    str
+        "" when every row has its change; else "No previous figure or change for N rows: the data of
+        SOURCE (FIRST to LAST), ... do not cover both [prev) and [period), so the two periods would
+        not compare equal spans of data."
+    """
+    unc = ranking.attrs.get("uncovered") or []
+    if not unc:
+        return ""
+    n = int(ranking["change"].isna().sum()) if "change" in ranking else 0
+    p, q = ranking.attrs["period"], ranking.attrs["previous"]
+    names = ", ".join(f"{s} ({a} to {b})" for s, a, b in unc)
+    return (f"No previous figure or change for {n} row{'s' if n != 1 else ''}: the data of {names} do not cover both "
+            f"[{q[0]}, {q[1]}) and [{p[0]}, {p[1]}), so the two periods would not compare equal spans of data.")
+
+
+def source_cover(con, date_from: str, date_to: str) -> pd.DataFrame:
+    """Whether each source's data cover the half-open span ``[date_from, date_to)``.
+
+    A source covers the span when its first accepted event date is at most ``date_from`` and
+    its last at least the span's last day (``date_to`` - 1 day); the border ranking passes the
+    start of the previous period and the end of the current one, so a covered source has data
+    over both periods (as :data:`intel.overview.PREV_COVERED` for the Overview). Dates are UTC days.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        Connection or (restricted) cursor on the store.
+    date_from, date_to : str
+        ISO dates of the half-open span.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``source``, ``first_date``, ``last_date`` (dates), ``covers`` (bool), sorted by source.
+    """
+    return con.execute(
+        """SELECT source, min(event_date)::DATE AS first_date, max(event_date)::DATE AS last_date,
+                  (min(event_date)::DATE <= ?::DATE AND max(event_date)::DATE >= ?::DATE - INTERVAL 1 DAY) AS covers
+           FROM events WHERE status = 'accepted' AND event_date IS NOT NULL GROUP BY source ORDER BY source""",
+        [str(date_from), str(date_to)]).df().astype({"covers": bool})
 
 
 def segment_load(con, zone_km: float = 50.0, date_from: str | None = None, date_to: str | None = None,
@@ -319,12 +395,15 @@ def segment_load(con, zone_km: float = 50.0, date_from: str | None = None, date_
     -------
     geopandas.GeoDataFrame
         Columns of :func:`border_segments` plus ``events``, ``firearms``, ``change`` (0 where
-        none); EPSG:4326.
+        the stretch has no events in either period; missing where the ranking has no change
+        because a source does not cover both periods); EPSG:4326.
     """
     segs = border_segments()
     r = ranking if ranking is not None else border_ranking(con, zone_km, date_from, date_to, by="segment", kinds=kinds)
     out = segs.merge(r[["segment_id", "events", "firearms", "change"]], on="segment_id", how="left")
-    for c in ("events", "firearms", "change"):
+    ranked = out["segment_id"].isin(r["segment_id"])
+    for c in ("events", "firearms"):
         out[c] = out[c].fillna(0)
+    out["change"] = out["change"].astype(float).where(ranked, 0.0)
     out.attrs.update(r.attrs)
     return out

@@ -59,6 +59,8 @@ def borders_cmd(db, zone_km, period, by, all_kinds, out, top):
     else:
         cols = (["segment_id"] if by == "segment" else []) + ["pair", "events", "firearms", "change"]
         click.echo(r[cols].head(top).to_string(index=False))
+        if borders.cover_note(r):
+            click.echo(borders.cover_note(r))
     if out:
         _write_csv(r, out)
         _finish(db, con, out, "borders", r, a["previous"][0], a["period"][1],

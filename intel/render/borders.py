@@ -90,9 +90,10 @@ def stretch_layer(segs, show_all: bool = True, layer_id: str = "border-stretches
         "path": [np.round(shapely.get_coordinates(x), 4).tolist() for x in d.geometry],
         "colour": [load_colour(v, breaks) for v in vals],
         "width": np.round(width, 2),
-        "tip": [f"<b>{_h(s)}</b><br/>{_h(pr)}: {int(e)} events, {f:,.0f} firearms, change {int(c):+d}"
+        "tip": [f"<b>{_h(s)}</b><br/>{_h(pr)}: {int(e)} events, {f:,.0f} firearms, "
+                + (f"change {int(c):+d}" if pd.notna(c) else "no change figure (data do not cover both periods)")
                 for s, pr, e, f, c in zip(d["segment_id"], d["pair"], vals, d["firearms"].fillna(0),
-                                          d["change"].fillna(0))],
+                                          d["change"].astype(float))],
     })
     layer = pdk.Layer("PathLayer", data, id=layer_id, get_path="path", get_color="colour", get_width="width",
                       width_units=PIXELS, width_min_pixels=1, width_max_pixels=STRETCH_PX[1], cap_rounded=True,

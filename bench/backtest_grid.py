@@ -55,6 +55,7 @@ from intel import store  # noqa: E402
 from intel.h3cells import cell_centres  # noqa: E402
 from intel.risk import Area  # noqa: E402
 from intel.risk import fit as rf  # noqa: E402
+from intel.risk.hits import top_is_tie_order  # noqa: E402
 from intel.risk.tiebreaks import group_ranks  # noqa: E402
 
 SPLITS = (
@@ -405,24 +406,6 @@ def grid(con, splits=SPLITS, resolutions=RESOLUTIONS, rules=("fitted",), source=
                                  "tie_sd": e.tie_sd,
                                  "counts_order": top_is_tie_order(scores, inp["train_counts"], e.cells)})
     return pd.DataFrame(rows)
-
-
-def top_is_tie_order(scores, base, k: int) -> bool:
-    """Whether the ``k`` top cells of ``scores`` are the ``k`` top cells of ``base`` under some order
-    of ``base``'s ties: every cell above ``base``'s cut-off value taken, none below it.
-
-    Parameters
-    ----------
-    scores, base : array of float, shape (n,)
-        Two rankings of the same cells (higher first; NaN last).
-    k : int
-        Number of top cells, 1 <= k <= n.
-    """
-    s = np.nan_to_num(np.asarray(scores, dtype="float64"), nan=-np.inf)
-    b = np.nan_to_num(np.asarray(base, dtype="float64"), nan=-np.inf)
-    top = np.argsort(-s, kind="stable")[:int(k)]
-    cut = -np.partition(-b, int(k) - 1)[int(k) - 1]
-    return bool((b[top] >= cut).all() and (b[top] > cut).sum() == (b > cut).sum())
 
 
 def tally(df: pd.DataFrame, rule: str) -> list[str]:

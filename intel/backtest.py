@@ -105,6 +105,7 @@ from intel.hexbin import uncertainty_values
 from intel.risk.fit import (AREA_PCTS, RESULT_COLUMNS, candidate_parts, candidate_rankings,  # noqa: F401
                             default_bandwidth_km, evaluate, fit_ranking, fitted_ranking, incidents_of_records,
                             kde_scores, per_cell)
+from intel.risk.hits import top_is_tie_order
 # RESULT_COLUMNS: the columns backtest() returns, named here too
 from intel.studyarea import polygon_cells, study_area, without_lakes
 
@@ -140,11 +141,16 @@ share of the median month's records (of the months with any): two stray records 
 last day of the year before a register starts do not make that year's December a data month."""
 
 
-def _source_months(dates: pd.Series) -> tuple:
-    """First and last month a source's records cover (months with at least
-    :data:`MIN_MONTH_SHARE` of its median month's records)."""
+def _covered_months(dates: pd.Series) -> tuple[list, pd.Series]:
+    """The months the records cover (those holding at least :data:`MIN_MONTH_SHARE` of the median
+    month's records), sorted, and the records per month (every month with any)."""
     pm = dates.dt.to_period("M").value_counts()
-    cov = sorted(pm[pm >= max(1.0, MIN_MONTH_SHARE * float(pm.median()))].index)
+    return (sorted(pm[pm >= max(1.0, MIN_MONTH_SHARE * float(pm.median()))].index) if len(pm) else []), pm
+
+
+def _source_months(dates: pd.Series) -> tuple:
+    """First and last month a source's records cover (:func:`_covered_months`)."""
+    cov = _covered_months(dates)[0]
     return cov[0], cov[-1]
 
 
@@ -250,9 +256,7 @@ def period_choice(con, res: int, area=None) -> dict:
             why += (f"; {', '.join(map(str, after))}, with records in fewer than 10 months, "
                     f"{'is' if len(after) == 1 else 'are'} left out")
     else:
-        per_month = d.dt.to_period("M").value_counts()
-        covered = sorted(per_month[per_month >= max(1.0, MIN_MONTH_SHARE * float(per_month.median()))].index) \
-            if len(per_month) else []
+        covered, per_month = _covered_months(d)
         if not covered or covered[0] == covered[-1]:
             raise BacktestError("The usable records cover less than two months, so there is no training and test "
                                 "period to compare; choose the periods yourself or a coarser resolution.")
@@ -338,7 +342,8 @@ def default_resolution(con, area=None, date_from=None, date_to=None) -> dict:
     radii = np.nan_to_num(uncertainty_values(recs["location_precision"].to_numpy(dtype=object),
                                              recs["uncertainty_km"].to_numpy(dtype=object)), nan=np.inf)
     share = {r: float(np.mean(radii <= edge_km(r))) if len(radii) else float("nan") for r in range(lo, hi + 1)}
-    sug = risk.suggested_resolution(con, area, date_from, date_to) if len(radii) else {"resolution": None}
+    # the same records (the backtest's range is the planner's), read once
+    sug = risk.suggested_resolution(con, area, date_from, date_to, records=recs) if len(radii) else {"resolution": None}
     best = sug["resolution"]
     if best is not None:
         res = min(best, default)
@@ -627,6 +632,9 @@ def backtest(con, res: int, train=None, test=None, area=None, weights: dict | No
              evaluate(train_counts, test_counts, pcts, METHODS[2], missed),
              evaluate(kde, test_counts, pcts, METHODS[3], missed)]
     df = pd.concat(parts, ignore_index=True)
+    # at which shares the fitted list is itself a previous-period counts list (its ties ordered)
+    counts_order = {float(r.area_pct): top_is_tie_order(fitted, train_counts, int(r.cells))
+                    for r in parts[1].itertuples()}
     warns, checks = backtest_warnings(tr_all, te_all, cells, test_counts, train_counts, res, train, test)
     df.attrs.update(train=train, test=test, res=res, study_cells=int(cells.size),
                     train_events=int(train_counts.sum()), test_events=int(round(test_counts.sum() + missed)),
@@ -635,7 +643,8 @@ def backtest(con, res: int, train=None, test=None, area=None, weights: dict | No
                     fitted_method=fit["ranking"], fit=fit["table"].to_dict("records"), validation=fit["validation"],
                     folds=list(fit["folds"]),
                     not_applicable=dict(sc.attrs.get("not_applicable", {})), weights=sc.attrs.get("weights"),
-                    periods_from_data=from_data, periods_sentence=periods_sentence)
+                    periods_from_data=from_data, periods_sentence=periods_sentence,
+                    fitted_counts_order=counts_order)
     return df
 
 
@@ -693,8 +702,9 @@ def trust_sentence(df: pd.DataFrame) -> str:
 def tie_order_sentence(df: pd.DataFrame) -> str:
     """Where the fitted list falls below previous-period counts only by the order of the counts' ties.
 
-    When the fitted ranking is the counts with their ties ordered (a name ``counts, ties by ...``),
-    it is itself one list ranked by previous-period counts; the counts' ``hits`` are the average
+    When the fitted list's top cells at a share are those of the counts under some order of their
+    ties (``attrs['fitted_counts_order']``, :func:`intel.risk.hits.top_is_tie_order`), it is itself
+    one list ranked by previous-period counts there; the counts' ``hits`` are the average
     over all orders of their tied cells. Where the fitted list finds fewer test events than that
     average, by no more than the average's standard deviation over the tie orders (``tie_sd``,
     :func:`intel.risk.hits.hit_parts`), the sentence says so with the figures; otherwise it is
@@ -706,17 +716,20 @@ def tie_order_sentence(df: pd.DataFrame) -> str:
         A sentence with a leading space, or ``''``.
     """
     fm = str(df.attrs.get("fitted_method") or "")
-    if not fm.startswith("counts, ties by"):
+    order = df.attrs.get("fitted_counts_order") or {}
+    if not any(order.values()):
         return ""
     f = df[df["method"] == "fitted"].set_index("area_pct")
     c = df[df["method"] == "previous-period counts"].set_index("area_pct")
     below = [a for a in f.index if a in c.index and f.at[a, "hits"] < c.at[a, "hits"] - 1e-9]
-    if not below or any(c.at[a, "hits"] - f.at[a, "hits"] > c.at[a, "tie_sd"] + 1e-9 for a in below):
+    if not below or any(not order.get(float(a)) or c.at[a, "hits"] - f.at[a, "hits"] > c.at[a, "tie_sd"] + 1e-9
+                        for a in below):
         return ""
     shares = ", ".join(f"{a:g} %" for a in below)
     short = ", ".join(f"{c.at[a, 'hits'] - f.at[a, 'hits']:.1f}" for a in below)
     spread = ", ".join(f"{c.at[a, 'tie_sd']:.1f}" for a in below)
-    return (f" The fitted list is itself ranked by previous-period counts, its ties ordered ({fm[8:]}); where it "
+    ties = fm.removeprefix("counts, ")
+    return (f" The fitted list is itself ranked by previous-period counts, its ties ordered ({ties}); where it "
             f"finds fewer test events than the counts' average over the orders of their tied cells ({shares} of the "
             f"area, by {short} events), the shortfall is within the spread of those orders (standard deviation "
             f"{spread} events): a counts list with its ties in another order may find more or fewer.")

@@ -156,6 +156,7 @@ def test_trust_says_when_fitted_falls_short_only_by_the_counts_tie_order():
                 rows.append({"method": m, "area_pct": p, "hits": hh, "hit_rate": hh / 200, "tie_sd": s})
         df = pd.DataFrame(rows)
         df.attrs["fitted_method"] = "counts, ties by kernel density"
+        df.attrs["fitted_counts_order"] = {1.0: True, 5.0: True}   # its top cells are a counts tie order
         return df
 
     text = trust_sentence(frame((60.0, 98.5)))   # ahead at 1 %, 1.5 short at 5 % where the counts vary by 2.0

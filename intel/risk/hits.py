@@ -109,6 +109,24 @@ def cell_hit_shares(scores, k: int) -> np.ndarray:
     return q
 
 
+def top_is_tie_order(scores, base, k: int) -> bool:
+    """Whether the ``k`` top cells of ``scores`` are the ``k`` top cells of ``base`` under some order
+    of ``base``'s ties: every cell above ``base``'s cut-off value taken, none below it.
+
+    Parameters
+    ----------
+    scores, base : array of float, shape (n,)
+        Two rankings of the same cells (higher first; NaN last).
+    k : int
+        Number of top cells, 1 <= k <= n.
+    """
+    s = np.nan_to_num(np.asarray(scores, dtype="float64"), nan=-np.inf)
+    b = np.nan_to_num(np.asarray(base, dtype="float64"), nan=-np.inf)
+    top = np.argsort(-s, kind="stable")[:int(k)]
+    cut = -np.partition(-b, int(k) - 1)[int(k) - 1]
+    return bool((b[top] >= cut).all() and (b[top] > cut).sum() == (b > cut).sum())
+
+
 def paired_gain(scores, base_scores, test_counts, pcts=AREA_PCTS, missed: float = 0) -> tuple[float, float]:
     """Mean hit-rate gain of ``scores`` over ``base_scores`` and its standard error, clustered by cell.
 

@@ -136,7 +136,7 @@ def check_records(con, res: int, area: Area | None, recs: pd.DataFrame, any_peri
 
 
 def suggested_resolution(con, area: Area | None = None, date_from=None, date_to=None, share: float = 0.5,
-                         max_cells: int = 400_000) -> dict:
+                         max_cells: int = 400_000, records: pd.DataFrame | None = None) -> dict:
     """The finest planner resolution at which most of the area's records can be used.
 
     The suggestion is the finest resolution of the planner range
@@ -159,6 +159,9 @@ def suggested_resolution(con, area: Area | None = None, date_from=None, date_to=
     max_cells : int
         Study-area cap of the planner (:func:`intel.risk.scores.risk_scores`): a country, admin-1
         or box area must fit it at the suggested resolution, which is lowered until it does.
+    records : pandas.DataFrame, optional
+        :func:`area_records` of the same area and period at the coarsest planner resolution, when
+        the caller has read them already (they are not read again).
 
     Returns
     -------
@@ -169,7 +172,7 @@ def suggested_resolution(con, area: Area | None = None, date_from=None, date_to=
         the suggestion}``) and ``sentence`` (plain text for pages and the CLI).
     """
     lo, hi = resolution_range("planner")
-    recs = area_records(con, lo, area, date_from, date_to)
+    recs = area_records(con, lo, area, date_from, date_to) if records is None else records
     if recs.empty:
         return {"resolution": None, "first": None, "last": None, "by_country": {}, "left_out": {},
                 "sentence": "The area holds no located records."}

@@ -40,7 +40,7 @@ PREV_12M = "e.event_date <= hi - INTERVAL 12 MONTH AND e.event_date > hi - INTER
 PREV_COVERED = "lo <= hi - INTERVAL 24 MONTH + INTERVAL 1 DAY"
 """The source's data reach back over the whole of its previous 12 months (its first date at most
 the first day of that window), so its two periods compare equal lengths: the rule of
-:func:`intel.trends.covers`, in SQL."""
+:func:`intel.periods.covers`, in SQL (each source's window ends at its own last date)."""
 
 
 @dataclass(frozen=True)

@@ -26,9 +26,9 @@ pandas' ``closed="left"``); :func:`period_text` writes a period back in its shor
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
-__all__ = ["parse_period", "inclusive_end", "describe_period", "period_text", "equal_halves", "PERIOD_HELP",
+__all__ = ["parse_period", "inclusive_end", "describe_period", "period_text", "equal_halves", "covers", "PERIOD_HELP",
            "PERIOD_FORMS"]
 
 PERIOD_FORMS = ("YYYY, YYYY-MM, Y1:Y2 (years, inclusive), YYYY-MM:YYYY-MM (months, inclusive) "
@@ -193,3 +193,45 @@ def equal_halves(first_year: int, last_year: int) -> tuple[tuple[str, str], tupl
     a0, b0 = last_year - 2 * half + 1, last_year - half + 1
     return ((f"{a0:04d}-01-01", f"{b0:04d}-01-01"), (f"{b0:04d}-01-01", f"{last_year + 1:04d}-01-01"),
             first_year if n % 2 else None)
+
+
+def _day(d) -> date | None:
+    """A date-like value (date, datetime, pandas Timestamp, ISO text) as a date; None for None,
+    NaN or NaT."""
+    if d is None or d != d:   # NaN and NaT are not equal to themselves
+        return None
+    if isinstance(d, datetime):
+        return d.date()
+    if isinstance(d, date):
+        return d
+    return date.fromisoformat(str(d)[:10])
+
+
+def covers(first_date, start, last_date=None, end=None) -> bool:
+    """Whether a source's data cover a period: its first record is on or before the period's first
+    day and, when ``end`` is given, its last on or after the period's last day (UTC days).
+
+    The one rule of every comparison of two periods (Trends' key figures and breakdowns, the
+    Overview's 12 months before, the Borders page's change per stretch): a period the data do not
+    cover is missing, not 0, and has no change.
+
+    Parameters
+    ----------
+    first_date, last_date : date-like or None
+        The source's first and last event dates; None or NaT when it has none.
+    start : date-like
+        First day of the period (inclusive).
+    end : date-like, optional
+        End of the period (exclusive); without it only the start is checked.
+
+    Returns
+    -------
+    bool
+    """
+    first, lo = _day(first_date), _day(start)
+    if first is None or lo is None or first > lo:
+        return False
+    if end is None:
+        return True
+    last = _day(last_date)
+    return last is not None and last >= _day(end) - timedelta(days=1)

@@ -56,7 +56,7 @@ import numpy as np
 import pandas as pd
 
 from intel.hexbin import Filters
-from intel.periods import inclusive_end
+from intel.periods import covers, inclusive_end
 from intel.store import events_sql
 from intel.country_context import (KAFO, LOCATION_CATEGORIES, TRIGGER_DEFAULT, UNODC_CITATION,  # noqa: F401
                                    country_context, country_coverage, country_group_totals, country_indicator,
@@ -133,27 +133,6 @@ def next_period(start, grain: str) -> pd.Timestamp:
     t = _ts(start)
     return {"week": t + pd.Timedelta(days=7), "month": t + pd.DateOffset(months=1),
             "quarter": t + pd.DateOffset(months=3), "year": t + pd.DateOffset(years=1)}[grain]
-
-
-def covers(first_date, previous_from) -> bool:
-    """Whether a source's data cover a previous period: its first record is on or before the
-    period's first day.
-
-    The one rule of every comparison (:func:`kpis` ``covered``, :func:`kpi_breakdown`, the Overview's
-    12 months before): a previous period the data do not reach is missing, not 0, and has no change.
-
-    Parameters
-    ----------
-    first_date : date-like or None
-        The source's first event date (UTC day); None or NaT when it has none.
-    previous_from : date-like
-        First day of the previous period (inclusive).
-
-    Returns
-    -------
-    bool
-    """
-    return bool(first_date is not None and pd.notna(first_date) and _ts(first_date) <= _ts(previous_from))
 
 
 def unrecorded_as_nan(df: pd.DataFrame, by, measures=("firearms", "ammunition")) -> pd.DataFrame:

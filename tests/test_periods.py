@@ -119,3 +119,18 @@ def test_equal_halves_compare_equal_lengths():
 def test_period_text_is_the_inverse_of_parse_period(p, want):
     assert periods.period_text(*p) == want
     assert periods.parse_period(want) == p
+
+
+def test_covers_is_one_rule_for_a_start_and_a_whole_span():
+    from datetime import date
+
+    import pandas as pd
+
+    from intel.periods import covers
+
+    assert covers("2022-07-01", "2022-07-01") and not covers("2022-07-02", "2022-07-01")
+    assert not covers(None, "2022-07-01") and not covers(pd.NaT, "2022-07-01")
+    # [2022-07-01, 2023-01-01): the last record must be on 2022-12-31 or later
+    assert covers(date(2022, 1, 1), "2022-07-01", pd.Timestamp("2022-12-31"), "2023-01-01")
+    assert not covers(date(2022, 1, 1), "2022-07-01", pd.Timestamp("2022-12-30"), "2023-01-01")
+    assert not covers(date(2022, 1, 1), "2022-07-01", None, "2023-01-01")

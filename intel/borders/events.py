@@ -20,7 +20,7 @@ from intel.borders.common import SEIZURE_KINDS
 from intel.borders.distance import border_distance, distance_band
 from intel.borders.segments import border_segments
 from intel.hexbin import PRECISION_KM, PRECISIONS, uncertainty_sql
-from intel.periods import inclusive_end
+from intel.periods import covers, inclusive_end
 from intel.store import period_sql
 
 def _zone_precisions(zone_km: float) -> list[str]:
@@ -362,9 +362,9 @@ def source_cover(con, date_from: str, date_to: str) -> pd.DataFrame:
     """Whether each source's data cover the half-open span ``[date_from, date_to)``.
 
     A source covers the span when its first accepted event date is at most ``date_from`` and
-    its last at least the span's last day (``date_to`` - 1 day); the border ranking passes the
-    start of the previous period and the end of the current one, so a covered source has data
-    over both periods (as :data:`intel.overview.PREV_COVERED` for the Overview). Dates are UTC days.
+    its last at least the span's last day (``date_to`` - 1 day): :func:`intel.periods.covers`, the
+    rule of every comparison. The border ranking passes the start of the previous period and the
+    end of the current one, so a covered source has data over both periods. Dates are UTC days.
 
     Parameters
     ----------
@@ -378,11 +378,11 @@ def source_cover(con, date_from: str, date_to: str) -> pd.DataFrame:
     pandas.DataFrame
         Columns ``source``, ``first_date``, ``last_date`` (dates), ``covers`` (bool), sorted by source.
     """
-    return con.execute(
-        """SELECT source, min(event_date)::DATE AS first_date, max(event_date)::DATE AS last_date,
-                  (min(event_date)::DATE <= ?::DATE AND max(event_date)::DATE >= ?::DATE - INTERVAL 1 DAY) AS covers
-           FROM events WHERE status = 'accepted' AND event_date IS NOT NULL GROUP BY source ORDER BY source""",
-        [str(date_from), str(date_to)]).df().astype({"covers": bool})
+    df = con.execute(
+        """SELECT source, min(event_date)::DATE AS first_date, max(event_date)::DATE AS last_date
+           FROM events WHERE status = 'accepted' AND event_date IS NOT NULL GROUP BY source ORDER BY source""").df()
+    df["covers"] = [covers(a, date_from, b, date_to) for a, b in zip(df["first_date"], df["last_date"])]
+    return df.astype({"covers": bool})
 
 
 def segment_load(con, zone_km: float = 50.0, date_from: str | None = None, date_to: str | None = None,

@@ -54,24 +54,9 @@ def _suggested(stamp, area):
     return risk.suggested_resolution(get_con(), area)
 
 
-def _preset_changed() -> None:
-    # a preset starts at the finest resolution its records support, country by country, over
-    # the whole span of its records (registers of one quarter or one year, years apart)
-    key = st.session_state.get("pl_preset")
-    if key in risk.PRESETS:
-        try:
-            sug = _suggested(db_stamp(), risk.preset_area(key, st.session_state.get("pl_trigger")))
-        except Exception:  # noqa: BLE001 - the page below reports store and area errors
-            return
-        if sug["resolution"] is not None:
-            st.session_state["pl_res"] = int(sug["resolution"])
-        if sug["first"] is not None:
-            st.session_state["pl_period"] = (sug["first"], sug["last"])
-
-
 def _area_changed() -> None:
-    # a chosen area (sources, countries, the data's own) starts at a resolution its records support, as a
-    # preset does: Ecuador's province-level register at 3, not at 8 where none of its records can be used
+    # a chosen area (preset, sources, countries, the data's own) starts at a resolution its records support
+    # (the backtest's rule): Ecuador's province-level register at 3, not at 8 where none of its records can be used
     ss = st.session_state
     mode, key = ss.get("pl_mode", "data"), ss.get("pl_preset")
     if key in risk.PRESETS:
@@ -89,7 +74,7 @@ def _area_changed() -> None:
     # and over the span of its records, as a preset does (Colombia's register holds 2019-01..2019-03 only,
     # the page's default of the data's last three years none of it); the whole data: that default again
     try:
-        if chosen.sources or chosen.kind == "countries":
+        if chosen.sources or chosen.kind == "countries" or key in risk.PRESETS:
             sug = _suggested(db_stamp(), chosen)
             if sug["first"] is not None:
                 ss["pl_period"] = (sug["first"], sug["last"])
@@ -113,7 +98,7 @@ def _default_resolution(stamp, area):
 
 
 preset = c1.selectbox("Preset", list(PRESET_LABELS), format_func=PRESET_LABELS.get, key="pl_preset",
-                      on_change=_preset_changed)
+                      on_change=_area_changed)
 area = None
 with c2:
     try:
